@@ -1,0 +1,145 @@
+//! The validated pod model: what a pod file means, with every default filled in.
+//!
+//! Values of these types are only made by [`crate::spec`], which checks them;
+//! the rest of podctl can rely on the invariants written on each field.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A namespace type a pod can share through its sandbox or take from the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Namespace {
+    Net,
+    Ipc,
+    Uts,
+    Pid,
+}
+
+impl Namespace {
+    pub const ALL: [Namespace; 4] = [Namespace::Net, Namespace::Ipc, Namespace::Uts, Namespace::Pid];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Namespace::Net => "net",
+            Namespace::Ipc => "ipc",
+            Namespace::Uts => "uts",
+            Namespace::Pid => "pid",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Namespace> {
+        Namespace::ALL.into_iter().find(|n| n.as_str() == s)
+    }
+}
+
+impl fmt::Display for Namespace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Resource limits, on the pod's slice or on one container's scope.
+/// `None` means "no limit set here".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resources {
+    /// MemoryMax in bytes.
+    pub memory: Option<u64>,
+    /// CPU quota in percent of one CPU (50 = half a core, 200 = two cores).
+    pub cpu_percent: Option<u64>,
+    /// TasksMax.
+    pub tasks: Option<u64>,
+}
+
+impl Resources {
+    pub fn is_empty(&self) -> bool {
+        self.memory.is_none() && self.cpu_percent.is_none() && self.tasks.is_none()
+    }
+}
+
+/// When a container's process is started again after it ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Restart {
+    #[default]
+    Always,
+    OnFailure,
+    Never,
+}
+
+impl Restart {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Restart::Always => "always",
+            Restart::OnFailure => "on-failure",
+            Restart::Never => "never",
+        }
+    }
+}
+
+/// Who a container runs as, as written; names are resolved on the host when
+/// the container starts (the pod file may be validated elsewhere).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum User {
+    /// A user name, looked up in the host's user database.
+    Name(String),
+    /// A numeric uid, with an optional gid (default: same as uid's primary group or uid).
+    Id { uid: u32, gid: Option<u32> },
+}
+
+impl fmt::Display for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            User::Name(n) => f.write_str(n),
+            User::Id { uid, gid: None } => write!(f, "{uid}"),
+            User::Id { uid, gid: Some(g) } => write!(f, "{uid}:{g}"),
+        }
+    }
+}
+
+/// One container of a pod.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Container {
+    /// A lowercase DNS label, unique in the pod.
+    pub name: String,
+    /// argv; never empty. argv[0] is absolute or looked up in PATH.
+    pub command: Vec<String>,
+    /// Extra environment, sorted by name.
+    pub env: BTreeMap<String, String>,
+    /// Absolute working directory; default "/".
+    pub workdir: String,
+    /// None means root.
+    pub user: Option<User>,
+    pub restart: Restart,
+    pub resources: Resources,
+}
+
+/// A validated pod.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pod {
+    /// A lowercase DNS label.
+    pub name: String,
+    pub hostname: String,
+    /// Namespaces created by the sandbox and joined by every container,
+    /// sorted, never overlapping `host`.
+    pub share: Vec<Namespace>,
+    /// Namespaces taken from the host (neither created nor joined), sorted.
+    pub host: Vec<Namespace>,
+    pub resources: Resources,
+    /// Start the pod at boot (`pod@NAME.service` enabled).
+    pub autostart: bool,
+    /// In file order, which is start order. Never empty.
+    pub containers: Vec<Container>,
+}
+
+impl Pod {
+    pub fn shares(&self, ns: Namespace) -> bool {
+        self.share.contains(&ns)
+    }
+
+    pub fn container(&self, name: &str) -> Option<&Container> {
+        self.containers.iter().find(|c| c.name == name)
+    }
+}

@@ -1,0 +1,393 @@
+//! The plan: every unit, D-Bus property, dependency and namespace step that
+//! starting a pod takes, decided from the model with no I/O. Apply (the
+//! supervisor) only carries it out; `podctl apply --dry-run` prints it.
+
+pub mod render;
+pub mod units;
+
+use crate::model::{Namespace, Pod, Resources, Restart, User};
+use serde::Serialize;
+
+/// A D-Bus property value, typed as `StartTransientUnit` takes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", content = "value")]
+pub enum Value {
+    /// `s`
+    #[serde(rename = "s")]
+    Str(String),
+    /// `t` (u64::MAX is "infinity")
+    #[serde(rename = "t")]
+    U64(u64),
+    /// `b`
+    #[serde(rename = "b")]
+    Bool(bool),
+    /// `as`
+    #[serde(rename = "as")]
+    Strs(Vec<String>),
+}
+
+impl Value {
+    /// The D-Bus signature of this value.
+    pub fn signature(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "s",
+            Value::U64(_) => "t",
+            Value::Bool(_) => "b",
+            Value::Strs(_) => "as",
+        }
+    }
+}
+
+/// One `(sv)` entry of a unit's property list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Property {
+    pub name: &'static str,
+    pub value: Value,
+}
+
+impl Property {
+    fn new(name: &'static str, value: Value) -> Self {
+        Property { name, value }
+    }
+}
+
+/// A transient unit podctl creates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnitPlan {
+    /// Full unit name, e.g. `pod-web.app.scope`.
+    pub name: String,
+    /// Properties in the order they are sent. Scopes also get `PIDs` (`au`)
+    /// at apply time: the PID of the process being placed in them.
+    pub properties: Vec<Property>,
+}
+
+impl UnitPlan {
+    pub fn property(&self, name: &str) -> Option<&Value> {
+        self.properties.iter().find(|p| p.name == name).map(|p| &p.value)
+    }
+}
+
+/// Every kind of namespace a process can be in, in the order `setns` must
+/// join them (util-linux nsenter): user, cgroup, ipc, uts, net, pid, mnt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NsKind {
+    User,
+    Cgroup,
+    Ipc,
+    Uts,
+    Net,
+    Pid,
+    Mnt,
+}
+
+/// The join order; see [`NsKind`].
+pub const SETNS_ORDER: [NsKind; 7] = [
+    NsKind::User,
+    NsKind::Cgroup,
+    NsKind::Ipc,
+    NsKind::Uts,
+    NsKind::Net,
+    NsKind::Pid,
+    NsKind::Mnt,
+];
+
+impl NsKind {
+    /// The file name under `/proc/PID/ns/`.
+    pub fn proc_name(self) -> &'static str {
+        match self {
+            NsKind::User => "user",
+            NsKind::Cgroup => "cgroup",
+            NsKind::Ipc => "ipc",
+            NsKind::Uts => "uts",
+            NsKind::Net => "net",
+            NsKind::Pid => "pid",
+            NsKind::Mnt => "mnt",
+        }
+    }
+}
+
+impl From<Namespace> for NsKind {
+    fn from(ns: Namespace) -> Self {
+        match ns {
+            Namespace::Net => NsKind::Net,
+            Namespace::Ipc => NsKind::Ipc,
+            Namespace::Uts => NsKind::Uts,
+            Namespace::Pid => NsKind::Pid,
+        }
+    }
+}
+
+/// The sandbox holder: creates the pod's shared namespaces and keeps them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SandboxPlan {
+    pub unit: UnitPlan,
+    /// Namespaces the holder unshares, in [`SETNS_ORDER`].
+    pub creates: Vec<NsKind>,
+    /// Set in the new UTS namespace (only when uts is shared).
+    pub hostname: Option<String>,
+}
+
+/// What a container's process does before it execs the command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProcessPlan {
+    pub argv: Vec<String>,
+    /// The complete environment, sorted: PATH, HOME-less defaults, then the file's.
+    pub env: Vec<(String, String)>,
+    pub workdir: String,
+    pub user: Option<User>,
+    /// Journal identifier of stdout/stderr, e.g. `web/app`.
+    pub log_identifier: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContainerPlan {
+    pub name: String,
+    pub unit: UnitPlan,
+    /// The sandbox's namespaces this process joins, in [`SETNS_ORDER`].
+    pub joins: Vec<NsKind>,
+    /// Namespaces this process gets of its own, created after it is in its scope.
+    pub creates: Vec<NsKind>,
+    pub restart: Restart,
+    pub process: ProcessPlan,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub pod: String,
+    /// `pod@NAME.service`, which runs the supervisor that carries out this plan.
+    pub service: String,
+    pub slice: UnitPlan,
+    pub sandbox: SandboxPlan,
+    /// In start order; they stop in reverse.
+    pub containers: Vec<ContainerPlan>,
+}
+
+/// Default PATH for container processes (systemd's default for services).
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Containers stop within this time before SIGKILL (systemd's TimeoutStopUSec).
+pub const DEFAULT_STOP_TIMEOUT_USEC: u64 = 10_000_000;
+
+fn limit_properties(r: &Resources, props: &mut Vec<Property>) {
+    if let Some(m) = r.memory {
+        props.push(Property::new("MemoryMax", Value::U64(m)));
+    }
+    if let Some(c) = r.cpu_percent {
+        // CPUQuotaPerSecUSec: microseconds of CPU time per second of wall time.
+        props.push(Property::new("CPUQuotaPerSecUSec", Value::U64(c * 10_000)));
+    }
+    if let Some(t) = r.tasks {
+        props.push(Property::new("TasksMax", Value::U64(t)));
+    }
+}
+
+fn description(text: String) -> Property {
+    Property::new("Description", Value::Str(text))
+}
+
+fn common_scope(slice: &str, description_text: String) -> Vec<Property> {
+    vec![
+        description(description_text),
+        Property::new("Slice", Value::Str(slice.to_string())),
+        // Transient scopes vanish once they stop, failed or not, so a name can be reused.
+        Property::new("CollectMode", Value::Str("inactive-or-failed".into())),
+        Property::new("MemoryAccounting", Value::Bool(true)),
+        Property::new("TasksAccounting", Value::Bool(true)),
+    ]
+}
+
+/// Builds the plan for a validated pod. Pure: same pod, same plan.
+pub fn build(pod: &Pod) -> Plan {
+    let service = units::service(&pod.name);
+    let slice_name = units::slice(&pod.name);
+    let sandbox_name = units::sandbox(&pod.name);
+
+    let mut slice_props = vec![
+        description(format!("podctl pod {}", pod.name)),
+        // The slice lives and dies with the supervisor's service, crash included.
+        Property::new("BindsTo", Value::Strs(vec![service.clone()])),
+        Property::new("MemoryAccounting", Value::Bool(true)),
+        Property::new("TasksAccounting", Value::Bool(true)),
+    ];
+    limit_properties(&pod.resources, &mut slice_props);
+
+    let mut sandbox_props = common_scope(&slice_name, format!("podctl pod {} sandbox", pod.name));
+    // No After= on the service: the service is still activating (Type=notify)
+    // while it creates this scope, and waiting on it would deadlock.
+    sandbox_props.push(Property::new("BindsTo", Value::Strs(vec![service.clone()])));
+
+    let shared: Vec<NsKind> = ordered(pod.share.iter().map(|&n| NsKind::from(n)));
+    let sandbox = SandboxPlan {
+        unit: UnitPlan {
+            name: sandbox_name.clone(),
+            properties: sandbox_props,
+        },
+        creates: shared.clone(),
+        hostname: pod.shares(Namespace::Uts).then(|| pod.hostname.clone()),
+    };
+
+    let mut containers = Vec::with_capacity(pod.containers.len());
+    let mut previous: Option<String> = None;
+    for c in &pod.containers {
+        let unit_name = units::container(&pod.name, &c.name);
+        let mut props = common_scope(&slice_name, format!("podctl pod {} container {}", pod.name, c.name));
+        // Losing the sandbox takes the container down; ordering after it (and
+        // after the previous container) makes systemd stop them in reverse order.
+        props.push(Property::new("BindsTo", Value::Strs(vec![sandbox_name.clone()])));
+        let mut after = vec![sandbox_name.clone()];
+        after.extend(previous.take());
+        props.push(Property::new("After", Value::Strs(after)));
+        props.push(Property::new(
+            "TimeoutStopUSec",
+            Value::U64(DEFAULT_STOP_TIMEOUT_USEC),
+        ));
+        limit_properties(&c.resources, &mut props);
+
+        let mut creates = vec![NsKind::Cgroup, NsKind::Mnt];
+        if !pod.shares(Namespace::Pid) && !pod.host.contains(&Namespace::Pid) {
+            creates.push(NsKind::Pid);
+        }
+        let mut env: Vec<(String, String)> = vec![("PATH".into(), DEFAULT_PATH.into())];
+        env.push(("container".into(), "podctl".into()));
+        for (k, v) in &c.env {
+            env.retain(|(ek, _)| ek != k);
+            env.push((k.clone(), v.clone()));
+        }
+        env.sort();
+
+        containers.push(ContainerPlan {
+            name: c.name.clone(),
+            unit: UnitPlan {
+                name: unit_name.clone(),
+                properties: props,
+            },
+            joins: shared.clone(),
+            creates: ordered(creates),
+            restart: c.restart,
+            process: ProcessPlan {
+                argv: c.command.clone(),
+                env,
+                workdir: c.workdir.clone(),
+                user: c.user.clone(),
+                log_identifier: units::log_identifier(&pod.name, &c.name),
+            },
+        });
+        previous = Some(unit_name);
+    }
+
+    Plan {
+        pod: pod.name.clone(),
+        service,
+        slice: UnitPlan {
+            name: slice_name,
+            properties: slice_props,
+        },
+        sandbox,
+        containers,
+    }
+}
+
+/// Sorts namespace kinds into [`SETNS_ORDER`].
+fn ordered(kinds: impl IntoIterator<Item = NsKind>) -> Vec<NsKind> {
+    let mut v: Vec<NsKind> = kinds.into_iter().collect();
+    v.sort_by_key(|k| SETNS_ORDER.iter().position(|o| o == k));
+    v.dedup();
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Container;
+    use std::collections::BTreeMap;
+
+    pub(crate) fn pod(share: Vec<Namespace>, host: Vec<Namespace>) -> Pod {
+        let c = |name: &str| Container {
+            name: name.into(),
+            command: vec!["/bin/sleep".into(), "1000".into()],
+            env: BTreeMap::from([("A".into(), "1".into())]),
+            workdir: "/".into(),
+            user: None,
+            restart: Restart::Always,
+            resources: Resources {
+                memory: Some(128 << 20),
+                ..Default::default()
+            },
+        };
+        Pod {
+            name: "my-web".into(),
+            hostname: "my-web".into(),
+            share,
+            host,
+            resources: Resources {
+                memory: Some(512 << 20),
+                cpu_percent: Some(50),
+                tasks: Some(256),
+            },
+            autostart: true,
+            containers: vec![c("app"), c("sidecar")],
+        }
+    }
+
+    #[test]
+    fn default_pod_shares_net_ipc_uts_and_keeps_mnt_pid_cgroup_private() {
+        let p = build(&pod(vec![Namespace::Net, Namespace::Ipc, Namespace::Uts], vec![]));
+        assert_eq!(p.sandbox.creates, vec![NsKind::Ipc, NsKind::Uts, NsKind::Net]);
+        for c in &p.containers {
+            assert_eq!(c.joins, vec![NsKind::Ipc, NsKind::Uts, NsKind::Net]);
+            assert_eq!(c.creates, vec![NsKind::Cgroup, NsKind::Pid, NsKind::Mnt]);
+        }
+        assert_eq!(p.sandbox.hostname.as_deref(), Some("my-web"));
+    }
+
+    #[test]
+    fn shared_or_host_pid_means_no_private_pid_namespace() {
+        let shared = build(&pod(vec![Namespace::Net, Namespace::Pid], vec![]));
+        assert_eq!(shared.containers[0].joins, vec![NsKind::Net, NsKind::Pid]);
+        assert_eq!(shared.containers[0].creates, vec![NsKind::Cgroup, NsKind::Mnt]);
+        let host = build(&pod(vec![Namespace::Ipc], vec![Namespace::Pid, Namespace::Net]));
+        assert_eq!(host.containers[0].creates, vec![NsKind::Cgroup, NsKind::Mnt]);
+        assert_eq!(host.sandbox.hostname, None);
+    }
+
+    #[test]
+    fn units_limits_and_dependencies() {
+        let p = build(&pod(vec![Namespace::Net], vec![]));
+        assert_eq!(p.slice.name, "pod-my\\x2dweb.slice");
+        assert_eq!(p.slice.property("MemoryMax"), Some(&Value::U64(512 << 20)));
+        assert_eq!(p.slice.property("CPUQuotaPerSecUSec"), Some(&Value::U64(500_000)));
+        assert_eq!(p.slice.property("TasksMax"), Some(&Value::U64(256)));
+        assert_eq!(
+            p.sandbox.unit.property("BindsTo"),
+            Some(&Value::Strs(vec!["pod@my-web.service".into()]))
+        );
+        let app = &p.containers[0];
+        let side = &p.containers[1];
+        assert_eq!(app.unit.name, "pod-my-web.app.scope");
+        assert_eq!(
+            side.unit.property("After"),
+            Some(&Value::Strs(vec![
+                "pod-my-web.sandbox.scope".into(),
+                "pod-my-web.app.scope".into()
+            ]))
+        );
+        assert_eq!(
+            app.unit.property("BindsTo"),
+            Some(&Value::Strs(vec!["pod-my-web.sandbox.scope".into()]))
+        );
+        assert_eq!(app.unit.property("Slice"), Some(&Value::Str(p.slice.name.clone())));
+        assert_eq!(app.unit.property("MemoryMax"), Some(&Value::U64(128 << 20)));
+    }
+
+    #[test]
+    fn environment_has_defaults_and_file_values_win() {
+        let mut pd = pod(vec![Namespace::Net], vec![]);
+        pd.containers[0].env.insert("PATH".into(), "/opt/bin".into());
+        let p = build(&pd);
+        let env = &p.containers[0].process.env;
+        assert!(env.contains(&("PATH".into(), "/opt/bin".into())));
+        assert_eq!(env.iter().filter(|(k, _)| k == "PATH").count(), 1);
+        assert!(env.contains(&("A".into(), "1".into())));
+    }
+}

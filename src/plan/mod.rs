@@ -6,7 +6,7 @@ pub mod render;
 pub mod units;
 
 use crate::model::{Namespace, Pod, Resources, Restart, User};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A D-Bus property value, typed as `StartTransientUnit` takes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,7 +69,7 @@ impl UnitPlan {
 
 /// Every kind of namespace a process can be in, in the order `setns` must
 /// join them (util-linux nsenter): user, cgroup, ipc, uts, net, pid, mnt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NsKind {
     User,
@@ -129,7 +129,7 @@ pub struct SandboxPlan {
 }
 
 /// What a container's process does before it execs the command.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessPlan {
     pub argv: Vec<String>,
     /// The complete environment, sorted: PATH, HOME-less defaults, then the file's.

@@ -1,1 +1,79 @@
-//! The systemd manager boundary.
+//! The privileged boundary to systemd: a [`Manager`] trait with a D-Bus
+//! implementation ([`dbus::SystemBus`]) and a recording fake for tests
+//! ([`fake::Recorder`]).
+
+pub mod dbus;
+pub mod fake;
+
+use crate::plan::{Property, UnitPlan};
+
+/// What can go wrong talking to systemd; every variant names the unit.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot connect to the system bus (is systemd PID 1 and dbus running?): {0}")]
+    Connect(#[source] zbus::Error),
+    #[error("{method} {unit}: {source}")]
+    Call {
+        method: &'static str,
+        unit: String,
+        #[source]
+        source: zbus::Error,
+    },
+    #[error("{unit}: job {kind} ended with result '{result}' (see: journalctl -u {unit})")]
+    Job {
+        unit: String,
+        kind: &'static str,
+        result: String,
+    },
+    #[error("{unit}: unexpected reply: {detail}")]
+    Reply { unit: String, detail: String },
+}
+
+/// A transient unit to create: its planned properties plus, for scopes, the
+/// PIDs to move into it.
+#[derive(Debug, Clone, Copy)]
+pub struct Transient<'a> {
+    pub unit: &'a UnitPlan,
+    pub pids: &'a [u32],
+}
+
+/// A unit's state, as `systemctl show` would print it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct UnitStatus {
+    pub name: String,
+    /// active, activating, deactivating, inactive, failed (or "not-found").
+    pub active_state: String,
+    pub sub_state: String,
+    /// Main PID for services; 0 otherwise.
+    pub main_pid: u32,
+    /// Bytes, if memory accounting is on.
+    pub memory_current: Option<u64>,
+    /// Microseconds since the epoch when the unit last became active; 0 if never.
+    pub active_enter_usec: u64,
+    /// cgroup path, relative to the cgroup root.
+    pub control_group: String,
+}
+
+/// The systemd manager calls podctl uses. Methods that start or stop units
+/// wait for their jobs and fail with [`Error::Job`] unless the result is `done`.
+pub trait Manager {
+    /// Creates every unit (StartTransientUnit, mode `fail`), in order, then
+    /// waits for all of their start jobs.
+    fn start_transient(&self, units: &[Transient<'_>]) -> Result<(), Error>;
+    /// Starts a unit (mode `replace`) and waits for the job.
+    fn start_unit(&self, name: &str) -> Result<(), Error>;
+    /// Restarts a unit and waits for the job.
+    fn restart_unit(&self, name: &str) -> Result<(), Error>;
+    /// Stops a unit and waits; a unit that does not exist is already stopped.
+    fn stop_unit(&self, name: &str) -> Result<(), Error>;
+    /// Clears a failed state so the name can be used again; absent units are fine.
+    fn reset_failed(&self, name: &str) -> Result<(), Error>;
+    /// The unit's state, or None if systemd has no such unit loaded.
+    fn status(&self, name: &str) -> Result<Option<UnitStatus>, Error>;
+    /// Names of loaded units matching any of the glob patterns.
+    fn list_units(&self, patterns: &[&str]) -> Result<Vec<String>, Error>;
+    /// Changes properties of a running unit at runtime (not persisted).
+    fn set_properties(&self, name: &str, props: &[Property]) -> Result<(), Error>;
+    /// Enables (or disables) a unit file for boot, like `systemctl enable`.
+    fn set_enabled(&self, name: &str, enabled: bool) -> Result<(), Error>;
+}

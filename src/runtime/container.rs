@@ -1,0 +1,249 @@
+//! Inside `podctl __spawn`: turn this freshly exec'd, single-threaded helper
+//! into a container, in this order:
+//!
+//! 1. read the [`LaunchSpec`]; block signals (the relays take them later);
+//! 2. wait for `go NSPID`: from then on this process is in its own scope;
+//! 3. connect stdout/stderr to journald (attributed to that scope);
+//! 4. open the sandbox's namespace files, then `setns` them in order;
+//! 5. unshare cgroup (now rooted at the scope), mnt and pid namespaces;
+//!    make `/` a slave mount so nothing mounted here reaches the host;
+//! 6. fork: the child is PID 1 of the new PID namespace; this process execs
+//!    `podctl-pause relay CHILD`;
+//! 7. the child mounts a /proc for its PID namespace, forks the command's
+//!    process, and execs `podctl-pause relay` itself: it is the container's
+//!    init, forwarding signals and reaping;
+//! 8. the command's process drops to the user, enters workdir and execs.
+
+use super::launch::LaunchSpec;
+use super::ns;
+use crate::model::User;
+use crate::plan::NsKind;
+use nix::mount::{MsFlags, mount};
+use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
+use nix::unistd::{ForkResult, Gid, Uid};
+use std::ffi::CString;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+
+const JOURNAL_STDOUT: &str = "/run/systemd/journal/stdout";
+
+/// Runs the helper; never returns. Errors go to the status pipe (stdout).
+pub fn main() -> ! {
+    // The status pipe is fd 1 as inherited; keep a close-on-exec copy so it
+    // closes by itself when each process of the container execs.
+    let status = nix::fcntl::fcntl(
+        std::io::stdout().as_fd(),
+        nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(3),
+    )
+    .map(|fd| {
+        // SAFETY: fcntl just returned this new descriptor; we own it.
+        unsafe { File::from_raw_fd(fd) }
+    });
+    let Ok(mut status) = status else {
+        std::process::exit(127);
+    };
+    let err = run().unwrap_err();
+    let _ = writeln!(status, "{err}");
+    std::process::exit(127)
+}
+
+fn step<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, String> {
+    r.map_err(|e| format!("{what}: {e}"))
+}
+
+fn run() -> Result<std::convert::Infallible, String> {
+    step("block signals", sigprocmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), None))?;
+    let mut control = BufReader::new(std::io::stdin().lock());
+    let mut line = String::new();
+    step("read launch spec", control.read_line(&mut line))?;
+    let spec: LaunchSpec = step("parse launch spec", serde_json::from_str(&line))?;
+    line.clear();
+    step("wait for start", control.read_line(&mut line))?;
+    let ns_pid: u32 = line
+        .strip_prefix("go ")
+        .and_then(|p| p.trim().parse().ok())
+        .ok_or_else(|| format!("supervisor went away before the start signal (got {line:?})"))?;
+    drop(control);
+
+    // In our scope now: anything journald sees from us is attributed to it.
+    let ident = &spec.process.log_identifier;
+    let out = journal_stream(ident, 6);
+    let errs = journal_stream(ident, 3);
+    if let (Ok(out), Ok(errs)) = (&out, &errs) {
+        step("stdout to journal", nix::unistd::dup2_stdout(out))?;
+        step("stderr to journal", nix::unistd::dup2_stderr(errs))?;
+    }
+    let null = step("open /dev/null", File::open("/dev/null"))?;
+    step("stdin from /dev/null", nix::unistd::dup2_stdin(&null))?;
+
+    let creds = resolve_user(spec.process.user.as_ref())?;
+    let exe = resolve_command(&spec.process.argv, &spec.process.env)?;
+
+    let opened = step("open sandbox namespaces", ns::open(Path::new("/proc"), ns_pid, &spec.joins))?;
+    step("join sandbox namespaces", opened.join())?;
+    step("create container namespaces", ns::unshare(&spec.creates))?;
+    if spec.creates.contains(&NsKind::Mnt) {
+        step(
+            "make / a slave mount",
+            mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_SLAVE, None::<&str>),
+        )?;
+    }
+    let own_proc = spec.creates.contains(&NsKind::Pid) || spec.joins.contains(&NsKind::Pid);
+
+    // SAFETY: this process is single-threaded (a fresh exec of podctl that
+    // started no threads), so the child may run arbitrary code.
+    match step("fork container init", unsafe { nix::unistd::fork() })? {
+        ForkResult::Parent { child } => exec_relay(&spec.pause, child.as_raw()),
+        ForkResult::Child => container_init(&spec, own_proc, &creds, &exe),
+    }
+}
+
+/// PID 1 of the container (when it has its own PID namespace).
+fn container_init(spec: &LaunchSpec, own_proc: bool, creds: &Creds, exe: &CString) -> Result<std::convert::Infallible, String> {
+    if own_proc && spec.creates.contains(&NsKind::Mnt) {
+        step(
+            "mount /proc for the container's PID namespace",
+            mount(
+                Some("proc"),
+                "/proc",
+                Some("proc"),
+                MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+                None::<&str>,
+            ),
+        )?;
+    }
+    // SAFETY: still single-threaded (we are a fork of a single-threaded process).
+    match step("fork command", unsafe { nix::unistd::fork() })? {
+        ForkResult::Parent { child } => exec_relay(&spec.pause, child.as_raw()),
+        ForkResult::Child => exec_command(spec, creds, exe),
+    }
+}
+
+fn exec_relay(pause: &Path, child: i32) -> Result<std::convert::Infallible, String> {
+    let path = cstring(&pause.to_string_lossy())?;
+    let argv = [path.clone(), cstring("relay")?, cstring(&child.to_string())?];
+    let env: [CString; 0] = [];
+    Err(format!(
+        "exec {}: {}",
+        pause.display(),
+        nix::unistd::execve(&path, &argv, &env).unwrap_err()
+    ))
+}
+
+fn exec_command(spec: &LaunchSpec, creds: &Creds, exe: &CString) -> Result<std::convert::Infallible, String> {
+    let p = &spec.process;
+    if let Some(c) = creds {
+        step("setgroups", nix::unistd::setgroups(&c.groups))?;
+        step("setgid", nix::unistd::setgid(c.gid))?;
+        step("setuid", nix::unistd::setuid(c.uid))?;
+    }
+    step(&format!("chdir {}", p.workdir), nix::unistd::chdir(p.workdir.as_str()))?;
+    step("unblock signals", sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None))?;
+    let argv: Vec<CString> = p.argv.iter().map(|a| cstring(a)).collect::<Result<_, _>>()?;
+    let env: Vec<CString> = p
+        .env
+        .iter()
+        .map(|(k, v)| cstring(&format!("{k}={v}")))
+        .collect::<Result<_, _>>()?;
+    let e = nix::unistd::execve(exe, &argv, &env).unwrap_err();
+    Err(format!("cannot execute {}: {e}", exe.to_string_lossy()))
+}
+
+fn cstring(s: &str) -> Result<CString, String> {
+    CString::new(s).map_err(|_| format!("{s:?} contains a NUL byte"))
+}
+
+/// Connects to journald's stream socket with the given identifier and priority.
+fn journal_stream(ident: &str, priority: u8) -> std::io::Result<OwnedFd> {
+    let mut s = UnixStream::connect(JOURNAL_STDOUT)?;
+    // identifier, unit id, priority, level prefix, syslog, kmsg, console
+    write!(s, "{ident}\n\n{priority}\n0\n0\n0\n0\n")?;
+    s.shutdown(std::net::Shutdown::Read)?;
+    Ok(OwnedFd::from(s))
+}
+
+type Creds = Option<Cred>;
+
+struct Cred {
+    uid: Uid,
+    gid: Gid,
+    groups: Vec<Gid>,
+}
+
+/// Resolves the container's user on this host: a name, a uid or uid:gid.
+fn resolve_user(user: Option<&User>) -> Result<Creds, String> {
+    let Some(user) = user else { return Ok(None) };
+    let lookup_err = |e| format!("user {user}: {e}");
+    match user {
+        User::Name(name) => {
+            let u = nix::unistd::User::from_name(name)
+                .map_err(lookup_err)?
+                .ok_or_else(|| format!("user {name:?} does not exist on this host"))?;
+            let cname = cstring(name)?;
+            let groups = nix::unistd::getgrouplist(&cname, u.gid).map_err(lookup_err)?;
+            Ok(Some(Cred { uid: u.uid, gid: u.gid, groups }))
+        }
+        User::Id { uid, gid } => {
+            let uid = Uid::from_raw(*uid);
+            let primary = nix::unistd::User::from_uid(uid).ok().flatten().map(|u| u.gid);
+            let gid = gid.map(Gid::from_raw).or(primary).unwrap_or(Gid::from_raw(uid.as_raw()));
+            Ok(Some(Cred { uid, gid, groups: vec![gid] }))
+        }
+    }
+}
+
+/// argv[0] as given if it has a slash, else the first executable match in PATH.
+fn resolve_command(argv: &[String], env: &[(String, String)]) -> Result<CString, String> {
+    let cmd = argv.first().ok_or("empty command")?;
+    if cmd.contains('/') {
+        return cstring(cmd);
+    }
+    let path = env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or(crate::plan::DEFAULT_PATH);
+    find_in_path(cmd, path)
+        .ok_or_else(|| format!("command {cmd:?} not found in PATH={path}"))
+        .and_then(|p| cstring(&p.to_string_lossy()))
+}
+
+fn find_in_path(cmd: &str, path: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    path.split(':')
+        .filter(|d| !d.is_empty())
+        .map(|d| Path::new(d).join(cmd))
+        .find(|p| {
+            p.metadata()
+                .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                .unwrap_or(false)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_lookup_finds_sh_and_reports_missing() {
+        let env = vec![("PATH".to_string(), "/nonexistent:/bin:/usr/bin".to_string())];
+        let sh = resolve_command(&["sh".into()], &env).unwrap();
+        assert!(sh.to_string_lossy().ends_with("/sh"));
+        let err = resolve_command(&["no-such-cmd-xyz".into()], &env).unwrap_err();
+        assert!(err.contains("not found in PATH=/nonexistent:/bin:/usr/bin"), "{err}");
+        assert_eq!(resolve_command(&["/x/y".into()], &env).unwrap().to_str().unwrap(), "/x/y");
+    }
+
+    #[test]
+    fn numeric_user_defaults_gid() {
+        let c = resolve_user(Some(&User::Id { uid: 0, gid: None })).unwrap().unwrap();
+        assert_eq!(c.gid.as_raw(), 0);
+        let c = resolve_user(Some(&User::Id { uid: 4242, gid: Some(7) })).unwrap().unwrap();
+        assert_eq!((c.uid.as_raw(), c.gid.as_raw()), (4242, 7));
+        let e = resolve_user(Some(&User::Name("no-such-user-xyz".into()))).err().unwrap();
+        assert!(e.contains("does not exist"), "{e}");
+    }
+}

@@ -1,0 +1,100 @@
+//! What a running supervisor publishes about its pod, in `/run/podctl/NAME.json`
+//! (written atomically), for `podctl status`, `ps`, `inspect` and `exec`.
+
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerState {
+    pub name: String,
+    pub unit: String,
+    /// PID of the container's first process in its scope (0 when not running).
+    pub pid: u32,
+    /// running, restarting, exited, failed, starting.
+    pub state: String,
+    pub restarts: u32,
+    /// e.g. "exited 0", "exited 3", "signal 9"; None before the first exit.
+    pub last_exit: Option<String>,
+    /// Unix seconds of the last state change.
+    pub since: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodState {
+    pub pod: String,
+    pub supervisor_pid: u32,
+    /// PID whose namespaces are the pod's shared ones (the holder, or its PID-1 child).
+    pub sandbox_pid: u32,
+    pub containers: Vec<ContainerState>,
+}
+
+pub fn path(run_dir: &Path, pod: &str) -> PathBuf {
+    run_dir.join(format!("{pod}.json"))
+}
+
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Writes `data` to `path` atomically: temp file in the same directory, fsync, rename.
+pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.tmp.{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("state"),
+        std::process::id()
+    ));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(data)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+impl PodState {
+    pub fn save(&self, run_dir: &Path) -> std::io::Result<()> {
+        let data = serde_json::to_vec_pretty(self).expect("state serializes");
+        write_atomic(&path(run_dir, &self.pod), &data)
+    }
+
+    pub fn load(run_dir: &Path, pod: &str) -> Option<PodState> {
+        let data = std::fs::read(path(run_dir, pod)).ok()?;
+        serde_json::from_slice(&data).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_atomically() {
+        let dir = std::env::temp_dir().join(format!("podctl-state-{}", std::process::id()));
+        let st = PodState {
+            pod: "web".into(),
+            supervisor_pid: 1,
+            sandbox_pid: 2,
+            containers: vec![ContainerState {
+                name: "app".into(),
+                restarts: 3,
+                ..Default::default()
+            }],
+        };
+        st.save(&dir).unwrap();
+        assert_eq!(PodState::load(&dir, "web"), Some(st));
+        assert_eq!(PodState::load(&dir, "nope"), None);
+        let leftovers: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp."))
+            .collect();
+        assert!(leftovers.is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,313 @@
+//! [`Manager`] over the system bus with zbus: `org.freedesktop.systemd1`.
+//!
+//! Job completion is observed through `JobRemoved` signals: the match is
+//! installed before any call that creates jobs, so no completion is missed.
+
+use super::{Error, Manager, Transient, UnitStatus};
+use crate::plan::{Property, Value};
+use futures_util::StreamExt;
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use zbus::message::Type as MsgType;
+use zbus::{Connection, MatchRule, MessageStream, OwnedObjectPath, OwnedVariant, Variant};
+
+const DEST: &str = "org.freedesktop.systemd1";
+const PATH: &str = "/org/freedesktop/systemd1";
+const MANAGER: &str = "org.freedesktop.systemd1.Manager";
+const UNIT: &str = "org.freedesktop.systemd1.Unit";
+const PROPS: &str = "org.freedesktop.DBus.Properties";
+
+/// A connection to systemd on the system bus.
+pub struct SystemBus {
+    conn: Connection,
+}
+
+type JobRemoved = (u32, OwnedObjectPath, String, String);
+
+fn to_variant(v: &Value) -> Variant<'static> {
+    match v {
+        Value::Str(s) => Variant::from(s.clone()),
+        Value::U64(n) => Variant::from(*n),
+        Value::Bool(b) => Variant::from(*b),
+        Value::Strs(list) => Variant::from(list.clone()),
+    }
+}
+
+fn properties(props: &[Property], pids: &[u32]) -> Vec<(&'static str, Variant<'static>)> {
+    let mut out: Vec<(&'static str, Variant<'static>)> =
+        props.iter().map(|p| (p.name, to_variant(&p.value))).collect();
+    if !pids.is_empty() {
+        out.push(("PIDs", Variant::from(pids.to_vec())));
+    }
+    out
+}
+
+fn is_no_such_unit(e: &zbus::Error) -> bool {
+    match e {
+        zbus::Error::MethodError(name, _, _) => {
+            name.as_str() == "org.freedesktop.systemd1.NoSuchUnit"
+        }
+        _ => false,
+    }
+}
+
+impl SystemBus {
+    /// Connects to the system bus and subscribes to manager signals.
+    pub fn connect() -> Result<Self, Error> {
+        zbus::block_on(async {
+            let conn = Connection::system().await.map_err(Error::Connect)?;
+            conn.call_method(Some(DEST), PATH, Some(MANAGER), "Subscribe", &())
+                .await
+                .map_err(|source| Error::Call {
+                    method: "Subscribe",
+                    unit: "systemd".into(),
+                    source,
+                })?;
+            Ok(SystemBus { conn })
+        })
+    }
+
+    async fn job_stream(&self) -> Result<MessageStream, Error> {
+        let call = |source| Error::Call {
+            method: "AddMatch",
+            unit: "JobRemoved".into(),
+            source,
+        };
+        let rule = MatchRule::builder()
+            .msg_type(MsgType::Signal)
+            .sender(DEST)
+            .interface(MANAGER)
+            .member("JobRemoved")
+            .path(PATH)
+            .build()
+            .map_err(call)?;
+        MessageStream::for_match_rule(rule, &self.conn, NonZeroUsize::new(4096))
+            .await
+            .map_err(call)
+    }
+
+    async fn manager_call<B>(&self, method: &'static str, unit: &str, body: &B) -> Result<zbus::Message, Error>
+    where
+        B: serde::Serialize + zbus::DynamicType,
+    {
+        self.conn
+            .call_method(Some(DEST), PATH, Some(MANAGER), method, body)
+            .await
+            .map_err(|source| Error::Call {
+                method,
+                unit: unit.to_string(),
+                source,
+            })
+    }
+
+    fn job_path(msg: &zbus::Message, method: &'static str, unit: &str) -> Result<OwnedObjectPath, Error> {
+        msg.body()
+            .deserialize::<OwnedObjectPath>()
+            .map_err(|e| Error::Reply {
+                unit: unit.to_string(),
+                detail: format!("{method}: {e}"),
+            })
+    }
+
+    /// Waits until every job in `pending` is removed; the first failed job is the error.
+    async fn wait_jobs(
+        &self,
+        stream: &mut MessageStream,
+        mut pending: HashMap<OwnedObjectPath, (String, &'static str)>,
+    ) -> Result<(), Error> {
+        let mut failure = None;
+        while !pending.is_empty() {
+            let Some(msg) = stream.next().await else {
+                return Err(Error::Reply {
+                    unit: "systemd".into(),
+                    detail: "bus connection closed while waiting for jobs".into(),
+                });
+            };
+            let Ok(msg) = msg else { continue };
+            let Ok((_, job, _, result)) = msg.body().deserialize::<JobRemoved>() else {
+                continue;
+            };
+            if let Some((unit, kind)) = pending.remove(&job)
+                && result != "done"
+                && failure.is_none()
+            {
+                failure = Some(Error::Job { unit, kind, result });
+            }
+        }
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// Calls a job-returning method on one unit and waits for the job.
+    fn unit_job<B>(&self, method: &'static str, kind: &'static str, unit: &str, body: B) -> Result<(), Error>
+    where
+        B: serde::Serialize + zbus::DynamicType,
+    {
+        zbus::block_on(async {
+            let mut stream = self.job_stream().await?;
+            let reply = match self.manager_call(method, unit, &body).await {
+                Ok(r) => r,
+                Err(Error::Call { source, .. }) if kind == "stop" && is_no_such_unit(&source) => {
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            };
+            let job = Self::job_path(&reply, method, unit)?;
+            self.wait_jobs(&mut stream, HashMap::from([(job, (unit.to_string(), kind))]))
+                .await
+        })
+    }
+
+    async fn get_all(&self, path: &OwnedObjectPath, iface: &str, unit: &str) -> Result<HashMap<String, OwnedVariant>, Error> {
+        let reply = self
+            .conn
+            .call_method(Some(DEST), path.as_str(), Some(PROPS), "GetAll", &(iface,))
+            .await
+            .map_err(|source| Error::Call {
+                method: "GetAll",
+                unit: unit.to_string(),
+                source,
+            })?;
+        reply
+            .body()
+            .deserialize::<HashMap<String, OwnedVariant>>()
+            .map_err(|e| Error::Reply {
+                unit: unit.to_string(),
+                detail: format!("GetAll {iface}: {e}"),
+            })
+    }
+}
+
+fn prop_str(map: &HashMap<String, OwnedVariant>, key: &str) -> String {
+    map.get(key)
+        .and_then(|v| String::try_from(v.clone()).ok())
+        .unwrap_or_default()
+}
+
+fn prop_u64(map: &HashMap<String, OwnedVariant>, key: &str) -> Option<u64> {
+    map.get(key).and_then(|v| u64::try_from(v.clone()).ok())
+}
+
+fn type_interface(unit: &str) -> Option<&'static str> {
+    match unit.rsplit('.').next()? {
+        "service" => Some("org.freedesktop.systemd1.Service"),
+        "scope" => Some("org.freedesktop.systemd1.Scope"),
+        "slice" => Some("org.freedesktop.systemd1.Slice"),
+        _ => None,
+    }
+}
+
+impl Manager for SystemBus {
+    fn start_transient(&self, units: &[Transient<'_>]) -> Result<(), Error> {
+        zbus::block_on(async {
+            let mut stream = self.job_stream().await?;
+            let mut pending = HashMap::new();
+            for t in units {
+                let name = t.unit.name.as_str();
+                let props = properties(&t.unit.properties, t.pids);
+                let aux: Vec<(&str, Vec<(&str, Variant<'_>)>)> = Vec::new();
+                let reply = self
+                    .manager_call("StartTransientUnit", name, &(name, "fail", props, aux))
+                    .await;
+                match reply {
+                    Ok(reply) => {
+                        let job = Self::job_path(&reply, "StartTransientUnit", name)?;
+                        pending.insert(job, (name.to_string(), "start"));
+                    }
+                    Err(e) => {
+                        // Let the jobs already queued finish so the caller sees a settled state.
+                        let _ = self.wait_jobs(&mut stream, pending).await;
+                        return Err(e);
+                    }
+                }
+            }
+            self.wait_jobs(&mut stream, pending).await
+        })
+    }
+
+    fn start_unit(&self, name: &str) -> Result<(), Error> {
+        self.unit_job("StartUnit", "start", name, (name, "replace"))
+    }
+
+    fn restart_unit(&self, name: &str) -> Result<(), Error> {
+        self.unit_job("RestartUnit", "restart", name, (name, "replace"))
+    }
+
+    fn stop_unit(&self, name: &str) -> Result<(), Error> {
+        self.unit_job("StopUnit", "stop", name, (name, "replace"))
+    }
+
+    fn reset_failed(&self, name: &str) -> Result<(), Error> {
+        zbus::block_on(async {
+            match self.manager_call("ResetFailedUnit", name, &(name,)).await {
+                Err(Error::Call { source, .. }) if is_no_such_unit(&source) => Ok(()),
+                other => other.map(|_| ()),
+            }
+        })
+    }
+
+    fn status(&self, name: &str) -> Result<Option<UnitStatus>, Error> {
+        zbus::block_on(async {
+            let path = match self.manager_call("GetUnit", name, &(name,)).await {
+                Ok(reply) => Self::job_path(&reply, "GetUnit", name)?,
+                Err(Error::Call { source, .. }) if is_no_such_unit(&source) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let unit = self.get_all(&path, UNIT, name).await?;
+            let mut st = UnitStatus {
+                name: name.to_string(),
+                active_state: prop_str(&unit, "ActiveState"),
+                sub_state: prop_str(&unit, "SubState"),
+                active_enter_usec: prop_u64(&unit, "ActiveEnterTimestamp").unwrap_or(0),
+                ..Default::default()
+            };
+            if let Some(iface) = type_interface(name) {
+                let typed = self.get_all(&path, iface, name).await?;
+                st.control_group = prop_str(&typed, "ControlGroup");
+                st.memory_current = prop_u64(&typed, "MemoryCurrent").filter(|&m| m != u64::MAX);
+                st.main_pid = typed
+                    .get("MainPID")
+                    .and_then(|v| u32::try_from(v.clone()).ok())
+                    .unwrap_or(0);
+            }
+            Ok(Some(st))
+        })
+    }
+
+    fn list_units(&self, patterns: &[&str]) -> Result<Vec<String>, Error> {
+        type Row = (String, String, String, String, String, String, OwnedObjectPath, u32, String, OwnedObjectPath);
+        zbus::block_on(async {
+            let states: Vec<&str> = Vec::new();
+            let reply = self
+                .manager_call("ListUnitsByPatterns", &patterns.join(" "), &(states, patterns))
+                .await?;
+            let rows: Vec<Row> = reply.body().deserialize().map_err(|e| Error::Reply {
+                unit: patterns.join(" "),
+                detail: format!("ListUnitsByPatterns: {e}"),
+            })?;
+            Ok(rows.into_iter().map(|r| r.0).collect())
+        })
+    }
+
+    fn set_properties(&self, name: &str, props: &[Property]) -> Result<(), Error> {
+        zbus::block_on(async {
+            let props = properties(props, &[]);
+            self.manager_call("SetUnitProperties", name, &(name, true, props))
+                .await
+                .map(|_| ())
+        })
+    }
+
+    fn set_enabled(&self, name: &str, enabled: bool) -> Result<(), Error> {
+        zbus::block_on(async {
+            let files = vec![name];
+            if enabled {
+                self.manager_call("EnableUnitFiles", name, &(files, false, true))
+                    .await?;
+            } else {
+                self.manager_call("DisableUnitFiles", name, &(files, false))
+                    .await?;
+            }
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,129 @@
+//! A [`Manager`] that records calls and keeps a toy unit table, for tests
+//! that check what podctl asks of systemd and in which order.
+
+use super::{Error, Manager, Transient, UnitStatus};
+use crate::plan::Property;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+#[derive(Default)]
+pub struct Recorder {
+    /// One line per call, e.g. `start_transient pod-web.slice pids=[]`.
+    pub calls: RefCell<Vec<String>>,
+    /// Units that are "loaded", with their state.
+    pub units: RefCell<BTreeMap<String, UnitStatus>>,
+    /// A start of this unit fails with result "failed".
+    pub fail_unit: RefCell<Option<String>>,
+}
+
+impl Recorder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn record(&self, line: String) {
+        self.calls.borrow_mut().push(line);
+    }
+
+    fn set_state(&self, name: &str, state: &str) {
+        let mut units = self.units.borrow_mut();
+        let u = units.entry(name.to_string()).or_insert_with(|| UnitStatus {
+            name: name.to_string(),
+            ..Default::default()
+        });
+        u.active_state = state.to_string();
+    }
+
+    fn check(&self, name: &str, kind: &'static str) -> Result<(), Error> {
+        if self.fail_unit.borrow().as_deref() == Some(name) {
+            return Err(Error::Job {
+                unit: name.to_string(),
+                kind,
+                result: "failed".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn glob_match(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((pre, post)) => {
+            name.len() >= pre.len() + post.len() && name.starts_with(pre) && name.ends_with(post)
+        }
+    }
+}
+
+impl Manager for Recorder {
+    fn start_transient(&self, units: &[Transient<'_>]) -> Result<(), Error> {
+        for t in units {
+            self.record(format!("start_transient {} pids={:?}", t.unit.name, t.pids));
+            self.check(&t.unit.name, "start")?;
+            self.set_state(&t.unit.name, "active");
+        }
+        Ok(())
+    }
+
+    fn start_unit(&self, name: &str) -> Result<(), Error> {
+        self.record(format!("start {name}"));
+        self.check(name, "start")?;
+        self.set_state(name, "active");
+        Ok(())
+    }
+
+    fn restart_unit(&self, name: &str) -> Result<(), Error> {
+        self.record(format!("restart {name}"));
+        self.check(name, "restart")?;
+        self.set_state(name, "active");
+        Ok(())
+    }
+
+    fn stop_unit(&self, name: &str) -> Result<(), Error> {
+        self.record(format!("stop {name}"));
+        self.units.borrow_mut().remove(name);
+        Ok(())
+    }
+
+    fn reset_failed(&self, name: &str) -> Result<(), Error> {
+        self.record(format!("reset_failed {name}"));
+        Ok(())
+    }
+
+    fn status(&self, name: &str) -> Result<Option<UnitStatus>, Error> {
+        Ok(self.units.borrow().get(name).cloned())
+    }
+
+    fn list_units(&self, patterns: &[&str]) -> Result<Vec<String>, Error> {
+        Ok(self
+            .units
+            .borrow()
+            .keys()
+            .filter(|n| patterns.iter().any(|p| glob_match(p, n)))
+            .cloned()
+            .collect())
+    }
+
+    fn set_properties(&self, name: &str, props: &[Property]) -> Result<(), Error> {
+        let names: Vec<&str> = props.iter().map(|p| p.name).collect();
+        self.record(format!("set_properties {name} {names:?}"));
+        Ok(())
+    }
+
+    fn set_enabled(&self, name: &str, enabled: bool) -> Result<(), Error> {
+        self.record(format!("set_enabled {name} {enabled}"));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_match;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("pod@*.service", "pod@web.service"));
+        assert!(!glob_match("pod@*.service", "pod-web.slice"));
+        assert!(glob_match("pod-web.slice", "pod-web.slice"));
+    }
+}

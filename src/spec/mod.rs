@@ -1,5 +1,19 @@
 //! Pod files: parse TOML, validate, and build a [`crate::model::Pod`].
-//! (Being written: see the spec helper.)
+//!
+//! The text is parsed into toml's spanned tree, which this module walks
+//! itself (rather than deriving `Deserialize`) so that one pass finds every
+//! problem, unknown keys included, each located at `file:line:column`.
+//! Modules: [`diag`] locates problems, `tree` reads typed values, `pod`,
+//! `container` and `limits` hold the rules, [`names`] and [`size`] the syntax
+//! of names and amounts.
+
+mod container;
+mod diag;
+mod limits;
+pub mod names;
+mod pod;
+pub mod size;
+mod tree;
 
 use crate::model::Pod;
 use std::fmt;
@@ -19,9 +33,17 @@ pub struct Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.key.is_empty() {
-            write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )
         } else {
-            write!(f, "{}:{}:{}: {}: {}", self.file, self.line, self.column, self.key, self.message)
+            write!(
+                f,
+                "{}:{}:{}: {}: {}",
+                self.file, self.line, self.column, self.key, self.message
+            )
         }
     }
 }
@@ -47,8 +69,29 @@ impl std::error::Error for Diagnostics {}
 /// Parses and validates pod file text. `file` labels diagnostics; `default_name`
 /// is the pod name when the file sets none (the file name without `.toml`).
 pub fn parse_str(src: &str, file: &str, default_name: &str) -> Result<Pod, Diagnostics> {
-    let _ = (src, file, default_name);
-    todo!("spec helper")
+    let mut sink = diag::Sink::new(file, src);
+    let (doc, errors) = toml::de::DeTable::parse_recoverable(src);
+    // After a syntax error the rest of the tree is a guess: report only the
+    // first error, where the parser lost its way.
+    if let Some(e) = errors
+        .iter()
+        .min_by_key(|e| e.span().map_or(0, |s| s.start))
+    {
+        let span = e.span().unwrap_or(0..0);
+        sink.error(span, "", syntax_message(e.message()));
+        return Err(Diagnostics(sink.finish()));
+    }
+    let pod = pod::read(&mut sink, &doc, default_name);
+    if sink.has_errors() {
+        Err(Diagnostics(sink.finish()))
+    } else {
+        Ok(pod)
+    }
+}
+
+/// toml's messages, as one line.
+fn syntax_message(message: &str) -> String {
+    format!("invalid TOML: {}", message.trim().replace('\n', " "))
 }
 
 /// Reads and validates a pod file.
@@ -66,3 +109,6 @@ pub fn load(path: &Path) -> Result<Pod, Diagnostics> {
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("pod");
     parse_str(&src, &label, stem)
 }
+
+#[cfg(test)]
+mod tests;

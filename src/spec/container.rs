@@ -1,0 +1,193 @@
+//! One `[containers.NAME]` table.
+
+use super::diag::{Sink, join};
+use super::limits::{self, Limits};
+use super::names::{self, suggest};
+use super::tree::{self, Value, fields};
+use crate::model::{Container, Restart, User};
+use std::collections::BTreeMap;
+use std::ops::Range;
+use toml::de::DeValue;
+
+const KEYS: [&str; 6] = ["command", "env", "workdir", "user", "restart", "resources"];
+const RESTARTS: [&str; 3] = ["always", "on-failure", "never"];
+const USER_HELP: &str = "use a name, a uid, or uid:gid, e.g. \"www-data\", 1000 or \"1000:1000\"";
+
+/// Reads the container `name` (its key at `key_span`) from `v`, filling
+/// defaults; problems go to the sink and leave placeholders.
+pub(crate) fn read(
+    sink: &mut Sink,
+    name: &str,
+    key_span: Range<usize>,
+    v: &Value<'_>,
+) -> (Container, Limits) {
+    let path = join("containers", name);
+    if !names::is_dns_label(name) {
+        sink.error(
+            key_span,
+            &path,
+            format!(
+                "{name:?} is not a valid container name ({})",
+                names::LABEL_RULE
+            ),
+        );
+    }
+    let mut c = Container {
+        name: name.to_string(),
+        command: Vec::new(),
+        env: BTreeMap::new(),
+        workdir: "/".into(),
+        user: None,
+        restart: Restart::Always,
+        resources: Default::default(),
+    };
+    let Some(t) = tree::table(sink, v, &path) else {
+        return (c, Limits::default());
+    };
+    let [command, env, workdir, user, restart, resources] = fields(sink, t, &path, KEYS);
+    match command {
+        Some(v) => c.command = read_command(sink, v, &join(&path, "command")),
+        None => sink.error(
+            v.span(),
+            &join(&path, "command"),
+            "missing; give the program and its arguments, e.g. command = [\"/bin/sleep\", \"infinity\"]",
+        ),
+    }
+    if let Some(v) = env {
+        c.env = read_env(sink, v, &join(&path, "env"));
+    }
+    if let Some(v) = workdir {
+        let key = join(&path, "workdir");
+        if let Some(s) = tree::string(sink, v, &key) {
+            if s.text.starts_with('/') {
+                c.workdir = s.text.to_string();
+            } else {
+                sink.error(
+                    s.span,
+                    &key,
+                    format!("{:?} is not an absolute path", s.text),
+                );
+            }
+        }
+    }
+    if let Some(v) = user {
+        c.user = read_user(sink, v, &join(&path, "user"));
+    }
+    if let Some(v) = restart {
+        c.restart = read_restart(sink, v, &join(&path, "restart"));
+    }
+    let limits = match resources {
+        Some(v) => limits::read(sink, v, &join(&path, "resources")),
+        None => Limits::default(),
+    };
+    c.resources = limits.resources.clone();
+    (c, limits)
+}
+
+fn read_command(sink: &mut Sink, v: &Value<'_>, key: &str) -> Vec<String> {
+    let Some(argv) = tree::strings(sink, v, key) else {
+        return Vec::new();
+    };
+    match argv.first() {
+        None => sink.error(
+            v.span(),
+            key,
+            "must not be empty: give at least the program to run",
+        ),
+        Some(p) if p.text.is_empty() => {
+            sink.error(p.span.clone(), key, "the program name is empty")
+        }
+        Some(p) if !p.text.starts_with('/') && p.text.contains('/') => sink.error(
+            p.span.clone(),
+            key,
+            format!(
+                "{:?} is a relative path; use an absolute path or a bare name found in PATH",
+                p.text
+            ),
+        ),
+        Some(_) => {}
+    }
+    for arg in argv.iter().filter(|a| a.text.contains('\0')) {
+        sink.error(
+            arg.span.clone(),
+            key,
+            "arguments cannot contain NUL characters",
+        );
+    }
+    argv.into_iter().map(|a| a.text.to_string()).collect()
+}
+
+fn read_env(sink: &mut Sink, v: &Value<'_>, path: &str) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    let Some(t) = tree::table(sink, v, path) else {
+        return env;
+    };
+    for (k, v) in t.iter() {
+        let name: &str = k.get_ref();
+        let key = join(path, name);
+        if !names::is_env_name(name) {
+            sink.error(
+                k.span(),
+                &key,
+                format!(
+                    "{name:?} is not a valid environment variable name (use [A-Za-z_][A-Za-z0-9_]*)"
+                ),
+            );
+        }
+        if let Some(s) = tree::string(sink, v, &key) {
+            if s.text.contains('\0') {
+                sink.error(s.span, &key, "values cannot contain NUL characters");
+            } else {
+                env.insert(name.to_string(), s.text.to_string());
+            }
+        }
+    }
+    env
+}
+
+fn read_user(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<User> {
+    let user = match v.get_ref() {
+        DeValue::String(s) => names::parse_user(s),
+        DeValue::Integer(_) => tree::integer(v.get_ref())
+            .and_then(names::id)
+            .map(|uid| User::Id { uid, gid: None }),
+        _ => {
+            sink.error(v.span(), key, format!("expected a user ({USER_HELP})"));
+            return None;
+        }
+    };
+    if user.is_none() {
+        let written = sink.text(v.span());
+        sink.error(
+            v.span(),
+            key,
+            format!("{written} is not a user ({USER_HELP})"),
+        );
+    }
+    user
+}
+
+fn read_restart(sink: &mut Sink, v: &Value<'_>, key: &str) -> Restart {
+    let Some(s) = tree::string(sink, v, key) else {
+        return Restart::Always;
+    };
+    match s.text {
+        "always" => Restart::Always,
+        "on-failure" => Restart::OnFailure,
+        "never" => Restart::Never,
+        other => {
+            let hint = suggest(other, &RESTARTS)
+                .map(|r| format!("; did you mean `{r}`?"))
+                .unwrap_or_default();
+            sink.error(
+                s.span,
+                key,
+                format!(
+                    "{other:?} is not a restart policy (allowed: {}){hint}",
+                    RESTARTS.join(", ")
+                ),
+            );
+            Restart::Always
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! The top level of a pod file: name, hostname, namespaces, limits, containers.
+
+use super::diag::{Sink, join};
+use super::tree::{self, Str, Value, fields};
+use super::{container, limits, names};
+use crate::model::{Namespace, Pod, Resources};
+use toml::Spanned;
+use toml::de::DeTable;
+
+const KEYS: [&str; 7] = [
+    "name",
+    "hostname",
+    "share",
+    "host",
+    "autostart",
+    "resources",
+    "containers",
+];
+const DEFAULT_SHARE: [Namespace; 3] = [Namespace::Net, Namespace::Ipc, Namespace::Uts];
+
+/// Walks a parsed document into a pod. Problems go to the sink; the pod
+/// returned then holds placeholders and must not be used.
+pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &str) -> Pod {
+    let [
+        name,
+        hostname,
+        share,
+        host,
+        autostart,
+        resources,
+        containers,
+    ] = fields(sink, doc.get_ref(), "", KEYS);
+
+    let name = read_name(sink, name, default_name);
+    let hostname = match hostname.and_then(|v| tree::string(sink, v, "hostname")) {
+        Some(h) if names::is_hostname(h.text) => h.text.to_string(),
+        Some(h) => {
+            sink.error(
+                h.span,
+                "hostname",
+                format!(
+                    "{:?} is not a valid hostname (letters, digits and '-' in labels separated by dots, at most 64 characters)",
+                    h.text
+                ),
+            );
+            name.clone()
+        }
+        None => name.clone(),
+    };
+
+    let share_list = share.map(|v| namespaces(sink, v, "share"));
+    let host_list = host
+        .map(|v| namespaces(sink, v, "host"))
+        .unwrap_or_default();
+    if let Some(list) = &share_list {
+        for (ns, span) in &host_list {
+            if list.iter().any(|(s, _)| s == ns) {
+                let why = match ns {
+                    Namespace::Pid => "the pod can't have its own PID namespace and use the host's",
+                    _ => "a namespace is either shared by the pod or taken from the host",
+                };
+                sink.error(
+                    span.clone(),
+                    "host",
+                    format!("\"{ns}\" is also in share; {why}"),
+                );
+            }
+        }
+    }
+    let mut share: Vec<Namespace> = match share_list {
+        Some(list) => list.into_iter().map(|(ns, _)| ns).collect(),
+        // The default never takes what the file gives to the host.
+        None => DEFAULT_SHARE
+            .into_iter()
+            .filter(|ns| !host_list.iter().any(|(h, _)| h == ns))
+            .collect(),
+    };
+    let mut host: Vec<Namespace> = host_list.into_iter().map(|(ns, _)| ns).collect();
+    share.sort();
+    host.sort();
+
+    let autostart = autostart
+        .and_then(|v| tree::boolean(sink, v, "autostart"))
+        .unwrap_or(true);
+    let resources = resources
+        .map(|v| limits::read(sink, v, "resources").resources)
+        .unwrap_or_default();
+    let containers = read_containers(sink, doc, containers, &resources);
+
+    Pod {
+        name,
+        hostname,
+        share,
+        host,
+        resources,
+        autostart,
+        containers,
+    }
+}
+
+fn read_name(sink: &mut Sink, v: Option<&Value<'_>>, default_name: &str) -> String {
+    match v {
+        Some(v) => {
+            if let Some(Str { text, span }) = tree::string(sink, v, "name")
+                && !names::is_dns_label(text)
+            {
+                sink.error(
+                    span,
+                    "name",
+                    format!("{text:?} is not a valid pod name ({})", names::LABEL_RULE),
+                );
+            }
+            v.get_ref().as_str().unwrap_or(default_name).to_string()
+        }
+        None => {
+            if !names::is_dns_label(default_name) {
+                sink.error(
+                    0..0,
+                    "name",
+                    format!(
+                        "the file name {default_name:?} is not a valid pod name ({}); set `name` in the file",
+                        names::LABEL_RULE
+                    ),
+                );
+            }
+            default_name.to_string()
+        }
+    }
+}
+
+/// A `share` or `host` list: known names, each once.
+fn namespaces(
+    sink: &mut Sink,
+    v: &Value<'_>,
+    key: &str,
+) -> Vec<(Namespace, std::ops::Range<usize>)> {
+    let mut out: Vec<(Namespace, std::ops::Range<usize>)> = Vec::new();
+    for s in tree::strings(sink, v, key).unwrap_or_default() {
+        match Namespace::parse(s.text) {
+            None => {
+                let allowed: Vec<&str> = Namespace::ALL.iter().map(|n| n.as_str()).collect();
+                sink.error(
+                    s.span,
+                    key,
+                    format!(
+                        "{:?} is not a namespace (allowed: {})",
+                        s.text,
+                        allowed.join(", ")
+                    ),
+                );
+            }
+            Some(ns) if out.iter().any(|(o, _)| *o == ns) => {
+                sink.error(s.span, key, format!("{:?} is listed twice", s.text));
+            }
+            Some(ns) => out.push((ns, s.span)),
+        }
+    }
+    out
+}
+
+fn read_containers(
+    sink: &mut Sink,
+    doc: &Spanned<DeTable<'_>>,
+    v: Option<&Value<'_>>,
+    pod_limits: &Resources,
+) -> Vec<crate::model::Container> {
+    const NONE: &str = "a pod needs at least one container, e.g. [containers.app] with command = [\"/bin/sleep\", \"infinity\"]";
+    let Some(v) = v else {
+        sink.error(doc.span().start..doc.span().start, "containers", NONE);
+        return Vec::new();
+    };
+    let Some(t) = tree::table(sink, v, "containers") else {
+        return Vec::new();
+    };
+    if t.is_empty() {
+        sink.error(v.span(), "containers", NONE);
+    }
+    let mut out = Vec::with_capacity(t.len());
+    for (key, value) in t.iter() {
+        let (c, limits) = container::read(sink, key.get_ref(), key.span(), value);
+        limits::check_within(
+            sink,
+            &limits,
+            &join(&join("containers", &c.name), "resources"),
+            pod_limits,
+        );
+        out.push(c);
+    }
+    out
+}

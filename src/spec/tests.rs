@@ -1,0 +1,126 @@
+//! Whole-file tests of the spec walk; the rejected-input catalogue with
+//! exact messages lives in `tests/spec.rs`.
+
+use super::*;
+use crate::model::{Namespace, Restart, User};
+
+fn ok(src: &str) -> Pod {
+    parse_str(src, "t.toml", "t").unwrap_or_else(|d| panic!("{d}"))
+}
+
+fn errors(src: &str) -> Vec<String> {
+    parse_str(src, "t.toml", "t")
+        .expect_err("should be rejected")
+        .0
+        .iter()
+        .map(|d| d.to_string())
+        .collect()
+}
+
+#[test]
+fn defaults_are_filled_in() {
+    let pod = ok("[containers.app]\ncommand = [\"sleep\", \"1\"]\n");
+    assert_eq!(pod.name, "t");
+    assert_eq!(pod.hostname, "t");
+    assert_eq!(
+        pod.share,
+        vec![Namespace::Net, Namespace::Ipc, Namespace::Uts]
+    );
+    assert!(pod.host.is_empty());
+    assert!(pod.autostart);
+    assert!(pod.resources.is_empty());
+    let c = &pod.containers[0];
+    assert_eq!(
+        (c.workdir.as_str(), c.restart, &c.user),
+        ("/", Restart::Always, &None)
+    );
+}
+
+#[test]
+fn full_file_is_read() {
+    let pod = ok(r#"
+name = "web"
+hostname = "www.example.com"
+share = ["pid", "net"]
+host = ["uts"]
+autostart = false
+resources = { memory = 1073741824, cpu = 1.5, tasks = 100 }
+[containers.b]
+command = ["/bin/true"]
+env = { A = "1", _b = "x y" }
+workdir = "/srv"
+user = "1000:100"
+restart = "on-failure"
+resources = { memory = "1Gi", cpu = "150%" }
+[containers.a]
+command = ["true"]
+user = 0
+"#);
+    assert_eq!(pod.hostname, "www.example.com");
+    assert_eq!(pod.share, vec![Namespace::Net, Namespace::Pid]);
+    assert_eq!(pod.host, vec![Namespace::Uts]);
+    assert!(!pod.autostart);
+    assert_eq!(pod.resources.cpu_percent, Some(150));
+    let names: Vec<&str> = pod.containers.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["b", "a"], "file order is start order");
+    let b = &pod.containers[0];
+    assert_eq!(b.env.get("_b").map(String::as_str), Some("x y"));
+    assert_eq!(
+        b.user,
+        Some(User::Id {
+            uid: 1000,
+            gid: Some(100)
+        })
+    );
+    assert_eq!(b.restart, Restart::OnFailure);
+    assert_eq!(b.resources.memory, Some(1 << 30));
+    assert_eq!(pod.containers[1].user, Some(User::Id { uid: 0, gid: None }));
+}
+
+#[test]
+fn host_namespaces_leave_the_default_share() {
+    let pod = ok("host = [\"net\"]\n[containers.a]\ncommand = [\"true\"]\n");
+    assert_eq!(pod.share, vec![Namespace::Ipc, Namespace::Uts]);
+    assert_eq!(pod.host, vec![Namespace::Net]);
+}
+
+#[test]
+fn errors_are_located_and_all_reported() {
+    let src = "nmae = \"x\"\n[containers.app]\ncommand = []\nrestart = \"sometimes\"\n";
+    assert_eq!(
+        errors(src),
+        [
+            "t.toml:1:1: nmae: unknown key, did you mean `name`?",
+            "t.toml:3:11: containers.app.command: must not be empty: give at least the program to run",
+            "t.toml:4:11: containers.app.restart: \"sometimes\" is not a restart policy (allowed: always, on-failure, never)",
+        ]
+    );
+}
+
+#[test]
+fn syntax_errors_use_the_same_form() {
+    let e = errors("name = \"web\"\nx = = 1\n");
+    assert_eq!(e.len(), 1);
+    assert!(e[0].starts_with("t.toml:2:5: invalid TOML: "), "{}", e[0]);
+}
+
+#[test]
+fn a_hundred_containers() {
+    let mut src = String::from("name = \"big\"\n[resources]\nmemory = \"100G\"\n");
+    for i in 0..100 {
+        src.push_str(&format!(
+            "[containers.c{i}]\ncommand = [\"/bin/sleep\", \"{i}\"]\nenv = {{ N = \"{i}\" }}\nresources = {{ memory = \"{}M\" }}\n",
+            i + 1
+        ));
+    }
+    let pod = ok(&src);
+    assert_eq!(pod.containers.len(), 100);
+    for (i, c) in pod.containers.iter().enumerate() {
+        assert_eq!(c.name, format!("c{i}"));
+        assert_eq!(c.command[1], i.to_string());
+        assert_eq!(c.env["N"], i.to_string());
+        assert_eq!(c.resources.memory, Some((i as u64 + 1) << 20));
+    }
+    let plan = crate::plan::build(&pod);
+    assert_eq!(plan.containers.len(), 100);
+}

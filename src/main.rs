@@ -1,1 +1,108 @@
-fn main() {}
+//! The `podctl` command: parses arguments and dispatches to [`podctl::cli`].
+
+use clap::{Parser, Subcommand, ValueEnum};
+use podctl::cli;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "podctl", version, about = "Declarative, systemd-native pods")]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Output {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check pod files; print a summary per valid file, every error otherwise.
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Make the host match a pod file: store it, then start or restart pod@NAME.service.
+    Apply {
+        file: PathBuf,
+        /// Print the plan (units, properties, dependencies, namespaces) and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Format of --dry-run output.
+        #[arg(long, value_enum, default_value = "human")]
+        output: Output,
+    },
+    /// Stop a pod and remove its units (and with --purge its stored definition).
+    Down {
+        name: String,
+        #[arg(long)]
+        purge: bool,
+    },
+    /// List pods and their containers.
+    Ps,
+    /// Show one pod's state.
+    Status {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a pod's logs (or one container's) from the journal.
+    Logs {
+        name: String,
+        container: Option<String>,
+        #[arg(short, long)]
+        follow: bool,
+    },
+    /// Run a command inside a container's namespaces and scope.
+    Exec {
+        name: String,
+        container: String,
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Show each process's namespaces and which are shared (like lsns).
+    Inspect { name: String },
+    /// Run a pod's supervisor (what pod@NAME.service runs).
+    Up { name: String },
+    #[command(name = "__spawn", hide = true)]
+    Spawn,
+    #[command(name = "__enter", hide = true)]
+    Enter {
+        pid: u32,
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match args.command {
+        Command::Spawn => podctl::runtime::container::main(),
+        Command::Enter { pid, command } => podctl::runtime::enter::main(pid, &command),
+        Command::Validate { files } => cli::validate::validate(&files),
+        Command::Apply {
+            file,
+            dry_run: true,
+            output,
+        } => cli::validate::dry_run(&file, matches!(output, Output::Json)),
+        Command::Apply { file, .. } => cli::report(cli::apply::apply(&file)),
+        Command::Down { name, purge } => cli::report(cli::apply::down(&name, purge)),
+        Command::Ps => cli::report(cli::show::ps()),
+        Command::Status { name, json } => cli::report(cli::show::status(&name, json)),
+        Command::Logs {
+            name,
+            container,
+            follow,
+        } => cli::report(cli::show::logs(&name, container.as_deref(), follow)),
+        Command::Exec {
+            name,
+            container,
+            command,
+        } => cli::exec::exec(&name, &container, &command),
+        Command::Inspect { name } => cli::report(cli::show::inspect(&name)),
+        Command::Up { name } => cli::up::up(&name),
+    }
+}

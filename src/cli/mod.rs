@@ -1,1 +1,42 @@
-//! Command implementations.
+//! Command implementations: each returns what happened or an error that
+//! names the pod, unit or path and the cause; `main` prints it once.
+
+pub mod apply;
+pub mod exec;
+pub mod show;
+pub mod up;
+pub mod validate;
+
+use std::process::ExitCode;
+
+/// Prints an error chain once (`podctl: outer: inner: ...`) and maps it to exit 1.
+pub fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("podctl: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs to journald when running under systemd, to stderr otherwise.
+pub fn init_logging() {
+    use tracing::Level;
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::prelude::*;
+    // podctl at info; its libraries (zbus) only when something is wrong.
+    let filter = Targets::new()
+        .with_default(Level::WARN)
+        .with_target("podctl", Level::INFO);
+    let under_systemd = std::env::var_os("JOURNAL_STREAM").is_some() || std::env::var_os("INVOCATION_ID").is_some();
+    if under_systemd && let Ok(layer) = tracing_journald::layer() {
+        let _ = tracing_subscriber::registry().with(layer.with_filter(filter)).try_init();
+        return;
+    }
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time();
+    let _ = tracing_subscriber::registry().with(layer.with_filter(filter)).try_init();
+}

@@ -2,6 +2,7 @@
 //! container helper (`podctl __spawn`) and the namespace steps they share.
 
 pub mod container;
+pub mod enter;
 pub mod holder;
 pub mod launch;
 pub mod ns;

@@ -273,7 +273,7 @@ impl Manager for SystemBus {
         })
     }
 
-    fn list_units(&self, patterns: &[&str]) -> Result<Vec<String>, Error> {
+    fn list_units(&self, patterns: &[&str]) -> Result<Vec<UnitStatus>, Error> {
         type Row = (String, String, String, String, String, String, OwnedObjectPath, u32, String, OwnedObjectPath);
         zbus::block_on(async {
             let states: Vec<&str> = Vec::new();
@@ -284,7 +284,23 @@ impl Manager for SystemBus {
                 unit: patterns.join(" "),
                 detail: format!("ListUnitsByPatterns: {e}"),
             })?;
-            Ok(rows.into_iter().map(|r| r.0).collect())
+            Ok(rows
+                .into_iter()
+                .map(|r| UnitStatus {
+                    name: r.0,
+                    active_state: r.3,
+                    sub_state: r.4,
+                    ..Default::default()
+                })
+                .collect())
+        })
+    }
+
+    fn attach(&self, name: &str, pids: &[u32]) -> Result<(), Error> {
+        zbus::block_on(async {
+            self.manager_call("AttachProcessesToUnit", name, &(name, "", pids))
+                .await
+                .map(|_| ())
         })
     }
 

@@ -94,14 +94,19 @@ impl Manager for Recorder {
         Ok(self.units.borrow().get(name).cloned())
     }
 
-    fn list_units(&self, patterns: &[&str]) -> Result<Vec<String>, Error> {
+    fn list_units(&self, patterns: &[&str]) -> Result<Vec<UnitStatus>, Error> {
         Ok(self
             .units
             .borrow()
-            .keys()
-            .filter(|n| patterns.iter().any(|p| glob_match(p, n)))
+            .values()
+            .filter(|u| patterns.iter().any(|p| glob_match(p, &u.name)))
             .cloned()
             .collect())
+    }
+
+    fn attach(&self, name: &str, pids: &[u32]) -> Result<(), Error> {
+        self.record(format!("attach {name} pids={pids:?}"));
+        Ok(())
     }
 
     fn set_properties(&self, name: &str, props: &[Property]) -> Result<(), Error> {

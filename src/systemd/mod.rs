@@ -70,8 +70,11 @@ pub trait Manager {
     fn reset_failed(&self, name: &str) -> Result<(), Error>;
     /// The unit's state, or None if systemd has no such unit loaded.
     fn status(&self, name: &str) -> Result<Option<UnitStatus>, Error>;
-    /// Names of loaded units matching any of the glob patterns.
-    fn list_units(&self, patterns: &[&str]) -> Result<Vec<String>, Error>;
+    /// Loaded units matching any of the glob patterns, with name, active and
+    /// sub state filled in (one call, however many units).
+    fn list_units(&self, patterns: &[&str]) -> Result<Vec<UnitStatus>, Error>;
+    /// Moves processes into a running unit's cgroup (AttachProcessesToUnit).
+    fn attach(&self, name: &str, pids: &[u32]) -> Result<(), Error>;
     /// Changes properties of a running unit at runtime (not persisted).
     fn set_properties(&self, name: &str, props: &[Property]) -> Result<(), Error>;
     /// Enables (or disables) a unit file for boot, like `systemctl enable`.

@@ -1,0 +1,44 @@
+//! `podctl up NAME`: the supervisor, run by `pod@NAME.service` (Type=notify).
+
+use crate::runtime::Paths;
+use crate::runtime::supervisor::{Supervisor, block_signals};
+use crate::systemd::dbus::SystemBus;
+use anyhow::{Context, bail};
+use sd_notify::NotifyState;
+use std::process::ExitCode;
+
+pub fn up(name: &str) -> ExitCode {
+    super::init_logging();
+    let result = run(name);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("pod {name}: {e:#}");
+            let _ = sd_notify::notify(&[NotifyState::Status(&format!("failed: {e:#}"))]);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(name: &str) -> anyhow::Result<()> {
+    // Before any thread exists, so that every thread inherits the mask.
+    let signals = block_signals().context("cannot block signals")?;
+    let paths = Paths::from_env();
+    let file = paths.definition(name);
+    let pod = crate::spec::load(&file).map_err(|d| anyhow::anyhow!("{d}"))?;
+    if pod.name != name {
+        bail!("{} defines pod {:?}, not {name:?}", file.display(), pod.name);
+    }
+    let plan = crate::plan::build(&pod);
+    let mgr = SystemBus::connect()?;
+    let mut sup = Supervisor::new(&mgr, paths, plan);
+    sup.start()?;
+    let count = pod.containers.len();
+    tracing::info!("pod {name}: {count} containers running");
+    let _ = sd_notify::notify(&[
+        NotifyState::Ready,
+        NotifyState::Status(&format!("{count} containers running")),
+    ]);
+    sup.run(&signals)?;
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! `podctl __enter PID -- CMD...`: joins every namespace of PID (in setns
+//! order, all opened first), forks so a PID namespace applies, and runs CMD.
+//! Started by `podctl exec`, which releases it (PODCTL_GO_FD) once it is in
+//! the container's scope.
+
+use super::ns;
+use crate::plan::NsKind;
+use std::ffi::CString;
+use std::io::Read;
+use std::os::fd::FromRawFd;
+use std::path::Path;
+
+const KINDS: [NsKind; 6] = [NsKind::Cgroup, NsKind::Ipc, NsKind::Uts, NsKind::Net, NsKind::Pid, NsKind::Mnt];
+
+pub fn main(pid: u32, command: &[String]) -> ! {
+    match run(pid, command) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("podctl exec: {e}");
+            std::process::exit(125)
+        }
+    }
+}
+
+fn run(pid: u32, command: &[String]) -> Result<i32, String> {
+    if let Some(fd) = std::env::var("PODCTL_GO_FD").ok().and_then(|v| v.parse::<i32>().ok()) {
+        // SAFETY: podctl exec passed us this inherited pipe end; we own it now.
+        let mut go = unsafe { std::fs::File::from_raw_fd(fd) };
+        let mut b = [0u8; 1];
+        if go.read(&mut b).map_err(|e| e.to_string())? != 1 {
+            return Err("podctl exec went away before releasing us".into());
+        }
+    }
+    let opened = ns::open(Path::new("/proc"), pid, &KINDS).map_err(|e| e.to_string())?;
+    opened.join().map_err(|e| e.to_string())?;
+    let argv: Vec<CString> = command
+        .iter()
+        .map(|a| CString::new(a.as_str()).map_err(|_| format!("{a:?} contains NUL")))
+        .collect::<Result<_, _>>()?;
+    // SAFETY: this helper is single-threaded; the child only execs.
+    match unsafe { nix::unistd::fork() }.map_err(|e| format!("fork: {e}"))? {
+        nix::unistd::ForkResult::Child => {
+            let _ = nix::unistd::chdir("/");
+            // SAFETY: single-threaded child, before exec.
+            unsafe { std::env::set_var("PATH", crate::plan::DEFAULT_PATH) };
+            let e = nix::unistd::execvp(&argv[0], &argv).unwrap_err();
+            eprintln!("podctl exec: cannot execute {}: {e}", command[0]);
+            std::process::exit(127)
+        }
+        nix::unistd::ForkResult::Parent { child } => loop {
+            match nix::sys::wait::waitpid(child, None) {
+                Ok(nix::sys::wait::WaitStatus::Exited(_, code)) => return Ok(code),
+                Ok(nix::sys::wait::WaitStatus::Signaled(_, sig, _)) => return Ok(128 + sig as i32),
+                Ok(_) | Err(nix::Error::EINTR) => continue,
+                Err(e) => return Err(format!("waitpid: {e}")),
+            }
+        },
+    }
+}

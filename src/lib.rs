@@ -11,3 +11,35 @@ pub mod plan;
 pub mod runtime;
 pub mod spec;
 pub mod systemd;
+
+/// An error and its causes on one line: `outer: cause: root cause`.
+/// A cause whose text repeats the previous one (some libraries wrap an error
+/// and print it too) is left out.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut last = out.clone();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !text.is_empty() && !last.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        last = text;
+        cur = c.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer {0}")]
+    struct Outer(&'static str, #[source] std::io::Error);
+
+    #[test]
+    fn chain_joins_causes_once() {
+        let e = Outer("x", std::io::Error::other("root"));
+        assert_eq!(super::error_chain(&e), "outer x: root");
+    }
+}

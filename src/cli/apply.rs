@@ -83,7 +83,7 @@ pub fn apply(file: &Path) -> anyhow::Result<()> {
                 let service = units::service(&pod.name);
                 let tail = journal_tail(&service, 15);
                 if !tail.is_empty() {
-                    bail!("{e:#}\n--- journalctl -u {service} (last lines) ---\n{tail}");
+                    bail!("{}\n--- journalctl -u {service} (last lines) ---\n{tail}", crate::error_chain(e.as_ref()));
                 }
             }
             Err(e)

@@ -15,7 +15,7 @@ pub fn exec(name: &str, container: &str, command: &[String]) -> ExitCode {
     match run(name, container, command) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("podctl: {e:#}");
+            eprintln!("podctl: {}", crate::error_chain(e.as_ref()));
             ExitCode::from(125)
         }
     }

@@ -14,7 +14,7 @@ pub fn report(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("podctl: {e:#}");
+            eprintln!("podctl: {}", crate::error_chain(e.as_ref()));
             ExitCode::FAILURE
         }
     }

@@ -13,8 +13,9 @@ pub fn up(name: &str) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("pod {name}: {e:#}");
-            let _ = sd_notify::notify(&[NotifyState::Status(&format!("failed: {e:#}"))]);
+            let msg = crate::error_chain(e.as_ref());
+            tracing::error!("pod {name}: {msg}");
+            let _ = sd_notify::notify(&[NotifyState::Status(&format!("failed: {msg}"))]);
             ExitCode::FAILURE
         }
     }

@@ -238,6 +238,9 @@ pub fn build(pod: &Pod) -> Plan {
         let mut after = vec![sandbox_name.clone()];
         after.extend(previous.take());
         props.push(Property::new("After", Value::Strs(after)));
+        // Delegated like nspawn's and Podman's scopes: the container may manage
+        // its own cgroup subtree, and `podctl exec` can attach processes.
+        props.push(Property::new("Delegate", Value::Bool(true)));
         props.push(Property::new(
             "TimeoutStopUSec",
             Value::U64(DEFAULT_STOP_TIMEOUT_USEC),

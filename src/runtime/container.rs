@@ -50,8 +50,8 @@ pub fn main() -> ! {
     std::process::exit(127)
 }
 
-fn step<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, String> {
-    r.map_err(|e| format!("{what}: {e}"))
+fn step<T, E: std::error::Error>(what: &str, r: Result<T, E>) -> Result<T, String> {
+    r.map_err(|e| format!("{what}: {}", crate::error_chain(&e)))
 }
 
 fn run() -> Result<std::convert::Infallible, String> {

@@ -31,8 +31,8 @@ fn run(pid: u32, command: &[String]) -> Result<i32, String> {
             return Err("podctl exec went away before releasing us".into());
         }
     }
-    let opened = ns::open(Path::new("/proc"), pid, &KINDS).map_err(|e| e.to_string())?;
-    opened.join().map_err(|e| e.to_string())?;
+    let opened = ns::open(Path::new("/proc"), pid, &KINDS).map_err(|e| crate::error_chain(&e))?;
+    opened.join().map_err(|e| crate::error_chain(&e))?;
     let argv: Vec<CString> = command
         .iter()
         .map(|a| CString::new(a.as_str()).map_err(|_| format!("{a:?} contains NUL")))

@@ -7,7 +7,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HolderError {
-    #[error("cannot start the sandbox holder {path}: {source}")]
+    #[error("cannot start the sandbox holder {path}")]
     Spawn {
         path: String,
         #[source]

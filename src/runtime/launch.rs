@@ -37,14 +37,14 @@ impl LaunchSpec {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
-    #[error("{container}: cannot start helper {exe}: {source}")]
+    #[error("{container}: cannot start helper {exe}")]
     Spawn {
         container: String,
         exe: String,
         #[source]
         source: std::io::Error,
     },
-    #[error("{container}: helper pipe: {source}")]
+    #[error("{container}: helper pipe")]
     Pipe {
         container: String,
         #[source]

@@ -27,10 +27,15 @@ pub struct Paths {
 impl Paths {
     /// Defaults, overridable with PODCTL_STORE, PODCTL_RUN, PODCTL_PAUSE.
     pub fn from_env() -> Self {
-        let podctl = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/usr/local/bin/podctl"));
+        // Helpers are this very binary: /proc/self/exe stays valid (and the
+        // same version as the running supervisor) even after an upgrade
+        // replaces the file on disk.
+        let podctl = PathBuf::from("/proc/self/exe");
+        let installed = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/usr/local/bin/podctl"));
+        let dir = installed.parent().map(PathBuf::from).unwrap_or_default();
         let pause = std::env::var_os("PODCTL_PAUSE")
             .map(PathBuf::from)
-            .unwrap_or_else(|| podctl.with_file_name("podctl-pause"));
+            .unwrap_or_else(|| dir.join("podctl-pause"));
         Paths {
             store: std::env::var_os("PODCTL_STORE")
                 .map(PathBuf::from)

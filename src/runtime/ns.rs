@@ -11,19 +11,19 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NsError {
-    #[error("cannot open {path}: {source}")]
+    #[error("cannot open {path}")]
     Open {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("setns into {path}: {source}")]
+    #[error("setns into {path}")]
     Join {
         path: PathBuf,
         #[source]
         source: nix::Error,
     },
-    #[error("unshare({kinds}): {source}")]
+    #[error("unshare({kinds})")]
     Unshare {
         kinds: String,
         #[source]

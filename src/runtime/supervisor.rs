@@ -35,7 +35,7 @@ pub enum SupervisorError {
     Holder(#[from] holder::HolderError),
     #[error(transparent)]
     Launch(#[from] launch::LaunchError),
-    #[error("signal handling: {0}")]
+    #[error("signal handling")]
     Signals(#[source] nix::Error),
     #[error("the sandbox holder exited ({0}): the pod's namespaces are gone")]
     SandboxLost(String),
@@ -271,7 +271,7 @@ impl<'m> Supervisor<'m> {
             }
             self.slots[i].restart_at = None;
             if let Err(e) = self.restart_one(i) {
-                tracing::warn!("restarting {}: {e}", self.slots[i].plan.name);
+                tracing::warn!("restarting {}: {}", self.slots[i].plan.name, crate::error_chain(&e));
                 let s = &mut self.slots[i];
                 s.restart_at = Some(Instant::now() + s.backoff);
                 s.backoff = (s.backoff * 2).min(BACKOFF_MAX);

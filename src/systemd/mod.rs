@@ -10,9 +10,9 @@ use crate::plan::{Property, UnitPlan};
 /// What can go wrong talking to systemd; every variant names the unit.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot connect to the system bus (is systemd PID 1 and dbus running?): {0}")]
+    #[error("cannot connect to the system bus (is systemd PID 1 and dbus running?)")]
     Connect(#[source] zbus::Error),
-    #[error("{method} {unit}: {source}")]
+    #[error("{method} {unit}")]
     Call {
         method: &'static str,
         unit: String,

@@ -1,8 +1,170 @@
 //! Human-readable rendering of a [`Plan`](super::Plan) for `apply --dry-run`.
+//! (The JSON form is `serde_json::to_string_pretty(&plan)`.)
 
-use super::Plan;
+use super::{ContainerPlan, NsKind, Plan, Property, SETNS_ORDER, UnitPlan, Value};
+use crate::spec::size::{format_percent, format_size};
+use std::fmt::Write;
 
-/// Renders the plan for a person: units, properties, dependencies, namespaces.
+/// Renders the plan for a person: units, properties, dependencies, namespaces,
+/// processes and the start order.
 pub fn human(plan: &Plan) -> String {
-    format!("{plan:#?}\n")
+    let mut out = String::new();
+    let w = &mut out;
+    line(w, 0, format!("pod {}", plan.pod));
+    line(
+        w,
+        1,
+        format!("service: {} (runs the supervisor)", plan.service),
+    );
+
+    line(w, 0, String::new());
+    line(w, 0, format!("slice {}", plan.slice.name));
+    unit(w, &plan.slice);
+
+    line(w, 0, String::new());
+    line(w, 0, format!("sandbox {}", plan.sandbox.unit.name));
+    unit(w, &plan.sandbox.unit);
+    line(
+        w,
+        1,
+        format!("creates namespaces: {}", kinds(&plan.sandbox.creates)),
+    );
+    let hostname = plan
+        .sandbox
+        .hostname
+        .as_deref()
+        .unwrap_or("(not set: uts is not shared)");
+    line(w, 1, format!("hostname: {hostname}"));
+
+    for c in &plan.containers {
+        line(w, 0, String::new());
+        container(w, c);
+    }
+
+    line(w, 0, String::new());
+    line(w, 0, "start order:".into());
+    let units = [&plan.slice.name, &plan.sandbox.unit.name]
+        .into_iter()
+        .chain(plan.containers.iter().map(|c| &c.unit.name));
+    for (i, name) in units.enumerate() {
+        line(w, 1, format!("{}. {name}", i + 1));
+    }
+    line(w, 0, "stop order: the reverse".into());
+    out
+}
+
+fn container(w: &mut String, c: &ContainerPlan) {
+    line(w, 0, format!("container {} ({})", c.name, c.unit.name));
+    unit(w, &c.unit);
+    line(
+        w,
+        1,
+        format!("joins the sandbox's namespaces: {}", kinds(&c.joins)),
+    );
+    line(w, 1, format!("creates namespaces: {}", kinds(&c.creates)));
+    let host: Vec<NsKind> = SETNS_ORDER
+        .into_iter()
+        .filter(|k| !c.joins.contains(k) && !c.creates.contains(k))
+        .collect();
+    line(
+        w,
+        1,
+        format!("keeps the host's namespaces: {}", kinds(&host)),
+    );
+    line(w, 1, format!("restart: {}", c.restart.as_str()));
+    let p = &c.process;
+    line(w, 1, "process:".into());
+    line(w, 2, format!("argv: {}", list(&p.argv)));
+    line(w, 2, format!("workdir: {}", p.workdir));
+    let user = p
+        .user
+        .as_ref()
+        .map_or("root (default)".to_string(), |u| u.to_string());
+    line(w, 2, format!("user: {user}"));
+    line(w, 2, format!("log identifier: {}", p.log_identifier));
+    line(w, 2, "env:".into());
+    for (k, v) in &p.env {
+        line(w, 3, format!("{k}={}", quote(v)));
+    }
+}
+
+/// A unit's properties in send order, then its dependencies in words.
+fn unit(w: &mut String, u: &UnitPlan) {
+    line(w, 1, "properties:".into());
+    for p in &u.properties {
+        line(w, 2, property(p));
+    }
+    let names = |prop: &str| match u.property(prop) {
+        Some(Value::Strs(v)) => v.join(", "),
+        Some(Value::Str(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let deps: Vec<String> = [("in", "Slice"), ("bound to", "BindsTo"), ("after", "After")]
+        .into_iter()
+        .map(|(word, prop)| (word, names(prop)))
+        .filter(|(_, n)| !n.is_empty())
+        .map(|(word, n)| format!("{word} {n}"))
+        .collect();
+    if !deps.is_empty() {
+        line(w, 1, format!("depends: {}", deps.join("; ")));
+    }
+}
+
+/// `MemoryMax (t) = 268435456  # 256M`.
+fn property(p: &Property) -> String {
+    let value = match &p.value {
+        Value::Str(s) => quote(s),
+        Value::U64(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Strs(v) => list(v),
+    };
+    let note = match (&p.value, p.name) {
+        (Value::U64(u64::MAX), _) => Some("infinity".to_string()),
+        (Value::U64(n), "MemoryMax") => Some(format_size(*n)),
+        (Value::U64(n), "CPUQuotaPerSecUSec") => Some(format_percent(n / 10_000)),
+        (Value::U64(n), name) if name.ends_with("USec") => Some(format!("{}s", *n as f64 / 1e6)),
+        _ => None,
+    };
+    let text = format!("{} ({}) = {value}", p.name, p.value.signature());
+    match note {
+        Some(n) => format!("{text}  # {n}"),
+        None => text,
+    }
+}
+
+/// Double-quoted, escaping only what would be misread: unit names such as
+/// `pod-my\x2dweb.slice` keep their single backslash.
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `["a", "b"]`.
+fn list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| quote(s)).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+fn kinds(k: &[NsKind]) -> String {
+    if k.is_empty() {
+        return "none".into();
+    }
+    k.iter()
+        .map(|k| k.proc_name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn line(w: &mut String, indent: usize, text: String) {
+    // Writing to a String cannot fail.
+    let _ = writeln!(w, "{:width$}{text}", "", width = indent * 2);
 }

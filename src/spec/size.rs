@@ -50,7 +50,7 @@ pub fn format_size(bytes: u64) -> String {
     UNITS
         .iter()
         .rev()
-        .find(|&&(_, shift)| bytes != 0 && bytes % (1 << shift) == 0)
+        .find(|&&(_, shift)| bytes != 0 && bytes.is_multiple_of(1 << shift))
         .map(|&(unit, shift)| format!("{}{unit}", bytes >> shift))
         .unwrap_or_else(|| bytes.to_string())
 }

@@ -1,0 +1,20 @@
+//! The real-systemd test bench shared by the `container` and `vm` test
+//! binaries (included with `#[path = "bench/mod.rs"] mod bench;`).
+//!
+//! A trial is `fn(&Guest) -> Result<(), String>`: it runs commands in a booted
+//! systemd with [`Guest::sh`] / [`Guest::ok`] and returns a message on
+//! failure; the harness appends the guest's evidence (units, journal).
+//! See tests/README.md.
+#![allow(dead_code, unused_imports)] // each test binary uses a different part
+
+pub mod cache;
+pub mod guest;
+pub mod harness;
+pub mod nspawn;
+pub mod preflight;
+pub mod procs;
+pub mod vm;
+
+pub use guest::{Guest, Output, wait_for};
+pub use harness::TrialFn;
+pub use vm::VmTrial;

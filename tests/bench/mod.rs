@@ -13,7 +13,9 @@ pub mod harness;
 pub mod nspawn;
 pub mod preflight;
 pub mod procs;
+pub mod qemu;
 pub mod vm;
+pub mod vm_guest;
 
 pub use guest::{Guest, Output, wait_for};
 pub use harness::TrialFn;

@@ -60,18 +60,16 @@ pub fn container_main(trials: &[(&'static str, TrialFn)]) -> ! {
         .collect();
     let mut container = None;
     if matches!(availability, Availability::Ready) && any_will_run(&args, &list) {
-        let booted = super::cache::container_root()
-            .and_then(|root| Container::boot(&root, &podctl_binds()));
+        let booted =
+            super::cache::container_root().and_then(|root| Container::boot(&root, &podctl_binds()));
         let _ = slot.set(booted.as_ref().map(Container::guest).map_err(Clone::clone));
         container = booted.ok();
     }
     let conclusion = libtest_mimic::run(&args, list);
     let mut failed = conclusion.has_failed();
-    if let Some(c) = container {
-        if let Err(e) = c.shutdown() {
-            eprintln!("bench: error: {e}");
-            failed = true;
-        }
+    if let Some(Err(e)) = container.map(Container::shutdown) {
+        eprintln!("bench: error: {e}");
+        failed = true;
     }
     std::process::exit(if failed { 101 } else { 0 })
 }

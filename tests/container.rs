@@ -9,9 +9,18 @@ use bench::{Guest, TrialFn};
 use std::time::Duration;
 
 const TRIALS: &[(&str, TrialFn)] = &[
-    ("bench::systemd_is_pid1_and_bus_answers", systemd_is_pid1_and_bus_answers),
-    ("bench::transient_scope_in_slice_binds_to", transient_scope_in_slice_binds_to),
-    ("bench::podctl_is_bound_into_guest", podctl_is_bound_into_guest),
+    (
+        "bench::systemd_is_pid1_and_bus_answers",
+        systemd_is_pid1_and_bus_answers,
+    ),
+    (
+        "bench::transient_scope_in_slice_binds_to",
+        transient_scope_in_slice_binds_to,
+    ),
+    (
+        "bench::podctl_is_bound_into_guest",
+        podctl_is_bound_into_guest,
+    ),
 ];
 
 fn main() {
@@ -24,8 +33,10 @@ fn systemd_is_pid1_and_bus_answers(g: &Guest) -> Result<(), String> {
     if comm != "systemd" {
         return Err(format!("PID 1 is {comm:?}, expected systemd"));
     }
-    g.ok("busctl call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
-          org.freedesktop.DBus.Peer Ping")?;
+    g.ok(
+        "busctl call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
+          org.freedesktop.DBus.Peer Ping",
+    )?;
     let version = g.unit_property("-.slice", "Id")?;
     if version != "-.slice" {
         return Err(format!("systemctl show -.slice gave Id={version:?}"));
@@ -47,7 +58,9 @@ fn transient_scope_in_slice_binds_to(g: &Guest) -> Result<(), String> {
     g.expect_property(slice, "ActiveState", "active")?;
     let binds = g.unit_property(scope, "BindsTo")?;
     if !binds.split_whitespace().any(|u| u == anchor) {
-        return Err(format!("{scope}: BindsTo is {binds:?}, expected to contain {anchor}"));
+        return Err(format!(
+            "{scope}: BindsTo is {binds:?}, expected to contain {anchor}"
+        ));
     }
     g.ok(&format!("systemctl stop {anchor}"))?;
     g.wait_property(scope, "ActiveState", "inactive", Duration::from_secs(10))

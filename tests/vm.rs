@@ -10,9 +10,16 @@ mod bench;
 use bench::{Guest, VmTrial};
 
 const TRIALS: &[VmTrial] = &[
-    VmTrial::once("bench::cgroup_v2_memory_and_pids", cgroup_v2_memory_and_pids),
+    VmTrial::once(
+        "bench::cgroup_v2_memory_and_pids",
+        cgroup_v2_memory_and_pids,
+    ),
     VmTrial::once("bench::memory_max_is_enforced", memory_max_is_enforced),
-    VmTrial::reboot("bench::enabled_unit_starts_after_reboot", enable_unit, unit_started_at_boot),
+    VmTrial::reboot(
+        "bench::enabled_unit_starts_after_reboot",
+        enable_unit,
+        unit_started_at_boot,
+    ),
 ];
 
 fn main() {
@@ -29,7 +36,9 @@ fn cgroup_v2_memory_and_pids(g: &Guest) -> Result<(), String> {
     let controllers = g.ok("cat /sys/fs/cgroup/system.slice/cgroup.controllers")?;
     for want in ["memory", "pids"] {
         if !controllers.split_whitespace().any(|c| c == want) {
-            return Err(format!("system.slice controllers are {controllers:?}: no {want}"));
+            return Err(format!(
+                "system.slice controllers are {controllers:?}: no {want}"
+            ));
         }
     }
     Ok(())
@@ -44,7 +53,9 @@ fn memory_max_is_enforced(g: &Guest) -> Result<(), String> {
          sh -c 'head -c 100M /dev/zero | tail >/dev/null'"
     ));
     if run.success() {
-        return Err(format!("{unit} allocated 100 MiB under MemoryMax=32M and exited 0"));
+        return Err(format!(
+            "{unit} allocated 100 MiB under MemoryMax=32M and exited 0"
+        ));
     }
     g.expect_property(unit, "Result", "oom-kill")?;
     g.ok(&format!("systemctl reset-failed {unit}"))?;
@@ -53,8 +64,10 @@ fn memory_max_is_enforced(g: &Guest) -> Result<(), String> {
 
 /// Phase 1: enable a unit and remember this boot's id.
 fn enable_unit(g: &Guest) -> Result<(), String> {
-    g.ok("printf '[Service]\\nType=oneshot\\nRemainAfterExit=yes\\nExecStart=/bin/true\\n\
-          [Install]\\nWantedBy=multi-user.target\\n' >/etc/systemd/system/bench-boot.service")?;
+    g.ok(
+        "printf '[Service]\\nType=oneshot\\nRemainAfterExit=yes\\nExecStart=/bin/true\\n\
+          [Install]\\nWantedBy=multi-user.target\\n' >/etc/systemd/system/bench-boot.service",
+    )?;
     g.ok("systemctl enable bench-boot.service")?;
     g.ok("cat /proc/sys/kernel/random/boot_id >/var/lib/bench-boot-id")?;
     Ok(())

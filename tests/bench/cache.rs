@@ -62,7 +62,13 @@ pub fn mkroot_key(args: &[&str]) -> Result<String, String> {
 
 /// Returns `CACHE/NAME-KEY`, first building it with `build(tmp_dir, log)` if
 /// it does not exist. `what` and `estimate` go into the progress line.
-pub fn cached<F>(name: &str, key: &str, what: &str, estimate: &str, build: F) -> Result<PathBuf, String>
+pub fn cached<F>(
+    name: &str,
+    key: &str,
+    what: &str,
+    estimate: &str,
+    build: F,
+) -> Result<PathBuf, String>
 where
     F: FnOnce(&Path, &Path) -> Result<(), String>,
 {
@@ -164,11 +170,17 @@ pub fn tail(path: &Path, n: usize) -> String {
 /// The debootstrapped root that containers boot (read-only, `--volatile=overlay`).
 pub fn container_root() -> Result<PathBuf, String> {
     let key = mkroot_key(&["container"])?;
-    cached("container-root", &key, "container root", "~1 min", |tmp, log| {
-        let mut cmd = Command::new("bash");
-        cmd.arg(mkroot_script()).arg("container").arg(tmp);
-        run_logged(&mut cmd, log)
-    })
+    cached(
+        "container-root",
+        &key,
+        "container root",
+        "~1 min",
+        |tmp, log| {
+            let mut cmd = Command::new("bash");
+            cmd.arg(mkroot_script()).arg("container").arg(tmp);
+            run_logged(&mut cmd, log)
+        },
+    )
 }
 
 /// The directory holding the VM's `base.img`, `vmlinuz` and `initrd.img`.

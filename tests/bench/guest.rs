@@ -139,11 +139,12 @@ impl Guest {
         limit: Duration,
     ) -> Result<(), String> {
         let what = format!("{unit} {prop}={want}");
-        wait_for(limit, &what, || Ok(self.unit_property(unit, prop)? == want))
-            .map_err(|e| match self.unit_property(unit, prop) {
+        wait_for(limit, &what, || Ok(self.unit_property(unit, prop)? == want)).map_err(|e| {
+            match self.unit_property(unit, prop) {
                 Ok(last) => format!("{e} (last value: {last:?})"),
                 Err(_) => e,
-            })
+            }
+        })
     }
 
     /// The guest's state for a failure message: `pod*` units, the status of
@@ -205,7 +206,7 @@ pub fn unit_names_in(text: &str) -> Vec<String> {
     let is_name_char = |c: char| c.is_ascii_alphanumeric() || "@._:-\\".contains(c);
     let mut found: Vec<String> = Vec::new();
     for word in text.split(|c: char| !is_name_char(c)) {
-        let word = word.trim_end_matches('.');
+        let word = word.trim_end_matches(['.', ':']);
         let is_unit = SUFFIXES
             .iter()
             .any(|s| word.len() > s.len() && word.ends_with(s));

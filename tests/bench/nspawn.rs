@@ -161,7 +161,11 @@ impl Container {
             let _ = std::fs::remove_file(&self.log);
             Ok(())
         } else {
-            Err(format!("container {} left behind: {}", self.name, leftovers.join("; ")))
+            Err(format!(
+                "container {} left behind: {}",
+                self.name,
+                leftovers.join("; ")
+            ))
         }
     }
 
@@ -180,7 +184,11 @@ impl Container {
         if procs::is_alive(self.pid1) {
             found.push(format!("container PID 1 (host PID {})", self.pid1));
         }
-        found.extend(procs::mounts_under(&self.root).into_iter().map(|m| format!("mount {m}")));
+        found.extend(
+            procs::mounts_under(&self.root)
+                .into_iter()
+                .map(|m| format!("mount {m}")),
+        );
         found
     }
 }
@@ -211,7 +219,10 @@ fn spawn_nspawn(root: &Path, name: &str, binds: &[Bind], log: &Path) -> Result<C
     cmd.arg(format!("--machine={name}"));
     for bind in binds {
         if !bind.host.exists() {
-            return Err(format!("bind source {} does not exist", bind.host.display()));
+            return Err(format!(
+                "bind source {} does not exist",
+                bind.host.display()
+            ));
         }
         cmd.arg(format!("--bind-ro={}:{}", bind.host.display(), bind.guest));
     }

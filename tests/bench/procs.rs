@@ -99,8 +99,6 @@ pub fn die_with_parent(cmd: &mut Command, signal: Signal) {
     // SAFETY: the closure runs between fork and exec and only makes the
     // prctl(2) system call, which is async-signal-safe; it allocates nothing.
     unsafe {
-        cmd.pre_exec(move || {
-            nix::sys::prctl::set_pdeathsig(signal).map_err(std::io::Error::from)
-        });
+        cmd.pre_exec(move || nix::sys::prctl::set_pdeathsig(signal).map_err(std::io::Error::from));
     }
 }

@@ -34,7 +34,12 @@ pub struct RunImage {
 
 impl RunImage {
     /// Copies `base/base.img` and writes `dirs`, `files` and `links` into it.
-    pub fn create(base: &Path, dirs: &[String], files: &[Stage], links: &[Link]) -> Result<RunImage, String> {
+    pub fn create(
+        base: &Path,
+        dirs: &[String],
+        files: &[Stage],
+        links: &[Link],
+    ) -> Result<RunImage, String> {
         let dir = std::env::temp_dir().join(format!("podctl-bench-vm-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
@@ -46,7 +51,9 @@ impl RunImage {
             keep: false,
         };
         let mut cp = Command::new("cp");
-        cp.arg("--sparse=always").arg(base.join("base.img")).arg(&run.img);
+        cp.arg("--sparse=always")
+            .arg(base.join("base.img"))
+            .arg(&run.img);
         run_quiet(&mut cp)?;
         let mut cmds = String::new();
         for d in dirs {
@@ -58,7 +65,11 @@ impl RunImage {
             cmds.push_str(&format!("write {host} {guest}\n"));
         }
         for l in links {
-            cmds.push_str(&format!("symlink {} {}\n", debugfs_arg(&l.guest)?, debugfs_arg(&l.target)?));
+            cmds.push_str(&format!(
+                "symlink {} {}\n",
+                debugfs_arg(&l.guest)?,
+                debugfs_arg(&l.target)?
+            ));
         }
         run.debugfs(&["-w", "-f", "-"], Some(&cmds))?;
         Ok(run)
@@ -105,7 +116,10 @@ impl RunImage {
         if !procs::wait_child(&mut child, limit) {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(self.failure(n, &format!("VM boot {n} did not power off within {limit:?}")));
+            return Err(self.failure(
+                n,
+                &format!("VM boot {n} did not power off within {limit:?}"),
+            ));
         }
         let out = child
             .wait_with_output()
@@ -189,7 +203,9 @@ impl Drop for RunImage {
 /// `s` if debugfs can take it as one argument (it splits on whitespace).
 fn debugfs_arg(s: &str) -> Result<&str, String> {
     if s.is_empty() || s.contains(|c: char| c.is_whitespace() || c == '"') {
-        return Err(format!("path {s:?} cannot be passed to debugfs (whitespace or quote)"));
+        return Err(format!(
+            "path {s:?} cannot be passed to debugfs (whitespace or quote)"
+        ));
     }
     Ok(s)
 }

@@ -25,17 +25,30 @@ pub struct VmTrial {
 impl VmTrial {
     /// A trial that needs one boot.
     pub const fn once(name: &'static str, phase1: TrialFn) -> VmTrial {
-        VmTrial { name, phase1, phase2: None }
+        VmTrial {
+            name,
+            phase1,
+            phase2: None,
+        }
     }
 
     /// A trial that prepares in phase 1 and checks after a reboot in phase 2.
     pub const fn reboot(name: &'static str, phase1: TrialFn, phase2: TrialFn) -> VmTrial {
-        VmTrial { name, phase1, phase2: Some(phase2) }
+        VmTrial {
+            name,
+            phase1,
+            phase2: Some(phase2),
+        }
     }
 }
 
 const VM_TOOLS: &[&str] = &[
-    "qemu-system-x86_64", "debugfs", "mkfs.ext4", "debootstrap", "chroot", "sha256sum",
+    "qemu-system-x86_64",
+    "debugfs",
+    "mkfs.ext4",
+    "debootstrap",
+    "chroot",
+    "sha256sum",
 ];
 
 /// How long one boot (boot + trials + poweroff) may take.
@@ -64,9 +77,10 @@ pub fn vm_main(trials: &[VmTrial]) -> ! {
         .map(|t| {
             let (slot, name) = (Arc::clone(&slot), t.name.to_string());
             trial(t.name, &availability, move || match slot.get() {
-                Some(Ok(outcomes)) => outcomes.get(&name).cloned().unwrap_or_else(|| {
-                    Err("the VM reported no result for this trial".to_string())
-                }),
+                Some(Ok(outcomes)) => outcomes
+                    .get(&name)
+                    .cloned()
+                    .unwrap_or_else(|| Err("the VM reported no result for this trial".to_string())),
                 Some(Err(e)) => Err(e.clone()),
                 None => Err("the VM was not booted".to_string()),
             })
@@ -151,7 +165,10 @@ fn stage_image(base: &Path) -> Result<RunImage, String> {
     let mut dirs = Vec::new();
     let mut files = vec![
         stage(env!("CARGO_BIN_EXE_podctl"), "/usr/local/bin/podctl"),
-        stage(env!("CARGO_BIN_EXE_podctl-pause"), "/usr/local/bin/podctl-pause"),
+        stage(
+            env!("CARGO_BIN_EXE_podctl-pause"),
+            "/usr/local/bin/podctl-pause",
+        ),
         stage(&exe, "/opt/podctl-test/vm"),
         stage(&unit, "/etc/systemd/system/podctl-test.service"),
         stage(&next, &format!("{RESULTS_DIR}/next-phase")),
@@ -160,7 +177,12 @@ fn stage_image(base: &Path) -> Result<RunImage, String> {
     if pod_unit.exists() {
         files.push(stage(&pod_unit, "/etc/systemd/system/pod@.service"));
     }
-    stage_tree(&repo.join("examples"), "/usr/local/share/podctl/examples", &mut dirs, &mut files)?;
+    stage_tree(
+        &repo.join("examples"),
+        "/usr/local/share/podctl/examples",
+        &mut dirs,
+        &mut files,
+    )?;
     let links = [Link {
         guest: "/etc/systemd/system/multi-user.target.wants/podctl-test.service".into(),
         target: "/etc/systemd/system/podctl-test.service".into(),
@@ -171,11 +193,19 @@ fn stage_image(base: &Path) -> Result<RunImage, String> {
 }
 
 fn stage(host: impl AsRef<Path>, guest: &str) -> Stage {
-    Stage { host: host.as_ref().to_path_buf(), guest: guest.to_string() }
+    Stage {
+        host: host.as_ref().to_path_buf(),
+        guest: guest.to_string(),
+    }
 }
 
 /// Adds the files under host directory `dir` (recursively) at `guest`.
-fn stage_tree(dir: &Path, guest: &str, dirs: &mut Vec<String>, files: &mut Vec<Stage>) -> Result<(), String> {
+fn stage_tree(
+    dir: &Path,
+    guest: &str,
+    dirs: &mut Vec<String>,
+    files: &mut Vec<Stage>,
+) -> Result<(), String> {
     let Ok(read) = std::fs::read_dir(dir) else {
         return Ok(()); // no examples yet
     };

@@ -50,8 +50,14 @@ pub fn guest_main(trials: &[VmTrial], args: &[String]) -> ! {
         std::process::exit(2);
     }
     let guest = Guest::local();
-    let state = guest.sh_timeout("systemctl is-system-running --wait", Duration::from_secs(300));
-    println!("podctl-test: phase {phase}: system is {}", state.stdout.trim());
+    let state = guest.sh_timeout(
+        "systemctl is-system-running --wait",
+        Duration::from_secs(300),
+    );
+    println!(
+        "podctl-test: phase {phase}: system is {}",
+        state.stdout.trim()
+    );
     let results: Vec<TrialResult> = trials
         .iter()
         .filter_map(|t| run_trial(&guest, t, phase))

@@ -18,7 +18,12 @@ pub enum Namespace {
 }
 
 impl Namespace {
-    pub const ALL: [Namespace; 4] = [Namespace::Net, Namespace::Ipc, Namespace::Uts, Namespace::Pid];
+    pub const ALL: [Namespace; 4] = [
+        Namespace::Net,
+        Namespace::Ipc,
+        Namespace::Uts,
+        Namespace::Pid,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -37,6 +37,7 @@ mod sys {
     pub const KILL: usize = 62;
     pub const CHDIR: usize = 80;
     pub const RT_SIGTIMEDWAIT: usize = 128;
+    pub const PRCTL: usize = 157;
     pub const SETHOSTNAME: usize = 170;
     pub const UNSHARE: usize = 272;
 
@@ -129,7 +130,15 @@ fn next_signal() -> usize {
 fn reap() -> Option<(isize, i32)> {
     let mut status: i32 = 0;
     // SAFETY: status points to a live i32; no rusage.
-    let pid = unsafe { sys::call(sys::WAIT4, usize::MAX, &mut status as *mut i32 as usize, WNOHANG, 0) };
+    let pid = unsafe {
+        sys::call(
+            sys::WAIT4,
+            usize::MAX,
+            &mut status as *mut i32 as usize,
+            WNOHANG,
+            0,
+        )
+    };
     (pid > 0).then_some((pid, status))
 }
 
@@ -230,13 +239,31 @@ fn loopback_up() {
     let mut ifr = [0u8; 40];
     ifr[..2].copy_from_slice(b"lo");
     // SAFETY: ifr is a 40-byte struct ifreq the kernel reads and writes.
-    if unsafe { sys::call(sys::IOCTL, fd as usize, SIOCGIFFLAGS, ifr.as_mut_ptr() as usize, 0) } < 0 {
+    if unsafe {
+        sys::call(
+            sys::IOCTL,
+            fd as usize,
+            SIOCGIFFLAGS,
+            ifr.as_mut_ptr() as usize,
+            0,
+        )
+    } < 0
+    {
         die(b"SIOCGIFFLAGS on lo failed");
     }
     let flags = u16::from_ne_bytes([ifr[16], ifr[17]]) | IFF_UP;
     ifr[16..18].copy_from_slice(&flags.to_ne_bytes());
     // SAFETY: as above.
-    if unsafe { sys::call(sys::IOCTL, fd as usize, SIOCSIFFLAGS, ifr.as_mut_ptr() as usize, 0) } < 0 {
+    if unsafe {
+        sys::call(
+            sys::IOCTL,
+            fd as usize,
+            SIOCSIFFLAGS,
+            ifr.as_mut_ptr() as usize,
+            0,
+        )
+    } < 0
+    {
         die(b"SIOCSIFFLAGS on lo failed");
     }
     // SAFETY: closing our own fd.
@@ -260,7 +287,16 @@ fn hold_main(nslist: &[u8], hostname: &[u8]) -> ! {
     }
     if flags & CLONE_NEWUTS != 0 && !hostname.is_empty() {
         // SAFETY: hostname is a live slice of the given length.
-        if unsafe { sys::call(sys::SETHOSTNAME, hostname.as_ptr() as usize, hostname.len(), 0, 0) } < 0 {
+        if unsafe {
+            sys::call(
+                sys::SETHOSTNAME,
+                hostname.as_ptr() as usize,
+                hostname.len(),
+                0,
+                0,
+            )
+        } < 0
+        {
             die(b"sethostname failed");
         }
     }
@@ -275,6 +311,10 @@ fn hold_main(nslist: &[u8], hostname: &[u8]) -> ! {
             die(b"fork failed");
         }
         if child == 0 {
+            // Die with the relaying parent, even if it is SIGKILLed: as PID 1
+            // of the pod's PID namespace that takes the whole namespace along.
+            // SAFETY: prctl(PR_SET_PDEATHSIG, SIGKILL) takes integers only.
+            unsafe { sys::call(sys::PRCTL, 1, 9, 0, 0) };
             // SAFETY: closing inherited pipe ends.
             unsafe {
                 sys::call(sys::CLOSE, 0, 0, 0, 0);

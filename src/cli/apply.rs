@@ -33,14 +33,27 @@ fn is_running(st: &Option<UnitStatus>) -> bool {
 /// The last journal lines of a unit, to explain a failure where it happens.
 pub fn journal_tail(unit: &str, lines: u32) -> String {
     std::process::Command::new("journalctl")
-        .args(["--no-pager", "-q", "-o", "cat", "-n", &lines.to_string(), "-u", unit])
+        .args([
+            "--no-pager",
+            "-q",
+            "-o",
+            "cat",
+            "-n",
+            &lines.to_string(),
+            "-u",
+            unit,
+        ])
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim_end().to_string())
         .unwrap_or_default()
 }
 
 /// Stores the definition and brings the pod to it, through `mgr`.
-pub fn apply_with(mgr: &dyn Manager, paths: &Paths, file: &Path) -> anyhow::Result<(String, Outcome)> {
+pub fn apply_with(
+    mgr: &dyn Manager,
+    paths: &Paths,
+    file: &Path,
+) -> anyhow::Result<(String, Outcome)> {
     let pod = crate::spec::load(file).map_err(|d| anyhow::anyhow!("{d}"))?;
     let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let stored = paths.definition(&pod.name);
@@ -49,10 +62,15 @@ pub fn apply_with(mgr: &dyn Manager, paths: &Paths, file: &Path) -> anyhow::Resu
     let state = mgr.status(&service)?;
 
     if previous.as_deref() != Some(text.as_slice()) {
-        write_atomic(&stored, &text).with_context(|| format!("cannot store the definition in {}", stored.display()))?;
+        write_atomic(&stored, &text)
+            .with_context(|| format!("cannot store the definition in {}", stored.display()))?;
     }
-    mgr.set_enabled(&service, pod.autostart)
-        .with_context(|| format!("cannot {} {service} for boot", if pod.autostart { "enable" } else { "disable" }))?;
+    mgr.set_enabled(&service, pod.autostart).with_context(|| {
+        format!(
+            "cannot {} {service} for boot",
+            if pod.autostart { "enable" } else { "disable" }
+        )
+    })?;
 
     let outcome = if is_running(&state) {
         if previous.as_deref() == Some(text.as_slice()) {
@@ -83,7 +101,10 @@ pub fn apply(file: &Path) -> anyhow::Result<()> {
                 let service = units::service(&pod.name);
                 let tail = journal_tail(&service, 15);
                 if !tail.is_empty() {
-                    bail!("{}\n--- journalctl -u {service} (last lines) ---\n{tail}", crate::error_chain(e.as_ref()));
+                    bail!(
+                        "{}\n--- journalctl -u {service} (last lines) ---\n{tail}",
+                        crate::error_chain(e.as_ref())
+                    );
                 }
             }
             Err(e)
@@ -96,7 +117,10 @@ pub fn down_with(mgr: &dyn Manager, paths: &Paths, name: &str, purge: bool) -> a
     let service = units::service(name);
     let stored = paths.definition(name);
     if !stored.exists() && mgr.status(&service)?.is_none() {
-        bail!("no pod named {name:?} (no {} and no {service})", stored.display());
+        bail!(
+            "no pod named {name:?} (no {} and no {service})",
+            stored.display()
+        );
     }
     mgr.stop_unit(&service)?;
     // Leftovers of a crashed supervisor, if any.
@@ -104,7 +128,8 @@ pub fn down_with(mgr: &dyn Manager, paths: &Paths, name: &str, purge: bool) -> a
     mgr.reset_failed(&service)?;
     mgr.set_enabled(&service, false)?;
     if purge && stored.exists() {
-        std::fs::remove_file(&stored).with_context(|| format!("cannot remove {}", stored.display()))?;
+        std::fs::remove_file(&stored)
+            .with_context(|| format!("cannot remove {}", stored.display()))?;
     }
     Ok(())
 }
@@ -113,6 +138,13 @@ pub fn down(name: &str, purge: bool) -> anyhow::Result<()> {
     let paths = Paths::from_env();
     let mgr = SystemBus::connect()?;
     down_with(&mgr, &paths, name, purge)?;
-    println!("{name}: {}", if purge { "removed (definition deleted)" } else { "stopped" });
+    println!(
+        "{name}: {}",
+        if purge {
+            "removed (definition deleted)"
+        } else {
+            "stopped"
+        }
+    );
     Ok(())
 }

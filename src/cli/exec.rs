@@ -23,10 +23,14 @@ pub fn exec(name: &str, container: &str, command: &[String]) -> ExitCode {
 
 fn run(name: &str, container: &str, command: &[String]) -> anyhow::Result<u8> {
     let paths = Paths::from_env();
-    let state = PodState::load(&paths.run, name).with_context(|| format!("pod {name:?} is not running"))?;
+    let state =
+        PodState::load(&paths.run, name).with_context(|| format!("pod {name:?} is not running"))?;
     let Some(c) = state.containers.iter().find(|c| c.name == container) else {
         let names: Vec<&str> = state.containers.iter().map(|c| c.name.as_str()).collect();
-        bail!("pod {name} has no container {container:?} (it has: {})", names.join(", "));
+        bail!(
+            "pod {name} has no container {container:?} (it has: {})",
+            names.join(", ")
+        );
     };
     if c.pid == 0 {
         bail!("container {name}/{container} is not running ({})", c.state);
@@ -36,7 +40,11 @@ fn run(name: &str, container: &str, command: &[String]) -> anyhow::Result<u8> {
 
     let (go_read, go_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe")?;
     // The read end must survive exec in the helper.
-    nix::fcntl::fcntl(&go_read, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty())).context("fcntl")?;
+    nix::fcntl::fcntl(
+        &go_read,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+    )
+    .context("fcntl")?;
     let mut child = std::process::Command::new(&paths.podctl)
         .arg("__enter")
         .arg(target.to_string())
@@ -51,7 +59,9 @@ fn run(name: &str, container: &str, command: &[String]) -> anyhow::Result<u8> {
         let _ = child.wait();
         return Err(e).context(format!("cannot move the exec helper into {}", c.unit));
     }
-    std::fs::File::from(go_write).write_all(b"g").context("cannot release the exec helper")?;
+    std::fs::File::from(go_write)
+        .write_all(b"g")
+        .context("cannot release the exec helper")?;
     let status = child.wait().context("wait for exec helper")?;
     Ok(status.code().map_or(128, |c| c as u8))
 }

@@ -29,14 +29,19 @@ pub fn init_logging() {
     let filter = Targets::new()
         .with_default(Level::WARN)
         .with_target("podctl", Level::INFO);
-    let under_systemd = std::env::var_os("JOURNAL_STREAM").is_some() || std::env::var_os("INVOCATION_ID").is_some();
+    let under_systemd =
+        std::env::var_os("JOURNAL_STREAM").is_some() || std::env::var_os("INVOCATION_ID").is_some();
     if under_systemd && let Ok(layer) = tracing_journald::layer() {
-        let _ = tracing_subscriber::registry().with(layer.with_filter(filter)).try_init();
+        let _ = tracing_subscriber::registry()
+            .with(layer.with_filter(filter))
+            .try_init();
         return;
     }
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time();
-    let _ = tracing_subscriber::registry().with(layer.with_filter(filter)).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(layer.with_filter(filter))
+        .try_init();
 }

@@ -45,7 +45,11 @@ pub fn human_bytes(n: u64) -> String {
         v /= 1024.0;
         i += 1;
     }
-    if i == 0 { format!("{n}B") } else { format!("{v:.1}{}", U[i]) }
+    if i == 0 {
+        format!("{n}B")
+    } else {
+        format!("{v:.1}{}", U[i])
+    }
 }
 
 pub fn human_age(secs: u64) -> String {
@@ -67,8 +71,15 @@ pub fn print_pods(mgr: &dyn Manager, paths: &Paths, only: &[String]) -> anyhow::
     let root = cgroup_root();
     let now = now_secs();
     let mut out = String::new();
-    let _ = writeln!(out, "{:<16} {:<14} {:<11} {:>8} {:>8} {:>8} {:>8}", "POD", "CONTAINER", "STATE", "PID", "MEMORY", "RESTARTS", "UPTIME");
-    let mut rows: Vec<&UnitStatus> = services.iter().filter(|s| pod_name_of(&s.name).is_some()).collect();
+    let _ = writeln!(
+        out,
+        "{:<16} {:<14} {:<11} {:>8} {:>8} {:>8} {:>8}",
+        "POD", "CONTAINER", "STATE", "PID", "MEMORY", "RESTARTS", "UPTIME"
+    );
+    let mut rows: Vec<&UnitStatus> = services
+        .iter()
+        .filter(|s| pod_name_of(&s.name).is_some())
+        .collect();
     rows.sort_by(|a, b| a.name.cmp(&b.name));
     for svc in rows {
         let pod = pod_name_of(&svc.name).unwrap_or_default();
@@ -82,7 +93,9 @@ pub fn print_pods(mgr: &dyn Manager, paths: &Paths, only: &[String]) -> anyhow::
             pod,
             "-",
             svc.active_state,
-            state.as_ref().map_or("-".into(), |s| s.supervisor_pid.to_string()),
+            state
+                .as_ref()
+                .map_or("-".into(), |s| s.supervisor_pid.to_string()),
             memory_of(&root, pod, &units::sandbox(pod)).map_or("-".into(), human_bytes),
             "-",
             "-"
@@ -94,7 +107,11 @@ pub fn print_pods(mgr: &dyn Manager, paths: &Paths, only: &[String]) -> anyhow::
                 "",
                 c.name,
                 c.state,
-                if c.pid == 0 { "-".into() } else { c.pid.to_string() },
+                if c.pid == 0 {
+                    "-".into()
+                } else {
+                    c.pid.to_string()
+                },
                 memory_of(&root, pod, &c.unit).map_or("-".into(), human_bytes),
                 c.restarts,
                 human_age(now.saturating_sub(c.since))
@@ -147,13 +164,24 @@ pub fn status_with(mgr: &dyn Manager, paths: &Paths, name: &str) -> anyhow::Resu
     let service = units::service(name);
     let svc = mgr.status(&service)?;
     if svc.is_none() && !paths.definition(name).exists() {
-        bail!("no pod named {name:?} (no {} and no {service})", paths.definition(name).display());
+        bail!(
+            "no pod named {name:?} (no {} and no {service})",
+            paths.definition(name).display()
+        );
     }
     let state = PodState::load(&paths.run, name).unwrap_or_default();
     let sandbox_unit = units::sandbox(name);
     let mut containers = Vec::new();
     for c in &state.containers {
-        let ContainerState { name, unit, pid, state, restarts, last_exit, since } = c.clone();
+        let ContainerState {
+            name,
+            unit,
+            pid,
+            state,
+            restarts,
+            last_exit,
+            since,
+        } = c.clone();
         containers.push(ContainerStatus {
             unit_state: active(mgr.status(&unit)?),
             name,
@@ -186,8 +214,14 @@ pub fn status(name: &str, json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&st)?);
         return Ok(());
     }
-    println!("pod {}: {} ({}, slice {})", st.name, st.state, st.service, st.slice);
-    println!("  sandbox {}: {} pid {}", st.sandbox.unit, st.sandbox.state, st.sandbox.pid);
+    println!(
+        "pod {}: {} ({}, slice {})",
+        st.name, st.state, st.service, st.slice
+    );
+    println!(
+        "  sandbox {}: {} pid {}",
+        st.sandbox.unit, st.sandbox.state, st.sandbox.pid
+    );
     let now = now_secs();
     for c in &st.containers {
         println!(
@@ -210,7 +244,12 @@ pub fn logs(name: &str, container: Option<&str>, follow: bool) -> anyhow::Result
     cmd.arg("--no-pager");
     match container {
         Some(c) => cmd.args(["-u", &units::container(name, c)]),
-        None => cmd.args(["-u", &units::service(name), "-u", &format!("pod-{name}.*.scope")]),
+        None => cmd.args([
+            "-u",
+            &units::service(name),
+            "-u",
+            &format!("pod-{name}.*.scope"),
+        ]),
     };
     if follow {
         cmd.arg("-f");
@@ -233,12 +272,22 @@ pub fn command_pid(helper: u32) -> u32 {
     children(init).first().copied().unwrap_or(init)
 }
 
-const INSPECT_KINDS: [NsKind; 6] = [NsKind::Net, NsKind::Ipc, NsKind::Uts, NsKind::Pid, NsKind::Mnt, NsKind::Cgroup];
+const INSPECT_KINDS: [NsKind; 6] = [
+    NsKind::Net,
+    NsKind::Ipc,
+    NsKind::Uts,
+    NsKind::Pid,
+    NsKind::Mnt,
+    NsKind::Cgroup,
+];
 
 /// One row of `inspect`: a process and the inode of each namespace.
 pub fn inspect_rows(paths: &Paths, name: &str) -> anyhow::Result<Vec<(String, u32, Vec<u64>)>> {
     let Some(state) = PodState::load(&paths.run, name) else {
-        bail!("pod {name:?} is not running (no {})", crate::runtime::state::path(&paths.run, name).display());
+        bail!(
+            "pod {name:?} is not running (no {})",
+            crate::runtime::state::path(&paths.run, name).display()
+        );
     };
     let proc_root = Path::new("/proc");
     let inodes = |pid: u32| -> Vec<u64> {
@@ -247,7 +296,11 @@ pub fn inspect_rows(paths: &Paths, name: &str) -> anyhow::Result<Vec<(String, u3
             .map(|k| crate::runtime::ns::inode(proc_root, pid, *k).unwrap_or(0))
             .collect()
     };
-    let mut rows = vec![("sandbox".to_string(), state.sandbox_pid, inodes(state.sandbox_pid))];
+    let mut rows = vec![(
+        "sandbox".to_string(),
+        state.sandbox_pid,
+        inodes(state.sandbox_pid),
+    )];
     for c in state.containers.iter().filter(|c| c.pid != 0) {
         let pid = command_pid(c.pid);
         rows.push((c.name.clone(), pid, inodes(pid)));
@@ -281,7 +334,9 @@ pub fn inspect(name: &str) -> anyhow::Result<()> {
         }
         println!();
     }
-    println!("(shared = same namespace as the sandbox; own = private to the process; host = the host's)");
+    println!(
+        "(shared = same namespace as the sandbox; own = private to the process; host = the host's)"
+    );
     Ok(())
 }
 
@@ -301,7 +356,14 @@ mod tests {
 
     #[test]
     fn cgroup_paths_follow_slice_nesting() {
-        let p = unit_cgroup(Path::new("/sys/fs/cgroup"), "my-web", "pod-my-web.app.scope");
-        assert_eq!(p, Path::new("/sys/fs/cgroup/pod.slice/pod-my\\x2dweb.slice/pod-my-web.app.scope"));
+        let p = unit_cgroup(
+            Path::new("/sys/fs/cgroup"),
+            "my-web",
+            "pod-my-web.app.scope",
+        );
+        assert_eq!(
+            p,
+            Path::new("/sys/fs/cgroup/pod.slice/pod-my\\x2dweb.slice/pod-my-web.app.scope")
+        );
     }
 }

@@ -28,7 +28,11 @@ fn run(name: &str) -> anyhow::Result<()> {
     let file = paths.definition(name);
     let pod = crate::spec::load(&file).map_err(|d| anyhow::anyhow!("{d}"))?;
     if pod.name != name {
-        bail!("{} defines pod {:?}, not {name:?}", file.display(), pod.name);
+        bail!(
+            "{} defines pod {:?}, not {name:?}",
+            file.display(),
+            pod.name
+        );
     }
     let plan = crate::plan::build(&pod);
     let mgr = SystemBus::connect()?;

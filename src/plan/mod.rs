@@ -63,7 +63,10 @@ pub struct UnitPlan {
 
 impl UnitPlan {
     pub fn property(&self, name: &str) -> Option<&Value> {
-        self.properties.iter().find(|p| p.name == name).map(|p| &p.value)
+        self.properties
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| &p.value)
     }
 }
 
@@ -231,10 +234,16 @@ pub fn build(pod: &Pod) -> Plan {
     let mut previous: Option<String> = None;
     for c in &pod.containers {
         let unit_name = units::container(&pod.name, &c.name);
-        let mut props = common_scope(&slice_name, format!("podctl pod {} container {}", pod.name, c.name));
+        let mut props = common_scope(
+            &slice_name,
+            format!("podctl pod {} container {}", pod.name, c.name),
+        );
         // Losing the sandbox takes the container down; ordering after it (and
         // after the previous container) makes systemd stop them in reverse order.
-        props.push(Property::new("BindsTo", Value::Strs(vec![sandbox_name.clone()])));
+        props.push(Property::new(
+            "BindsTo",
+            Value::Strs(vec![sandbox_name.clone()]),
+        ));
         let mut after = vec![sandbox_name.clone()];
         after.extend(previous.take());
         props.push(Property::new("After", Value::Strs(after)));
@@ -335,8 +344,14 @@ mod tests {
 
     #[test]
     fn default_pod_shares_net_ipc_uts_and_keeps_mnt_pid_cgroup_private() {
-        let p = build(&pod(vec![Namespace::Net, Namespace::Ipc, Namespace::Uts], vec![]));
-        assert_eq!(p.sandbox.creates, vec![NsKind::Ipc, NsKind::Uts, NsKind::Net]);
+        let p = build(&pod(
+            vec![Namespace::Net, Namespace::Ipc, Namespace::Uts],
+            vec![],
+        ));
+        assert_eq!(
+            p.sandbox.creates,
+            vec![NsKind::Ipc, NsKind::Uts, NsKind::Net]
+        );
         for c in &p.containers {
             assert_eq!(c.joins, vec![NsKind::Ipc, NsKind::Uts, NsKind::Net]);
             assert_eq!(c.creates, vec![NsKind::Cgroup, NsKind::Pid, NsKind::Mnt]);
@@ -348,9 +363,18 @@ mod tests {
     fn shared_or_host_pid_means_no_private_pid_namespace() {
         let shared = build(&pod(vec![Namespace::Net, Namespace::Pid], vec![]));
         assert_eq!(shared.containers[0].joins, vec![NsKind::Net, NsKind::Pid]);
-        assert_eq!(shared.containers[0].creates, vec![NsKind::Cgroup, NsKind::Mnt]);
-        let host = build(&pod(vec![Namespace::Ipc], vec![Namespace::Pid, Namespace::Net]));
-        assert_eq!(host.containers[0].creates, vec![NsKind::Cgroup, NsKind::Mnt]);
+        assert_eq!(
+            shared.containers[0].creates,
+            vec![NsKind::Cgroup, NsKind::Mnt]
+        );
+        let host = build(&pod(
+            vec![Namespace::Ipc],
+            vec![Namespace::Pid, Namespace::Net],
+        ));
+        assert_eq!(
+            host.containers[0].creates,
+            vec![NsKind::Cgroup, NsKind::Mnt]
+        );
         assert_eq!(host.sandbox.hostname, None);
     }
 
@@ -359,7 +383,10 @@ mod tests {
         let p = build(&pod(vec![Namespace::Net], vec![]));
         assert_eq!(p.slice.name, "pod-my\\x2dweb.slice");
         assert_eq!(p.slice.property("MemoryMax"), Some(&Value::U64(512 << 20)));
-        assert_eq!(p.slice.property("CPUQuotaPerSecUSec"), Some(&Value::U64(500_000)));
+        assert_eq!(
+            p.slice.property("CPUQuotaPerSecUSec"),
+            Some(&Value::U64(500_000))
+        );
         assert_eq!(p.slice.property("TasksMax"), Some(&Value::U64(256)));
         assert_eq!(
             p.sandbox.unit.property("BindsTo"),
@@ -379,14 +406,19 @@ mod tests {
             app.unit.property("BindsTo"),
             Some(&Value::Strs(vec!["pod-my-web.sandbox.scope".into()]))
         );
-        assert_eq!(app.unit.property("Slice"), Some(&Value::Str(p.slice.name.clone())));
+        assert_eq!(
+            app.unit.property("Slice"),
+            Some(&Value::Str(p.slice.name.clone()))
+        );
         assert_eq!(app.unit.property("MemoryMax"), Some(&Value::U64(128 << 20)));
     }
 
     #[test]
     fn environment_has_defaults_and_file_values_win() {
         let mut pd = pod(vec![Namespace::Net], vec![]);
-        pd.containers[0].env.insert("PATH".into(), "/opt/bin".into());
+        pd.containers[0]
+            .env
+            .insert("PATH".into(), "/opt/bin".into());
         let p = build(&pd);
         let env = &p.containers[0].process.env;
         assert!(env.contains(&("PATH".into(), "/opt/bin".into())));

@@ -19,7 +19,7 @@ use super::ns;
 use crate::model::User;
 use crate::plan::NsKind;
 use nix::mount::{MsFlags, mount};
-use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::unistd::{ForkResult, Gid, Uid};
 use std::ffi::CString;
 use std::fs::File;
@@ -55,7 +55,10 @@ fn step<T, E: std::error::Error>(what: &str, r: Result<T, E>) -> Result<T, Strin
 }
 
 fn run() -> Result<std::convert::Infallible, String> {
-    step("block signals", sigprocmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), None))?;
+    step(
+        "block signals",
+        sigprocmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), None),
+    )?;
     let mut control = BufReader::new(std::io::stdin().lock());
     let mut line = String::new();
     step("read launch spec", control.read_line(&mut line))?;
@@ -75,6 +78,13 @@ fn run() -> Result<std::convert::Infallible, String> {
     if let (Ok(out), Ok(errs)) = (&out, &errs) {
         step("stdout to journal", nix::unistd::dup2_stdout(out))?;
         step("stderr to journal", nix::unistd::dup2_stderr(errs))?;
+    } else {
+        // No journald (tests on a bare host): output goes where our stderr goes.
+        // fd 1 must stop being the status pipe either way, or it never closes.
+        step(
+            "stdout to stderr",
+            nix::unistd::dup2_stdout(std::io::stderr()),
+        )?;
     }
     let null = step("open /dev/null", File::open("/dev/null"))?;
     step("stdin from /dev/null", nix::unistd::dup2_stdin(&null))?;
@@ -82,13 +92,22 @@ fn run() -> Result<std::convert::Infallible, String> {
     let creds = resolve_user(spec.process.user.as_ref())?;
     let exe = resolve_command(&spec.process.argv, &spec.process.env)?;
 
-    let opened = step("open sandbox namespaces", ns::open(Path::new("/proc"), ns_pid, &spec.joins))?;
+    let opened = step(
+        "open sandbox namespaces",
+        ns::open(Path::new("/proc"), ns_pid, &spec.joins),
+    )?;
     step("join sandbox namespaces", opened.join())?;
     step("create container namespaces", ns::unshare(&spec.creates))?;
     if spec.creates.contains(&NsKind::Mnt) {
         step(
             "make / a slave mount",
-            mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_SLAVE, None::<&str>),
+            mount(
+                None::<&str>,
+                "/",
+                None::<&str>,
+                MsFlags::MS_REC | MsFlags::MS_SLAVE,
+                None::<&str>,
+            ),
         )?;
     }
     let own_proc = spec.creates.contains(&NsKind::Pid) || spec.joins.contains(&NsKind::Pid);
@@ -97,12 +116,20 @@ fn run() -> Result<std::convert::Infallible, String> {
     // started no threads), so the child may run arbitrary code.
     match step("fork container init", unsafe { nix::unistd::fork() })? {
         ForkResult::Parent { child } => exec_relay(&spec.pause, child.as_raw()),
-        ForkResult::Child => container_init(&spec, own_proc, &creds, &exe),
+        ForkResult::Child => {
+            die_with_parent()?;
+            container_init(&spec, own_proc, &creds, &exe)
+        }
     }
 }
 
 /// PID 1 of the container (when it has its own PID namespace).
-fn container_init(spec: &LaunchSpec, own_proc: bool, creds: &Creds, exe: &CString) -> Result<std::convert::Infallible, String> {
+fn container_init(
+    spec: &LaunchSpec,
+    own_proc: bool,
+    creds: &Creds,
+    exe: &CString,
+) -> Result<std::convert::Infallible, String> {
     if own_proc && spec.creates.contains(&NsKind::Mnt) {
         step(
             "mount /proc for the container's PID namespace",
@@ -122,9 +149,27 @@ fn container_init(spec: &LaunchSpec, own_proc: bool, creds: &Creds, exe: &CStrin
     }
 }
 
+/// If the helper above us dies (even by SIGKILL), so do we: as PID 1 of the
+/// container's PID namespace our death takes every process in it along.
+fn die_with_parent() -> Result<(), String> {
+    let parent = nix::unistd::getppid();
+    step(
+        "set parent-death signal",
+        nix::sys::prctl::set_pdeathsig(Signal::SIGKILL),
+    )?;
+    if nix::unistd::getppid() != parent {
+        return Err("the container helper died during setup".into());
+    }
+    Ok(())
+}
+
 fn exec_relay(pause: &Path, child: i32) -> Result<std::convert::Infallible, String> {
     let path = cstring(&pause.to_string_lossy())?;
-    let argv = [path.clone(), cstring("relay")?, cstring(&child.to_string())?];
+    let argv = [
+        path.clone(),
+        cstring("relay")?,
+        cstring(&child.to_string())?,
+    ];
     let env: [CString; 0] = [];
     Err(format!(
         "exec {}: {}",
@@ -133,16 +178,30 @@ fn exec_relay(pause: &Path, child: i32) -> Result<std::convert::Infallible, Stri
     ))
 }
 
-fn exec_command(spec: &LaunchSpec, creds: &Creds, exe: &CString) -> Result<std::convert::Infallible, String> {
+fn exec_command(
+    spec: &LaunchSpec,
+    creds: &Creds,
+    exe: &CString,
+) -> Result<std::convert::Infallible, String> {
     let p = &spec.process;
     if let Some(c) = creds {
         step("setgroups", nix::unistd::setgroups(&c.groups))?;
         step("setgid", nix::unistd::setgid(c.gid))?;
         step("setuid", nix::unistd::setuid(c.uid))?;
     }
-    step(&format!("chdir {}", p.workdir), nix::unistd::chdir(p.workdir.as_str()))?;
-    step("unblock signals", sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None))?;
-    let argv: Vec<CString> = p.argv.iter().map(|a| cstring(a)).collect::<Result<_, _>>()?;
+    step(
+        &format!("chdir {}", p.workdir),
+        nix::unistd::chdir(p.workdir.as_str()),
+    )?;
+    step(
+        "unblock signals",
+        sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None),
+    )?;
+    let argv: Vec<CString> = p
+        .argv
+        .iter()
+        .map(|a| cstring(a))
+        .collect::<Result<_, _>>()?;
     let env: Vec<CString> = p
         .env
         .iter()
@@ -184,13 +243,27 @@ fn resolve_user(user: Option<&User>) -> Result<Creds, String> {
                 .ok_or_else(|| format!("user {name:?} does not exist on this host"))?;
             let cname = cstring(name)?;
             let groups = nix::unistd::getgrouplist(&cname, u.gid).map_err(lookup_err)?;
-            Ok(Some(Cred { uid: u.uid, gid: u.gid, groups }))
+            Ok(Some(Cred {
+                uid: u.uid,
+                gid: u.gid,
+                groups,
+            }))
         }
         User::Id { uid, gid } => {
             let uid = Uid::from_raw(*uid);
-            let primary = nix::unistd::User::from_uid(uid).ok().flatten().map(|u| u.gid);
-            let gid = gid.map(Gid::from_raw).or(primary).unwrap_or(Gid::from_raw(uid.as_raw()));
-            Ok(Some(Cred { uid, gid, groups: vec![gid] }))
+            let primary = nix::unistd::User::from_uid(uid)
+                .ok()
+                .flatten()
+                .map(|u| u.gid);
+            let gid = gid
+                .map(Gid::from_raw)
+                .or(primary)
+                .unwrap_or(Gid::from_raw(uid.as_raw()));
+            Ok(Some(Cred {
+                uid,
+                gid,
+                groups: vec![gid],
+            }))
         }
     }
 }
@@ -233,17 +306,35 @@ mod tests {
         let sh = resolve_command(&["sh".into()], &env).unwrap();
         assert!(sh.to_string_lossy().ends_with("/sh"));
         let err = resolve_command(&["no-such-cmd-xyz".into()], &env).unwrap_err();
-        assert!(err.contains("not found in PATH=/nonexistent:/bin:/usr/bin"), "{err}");
-        assert_eq!(resolve_command(&["/x/y".into()], &env).unwrap().to_str().unwrap(), "/x/y");
+        assert!(
+            err.contains("not found in PATH=/nonexistent:/bin:/usr/bin"),
+            "{err}"
+        );
+        assert_eq!(
+            resolve_command(&["/x/y".into()], &env)
+                .unwrap()
+                .to_str()
+                .unwrap(),
+            "/x/y"
+        );
     }
 
     #[test]
     fn numeric_user_defaults_gid() {
-        let c = resolve_user(Some(&User::Id { uid: 0, gid: None })).unwrap().unwrap();
+        let c = resolve_user(Some(&User::Id { uid: 0, gid: None }))
+            .unwrap()
+            .unwrap();
         assert_eq!(c.gid.as_raw(), 0);
-        let c = resolve_user(Some(&User::Id { uid: 4242, gid: Some(7) })).unwrap().unwrap();
+        let c = resolve_user(Some(&User::Id {
+            uid: 4242,
+            gid: Some(7),
+        }))
+        .unwrap()
+        .unwrap();
         assert_eq!((c.uid.as_raw(), c.gid.as_raw()), (4242, 7));
-        let e = resolve_user(Some(&User::Name("no-such-user-xyz".into()))).err().unwrap();
+        let e = resolve_user(Some(&User::Name("no-such-user-xyz".into())))
+            .err()
+            .unwrap();
         assert!(e.contains("does not exist"), "{e}");
     }
 }

@@ -10,7 +10,14 @@ use std::io::Read;
 use std::os::fd::FromRawFd;
 use std::path::Path;
 
-const KINDS: [NsKind; 6] = [NsKind::Cgroup, NsKind::Ipc, NsKind::Uts, NsKind::Net, NsKind::Pid, NsKind::Mnt];
+const KINDS: [NsKind; 6] = [
+    NsKind::Cgroup,
+    NsKind::Ipc,
+    NsKind::Uts,
+    NsKind::Net,
+    NsKind::Pid,
+    NsKind::Mnt,
+];
 
 pub fn main(pid: u32, command: &[String]) -> ! {
     match run(pid, command) {
@@ -23,7 +30,10 @@ pub fn main(pid: u32, command: &[String]) -> ! {
 }
 
 fn run(pid: u32, command: &[String]) -> Result<i32, String> {
-    if let Some(fd) = std::env::var("PODCTL_GO_FD").ok().and_then(|v| v.parse::<i32>().ok()) {
+    if let Some(fd) = std::env::var("PODCTL_GO_FD")
+        .ok()
+        .and_then(|v| v.parse::<i32>().ok())
+    {
         // SAFETY: podctl exec passed us this inherited pipe end; we own it now.
         let mut go = unsafe { std::fs::File::from_raw_fd(fd) };
         let mut b = [0u8; 1];

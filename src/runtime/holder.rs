@@ -62,10 +62,11 @@ impl PendingHolder {
         self.report
             .read_line(&mut line)
             .map_err(|e| setup(format!("cannot read its report: {e}")))?;
-        let ns_pid = line
-            .trim()
-            .parse::<u32>()
-            .map_err(|_| setup(format!("it exited or sent no PID (got {line:?}); see its stderr in the journal")))?;
+        let ns_pid = line.trim().parse::<u32>().map_err(|_| {
+            setup(format!(
+                "it exited or sent no PID (got {line:?}); see its stderr in the journal"
+            ))
+        })?;
         Ok((self.child, ns_pid))
     }
 }

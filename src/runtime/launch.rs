@@ -63,7 +63,11 @@ pub struct PendingContainer {
 }
 
 /// Starts `podctl __spawn` for one container; it waits for [`PendingContainer::release`].
-pub fn spawn(podctl: &Path, name: &str, spec: &LaunchSpec) -> Result<PendingContainer, LaunchError> {
+pub fn spawn(
+    podctl: &Path,
+    name: &str,
+    spec: &LaunchSpec,
+) -> Result<PendingContainer, LaunchError> {
     let mut child = Command::new(podctl)
         .arg("__spawn")
         .stdin(Stdio::piped())
@@ -107,10 +111,12 @@ impl PendingContainer {
         writeln!(self.control, "go {ns_pid}").map_err(pipe)?;
         drop(self.control);
         let mut message = String::new();
-        self.status.read_to_string(&mut message).map_err(|source| LaunchError::Pipe {
-            container: self.name.clone(),
-            source,
-        })?;
+        self.status
+            .read_to_string(&mut message)
+            .map_err(|source| LaunchError::Pipe {
+                container: self.name.clone(),
+                source,
+            })?;
         if message.trim().is_empty() {
             Ok(self.child)
         } else {

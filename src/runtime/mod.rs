@@ -31,7 +31,8 @@ impl Paths {
         // same version as the running supervisor) even after an upgrade
         // replaces the file on disk.
         let podctl = PathBuf::from("/proc/self/exe");
-        let installed = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/usr/local/bin/podctl"));
+        let installed =
+            std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/usr/local/bin/podctl"));
         let dir = installed.parent().map(PathBuf::from).unwrap_or_default();
         let pause = std::env::var_os("PODCTL_PAUSE")
             .map(PathBuf::from)

@@ -45,7 +45,10 @@ pub fn clone_flag(kind: NsKind) -> CloneFlags {
 
 /// `/proc/PID/ns/KIND` under a given proc root (a parameter for tests).
 pub fn ns_path(proc_root: &Path, pid: u32, kind: NsKind) -> PathBuf {
-    proc_root.join(pid.to_string()).join("ns").join(kind.proc_name())
+    proc_root
+        .join(pid.to_string())
+        .join("ns")
+        .join(kind.proc_name())
 }
 
 /// Namespace files opened ahead of joining, so that joining one (mnt, pid)
@@ -127,7 +130,10 @@ mod tests {
     fn open_names_the_missing_path() {
         let dir = std::env::temp_dir().join("podctl-ns-test-missing");
         let err = open(&dir, 1, &[NsKind::Net]).err().expect("must fail");
-        assert!(err.to_string().contains("podctl-ns-test-missing/1/ns/net"), "{err}");
+        assert!(
+            err.to_string().contains("podctl-ns-test-missing/1/ns/net"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -12,8 +12,8 @@
 use super::launch::{self, LaunchSpec, PendingContainer};
 use super::state::{ContainerState, PodState, now_secs};
 use super::{Paths, holder};
-use crate::plan::{ContainerPlan, Plan};
 use crate::model::Restart;
+use crate::plan::{ContainerPlan, Plan};
 use crate::systemd::{Manager, Transient};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -62,6 +62,19 @@ pub fn describe_exit(status: ExitStatus) -> String {
         (None, Some(s)) => format!("signal {s}"),
         _ => "unknown".into(),
     }
+}
+
+/// Waits up to `grace` for a child to exit, then SIGKILLs and reaps it.
+fn reap_or_kill(child: &mut Child, grace: Duration) {
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 struct Slot {
@@ -117,7 +130,9 @@ impl<'m> Supervisor<'m> {
     fn try_start(&mut self) -> Result<(), SupervisorError> {
         let plan = &self.plan;
         // Leftovers of a crashed run would make the names clash.
-        for unit in std::iter::once(&plan.sandbox.unit).chain(plan.containers.iter().map(|c| &c.unit)) {
+        for unit in
+            std::iter::once(&plan.sandbox.unit).chain(plan.containers.iter().map(|c| &c.unit))
+        {
             self.mgr.reset_failed(&unit.name)?;
         }
         let pending_holder = holder::spawn(&self.paths.pause, &plan.sandbox)?;
@@ -129,11 +144,20 @@ impl<'m> Supervisor<'m> {
         }
         let pids: Vec<[u32; 1]> = pending.iter().map(|p| [p.pid()]).collect();
         let mut batch = vec![
-            Transient { unit: &plan.slice, pids: &[] },
-            Transient { unit: &plan.sandbox.unit, pids: &holder_pid },
+            Transient {
+                unit: &plan.slice,
+                pids: &[],
+            },
+            Transient {
+                unit: &plan.sandbox.unit,
+                pids: &holder_pid,
+            },
         ];
         for (c, pid) in plan.containers.iter().zip(&pids) {
-            batch.push(Transient { unit: &c.unit, pids: pid });
+            batch.push(Transient {
+                unit: &c.unit,
+                pids: pid,
+            });
         }
         self.mgr.start_transient(&batch)?;
 
@@ -187,8 +211,14 @@ impl<'m> Supervisor<'m> {
                 .min()
                 .map(|t| t.saturating_duration_since(Instant::now()));
             let ms = timeout.map_or(-1, |d| d.as_millis().min(60_000) as i32 + 1);
-            let mut fds = [nix::poll::PollFd::new(sfd.as_fd(), nix::poll::PollFlags::POLLIN)];
-            match nix::poll::poll(&mut fds, nix::poll::PollTimeout::try_from(ms).unwrap_or(nix::poll::PollTimeout::NONE)) {
+            let mut fds = [nix::poll::PollFd::new(
+                sfd.as_fd(),
+                nix::poll::PollFlags::POLLIN,
+            )];
+            match nix::poll::poll(
+                &mut fds,
+                nix::poll::PollTimeout::try_from(ms).unwrap_or(nix::poll::PollTimeout::NONE),
+            ) {
                 Ok(_) | Err(nix::Error::EINTR) => {}
                 Err(e) => return Err(SupervisorError::Signals(e)),
             }
@@ -208,16 +238,18 @@ impl<'m> Supervisor<'m> {
     }
 
     /// Stops the pod: the slice stop takes every scope, in reverse order.
-    fn stop(&mut self) -> Result<(), SupervisorError> {
+    pub fn stop(&mut self) -> Result<(), SupervisorError> {
         tracing::info!("stopping pod {}", self.plan.pod);
         let r = self.mgr.stop_unit(&self.plan.slice.name);
-        for s in &mut self.slots {
-            if let Some(mut c) = s.child.take() {
-                let _ = c.wait();
-            }
-        }
-        if let Some(mut h) = self.holder.take() {
-            let _ = h.wait();
+        // systemd has killed the scopes' processes once the stop job is done;
+        // reap them, and never leave one behind if it somehow was not.
+        let children = self
+            .slots
+            .iter_mut()
+            .filter_map(|s| s.child.take())
+            .chain(self.holder.take());
+        for mut c in children {
+            reap_or_kill(&mut c, Duration::from_secs(1));
         }
         let _ = std::fs::remove_file(super::state::path(&self.paths.run, &self.plan.pod));
         r.map_err(Into::into)
@@ -233,7 +265,9 @@ impl<'m> Supervisor<'m> {
         let mut changed = false;
         for s in &mut self.slots {
             let Some(child) = &mut s.child else { continue };
-            let Ok(Some(status)) = child.try_wait() else { continue };
+            let Ok(Some(status)) = child.try_wait() else {
+                continue;
+            };
             s.child = None;
             changed = true;
             let exit = describe_exit(status);
@@ -271,7 +305,11 @@ impl<'m> Supervisor<'m> {
             }
             self.slots[i].restart_at = None;
             if let Err(e) = self.restart_one(i) {
-                tracing::warn!("restarting {}: {}", self.slots[i].plan.name, crate::error_chain(&e));
+                tracing::warn!(
+                    "restarting {}: {}",
+                    self.slots[i].plan.name,
+                    crate::error_chain(&e)
+                );
                 let s = &mut self.slots[i];
                 s.restart_at = Some(Instant::now() + s.backoff);
                 s.backoff = (s.backoff * 2).min(BACKOFF_MAX);
@@ -296,7 +334,10 @@ impl<'m> Supervisor<'m> {
         let spec = LaunchSpec::new(&self.slots[i].plan, &self.paths.pause);
         let p = launch::spawn(&self.paths.podctl, &self.slots[i].plan.name, &spec)?;
         let pid = [p.pid()];
-        if let Err(e) = self.mgr.start_transient(&[Transient { unit: &unit, pids: &pid }]) {
+        if let Err(e) = self.mgr.start_transient(&[Transient {
+            unit: &unit,
+            pids: &pid,
+        }]) {
             drop(p);
             return Err(e.into());
         }
@@ -325,12 +366,21 @@ impl<'m> Supervisor<'m> {
             .slots
             .iter()
             .filter(|s| s.state.state == "failed")
-            .map(|s| format!("{} {}", s.plan.name, s.state.last_exit.as_deref().unwrap_or("")))
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    s.plan.name,
+                    s.state.last_exit.as_deref().unwrap_or("")
+                )
+            })
             .collect();
         Some(if failed.is_empty() {
             Ok(())
         } else {
-            Err(SupervisorError::Finished(format!("failed: {}", failed.join(", "))))
+            Err(SupervisorError::Finished(format!(
+                "failed: {}",
+                failed.join(", ")
+            )))
         })
     }
 }

@@ -34,8 +34,10 @@ fn to_variant(v: &Value) -> Variant<'static> {
 }
 
 fn properties(props: &[Property], pids: &[u32]) -> Vec<(&'static str, Variant<'static>)> {
-    let mut out: Vec<(&'static str, Variant<'static>)> =
-        props.iter().map(|p| (p.name, to_variant(&p.value))).collect();
+    let mut out: Vec<(&'static str, Variant<'static>)> = props
+        .iter()
+        .map(|p| (p.name, to_variant(&p.value)))
+        .collect();
     if !pids.is_empty() {
         out.push(("PIDs", Variant::from(pids.to_vec())));
     }
@@ -86,7 +88,12 @@ impl SystemBus {
             .map_err(call)
     }
 
-    async fn manager_call<B>(&self, method: &'static str, unit: &str, body: &B) -> Result<zbus::Message, Error>
+    async fn manager_call<B>(
+        &self,
+        method: &'static str,
+        unit: &str,
+        body: &B,
+    ) -> Result<zbus::Message, Error>
     where
         B: serde::Serialize + zbus::DynamicType,
     {
@@ -100,7 +107,11 @@ impl SystemBus {
             })
     }
 
-    fn job_path(msg: &zbus::Message, method: &'static str, unit: &str) -> Result<OwnedObjectPath, Error> {
+    fn job_path(
+        msg: &zbus::Message,
+        method: &'static str,
+        unit: &str,
+    ) -> Result<OwnedObjectPath, Error> {
         msg.body()
             .deserialize::<OwnedObjectPath>()
             .map_err(|e| Error::Reply {
@@ -138,7 +149,13 @@ impl SystemBus {
     }
 
     /// Calls a job-returning method on one unit and waits for the job.
-    fn unit_job<B>(&self, method: &'static str, kind: &'static str, unit: &str, body: B) -> Result<(), Error>
+    fn unit_job<B>(
+        &self,
+        method: &'static str,
+        kind: &'static str,
+        unit: &str,
+        body: B,
+    ) -> Result<(), Error>
     where
         B: serde::Serialize + zbus::DynamicType,
     {
@@ -152,12 +169,20 @@ impl SystemBus {
                 Err(e) => return Err(e),
             };
             let job = Self::job_path(&reply, method, unit)?;
-            self.wait_jobs(&mut stream, HashMap::from([(job, (unit.to_string(), kind))]))
-                .await
+            self.wait_jobs(
+                &mut stream,
+                HashMap::from([(job, (unit.to_string(), kind))]),
+            )
+            .await
         })
     }
 
-    async fn get_all(&self, path: &OwnedObjectPath, iface: &str, unit: &str) -> Result<HashMap<String, OwnedVariant>, Error> {
+    async fn get_all(
+        &self,
+        path: &OwnedObjectPath,
+        iface: &str,
+        unit: &str,
+    ) -> Result<HashMap<String, OwnedVariant>, Error> {
         let reply = self
             .conn
             .call_method(Some(DEST), path.as_str(), Some(PROPS), "GetAll", &(iface,))
@@ -274,11 +299,26 @@ impl Manager for SystemBus {
     }
 
     fn list_units(&self, patterns: &[&str]) -> Result<Vec<UnitStatus>, Error> {
-        type Row = (String, String, String, String, String, String, OwnedObjectPath, u32, String, OwnedObjectPath);
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            OwnedObjectPath,
+            u32,
+            String,
+            OwnedObjectPath,
+        );
         zbus::block_on(async {
             let states: Vec<&str> = Vec::new();
             let reply = self
-                .manager_call("ListUnitsByPatterns", &patterns.join(" "), &(states, patterns))
+                .manager_call(
+                    "ListUnitsByPatterns",
+                    &patterns.join(" "),
+                    &(states, patterns),
+                )
                 .await?;
             let rows: Vec<Row> = reply.body().deserialize().map_err(|e| Error::Reply {
                 unit: patterns.join(" "),

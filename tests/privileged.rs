@@ -1,0 +1,447 @@
+//! Namespace and process setup, tested on the host in child processes (the
+//! middle tier between fakes and the real-systemd bench): the sandbox holder
+//! and the container helper are real processes making real namespaces; a
+//! recording fake stands in for systemd. Needs root: without it every trial
+//! is reported ignored, and under `PODCTL_BENCH=required` that is a failure.
+
+#[path = "bench/preflight.rs"]
+#[allow(dead_code)]
+mod preflight;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use podctl::model::User;
+use podctl::plan::{self, NsKind, ProcessPlan, SandboxPlan, UnitPlan};
+use podctl::runtime::launch::{self, LaunchSpec};
+use podctl::runtime::{Paths, holder, ns};
+use podctl::systemd::fake::Recorder;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+type TestFn = fn() -> Result<(), String>;
+
+const TESTS: &[(&str, TestFn)] = &[
+    (
+        "holder_creates_namespaces_hostname_and_lo",
+        holder_creates_namespaces_hostname_and_lo,
+    ),
+    (
+        "holder_with_pid_is_pid1_and_exits_0_on_term",
+        holder_with_pid_is_pid1_and_exits_0_on_term,
+    ),
+    (
+        "container_joins_sandbox_and_gets_own_namespaces",
+        container_joins_sandbox_and_gets_own_namespaces,
+    ),
+    (
+        "container_command_is_not_pid1_so_sigterm_stops_it",
+        container_command_is_not_pid1_so_sigterm_stops_it,
+    ),
+    (
+        "container_exec_failure_is_reported",
+        container_exec_failure_is_reported,
+    ),
+    (
+        "container_runs_as_user_in_workdir_with_env",
+        container_runs_as_user_in_workdir_with_env,
+    ),
+    (
+        "supervisor_creates_units_in_one_batch_then_stops_slice",
+        supervisor_creates_units_in_one_batch_then_stops_slice,
+    ),
+];
+
+fn main() {
+    let args = Arguments::from_args();
+    let availability = preflight::check("privileged (host namespaces)", &["nsenter"]);
+    let trials = TESTS
+        .iter()
+        .map(|&(name, f)| match availability.clone() {
+            preflight::Availability::Ready => Trial::test(name, move || f().map_err(Failed::from)),
+            preflight::Availability::Skip(why) => {
+                Trial::test(name, move || Err(why.into())).with_ignored_flag(true)
+            }
+            preflight::Availability::Fail(msg) => Trial::test(name, move || Err(msg.into())),
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn pause() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_podctl-pause"))
+}
+
+fn podctl() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_podctl"))
+}
+
+fn sandbox(creates: Vec<NsKind>, hostname: &str) -> SandboxPlan {
+    SandboxPlan {
+        unit: UnitPlan {
+            name: "t.scope".into(),
+            properties: vec![],
+        },
+        creates,
+        hostname: Some(hostname.into()),
+    }
+}
+
+fn ino(pid: u32, kind: NsKind) -> u64 {
+    ns::inode(Path::new("/proc"), pid, kind).unwrap_or(0)
+}
+
+/// Kills and reaps a child when dropped, so a failing test leaks nothing.
+struct Reaper(Option<Child>);
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn term_and_wait(child: &mut Child, within: Duration) -> Result<std::process::ExitStatus, String> {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .map_err(|e| format!("kill: {e}"))?;
+    let start = Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
+            return Ok(st);
+        }
+        if start.elapsed() > within {
+            return Err(format!(
+                "pid {} still running {within:?} after SIGTERM",
+                child.id()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn nsenter(pid: u32, flag: &str, cmd: &[&str]) -> Result<String, String> {
+    let out = std::process::Command::new("nsenter")
+        .args(["-t", &pid.to_string(), flag, "--"])
+        .args(cmd)
+        .output()
+        .map_err(|e| format!("nsenter: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "nsenter {cmd:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn holder_creates_namespaces_hostname_and_lo() -> Result<(), String> {
+    let plan = sandbox(vec![NsKind::Ipc, NsKind::Uts, NsKind::Net], "podtest");
+    let pending = holder::spawn(&pause(), &plan).map_err(|e| e.to_string())?;
+    let hpid = pending.pid();
+    // Held: nothing is created before release.
+    std::thread::sleep(Duration::from_millis(50));
+    if ino(hpid, NsKind::Net) != ino(std::process::id(), NsKind::Net) {
+        return Err("holder created its namespaces before being released".into());
+    }
+    let (child, ns_pid) = pending.release().map_err(|e| e.to_string())?;
+    let mut child = Reaper(Some(child));
+    if ns_pid != hpid {
+        return Err(format!(
+            "without pid sharing the holder owns the namespaces: {ns_pid} != {hpid}"
+        ));
+    }
+    let me = std::process::id();
+    for k in [NsKind::Ipc, NsKind::Uts, NsKind::Net] {
+        if ino(hpid, k) == ino(me, k) {
+            return Err(format!("holder shares the test's {k:?} namespace"));
+        }
+    }
+    for k in [NsKind::Pid, NsKind::Mnt] {
+        if ino(hpid, k) != ino(me, k) {
+            return Err(format!("holder unshared {k:?}, which it must not"));
+        }
+    }
+    let host = nsenter(hpid, "-u", &["hostname"])?;
+    if host != "podtest" {
+        return Err(format!("hostname in sandbox is {host:?}"));
+    }
+    let lo = nsenter(hpid, "-n", &["ip", "-o", "link", "show", "lo"])?;
+    if !lo.contains("UP") {
+        return Err(format!("lo is not up in the sandbox: {lo}"));
+    }
+    let rss = std::fs::read_to_string(format!("/proc/{hpid}/status")).unwrap_or_default();
+    let rss_kb: u64 = rss
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(u64::MAX);
+    eprintln!("holder VmRSS: {rss_kb} kB");
+    if rss_kb > 256 {
+        return Err(format!("holder RSS {rss_kb} kB exceeds 256 KiB"));
+    }
+    let st = term_and_wait(child.0.as_mut().unwrap(), Duration::from_secs(2))?;
+    child.0 = None;
+    if st.code() != Some(0) {
+        return Err(format!("holder exited {st:?} on SIGTERM, expected 0"));
+    }
+    Ok(())
+}
+
+fn holder_with_pid_is_pid1_and_exits_0_on_term() -> Result<(), String> {
+    let plan = sandbox(
+        vec![NsKind::Ipc, NsKind::Uts, NsKind::Net, NsKind::Pid],
+        "podpid",
+    );
+    let pending = holder::spawn(&pause(), &plan).map_err(|e| e.to_string())?;
+    let (child, ns_pid) = pending.release().map_err(|e| e.to_string())?;
+    let mut child = Reaper(Some(child));
+    let status =
+        std::fs::read_to_string(format!("/proc/{ns_pid}/status")).map_err(|e| e.to_string())?;
+    let nspid = status
+        .lines()
+        .find(|l| l.starts_with("NSpid:"))
+        .unwrap_or("");
+    if !nspid.trim_end().ends_with("\t1") {
+        return Err(format!(
+            "namespace owner is not PID 1 of its namespace: {nspid:?}"
+        ));
+    }
+    if ino(ns_pid, NsKind::Pid) == ino(std::process::id(), NsKind::Pid) {
+        return Err("no new PID namespace".into());
+    }
+    let st = term_and_wait(child.0.as_mut().unwrap(), Duration::from_secs(2))?;
+    child.0 = None;
+    if st.code() != Some(0) {
+        return Err(format!("holder exited {st:?} on SIGTERM, expected 0"));
+    }
+    Ok(())
+}
+
+fn process(argv: &[&str]) -> ProcessPlan {
+    ProcessPlan {
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        env: vec![("PATH".into(), plan::DEFAULT_PATH.into())],
+        workdir: "/".into(),
+        user: None,
+        log_identifier: "test/c".into(),
+    }
+}
+
+fn tempdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("podctl-priv-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    let _ = std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o777));
+    d
+}
+
+fn wait_file(p: &Path, lines: usize) -> Result<String, String> {
+    let start = Instant::now();
+    loop {
+        if let Ok(s) = std::fs::read_to_string(p)
+            && s.lines().count() >= lines
+        {
+            return Ok(s);
+        }
+        if start.elapsed() > Duration::from_secs(5) {
+            return Err(format!("{} did not get {lines} lines", p.display()));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Starts a holder (ipc,uts,net) and one container running `argv`.
+fn start_pair(spec: LaunchSpec) -> Result<(Reaper, u32, Result<Reaper, String>), String> {
+    let pending = holder::spawn(
+        &pause(),
+        &sandbox(vec![NsKind::Ipc, NsKind::Uts, NsKind::Net], "podc"),
+    )
+    .map_err(|e| e.to_string())?;
+    let (h, ns_pid) = pending.release().map_err(|e| e.to_string())?;
+    let c = launch::spawn(&podctl(), "c", &spec).map_err(|e| e.to_string())?;
+    let c = c
+        .release(ns_pid)
+        .map(|c| Reaper(Some(c)))
+        .map_err(|e| podctl::error_chain(&e));
+    Ok((Reaper(Some(h)), ns_pid, c))
+}
+
+fn spec(argv: &[&str]) -> LaunchSpec {
+    LaunchSpec {
+        joins: vec![NsKind::Ipc, NsKind::Uts, NsKind::Net],
+        creates: vec![NsKind::Cgroup, NsKind::Pid, NsKind::Mnt],
+        process: process(argv),
+        pause: pause(),
+    }
+}
+
+fn container_joins_sandbox_and_gets_own_namespaces() -> Result<(), String> {
+    let dir = tempdir("join");
+    let out = dir.join("out");
+    let mounts_before = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let script = format!(
+        "for n in ipc uts net pid mnt cgroup; do stat -L -c %i /proc/self/ns/$n; done > {o}.tmp; \
+         echo $$ >> {o}.tmp; hostname >> {o}.tmp; ls /proc | grep -c '^[0-9]' >> {o}.tmp; mv {o}.tmp {o}; exec sleep 100",
+        o = out.display()
+    );
+    let (_h, ns_pid, c) = start_pair(spec(&["/bin/sh", "-c", &script]))?;
+    let _c = c?;
+    let text = wait_file(&out, 9)?;
+    let lines: Vec<&str> = text.lines().collect();
+    let me = std::process::id();
+    let kinds = [
+        NsKind::Ipc,
+        NsKind::Uts,
+        NsKind::Net,
+        NsKind::Pid,
+        NsKind::Mnt,
+        NsKind::Cgroup,
+    ];
+    for (i, k) in kinds.iter().enumerate() {
+        let got: u64 = lines[i]
+            .parse()
+            .map_err(|_| format!("bad line {:?}", lines[i]))?;
+        let shared = matches!(k, NsKind::Ipc | NsKind::Uts | NsKind::Net);
+        if shared && got != ino(ns_pid, *k) {
+            return Err(format!(
+                "{k:?}: container {got} != sandbox {}",
+                ino(ns_pid, *k)
+            ));
+        }
+        if !shared && (got == ino(me, *k) || got == ino(ns_pid, *k)) {
+            return Err(format!("{k:?}: container is not in a namespace of its own"));
+        }
+    }
+    if lines[6] != "2" {
+        return Err(format!(
+            "command should be PID 2 (after the container's init), is {}",
+            lines[6]
+        ));
+    }
+    if lines[7] != "podc" {
+        return Err(format!("hostname in container is {:?}", lines[7]));
+    }
+    // Its own /proc: only its PID namespace (init, sh/sleep, ls, grep...).
+    let procs: u32 = lines[8].parse().unwrap_or(999);
+    if procs > 6 {
+        return Err(format!(
+            "/proc in the container lists {procs} processes: not its own PID namespace"
+        ));
+    }
+    let mounts_after = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    if mounts_before != mounts_after {
+        return Err("the container's /proc mount propagated to the host".into());
+    }
+    Ok(())
+}
+
+fn container_command_is_not_pid1_so_sigterm_stops_it() -> Result<(), String> {
+    // `sleep` installs no SIGTERM handler: as PID 1 it would ignore SIGTERM.
+    let (_h, _ns, c) = start_pair(spec(&["sleep", "100"]))?;
+    let mut c = c?;
+    std::thread::sleep(Duration::from_millis(100));
+    let start = Instant::now();
+    let st = term_and_wait(c.0.as_mut().unwrap(), Duration::from_secs(3))?;
+    c.0 = None;
+    if st.code() != Some(128 + 15) {
+        return Err(format!(
+            "expected exit 143 (SIGTERM), got {st:?} (signal {:?})",
+            st.signal()
+        ));
+    }
+    eprintln!("container stopped {:?} after SIGTERM", start.elapsed());
+    Ok(())
+}
+
+fn container_exec_failure_is_reported() -> Result<(), String> {
+    let (_h, _ns, c) = start_pair(spec(&["/nonexistent/cmd"]))?;
+    match c {
+        Ok(_) => Err("a missing command was reported as started".into()),
+        Err(e) if e.contains("cannot execute /nonexistent/cmd") => Ok(()),
+        Err(e) => Err(format!("unexpected error: {e}")),
+    }
+}
+
+fn container_runs_as_user_in_workdir_with_env() -> Result<(), String> {
+    let dir = tempdir("user");
+    let out = dir.join("out");
+    let mut s = spec(&[
+        "/bin/sh",
+        "-c",
+        "echo $(id -u):$(id -g) $(pwd) $GREETING > $OUT.tmp && mv $OUT.tmp $OUT; exec sleep 100",
+    ]);
+    s.process.user = Some(User::Id {
+        uid: 65534,
+        gid: Some(65534),
+    });
+    s.process.workdir = dir.display().to_string();
+    s.process.env.push(("GREETING".into(), "hello".into()));
+    s.process
+        .env
+        .push(("OUT".into(), out.display().to_string()));
+    let (_h, _ns, c) = start_pair(s)?;
+    let _c = c?;
+    let text = wait_file(&out, 1)?;
+    let want = format!("65534:65534 {} hello", dir.display());
+    if text.trim() != want {
+        return Err(format!("got {:?}, want {want:?}", text.trim()));
+    }
+    Ok(())
+}
+
+fn supervisor_creates_units_in_one_batch_then_stops_slice() -> Result<(), String> {
+    let pod = podctl::spec::parse_str(
+        "[containers.app]\ncommand = [\"sleep\", \"100\"]\n[containers.sidecar]\ncommand = [\"sleep\", \"100\"]\n",
+        "web.toml",
+        "web",
+    )
+    .map_err(|d| d.to_string())?;
+    let plan = plan::build(&pod);
+    let run = tempdir("sup");
+    let paths = Paths {
+        store: run.clone(),
+        run: run.clone(),
+        podctl: podctl(),
+        pause: pause(),
+    };
+    let fake = Recorder::new();
+    let mut sup = podctl::runtime::supervisor::Supervisor::new(&fake, paths, plan);
+    sup.start().map_err(|e| podctl::error_chain(&e))?;
+    let state = podctl::runtime::state::PodState::load(&run, "web").ok_or("no state file")?;
+    sup.stop().map_err(|e| podctl::error_chain(&e))?;
+    let calls = fake.calls.borrow().clone();
+    let starts: Vec<&String> = calls
+        .iter()
+        .filter(|c| c.starts_with("start_transient"))
+        .collect();
+    let names: Vec<&str> = starts
+        .iter()
+        .map(|c| c.split_whitespace().nth(1).unwrap_or(""))
+        .collect();
+    if names
+        != [
+            "pod-web.slice",
+            "pod-web.sandbox.scope",
+            "pod-web.app.scope",
+            "pod-web.sidecar.scope",
+        ]
+    {
+        return Err(format!("unexpected unit creation order: {calls:#?}"));
+    }
+    if !starts[0].ends_with("pids=[]") || starts[1..].iter().any(|c| c.ends_with("pids=[]")) {
+        return Err(format!(
+            "each scope must be created with its process: {starts:#?}"
+        ));
+    }
+    if calls.last().map(String::as_str) != Some("stop pod-web.slice") {
+        return Err(format!("stop must stop the slice last: {calls:#?}"));
+    }
+    if state.containers.len() != 2 || state.containers.iter().any(|c| c.state != "running") {
+        return Err(format!("state file: {state:?}"));
+    }
+    Ok(())
+}

@@ -65,6 +65,12 @@ enum Command {
     },
     /// Show each process's namespaces and which are shared (like lsns).
     Inspect { name: String },
+    /// Install pod@.service for this podctl binary and reload systemd.
+    Install {
+        /// Where to put the unit file.
+        #[arg(long, default_value = "/etc/systemd/system")]
+        unit_dir: PathBuf,
+    },
     /// Run a pod's supervisor (what pod@NAME.service runs).
     Up { name: String },
     #[command(name = "__spawn", hide = true)]
@@ -104,5 +110,6 @@ fn main() -> ExitCode {
         } => cli::exec::exec(&name, &container, &command),
         Command::Inspect { name } => cli::report(cli::show::inspect(&name)),
         Command::Up { name } => cli::up::up(&name),
+        Command::Install { unit_dir } => cli::report(cli::install::install(&unit_dir)),
     }
 }

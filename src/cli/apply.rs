@@ -3,7 +3,6 @@
 use crate::plan::units;
 use crate::runtime::Paths;
 use crate::runtime::state::write_atomic;
-use crate::systemd::dbus::SystemBus;
 use crate::systemd::{Manager, UnitStatus};
 use anyhow::{Context, bail};
 use std::path::Path;
@@ -59,6 +58,9 @@ pub fn apply_with(
     let stored = paths.definition(&pod.name);
     let previous = std::fs::read(&stored).ok();
     let service = units::service(&pod.name);
+    if !mgr.has_unit_file(&service)? {
+        bail!("{service}: pod@.service is not installed (install it with: podctl install)");
+    }
     let state = mgr.status(&service)?;
 
     if previous.as_deref() != Some(text.as_slice()) {
@@ -88,8 +90,9 @@ pub fn apply_with(
 }
 
 pub fn apply(file: &Path) -> anyhow::Result<()> {
+    super::require_root("apply")?;
     let paths = Paths::from_env();
-    let mgr = SystemBus::connect()?;
+    let mgr = super::connect()?;
     match apply_with(&mgr, &paths, file) {
         Ok((name, outcome)) => {
             println!("{name}: {}", outcome.as_str());
@@ -135,8 +138,9 @@ pub fn down_with(mgr: &dyn Manager, paths: &Paths, name: &str, purge: bool) -> a
 }
 
 pub fn down(name: &str, purge: bool) -> anyhow::Result<()> {
+    super::require_root("down")?;
     let paths = Paths::from_env();
-    let mgr = SystemBus::connect()?;
+    let mgr = super::connect()?;
     down_with(&mgr, &paths, name, purge)?;
     println!(
         "{name}: {}",

@@ -5,7 +5,6 @@
 use crate::runtime::Paths;
 use crate::runtime::state::PodState;
 use crate::systemd::Manager;
-use crate::systemd::dbus::SystemBus;
 use anyhow::{Context, bail};
 use std::io::Write;
 use std::os::fd::AsRawFd;
@@ -36,7 +35,7 @@ fn run(name: &str, container: &str, command: &[String]) -> anyhow::Result<u8> {
         bail!("container {name}/{container} is not running ({})", c.state);
     }
     let target = super::show::command_pid(c.pid);
-    let mgr = SystemBus::connect()?;
+    let mgr = super::connect()?;
 
     let (go_read, go_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe")?;
     // The read end must survive exec in the helper.

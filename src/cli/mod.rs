@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod exec;
+pub mod install;
 pub mod show;
 pub mod up;
 pub mod validate;
@@ -18,6 +19,26 @@ pub fn report(result: anyhow::Result<()>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Fails unless running as root, naming the command.
+pub fn require_root(command: &str) -> anyhow::Result<()> {
+    if !nix::unistd::geteuid().is_root() {
+        anyhow::bail!(
+            "podctl {command} must run as root (it manages system units and namespaces); try: sudo podctl {command} ..."
+        );
+    }
+    Ok(())
+}
+
+/// Connects to systemd, or says plainly why there is none.
+pub fn connect() -> anyhow::Result<crate::systemd::dbus::SystemBus> {
+    if !std::path::Path::new("/run/systemd/system").exists() {
+        anyhow::bail!(
+            "systemd is not running as PID 1 on this host (no /run/systemd/system); podctl needs a systemd host (see README: Quick start)"
+        );
+    }
+    Ok(crate::systemd::dbus::SystemBus::connect()?)
 }
 
 /// Logs to journald when running under systemd, to stderr otherwise.

@@ -7,7 +7,6 @@
 use crate::plan::{NsKind, units};
 use crate::runtime::Paths;
 use crate::runtime::state::{ContainerState, PodState, now_secs};
-use crate::systemd::dbus::SystemBus;
 use crate::systemd::{Manager, UnitStatus};
 use anyhow::bail;
 use serde::Serialize;
@@ -123,7 +122,7 @@ pub fn print_pods(mgr: &dyn Manager, paths: &Paths, only: &[String]) -> anyhow::
 }
 
 pub fn ps() -> anyhow::Result<()> {
-    let mgr = SystemBus::connect()?;
+    let mgr = super::connect()?;
     print_pods(&mgr, &Paths::from_env(), &[])
 }
 
@@ -208,7 +207,7 @@ pub fn status_with(mgr: &dyn Manager, paths: &Paths, name: &str) -> anyhow::Resu
 }
 
 pub fn status(name: &str, json: bool) -> anyhow::Result<()> {
-    let mgr = SystemBus::connect()?;
+    let mgr = super::connect()?;
     let st = status_with(&mgr, &Paths::from_env(), name)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&st)?);

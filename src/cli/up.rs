@@ -2,7 +2,6 @@
 
 use crate::runtime::Paths;
 use crate::runtime::supervisor::{Supervisor, block_signals};
-use crate::systemd::dbus::SystemBus;
 use anyhow::{Context, bail};
 use sd_notify::NotifyState;
 use std::process::ExitCode;
@@ -35,7 +34,7 @@ fn run(name: &str) -> anyhow::Result<()> {
         );
     }
     let plan = crate::plan::build(&pod);
-    let mgr = SystemBus::connect()?;
+    let mgr = super::connect()?;
     let mut sup = Supervisor::new(&mgr, paths, plan);
     sup.start()?;
     let count = pod.containers.len();

@@ -353,6 +353,27 @@ impl Manager for SystemBus {
         })
     }
 
+    fn reload(&self) -> Result<(), Error> {
+        zbus::block_on(async {
+            self.manager_call("Reload", "systemd", &())
+                .await
+                .map(|_| ())
+        })
+    }
+
+    fn has_unit_file(&self, name: &str) -> Result<bool, Error> {
+        zbus::block_on(async {
+            match self.manager_call("GetUnitFileState", name, &(name,)).await {
+                Ok(_) => Ok(true),
+                Err(Error::Call {
+                    source: zbus::Error::MethodError(..) | zbus::Error::FDO(_),
+                    ..
+                }) => Ok(false),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
     fn set_enabled(&self, name: &str, enabled: bool) -> Result<(), Error> {
         zbus::block_on(async {
             let files = vec![name];

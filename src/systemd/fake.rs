@@ -115,6 +115,15 @@ impl Manager for Recorder {
         Ok(())
     }
 
+    fn reload(&self) -> Result<(), Error> {
+        self.record("reload".into());
+        Ok(())
+    }
+
+    fn has_unit_file(&self, name: &str) -> Result<bool, Error> {
+        Ok(name.starts_with("pod@"))
+    }
+
     fn set_enabled(&self, name: &str, enabled: bool) -> Result<(), Error> {
         self.record(format!("set_enabled {name} {enabled}"));
         Ok(())

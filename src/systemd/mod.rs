@@ -77,6 +77,10 @@ pub trait Manager {
     fn attach(&self, name: &str, pids: &[u32]) -> Result<(), Error>;
     /// Changes properties of a running unit at runtime (not persisted).
     fn set_properties(&self, name: &str, props: &[Property]) -> Result<(), Error>;
+    /// Reloads unit files (`systemctl daemon-reload`).
+    fn reload(&self) -> Result<(), Error>;
+    /// Whether systemd knows a unit file of this name (GetUnitFileState).
+    fn has_unit_file(&self, name: &str) -> Result<bool, Error>;
     /// Enables (or disables) a unit file for boot, like `systemctl enable`.
     fn set_enabled(&self, name: &str, enabled: bool) -> Result<(), Error>;
 }

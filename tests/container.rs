@@ -4,6 +4,8 @@
 
 #[path = "bench/mod.rs"]
 mod bench;
+#[path = "pods/mod.rs"]
+mod pods;
 
 use bench::{Guest, TrialFn};
 use std::time::Duration;
@@ -24,7 +26,12 @@ const TRIALS: &[(&str, TrialFn)] = &[
 ];
 
 fn main() {
-    bench::harness::container_main(TRIALS)
+    let all: Vec<(&str, TrialFn)> = TRIALS
+        .iter()
+        .chain(pods::container::TRIALS)
+        .copied()
+        .collect();
+    bench::harness::container_main(&all)
 }
 
 /// systemd is PID 1 and answers on the system bus.

@@ -437,8 +437,20 @@ fn supervisor_creates_units_in_one_batch_then_stops_slice() -> Result<(), String
             "each scope must be created with its process: {starts:#?}"
         ));
     }
-    if calls.last().map(String::as_str) != Some("stop pod-web.slice") {
-        return Err(format!("stop must stop the slice last: {calls:#?}"));
+    let kills: Vec<&str> = calls
+        .iter()
+        .filter(|c| c.starts_with("kill "))
+        .map(String::as_str)
+        .collect();
+    let want = [
+        "kill pod-web.sidecar.scope 15",
+        "kill pod-web.app.scope 15",
+        "kill pod-web.sandbox.scope 15",
+    ];
+    if kills != want {
+        return Err(format!(
+            "stop must signal containers in reverse order, then the sandbox: {calls:#?}"
+        ));
     }
     if state.containers.len() != 2 || state.containers.iter().any(|c| c.state != "running") {
         return Err(format!("state file: {state:?}"));

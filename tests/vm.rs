@@ -6,6 +6,8 @@
 
 #[path = "bench/mod.rs"]
 mod bench;
+#[path = "pods/mod.rs"]
+mod pods;
 
 use bench::{Guest, VmTrial};
 
@@ -23,7 +25,8 @@ const TRIALS: &[VmTrial] = &[
 ];
 
 fn main() {
-    bench::vm::vm_main(TRIALS)
+    let all: Vec<VmTrial> = TRIALS.iter().chain(pods::vm::TRIALS).cloned().collect();
+    bench::vm::vm_main(&all)
 }
 
 /// The unified hierarchy with the memory and pids controllers delegated to

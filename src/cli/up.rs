@@ -15,17 +15,34 @@ pub fn up(name: &str) -> ExitCode {
             let msg = crate::error_chain(e.as_ref());
             tracing::error!("pod {name}: {msg}");
             let _ = sd_notify::notify(&[NotifyState::Status(&format!("failed: {msg}"))]);
-            ExitCode::FAILURE
+            ExitCode::from(exit_code(&e))
         }
     }
 }
+
+/// Exit status for pod@.service: [`EX_CONFIG`] when the pod cannot start as
+/// defined (the unit does not restart it), 1 otherwise (it does).
+fn exit_code(e: &anyhow::Error) -> u8 {
+    use crate::runtime::supervisor::SupervisorError;
+    let config = e.downcast_ref::<crate::spec::Diagnostics>().is_some()
+        || matches!(
+            e.downcast_ref::<SupervisorError>(),
+            Some(SupervisorError::Launch(
+                crate::runtime::launch::LaunchError::Setup { .. }
+            ))
+        );
+    if config { EX_CONFIG } else { 1 }
+}
+
+/// sysexits.h: configuration error; `RestartPreventExitStatus=78` in pod@.service.
+pub const EX_CONFIG: u8 = 78;
 
 fn run(name: &str) -> anyhow::Result<()> {
     // Before any thread exists, so that every thread inherits the mask.
     let signals = block_signals().context("cannot block signals")?;
     let paths = Paths::from_env();
     let file = paths.definition(name);
-    let pod = crate::spec::load(&file).map_err(|d| anyhow::anyhow!("{d}"))?;
+    let pod = crate::spec::load(&file)?;
     if pod.name != name {
         bail!(
             "{} defines pod {:?}, not {name:?}",

@@ -216,9 +216,12 @@ pub fn build(pod: &Pod) -> Plan {
     limit_properties(&pod.resources, &mut slice_props);
 
     let mut sandbox_props = common_scope(&slice_name, format!("podctl pod {} sandbox", pod.name));
-    // No After= on the service: the service is still activating (Type=notify)
-    // while it creates this scope, and waiting on it would deadlock.
     sandbox_props.push(Property::new("BindsTo", Value::Strs(vec![service.clone()])));
+    // Before=, never After=, the service: the service is still activating
+    // (Type=notify) while it creates this scope, and waiting on it would
+    // deadlock. Before= makes a stop of the service run first, so the
+    // supervisor stops the containers in its order before systemd tidies up.
+    sandbox_props.push(Property::new("Before", Value::Strs(vec![service.clone()])));
 
     let shared: Vec<NsKind> = ordered(pod.share.iter().map(|&n| NsKind::from(n)));
     let sandbox = SandboxPlan {
@@ -231,22 +234,25 @@ pub fn build(pod: &Pod) -> Plan {
     };
 
     let mut containers = Vec::with_capacity(pod.containers.len());
-    let mut previous: Option<String> = None;
     for c in &pod.containers {
         let unit_name = units::container(&pod.name, &c.name);
         let mut props = common_scope(
             &slice_name,
             format!("podctl pod {} container {}", pod.name, c.name),
         );
-        // Losing the sandbox takes the container down; ordering after it (and
-        // after the previous container) makes systemd stop them in reverse order.
+        // Losing the sandbox takes the container down, and the sandbox stops
+        // only after it. No unit refers to a container scope, so systemd
+        // forgets it as soon as it stops and the name is free for a restart
+        // (the supervisor keeps the order between containers itself).
         props.push(Property::new(
             "BindsTo",
             Value::Strs(vec![sandbox_name.clone()]),
         ));
-        let mut after = vec![sandbox_name.clone()];
-        after.extend(previous.take());
-        props.push(Property::new("After", Value::Strs(after)));
+        props.push(Property::new(
+            "After",
+            Value::Strs(vec![sandbox_name.clone()]),
+        ));
+        props.push(Property::new("Before", Value::Strs(vec![service.clone()])));
         // Delegated like nspawn's and Podman's scopes: the container may manage
         // its own cgroup subtree, and `podctl exec` can attach processes.
         props.push(Property::new("Delegate", Value::Bool(true)));
@@ -285,7 +291,6 @@ pub fn build(pod: &Pod) -> Plan {
                 log_identifier: units::log_identifier(&pod.name, &c.name),
             },
         });
-        previous = Some(unit_name);
     }
 
     Plan {
@@ -397,11 +402,16 @@ mod tests {
         assert_eq!(app.unit.name, "pod-my-web.app.scope");
         assert_eq!(
             side.unit.property("After"),
-            Some(&Value::Strs(vec![
-                "pod-my-web.sandbox.scope".into(),
-                "pod-my-web.app.scope".into()
-            ]))
+            Some(&Value::Strs(vec!["pod-my-web.sandbox.scope".into()]))
         );
+        for unit in [&p.sandbox.unit, &app.unit, &side.unit] {
+            assert_eq!(
+                unit.property("Before"),
+                Some(&Value::Strs(vec!["pod@my-web.service".into()])),
+                "{}",
+                unit.name
+            );
+        }
         assert_eq!(
             app.unit.property("BindsTo"),
             Some(&Value::Strs(vec!["pod-my-web.sandbox.scope".into()]))

@@ -64,17 +64,32 @@ pub fn describe_exit(status: ExitStatus) -> String {
     }
 }
 
-/// Waits up to `grace` for a child to exit, then SIGKILLs and reaps it.
-fn reap_or_kill(child: &mut Child, grace: Duration) {
-    let deadline = Instant::now() + grace;
-    while Instant::now() < deadline {
+/// Whether `child` exits within `limit` (it is reaped if so).
+fn exits_within(child: &mut Child, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
         if !matches!(child.try_wait(), Ok(None)) {
-            return;
+            return true;
         }
-        std::thread::sleep(Duration::from_millis(5));
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(2));
     }
-    let _ = child.kill();
-    let _ = child.wait();
+}
+
+/// SIGTERM to every process of the scope (and to our child directly, whose
+/// relay forwards it), SIGKILL after `timeout`; returns once `child` is reaped.
+fn stop_scope(mgr: &dyn Manager, unit: &str, child: &mut Child, timeout: Duration) {
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let _ = mgr.kill_unit(unit, Signal::SIGTERM as i32);
+    let _ = nix::sys::signal::kill(pid, Signal::SIGTERM);
+    if !exits_within(child, timeout) {
+        tracing::warn!("{unit}: still running {timeout:?} after SIGTERM, sending SIGKILL");
+        let _ = mgr.kill_unit(unit, Signal::SIGKILL as i32);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }
 
 struct Slot {
@@ -237,22 +252,33 @@ impl<'m> Supervisor<'m> {
         }
     }
 
-    /// Stops the pod: the slice stop takes every scope, in reverse order.
+    /// Stops the pod: containers in reverse start order, each given its stop
+    /// timeout before SIGKILL, then the sandbox. Signals, not stop jobs: when
+    /// `systemctl stop pod@NAME` got us here, the scopes' own stop jobs wait
+    /// for this service to finish stopping (they are ordered Before= it).
     pub fn stop(&mut self) -> Result<(), SupervisorError> {
         tracing::info!("stopping pod {}", self.plan.pod);
-        let r = self.mgr.stop_unit(&self.plan.slice.name);
-        // systemd has killed the scopes' processes once the stop job is done;
-        // reap them, and never leave one behind if it somehow was not.
-        let children = self
-            .slots
-            .iter_mut()
-            .filter_map(|s| s.child.take())
-            .chain(self.holder.take());
-        for mut c in children {
-            reap_or_kill(&mut c, Duration::from_secs(1));
+        for s in self.slots.iter_mut().rev() {
+            s.restart_at = None;
+            if let Some(mut child) = s.child.take() {
+                let timeout = match s.plan.unit.property("TimeoutStopUSec") {
+                    Some(crate::plan::Value::U64(us)) => Duration::from_micros(*us),
+                    _ => Duration::from_secs(10),
+                };
+                stop_scope(self.mgr, &s.plan.unit.name, &mut child, timeout);
+                s.state.state = "stopped".into();
+            }
+        }
+        if let Some(mut h) = self.holder.take() {
+            stop_scope(
+                self.mgr,
+                &self.plan.sandbox.unit.name,
+                &mut h,
+                Duration::from_secs(5),
+            );
         }
         let _ = std::fs::remove_file(super::state::path(&self.paths.run, &self.plan.pod));
-        r.map_err(Into::into)
+        Ok(())
     }
 
     fn reap(&mut self) -> Result<(), SupervisorError> {

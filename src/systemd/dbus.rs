@@ -261,6 +261,18 @@ impl Manager for SystemBus {
         self.unit_job("StopUnit", "stop", name, (name, "replace"))
     }
 
+    fn kill_unit(&self, name: &str, signal: i32) -> Result<(), Error> {
+        zbus::block_on(async {
+            match self
+                .manager_call("KillUnit", name, &(name, "all", signal))
+                .await
+            {
+                Err(Error::Call { source, .. }) if is_no_such_unit(&source) => Ok(()),
+                other => other.map(|_| ()),
+            }
+        })
+    }
+
     fn reset_failed(&self, name: &str) -> Result<(), Error> {
         zbus::block_on(async {
             match self.manager_call("ResetFailedUnit", name, &(name,)).await {

@@ -85,6 +85,11 @@ impl Manager for Recorder {
         Ok(())
     }
 
+    fn kill_unit(&self, name: &str, signal: i32) -> Result<(), Error> {
+        self.record(format!("kill {name} {signal}"));
+        Ok(())
+    }
+
     fn reset_failed(&self, name: &str) -> Result<(), Error> {
         self.record(format!("reset_failed {name}"));
         Ok(())

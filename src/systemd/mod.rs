@@ -66,6 +66,8 @@ pub trait Manager {
     fn restart_unit(&self, name: &str) -> Result<(), Error>;
     /// Stops a unit and waits; a unit that does not exist is already stopped.
     fn stop_unit(&self, name: &str) -> Result<(), Error>;
+    /// Sends a signal to every process of a unit (KillUnit, who=all); no job.
+    fn kill_unit(&self, name: &str, signal: i32) -> Result<(), Error>;
     /// Clears a failed state so the name can be used again; absent units are fine.
     fn reset_failed(&self, name: &str) -> Result<(), Error>;
     /// The unit's state, or None if systemd has no such unit loaded.

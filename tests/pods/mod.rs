@@ -1,0 +1,7 @@
+//! podctl's own trials for the real-systemd bench (tests/bench): the
+//! container tier's list in `container`, the VM tier's in `vm`.
+#![allow(dead_code)] // each test binary uses one of the lists
+
+pub mod common;
+pub mod container;
+pub mod vm;

@@ -9,7 +9,14 @@ pub(crate) struct Sink<'s> {
     src: &'s str,
     /// Byte offset of the start of each line.
     line_starts: Vec<usize>,
-    diags: Vec<Diagnostic>,
+    /// Problems with the byte offset they are at; located in [`Sink::finish`].
+    found: Vec<Found>,
+}
+
+struct Found {
+    offset: usize,
+    key: String,
+    message: String,
 }
 
 impl<'s> Sink<'s> {
@@ -21,17 +28,18 @@ impl<'s> Sink<'s> {
             file,
             src,
             line_starts,
-            diags: Vec::new(),
+            found: Vec::new(),
         }
     }
 
     /// Records a problem at the start of `span`; `key` is the dotted key path.
     pub(crate) fn error(&mut self, span: Range<usize>, key: &str, message: impl Into<String>) {
-        let (line, column) = self.position(span.start);
-        self.diags.push(Diagnostic {
-            file: self.file.to_string(),
-            line,
-            column,
+        let mut offset = span.start.min(self.src.len());
+        while !self.src.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        self.found.push(Found {
+            offset,
             key: key.to_string(),
             message: message.into(),
         });
@@ -43,25 +51,40 @@ impl<'s> Sink<'s> {
     }
 
     pub(crate) fn has_errors(&self) -> bool {
-        !self.diags.is_empty()
+        !self.found.is_empty()
     }
 
     /// The diagnostics in file order (checks that span several keys, such as
-    /// limits, run after the walk, so they are sorted here).
+    /// limits, run after the walk, so they are sorted here), located.
     pub(crate) fn finish(mut self) -> Vec<Diagnostic> {
-        self.diags.sort_by_key(|d| (d.line, d.column));
-        self.diags
-    }
-
-    /// 1-based line and column (in characters) of a byte offset.
-    fn position(&self, offset: usize) -> (usize, usize) {
-        let mut offset = offset.min(self.src.len());
-        while !self.src.is_char_boundary(offset) {
-            offset -= 1;
+        self.found.sort_by_key(|f| f.offset);
+        // In offset order, each column is counted on from the one before, so
+        // many problems on one long line cost one pass over it.
+        let mut at: Option<(usize, usize, usize)> = None; // (line, offset, column)
+        let mut out = Vec::with_capacity(self.found.len());
+        for f in self.found {
+            let line = self.line_starts.partition_point(|&s| s <= f.offset);
+            let column = match at {
+                Some((l, offset, column)) if l == line => {
+                    column + self.src[offset..f.offset].chars().count()
+                }
+                _ => {
+                    self.src[self.line_starts[line - 1]..f.offset]
+                        .chars()
+                        .count()
+                        + 1
+                }
+            };
+            at = Some((line, f.offset, column));
+            out.push(Diagnostic {
+                file: self.file.to_string(),
+                line,
+                column,
+                key: f.key,
+                message: f.message,
+            });
         }
-        let line = self.line_starts.partition_point(|&s| s <= offset);
-        let start = self.line_starts[line - 1];
-        (line, self.src[start..offset].chars().count() + 1)
+        out
     }
 }
 
@@ -99,6 +122,22 @@ mod tests {
         assert_eq!((d[0].line, d[0].column), (1, 1));
         assert_eq!((d[1].line, d[1].column), (2, 6));
         assert_eq!((d[2].line, d[2].column), (3, 1));
+    }
+
+    #[test]
+    fn problems_recorded_out_of_order_are_located_and_sorted() {
+        let src = "é = { a = 1, b = 2 }\nx = 1";
+        let mut sink = Sink::new("f.toml", src);
+        for key in ["x", "b", "a", "é"] {
+            let at = src.find(key).unwrap();
+            sink.error(at..at + 1, key, "m");
+        }
+        let d = sink.finish();
+        let at: Vec<(usize, usize, &str)> = d
+            .iter()
+            .map(|d| (d.line, d.column, d.key.as_str()))
+            .collect();
+        assert_eq!(at, [(1, 1, "é"), (1, 7, "a"), (1, 14, "b"), (2, 1, "x")]);
     }
 
     #[test]

@@ -115,3 +115,169 @@ fn load_labels_diagnostics_with_the_path() {
     let missing = spec::load(Path::new("/nonexistent/pod.toml")).unwrap_err();
     assert!(missing.0[0].message.starts_with("cannot read: "));
 }
+
+/// Runs the built podctl with nothing from the environment but PATH, no
+/// pod store and no reachable system bus, in `dir`, optionally through
+/// `setpriv` as nobody.
+fn podctl(dir: &Path, as_nobody: Option<&Path>, args: &[&str]) -> std::process::Output {
+    use std::process::Command;
+    let bin = env!("CARGO_BIN_EXE_podctl");
+    let mut cmd = match as_nobody {
+        Some(bin) => {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
+    cmd.args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .env("PODCTL_STORE", "/nonexistent")
+        .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent");
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+/// The three checks of `validate_and_dry_run_need_neither_root_nor_systemd`,
+/// with `examples` the directory holding the examples, `invalid` a directory
+/// holding `bad-size.toml`.
+fn offline_commands(
+    examples: &Path,
+    invalid: &Path,
+    as_nobody: Option<&Path>,
+) -> Result<(), String> {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let names: Vec<String> = toml_files(examples)
+        .iter()
+        .map(|p| file_name(p).to_string())
+        .collect();
+    let mut args = vec!["validate"];
+    args.extend(names.iter().map(String::as_str));
+    let out = podctl(examples, as_nobody, &args);
+    let stdout = text(&out.stdout);
+    if !out.status.success() || !out.stderr.is_empty() {
+        return Err(format!(
+            "podctl {args:?}: {}\nstdout:\n{stdout}\nstderr:\n{}",
+            out.status,
+            text(&out.stderr)
+        ));
+    }
+    for name in &names {
+        if !stdout
+            .lines()
+            .any(|l| l.starts_with(&format!("{name}: pod ")))
+        {
+            return Err(format!("no summary for {name} in:\n{stdout}"));
+        }
+    }
+
+    let args = ["apply", "--dry-run", "--output", "json", "web.toml"];
+    let out = podctl(examples, as_nobody, &args);
+    if !out.status.success() {
+        return Err(format!(
+            "podctl {args:?}: {}\n{}",
+            out.status,
+            text(&out.stderr)
+        ));
+    }
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("podctl {args:?}: not JSON ({e}):\n{}", text(&out.stdout)))?;
+    let units = [
+        ("/slice/name", "pod-web.slice"),
+        ("/sandbox/unit/name", "pod-web.sandbox.scope"),
+        ("/containers/0/unit/name", "pod-web.app.scope"),
+        ("/containers/1/unit/name", "pod-web.sidecar.scope"),
+    ];
+    for (pointer, unit) in units {
+        if plan.pointer(pointer).and_then(|v| v.as_str()) != Some(unit) {
+            return Err(format!("{pointer} is not {unit:?} in the plan:\n{plan:#}"));
+        }
+    }
+
+    let out = podctl(invalid, as_nobody, &["validate", "bad-size.toml"]);
+    let want = fs::read_to_string(invalid.join("bad-size.err")).unwrap();
+    if out.status.code() != Some(1) || text(&out.stderr) != want || !out.stdout.is_empty() {
+        return Err(format!(
+            "podctl validate bad-size.toml: {}, want exit status 1\nstderr:\n{}want:\n{want}",
+            out.status,
+            text(&out.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// Whether user nobody can read (and for directories enter) `path` and
+/// every directory above it.
+fn world_readable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.ancestors().all(|p| {
+        fs::metadata(p).is_ok_and(|m| {
+            let need = if m.is_dir() { 0o005 } else { 0o004 };
+            m.permissions().mode() & need == need
+        })
+    })
+}
+
+#[test]
+fn validate_and_dry_run_need_neither_root_nor_systemd() {
+    let invalid = root().join("tests/data/spec/invalid");
+    if let Err(e) = offline_commands(&root().join("examples"), &invalid, None) {
+        panic!("{e}");
+    }
+
+    // Once more as nobody, when this runs as root (as CI does).
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("already unprivileged: the commands above ran as a plain user");
+        return;
+    }
+    // A world-readable copy of what nobody needs: the examples, the invalid
+    // case and, when the build directory is not reachable, the binary.
+    let dir = std::env::temp_dir().join(format!("podctl-spec-nobody-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    let (examples, bad) = (dir.join("examples"), dir.join("invalid"));
+    fs::create_dir_all(&examples).unwrap();
+    fs::create_dir_all(&bad).unwrap();
+    for p in toml_files(&root().join("examples")) {
+        fs::copy(&p, examples.join(file_name(&p))).unwrap();
+    }
+    for name in ["bad-size.toml", "bad-size.err"] {
+        fs::copy(invalid.join(name), bad.join(name)).unwrap();
+    }
+    let mut bin = PathBuf::from(env!("CARGO_BIN_EXE_podctl"));
+    if !world_readable(&bin) {
+        fs::copy(&bin, dir.join("podctl")).unwrap();
+        bin = dir.join("podctl");
+    }
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for d in [&dir, &examples, &bad] {
+            fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+            for f in fs::read_dir(d).unwrap() {
+                let f = f.unwrap().path();
+                if f.is_file() {
+                    let mode = if f == bin { 0o755 } else { 0o644 };
+                    fs::set_permissions(&f, fs::Permissions::from_mode(mode)).unwrap();
+                }
+            }
+        }
+    }
+    let result = if !world_readable(&dir) {
+        Err(format!("{} is not reachable by nobody", dir.display()))
+    } else if std::process::Command::new("setpriv")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("setpriv is missing (util-linux): not run as nobody");
+        Ok(())
+    } else {
+        offline_commands(&examples, &bad, Some(&bin)).map_err(|e| format!("as nobody: {e}"))
+    };
+    let _ = fs::remove_dir_all(&dir);
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}

@@ -836,14 +836,14 @@ fn run_documents(kind: &str, seed: u64, cases: usize, root: fn(&mut Rng) -> Node
 
 #[test]
 fn random_toml_documents_never_panic_and_errors_are_located() {
-    run_documents("random documents", 4, 1500, |rng| {
+    run_documents("random documents", 4, 1200, |rng| {
         any_table(rng, 3, POD_KEYS)
     });
 }
 
 #[test]
 fn pod_shaped_documents_never_panic_and_errors_are_located() {
-    let accepted = run_documents("pod-shaped documents", 5, 3000, |rng| {
+    let accepted = run_documents("pod-shaped documents", 5, 2500, |rng| {
         let noise = *rng.pick(&[0, 0, 2, 5, 20]);
         pod_table(rng, noise, 3, POD_KEYS)
     });

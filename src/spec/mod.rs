@@ -23,6 +23,7 @@ use std::path::Path;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub file: String,
+    /// 1-based; 0 when the problem is with the file as a whole.
     pub line: usize,
     pub column: usize,
     /// Dotted key path, e.g. `containers.app.resources.memory`; empty for syntax errors.
@@ -32,7 +33,10 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.key.is_empty() {
+        if self.line == 0 {
+            // Not about a place in the file (it could not be read).
+            write!(f, "{}: {}", self.file, self.message)
+        } else if self.key.is_empty() {
             write!(
                 f,
                 "{}:{}:{}: {}",

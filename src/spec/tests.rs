@@ -124,3 +124,12 @@ fn a_hundred_containers() {
     let plan = crate::plan::build(&pod);
     assert_eq!(plan.containers.len(), 100);
 }
+
+#[test]
+fn unreadable_files_are_named_without_a_position() {
+    let d = load(std::path::Path::new("/nonexistent/pod.toml")).unwrap_err();
+    assert_eq!(
+        d.to_string(),
+        "/nonexistent/pod.toml: cannot read: No such file or directory (os error 2)"
+    );
+}

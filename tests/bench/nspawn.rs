@@ -21,16 +21,31 @@ pub struct Bind {
 }
 
 /// The podctl build as the guest sees it: binaries in /usr/local/bin,
-/// `units/pod@.service` (when the repo has it), the examples.
+/// `units/pod@.service` (when the repo has it), the examples. The binaries
+/// are the ones cargo built for this test binary (`CARGO_BIN_EXE_*`).
 pub fn podctl_binds() -> Vec<Bind> {
+    // option_env!: this file is also compiled into examples/quickstart.rs,
+    // where cargo sets no CARGO_BIN_EXE_* (it calls `podctl_binds_from`).
+    match (
+        option_env!("CARGO_BIN_EXE_podctl"),
+        option_env!("CARGO_BIN_EXE_podctl-pause"),
+    ) {
+        (Some(podctl), Some(pause)) => podctl_binds_from(Path::new(podctl), Path::new(pause)),
+        _ => panic!("podctl_binds: no CARGO_BIN_EXE_* (not a test): use podctl_binds_from"),
+    }
+}
+
+/// [`podctl_binds`] with the binaries at explicit paths (e.g.
+/// `target/release/podctl` and `target/release/podctl-pause`).
+pub fn podctl_binds_from(podctl: &Path, pause: &Path) -> Vec<Bind> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut binds = vec![
         Bind {
-            host: env!("CARGO_BIN_EXE_podctl").into(),
+            host: podctl.into(),
             guest: "/usr/local/bin/podctl",
         },
         Bind {
-            host: env!("CARGO_BIN_EXE_podctl-pause").into(),
+            host: pause.into(),
             guest: "/usr/local/bin/podctl-pause",
         },
     ];

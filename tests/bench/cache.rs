@@ -194,3 +194,32 @@ pub fn vm_base() -> Result<PathBuf, String> {
         run_logged(&mut cmd, log)
     })
 }
+
+/// The benchmark's VM image (`cargo bench --bench pods`): the `vm` recipe
+/// applied to the container root plus the packages of
+/// `tests/benchmark/packages` (Podman, busybox-static). Keyed on mkroot.sh,
+/// the benchmark's script and package list, so the test entries keep theirs.
+pub fn vm_bench_base() -> Result<PathBuf, String> {
+    let root = container_root()?;
+    let root_arg = root.display().to_string();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/benchmark");
+    let script = dir.join("mkroot-bench.sh");
+    let read = |p: &Path| fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));
+    let (mkroot, bench, packages) = (
+        read(&mkroot_script())?,
+        read(&script)?,
+        read(&dir.join("packages"))?,
+    );
+    let key = recipe_key(&[&mkroot, &bench, &packages, root_arg.as_bytes()])?;
+    cached(
+        "vm-bench-base",
+        &key,
+        "benchmark VM image (Podman)",
+        "~2 min",
+        |tmp, log| {
+            let mut cmd = Command::new("bash");
+            cmd.arg(&script).arg(&root_arg).arg(tmp);
+            run_logged(&mut cmd, log)
+        },
+    )
+}

@@ -1,4 +1,226 @@
-//! Placeholder: the pod benchmark is being written (see issue 7).
+//! `cargo bench --bench pods`: start/stop latency, scale and memory of
+//! podctl pods against the same units made by hand with `systemd-run` (the
+//! floor) and against Podman 4.3, side by side in one boot of the bench's
+//! QEMU (TCG) VM (full cgroup v2, real systemd 252). Not a pass/fail test.
+//!
+//! Host: builds (once, cached) the `vm-bench-base` image, i.e. the test VM
+//! plus `tests/benchmark/packages` (Podman, busybox-static); stages the
+//! release podctl binaries, this binary and `podctl-bench.service` into a
+//! per-run copy; boots it; reads the guest's JSON back with debugfs; adds
+//! host timings and machine facts; prints ONE table and writes
+//! `target/podctl-bench/results-DATE.{json,txt}`.
+//! Guest (`--in-guest`): the measurements, in `guest.rs`.
+//!
+//! Root, Debian 12, the VM tier's tools (see tests/README.md).
+//! `PODCTL_BENCH_VM_TIMEOUT` (seconds, default 2400) bounds the boot.
+
+#[path = "../bench/mod.rs"]
+mod bench;
+mod guest;
+mod report;
+
+use bench::qemu::{Link, RunImage, Stage};
+use report::Results;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
 fn main() {
-    eprintln!("benches/pods.rs: not written yet");
+    if std::env::args().nth(1).as_deref() == Some("--in-guest") {
+        guest::main();
+    }
+    // `cargo bench` passes --bench; there is nothing else to parse.
+    if let Err(e) = host() {
+        eprintln!("podctl-bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+const TOOLS: &[&str] = &[
+    "qemu-system-x86_64",
+    "debugfs",
+    "mkfs.ext4",
+    "debootstrap",
+    "chroot",
+    "sha256sum",
+];
+
+fn host() -> Result<(), String> {
+    if !nix::unistd::geteuid().is_root() {
+        return Err("must run as root (it builds and boots the bench VM)".into());
+    }
+    let missing: Vec<&str> = TOOLS
+        .iter()
+        .copied()
+        .filter(|t| !bench::preflight::on_path(t))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "missing tools: {} (apt-get install qemu-system-x86 e2fsprogs debootstrap; \
+             sbin directories must be on PATH)",
+            missing.join(", ")
+        ));
+    }
+    let start = Instant::now();
+    let base = bench::cache::vm_bench_base()?;
+    let mut image = stage(&base)?;
+    let secs = std::env::var("PODCTL_BENCH_VM_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2400);
+    eprintln!(
+        "podctl-bench: booting the VM (QEMU TCG); the benchmark takes ~10-15 min; console: {}",
+        image.serial_log(1).display()
+    );
+    let booted = image.boot(1, Duration::from_secs(secs));
+    let text = image.read(guest::RESULTS)?;
+    let mut results: Results = match (&booted, text) {
+        (_, Some(text)) => serde_json::from_str(&text)
+            .map_err(|e| format!("bad {} from the guest: {e}", guest::RESULTS))?,
+        (Err(e), None) => return Err(e.clone()),
+        (Ok(()), None) => {
+            image.keep();
+            return Err(image.failure(1, "the guest wrote no results"));
+        }
+    };
+    if let Err(e) = booted {
+        results.errors.push(format!("VM boot: {e}"));
+    }
+    if !results.errors.is_empty() {
+        image.keep();
+    }
+    host_files(&mut results)?;
+    machine(&mut results);
+    results.value("wall_clock.s", start.elapsed().as_secs_f64());
+    let table = report::table(&results);
+    print!("{table}");
+    let (json, txt) = write_out(&results, &table)?;
+    eprintln!(
+        "podctl-bench: raw results {}, table {} ({:.0?} in all)",
+        json.display(),
+        txt.display(),
+        start.elapsed()
+    );
+    Ok(())
+}
+
+/// The per-run image: release podctl, this binary, the units.
+fn stage(base: &Path) -> Result<RunImage, String> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let exe = std::env::current_exe().map_err(|e| format!("finding this binary: {e}"))?;
+    let tmp = std::env::temp_dir().join(format!("podctl-bench-stage-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).map_err(|e| format!("creating {}: {e}", tmp.display()))?;
+    let unit = tmp.join("podctl-bench.service");
+    std::fs::write(&unit, guest::UNIT).map_err(|e| format!("writing {}: {e}", unit.display()))?;
+    let stage = |host: &Path, guest: &str| Stage {
+        host: host.to_path_buf(),
+        guest: guest.to_string(),
+    };
+    // Cargo builds the bin targets with the bench profile (= release) for a
+    // benchmark and tells it where they are.
+    let files = [
+        stage(
+            Path::new(env!("CARGO_BIN_EXE_podctl")),
+            "/usr/local/bin/podctl",
+        ),
+        stage(
+            Path::new(env!("CARGO_BIN_EXE_podctl-pause")),
+            "/usr/local/bin/podctl-pause",
+        ),
+        stage(&exe, "/opt/podctl-test/pods"),
+        stage(
+            &repo.join("units/pod@.service"),
+            "/etc/systemd/system/pod@.service",
+        ),
+        stage(&unit, "/etc/systemd/system/podctl-bench.service"),
+    ];
+    let links = [Link {
+        guest: "/etc/systemd/system/multi-user.target.wants/podctl-bench.service".into(),
+        target: "/etc/systemd/system/podctl-bench.service".into(),
+    }];
+    let image = RunImage::create(base, &[], &files, &links);
+    let _ = std::fs::remove_dir_all(&tmp);
+    image
+}
+
+/// `podctl validate` and `apply --dry-run` of a 100-container file, on the host.
+fn host_files(r: &mut Results) -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("podctl-bench-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let file = dir.join("big.toml");
+    std::fs::write(&file, guest::big_pod_file(100)).map_err(|e| e.to_string())?;
+    let podctl = env!("CARGO_BIN_EXE_podctl");
+    for _ in 0..20 {
+        for (series, args) in [
+            ("validate.host", &["validate"][..]),
+            ("dryrun.host", &["apply", "--dry-run"][..]),
+        ] {
+            let start = Instant::now();
+            let out = Command::new(podctl)
+                .args(args)
+                .arg(&file)
+                .output()
+                .map_err(|e| format!("running {podctl}: {e}"))?;
+            let ms = start.elapsed().as_secs_f64() * 1000.0;
+            if !out.status.success() {
+                return Err(format!(
+                    "podctl {} failed: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+            r.push(series, ms);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+fn sh(cmd: &str) -> String {
+    Command::new("sh")
+        .args(["-c", cmd])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn machine(r: &mut Results) {
+    let facts = [
+        ("date", "date -u '+%Y-%m-%d %H:%M UTC'"),
+        (
+            "host.cpu",
+            "sed -n 's/^model name\\s*: //p' /proc/cpuinfo | head -1",
+        ),
+        ("host.cores", "nproc"),
+        ("host.kernel", "uname -r"),
+        ("host.os", ". /etc/os-release && echo \"$PRETTY_NAME\""),
+        ("host.qemu", "qemu-system-x86_64 --version | head -1"),
+    ];
+    for (k, cmd) in facts {
+        r.machine.insert(k.to_string(), sh(cmd));
+    }
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let rev = sh(&format!(
+        "git -C '{repo}' rev-parse --short HEAD 2>/dev/null"
+    ));
+    r.machine.insert(
+        "host.podctl".into(),
+        format!("{} {rev}", env!("CARGO_PKG_VERSION")),
+    );
+}
+
+/// `target/podctl-bench/results-DATE.{json,txt}`.
+fn write_out(r: &Results, table: &str) -> Result<(PathBuf, PathBuf), String> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let dir = target.join("podctl-bench");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let stamp = sh("date -u +%Y%m%d-%H%M%S");
+    let json = dir.join(format!("results-{stamp}.json"));
+    let txt = dir.join(format!("results-{stamp}.txt"));
+    let text = serde_json::to_string_pretty(r).map_err(|e| e.to_string())?;
+    std::fs::write(&json, text).map_err(|e| format!("writing {}: {e}", json.display()))?;
+    std::fs::write(&txt, table).map_err(|e| format!("writing {}: {e}", txt.display()))?;
+    Ok((json, txt))
 }

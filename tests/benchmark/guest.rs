@@ -1,0 +1,860 @@
+//! In-guest half of the benchmark: `/opt/podctl-test/pods --in-guest`, run at
+//! boot by `podctl-bench.service`. Measures with `Instant` around the real
+//! commands (run directly, not through a shell), writes the results to
+//! [`RESULTS`] after every section (a failed or timed-out section keeps what
+//! came before) and prints progress to the console.
+
+use super::bench::Guest;
+use super::report::Results;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+pub const RESULTS: &str = "/var/lib/podctl-test/bench.json";
+
+/// The unit that runs the benchmark at boot, then powers the VM off.
+pub const UNIT: &str = "\
+[Unit]
+Description=podctl benchmark
+
+[Service]
+Type=exec
+ExecStart=/opt/podctl-test/pods --in-guest
+ExecStopPost=/bin/systemctl poweroff --no-block
+StandardOutput=journal+console
+StandardError=journal+console
+RuntimeMaxSec=3000
+";
+
+/// Rounds per measurement; Podman's graceful stop costs ~10 s a round.
+const ROUNDS: usize = 20;
+const PODMAN_ROUNDS: usize = 10;
+const SCALE_PODS: usize = 50;
+
+const POD_DIR: &str = "/var/lib/podctl-bench";
+const ROOTFS: &str = "/var/lib/podctl-bench/rootfs";
+
+/// The seed's two-container pod (examples/web.toml) with `sleep` commands.
+fn pod_file(name: &str) -> String {
+    format!(
+        r#"name = "{name}"
+hostname = "{name}"
+
+[resources]
+memory = "512M"
+cpu = "50%"
+tasks = 256
+
+[containers.app]
+command = ["/bin/sleep", "inf"]
+resources = {{ memory = "256M", cpu = "25%", tasks = 64 }}
+
+[containers.sidecar]
+command = ["/bin/sleep", "inf"]
+resources = {{ memory = "128M" }}
+"#
+    )
+}
+
+/// A pod of `n` containers (for validate and --dry-run).
+pub fn big_pod_file(n: usize) -> String {
+    let mut s = String::from("name = \"big\"\n\n[resources]\nmemory = \"8G\"\ntasks = 4096\n");
+    for i in 1..=n {
+        s.push_str(&format!(
+            "\n[containers.c{i:03}]\ncommand = [\"/bin/sleep\", \"inf\"]\nenv = {{ INDEX = \"{i}\" }}\nresources = {{ memory = \"64M\", tasks = 16 }}\n"
+        ));
+    }
+    s
+}
+
+pub fn main() -> ! {
+    let mut r = Results::default();
+    let g = Guest::local();
+    let state = g.sh_timeout(
+        "systemctl is-system-running --wait",
+        Duration::from_secs(300),
+    );
+    say(&format!("system is {}", state.stdout.trim()));
+    machine(&g, &mut r);
+    save(&r);
+    let sections: &[(&str, fn(&Guest, &mut Results) -> Result<(), String>)] = &[
+        ("setup", setup),
+        ("floor", floor),
+        ("podctl", podctl),
+        ("overhead", overhead),
+        ("podman", podman),
+        ("scale", scale),
+        ("files", files),
+    ];
+    for (name, f) in sections {
+        let start = Instant::now();
+        say(&format!("section {name}..."));
+        match f(&g, &mut r) {
+            Ok(()) => r.done.push(name.to_string()),
+            Err(e) => {
+                say(&format!("section {name} FAILED: {e}"));
+                r.errors.push(format!("{name}: {e}"));
+                cleanup(&g);
+            }
+        }
+        say(&format!("section {name} took {:.1?}", start.elapsed()));
+        save(&r);
+        if *name == "setup" && !r.errors.is_empty() {
+            break;
+        }
+    }
+    std::process::exit(0)
+}
+
+fn say(s: &str) {
+    println!("podctl-bench: {s}");
+}
+
+fn save(r: &Results) {
+    let text = serde_json::to_string_pretty(r).unwrap_or_default();
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut f = std::fs::File::create(RESULTS)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()
+    };
+    if let Err(e) = write() {
+        say(&format!("cannot write {RESULTS}: {e}"));
+    }
+}
+
+fn machine(g: &Guest, r: &mut Results) {
+    let mut put = |k: &str, cmd: &str| {
+        let v = g.sh(cmd).stdout.trim().to_string();
+        r.machine.insert(format!("guest.{k}"), v);
+    };
+    put("kernel", "uname -r");
+    put("cpus", "nproc");
+    put(
+        "mem_mib",
+        "awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo",
+    );
+    put(
+        "cpu",
+        "sed -n 's/^model name\\s*: //p' /proc/cpuinfo | head -1",
+    );
+    put("systemd", "systemctl --version | head -1");
+    put("podman", "podman --version");
+    put("crun", "crun --version | head -1");
+}
+
+// ---------------------------------------------------------------- helpers
+
+/// Runs `argv` directly, timed; fails on a non-zero exit or after `limit`.
+fn timed(argv: &[&str], limit: Duration) -> Result<(f64, String), String> {
+    let start = Instant::now();
+    let mut child = Command::new(argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", argv[0]))?;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if start.elapsed() > limit => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("`{}` timed out after {limit:?}", argv.join(" ")));
+            }
+            Ok(None) => sleep(Duration::from_millis(1)),
+            Err(e) => return Err(format!("waiting for {}: {e}", argv[0])),
+        }
+    }
+    let elapsed = ms_since(start);
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("reading {}: {e}", argv[0]))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        return Err(format!(
+            "`{}` failed ({}): {}{}",
+            argv.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr),
+            stdout
+        ));
+    }
+    Ok((elapsed, stdout))
+}
+
+fn ms_since(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Polls `check` every `every` until true; fails after `limit`.
+fn wait(
+    limit: Duration,
+    every: Duration,
+    what: &str,
+    mut check: impl FnMut() -> bool,
+) -> Result<(), String> {
+    let start = Instant::now();
+    while !check() {
+        if start.elapsed() > limit {
+            return Err(format!("timed out after {limit:?} waiting for {what}"));
+        }
+        sleep(every);
+    }
+    Ok(())
+}
+
+const POLL: Duration = Duration::from_millis(2);
+
+fn pids() -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn comm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .unwrap_or_default()
+        .trim_end()
+        .to_string()
+}
+
+/// (state, ppid) from /proc/PID/stat.
+fn stat(pid: u32) -> Option<(String, u32)> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut rest = s[s.rfind(')')? + 1..].split_whitespace();
+    let state = rest.next()?.to_string();
+    Some((state, rest.next()?.parse().ok()?))
+}
+
+fn alive(pid: u32) -> bool {
+    matches!(stat(pid), Some((s, _)) if s != "Z" && s != "X")
+}
+
+/// A live child of `parent` named `name`.
+fn child_named(parent: u32, name: &str) -> Option<u32> {
+    pids()
+        .into_iter()
+        .find(|&p| matches!(stat(p), Some((s, pp)) if pp == parent && s != "Z") && comm(p) == name)
+}
+
+/// Processes any pod of any kind leaves behind.
+const POD_COMMS: &[&str] = &[
+    "sleep",
+    "podctl-pause",
+    "podctl",
+    "unshare",
+    "nsenter",
+    "conmon",
+    "catatonit",
+    "crun",
+];
+
+fn leftovers() -> Vec<(u32, String)> {
+    let me = std::process::id();
+    pids()
+        .into_iter()
+        .filter(|&p| p != me && alive(p))
+        .map(|p| (p, comm(p)))
+        .filter(|(_, c)| POD_COMMS.contains(&c.as_str()))
+        .collect()
+}
+
+fn nothing_left() -> bool {
+    leftovers().is_empty()
+}
+
+fn vm_rss_bytes(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kib| kib * 1024.0)
+}
+
+fn cgroup_of(pid: u32) -> Option<String> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    Some(
+        text.lines()
+            .find_map(|l| l.strip_prefix("0::"))?
+            .to_string(),
+    )
+}
+
+fn read_u64(path: &str) -> f64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .unwrap_or(0.0)
+}
+
+fn memory_current(cgroup: &str) -> f64 {
+    read_u64(&format!("/sys/fs/cgroup{cgroup}/memory.current"))
+}
+
+fn cgroup_procs(cgroup: &str) -> Vec<u32> {
+    std::fs::read_to_string(format!("/sys/fs/cgroup{cgroup}/cgroup.procs"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+fn mem_available() -> f64 {
+    let text = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kib| kib * 1024.0)
+}
+
+/// Best effort: removes whatever a failed section left running.
+fn cleanup(g: &Guest) {
+    g.sh("systemctl stop bfloor.slice; for u in $(systemctl list-units --plain --no-legend 'pod@*' | awk '{print $1}'); do systemctl stop \"$u\"; done; systemctl stop pod.slice; podman pod rm -f -t 0 -a");
+    g.sh("systemctl reset-failed");
+}
+
+// ---------------------------------------------------------------- sections
+
+fn setup(g: &Guest, r: &mut Results) -> Result<(), String> {
+    g.ok(&format!(
+        "mkdir -p {POD_DIR} /etc/podctl/pods {ROOTFS}/bin {ROOTFS}/etc {ROOTFS}/proc {ROOTFS}/dev {ROOTFS}/sys {ROOTFS}/tmp {ROOTFS}/run && \
+         cp /bin/busybox {ROOTFS}/bin/busybox && ln -sf busybox {ROOTFS}/bin/sleep && ln -sf busybox {ROOTFS}/bin/sh"
+    ))?;
+    std::fs::write(format!("{POD_DIR}/bpod.toml"), pod_file("bpod")).map_err(|e| e.to_string())?;
+    for i in 1..=SCALE_PODS {
+        let name = format!("s{i:02}");
+        std::fs::write(format!("{POD_DIR}/{name}.toml"), pod_file(&name))
+            .map_err(|e| e.to_string())?;
+    }
+    std::fs::write(format!("{POD_DIR}/big.toml"), big_pod_file(100)).map_err(|e| e.to_string())?;
+    // The floor's slice gets the pod's limits once (a runtime drop-in that
+    // every round's slice picks up), as podctl's slice has them.
+    g.ok("systemctl set-property --runtime bfloor.slice MemoryMax=512M CPUQuota=50% TasksMax=256")?;
+    r.notes.push(format!(
+        "rounds: floor and podctl {ROUNDS} (+1 warm-up each), podman {PODMAN_ROUNDS} per stop variant (+1 warm-up); \
+         'until nothing left' = no sleep/podctl/podctl-pause/unshare/nsenter/conmon/catatonit/crun process (polled every 2 ms)"
+    ));
+    Ok(())
+}
+
+/// The same units by hand: a slice, a sandbox scope holding net/ipc/uts and
+/// two container scopes joining them with their own mnt/pid namespaces.
+fn floor(_g: &Guest, r: &mut Results) -> Result<(), String> {
+    r.notes.push(
+        "floor: `systemd-run --scope --slice=bfloor.slice` for `unshare -n -i -u sleep inf`, then both containers at once: \
+         `nsenter -t SANDBOX -n -i -u -- unshare -m -p -f --kill-child --mount-proc sleep inf` (--kill-child: the sleep is PID 1 of its \
+         namespace and ignores SIGTERM, so it dies with unshare as podctl's relay makes it); up = until the 3 sleeps run"
+            .into(),
+    );
+    for round in 0..=ROUNDS {
+        let (up, down) = floor_round()?;
+        if round > 0 {
+            r.push("floor.up", up);
+            r.push("floor.down", down);
+        }
+        say(&format!(
+            "floor {round}/{ROUNDS}: up {up:.0} ms, down {down:.0} ms"
+        ));
+    }
+    Ok(())
+}
+
+fn spawn_scope(unit: &str, props: &[&str], argv: &[&str]) -> Result<std::process::Child, String> {
+    let mut cmd = Command::new("systemd-run");
+    cmd.args(["--scope", "--quiet", "--collect", "--slice=bfloor.slice"])
+        .arg(format!("--unit={unit}"));
+    for p in props {
+        cmd.arg(format!("--property={p}"));
+    }
+    cmd.arg("--")
+        .args(argv)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("systemd-run: {e}"))
+}
+
+fn floor_round() -> Result<(f64, f64), String> {
+    let limit = Duration::from_secs(30);
+    let start = Instant::now();
+    let mut sandbox = spawn_scope(
+        "bfloor-sandbox",
+        &[],
+        &["unshare", "-n", "-i", "-u", "sleep", "inf"],
+    )?;
+    let spid = sandbox.id();
+    wait(limit, POLL, "the floor's sandbox", || comm(spid) == "sleep")?;
+    let spid_s = spid.to_string();
+    let container = |unit: &str, props: &[&str]| {
+        spawn_scope(
+            unit,
+            props,
+            &[
+                "nsenter",
+                "-t",
+                &spid_s,
+                "-n",
+                "-i",
+                "-u",
+                "--",
+                "unshare",
+                "-m",
+                "-p",
+                "-f",
+                "--kill-child",
+                "--mount-proc",
+                "sleep",
+                "inf",
+            ],
+        )
+    };
+    let mut c1 = container(
+        "bfloor-app",
+        &[
+            "MemoryMax=256M",
+            "CPUQuota=25%",
+            "TasksMax=64",
+            "Delegate=yes",
+        ],
+    )?;
+    let mut c2 = container("bfloor-sidecar", &["MemoryMax=128M", "Delegate=yes"])?;
+    let (p1, p2) = (c1.id(), c2.id());
+    wait(limit, POLL, "the floor's containers", || {
+        child_named(p1, "sleep").is_some() && child_named(p2, "sleep").is_some()
+    })?;
+    let up = ms_since(start);
+
+    let start = Instant::now();
+    timed(&["systemctl", "stop", "bfloor.slice"], limit)?;
+    wait(limit, POLL, "the floor's processes to go", || {
+        nothing_left() && !Path::new("/sys/fs/cgroup/bfloor.slice").exists()
+    })?;
+    let down = ms_since(start);
+    for c in [&mut sandbox, &mut c1, &mut c2] {
+        let _ = c.wait();
+    }
+    Ok((up, down))
+}
+
+#[derive(serde::Deserialize)]
+struct PodStatus {
+    containers: Vec<ContainerStatus>,
+}
+
+#[derive(serde::Deserialize)]
+struct ContainerStatus {
+    name: String,
+    pid: u32,
+    state: String,
+}
+
+/// After apply returned: every container is running with a live PID.
+fn check_running(name: &str) -> Result<(), String> {
+    let (_, json) = timed(
+        &["podctl", "status", name, "--json"],
+        Duration::from_secs(30),
+    )?;
+    let st: PodStatus =
+        serde_json::from_str(&json).map_err(|e| format!("status --json: {e}: {json}"))?;
+    if st.containers.len() != 2 {
+        return Err(format!(
+            "{name}: {} containers in status",
+            st.containers.len()
+        ));
+    }
+    for c in &st.containers {
+        if c.state != "running" || c.pid == 0 || !alive(c.pid) {
+            return Err(format!(
+                "{name}/{}: {} pid {} after apply returned",
+                c.name, c.state, c.pid
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn podctl_up(name: &str) -> Result<f64, String> {
+    let file = format!("{POD_DIR}/{name}.toml");
+    let (t, _) = timed(&["podctl", "apply", &file], Duration::from_secs(60))?;
+    check_running(name)?;
+    Ok(t)
+}
+
+/// (command time, time until nothing is left)
+fn podctl_down(name: &str) -> Result<(f64, f64), String> {
+    let start = Instant::now();
+    let (t, _) = timed(&["podctl", "down", name], Duration::from_secs(60))?;
+    let slice = format!("/sys/fs/cgroup/pod.slice/pod-{name}.slice");
+    wait(
+        Duration::from_secs(30),
+        POLL,
+        "the pod's processes to go",
+        || nothing_left() && !Path::new(&slice).exists(),
+    )?;
+    Ok((t, ms_since(start)))
+}
+
+fn podctl(_g: &Guest, r: &mut Results) -> Result<(), String> {
+    for round in 0..=ROUNDS {
+        let up = podctl_up("bpod")?;
+        let (cmd, down) = podctl_down("bpod")?;
+        if round > 0 {
+            r.push("podctl.apply", up);
+            r.push("podctl.down", down);
+            r.push("podctl.down.command", cmd);
+        }
+        say(&format!(
+            "podctl {round}/{ROUNDS}: apply {up:.0} ms, down {cmd:.0} ms (gone {down:.0} ms)"
+        ));
+    }
+    Ok(())
+}
+
+/// Memory of one running pod's pieces besides the containers' commands.
+fn overhead(g: &Guest, r: &mut Results) -> Result<(), String> {
+    podctl_up("bpod")?;
+    sleep(Duration::from_secs(2));
+    let main_pid: u32 = g
+        .ok("systemctl show -P MainPID pod@bpod.service")?
+        .parse()
+        .map_err(|e| format!("MainPID: {e}"))?;
+    let svc_cg = g.ok("systemctl show -P ControlGroup pod@bpod.service")?;
+    r.value("podctl.supervisor.cgroup", memory_current(&svc_cg));
+    r.value("podctl.supervisor.rss", vm_rss_bytes(main_pid));
+    let base = "/pod.slice/pod-bpod.slice";
+    let sandbox = format!("{base}/pod-bpod.sandbox.scope");
+    r.value("podctl.holder.cgroup", memory_current(&sandbox));
+    let holder_rss: f64 = cgroup_procs(&sandbox).into_iter().map(vm_rss_bytes).sum();
+    r.value("podctl.holder.rss", holder_rss);
+    let (mut relays, mut scopes, mut relay_count) = (0.0, 0.0, 0);
+    for c in ["app", "sidecar"] {
+        let cg = format!("{base}/pod-bpod.{c}.scope");
+        scopes += memory_current(&cg);
+        for p in all_procs_under(&cg) {
+            if comm(p) != "sleep" {
+                relays += vm_rss_bytes(p);
+                relay_count += 1;
+            }
+        }
+    }
+    r.value("podctl.relays.rss", relays);
+    r.value("podctl.relays.count", relay_count as f64);
+    r.value("podctl.scopes.cgroup", scopes);
+    r.value("podctl.slice.cgroup", memory_current(base));
+    r.value(
+        "podctl.overhead.rss",
+        vm_rss_bytes(main_pid) + holder_rss + relays,
+    );
+    let tree = g
+        .sh("systemd-cgls --no-pager -u pod.slice; systemd-cgls --no-pager -u system-pod.slice")
+        .stdout;
+    say(&format!("podctl pod processes:\n{tree}"));
+    podctl_down("bpod")?;
+    Ok(())
+}
+
+/// Processes in `cgroup` and its descendants (a delegated scope nests).
+fn all_procs_under(cgroup: &str) -> Vec<u32> {
+    let mut out = cgroup_procs(cgroup);
+    if let Ok(dir) = std::fs::read_dir(format!("/sys/fs/cgroup{cgroup}")) {
+        for e in dir.flatten() {
+            if e.path().is_dir() {
+                let sub = format!("{cgroup}/{}", e.file_name().to_string_lossy());
+                out.extend(all_procs_under(&sub));
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------- podman
+
+struct Podman {
+    /// Pod-level limits, dropped if this Podman rejects them.
+    pod_limits: bool,
+}
+
+impl Podman {
+    fn create(&self, init: bool) -> Result<Vec<f64>, String> {
+        let limit = Duration::from_secs(120);
+        let mut create = vec![
+            "podman",
+            "pod",
+            "create",
+            "--name",
+            "bp",
+            "--network",
+            "none",
+            "--hostname",
+            "bp",
+        ];
+        if self.pod_limits {
+            create.extend(["--memory", "512m", "--cpus", "0.5"]);
+        }
+        let (t0, _) = timed(&create, limit)?;
+        let run = |name: &str, limits: &[&str]| -> Result<f64, String> {
+            let mut argv = vec!["podman", "run", "-d", "--pod", "bp", "--name", name];
+            if init {
+                argv.push("--init");
+            }
+            argv.extend(limits);
+            argv.extend(["--rootfs", ROOTFS, "sleep", "inf"]);
+            Ok(timed(&argv, limit)?.0)
+        };
+        let t1 = run(
+            "bp-app",
+            &["--memory", "256m", "--cpus", "0.25", "--pids-limit", "64"],
+        )?;
+        let t2 = run("bp-sidecar", &["--memory", "128m"])?;
+        Ok(vec![t0, t1, t2])
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let (_, out) = timed(
+            &[
+                "podman",
+                "ps",
+                "--filter",
+                "pod=bp",
+                "--format",
+                "{{.Names}} {{.State}}",
+            ],
+            Duration::from_secs(60),
+        )?;
+        let running = out
+            .lines()
+            .filter(|l| l.contains("running") || l.contains("Up"))
+            .count();
+        if running != 3 {
+            return Err(format!("podman ps shows {running} running of 3:\n{out}"));
+        }
+        Ok(())
+    }
+
+    fn gone() -> Result<(), String> {
+        wait(
+            Duration::from_secs(60),
+            POLL,
+            "podman's processes to go",
+            nothing_left,
+        )
+        .map_err(|e| format!("{e}: left {:?}", leftovers()))
+    }
+
+    /// Graceful: `pod stop` (10 s timeout) then `pod rm`.
+    fn stop_graceful(&self) -> Result<f64, String> {
+        let start = Instant::now();
+        timed(&["podman", "pod", "stop", "bp"], Duration::from_secs(120))?;
+        timed(&["podman", "pod", "rm", "bp"], Duration::from_secs(120))?;
+        Self::gone()?;
+        Ok(ms_since(start))
+    }
+
+    fn rm_immediate(&self) -> Result<f64, String> {
+        let start = Instant::now();
+        timed(
+            &["podman", "pod", "rm", "-f", "-t", "0", "bp"],
+            Duration::from_secs(120),
+        )?;
+        Self::gone()?;
+        Ok(ms_since(start))
+    }
+}
+
+fn podman(g: &Guest, r: &mut Results) -> Result<(), String> {
+    let mut pm = Podman { pod_limits: true };
+    // Warm-up (not counted): first use sets up storage and builds the
+    // local pause image for the infra container.
+    let start = Instant::now();
+    let warm = pm.create(false).or_else(|e| {
+        say(&format!("podman with pod limits failed, retrying without: {e}"));
+        r.notes.push(format!("podman pod create --memory/--cpus rejected ({}); pods created without pod-level limits", first_line(&e)));
+        g.sh("podman pod rm -f -t 0 bp");
+        pm.pod_limits = false;
+        pm.create(false)
+    });
+    if let Err(e) = warm {
+        say(&g.sh("journalctl -n 60 --no-pager").stdout);
+        return Err(format!("warm-up: {e}"));
+    }
+    pm.check()?;
+    pm.rm_immediate()?;
+    say(&format!(
+        "podman warm-up round took {:.1?}",
+        start.elapsed()
+    ));
+    r.value("podman.warmup.ms", ms_since(start));
+    r.notes.push(
+        "podman: `pod create --network none` (infra holds a private netns with lo only, as podctl's sandbox) + 2x \
+         `run -d --pod bp --rootfs DIR sleep inf` (DIR: busybox-static), with the same limits; up = until the last run -d returns (check: podman ps)"
+            .into(),
+    );
+    for (variant, init, graceful) in [
+        ("stop", false, true),
+        ("rm_t0", false, false),
+        ("init.stop", true, true),
+    ] {
+        for round in 1..=PODMAN_ROUNDS {
+            let t = pm.create(init)?;
+            pm.check()?;
+            if round == 1 && variant == "stop" {
+                overhead_podman(r)?;
+            }
+            let down = if graceful {
+                pm.stop_graceful()?
+            } else {
+                pm.rm_immediate()?
+            };
+            let up: f64 = t.iter().sum();
+            let up_key = if init { "podman.init.up" } else { "podman.up" };
+            r.push(up_key, up);
+            r.push(&format!("{up_key}.create"), t[0]);
+            r.push(&format!("{up_key}.run"), t[1]);
+            r.push(&format!("{up_key}.run"), t[2]);
+            r.push(&format!("podman.{variant}"), down);
+            say(&format!(
+                "podman {variant} {round}/{PODMAN_ROUNDS}: up {up:.0} ms ({:.0}+{:.0}+{:.0}), down {down:.0} ms",
+                t[0], t[1], t[2]
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}
+
+fn overhead_podman(r: &mut Results) -> Result<(), String> {
+    sleep(Duration::from_secs(2));
+    let all = pids();
+    let conmons: Vec<u32> = all
+        .iter()
+        .copied()
+        .filter(|&p| comm(p) == "conmon")
+        .collect();
+    let infra: Vec<u32> = all
+        .iter()
+        .copied()
+        .filter(|&p| comm(p) == "catatonit")
+        .collect();
+    if conmons.len() != 3 {
+        return Err(format!(
+            "expected 3 conmon processes, found {}",
+            conmons.len()
+        ));
+    }
+    let conmon_rss: f64 = conmons.iter().copied().map(vm_rss_bytes).sum();
+    let infra_rss: f64 = infra.iter().copied().map(vm_rss_bytes).sum();
+    r.value("podman.conmon.rss", conmon_rss);
+    r.value("podman.conmon.count", conmons.len() as f64);
+    r.value("podman.infra.rss", infra_rss);
+    r.value("podman.overhead.rss", conmon_rss + infra_rss);
+    // Every cgroup holding a conmon, the infra or a container process.
+    let sleeps = all.iter().copied().filter(|&p| comm(p) == "sleep");
+    let mut cgroups: Vec<String> = conmons
+        .iter()
+        .copied()
+        .chain(infra.iter().copied())
+        .chain(sleeps)
+        .filter_map(cgroup_of)
+        .collect();
+    cgroups.sort();
+    cgroups.dedup();
+    let total: f64 = cgroups.iter().map(|c| memory_current(c)).sum();
+    r.value("podman.cgroups", total);
+    let mut by: BTreeMap<String, f64> = BTreeMap::new();
+    for c in &cgroups {
+        by.insert(c.clone(), memory_current(c));
+    }
+    say(&format!("podman cgroups: {by:?}"));
+    Ok(())
+}
+
+// ---------------------------------------------------------------- scale
+
+fn scale(g: &Guest, r: &mut Results) -> Result<(), String> {
+    sleep(Duration::from_secs(2));
+    let before = mem_available();
+    let mut applies = Vec::new();
+    for i in 1..=SCALE_PODS {
+        let t = podctl_up(&format!("s{i:02}"))?;
+        applies.push(t);
+        say(&format!("scale: pod {i}/{SCALE_PODS} applied in {t:.0} ms"));
+    }
+    for t in &applies[..10] {
+        r.push("scale.apply.first10", *t);
+    }
+    for t in &applies[SCALE_PODS - 10..] {
+        r.push("scale.apply.last10", *t);
+    }
+    for t in &applies {
+        r.push("scale.apply", *t);
+    }
+    sleep(Duration::from_secs(2));
+    r.value("scale.memavailable_drop", before - mem_available());
+    let slices: f64 = (1..=SCALE_PODS)
+        .map(|i| memory_current(&format!("/pod.slice/pod-s{i:02}.slice")))
+        .sum();
+    r.value("scale.slices", slices);
+    let sup: f64 = (1..=SCALE_PODS)
+        .map(|i| {
+            memory_current(&format!(
+                "/system.slice/system-pod.slice/pod@s{i:02}.service"
+            ))
+        })
+        .sum();
+    r.value("scale.supervisors", sup);
+    let running =
+        g.ok("systemctl list-units --plain --no-legend --state=running 'pod@*' | wc -l")?;
+    say(&format!("scale: {running} pod services running"));
+    for _ in 0..10 {
+        let (t, out) = timed(&["podctl", "ps"], Duration::from_secs(60))?;
+        let rows = out.lines().count();
+        if rows < 1 + 3 * SCALE_PODS {
+            return Err(format!(
+                "podctl ps printed {rows} lines with {SCALE_PODS} pods"
+            ));
+        }
+        r.push("scale.ps", t);
+    }
+    for i in 1..=SCALE_PODS {
+        let start = Instant::now();
+        timed(
+            &["podctl", "down", &format!("s{i:02}")],
+            Duration::from_secs(60),
+        )?;
+        r.push("scale.down", ms_since(start));
+    }
+    Podman::gone()?;
+    Ok(())
+}
+
+fn files(_g: &Guest, r: &mut Results) -> Result<(), String> {
+    let file = format!("{POD_DIR}/big.toml");
+    for _ in 0..20 {
+        r.push(
+            "validate.guest",
+            timed(&["podctl", "validate", &file], Duration::from_secs(60))?.0,
+        );
+        r.push(
+            "dryrun.guest",
+            timed(
+                &["podctl", "apply", "--dry-run", &file],
+                Duration::from_secs(60),
+            )?
+            .0,
+        );
+    }
+    Ok(())
+}

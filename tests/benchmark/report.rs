@@ -1,0 +1,260 @@
+//! What the benchmark measured (shared by the guest, which fills it, and the
+//! host, which adds its own figures), its statistics and the printed table.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Raw results: every sample, so the JSON file can be re-analysed.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Results {
+    /// Facts about the machine(s): `host.*` and `guest.*`.
+    pub machine: BTreeMap<String, String>,
+    /// Timing samples in milliseconds, by series name.
+    pub series: BTreeMap<String, Vec<f64>>,
+    /// Single figures: bytes (`*.bytes`, `*.kib`) or counts.
+    pub values: BTreeMap<String, f64>,
+    /// How things were measured, and deviations from the plan.
+    pub notes: Vec<String>,
+    /// What failed (a failed section leaves its rows empty).
+    pub errors: Vec<String>,
+    /// Sections that ran to the end.
+    pub done: Vec<String>,
+}
+
+impl Results {
+    pub fn push(&mut self, series: &str, ms: f64) {
+        self.series.entry(series.to_string()).or_default().push(ms);
+    }
+
+    pub fn value(&mut self, key: &str, v: f64) {
+        self.values.insert(key.to_string(), v);
+    }
+
+    fn stats(&self, series: &str) -> Option<Stats> {
+        Stats::of(self.series.get(series)?)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Stats {
+    pub n: usize,
+    pub p50: f64,
+    pub p95: f64,
+}
+
+impl Stats {
+    /// Nearest-rank percentiles.
+    pub fn of(samples: &[f64]) -> Option<Stats> {
+        if samples.is_empty() {
+            return None;
+        }
+        let mut v = samples.to_vec();
+        v.sort_by(f64::total_cmp);
+        let rank = |p: f64| v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+        Some(Stats {
+            n: v.len(),
+            p50: rank(0.50),
+            p95: rank(0.95),
+        })
+    }
+}
+
+fn ms(v: f64) -> String {
+    if v >= 10_000.0 {
+        format!("{:.1} s", v / 1000.0)
+    } else if v >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+fn mib(bytes: f64) -> String {
+    format!("{:.2} MiB", bytes / (1024.0 * 1024.0))
+}
+
+fn row(out: &mut String, r: &Results, label: &str, key: &str, base: Option<f64>) {
+    let Some(s) = r.stats(key) else {
+        let _ = writeln!(out, "{label:<60} {:>4} {:>9}", 0, "(no data)");
+        return;
+    };
+    let ratio = base.map_or("".into(), |b| format!("{:.1}x", s.p50 / b));
+    let _ = writeln!(
+        out,
+        "{label:<60} {:>4} {:>9} {:>9} {:>8}",
+        s.n,
+        ms(s.p50),
+        ms(s.p95),
+        ratio
+    );
+}
+
+/// The one table: timings with ratios to the floor, then memory.
+pub fn table(r: &Results) -> String {
+    let mut out = String::new();
+    let m = |k: &str| r.machine.get(k).cloned().unwrap_or_else(|| "?".into());
+    let _ = writeln!(
+        out,
+        "podctl benchmark, {} (podctl {})",
+        m("date"),
+        m("host.podctl")
+    );
+    let _ = writeln!(
+        out,
+        "host:  {}, {} cores, Linux {}, {}",
+        m("host.cpu"),
+        m("host.cores"),
+        m("host.kernel"),
+        m("host.os")
+    );
+    let _ = writeln!(
+        out,
+        "guest: QEMU TCG, {} vCPUs, {} MiB, Linux {}, {}, {}",
+        m("guest.cpus"),
+        m("guest.mem_mib"),
+        m("guest.kernel"),
+        m("guest.systemd"),
+        m("guest.podman")
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<60} {:>4} {:>9} {:>9} {:>8}",
+        "two-container pod (times in ms)", "n", "p50", "p95", "x floor"
+    );
+    let up = r.stats("floor.up").map(|s| s.p50);
+    let down = r.stats("floor.down").map(|s| s.p50);
+    let rows: &[(&str, &str, Option<f64>)] = &[
+        ("floor: systemd-run slice + 3 scopes, up", "floor.up", up),
+        ("podctl apply (returns after READY=1)", "podctl.apply", up),
+        ("podman pod create + 2x run -d", "podman.up", up),
+        ("podman, same with run --init", "podman.init.up", up),
+        (
+            "floor: systemctl stop SLICE, until nothing left",
+            "floor.down",
+            down,
+        ),
+        (
+            "podctl down, until nothing left (sleep as command)",
+            "podctl.down",
+            down,
+        ),
+        (
+            "podman pod stop + rm (graceful; sleep is PID 1)",
+            "podman.stop",
+            down,
+        ),
+        ("podman pod rm -f -t 0 (immediate)", "podman.rm_t0", down),
+        (
+            "podman pod stop + rm, run --init (graceful)",
+            "podman.init.stop",
+            down,
+        ),
+    ];
+    for (label, key, base) in rows {
+        row(&mut out, r, label, key, *base);
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<60} {:>4} {:>9} {:>9}",
+        "scale: 50 pods, one after another", "n", "p50", "p95"
+    );
+    for (label, key) in [
+        ("podctl apply, pods 1-10", "scale.apply.first10"),
+        ("podctl apply, pods 41-50", "scale.apply.last10"),
+        ("podctl ps with 50 pods running", "scale.ps"),
+        ("podctl down, each of the 50", "scale.down"),
+    ] {
+        row(&mut out, r, label, key, None);
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<60} {:>4} {:>9} {:>9}",
+        "100-container pod file", "n", "p50", "p95"
+    );
+    for (label, key) in [
+        ("podctl validate (guest, TCG)", "validate.guest"),
+        ("podctl apply --dry-run (guest, TCG)", "dryrun.guest"),
+        ("podctl validate (host)", "validate.host"),
+        ("podctl apply --dry-run (host)", "dryrun.host"),
+    ] {
+        row(&mut out, r, label, key, None);
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{:<60} {:>14}", "memory", "");
+    let v = |k: &str| r.values.get(k).copied();
+    let mem_rows: &[(&str, &str)] = &[
+        (
+            "podctl supervisor: pod@NAME.service memory.current",
+            "podctl.supervisor.cgroup",
+        ),
+        ("podctl supervisor: VmRSS", "podctl.supervisor.rss"),
+        (
+            "podctl holder: sandbox scope memory.current",
+            "podctl.holder.cgroup",
+        ),
+        ("podctl holder: VmRSS", "podctl.holder.rss"),
+        (
+            "podctl relays (2 per container): VmRSS, all containers",
+            "podctl.relays.rss",
+        ),
+        (
+            "podctl container scopes memory.current (incl. sleep)",
+            "podctl.scopes.cgroup",
+        ),
+        (
+            "podctl per-pod overhead (supervisor+holder+relays RSS)",
+            "podctl.overhead.rss",
+        ),
+        (
+            "podman conmon: VmRSS, all 3 (infra + 2 containers)",
+            "podman.conmon.rss",
+        ),
+        ("podman infra (catatonit): VmRSS", "podman.infra.rss"),
+        (
+            "podman pod cgroups memory.current (conmons, infra, containers)",
+            "podman.cgroups",
+        ),
+        (
+            "podman per-pod overhead (conmons+infra RSS)",
+            "podman.overhead.rss",
+        ),
+        (
+            "scale: MemAvailable drop for 50 pods",
+            "scale.memavailable_drop",
+        ),
+        (
+            "scale: sum of memory.current, 50 pods' slices",
+            "scale.slices",
+        ),
+        (
+            "scale: sum of memory.current, 50 supervisors",
+            "scale.supervisors",
+        ),
+    ];
+    for (label, key) in mem_rows {
+        let text = v(key).map_or("(no data)".into(), mib);
+        let _ = writeln!(out, "{label:<60} {text:>14}");
+    }
+    if let (Some(a), Some(b)) = (v("podctl.overhead.rss"), v("podman.overhead.rss")) {
+        let _ = writeln!(
+            out,
+            "{:<60} {:>14}",
+            "podctl / podman per-pod overhead",
+            format!("{:.2}x", a / b)
+        );
+    }
+    if !r.notes.is_empty() {
+        let _ = writeln!(out);
+        for n in &r.notes {
+            let _ = writeln!(out, "note: {n}");
+        }
+    }
+    for e in &r.errors {
+        let _ = writeln!(out, "ERROR: {e}");
+    }
+    out
+}

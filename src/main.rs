@@ -75,6 +75,13 @@ enum Command {
     Up { name: String },
     #[command(name = "__spawn", hide = true)]
     Spawn,
+    #[command(name = "__probe", hide = true)]
+    Probe {
+        ns_pid: u32,
+        kind: String,
+        target: String,
+        timeout_ms: u64,
+    },
     #[command(name = "__enter", hide = true)]
     Enter {
         pid: u32,
@@ -88,6 +95,12 @@ fn main() -> ExitCode {
     match args.command {
         Command::Spawn => podctl::runtime::container::main(),
         Command::Enter { pid, command } => podctl::runtime::enter::main(pid, &command),
+        Command::Probe {
+            ns_pid,
+            kind,
+            target,
+            timeout_ms,
+        } => podctl::runtime::probe::main(ns_pid, &kind, &target, timeout_ms),
         Command::Validate { files } => cli::validate::validate(&files),
         Command::Apply {
             file,

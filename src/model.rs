@@ -104,6 +104,55 @@ impl fmt::Display for User {
     }
 }
 
+/// What a container waits for in another before it starts (`after`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Condition {
+    /// The other container's command has been executed.
+    Started,
+    /// Its readiness probe passed (or, without a probe, it started).
+    Ready,
+    /// It exited with status 0 (one-shot jobs).
+    Completed,
+}
+
+impl Condition {
+    pub const ALL: [Condition; 3] = [Condition::Started, Condition::Ready, Condition::Completed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::Started => "started",
+            Condition::Ready => "ready",
+            Condition::Completed => "completed",
+        }
+    }
+}
+
+/// How a probe checks a container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Check {
+    /// Run this command in the container's namespaces; exit 0 passes.
+    Exec(Vec<String>),
+    /// Connect to 127.0.0.1:PORT in the pod's network namespace.
+    Tcp(u16),
+    /// GET this http:// URL in the pod's network namespace; 2xx/3xx passes.
+    Http(String),
+}
+
+/// A readiness or liveness probe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Probe {
+    pub check: Check,
+    pub interval_ms: u64,
+    pub timeout_ms: u64,
+    /// Consecutive failures before a liveness probe restarts the container.
+    pub retries: u32,
+}
+
+/// Default stop timeout before SIGKILL.
+pub const DEFAULT_STOP_TIMEOUT_MS: u64 = 10_000;
+
 /// One container of a pod.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Container {
@@ -119,6 +168,15 @@ pub struct Container {
     pub user: Option<User>,
     pub restart: Restart,
     pub resources: Resources,
+    /// Runs to completion, in file order, before any regular container starts.
+    pub init: bool,
+    /// Containers (by name) and what this one waits for in each.
+    pub after: Vec<(String, Condition)>,
+    pub ready: Option<Probe>,
+    pub live: Option<Probe>,
+    /// Signal number sent first on stop (default SIGTERM).
+    pub stop_signal: i32,
+    pub stop_timeout_ms: u64,
 }
 
 /// A validated pod.

@@ -29,6 +29,8 @@ fn main() {
     let all: Vec<(&str, TrialFn)> = TRIALS
         .iter()
         .chain(pods::container::TRIALS)
+        .chain(pods::lifecycle::TRIALS)
+        .chain(pods::quickstart::TRIALS)
         .copied()
         .collect();
     bench::harness::container_main(&all)

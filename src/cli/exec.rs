@@ -6,8 +6,6 @@ use crate::runtime::Paths;
 use crate::runtime::state::PodState;
 use crate::systemd::Manager;
 use anyhow::{Context, bail};
-use std::io::Write;
-use std::os::fd::AsRawFd;
 use std::process::ExitCode;
 
 pub fn exec(name: &str, container: &str, command: &[String]) -> ExitCode {
@@ -34,33 +32,24 @@ fn run(name: &str, container: &str, command: &[String]) -> anyhow::Result<u8> {
     if c.pid == 0 {
         bail!("container {name}/{container} is not running ({})", c.state);
     }
-    let target = super::show::command_pid(c.pid);
+    let target = crate::runtime::state::command_pid(c.pid);
     let mgr = super::connect()?;
-
-    let (go_read, go_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe")?;
-    // The read end must survive exec in the helper.
-    nix::fcntl::fcntl(
-        &go_read,
-        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+    let held = crate::runtime::enter::spawn_held(
+        &paths.podctl,
+        target,
+        command,
+        std::process::Stdio::inherit,
     )
-    .context("fcntl")?;
-    let mut child = std::process::Command::new(&paths.podctl)
-        .arg("__enter")
-        .arg(target.to_string())
-        .arg("--")
-        .args(command)
-        .env("PODCTL_GO_FD", go_read.as_raw_fd().to_string())
-        .spawn()
-        .with_context(|| format!("cannot start {}", paths.podctl.display()))?;
-    drop(go_read);
-    if let Err(e) = mgr.attach(&c.unit, &[child.id()]) {
-        let _ = child.kill();
-        let _ = child.wait();
-        return Err(e).context(format!("cannot move the exec helper into {}", c.unit));
-    }
-    std::fs::File::from(go_write)
-        .write_all(b"g")
-        .context("cannot release the exec helper")?;
+    .with_context(|| format!("cannot start {}", paths.podctl.display()))?;
+    let mut child = match mgr.attach(&c.unit, &[held.child.id()]) {
+        Ok(()) => held.release().context("cannot release the exec helper")?,
+        Err(e) => {
+            let mut child = held.child;
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(e).context(format!("cannot move the exec helper into {}", c.unit));
+        }
+    };
     let status = child.wait().context("wait for exec helper")?;
     Ok(status.code().map_or(128, |c| c as u8))
 }

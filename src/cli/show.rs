@@ -6,7 +6,7 @@
 
 use crate::plan::{NsKind, units};
 use crate::runtime::Paths;
-use crate::runtime::state::{ContainerState, PodState, now_secs};
+use crate::runtime::state::{PodState, now_secs};
 use crate::systemd::{Manager, UnitStatus};
 use anyhow::bail;
 use serde::Serialize;
@@ -140,6 +140,7 @@ pub struct ContainerStatus {
     pub pid: u32,
     pub state: String,
     pub unit_state: String,
+    pub ready: bool,
     pub restarts: u32,
     pub last_exit: Option<String>,
     pub since: u64,
@@ -149,6 +150,10 @@ pub struct ContainerStatus {
 pub struct PodStatus {
     pub name: String,
     pub state: String,
+    /// The supervisor's view: starting, running, failed, succeeded, recreating.
+    pub phase: String,
+    /// Times the sandbox was lost and the pod recreated.
+    pub sandbox_losses: u32,
     pub service: String,
     pub slice: String,
     pub sandbox: SandboxStatus,
@@ -172,29 +177,23 @@ pub fn status_with(mgr: &dyn Manager, paths: &Paths, name: &str) -> anyhow::Resu
     let sandbox_unit = units::sandbox(name);
     let mut containers = Vec::new();
     for c in &state.containers {
-        let ContainerState {
-            name,
-            unit,
-            pid,
-            state,
-            restarts,
-            last_exit,
-            since,
-        } = c.clone();
         containers.push(ContainerStatus {
-            unit_state: active(mgr.status(&unit)?),
-            name,
-            unit,
-            pid,
-            state,
-            restarts,
-            last_exit,
-            since,
+            unit_state: active(mgr.status(&c.unit)?),
+            name: c.name.clone(),
+            unit: c.unit.clone(),
+            pid: c.pid,
+            state: c.state.clone(),
+            ready: c.ready,
+            restarts: c.restarts,
+            last_exit: c.last_exit.clone(),
+            since: c.since,
         });
     }
     Ok(PodStatus {
         name: name.to_string(),
         state: active(svc),
+        phase: state.phase.clone(),
+        sandbox_losses: state.sandbox_losses,
         service,
         slice: units::slice(name),
         sandbox: SandboxStatus {
@@ -224,10 +223,11 @@ pub fn status(name: &str, json: bool) -> anyhow::Result<()> {
     let now = now_secs();
     for c in &st.containers {
         println!(
-            "  container {} ({}): {} pid {} restarts {} last exit {} since {} ago",
+            "  container {} ({}): {}{} pid {} restarts {} last exit {} since {} ago",
             c.name,
             c.unit,
             c.state,
+            if c.ready { " ready" } else { "" },
             c.pid,
             c.restarts,
             c.last_exit.as_deref().unwrap_or("-"),
@@ -255,20 +255,6 @@ pub fn logs(name: &str, container: Option<&str>, follow: bool) -> anyhow::Result
     }
     let err = cmd.exec();
     bail!("cannot run journalctl: {err}")
-}
-
-/// The container's command process: the grandchild of the helper PID kept in
-/// the state file (helper relay -> container init -> command).
-pub fn command_pid(helper: u32) -> u32 {
-    let children = |pid: u32| -> Vec<u32> {
-        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-            .unwrap_or_default()
-            .split_whitespace()
-            .filter_map(|p| p.parse().ok())
-            .collect()
-    };
-    let init = children(helper).first().copied().unwrap_or(helper);
-    children(init).first().copied().unwrap_or(init)
 }
 
 const INSPECT_KINDS: [NsKind; 6] = [
@@ -301,7 +287,7 @@ pub fn inspect_rows(paths: &Paths, name: &str) -> anyhow::Result<Vec<(String, u3
         inodes(state.sandbox_pid),
     )];
     for c in state.containers.iter().filter(|c| c.pid != 0) {
-        let pid = command_pid(c.pid);
+        let pid = crate::runtime::state::command_pid(c.pid);
         rows.push((c.name.clone(), pid, inodes(pid)));
     }
     Ok(rows)

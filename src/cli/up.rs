@@ -21,7 +21,9 @@ pub fn up(name: &str) -> ExitCode {
 }
 
 /// Exit status for pod@.service: [`EX_CONFIG`] when the pod cannot start as
-/// defined (the unit does not restart it), 1 otherwise (it does).
+/// defined, [`EX_FINISHED`] when its containers ended under `never` /
+/// `on-failure` and some failed (the unit restarts neither), 1 otherwise
+/// (it does: a lost sandbox, a failed init container).
 fn exit_code(e: &anyhow::Error) -> u8 {
     use crate::runtime::supervisor::SupervisorError;
     let config = e.downcast_ref::<crate::spec::Diagnostics>().is_some()

@@ -5,7 +5,7 @@
 pub mod render;
 pub mod units;
 
-use crate::model::{Namespace, Pod, Resources, Restart, User};
+use crate::model::{Condition, Container, Namespace, Pod, Probe, Resources, Restart, User};
 use serde::{Deserialize, Serialize};
 
 /// A D-Bus property value, typed as `StartTransientUnit` takes it.
@@ -152,6 +152,15 @@ pub struct ContainerPlan {
     /// Namespaces this process gets of its own, created after it is in its scope.
     pub creates: Vec<NsKind>,
     pub restart: Restart,
+    /// Runs to completion before the regular containers start.
+    pub init: bool,
+    /// What this container waits for, per container, before it is released.
+    pub after: Vec<(String, Condition)>,
+    pub ready: Option<Probe>,
+    pub live: Option<Probe>,
+    /// First signal on stop; SIGKILL follows after `stop_timeout_ms`.
+    pub stop_signal: i32,
+    pub stop_timeout_ms: u64,
     pub process: ProcessPlan,
 }
 
@@ -168,9 +177,6 @@ pub struct Plan {
 
 /// Default PATH for container processes (systemd's default for services).
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-/// Containers stop within this time before SIGKILL (systemd's TimeoutStopUSec).
-pub const DEFAULT_STOP_TIMEOUT_USEC: u64 = 10_000_000;
 
 fn limit_properties(r: &Resources, props: &mut Vec<Property>) {
     if let Some(m) = r.memory {
@@ -234,7 +240,7 @@ pub fn build(pod: &Pod) -> Plan {
     };
 
     let mut containers = Vec::with_capacity(pod.containers.len());
-    for c in &pod.containers {
+    for c in start_order(&pod.containers) {
         let unit_name = units::container(&pod.name, &c.name);
         let mut props = common_scope(
             &slice_name,
@@ -258,7 +264,7 @@ pub fn build(pod: &Pod) -> Plan {
         props.push(Property::new("Delegate", Value::Bool(true)));
         props.push(Property::new(
             "TimeoutStopUSec",
-            Value::U64(DEFAULT_STOP_TIMEOUT_USEC),
+            Value::U64(c.stop_timeout_ms.saturating_mul(1000)),
         ));
         limit_properties(&c.resources, &mut props);
 
@@ -283,6 +289,12 @@ pub fn build(pod: &Pod) -> Plan {
             joins: shared.clone(),
             creates: ordered(creates),
             restart: c.restart,
+            init: c.init,
+            after: c.after.clone(),
+            ready: c.ready.clone(),
+            live: c.live.clone(),
+            stop_signal: c.stop_signal,
+            stop_timeout_ms: c.stop_timeout_ms,
             process: ProcessPlan {
                 argv: c.command.clone(),
                 env,
@@ -303,6 +315,24 @@ pub fn build(pod: &Pod) -> Plan {
         sandbox,
         containers,
     }
+}
+
+/// Init containers in file order, then the others in an order that respects
+/// `after` (file order where it says nothing). Validation rules out cycles;
+/// should one slip through, the rest follow in file order.
+pub fn start_order(containers: &[Container]) -> Vec<&Container> {
+    let mut out: Vec<&Container> = containers.iter().filter(|c| c.init).collect();
+    let mut rest: Vec<&Container> = containers.iter().filter(|c| !c.init).collect();
+    while !rest.is_empty() {
+        let placed = |name: &str| out.iter().any(|o| o.name == name);
+        let known = |name: &str| containers.iter().any(|c| c.name == name);
+        let next = rest
+            .iter()
+            .position(|c| c.after.iter().all(|(t, _)| placed(t) || !known(t)))
+            .unwrap_or(0);
+        out.push(rest.remove(next));
+    }
+    out
 }
 
 /// Sorts namespace kinds into [`SETNS_ORDER`].
@@ -331,6 +361,12 @@ mod tests {
                 memory: Some(128 << 20),
                 ..Default::default()
             },
+            init: false,
+            after: vec![],
+            ready: None,
+            live: None,
+            stop_signal: 15,
+            stop_timeout_ms: 10_000,
         };
         Pod {
             name: "my-web".into(),

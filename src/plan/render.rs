@@ -72,6 +72,44 @@ fn container(w: &mut String, c: &ContainerPlan) {
         format!("keeps the host's namespaces: {}", kinds(&host)),
     );
     line(w, 1, format!("restart: {}", c.restart.as_str()));
+    if c.init {
+        line(
+            w,
+            1,
+            "init: runs to completion before the regular containers".into(),
+        );
+    }
+    if !c.after.is_empty() {
+        let waits: Vec<String> = c
+            .after
+            .iter()
+            .map(|(n, cond)| format!("{n} {}", cond.as_str()))
+            .collect();
+        line(w, 1, format!("waits for: {}", waits.join(", ")));
+    }
+    for (what, probe) in [("ready", &c.ready), ("live", &c.live)] {
+        if let Some(p) = probe {
+            line(
+                w,
+                1,
+                format!(
+                    "{what} probe: {} every {} ms, timeout {} ms, retries {}",
+                    check(&p.check),
+                    p.interval_ms,
+                    p.timeout_ms,
+                    p.retries
+                ),
+            );
+        }
+    }
+    line(
+        w,
+        1,
+        format!(
+            "stop: signal {} then SIGKILL after {} ms",
+            c.stop_signal, c.stop_timeout_ms
+        ),
+    );
     let p = &c.process;
     line(w, 1, "process:".into());
     line(w, 2, format!("argv: {}", list(&p.argv)));
@@ -89,6 +127,14 @@ fn container(w: &mut String, c: &ContainerPlan) {
 }
 
 /// A unit's properties in send order, then its dependencies in words.
+fn check(c: &crate::model::Check) -> String {
+    match c {
+        crate::model::Check::Exec(argv) => format!("exec {}", list(argv)),
+        crate::model::Check::Tcp(port) => format!("tcp 127.0.0.1:{port}"),
+        crate::model::Check::Http(url) => format!("http GET {url}"),
+    }
+}
+
 fn unit(w: &mut String, u: &UnitPlan) {
     line(w, 1, "properties:".into());
     for p in &u.properties {
@@ -99,12 +145,17 @@ fn unit(w: &mut String, u: &UnitPlan) {
         Some(Value::Str(s)) => s.clone(),
         _ => String::new(),
     };
-    let deps: Vec<String> = [("in", "Slice"), ("bound to", "BindsTo"), ("after", "After")]
-        .into_iter()
-        .map(|(word, prop)| (word, names(prop)))
-        .filter(|(_, n)| !n.is_empty())
-        .map(|(word, n)| format!("{word} {n}"))
-        .collect();
+    let deps: Vec<String> = [
+        ("in", "Slice"),
+        ("bound to", "BindsTo"),
+        ("after", "After"),
+        ("before", "Before"),
+    ]
+    .into_iter()
+    .map(|(word, prop)| (word, names(prop)))
+    .filter(|(_, n)| !n.is_empty())
+    .map(|(word, n)| format!("{word} {n}"))
+    .collect();
     if !deps.is_empty() {
         line(w, 1, format!("depends: {}", deps.join("; ")));
     }

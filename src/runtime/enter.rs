@@ -10,6 +10,52 @@ use std::io::Read;
 use std::os::fd::FromRawFd;
 use std::path::Path;
 
+/// A `podctl __enter` helper, started and held until [`Held::release`].
+pub struct Held {
+    pub child: std::process::Child,
+    go: std::fs::File,
+}
+
+/// Starts `podctl __enter PID -- argv`, held on a pipe so that the caller can
+/// move it into the container's scope first (AttachProcessesToUnit).
+pub fn spawn_held(
+    podctl: &Path,
+    pid: u32,
+    argv: &[String],
+    stdio: impl Fn() -> std::process::Stdio,
+) -> std::io::Result<Held> {
+    use std::os::fd::AsRawFd;
+    let (go_read, go_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    // The read end must survive exec in the helper.
+    nix::fcntl::fcntl(
+        &go_read,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+    )?;
+    let child = std::process::Command::new(podctl)
+        .arg("__enter")
+        .arg(pid.to_string())
+        .arg("--")
+        .args(argv)
+        .env("PODCTL_GO_FD", go_read.as_raw_fd().to_string())
+        .stdin(stdio())
+        .stdout(stdio())
+        .stderr(stdio())
+        .spawn()?;
+    Ok(Held {
+        child,
+        go: std::fs::File::from(go_write),
+    })
+}
+
+impl Held {
+    /// Lets the helper join the namespaces and run the command.
+    pub fn release(mut self) -> std::io::Result<std::process::Child> {
+        use std::io::Write;
+        self.go.write_all(b"g")?;
+        Ok(self.child)
+    }
+}
+
 const KINDS: [NsKind; 6] = [
     NsKind::Cgroup,
     NsKind::Ipc,

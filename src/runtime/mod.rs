@@ -6,6 +6,7 @@ pub mod enter;
 pub mod holder;
 pub mod launch;
 pub mod ns;
+pub mod probe;
 pub mod state;
 pub mod supervisor;
 

@@ -13,6 +13,9 @@ pub struct ContainerState {
     pub pid: u32,
     /// running, restarting, exited, failed, starting.
     pub state: String,
+    /// Its readiness probe passed (or it has none and runs).
+    #[serde(default)]
+    pub ready: bool,
     pub restarts: u32,
     /// e.g. "exited 0", "exited 3", "signal 9"; None before the first exit.
     pub last_exit: Option<String>,
@@ -26,6 +29,12 @@ pub struct PodState {
     pub supervisor_pid: u32,
     /// PID whose namespaces are the pod's shared ones (the holder, or its PID-1 child).
     pub sandbox_pid: u32,
+    /// Times the sandbox was lost and the pod recreated.
+    #[serde(default)]
+    pub sandbox_losses: u32,
+    /// starting, running, failed (start failed), succeeded / failed (all done).
+    #[serde(default)]
+    pub phase: String,
     pub containers: Vec<ContainerState>,
 }
 
@@ -69,6 +78,20 @@ impl PodState {
     }
 }
 
+/// The container's command process: the grandchild of the helper PID kept in
+/// the state file (helper relay -> container init -> command).
+pub fn command_pid(helper: u32) -> u32 {
+    let children = |pid: u32| -> Vec<u32> {
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect()
+    };
+    let init = children(helper).first().copied().unwrap_or(helper);
+    children(init).first().copied().unwrap_or(init)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +108,7 @@ mod tests {
                 restarts: 3,
                 ..Default::default()
             }],
+            ..Default::default()
         };
         st.save(&dir).unwrap();
         assert_eq!(PodState::load(&dir, "web"), Some(st));

@@ -1,18 +1,20 @@
 //! `podctl up NAME`: the supervisor run by `pod@NAME.service`.
 //!
 //! Start: spawn the holder and every container helper (all held), create the
-//! slice, the sandbox scope and the container scopes in one batch of
-//! StartTransientUnit calls, wait for the jobs, release the holder, then
-//! release the containers in order; READY=1 once every command runs.
-//! Run: restart containers per policy with exponential backoff; a lost
-//! sandbox fails the service (systemd's Restart= recreates the pod).
-//! Stop (SIGTERM): stop the slice (systemd stops the scopes in reverse
-//! dependency order) and exit 0.
+//! slice, the sandbox scope and every container scope in one batch of
+//! StartTransientUnit calls, wait for the jobs, release the holder; run the
+//! init containers one by one to completion; then release each regular
+//! container once what it waits for (`after`) holds. READY=1 (by the caller)
+//! once every regular container is ready.
+//! Run: restart containers per policy with exponential backoff, probe
+//! liveness; a lost sandbox fails the service (systemd's Restart= recreates
+//! the pod). Stop (SIGTERM): containers in reverse start order, each with its
+//! stop signal and timeout, then the sandbox.
 
 use super::launch::{self, LaunchSpec, PendingContainer};
 use super::state::{ContainerState, PodState, now_secs};
-use super::{Paths, holder};
-use crate::model::Restart;
+use super::{Paths, holder, probe};
+use crate::model::{Condition, Restart};
 use crate::plan::{ContainerPlan, Plan};
 use crate::systemd::{Manager, Transient};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
@@ -26,6 +28,9 @@ use std::time::{Duration, Instant};
 pub const BACKOFF_START: Duration = Duration::from_millis(100);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
 pub const BACKOFF_RESET: Duration = Duration::from_secs(60);
+/// How long the start may wait for init containers and conditions (pod@.service
+/// gives the whole start 90 s).
+pub const START_TIMEOUT: Duration = Duration::from_secs(80);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SupervisorError {
@@ -39,6 +44,23 @@ pub enum SupervisorError {
     Signals(#[source] nix::Error),
     #[error("the sandbox holder exited ({0}): the pod's namespaces are gone")]
     SandboxLost(String),
+    #[error("init container {name} failed ({exit}); its output: podctl logs {pod} {name}")]
+    InitFailed {
+        pod: String,
+        name: String,
+        exit: String,
+    },
+    #[error(
+        "container {name} ended ({exit}) before {waiter} could start (it waits for it to be {condition})"
+    )]
+    DependencyFailed {
+        name: String,
+        exit: String,
+        waiter: String,
+        condition: &'static str,
+    },
+    #[error("start timed out after {timeout:?}: {waiting}")]
+    StartTimeout { timeout: Duration, waiting: String },
     #[error("pod finished: {0}")]
     Finished(String),
 }
@@ -64,41 +86,36 @@ pub fn describe_exit(status: ExitStatus) -> String {
     }
 }
 
-/// Whether `child` exits within `limit` (it is reaped if so).
-fn exits_within(child: &mut Child, limit: Duration) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if !matches!(child.try_wait(), Ok(None)) {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-/// SIGTERM to every process of the scope (and to our child directly, whose
-/// relay forwards it), SIGKILL after `timeout`; returns once `child` is reaped.
-fn stop_scope(mgr: &dyn Manager, unit: &str, child: &mut Child, timeout: Duration) {
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-    let _ = mgr.kill_unit(unit, Signal::SIGTERM as i32);
-    let _ = nix::sys::signal::kill(pid, Signal::SIGTERM);
-    if !exits_within(child, timeout) {
-        tracing::warn!("{unit}: still running {timeout:?} after SIGTERM, sending SIGKILL");
-        let _ = mgr.kill_unit(unit, Signal::SIGKILL as i32);
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-}
-
 struct Slot {
     plan: ContainerPlan,
+    /// Held helper, until released.
+    pending: Option<PendingContainer>,
     child: Option<Child>,
     started: Instant,
     backoff: Duration,
     restart_at: Option<Instant>,
+    /// Released at least once.
+    released: bool,
+    /// Exited 0 at least once.
+    completed: bool,
+    next_probe: Instant,
+    live_failures: u32,
     state: ContainerState,
+}
+
+impl Slot {
+    fn satisfies(&self, cond: Condition) -> bool {
+        match cond {
+            Condition::Started => self.released,
+            Condition::Ready => self.state.ready || self.completed,
+            Condition::Completed => self.completed,
+        }
+    }
+
+    fn set(&mut self, state: &str) {
+        self.state.state = state.into();
+        self.state.since = now_secs();
+    }
 }
 
 pub struct Supervisor<'m> {
@@ -107,28 +124,38 @@ pub struct Supervisor<'m> {
     plan: Plan,
     holder: Option<Child>,
     ns_pid: u32,
+    sandbox_losses: u32,
+    phase: &'static str,
     slots: Vec<Slot>,
 }
 
 impl<'m> Supervisor<'m> {
     pub fn new(mgr: &'m dyn Manager, paths: Paths, plan: Plan) -> Self {
+        // A pod recreated after losing its sandbox keeps counting.
+        let sandbox_losses = PodState::load(&paths.run, &plan.pod).map_or(0, |s| s.sandbox_losses);
         Supervisor {
             mgr,
             paths,
             plan,
             holder: None,
             ns_pid: 0,
+            sandbox_losses,
+            phase: "starting",
             slots: Vec::new(),
         }
     }
 
-    /// Creates the pod's units and processes; returns once every command runs.
+    /// Creates the pod's units and processes; returns once every regular
+    /// container runs and is ready.
     pub fn start(&mut self) -> Result<(), SupervisorError> {
         let result = self.try_start();
         if result.is_err() {
+            self.phase = "failed";
+            self.save();
             // Nothing half-applied: the slice takes every scope with it.
             let _ = self.mgr.stop_unit(&self.plan.slice.name);
             for s in &mut self.slots {
+                drop(s.pending.take());
                 if let Some(mut c) = s.child.take() {
                     let _ = c.kill();
                     let _ = c.wait();
@@ -152,12 +179,18 @@ impl<'m> Supervisor<'m> {
         }
         let pending_holder = holder::spawn(&self.paths.pause, &plan.sandbox)?;
         let holder_pid = [pending_holder.pid()];
-        let mut pending: Vec<PendingContainer> = Vec::with_capacity(plan.containers.len());
+        let mut slots = Vec::with_capacity(plan.containers.len());
         for c in &plan.containers {
             let spec = LaunchSpec::new(c, &self.paths.pause);
-            pending.push(launch::spawn(&self.paths.podctl, &c.name, &spec)?);
+            let p = launch::spawn(&self.paths.podctl, &c.name, &spec)?;
+            slots.push(new_slot(c, p));
         }
-        let pids: Vec<[u32; 1]> = pending.iter().map(|p| [p.pid()]).collect();
+        self.slots = slots;
+        let pids: Vec<[u32; 1]> = self
+            .slots
+            .iter()
+            .map(|s| [s.pending.as_ref().map_or(0, |p| p.pid())])
+            .collect();
         let mut batch = vec![
             Transient {
                 unit: &plan.slice,
@@ -179,27 +212,198 @@ impl<'m> Supervisor<'m> {
         let (holder_child, ns_pid) = pending_holder.release()?;
         self.holder = Some(holder_child);
         self.ns_pid = ns_pid;
-        for (c, p) in self.plan.containers.iter().zip(pending) {
-            let child = p.release(ns_pid)?;
-            self.slots.push(Slot {
-                plan: c.clone(),
-                state: ContainerState {
-                    name: c.name.clone(),
-                    unit: c.unit.name.clone(),
-                    pid: child.id(),
-                    state: "running".into(),
-                    restarts: 0,
-                    last_exit: None,
-                    since: now_secs(),
-                },
-                child: Some(child),
-                started: Instant::now(),
-                backoff: BACKOFF_START,
-                restart_at: None,
-            });
-        }
+        self.save();
+        let deadline = Instant::now() + START_TIMEOUT;
+        self.run_init_containers(deadline)?;
+        self.start_regular_containers(deadline)?;
+        self.phase = "running";
         self.save();
         Ok(())
+    }
+
+    /// Each init container, in order, must exit 0 before the next one starts.
+    fn run_init_containers(&mut self, deadline: Instant) -> Result<(), SupervisorError> {
+        for i in 0..self.slots.len() {
+            if !self.slots[i].plan.init {
+                continue;
+            }
+            self.release(i)?;
+            let s = &mut self.slots[i];
+            let mut child = s.child.take().expect("just released");
+            let status = loop {
+                if let Ok(Some(st)) = child.try_wait() {
+                    break st;
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(SupervisorError::StartTimeout {
+                        timeout: START_TIMEOUT,
+                        waiting: format!("init container {} still running", s.plan.name),
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            };
+            let exit = describe_exit(status);
+            s.state.last_exit = Some(exit.clone());
+            s.state.pid = 0;
+            if !status.success() {
+                s.set("failed");
+                return Err(SupervisorError::InitFailed {
+                    pod: self.plan.pod.clone(),
+                    name: s.plan.name.clone(),
+                    exit,
+                });
+            }
+            s.completed = true;
+            s.set("completed");
+            self.save();
+        }
+        Ok(())
+    }
+
+    /// Releases regular containers as their conditions hold, until all are ready.
+    fn start_regular_containers(&mut self, deadline: Instant) -> Result<(), SupervisorError> {
+        loop {
+            let mut progress = false;
+            for i in 0..self.slots.len() {
+                if self.slots[i].pending.is_some() && self.conditions_hold(i)? {
+                    self.release(i)?;
+                    progress = true;
+                }
+            }
+            self.reap()?;
+            self.restart_due();
+            self.probe_readiness();
+            let waiting: Vec<String> = self
+                .slots
+                .iter()
+                .filter(|s| !(s.plan.init || s.state.ready || s.completed))
+                .map(|s| describe_wait(s, &self.slots))
+                .collect();
+            if waiting.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(SupervisorError::StartTimeout {
+                    timeout: START_TIMEOUT,
+                    waiting: waiting.join("; "),
+                });
+            }
+            if !progress {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+
+    /// Whether every `after` condition of slot `i` holds; an error when one
+    /// can no longer hold (the container waited for ended for good).
+    fn conditions_hold(&self, i: usize) -> Result<bool, SupervisorError> {
+        let s = &self.slots[i];
+        for (target, cond) in &s.plan.after {
+            let Some(t) = self.slots.iter().find(|t| &t.plan.name == target) else {
+                continue;
+            };
+            if t.satisfies(*cond) {
+                continue;
+            }
+            let gone = t.child.is_none() && t.pending.is_none() && t.restart_at.is_none();
+            if gone {
+                return Err(SupervisorError::DependencyFailed {
+                    name: t.plan.name.clone(),
+                    exit: t.state.last_exit.clone().unwrap_or_default(),
+                    waiter: s.plan.name.clone(),
+                    condition: cond.as_str(),
+                });
+            }
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Lets a held container run (it is in its scope already).
+    fn release(&mut self, i: usize) -> Result<(), SupervisorError> {
+        let s = &mut self.slots[i];
+        let p = s.pending.take().expect("a held container");
+        let child = p.release(self.ns_pid)?;
+        s.state.pid = child.id();
+        s.child = Some(child);
+        s.released = true;
+        s.started = Instant::now();
+        s.state.ready = s.plan.ready.is_none();
+        s.next_probe = Instant::now();
+        s.set("running");
+        tracing::info!("container {} started", s.plan.name);
+        self.save();
+        Ok(())
+    }
+
+    /// One readiness attempt for each running, not yet ready container that is due.
+    fn probe_readiness(&mut self) {
+        let now = Instant::now();
+        let mut changed = false;
+        for s in &mut self.slots {
+            let (Some(probe), Some(child)) = (&s.plan.ready, &s.child) else {
+                continue;
+            };
+            if s.state.ready || now < s.next_probe {
+                continue;
+            }
+            s.next_probe = now + Duration::from_millis(probe.interval_ms);
+            if probe::attempt(
+                self.mgr,
+                &self.paths,
+                probe,
+                &s.plan.unit.name,
+                self.ns_pid,
+                child.id(),
+            ) {
+                tracing::info!("container {} is ready", s.plan.name);
+                s.state.ready = true;
+                changed = true;
+            }
+        }
+        if changed {
+            self.save();
+        }
+    }
+
+    /// One liveness attempt for each ready container that is due; after
+    /// `retries` failures in a row its scope is killed (and restarted per policy).
+    fn probe_liveness(&mut self) {
+        let now = Instant::now();
+        for s in &mut self.slots {
+            let (Some(probe), Some(child)) = (&s.plan.live, &s.child) else {
+                continue;
+            };
+            if !s.state.ready || now < s.next_probe {
+                continue;
+            }
+            s.next_probe = now + Duration::from_millis(probe.interval_ms);
+            if probe::attempt(
+                self.mgr,
+                &self.paths,
+                probe,
+                &s.plan.unit.name,
+                self.ns_pid,
+                child.id(),
+            ) {
+                s.live_failures = 0;
+                continue;
+            }
+            s.live_failures += 1;
+            if s.live_failures >= probe.retries {
+                tracing::warn!(
+                    "container {}: liveness probe failed {} times, killing it",
+                    s.plan.name,
+                    s.live_failures
+                );
+                s.live_failures = 0;
+                let _ = self
+                    .mgr
+                    .kill_unit(&s.plan.unit.name, Signal::SIGKILL as i32);
+            }
+        }
     }
 
     fn save(&self) {
@@ -207,6 +411,8 @@ impl<'m> Supervisor<'m> {
             pod: self.plan.pod.clone(),
             supervisor_pid: std::process::id(),
             sandbox_pid: self.ns_pid,
+            sandbox_losses: self.sandbox_losses,
+            phase: self.phase.to_string(),
             containers: self.slots.iter().map(|s| s.state.clone()).collect(),
         };
         if let Err(e) = st.save(&self.paths.run) {
@@ -219,21 +425,27 @@ impl<'m> Supervisor<'m> {
         let sfd = SignalFd::with_flags(signals, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
             .map_err(SupervisorError::Signals)?;
         loop {
-            let timeout = self
+            let next = self
                 .slots
                 .iter()
-                .filter_map(|s| s.restart_at)
+                .filter_map(|s| {
+                    s.restart_at.or(s
+                        .plan
+                        .live
+                        .as_ref()
+                        .and(s.child.as_ref())
+                        .map(|_| s.next_probe))
+                })
                 .min()
                 .map(|t| t.saturating_duration_since(Instant::now()));
-            let ms = timeout.map_or(-1, |d| d.as_millis().min(60_000) as i32 + 1);
+            let ms = next.map_or(-1, |d| d.as_millis().min(60_000) as i32 + 1);
             let mut fds = [nix::poll::PollFd::new(
                 sfd.as_fd(),
                 nix::poll::PollFlags::POLLIN,
             )];
-            match nix::poll::poll(
-                &mut fds,
-                nix::poll::PollTimeout::try_from(ms).unwrap_or(nix::poll::PollTimeout::NONE),
-            ) {
+            let timeout =
+                nix::poll::PollTimeout::try_from(ms).unwrap_or(nix::poll::PollTimeout::NONE);
+            match nix::poll::poll(&mut fds, timeout) {
                 Ok(_) | Err(nix::Error::EINTR) => {}
                 Err(e) => return Err(SupervisorError::Signals(e)),
             }
@@ -244,41 +456,58 @@ impl<'m> Supervisor<'m> {
                 }
             }
             self.reap()?;
-            self.restart_due()?;
+            self.restart_due();
+            self.probe_readiness();
+            self.probe_liveness();
             if let Some(outcome) = self.finished() {
-                let _ = self.mgr.stop_unit(&self.plan.slice.name);
+                self.phase = if outcome.is_ok() {
+                    "succeeded"
+                } else {
+                    "failed"
+                };
+                self.save();
+                self.stop_sandbox();
                 return outcome;
             }
         }
     }
 
     /// Stops the pod: containers in reverse start order, each given its stop
-    /// timeout before SIGKILL, then the sandbox. Signals, not stop jobs: when
-    /// `systemctl stop pod@NAME` got us here, the scopes' own stop jobs wait
-    /// for this service to finish stopping (they are ordered Before= it).
+    /// signal and timeout before SIGKILL, then the sandbox. Signals, not stop
+    /// jobs: when `systemctl stop pod@NAME` got us here, the scopes' own stop
+    /// jobs wait for this service to finish stopping (they are ordered Before= it).
     pub fn stop(&mut self) -> Result<(), SupervisorError> {
         tracing::info!("stopping pod {}", self.plan.pod);
         for s in self.slots.iter_mut().rev() {
             s.restart_at = None;
+            drop(s.pending.take());
             if let Some(mut child) = s.child.take() {
-                let timeout = match s.plan.unit.property("TimeoutStopUSec") {
-                    Some(crate::plan::Value::U64(us)) => Duration::from_micros(*us),
-                    _ => Duration::from_secs(10),
-                };
-                stop_scope(self.mgr, &s.plan.unit.name, &mut child, timeout);
-                s.state.state = "stopped".into();
+                let timeout = Duration::from_millis(s.plan.stop_timeout_ms);
+                stop_scope(
+                    self.mgr,
+                    &s.plan.unit.name,
+                    &mut child,
+                    s.plan.stop_signal,
+                    timeout,
+                );
+                s.set("stopped");
             }
         }
+        self.stop_sandbox();
+        let _ = std::fs::remove_file(super::state::path(&self.paths.run, &self.plan.pod));
+        Ok(())
+    }
+
+    fn stop_sandbox(&mut self) {
         if let Some(mut h) = self.holder.take() {
             stop_scope(
                 self.mgr,
                 &self.plan.sandbox.unit.name,
                 &mut h,
+                Signal::SIGTERM as i32,
                 Duration::from_secs(5),
             );
         }
-        let _ = std::fs::remove_file(super::state::path(&self.paths.run, &self.plan.pod));
-        Ok(())
     }
 
     fn reap(&mut self) -> Result<(), SupervisorError> {
@@ -286,6 +515,9 @@ impl<'m> Supervisor<'m> {
             && let Ok(Some(status)) = h.try_wait()
         {
             self.holder = None;
+            self.sandbox_losses += 1;
+            self.phase = "recreating";
+            self.save();
             return Err(SupervisorError::SandboxLost(describe_exit(status)));
         }
         let mut changed = false;
@@ -300,7 +532,8 @@ impl<'m> Supervisor<'m> {
             tracing::info!("container {} {exit}", s.plan.name);
             s.state.last_exit = Some(exit);
             s.state.pid = 0;
-            s.state.since = now_secs();
+            s.state.ready = false;
+            s.completed |= status.success();
             let again = match s.plan.restart {
                 Restart::Always => true,
                 Restart::OnFailure => !status.success(),
@@ -312,9 +545,9 @@ impl<'m> Supervisor<'m> {
                 }
                 s.restart_at = Some(Instant::now() + s.backoff);
                 s.backoff = (s.backoff * 2).min(BACKOFF_MAX);
-                s.state.state = "restarting".into();
+                s.set("restarting");
             } else {
-                s.state.state = if status.success() { "exited" } else { "failed" }.into();
+                s.set(if status.success() { "exited" } else { "failed" });
             }
         }
         if changed {
@@ -323,7 +556,7 @@ impl<'m> Supervisor<'m> {
         Ok(())
     }
 
-    fn restart_due(&mut self) -> Result<(), SupervisorError> {
+    fn restart_due(&mut self) {
         let now = Instant::now();
         for i in 0..self.slots.len() {
             if self.slots[i].restart_at.is_none_or(|t| t > now) {
@@ -341,7 +574,6 @@ impl<'m> Supervisor<'m> {
                 s.backoff = (s.backoff * 2).min(BACKOFF_MAX);
             }
         }
-        Ok(())
     }
 
     fn restart_one(&mut self, i: usize) -> Result<(), SupervisorError> {
@@ -355,42 +587,29 @@ impl<'m> Supervisor<'m> {
             if Instant::now() > deadline {
                 self.mgr.stop_unit(&unit.name)?;
             }
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(Duration::from_millis(5));
         }
         let spec = LaunchSpec::new(&self.slots[i].plan, &self.paths.pause);
         let p = launch::spawn(&self.paths.podctl, &self.slots[i].plan.name, &spec)?;
         let pid = [p.pid()];
-        if let Err(e) = self.mgr.start_transient(&[Transient {
+        self.mgr.start_transient(&[Transient {
             unit: &unit,
             pids: &pid,
-        }]) {
-            drop(p);
-            return Err(e.into());
-        }
-        let child = p.release(self.ns_pid)?;
-        let s = &mut self.slots[i];
-        s.state.pid = child.id();
-        s.state.restarts += 1;
-        s.state.state = "running".into();
-        s.state.since = now_secs();
-        s.child = Some(child);
-        s.started = Instant::now();
+        }])?;
+        self.slots[i].pending = Some(p);
+        self.release(i)?;
+        self.slots[i].state.restarts += 1;
         self.save();
         Ok(())
     }
 
-    /// Some(outcome) once no container runs or will run again.
+    /// Some(outcome) once no regular container runs or will run again.
     fn finished(&self) -> Option<Result<(), SupervisorError>> {
-        let idle = self
-            .slots
-            .iter()
-            .all(|s| s.child.is_none() && s.restart_at.is_none());
-        if !idle {
+        let regular = || self.slots.iter().filter(|s| !s.plan.init);
+        if regular().any(|s| s.child.is_some() || s.restart_at.is_some() || s.pending.is_some()) {
             return None;
         }
-        let failed: Vec<String> = self
-            .slots
-            .iter()
+        let failed: Vec<String> = regular()
             .filter(|s| s.state.state == "failed")
             .map(|s| {
                 format!(
@@ -408,5 +627,73 @@ impl<'m> Supervisor<'m> {
                 failed.join(", ")
             )))
         })
+    }
+}
+
+fn new_slot(c: &ContainerPlan, p: PendingContainer) -> Slot {
+    Slot {
+        plan: c.clone(),
+        pending: Some(p),
+        child: None,
+        started: Instant::now(),
+        backoff: BACKOFF_START,
+        restart_at: None,
+        released: false,
+        completed: false,
+        next_probe: Instant::now(),
+        live_failures: 0,
+        state: ContainerState {
+            name: c.name.clone(),
+            unit: c.unit.name.clone(),
+            state: "waiting".into(),
+            since: now_secs(),
+            ..Default::default()
+        },
+    }
+}
+
+/// Why a container is not ready yet, for a start timeout message.
+fn describe_wait(s: &Slot, all: &[Slot]) -> String {
+    if s.pending.is_some() {
+        let unmet: Vec<String> = s
+            .plan
+            .after
+            .iter()
+            .filter(|(t, c)| !all.iter().any(|o| &o.plan.name == t && o.satisfies(*c)))
+            .map(|(t, c)| format!("{t} to be {}", c.as_str()))
+            .collect();
+        format!("{} waits for {}", s.plan.name, unmet.join(", "))
+    } else {
+        format!("{} is not ready ({})", s.plan.name, s.state.state)
+    }
+}
+
+/// Whether `child` exits within `limit` (it is reaped if so).
+fn exits_within(child: &mut Child, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// `signal` to every process of the scope (and to our child directly, whose
+/// relay forwards it), SIGKILL after `timeout`; returns once `child` is reaped.
+fn stop_scope(mgr: &dyn Manager, unit: &str, child: &mut Child, signal: i32, timeout: Duration) {
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let _ = mgr.kill_unit(unit, signal);
+    if let Ok(sig) = Signal::try_from(signal) {
+        let _ = nix::sys::signal::kill(pid, sig);
+    }
+    if !exits_within(child, timeout) {
+        tracing::warn!("{unit}: still running {timeout:?} after signal {signal}, sending SIGKILL");
+        let _ = mgr.kill_unit(unit, Signal::SIGKILL as i32);
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }

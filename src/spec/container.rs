@@ -1,6 +1,7 @@
 //! One `[containers.NAME]` table.
 
 use super::diag::{Sink, join};
+use super::lifecycle;
 use super::limits::{self, Limits};
 use super::names::{self, suggest};
 use super::tree::{self, Value, fields};
@@ -9,18 +10,32 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use toml::de::DeValue;
 
-const KEYS: [&str; 6] = ["command", "env", "workdir", "user", "restart", "resources"];
+const KEYS: [&str; 12] = [
+    "command",
+    "env",
+    "workdir",
+    "user",
+    "restart",
+    "resources",
+    "init",
+    "after",
+    "ready",
+    "live",
+    "stop_signal",
+    "stop_timeout",
+];
 const RESTARTS: [&str; 3] = ["always", "on-failure", "never"];
 const USER_HELP: &str = "use a name, a uid, or uid:gid, e.g. \"www-data\", 1000 or \"1000:1000\"";
 
 /// Reads the container `name` (its key at `key_span`) from `v`, filling
-/// defaults; problems go to the sink and leave placeholders.
+/// defaults; problems go to the sink and leave placeholders. Also returns
+/// the span of each `after` entry, for the checks across containers.
 pub(crate) fn read(
     sink: &mut Sink,
     name: &str,
     key_span: Range<usize>,
     v: &Value<'_>,
-) -> (Container, Limits) {
+) -> (Container, Limits, Vec<Range<usize>>) {
     let path = join("containers", name);
     if !names::is_dns_label(name) {
         sink.error(
@@ -40,11 +55,30 @@ pub(crate) fn read(
         user: None,
         restart: Restart::Always,
         resources: Default::default(),
+        init: false,
+        after: Vec::new(),
+        ready: None,
+        live: None,
+        stop_signal: 15,
+        stop_timeout_ms: crate::model::DEFAULT_STOP_TIMEOUT_MS,
     };
     let Some(t) = tree::table(sink, v, &path) else {
-        return (c, Limits::default());
+        return (c, Limits::default(), Vec::new());
     };
-    let [command, env, workdir, user, restart, resources] = fields(sink, t, &path, KEYS);
+    let [
+        command,
+        env,
+        workdir,
+        user,
+        restart,
+        resources,
+        init,
+        after,
+        ready,
+        live,
+        stop_signal,
+        stop_timeout,
+    ] = fields(sink, t, &path, KEYS);
     match command {
         Some(v) => c.command = read_command(sink, v, &join(&path, "command")),
         None => sink.error(
@@ -81,7 +115,33 @@ pub(crate) fn read(
         None => Limits::default(),
     };
     c.resources = limits.resources.clone();
-    (c, limits)
+    if let Some(v) = init {
+        c.init = tree::boolean(sink, v, &join(&path, "init")).unwrap_or(false);
+    }
+    let mut after_spans = Vec::new();
+    if let Some(v) = after {
+        for (name, cond, span) in lifecycle::read_after(sink, v, &join(&path, "after")) {
+            c.after.push((name, cond));
+            after_spans.push(span);
+        }
+    }
+    if let Some(v) = ready {
+        c.ready = lifecycle::read_probe(sink, v, &join(&path, "ready"));
+    }
+    if let Some(v) = live {
+        c.live = lifecycle::read_probe(sink, v, &join(&path, "live"));
+    }
+    if let Some(v) = stop_signal
+        && let Some(sig) = lifecycle::read_signal(sink, v, &join(&path, "stop_signal"))
+    {
+        c.stop_signal = sig;
+    }
+    if let Some(v) = stop_timeout
+        && let Some(ms) = lifecycle::read_duration(sink, v, &join(&path, "stop_timeout"))
+    {
+        c.stop_timeout_ms = ms;
+    }
+    (c, limits, after_spans)
 }
 
 fn read_command(sink: &mut Sink, v: &Value<'_>, key: &str) -> Vec<String> {

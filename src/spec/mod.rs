@@ -9,6 +9,7 @@
 
 mod container;
 mod diag;
+pub mod lifecycle;
 mod limits;
 pub mod names;
 mod pod;

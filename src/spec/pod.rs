@@ -176,8 +176,10 @@ fn read_containers(
         sink.error(v.span(), "containers", NONE);
     }
     let mut out = Vec::with_capacity(t.len());
+    let mut after_spans = Vec::with_capacity(t.len());
     for (key, value) in t.iter() {
-        let (c, limits) = container::read(sink, key.get_ref(), key.span(), value);
+        let (c, limits, spans) = container::read(sink, key.get_ref(), key.span(), value);
+        after_spans.push(spans);
         limits::check_within(
             sink,
             &limits,
@@ -186,5 +188,6 @@ fn read_containers(
         );
         out.push(c);
     }
+    super::lifecycle::check_order(sink, &out, &after_spans);
     out
 }

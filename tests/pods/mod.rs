@@ -4,4 +4,6 @@
 
 pub mod common;
 pub mod container;
+pub mod lifecycle;
+pub mod quickstart;
 pub mod vm;

@@ -1,0 +1,208 @@
+//! Readiness and liveness probes. Each attempt is a helper process, so the
+//! supervisor never changes namespaces itself:
+//! * `exec`: `podctl __enter` into the container's namespaces, moved into its
+//!   scope before it runs the command (user code never runs outside it);
+//! * `tcp` / `http`: `podctl __probe NSPID tcp PORT | http URL` joins the
+//!   pod's network namespace and connects to 127.0.0.1.
+//!
+//! An attempt passes when the helper exits 0 within the probe's timeout.
+
+use super::Paths;
+use super::ns;
+use crate::model::{Check, Probe};
+use crate::plan::NsKind;
+use crate::systemd::Manager;
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs one attempt of `probe` against a container; true if it passed.
+pub fn attempt(
+    mgr: &dyn Manager,
+    paths: &Paths,
+    probe: &Probe,
+    unit: &str,
+    ns_pid: u32,
+    helper_pid: u32,
+) -> bool {
+    let timeout = Duration::from_millis(probe.timeout_ms);
+    let child = match &probe.check {
+        Check::Exec(argv) => {
+            let target = super::state::command_pid(helper_pid);
+            let Ok(held) = super::enter::spawn_held(&paths.podctl, target, argv, Stdio::null)
+            else {
+                return false;
+            };
+            if mgr.attach(unit, &[held.child.id()]).is_err() {
+                let mut c = held.child;
+                let _ = c.kill();
+                let _ = c.wait();
+                return false;
+            }
+            held.release().ok()
+        }
+        Check::Tcp(port) => spawn_net(
+            &paths.podctl,
+            ns_pid,
+            "tcp",
+            &port.to_string(),
+            probe.timeout_ms,
+        ),
+        Check::Http(url) => spawn_net(&paths.podctl, ns_pid, "http", url, probe.timeout_ms),
+    };
+    child.is_some_and(|c| passes_within(c, timeout))
+}
+
+fn spawn_net(
+    podctl: &Path,
+    ns_pid: u32,
+    kind: &str,
+    target: &str,
+    timeout_ms: u64,
+) -> Option<Child> {
+    Command::new(podctl)
+        .args([
+            "__probe",
+            &ns_pid.to_string(),
+            kind,
+            target,
+            &timeout_ms.to_string(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()
+}
+
+fn passes_within(mut child: Child, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(st)) => return st.success(),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return false;
+            }
+        }
+    }
+}
+
+/// `podctl __probe NSPID tcp PORT TIMEOUT_MS` or `... http URL TIMEOUT_MS`:
+/// exit 0 if the check passes in the network namespace of NSPID.
+pub fn main(ns_pid: u32, kind: &str, target: &str, timeout_ms: u64) -> ! {
+    let ok = net_check(
+        ns_pid,
+        kind,
+        target,
+        Duration::from_millis(timeout_ms.max(1)),
+    );
+    std::process::exit(if ok { 0 } else { 1 })
+}
+
+fn net_check(ns_pid: u32, kind: &str, target: &str, timeout: Duration) -> bool {
+    let joined = ns::open(Path::new("/proc"), ns_pid, &[NsKind::Net]).and_then(|o| o.join());
+    if joined.is_err() {
+        return false;
+    }
+    match kind {
+        "tcp" => target
+            .parse::<u16>()
+            .ok()
+            .and_then(|port| {
+                TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), timeout).ok()
+            })
+            .is_some(),
+        "http" => http_get(target, timeout).is_some_and(|code| (200..400).contains(&code)),
+        _ => false,
+    }
+}
+
+/// Splits `http://host[:port]/path` into (host:port, path).
+pub fn split_url(url: &str) -> Option<(String, String)> {
+    let rest = url.strip_prefix("http://")?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    if authority.is_empty() {
+        return None;
+    }
+    let hostport = if authority.contains(':') {
+        authority.to_string()
+    } else {
+        format!("{authority}:80")
+    };
+    Some((hostport, path.to_string()))
+}
+
+/// The status code of a GET, or None.
+fn http_get(url: &str, timeout: Duration) -> Option<u16> {
+    let (hostport, path) = split_url(url)?;
+    let addr = hostport.to_socket_addrs().ok()?.next()?;
+    let mut s = TcpStream::connect_timeout(&addr, timeout).ok()?;
+    s.set_read_timeout(Some(timeout)).ok()?;
+    s.set_write_timeout(Some(timeout)).ok()?;
+    let host = hostport.split(':').next().unwrap_or("localhost");
+    // One write: a request split over several segments can be answered (and
+    // the connection reset) before its end arrives.
+    let request =
+        format!("GET {path} HTTP/1.0\r\nHost: {host}\r\nUser-Agent: podctl-probe\r\n\r\n");
+    s.write_all(request.as_bytes()).ok()?;
+    let mut head = Vec::with_capacity(64);
+    let mut buf = [0u8; 64];
+    while !head.contains(&b'\n') && head.len() < 1024 {
+        let n = s.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let line = std::str::from_utf8(&head).ok()?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            split_url("http://127.0.0.1:8080/healthz"),
+            Some(("127.0.0.1:8080".into(), "/healthz".into()))
+        );
+        assert_eq!(
+            split_url("http://localhost"),
+            Some(("localhost:80".into(), "/".into()))
+        );
+        assert_eq!(split_url("https://x"), None);
+    }
+
+    #[test]
+    fn http_get_reads_the_status() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut c, _) = listener.accept().unwrap();
+            let mut req = Vec::new();
+            let mut buf = [0u8; 256];
+            while !req.ends_with(b"\r\n\r\n") {
+                let n = c.read(&mut buf).unwrap();
+                assert!(n > 0, "request ended early");
+                req.extend_from_slice(&buf[..n]);
+            }
+            c.write_all(b"HTTP/1.0 204 No Content\r\n\r\n").unwrap();
+        });
+        let code = http_get(
+            &format!("http://127.0.0.1:{port}/x"),
+            Duration::from_secs(2),
+        );
+        server.join().unwrap();
+        assert_eq!(code, Some(204));
+    }
+}

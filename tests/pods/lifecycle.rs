@@ -1,0 +1,219 @@
+//! Lifecycle trials (issue 5) on a real systemd in the container tier:
+//! restart backoff, init containers, ordering on readiness, Type=notify,
+//! graceful stop with timeouts and signals.
+
+use super::common::*;
+use crate::bench::{Guest, TrialFn, wait_for};
+use std::time::{Duration, Instant};
+
+pub const TRIALS: &[(&str, TrialFn)] = &[
+    ("lifecycle::restart_backoff_grows", restart_backoff_grows),
+    (
+        "lifecycle::init_container_runs_first",
+        init_container_runs_first,
+    ),
+    (
+        "lifecycle::failing_init_blocks_app",
+        failing_init_blocks_app,
+    ),
+    (
+        "lifecycle::after_ready_waits_for_probe",
+        after_ready_waits_for_probe,
+    ),
+    (
+        "lifecycle::stop_timeout_signal_and_order",
+        stop_timeout_signal_and_order,
+    ),
+];
+
+fn nanos(s: &str) -> Result<u128, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("not a timestamp: {s:?}"))
+}
+
+fn restart_backoff_grows(g: &Guest) -> Result<(), String> {
+    g.ok("rm -f /tmp/bo-times")?;
+    let toml = "name = \"bo\"\n[containers.flaky]\n\
+        command = [\"/bin/sh\", \"-c\", \"date +%s%N >> /tmp/bo-times; exit 1\"]\n\
+        [containers.steady]\ncommand = [\"sleep\", \"4101\"]\n";
+    apply(g, "bo", toml)?;
+    wait_for(
+        Duration::from_secs(20),
+        "5 starts of the flaky container",
+        || Ok(g.ok("wc -l < /tmp/bo-times")?.parse::<u32>().unwrap_or(0) >= 5),
+    )?;
+    let times: Vec<u128> = g
+        .ok("head -5 /tmp/bo-times")?
+        .lines()
+        .map(nanos)
+        .collect::<Result<_, _>>()?;
+    let gaps: Vec<u128> = times
+        .windows(2)
+        .map(|w| (w[1] - w[0]) / 1_000_000)
+        .collect();
+    // 100 ms, 200 ms, 400 ms, 800 ms (+ start cost): each gap at least the
+    // backoff and longer than the one before.
+    for (i, gap) in gaps.iter().enumerate() {
+        let min = 100u128 << i;
+        if *gap < min {
+            return Err(format!(
+                "restart gaps {gaps:?} ms: gap {i} is below the {min} ms backoff"
+            ));
+        }
+    }
+    if !gaps.windows(2).all(|w| w[1] > w[0]) {
+        return Err(format!("restart gaps do not grow: {gaps:?} ms"));
+    }
+    let st = status(g, "bo")?;
+    let restarts = container_field(&st, "flaky", "restarts")
+        .as_u64()
+        .unwrap_or(0);
+    if restarts < 4 || container_field(&st, "flaky", "last_exit") != "exited 1" {
+        return Err(format!("status of the flaky container: {st}"));
+    }
+    if container_field(&st, "steady", "restarts") != 0 {
+        return Err(format!("the steady container restarted: {st}"));
+    }
+    g.ok("podctl down --purge bo")?;
+    Ok(())
+}
+
+fn init_container_runs_first(g: &Guest) -> Result<(), String> {
+    g.ok("rm -f /tmp/init-made-it")?;
+    let toml = "name = \"ini\"\n\
+        [containers.app]\ncommand = [\"/bin/sh\", \"-c\", \"cat /tmp/init-made-it && exec sleep 4201\"]\nrestart = \"never\"\n\
+        [containers.setup]\ninit = true\ncommand = [\"/bin/sh\", \"-c\", \"sleep 0.5; echo made > /tmp/init-made-it\"]\n";
+    apply(g, "ini", toml)?;
+    // The app reads the file the init container wrote, although it comes first in the file.
+    wait_pid(g, "sleep 4201")?;
+    let st = status(g, "ini")?;
+    if container_field(&st, "setup", "state") != "completed"
+        || container_field(&st, "setup", "last_exit") != "exited 0"
+    {
+        return Err(format!("init container state: {st}"));
+    }
+    wait_for(
+        Duration::from_secs(10),
+        "the app's output of the init container's file",
+        || Ok(g.sh("podctl logs ini app").stdout.contains("made")),
+    )?;
+    g.ok("podctl down --purge ini")?;
+    Ok(())
+}
+
+fn failing_init_blocks_app(g: &Guest) -> Result<(), String> {
+    let toml = "name = \"inf\"\n\
+        [containers.setup]\ninit = true\ncommand = [\"/bin/sh\", \"-c\", \"echo cannot-migrate >&2; exit 3\"]\n\
+        [containers.app]\ncommand = [\"sleep\", \"4301\"]\n";
+    let path = write_pod(g, "inf", toml)?;
+    let out = g.sh(&format!("podctl apply {path}"));
+    if out.success() {
+        return Err("apply succeeded although the init container failed".into());
+    }
+    for want in [
+        "init container setup failed (exited 3)",
+        "podctl logs inf setup",
+    ] {
+        if !out.stderr.contains(want) {
+            return Err(format!(
+                "apply's error should say {want:?}:\n{}",
+                out.stderr
+            ));
+        }
+    }
+    let st = status(g, "inf")?;
+    if container_field(&st, "setup", "state") != "failed"
+        || container_field(&st, "setup", "last_exit") != "exited 3"
+    {
+        return Err(format!("status should show why: {st}"));
+    }
+    if pid_of(g, "sleep 4301").is_ok() {
+        return Err("the app started although the init container failed".into());
+    }
+    if !g.ok("podctl logs inf setup")?.contains("cannot-migrate") {
+        return Err("the init container's output is not in its logs".into());
+    }
+    g.ok("podctl down --purge inf")?;
+    assert_gone(g, "inf", &["sleep 4301"])
+}
+
+fn after_ready_waits_for_probe(g: &Guest) -> Result<(), String> {
+    g.ok("rm -f /tmp/db-ready /tmp/app-started")?;
+    let toml = "name = \"ord\"\n\
+        [containers.app]\ncommand = [\"/bin/sh\", \"-c\", \"date +%s%N > /tmp/app-started; exec sleep 4401\"]\n\
+        after = { db = \"ready\" }\n\
+        [containers.db]\ncommand = [\"/bin/sh\", \"-c\", \"rm -f /tmp/db-ready; sleep 2; date +%s%N > /tmp/db-ready; exec sleep 4402\"]\n\
+        ready = { exec = [\"test\", \"-f\", \"/tmp/db-ready\"], interval = \"100ms\" }\n";
+    write_pod(g, "ord", toml)?;
+    // Type=notify: systemctl start returns only once every container is ready.
+    let t = Instant::now();
+    g.ok("podctl apply /root/pods/ord.toml >/dev/null && systemctl stop pod@ord && systemctl start pod@ord")?;
+    let took = t.elapsed();
+    let ready_at = nanos(&g.ok("cat /tmp/db-ready")?)?;
+    let app_at = nanos(&g.ok("cat /tmp/app-started")?)?;
+    if app_at < ready_at {
+        return Err(format!(
+            "app started {} ms before db was ready",
+            (ready_at - app_at) / 1_000_000
+        ));
+    }
+    if took < Duration::from_secs(4) {
+        return Err(format!(
+            "apply + start returned after {took:?}: before the 2 s readiness twice"
+        ));
+    }
+    let st = status(g, "ord")?;
+    for c in ["db", "app"] {
+        if container_field(&st, c, "ready") != true {
+            return Err(format!("{c} not ready after start returned: {st}"));
+        }
+    }
+    g.ok("podctl down --purge ord")?;
+    Ok(())
+}
+
+fn stop_timeout_signal_and_order(g: &Guest) -> Result<(), String> {
+    g.ok("rm -f /tmp/st-graceful /tmp/st-int")?;
+    let toml = "name = \"st\"\n\
+        [containers.stubborn]\ncommand = [\"/bin/sh\", \"-c\", \"trap '' TERM; exec sleep 4501\"]\nstop_timeout = \"2s\"\n\
+        [containers.graceful]\ncommand = [\"/bin/sh\", \"-c\", \"trap 'echo bye > /tmp/st-graceful; exit 0' TERM; sleep 4502 & wait\"]\n\
+        [containers.interrupt]\ncommand = [\"/bin/sh\", \"-c\", \"trap 'echo int > /tmp/st-int; exit 0' INT; sleep 4503 & wait\"]\n\
+        stop_signal = \"SIGINT\"\n";
+    apply(g, "st", toml)?;
+    wait_pid(g, "sleep 4501")?;
+    wait_pid(g, "sleep 4503")?;
+    let t = Instant::now();
+    g.ok("podctl down st")?;
+    let took = t.elapsed();
+    if took < Duration::from_millis(1900) || took > Duration::from_secs(6) {
+        return Err(format!(
+            "stop took {took:?}; the stubborn container should cost its 2 s stop_timeout"
+        ));
+    }
+    if g.ok("cat /tmp/st-graceful")? != "bye" {
+        return Err("the graceful container did not handle SIGTERM".into());
+    }
+    if g.ok("cat /tmp/st-int")? != "int" {
+        return Err("stop_signal = SIGINT was not delivered".into());
+    }
+    let log =
+        g.ok("journalctl --no-pager -o cat -u 'pod-st.*' | grep '^Stopped pod-st' || true")?;
+    let lines: Vec<&str> = log.lines().collect();
+    let want = [
+        "pod-st.interrupt.scope",
+        "pod-st.graceful.scope",
+        "pod-st.stubborn.scope",
+        "pod-st.sandbox.scope",
+    ];
+    let pos: Vec<Option<usize>> = want
+        .iter()
+        .map(|u| lines.iter().position(|l| l.contains(u)))
+        .collect();
+    if pos.iter().any(Option::is_none) || !pos.windows(2).all(|w| w[0] < w[1]) {
+        return Err(format!("stop order is not {want:?}:\n{log}"));
+    }
+    assert_gone(g, "st", &["sleep 4501", "sleep 4502", "sleep 4503"])?;
+    g.ok("podctl down --purge st")?;
+    Ok(())
+}

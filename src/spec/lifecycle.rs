@@ -134,11 +134,12 @@ pub(crate) fn read_probe(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<Pr
 
 /// "10s", "500ms", "2m" or an integer number of seconds; in milliseconds.
 pub(crate) fn read_duration(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<u64> {
-    const HELP: &str = "use e.g. \"10s\", \"500ms\", \"2m\" or a number of seconds";
+    const HELP: &str = "use e.g. \"10s\", \"500ms\", \"2m\" or a number of seconds; at most a day";
     let ms = match v.get_ref() {
+        // Whole seconds, within the same bound as written durations.
         DeValue::Integer(_) => tree::integer(v.get_ref())
-            .filter(|n| *n >= 0)
-            .map(|n| n as u64 * 1000),
+            .and_then(|n| u64::try_from(n).ok()?.checked_mul(1000))
+            .filter(|ms| *ms <= MAX_DURATION_MS),
         DeValue::String(s) => parse_duration_ms(s),
         _ => None,
     };
@@ -153,6 +154,9 @@ pub(crate) fn read_duration(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option
     ms
 }
 
+/// The longest duration: a day.
+const MAX_DURATION_MS: u64 = 24 * 3_600_000;
+
 pub fn parse_duration_ms(s: &str) -> Option<u64> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -165,7 +169,7 @@ pub fn parse_duration_ms(s: &str) -> Option<u64> {
         "h" => 3_600_000,
         _ => return None,
     };
-    n.checked_mul(factor).filter(|ms| *ms <= 3_600_000 * 24)
+    n.checked_mul(factor).filter(|ms| *ms <= MAX_DURATION_MS)
 }
 
 /// "SIGTERM", "TERM" or a number 1-64.
@@ -285,7 +289,7 @@ fn find_cycle(containers: &[Container]) -> Option<(usize, Vec<String>)> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration_ms;
+    use super::{MAX_DURATION_MS, parse_duration_ms};
 
     #[test]
     fn durations() {
@@ -295,5 +299,7 @@ mod tests {
         assert_eq!(parse_duration_ms("7"), Some(7000));
         assert_eq!(parse_duration_ms("1.5s"), None);
         assert_eq!(parse_duration_ms("s"), None);
+        assert_eq!(parse_duration_ms("24h"), Some(MAX_DURATION_MS));
+        assert_eq!(parse_duration_ms("1441m"), None);
     }
 }

@@ -316,9 +316,20 @@ fn mem_available() -> f64 {
         .map_or(0.0, |kib| kib * 1024.0)
 }
 
-/// Best effort: removes whatever a failed section left running.
+/// Best effort: removes whatever a failed section left running (in this
+/// throwaway VM), so that the next section starts from nothing.
 fn cleanup(g: &Guest) {
-    g.sh("systemctl stop bfloor.slice; for u in $(systemctl list-units --plain --no-legend 'pod@*' | awk '{print $1}'); do systemctl stop \"$u\"; done; systemctl stop pod.slice; podman pod rm -f -t 0 -a");
+    g.sh(
+        "systemctl kill --signal=SIGKILL bfloor.slice pod.slice; systemctl stop bfloor.slice; \
+         for u in $(systemctl list-units --plain --no-legend 'pod@*' | awk '{print $1}'); do systemctl stop \"$u\"; done; \
+         systemctl stop pod.slice; podman pod rm -f -t 0 -a",
+    );
+    for (pid, _) in leftovers() {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
     g.sh("systemctl reset-failed");
 }
 
@@ -351,8 +362,8 @@ fn setup(g: &Guest, r: &mut Results) -> Result<(), String> {
 fn floor(_g: &Guest, r: &mut Results) -> Result<(), String> {
     r.notes.push(
         "floor: `systemd-run --scope --slice=bfloor.slice` for `unshare -n -i -u sleep inf`, then both containers at once: \
-         `nsenter -t SANDBOX -n -i -u -- unshare -m -p -f --kill-child --mount-proc sleep inf` (--kill-child: the sleep is PID 1 of its \
-         namespace and ignores SIGTERM, so it dies with unshare as podctl's relay makes it); up = until the 3 sleeps run"
+         `nsenter -t SANDBOX -n -i -u -- unshare -m -p -f --mount-proc sleep inf`, container scopes with KillSignal=SIGKILL (the sleep is PID 1 of its \
+         namespace and ignores SIGTERM; unshare -f ignores it too); up = until the 3 sleeps run"
             .into(),
     );
     for round in 0..=ROUNDS {
@@ -411,7 +422,6 @@ fn floor_round() -> Result<(f64, f64), String> {
                 "-m",
                 "-p",
                 "-f",
-                "--kill-child",
                 "--mount-proc",
                 "sleep",
                 "inf",
@@ -425,9 +435,13 @@ fn floor_round() -> Result<(f64, f64), String> {
             "CPUQuota=25%",
             "TasksMax=64",
             "Delegate=yes",
+            "KillSignal=SIGKILL",
         ],
     )?;
-    let mut c2 = container("bfloor-sidecar", &["MemoryMax=128M", "Delegate=yes"])?;
+    let mut c2 = container(
+        "bfloor-sidecar",
+        &["MemoryMax=128M", "Delegate=yes", "KillSignal=SIGKILL"],
+    )?;
     let (p1, p2) = (c1.id(), c2.id());
     wait(limit, POLL, "the floor's containers", || {
         child_named(p1, "sleep").is_some() && child_named(p2, "sleep").is_some()
@@ -435,6 +449,7 @@ fn floor_round() -> Result<(f64, f64), String> {
     let up = ms_since(start);
 
     let start = Instant::now();
+    let limit = Duration::from_secs(120);
     timed(&["systemctl", "stop", "bfloor.slice"], limit)?;
     wait(limit, POLL, "the floor's processes to go", || {
         nothing_left() && !Path::new("/sys/fs/cgroup/bfloor.slice").exists()
@@ -771,6 +786,9 @@ fn overhead_podman(r: &mut Results) -> Result<(), String> {
         .collect();
     cgroups.sort();
     cgroups.dedup();
+    // conmon stays in the caller's cgroup (here podctl-bench.service): only
+    // the pod's own cgroups under machine.slice are summed.
+    cgroups.retain(|c| c.starts_with("/machine.slice/"));
     let total: f64 = cgroups.iter().map(|c| memory_current(c)).sum();
     r.value("podman.cgroups", total);
     let mut by: BTreeMap<String, f64> = BTreeMap::new();

@@ -215,7 +215,7 @@ pub fn table(r: &Results) -> String {
         ),
         ("podman infra (catatonit): VmRSS", "podman.infra.rss"),
         (
-            "podman pod cgroups memory.current (conmons, infra, containers)",
+            "podman pod cgroups memory.current (infra, containers)",
             "podman.cgroups",
         ),
         (

@@ -25,9 +25,13 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Make the host match a pod file: store it, then start or restart pod@NAME.service.
+    /// Make the host match pod files (a file, or every *.toml in a directory):
+    /// start, reload (only what changed) or recreate pod@NAME.service.
     Apply {
         file: PathBuf,
+        /// With a directory: also remove the pods podctl manages that it no longer defines.
+        #[arg(long)]
+        prune: bool,
         /// Print the plan (units, properties, dependencies, namespaces) and change nothing.
         #[arg(long)]
         dry_run: bool,
@@ -35,6 +39,8 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         output: Output,
     },
+    /// Print what `apply` would change (per pod and container), changing nothing.
+    Diff { target: PathBuf },
     /// Stop a pod and remove its units (and with --purge its stored definition).
     Down {
         name: String,
@@ -106,8 +112,10 @@ fn main() -> ExitCode {
             file,
             dry_run: true,
             output,
+            ..
         } => cli::validate::dry_run(&file, matches!(output, Output::Json)),
-        Command::Apply { file, .. } => cli::report(cli::apply::apply(&file)),
+        Command::Apply { file, prune, .. } => cli::report(cli::apply::apply(&file, prune)),
+        Command::Diff { target } => cli::report(cli::apply::diff_cmd(&target)),
         Command::Down { name, purge } => cli::report(cli::apply::down(&name, purge)),
         Command::Ps => cli::report(cli::show::ps()),
         Command::Status { name, json } => cli::report(cli::show::status(&name, json)),

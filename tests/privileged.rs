@@ -409,7 +409,7 @@ fn supervisor_creates_units_in_one_batch_then_stops_slice() -> Result<(), String
         pause: pause(),
     };
     let fake = Recorder::new();
-    let mut sup = podctl::runtime::supervisor::Supervisor::new(&fake, paths, plan);
+    let mut sup = podctl::runtime::supervisor::Supervisor::new(&fake, paths, plan, String::new());
     sup.start().map_err(|e| podctl::error_chain(&e))?;
     let state = podctl::runtime::state::PodState::load(&run, "web").ok_or("no state file")?;
     sup.stop().map_err(|e| podctl::error_chain(&e))?;

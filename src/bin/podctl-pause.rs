@@ -11,9 +11,11 @@
 //!   reaping zombies, until SIGTERM/SIGINT, when it exits 0. With `pid`, it
 //!   forks: the child is PID 1 of the pod's PID namespace and holds; the parent
 //!   relays signals to it and exits with its status.
-//! * `podctl-pause relay PID`: waits for child PID, forwards termination
-//!   signals to it, reaps every other child (it may be PID 1 of a container's
-//!   PID namespace) and exits with PID's status (128+N if killed by signal N).
+//! * `podctl-pause relay PID [OUT_FD ERR_FD]`: waits for child PID, forwards
+//!   termination signals to it, reaps every other child (it may be PID 1 of a
+//!   container's PID namespace) and exits with PID's status (128+N if killed
+//!   by signal N). With OUT_FD and ERR_FD it also copies the container's
+//!   output from those pipes to its own stdout and stderr (journald).
 //!   A container's command never runs as PID 1 itself, so it gets SIGTERM's
 //!   default action even when it installs no handler.
 #![no_std]
@@ -28,6 +30,7 @@ mod sys {
     pub const READ: usize = 0;
     pub const WRITE: usize = 1;
     pub const CLOSE: usize = 3;
+    pub const POLL: usize = 7;
     pub const RT_SIGPROCMASK: usize = 14;
     pub const IOCTL: usize = 16;
     pub const SOCKET: usize = 41;
@@ -35,11 +38,13 @@ mod sys {
     pub const EXIT: usize = 60;
     pub const WAIT4: usize = 61;
     pub const KILL: usize = 62;
+    pub const FCNTL: usize = 72;
     pub const CHDIR: usize = 80;
     pub const RT_SIGTIMEDWAIT: usize = 128;
     pub const PRCTL: usize = 157;
     pub const SETHOSTNAME: usize = 170;
     pub const UNSHARE: usize = 272;
+    pub const SIGNALFD4: usize = 289;
 
     /// Raw x86_64 Linux system call with up to four arguments.
     ///
@@ -195,6 +200,94 @@ fn relay(target: usize) -> ! {
         if sig != SIGCHLD {
             // SAFETY: kill takes plain integers.
             unsafe { sys::call(sys::KILL, target, sig, 0, 0) };
+        }
+    }
+}
+
+fn read(fd: usize, buf: &mut [u8]) -> isize {
+    // SAFETY: buf is a live, writable slice of buf.len() bytes.
+    unsafe { sys::call(sys::READ, fd, buf.as_mut_ptr() as usize, buf.len(), 0) }
+}
+
+/// Copies what can be read now from `from` to `to`; false once `from` is at EOF.
+fn pump(from: usize, to: usize) -> bool {
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = read(from, &mut buf);
+        if n == 0 {
+            return false;
+        }
+        if n < 0 {
+            return n == -11 || n == -4; // EAGAIN, EINTR: nothing more for now
+        }
+        write_all(to, &buf[..n as usize]);
+    }
+}
+
+/// `relay PID OUT ERR`: as [`relay`], and copies the container's output from
+/// the pipes OUT and ERR to our stdout and stderr (journald streams). journald
+/// attributes each line to the process that wrote it to its socket; written
+/// by this long-lived process in the container's scope, a line of even the
+/// shortest-lived command is attributed to the container's unit.
+fn relay_logs(target: usize, out: usize, err: usize) -> ! {
+    const O_NONBLOCK: usize = 0o4000;
+    const POLLIN: i16 = 1;
+    let all: u64 = !0;
+    // SAFETY: a valid 8-byte sigset; SFD_NONBLOCK | SFD_CLOEXEC.
+    let sfd = unsafe {
+        sys::call(
+            sys::SIGNALFD4,
+            usize::MAX,
+            &all as *const u64 as usize,
+            8,
+            0o4000 | 0o2000000,
+        )
+    };
+    if sfd < 0 {
+        relay(target);
+    }
+    let mut fds: [(i32, i16, i16); 3] = [
+        (sfd as i32, POLLIN, 0),
+        (out as i32, POLLIN, 0),
+        (err as i32, POLLIN, 0),
+    ];
+    for fd in [out, err] {
+        // SAFETY: F_SETFL on our own pipe ends.
+        unsafe { sys::call(sys::FCNTL, fd, 4, O_NONBLOCK, 0) };
+    }
+    loop {
+        while let Some((pid, status)) = reap() {
+            if pid as usize == target {
+                // What the container wrote before it ended still goes out.
+                pump(out, 1);
+                pump(err, 2);
+                exit(exit_code(status));
+            }
+        }
+        for f in fds.iter_mut() {
+            f.2 = 0;
+        }
+        // SAFETY: fds is an array of 3 struct pollfd {int fd; short events; short revents}.
+        let r = unsafe { sys::call(sys::POLL, fds.as_mut_ptr() as usize, 3, usize::MAX, 0) };
+        if r <= 0 {
+            continue;
+        }
+        if fds[0].2 != 0 {
+            let mut info = [0u8; 128];
+            while read(sfd as usize, &mut info) == 128 {
+                let sig = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]) as usize;
+                if sig != SIGCHLD {
+                    // SAFETY: kill takes plain integers.
+                    unsafe { sys::call(sys::KILL, target, sig, 0, 0) };
+                }
+            }
+        }
+        for (i, to) in [(1usize, 1usize), (2, 2)] {
+            if fds[i].0 >= 0 && fds[i].2 != 0 && !pump(fds[i].0 as usize, to) {
+                // SAFETY: closing our own pipe end at EOF; -1 makes poll skip it.
+                unsafe { sys::call(sys::CLOSE, fds[i].0 as usize, 0, 0, 0) };
+                fds[i].0 = -1;
+            }
         }
     }
 }
@@ -365,12 +458,14 @@ extern "C" fn main_entry(sp: *const usize) -> ! {
         b"hold" => hold_main(arg(2), arg(3)),
         b"relay" => {
             block_all_signals();
-            match parse_pid(arg(2)) {
-                Some(pid) => relay(pid),
-                None => die(b"usage: podctl-pause relay PID"),
+            // File descriptors parse like PIDs; 0 (stdin) is never a log pipe.
+            match (parse_pid(arg(2)), parse_pid(arg(3)), parse_pid(arg(4))) {
+                (Some(pid), Some(out), Some(err)) => relay_logs(pid, out, err),
+                (Some(pid), None, None) => relay(pid),
+                _ => die(b"usage: podctl-pause relay PID [OUT_FD ERR_FD]"),
             }
         }
-        _ => die(b"usage: podctl-pause hold NSLIST HOSTNAME | relay PID"),
+        _ => die(b"usage: podctl-pause hold NSLIST HOSTNAME | relay PID [OUT_FD ERR_FD]"),
     }
 }
 

@@ -1,32 +1,28 @@
-//! `podctl apply FILE` and `podctl down NAME`.
+//! `podctl apply FILE|DIR [--prune]`, `podctl diff FILE|DIR`, `podctl down NAME`.
+//!
+//! Apply is a promise: afterwards the host runs what the files say. For each
+//! pod, under a per-pod lock (concurrent applies are serialized, and say so):
+//! store the file atomically, set autostart, then compare the file with what
+//! the supervisor *runs* (its state file, not the stored file, so an apply
+//! killed after storing still converges next time) and do the least:
+//! nothing; a reload (live limits, only the changed containers); a recreate
+//! (namespaces or hostname changed); or a start.
 
+use crate::plan::diff::{PlanDiff, diff};
 use crate::plan::units;
 use crate::runtime::Paths;
-use crate::runtime::state::write_atomic;
+use crate::runtime::state::{PodState, write_atomic};
 use crate::systemd::{Manager, UnitStatus};
 use anyhow::{Context, bail};
-use std::path::Path;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-/// What apply did to a pod, as printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Started,
-    Restarted,
-    Unchanged,
-}
-
-impl Outcome {
-    fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Started => "started",
-            Outcome::Restarted => "restarted",
-            Outcome::Unchanged => "unchanged",
-        }
-    }
-}
+/// How long apply waits for a supervisor to carry out a reload.
+const RELOAD_TIMEOUT: Duration = Duration::from_secs(90);
 
 fn is_running(st: &Option<UnitStatus>) -> bool {
-    matches!(st, Some(s) if s.active_state == "active" || s.active_state == "activating" || s.active_state == "reloading")
+    matches!(st, Some(s) if s.active_state == "active" || s.active_state == "reloading")
 }
 
 /// The last journal lines of a unit, to explain a failure where it happens.
@@ -47,25 +43,90 @@ pub fn journal_tail(unit: &str, lines: u32) -> String {
         .unwrap_or_default()
 }
 
-/// Stores the definition and brings the pod to it, through `mgr`.
-pub fn apply_with(
-    mgr: &dyn Manager,
+/// The pod files named: a file, or every `*.toml` in a directory (sorted).
+pub fn pod_files(target: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if !target.is_dir() {
+        return Ok(vec![target.to_path_buf()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(target)
+        .with_context(|| format!("cannot read directory {}", target.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// An exclusive lock on one pod's apply/down, held until dropped.
+pub struct PodLock(#[allow(dead_code)] nix::fcntl::Flock<File>);
+
+pub fn lock_pod(paths: &Paths, name: &str) -> anyhow::Result<PodLock> {
+    use nix::fcntl::{Flock, FlockArg};
+    let dir = paths.run.join("locks");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(format!("{name}.lock"));
+    let file = File::create(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Ok(l) => Ok(PodLock(l)),
+        Err((file, _)) => {
+            eprintln!(
+                "{name}: another podctl is applying or stopping this pod; waiting for it to finish..."
+            );
+            Flock::lock(file, FlockArg::LockExclusive)
+                .map(PodLock)
+                .map_err(|(_, e)| anyhow::anyhow!("cannot lock {}: {e}", path.display()))
+        }
+    }
+}
+
+/// What running `file` would change, against what the supervisor runs now
+/// (`None`: the pod does not run and would be created).
+pub fn compare(
     paths: &Paths,
+    running: bool,
+    name: &str,
+    text: &str,
     file: &Path,
-) -> anyhow::Result<(String, Outcome)> {
-    let pod = crate::spec::load(file).map_err(|d| anyhow::anyhow!("{d}"))?;
-    let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let stored = paths.definition(&pod.name);
-    let previous = std::fs::read(&stored).ok();
-    let service = units::service(&pod.name);
+) -> anyhow::Result<Option<PlanDiff>> {
+    let state = PodState::load(&paths.run, name).filter(|_| running);
+    let Some(state) = state else { return Ok(None) };
+    let new = crate::spec::parse_str(text, &file.display().to_string(), name)?;
+    let new_plan = crate::plan::build(&new);
+    let old_plan = match crate::spec::parse_str(&state.definition, "running definition", name) {
+        Ok(old) => crate::plan::build(&old),
+        // Unknown or unreadable: treat everything as changed.
+        Err(_) => {
+            let mut d = diff(&new_plan, &new_plan);
+            d.recreate = true;
+            return Ok(Some(d));
+        }
+    };
+    Ok(Some(diff(&old_plan, &new_plan)))
+}
+
+/// Applies one pod file through `mgr`; returns what was done, as printed.
+pub fn apply_one(mgr: &dyn Manager, paths: &Paths, file: &Path) -> anyhow::Result<String> {
+    let pod = crate::spec::load(file)?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let name = pod.name.clone();
+    let _lock = lock_pod(paths, &name)?;
+    let service = units::service(&name);
     if !mgr.has_unit_file(&service)? {
         bail!("{service}: pod@.service is not installed (install it with: podctl install)");
     }
-    let state = mgr.status(&service)?;
-
-    if previous.as_deref() != Some(text.as_slice()) {
-        write_atomic(&stored, &text)
+    let stored = paths.definition(&name);
+    if std::fs::read_to_string(&stored).ok().as_deref() != Some(text.as_str()) {
+        write_atomic(&stored, text.as_bytes())
             .with_context(|| format!("cannot store the definition in {}", stored.display()))?;
+    }
+    // The directory the pod was applied from: `apply --prune DIR` only ever
+    // removes pods applied from DIR (like kubectl's apply sets).
+    let source = source_path(paths, &name);
+    let dir = source_dir(file);
+    if std::fs::read_to_string(&source).ok().as_deref() != Some(dir.as_str()) {
+        write_atomic(&source, dir.as_bytes())
+            .with_context(|| format!("cannot write {}", source.display()))?;
     }
     mgr.set_enabled(&service, pod.autostart).with_context(|| {
         format!(
@@ -74,45 +135,161 @@ pub fn apply_with(
         )
     })?;
 
-    let outcome = if is_running(&state) {
-        if previous.as_deref() == Some(text.as_slice()) {
-            Outcome::Unchanged
-        } else {
+    let running = is_running(&mgr.status(&service)?);
+    match compare(paths, running, &name, &text, file)? {
+        None => {
+            mgr.reset_failed(&service)?;
+            mgr.start_unit(&service)?;
+            Ok(format!("{name}: created"))
+        }
+        Some(d)
+            if d.is_unchanged()
+                && PodState::load(&paths.run, &name).is_some_and(|s| s.definition == text) =>
+        {
+            Ok(d.to_string())
+        }
+        Some(d) if d.recreate => {
             mgr.restart_unit(&service)?;
-            Outcome::Restarted
+            Ok(d.to_string())
         }
-    } else {
-        mgr.reset_failed(&service)?;
-        mgr.start_unit(&service)?;
-        Outcome::Started
-    };
-    Ok((pod.name, outcome))
-}
-
-pub fn apply(file: &Path) -> anyhow::Result<()> {
-    super::require_root("apply")?;
-    let paths = Paths::from_env();
-    let mgr = super::connect()?;
-    match apply_with(&mgr, &paths, file) {
-        Ok((name, outcome)) => {
-            println!("{name}: {}", outcome.as_str());
-            super::show::print_pods(&mgr, &paths, &[name])
-        }
-        Err(e) => {
-            // Name the unit and show why it failed, where the user is looking.
-            if let Ok(pod) = crate::spec::load(file) {
-                let service = units::service(&pod.name);
-                let tail = journal_tail(&service, 15);
-                if !tail.is_empty() {
-                    bail!(
-                        "{}\n--- journalctl -u {service} (last lines) ---\n{tail}",
-                        crate::error_chain(e.as_ref())
-                    );
-                }
-            }
-            Err(e)
+        Some(d) => {
+            mgr.reload_unit(&service)?;
+            wait_reloaded(paths, &name, &text)?;
+            Ok(d.to_string())
         }
     }
+}
+
+/// Waits until the supervisor runs `text` (or says why it could not).
+fn wait_reloaded(paths: &Paths, name: &str, text: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + RELOAD_TIMEOUT;
+    loop {
+        if let Some(st) = PodState::load(&paths.run, name) {
+            if let Some(r) = st.last_reload.filter(|r| r.definition == text)
+                && let Some(e) = r.error
+            {
+                bail!("{name}: the supervisor could not apply the new definition: {e}");
+            }
+            if st.definition == text {
+                return Ok(());
+            }
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "{name}: the supervisor did not take the new definition within {RELOAD_TIMEOUT:?} (see: journalctl -u pod@{name}.service)"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// `podctl apply FILE|DIR [--prune]`.
+pub fn apply(target: &Path, prune: bool) -> anyhow::Result<()> {
+    super::require_root("apply")?;
+    let paths = Paths::from_env();
+    let files = pod_files(target)?;
+    if prune && !target.is_dir() {
+        bail!("--prune needs a directory: it removes the pods the directory no longer defines");
+    }
+    // Validate everything first: nothing is applied from a directory with a broken file.
+    let mut pods = Vec::with_capacity(files.len());
+    let mut errors = Vec::new();
+    for f in &files {
+        match crate::spec::load(f) {
+            Ok(p) => pods.push(p.name),
+            Err(d) => errors.push(d.to_string()),
+        }
+    }
+    if !errors.is_empty() {
+        bail!("{}", errors.join("\n"));
+    }
+    let mgr = super::connect()?;
+    for f in &files {
+        match apply_one(&mgr, &paths, f) {
+            Ok(what) => println!("{what}"),
+            Err(e) => {
+                let pod = crate::spec::load(f).map(|p| p.name).unwrap_or_default();
+                let service = units::service(&pod);
+                let tail = journal_tail(&service, 15);
+                if tail.is_empty() {
+                    return Err(e);
+                }
+                bail!(
+                    "{}\n--- journalctl -u {service} (last lines) ---\n{tail}",
+                    crate::error_chain(e.as_ref())
+                );
+            }
+        }
+    }
+    if prune {
+        let dir = source_dir(target);
+        for name in stored_pods(&paths)? {
+            let from_here =
+                std::fs::read_to_string(source_path(&paths, &name)).is_ok_and(|s| s == dir);
+            if from_here && !pods.contains(&name) {
+                down_with(&mgr, &paths, &name, true)?;
+                println!("{name}: removed");
+            }
+        }
+    }
+    super::show::print_pods(&mgr, &paths, &pods)
+}
+
+/// `/etc/podctl/pods/NAME.source`: the directory a pod was applied from.
+fn source_path(paths: &Paths, name: &str) -> PathBuf {
+    paths.store.join(format!("{name}.source"))
+}
+
+/// The canonical directory of a pod file (or the directory itself).
+fn source_dir(target: &Path) -> String {
+    let dir = if target.is_dir() {
+        target
+    } else {
+        target.parent().unwrap_or(Path::new("."))
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    std::fs::canonicalize(dir)
+        .unwrap_or_else(|_| dir.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// Pods podctl manages: the definitions in the store.
+pub fn stored_pods(paths: &Paths) -> anyhow::Result<Vec<String>> {
+    let Ok(dir) = std::fs::read_dir(&paths.store) else {
+        return Ok(Vec::new());
+    };
+    let mut names: Vec<String> = dir
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".toml")
+                .map(String::from)
+        })
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// `podctl diff FILE|DIR`: what apply would do, doing nothing.
+pub fn diff_cmd(target: &Path) -> anyhow::Result<()> {
+    let paths = Paths::from_env();
+    for f in pod_files(target)? {
+        let pod = crate::spec::load(&f)?;
+        let text =
+            std::fs::read_to_string(&f).with_context(|| format!("cannot read {}", f.display()))?;
+        let running = PodState::load(&paths.run, &pod.name).is_some();
+        match compare(&paths, running, &pod.name, &text, &f)? {
+            None => println!("{}: created", pod.name),
+            Some(d) => println!("{d}"),
+        }
+    }
+    Ok(())
 }
 
 /// Stops the pod and disables it at boot; `purge` also deletes its definition.
@@ -125,6 +302,7 @@ pub fn down_with(mgr: &dyn Manager, paths: &Paths, name: &str, purge: bool) -> a
             stored.display()
         );
     }
+    let _lock = lock_pod(paths, name)?;
     mgr.stop_unit(&service)?;
     // Leftovers of a crashed supervisor, if any.
     mgr.stop_unit(&units::slice(name))?;
@@ -133,6 +311,8 @@ pub fn down_with(mgr: &dyn Manager, paths: &Paths, name: &str, purge: bool) -> a
     if purge && stored.exists() {
         std::fs::remove_file(&stored)
             .with_context(|| format!("cannot remove {}", stored.display()))?;
+        let _ = std::fs::remove_file(source_path(paths, name));
+        let _ = std::fs::remove_file(crate::runtime::state::path(&paths.run, name));
     }
     Ok(())
 }

@@ -44,7 +44,9 @@ fn run(name: &str) -> anyhow::Result<()> {
     let signals = block_signals().context("cannot block signals")?;
     let paths = Paths::from_env();
     let file = paths.definition(name);
-    let pod = crate::spec::load(&file)?;
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let pod = crate::spec::parse_str(&text, &file.display().to_string(), name)?;
     if pod.name != name {
         bail!(
             "{} defines pod {:?}, not {name:?}",
@@ -54,7 +56,7 @@ fn run(name: &str) -> anyhow::Result<()> {
     }
     let plan = crate::plan::build(&pod);
     let mgr = super::connect()?;
-    let mut sup = Supervisor::new(&mgr, paths, plan);
+    let mut sup = Supervisor::new(&mgr, paths, plan, text);
     sup.start()?;
     let count = pod.containers.len();
     tracing::info!("pod {name}: {count} containers running");

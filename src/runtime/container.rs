@@ -7,8 +7,10 @@
 //! 4. open the sandbox's namespace files, then `setns` them in order;
 //! 5. unshare cgroup (now rooted at the scope), mnt and pid namespaces;
 //!    make `/` a slave mount so nothing mounted here reaches the host;
-//! 6. fork: the child is PID 1 of the new PID namespace; this process execs
-//!    `podctl-pause relay CHILD`;
+//! 6. fork: the child is PID 1 of the new PID namespace, its output going
+//!    into pipes; this process execs `podctl-pause relay CHILD OUT ERR`,
+//!    which copies those pipes to journald (so every line, even of a
+//!    short-lived command, is sent by a process in the container's scope);
 //! 7. the child mounts a /proc for its PID namespace, forks the command's
 //!    process, and execs `podctl-pause relay` itself: it is the container's
 //!    init, forwarding signals and reaping;
@@ -75,9 +77,16 @@ fn run() -> Result<std::convert::Infallible, String> {
     let ident = &spec.process.log_identifier;
     let out = journal_stream(ident, 6);
     let errs = journal_stream(ident, 3);
+    // The container writes into pipes that this process (as its relay) copies
+    // to journald: journald attributes a line to the process that sent it,
+    // and a short-lived writer may be gone before its unit is looked up.
+    let mut log_pipes = None;
     if let (Ok(out), Ok(errs)) = (&out, &errs) {
         step("stdout to journal", nix::unistd::dup2_stdout(out))?;
         step("stderr to journal", nix::unistd::dup2_stderr(errs))?;
+        let o = step("log pipe", nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC))?;
+        let e = step("log pipe", nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC))?;
+        log_pipes = Some((o, e));
     } else {
         // No journald (tests on a bare host): output goes where our stderr goes.
         // fd 1 must stop being the status pipe either way, or it never closes.
@@ -115,9 +124,33 @@ fn run() -> Result<std::convert::Infallible, String> {
     // SAFETY: this process is single-threaded (a fresh exec of podctl that
     // started no threads), so the child may run arbitrary code.
     match step("fork container init", unsafe { nix::unistd::fork() })? {
-        ForkResult::Parent { child } => exec_relay(&spec.pause, child.as_raw()),
+        ForkResult::Parent { child } => {
+            let logs = match log_pipes {
+                Some(((out_r, out_w), (err_r, err_w))) => {
+                    drop((out_w, err_w));
+                    for fd in [&out_r, &err_r] {
+                        // The relay must inherit the read ends.
+                        step(
+                            "keep log pipe",
+                            nix::fcntl::fcntl(
+                                fd,
+                                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+                            ),
+                        )?;
+                    }
+                    Some((out_r, err_r))
+                }
+                None => None,
+            };
+            exec_relay(&spec.pause, child.as_raw(), logs.as_ref())
+        }
         ForkResult::Child => {
             die_with_parent()?;
+            if let Some(((out_r, out_w), (err_r, err_w))) = log_pipes {
+                drop((out_r, err_r));
+                step("stdout to log pipe", nix::unistd::dup2_stdout(&out_w))?;
+                step("stderr to log pipe", nix::unistd::dup2_stderr(&err_w))?;
+            }
             container_init(&spec, own_proc, &creds, &exe)
         }
     }
@@ -144,7 +177,7 @@ fn container_init(
     }
     // SAFETY: still single-threaded (we are a fork of a single-threaded process).
     match step("fork command", unsafe { nix::unistd::fork() })? {
-        ForkResult::Parent { child } => exec_relay(&spec.pause, child.as_raw()),
+        ForkResult::Parent { child } => exec_relay(&spec.pause, child.as_raw(), None),
         ForkResult::Child => exec_command(spec, creds, exe),
     }
 }
@@ -163,13 +196,22 @@ fn die_with_parent() -> Result<(), String> {
     Ok(())
 }
 
-fn exec_relay(pause: &Path, child: i32) -> Result<std::convert::Infallible, String> {
+fn exec_relay(
+    pause: &Path,
+    child: i32,
+    logs: Option<&(OwnedFd, OwnedFd)>,
+) -> Result<std::convert::Infallible, String> {
+    use std::os::fd::AsRawFd;
     let path = cstring(&pause.to_string_lossy())?;
-    let argv = [
+    let mut argv = vec![
         path.clone(),
         cstring("relay")?,
         cstring(&child.to_string())?,
     ];
+    if let Some((out, err)) = logs {
+        argv.push(cstring(&out.as_raw_fd().to_string())?);
+        argv.push(cstring(&err.as_raw_fd().to_string())?);
+    }
     let env: [CString; 0] = [];
     Err(format!(
         "exec {}: {}",

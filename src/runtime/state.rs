@@ -23,6 +23,16 @@ pub struct ContainerState {
     pub since: u64,
 }
 
+/// What a reload did: the file it read, and per container what happened.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reload {
+    pub definition: String,
+    /// None if it was carried out; otherwise why not (the old pod runs on).
+    pub error: Option<String>,
+    /// The changes, as `podctl diff` prints them.
+    pub summary: String,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PodState {
     pub pod: String,
@@ -35,6 +45,12 @@ pub struct PodState {
     /// starting, running, failed (start failed), succeeded / failed (all done).
     #[serde(default)]
     pub phase: String,
+    /// The pod file text this supervisor runs: what `apply` compares with.
+    #[serde(default)]
+    pub definition: String,
+    /// The outcome of the last reload (`podctl apply` of a changed file).
+    #[serde(default)]
+    pub last_reload: Option<Reload>,
     pub containers: Vec<ContainerState>,
 }
 

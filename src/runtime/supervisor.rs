@@ -12,7 +12,7 @@
 //! stop signal and timeout, then the sandbox.
 
 use super::launch::{self, LaunchSpec, PendingContainer};
-use super::state::{ContainerState, PodState, now_secs};
+use super::state::{ContainerState, PodState, Reload, now_secs};
 use super::{Paths, holder, probe};
 use crate::model::{Condition, Restart};
 use crate::plan::{ContainerPlan, Plan};
@@ -63,13 +63,20 @@ pub enum SupervisorError {
     StartTimeout { timeout: Duration, waiting: String },
     #[error("pod finished: {0}")]
     Finished(String),
+    #[error("the new definition changes the pod itself (namespaces, hostname): recreating it")]
+    Recreate,
 }
 
 /// The signals the supervisor takes through a signalfd. Block them before any
 /// thread exists (the D-Bus connection starts one), so all threads inherit it.
 pub fn block_signals() -> nix::Result<SigSet> {
     let mut set = SigSet::empty();
-    for s in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGCHLD] {
+    for s in [
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGCHLD,
+        Signal::SIGHUP,
+    ] {
         set.add(s);
     }
     sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None)?;
@@ -126,11 +133,16 @@ pub struct Supervisor<'m> {
     ns_pid: u32,
     sandbox_losses: u32,
     phase: &'static str,
+    /// The pod file text `plan` was built from.
+    definition: String,
+    last_reload: Option<Reload>,
     slots: Vec<Slot>,
 }
 
 impl<'m> Supervisor<'m> {
-    pub fn new(mgr: &'m dyn Manager, paths: Paths, plan: Plan) -> Self {
+    /// `definition` is the pod file text `plan` comes from (kept in the state
+    /// file, so that `podctl apply` knows what runs).
+    pub fn new(mgr: &'m dyn Manager, paths: Paths, plan: Plan, definition: String) -> Self {
         // A pod recreated after losing its sandbox keeps counting.
         let sandbox_losses = PodState::load(&paths.run, &plan.pod).map_or(0, |s| s.sandbox_losses);
         Supervisor {
@@ -141,6 +153,8 @@ impl<'m> Supervisor<'m> {
             ns_pid: 0,
             sandbox_losses,
             phase: "starting",
+            definition,
+            last_reload: None,
             slots: Vec::new(),
         }
     }
@@ -406,6 +420,140 @@ impl<'m> Supervisor<'m> {
         }
     }
 
+    /// SIGHUP (`systemctl reload`, sent by `podctl apply`): read the stored
+    /// definition again and make the running pod match it with the least
+    /// change: live limits, then restart or create only the containers whose
+    /// definition changed (and those that wait for them), remove the others.
+    /// An invalid file leaves the pod as it is; a pod-level change ends this
+    /// supervisor so systemd recreates the pod.
+    fn reload(&mut self) -> Result<(), SupervisorError> {
+        let path = self.paths.definition(&self.plan.pod);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.reload_failed(
+                    String::new(),
+                    format!("cannot read {}: {e}", path.display()),
+                );
+                return Ok(());
+            }
+        };
+        let pod = match crate::spec::parse_str(&text, &path.display().to_string(), &self.plan.pod) {
+            Ok(p) => p,
+            Err(d) => {
+                self.reload_failed(text, d.to_string());
+                return Ok(());
+            }
+        };
+        let new_plan = crate::plan::build(&pod);
+        let d = crate::plan::diff::diff(&self.plan, &new_plan);
+        tracing::info!("reload: {}", d.to_string().replace('\n', ";"));
+        if d.recreate {
+            self.definition = text;
+            return Err(SupervisorError::Recreate);
+        }
+        if !d.slice.is_empty()
+            && let Err(e) = self.mgr.set_properties(&self.plan.slice.name, &d.slice)
+        {
+            self.reload_failed(text, crate::error_chain(&e));
+            return Ok(());
+        }
+        let result = self.apply_container_changes(&new_plan, &d);
+        self.plan = new_plan;
+        self.definition = text.clone();
+        self.last_reload = Some(Reload {
+            definition: text,
+            error: result.as_ref().err().map(|e| crate::error_chain(e)),
+            summary: d.to_string(),
+        });
+        self.save();
+        Ok(())
+    }
+
+    fn reload_failed(&mut self, definition: String, error: String) {
+        tracing::warn!("reload failed, the pod runs on unchanged: {error}");
+        self.last_reload = Some(Reload {
+            definition,
+            error: Some(error),
+            summary: String::new(),
+        });
+        self.save();
+    }
+
+    fn apply_container_changes(
+        &mut self,
+        new_plan: &Plan,
+        d: &crate::plan::diff::PlanDiff,
+    ) -> Result<(), SupervisorError> {
+        use crate::plan::diff::Action;
+        let action = |name: &str| {
+            d.containers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, a)| a.clone())
+        };
+        // Stop what goes or restarts, in reverse start order.
+        for s in self.slots.iter_mut().rev() {
+            if matches!(
+                action(&s.plan.name),
+                Some(Action::Restarted | Action::Removed)
+            ) {
+                s.restart_at = None;
+                drop(s.pending.take());
+                if let Some(mut child) = s.child.take() {
+                    let timeout = Duration::from_millis(s.plan.stop_timeout_ms);
+                    stop_scope(
+                        self.mgr,
+                        &s.plan.unit.name,
+                        &mut child,
+                        s.plan.stop_signal,
+                        timeout,
+                    );
+                }
+            }
+        }
+        // The new order: kept slots take their new plan, new ones are made.
+        let mut old: Vec<Slot> = std::mem::take(&mut self.slots);
+        let mut first_error = None;
+        for c in &new_plan.containers {
+            let kept = old
+                .iter()
+                .position(|s| s.plan.name == c.name)
+                .map(|i| old.remove(i));
+            match (action(&c.name), kept) {
+                (Some(Action::Updated(props)), Some(mut s)) => {
+                    if let Err(e) = self.mgr.set_properties(&c.unit.name, &props) {
+                        first_error.get_or_insert(e.into());
+                    }
+                    s.plan = c.clone();
+                    self.slots.push(s);
+                }
+                (Some(Action::Unchanged), Some(mut s)) => {
+                    s.plan = c.clone();
+                    self.slots.push(s);
+                }
+                _ => {
+                    // Restarted or created: a fresh slot, launched below.
+                    let mut s = placeholder_slot(c);
+                    s.restart_at = Some(Instant::now());
+                    self.slots.push(s);
+                }
+            }
+        }
+        for i in 0..self.slots.len() {
+            if self.slots[i].restart_at.is_some()
+                && self.slots[i].child.is_none()
+                && self.slots[i].restarts_pending_launch()
+            {
+                self.slots[i].restart_at = None;
+                if let Err(e) = self.launch(i) {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
     fn save(&self) {
         let st = PodState {
             pod: self.plan.pod.clone(),
@@ -413,6 +561,8 @@ impl<'m> Supervisor<'m> {
             sandbox_pid: self.ns_pid,
             sandbox_losses: self.sandbox_losses,
             phase: self.phase.to_string(),
+            definition: self.definition.clone(),
+            last_reload: self.last_reload.clone(),
             containers: self.slots.iter().map(|s| s.state.clone()).collect(),
         };
         if let Err(e) = st.save(&self.paths.run) {
@@ -453,6 +603,9 @@ impl<'m> Supervisor<'m> {
                 let sig = info.ssi_signo as i32;
                 if sig == Signal::SIGTERM as i32 || sig == Signal::SIGINT as i32 {
                     return self.stop();
+                }
+                if sig == Signal::SIGHUP as i32 {
+                    self.reload()?;
                 }
             }
             self.reap()?;
@@ -577,6 +730,14 @@ impl<'m> Supervisor<'m> {
     }
 
     fn restart_one(&mut self, i: usize) -> Result<(), SupervisorError> {
+        self.launch(i)?;
+        self.slots[i].state.restarts += 1;
+        self.save();
+        Ok(())
+    }
+
+    /// (Re)creates slot `i`'s scope once its old one is gone, and starts it.
+    fn launch(&mut self, i: usize) -> Result<(), SupervisorError> {
         let unit = self.slots[i].plan.unit.clone();
         // The old scope must be gone before its name can be reused.
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -597,10 +758,7 @@ impl<'m> Supervisor<'m> {
             pids: &pid,
         }])?;
         self.slots[i].pending = Some(p);
-        self.release(i)?;
-        self.slots[i].state.restarts += 1;
-        self.save();
-        Ok(())
+        self.release(i)
     }
 
     /// Some(outcome) once no regular container runs or will run again.
@@ -631,9 +789,22 @@ impl<'m> Supervisor<'m> {
 }
 
 fn new_slot(c: &ContainerPlan, p: PendingContainer) -> Slot {
+    let mut s = placeholder_slot(c);
+    s.pending = Some(p);
+    s
+}
+
+impl Slot {
+    /// A slot made by a reload, not launched yet.
+    fn restarts_pending_launch(&self) -> bool {
+        self.pending.is_none() && !self.released
+    }
+}
+
+fn placeholder_slot(c: &ContainerPlan) -> Slot {
     Slot {
         plan: c.clone(),
-        pending: Some(p),
+        pending: None,
         child: None,
         started: Instant::now(),
         backoff: BACKOFF_START,

@@ -253,6 +253,10 @@ impl Manager for SystemBus {
         self.unit_job("StartUnit", "start", name, (name, "replace"))
     }
 
+    fn reload_unit(&self, name: &str) -> Result<(), Error> {
+        self.unit_job("ReloadUnit", "reload", name, (name, "replace"))
+    }
+
     fn restart_unit(&self, name: &str) -> Result<(), Error> {
         self.unit_job("RestartUnit", "restart", name, (name, "replace"))
     }

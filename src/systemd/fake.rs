@@ -72,6 +72,11 @@ impl Manager for Recorder {
         Ok(())
     }
 
+    fn reload_unit(&self, name: &str) -> Result<(), Error> {
+        self.record(format!("reload {name}"));
+        self.check(name, "reload")
+    }
+
     fn restart_unit(&self, name: &str) -> Result<(), Error> {
         self.record(format!("restart {name}"));
         self.check(name, "restart")?;

@@ -62,6 +62,8 @@ pub trait Manager {
     fn start_transient(&self, units: &[Transient<'_>]) -> Result<(), Error>;
     /// Starts a unit (mode `replace`) and waits for the job.
     fn start_unit(&self, name: &str) -> Result<(), Error>;
+    /// Reloads a unit (ExecReload=) and waits for the job.
+    fn reload_unit(&self, name: &str) -> Result<(), Error>;
     /// Restarts a unit and waits for the job.
     fn restart_unit(&self, name: &str) -> Result<(), Error>;
     /// Stops a unit and waits; a unit that does not exist is already stopped.

@@ -97,7 +97,11 @@ fn init_container_runs_first(g: &Guest) -> Result<(), String> {
         Duration::from_secs(10),
         "the app's output of the init container's file",
         || Ok(g.sh("podctl logs ini app").stdout.contains("made")),
-    )?;
+    )
+    .map_err(|e| {
+        let fields = g.sh("journalctl -o verbose --no-pager SYSLOG_IDENTIFIER=ini/app | grep -E 'MESSAGE|_SYSTEMD|_PID'; podctl logs ini app");
+        format!("{e}\nentries of ini/app:\n{}", fields.stdout)
+    })?;
     g.ok("podctl down --purge ini")?;
     Ok(())
 }

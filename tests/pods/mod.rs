@@ -6,4 +6,5 @@ pub mod common;
 pub mod container;
 pub mod lifecycle;
 pub mod quickstart;
+pub mod reconcile;
 pub mod vm;

@@ -98,6 +98,21 @@ enum Command {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // `podctl ps | head` ends quietly, as a Unix tool does, instead of
+    // panicking on a closed stdout. Not for the supervisor and its helpers:
+    // they must see EPIPE on a pipe to a process that went away, not die.
+    if !matches!(
+        args.command,
+        Command::Up { .. } | Command::Spawn | Command::Enter { .. } | Command::Probe { .. }
+    ) {
+        // SAFETY: restoring the default disposition before any thread exists.
+        unsafe {
+            let _ = nix::sys::signal::signal(
+                nix::sys::signal::Signal::SIGPIPE,
+                nix::sys::signal::SigHandler::SigDfl,
+            );
+        }
+    }
     match args.command {
         Command::Spawn => podctl::runtime::container::main(),
         Command::Enter { pid, command } => podctl::runtime::enter::main(pid, &command),

@@ -21,7 +21,8 @@ mod bench {
 }
 
 use bench::nspawn::{Container, podctl_binds_from};
-use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, kill, sigaction};
+use nix::unistd::Pid;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -54,9 +55,6 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // The handler only sets a flag: every guest command in flight gets the
-    // terminal's SIGINT too and ends, and the container is then powered off
-    // below. (systemd-nspawn runs in its own process group.)
     let action = SigAction::new(
         SigHandler::Handler(on_signal),
         SaFlags::empty(),
@@ -69,8 +67,24 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    match run(&podctl, &pause) {
+    std::thread::spawn(stop_on_signal);
+    let code = match run(&podctl, &pause) {
         Ok(code) => code,
+        Err(_) if interrupted() => ExitCode::from(130),
+        Err(e) => {
+            eprintln!("quickstart: error: {e}");
+            ExitCode::FAILURE
+        }
+    };
+    if interrupted() {
+        eprintln!("quickstart: interrupted");
+    }
+    match leftovers() {
+        Ok(()) if interrupted() => {
+            eprintln!("quickstart: stopped; no process or mount left");
+            code
+        }
+        Ok(()) => code,
         Err(e) => {
             eprintln!("quickstart: error: {e}");
             ExitCode::FAILURE
@@ -78,15 +92,61 @@ fn main() -> ExitCode {
     }
 }
 
+/// Once a signal came: powers the container off at once if there is one
+/// (SIGTERM to systemd-nspawn makes it shut the container down cleanly; the
+/// guest commands in flight end with the container), otherwise stops the
+/// root build (SIGTERM to our process group: debootstrap traps it and
+/// unmounts what it mounted). systemd-nspawn has a process group of its own.
+fn stop_on_signal() {
+    while !interrupted() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let me = std::process::id();
+    let nspawn: Vec<u32> = bench::procs::children(me)
+        .into_iter()
+        .filter(|&pid| bench::procs::comm(pid).as_deref() == Some("systemd-nspawn"))
+        .collect();
+    // Only as the leader of our group (examples/quickstart starts us with
+    // setsid); otherwise the terminal's Ctrl-C reached the group already.
+    if nspawn.is_empty() && nix::unistd::getpgrp() == Pid::this() {
+        let _ = kill(Pid::from_raw(0), Signal::SIGTERM);
+    }
+    for pid in nspawn {
+        let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
+    }
+    // A guest command in flight sees its child stopped as the container goes
+    // down, and nsenter then stops itself until a SIGCONT that nobody sends:
+    // it would never reap that child, so the container's PID namespace (and
+    // systemd-nspawn, and we) would wait forever. Continue such nsenters.
+    loop {
+        for pid in bench::procs::children(me) {
+            if bench::procs::comm(pid).as_deref() == Some("nsenter") && is_stopped(pid) {
+                let _ = kill(Pid::from_raw(pid as i32), Signal::SIGCONT);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Whether `pid` is stopped (state T in /proc/PID/stat).
+fn is_stopped(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .rfind(')')
+        .and_then(|i| stat[i + 1..].split_whitespace().next());
+    state == Some("T")
+}
+
 fn run(podctl: &Path, pause: &Path) -> Result<ExitCode, String> {
     let root = with_progress("preparing the container root", bench::cache::container_root)?;
     if interrupted() {
-        return Ok(stopped());
+        return Ok(ExitCode::from(130));
     }
     let binds = podctl_binds_from(podctl, pause);
     let start = Instant::now();
     let container = Container::boot(&root, &binds)?;
-    // From here on every path goes through `finish`, which powers off.
+    // From here on every path goes through `shutdown`, which powers off and
+    // checks that nothing of the container is left.
     let demo = if interrupted() {
         None
     } else {
@@ -98,27 +158,41 @@ fn run(podctl: &Path, pause: &Path) -> Result<ExitCode, String> {
     };
     println!();
     println!("quickstart: powering the container off...");
-    let shutdown = container.shutdown();
-    let elapsed = start.elapsed();
-    shutdown?;
+    container.shutdown()?;
     println!(
-        "quickstart: container gone (booted, demoed and powered off in {elapsed:.1?}); \
-         no process or mount left"
+        "quickstart: container gone after {:.1?} (boot, demo, poweroff); no process or mount left",
+        start.elapsed()
     );
     Ok(match demo {
-        _ if interrupted() => stopped(),
+        _ if interrupted() => ExitCode::from(130),
         Some(0) => ExitCode::SUCCESS,
         Some(status) => {
             eprintln!("quickstart: the demo failed (exit status {status})");
             ExitCode::FAILURE
         }
-        None => stopped(),
+        None => ExitCode::from(130),
     })
 }
 
-fn stopped() -> ExitCode {
-    eprintln!("quickstart: interrupted");
-    ExitCode::from(130)
+/// Whatever path we took (a failed boot, an interrupted build): no
+/// systemd-nspawn of ours still running, no mount left under the cache.
+fn leftovers() -> Result<(), String> {
+    let machine = format!("--machine=podctl-bench-{}", std::process::id());
+    let mut found = Vec::new();
+    for _ in 0..100 {
+        found = bench::procs::with_arg(&machine)
+            .into_iter()
+            .map(|pid| format!("process {pid} ({machine})"))
+            .collect();
+        // A root being built (debootstrap mounts /proc and /dev in it).
+        let building = bench::cache::cache_dir().join(".tmp-container-root-");
+        found.extend(bench::procs::mounts_under(&building));
+        if found.is_empty() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("left behind: {}", found.join("; ")))
 }
 
 /// Runs `work`, printing a line every 15 s while it takes long (the first

@@ -112,9 +112,9 @@ pub fn apply_one(mgr: &dyn Manager, paths: &Paths, file: &Path) -> anyhow::Resul
     let name = pod.name.clone();
     let _lock = lock_pod(paths, &name)?;
     let service = units::service(&name);
-    if !mgr.has_unit_file(&service)? {
+    let Some(file_state) = mgr.unit_file_state(&service)? else {
         bail!("{service}: pod@.service is not installed (install it with: podctl install)");
-    }
+    };
     let stored = paths.definition(&name);
     if std::fs::read_to_string(&stored).ok().as_deref() != Some(text.as_str()) {
         write_atomic(&stored, text.as_bytes())
@@ -128,12 +128,15 @@ pub fn apply_one(mgr: &dyn Manager, paths: &Paths, file: &Path) -> anyhow::Resul
         write_atomic(&source, dir.as_bytes())
             .with_context(|| format!("cannot write {}", source.display()))?;
     }
-    mgr.set_enabled(&service, pod.autostart).with_context(|| {
-        format!(
-            "cannot {} {service} for boot",
-            if pod.autostart { "enable" } else { "disable" }
-        )
-    })?;
+    // Enabling writes symlinks: only when it changes something.
+    if pod.autostart != (file_state == "enabled") {
+        mgr.set_enabled(&service, pod.autostart).with_context(|| {
+            format!(
+                "cannot {} {service} for boot",
+                if pod.autostart { "enable" } else { "disable" }
+            )
+        })?;
+    }
 
     let running = is_running(&mgr.status(&service)?);
     match compare(paths, running, &name, &text, file)? {

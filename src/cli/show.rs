@@ -11,30 +11,7 @@ use crate::systemd::{Manager, UnitStatus};
 use anyhow::bail;
 use serde::Serialize;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-
-/// The cgroup v2 (or hybrid "unified") mount where systemd keeps its tree.
-fn cgroup_root() -> PathBuf {
-    for p in ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"] {
-        if Path::new(p).join("cgroup.procs").exists() {
-            return PathBuf::from(p);
-        }
-    }
-    PathBuf::from("/sys/fs/cgroup/systemd")
-}
-
-/// `pod.slice/pod-web.slice/UNIT` (slices nest on dashes in the escaped name).
-fn unit_cgroup(root: &Path, pod: &str, unit: &str) -> PathBuf {
-    root.join("pod.slice").join(units::slice(pod)).join(unit)
-}
-
-fn memory_of(root: &Path, pod: &str, unit: &str) -> Option<u64> {
-    std::fs::read_to_string(unit_cgroup(root, pod, unit).join("memory.current"))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-}
+use std::path::Path;
 
 pub fn human_bytes(n: u64) -> String {
     const U: [&str; 5] = ["B", "K", "M", "G", "T"];
@@ -67,7 +44,7 @@ fn pod_name_of(service: &str) -> Option<&str> {
 /// Prints the ps table for the given pods (all pods when empty).
 pub fn print_pods(mgr: &dyn Manager, paths: &Paths, only: &[String]) -> anyhow::Result<()> {
     let services = mgr.list_units(&["pod@*.service"])?;
-    let root = cgroup_root();
+    let root = crate::runtime::cgroup::root();
     let now = now_secs();
     let mut out = String::new();
     let _ = writeln!(
@@ -95,7 +72,8 @@ pub fn print_pods(mgr: &dyn Manager, paths: &Paths, only: &[String]) -> anyhow::
             state
                 .as_ref()
                 .map_or("-".into(), |s| s.supervisor_pid.to_string()),
-            memory_of(&root, pod, &units::sandbox(pod)).map_or("-".into(), human_bytes),
+            crate::runtime::cgroup::memory(&root, pod, &units::sandbox(pod))
+                .map_or("-".into(), human_bytes),
             "-",
             "-"
         );
@@ -111,7 +89,7 @@ pub fn print_pods(mgr: &dyn Manager, paths: &Paths, only: &[String]) -> anyhow::
                 } else {
                     c.pid.to_string()
                 },
-                memory_of(&root, pod, &c.unit).map_or("-".into(), human_bytes),
+                crate::runtime::cgroup::memory(&root, pod, &c.unit).map_or("-".into(), human_bytes),
                 c.restarts,
                 human_age(now.saturating_sub(c.since))
             );
@@ -337,18 +315,5 @@ mod tests {
         assert_eq!(human_age(3600 * 25), "1d1h");
         assert_eq!(pod_name_of("pod@my-web.service"), Some("my-web"));
         assert_eq!(pod_name_of("pod-web.slice"), None);
-    }
-
-    #[test]
-    fn cgroup_paths_follow_slice_nesting() {
-        let p = unit_cgroup(
-            Path::new("/sys/fs/cgroup"),
-            "my-web",
-            "pod-my-web.app.scope",
-        );
-        assert_eq!(
-            p,
-            Path::new("/sys/fs/cgroup/pod.slice/pod-my\\x2dweb.slice/pod-my-web.app.scope")
-        );
     }
 }

@@ -13,7 +13,10 @@ pub fn up(name: &str) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let msg = crate::error_chain(e.as_ref());
-            tracing::error!("pod {name}: {msg}");
+            // stderr, not the journal protocol: the service's stream is
+            // attributed to pod@NAME.service even though we exit right away
+            // (journald may not find the unit of a process already gone).
+            eprintln!("pod {name}: {msg}");
             let _ = sd_notify::notify(&[NotifyState::Status(&format!("failed: {msg}"))]);
             ExitCode::from(exit_code(&e))
         }

@@ -1,6 +1,7 @@
 //! Carrying out plans: the supervisor (`podctl up`), the sandbox holder, the
 //! container helper (`podctl __spawn`) and the namespace steps they share.
 
+pub mod cgroup;
 pub mod container;
 pub mod enter;
 pub mod holder;

@@ -185,11 +185,13 @@ impl<'m> Supervisor<'m> {
 
     fn try_start(&mut self) -> Result<(), SupervisorError> {
         let plan = &self.plan;
-        // Leftovers of a crashed run would make the names clash.
-        for unit in
-            std::iter::once(&plan.sandbox.unit).chain(plan.containers.iter().map(|c| &c.unit))
-        {
-            self.mgr.reset_failed(&unit.name)?;
+        // Leftovers of a crashed run would make the names clash (one call
+        // to find them, whatever the number of containers).
+        let pattern = format!("pod-{}.*", plan.pod);
+        for leftover in self.mgr.list_units(&[&pattern])? {
+            if leftover.active_state == "failed" {
+                self.mgr.reset_failed(&leftover.name)?;
+            }
         }
         let pending_holder = holder::spawn(&self.paths.pause, &plan.sandbox)?;
         let holder_pid = [pending_holder.pid()];
@@ -504,6 +506,7 @@ impl<'m> Supervisor<'m> {
                     let timeout = Duration::from_millis(s.plan.stop_timeout_ms);
                     stop_scope(
                         self.mgr,
+                        &self.plan.pod,
                         &s.plan.unit.name,
                         &mut child,
                         s.plan.stop_signal,
@@ -638,6 +641,7 @@ impl<'m> Supervisor<'m> {
                 let timeout = Duration::from_millis(s.plan.stop_timeout_ms);
                 stop_scope(
                     self.mgr,
+                    &self.plan.pod,
                     &s.plan.unit.name,
                     &mut child,
                     s.plan.stop_signal,
@@ -655,6 +659,7 @@ impl<'m> Supervisor<'m> {
         if let Some(mut h) = self.holder.take() {
             stop_scope(
                 self.mgr,
+                &self.plan.pod,
                 &self.plan.sandbox.unit.name,
                 &mut h,
                 Signal::SIGTERM as i32,
@@ -855,16 +860,31 @@ fn exits_within(child: &mut Child, limit: Duration) -> bool {
 
 /// `signal` to every process of the scope (and to our child directly, whose
 /// relay forwards it), SIGKILL after `timeout`; returns once `child` is reaped.
-fn stop_scope(mgr: &dyn Manager, unit: &str, child: &mut Child, signal: i32, timeout: Duration) {
+fn stop_scope(
+    mgr: &dyn Manager,
+    pod: &str,
+    unit: &str,
+    child: &mut Child,
+    signal: i32,
+    timeout: Duration,
+) {
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     let _ = mgr.kill_unit(unit, signal);
     if let Ok(sig) = Signal::try_from(signal) {
         let _ = nix::sys::signal::kill(pid, sig);
     }
+    let deadline = Instant::now() + timeout;
     if !exits_within(child, timeout) {
         tracing::warn!("{unit}: still running {timeout:?} after signal {signal}, sending SIGKILL");
         let _ = mgr.kill_unit(unit, Signal::SIGKILL as i32);
         let _ = child.kill();
         let _ = child.wait();
+    }
+    // Our child is gone; wait until the scope is empty too (its other
+    // processes die with it), so the next one stops strictly after.
+    let root = super::cgroup::root();
+    let grace = deadline.max(Instant::now()) + Duration::from_secs(1);
+    while super::cgroup::populated(&root, pod, unit) && Instant::now() < grace {
+        std::thread::sleep(Duration::from_millis(1));
     }
 }

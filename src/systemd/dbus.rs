@@ -377,14 +377,23 @@ impl Manager for SystemBus {
         })
     }
 
-    fn has_unit_file(&self, name: &str) -> Result<bool, Error> {
+    fn unit_file_state(&self, name: &str) -> Result<Option<String>, Error> {
         zbus::block_on(async {
             match self.manager_call("GetUnitFileState", name, &(name,)).await {
-                Ok(_) => Ok(true),
+                Ok(reply) => {
+                    reply
+                        .body()
+                        .deserialize::<String>()
+                        .map(Some)
+                        .map_err(|e| Error::Reply {
+                            unit: name.to_string(),
+                            detail: format!("GetUnitFileState: {e}"),
+                        })
+                }
                 Err(Error::Call {
                     source: zbus::Error::MethodError(..) | zbus::Error::FDO(_),
                     ..
-                }) => Ok(false),
+                }) => Ok(None),
                 Err(e) => Err(e),
             }
         })

@@ -130,8 +130,8 @@ impl Manager for Recorder {
         Ok(())
     }
 
-    fn has_unit_file(&self, name: &str) -> Result<bool, Error> {
-        Ok(name.starts_with("pod@"))
+    fn unit_file_state(&self, name: &str) -> Result<Option<String>, Error> {
+        Ok(name.starts_with("pod@").then(|| "disabled".to_string()))
     }
 
     fn set_enabled(&self, name: &str, enabled: bool) -> Result<(), Error> {

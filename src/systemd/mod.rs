@@ -83,8 +83,9 @@ pub trait Manager {
     fn set_properties(&self, name: &str, props: &[Property]) -> Result<(), Error>;
     /// Reloads unit files (`systemctl daemon-reload`).
     fn reload(&self) -> Result<(), Error>;
-    /// Whether systemd knows a unit file of this name (GetUnitFileState).
-    fn has_unit_file(&self, name: &str) -> Result<bool, Error>;
+    /// The unit file's state (GetUnitFileState: "enabled", "disabled",
+    /// "static"...), or None if systemd knows no such unit file.
+    fn unit_file_state(&self, name: &str) -> Result<Option<String>, Error>;
     /// Enables (or disables) a unit file for boot, like `systemctl enable`.
     fn set_enabled(&self, name: &str, enabled: bool) -> Result<(), Error>;
 }

@@ -236,8 +236,9 @@ fn stop_leaves_nothing(g: &Guest) -> Result<(), String> {
     g.ok("systemctl stop pod@stop1.service")?;
     assert_gone(g, "stop1", &procs)?;
     // Stopped in reverse start order: sidecar, app, then the sandbox.
-    let log =
-        g.ok("journalctl --no-pager -o cat -u 'pod-stop1.*' | grep '^Stopped pod-stop1' || true")?;
+    let log = g.ok(
+        "journalctl --no-pager -o cat -u 'pod-stop1.*' | grep 'Deactivated successfully' || true",
+    )?;
     let order: Vec<&str> = log.lines().collect();
     let want = [
         "pod-stop1.sidecar.scope",

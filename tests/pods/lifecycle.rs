@@ -201,8 +201,9 @@ fn stop_timeout_signal_and_order(g: &Guest) -> Result<(), String> {
     if g.ok("cat /tmp/st-int")? != "int" {
         return Err("stop_signal = SIGINT was not delivered".into());
     }
-    let log =
-        g.ok("journalctl --no-pager -o cat -u 'pod-st.*' | grep '^Stopped pod-st' || true")?;
+    let log = g.ok(
+        "journalctl --no-pager -o cat -u 'pod-st.*' | grep 'Deactivated successfully' || true",
+    )?;
     let lines: Vec<&str> = log.lines().collect();
     let want = [
         "pod-st.interrupt.scope",

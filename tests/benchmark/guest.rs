@@ -149,17 +149,26 @@ fn machine(g: &Guest, r: &mut Results) {
 
 /// Runs `argv` directly, timed; fails on a non-zero exit or after `limit`.
 fn timed(argv: &[&str], limit: Duration) -> Result<(f64, String), String> {
+    // Output goes to files, not pipes: a pipe nobody reads while the command
+    // runs fills up (a 100-container --dry-run prints more than 64 KiB).
+    let file = |name: &str| {
+        let path = format!("/run/podctl-bench-{name}");
+        std::fs::File::create(&path)
+            .map(|f| (f, path.clone()))
+            .map_err(|e| format!("creating {path}: {e}"))
+    };
+    let ((out_file, out_path), (err_file, err_path)) = (file("stdout")?, file("stderr")?);
     let start = Instant::now();
     let mut child = Command::new(argv[0])
         .args(&argv[1..])
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(out_file)
+        .stderr(err_file)
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", argv[0]))?;
-    loop {
+    let status = loop {
         match child.try_wait() {
-            Ok(Some(_)) => break,
+            Ok(Some(status)) => break status,
             Ok(None) if start.elapsed() > limit => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -168,19 +177,14 @@ fn timed(argv: &[&str], limit: Duration) -> Result<(f64, String), String> {
             Ok(None) => sleep(Duration::from_millis(1)),
             Err(e) => return Err(format!("waiting for {}: {e}", argv[0])),
         }
-    }
+    };
     let elapsed = ms_since(start);
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("reading {}: {e}", argv[0]))?;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    if !out.status.success() {
+    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+    if !status.success() {
+        let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
         return Err(format!(
-            "`{}` failed ({}): {}{}",
-            argv.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stderr),
-            stdout
+            "`{}` failed ({status}): {stderr}{stdout}",
+            argv.join(" ")
         ));
     }
     Ok((elapsed, stdout))

@@ -69,6 +69,9 @@ pub fn big_pod_file(n: usize) -> String {
     s
 }
 
+/// One part of the benchmark; `Err` leaves its rows empty.
+type Section = fn(&Guest, &mut Results) -> Result<(), String>;
+
 pub fn main() -> ! {
     let mut r = Results::default();
     let g = Guest::local();
@@ -79,7 +82,7 @@ pub fn main() -> ! {
     say(&format!("system is {}", state.stdout.trim()));
     machine(&g, &mut r);
     save(&r);
-    let sections: &[(&str, fn(&Guest, &mut Results) -> Result<(), String>)] = &[
+    let sections: &[(&str, Section)] = &[
         ("setup", setup),
         ("floor", floor),
         ("podctl", podctl),
@@ -368,7 +371,7 @@ fn setup(g: &Guest, r: &mut Results) -> Result<(), String> {
     g.ok("systemctl set-property --runtime bfloor.slice MemoryMax=512M CPUQuota=50% TasksMax=256")?;
     r.notes.push(format!(
         "rounds: floor and podctl {ROUNDS} (+1 warm-up each), podman {PODMAN_ROUNDS} per stop variant (+1 warm-up); \
-         'until nothing left' = no sleep/podctl/podctl-pause/unshare/nsenter/conmon/catatonit/crun process (polled every 2 ms)"
+         'until nothing left' = no sleep/podctl/podctl-pause/unshare/nsenter/conmon/catatonit/crun process (polled every 10 ms)"
     ));
     Ok(())
 }

@@ -29,7 +29,26 @@ fn main() {
     if std::env::args().nth(1).as_deref() == Some("--in-guest") {
         guest::main();
     }
-    // `cargo bench` passes --bench; there is nothing else to parse.
+    // `cargo bench --bench pods -- --table FILE.json` prints a saved run's table.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--table") {
+        let Some(path) = args.get(i + 1) else {
+            eprintln!("podctl-bench: --table needs a results-*.json file");
+            std::process::exit(2);
+        };
+        match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str::<Results>(&t).map_err(|e| e.to_string()))
+        {
+            Ok(r) => print!("{}", report::table(&r)),
+            Err(e) => {
+                eprintln!("podctl-bench: {path}: {e}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
+    // Otherwise `cargo bench` passes --bench; there is nothing else to parse.
     if let Err(e) = host() {
         eprintln!("podctl-bench: {e}");
         std::process::exit(1);

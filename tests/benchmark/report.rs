@@ -71,7 +71,11 @@ fn ms(v: f64) -> String {
 }
 
 fn mib(bytes: f64) -> String {
-    format!("{:.2} MiB", bytes / (1024.0 * 1024.0))
+    if bytes < 1024.0 * 1024.0 {
+        format!("{:.0} KiB", bytes / 1024.0)
+    } else {
+        format!("{:.2} MiB", bytes / (1024.0 * 1024.0))
+    }
 }
 
 fn row(out: &mut String, r: &Results, label: &str, key: &str, base: Option<f64>) {

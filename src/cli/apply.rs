@@ -306,11 +306,13 @@ pub fn down_with(mgr: &dyn Manager, paths: &Paths, name: &str, purge: bool) -> a
         );
     }
     let _lock = lock_pod(paths, name)?;
+    // The supervisor stops the containers and the sandbox; the slice, bound
+    // to the service, goes with it (also after a crashed supervisor).
     mgr.stop_unit(&service)?;
-    // Leftovers of a crashed supervisor, if any.
-    mgr.stop_unit(&units::slice(name))?;
     mgr.reset_failed(&service)?;
-    mgr.set_enabled(&service, false)?;
+    if mgr.unit_file_state(&service)?.as_deref() == Some("enabled") {
+        mgr.set_enabled(&service, false)?;
+    }
     if purge && stored.exists() {
         std::fs::remove_file(&stored)
             .with_context(|| format!("cannot remove {}", stored.display()))?;

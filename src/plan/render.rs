@@ -132,6 +132,7 @@ fn check(c: &crate::model::Check) -> String {
         crate::model::Check::Exec(argv) => format!("exec {}", list(argv)),
         crate::model::Check::Tcp(port) => format!("tcp 127.0.0.1:{port}"),
         crate::model::Check::Http(url) => format!("http GET {url}"),
+        crate::model::Check::Notify => "sd_notify READY=1 on the container's NOTIFY_SOCKET".into(),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod container;
 pub mod enter;
 pub mod holder;
 pub mod launch;
+pub mod notify;
 pub mod ns;
 pub mod probe;
 pub mod state;

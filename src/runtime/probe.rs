@@ -51,6 +51,8 @@ pub fn attempt(
             probe.timeout_ms,
         ),
         Check::Http(url) => spawn_net(&paths.podctl, ns_pid, "http", url, probe.timeout_ms),
+        // Readiness by notification, not by polling: see `notify`.
+        Check::Notify => None,
     };
     child.is_some_and(|c| passes_within(c, timeout))
 }

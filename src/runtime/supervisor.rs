@@ -12,6 +12,7 @@
 //! stop signal and timeout, then the sandbox.
 
 use super::launch::{self, LaunchSpec, PendingContainer};
+use super::notify::NotifySocket;
 use super::state::{ContainerState, PodState, Reload, now_secs};
 use super::{Paths, holder, probe};
 use crate::model::{Condition, Restart};
@@ -107,6 +108,8 @@ struct Slot {
     completed: bool,
     next_probe: Instant,
     live_failures: u32,
+    /// Its NOTIFY_SOCKET, for `ready = "notify"`.
+    notify: Option<NotifySocket>,
     state: ContainerState,
 }
 
@@ -197,9 +200,10 @@ impl<'m> Supervisor<'m> {
         let holder_pid = [pending_holder.pid()];
         let mut slots = Vec::with_capacity(plan.containers.len());
         for c in &plan.containers {
-            let spec = LaunchSpec::new(c, &self.paths.pause);
-            let p = launch::spawn(&self.paths.podctl, &c.name, &spec)?;
-            slots.push(new_slot(c, p));
+            let mut s = placeholder_slot(c);
+            let spec = launch_spec(&self.paths, &plan.pod, &mut s)?;
+            s.pending = Some(launch::spawn(&self.paths.podctl, &c.name, &spec)?);
+            slots.push(s);
         }
         self.slots = slots;
         let pids: Vec<[u32; 1]> = self
@@ -362,7 +366,18 @@ impl<'m> Supervisor<'m> {
             let (Some(probe), Some(child)) = (&s.plan.ready, &s.child) else {
                 continue;
             };
-            if s.state.ready || now < s.next_probe {
+            if s.state.ready {
+                continue;
+            }
+            if let Some(n) = &s.notify {
+                if n.ready() {
+                    tracing::info!("container {} is ready (READY=1)", s.plan.name);
+                    s.state.ready = true;
+                    changed = true;
+                }
+                continue;
+            }
+            if now < s.next_probe {
                 continue;
             }
             s.next_probe = now + Duration::from_millis(probe.interval_ms);
@@ -592,10 +607,22 @@ impl<'m> Supervisor<'m> {
                 .min()
                 .map(|t| t.saturating_duration_since(Instant::now()));
             let ms = next.map_or(-1, |d| d.as_millis().min(60_000) as i32 + 1);
-            let mut fds = [nix::poll::PollFd::new(
+            // Signals, and the NOTIFY_SOCKETs of containers not ready yet.
+            let mut fds = vec![nix::poll::PollFd::new(
                 sfd.as_fd(),
                 nix::poll::PollFlags::POLLIN,
             )];
+            for n in self
+                .slots
+                .iter()
+                .filter(|s| !s.state.ready)
+                .filter_map(|s| s.notify.as_ref())
+            {
+                fds.push(nix::poll::PollFd::new(
+                    n.as_fd(),
+                    nix::poll::PollFlags::POLLIN,
+                ));
+            }
             let timeout =
                 nix::poll::PollTimeout::try_from(ms).unwrap_or(nix::poll::PollTimeout::NONE);
             match nix::poll::poll(&mut fds, timeout) {
@@ -791,7 +818,7 @@ impl<'m> Supervisor<'m> {
             }
             std::thread::sleep(Duration::from_millis(5));
         }
-        let spec = LaunchSpec::new(&self.slots[i].plan, &self.paths.pause);
+        let spec = launch_spec(&self.paths, &self.plan.pod, &mut self.slots[i])?;
         let p = launch::spawn(&self.paths.podctl, &self.slots[i].plan.name, &spec)?;
         let pid = [p.pid()];
         self.mgr.start_transient(&[Transient {
@@ -829,10 +856,33 @@ impl<'m> Supervisor<'m> {
     }
 }
 
-fn new_slot(c: &ContainerPlan, p: PendingContainer) -> Slot {
-    let mut s = placeholder_slot(c);
-    s.pending = Some(p);
-    s
+/// The helper's spec for a slot; gives it a NOTIFY_SOCKET if it reports
+/// readiness with sd_notify (the socket outlives restarts; stale messages
+/// of a previous run are dropped).
+fn launch_spec(paths: &Paths, pod: &str, s: &mut Slot) -> Result<LaunchSpec, SupervisorError> {
+    let mut spec = LaunchSpec::new(&s.plan, &paths.pause);
+    let wants = s
+        .plan
+        .ready
+        .as_ref()
+        .is_some_and(|p| p.check == crate::model::Check::Notify);
+    if wants && s.notify.is_none() {
+        let n = NotifySocket::bind(&paths.run, pod, &s.plan.name).map_err(|source| {
+            launch::LaunchError::Pipe {
+                container: s.plan.name.clone(),
+                source,
+            }
+        })?;
+        s.notify = Some(n);
+    }
+    if let Some(n) = &s.notify {
+        let _ = n.ready();
+        spec.process.env.retain(|(k, _)| k != "NOTIFY_SOCKET");
+        spec.process
+            .env
+            .push(("NOTIFY_SOCKET".into(), n.path().display().to_string()));
+    }
+    Ok(spec)
 }
 
 impl Slot {
@@ -854,6 +904,7 @@ fn placeholder_slot(c: &ContainerPlan) -> Slot {
         completed: false,
         next_probe: Instant::now(),
         live_failures: 0,
+        notify: None,
         state: ContainerState {
             name: c.name.clone(),
             unit: c.unit.name.clone(),

@@ -126,7 +126,7 @@ pub(crate) fn read(
         }
     }
     if let Some(v) = ready {
-        c.ready = lifecycle::read_probe(sink, v, &join(&path, "ready"));
+        c.ready = lifecycle::read_ready(sink, v, &join(&path, "ready"));
     }
     if let Some(v) = live {
         c.live = lifecycle::read_probe(sink, v, &join(&path, "live"));

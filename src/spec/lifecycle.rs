@@ -58,6 +58,27 @@ pub(crate) fn read_after(
     out
 }
 
+/// `ready = "notify"` (readiness by sd_notify READY=1), or a probe table.
+pub(crate) fn read_ready(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<Probe> {
+    match v.get_ref().as_str() {
+        Some("notify") => Some(Probe {
+            check: Check::Notify,
+            interval_ms: 1000,
+            timeout_ms: 1000,
+            retries: 1,
+        }),
+        Some(other) => {
+            sink.error(
+                v.span(),
+                key,
+                format!("{other:?} is not a readiness check (use \"notify\" or a table: exec, tcp or http)"),
+            );
+            None
+        }
+        None => read_probe(sink, v, key),
+    }
+}
+
 /// `ready` / `live`: exactly one of exec, tcp, http, plus timing.
 pub(crate) fn read_probe(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<Probe> {
     let t = tree::table(sink, v, key)?;

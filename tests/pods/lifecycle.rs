@@ -24,6 +24,7 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         "lifecycle::stop_timeout_signal_and_order",
         stop_timeout_signal_and_order,
     ),
+    ("lifecycle::notify_readiness", notify_readiness),
 ];
 
 fn nanos(s: &str) -> Result<u128, String> {
@@ -214,5 +215,34 @@ fn stop_timeout_signal_and_order(g: &Guest) -> Result<(), String> {
     }
     assert_gone(g, "st", &["sleep 4501", "sleep 4502", "sleep 4503"])?;
     g.ok("podctl down --purge st")?;
+    Ok(())
+}
+
+/// `ready = "notify"`: the container's own READY=1 (sd_notify) marks it ready.
+fn notify_readiness(g: &Guest) -> Result<(), String> {
+    g.ok("rm -f /tmp/nt-ready /tmp/nt-app")?;
+    let toml = "name = \"nt\"\n\
+        [containers.db]\ncommand = [\"/bin/sh\", \"-c\", \"sleep 1; date +%s%N > /tmp/nt-ready; systemd-notify --ready; exec sleep 4701\"]\n\
+        ready = \"notify\"\n\
+        [containers.app]\ncommand = [\"/bin/sh\", \"-c\", \"date +%s%N > /tmp/nt-app; exec sleep 4702\"]\n\
+        after = { db = \"ready\" }\n";
+    let t = Instant::now();
+    apply(g, "nt", toml)?;
+    if t.elapsed() < Duration::from_millis(900) {
+        return Err(format!(
+            "apply returned after {:?}, before the container said READY=1",
+            t.elapsed()
+        ));
+    }
+    let ready_at = nanos(&g.ok("cat /tmp/nt-ready")?)?;
+    let app_at = nanos(&g.ok("cat /tmp/nt-app")?)?;
+    if app_at < ready_at {
+        return Err("app started before db sent READY=1".into());
+    }
+    let st = status(g, "nt")?;
+    if container_field(&st, "db", "ready") != true {
+        return Err(format!("db not ready: {st}"));
+    }
+    g.ok("podctl down --purge nt")?;
     Ok(())
 }

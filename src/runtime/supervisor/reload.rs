@@ -1,0 +1,145 @@
+//! Reload (SIGHUP from `podctl apply`): make the running pod match the stored
+//! definition with the least change.
+
+use super::stop::stop_scope;
+use super::{Slot, Supervisor, SupervisorError, placeholder_slot};
+use crate::plan::Plan;
+use crate::runtime::state::Reload;
+use std::time::{Duration, Instant};
+
+impl Supervisor<'_> {
+    /// SIGHUP (`systemctl reload`, sent by `podctl apply`): read the stored
+    /// definition again and make the running pod match it with the least
+    /// change: live limits, then restart or create only the containers whose
+    /// definition changed (and those that wait for them), remove the others.
+    /// An invalid file leaves the pod as it is; a pod-level change ends this
+    /// supervisor so systemd recreates the pod.
+    pub(super) fn reload(&mut self) -> Result<(), SupervisorError> {
+        let path = self.paths.definition(&self.plan.pod);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.reload_failed(
+                    String::new(),
+                    format!("cannot read {}: {e}", path.display()),
+                );
+                return Ok(());
+            }
+        };
+        let pod = match crate::spec::parse_str(&text, &path.display().to_string(), &self.plan.pod) {
+            Ok(p) => p,
+            Err(d) => {
+                self.reload_failed(text, d.to_string());
+                return Ok(());
+            }
+        };
+        let new_plan = crate::plan::build(&pod);
+        let d = crate::plan::diff::diff(&self.plan, &new_plan);
+        tracing::info!("reload: {}", d.to_string().replace('\n', ";"));
+        if d.recreate {
+            self.definition = text;
+            return Err(SupervisorError::Recreate);
+        }
+        if !d.slice.is_empty()
+            && let Err(e) = self.mgr.set_properties(&self.plan.slice.name, &d.slice)
+        {
+            self.reload_failed(text, crate::error_chain(&e));
+            return Ok(());
+        }
+        let result = self.apply_container_changes(&new_plan, &d);
+        self.plan = new_plan;
+        self.definition = text.clone();
+        self.last_reload = Some(Reload {
+            definition: text,
+            error: result.as_ref().err().map(|e| crate::error_chain(e)),
+            summary: d.to_string(),
+        });
+        self.save();
+        Ok(())
+    }
+
+    fn reload_failed(&mut self, definition: String, error: String) {
+        tracing::warn!("reload failed, the pod runs on unchanged: {error}");
+        self.last_reload = Some(Reload {
+            definition,
+            error: Some(error),
+            summary: String::new(),
+        });
+        self.save();
+    }
+
+    fn apply_container_changes(
+        &mut self,
+        new_plan: &Plan,
+        d: &crate::plan::diff::PlanDiff,
+    ) -> Result<(), SupervisorError> {
+        use crate::plan::diff::Action;
+        let action = |name: &str| {
+            d.containers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, a)| a.clone())
+        };
+        // Stop what goes or restarts, in reverse start order.
+        for s in self.slots.iter_mut().rev() {
+            if matches!(
+                action(&s.plan.name),
+                Some(Action::Restarted | Action::Removed)
+            ) {
+                s.restart_at = None;
+                drop(s.pending.take());
+                if let Some(child) = s.child.take() {
+                    let timeout = Duration::from_millis(s.plan.stop_timeout_ms);
+                    stop_scope(
+                        self.mgr,
+                        &self.plan.pod,
+                        &s.plan.unit.name,
+                        child,
+                        s.plan.stop_signal,
+                        timeout,
+                    );
+                }
+            }
+        }
+        // The new order: kept slots take their new plan, new ones are made.
+        let mut old: Vec<Slot> = std::mem::take(&mut self.slots);
+        let mut first_error = None;
+        for c in &new_plan.containers {
+            let kept = old
+                .iter()
+                .position(|s| s.plan.name == c.name)
+                .map(|i| old.remove(i));
+            match (action(&c.name), kept) {
+                (Some(Action::Updated(props)), Some(mut s)) => {
+                    if let Err(e) = self.mgr.set_properties(&c.unit.name, &props) {
+                        first_error.get_or_insert(e.into());
+                    }
+                    s.plan = c.clone();
+                    self.slots.push(s);
+                }
+                (Some(Action::Unchanged), Some(mut s)) => {
+                    s.plan = c.clone();
+                    self.slots.push(s);
+                }
+                _ => {
+                    // Restarted or created: a fresh slot, launched below.
+                    let mut s = placeholder_slot(c);
+                    s.restart_at = Some(Instant::now());
+                    self.slots.push(s);
+                }
+            }
+        }
+        for i in 0..self.slots.len() {
+            if self.slots[i].restart_at.is_some()
+                && self.slots[i].child.is_none()
+                && self.slots[i].restarts_pending_launch()
+            {
+                self.slots[i].restart_at = None;
+                if let Err(e) = self.launch(i) {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}

@@ -1,0 +1,184 @@
+//! Starting a pod: one batch of transient units, then the holder, the init
+//! containers one by one, and the regular ones as their conditions hold.
+
+use super::{
+    START_TIMEOUT, Supervisor, SupervisorError, describe_exit, describe_wait, launch_spec,
+    placeholder_slot,
+};
+use crate::runtime::{holder, launch};
+use crate::systemd::Transient;
+use std::time::{Duration, Instant};
+
+impl Supervisor<'_> {
+    pub(super) fn try_start(&mut self) -> Result<(), SupervisorError> {
+        let plan = &self.plan;
+        // Leftovers of a crashed run would make the names clash (one call
+        // to find them, whatever the number of containers).
+        let pattern = format!("pod-{}.*", plan.pod);
+        for leftover in self.mgr.list_units(&[&pattern])? {
+            if leftover.active_state == "failed" {
+                self.mgr.reset_failed(&leftover.name)?;
+            }
+        }
+        let pending_holder = holder::spawn(&self.paths.pause, &plan.sandbox)?;
+        let holder_pid = [pending_holder.pid()];
+        let mut slots = Vec::with_capacity(plan.containers.len());
+        for c in &plan.containers {
+            let mut s = placeholder_slot(c);
+            let spec = launch_spec(&self.paths, &plan.pod, &mut s)?;
+            s.pending = Some(launch::spawn(&self.paths.podctl, &c.name, &spec)?);
+            slots.push(s);
+        }
+        self.slots = slots;
+        let pids: Vec<[u32; 1]> = self
+            .slots
+            .iter()
+            .map(|s| [s.pending.as_ref().map_or(0, |p| p.pid())])
+            .collect();
+        let mut batch = vec![
+            Transient {
+                unit: &plan.slice,
+                pids: &[],
+            },
+            Transient {
+                unit: &plan.sandbox.unit,
+                pids: &holder_pid,
+            },
+        ];
+        for (c, pid) in plan.containers.iter().zip(&pids) {
+            batch.push(Transient {
+                unit: &c.unit,
+                pids: pid,
+            });
+        }
+        self.mgr.start_transient(&batch)?;
+
+        let (holder_child, ns_pid) = pending_holder.release()?;
+        self.holder = Some(holder_child);
+        self.ns_pid = ns_pid;
+        self.save();
+        let deadline = Instant::now() + START_TIMEOUT;
+        self.run_init_containers(deadline)?;
+        self.start_regular_containers(deadline)?;
+        self.phase = "running";
+        self.save();
+        Ok(())
+    }
+
+    /// Each init container, in order, must exit 0 before the next one starts.
+    fn run_init_containers(&mut self, deadline: Instant) -> Result<(), SupervisorError> {
+        for i in 0..self.slots.len() {
+            if !self.slots[i].plan.init {
+                continue;
+            }
+            self.release(i)?;
+            let s = &mut self.slots[i];
+            let mut child = s.child.take().expect("just released");
+            let status = loop {
+                if let Ok(Some(st)) = child.try_wait() {
+                    break st;
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(SupervisorError::StartTimeout {
+                        timeout: START_TIMEOUT,
+                        waiting: format!("init container {} still running", s.plan.name),
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            };
+            let exit = describe_exit(status);
+            s.state.last_exit = Some(exit.clone());
+            s.state.pid = 0;
+            if !status.success() {
+                s.set("failed");
+                return Err(SupervisorError::InitFailed {
+                    pod: self.plan.pod.clone(),
+                    name: s.plan.name.clone(),
+                    exit,
+                });
+            }
+            s.completed = true;
+            s.set("completed");
+            self.save();
+        }
+        Ok(())
+    }
+
+    /// Releases regular containers as their conditions hold, until all are ready.
+    fn start_regular_containers(&mut self, deadline: Instant) -> Result<(), SupervisorError> {
+        loop {
+            let mut progress = false;
+            for i in 0..self.slots.len() {
+                if self.slots[i].pending.is_some() && self.conditions_hold(i)? {
+                    self.release(i)?;
+                    progress = true;
+                }
+            }
+            self.reap()?;
+            self.restart_due();
+            self.probe_readiness();
+            let waiting: Vec<String> = self
+                .slots
+                .iter()
+                .filter(|s| !(s.plan.init || s.state.ready || s.completed))
+                .map(|s| describe_wait(s, &self.slots))
+                .collect();
+            if waiting.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(SupervisorError::StartTimeout {
+                    timeout: START_TIMEOUT,
+                    waiting: waiting.join("; "),
+                });
+            }
+            if !progress {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+
+    /// Whether every `after` condition of slot `i` holds; an error when one
+    /// can no longer hold (the container waited for ended for good).
+    fn conditions_hold(&self, i: usize) -> Result<bool, SupervisorError> {
+        let s = &self.slots[i];
+        for (target, cond) in &s.plan.after {
+            let Some(t) = self.slots.iter().find(|t| &t.plan.name == target) else {
+                continue;
+            };
+            if t.satisfies(*cond) {
+                continue;
+            }
+            let gone = t.child.is_none() && t.pending.is_none() && t.restart_at.is_none();
+            if gone {
+                return Err(SupervisorError::DependencyFailed {
+                    name: t.plan.name.clone(),
+                    exit: t.state.last_exit.clone().unwrap_or_default(),
+                    waiter: s.plan.name.clone(),
+                    condition: cond.as_str(),
+                });
+            }
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Lets a held container run (it is in its scope already).
+    pub(super) fn release(&mut self, i: usize) -> Result<(), SupervisorError> {
+        let s = &mut self.slots[i];
+        let p = s.pending.take().expect("a held container");
+        let child = p.release(self.ns_pid)?;
+        s.state.pid = child.id();
+        s.child = Some(child);
+        s.released = true;
+        s.started = Instant::now();
+        s.state.ready = s.plan.ready.is_none();
+        s.next_probe = Instant::now();
+        s.set("running");
+        tracing::info!("container {} started", s.plan.name);
+        self.save();
+        Ok(())
+    }
+}

@@ -79,36 +79,37 @@ pub fn lock_pod(paths: &Paths, name: &str) -> anyhow::Result<PodLock> {
     }
 }
 
-/// What running `file` would change, against what the supervisor runs now
-/// (`None`: the pod does not run and would be created).
+/// What applying `new` (whose file text is `text`) would change, against
+/// what the supervisor runs now: None if the pod does not run (it would be
+/// created); otherwise the diff, and whether the running text is `text`.
 pub fn compare(
     paths: &Paths,
     running: bool,
-    name: &str,
+    new: &crate::model::Pod,
     text: &str,
-    file: &Path,
-) -> anyhow::Result<Option<PlanDiff>> {
-    let state = PodState::load(&paths.run, name).filter(|_| running);
-    let Some(state) = state else { return Ok(None) };
-    let new = crate::spec::parse_str(text, &file.display().to_string(), name)?;
-    let new_plan = crate::plan::build(&new);
-    let old_plan = match crate::spec::parse_str(&state.definition, "running definition", name) {
-        Ok(old) => crate::plan::build(&old),
+) -> Option<(PlanDiff, bool)> {
+    let state = PodState::load(&paths.run, &new.name).filter(|_| running)?;
+    let new_plan = crate::plan::build(new);
+    let d = match crate::spec::parse_str(&state.definition, "running definition", &new.name) {
+        Ok(old) => diff(&crate::plan::build(&old), &new_plan),
         // Unknown or unreadable: treat everything as changed.
-        Err(_) => {
-            let mut d = diff(&new_plan, &new_plan);
-            d.recreate = true;
-            return Ok(Some(d));
-        }
+        Err(_) => PlanDiff {
+            recreate: true,
+            ..diff(&new_plan, &new_plan)
+        },
     };
-    Ok(Some(diff(&old_plan, &new_plan)))
+    Some((d, state.definition == text))
 }
 
-/// Applies one pod file through `mgr`; returns what was done, as printed.
-pub fn apply_one(mgr: &dyn Manager, paths: &Paths, file: &Path) -> anyhow::Result<String> {
-    let pod = crate::spec::load(file)?;
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+/// Applies one pod, read and validated from `file`, through `mgr`; returns
+/// what was done, as printed.
+pub fn apply_pod(
+    mgr: &dyn Manager,
+    paths: &Paths,
+    file: &Path,
+    pod: crate::model::Pod,
+    text: String,
+) -> anyhow::Result<String> {
     let name = pod.name.clone();
     let _lock = lock_pod(paths, &name)?;
     let service = units::service(&name);
@@ -139,23 +140,18 @@ pub fn apply_one(mgr: &dyn Manager, paths: &Paths, file: &Path) -> anyhow::Resul
     }
 
     let running = is_running(&mgr.status(&service)?);
-    match compare(paths, running, &name, &text, file)? {
+    match compare(paths, running, &pod, &text) {
         None => {
             mgr.reset_failed(&service)?;
             mgr.start_unit(&service)?;
             Ok(format!("{name}: created"))
         }
-        Some(d)
-            if d.is_unchanged()
-                && PodState::load(&paths.run, &name).is_some_and(|s| s.definition == text) =>
-        {
-            Ok(d.to_string())
-        }
-        Some(d) if d.recreate => {
+        Some((d, same_text)) if d.is_unchanged() && same_text => Ok(d.to_string()),
+        Some((d, _)) if d.recreate => {
             mgr.restart_unit(&service)?;
             Ok(d.to_string())
         }
-        Some(d) => {
+        Some((d, _)) => {
             mgr.reload_unit(&service)?;
             wait_reloaded(paths, &name, &text)?;
             Ok(d.to_string())
@@ -195,24 +191,24 @@ pub fn apply(target: &Path, prune: bool) -> anyhow::Result<()> {
         bail!("--prune needs a directory: it removes the pods the directory no longer defines");
     }
     // Validate everything first: nothing is applied from a directory with a broken file.
-    let mut pods = Vec::with_capacity(files.len());
+    let mut loaded = Vec::with_capacity(files.len());
     let mut errors = Vec::new();
     for f in &files {
-        match crate::spec::load(f) {
-            Ok(p) => pods.push(p.name),
+        match crate::spec::load_with_text(f) {
+            Ok((pod, text)) => loaded.push((f, pod, text)),
             Err(d) => errors.push(d.to_string()),
         }
     }
     if !errors.is_empty() {
         bail!("{}", errors.join("\n"));
     }
+    let pods: Vec<String> = loaded.iter().map(|(_, p, _)| p.name.clone()).collect();
     let mgr = super::connect()?;
-    for f in &files {
-        match apply_one(&mgr, &paths, f) {
+    for (f, pod, text) in loaded {
+        let service = units::service(&pod.name);
+        match apply_pod(&mgr, &paths, f, pod, text) {
             Ok(what) => println!("{what}"),
             Err(e) => {
-                let pod = crate::spec::load(f).map(|p| p.name).unwrap_or_default();
-                let service = units::service(&pod);
                 let tail = journal_tail(&service, 15);
                 if tail.is_empty() {
                     return Err(e);
@@ -283,13 +279,11 @@ pub fn stored_pods(paths: &Paths) -> anyhow::Result<Vec<String>> {
 pub fn diff_cmd(target: &Path) -> anyhow::Result<()> {
     let paths = Paths::from_env();
     for f in pod_files(target)? {
-        let pod = crate::spec::load(&f)?;
-        let text =
-            std::fs::read_to_string(&f).with_context(|| format!("cannot read {}", f.display()))?;
+        let (pod, text) = crate::spec::load_with_text(&f)?;
         let running = PodState::load(&paths.run, &pod.name).is_some();
-        match compare(&paths, running, &pod.name, &text, &f)? {
+        match compare(&paths, running, &pod, &text) {
             None => println!("{}: created", pod.name),
-            Some(d) => println!("{d}"),
+            Some((d, _)) => println!("{d}"),
         }
     }
     Ok(())

@@ -101,6 +101,11 @@ fn syntax_message(message: &str) -> String {
 
 /// Reads and validates a pod file.
 pub fn load(path: &Path) -> Result<Pod, Diagnostics> {
+    load_with_text(path).map(|(pod, _)| pod)
+}
+
+/// Reads and validates a pod file; also returns its text (read once).
+pub fn load_with_text(path: &Path) -> Result<(Pod, String), Diagnostics> {
     let label = path.display().to_string();
     let src = std::fs::read_to_string(path).map_err(|e| {
         Diagnostics(vec![Diagnostic {
@@ -112,7 +117,7 @@ pub fn load(path: &Path) -> Result<Pod, Diagnostics> {
         }])
     })?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("pod");
-    parse_str(&src, &label, stem)
+    parse_str(&src, &label, stem).map(|pod| (pod, src))
 }
 
 #[cfg(test)]

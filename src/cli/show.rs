@@ -138,14 +138,17 @@ pub struct PodStatus {
     pub containers: Vec<ContainerStatus>,
 }
 
-fn active(st: Option<UnitStatus>) -> String {
-    st.map_or_else(|| "inactive".into(), |s| s.active_state)
-}
-
 pub fn status_with(mgr: &dyn Manager, paths: &Paths, name: &str) -> anyhow::Result<PodStatus> {
     let service = units::service(name);
-    let svc = mgr.status(&service)?;
-    if svc.is_none() && !paths.definition(name).exists() {
+    // One call for the state of every unit of the pod.
+    let loaded = mgr.list_units(&[&service, &format!("pod-{name}.*")])?;
+    let active = |unit: &str| {
+        loaded
+            .iter()
+            .find(|u| u.name == unit)
+            .map_or_else(|| "inactive".to_string(), |u| u.active_state.clone())
+    };
+    if !loaded.iter().any(|u| u.name == service) && !paths.definition(name).exists() {
         bail!(
             "no pod named {name:?} (no {} and no {service})",
             paths.definition(name).display()
@@ -153,10 +156,11 @@ pub fn status_with(mgr: &dyn Manager, paths: &Paths, name: &str) -> anyhow::Resu
     }
     let state = PodState::load(&paths.run, name).unwrap_or_default();
     let sandbox_unit = units::sandbox(name);
-    let mut containers = Vec::new();
-    for c in &state.containers {
-        containers.push(ContainerStatus {
-            unit_state: active(mgr.status(&c.unit)?),
+    let containers = state
+        .containers
+        .iter()
+        .map(|c| ContainerStatus {
+            unit_state: active(&c.unit),
             name: c.name.clone(),
             unit: c.unit.clone(),
             pid: c.pid,
@@ -165,20 +169,20 @@ pub fn status_with(mgr: &dyn Manager, paths: &Paths, name: &str) -> anyhow::Resu
             restarts: c.restarts,
             last_exit: c.last_exit.clone(),
             since: c.since,
-        });
-    }
+        })
+        .collect();
     Ok(PodStatus {
         name: name.to_string(),
-        state: active(svc),
+        state: active(&service),
         phase: state.phase.clone(),
         sandbox_losses: state.sandbox_losses,
-        service,
         slice: units::slice(name),
         sandbox: SandboxStatus {
-            state: active(mgr.status(&sandbox_unit)?),
+            state: active(&sandbox_unit),
             unit: sandbox_unit,
             pid: state.sandbox_pid,
         },
+        service,
         containers,
     })
 }

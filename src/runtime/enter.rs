@@ -56,14 +56,10 @@ impl Held {
     }
 }
 
-const KINDS: [NsKind; 6] = [
-    NsKind::Cgroup,
-    NsKind::Ipc,
-    NsKind::Uts,
-    NsKind::Net,
-    NsKind::Pid,
-    NsKind::Mnt,
-];
+/// Every namespace of the target but its user namespace (podctl makes none).
+fn kinds() -> &'static [NsKind] {
+    &crate::plan::SETNS_ORDER[1..]
+}
 
 pub fn main(pid: u32, command: &[String]) -> ! {
     match run(pid, command) {
@@ -87,7 +83,7 @@ fn run(pid: u32, command: &[String]) -> Result<i32, String> {
             return Err("podctl exec went away before releasing us".into());
         }
     }
-    let opened = ns::open(Path::new("/proc"), pid, &KINDS).map_err(|e| crate::error_chain(&e))?;
+    let opened = ns::open(Path::new("/proc"), pid, kinds()).map_err(|e| crate::error_chain(&e))?;
     opened.join().map_err(|e| crate::error_chain(&e))?;
     let argv: Vec<CString> = command
         .iter()

@@ -30,6 +30,7 @@ fn main() {
         .iter()
         .chain(pods::container::TRIALS)
         .chain(pods::lifecycle::TRIALS)
+        .chain(pods::promises::TRIALS)
         .chain(pods::reconcile::TRIALS)
         .chain(pods::quickstart::TRIALS)
         .copied()

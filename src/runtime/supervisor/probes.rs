@@ -11,7 +11,7 @@ impl Supervisor<'_> {
         let now = Instant::now();
         let mut changed = false;
         for s in &mut self.slots {
-            let (Some(probe), Some(child)) = (&s.plan.ready, &s.child) else {
+            let (Some(probe), Some(_)) = (&s.plan.ready, &s.child) else {
                 continue;
             };
             if s.state.ready {
@@ -35,7 +35,8 @@ impl Supervisor<'_> {
                 probe,
                 &s.plan.unit.name,
                 self.ns_pid,
-                child.id(),
+                s.state.pid,
+                self.inbox.stop_fd(),
             ) {
                 tracing::info!("container {} is ready", s.plan.name);
                 s.state.ready = true;
@@ -52,7 +53,7 @@ impl Supervisor<'_> {
     pub(super) fn probe_liveness(&mut self) {
         let now = Instant::now();
         for s in &mut self.slots {
-            let (Some(probe), Some(child)) = (&s.plan.live, &s.child) else {
+            let (Some(probe), Some(_)) = (&s.plan.live, &s.child) else {
                 continue;
             };
             if !s.state.ready || now < s.next_probe {
@@ -65,7 +66,8 @@ impl Supervisor<'_> {
                 probe,
                 &s.plan.unit.name,
                 self.ns_pid,
-                child.id(),
+                s.state.pid,
+                self.inbox.stop_fd(),
             ) {
                 s.live_failures = 0;
                 continue;

@@ -39,6 +39,10 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         "promises::backoff_resets_after_running_long_enough",
         backoff_resets_after_running_long_enough,
     ),
+    (
+        "promises::failed_relaunch_on_reload_is_reported_and_retried",
+        failed_relaunch_on_reload_is_reported_and_retried,
+    ),
 ];
 
 /// A pod whose only container (`restart = "never"`) exits 3 is finished:
@@ -297,4 +301,46 @@ fn backoff_resets_after_running_long_enough(g: &Guest) -> Result<(), String> {
     };
     g.ok("podctl down --purge br; rm -rf /run/systemd/system/pod@br.service.d && systemctl daemon-reload")?;
     result
+}
+
+/// A reload whose relaunch fails: apply fails naming the container and the
+/// cause, status shows it, the container is retried with backoff, and
+/// applying the same file again tries again instead of saying "unchanged".
+fn failed_relaunch_on_reload_is_reported_and_retried(g: &Guest) -> Result<(), String> {
+    let good = "name = \"rf\"\n[containers.keep]\ncommand = [\"sleep\", \"5501\"]\n\
+        [containers.app]\ncommand = [\"sleep\", \"5502\"]\n";
+    apply(g, "rf", good)?;
+    wait_pid(g, "sleep 5502")?;
+    let bad = good.replace("[\"sleep\", \"5502\"]", "[\"no-such-cmd-rf\"]");
+    let path = write_pod(g, "rf", &bad)?;
+    for attempt in ["first", "second"] {
+        let out = g.sh(&format!("podctl apply {path}"));
+        let text = format!("{}{}", out.stdout, out.stderr);
+        if out.success() || !text.contains("app") || !text.contains("no-such-cmd-rf") {
+            return Err(format!(
+                "{attempt} apply of a file whose relaunch fails: success={} output:\n{text}",
+                out.success()
+            ));
+        }
+    }
+    let st = status(g, "rf")?;
+    let error = container_field(&st, "app", "last_error");
+    if !error.as_str().is_some_and(|e| e.contains("no-such-cmd-rf")) {
+        return Err(format!("status does not show the failure: {st}"));
+    }
+    // Retried with its backoff meanwhile: restarts grows.
+    wait_for(Duration::from_secs(10), "app retried", || {
+        let st = status(g, "rf")?;
+        Ok(container_field(&st, "app", "restarts").as_u64().unwrap_or(0) >= 1
+            || g.sh("journalctl -u pod@rf.service | grep -c 'starting container app' | grep -qv '^[01]$'").success())
+    })?;
+    // The good file again: app runs, the untouched container was kept.
+    let keep = pid_of(g, "sleep 5501")?;
+    apply(g, "rf", good)?;
+    wait_pid(g, "sleep 5502")?;
+    if pid_of(g, "sleep 5501")? != keep {
+        return Err("the unchanged container was restarted".into());
+    }
+    g.ok("podctl down --purge rf")?;
+    Ok(())
 }

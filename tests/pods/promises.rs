@@ -43,6 +43,10 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         "promises::failed_relaunch_on_reload_is_reported_and_retried",
         failed_relaunch_on_reload_is_reported_and_retried,
     ),
+    (
+        "promises::notify_from_outside_the_scope_is_ignored",
+        notify_from_outside_the_scope_is_ignored,
+    ),
 ];
 
 /// A pod whose only container (`restart = "never"`) exits 3 is finished:
@@ -342,5 +346,51 @@ fn failed_relaunch_on_reload_is_reported_and_retried(g: &Guest) -> Result<(), St
         return Err("the unchanged container was restarted".into());
     }
     g.ok("podctl down --purge rf")?;
+    Ok(())
+}
+
+/// READY=1 on a container's NOTIFY_SOCKET from a process outside its scope
+/// does not make it ready; its own `systemd-notify --ready` does.
+fn notify_from_outside_the_scope_is_ignored(g: &Guest) -> Result<(), String> {
+    write_pod(
+        g,
+        "nfy",
+        "name = \"nfy\"\n[containers.app]\n\
+         command = [\"/bin/sh\", \"-c\", \"sleep 3; systemd-notify --ready; exec sleep 5601\"]\n\
+         ready = \"notify\"\n",
+    )?;
+    g.ok("install -D -m 0644 /root/pods/nfy.toml /etc/podctl/pods/nfy.toml")?;
+    g.ok("systemctl start --no-block pod@nfy.service")?;
+    let mut pid = 0;
+    wait_for(Duration::from_secs(10), "app started", || {
+        pid = status(g, "nfy")
+            .map(|st| container_field(&st, "app", "pid").as_u64().unwrap_or(0))
+            .unwrap_or(0);
+        Ok(pid != 0)
+    })?;
+    let socket = g.ok(&format!(
+        "tr '\\0' '\\n' < /proc/{pid}/environ | sed -n 's/^NOTIFY_SOCKET=//p'"
+    ))?;
+    if socket.is_empty() {
+        return Err(format!("no NOTIFY_SOCKET in the environment of {pid}"));
+    }
+    // This shell is not in the container's scope.
+    g.ok(&format!("NOTIFY_SOCKET={socket} systemd-notify --ready"))?;
+    std::thread::sleep(Duration::from_millis(800));
+    let st = status(g, "nfy")?;
+    if container_field(&st, "app", "ready") != false {
+        return Err(format!(
+            "ready after a READY=1 from outside its scope: {st}"
+        ));
+    }
+    g.expect_property("pod@nfy.service", "ActiveState", "activating")?;
+    // Its own READY=1 (after 3 s) counts.
+    g.wait_property(
+        "pod@nfy.service",
+        "ActiveState",
+        "active",
+        Duration::from_secs(15),
+    )?;
+    g.ok("podctl down --purge nfy")?;
     Ok(())
 }

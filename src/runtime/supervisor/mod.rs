@@ -487,7 +487,8 @@ fn launch_spec(paths: &Paths, pod: &str, s: &mut Slot) -> Result<LaunchSpec, Sup
         s.notify = Some(n);
     }
     if let Some(n) = &s.notify {
-        let _ = n.ready();
+        // Stale messages of a previous run count for nothing.
+        n.discard();
         spec.process.env.retain(|(k, _)| k != "NOTIFY_SOCKET");
         spec.process
             .env

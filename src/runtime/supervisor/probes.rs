@@ -1,8 +1,9 @@
 //! Readiness (probes, sd_notify) and liveness of running containers.
 
 use super::Supervisor;
-use crate::runtime::probe;
+use crate::runtime::{notify, probe};
 use nix::sys::signal::Signal;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 impl Supervisor<'_> {
@@ -18,7 +19,8 @@ impl Supervisor<'_> {
                 continue;
             }
             if let Some(n) = &s.notify {
-                if n.ready() {
+                let unit = &s.plan.unit.name;
+                if n.ready(|pid| notify::pid_in_unit(Path::new("/proc"), pid, unit)) {
                     tracing::info!("container {} is ready (READY=1)", s.plan.name);
                     s.state.ready = true;
                     changed = true;

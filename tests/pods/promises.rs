@@ -47,6 +47,10 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         "promises::notify_from_outside_the_scope_is_ignored",
         notify_from_outside_the_scope_is_ignored,
     ),
+    (
+        "promises::stop_fits_the_longest_stop_timeout",
+        stop_fits_the_longest_stop_timeout,
+    ),
 ];
 
 /// A pod whose only container (`restart = "never"`) exits 3 is finished:
@@ -392,5 +396,37 @@ fn notify_from_outside_the_scope_is_ignored(g: &Guest) -> Result<(), String> {
         Duration::from_secs(15),
     )?;
     g.ok("podctl down --purge nfy")?;
+    Ok(())
+}
+
+/// Two stop waves of containers that ignore SIGTERM, 2 s each: the whole
+/// stop takes the longest stop_timeout (2 s, + 1 s), not their sum, and the
+/// later wave is still stopped after the earlier one.
+fn stop_fits_the_longest_stop_timeout(g: &Guest) -> Result<(), String> {
+    apply(
+        g,
+        "sb",
+        "name = \"sb\"\n\
+         [containers.first]\ncommand = [\"/bin/sh\", \"-c\", \"trap '' TERM; exec sleep 5701\"]\n\
+         stop_timeout = \"2s\"\n\
+         [containers.second]\ncommand = [\"/bin/sh\", \"-c\", \"trap '' TERM; exec sleep 5702\"]\n\
+         stop_timeout = \"2s\"\nafter = [\"first\"]\n",
+    )?;
+    let first = wait_pid(g, "sleep 5701")?;
+    let second = wait_pid(g, "sleep 5702")?;
+    let t = std::time::Instant::now();
+    g.ok("systemctl stop pod@sb.service")?;
+    let took = t.elapsed();
+    if took < Duration::from_millis(1900) || took > Duration::from_secs(3) {
+        return Err(format!(
+            "stop of two 2 s waves took {took:?} (want the longest stop_timeout, 2 s, + at most 1 s)"
+        ));
+    }
+    for p in [first, second] {
+        if g.sh(&format!("test -d /proc/{p}")).success() {
+            return Err(format!("process {p} survived the stop"));
+        }
+    }
+    g.ok("podctl down --purge sb")?;
     Ok(())
 }

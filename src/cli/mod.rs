@@ -25,7 +25,7 @@ pub fn report(result: anyhow::Result<()>) -> ExitCode {
 pub fn require_root(command: &str) -> anyhow::Result<()> {
     if !nix::unistd::geteuid().is_root() {
         anyhow::bail!(
-            "podctl {command} must run as root (it manages system units and namespaces); try: sudo podctl {command} ..."
+            "podctl {command} must run as root (pods are system units; their state and definitions are readable by root only); try: sudo podctl {command} ..."
         );
     }
     Ok(())

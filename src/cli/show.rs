@@ -100,6 +100,7 @@ pub fn print_pods(mgr: &dyn Manager, paths: &Paths, only: &[String]) -> anyhow::
 }
 
 pub fn ps() -> anyhow::Result<()> {
+    super::require_root("ps")?;
     let mgr = super::connect()?;
     print_pods(&mgr, &Paths::from_env(), &[])
 }
@@ -188,6 +189,7 @@ pub fn status_with(mgr: &dyn Manager, paths: &Paths, name: &str) -> anyhow::Resu
 }
 
 pub fn status(name: &str, json: bool) -> anyhow::Result<()> {
+    super::require_root("status")?;
     let mgr = super::connect()?;
     let st = status_with(&mgr, &Paths::from_env(), name)?;
     if json {
@@ -276,6 +278,7 @@ pub fn inspect_rows(paths: &Paths, name: &str) -> anyhow::Result<Vec<(String, u3
 }
 
 pub fn inspect(name: &str) -> anyhow::Result<()> {
+    super::require_root("inspect")?;
     let rows = inspect_rows(&Paths::from_env(), name)?;
     let host: Vec<u64> = INSPECT_KINDS
         .iter()

@@ -29,6 +29,7 @@ fn main() {
     let all: Vec<(&str, TrialFn)> = TRIALS
         .iter()
         .chain(pods::container::TRIALS)
+        .chain(pods::isolation::TRIALS)
         .chain(pods::lifecycle::TRIALS)
         .chain(pods::reconcile::TRIALS)
         .chain(pods::quickstart::TRIALS)

@@ -4,6 +4,7 @@
 
 pub mod common;
 pub mod container;
+pub mod isolation;
 pub mod lifecycle;
 pub mod quickstart;
 pub mod reconcile;

@@ -5,6 +5,7 @@
 pub mod common;
 pub mod container;
 pub mod lifecycle;
+pub mod packaging;
 pub mod quickstart;
 pub mod reconcile;
 pub mod vm;

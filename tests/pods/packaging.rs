@@ -6,7 +6,7 @@
 
 use super::common::*;
 use crate::bench::nspawn::{Bind, Container};
-use crate::bench::{Guest, TrialFn, wait_for};
+use crate::bench::{Guest, TrialFn, VmTrial, wait_for};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -26,6 +26,29 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
     ("pkg::json_outputs", json_outputs),
     ("pkg::deb_install_remove_purge", deb_install_remove_purge),
 ];
+
+/// Trials that need the VM (cgroup v2 limits enforced).
+pub const VM_TRIALS: &[VmTrial] = &[VmTrial::once("pkg::events_oom", events_oom)];
+
+/// A container killed by the kernel's OOM killer shows `exited` (signal 9)
+/// and `oom` in `podctl events`.
+fn events_oom(g: &Guest) -> Result<(), String> {
+    let toml = "name = \"oomev\"\n[containers.hog]\n\
+                command = [\"/bin/sh\", \"-c\", \"sleep 1; exec tail /dev/zero\"]\n\
+                restart = \"never\"\nresources = { memory = \"32M\" }\n";
+    apply(g, "oomev", toml)?;
+    let mut seen = String::new();
+    wait_for(Duration::from_secs(60), "exited and oom events", || {
+        seen = g.ok("podctl events oomev --output json")?;
+        Ok(seen.contains("\"event\":\"oom\""))
+    })
+    .map_err(|e| format!("{e}\nevents:\n{seen}"))?;
+    if !seen.contains("\"event\":\"exited\",\"detail\":\"signal 9\"") {
+        return Err(format!("no exited (signal 9) event:\n{seen}"));
+    }
+    g.ok("podctl down --purge oomev")?;
+    Ok(())
+}
 
 /// SIGPIPE's bit in /proc/PID/status SigIgn (signal 13 is bit 12).
 const SIGPIPE_BIT: u64 = 1 << 12;

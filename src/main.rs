@@ -94,7 +94,9 @@ fn main() -> ExitCode {
             env,
             workdir,
         }),
-        Command::Inspect { name, output } => cli::report(cli::show::inspect(&name, json(output))),
+        Command::Inspect { name, output } => {
+            cli::report(cli::inspect::inspect(&name, json(output)))
+        }
         Command::Events {
             name,
             follow,

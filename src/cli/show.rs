@@ -1,4 +1,4 @@
-//! Read-only commands: `ps`, `status`, `logs`, `inspect`.
+//! Read-only commands: `ps`, `status`, `logs`, and the rows `inspect` shows (see [`super::inspect`]).
 //!
 //! `ps` makes one D-Bus call (ListUnitsByPatterns) whatever the number of
 //! pods; per-container detail comes from the supervisors' state files and
@@ -294,7 +294,7 @@ pub fn logs(name: &str, container: Option<&str>, options: &LogOptions) -> anyhow
     bail!("cannot run journalctl: {err}")
 }
 
-const INSPECT_KINDS: [NsKind; 6] = [
+pub const INSPECT_KINDS: [NsKind; 6] = [
     NsKind::Net,
     NsKind::Ipc,
     NsKind::Uts,
@@ -328,118 +328,6 @@ pub fn inspect_rows(paths: &Paths, name: &str) -> anyhow::Result<Vec<(String, u3
         rows.push((c.name.clone(), pid, inodes(pid)));
     }
     Ok(rows)
-}
-
-/// Whose namespace a process is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Sharing {
-    /// The host's (PID 1's).
-    Host,
-    /// The sandbox's: shared by the pod.
-    Shared,
-    /// The process's own.
-    Own,
-}
-
-impl Sharing {
-    fn word(self) -> &'static str {
-        match self {
-            Sharing::Host => "host",
-            Sharing::Shared => "shared",
-            Sharing::Own => "own",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct NsEntry {
-    pub inode: u64,
-    pub sharing: Sharing,
-}
-
-/// One process of `inspect`: its namespaces by kind (net, ipc, uts, pid, mnt, cgroup).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct InspectRow {
-    pub process: String,
-    pub pid: u32,
-    pub namespaces: serde_json::Map<String, serde_json::Value>,
-    #[serde(skip)]
-    entries: Vec<NsEntry>,
-}
-
-/// Marks each namespace host / shared / own. `rows[0]` is the sandbox;
-/// `host` holds PID 1's inodes in [`INSPECT_KINDS`] order. Pure.
-pub fn inspect_table(rows: &[(String, u32, Vec<u64>)], host: &[u64]) -> Vec<InspectRow> {
-    let sandbox = rows.first().map(|r| r.2.clone()).unwrap_or_default();
-    rows.iter()
-        .enumerate()
-        .map(|(row, (process, pid, inodes))| {
-            let entries: Vec<NsEntry> = inodes
-                .iter()
-                .enumerate()
-                .map(|(i, ino)| NsEntry {
-                    inode: *ino,
-                    sharing: if host.get(i) == Some(ino) {
-                        Sharing::Host
-                    } else if row > 0 && sandbox.get(i) == Some(ino) {
-                        Sharing::Shared
-                    } else {
-                        Sharing::Own
-                    },
-                })
-                .collect();
-            let namespaces = INSPECT_KINDS
-                .iter()
-                .zip(&entries)
-                .map(|(k, e)| {
-                    let v = serde_json::to_value(e).unwrap_or_default();
-                    (k.proc_name().to_string(), v)
-                })
-                .collect();
-            InspectRow {
-                process: process.clone(),
-                pid: *pid,
-                namespaces,
-                entries,
-            }
-        })
-        .collect()
-}
-
-/// The human table of `inspect`.
-pub fn render_inspect(table: &[InspectRow]) -> String {
-    let mut out = format!("{:<12} {:>8}", "PROCESS", "PID");
-    for k in INSPECT_KINDS {
-        let _ = write!(out, " {:>18}", k.proc_name());
-    }
-    out.push('\n');
-    for row in table {
-        let _ = write!(out, "{:<12} {:>8}", row.process, row.pid);
-        for e in &row.entries {
-            let _ = write!(out, " {:>18}", format!("{} {}", e.inode, e.sharing.word()));
-        }
-        out.push('\n');
-    }
-    out.push_str(
-        "(shared = same namespace as the sandbox; own = private to the process; host = the host's)\n",
-    );
-    out
-}
-
-pub fn inspect(name: &str, json: bool) -> anyhow::Result<()> {
-    let rows = inspect_rows(&Paths::from_env(), name)?;
-    let host: Vec<u64> = INSPECT_KINDS
-        .iter()
-        .map(|k| crate::runtime::ns::inode(Path::new("/proc"), 1, *k).unwrap_or(0))
-        .collect();
-    let table = inspect_table(&rows, &host);
-    if json {
-        println!("{}", serde_json::to_string_pretty(&table)?);
-    } else {
-        print!("{}", render_inspect(&table));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -550,26 +438,5 @@ mod tests {
         let ps = serde_json::to_value(ps_json(&mgr, &paths).unwrap()).unwrap();
         assert_eq!(ps, expected("ps.json"), "{ps:#}");
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn inspect_json_marks_sharing() {
-        let rows = vec![
-            ("sandbox".to_string(), 101, vec![11, 12, 13, 4, 5, 6]),
-            ("app".to_string(), 102, vec![11, 12, 13, 24, 25, 26]),
-        ];
-        let host = [1, 2, 3, 4, 5, 6];
-        let table = inspect_table(&rows, &host);
-        let got = serde_json::to_value(&table).unwrap();
-        assert_eq!(got, expected("inspect.json"), "{got:#}");
-        let text = render_inspect(&table);
-        assert!(
-            text.contains("\napp               102          11 shared          12 shared          13 shared             24 own"),
-            "{text}"
-        );
-        assert!(
-            text.contains("\nsandbox           101             11 own"),
-            "{text}"
-        );
     }
 }

@@ -17,6 +17,8 @@ mod reload;
 mod signals;
 mod start;
 mod stop;
+#[cfg(test)]
+mod tests;
 
 use super::launch::{self, LaunchSpec, PendingContainer};
 use super::notify::NotifySocket;
@@ -40,8 +42,11 @@ pub const BACKOFF_RESET: Duration = Duration::from_secs(60);
 /// a minute: `systemctl set-environment` or a drop-in for pod@.service.
 pub const BACKOFF_RESET_ENV: &str = "PODCTL_BACKOFF_RESET_SECS";
 /// How long a container's old scope may take to go away before its name is
-/// reused (a stop is asked for halfway).
+/// reused (its processes are killed halfway).
+#[cfg(not(test))]
 pub const SCOPE_GONE_TIMEOUT: Duration = Duration::from_secs(10);
+#[cfg(test)]
+pub const SCOPE_GONE_TIMEOUT: Duration = Duration::from_millis(300);
 /// How often a launch looks again whether the old scope is gone.
 const SCOPE_GONE_POLL: Duration = Duration::from_millis(20);
 /// How long the start may wait for init containers and conditions (pod@.service
@@ -410,11 +415,10 @@ impl<'m> Supervisor<'m> {
         let unit = self.slots[i].plan.unit.clone();
         // The old scope must be gone before its name can be reused.
         let start = Instant::now();
-        let mut stop_asked = false;
+        let mut kill_sent = false;
         while let Some(st) = self.mgr.status(&unit.name)? {
             if st.active_state == "failed" {
                 self.mgr.reset_failed(&unit.name)?;
-                continue;
             }
             if start.elapsed() >= SCOPE_GONE_TIMEOUT {
                 return Err(SupervisorError::ScopeInUse {
@@ -422,9 +426,11 @@ impl<'m> Supervisor<'m> {
                     timeout: SCOPE_GONE_TIMEOUT,
                 });
             }
-            if !stop_asked && start.elapsed() >= SCOPE_GONE_TIMEOUT / 2 {
-                self.mgr.stop_unit(&unit.name)?;
-                stop_asked = true;
+            // What is left of the old run goes (a signal: no job to wait
+            // for, so a stop request is still heard).
+            if !kill_sent && start.elapsed() >= SCOPE_GONE_TIMEOUT / 2 {
+                self.mgr.kill_unit(&unit.name, Signal::SIGKILL as i32)?;
+                kill_sent = true;
             }
             self.inbox.wait(Some(SCOPE_GONE_POLL), &[]);
             if self.inbox.stop_requested().is_some() {

@@ -51,6 +51,10 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         "promises::stop_fits_the_longest_stop_timeout",
         stop_fits_the_longest_stop_timeout,
     ),
+    (
+        "promises::stop_during_a_reload_stop",
+        stop_during_a_reload_stop,
+    ),
 ];
 
 /// A pod whose only container (`restart = "never"`) exits 3 is finished:
@@ -429,4 +433,38 @@ fn stop_fits_the_longest_stop_timeout(g: &Guest) -> Result<(), String> {
     }
     g.ok("podctl down --purge sb")?;
     Ok(())
+}
+
+/// `systemctl stop` while a reload waits for a changed container to stop
+/// (it ignores SIGTERM): the pod is down within its longest stop_timeout
+/// (4 s) + 1 s of the request, not after the reload's stop plus a whole stop.
+fn stop_during_a_reload_stop(g: &Guest) -> Result<(), String> {
+    let pod = |a: &str| {
+        format!(
+            "name = \"rs\"\n\
+             [containers.a]\ncommand = [\"/bin/sh\", \"-c\", \"trap '' TERM; exec sleep {a}\"]\nstop_timeout = \"4s\"\n\
+             [containers.b]\ncommand = [\"/bin/sh\", \"-c\", \"trap '' TERM; exec sleep 5802\"]\nstop_timeout = \"4s\"\n"
+        )
+    };
+    apply(g, "rs", &pod("5801"))?;
+    wait_pid(g, "sleep 5801")?;
+    wait_pid(g, "sleep 5802")?;
+    let path = write_pod(g, "rs", &pod("5811"))?;
+    // The reload stops `a` (4 s, it ignores SIGTERM); apply waits meanwhile.
+    g.ok(&format!("(podctl apply {path} >/dev/null 2>&1 &)"))?;
+    wait_for(Duration::from_secs(10), "the reload stopping a", || {
+        Ok(g.sh("journalctl -u pod@rs.service | grep -q 'reload: '")
+            .success())
+    })?;
+    std::thread::sleep(Duration::from_millis(500));
+    let t = std::time::Instant::now();
+    g.ok("systemctl stop pod@rs.service")?;
+    let took = t.elapsed();
+    if took > Duration::from_secs(5) {
+        return Err(format!(
+            "stop during a reload's stop took {took:?} (limit: longest stop_timeout 4 s + 1 s)"
+        ));
+    }
+    g.ok("podctl down --purge rs")?;
+    assert_gone(g, "rs", &["sleep 5801", "sleep 5802", "sleep 5811"])
 }

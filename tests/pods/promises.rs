@@ -55,6 +55,10 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         "promises::stop_during_a_reload_stop",
         stop_during_a_reload_stop,
     ),
+    (
+        "promises::timed_out_probe_leaves_no_process",
+        timed_out_probe_leaves_no_process,
+    ),
 ];
 
 /// A pod whose only container (`restart = "never"`) exits 3 is finished:
@@ -467,4 +471,32 @@ fn stop_during_a_reload_stop(g: &Guest) -> Result<(), String> {
     }
     g.ok("podctl down --purge rs")?;
     assert_gone(g, "rs", &["sleep 5801", "sleep 5802", "sleep 5811"])
+}
+
+/// An exec probe that times out is killed with everything it started: after
+/// ten attempts that each leave a background child, at most the one of the
+/// attempt in flight is there.
+fn timed_out_probe_leaves_no_process(g: &Guest) -> Result<(), String> {
+    apply(
+        g,
+        "pl",
+        "name = \"pl\"\n[containers.app]\ncommand = [\"sleep\", \"5903\"]\n\
+         live = { exec = [\"/bin/sh\", \"-c\", \"sleep 5901 & exec sleep 5902\"], \
+         interval = \"300ms\", timeout = \"200ms\", retries = 1000 }\n",
+    )?;
+    wait_pid(g, "sleep 5903")?;
+    std::thread::sleep(Duration::from_secs(4));
+    let count = |c: &str| -> Result<u32, String> {
+        Ok(g.ok(&format!("pgrep -xf '{c}' | wc -l"))?
+            .parse()
+            .unwrap_or(99))
+    };
+    let (bg, fg) = (count("sleep 5901")?, count("sleep 5902")?);
+    g.ok("podctl down --purge pl")?;
+    if bg > 1 || fg > 1 {
+        return Err(format!(
+            "timed-out probes left {bg} background and {fg} foreground processes"
+        ));
+    }
+    Ok(())
 }

@@ -193,6 +193,8 @@ pub struct Supervisor<'m> {
     slots: Vec<Slot>,
     inbox: Inbox,
     backoff_reset: Duration,
+    /// The pod slice's OOM kill count at the last exit (see events::exited).
+    slice_oom_kills: u64,
 }
 
 impl<'m> Supervisor<'m> {
@@ -220,6 +222,7 @@ impl<'m> Supervisor<'m> {
             slots: Vec::new(),
             inbox: Inbox::new().map_err(SupervisorError::Signals)?,
             backoff_reset: backoff_reset(),
+            slice_oom_kills: 0,
         })
     }
 

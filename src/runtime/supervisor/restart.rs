@@ -33,7 +33,13 @@ impl Supervisor<'_> {
             changed = true;
             let exit = describe_exit(status);
             tracing::info!("container {} {exit}", s.plan.name);
-            crate::runtime::events::exited(&self.plan.pod, &s.plan.name, &s.plan.unit.name, &exit);
+            crate::runtime::events::exited(
+                &self.plan.pod,
+                &s.plan.name,
+                &s.plan.unit.name,
+                &exit,
+                &mut self.slice_oom_kills,
+            );
             s.state.last_exit = Some(exit);
             s.state.pid = 0;
             s.state.monitor_pid = 0;

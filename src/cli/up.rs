@@ -2,6 +2,7 @@
 
 use crate::runtime::Paths;
 use crate::runtime::supervisor::{Supervisor, block_signals};
+use crate::systemd::Manager;
 use anyhow::{Context, bail};
 use sd_notify::NotifyState;
 use std::process::ExitCode;
@@ -61,6 +62,8 @@ fn run(name: &str) -> anyhow::Result<()> {
     let mgr = super::connect()?;
     let mut sup = Supervisor::new(&mgr, paths, plan, text);
     sup.start()?;
+    // Started: the connection to systemd goes until there is work again.
+    mgr.idle();
     let count = pod.containers.len();
     tracing::info!("pod {name}: {count} containers running");
     let _ = sd_notify::notify(&[

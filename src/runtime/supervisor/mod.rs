@@ -213,6 +213,8 @@ impl<'m> Supervisor<'m> {
         let sfd = SignalFd::with_flags(signals, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
             .map_err(SupervisorError::Signals)?;
         loop {
+            // Waiting from here: hold no connection to systemd meanwhile.
+            self.mgr.idle();
             let next = self
                 .slots
                 .iter()

@@ -31,6 +31,8 @@ const MAX_HELD: usize = 2;
 /// the first ten's, plus [`FLAT_SLACK_MS`] (a shared 2-core machine is noisy).
 const FLAT_FACTOR: f64 = 3.0;
 const FLAT_SLACK_MS: f64 = 50.0;
+/// journald streams that are not podctl's (other services of the guest).
+const STREAMS_SLACK: usize = 50;
 
 fn main() {
     bench::harness::container_main(TRIALS)
@@ -94,6 +96,18 @@ fn thousand_pods(g: &Guest) -> Result<(), String> {
         "scale: podctl ps with {n} pods: {ps_ms:.1} ms\n{}",
         g.ok(script::FIGURES_SCRIPT)?
     );
+    // journald takes at most 4,096 streams: one per supervisor and one per
+    // container, not more.
+    let streams: usize = g
+        .ok("ls /run/systemd/journal/streams | wc -l")?
+        .parse()
+        .unwrap_or(usize::MAX);
+    if streams > 2 * n + STREAMS_SLACK {
+        return Err(format!(
+            "{streams} journald streams with {n} one-container pods (at most 2 per pod + \
+             {STREAMS_SLACK})"
+        ));
+    }
 
     let down = timed_loop(g, "down", 1, n, "podctl down --purge s$i")?;
     eprintln!(
@@ -105,10 +119,38 @@ fn thousand_pods(g: &Guest) -> Result<(), String> {
     if !left.is_empty() {
         return Err(format!("left after every pod went down:\n{left}"));
     }
+    stderr_keeps_its_priority(g)?;
     if last > FLAT_FACTOR * first + FLAT_SLACK_MS {
         return Err(format!(
             "apply time grows with the number of pods: median of pods 1-10 {first:.1} ms, of \
              the last ten {last:.1} ms (bound {FLAT_FACTOR} x first + {FLAT_SLACK_MS} ms)"
+        ));
+    }
+    Ok(())
+}
+
+/// A container's stdout and stderr share one journald stream; stderr lines
+/// still have priority 3 (err), stdout lines 6 (info).
+fn stderr_keeps_its_priority(g: &Guest) -> Result<(), String> {
+    g.ok(
+        "printf 'name = \"logs\"\n[containers.app]\ncommand = [\"/bin/sh\", \"-c\", \"echo out-line; \
+         echo err-line >&2; exec sleep infinity\"]\n' > /root/scale/logs.toml && \
+         podctl apply /root/scale/logs.toml",
+    )?;
+    let journal = "journalctl --no-pager -o cat SYSLOG_IDENTIFIER=logs/app";
+    bench::wait_for(
+        std::time::Duration::from_secs(10),
+        "both lines in the journal",
+        || {
+            let all = g.ok(journal)?;
+            Ok(all.contains("out-line") && all.contains("err-line"))
+        },
+    )?;
+    let errs = g.ok(&format!("{journal} -p err"))?;
+    g.ok("podctl down --purge logs")?;
+    if errs.trim() != "err-line" {
+        return Err(format!(
+            "journal entries of priority err or higher: {errs:?}, expected only the stderr line"
         ));
     }
     Ok(())

@@ -4,8 +4,9 @@
 //! Job completion is observed through `JobRemoved` signals: the match is
 //! installed before any call that creates jobs, so no completion is missed.
 //! On the private socket systemd sends its signals to every client (direct
-//! connections are subscribed from the start) and they carry no sender, so
-//! the match is local and names no sender there.
+//! connections are subscribed from the start) with a sender that is not a
+//! bus name (rewritten in [`super::private`]); the match is local there and
+//! names no sender.
 
 use super::{Error, Manager, Transient, UnitStatus};
 use crate::plan::{Property, Value};
@@ -84,7 +85,7 @@ impl Client {
             .interface(MANAGER)
             .member("JobRemoved")
             .path(PATH);
-        // Signals on a direct connection carry no sender.
+        // On a direct connection there is no bus to name the sender.
         if self.conn.is_bus() {
             rule = rule.sender(DEST);
         }

@@ -29,9 +29,11 @@ fn main() {
     let all: Vec<(&str, TrialFn)> = TRIALS
         .iter()
         .chain(pods::container::TRIALS)
+        .chain(pods::isolation::TRIALS)
         .chain(pods::lifecycle::TRIALS)
         .chain(pods::reconcile::TRIALS)
         .chain(pods::quickstart::TRIALS)
+        .chain(pods::packaging::TRIALS)
         .copied()
         .collect();
     bench::harness::container_main(&all)

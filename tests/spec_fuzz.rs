@@ -971,3 +971,43 @@ fn the_property_catches_what_it_should() {
     }
     assert_eq!(shrink(panics, "abc\n!def", "f.toml", "f"), "!");
 }
+
+/// Raw bytes, not made UTF-8 first: `parse_bytes` never panics, and text
+/// that is not UTF-8 gets exactly one diagnostic, `invalid UTF-8`, at the
+/// first bad byte's line and column (counted here independently).
+#[test]
+fn raw_bytes_are_located_at_the_first_invalid_utf8_byte() {
+    let seeds = seeds();
+    let mut rng = Rng::new(11);
+    let mut invalid = 0;
+    for case in 0..3000 {
+        let mut b = rng.pick(&seeds).clone();
+        for _ in 0..rng.below(4) {
+            let at = rng.below(b.len() + 1);
+            let byte = if rng.chance(50) {
+                *rng.pick(TOML_BYTES)
+            } else {
+                rng.next() as u8
+            };
+            b.insert(at, byte);
+        }
+        let result = std::panic::catch_unwind(|| podctl::spec::parse_bytes(&b, "f.toml", "f"));
+        let Ok(result) = result else {
+            panic!("case {case}: parse_bytes panicked on {b:?}");
+        };
+        let Err(e) = std::str::from_utf8(&b) else {
+            continue;
+        };
+        invalid += 1;
+        let good = std::str::from_utf8(&b[..e.valid_up_to()]).unwrap();
+        let line = 1 + good.matches('\n').count();
+        let column = 1 + good.rsplit('\n').next().unwrap_or("").chars().count();
+        let d = match result {
+            Ok(_) => panic!("case {case}: accepted bytes that are not UTF-8: {b:?}"),
+            Err(d) => d,
+        };
+        let want = format!("f.toml:{line}:{column}: invalid UTF-8");
+        assert_eq!(d.to_string(), want, "case {case}: {b:?}");
+    }
+    assert!(invalid > 500, "only {invalid} cases were not UTF-8");
+}

@@ -43,6 +43,12 @@ pub fn journal_tail(unit: &str, lines: u32) -> String {
         .unwrap_or_default()
 }
 
+/// Whether a stored file has no permission bits for group or others.
+fn is_private(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 == 0)
+}
+
 /// The pod files named: a file, or every `*.toml` in a directory (sorted).
 pub fn pod_files(target: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if !target.is_dir() {
@@ -67,12 +73,21 @@ pub fn lock_pod(paths: &Paths, name: &str) -> anyhow::Result<PodLock> {
     use nix::fcntl::{Flock, FlockArg};
     use std::os::unix::fs::MetadataExt;
     let dir = paths.run.join("locks");
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    crate::runtime::create_private_dir(&dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join(format!("{name}.lock"));
     let mut said = false;
     loop {
-        let file =
-            File::create(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        let file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(crate::runtime::PRIVATE_FILE)
+                .open(&path)
+        }
+        .with_context(|| format!("cannot open {}", path.display()))?;
         let lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(l) => l,
             Err((file, _)) => {
@@ -134,7 +149,10 @@ pub fn apply_pod(
         bail!("{service}: pod@.service is not installed (install it with: podctl install)");
     };
     let stored = paths.definition(&name);
-    if std::fs::read_to_string(&stored).ok().as_deref() != Some(text.as_str()) {
+    // Rewritten also when an older podctl left it readable by others.
+    if std::fs::read_to_string(&stored).ok().as_deref() != Some(text.as_str())
+        || !is_private(&stored)
+    {
         write_atomic(&stored, text.as_bytes())
             .with_context(|| format!("cannot store the definition in {}", stored.display()))?;
     }
@@ -142,7 +160,9 @@ pub fn apply_pod(
     // removes pods applied from DIR (like kubectl's apply sets).
     let source = source_path(paths, &name);
     let dir = source_dir(file);
-    if std::fs::read_to_string(&source).ok().as_deref() != Some(dir.as_str()) {
+    if std::fs::read_to_string(&source).ok().as_deref() != Some(dir.as_str())
+        || !is_private(&source)
+    {
         write_atomic(&source, dir.as_bytes())
             .with_context(|| format!("cannot write {}", source.display()))?;
     }
@@ -293,15 +313,24 @@ pub fn stored_pods(paths: &Paths) -> anyhow::Result<Vec<String>> {
 }
 
 /// `podctl diff FILE|DIR`: what apply would do, doing nothing.
-pub fn diff_cmd(target: &Path) -> anyhow::Result<()> {
+pub fn diff_cmd(target: &Path, json: bool) -> anyhow::Result<()> {
     let paths = Paths::from_env();
+    let mut reports = Vec::new();
     for f in pod_files(target)? {
         let (pod, text) = crate::spec::load_with_text(&f)?;
         let running = PodState::load(&paths.run, &pod.name).is_some();
-        match compare(&paths, running, &pod, &text) {
-            None => println!("{}: created", pod.name),
-            Some((d, _)) => println!("{d}"),
+        let d = compare(&paths, running, &pod, &text).map(|(d, _)| d);
+        if json {
+            reports.push(super::diff_json::report(&pod.name, d.as_ref()));
+            continue;
         }
+        match d {
+            None => println!("{}: created", pod.name),
+            Some(d) => println!("{d}"),
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
     }
     Ok(())
 }

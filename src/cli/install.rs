@@ -2,9 +2,12 @@
 //! this podctl binary, create the definition store, and reload systemd.
 
 use crate::runtime::Paths;
-use crate::runtime::state::write_atomic;
+use crate::runtime::state::write_atomic_mode;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
+
+/// Mode of the installed `pod@.service`, as systemd's own unit files.
+const UNIT_FILE_MODE: u32 = 0o644;
 
 /// The unit as shipped in units/pod@.service.
 pub const TEMPLATE: &str = include_str!("../../units/pod@.service");
@@ -25,10 +28,11 @@ pub fn install(unit_dir: &Path) -> anyhow::Result<()> {
         );
     }
     let unit: PathBuf = unit_dir.join("pod@.service");
-    write_atomic(&unit, unit_text(&exe).as_bytes())
+    // A unit file is public (0644); the definitions it points at are not.
+    write_atomic_mode(&unit, unit_text(&exe).as_bytes(), UNIT_FILE_MODE)
         .with_context(|| format!("cannot write {}", unit.display()))?;
     let store = Paths::from_env().store;
-    std::fs::create_dir_all(&store)
+    crate::runtime::create_private_dir(&store)
         .with_context(|| format!("cannot create {}", store.display()))?;
     let mgr = super::connect()?;
     crate::systemd::Manager::reload(&mgr)?;

@@ -2,9 +2,17 @@
 //! names the pod, unit or path and the cause; `main` prints it once.
 
 pub mod apply;
+pub mod args;
+pub mod complete;
+pub mod diff_json;
+pub mod events;
 pub mod exec;
+pub mod generate;
+pub mod inspect;
 pub mod install;
+pub mod pty;
 pub mod show;
+pub mod top;
 pub mod up;
 pub mod validate;
 
@@ -25,7 +33,7 @@ pub fn report(result: anyhow::Result<()>) -> ExitCode {
 pub fn require_root(command: &str) -> anyhow::Result<()> {
     if !nix::unistd::geteuid().is_root() {
         anyhow::bail!(
-            "podctl {command} must run as root (it manages system units and namespaces); try: sudo podctl {command} ..."
+            "podctl {command} must run as root (pods are system units; their state and definitions are readable by root only); try: sudo podctl {command} ..."
         );
     }
     Ok(())

@@ -269,10 +269,17 @@ pub fn build(pod: &Pod) -> Plan {
         ));
         limit_properties(&c.resources, &mut props);
 
+        // Private to the container: cgroup and mnt always, and every
+        // namespace the pod neither shares nor takes from the host (as
+        // `podman pod create --share net` gives each container its own ipc
+        // and uts). Only `host` means the host's.
         let mut creates = vec![NsKind::Cgroup, NsKind::Mnt];
-        if !pod.shares(Namespace::Pid) && !pod.host.contains(&Namespace::Pid) {
-            creates.push(NsKind::Pid);
-        }
+        creates.extend(
+            Namespace::ALL
+                .into_iter()
+                .filter(|ns| !pod.shares(*ns) && !pod.host.contains(ns))
+                .map(NsKind::from),
+        );
         let mut env: Vec<(String, String)> = vec![("PATH".into(), DEFAULT_PATH.into())];
         env.push(("container".into(), "podctl".into()));
         for (k, v) in &c.env {
@@ -405,19 +412,52 @@ mod tests {
     fn shared_or_host_pid_means_no_private_pid_namespace() {
         let shared = build(&pod(vec![Namespace::Net, Namespace::Pid], vec![]));
         assert_eq!(shared.containers[0].joins, vec![NsKind::Net, NsKind::Pid]);
+        // ipc and uts, in neither list, are each container's own.
         assert_eq!(
             shared.containers[0].creates,
-            vec![NsKind::Cgroup, NsKind::Mnt]
+            vec![NsKind::Cgroup, NsKind::Ipc, NsKind::Uts, NsKind::Mnt]
         );
         let host = build(&pod(
             vec![Namespace::Ipc],
-            vec![Namespace::Pid, Namespace::Net],
+            vec![Namespace::Pid, Namespace::Net, Namespace::Uts],
         ));
         assert_eq!(
             host.containers[0].creates,
             vec![NsKind::Cgroup, NsKind::Mnt]
         );
         assert_eq!(host.sandbox.hostname, None);
+    }
+
+    #[test]
+    fn namespaces_neither_shared_nor_from_the_host_are_private() {
+        let p = build(&pod(vec![Namespace::Net], vec![]));
+        assert_eq!(p.sandbox.creates, vec![NsKind::Net]);
+        for c in &p.containers {
+            assert_eq!(c.joins, vec![NsKind::Net]);
+            assert_eq!(
+                c.creates,
+                vec![
+                    NsKind::Cgroup,
+                    NsKind::Ipc,
+                    NsKind::Uts,
+                    NsKind::Pid,
+                    NsKind::Mnt
+                ]
+            );
+        }
+        // Nothing shared: everything private but what `host` names.
+        let p = build(&pod(vec![], vec![Namespace::Uts]));
+        assert!(p.sandbox.creates.is_empty());
+        assert_eq!(
+            p.containers[0].creates,
+            vec![
+                NsKind::Cgroup,
+                NsKind::Ipc,
+                NsKind::Net,
+                NsKind::Pid,
+                NsKind::Mnt
+            ]
+        );
     }
 
     #[test]

@@ -30,9 +30,10 @@ pub fn slice(pod: &str) -> String {
 
 /// `pod-NAME.sandbox.scope`: the sandbox holder. Scopes do not nest, and pod
 /// and container names cannot contain dots, so scope names are left readable
-/// (`pod-my-web.sandbox.scope`) and still cannot collide.
+/// (`pod-my-web.sandbox.scope`) and still cannot collide: validation rejects
+/// a container named `sandbox`.
 pub fn sandbox(pod: &str) -> String {
-    format!("pod-{pod}.sandbox.scope")
+    format!("pod-{pod}.{}.scope", crate::spec::names::SANDBOX)
 }
 
 /// `pod-NAME.CONTAINER.scope`, e.g. `pod-web.app.scope`.
@@ -45,9 +46,50 @@ pub fn log_identifier(pod: &str, container: &str) -> String {
     format!("{pod}/{container}")
 }
 
+/// How many characters of the pod and of the container name a notify
+/// socket's name keeps, for people reading `ls`; the hash makes it unique.
+const NOTIFY_NAME_KEEP: usize = 16;
+
+/// The file name of a container's NOTIFY_SOCKET: `POD.CONTAINER-HASH` with
+/// both names cut to 16 characters and HASH (16 hex digits) of the full
+/// pair, so it is unique and at most 50 bytes: `/run/podctl-notify/` plus
+/// this fits a unix socket address (108 bytes with its NUL) for any names.
+pub fn notify_name(pod: &str, container: &str) -> String {
+    // FNV-1a, 64 bits: stable across builds (unlike std's hasher).
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in pod.bytes().chain([b'/']).chain(container.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let cut = |s: &str| s.chars().take(NOTIFY_NAME_KEEP).collect::<String>();
+    format!("{}.{}-{h:016x}", cut(pod), cut(container))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notify_socket_paths_fit_a_unix_address_for_any_names() {
+        // sun_path is 108 bytes, NUL included.
+        const SUN_PATH: usize = 108;
+        let long = |c: char| std::iter::repeat_n(c, 63).collect::<String>();
+        let (pod, ctr) = (long('p'), long('c'));
+        let path = crate::runtime::notify_socket(std::path::Path::new("/run/podctl"), &pod, &ctr);
+        let len = path.as_os_str().len();
+        assert!(len < SUN_PATH, "{} is {len} bytes", path.display());
+        assert!(
+            path.starts_with("/run/podctl-notify/"),
+            "{}",
+            path.display()
+        );
+        // Unique although the names are cut: pairs differing past the cut differ.
+        let other = format!("{}x", &ctr[..62]);
+        assert_ne!(notify_name(&pod, &ctr), notify_name(&pod, &other));
+        assert_ne!(notify_name("a", "b-c"), notify_name("a-b", "c"));
+        assert_eq!(notify_name("web", "app"), notify_name("web", "app"));
+        assert!(notify_name("web", "app").starts_with("web.app-"));
+    }
 
     #[test]
     fn dashes_are_escaped_so_slices_do_not_nest() {

@@ -240,6 +240,7 @@ fn exec_command(
         &format!("chdir {}", p.workdir),
         nix::unistd::chdir(p.workdir.as_str()),
     )?;
+    step("restore SIGPIPE", default_sigpipe())?;
     step(
         "unblock signals",
         sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None),
@@ -258,7 +259,15 @@ fn exec_command(
     Err(format!("cannot execute {}: {e}", exe.to_string_lossy()))
 }
 
-fn cstring(s: &str) -> Result<CString, String> {
+/// Gives SIGPIPE back its default action (Rust's runtime ignores it, and an
+/// ignored signal stays ignored across execve): `cmd | head` must end `cmd`.
+pub(crate) fn default_sigpipe() -> nix::Result<()> {
+    // SAFETY: SIG_DFL installs no handler; called in a single-threaded process before exec.
+    unsafe { nix::sys::signal::signal(Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl) }
+        .map(|_| ())
+}
+
+pub(crate) fn cstring(s: &str) -> Result<CString, String> {
     CString::new(s).map_err(|_| format!("{s:?} contains a NUL byte"))
 }
 
@@ -272,16 +281,16 @@ fn journal_stream(ident: &str, priority: u8) -> std::io::Result<OwnedFd> {
     Ok(OwnedFd::from(s))
 }
 
-type Creds = Option<Cred>;
+pub(crate) type Creds = Option<Cred>;
 
-struct Cred {
-    uid: Uid,
-    gid: Gid,
-    groups: Vec<Gid>,
+pub(crate) struct Cred {
+    pub(crate) uid: Uid,
+    pub(crate) gid: Gid,
+    pub(crate) groups: Vec<Gid>,
 }
 
 /// Resolves the container's user on this host: a name, a uid or uid:gid.
-fn resolve_user(user: Option<&User>) -> Result<Creds, String> {
+pub(crate) fn resolve_user(user: Option<&User>) -> Result<Creds, String> {
     let Some(user) = user else { return Ok(None) };
     let lookup_err = |e| format!("user {user}: {e}");
     match user {
@@ -317,7 +326,10 @@ fn resolve_user(user: Option<&User>) -> Result<Creds, String> {
 }
 
 /// argv[0] as given if it has a slash, else the first executable match in PATH.
-fn resolve_command(argv: &[String], env: &[(String, String)]) -> Result<CString, String> {
+pub(crate) fn resolve_command(
+    argv: &[String],
+    env: &[(String, String)],
+) -> Result<CString, String> {
     let cmd = argv.first().ok_or("empty command")?;
     if cmd.contains('/') {
         return cstring(cmd);

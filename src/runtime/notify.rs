@@ -15,10 +15,10 @@ pub struct NotifySocket {
 
 impl NotifySocket {
     pub fn bind(run_dir: &Path, pod: &str, container: &str) -> io::Result<NotifySocket> {
-        let dir = run_dir.join("notify");
+        let dir = super::notify_dir(run_dir);
         std::fs::create_dir_all(&dir)?;
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))?;
-        let path = dir.join(format!("{pod}.{container}"));
+        let path = super::notify_socket(run_dir, pod, container);
         let _ = std::fs::remove_file(&path);
         let sock = UnixDatagram::bind(&path)?;
         sock.set_nonblocking(true)?;
@@ -71,6 +71,6 @@ mod tests {
         let path = n.path().to_path_buf();
         drop(n);
         assert!(!path.exists());
-        std::fs::remove_dir_all(&run).unwrap();
+        std::fs::remove_dir_all(crate::runtime::notify_dir(&run)).unwrap();
     }
 }

@@ -66,15 +66,32 @@ pub fn now_secs() -> u64 {
 }
 
 /// Writes `data` to `path` atomically: temp file in the same directory, fsync, rename.
+/// State and definitions hold the pod file, env values included: the file is
+/// created `PRIVATE_FILE` (0600) and missing directories `PRIVATE_DIR` (0700),
+/// by open(2) and mkdir(2) themselves, never widened first and narrowed later.
 pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    write_atomic_mode(path, data, super::PRIVATE_FILE)
+}
+
+/// [`write_atomic`] with the file created `mode` (e.g. 0644 for a unit file);
+/// missing directories are still created 0700.
+pub fn write_atomic_mode(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
+    super::create_private_dir(dir)?;
     let tmp = dir.join(format!(
         ".{}.tmp.{}",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("state"),
         std::process::id()
     ));
-    let mut f = std::fs::File::create(&tmp)?;
+    // A leftover of a killed writer with our PID keeps its own mode if
+    // reopened: remove it and create afresh (O_EXCL, no symlink followed).
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&tmp)?;
     f.write_all(data)?;
     f.sync_all()?;
     drop(f);

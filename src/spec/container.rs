@@ -46,6 +46,14 @@ pub(crate) fn read(
                 names::LABEL_RULE
             ),
         );
+    } else if name == names::SANDBOX {
+        sink.error(
+            key_span,
+            &path,
+            format!(
+                "{name:?} is reserved: pod-POD.{name}.scope is the pod's sandbox (choose another container name)"
+            ),
+        );
     }
     let mut c = Container {
         name: name.to_string(),

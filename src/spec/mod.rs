@@ -107,7 +107,7 @@ pub fn load(path: &Path) -> Result<Pod, Diagnostics> {
 /// Reads and validates a pod file; also returns its text (read once).
 pub fn load_with_text(path: &Path) -> Result<(Pod, String), Diagnostics> {
     let label = path.display().to_string();
-    let src = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         Diagnostics(vec![Diagnostic {
             file: label.clone(),
             line: 0,
@@ -117,7 +117,27 @@ pub fn load_with_text(path: &Path) -> Result<(Pod, String), Diagnostics> {
         }])
     })?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("pod");
-    parse_str(&src, &label, stem).map(|pod| (pod, src))
+    parse_bytes(&bytes, &label, stem)
+}
+
+/// Like [`parse_str`], for the bytes of a file: text that is not UTF-8 is
+/// reported at its first bad byte (`file:line:col: invalid UTF-8`), as TOML
+/// requires UTF-8. Also returns the text.
+pub fn parse_bytes(
+    bytes: &[u8],
+    file: &str,
+    default_name: &str,
+) -> Result<(Pod, String), Diagnostics> {
+    match std::str::from_utf8(bytes) {
+        Ok(src) => parse_str(src, file, default_name).map(|pod| (pod, src.to_string())),
+        Err(e) => {
+            // Everything before the bad byte is valid: locate it in there.
+            let good = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+            let mut sink = diag::Sink::new(file, good);
+            sink.error(good.len()..good.len(), "", "invalid UTF-8");
+            Err(Diagnostics(sink.finish()))
+        }
+    }
 }
 
 #[cfg(test)]

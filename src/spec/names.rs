@@ -6,6 +6,10 @@ use crate::model::User;
 /// What a pod or container name may be, for messages.
 pub(crate) const LABEL_RULE: &str = "lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters";
 
+/// The container name that is not free: its scope would be the sandbox's
+/// (`pod-POD.sandbox.scope`, [`crate::plan::units::sandbox`]).
+pub const SANDBOX: &str = "sandbox";
+
 /// A lowercase DNS label: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
 pub(crate) fn is_dns_label(s: &str) -> bool {
     let b = s.as_bytes();

@@ -85,7 +85,9 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
     let resources = resources
         .map(|v| limits::read(sink, v, "resources").resources)
         .unwrap_or_default();
-    let containers = read_containers(sink, doc, containers, &resources);
+    // Net neither shared nor the host's: each container has its own.
+    let own_net = !share.contains(&Namespace::Net) && !host.contains(&Namespace::Net);
+    let containers = read_containers(sink, doc, containers, &resources, own_net);
 
     Pod {
         name,
@@ -163,6 +165,7 @@ fn read_containers(
     doc: &Spanned<DeTable<'_>>,
     v: Option<&Value<'_>>,
     pod_limits: &Resources,
+    own_net: bool,
 ) -> Vec<crate::model::Container> {
     const NONE: &str = "a pod needs at least one container, e.g. [containers.app] with command = [\"/bin/sleep\", \"infinity\"]";
     let Some(v) = v else {
@@ -186,8 +189,41 @@ fn read_containers(
             &join(&join("containers", &c.name), "resources"),
             pod_limits,
         );
+        if own_net {
+            network_probes_need_a_pod_network(sink, &c, value);
+        }
         out.push(c);
     }
     super::lifecycle::check_order(sink, &out, &after_spans);
     out
+}
+
+/// tcp and http probes connect to 127.0.0.1 in the pod's network namespace;
+/// a pod that neither shares one nor takes the host's has none (each
+/// container's own has only a loopback that is down), so they could never pass.
+fn network_probes_need_a_pod_network(
+    sink: &mut Sink,
+    c: &crate::model::Container,
+    table: &Value<'_>,
+) {
+    use crate::model::Check;
+    for (key, probe) in [("ready", &c.ready), ("live", &c.live)] {
+        let kind = match probe.as_ref().map(|p| &p.check) {
+            Some(Check::Tcp(_)) => "tcp",
+            Some(Check::Http(_)) => "http",
+            _ => continue,
+        };
+        let span = table
+            .get_ref()
+            .as_table()
+            .and_then(|t| t.get(key))
+            .map_or_else(|| table.span(), |v| v.span());
+        sink.error(
+            span,
+            &join(&join("containers", &c.name), key),
+            format!(
+                "a {kind} probe connects to 127.0.0.1 in the pod's network namespace, and this pod has none (\"net\" is in neither share nor host); add \"net\" to share or host, or use an exec probe"
+            ),
+        );
+    }
 }

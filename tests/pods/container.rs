@@ -76,12 +76,24 @@ fn namespaces_shared_and_private(g: &Guest) -> Result<(), String> {
     if host != "nsp-host" {
         return Err(format!("hostname in container: {host:?}"));
     }
-    // The seed article's table, one command away.
+    // The seed article's table, one command away: row by row, each
+    // namespace marked as the kernel says above.
     let table = g.ok("podctl inspect nsp")?;
-    if table.matches("shared").count() < 6 {
-        return Err(format!(
-            "inspect should mark net/ipc/uts shared for both containers:\n{table}"
-        ));
+    let want = [
+        ("sandbox", ["own", "own", "own", "host", "host", "host"]),
+        ("app", ["shared", "shared", "shared", "own", "own", "own"]),
+        (
+            "sidecar",
+            ["shared", "shared", "shared", "own", "own", "own"],
+        ),
+    ];
+    for (row, marks) in want {
+        let got = super::isolation::inspect_marks(&table, row)?;
+        if got != marks {
+            return Err(format!(
+                "inspect row {row}: {got:?}, want {marks:?} (net ipc uts pid mnt cgroup):\n{table}"
+            ));
+        }
     }
     g.ok("podctl down --purge nsp")?;
     Ok(())
@@ -386,18 +398,48 @@ fn exec_and_logs(g: &Guest) -> Result<(), String> {
             "journal entries of pod-lg.app.scope as lg/app:\n{entries}"
         ));
     }
-    // exec runs in the container's scope and PID namespace.
-    let cg = g.ok("podctl exec lg app -- cat /proc/self/cgroup")?;
+    // exec runs in the container's scope and PID namespace: the exec'd
+    // process itself, seen from the host (cgroup v1 or v2 alike), and from
+    // inside (at the root of the container's cgroup namespace, the scope).
     let pid1 = g.ok("podctl exec lg app -- cat /proc/1/cmdline | tr '\\0' ' '")?;
     if !pid1.contains("podctl-pause") {
         return Err(format!(
             "PID 1 in the container should be its init, is {pid1:?}"
         ));
     }
-    let scope_procs = g.ok("cat /sys/fs/cgroup/unified/pod.slice/pod-lg.slice/pod-lg.app.scope/cgroup.procs 2>/dev/null || cat /sys/fs/cgroup/systemd/pod.slice/pod-lg.slice/pod-lg.app.scope/cgroup.procs")?;
-    if scope_procs.lines().count() < 3 || cg.is_empty() {
-        return Err(format!("container scope processes: {scope_procs}"));
+    g.ok("podctl exec lg app -- sleep 2102 >/dev/null 2>&1 &")?;
+    let exec_pid = wait_pid(g, "sleep 2102")?;
+    let cgroups = g.ok(&format!("cat /proc/{exec_pid}/cgroup"))?;
+    let scope = "/pod.slice/pod-lg.slice/pod-lg.app.scope";
+    // `ID:CONTROLLERS:PATH`: the systemd (v1) or unified (v2) hierarchy.
+    let in_scope = cgroups.lines().any(|l| {
+        let mut f = l.splitn(3, ':');
+        let (_, ctl, path) = (f.next(), f.next().unwrap_or(""), f.next().unwrap_or(""));
+        (ctl.is_empty() || ctl == "name=systemd") && path == scope
+    });
+    if !in_scope {
+        return Err(format!(
+            "the exec'd process {exec_pid} is not in {scope}:\n{cgroups}"
+        ));
     }
+    let app = pid_of(g, "sleep 2101")?;
+    for kind in ["pid", "mnt", "cgroup", "net"] {
+        same(
+            &format!("{kind} exec'd process/app"),
+            &ns(g, exec_pid, kind)?,
+            &ns(g, app, kind)?,
+        )?;
+    }
+    let inside = g.ok("podctl exec lg app -- cat /proc/self/cgroup")?;
+    if !inside
+        .lines()
+        .any(|l| l.ends_with("::/") || l.ends_with(":name=systemd:/"))
+    {
+        return Err(format!(
+            "inside, the exec'd process is not at its cgroup namespace's root:\n{inside}"
+        ));
+    }
+    g.ok(&format!("kill {exec_pid}"))?;
     let code = g.sh("podctl exec lg app -- sh -c 'exit 7'").status;
     if code != 7 {
         return Err(format!("exec exit status {code}, expected 7"));

@@ -4,7 +4,9 @@
 
 pub mod common;
 pub mod container;
+pub mod isolation;
 pub mod lifecycle;
+pub mod packaging;
 pub mod quickstart;
 pub mod reconcile;
 pub mod vm;

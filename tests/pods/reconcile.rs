@@ -143,7 +143,8 @@ fn prune_removes_exactly_the_deleted_pod(g: &Guest) -> Result<(), String> {
     Ok(())
 }
 
-/// No unit of pod `name` but the four expected ones, and exactly one process per container.
+/// No unit of pod `name` but the four expected ones, and every process of
+/// the pod is of `version` (see [`no_older_version_left`]).
 fn matches_file(g: &Guest, name: &str, version: &str) -> Result<(), String> {
     g.wait_property(
         &format!("pod@{name}.service"),
@@ -172,15 +173,72 @@ fn matches_file(g: &Guest, name: &str, version: &str) -> Result<(), String> {
                 .is_ok_and(|v| v == version))
         },
     )?;
-    let holders = g.ok(&format!(
-        "pgrep -fc 'podctl-pause hold ipc,uts,net {name}$' || true"
+    no_older_version_left(g, name, version)
+}
+
+/// Every process of pod `name` (in its slice or its supervisor's service)
+/// belongs to `version`: one supervisor, one holder, two relays and the
+/// command per container, and no process with another VERSION in its
+/// environment; nor is any app of another version running anywhere.
+fn no_older_version_left(g: &Guest, name: &str, version: &str) -> Result<(), String> {
+    let listing = g.ok(&format!(
+        "for d in /proc/[0-9]*; do \
+           cg=$(cat $d/cgroup 2>/dev/null) || continue; \
+           case \"$cg\" in *'/pod-{name}.slice/'*|*'/pod@{name}.service'*) ;; *) continue;; esac; \
+           v=$(tr '\\0' '\\n' < $d/environ 2>/dev/null | sed -n 's/^VERSION=//p'); \
+           c=$(tr '\\0' ' ' < $d/cmdline 2>/dev/null); \
+           [ -n \"$c\" ] && echo \"${{d#/proc/}}|$v|$c\"; \
+         done; true"
     ))?;
-    if holders != "1" {
-        return Err(format!("{holders} sandbox holders for {name}"));
+    let (app, side) = (
+        format!("sleep {}", app_cmd(name, version)),
+        format!("sleep {}", side_cmd(name)),
+    );
+    let mut counts = [0usize; 5]; // supervisor, holder, relays, app, side
+    for line in listing.lines() {
+        let mut f = line.splitn(3, '|');
+        let (pid, v, cmd) = (
+            f.next().unwrap_or(""),
+            f.next().unwrap_or(""),
+            f.next().unwrap_or("").trim(),
+        );
+        if !v.is_empty() && v != version {
+            return Err(format!(
+                "process {pid} ({cmd}) of version {v} is left, want only {version}:\n{listing}"
+            ));
+        }
+        let slot = if cmd.ends_with(&format!(" up {name}")) {
+            0
+        } else if cmd.contains("podctl-pause hold") {
+            1
+        } else if cmd.contains("podctl-pause relay") {
+            2
+        } else if cmd == app {
+            3
+        } else if cmd == side {
+            4
+        } else {
+            return Err(format!(
+                "unexpected process {pid} ({cmd}) in pod {name} at version {version}:\n{listing}"
+            ));
+        };
+        counts[slot] += 1;
     }
-    let sides = g.ok(&format!("pgrep -xfc 'sleep {}' || true", side_cmd(name)))?;
-    if sides != "1" {
-        return Err(format!("{sides} sidecar processes"));
+    if counts != [1, 1, 4, 1, 1] {
+        return Err(format!(
+            "pod {name} at version {version}: supervisor, holder, relays, app, side = {counts:?}, \
+             want [1, 1, 4, 1, 1]:\n{listing}"
+        ));
+    }
+    // An app of any version that escaped the pod's cgroups.
+    let apps = g.ok(&format!(
+        "pgrep -af '^sleep 7{}[0-9]*$' || true",
+        trial_id(name)
+    ))?;
+    if apps.lines().count() != 1 || !apps.ends_with(&app) {
+        return Err(format!(
+            "app processes of pod {name}, want only {app:?}:\n{apps}"
+        ));
     }
     Ok(())
 }

@@ -297,6 +297,7 @@ impl<'m> Supervisor<'m> {
             changed = true;
             let exit = describe_exit(status);
             tracing::info!("container {} {exit}", s.plan.name);
+            crate::runtime::events::exited(&self.plan.pod, &s.plan.name, &s.plan.unit.name, &exit);
             s.state.last_exit = Some(exit);
             s.state.pid = 0;
             s.state.ready = false;
@@ -344,6 +345,7 @@ impl<'m> Supervisor<'m> {
     }
 
     fn restart_one(&mut self, i: usize) -> Result<(), SupervisorError> {
+        crate::runtime::events::restarted(&self.plan.pod, &self.slots[i].plan.name);
         self.launch(i)?;
         self.slots[i].state.restarts += 1;
         self.save();

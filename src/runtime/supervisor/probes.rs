@@ -20,6 +20,7 @@ impl Supervisor<'_> {
             if let Some(n) = &s.notify {
                 if n.ready() {
                     tracing::info!("container {} is ready (READY=1)", s.plan.name);
+                    crate::runtime::events::ready(&self.plan.pod, &s.plan.name, "READY=1");
                     s.state.ready = true;
                     changed = true;
                 }
@@ -38,6 +39,7 @@ impl Supervisor<'_> {
                 child.id(),
             ) {
                 tracing::info!("container {} is ready", s.plan.name);
+                crate::runtime::events::ready(&self.plan.pod, &s.plan.name, "probe");
                 s.state.ready = true;
                 changed = true;
             }
@@ -71,6 +73,7 @@ impl Supervisor<'_> {
                 continue;
             }
             s.live_failures += 1;
+            crate::runtime::events::probe_failed(&self.plan.pod, &s.plan.name, s.live_failures);
             if s.live_failures >= probe.retries {
                 tracing::warn!(
                     "container {}: liveness probe failed {} times, killing it",

@@ -153,7 +153,9 @@ fn after_ready_waits_for_probe(g: &Guest) -> Result<(), String> {
     write_pod(g, "ord", toml)?;
     // Type=notify: systemctl start returns only once every container is ready.
     let t = Instant::now();
-    g.ok("podctl apply /root/pods/ord.toml >/dev/null && systemctl stop pod@ord && systemctl start pod@ord")?;
+    // The marker of the first start must be gone before the second, or a
+    // probe quicker than the container's own `rm` finds it.
+    g.ok("podctl apply /root/pods/ord.toml >/dev/null && systemctl stop pod@ord && rm -f /tmp/db-ready && systemctl start pod@ord")?;
     let took = t.elapsed();
     let ready_at = nanos(&g.ok("cat /tmp/db-ready")?)?;
     let app_at = nanos(&g.ok("cat /tmp/app-started")?)?;

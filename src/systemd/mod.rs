@@ -14,6 +14,7 @@ pub mod dbus;
 pub mod fake;
 pub mod ondemand;
 pub mod private;
+mod timer;
 
 use crate::plan::{Property, UnitPlan};
 
@@ -44,6 +45,12 @@ pub enum Error {
     },
     #[error("{unit}: unexpected reply: {detail}")]
     Reply { unit: String, detail: String },
+    #[error("{unit}: {what} got no answer from systemd within {after:?}")]
+    Timeout {
+        unit: String,
+        what: String,
+        after: std::time::Duration,
+    },
 }
 
 impl Error {
@@ -53,6 +60,8 @@ impl Error {
         match self {
             Error::Call { source, .. } => matches!(source, zbus::Error::InputOutput(_)),
             Error::Reply { detail, .. } => detail.contains("connection closed"),
+            // systemd did not answer in time: start afresh next time.
+            Error::Timeout { .. } => true,
             _ => false,
         }
     }

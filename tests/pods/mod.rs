@@ -7,6 +7,7 @@ pub mod container;
 pub mod isolation;
 pub mod lifecycle;
 pub mod packaging;
+pub mod promises;
 pub mod quickstart;
 pub mod reconcile;
 pub mod vm;

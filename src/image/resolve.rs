@@ -1,0 +1,151 @@
+//! From what a user wrote to a stored image: short names through the
+//! search registries, each name through its mirrors and location, each
+//! endpoint with its credentials; the first endpoint that delivers wins, and
+//! when none does the error lists every reference, registry and answer.
+
+use super::HostConfig;
+use super::auth;
+use super::digest::Digest;
+use super::layout::Layout;
+use super::progress::Progress;
+use super::pull::{PullError, Pulled, pull};
+use super::reference::{ImageRef, Qualified, RefError};
+use super::registries::{RegistriesConf, RegistriesError};
+use super::registry::Registry;
+use super::source::SourceError;
+use super::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error(transparent)]
+    Ref(#[from] RefError),
+    #[error(transparent)]
+    Registries(#[from] RegistriesError),
+    #[error(transparent)]
+    Auth(#[from] auth::AuthError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{reference}: {error}")]
+    Source {
+        reference: String,
+        error: SourceError,
+    },
+    #[error("{reference}: {error}")]
+    Pull {
+        reference: String,
+        error: Box<PullError>,
+    },
+    #[error("cannot pull {reference}: {}", .tried.join("; "))]
+    Unpullable {
+        reference: String,
+        tried: Vec<String>,
+    },
+    #[error("image {0} is not stored (podctl images lists what is)")]
+    NotStored(String),
+    #[error("image {image} is used by pod {pod}; remove the pod first (podctl down {pod} --purge)")]
+    InUse { image: String, pod: String },
+}
+
+/// The names a registry reference can be stored under, most likely first.
+pub fn stored_names(host: &HostConfig, r: &ImageRef) -> Result<Vec<String>, ImageError> {
+    Ok(match r {
+        ImageRef::Registry(rr) => RegistriesConf::load(&host.registries_conf)?
+            .candidates(rr)
+            .iter()
+            .map(Qualified::to_string)
+            .collect(),
+        other => vec![other.to_string()],
+    })
+}
+
+/// The stored name and manifest of `image`, if it is stored.
+pub fn find(
+    store: &Store,
+    host: &HostConfig,
+    image: &str,
+) -> Result<Option<(String, Digest)>, ImageError> {
+    let r = ImageRef::parse(image)?;
+    let refs = store.refs()?;
+    for name in stored_names(host, &r)? {
+        if let Some((n, d)) = refs.iter().find(|(n, _)| *n == name) {
+            return Ok(Some((n.clone(), d.clone())));
+        }
+    }
+    Ok(None)
+}
+
+/// Pulls `image` into `store`.
+pub fn pull_image(
+    store: &Store,
+    host: &HostConfig,
+    image: &str,
+    progress: &dyn Progress,
+) -> Result<Pulled, ImageError> {
+    let r = ImageRef::parse(image)?;
+    let _gc = store.lock_shared("gc")?;
+    let from = |error| ImageError::Source {
+        reference: image.to_string(),
+        error,
+    };
+    let pulled = |error| ImageError::Pull {
+        reference: image.to_string(),
+        error: Box::new(error),
+    };
+    match &r {
+        ImageRef::Layout { path, tag } => {
+            let mut src = Layout::dir(path);
+            let tag = tag.as_deref().unwrap_or("");
+            pull(store, &mut src, tag, None, &r.to_string(), progress).map_err(pulled)
+        }
+        ImageRef::Archive { path, tag } => {
+            let mut src = Layout::archive(path, &store.tmp_path("archive")).map_err(from)?;
+            let tag = tag.as_deref().unwrap_or("");
+            pull(store, &mut src, tag, None, &r.to_string(), progress).map_err(pulled)
+        }
+        ImageRef::Registry(rr) => {
+            let conf = RegistriesConf::load(&host.registries_conf)?;
+            let mut tried = Vec::new();
+            for q in conf.candidates(rr) {
+                for ep in conf.endpoints(&q)? {
+                    let creds = auth::lookup(&host.auth_files, &ep.host, &ep.repository)?;
+                    let reference = match (&q.digest, &q.tag) {
+                        (Some(d), _) => d.to_string(),
+                        (None, Some(t)) => t.clone(),
+                        (None, None) => "latest".to_string(),
+                    };
+                    let attempt = Registry::new(&ep, creds.as_ref(), &host.certs_d)
+                        .map_err(|error| PullError::Source {
+                            source_name: format!("registry {}", ep.host),
+                            error,
+                        })
+                        .and_then(|mut src| {
+                            pull(
+                                store,
+                                &mut src,
+                                &reference,
+                                q.digest.as_ref(),
+                                &q.to_string(),
+                                progress,
+                            )
+                        });
+                    match attempt {
+                        Ok(p) => return Ok(p),
+                        Err(e) => {
+                            let who = match &creds {
+                                Some(c) => {
+                                    format!(" as {} (from {})", c.username, c.file.display())
+                                }
+                                None => String::new(),
+                            };
+                            tried.push(format!("{q} from {}{who}: {e}", ep.host));
+                        }
+                    }
+                }
+            }
+            Err(ImageError::Unpullable {
+                reference: image.to_string(),
+                tried,
+            })
+        }
+    }
+}

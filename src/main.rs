@@ -116,9 +116,10 @@ fn main() -> ExitCode {
         Command::Up { name } => cli::up::up(&name),
         Command::Install { unit_dir } => cli::report(cli::install::install(&unit_dir)),
         Command::Pull { image } => cli::report(cli::image::pull(&image)),
-        Command::Images { output, json: alias } => {
-            cli::report(cli::image::images(alias || json(output)))
-        }
+        Command::Images {
+            output,
+            json: alias,
+        } => cli::report(cli::image::images(alias || json(output))),
         Command::Rmi { image } => cli::report(cli::image::rmi(&image)),
         Command::Image {
             command: ImageCommand::Prune,

@@ -236,7 +236,7 @@ pub enum Command {
 }
 
 /// `podctl image ...`.
-#[derive(Subcommand)]
+#[derive(Debug, Subcommand)]
 pub enum ImageCommand {
     /// Remove images no stored pod uses, and blobs and layers nothing uses.
     Prune,

@@ -181,8 +181,18 @@ impl Source for Registry {
                 .await
                 .map_err(|e| classify(what.clone(), e))?;
             while let Some(chunk) = stream.next().await {
-                let chunk =
-                    chunk.map_err(|e| SourceError::new(what.clone(), Failure::Interrupted, e))?;
+                let chunk = chunk.map_err(|e| {
+                    // oci-client checks the digest as the stream ends.
+                    let corrupt = e
+                        .get_ref()
+                        .is_some_and(|i| i.is::<oci_client::errors::DigestError>());
+                    let kind = if corrupt {
+                        Failure::Corrupt
+                    } else {
+                        Failure::Interrupted
+                    };
+                    SourceError::new(what.clone(), kind, e)
+                })?;
                 out.write_all(&chunk)
                     .map_err(|e| SourceError::new(format!("storing {what}"), Failure::Other, e))?;
                 progress(chunk.len() as u64);

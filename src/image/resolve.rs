@@ -106,7 +106,14 @@ pub fn pull_image(
             let conf = RegistriesConf::load(&host.registries_conf)?;
             let mut tried = Vec::new();
             for q in conf.candidates(rr) {
-                for ep in conf.endpoints(&q)? {
+                let endpoints = match conf.endpoints(&q) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        tried.push(e.to_string());
+                        continue;
+                    }
+                };
+                for ep in endpoints {
                     let creds = auth::lookup(&host.auth_files, &ep.host, &ep.repository)?;
                     let reference = match (&q.digest, &q.tag) {
                         (Some(d), _) => d.to_string(),

@@ -22,6 +22,8 @@ pub enum Failure {
     Connect,
     /// The connection broke mid-transfer.
     Interrupted,
+    /// The content does not match its digest.
+    Corrupt,
     /// Another HTTP status.
     Status(u16),
     /// Anything else (local I/O, malformed answers).
@@ -56,6 +58,9 @@ fn kind_text(k: &Failure) -> String {
         Failure::Timeout => "timed out: ".into(),
         Failure::Connect => "cannot connect: ".into(),
         Failure::Interrupted => "transfer interrupted: ".into(),
+        Failure::Corrupt => {
+            "corrupt (content does not match its digest; nothing was stored): ".into()
+        }
         Failure::Status(c) => format!("HTTP {c}: "),
         Failure::Other => String::new(),
     }

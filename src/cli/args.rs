@@ -197,7 +197,10 @@ pub enum Command {
         json: bool,
     },
     /// Remove a stored image (refused while a pod uses it).
-    Rmi { image: String },
+    Rmi {
+        /// The image as pulled (short names resolve as for pull).
+        image: String,
+    },
     /// Manage stored images.
     Image {
         #[command(subcommand)]

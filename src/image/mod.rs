@@ -23,6 +23,7 @@ pub mod reference;
 pub mod registries;
 pub mod registry;
 pub mod resolve;
+pub mod rootfs;
 pub mod source;
 pub mod store;
 pub mod unpack;

@@ -40,6 +40,8 @@ pub enum ImageError {
         reference: String,
         tried: Vec<String>,
     },
+    #[error("stored image {reference} is damaged: {why} (podctl rmi it and pull again)")]
+    Broken { reference: String, why: String },
     #[error("image {0} is not stored (podctl images lists what is)")]
     NotStored(String),
     #[error("image {image} is used by pod {pod}; remove the pod first (podctl down {pod} --purge)")]
@@ -155,4 +157,70 @@ pub fn pull_image(
             })
         }
     }
+}
+
+/// A stored image as a container uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// The stored name (`localhost:5000/app:1`).
+    pub name: String,
+    pub digest: Digest,
+    pub config: super::ImageConfig,
+    /// Unpacked layer directories, lowest first.
+    pub layers: Vec<std::path::PathBuf>,
+}
+
+/// `image` from the store only (no network), if stored.
+pub fn stored(
+    store: &Store,
+    host: &HostConfig,
+    image: &str,
+) -> Result<Option<Resolved>, ImageError> {
+    let Some((name, digest)) = find(store, host, image)? else {
+        return Ok(None);
+    };
+    let broken = |e: super::catalog::CatalogError| ImageError::Broken {
+        reference: name.clone(),
+        why: e.to_string(),
+    };
+    let m = super::catalog::manifest(store, &digest).map_err(broken)?;
+    let cd = Digest::parse(&m.config.digest).map_err(|e| ImageError::Broken {
+        reference: name.clone(),
+        why: e.to_string(),
+    })?;
+    let config =
+        super::ImageConfig::parse(&store.read_blob(&cd)?).map_err(|e| ImageError::Broken {
+            reference: name.clone(),
+            why: format!("config {cd}: {e}"),
+        })?;
+    let layers = super::catalog::layer_dirs(store, &digest).map_err(broken)?;
+    Ok(Some(Resolved {
+        name,
+        digest,
+        config,
+        layers,
+    }))
+}
+
+/// Every image of `images` resolved, pulling those not stored yet: what
+/// `apply` calls before it changes anything. The first image that cannot be
+/// pulled is the error (with every registry tried and its answer).
+pub fn ensure(
+    store: &Store,
+    host: &HostConfig,
+    images: &[&str],
+    progress: &dyn Progress,
+) -> Result<std::collections::BTreeMap<String, Resolved>, ImageError> {
+    let mut out = std::collections::BTreeMap::new();
+    for &image in images {
+        if out.contains_key(image) {
+            continue;
+        }
+        if stored(store, host, image)?.is_none() {
+            pull_image(store, host, image, progress)?;
+        }
+        let r = stored(store, host, image)?.ok_or_else(|| ImageError::NotStored(image.into()))?;
+        out.insert(image.to_string(), r);
+    }
+    Ok(out)
 }

@@ -47,6 +47,10 @@ pub const TESTS: &[(&str, TestFn)] = &[
         rmi_and_gc_remove_only_unreachable,
     ),
     (
+        "store::ensure_pulls_missing_then_works_offline",
+        ensure_pulls_missing_then_works_offline,
+    ),
+    (
         "store::pull_killed_at_any_moment_then_pulled_again",
         pull_killed_at_any_moment_then_pulled_again,
     ),
@@ -429,4 +433,30 @@ fn pull_killed_at_any_moment_then_pulled_again() -> Result<(), String> {
     check(names(&root.join("tmp")).is_empty(), || {
         format!("tmp/ holds {:?}", names(&root.join("tmp")))
     })
+}
+
+fn ensure_pulls_missing_then_works_offline() -> Result<(), String> {
+    let d = tempdir("ensure");
+    let mut repo = Repo::default();
+    repo.image("v1", &[layer("a", b"a"), layer("b", b"b")], "/a");
+    repo.write_layout(&d.join("layout"));
+    let store = Store::open(&d.join("store")).map_err(|e| e.to_string())?;
+    let spec = format!("oci:{}:v1", d.join("layout").display());
+    let missing = format!("oci:{}:v1", d.join("nowhere").display());
+    let e = resolve::ensure(&store, &host(&d), &[&spec, &missing], &Silent).unwrap_err();
+    check(e.to_string().contains(&missing), || format!("error: {e}"))?;
+    let got = resolve::ensure(&store, &host(&d), &[&spec], &Silent).map_err(|e| e.to_string())?;
+    let r = &got[&spec];
+    check(
+        r.layers.len() == 2 && r.layers.iter().all(|l| l.is_dir()),
+        || format!("{r:?}"),
+    )?;
+    check(r.layers[1].join("data/b").is_file(), || {
+        "layers not lowest first".into()
+    })?;
+    check(r.config.cmd == ["/a"], || format!("config {:?}", r.config))?;
+    // The source is gone: the stored image is all a start needs.
+    std::fs::remove_dir_all(d.join("layout")).unwrap();
+    let again = resolve::ensure(&store, &host(&d), &[&spec], &Silent).map_err(|e| e.to_string())?;
+    check(again[&spec] == *r, || "offline resolve differs".into())
 }

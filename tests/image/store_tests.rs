@@ -167,6 +167,14 @@ fn shared_layer_fetched_and_unpacked_once() -> Result<(), String> {
     check(pb.config.cmd == ["/b"], || {
         format!("config {:?}", pb.config)
     })?;
+    use std::os::unix::fs::MetadataExt;
+    let mode = std::fs::metadata(store.root())
+        .map_err(|e| e.to_string())?
+        .mode()
+        & 0o777;
+    check(mode == 0o700, || {
+        format!("store root mode {mode:o}, want 700 (layers hold setuid files)")
+    })?;
     let content =
         std::fs::read(store.layer_path(&bd).join("data/base")).map_err(|e| e.to_string())?;
     check(content == b"shared base", || "layer content".into())

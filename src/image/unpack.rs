@@ -85,6 +85,12 @@ fn unpack_tar(input: impl Read, dest: &Path) -> Result<Stats, UnpackError> {
             continue;
         }
         if let Some(hidden) = file.as_bytes().strip_prefix(WHITEOUT_PREFIX.as_bytes()) {
+            if matches!(hidden, b"" | b"." | b"..") {
+                return Err(escape(
+                    &name,
+                    "whiteout of \".\" or \"..\" would leave the layer",
+                ));
+            }
             let target = parent_abs.join(OsStr::from_bytes(hidden));
             remove_existing(&target).map_err(at)?;
             mknod(&target, SFlag::S_IFCHR, Mode::empty(), 0).map_err(|e| at(e.into()))?;

@@ -130,6 +130,8 @@ fn escapes_are_refused_by_name() -> Result<(), String> {
             tar(&[E::Symlink("rel", "../outside"), E::File("rel/evil", b"x")]),
         ),
         ("h", tar(&[E::Hard("h", "../outside/x")])),
+        ("d/.wh...", tar(&[E::Dir("d/"), E::File("d/.wh...", b"")])),
+        (".wh...", tar(&[E::File(".wh...", b"")])),
         (
             "h2",
             tar(&[

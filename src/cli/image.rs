@@ -23,6 +23,8 @@ fn users(_info: &ImageInfo) -> Vec<String> {
 /// `podctl pull IMAGE`: prints `NAME@DIGEST` once stored.
 pub fn pull(image: &str) -> anyhow::Result<()> {
     super::require_root("pull")?;
+    // Retries are logged (stderr, or the journal under systemd).
+    super::init_logging();
     let store = store()?;
     let p = resolve::pull_image(
         &store,

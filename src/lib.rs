@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod model;
+pub mod oci;
 pub mod plan;
 pub mod runtime;
 pub mod spec;

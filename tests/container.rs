@@ -33,6 +33,7 @@ fn main() {
         .chain(pods::lifecycle::TRIALS)
         .chain(pods::reconcile::TRIALS)
         .chain(pods::quickstart::TRIALS)
+        .chain(pods::security::TRIALS)
         .copied()
         .collect();
     bench::harness::container_main(&all)

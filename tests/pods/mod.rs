@@ -8,4 +8,5 @@ pub mod isolation;
 pub mod lifecycle;
 pub mod quickstart;
 pub mod reconcile;
+pub mod security;
 pub mod vm;

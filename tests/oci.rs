@@ -103,7 +103,7 @@ fn configs_match_their_expected_files() {
                 user: host_user(&c.process.user),
                 custom_seccomp: None,
             };
-            let spec = oci::build(&plan, c, &ctx);
+            let spec = oci::build(&oci::Container::from_plan(&plan, c), &ctx);
             let json = oci::config::to_json(&spec);
             // What crun and runc read back: the document is a valid spec.
             let back: oci_spec::runtime::Spec = serde_json::from_str(&json).unwrap();

@@ -15,9 +15,9 @@
 //!    [`defaults::INIT_PATH`], the container's own notify socket;
 //! 4. the volumes, in file order.
 
-use super::{caps, defaults, seccomp};
-use crate::model::{Check, Seccomp, VolumeSource};
-use crate::plan::{ContainerPlan, NsKind, Plan};
+use super::{Container, caps, defaults, seccomp};
+use crate::model::{Seccomp, VolumeSource};
+use crate::plan::NsKind;
 use oci_spec::runtime::{
     Capability, LinuxCapabilities, LinuxDevice, LinuxDeviceType, LinuxNamespace,
     LinuxNamespaceType, LinuxSeccomp, Mount, Process, Root, Spec, User,
@@ -68,8 +68,8 @@ pub struct Context<'a> {
 /// bind mounts: the runtime mounts its own, or they are per-container.
 pub const NOT_FROM_HOST: [&str; 6] = ["proc", "sys", "dev", "run", "tmp", "lost+found"];
 
-/// Builds the config of container `c` of `plan`.
-pub fn build(plan: &Plan, c: &ContainerPlan, ctx: &Context<'_>) -> Spec {
+/// Builds the config of container `c`.
+pub fn build(c: &Container, ctx: &Context<'_>) -> Spec {
     let mut spec = Spec::default();
     spec.set_version(OCI_VERSION.to_string());
     let mut root = Root::default();
@@ -78,7 +78,7 @@ pub fn build(plan: &Plan, c: &ContainerPlan, ctx: &Context<'_>) -> Spec {
     spec.set_root(Some(root));
     spec.set_hostname(None);
     spec.set_annotations(None);
-    spec.set_mounts(Some(mounts(plan, c, ctx)));
+    spec.set_mounts(Some(mounts(c, ctx)));
     spec.set_process(Some(process(c, ctx)));
     spec.set_linux(Some(linux(c, ctx)));
     spec
@@ -116,7 +116,7 @@ fn mount(dest: &str, typ: &str, source: &Path, options: &[&str]) -> Mount {
     m
 }
 
-fn mounts(plan: &Plan, c: &ContainerPlan, ctx: &Context<'_>) -> Vec<Mount> {
+fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
     let s = &c.security;
     let ipc_of_host = !c.joins.contains(&NsKind::Ipc) && !c.creates.contains(&NsKind::Ipc);
     let mut out = Vec::new();
@@ -260,14 +260,12 @@ fn mounts(plan: &Plan, c: &ContainerPlan, ctx: &Context<'_>) -> Vec<Mount> {
         };
         out.push(m);
     }
-    let _ = plan;
     out
 }
 
 /// The container's own notify socket, when it reports readiness with sd_notify.
-fn notify_socket<'a>(c: &ContainerPlan, ctx: &Context<'a>) -> Option<&'a Path> {
-    let notify = matches!(c.ready.as_ref().map(|r| &r.check), Some(Check::Notify));
-    ctx.notify_socket.filter(|_| notify)
+fn notify_socket<'a>(c: &Container, ctx: &Context<'a>) -> Option<&'a Path> {
+    ctx.notify_socket.filter(|_| c.notify)
 }
 
 fn cap_set(names: &[String]) -> HashSet<Capability> {
@@ -280,7 +278,7 @@ fn cap_set(names: &[String]) -> HashSet<Capability> {
         .collect()
 }
 
-fn process(c: &ContainerPlan, ctx: &Context<'_>) -> Process {
+fn process(c: &Container, ctx: &Context<'_>) -> Process {
     let s = &c.security;
     let mut p = Process::default();
     p.set_terminal(Some(false));
@@ -333,7 +331,7 @@ fn ns_type(k: NsKind) -> Option<LinuxNamespaceType> {
     })
 }
 
-fn linux(c: &ContainerPlan, ctx: &Context<'_>) -> oci_spec::runtime::Linux {
+fn linux(c: &Container, ctx: &Context<'_>) -> oci_spec::runtime::Linux {
     let s = &c.security;
     let mut l = oci_spec::runtime::Linux::default();
     // Joined by path: the sandbox's; new: the container's own.

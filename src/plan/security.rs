@@ -4,10 +4,10 @@
 
 use crate::model::{Container, Seccomp, User};
 use crate::oci::{caps, defaults};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The resulting security settings of one container.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecurityPlan {
     /// All capabilities, no seccomp, no masked paths, the host's devices.
     pub privileged: bool,

@@ -171,7 +171,7 @@ pub fn run_bundle(
         },
         custom_seccomp: None,
     };
-    let mut spec = oci::build(&plan, c, &ctx);
+    let mut spec = oci::build(&oci::Container::from_plan(&plan, c), &ctx);
     if let Some(p) = spec.process_mut() {
         p.set_args(Some(vec!["/bin/sh".into(), "-c".into(), script.into()]));
     }

@@ -114,7 +114,9 @@ pub fn compare(
             ..diff(&new_plan, &new_plan)
         },
     };
-    Some((d, state.definition == text))
+    // A reload that adopted `text` but could not start some container of
+    // it: the same file again retries, it is not "unchanged".
+    Some((d, state.definition == text && !state.reload_failed()))
 }
 
 /// Applies one pod, read and validated from `file`, through `mgr`; returns
@@ -173,26 +175,34 @@ pub fn apply_pod(
             Ok(d.to_string())
         }
         Some((d, _)) => {
+            let before = PodState::load(&paths.run, &name).map_or(0, |s| s.last_reload_id());
             mgr.reload_unit(&service)?;
-            wait_reloaded(paths, &name, &text)?;
+            wait_reloaded(paths, &name, &text, before)?;
+            if d.is_unchanged() {
+                // Same file as a reload that failed: it was retried.
+                return Ok(format!(
+                    "{name}: updated (started what the last apply could not)"
+                ));
+            }
             Ok(d.to_string())
         }
     }
 }
 
-/// Waits until the supervisor runs `text` (or says why it could not).
-fn wait_reloaded(paths: &Paths, name: &str, text: &str) -> anyhow::Result<()> {
+/// Waits until the supervisor has done a reload newer than `before` (a
+/// reload id) and runs `text`, or says why it could not.
+fn wait_reloaded(paths: &Paths, name: &str, text: &str, before: u64) -> anyhow::Result<()> {
     let deadline = Instant::now() + RELOAD_TIMEOUT;
     loop {
-        if let Some(st) = PodState::load(&paths.run, name) {
-            if let Some(r) = st.last_reload.filter(|r| r.definition == text)
-                && let Some(e) = r.error
-            {
+        if let Some(st) = PodState::load(&paths.run, name)
+            && let Some(r) = st
+                .last_reload
+                .filter(|r| r.id > before && r.definition == text)
+        {
+            if let Some(e) = r.error {
                 bail!("{name}: the supervisor could not apply the new definition: {e}");
             }
-            if st.definition == text {
-                return Ok(());
-            }
+            return Ok(());
         }
         if Instant::now() > deadline {
             bail!(

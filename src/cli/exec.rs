@@ -32,7 +32,8 @@ fn run(name: &str, container: &str, command: &[String]) -> anyhow::Result<u8> {
     if c.pid == 0 {
         bail!("container {name}/{container} is not running ({})", c.state);
     }
-    let target = crate::runtime::state::command_pid(c.pid);
+    // The container's command (what `pid` means in the state file).
+    let target = c.pid;
     let mgr = super::connect()?;
     let held = crate::runtime::enter::spawn_held(
         &paths.podctl,

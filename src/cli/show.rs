@@ -116,12 +116,17 @@ pub struct SandboxStatus {
 pub struct ContainerStatus {
     pub name: String,
     pub unit: String,
+    /// The container's main process (its command), as `inspect` shows it.
     pub pid: u32,
+    /// Its relay in the host's PID namespace (the supervisor's child).
+    pub monitor_pid: u32,
     pub state: String,
     pub unit_state: String,
     pub ready: bool,
     pub restarts: u32,
     pub last_exit: Option<String>,
+    /// Why its last start failed (it is being retried).
+    pub last_error: Option<String>,
     pub since: u64,
 }
 
@@ -165,10 +170,12 @@ pub fn status_with(mgr: &dyn Manager, paths: &Paths, name: &str) -> anyhow::Resu
             name: c.name.clone(),
             unit: c.unit.clone(),
             pid: c.pid,
+            monitor_pid: c.monitor_pid,
             state: c.state.clone(),
             ready: c.ready,
             restarts: c.restarts,
             last_exit: c.last_exit.clone(),
+            last_error: c.last_error.clone(),
             since: c.since,
         })
         .collect();
@@ -217,6 +224,9 @@ pub fn status(name: &str, json: bool) -> anyhow::Result<()> {
             c.last_exit.as_deref().unwrap_or("-"),
             human_age(now.saturating_sub(c.since))
         );
+        if let Some(e) = &c.last_error {
+            println!("    cannot start: {e}");
+        }
     }
     Ok(())
 }
@@ -271,8 +281,7 @@ pub fn inspect_rows(paths: &Paths, name: &str) -> anyhow::Result<Vec<(String, u3
         inodes(state.sandbox_pid),
     )];
     for c in state.containers.iter().filter(|c| c.pid != 0) {
-        let pid = crate::runtime::state::command_pid(c.pid);
-        rows.push((c.name.clone(), pid, inodes(pid)));
+        rows.push((c.name.clone(), c.pid, inodes(c.pid)));
     }
     Ok(rows)
 }

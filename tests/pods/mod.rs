@@ -6,6 +6,7 @@ pub mod common;
 pub mod container;
 pub mod isolation;
 pub mod lifecycle;
+pub mod promises;
 pub mod quickstart;
 pub mod reconcile;
 pub mod security;

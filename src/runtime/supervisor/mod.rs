@@ -14,6 +14,7 @@
 
 mod probes;
 mod reload;
+mod signals;
 mod start;
 mod stop;
 
@@ -25,8 +26,8 @@ use crate::model::{Condition, Restart};
 use crate::plan::{ContainerPlan, Plan};
 use crate::systemd::{Manager, Transient};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
-use std::os::fd::AsFd;
+use signals::Inbox;
+use std::os::fd::BorrowedFd;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
@@ -35,6 +36,14 @@ use std::time::{Duration, Instant};
 pub const BACKOFF_START: Duration = Duration::from_millis(100);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
 pub const BACKOFF_RESET: Duration = Duration::from_secs(60);
+/// Overrides [`BACKOFF_RESET`] (whole seconds), for tests that cannot wait
+/// a minute: `systemctl set-environment` or a drop-in for pod@.service.
+pub const BACKOFF_RESET_ENV: &str = "PODCTL_BACKOFF_RESET_SECS";
+/// How long a container's old scope may take to go away before its name is
+/// reused (a stop is asked for halfway).
+pub const SCOPE_GONE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often a launch looks again whether the old scope is gone.
+const SCOPE_GONE_POLL: Duration = Duration::from_millis(20);
 /// How long the start may wait for init containers and conditions (pod@.service
 /// gives the whole start 90 s).
 pub const START_TIMEOUT: Duration = Duration::from_secs(80);
@@ -72,6 +81,29 @@ pub enum SupervisorError {
     Finished(String),
     #[error("the new definition changes the pod itself (namespaces, hostname): recreating it")]
     Recreate,
+    #[error("{unit}: the previous scope of this name is still there after {timeout:?}")]
+    ScopeInUse { unit: String, timeout: Duration },
+    #[error("stop requested")]
+    StopRequested,
+    #[error("{0} (retried with backoff; podctl status shows it)")]
+    ReloadLaunch(String),
+}
+
+/// How [`Supervisor::start`] ended when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Started {
+    /// Every regular container runs and is ready.
+    Running,
+    /// A stop was requested during the start; the pod was stopped in order.
+    Stopped,
+}
+
+/// The backoff reset window: [`BACKOFF_RESET`] unless [`BACKOFF_RESET_ENV`] says otherwise.
+pub fn backoff_reset() -> Duration {
+    std::env::var(BACKOFF_RESET_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(BACKOFF_RESET, Duration::from_secs)
 }
 
 /// The signals the supervisor takes through a signalfd. Block them before any
@@ -120,6 +152,12 @@ struct Slot {
 }
 
 impl Slot {
+    /// Released once and ended for good (not running, held or due to restart):
+    /// nothing to wait for.
+    fn ended(&self) -> bool {
+        self.released && self.child.is_none() && self.pending.is_none() && self.restart_at.is_none()
+    }
+
     fn satisfies(&self, cond: Condition) -> bool {
         match cond {
             Condition::Started => self.released,
@@ -146,15 +184,23 @@ pub struct Supervisor<'m> {
     definition: String,
     last_reload: Option<Reload>,
     slots: Vec<Slot>,
+    inbox: Inbox,
+    backoff_reset: Duration,
 }
 
 impl<'m> Supervisor<'m> {
     /// `definition` is the pod file text `plan` comes from (kept in the state
     /// file, so that `podctl apply` knows what runs).
-    pub fn new(mgr: &'m dyn Manager, paths: Paths, plan: Plan, definition: String) -> Self {
+    /// The supervisor's signals must be blocked already ([`block_signals`]).
+    pub fn new(
+        mgr: &'m dyn Manager,
+        paths: Paths,
+        plan: Plan,
+        definition: String,
+    ) -> Result<Self, SupervisorError> {
         // A pod recreated after losing its sandbox keeps counting.
         let sandbox_losses = PodState::load(&paths.run, &plan.pod).map_or(0, |s| s.sandbox_losses);
-        Supervisor {
+        Ok(Supervisor {
             mgr,
             paths,
             plan,
@@ -165,13 +211,21 @@ impl<'m> Supervisor<'m> {
             definition,
             last_reload: None,
             slots: Vec::new(),
-        }
+            inbox: Inbox::new().map_err(SupervisorError::Signals)?,
+            backoff_reset: backoff_reset(),
+        })
     }
 
     /// Creates the pod's units and processes; returns once every regular
-    /// container runs and is ready.
-    pub fn start(&mut self) -> Result<(), SupervisorError> {
+    /// container runs and is ready, or once a stop requested meanwhile
+    /// (SIGTERM) has stopped what was started, in order.
+    pub fn start(&mut self) -> Result<Started, SupervisorError> {
         let result = self.try_start();
+        if result.is_err() && self.inbox.stop_requested().is_some() {
+            tracing::info!("stop requested during the start");
+            self.stop()?;
+            return Ok(Started::Stopped);
+        }
         if result.is_err() {
             self.phase = "failed";
             self.save();
@@ -189,7 +243,7 @@ impl<'m> Supervisor<'m> {
                 let _ = h.wait();
             }
         }
-        result
+        result.map(|()| Started::Running)
     }
 
     fn save(&self) {
@@ -208,55 +262,47 @@ impl<'m> Supervisor<'m> {
         }
     }
 
+    /// When something is due next: a restart, a probe.
+    fn next_due(&self) -> Option<Instant> {
+        self.slots
+            .iter()
+            .filter_map(|s| {
+                let probing = s.child.is_some()
+                    && (s.plan.live.is_some()
+                        || (!s.state.ready
+                            && s.plan
+                                .ready
+                                .as_ref()
+                                .is_some_and(|p| p.check != crate::model::Check::Notify)));
+                s.restart_at.or(probing.then_some(s.next_probe))
+            })
+            .min()
+    }
+
+    /// Sleeps until `until` at the latest, or until a signal, a helper's
+    /// exit (SIGCHLD) or a notification of a container not ready yet.
+    fn wait(&mut self, until: Option<Instant>) {
+        let timeout = until.map(|t| t.saturating_duration_since(Instant::now()));
+        // The NOTIFY_SOCKETs of containers not ready yet.
+        let notify: Vec<BorrowedFd<'_>> = self
+            .slots
+            .iter()
+            .filter(|s| !s.state.ready)
+            .filter_map(|s| s.notify.as_ref())
+            .map(|n| n.as_fd())
+            .collect();
+        self.inbox.wait(timeout, &notify);
+    }
+
     /// Runs until SIGTERM/SIGINT (Ok) or until the pod cannot go on (Err).
-    pub fn run(&mut self, signals: &SigSet) -> Result<(), SupervisorError> {
-        let sfd = SignalFd::with_flags(signals, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
-            .map_err(SupervisorError::Signals)?;
+    pub fn run(&mut self) -> Result<(), SupervisorError> {
         loop {
-            let next = self
-                .slots
-                .iter()
-                .filter_map(|s| {
-                    s.restart_at.or(s
-                        .plan
-                        .live
-                        .as_ref()
-                        .and(s.child.as_ref())
-                        .map(|_| s.next_probe))
-                })
-                .min()
-                .map(|t| t.saturating_duration_since(Instant::now()));
-            let ms = next.map_or(-1, |d| d.as_millis().min(60_000) as i32 + 1);
-            // Signals, and the NOTIFY_SOCKETs of containers not ready yet.
-            let mut fds = vec![nix::poll::PollFd::new(
-                sfd.as_fd(),
-                nix::poll::PollFlags::POLLIN,
-            )];
-            for n in self
-                .slots
-                .iter()
-                .filter(|s| !s.state.ready)
-                .filter_map(|s| s.notify.as_ref())
-            {
-                fds.push(nix::poll::PollFd::new(
-                    n.as_fd(),
-                    nix::poll::PollFlags::POLLIN,
-                ));
+            if self.inbox.stop_requested().is_some() {
+                return self.stop();
             }
-            let timeout =
-                nix::poll::PollTimeout::try_from(ms).unwrap_or(nix::poll::PollTimeout::NONE);
-            match nix::poll::poll(&mut fds, timeout) {
-                Ok(_) | Err(nix::Error::EINTR) => {}
-                Err(e) => return Err(SupervisorError::Signals(e)),
-            }
-            while let Ok(Some(info)) = sfd.read_signal() {
-                let sig = info.ssi_signo as i32;
-                if sig == Signal::SIGTERM as i32 || sig == Signal::SIGINT as i32 {
-                    return self.stop();
-                }
-                if sig == Signal::SIGHUP as i32 {
-                    self.reload()?;
-                }
+            if self.inbox.take_reload() {
+                self.reload()?;
+                continue;
             }
             self.reap()?;
             self.restart_due();
@@ -272,6 +318,8 @@ impl<'m> Supervisor<'m> {
                 self.stop_sandbox();
                 return outcome;
             }
+            let next = self.next_due();
+            self.wait(next);
         }
     }
 
@@ -297,6 +345,7 @@ impl<'m> Supervisor<'m> {
             tracing::info!("container {} {exit}", s.plan.name);
             s.state.last_exit = Some(exit);
             s.state.pid = 0;
+            s.state.monitor_pid = 0;
             s.state.ready = false;
             s.completed |= status.success();
             let again = match s.plan.restart {
@@ -305,7 +354,7 @@ impl<'m> Supervisor<'m> {
                 Restart::Never => false,
             };
             if again {
-                if s.started.elapsed() >= BACKOFF_RESET {
+                if s.started.elapsed() >= self.backoff_reset {
                     s.backoff = BACKOFF_START;
                 }
                 s.restart_at = Some(Instant::now() + s.backoff);
@@ -329,16 +378,22 @@ impl<'m> Supervisor<'m> {
             }
             self.slots[i].restart_at = None;
             if let Err(e) = self.restart_one(i) {
-                tracing::warn!(
-                    "restarting {}: {}",
-                    self.slots[i].plan.name,
-                    crate::error_chain(&e)
-                );
-                let s = &mut self.slots[i];
-                s.restart_at = Some(Instant::now() + s.backoff);
-                s.backoff = (s.backoff * 2).min(BACKOFF_MAX);
+                self.launch_failed(i, &e);
             }
         }
+    }
+
+    /// A (re)start of slot `i` failed: try again after its backoff; status
+    /// shows why.
+    fn launch_failed(&mut self, i: usize, e: &SupervisorError) {
+        let s = &mut self.slots[i];
+        let cause = crate::error_chain(e);
+        tracing::warn!("starting container {}: {cause}", s.plan.name);
+        s.restart_at = Some(Instant::now() + s.backoff);
+        s.backoff = (s.backoff * 2).min(BACKOFF_MAX);
+        s.state.last_error = Some(cause);
+        s.set("restarting");
+        self.save();
     }
 
     fn restart_one(&mut self, i: usize) -> Result<(), SupervisorError> {
@@ -352,15 +407,27 @@ impl<'m> Supervisor<'m> {
     fn launch(&mut self, i: usize) -> Result<(), SupervisorError> {
         let unit = self.slots[i].plan.unit.clone();
         // The old scope must be gone before its name can be reused.
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let start = Instant::now();
+        let mut stop_asked = false;
         while let Some(st) = self.mgr.status(&unit.name)? {
             if st.active_state == "failed" {
                 self.mgr.reset_failed(&unit.name)?;
+                continue;
             }
-            if Instant::now() > deadline {
+            if start.elapsed() >= SCOPE_GONE_TIMEOUT {
+                return Err(SupervisorError::ScopeInUse {
+                    unit: unit.name.clone(),
+                    timeout: SCOPE_GONE_TIMEOUT,
+                });
+            }
+            if !stop_asked && start.elapsed() >= SCOPE_GONE_TIMEOUT / 2 {
                 self.mgr.stop_unit(&unit.name)?;
+                stop_asked = true;
             }
-            std::thread::sleep(Duration::from_millis(5));
+            self.inbox.wait(Some(SCOPE_GONE_POLL), &[]);
+            if self.inbox.stop_requested().is_some() {
+                return Err(SupervisorError::StopRequested);
+            }
         }
         let spec = launch_spec(&self.paths, &self.plan.pod, &mut self.slots[i])?;
         let p = launch::spawn(&self.paths.podctl, &self.slots[i].plan.name, &spec)?;
@@ -420,7 +487,8 @@ fn launch_spec(paths: &Paths, pod: &str, s: &mut Slot) -> Result<LaunchSpec, Sup
         s.notify = Some(n);
     }
     if let Some(n) = &s.notify {
-        let _ = n.ready();
+        // Stale messages of a previous run count for nothing.
+        n.discard();
         spec.process.env.retain(|(k, _)| k != "NOTIFY_SOCKET");
         spec.process
             .env

@@ -89,8 +89,8 @@ pub const HIDDEN_RUN_PATHS: [&str; 4] = [
 pub const TMP_SIZE: &str = "size=65536k";
 
 /// Where podctl-pause, the container's init, is bind-mounted read-only
-/// (Podman uses `/run/podman-init` for catatonit).
-pub const INIT_PATH: &str = "/run/podctl-init";
+/// (Podman uses `/run/podman-init` for catatonit); the name says what it is.
+pub const INIT_PATH: &str = "/run/podctl-pause";
 
 #[cfg(test)]
 mod tests {

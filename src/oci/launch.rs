@@ -79,6 +79,18 @@ impl ExecInfo {
         }
     }
 
+    /// The exec info of the container a process is in, from its
+    /// `/proc/PID/cgroup` text (its scope is `pod-POD.CONTAINER.scope`).
+    pub fn for_cgroup(dirs: &Dirs, proc_cgroup: &str) -> Option<ExecInfo> {
+        let (pod, container) = proc_cgroup
+            .lines()
+            .filter_map(|l| l.splitn(3, ':').nth(2))
+            .flat_map(|path| path.split('/'))
+            .filter_map(|c| c.strip_prefix("pod-")?.strip_suffix(".scope"))
+            .find_map(|name| name.split_once('.'))?;
+        ExecInfo::load(dirs, pod, container)
+    }
+
     /// The exec info of container `pod`/`container`, if it runs through a runtime.
     pub fn load(dirs: &Dirs, pod: &str, container: &str) -> Option<ExecInfo> {
         let path = dirs
@@ -227,6 +239,38 @@ fn load_profile(path: &str) -> Result<oci_spec::runtime::LinuxSeccomp, String> {
 mod tests {
     use super::*;
     use crate::oci::runtime::Fake;
+
+    #[test]
+    fn exec_finds_the_runtime_from_the_cgroup() {
+        let tmp = std::env::temp_dir().join(format!("podctl-execinfo-{}", std::process::id()));
+        let dirs = Dirs {
+            run: tmp.clone(),
+            lib: tmp.clone(),
+        };
+        let info = ExecInfo {
+            id: "web.app".into(),
+            program: "/usr/bin/crun".into(),
+            state_root: "/r".into(),
+            log: "/l".into(),
+            cgroupfs: true,
+            is_crun: true,
+        };
+        std::fs::create_dir_all(dirs.bundle("web.app")).unwrap();
+        std::fs::write(
+            dirs.bundle("web.app").join("runtime.json"),
+            serde_json::to_vec(&info).unwrap(),
+        )
+        .unwrap();
+        let v2 = "0::/pod.slice/pod-web.slice/pod-web.app.scope/payload\n";
+        assert_eq!(ExecInfo::for_cgroup(&dirs, v2), Some(info.clone()));
+        let hybrid = "12:pids:/\n1:name=systemd:/pod.slice/pod-web.slice/pod-web.app.scope\n0::/\n";
+        assert_eq!(ExecInfo::for_cgroup(&dirs, hybrid), Some(info));
+        assert_eq!(
+            ExecInfo::for_cgroup(&dirs, "0::/pod.slice/pod-web.slice/pod-web.db.scope\n"),
+            None
+        );
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
 
     #[test]
     fn create_start_and_pid() {

@@ -108,3 +108,22 @@ impl Dirs {
         self.lib.join("scratch").join(pod)
     }
 }
+
+/// What apply checks before it changes anything: each container's runtime
+/// is installed (found in `path`) and its bind sources exist. One message
+/// per problem.
+pub fn preflight(plan: &Plan, path: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    for c in &plan.containers {
+        if let Err(e) = runtime::check_installed(&c.runtime, path) {
+            let msg = format!("pod {} container {}: {e}", plan.pod, c.name);
+            if !problems.contains(&msg) {
+                problems.push(msg);
+            }
+        }
+        if let Err(e) = bundle::check_sources(&Container::from_plan(plan, c)) {
+            problems.push(format!("pod {}: {e}", plan.pod));
+        }
+    }
+    problems
+}

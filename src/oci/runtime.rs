@@ -149,6 +149,9 @@ impl Cli {
 
     fn base(&self) -> Command {
         let mut c = Command::new(&self.program);
+        // The supervisor's own socket (Type=notify): crun would take it as its
+        // caller's and proxy the container's notifications to it.
+        c.env_remove("NOTIFY_SOCKET");
         c.arg("--root").arg(&self.state_root);
         c.arg("--log").arg(&self.log);
         if self.is_crun {
@@ -228,7 +231,10 @@ impl Runtime for Cli {
     ) -> Result<(), RuntimeError> {
         let _ = std::fs::remove_file(&self.log);
         let mut cmd = self.base();
+        // No session keyring of its own: keyctl is denied in the container
+        // (seccomp) anyway, and some hosts (systemd-nspawn) deny it to podctl.
         cmd.arg("create")
+            .arg("--no-new-keyring")
             .arg("--bundle")
             .arg(bundle)
             .arg("--pid-file")

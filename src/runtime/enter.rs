@@ -101,6 +101,17 @@ fn run(pid: u32, command: &[String]) -> Result<i32, String> {
             return Err("podctl exec went away before releasing us".into());
         }
     }
+    // A container started by an OCI runtime: its `exec` gives the command
+    // the container's namespaces, user, capabilities, seccomp filter and
+    // environment (joining the namespaces here would give it only the first).
+    let dirs = crate::oci::Dirs::new(&super::Paths::from_env().run);
+    let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+    if let Some(info) = crate::oci::launch::ExecInfo::for_cgroup(&dirs, &cgroup) {
+        use crate::oci::runtime::Runtime;
+        use std::os::unix::process::CommandExt;
+        let e = info.cli().exec_command(&info.id, command).exec();
+        return Err(format!("cannot run {}: {e}", info.program.display()));
+    }
     let opened = ns::open(Path::new("/proc"), pid, kinds()).map_err(|e| crate::error_chain(&e))?;
     opened.join().map_err(|e| crate::error_chain(&e))?;
     let argv: Vec<CString> = command

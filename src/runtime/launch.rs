@@ -24,6 +24,10 @@ pub struct LaunchSpec {
     pub process: ProcessPlan,
     /// The `podctl-pause` binary, used as the relay/init processes.
     pub pause: PathBuf,
+    /// Started through an OCI runtime with this config (issue 13); `None`:
+    /// the helper joins and creates the namespaces itself.
+    #[serde(default)]
+    pub oci: Option<crate::oci::Container>,
 }
 
 impl LaunchSpec {
@@ -33,6 +37,7 @@ impl LaunchSpec {
             creates: plan.creates.clone(),
             process: plan.process.clone(),
             pause: pause.to_path_buf(),
+            oci: None,
         }
     }
 }

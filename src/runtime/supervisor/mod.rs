@@ -231,6 +231,7 @@ impl<'m> Supervisor<'m> {
             self.save();
             // Nothing half-applied: the slice takes every scope with it.
             let _ = self.mgr.stop_unit(&self.plan.slice.name);
+            self.remove_pod_mounts();
             for s in &mut self.slots {
                 drop(s.pending.take());
                 if let Some(mut c) = s.child.take() {
@@ -429,7 +430,7 @@ impl<'m> Supervisor<'m> {
                 return Err(SupervisorError::StopRequested);
             }
         }
-        let spec = launch_spec(&self.paths, &self.plan.pod, &mut self.slots[i])?;
+        let spec = launch_spec(&self.paths, &self.plan, &mut self.slots[i])?;
         let p = launch::spawn(&self.paths.podctl, &self.slots[i].plan.name, &spec)?;
         let pid = [p.pid()];
         self.mgr.start_transient(&[Transient {
@@ -470,8 +471,11 @@ impl<'m> Supervisor<'m> {
 /// The helper's spec for a slot; gives it a NOTIFY_SOCKET if it reports
 /// readiness with sd_notify (the socket outlives restarts; stale messages
 /// of a previous run are dropped).
-fn launch_spec(paths: &Paths, pod: &str, s: &mut Slot) -> Result<LaunchSpec, SupervisorError> {
+fn launch_spec(paths: &Paths, plan: &Plan, s: &mut Slot) -> Result<LaunchSpec, SupervisorError> {
+    let pod = plan.pod.as_str();
     let mut spec = LaunchSpec::new(&s.plan, &paths.pause);
+    // Every container goes through its OCI runtime (crun by default).
+    spec.oci = Some(crate::oci::Container::from_plan(plan, &s.plan));
     let wants = s
         .plan
         .ready

@@ -35,6 +35,7 @@ fn main() {
         .chain(pods::reconcile::TRIALS)
         .chain(pods::quickstart::TRIALS)
         .chain(pods::security::TRIALS)
+        .chain(pods::confined::TRIALS)
         .copied()
         .collect();
     bench::harness::container_main(&all)

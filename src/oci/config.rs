@@ -62,6 +62,11 @@ pub struct Context<'a> {
     pub user: HostUser,
     /// The parsed profile of `seccomp = "/path.json"`.
     pub custom_seccomp: Option<&'a LinuxSeccomp>,
+    /// The capabilities podctl itself may hand out (its bounding set, as a
+    /// `/proc/self/status` mask): a container never asks for more, so that
+    /// `privileged` means "all this host has" (systemd-nspawn withholds some).
+    /// `None`: no limit.
+    pub host_caps: Option<u64>,
 }
 
 /// Directories of the host's root a container never sees through the root
@@ -268,9 +273,10 @@ fn notify_socket<'a>(c: &Container, ctx: &Context<'a>) -> Option<&'a Path> {
     ctx.notify_socket.filter(|_| c.notify)
 }
 
-fn cap_set(names: &[String]) -> HashSet<Capability> {
+fn cap_set(names: &[String], host: Option<u64>) -> HashSet<Capability> {
     names
         .iter()
+        .filter(|n| host.is_none_or(|m| caps::mask([n.as_str()]) & m != 0))
         .map(|n| {
             serde_json::from_value(serde_json::Value::String(n.clone()))
                 .expect("plan capabilities are canonical names oci-spec knows")
@@ -305,11 +311,11 @@ fn process(c: &Container, ctx: &Context<'_>) -> Process {
     p.set_env(Some(env));
     p.set_cwd(PathBuf::from(&c.process.workdir));
     let mut caps = LinuxCapabilities::default();
-    caps.set_bounding(Some(cap_set(&s.bounding)));
-    caps.set_effective(Some(cap_set(&s.effective)));
-    caps.set_permitted(Some(cap_set(&s.effective)));
-    caps.set_inheritable(Some(cap_set(&s.ambient)));
-    caps.set_ambient(Some(cap_set(&s.ambient)));
+    caps.set_bounding(Some(cap_set(&s.bounding, ctx.host_caps)));
+    caps.set_effective(Some(cap_set(&s.effective, ctx.host_caps)));
+    caps.set_permitted(Some(cap_set(&s.effective, ctx.host_caps)));
+    caps.set_inheritable(Some(cap_set(&s.ambient, ctx.host_caps)));
+    caps.set_ambient(Some(cap_set(&s.ambient, ctx.host_caps)));
     p.set_capabilities(Some(caps));
     p.set_no_new_privileges(Some(s.no_new_privileges));
     p.set_rlimits(None);

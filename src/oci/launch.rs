@@ -176,6 +176,7 @@ pub fn start(
         cgroups_path: cgroups_path.as_deref(),
         user,
         custom_seccomp: custom.as_ref(),
+        host_caps: own_bounding_set(),
     };
     let json = config::to_json(&config::build(c, &ctx));
     bundle::write(&bundle_dir, &host_root, &json).map_err(|e| transient("bundle", e))?;
@@ -227,6 +228,13 @@ fn runtime_failure(e: RuntimeError) -> Failure {
         RuntimeError::Spawn { .. } => transient("runtime", e),
         _ => definition(e),
     }
+}
+
+/// This process's bounding set (`CapBnd` of /proc/self/status).
+fn own_bounding_set() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let hex = status.lines().find_map(|l| l.strip_prefix("CapBnd:"))?;
+    u64::from_str_radix(hex.trim(), 16).ok()
 }
 
 /// A custom seccomp profile: the `linux.seccomp` object of an OCI config.

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses one of the lists
 
 pub mod common;
+pub mod confined;
 pub mod container;
 pub mod isolation;
 pub mod lifecycle;

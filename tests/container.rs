@@ -36,6 +36,7 @@ fn main() {
         .chain(pods::quickstart::TRIALS)
         .chain(pods::security::TRIALS)
         .chain(pods::confined::TRIALS)
+        .chain(pods::volumes::TRIALS)
         .copied()
         .collect();
     bench::harness::container_main(&all)

@@ -25,7 +25,12 @@ const TRIALS: &[VmTrial] = &[
 ];
 
 fn main() {
-    let all: Vec<VmTrial> = TRIALS.iter().chain(pods::vm::TRIALS).cloned().collect();
+    let all: Vec<VmTrial> = TRIALS
+        .iter()
+        .chain(pods::vm::TRIALS)
+        .chain(pods::oci_vm::TRIALS)
+        .cloned()
+        .collect();
     bench::vm::vm_main(&all)
 }
 

@@ -42,7 +42,11 @@ fn run(name: &str, container: &str, command: &[String]) -> anyhow::Result<u8> {
         std::process::Stdio::inherit,
     )
     .with_context(|| format!("cannot start {}", paths.podctl.display()))?;
-    let mut child = match mgr.attach(&c.unit, &[held.child.id()]) {
+    // A container with a cgroup of its own under the scope: the helper goes
+    // into the scope's relay leaf (the runtime's exec then joins the container's).
+    let dirs = crate::oci::Dirs::new(&paths.run);
+    let sub = crate::oci::launch::ExecInfo::attach_point(&dirs, target);
+    let mut child = match mgr.attach_sub(&c.unit, sub, &[held.child.id()]) {
         Ok(()) => held.release().context("cannot release the exec helper")?,
         Err(e) => {
             let mut child = held.child;

@@ -19,8 +19,8 @@ use super::{Container, caps, defaults, seccomp};
 use crate::model::{Seccomp, VolumeSource};
 use crate::plan::NsKind;
 use oci_spec::runtime::{
-    Capability, LinuxCapabilities, LinuxDevice, LinuxDeviceType, LinuxNamespace,
-    LinuxNamespaceType, LinuxSeccomp, Mount, Process, Root, Spec, User,
+    Capability, LinuxCapabilities, LinuxDevice, LinuxDeviceCgroup, LinuxDeviceType, LinuxNamespace,
+    LinuxNamespaceType, LinuxResources, LinuxSeccomp, Mount, Process, Root, Spec, User,
 };
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -325,6 +325,34 @@ fn process(c: &Container, ctx: &Context<'_>) -> Process {
     p
 }
 
+/// The device cgroup: everything for a privileged container; otherwise
+/// nothing but the nodes of the private /dev (and new ptys).
+fn device_rules(privileged: bool) -> LinuxResources {
+    let rule =
+        |allow: bool, typ: Option<LinuxDeviceType>, major: Option<i64>, minor: Option<i64>| {
+            let mut r = LinuxDeviceCgroup::default();
+            r.set_allow(allow);
+            r.set_typ(typ);
+            r.set_major(major);
+            r.set_minor(minor);
+            r.set_access(Some("rwm".into()));
+            r
+        };
+    let mut rules = vec![rule(privileged, Some(LinuxDeviceType::A), None, None)];
+    if !privileged {
+        let c = Some(LinuxDeviceType::C);
+        for &(_, major, minor) in &defaults::DEVICES {
+            rules.push(rule(true, c, Some(major), Some(minor)));
+        }
+        // /dev/ptmx and the pts of the container's own devpts.
+        rules.push(rule(true, c, Some(5), Some(2)));
+        rules.push(rule(true, c, Some(136), None));
+    }
+    let mut r = LinuxResources::default();
+    r.set_devices(Some(rules));
+    r
+}
+
 fn ns_type(k: NsKind) -> Option<LinuxNamespaceType> {
     Some(match k {
         NsKind::User => return None,
@@ -360,8 +388,9 @@ fn linux(c: &Container, ctx: &Context<'_>) -> oci_spec::runtime::Linux {
     l.set_namespaces(Some(namespaces));
     l.set_uid_mappings(None);
     l.set_gid_mappings(None);
-    // Limits are the scope's (systemd's); the runtime only makes a leaf.
-    l.set_resources(None);
+    // Limits are the scope's (systemd's); the runtime only makes a leaf,
+    // with a device allowlist (runc denies every device without one).
+    l.set_resources(Some(device_rules(s.privileged)));
     l.set_cgroups_path(ctx.cgroups_path.map(PathBuf::from));
     l.set_rootfs_propagation(Some("rprivate".into()));
     let sysctl: HashMap<String, String> = s.sysctls.iter().cloned().collect();

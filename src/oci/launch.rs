@@ -52,6 +52,9 @@ fn transient(what: &str, e: impl std::error::Error) -> Failure {
     }
 }
 
+/// The relay leaf as systemd's AttachProcessesToUnit takes it.
+const RELAY_SUBCGROUP: &str = "/relay";
+
 /// How `podctl exec` reaches a running container's runtime; `runtime.json`
 /// in its bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +92,17 @@ impl ExecInfo {
             .filter_map(|c| c.strip_prefix("pod-")?.strip_suffix(".scope"))
             .find_map(|name| name.split_once('.'))?;
         ExecInfo::load(dirs, pod, container)
+    }
+
+    /// Where in its scope a helper for the container that process `pid`
+    /// belongs to is attached: its relay leaf when the container has its
+    /// own cgroup under the scope (cgroupfs), else the scope itself ("").
+    pub fn attach_point(dirs: &Dirs, pid: u32) -> &'static str {
+        let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+        match ExecInfo::for_cgroup(dirs, &cgroup) {
+            Some(info) if info.cgroupfs => RELAY_SUBCGROUP,
+            _ => "",
+        }
     }
 
     /// The exec info of container `pod`/`container`, if it runs through a runtime.

@@ -45,7 +45,9 @@ pub fn attempt(
             else {
                 return false;
             };
-            if mgr.attach(unit, &[held.child.id()]).is_err() {
+            let dirs = crate::oci::Dirs::new(&paths.run);
+            let sub = crate::oci::launch::ExecInfo::attach_point(&dirs, command_pid);
+            if mgr.attach_sub(unit, sub, &[held.child.id()]).is_err() {
                 let mut c = held.child;
                 let _ = c.kill();
                 let _ = c.wait();

@@ -85,7 +85,7 @@ fn hex(out: &str, key: &str) -> Result<u64, String> {
 /// A root container of a pod (default keys) fails each hostile attempt,
 /// cannot see or signal another pod's process, and shows CapEff 0x800405fb,
 /// NoNewPrivs 1, Seccomp 2.
-fn hostile_root_container_fails_every_attempt(g: &Guest) -> Result<(), String> {
+pub fn hostile_root_container_fails_every_attempt(g: &Guest) -> Result<(), String> {
     apply(
         g,
         "victim",
@@ -118,7 +118,7 @@ fn hostile_root_container_fails_every_attempt(g: &Guest) -> Result<(), String> {
 
 /// A non-root user holds no capability, and a setuid-root binary (a copy
 /// of `id` bound in) does not make it root.
-fn non_root_user_keeps_and_gains_no_capability(g: &Guest) -> Result<(), String> {
+pub fn non_root_user_keeps_and_gains_no_capability(g: &Guest) -> Result<(), String> {
     g.ok("mkdir -p /root/suid-bin && cp /usr/bin/id /root/suid-bin/id && chmod 4755 /root/suid-bin/id")?;
     let out = script_output(
         g,

@@ -1,102 +1,16 @@
-//! The `podctl` command: parses arguments and dispatches to [`podctl::cli`].
+//! The `podctl` command: parses arguments ([`podctl::cli::args`]) and
+//! dispatches to [`podctl::cli`].
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::Parser;
 use podctl::cli;
-use std::path::PathBuf;
+use podctl::cli::args::{Args, Command, Output};
 use std::process::ExitCode;
 
-#[derive(Parser)]
-#[command(name = "podctl", version, about = "Declarative, systemd-native pods")]
-struct Args {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Output {
-    Human,
-    Json,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Check pod files; print a summary per valid file, every error otherwise.
-    Validate {
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-    },
-    /// Make the host match pod files (a file, or every *.toml in a directory):
-    /// start, reload (only what changed) or recreate pod@NAME.service.
-    Apply {
-        file: PathBuf,
-        /// With a directory: also remove the pods podctl manages that it no longer defines.
-        #[arg(long)]
-        prune: bool,
-        /// Print the plan (units, properties, dependencies, namespaces) and change nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Format of --dry-run output.
-        #[arg(long, value_enum, default_value = "human")]
-        output: Output,
-    },
-    /// Print what `apply` would change (per pod and container), changing nothing.
-    Diff { target: PathBuf },
-    /// Stop a pod and remove its units (and with --purge its stored definition).
-    Down {
-        name: String,
-        #[arg(long)]
-        purge: bool,
-    },
-    /// List pods and their containers.
-    Ps,
-    /// Show one pod's state.
-    Status {
-        name: String,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Show a pod's logs (or one container's) from the journal.
-    Logs {
-        name: String,
-        container: Option<String>,
-        #[arg(short, long)]
-        follow: bool,
-    },
-    /// Run a command inside a container's namespaces and scope.
-    Exec {
-        name: String,
-        container: String,
-        #[arg(last = true, required = true)]
-        command: Vec<String>,
-    },
-    /// Show each process's namespaces and which are shared (like lsns).
-    Inspect { name: String },
-    /// Install pod@.service for this podctl binary and reload systemd.
-    Install {
-        /// Where to put the unit file.
-        #[arg(long, default_value = "/etc/systemd/system")]
-        unit_dir: PathBuf,
-    },
-    /// Run a pod's supervisor (what pod@NAME.service runs).
-    Up { name: String },
-    #[command(name = "__spawn", hide = true)]
-    Spawn,
-    #[command(name = "__probe", hide = true)]
-    Probe {
-        ns_pid: u32,
-        kind: String,
-        target: String,
-        timeout_ms: u64,
-    },
-    #[command(name = "__enter", hide = true)]
-    Enter {
-        pid: u32,
-        #[arg(last = true, required = true)]
-        command: Vec<String>,
-    },
-}
-
 fn main() -> ExitCode {
+    // `COMPLETE=bash podctl -- WORDS`: the shells asking for candidates.
+    clap_complete::CompleteEnv::with_factory(cli::args::command)
+        .var(cli::complete::COMPLETE_VAR)
+        .complete();
     let args = Args::parse();
     // `podctl ps | head` ends quietly, as a Unix tool does, instead of
     // panicking on a closed stdout. Not for the supervisor and its helpers:
@@ -113,6 +27,7 @@ fn main() -> ExitCode {
             );
         }
     }
+    let json = |o: Output| o == Output::Json;
     match args.command {
         Command::Spawn => podctl::runtime::container::main(),
         Command::Enter { pid, command } => podctl::runtime::enter::main(pid, &command),
@@ -122,29 +37,82 @@ fn main() -> ExitCode {
             target,
             timeout_ms,
         } => podctl::runtime::probe::main(ns_pid, &kind, &target, timeout_ms),
-        Command::Validate { files } => cli::validate::validate(&files),
+        Command::Generate { what, dir } => cli::report(cli::generate::generate(what, &dir)),
+        Command::Validate { files, output } => cli::validate::validate(&files, json(output)),
         Command::Apply {
             file,
             dry_run: true,
             output,
             ..
-        } => cli::validate::dry_run(&file, matches!(output, Output::Json)),
+        } => cli::validate::dry_run(&file, json(output)),
         Command::Apply { file, prune, .. } => cli::report(cli::apply::apply(&file, prune)),
-        Command::Diff { target } => cli::report(cli::apply::diff_cmd(&target)),
+        Command::Diff { target, output } => {
+            cli::report(cli::apply::diff_cmd(&target, json(output)))
+        }
         Command::Down { name, purge } => cli::report(cli::apply::down(&name, purge)),
-        Command::Ps => cli::report(cli::show::ps()),
-        Command::Status { name, json } => cli::report(cli::show::status(&name, json)),
+        Command::Ps { output } => cli::report(cli::show::ps(json(output))),
+        Command::Status {
+            name,
+            output,
+            json: alias,
+        } => cli::report(cli::show::status(&name, alias || json(output))),
         Command::Logs {
             name,
             container,
             follow,
-        } => cli::report(cli::show::logs(&name, container.as_deref(), follow)),
+            since,
+            until,
+            lines,
+            output,
+        } => cli::report(cli::show::logs(
+            &name,
+            container.as_deref(),
+            &cli::show::LogOptions {
+                follow,
+                since,
+                until,
+                lines,
+                output,
+            },
+        )),
         Command::Exec {
+            interactive,
+            tty,
+            user,
+            env,
+            workdir,
             name,
             container,
             command,
-        } => cli::exec::exec(&name, &container, &command),
-        Command::Inspect { name } => cli::report(cli::show::inspect(&name)),
+        } => cli::exec::exec(&cli::exec::ExecRequest {
+            pod: name,
+            container,
+            command,
+            interactive,
+            tty,
+            user,
+            env,
+            workdir,
+        }),
+        Command::Inspect { name, output } => {
+            cli::report(cli::inspect::inspect(&name, json(output)))
+        }
+        Command::Events {
+            name,
+            follow,
+            since,
+            output,
+        } => cli::report(cli::events::events(
+            name.as_deref(),
+            follow,
+            since.as_deref(),
+            json(output),
+        )),
+        Command::Top {
+            name,
+            once,
+            interval,
+        } => cli::report(cli::top::top(&name, once, interval)),
         Command::Up { name } => cli::up::up(&name),
         Command::Install { unit_dir } => cli::report(cli::install::install(&unit_dir)),
     }

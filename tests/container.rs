@@ -37,6 +37,7 @@ fn main() {
         .chain(pods::security::TRIALS)
         .chain(pods::confined::TRIALS)
         .chain(pods::volumes::TRIALS)
+        .chain(pods::packaging::TRIALS)
         .copied()
         .collect();
     bench::harness::container_main(&all)

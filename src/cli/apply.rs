@@ -315,15 +315,24 @@ pub fn stored_pods(paths: &Paths) -> anyhow::Result<Vec<String>> {
 }
 
 /// `podctl diff FILE|DIR`: what apply would do, doing nothing.
-pub fn diff_cmd(target: &Path) -> anyhow::Result<()> {
+pub fn diff_cmd(target: &Path, json: bool) -> anyhow::Result<()> {
     let paths = Paths::from_env();
+    let mut reports = Vec::new();
     for f in pod_files(target)? {
         let (pod, text) = crate::spec::load_with_text(&f)?;
         let running = PodState::load(&paths.run, &pod.name).is_some();
-        match compare(&paths, running, &pod, &text) {
-            None => println!("{}: created", pod.name),
-            Some((d, _)) => println!("{d}"),
+        let d = compare(&paths, running, &pod, &text).map(|(d, _)| d);
+        if json {
+            reports.push(super::diff_json::report(&pod.name, d.as_ref()));
+            continue;
         }
+        match d {
+            None => println!("{}: created", pod.name),
+            Some(d) => println!("{d}"),
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
     }
     Ok(())
 }

@@ -1,24 +1,103 @@
-//! `podctl exec NAME CONTAINER -- CMD...`: run CMD in a container's
-//! namespaces and scope. The helper (`podctl __enter`) is held on a pipe
-//! until systemd has moved it into the container's scope.
+//! `podctl exec [-i] [-t] [-u USER] [-e K=V]... [-w DIR] NAME CONTAINER -- CMD...`:
+//! run CMD in a container's namespaces and scope, as the container's user
+//! with its environment and workdir (as `docker exec`), the options on top.
+//! Nothing of the caller's environment reaches the command. The helper
+//! (`podctl __enter`) is held on a pipe until systemd has moved it into the
+//! container's scope; the pipe then carries the [`ExecSpec`].
 
+use crate::plan::ProcessPlan;
 use crate::runtime::Paths;
+use crate::runtime::enter::{ExecSpec, Stream};
 use crate::runtime::state::PodState;
 use crate::systemd::Manager;
 use anyhow::{Context, bail};
-use std::process::ExitCode;
+use std::process::{ExitCode, Stdio};
 
-pub fn exec(name: &str, container: &str, command: &[String]) -> ExitCode {
-    match run(name, container, command) {
+/// What the command line asked for.
+#[derive(Debug, Clone, Default)]
+pub struct ExecRequest {
+    pub pod: String,
+    pub container: String,
+    pub command: Vec<String>,
+    pub interactive: bool,
+    pub tty: bool,
+    pub user: Option<String>,
+    /// `KEY=VALUE`, applied in order over the container's environment.
+    pub env: Vec<String>,
+    pub workdir: Option<String>,
+}
+
+/// Exit status when podctl itself fails (as `docker exec`: 125).
+const EXIT_PODCTL_FAILED: u8 = 125;
+
+pub fn exec(req: &ExecRequest) -> ExitCode {
+    match run(req) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("podctl: {}", crate::error_chain(e.as_ref()));
-            ExitCode::from(125)
+            ExitCode::from(EXIT_PODCTL_FAILED)
         }
     }
 }
 
-fn run(name: &str, container: &str, command: &[String]) -> anyhow::Result<u8> {
+/// The container's process as its pod file defines it (the definition the
+/// supervisor runs, else the stored one).
+pub fn container_process(
+    paths: &Paths,
+    state: &PodState,
+    container: &str,
+) -> anyhow::Result<ProcessPlan> {
+    let pod = &state.pod;
+    let stored = paths.definition(pod);
+    let text = if state.definition.is_empty() {
+        std::fs::read_to_string(&stored)
+            .with_context(|| format!("cannot read {}", stored.display()))?
+    } else {
+        state.definition.clone()
+    };
+    let model = crate::spec::parse_str(&text, &stored.display().to_string(), pod)
+        .with_context(|| format!("the definition of pod {pod} does not parse"))?;
+    let plan = crate::plan::build(&model);
+    plan.containers
+        .into_iter()
+        .find(|c| c.name == container)
+        .map(|c| c.process)
+        .with_context(|| format!("pod {pod}'s definition has no container {container:?}"))
+}
+
+/// The command's environment, user and workdir: the container's, with the
+/// request's overrides. Pure.
+pub fn exec_spec(base: &ProcessPlan, req: &ExecRequest) -> anyhow::Result<ExecSpec> {
+    let mut env = base.env.clone();
+    for kv in &req.env {
+        let Some((k, v)) = kv.split_once('=') else {
+            bail!("--env {kv:?}: expected KEY=VALUE");
+        };
+        if k.is_empty() || k.contains('\0') {
+            bail!("--env {kv:?}: bad variable name");
+        }
+        env.retain(|(ek, _)| ek != k);
+        env.push((k.to_string(), v.to_string()));
+    }
+    env.sort();
+    let user = match &req.user {
+        Some(u) => Some(
+            crate::spec::names::parse_user(u)
+                .with_context(|| format!("--user {u:?}: expected a name, uid or uid:gid"))?,
+        ),
+        None => base.user.clone(),
+    };
+    Ok(ExecSpec {
+        env,
+        workdir: req.workdir.clone().unwrap_or_else(|| base.workdir.clone()),
+        user,
+        tty: req.tty,
+    })
+}
+
+fn run(req: &ExecRequest) -> anyhow::Result<u8> {
+    super::require_root("exec")?;
+    let (name, container) = (req.pod.as_str(), req.container.as_str());
     let paths = Paths::from_env();
     let state =
         PodState::load(&paths.run, name).with_context(|| format!("pod {name:?} is not running"))?;
@@ -32,22 +111,32 @@ fn run(name: &str, container: &str, command: &[String]) -> anyhow::Result<u8> {
     if c.pid == 0 {
         bail!("container {name}/{container} is not running ({})", c.state);
     }
+    let spec = exec_spec(&container_process(&paths, &state, container)?, req)?;
     // The container's command (what `pid` means in the state file).
     let target = c.pid;
     let mgr = super::connect()?;
-    let held = crate::runtime::enter::spawn_held(
-        &paths.podctl,
-        target,
-        command,
-        std::process::Stdio::inherit,
-    )
-    .with_context(|| format!("cannot start {}", paths.podctl.display()))?;
+    let terminal = if req.tty {
+        Some(super::pty::Terminal::open().context("cannot open a pseudo-terminal")?)
+    } else {
+        None
+    };
+    let stdio = |stream: Stream| -> Stdio {
+        match &terminal {
+            Some(t) => t.slave_stdio(),
+            None if stream == Stream::In && !req.interactive => Stdio::null(),
+            None => Stdio::inherit(),
+        }
+    };
+    let held = crate::runtime::enter::spawn_held_clean(&paths.podctl, target, &req.command, stdio)
+        .with_context(|| format!("cannot start {}", paths.podctl.display()))?;
     // A container with a cgroup of its own under the scope: the helper goes
     // into the scope's relay leaf (the runtime's exec then joins the container's).
     let dirs = crate::oci::Dirs::new(&paths.run);
     let sub = crate::oci::launch::ExecInfo::attach_point(&dirs, target);
     let mut child = match mgr.attach_sub(&c.unit, sub, &[held.child.id()]) {
-        Ok(()) => held.release().context("cannot release the exec helper")?,
+        Ok(()) => held
+            .release_with(&spec)
+            .context("cannot release the exec helper")?,
         Err(e) => {
             let mut child = held.child;
             let _ = child.kill();
@@ -55,6 +144,70 @@ fn run(name: &str, container: &str, command: &[String]) -> anyhow::Result<u8> {
             return Err(e).context(format!("cannot move the exec helper into {}", c.unit));
         }
     };
+    if let Some(t) = terminal {
+        t.relay(req.interactive)
+            .context("relaying the command's terminal")?;
+    }
     let status = child.wait().context("wait for exec helper")?;
     Ok(status.code().map_or(128, |c| c as u8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> ProcessPlan {
+        let src = "[containers.app]\ncommand = [\"sleep\", \"1\"]\nuser = \"nobody\"\n\
+                   workdir = \"/srv\"\nenv = { GREETING = \"hi\", LEVEL = \"1\" }\n";
+        let pod = crate::spec::parse_str(src, "p.toml", "p").unwrap();
+        crate::plan::build(&pod).containers.remove(0).process
+    }
+
+    #[test]
+    fn the_containers_user_env_and_workdir_by_default() {
+        let req = ExecRequest {
+            command: vec!["env".into()],
+            ..Default::default()
+        };
+        let spec = exec_spec(&base(), &req).unwrap();
+        assert_eq!(spec.user, Some(crate::model::User::Name("nobody".into())));
+        assert_eq!(spec.workdir, "/srv");
+        let keys: Vec<&str> = spec.env.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["GREETING", "LEVEL", "PATH", "container"]);
+        assert!(!spec.tty);
+    }
+
+    #[test]
+    fn options_override() {
+        let req = ExecRequest {
+            user: Some("0:0".into()),
+            env: vec!["LEVEL=2".into(), "EXTRA=a=b".into()],
+            workdir: Some("/tmp".into()),
+            tty: true,
+            ..Default::default()
+        };
+        let spec = exec_spec(&base(), &req).unwrap();
+        assert_eq!(
+            spec.user,
+            Some(crate::model::User::Id {
+                uid: 0,
+                gid: Some(0)
+            })
+        );
+        assert_eq!(spec.workdir, "/tmp");
+        assert!(spec.env.contains(&("LEVEL".into(), "2".into())));
+        assert!(spec.env.contains(&("EXTRA".into(), "a=b".into())));
+        assert!(!spec.env.contains(&("LEVEL".into(), "1".into())));
+        assert!(spec.tty);
+        let bad = ExecRequest {
+            env: vec!["NOEQUALS".into()],
+            ..Default::default()
+        };
+        assert!(exec_spec(&base(), &bad).is_err());
+        let bad = ExecRequest {
+            user: Some("bad user".into()),
+            ..Default::default()
+        };
+        assert!(exec_spec(&base(), &bad).is_err());
+    }
 }

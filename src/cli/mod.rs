@@ -2,9 +2,17 @@
 //! names the pod, unit or path and the cause; `main` prints it once.
 
 pub mod apply;
+pub mod args;
+pub mod complete;
+pub mod diff_json;
+pub mod events;
 pub mod exec;
+pub mod generate;
+pub mod inspect;
 pub mod install;
+pub mod pty;
 pub mod show;
+pub mod top;
 pub mod up;
 pub mod validate;
 

@@ -1,4 +1,4 @@
-//! Read-only commands: `ps`, `status`, `logs`, `inspect`.
+//! Read-only commands: `ps`, `status`, `logs`, and the rows `inspect` shows (see [`super::inspect`]).
 //!
 //! `ps` makes one D-Bus call (ListUnitsByPatterns) whatever the number of
 //! pods; per-container detail comes from the supervisors' state files and
@@ -99,10 +99,28 @@ pub fn print_pods(mgr: &dyn Manager, paths: &Paths, only: &[String]) -> anyhow::
     Ok(())
 }
 
-pub fn ps() -> anyhow::Result<()> {
+pub fn ps(json: bool) -> anyhow::Result<()> {
     super::require_root("ps")?;
     let mgr = super::connect()?;
+    if json {
+        let pods = ps_json(&mgr, &Paths::from_env())?;
+        println!("{}", serde_json::to_string_pretty(&pods)?);
+        return Ok(());
+    }
     print_pods(&mgr, &Paths::from_env(), &[])
+}
+
+/// `ps --output json`: every pod's status (as `status --output json`),
+/// sorted by name, from one ListUnitsByPatterns call.
+pub fn ps_json(mgr: &dyn Manager, paths: &Paths) -> anyhow::Result<Vec<PodStatus>> {
+    let loaded = mgr.list_units(&["pod@*.service", "pod-*"])?;
+    let mut names: Vec<&str> = loaded.iter().filter_map(|u| pod_name_of(&u.name)).collect();
+    names.sort_unstable();
+    names.dedup();
+    Ok(names
+        .into_iter()
+        .map(|name| status_from_units(&loaded, paths, name))
+        .collect())
 }
 
 #[derive(Debug, Serialize)]
@@ -148,18 +166,24 @@ pub fn status_with(mgr: &dyn Manager, paths: &Paths, name: &str) -> anyhow::Resu
     let service = units::service(name);
     // One call for the state of every unit of the pod.
     let loaded = mgr.list_units(&[&service, &format!("pod-{name}.*")])?;
-    let active = |unit: &str| {
-        loaded
-            .iter()
-            .find(|u| u.name == unit)
-            .map_or_else(|| "inactive".to_string(), |u| u.active_state.clone())
-    };
     if !loaded.iter().any(|u| u.name == service) && !paths.definition(name).exists() {
         bail!(
             "no pod named {name:?} (no {} and no {service})",
             paths.definition(name).display()
         );
     }
+    Ok(status_from_units(&loaded, paths, name))
+}
+
+/// A pod's status from its units' states (`loaded` may hold other pods' units too).
+fn status_from_units(loaded: &[UnitStatus], paths: &Paths, name: &str) -> PodStatus {
+    let service = units::service(name);
+    let active = |unit: &str| {
+        loaded
+            .iter()
+            .find(|u| u.name == unit)
+            .map_or_else(|| "inactive".to_string(), |u| u.active_state.clone())
+    };
     let state = PodState::load(&paths.run, name).unwrap_or_default();
     let sandbox_unit = units::sandbox(name);
     let containers = state
@@ -179,7 +203,7 @@ pub fn status_with(mgr: &dyn Manager, paths: &Paths, name: &str) -> anyhow::Resu
             since: c.since,
         })
         .collect();
-    Ok(PodStatus {
+    PodStatus {
         name: name.to_string(),
         state: active(&service),
         phase: state.phase.clone(),
@@ -192,7 +216,7 @@ pub fn status_with(mgr: &dyn Manager, paths: &Paths, name: &str) -> anyhow::Resu
         },
         service,
         containers,
-    })
+    }
 }
 
 pub fn status(name: &str, json: bool) -> anyhow::Result<()> {
@@ -231,27 +255,58 @@ pub fn status(name: &str, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn logs(name: &str, container: Option<&str>, follow: bool) -> anyhow::Result<()> {
-    use std::os::unix::process::CommandExt;
-    let mut cmd = std::process::Command::new("journalctl");
-    cmd.arg("--no-pager");
+/// `podctl logs` options, passed on to journalctl.
+#[derive(Debug, Clone, Default)]
+pub struct LogOptions {
+    pub follow: bool,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub lines: Option<u64>,
+    /// journalctl's output mode (short, cat, json, ...).
+    pub output: Option<String>,
+}
+
+/// journalctl's arguments for a pod's logs (its supervisor's, its units'
+/// and its containers' output), or one container's output only (what its
+/// scope's processes wrote, as `kubectl logs`). Units are matched in the
+/// journal, not among loaded units: a pod that is down shows its last run.
+pub fn journalctl_args(name: &str, container: Option<&str>, o: &LogOptions) -> Vec<String> {
+    let mut args: Vec<String> = vec!["--no-pager".into()];
     match container {
-        Some(c) => cmd.args(["-u", &units::container(name, c)]),
-        None => cmd.args([
-            "-u",
-            &units::service(name),
-            "-u",
-            &format!("pod-{name}.*.scope"),
+        Some(c) => args.push(format!("_SYSTEMD_UNIT={}", units::container(name, c))),
+        None => args.extend([
+            "-u".into(),
+            units::service(name),
+            "-u".into(),
+            format!("pod-{name}.*.scope"),
         ]),
-    };
-    if follow {
-        cmd.arg("-f");
     }
-    let err = cmd.exec();
+    let pairs = [
+        ("--since", o.since.clone()),
+        ("--until", o.until.clone()),
+        ("--lines", o.lines.map(|n| n.to_string())),
+        ("--output", o.output.clone()),
+    ];
+    for (flag, value) in pairs {
+        if let Some(v) = value {
+            args.push(format!("{flag}={v}"));
+        }
+    }
+    if o.follow {
+        args.push("--follow".into());
+    }
+    args
+}
+
+pub fn logs(name: &str, container: Option<&str>, options: &LogOptions) -> anyhow::Result<()> {
+    use std::os::unix::process::CommandExt;
+    let err = std::process::Command::new("journalctl")
+        .args(journalctl_args(name, container, options))
+        .exec();
     bail!("cannot run journalctl: {err}")
 }
 
-const INSPECT_KINDS: [NsKind; 6] = [
+pub const INSPECT_KINDS: [NsKind; 6] = [
     NsKind::Net,
     NsKind::Ipc,
     NsKind::Uts,
@@ -286,39 +341,6 @@ pub fn inspect_rows(paths: &Paths, name: &str) -> anyhow::Result<Vec<(String, u3
     Ok(rows)
 }
 
-pub fn inspect(name: &str) -> anyhow::Result<()> {
-    super::require_root("inspect")?;
-    let rows = inspect_rows(&Paths::from_env(), name)?;
-    let host: Vec<u64> = INSPECT_KINDS
-        .iter()
-        .map(|k| crate::runtime::ns::inode(Path::new("/proc"), 1, *k).unwrap_or(0))
-        .collect();
-    let sandbox = rows[0].2.clone();
-    print!("{:<12} {:>8}", "PROCESS", "PID");
-    for k in INSPECT_KINDS {
-        print!(" {:>18}", k.proc_name());
-    }
-    println!();
-    for (proc_name, pid, inodes) in &rows {
-        print!("{proc_name:<12} {pid:>8}");
-        for (i, ino) in inodes.iter().enumerate() {
-            let mark = if *ino == host[i] {
-                "host"
-            } else if proc_name != "sandbox" && *ino == sandbox[i] {
-                "shared"
-            } else {
-                "own"
-            };
-            print!(" {:>18}", format!("{ino} {mark}"));
-        }
-        println!();
-    }
-    println!(
-        "(shared = same namespace as the sandbox; own = private to the process; host = the host's)"
-    );
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,5 +353,103 @@ mod tests {
         assert_eq!(human_age(3600 * 25), "1d1h");
         assert_eq!(pod_name_of("pod@my-web.service"), Some("my-web"));
         assert_eq!(pod_name_of("pod-web.slice"), None);
+    }
+
+    fn fixture() -> (crate::systemd::fake::Recorder, Paths, std::path::PathBuf) {
+        use crate::runtime::state::ContainerState;
+        let dir = std::env::temp_dir().join(format!(
+            "podctl-show-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let paths = Paths {
+            store: dir.join("pods"),
+            run: dir.join("run"),
+            podctl: "/bin/false".into(),
+            pause: "/bin/false".into(),
+        };
+        let state = PodState {
+            pod: "web".into(),
+            supervisor_pid: 100,
+            sandbox_pid: 101,
+            phase: "running".into(),
+            containers: vec![
+                ContainerState {
+                    name: "app".into(),
+                    unit: "pod-web.app.scope".into(),
+                    pid: 102,
+                    monitor_pid: 103,
+                    state: "running".into(),
+                    ready: true,
+                    restarts: 1,
+                    last_exit: Some("signal 9".into()),
+                    since: 1_700_000_000,
+                    ..Default::default()
+                },
+                ContainerState {
+                    name: "job".into(),
+                    unit: "pod-web.job.scope".into(),
+                    state: "exited".into(),
+                    last_exit: Some("exited 0".into()),
+                    since: 1_700_000_000,
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        state.save(&paths.run).unwrap();
+        let mgr = crate::systemd::fake::Recorder::new();
+        for (unit, st) in [
+            ("pod@web.service", "active"),
+            ("pod-web.sandbox.scope", "active"),
+            ("pod-web.app.scope", "active"),
+            ("pod@db.service", "failed"),
+        ] {
+            mgr.units.borrow_mut().insert(
+                unit.into(),
+                UnitStatus {
+                    name: unit.into(),
+                    active_state: st.into(),
+                    ..Default::default()
+                },
+            );
+        }
+        (mgr, paths, dir)
+    }
+
+    fn expected(name: &str) -> serde_json::Value {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/json")
+            .join(name);
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn logs_arguments() {
+        let o = LogOptions {
+            follow: true,
+            since: Some("-1h".into()),
+            until: None,
+            lines: Some(5),
+            output: Some("cat".into()),
+        };
+        assert_eq!(
+            journalctl_args("web", Some("app"), &o).join(" "),
+            "--no-pager _SYSTEMD_UNIT=pod-web.app.scope --since=-1h --lines=5 --output=cat --follow"
+        );
+        assert_eq!(
+            journalctl_args("web", None, &LogOptions::default()).join(" "),
+            "--no-pager -u pod@web.service -u pod-web.*.scope"
+        );
+    }
+
+    #[test]
+    fn status_and_ps_json() {
+        let (mgr, paths, dir) = fixture();
+        let st = serde_json::to_value(status_with(&mgr, &paths, "web").unwrap()).unwrap();
+        assert_eq!(st, expected("status.json"), "{st:#}");
+        let ps = serde_json::to_value(ps_json(&mgr, &paths).unwrap()).unwrap();
+        assert_eq!(ps, expected("ps.json"), "{ps:#}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

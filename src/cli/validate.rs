@@ -3,20 +3,34 @@
 
 use crate::model::Pod;
 use crate::plan::{self, render};
-use crate::spec::{self, size};
+use crate::spec::{self, Diagnostics, size};
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Checks each file: a one-line summary on stdout for a valid one, every
-/// diagnostic on stderr otherwise. Exit 0 only if all files are valid.
-pub fn validate(files: &[PathBuf]) -> ExitCode {
-    let mut all_valid = true;
-    for file in files {
-        match spec::load(file) {
-            Ok(pod) => println!("{}", summary(&file.display().to_string(), &pod)),
-            Err(diagnostics) => {
-                all_valid = false;
-                eprintln!("{diagnostics}");
+/// diagnostic on stderr otherwise; with `json`, one array on stdout (see
+/// [`FileReport`]). Exit 0 only if all files are valid.
+pub fn validate(files: &[PathBuf], json: bool) -> ExitCode {
+    let results: Vec<(String, Result<Pod, Diagnostics>)> = files
+        .iter()
+        .map(|f| (f.display().to_string(), spec::load(f)))
+        .collect();
+    let all_valid = results.iter().all(|(_, r)| r.is_ok());
+    if json {
+        let reports: Vec<FileReport> = results.iter().map(|(f, r)| report(f, r)).collect();
+        match serde_json::to_string_pretty(&reports) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("podctl: cannot render the result as JSON: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        for (file, result) in &results {
+            match result {
+                Ok(pod) => println!("{}", summary(file, pod)),
+                Err(diagnostics) => eprintln!("{diagnostics}"),
             }
         }
     }
@@ -24,6 +38,61 @@ pub fn validate(files: &[PathBuf]) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// `validate --output json`: one object per file.
+#[derive(Debug, Serialize)]
+pub struct FileReport {
+    pub file: String,
+    pub valid: bool,
+    /// The pod's name (valid files only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
+    /// Its containers, in file order (valid files only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub containers: Option<Vec<String>>,
+    /// Every problem found; empty for a valid file.
+    pub errors: Vec<ErrorReport>,
+}
+
+/// One diagnostic; `line` and `column` are 1-based, 0 when about the whole file.
+#[derive(Debug, Serialize)]
+pub struct ErrorReport {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// Dotted key, e.g. `containers.app.resources.memory`; empty for syntax errors.
+    pub key: String,
+    pub message: String,
+}
+
+pub fn report(file: &str, result: &Result<Pod, Diagnostics>) -> FileReport {
+    match result {
+        Ok(pod) => FileReport {
+            file: file.to_string(),
+            valid: true,
+            pod: Some(pod.name.clone()),
+            containers: Some(pod.containers.iter().map(|c| c.name.clone()).collect()),
+            errors: Vec::new(),
+        },
+        Err(d) => FileReport {
+            file: file.to_string(),
+            valid: false,
+            pod: None,
+            containers: None,
+            errors: d
+                .0
+                .iter()
+                .map(|d| ErrorReport {
+                    file: d.file.clone(),
+                    line: d.line,
+                    column: d.column,
+                    key: d.key.clone(),
+                    message: d.message.clone(),
+                })
+                .collect(),
+        },
     }
 }
 
@@ -103,6 +172,20 @@ pub fn summary(label: &str, pod: &Pod) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_report_has_located_errors() {
+        let bad = "name = \"web\"\n[containers.app]\ncommand = [\"true\"]\nresources = { memory = \"lots\" }\n";
+        let good = "[containers.app]\ncommand = [\"true\"]\n";
+        let reports = vec![
+            report("good.toml", &spec::parse_str(good, "good.toml", "good")),
+            report("bad.toml", &spec::parse_str(bad, "bad.toml", "web")),
+        ];
+        let got = serde_json::to_value(&reports).unwrap();
+        let want: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/data/json/validate.json")).unwrap();
+        assert_eq!(got, want, "{}", serde_json::to_string_pretty(&got).unwrap());
+    }
 
     #[test]
     fn summary_names_containers_namespaces_and_limits() {

@@ -251,6 +251,63 @@ fn own_bounding_set() -> Option<u64> {
     u64::from_str_radix(hex.trim(), 16).ok()
 }
 
+/// What `podctl exec` sets for its command instead of the container's.
+pub struct ExecAs<'a> {
+    pub env: &'a [(String, String)],
+    pub workdir: &'a str,
+    /// None: root.
+    pub user: Option<HostUser>,
+}
+
+/// The process of a `podctl exec` or exec probe (`RUNTIME exec --process
+/// FILE`): the container's (capabilities, no_new_privs, environment, user,
+/// workdir) from its `config.json`, running `argv`; `with` replaces the
+/// environment, workdir and user (None: root), and a non-root user keeps
+/// only the container's ambient capabilities, as its own command would.
+/// (Plain `crun exec ID ARGV` leaves no_new_privs off.)
+pub fn exec_process(
+    config: &Path,
+    argv: &[String],
+    with: Option<ExecAs<'_>>,
+) -> Result<String, String> {
+    let text = std::fs::read(config).map_err(|e| format!("{}: {e}", config.display()))?;
+    let spec: oci_spec::runtime::Spec =
+        serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", config.display()))?;
+    let mut p = spec
+        .process()
+        .clone()
+        .ok_or_else(|| format!("{}: no process", config.display()))?;
+    // The container's process runs its init; this one runs argv itself.
+    p.set_args(Some(argv.to_vec()));
+    p.set_terminal(Some(false));
+    let Some(ExecAs { env, workdir, user }) = with else {
+        return serde_json::to_string(&p).map_err(|e| e.to_string());
+    };
+    p.set_env(Some(env.iter().map(|(k, v)| format!("{k}={v}")).collect()));
+    p.set_cwd(PathBuf::from(workdir));
+    let user = user.unwrap_or(HostUser {
+        uid: 0,
+        gid: 0,
+        additional_gids: vec![],
+    });
+    let mut u = p.user().clone();
+    u.set_uid(user.uid);
+    u.set_gid(user.gid);
+    u.set_additional_gids(Some(user.additional_gids).filter(|g| !g.is_empty()));
+    p.set_user(u);
+    if user.uid != 0
+        && let Some(caps) = p.capabilities().clone()
+    {
+        let mut caps = caps;
+        let ambient = caps.ambient().clone().unwrap_or_default();
+        caps.set_effective(Some(ambient.clone()));
+        caps.set_permitted(Some(ambient.clone()));
+        caps.set_inheritable(Some(ambient));
+        p.set_capabilities(Some(caps));
+    }
+    serde_json::to_string(&p).map_err(|e| e.to_string())
+}
+
 /// A custom seccomp profile: the `linux.seccomp` object of an OCI config.
 fn load_profile(path: &str) -> Result<oci_spec::runtime::LinuxSeccomp, String> {
     let text = std::fs::read(path).map_err(|e| format!("seccomp profile {path}: {e}"))?;

@@ -163,6 +163,13 @@ impl Cli {
         c
     }
 
+    /// `RUNTIME exec --process FILE ID`: the process described in FILE.
+    pub fn exec_process_command(&self, id: &str, process: &Path) -> Command {
+        let mut c = self.base();
+        c.arg("exec").arg("--process").arg(process).arg(id);
+        c
+    }
+
     fn name(&self) -> String {
         self.program.display().to_string()
     }

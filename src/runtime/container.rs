@@ -54,9 +54,16 @@ pub fn main() -> ! {
 
 /// Why setup failed: retrying helps (transient) or not (the definition).
 #[derive(Debug)]
-struct Failure {
-    fault: SetupFault,
-    message: String,
+pub(crate) struct Failure {
+    pub(crate) fault: SetupFault,
+    pub(crate) message: String,
+}
+
+/// Where only the message matters (`podctl exec`'s helper).
+impl From<Failure> for String {
+    fn from(f: Failure) -> String {
+        f.message
+    }
 }
 
 impl Failure {
@@ -345,6 +352,7 @@ fn exec_command(
         &format!("chdir {}", p.workdir),
         nix::unistd::chdir(p.workdir.as_str()),
     )?;
+    step("restore SIGPIPE", default_sigpipe())?;
     step(
         "unblock signals",
         sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None),
@@ -372,7 +380,15 @@ fn exec_command(
     })
 }
 
-fn cstring(s: &str) -> Result<CString, String> {
+/// Gives SIGPIPE back its default action (Rust's runtime ignores it, and an
+/// ignored signal stays ignored across execve): `cmd | head` must end `cmd`.
+pub(crate) fn default_sigpipe() -> nix::Result<()> {
+    // SAFETY: SIG_DFL installs no handler; called in a single-threaded process before exec.
+    unsafe { nix::sys::signal::signal(Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl) }
+        .map(|_| ())
+}
+
+pub(crate) fn cstring(s: &str) -> Result<CString, String> {
     CString::new(s).map_err(|_| format!("{s:?} contains a NUL byte"))
 }
 
@@ -385,18 +401,18 @@ fn journal_stream(ident: &str, priority: u8) -> std::io::Result<OwnedFd> {
     Ok(OwnedFd::from(s))
 }
 
-type Creds = Option<Cred>;
+pub(crate) type Creds = Option<Cred>;
 
-struct Cred {
-    uid: Uid,
-    gid: Gid,
-    groups: Vec<Gid>,
+pub(crate) struct Cred {
+    pub(crate) uid: Uid,
+    pub(crate) gid: Gid,
+    pub(crate) groups: Vec<Gid>,
 }
 
 /// Resolves the container's user on this host: a name, a uid or uid:gid.
 /// A name the host does not know is the definition's fault; a lookup that
 /// fails (NSS not ready at boot) is transient.
-fn resolve_user(user: Option<&User>) -> Result<Creds, Failure> {
+pub(crate) fn resolve_user(user: Option<&User>) -> Result<Creds, Failure> {
     let Some(user) = user else { return Ok(None) };
     let lookup_err = |e| Failure::from(format!("user {user}: {e}"));
     match user {
@@ -434,7 +450,10 @@ fn resolve_user(user: Option<&User>) -> Result<Creds, Failure> {
 }
 
 /// argv[0] as given if it has a slash, else the first executable match in PATH.
-fn resolve_command(argv: &[String], env: &[(String, String)]) -> Result<CString, String> {
+pub(crate) fn resolve_command(
+    argv: &[String],
+    env: &[(String, String)],
+) -> Result<CString, String> {
     let cmd = argv.first().ok_or("empty command")?;
     if cmd.contains('/') {
         return cstring(cmd);

@@ -1,14 +1,32 @@
 //! `podctl __enter PID -- CMD...`: joins every namespace of PID (in setns
 //! order, all opened first), forks so a PID namespace applies, and runs CMD.
-//! Started by `podctl exec`, which releases it (PODCTL_GO_FD) once it is in
-//! the container's scope.
+//! Started by `podctl exec` (and exec probes), which releases it through the
+//! pipe PODCTL_GO_FD names once it is in the container's scope. `podctl exec`
+//! sends an [`ExecSpec`] on that pipe: the command then runs with exactly
+//! that environment, user and workdir, nothing inherited.
 
 use super::ns;
+use crate::model::User;
 use crate::plan::NsKind;
+use serde::{Deserialize, Serialize};
 use std::ffi::CString;
 use std::io::Read;
 use std::os::fd::FromRawFd;
 use std::path::Path;
+
+/// How `podctl exec` wants the command run (sent as JSON on the go pipe).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecSpec {
+    /// The complete environment (the container's, with --env on top).
+    pub env: Vec<(String, String)>,
+    pub workdir: String,
+    pub user: Option<User>,
+    /// stdin is a terminal to make the command's controlling terminal.
+    pub tty: bool,
+}
+
+/// The release byte of a plain release (no [`ExecSpec`]).
+const GO: &[u8] = b"g";
 
 /// A `podctl __enter` helper, started and held until [`Held::release`].
 pub struct Held {
@@ -65,11 +83,58 @@ pub fn spawn_held_in(
     })
 }
 
+/// Which of the helper's standard streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    In,
+    Out,
+    Err,
+}
+
+/// As [`spawn_held`], for `podctl exec`: the helper gets no environment but
+/// the go pipe's number (the command's comes in the [`ExecSpec`]).
+pub fn spawn_held_clean(
+    podctl: &Path,
+    pid: u32,
+    argv: &[String],
+    stdio: impl Fn(Stream) -> std::process::Stdio,
+) -> std::io::Result<Held> {
+    use std::os::fd::AsRawFd;
+    let (go_read, go_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    nix::fcntl::fcntl(
+        &go_read,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+    )?;
+    let child = std::process::Command::new(podctl)
+        .arg("__enter")
+        .arg(pid.to_string())
+        .arg("--")
+        .args(argv)
+        .env_clear()
+        .env("PODCTL_GO_FD", go_read.as_raw_fd().to_string())
+        .stdin(stdio(Stream::In))
+        .stdout(stdio(Stream::Out))
+        .stderr(stdio(Stream::Err))
+        .spawn()?;
+    Ok(Held {
+        child,
+        go: std::fs::File::from(go_write),
+    })
+}
+
 impl Held {
     /// Lets the helper join the namespaces and run the command.
     pub fn release(mut self) -> std::io::Result<std::process::Child> {
         use std::io::Write;
-        self.go.write_all(b"g")?;
+        self.go.write_all(GO)?;
+        Ok(self.child)
+    }
+
+    /// Lets the helper run the command as `spec` says.
+    pub fn release_with(mut self, spec: &ExecSpec) -> std::io::Result<std::process::Child> {
+        use std::io::Write;
+        let data = serde_json::to_vec(spec).map_err(std::io::Error::other)?;
+        self.go.write_all(&data)?;
         Ok(self.child)
     }
 }
@@ -90,28 +155,40 @@ pub fn main(pid: u32, command: &[String]) -> ! {
 }
 
 fn run(pid: u32, command: &[String]) -> Result<i32, String> {
+    let mut spec = None;
     if let Some(fd) = std::env::var("PODCTL_GO_FD")
         .ok()
         .and_then(|v| v.parse::<i32>().ok())
     {
         // SAFETY: podctl exec passed us this inherited pipe end; we own it now.
         let mut go = unsafe { std::fs::File::from_raw_fd(fd) };
-        let mut b = [0u8; 1];
-        if go.read(&mut b).map_err(|e| e.to_string())? != 1 {
+        let mut msg = Vec::new();
+        go.read_to_end(&mut msg).map_err(|e| e.to_string())?;
+        if msg.is_empty() {
             return Err("podctl exec went away before releasing us".into());
         }
+        if msg != GO {
+            spec = Some(
+                serde_json::from_slice::<ExecSpec>(&msg)
+                    .map_err(|e| format!("bad exec spec: {e}"))?,
+            );
+        }
+        // SAFETY: single-threaded helper; nothing reads the environment concurrently.
+        unsafe { std::env::remove_var("PODCTL_GO_FD") };
     }
     // A container started by an OCI runtime: its `exec` gives the command
-    // the container's namespaces, user, capabilities, seccomp filter and
-    // environment (joining the namespaces here would give it only the first).
+    // the container's namespaces, capabilities, seccomp filter and (unless
+    // podctl exec says otherwise) user, workdir and environment; joining the
+    // namespaces here would give it only the first.
     let dirs = crate::oci::Dirs::new(&super::Paths::from_env().run);
     let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
     if let Some(info) = crate::oci::launch::ExecInfo::for_cgroup(&dirs, &cgroup) {
-        use crate::oci::runtime::Runtime;
-        use std::os::unix::process::CommandExt;
-        let e = info.cli().exec_command(&info.id, command).exec();
-        return Err(format!("cannot run {}: {e}", info.program.display()));
+        return Err(exec_through_runtime(&dirs, &info, spec.as_ref(), command));
     }
+    let creds = match &spec {
+        Some(s) => super::container::resolve_user(s.user.as_ref())?,
+        None => None,
+    };
     let opened = ns::open(Path::new("/proc"), pid, kinds()).map_err(|e| crate::error_chain(&e))?;
     opened.join().map_err(|e| crate::error_chain(&e))?;
     let argv: Vec<CString> = command
@@ -121,20 +198,150 @@ fn run(pid: u32, command: &[String]) -> Result<i32, String> {
     // SAFETY: this helper is single-threaded; the child only execs.
     match unsafe { nix::unistd::fork() }.map_err(|e| format!("fork: {e}"))? {
         nix::unistd::ForkResult::Child => {
-            let _ = nix::unistd::chdir("/");
-            // SAFETY: single-threaded child, before exec.
-            unsafe { std::env::set_var("PATH", crate::plan::DEFAULT_PATH) };
-            let e = nix::unistd::execvp(&argv[0], &argv).unwrap_err();
-            eprintln!("podctl exec: cannot execute {}: {e}", command[0]);
+            let e = match &spec {
+                Some(s) => exec_as(s, &creds, command, &argv),
+                None => exec_plain(&argv),
+            };
+            eprintln!("podctl exec: {}: {e}", command[0]);
             std::process::exit(127)
         }
-        nix::unistd::ForkResult::Parent { child } => loop {
-            match nix::sys::wait::waitpid(child, None) {
-                Ok(nix::sys::wait::WaitStatus::Exited(_, code)) => return Ok(code),
-                Ok(nix::sys::wait::WaitStatus::Signaled(_, sig, _)) => return Ok(128 + sig as i32),
-                Ok(_) | Err(nix::Error::EINTR) => continue,
-                Err(e) => return Err(format!("waitpid: {e}")),
+        nix::unistd::ForkResult::Parent { child } => {
+            if spec.as_ref().is_some_and(|s| s.tty) {
+                // The command owns the terminal (and its signals) now.
+                ignore_terminal_signals();
             }
-        },
+            loop {
+                match nix::sys::wait::waitpid(child, None) {
+                    Ok(nix::sys::wait::WaitStatus::Exited(_, code)) => return Ok(code),
+                    Ok(nix::sys::wait::WaitStatus::Signaled(_, sig, _)) => {
+                        return Ok(128 + sig as i32);
+                    }
+                    Ok(_) | Err(nix::Error::EINTR) => continue,
+                    Err(e) => return Err(format!("waitpid: {e}")),
+                }
+            }
+        }
+    }
+}
+
+/// Replaces this helper with `RUNTIME exec`; returns why it could not. With
+/// an [`ExecSpec`], the process is the container's (capabilities...) with
+/// podctl exec's argv, environment, workdir and user (a non-root user keeps
+/// only the container's ambient capabilities), and its terminal.
+fn exec_through_runtime(
+    dirs: &crate::oci::Dirs,
+    info: &crate::oci::launch::ExecInfo,
+    spec: Option<&ExecSpec>,
+    command: &[String],
+) -> String {
+    use std::os::unix::process::CommandExt;
+    let steps = || -> Result<std::process::Command, String> {
+        let config = dirs.bundle(&info.id).join("config.json");
+        let process = match spec {
+            None => crate::oci::launch::exec_process(&config, command, None)?,
+            Some(s) => {
+                let creds = super::container::resolve_user(s.user.as_ref())?;
+                let user = creds.as_ref().map(|c| crate::oci::HostUser {
+                    uid: c.uid.as_raw(),
+                    gid: c.gid.as_raw(),
+                    additional_gids: c.groups.iter().map(|g| g.as_raw()).collect(),
+                });
+                let with = crate::oci::launch::ExecAs {
+                    env: &s.env,
+                    workdir: &s.workdir,
+                    user,
+                };
+                crate::oci::launch::exec_process(&config, command, Some(with))?
+            }
+        };
+        // Handed over in memory (nothing left behind by a probe every 200 ms):
+        // the runtime opens /proc/self/fd/N of the descriptor it inherits.
+        let fd = nix::sys::memfd::memfd_create(c"podctl-exec", nix::sys::memfd::MFdFlags::empty())
+            .map_err(|e| format!("memfd_create: {e}"))?;
+        let mut file = std::fs::File::from(fd);
+        std::io::Write::write_all(&mut file, process.as_bytes())
+            .map_err(|e| format!("write the exec process: {e}"))?;
+        let raw = std::os::fd::IntoRawFd::into_raw_fd(file);
+        if spec.is_some_and(|s| s.tty) {
+            nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
+            // SAFETY: fd 0 is the terminal podctl exec opened for us; TIOCSCTTY takes an int.
+            if unsafe { nix::libc::ioctl(0, nix::libc::TIOCSCTTY, 0) } != 0 {
+                return Err(format!(
+                    "cannot make stdin the controlling terminal: {}",
+                    std::io::Error::last_os_error()
+                ));
+            }
+        }
+        Ok(info
+            .cli()
+            .exec_process_command(&info.id, Path::new(&format!("/proc/self/fd/{raw}"))))
+    };
+    match steps() {
+        Ok(mut cmd) => format!("cannot run {}: {}", info.program.display(), cmd.exec()),
+        Err(e) => e,
+    }
+}
+
+/// A probe's command: at `/`, with the default PATH.
+fn exec_plain(argv: &[CString]) -> String {
+    let _ = nix::unistd::chdir("/");
+    let _ = super::container::default_sigpipe();
+    // SAFETY: single-threaded child, before exec.
+    unsafe { std::env::set_var("PATH", crate::plan::DEFAULT_PATH) };
+    match nix::unistd::execvp(&argv[0], argv) {
+        Err(e) => format!("cannot execute: {e}"),
+        Ok(never) => match never {},
+    }
+}
+
+/// `podctl exec`'s command: its terminal, user, workdir and environment, then exec.
+fn exec_as(
+    spec: &ExecSpec,
+    creds: &super::container::Creds,
+    command: &[String],
+    argv: &[CString],
+) -> String {
+    let steps = || -> Result<std::convert::Infallible, String> {
+        if spec.tty {
+            nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
+            // SAFETY: fd 0 is the terminal podctl exec opened for us; TIOCSCTTY takes an int.
+            if unsafe { nix::libc::ioctl(0, nix::libc::TIOCSCTTY, 0) } != 0 {
+                return Err(format!(
+                    "cannot make stdin the controlling terminal: {}",
+                    std::io::Error::last_os_error()
+                ));
+            }
+        }
+        let exe = super::container::resolve_command(command, &spec.env)?;
+        if let Some(c) = creds {
+            nix::unistd::setgroups(&c.groups).map_err(|e| format!("setgroups: {e}"))?;
+            nix::unistd::setgid(c.gid).map_err(|e| format!("setgid: {e}"))?;
+            nix::unistd::setuid(c.uid).map_err(|e| format!("setuid: {e}"))?;
+        }
+        nix::unistd::chdir(spec.workdir.as_str())
+            .map_err(|e| format!("chdir {}: {e}", spec.workdir))?;
+        super::container::default_sigpipe().map_err(|e| format!("restore SIGPIPE: {e}"))?;
+        let env: Vec<CString> = spec
+            .env
+            .iter()
+            .map(|(k, v)| super::container::cstring(&format!("{k}={v}")))
+            .collect::<Result<_, _>>()?;
+        Err(match nix::unistd::execve(&exe, argv, &env) {
+            Err(e) => format!("cannot execute {}: {e}", exe.to_string_lossy()),
+            Ok(never) => match never {},
+        })
+    };
+    match steps() {
+        Err(e) => e,
+        Ok(never) => match never {},
+    }
+}
+
+/// The waiting helper must outlive a Ctrl-C or hang-up meant for the command.
+fn ignore_terminal_signals() {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    for sig in [Signal::SIGINT, Signal::SIGQUIT, Signal::SIGHUP] {
+        // SAFETY: SIG_IGN installs no handler code.
+        let _ = unsafe { signal(sig, SigHandler::SigIgn) };
     }
 }

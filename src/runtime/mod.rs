@@ -4,6 +4,7 @@
 pub mod cgroup;
 pub mod container;
 pub mod enter;
+pub mod events;
 pub mod holder;
 pub mod launch;
 pub mod notify;

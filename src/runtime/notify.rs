@@ -177,7 +177,7 @@ mod tests {
         assert!(!n.ready_within(4, |_| true));
         assert!(n.ready_within(4, |_| true));
         drop(n);
-        std::fs::remove_dir_all(&run).unwrap();
+        std::fs::remove_dir_all(crate::runtime::notify_dir(&run)).unwrap();
     }
 
     #[test]

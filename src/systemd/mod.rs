@@ -4,6 +4,7 @@
 
 pub mod dbus;
 pub mod fake;
+mod timer;
 
 use crate::plan::{Property, UnitPlan};
 
@@ -27,6 +28,12 @@ pub enum Error {
     },
     #[error("{unit}: unexpected reply: {detail}")]
     Reply { unit: String, detail: String },
+    #[error("{unit}: {what} got no answer from systemd within {after:?}")]
+    Timeout {
+        unit: String,
+        what: String,
+        after: std::time::Duration,
+    },
 }
 
 /// A transient unit to create: its planned properties plus, for scopes, the

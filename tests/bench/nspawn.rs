@@ -74,7 +74,12 @@ pub struct Container {
 impl Container {
     /// Boots `root` with `binds` and waits until systemd is running.
     pub fn boot(root: &Path, binds: &[Bind]) -> Result<Container, String> {
-        let name = format!("podctl-bench-{}", std::process::id());
+        Self::boot_named(root, binds, &format!("podctl-bench-{}", std::process::id()))
+    }
+
+    /// As [`Container::boot`], as machine `name` (a second guest next to the first).
+    pub fn boot_named(root: &Path, binds: &[Bind], name: &str) -> Result<Container, String> {
+        let name = name.to_string();
         let log = std::env::temp_dir().join(format!("{name}.log"));
         let child = spawn_nspawn(root, &name, binds, &log)?;
         let mut container = Container {

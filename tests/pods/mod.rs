@@ -8,6 +8,7 @@ pub mod container;
 pub mod isolation;
 pub mod lifecycle;
 pub mod oci_vm;
+pub mod packaging;
 pub mod promises;
 pub mod quickstart;
 pub mod reconcile;

@@ -47,6 +47,18 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         "promises::notify_from_outside_the_scope_is_ignored",
         notify_from_outside_the_scope_is_ignored,
     ),
+    (
+        "promises::stop_fits_the_longest_stop_timeout",
+        stop_fits_the_longest_stop_timeout,
+    ),
+    (
+        "promises::stop_during_a_reload_stop",
+        stop_during_a_reload_stop,
+    ),
+    (
+        "promises::timed_out_probe_leaves_no_process",
+        timed_out_probe_leaves_no_process,
+    ),
 ];
 
 /// A pod whose only container (`restart = "never"`) exits 3 is finished:
@@ -392,5 +404,99 @@ fn notify_from_outside_the_scope_is_ignored(g: &Guest) -> Result<(), String> {
         Duration::from_secs(15),
     )?;
     g.ok("podctl down --purge nfy")?;
+    Ok(())
+}
+
+/// Two stop waves of containers that ignore SIGTERM, 2 s each: the whole
+/// stop takes the longest stop_timeout (2 s, + 1 s), not their sum, and the
+/// later wave is still stopped after the earlier one.
+fn stop_fits_the_longest_stop_timeout(g: &Guest) -> Result<(), String> {
+    apply(
+        g,
+        "sb",
+        "name = \"sb\"\n\
+         [containers.first]\ncommand = [\"/bin/sh\", \"-c\", \"trap '' TERM; exec sleep 5701\"]\n\
+         stop_timeout = \"2s\"\n\
+         [containers.second]\ncommand = [\"/bin/sh\", \"-c\", \"trap '' TERM; exec sleep 5702\"]\n\
+         stop_timeout = \"2s\"\nafter = [\"first\"]\n",
+    )?;
+    let first = wait_pid(g, "sleep 5701")?;
+    let second = wait_pid(g, "sleep 5702")?;
+    let t = std::time::Instant::now();
+    g.ok("systemctl stop pod@sb.service")?;
+    let took = t.elapsed();
+    if took < Duration::from_millis(1900) || took > Duration::from_secs(3) {
+        return Err(format!(
+            "stop of two 2 s waves took {took:?} (want the longest stop_timeout, 2 s, + at most 1 s)"
+        ));
+    }
+    for p in [first, second] {
+        if g.sh(&format!("test -d /proc/{p}")).success() {
+            return Err(format!("process {p} survived the stop"));
+        }
+    }
+    g.ok("podctl down --purge sb")?;
+    Ok(())
+}
+
+/// `systemctl stop` while a reload waits for a changed container to stop
+/// (it ignores SIGTERM): the pod is down within its longest stop_timeout
+/// (4 s) + 1 s of the request, not after the reload's stop plus a whole stop.
+fn stop_during_a_reload_stop(g: &Guest) -> Result<(), String> {
+    let pod = |a: &str| {
+        format!(
+            "name = \"rs\"\n\
+             [containers.a]\ncommand = [\"/bin/sh\", \"-c\", \"trap '' TERM; exec sleep {a}\"]\nstop_timeout = \"4s\"\n\
+             [containers.b]\ncommand = [\"/bin/sh\", \"-c\", \"trap '' TERM; exec sleep 5802\"]\nstop_timeout = \"4s\"\n"
+        )
+    };
+    apply(g, "rs", &pod("5801"))?;
+    wait_pid(g, "sleep 5801")?;
+    wait_pid(g, "sleep 5802")?;
+    let path = write_pod(g, "rs", &pod("5811"))?;
+    // The reload stops `a` (4 s, it ignores SIGTERM); apply waits meanwhile.
+    g.ok(&format!("(podctl apply {path} >/dev/null 2>&1 &)"))?;
+    wait_for(Duration::from_secs(10), "the reload stopping a", || {
+        Ok(g.sh("journalctl -u pod@rs.service | grep -q 'reload: '")
+            .success())
+    })?;
+    std::thread::sleep(Duration::from_millis(500));
+    let t = std::time::Instant::now();
+    g.ok("systemctl stop pod@rs.service")?;
+    let took = t.elapsed();
+    if took > Duration::from_secs(5) {
+        return Err(format!(
+            "stop during a reload's stop took {took:?} (limit: longest stop_timeout 4 s + 1 s)"
+        ));
+    }
+    g.ok("podctl down --purge rs")?;
+    assert_gone(g, "rs", &["sleep 5801", "sleep 5802", "sleep 5811"])
+}
+
+/// An exec probe that times out is killed with everything it started: after
+/// ten attempts that each leave a background child, at most the one of the
+/// attempt in flight is there.
+fn timed_out_probe_leaves_no_process(g: &Guest) -> Result<(), String> {
+    apply(
+        g,
+        "pl",
+        "name = \"pl\"\n[containers.app]\ncommand = [\"sleep\", \"5903\"]\n\
+         live = { exec = [\"/bin/sh\", \"-c\", \"sleep 5901 & exec sleep 5902\"], \
+         interval = \"300ms\", timeout = \"200ms\", retries = 1000 }\n",
+    )?;
+    wait_pid(g, "sleep 5903")?;
+    std::thread::sleep(Duration::from_secs(4));
+    let count = |c: &str| -> Result<u32, String> {
+        Ok(g.ok(&format!("pgrep -xf '{c}' | wc -l"))?
+            .parse()
+            .unwrap_or(99))
+    };
+    let (bg, fg) = (count("sleep 5901")?, count("sleep 5902")?);
+    g.ok("podctl down --purge pl")?;
+    if bg > 1 || fg > 1 {
+        return Err(format!(
+            "timed-out probes left {bg} background and {fg} foreground processes"
+        ));
+    }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `podctl up NAME`: the supervisor run by `pod@NAME.service`.
-//! (Readiness and liveness in `probes`, reload in `reload`, stop in `stop`.)
+//! (Readiness and liveness in `probes`, restarts and launches in `restart`,
+//! reload in `reload`, stop in `stop`, the signal inbox in `signals`.)
 //!
 //! Start: spawn the holder and every container helper (all held), create the
 //! slice, the sandbox scope and every container scope in one batch of
@@ -14,17 +15,20 @@
 
 mod probes;
 mod reload;
+mod restart;
 mod signals;
 mod start;
 mod stop;
+#[cfg(test)]
+mod tests;
 
 use super::launch::{self, LaunchSpec, PendingContainer};
 use super::notify::NotifySocket;
 use super::state::{ContainerState, PodState, Reload, now_secs};
 use super::{Paths, holder};
-use crate::model::{Condition, Restart};
+use crate::model::Condition;
 use crate::plan::{ContainerPlan, Plan};
-use crate::systemd::{Manager, Transient};
+use crate::systemd::Manager;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use signals::Inbox;
 use std::os::fd::BorrowedFd;
@@ -40,8 +44,11 @@ pub const BACKOFF_RESET: Duration = Duration::from_secs(60);
 /// a minute: `systemctl set-environment` or a drop-in for pod@.service.
 pub const BACKOFF_RESET_ENV: &str = "PODCTL_BACKOFF_RESET_SECS";
 /// How long a container's old scope may take to go away before its name is
-/// reused (a stop is asked for halfway).
+/// reused (its processes are killed halfway).
+#[cfg(not(test))]
 pub const SCOPE_GONE_TIMEOUT: Duration = Duration::from_secs(10);
+#[cfg(test)]
+pub const SCOPE_GONE_TIMEOUT: Duration = Duration::from_millis(300);
 /// How often a launch looks again whether the old scope is gone.
 const SCOPE_GONE_POLL: Duration = Duration::from_millis(20);
 /// How long the start may wait for init containers and conditions (pod@.service
@@ -186,6 +193,8 @@ pub struct Supervisor<'m> {
     slots: Vec<Slot>,
     inbox: Inbox,
     backoff_reset: Duration,
+    /// The pod slice's OOM kill count at the last exit (see events::exited).
+    slice_oom_kills: u64,
 }
 
 impl<'m> Supervisor<'m> {
@@ -213,6 +222,7 @@ impl<'m> Supervisor<'m> {
             slots: Vec::new(),
             inbox: Inbox::new().map_err(SupervisorError::Signals)?,
             backoff_reset: backoff_reset(),
+            slice_oom_kills: 0,
         })
     }
 
@@ -322,149 +332,6 @@ impl<'m> Supervisor<'m> {
             let next = self.next_due();
             self.wait(next);
         }
-    }
-
-    fn reap(&mut self) -> Result<(), SupervisorError> {
-        if let Some(h) = &mut self.holder
-            && let Ok(Some(status)) = h.try_wait()
-        {
-            self.holder = None;
-            self.sandbox_losses += 1;
-            self.phase = "recreating";
-            self.save();
-            return Err(SupervisorError::SandboxLost(describe_exit(status)));
-        }
-        let mut changed = false;
-        for s in &mut self.slots {
-            let Some(child) = &mut s.child else { continue };
-            let Ok(Some(status)) = child.try_wait() else {
-                continue;
-            };
-            s.child = None;
-            changed = true;
-            let exit = describe_exit(status);
-            tracing::info!("container {} {exit}", s.plan.name);
-            s.state.last_exit = Some(exit);
-            s.state.pid = 0;
-            s.state.monitor_pid = 0;
-            s.state.ready = false;
-            s.completed |= status.success();
-            let again = match s.plan.restart {
-                Restart::Always => true,
-                Restart::OnFailure => !status.success(),
-                Restart::Never => false,
-            };
-            if again {
-                if s.started.elapsed() >= self.backoff_reset {
-                    s.backoff = BACKOFF_START;
-                }
-                s.restart_at = Some(Instant::now() + s.backoff);
-                s.backoff = (s.backoff * 2).min(BACKOFF_MAX);
-                s.set("restarting");
-            } else {
-                s.set(if status.success() { "exited" } else { "failed" });
-            }
-        }
-        if changed {
-            self.save();
-        }
-        Ok(())
-    }
-
-    fn restart_due(&mut self) {
-        let now = Instant::now();
-        for i in 0..self.slots.len() {
-            if self.slots[i].restart_at.is_none_or(|t| t > now) {
-                continue;
-            }
-            self.slots[i].restart_at = None;
-            if let Err(e) = self.restart_one(i) {
-                self.launch_failed(i, &e);
-            }
-        }
-    }
-
-    /// A (re)start of slot `i` failed: try again after its backoff; status
-    /// shows why.
-    fn launch_failed(&mut self, i: usize, e: &SupervisorError) {
-        let s = &mut self.slots[i];
-        let cause = crate::error_chain(e);
-        tracing::warn!("starting container {}: {cause}", s.plan.name);
-        s.restart_at = Some(Instant::now() + s.backoff);
-        s.backoff = (s.backoff * 2).min(BACKOFF_MAX);
-        s.state.last_error = Some(cause);
-        s.set("restarting");
-        self.save();
-    }
-
-    fn restart_one(&mut self, i: usize) -> Result<(), SupervisorError> {
-        self.launch(i)?;
-        self.slots[i].state.restarts += 1;
-        self.save();
-        Ok(())
-    }
-
-    /// (Re)creates slot `i`'s scope once its old one is gone, and starts it.
-    fn launch(&mut self, i: usize) -> Result<(), SupervisorError> {
-        let unit = self.slots[i].plan.unit.clone();
-        // The old scope must be gone before its name can be reused.
-        let start = Instant::now();
-        let mut stop_asked = false;
-        while let Some(st) = self.mgr.status(&unit.name)? {
-            if st.active_state == "failed" {
-                self.mgr.reset_failed(&unit.name)?;
-                continue;
-            }
-            if start.elapsed() >= SCOPE_GONE_TIMEOUT {
-                return Err(SupervisorError::ScopeInUse {
-                    unit: unit.name.clone(),
-                    timeout: SCOPE_GONE_TIMEOUT,
-                });
-            }
-            if !stop_asked && start.elapsed() >= SCOPE_GONE_TIMEOUT / 2 {
-                self.mgr.stop_unit(&unit.name)?;
-                stop_asked = true;
-            }
-            self.inbox.wait(Some(SCOPE_GONE_POLL), &[]);
-            if self.inbox.stop_requested().is_some() {
-                return Err(SupervisorError::StopRequested);
-            }
-        }
-        let spec = launch_spec(&self.paths, &self.plan, &mut self.slots[i])?;
-        let p = launch::spawn(&self.paths.podctl, &self.slots[i].plan.name, &spec)?;
-        let pid = [p.pid()];
-        self.mgr.start_transient(&[Transient {
-            unit: &unit,
-            pids: &pid,
-        }])?;
-        self.slots[i].pending = Some(p);
-        self.release(i)
-    }
-
-    /// Some(outcome) once no regular container runs or will run again.
-    fn finished(&self) -> Option<Result<(), SupervisorError>> {
-        let regular = || self.slots.iter().filter(|s| !s.plan.init);
-        if regular().any(|s| s.child.is_some() || s.restart_at.is_some() || s.pending.is_some()) {
-            return None;
-        }
-        let failed: Vec<String> = regular()
-            .filter(|s| s.state.state == "failed")
-            .map(|s| {
-                format!(
-                    "{} {}",
-                    s.plan.name,
-                    s.state.last_exit.as_deref().unwrap_or("")
-                )
-            })
-            .collect();
-        Some(if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(SupervisorError::Finished(format!(
-                "failed: {}",
-                failed.join(", ")
-            )))
-        })
     }
 }
 

@@ -22,6 +22,7 @@ impl Supervisor<'_> {
                 let unit = &s.plan.unit.name;
                 if n.ready(|pid| notify::pid_in_unit(Path::new("/proc"), pid, unit)) {
                     tracing::info!("container {} is ready (READY=1)", s.plan.name);
+                    crate::runtime::events::ready(&self.plan.pod, &s.plan.name, "READY=1");
                     s.state.ready = true;
                     changed = true;
                 }
@@ -41,6 +42,7 @@ impl Supervisor<'_> {
                 self.inbox.stop_fd(),
             ) {
                 tracing::info!("container {} is ready", s.plan.name);
+                crate::runtime::events::ready(&self.plan.pod, &s.plan.name, "probe");
                 s.state.ready = true;
                 changed = true;
             }
@@ -75,6 +77,7 @@ impl Supervisor<'_> {
                 continue;
             }
             s.live_failures += 1;
+            crate::runtime::events::probe_failed(&self.plan.pod, &s.plan.name, s.live_failures);
             if s.live_failures >= probe.retries {
                 tracing::warn!(
                     "container {}: liveness probe failed {} times, killing it",

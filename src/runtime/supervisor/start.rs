@@ -206,6 +206,7 @@ impl Supervisor<'_> {
         s.next_probe = Instant::now();
         s.set("running");
         tracing::info!("container {} started", s.plan.name);
+        crate::runtime::events::started(&self.plan.pod, &s.plan.name);
         self.save();
         Ok(())
     }

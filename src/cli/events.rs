@@ -1,0 +1,159 @@
+//! `podctl events [NAME] [-f] [--since TIME] [--output json]`: the container
+//! events the supervisors wrote to the journal (see [`crate::runtime::events`]),
+//! read with `journalctl -o json`, oldest first.
+
+use crate::runtime::events::Event;
+use anyhow::{Context, bail};
+use serde::Serialize;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+/// One event as `events --output json` prints it (one object per line).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventRecord {
+    /// UTC, RFC 3339 with microseconds, e.g. `2026-11-30T07:55:06.123456Z`.
+    pub time: String,
+    /// Microseconds since the epoch (the journal's __REALTIME_TIMESTAMP).
+    pub timestamp_usec: u64,
+    pub pod: String,
+    pub container: String,
+    /// started, ready, exited, restarted, oom, probe-failed.
+    pub event: String,
+    /// e.g. "signal 9" for exited; may be empty.
+    pub detail: String,
+}
+
+/// journalctl's arguments: every event kind (same-field matches are OR'ed),
+/// of pod `name` when given (a different field: AND).
+pub fn journalctl_args(name: Option<&str>, follow: bool, since: Option<&str>) -> Vec<String> {
+    let mut args: Vec<String> = vec!["--no-pager".into(), "--output=json".into()];
+    if follow {
+        args.push("--follow".into());
+        // Without --since, follow from the last few, as `journalctl -f`.
+    }
+    if let Some(s) = since {
+        args.push(format!("--since={s}"));
+    }
+    for e in Event::ALL {
+        args.push(format!("PODCTL_EVENT={}", e.as_str()));
+    }
+    if let Some(n) = name {
+        args.push(format!("PODCTL_POD={n}"));
+    }
+    args
+}
+
+/// One line of `journalctl -o json`, if it is a podctl event.
+pub fn parse_entry(line: &str) -> Option<EventRecord> {
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+    let usec: u64 = text("__REALTIME_TIMESTAMP")?.parse().ok()?;
+    Some(EventRecord {
+        time: rfc3339(usec),
+        timestamp_usec: usec,
+        pod: text("PODCTL_POD")?,
+        container: text("PODCTL_CONTAINER").unwrap_or_default(),
+        event: text("PODCTL_EVENT")?,
+        detail: text("PODCTL_DETAIL").unwrap_or_default(),
+    })
+}
+
+/// The human line of an event.
+pub fn render(e: &EventRecord) -> String {
+    let mut line = format!("{} {}/{} {}", e.time, e.pod, e.container, e.event);
+    if !e.detail.is_empty() {
+        line.push_str(&format!(" ({})", e.detail));
+    }
+    line
+}
+
+/// `usec` since the epoch as `YYYY-MM-DDTHH:MM:SS.uuuuuuZ` (proleptic Gregorian, UTC).
+pub fn rfc3339(usec: u64) -> String {
+    let secs = usec / 1_000_000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        usec % 1_000_000
+    )
+}
+
+pub fn events(
+    name: Option<&str>,
+    follow: bool,
+    since: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let mut child = Command::new("journalctl")
+        .args(journalctl_args(name, follow, since))
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot run journalctl")?;
+    let out = child.stdout.take().context("journalctl stdout")?;
+    let mut stdout = std::io::stdout().lock();
+    for line in BufReader::new(out).lines() {
+        let line = line.context("reading journalctl")?;
+        let Some(e) = parse_entry(&line) else {
+            continue;
+        };
+        let text = if json {
+            serde_json::to_string(&e)?
+        } else {
+            render(&e)
+        };
+        writeln!(stdout, "{text}")?;
+        stdout.flush()?;
+    }
+    let status = child.wait().context("wait for journalctl")?;
+    // journalctl exits 1 when nothing matched ("-- No entries --"): not an error here.
+    if !status.success() && status.code() != Some(1) {
+        bail!("journalctl failed: {status}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_in_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(rfc3339(951_782_400_000_001), "2000-02-29T00:00:00.000001Z");
+        assert_eq!(
+            rfc3339(1_795_938_906_123_456),
+            "2026-11-29T07:55:06.123456Z"
+        );
+    }
+
+    #[test]
+    fn journal_entries_become_events() {
+        let line = r#"{"__REALTIME_TIMESTAMP":"1795938906123456","PODCTL_POD":"web","PODCTL_CONTAINER":"app","PODCTL_EVENT":"exited","PODCTL_DETAIL":"signal 9","MESSAGE":"x"}"#;
+        let e = parse_entry(line).unwrap();
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"time":"2026-11-29T07:55:06.123456Z","timestamp_usec":1795938906123456,"pod":"web","container":"app","event":"exited","detail":"signal 9"}"#
+        );
+        assert_eq!(
+            render(&e),
+            "2026-11-29T07:55:06.123456Z web/app exited (signal 9)"
+        );
+        assert!(parse_entry(r#"{"__REALTIME_TIMESTAMP":"1","MESSAGE":"other"}"#).is_none());
+        let args = journalctl_args(Some("web"), false, Some("-1h"));
+        assert!(args.contains(&"PODCTL_EVENT=probe-failed".to_string()));
+        assert!(args.contains(&"PODCTL_POD=web".to_string()));
+        assert!(args.contains(&"--since=-1h".to_string()));
+    }
+}

@@ -251,6 +251,46 @@ fn own_bounding_set() -> Option<u64> {
     u64::from_str_radix(hex.trim(), 16).ok()
 }
 
+/// Where `RUNTIME exec` started by helper `helper_pid` writes the PID of the
+/// process it runs (so that a timed-out probe can be killed whole: the
+/// runtime puts it in a session of its own).
+pub fn exec_pid_file(dirs: &Dirs, id: &str, helper_pid: u32) -> PathBuf {
+    dirs.bundle(id).join(format!("exec-{helper_pid}.pid"))
+}
+
+/// After an exec helper `helper_pid` for the container of `command_pid` has
+/// been killed: SIGKILL to the process group of what it ran in the
+/// container (a timed-out probe and whatever it started); then forgets the
+/// pid file. With `kill` false, only forgets it.
+pub fn end_exec(dirs: &Dirs, command_pid: u32, helper_pid: u32, kill: bool) {
+    use nix::sys::signal::{Signal, kill as send, killpg};
+    use nix::unistd::Pid;
+    let cgroup = std::fs::read_to_string(format!("/proc/{command_pid}/cgroup")).unwrap_or_default();
+    let Some(info) = ExecInfo::for_cgroup(dirs, &cgroup) else {
+        return;
+    };
+    let file = exec_pid_file(dirs, &info.id, helper_pid);
+    if kill
+        && let Some(pid) = std::fs::read_to_string(&file)
+            .ok()
+            .and_then(|t| t.trim().parse::<i32>().ok())
+            .filter(|&p| p > 1)
+    {
+        // The group it leads (setsid) or belongs to; never ours.
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let pgid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(2))
+            .and_then(|g| g.parse::<i32>().ok())
+            .filter(|&g| g > 1 && g != nix::unistd::getpgrp().as_raw());
+        if let Some(g) = pgid {
+            let _ = killpg(Pid::from_raw(g), Signal::SIGKILL);
+        }
+        let _ = send(Pid::from_raw(pid), Signal::SIGKILL);
+    }
+    let _ = std::fs::remove_file(&file);
+}
+
 /// What `podctl exec` sets for its command instead of the container's.
 pub struct ExecAs<'a> {
     pub env: &'a [(String, String)],

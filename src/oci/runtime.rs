@@ -163,10 +163,16 @@ impl Cli {
         c
     }
 
-    /// `RUNTIME exec --process FILE ID`: the process described in FILE.
-    pub fn exec_process_command(&self, id: &str, process: &Path) -> Command {
+    /// `RUNTIME exec --process FILE --pid-file P ID`: the process described
+    /// in FILE, its PID written to P.
+    pub fn exec_process_command(&self, id: &str, process: &Path, pid_file: &Path) -> Command {
         let mut c = self.base();
-        c.arg("exec").arg("--process").arg(process).arg(id);
+        c.arg("exec")
+            .arg("--process")
+            .arg(process)
+            .arg("--pid-file")
+            .arg(pid_file)
+            .arg(id);
         c
     }
 

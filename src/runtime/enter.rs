@@ -272,9 +272,12 @@ fn exec_through_runtime(
                 ));
             }
         }
-        Ok(info
-            .cli()
-            .exec_process_command(&info.id, Path::new(&format!("/proc/self/fd/{raw}"))))
+        let pid_file = crate::oci::launch::exec_pid_file(dirs, &info.id, std::process::id());
+        Ok(info.cli().exec_process_command(
+            &info.id,
+            Path::new(&format!("/proc/self/fd/{raw}")),
+            &pid_file,
+        ))
     };
     match steps() {
         Ok(mut cmd) => format!("cannot run {}: {}", info.program.display(), cmd.exec()),

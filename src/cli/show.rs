@@ -43,7 +43,14 @@ fn pod_name_of(service: &str) -> Option<&str> {
 
 /// Prints the ps table for the given pods (all pods when empty).
 pub fn print_pods(mgr: &dyn Manager, paths: &Paths, only: &[String]) -> anyhow::Result<()> {
-    let services = mgr.list_units(&["pod@*.service"])?;
+    // Only the pods asked for: apply's table does not list every pod's unit.
+    let named: Vec<String> = only.iter().map(|p| units::service(p)).collect();
+    let patterns: Vec<&str> = if named.is_empty() {
+        vec!["pod@*.service"]
+    } else {
+        named.iter().map(String::as_str).collect()
+    };
+    let services = mgr.list_units(&patterns)?;
     let root = crate::runtime::cgroup::root();
     let now = now_secs();
     let mut out = String::new();

@@ -2,6 +2,7 @@
 
 use crate::runtime::Paths;
 use crate::runtime::supervisor::{Started, Supervisor, block_signals};
+use crate::systemd::Manager;
 use anyhow::{Context, bail};
 use sd_notify::NotifyState;
 use std::process::ExitCode;
@@ -79,6 +80,8 @@ fn run(name: &str) -> anyhow::Result<()> {
         tracing::info!("pod {name}: stopped during its start");
         return Ok(());
     }
+    // Started: the connection to systemd goes until there is work again.
+    mgr.idle();
     let count = pod.containers.len();
     tracing::info!("pod {name}: {count} containers running");
     let _ = sd_notify::notify(&[

@@ -3,7 +3,7 @@
 //!
 //! 1. read the [`LaunchSpec`]; block signals (the relays take them later);
 //! 2. wait for `go NSPID`: from then on this process is in its own scope;
-//! 3. connect stdout/stderr to journald (attributed to that scope);
+//! 3. connect stdout/stderr to journald (one stream, attributed to that scope);
 //! 4. open the sandbox's namespace files, then `setns` them in order;
 //! 5. unshare cgroup (now rooted at the scope), mnt and pid namespaces;
 //!    make `/` a slave mount so nothing mounted here reaches the host;
@@ -107,8 +107,13 @@ fn run() -> Result<std::convert::Infallible, Failure> {
 
     // In our scope now: anything journald sees from us is attributed to it.
     let ident = &spec.process.log_identifier;
+    // One stream for both: journald (systemd 252) takes at most 4,096
+    // streams in all; the relay marks stderr lines `<3>` (level prefixes on).
     let out = journal_stream(ident, 6);
-    let errs = journal_stream(ident, 3);
+    let errs = out
+        .as_ref()
+        .map_err(|e| std::io::Error::new(e.kind(), e.to_string()))
+        .and_then(|fd| fd.try_clone());
     // The container writes into pipes that this process (as its relay) copies
     // to journald: journald attributes a line to the process that sent it,
     // and a short-lived writer may be gone before its unit is looked up.
@@ -395,8 +400,9 @@ pub(crate) fn cstring(s: &str) -> Result<CString, String> {
 /// Connects to journald's stream socket with the given identifier and priority.
 fn journal_stream(ident: &str, priority: u8) -> std::io::Result<OwnedFd> {
     let mut s = UnixStream::connect(JOURNAL_STDOUT)?;
-    // identifier, unit id, priority, level prefix, syslog, kmsg, console
-    write!(s, "{ident}\n\n{priority}\n0\n0\n0\n0\n")?;
+    // identifier, unit id, priority, level prefix (`<3>` from the relay
+    // for stderr), syslog, kmsg, console
+    write!(s, "{ident}\n\n{priority}\n1\n0\n0\n0\n")?;
     s.shutdown(std::net::Shutdown::Read)?;
     Ok(OwnedFd::from(s))
 }

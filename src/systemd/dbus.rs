@@ -1,7 +1,12 @@
-//! [`Manager`] over the system bus with zbus: `org.freedesktop.systemd1`.
+//! [`Manager`] over one D-Bus connection to `org.freedesktop.systemd1` with
+//! zbus: systemd's private socket or the system bus (see [`super::connect`]).
 //!
 //! Job completion is observed through `JobRemoved` signals: the match is
 //! installed before any call that creates jobs, so no completion is missed.
+//! On the private socket systemd sends its signals to every client (direct
+//! connections are subscribed from the start) with a sender that is not a
+//! bus name (rewritten in [`super::private`]); the match is local there and
+//! names no sender.
 
 use super::timer::within;
 use super::{Error, Manager, Transient, UnitStatus};
@@ -30,8 +35,8 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(25);
 /// is gone twice in a row without its JobRemoved having arrived.
 const JOB_CHECK: Duration = Duration::from_secs(5);
 
-/// A connection to systemd on the system bus.
-pub struct SystemBus {
+/// A connection to systemd: private socket (peer to peer) or system bus.
+pub struct Client {
     conn: Connection,
 }
 
@@ -66,11 +71,11 @@ fn is_no_such_unit(e: &zbus::Error) -> bool {
     }
 }
 
-impl SystemBus {
-    /// Connects to the system bus and subscribes to manager signals.
-    pub fn connect() -> Result<Self, Error> {
-        zbus::block_on(async {
-            let conn = Connection::system().await.map_err(Error::Connect)?;
+impl Client {
+    /// Wraps a connection to systemd; on a bus, subscribes to the manager's
+    /// signals (a direct connection is subscribed by systemd from the start).
+    pub async fn new(conn: Connection) -> Result<Self, Error> {
+        if conn.is_bus() {
             conn.call_method(Some(DEST), PATH, Some(MANAGER), "Subscribe", &())
                 .await
                 .map_err(|source| Error::Call {
@@ -78,8 +83,8 @@ impl SystemBus {
                     unit: "systemd".into(),
                     source,
                 })?;
-            Ok(SystemBus { conn })
-        })
+        }
+        Ok(Client { conn })
     }
 
     async fn job_stream(&self) -> Result<MessageStream, Error> {
@@ -88,14 +93,16 @@ impl SystemBus {
             unit: "JobRemoved".into(),
             source,
         };
-        let rule = MatchRule::builder()
+        let mut rule = MatchRule::builder()
             .msg_type(MsgType::Signal)
-            .sender(DEST)
             .interface(MANAGER)
             .member("JobRemoved")
-            .path(PATH)
-            .build()
-            .map_err(call)?;
+            .path(PATH);
+        // On a direct connection there is no bus to name the sender.
+        if self.conn.is_bus() {
+            rule = rule.sender(DEST);
+        }
+        let rule = rule.build().map_err(call)?;
         MessageStream::for_match_rule(rule, &self.conn, NonZeroUsize::new(4096))
             .await
             .map_err(call)
@@ -286,7 +293,7 @@ fn type_interface(unit: &str) -> Option<&'static str> {
     }
 }
 
-impl Manager for SystemBus {
+impl Manager for Client {
     fn start_transient(&self, units: &[Transient<'_>]) -> Result<(), Error> {
         zbus::block_on(async {
             let mut stream = self.job_stream().await?;

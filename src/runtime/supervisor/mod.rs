@@ -308,6 +308,8 @@ impl<'m> Supervisor<'m> {
     /// Runs until SIGTERM/SIGINT (Ok) or until the pod cannot go on (Err).
     pub fn run(&mut self) -> Result<(), SupervisorError> {
         loop {
+            // Waiting from here: hold no connection to systemd meanwhile.
+            self.mgr.idle();
             if self.inbox.stop_requested().is_some() {
                 return self.stop();
             }

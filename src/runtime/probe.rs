@@ -251,7 +251,7 @@ mod tests {
             .unwrap();
         let (r, w) = nix::unistd::pipe().unwrap();
         use std::os::fd::AsFd;
-        let passed = passes_within(child, Duration::from_millis(300), r.as_fd());
+        let passed = passes_within(child, Duration::from_millis(300), r.as_fd(), &|_| ());
         assert!(!passed);
         let grandchild: i32 = std::fs::read_to_string(&pidfile)
             .unwrap()

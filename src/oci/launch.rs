@@ -14,7 +14,7 @@
 //!    runtime.json (what `podctl exec` needs to find the runtime again);
 //! 5. subreaper; `delete --force` of a stale container of the same ID;
 //!    `create` (the container's stdout/stderr are the log pipes), `start`;
-//!    a failed start deletes what create made;
+//!    a failure deletes what was made;
 //! 6. the init's PID, from the pid file.
 
 use super::runtime::{CgroupMode, Cli, Runtime, RuntimeError};
@@ -23,6 +23,7 @@ use crate::model::Seccomp;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::time::Duration;
 
 /// Whose fault a failed start is (the supervisor retries only transient ones).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,17 +223,33 @@ pub fn run(
 ) -> Result<u32, Failure> {
     let pid_file = bundle.join("init.pid");
     let _ = rt.delete(id, true);
-    rt.create(id, bundle, &pid_file, stdout, stderr)
-        .map_err(runtime_failure)?;
-    if let Err(e) = rt.start(id) {
+    if let Err(e) = rt.run_detached(id, bundle, &pid_file, stdout, stderr) {
         let _ = rt.delete(id, true);
         return Err(runtime_failure(e));
     }
     let text = std::fs::read_to_string(&pid_file).map_err(|e| transient("read the pid file", e))?;
-    text.trim().parse().map_err(|_| Failure {
+    let init: u32 = text.trim().parse().map_err(|_| Failure {
         fault: Fault::Transient,
         message: format!("{}: not a PID: {text:?}", pid_file.display()),
-    })
+    })?;
+    wait_for_command(init);
+    Ok(init)
+}
+
+/// How long the init may take to fork the command after `start`.
+const COMMAND_FORK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Waits until the init has forked the command (or ended, or the timeout):
+/// from then on the container's PID is the command's, as users mean it.
+fn wait_for_command(init: u32) {
+    let children = format!("/proc/{init}/task/{init}/children");
+    let deadline = std::time::Instant::now() + COMMAND_FORK_TIMEOUT;
+    while std::time::Instant::now() < deadline {
+        match std::fs::read_to_string(&children) {
+            Ok(c) if c.trim().is_empty() => std::thread::sleep(Duration::from_millis(2)),
+            _ => return,
+        }
+    }
 }
 
 /// A runtime that refuses a container refuses it again: the config or the
@@ -293,6 +310,8 @@ pub fn end_exec(dirs: &Dirs, command_pid: u32, helper_pid: u32, kill: bool) {
 
 /// What `podctl exec` sets for its command instead of the container's.
 pub struct ExecAs<'a> {
+    /// The process gets a terminal from the runtime (`exec --tty`).
+    pub tty: bool,
     pub env: &'a [(String, String)],
     pub workdir: &'a str,
     /// None: root.
@@ -320,9 +339,16 @@ pub fn exec_process(
     // The container's process runs its init; this one runs argv itself.
     p.set_args(Some(argv.to_vec()));
     p.set_terminal(Some(false));
-    let Some(ExecAs { env, workdir, user }) = with else {
+    let Some(ExecAs {
+        tty,
+        env,
+        workdir,
+        user,
+    }) = with
+    else {
         return serde_json::to_string(&p).map_err(|e| e.to_string());
     };
+    p.set_terminal(Some(tty));
     p.set_env(Some(env.iter().map(|(k, v)| format!("{k}={v}")).collect()));
     p.set_cwd(PathBuf::from(workdir));
     let user = user.unwrap_or(HostUser {

@@ -8,6 +8,7 @@ pub mod bundle;
 pub mod caps;
 pub mod cgroup;
 pub mod config;
+pub mod console;
 pub mod defaults;
 pub mod launch;
 pub mod pod;

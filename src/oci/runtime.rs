@@ -69,6 +69,20 @@ pub trait Runtime {
     ) -> Result<(), RuntimeError>;
     /// Runs the container's process.
     fn start(&self, id: &str) -> Result<(), RuntimeError>;
+    /// [`Runtime::create`] then [`Runtime::start`]. (Not `run --detach`:
+    /// tried, the container's init then was not the caller's child, and the
+    /// relay, its subreaper, must be able to wait for it.)
+    fn run_detached(
+        &self,
+        id: &str,
+        bundle: &Path,
+        pid_file: &Path,
+        stdout: Stdio,
+        stderr: Stdio,
+    ) -> Result<(), RuntimeError> {
+        self.create(id, bundle, pid_file, stdout, stderr)?;
+        self.start(id)
+    }
     /// Sends `signal` to the container's init.
     fn kill(&self, id: &str, signal: i32) -> Result<(), RuntimeError>;
     /// Removes what the runtime keeps of the container (`force`: even running).
@@ -176,6 +190,66 @@ impl Cli {
         c
     }
 
+    /// As [`Cli::exec_process_command`], with a terminal the runtime makes
+    /// and sends over the unix socket `console`.
+    pub fn exec_tty_command(
+        &self,
+        id: &str,
+        process: &Path,
+        pid_file: &Path,
+        console: &Path,
+    ) -> Command {
+        let mut c = self.base();
+        c.arg("exec")
+            .arg("--tty")
+            .arg("--console-socket")
+            .arg(console)
+            .arg("--process")
+            .arg(process)
+            .arg("--pid-file")
+            .arg(pid_file)
+            .arg(id);
+        c
+    }
+
+    /// `create`: the container's stdio is `stdout`/`stderr`.
+    fn create_or_run(
+        &self,
+        op: &'static str,
+        id: &str,
+        bundle: &Path,
+        pid_file: &Path,
+        stdout: Stdio,
+        stderr: Stdio,
+    ) -> Result<(), RuntimeError> {
+        let _ = std::fs::remove_file(&self.log);
+        let mut cmd = self.base();
+        cmd.arg(op);
+        // No session keyring of its own: keyctl is denied in the container
+        // (seccomp) anyway, and some hosts (systemd-nspawn) deny it to podctl.
+        cmd.arg("--no-new-keyring")
+            .arg("--bundle")
+            .arg(bundle)
+            .arg("--pid-file")
+            .arg(pid_file)
+            .arg(id)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr);
+        let status = cmd.status().map_err(|source| RuntimeError::Spawn {
+            program: self.name(),
+            op,
+            id: id.to_string(),
+            source,
+        })?;
+        if status.success() {
+            Ok(())
+        } else {
+            // stderr went to the container's log pipe: the message is in the log.
+            Err(self.failure(op, id, &status, b""))
+        }
+    }
+
     fn name(&self) -> String {
         self.program.display().to_string()
     }
@@ -242,32 +316,7 @@ impl Runtime for Cli {
         stdout: Stdio,
         stderr: Stdio,
     ) -> Result<(), RuntimeError> {
-        let _ = std::fs::remove_file(&self.log);
-        let mut cmd = self.base();
-        // No session keyring of its own: keyctl is denied in the container
-        // (seccomp) anyway, and some hosts (systemd-nspawn) deny it to podctl.
-        cmd.arg("create")
-            .arg("--no-new-keyring")
-            .arg("--bundle")
-            .arg(bundle)
-            .arg("--pid-file")
-            .arg(pid_file)
-            .arg(id)
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(stderr);
-        let status = cmd.status().map_err(|source| RuntimeError::Spawn {
-            program: self.name(),
-            op: "create",
-            id: id.to_string(),
-            source,
-        })?;
-        if status.success() {
-            Ok(())
-        } else {
-            // stderr went to the container's log pipe: the message is in the log.
-            Err(self.failure("create", id, &status, b""))
-        }
+        self.create_or_run("create", id, bundle, pid_file, stdout, stderr)
     }
 
     fn start(&self, id: &str) -> Result<(), RuntimeError> {
@@ -283,6 +332,11 @@ impl Runtime for Cli {
     }
 
     fn delete(&self, id: &str, force: bool) -> Result<(), RuntimeError> {
+        // crun and runc keep a container's state in ROOT/ID: nothing to delete
+        // without it (and one runtime process fewer per container start).
+        if !self.state_root.join(id).exists() {
+            return Ok(());
+        }
         let mut c = self.base();
         c.arg("delete");
         if force {

@@ -235,6 +235,7 @@ fn exec_through_runtime(
     command: &[String],
 ) -> String {
     use std::os::unix::process::CommandExt;
+    let tty = spec.is_some_and(|s| s.tty);
     let steps = || -> Result<std::process::Command, String> {
         let config = dirs.bundle(&info.id).join("config.json");
         let process = match spec {
@@ -247,6 +248,7 @@ fn exec_through_runtime(
                     additional_gids: c.groups.iter().map(|g| g.as_raw()).collect(),
                 });
                 let with = crate::oci::launch::ExecAs {
+                    tty: s.tty,
                     env: &s.env,
                     workdir: &s.workdir,
                     user,
@@ -262,24 +264,29 @@ fn exec_through_runtime(
         std::io::Write::write_all(&mut file, process.as_bytes())
             .map_err(|e| format!("write the exec process: {e}"))?;
         let raw = std::os::fd::IntoRawFd::into_raw_fd(file);
-        if spec.is_some_and(|s| s.tty) {
-            nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
-            // SAFETY: fd 0 is the terminal podctl exec opened for us; TIOCSCTTY takes an int.
-            if unsafe { nix::libc::ioctl(0, nix::libc::TIOCSCTTY, 0) } != 0 {
-                return Err(format!(
-                    "cannot make stdin the controlling terminal: {}",
-                    std::io::Error::last_os_error()
-                ));
-            }
-        }
+        let process = format!("/proc/self/fd/{raw}");
         let pid_file = crate::oci::launch::exec_pid_file(dirs, &info.id, std::process::id());
-        Ok(info.cli().exec_process_command(
-            &info.id,
-            Path::new(&format!("/proc/self/fd/{raw}")),
-            &pid_file,
-        ))
+        let cli = info.cli();
+        Ok(if tty {
+            let socket = dirs
+                .bundle(&info.id)
+                .join(format!("exec-{}.sock", std::process::id()));
+            cli.exec_tty_command(&info.id, Path::new(&process), &pid_file, &socket)
+        } else {
+            cli.exec_process_command(&info.id, Path::new(&process), &pid_file)
+        })
     };
     match steps() {
+        Ok(cmd) if tty => {
+            // The terminal is the runtime's, in the container's devpts: relay it.
+            let socket = dirs
+                .bundle(&info.id)
+                .join(format!("exec-{}.sock", std::process::id()));
+            match crate::oci::console::run(cmd, &socket) {
+                Ok(code) => std::process::exit(code),
+                Err(e) => e,
+            }
+        }
         Ok(mut cmd) => format!("cannot run {}: {}", info.program.display(), cmd.exec()),
         Err(e) => e,
     }

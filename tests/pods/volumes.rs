@@ -104,7 +104,7 @@ fn read_only_binds_and_sized_tmpfs(g: &Guest) -> Result<(), String> {
         g,
         "rob",
         "volumes = [\"/srv/ro-src:/ro:ro\", \"/srv/ro-src:/rw\", \"tmpfs:/t:size=8M\"]",
-        "cat /ro/f; echo x > /ro/g 2>/dev/null && echo 'ro: WRITTEN' || echo 'ro: refused'; \
+        "cat /ro/f; (echo x > /ro/g) 2>/dev/null && echo 'ro: WRITTEN' || echo 'ro: refused'; \
          echo y > /rw/g && echo 'rw: ok'; df -k /t | tail -1",
     )?;
     for want in ["host-data", "ro: refused", "rw: ok"] {

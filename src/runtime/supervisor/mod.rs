@@ -236,6 +236,14 @@ impl<'m> Supervisor<'m> {
             self.stop()?;
             return Ok(Started::Stopped);
         }
+        if let Err(SupervisorError::Launch(launch::LaunchError::Setup {
+            container, message, ..
+        })) = &result
+            && let Some(s) = self.slots.iter_mut().find(|s| &s.plan.name == container)
+        {
+            // `podctl status` says why (a runtime's refusal, a missing program).
+            s.state.last_error = Some(message.clone());
+        }
         if result.is_err() {
             self.phase = "failed";
             self.save();

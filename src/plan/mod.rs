@@ -4,9 +4,14 @@
 
 pub mod diff;
 pub mod render;
+pub mod security;
 pub mod units;
 
-use crate::model::{Condition, Container, Namespace, Pod, Probe, Resources, Restart, User};
+use crate::model::{
+    Condition, Container, Namespace, Pod, Probe, Resources, Restart, Runtime, ScratchVolume, User,
+    Volume,
+};
+pub use security::SecurityPlan;
 use serde::{Deserialize, Serialize};
 
 /// A D-Bus property value, typed as `StartTransientUnit` takes it.
@@ -163,6 +168,11 @@ pub struct ContainerPlan {
     pub stop_signal: i32,
     pub stop_timeout_ms: u64,
     pub process: ProcessPlan,
+    /// The OCI runtime that starts it (the container's own, else the pod's).
+    pub runtime: Runtime,
+    pub security: SecurityPlan,
+    /// Mounts in file order (after the root, /proc, /dev, /sys, /tmp, /run).
+    pub volumes: Vec<Volume>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -174,6 +184,10 @@ pub struct Plan {
     pub sandbox: SandboxPlan,
     /// In start order; they stop in reverse.
     pub containers: Vec<ContainerPlan>,
+    /// Bytes of the pod's /dev/shm, a tmpfs shared by its containers only.
+    pub shm_size: u64,
+    /// Scratch volumes made at apply and removed on down.
+    pub scratch: Vec<ScratchVolume>,
 }
 
 /// Default PATH for container processes (systemd's default for services).
@@ -310,6 +324,9 @@ pub fn build(pod: &Pod) -> Plan {
                 user: c.user.clone(),
                 log_identifier: units::log_identifier(&pod.name, &c.name),
             },
+            runtime: c.runtime.clone().unwrap_or_else(|| pod.runtime.clone()),
+            security: security::build(c),
+            volumes: c.volumes.clone(),
         });
     }
 
@@ -322,6 +339,8 @@ pub fn build(pod: &Pod) -> Plan {
         },
         sandbox,
         containers,
+        shm_size: pod.shm_size,
+        scratch: pod.volumes.clone(),
     }
 }
 
@@ -375,6 +394,9 @@ mod tests {
             live: None,
             stop_signal: 15,
             stop_timeout_ms: 10_000,
+            runtime: None,
+            security: Default::default(),
+            volumes: vec![],
         };
         Pod {
             name: "my-web".into(),
@@ -388,6 +410,9 @@ mod tests {
             },
             autostart: true,
             containers: vec![c("app"), c("sidecar")],
+            runtime: Runtime::Crun,
+            shm_size: crate::model::DEFAULT_SHM_SIZE,
+            volumes: vec![],
         }
     }
 

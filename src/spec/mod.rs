@@ -13,8 +13,10 @@ pub mod lifecycle;
 mod limits;
 pub mod names;
 mod pod;
+mod security;
 pub mod size;
 mod tree;
+mod volumes;
 
 use crate::model::Pod;
 use std::fmt;

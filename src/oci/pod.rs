@@ -134,8 +134,25 @@ pub fn teardown(pod: &str, dirs: &Dirs, m: &dyn Mounter) -> Vec<String> {
                 .map(|e| e.path()),
         );
     }
+    // The runtimes' logs of the pod's containers (`oci-state/POD.CONTAINER.log`).
+    if let Ok(read) = std::fs::read_dir(dirs.run.join("oci-state")) {
+        let prefix = format!("{pod}.");
+        remove.extend(
+            read.flatten()
+                .filter(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.starts_with(&prefix) && name.ends_with(".log")
+                })
+                .map(|e| e.path()),
+        );
+    }
     for p in remove {
-        match std::fs::remove_dir_all(&p) {
+        let removed = if p.is_dir() {
+            std::fs::remove_dir_all(&p)
+        } else {
+            std::fs::remove_file(&p)
+        };
+        match removed {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 left.push(format!("{}: {e}", p.display()))
             }
@@ -203,6 +220,26 @@ mod tests {
         assert!(m.mounted.borrow().is_empty());
         assert!(!dirs.scratch("p").exists() && !dirs.pod("p").exists());
         assert!(dirs.volumes().join("keep").is_dir(), "named volumes stay");
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[test]
+    fn teardown_removes_the_pods_bundles_and_runtime_logs_only() {
+        let tmp = std::env::temp_dir().join(format!("podctl-teardown-{}", std::process::id()));
+        let dirs = Dirs::new(&tmp);
+        let state = tmp.join("oci-state");
+        std::fs::create_dir_all(state.join("crun")).unwrap();
+        std::fs::create_dir_all(dirs.bundle("web.app")).unwrap();
+        for f in ["web.app.log", "web.sidecar.log", "webx.app.log"] {
+            std::fs::write(state.join(f), "").unwrap();
+        }
+        let left = teardown("web", &dirs, &Fake::default());
+        assert!(left.is_empty(), "{left:?}");
+        assert!(!dirs.bundle("web.app").exists());
+        assert!(!state.join("web.app.log").exists());
+        assert!(!state.join("web.sidecar.log").exists());
+        assert!(state.join("webx.app.log").exists(), "another pod's log");
+        assert!(state.join("crun").is_dir(), "the runtime's own state");
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 }

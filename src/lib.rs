@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod model;
+pub mod net;
 pub mod plan;
 pub mod runtime;
 pub mod spec;

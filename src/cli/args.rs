@@ -182,6 +182,11 @@ pub enum Command {
         #[arg(long, default_value_t = 2, value_name = "SECONDS")]
         interval: u64,
     },
+    /// Manage the networks pods join: ls, inspect, create, rm.
+    Network {
+        #[command(subcommand)]
+        command: super::network::NetworkCommand,
+    },
     /// Install pod@.service for this podctl binary and reload systemd (installs from source).
     Install {
         /// Where to put the unit file.

@@ -10,6 +10,7 @@ pub mod exec;
 pub mod generate;
 pub mod inspect;
 pub mod install;
+pub mod network;
 pub mod pty;
 pub mod show;
 pub mod top;

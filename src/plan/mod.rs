@@ -174,6 +174,9 @@ pub struct Plan {
     pub sandbox: SandboxPlan,
     /// In start order; they stop in reverse.
     pub containers: Vec<ContainerPlan>,
+    /// Set up on the sandbox's network namespace before any container
+    /// starts, torn down after the last one stops (`crate::net`).
+    pub network: crate::model::PodNetwork,
 }
 
 /// Default PATH for container processes (systemd's default for services).
@@ -322,6 +325,7 @@ pub fn build(pod: &Pod) -> Plan {
         },
         sandbox,
         containers,
+        network: pod.network.clone(),
     }
 }
 
@@ -388,6 +392,7 @@ mod tests {
             },
             autostart: true,
             containers: vec![c("app"), c("sidecar")],
+            network: Default::default(),
         }
     }
 

@@ -8,13 +8,14 @@
 //! of names and amounts.
 
 mod container;
-mod diag;
+pub(crate) mod diag;
 pub mod lifecycle;
 mod limits;
 pub mod names;
+mod network;
 mod pod;
 pub mod size;
-mod tree;
+pub(crate) mod tree;
 
 use crate::model::Pod;
 use std::fmt;

@@ -7,7 +7,7 @@ use crate::model::{Namespace, Pod, Resources};
 use toml::Spanned;
 use toml::de::DeTable;
 
-const KEYS: [&str; 7] = [
+const KEYS: [&str; 12] = [
     "name",
     "hostname",
     "share",
@@ -15,6 +15,12 @@ const KEYS: [&str; 7] = [
     "autostart",
     "resources",
     "containers",
+    // network::KEYS, in that order (read by spec::network)
+    "network",
+    "networks",
+    "ports",
+    "dns",
+    "extra_hosts",
 ];
 const DEFAULT_SHARE: [Namespace; 3] = [Namespace::Net, Namespace::Ipc, Namespace::Uts];
 
@@ -29,6 +35,7 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         autostart,
         resources,
         containers,
+        net_keys @ ..,
     ] = fields(sink, doc.get_ref(), "", KEYS);
 
     let name = read_name(sink, name, default_name);
@@ -48,6 +55,7 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         None => name.clone(),
     };
 
+    let share_written = share.is_some();
     let share_list = share.map(|v| namespaces(sink, v, "share"));
     let host_list = host
         .map(|v| namespaces(sink, v, "host"))
@@ -78,6 +86,7 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
     let mut host: Vec<Namespace> = host_list.into_iter().map(|(ns, _)| ns).collect();
     share.sort();
     host.sort();
+    let network = super::network::read(sink, net_keys, share_written, &mut share, &mut host);
 
     let autostart = autostart
         .and_then(|v| tree::boolean(sink, v, "autostart"))
@@ -97,6 +106,7 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         resources,
         autostart,
         containers,
+        network,
     }
 }
 

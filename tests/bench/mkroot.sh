@@ -11,6 +11,9 @@ SUITE=bookworm
 MIRROR=http://deb.debian.org/debian
 # python3: the examples' web server (python3 -m http.server), as on a stock Debian host.
 CONTAINER_PACKAGES=systemd,systemd-sysv,dbus,iproute2,procps,python3
+# netavark, aardvark-dns, iptables: the pod network engine, its DNS server and
+# firewall backend (iptables-nft); curl: the network trials' client.
+CONTAINER_PACKAGES+=,netavark,aardvark-dns,iptables,curl
 VM_PACKAGES=(linux-image-cloud-amd64)
 IMAGE_SIZE=2G
 

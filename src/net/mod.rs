@@ -21,6 +21,8 @@ pub mod host;
 pub mod ipam;
 pub mod netavark;
 pub mod ports;
+pub mod session;
+pub mod status;
 
 use std::path::{Path, PathBuf};
 

@@ -55,10 +55,12 @@ pub fn options(
         let Some(def) = defs.iter().find(|d| d.name == a.network) else {
             continue;
         };
-        let mut aliases = vec![pod.to_string()];
-        if hostname != pod {
-            aliases.push(hostname.to_string());
-        }
+        // aardvark-dns answers the container name (the pod's) already.
+        let aliases: Vec<&str> = if hostname != pod {
+            vec![hostname]
+        } else {
+            vec![]
+        };
         networks.insert(
             a.network.clone(),
             json!({
@@ -187,7 +189,7 @@ mod tests {
             doc["networks"]["podctl"]["static_ips"],
             json!(["10.87.0.2"])
         );
-        assert_eq!(doc["networks"]["podctl"]["aliases"], json!(["web", "www"]));
+        assert_eq!(doc["networks"]["podctl"]["aliases"], json!(["www"]));
         let info = &doc["network_info"]["podctl"];
         assert_eq!(info["network_interface"], "podctl0");
         assert_eq!(info["subnets"][0]["subnet"], "10.87.0.0/16");

@@ -276,6 +276,7 @@ fn spec(argv: &[&str]) -> LaunchSpec {
         creates: vec![NsKind::Cgroup, NsKind::Pid, NsKind::Mnt],
         process: process(argv),
         pause: pause(),
+        etc_files: vec![],
     }
 }
 

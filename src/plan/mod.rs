@@ -163,6 +163,10 @@ pub struct ContainerPlan {
     pub stop_signal: i32,
     pub stop_timeout_ms: u64,
     pub process: ProcessPlan,
+    /// Files of the pod's network bound over the container's own (host
+    /// path, container path): `/etc/hosts` and `/etc/resolv.conf` of a
+    /// bridge pod, written when its network is set up.
+    pub etc_files: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -313,6 +317,7 @@ pub fn build(pod: &Pod) -> Plan {
                 user: c.user.clone(),
                 log_identifier: units::log_identifier(&pod.name, &c.name),
             },
+            etc_files: etc_files(pod),
         });
     }
 
@@ -327,6 +332,19 @@ pub fn build(pod: &Pod) -> Plan {
         containers,
         network: pod.network.clone(),
     }
+}
+
+/// `/etc/hosts` and `/etc/resolv.conf` from the pod's network directory,
+/// for a pod on bridge networks (the others keep the host's).
+fn etc_files(pod: &Pod) -> Vec<(String, String)> {
+    if pod.network.mode != crate::model::NetworkMode::Bridge {
+        return Vec::new();
+    }
+    let dir = std::path::Path::new(crate::net::attach::RUN_DIR).join(&pod.name);
+    ["hosts", "resolv.conf"]
+        .into_iter()
+        .map(|f| (dir.join(f).display().to_string(), format!("/etc/{f}")))
+        .collect()
 }
 
 /// Init containers in file order, then the others in an order that respects

@@ -111,6 +111,9 @@ fn container(w: &mut String, c: &ContainerPlan) {
             c.stop_signal, c.stop_timeout_ms
         ),
     );
+    for (src, dst) in &c.etc_files {
+        line(w, 1, format!("binds {src} over {dst}"));
+    }
     let p = &c.process;
     line(w, 1, "process:".into());
     line(w, 2, format!("argv: {}", list(&p.argv)));

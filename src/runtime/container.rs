@@ -118,6 +118,21 @@ fn run() -> Result<std::convert::Infallible, String> {
                 None::<&str>,
             ),
         )?;
+        // The pod network's hosts and resolv.conf, in this namespace only.
+        for (src, dst) in &spec.etc_files {
+            if Path::new(dst).exists() {
+                step(
+                    "bind the pod network's /etc file",
+                    mount(
+                        Some(src.as_str()),
+                        dst.as_str(),
+                        None::<&str>,
+                        MsFlags::MS_BIND,
+                        None::<&str>,
+                    ),
+                )?;
+            }
+        }
     }
     let own_proc = spec.creates.contains(&NsKind::Pid) || spec.joins.contains(&NsKind::Pid);
 

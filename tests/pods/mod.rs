@@ -6,6 +6,7 @@ pub mod common;
 pub mod container;
 pub mod isolation;
 pub mod lifecycle;
+pub mod network;
 pub mod packaging;
 pub mod quickstart;
 pub mod reconcile;

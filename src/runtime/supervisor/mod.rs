@@ -47,6 +47,8 @@ pub enum SupervisorError {
     Holder(#[from] holder::HolderError),
     #[error(transparent)]
     Launch(#[from] launch::LaunchError),
+    #[error(transparent)]
+    Network(#[from] crate::net::NetError),
     #[error("signal handling")]
     Signals(#[source] nix::Error),
     #[error("the sandbox holder exited ({0}): the pod's namespaces are gone")]
@@ -146,6 +148,9 @@ pub struct Supervisor<'m> {
     definition: String,
     last_reload: Option<Reload>,
     slots: Vec<Slot>,
+    /// The pod's network (set up on the holder's namespace before any
+    /// container starts; torn down when the supervisor goes).
+    pub network: Option<crate::net::session::Session>,
 }
 
 impl<'m> Supervisor<'m> {
@@ -165,6 +170,7 @@ impl<'m> Supervisor<'m> {
             definition,
             last_reload: None,
             slots: Vec::new(),
+            network: None,
         }
     }
 

@@ -129,8 +129,9 @@ pub fn inspect(name: &str, json: bool) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(&table)?);
     } else {
-        print!("{}", render_inspect(&table));
+        // Before the table: the table and its legend end the output.
         println!("network: {}", network.human());
+        print!("{}", render_inspect(&table));
     }
     Ok(())
 }

@@ -118,9 +118,11 @@ fn run() -> Result<std::convert::Infallible, String> {
                 None::<&str>,
             ),
         )?;
-        // The pod network's hosts and resolv.conf, in this namespace only.
+        // The pod network's hosts and resolv.conf, in this namespace only
+        // (written when the supervisor set the network up; a supervisor run
+        // without one, as in tests, leaves the host's).
         for (src, dst) in &spec.etc_files {
-            if Path::new(dst).exists() {
+            if Path::new(src).exists() && Path::new(dst).exists() {
                 step(
                     "bind the pod network's /etc file",
                     mount(

@@ -15,10 +15,9 @@ use std::ops::Range;
 #[cfg(test)]
 pub(crate) const KEYS: [&str; 5] = ["network", "networks", "ports", "dns", "extra_hosts"];
 
-/// The mode of a pod that shares its network namespace and says nothing.
-/// Issue 15 wants bridge; it becomes the default once pods are set up on
-/// their networks by the supervisor.
-pub const DEFAULT_MODE: NetworkMode = NetworkMode::None;
+/// The mode of a pod that shares its network namespace and says nothing:
+/// an address on the default network, as in Podman and Kubernetes.
+pub const DEFAULT_MODE: NetworkMode = NetworkMode::Bridge;
 
 /// The values of [`KEYS`], in that order.
 pub(crate) type Keys<'a, 'i> = [Option<&'a Value<'i>>; 5];

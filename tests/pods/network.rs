@@ -30,7 +30,7 @@ fn py(code: &str) -> String {
 /// A web server on `port` in the pod, ready once it answers.
 fn web(port: u16) -> String {
     format!(
-        "[containers.web]\ncommand = [\"python3\", \"-m\", \"http.server\", \"{port}\", \"--bind\", \"0.0.0.0\", \"--directory\", \"/usr/share\"]\n\
+        "[containers.srv]\ncommand = [\"python3\", \"-m\", \"http.server\", \"{port}\", \"--bind\", \"0.0.0.0\", \"--directory\", \"/usr/share\"]\n\
          ready = {{ http = \"http://127.0.0.1:{port}/\", interval = \"200ms\" }}\n"
     )
 }
@@ -97,13 +97,13 @@ fn published_tcp_and_udp_ports(g: &Guest) -> Result<(), String> {
         "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind((\"0.0.0.0\", 5353))\nwhile True:\n  d, a = s.recvfrom(100)\n  s.sendto(b\"echo:\" + d, a)",
     );
     let toml = format!(
-        "name = \"nweb\"\nnetwork = \"bridge\"\nports = [\"18080:8080\", \"127.0.0.1:15353:5353/udp\"]\n{}\n[containers.udp]\ncommand = {udp_echo}\n",
+        "name = \"nweb\"\nnetwork = \"bridge\"\nports = [\"28080:8080\", \"127.0.0.1:25353:5353/udp\"]\n{}\n[containers.udp]\ncommand = {udp_echo}\n",
         web(8080)
     );
     apply(g, "nweb", &toml)?;
     expect(
-        "curl 127.0.0.1:18080",
-        &curl(g, "http://127.0.0.1:18080/")?,
+        "curl 127.0.0.1:28080",
+        &curl(g, "http://127.0.0.1:28080/")?,
         "200",
     )?;
     let ip = pod_ip(g, "nweb")?;
@@ -118,9 +118,9 @@ fn published_tcp_and_udp_ports(g: &Guest) -> Result<(), String> {
         "200",
     )?;
     let reply = g.ok(
-        "python3 -c 'import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.settimeout(3)\ns.sendto(b\"ping\", (\"127.0.0.1\", 15353))\nprint(s.recv(100).decode())'",
+        "python3 -c 'import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.settimeout(3)\ns.sendto(b\"ping\", (\"127.0.0.1\", 25353))\nprint(s.recv(100).decode())'",
     )?;
-    expect("UDP 127.0.0.1:15353", &reply, "echo:ping")?;
+    expect("UDP 127.0.0.1:25353", &reply, "echo:ping")?;
     let inspect = g.ok("podctl inspect nweb")?;
     if !inspect.contains(&ip) {
         return Err(format!(
@@ -130,7 +130,7 @@ fn published_tcp_and_udp_ports(g: &Guest) -> Result<(), String> {
     g.ok("podctl down --purge nweb")?;
     expect(
         "curl after down",
-        &curl(g, "http://127.0.0.1:18080/")?,
+        &curl(g, "http://127.0.0.1:28080/")?,
         "000",
     )
 }
@@ -186,10 +186,10 @@ fn internal_network(g: &Guest) -> Result<(), String> {
     network_create(g, "nint", "--subnet 10.94.0.0/24 --internal")?;
     g.ok(
         "systemctl is-active -q net-outside || systemd-run --unit=net-outside --collect \
-         python3 -m http.server 18099 --bind 0.0.0.0 --directory /usr/share",
+         python3 -m http.server 28099 --bind 0.0.0.0 --directory /usr/share",
     )?;
     wait_for(Duration::from_secs(10), "the outside server", || {
-        Ok(curl(g, "http://127.0.0.1:18099/")? == "200")
+        Ok(curl(g, "http://127.0.0.1:28099/")? == "200")
     })?;
     apply(
         g,
@@ -209,14 +209,14 @@ fn internal_network(g: &Guest) -> Result<(), String> {
     // The outside is reachable from an ordinary bridge pod, through its gateway.
     expect(
         "bridge pod -> outside",
-        &fetch_in(g, "nbr", "app", "http://10.87.0.1:18099/")?,
+        &fetch_in(g, "nbr", "app", "http://10.87.0.1:28099/")?,
         "200",
     )?;
     let routes = g.ok("podctl exec ni2 app -- ip route")?;
     if routes.contains("default") {
         return Err(format!("an internal pod has a default route:\n{routes}"));
     }
-    let out = fetch_in(g, "ni2", "app", "http://10.87.0.1:18099/")?;
+    let out = fetch_in(g, "ni2", "app", "http://10.87.0.1:28099/")?;
     if out == "200" || !out.contains("Error") {
         return Err(format!("internal pod reached the outside: {out}"));
     }
@@ -237,7 +237,7 @@ fn port_conflict(g: &Guest) -> Result<(), String> {
         g,
         "npa",
         &format!(
-            "name = \"npa\"\nnetwork = \"bridge\"\nports = [\"18090:8083\"]\n{}",
+            "name = \"npa\"\nnetwork = \"bridge\"\nports = [\"28090:8083\"]\n{}",
             web(8083)
         ),
     )?;
@@ -245,13 +245,13 @@ fn port_conflict(g: &Guest) -> Result<(), String> {
         g,
         "npb",
         &format!(
-            "name = \"npb\"\nnetwork = \"bridge\"\nports = [\"18089-18091:80-82\"]\n{}",
+            "name = \"npb\"\nnetwork = \"bridge\"\nports = [\"28089-28091:80-82\"]\n{}",
             sleeper("app")
         ),
     )?;
     let out = g.sh(&format!("podctl apply {npb}"));
     let text = format!("{}{}", out.stdout, out.stderr);
-    if out.status == 0 || !text.contains("18089-18091:80-82/tcp is already published by pod npa") {
+    if out.status == 0 || !text.contains("28089-28091:80-82/tcp is already published by pod npa") {
         return Err(format!(
             "apply of npb: status {}, output:\n{text}",
             out.status
@@ -260,28 +260,28 @@ fn port_conflict(g: &Guest) -> Result<(), String> {
     nothing_of(g, "npb")?;
     expect(
         "npa still serves",
-        &curl(g, "http://127.0.0.1:18090/")?,
+        &curl(g, "http://127.0.0.1:28090/")?,
         "200",
     )?;
 
     g.ok(
         "systemctl is-active -q net-listener || systemd-run --unit=net-listener --collect \
-         python3 -m http.server 18092 --bind 0.0.0.0 --directory /usr/share",
+         python3 -m http.server 28092 --bind 0.0.0.0 --directory /usr/share",
     )?;
     wait_for(Duration::from_secs(10), "the host listener", || {
-        Ok(curl(g, "http://127.0.0.1:18092/")? == "200")
+        Ok(curl(g, "http://127.0.0.1:28092/")? == "200")
     })?;
     let npc = write_pod(
         g,
         "npc",
         &format!(
-            "name = \"npc\"\nnetwork = \"bridge\"\nports = [\"18092:80\"]\n{}",
+            "name = \"npc\"\nnetwork = \"bridge\"\nports = [\"28092:80\"]\n{}",
             sleeper("app")
         ),
     )?;
     let out = g.sh(&format!("podctl apply {npc}"));
     let text = format!("{}{}", out.stdout, out.stderr);
-    if out.status == 0 || !text.contains("18092/tcp is in use on the host by python3 (pid ") {
+    if out.status == 0 || !text.contains("28092/tcp is in use on the host by python3 (pid ") {
         return Err(format!(
             "apply of npc: status {}, output:\n{text}",
             out.status
@@ -332,7 +332,7 @@ fn leak_counts(g: &Guest) -> Result<[usize; 5], String> {
     Ok([
         n("ip -o link show master pc-nleak 2>/dev/null")?,
         n("ip -o link show pc-nleak 2>/dev/null")?,
-        n("iptables-save | grep -e 10.95.0. -e 'dport 18100'")?,
+        n("iptables-save | grep -e 10.95.0. -e 'dport 28100'")?,
         n("ls /run/podctl/net/nl.netns 2>/dev/null")?,
         allocation_pods(g)?
             .iter()
@@ -350,7 +350,7 @@ const LEAK_COUNTS: &str = "[veths on pc-nleak, bridge, firewall rules, pins, all
 fn nothing_left_behind(g: &Guest) -> Result<(), String> {
     network_create(g, "nleak", "--subnet 10.95.0.0/24")?;
     let toml = format!(
-        "name = \"nl\"\nnetworks = [\"nleak\"]\nports = [\"18100:8084\"]\n{}",
+        "name = \"nl\"\nnetworks = [\"nleak\"]\nports = [\"28100:8084\"]\n{}",
         web(8084)
     );
     let path = write_pod(g, "nl", &toml)?;
@@ -405,11 +405,11 @@ fn nothing_left_behind(g: &Guest) -> Result<(), String> {
 fn up_with_one_of_each(g: &Guest, round: usize, what: &str) -> Result<(), String> {
     wait_for(
         UP,
-        &format!("round {round}: nl {what} serves on 18100"),
+        &format!("round {round}: nl {what} serves on 28100"),
         || {
             Ok(
                 g.unit_property("pod@nl.service", "ActiveState")? == "active"
-                    && curl(g, "http://127.0.0.1:18100/")? == "200",
+                    && curl(g, "http://127.0.0.1:28100/")? == "200",
             )
         },
     )?;
@@ -419,5 +419,81 @@ fn up_with_one_of_each(g: &Guest, round: usize, what: &str) -> Result<(), String
             "round {round}, nl {what}: {LEAK_COUNTS} = {c:?}, want [1, 1, >0, 1, 1]"
         ));
     }
+    Ok(())
+}
+
+/// VM tier: published ports after a reboot, and the allocation file then
+/// holds exactly the pods that run.
+pub const VM_TRIALS: &[crate::bench::VmTrial] = &[crate::bench::VmTrial::reboot(
+    "net::published_port_after_reboot",
+    ports_before_reboot,
+    ports_after_reboot,
+)];
+
+/// Boot 1: `vnet` (started at boot) and `vgone` (not) publish ports.
+fn ports_before_reboot(g: &Guest) -> Result<(), String> {
+    apply(
+        g,
+        "vnet",
+        &format!(
+            "name = \"vnet\"\nnetwork = \"bridge\"\nports = [\"28200:8085\"]\n{}",
+            web(8085)
+        ),
+    )?;
+    apply(
+        g,
+        "vgone",
+        &format!(
+            "name = \"vgone\"\nautostart = false\nnetwork = \"bridge\"\nports = [\"28201:8086\"]\n{}",
+            web(8086)
+        ),
+    )?;
+    expect("vnet on 28200", &curl(g, "http://127.0.0.1:28200/")?, "200")?;
+    expect(
+        "vgone on 28201",
+        &curl(g, "http://127.0.0.1:28201/")?,
+        "200",
+    )?;
+    let pods = allocation_pods(g)?;
+    for p in ["vgone", "vnet"] {
+        if !pods.iter().any(|x| x == p) {
+            return Err(format!("{p} has no allocation before the reboot: {pods:?}"));
+        }
+    }
+    Ok(())
+}
+
+/// Boot 2: vnet serves again; vgone's entry from the first boot is gone
+/// and every entry left belongs to a running pod.
+fn ports_after_reboot(g: &Guest) -> Result<(), String> {
+    g.wait_property(
+        "pod@vnet.service",
+        "ActiveState",
+        "active",
+        Duration::from_secs(90),
+    )?;
+    wait_for(UP, "vnet serves on 28200 after the reboot", || {
+        Ok(curl(g, "http://127.0.0.1:28200/")? == "200")
+    })?;
+    expect(
+        "vgone (not started) on 28201",
+        &curl(g, "http://127.0.0.1:28201/")?,
+        "000",
+    )?;
+    let pods = allocation_pods(g)?;
+    if !pods.iter().any(|p| p == "vnet") || pods.iter().any(|p| p == "vgone") {
+        return Err(format!(
+            "allocations after the reboot: {pods:?}, want vnet and not vgone"
+        ));
+    }
+    for p in &pods {
+        let state = g.unit_property(&format!("pod@{p}.service"), "ActiveState")?;
+        if state != "active" {
+            return Err(format!(
+                "allocation of {p}, whose pod@ is {state}: {pods:?}"
+            ));
+        }
+    }
+    g.ok("podctl down --purge vnet && podctl down --purge vgone")?;
     Ok(())
 }

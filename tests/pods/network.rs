@@ -146,6 +146,25 @@ fn by_name_and_ip(g: &Guest) -> Result<(), String> {
     if !ip.starts_with("10.93.0.") {
         return Err(format!("na's address {ip} is not on ntrial (10.93.0.0/24)"));
     }
+    // A network in use is not removed; `network ls` names its pods.
+    let rm = g.sh("podctl network rm ntrial");
+    if rm.status == 0
+        || !rm
+            .stderr
+            .contains("network ntrial is in use by pod(s) na, nb")
+    {
+        return Err(format!(
+            "network rm of a network in use: status {}, {}",
+            rm.status, rm.stderr
+        ));
+    }
+    let ls = g.ok("podctl network ls")?;
+    if !ls
+        .lines()
+        .any(|l| l.starts_with("ntrial ") && l.contains("10.93.0.0/24") && l.ends_with("na,nb"))
+    {
+        return Err(format!("podctl network ls:\n{ls}"));
+    }
     let resolv = g.ok("podctl exec nb app -- cat /etc/resolv.conf")?;
     if !resolv.contains("nameserver 10.93.0.1") {
         return Err(format!(

@@ -32,6 +32,7 @@ fn main() {
         .chain(pods::isolation::TRIALS)
         .chain(pods::lifecycle::TRIALS)
         .chain(pods::network::TRIALS)
+        .chain(pods::promises::TRIALS)
         .chain(pods::reconcile::TRIALS)
         .chain(pods::quickstart::TRIALS)
         .chain(pods::packaging::TRIALS)

@@ -263,9 +263,11 @@ fn start_pair(spec: LaunchSpec) -> Result<(Reaper, u32, Result<Reaper, String>),
     .map_err(|e| e.to_string())?;
     let (h, ns_pid) = pending.release().map_err(|e| e.to_string())?;
     let c = launch::spawn(&podctl(), "c", &spec).map_err(|e| e.to_string())?;
+    // Never readable: nothing interrupts this release.
+    let (never, _keep) = nix::unistd::pipe().map_err(|e| e.to_string())?;
     let c = c
-        .release(ns_pid)
-        .map(|c| Reaper(Some(c)))
+        .release(ns_pid, std::os::fd::AsFd::as_fd(&never))
+        .map(|c| Reaper(Some(c.child)))
         .map_err(|e| podctl::error_chain(&e));
     Ok((Reaper(Some(h)), ns_pid, c))
 }
@@ -410,7 +412,8 @@ fn supervisor_creates_units_in_one_batch_then_stops() -> Result<(), String> {
         pause: pause(),
     };
     let fake = Recorder::new();
-    let mut sup = podctl::runtime::supervisor::Supervisor::new(&fake, paths, plan, String::new());
+    let mut sup = podctl::runtime::supervisor::Supervisor::new(&fake, paths, plan, String::new())
+        .map_err(|e| podctl::error_chain(&e))?;
     sup.start().map_err(|e| podctl::error_chain(&e))?;
     let state = podctl::runtime::state::PodState::load(&run, "web").ok_or("no state file")?;
     sup.stop().map_err(|e| podctl::error_chain(&e))?;

@@ -224,8 +224,41 @@ fn pump(from: usize, to: usize) -> bool {
     }
 }
 
+/// As [`pump`], starting every line with `prefix`; `at_start` says whether
+/// the next byte begins a line (kept between calls: lines span reads).
+fn pump_prefixed(from: usize, to: usize, prefix: &[u8], at_start: &mut bool) -> bool {
+    let mut buf = [0u8; 4096];
+    // Room for every byte of `buf` plus a prefix for each line in it.
+    let mut out = [0u8; 4096 * 4];
+    loop {
+        let n = read(from, &mut buf);
+        if n == 0 {
+            return false;
+        }
+        if n < 0 {
+            return n == -11 || n == -4; // EAGAIN, EINTR: nothing more for now
+        }
+        let mut len = 0;
+        for &b in &buf[..n as usize] {
+            if *at_start && len + prefix.len() <= out.len() {
+                out[len..len + prefix.len()].copy_from_slice(prefix);
+                len += prefix.len();
+            }
+            out[len] = b;
+            len += 1;
+            *at_start = b == b'\n';
+        }
+        write_all(to, &out[..len]);
+    }
+}
+
+/// What the relay puts before each line of the container's stderr: its
+/// stdout and stderr share one journald stream (journald takes at most 4,096
+/// streams), opened with level prefixes on, so these lines keep priority 3.
+const STDERR_PREFIX: &[u8] = b"<3>";
+
 /// `relay PID OUT ERR`: as [`relay`], and copies the container's output from
-/// the pipes OUT and ERR to our stdout and stderr (journald streams). journald
+/// the pipes OUT and ERR to our stdout and stderr (one journald stream). journald
 /// attributes each line to the process that wrote it to its socket; written
 /// by this long-lived process in the container's scope, a line of even the
 /// shortest-lived command is attributed to the container's unit.
@@ -251,6 +284,7 @@ fn relay_logs(target: usize, out: usize, err: usize) -> ! {
         (out as i32, POLLIN, 0),
         (err as i32, POLLIN, 0),
     ];
+    let mut err_at_start = true;
     for fd in [out, err] {
         // SAFETY: F_SETFL on our own pipe ends.
         unsafe { sys::call(sys::FCNTL, fd, 4, O_NONBLOCK, 0) };
@@ -260,7 +294,7 @@ fn relay_logs(target: usize, out: usize, err: usize) -> ! {
             if pid as usize == target {
                 // What the container wrote before it ended still goes out.
                 pump(out, 1);
-                pump(err, 2);
+                pump_prefixed(err, 2, STDERR_PREFIX, &mut err_at_start);
                 exit(exit_code(status));
             }
         }
@@ -283,7 +317,11 @@ fn relay_logs(target: usize, out: usize, err: usize) -> ! {
             }
         }
         for (i, to) in [(1usize, 1usize), (2, 2)] {
-            if fds[i].0 >= 0 && fds[i].2 != 0 && !pump(fds[i].0 as usize, to) {
+            let more = |fd: usize, at_start: &mut bool| match i {
+                1 => pump(fd, to),
+                _ => pump_prefixed(fd, to, STDERR_PREFIX, at_start),
+            };
+            if fds[i].0 >= 0 && fds[i].2 != 0 && !more(fds[i].0 as usize, &mut err_at_start) {
                 // SAFETY: closing our own pipe end at EOF; -1 makes poll skip it.
                 unsafe { sys::call(sys::CLOSE, fds[i].0 as usize, 0, 0, 0) };
                 fds[i].0 = -1;

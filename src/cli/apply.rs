@@ -66,31 +66,47 @@ pub fn pod_files(target: &Path) -> anyhow::Result<Vec<PathBuf>> {
 /// An exclusive lock on one pod's apply/down, held until dropped.
 pub struct PodLock(#[allow(dead_code)] nix::fcntl::Flock<File>);
 
+/// `down --purge` removes the lock file (nothing per pod is left in
+/// `/run/podctl`), so a lock is only good if its file is still the one at
+/// the path once locked; otherwise lock the new file.
 pub fn lock_pod(paths: &Paths, name: &str) -> anyhow::Result<PodLock> {
     use nix::fcntl::{Flock, FlockArg};
+    use std::os::unix::fs::MetadataExt;
     let dir = paths.run.join("locks");
     crate::runtime::create_private_dir(&dir)
         .with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join(format!("{name}.lock"));
-    let file = {
-        use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(crate::runtime::PRIVATE_FILE)
-            .open(&path)
-    }
-    .with_context(|| format!("cannot open {}", path.display()))?;
-    match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-        Ok(l) => Ok(PodLock(l)),
-        Err((file, _)) => {
-            eprintln!(
-                "{name}: another podctl is applying or stopping this pod; waiting for it to finish..."
-            );
-            Flock::lock(file, FlockArg::LockExclusive)
-                .map(PodLock)
-                .map_err(|(_, e)| anyhow::anyhow!("cannot lock {}: {e}", path.display()))
+    let mut said = false;
+    loop {
+        let file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(crate::runtime::PRIVATE_FILE)
+                .open(&path)
+        }
+        .with_context(|| format!("cannot open {}", path.display()))?;
+        let lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(l) => l,
+            Err((file, _)) => {
+                if !said {
+                    eprintln!(
+                        "{name}: another podctl is applying or stopping this pod; waiting for it to finish..."
+                    );
+                    said = true;
+                }
+                Flock::lock(file, FlockArg::LockExclusive)
+                    .map_err(|(_, e)| anyhow::anyhow!("cannot lock {}: {e}", path.display()))?
+            }
+        };
+        let same = match (lock.metadata(), std::fs::metadata(&path)) {
+            (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+            _ => false,
+        };
+        if same {
+            return Ok(PodLock(lock));
         }
     }
 }
@@ -114,7 +130,9 @@ pub fn compare(
             ..diff(&new_plan, &new_plan)
         },
     };
-    Some((d, state.definition == text))
+    // A reload that adopted `text` but could not start some container of
+    // it: the same file again retries, it is not "unchanged".
+    Some((d, state.definition == text && !state.reload_failed()))
 }
 
 /// Applies one pod, read and validated from `file`, through `mgr`; returns
@@ -173,26 +191,34 @@ pub fn apply_pod(
             Ok(d.to_string())
         }
         Some((d, _)) => {
+            let before = PodState::load(&paths.run, &name).map_or(0, |s| s.last_reload_id());
             mgr.reload_unit(&service)?;
-            wait_reloaded(paths, &name, &text)?;
+            wait_reloaded(paths, &name, &text, before)?;
+            if d.is_unchanged() {
+                // Same file as a reload that failed: it was retried.
+                return Ok(format!(
+                    "{name}: updated (started what the last apply could not)"
+                ));
+            }
             Ok(d.to_string())
         }
     }
 }
 
-/// Waits until the supervisor runs `text` (or says why it could not).
-fn wait_reloaded(paths: &Paths, name: &str, text: &str) -> anyhow::Result<()> {
+/// Waits until the supervisor has done a reload newer than `before` (a
+/// reload id) and runs `text`, or says why it could not.
+fn wait_reloaded(paths: &Paths, name: &str, text: &str, before: u64) -> anyhow::Result<()> {
     let deadline = Instant::now() + RELOAD_TIMEOUT;
     loop {
-        if let Some(st) = PodState::load(&paths.run, name) {
-            if let Some(r) = st.last_reload.filter(|r| r.definition == text)
-                && let Some(e) = r.error
-            {
+        if let Some(st) = PodState::load(&paths.run, name)
+            && let Some(r) = st
+                .last_reload
+                .filter(|r| r.id > before && r.definition == text)
+        {
+            if let Some(e) = r.error {
                 bail!("{name}: the supervisor could not apply the new definition: {e}");
             }
-            if st.definition == text {
-                return Ok(());
-            }
+            return Ok(());
         }
         if Instant::now() > deadline {
             bail!(
@@ -342,6 +368,8 @@ pub fn down_with(mgr: &dyn Manager, paths: &Paths, name: &str, purge: bool) -> a
             .with_context(|| format!("cannot remove {}", stored.display()))?;
         let _ = std::fs::remove_file(source_path(paths, name));
         let _ = std::fs::remove_file(crate::runtime::state::path(&paths.run, name));
+        // Under the lock: a waiter finds its file unlinked and locks anew.
+        let _ = std::fs::remove_file(paths.run.join("locks").join(format!("{name}.lock")));
     }
     Ok(())
 }

@@ -112,7 +112,8 @@ fn run(req: &ExecRequest) -> anyhow::Result<u8> {
         bail!("container {name}/{container} is not running ({})", c.state);
     }
     let spec = exec_spec(&container_process(&paths, &state, container)?, req)?;
-    let target = crate::runtime::state::command_pid(c.pid);
+    // The container's command (what `pid` means in the state file).
+    let target = c.pid;
     let mgr = super::connect()?;
     let terminal = if req.tty {
         Some(super::pty::Terminal::open().context("cannot open a pseudo-terminal")?)

@@ -40,14 +40,16 @@ pub fn require_root(command: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Connects to systemd, or says plainly why there is none.
-pub fn connect() -> anyhow::Result<crate::systemd::dbus::SystemBus> {
+/// A manager for systemd that connects at its first call (private socket,
+/// else the system bus) and lets go when dropped or idle; fails at once if
+/// there is no systemd.
+pub fn connect() -> anyhow::Result<crate::systemd::ondemand::OnDemand> {
     if !std::path::Path::new("/run/systemd/system").exists() {
         anyhow::bail!(
             "systemd is not running as PID 1 on this host (no /run/systemd/system); podctl needs a systemd host (see README: Quick start)"
         );
     }
-    Ok(crate::systemd::dbus::SystemBus::connect()?)
+    Ok(crate::systemd::ondemand::OnDemand::from_env())
 }
 
 /// Logs to journald when running under systemd, to stderr otherwise.

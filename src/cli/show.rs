@@ -43,7 +43,14 @@ fn pod_name_of(service: &str) -> Option<&str> {
 
 /// Prints the ps table for the given pods (all pods when empty).
 pub fn print_pods(mgr: &dyn Manager, paths: &Paths, only: &[String]) -> anyhow::Result<()> {
-    let services = mgr.list_units(&["pod@*.service"])?;
+    // Only the pods asked for: apply's table does not list every pod's unit.
+    let named: Vec<String> = only.iter().map(|p| units::service(p)).collect();
+    let patterns: Vec<&str> = if named.is_empty() {
+        vec!["pod@*.service"]
+    } else {
+        named.iter().map(String::as_str).collect()
+    };
+    let services = mgr.list_units(&patterns)?;
     let root = crate::runtime::cgroup::root();
     let now = now_secs();
     let mut out = String::new();
@@ -134,12 +141,17 @@ pub struct SandboxStatus {
 pub struct ContainerStatus {
     pub name: String,
     pub unit: String,
+    /// The container's main process (its command), as `inspect` shows it.
     pub pid: u32,
+    /// Its relay in the host's PID namespace (the supervisor's child).
+    pub monitor_pid: u32,
     pub state: String,
     pub unit_state: String,
     pub ready: bool,
     pub restarts: u32,
     pub last_exit: Option<String>,
+    /// Why its last start failed (it is being retried).
+    pub last_error: Option<String>,
     pub since: u64,
 }
 
@@ -191,10 +203,12 @@ fn status_from_units(loaded: &[UnitStatus], paths: &Paths, name: &str) -> PodSta
             name: c.name.clone(),
             unit: c.unit.clone(),
             pid: c.pid,
+            monitor_pid: c.monitor_pid,
             state: c.state.clone(),
             ready: c.ready,
             restarts: c.restarts,
             last_exit: c.last_exit.clone(),
+            last_error: c.last_error.clone(),
             since: c.since,
         })
         .collect();
@@ -245,6 +259,9 @@ pub fn status(name: &str, json: bool) -> anyhow::Result<()> {
             c.last_exit.as_deref().unwrap_or("-"),
             human_age(now.saturating_sub(c.since))
         );
+        if let Some(e) = &c.last_error {
+            println!("    cannot start: {e}");
+        }
     }
     Ok(())
 }
@@ -330,8 +347,7 @@ pub fn inspect_rows(paths: &Paths, name: &str) -> anyhow::Result<Vec<(String, u3
         inodes(state.sandbox_pid),
     )];
     for c in state.containers.iter().filter(|c| c.pid != 0) {
-        let pid = crate::runtime::state::command_pid(c.pid);
-        rows.push((c.name.clone(), pid, inodes(pid)));
+        rows.push((c.name.clone(), c.pid, inodes(c.pid)));
     }
     Ok(rows)
 }
@@ -373,11 +389,13 @@ mod tests {
                     name: "app".into(),
                     unit: "pod-web.app.scope".into(),
                     pid: 102,
+                    monitor_pid: 103,
                     state: "running".into(),
                     ready: true,
                     restarts: 1,
                     last_exit: Some("signal 9".into()),
                     since: 1_700_000_000,
+                    ..Default::default()
                 },
                 ContainerState {
                     name: "job".into(),

@@ -1,7 +1,8 @@
 //! `podctl up NAME`: the supervisor, run by `pod@NAME.service` (Type=notify).
 
 use crate::runtime::Paths;
-use crate::runtime::supervisor::{Supervisor, block_signals};
+use crate::runtime::supervisor::{Started, Supervisor, block_signals};
+use crate::systemd::Manager;
 use anyhow::{Context, bail};
 use sd_notify::NotifyState;
 use std::process::ExitCode;
@@ -36,18 +37,33 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         || matches!(
             e.downcast_ref::<SupervisorError>(),
             Some(SupervisorError::Launch(
-                crate::runtime::launch::LaunchError::Setup { .. }
+                crate::runtime::launch::LaunchError::Setup {
+                    fault: crate::runtime::launch::SetupFault::Definition,
+                    ..
+                }
             ))
         );
-    if config { EX_CONFIG } else { 1 }
+    if config {
+        EX_CONFIG
+    } else if matches!(
+        e.downcast_ref::<SupervisorError>(),
+        Some(SupervisorError::Finished(_))
+    ) {
+        EX_FINISHED
+    } else {
+        1
+    }
 }
 
 /// sysexits.h: configuration error; `RestartPreventExitStatus=78` in pod@.service.
 pub const EX_CONFIG: u8 = 78;
+/// Every container ended for good and some failed: the pod is finished, not
+/// broken; `RestartPreventExitStatus=79` in pod@.service.
+pub const EX_FINISHED: u8 = 79;
 
 fn run(name: &str) -> anyhow::Result<()> {
     // Before any thread exists, so that every thread inherits the mask.
-    let signals = block_signals().context("cannot block signals")?;
+    block_signals().context("cannot block signals")?;
     let paths = Paths::from_env();
     let file = paths.definition(name);
     let text = std::fs::read_to_string(&file)
@@ -66,15 +82,56 @@ fn run(name: &str) -> anyhow::Result<()> {
     // taken is refused here, with nothing started (and what a supervisor
     // killed with -9 left is reclaimed). Torn down when `sup` goes.
     let network = crate::net::session::Session::begin(&pod.name, &pod.hostname, &pod.network)?;
-    let mut sup = Supervisor::new(&mgr, paths, plan, text);
+    let mut sup = Supervisor::new(&mgr, paths, plan, text)?;
     sup.network = Some(network);
-    sup.start()?;
+    if sup.start()? == Started::Stopped {
+        tracing::info!("pod {name}: stopped during its start");
+        return Ok(());
+    }
+    // Started: the connection to systemd goes until there is work again.
+    mgr.idle();
     let count = pod.containers.len();
     tracing::info!("pod {name}: {count} containers running");
     let _ = sd_notify::notify(&[
         NotifyState::Ready,
         NotifyState::Status(&format!("{count} containers running")),
     ]);
-    sup.run(&signals)?;
+    sup.run()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::supervisor::SupervisorError;
+
+    #[test]
+    fn finished_pod_exits_79_lost_sandbox_exits_1() {
+        let finished =
+            anyhow::Error::from(SupervisorError::Finished("failed: app exited 3".into()));
+        assert_eq!(exit_code(&finished), EX_FINISHED);
+        let lost = anyhow::Error::from(SupervisorError::SandboxLost("signal 9".into()));
+        assert_eq!(exit_code(&lost), 1);
+    }
+
+    #[test]
+    fn only_what_the_definition_makes_impossible_exits_78() {
+        use crate::runtime::launch::{LaunchError, SetupFault};
+        let setup = |fault| {
+            anyhow::Error::from(SupervisorError::Launch(LaunchError::Setup {
+                container: "app".into(),
+                fault,
+                message: "x".into(),
+            }))
+        };
+        assert_eq!(exit_code(&setup(SetupFault::Definition)), EX_CONFIG);
+        assert_eq!(exit_code(&setup(SetupFault::Transient)), 1);
+        let holder = anyhow::Error::from(SupervisorError::Holder(
+            crate::runtime::holder::HolderError::Setup {
+                pid: 7,
+                detail: "killed (OOM)".into(),
+            },
+        ));
+        assert_eq!(exit_code(&holder), 1);
+    }
 }

@@ -3,7 +3,7 @@
 //!
 //! 1. read the [`LaunchSpec`]; block signals (the relays take them later);
 //! 2. wait for `go NSPID`: from then on this process is in its own scope;
-//! 3. connect stdout/stderr to journald (attributed to that scope);
+//! 3. connect stdout/stderr to journald (one stream, attributed to that scope);
 //! 4. open the sandbox's namespace files, then `setns` them in order;
 //! 5. unshare cgroup (now rooted at the scope), mnt and pid namespaces;
 //!    make `/` a slave mount so nothing mounted here reaches the host;
@@ -16,7 +16,7 @@
 //!    init, forwarding signals and reaping;
 //! 8. the command's process drops to the user, enters workdir and execs.
 
-use super::launch::LaunchSpec;
+use super::launch::{LaunchSpec, SetupFault};
 use super::ns;
 use crate::model::User;
 use crate::plan::NsKind;
@@ -48,15 +48,47 @@ pub fn main() -> ! {
         std::process::exit(127);
     };
     let err = run().unwrap_err();
-    let _ = writeln!(status, "{err}");
+    let _ = writeln!(status, "{}\t{}", err.fault.as_str(), err.message);
     std::process::exit(127)
+}
+
+/// Why setup failed: retrying helps (transient) or not (the definition).
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) fault: SetupFault,
+    pub(crate) message: String,
+}
+
+/// Where only the message matters (`podctl exec`'s helper).
+impl From<Failure> for String {
+    fn from(f: Failure) -> String {
+        f.message
+    }
+}
+
+impl Failure {
+    fn definition(message: String) -> Self {
+        Failure {
+            fault: SetupFault::Definition,
+            message,
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure {
+            fault: SetupFault::Transient,
+            message,
+        }
+    }
 }
 
 fn step<T, E: std::error::Error>(what: &str, r: Result<T, E>) -> Result<T, String> {
     r.map_err(|e| format!("{what}: {}", crate::error_chain(&e)))
 }
 
-fn run() -> Result<std::convert::Infallible, String> {
+fn run() -> Result<std::convert::Infallible, Failure> {
     step(
         "block signals",
         sigprocmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), None),
@@ -75,8 +107,13 @@ fn run() -> Result<std::convert::Infallible, String> {
 
     // In our scope now: anything journald sees from us is attributed to it.
     let ident = &spec.process.log_identifier;
+    // One stream for both: journald (systemd 252) takes at most 4,096
+    // streams in all; the relay marks stderr lines `<3>` (level prefixes on).
     let out = journal_stream(ident, 6);
-    let errs = journal_stream(ident, 3);
+    let errs = out
+        .as_ref()
+        .map_err(|e| std::io::Error::new(e.kind(), e.to_string()))
+        .and_then(|fd| fd.try_clone());
     // The container writes into pipes that this process (as its relay) copies
     // to journald: journald attributes a line to the process that sent it,
     // and a short-lived writer may be gone before its unit is looked up.
@@ -99,7 +136,8 @@ fn run() -> Result<std::convert::Infallible, String> {
     step("stdin from /dev/null", nix::unistd::dup2_stdin(&null))?;
 
     let creds = resolve_user(spec.process.user.as_ref())?;
-    let exe = resolve_command(&spec.process.argv, &spec.process.env)?;
+    let exe =
+        resolve_command(&spec.process.argv, &spec.process.env).map_err(Failure::definition)?;
 
     let opened = step(
         "open sandbox namespaces",
@@ -159,7 +197,7 @@ fn run() -> Result<std::convert::Infallible, String> {
                 }
                 None => None,
             };
-            exec_relay(&spec.pause, child.as_raw(), logs.as_ref())
+            Ok(exec_relay(&spec.pause, child.as_raw(), logs.as_ref())?)
         }
         ForkResult::Child => {
             die_with_parent()?;
@@ -179,7 +217,7 @@ fn container_init(
     own_proc: bool,
     creds: &Creds,
     exe: &CString,
-) -> Result<std::convert::Infallible, String> {
+) -> Result<std::convert::Infallible, Failure> {
     if own_proc && spec.creates.contains(&NsKind::Mnt) {
         step(
             "mount /proc for the container's PID namespace",
@@ -194,7 +232,7 @@ fn container_init(
     }
     // SAFETY: still single-threaded (we are a fork of a single-threaded process).
     match step("fork command", unsafe { nix::unistd::fork() })? {
-        ForkResult::Parent { child } => exec_relay(&spec.pause, child.as_raw(), None),
+        ForkResult::Parent { child } => Ok(exec_relay(&spec.pause, child.as_raw(), None)?),
         ForkResult::Child => exec_command(spec, creds, exe),
     }
 }
@@ -241,7 +279,7 @@ fn exec_command(
     spec: &LaunchSpec,
     creds: &Creds,
     exe: &CString,
-) -> Result<std::convert::Infallible, String> {
+) -> Result<std::convert::Infallible, Failure> {
     let p = &spec.process;
     if let Some(c) = creds {
         step("setgroups", nix::unistd::setgroups(&c.groups))?;
@@ -268,7 +306,16 @@ fn exec_command(
         .map(|(k, v)| cstring(&format!("{k}={v}")))
         .collect::<Result<_, _>>()?;
     let e = nix::unistd::execve(exe, &argv, &env).unwrap_err();
-    Err(format!("cannot execute {}: {e}", exe.to_string_lossy()))
+    let message = format!("cannot execute {}: {e}", exe.to_string_lossy());
+    // A file that is not there or not executable is the definition's fault;
+    // anything else (ENOMEM, ETXTBSY...) may pass on a retry.
+    use nix::errno::Errno;
+    Err(match e {
+        Errno::ENOENT | Errno::ENOTDIR | Errno::EACCES | Errno::ENOEXEC => {
+            Failure::definition(message)
+        }
+        _ => message.into(),
+    })
 }
 
 /// Gives SIGPIPE back its default action (Rust's runtime ignores it, and an
@@ -286,8 +333,9 @@ pub(crate) fn cstring(s: &str) -> Result<CString, String> {
 /// Connects to journald's stream socket with the given identifier and priority.
 fn journal_stream(ident: &str, priority: u8) -> std::io::Result<OwnedFd> {
     let mut s = UnixStream::connect(JOURNAL_STDOUT)?;
-    // identifier, unit id, priority, level prefix, syslog, kmsg, console
-    write!(s, "{ident}\n\n{priority}\n0\n0\n0\n0\n")?;
+    // identifier, unit id, priority, level prefix (`<3>` from the relay
+    // for stderr), syslog, kmsg, console
+    write!(s, "{ident}\n\n{priority}\n1\n0\n0\n0\n")?;
     s.shutdown(std::net::Shutdown::Read)?;
     Ok(OwnedFd::from(s))
 }
@@ -301,14 +349,18 @@ pub(crate) struct Cred {
 }
 
 /// Resolves the container's user on this host: a name, a uid or uid:gid.
-pub(crate) fn resolve_user(user: Option<&User>) -> Result<Creds, String> {
+/// A name the host does not know is the definition's fault; a lookup that
+/// fails (NSS not ready at boot) is transient.
+pub(crate) fn resolve_user(user: Option<&User>) -> Result<Creds, Failure> {
     let Some(user) = user else { return Ok(None) };
-    let lookup_err = |e| format!("user {user}: {e}");
+    let lookup_err = |e| Failure::from(format!("user {user}: {e}"));
     match user {
         User::Name(name) => {
             let u = nix::unistd::User::from_name(name)
                 .map_err(lookup_err)?
-                .ok_or_else(|| format!("user {name:?} does not exist on this host"))?;
+                .ok_or_else(|| {
+                    Failure::definition(format!("user {name:?} does not exist on this host"))
+                })?;
             let cname = cstring(name)?;
             let groups = nix::unistd::getgrouplist(&cname, u.gid).map_err(lookup_err)?;
             Ok(Some(Cred {
@@ -406,6 +458,7 @@ mod tests {
         let e = resolve_user(Some(&User::Name("no-such-user-xyz".into())))
             .err()
             .unwrap();
-        assert!(e.contains("does not exist"), "{e}");
+        assert!(e.message.contains("does not exist"), "{}", e.message);
+        assert_eq!(e.fault, SetupFault::Definition);
     }
 }

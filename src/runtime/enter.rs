@@ -42,14 +42,32 @@ pub fn spawn_held(
     argv: &[String],
     stdio: impl Fn() -> std::process::Stdio,
 ) -> std::io::Result<Held> {
+    spawn_held_in(podctl, pid, argv, stdio, false)
+}
+
+/// As [`spawn_held`]; with `own_group`, the helper leads a process group of
+/// its own that everything it starts inherits, so that all of it can be
+/// killed at once (a probe that timed out).
+pub fn spawn_held_in(
+    podctl: &Path,
+    pid: u32,
+    argv: &[String],
+    stdio: impl Fn() -> std::process::Stdio,
+    own_group: bool,
+) -> std::io::Result<Held> {
     use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
     let (go_read, go_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
     // The read end must survive exec in the helper.
     nix::fcntl::fcntl(
         &go_read,
         nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
     )?;
-    let child = std::process::Command::new(podctl)
+    let mut cmd = std::process::Command::new(podctl);
+    if own_group {
+        cmd.process_group(0);
+    }
+    let child = cmd
         .arg("__enter")
         .arg(pid.to_string())
         .arg("--")

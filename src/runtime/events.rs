@@ -80,11 +80,25 @@ pub fn probe_failed(pod: &str, container: &str, in_a_row: u32) {
     );
 }
 
-/// Logs `exited`, and `oom` too when the container's cgroup counted an OOM kill.
-pub fn exited(pod: &str, container: &str, unit: &str, detail: &str) {
+/// Logs `exited`, and `oom` too when the container's cgroup counted an OOM
+/// kill. systemd may have removed the scope already (it stops once empty,
+/// which can be before its last process is reaped): then the pod slice's
+/// hierarchical count is compared with `slice_seen`, the count at the last
+/// exit, which this updates.
+pub fn exited(pod: &str, container: &str, unit: &str, detail: &str, slice_seen: &mut u64) {
     emit(pod, container, Event::Exited, detail);
-    let events = super::cgroup::unit_dir(&super::cgroup::root(), pod, unit).join("memory.events");
-    if oom_kills(&std::fs::read_to_string(events).unwrap_or_default()) > 0 {
+    let root = super::cgroup::root();
+    let read = |dir: std::path::PathBuf| {
+        std::fs::read_to_string(dir.join("memory.events"))
+            .ok()
+            .map(|t| oom_kills(&t))
+    };
+    let scope = read(super::cgroup::unit_dir(&root, pod, unit));
+    let slice_dir = root.join("pod.slice").join(crate::plan::units::slice(pod));
+    let slice = read(slice_dir).unwrap_or(*slice_seen);
+    let oom = scope.map_or(slice > *slice_seen, |n| n > 0);
+    *slice_seen = slice;
+    if oom {
         emit(pod, container, Event::Oom, detail);
     }
 }

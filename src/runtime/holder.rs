@@ -17,11 +17,21 @@ pub enum HolderError {
     Setup { pid: u32, detail: String },
 }
 
-/// A holder process that has been started but waits on its stdin.
+/// A holder process that has been started but waits on its stdin. Dropped
+/// without release (a start that failed), it is killed and reaped.
 pub struct PendingHolder {
-    pub child: Child,
-    go: ChildStdin,
+    child: Option<Child>,
+    go: Option<ChildStdin>,
     report: BufReader<ChildStdout>,
+}
+
+impl Drop for PendingHolder {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
 }
 
 /// Starts `podctl-pause hold NSLIST HOSTNAME`; it does nothing until [`PendingHolder::release`].
@@ -41,23 +51,27 @@ pub fn spawn(pause: &Path, plan: &SandboxPlan) -> Result<PendingHolder, HolderEr
         })?;
     let go = child.stdin.take().expect("stdin is piped");
     let report = BufReader::new(child.stdout.take().expect("stdout is piped"));
-    Ok(PendingHolder { child, go, report })
+    Ok(PendingHolder {
+        child: Some(child),
+        go: Some(go),
+        report,
+    })
 }
 
 impl PendingHolder {
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child.as_ref().map_or(0, Child::id)
     }
 
     /// Lets the holder create the namespaces (it is in its scope now) and
     /// returns the PID whose `/proc/PID/ns/*` containers join.
     pub fn release(mut self) -> Result<(Child, u32), HolderError> {
-        let pid = self.child.id();
+        let pid = self.pid();
         let setup = |detail: String| HolderError::Setup { pid, detail };
-        self.go
-            .write_all(b"g")
+        let mut go = self.go.take().expect("not released yet");
+        go.write_all(b"g")
             .map_err(|e| setup(format!("cannot signal it to start: {e}")))?;
-        drop(self.go);
+        drop(go);
         let mut line = String::new();
         self.report
             .read_line(&mut line)
@@ -67,6 +81,32 @@ impl PendingHolder {
                 "it exited or sent no PID (got {line:?}); see its stderr in the journal"
             ))
         })?;
-        Ok((self.child, ns_pid))
+        Ok((self.child.take().expect("not released yet"), ns_pid))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A holder dropped before release (a start that failed) leaves no zombie.
+    #[test]
+    fn dropped_pending_holder_is_reaped() {
+        // `cat` stands in for podctl-pause: it waits on its stdin as the holder does.
+        let plan = SandboxPlan {
+            unit: crate::plan::UnitPlan {
+                name: "pod-t.sandbox.scope".into(),
+                properties: vec![],
+            },
+            creates: vec![],
+            hostname: None,
+        };
+        let p = spawn(Path::new("/bin/cat"), &plan).unwrap();
+        let pid = p.pid();
+        drop(p);
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "holder {pid} left as a zombie"
+        );
     }
 }

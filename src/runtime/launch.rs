@@ -9,8 +9,10 @@
 use crate::plan::{ContainerPlan, NsKind, ProcessPlan};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// Everything the helper needs, sent as one JSON line.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,6 +41,41 @@ impl LaunchSpec {
     }
 }
 
+/// Why a helper could not start its container, as it reports it on the
+/// status pipe (`KIND\tMESSAGE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupFault {
+    /// The definition makes the start impossible, and retrying cannot help:
+    /// a command that does not exist, a user unknown to the host.
+    Definition,
+    /// Anything else (a fork that failed, an NSS lookup that failed, a
+    /// namespace that went away): worth retrying.
+    Transient,
+}
+
+impl SetupFault {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SetupFault::Definition => "definition",
+            SetupFault::Transient => "transient",
+        }
+    }
+
+    /// Splits a status pipe report into its fault and message; a report
+    /// without a known kind is transient.
+    pub fn parse(report: &str) -> (SetupFault, &str) {
+        match report.split_once('\t') {
+            Some(("definition", m)) => (SetupFault::Definition, m),
+            Some(("transient", m)) => (SetupFault::Transient, m),
+            _ => (SetupFault::Transient, report),
+        }
+    }
+}
+
+/// How long a released helper may take to set up and execute the command
+/// (namespace joins, a user lookup): it normally takes milliseconds.
+pub const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
+
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
     #[error("{container}: cannot start helper {exe}")]
@@ -55,15 +92,43 @@ pub enum LaunchError {
         source: std::io::Error,
     },
     #[error("{container}: {message}")]
-    Setup { container: String, message: String },
+    Setup {
+        container: String,
+        fault: SetupFault,
+        message: String,
+    },
+    #[error("{container}: the helper did not execute the command within {timeout:?}")]
+    SetupTimeout {
+        container: String,
+        timeout: Duration,
+    },
+    #[error("{container}: start interrupted by a stop request")]
+    Interrupted { container: String },
 }
 
-/// A helper started and waiting for `go`.
+/// A helper started and waiting for `go`. Dropped without release, it is
+/// killed and reaped (no zombie).
 pub struct PendingContainer {
     pub name: String,
+    child: Option<Child>,
+    control: Option<ChildStdin>,
+    status: Option<ChildStdout>,
+}
+
+impl Drop for PendingContainer {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A released container: the helper (its relay, our child) and the
+/// command's process (what `pid` means to users).
+pub struct Released {
     pub child: Child,
-    control: ChildStdin,
-    status: ChildStdout,
+    pub command_pid: u32,
 }
 
 /// Starts `podctl __spawn` for one container; it waits for [`PendingContainer::release`].
@@ -83,52 +148,162 @@ pub fn spawn(
             exe: podctl.display().to_string(),
             source,
         })?;
-    let mut control = child.stdin.take().expect("stdin is piped");
+    let control = child.stdin.take().expect("stdin is piped");
     let status = child.stdout.take().expect("stdout is piped");
-    let pipe = |source| LaunchError::Pipe {
-        container: name.to_string(),
-        source,
+    let mut p = PendingContainer {
+        name: name.to_string(),
+        child: Some(child),
+        control: Some(control),
+        status: Some(status),
     };
     let mut line = serde_json::to_vec(spec).expect("LaunchSpec serializes");
     line.push(b'\n');
-    control.write_all(&line).map_err(pipe)?;
-    Ok(PendingContainer {
-        name: name.to_string(),
-        child,
-        control,
-        status,
-    })
+    let control = p.control.as_mut().expect("set above");
+    control
+        .write_all(&line)
+        .map_err(|source| LaunchError::Pipe {
+            container: name.to_string(),
+            source,
+        })?;
+    Ok(p)
 }
 
 impl PendingContainer {
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child.as_ref().map_or(0, Child::id)
     }
 
     /// Lets the helper proceed (it is in its scope now) and waits until the
-    /// command has been executed, or returns the helper's error.
-    pub fn release(mut self, ns_pid: u32) -> Result<Child, LaunchError> {
+    /// command has been executed, or returns the helper's error. Gives up
+    /// after [`SETUP_TIMEOUT`], or as soon as `interrupt` is readable (a stop
+    /// request); the helper is then killed and reaped.
+    pub fn release(
+        mut self,
+        ns_pid: u32,
+        interrupt: BorrowedFd<'_>,
+    ) -> Result<Released, LaunchError> {
+        let container = self.name.clone();
         let pipe = |source| LaunchError::Pipe {
-            container: self.name.clone(),
+            container: container.clone(),
             source,
         };
-        writeln!(self.control, "go {ns_pid}").map_err(pipe)?;
-        drop(self.control);
-        let mut message = String::new();
-        self.status
-            .read_to_string(&mut message)
-            .map_err(|source| LaunchError::Pipe {
-                container: self.name.clone(),
-                source,
-            })?;
+        let mut control = self.control.take().expect("not released yet");
+        writeln!(control, "go {ns_pid}").map_err(pipe)?;
+        drop(control);
+        let mut status = self.status.take().expect("not released yet");
+        let message = read_report(&mut status, interrupt, SETUP_TIMEOUT).map_err(|e| match e {
+            ReportError::Io(source) => pipe(source),
+            ReportError::Timeout => LaunchError::SetupTimeout {
+                container: container.clone(),
+                timeout: SETUP_TIMEOUT,
+            },
+            ReportError::Interrupted => LaunchError::Interrupted {
+                container: container.clone(),
+            },
+        })?;
+        let mut child = self.child.take().expect("not released yet");
         if message.trim().is_empty() {
-            Ok(self.child)
+            let command_pid = super::state::command_pid(child.id());
+            Ok(Released { child, command_pid })
         } else {
-            let _ = self.child.wait();
+            let _ = child.wait();
+            let (fault, message) = SetupFault::parse(message.trim());
             Err(LaunchError::Setup {
-                container: self.name,
-                message: message.trim().to_string(),
+                container,
+                fault,
+                message: message.to_string(),
             })
         }
+    }
+}
+
+enum ReportError {
+    Io(std::io::Error),
+    Timeout,
+    Interrupted,
+}
+
+/// Reads the status pipe to EOF, polling it together with `interrupt`.
+fn read_report(
+    status: &mut ChildStdout,
+    interrupt: BorrowedFd<'_>,
+    timeout: Duration,
+) -> Result<String, ReportError> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let deadline = Instant::now() + timeout;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ReportError::Timeout);
+        }
+        let mut fds = [
+            PollFd::new(status.as_fd(), PollFlags::POLLIN),
+            PollFd::new(interrupt, PollFlags::POLLIN),
+        ];
+        let ms = PollTimeout::try_from(left.as_millis().min(60_000) as i32 + 1)
+            .unwrap_or(PollTimeout::NONE);
+        match poll(&mut fds, ms) {
+            Ok(_) | Err(nix::Error::EINTR) => {}
+            Err(e) => return Err(ReportError::Io(e.into())),
+        }
+        let ready = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
+        if ready(&fds[0]) {
+            let n = status.read(&mut buf).map_err(ReportError::Io)?;
+            if n == 0 {
+                return Ok(String::from_utf8_lossy(&out).into_owned());
+            }
+            out.extend_from_slice(&buf[..n]);
+        } else if ready(&fds[1]) {
+            return Err(ReportError::Interrupted);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_say_whose_fault() {
+        assert_eq!(
+            SetupFault::parse("definition\tcommand \"x\" not found"),
+            (SetupFault::Definition, "command \"x\" not found")
+        );
+        assert_eq!(
+            SetupFault::parse("transient\tfork: EAGAIN"),
+            (SetupFault::Transient, "fork: EAGAIN")
+        );
+        assert_eq!(
+            SetupFault::parse("something odd"),
+            (SetupFault::Transient, "something odd")
+        );
+    }
+
+    /// A held container dropped without release (reload, failed start) is
+    /// killed and reaped: no zombie.
+    #[test]
+    fn dropped_pending_container_is_reaped() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("podctl-launch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // Stands in for `podctl __spawn`: reads its stdin until it closes.
+        let helper = dir.join("helper");
+        std::fs::write(&helper, "#!/bin/sh\nexec cat >/dev/null\n").unwrap();
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let plan = crate::plan::build(
+            &crate::spec::parse_str("[containers.app]\ncommand = [\"true\"]\n", "t.toml", "t")
+                .unwrap(),
+        );
+        let spec = LaunchSpec::new(&plan.containers[0], Path::new("/bin/true"));
+        let p = spawn(&helper, "app", &spec).unwrap();
+        let pid = p.pid();
+        drop(p);
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "helper {pid} left as a zombie"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

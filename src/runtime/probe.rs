@@ -6,6 +6,8 @@
 //!   pod's network namespace and connects to 127.0.0.1.
 //!
 //! An attempt passes when the helper exits 0 within the probe's timeout.
+//! Each helper leads a process group of its own: on timeout the whole group
+//! is killed, the command and whatever it started included.
 
 use super::Paths;
 use super::ns;
@@ -14,24 +16,32 @@ use crate::plan::NsKind;
 use crate::systemd::Manager;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::os::fd::BorrowedFd;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Runs one attempt of `probe` against a container; true if it passed.
+/// How often an attempt looks whether its helper has exited.
+const ATTEMPT_POLL: Duration = Duration::from_millis(5);
+
+/// Runs one attempt of `probe` against a container whose command is
+/// `command_pid`; true if it passed. Gives up (false) as soon as `interrupt`
+/// is readable (a stop request).
 pub fn attempt(
     mgr: &dyn Manager,
     paths: &Paths,
     probe: &Probe,
     unit: &str,
     ns_pid: u32,
-    helper_pid: u32,
+    command_pid: u32,
+    interrupt: BorrowedFd<'_>,
 ) -> bool {
     let timeout = Duration::from_millis(probe.timeout_ms);
     let child = match &probe.check {
         Check::Exec(argv) => {
-            let target = super::state::command_pid(helper_pid);
-            let Ok(held) = super::enter::spawn_held(&paths.podctl, target, argv, Stdio::null)
+            let Ok(held) =
+                super::enter::spawn_held_in(&paths.podctl, command_pid, argv, Stdio::null, true)
             else {
                 return false;
             };
@@ -54,7 +64,7 @@ pub fn attempt(
         // Readiness by notification, not by polling: see `notify`.
         Check::Notify => None,
     };
-    child.is_some_and(|c| passes_within(c, timeout))
+    child.is_some_and(|c| passes_within(c, timeout, interrupt))
 }
 
 fn spawn_net(
@@ -65,6 +75,7 @@ fn spawn_net(
     timeout_ms: u64,
 ) -> Option<Child> {
     Command::new(podctl)
+        .process_group(0)
         .args([
             "__probe",
             &ns_pid.to_string(),
@@ -79,19 +90,37 @@ fn spawn_net(
         .ok()
 }
 
-fn passes_within(mut child: Child, timeout: Duration) -> bool {
+/// Waits for a probe helper (leader of its own process group); on timeout
+/// or interrupt, kills its whole group.
+fn passes_within(mut child: Child, timeout: Duration, interrupt: BorrowedFd<'_>) -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     let deadline = Instant::now() + timeout;
     loop {
         match child.try_wait() {
             Ok(Some(st)) => return st.success(),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            Ok(None) if Instant::now() < deadline => {
+                let mut fds = [PollFd::new(interrupt, PollFlags::POLLIN)];
+                let ms = PollTimeout::try_from(ATTEMPT_POLL.as_millis() as i32)
+                    .unwrap_or(PollTimeout::ZERO);
+                if matches!(poll(&mut fds, ms), Ok(n) if n > 0) {
+                    kill_group(&mut child);
+                    return false;
+                }
+            }
             _ => {
-                let _ = child.kill();
-                let _ = child.wait();
+                kill_group(&mut child);
                 return false;
             }
         }
     }
+}
+
+/// SIGKILL to the helper's process group (it leads it), then reaps the helper.
+fn kill_group(child: &mut Child) {
+    let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// `podctl __probe NSPID tcp PORT TIMEOUT_MS` or `... http URL TIMEOUT_MS`:
@@ -183,6 +212,40 @@ mod tests {
             Some(("localhost:80".into(), "/".into()))
         );
         assert_eq!(split_url("https://x"), None);
+    }
+
+    /// A probe that times out takes everything it started with it.
+    #[test]
+    fn timed_out_attempt_kills_its_whole_group() {
+        let dir = std::env::temp_dir().join(format!("podctl-probe-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pidfile = dir.join("grandchild");
+        // The helper starts a child that outlives it unless its group is killed.
+        let child = Command::new("/bin/sh")
+            .process_group(0)
+            .arg("-c")
+            .arg(format!("sleep 300 & echo $! > {}; wait", pidfile.display()))
+            .spawn()
+            .unwrap();
+        let (r, w) = nix::unistd::pipe().unwrap();
+        use std::os::fd::AsFd;
+        let passed = passes_within(child, Duration::from_millis(300), r.as_fd());
+        assert!(!passed);
+        let grandchild: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // Killed; reaped by init (it is not our child) soon after.
+        let gone = (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(10));
+            let stat =
+                std::fs::read_to_string(format!("/proc/{grandchild}/stat")).unwrap_or_default();
+            stat.is_empty() || stat.split(") ").nth(1).is_some_and(|r| r.starts_with('Z'))
+        });
+        assert!(gone, "the probe's child {grandchild} still runs");
+        drop(w);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

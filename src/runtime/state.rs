@@ -9,8 +9,13 @@ use std::path::{Path, PathBuf};
 pub struct ContainerState {
     pub name: String,
     pub unit: String,
-    /// PID of the container's first process in its scope (0 when not running).
+    /// PID of the container's main process, the command (0 when not
+    /// running): the one to `nsenter -t PID -a`.
     pub pid: u32,
+    /// PID of its relay (the supervisor's child, in the host's PID
+    /// namespace, that forwards signals and logs); 0 when not running.
+    #[serde(default)]
+    pub monitor_pid: u32,
     /// running, restarting, exited, failed, starting.
     pub state: String,
     /// Its readiness probe passed (or it has none and runs).
@@ -21,11 +26,19 @@ pub struct ContainerState {
     pub last_exit: Option<String>,
     /// Unix seconds of the last state change.
     pub since: u64,
+    /// Why its last start failed (it is retried with its backoff); None
+    /// once it starts.
+    #[serde(default)]
+    pub last_error: Option<String>,
 }
 
 /// What a reload did: the file it read, and per container what happened.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reload {
+    /// Identifies this reload (Unix nanoseconds when it was done): `podctl
+    /// apply` waits for a reload newer than the one it saw before asking.
+    #[serde(default)]
+    pub id: u64,
     pub definition: String,
     /// None if it was carried out; otherwise why not (the old pod runs on).
     pub error: Option<String>,
@@ -100,6 +113,20 @@ pub fn write_atomic_mode(path: &Path, data: &[u8], mode: u32) -> std::io::Result
 }
 
 impl PodState {
+    /// The supervisor adopted its definition but some container of it could
+    /// not be started by the last reload: applying the same file again
+    /// must retry, not say "unchanged".
+    pub fn reload_failed(&self) -> bool {
+        self.last_reload
+            .as_ref()
+            .is_some_and(|r| r.error.is_some() && r.definition == self.definition)
+    }
+
+    /// The id of the last reload, 0 if none.
+    pub fn last_reload_id(&self) -> u64 {
+        self.last_reload.as_ref().map_or(0, |r| r.id)
+    }
+
     pub fn save(&self, run_dir: &Path) -> std::io::Result<()> {
         let data = serde_json::to_vec_pretty(self).expect("state serializes");
         write_atomic(&path(run_dir, &self.pod), &data)
@@ -111,8 +138,8 @@ impl PodState {
     }
 }
 
-/// The container's command process: the grandchild of the helper PID kept in
-/// the state file (helper relay -> container init -> command).
+/// The container's command process: the grandchild of its relay, the
+/// supervisor's child (relay -> container init -> command).
 pub fn command_pid(helper: u32) -> u32 {
     let children = |pid: u32| -> Vec<u32> {
         std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))

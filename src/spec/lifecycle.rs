@@ -130,10 +130,10 @@ pub(crate) fn read_probe(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<Pr
         Check::Http(s.text.to_string())
     };
     let interval_ms = interval
-        .and_then(|v| read_duration(sink, v, &join(key, "interval")))
+        .and_then(|v| read_probe_duration(sink, v, &join(key, "interval")))
         .unwrap_or(1000);
     let timeout_ms = timeout
-        .and_then(|v| read_duration(sink, v, &join(key, "timeout")))
+        .and_then(|v| read_probe_duration(sink, v, &join(key, "timeout")))
         .unwrap_or(1000);
     let retries = match retries {
         Some(r) => match tree::integer(r.get_ref()).filter(|n| (1..=1000).contains(n)) {
@@ -151,6 +151,24 @@ pub(crate) fn read_probe(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<Pr
         timeout_ms,
         retries,
     })
+}
+
+/// A probe's interval or timeout below this is rejected: every attempt is
+/// a process, and a storm of them would starve the pod and the supervisor.
+pub const PROBE_MIN_MS: u64 = 100;
+
+/// A duration of at least [`PROBE_MIN_MS`].
+fn read_probe_duration(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<u64> {
+    let ms = read_duration(sink, v, key)?;
+    if ms < PROBE_MIN_MS {
+        sink.error(
+            v.span(),
+            key,
+            format!("{ms} ms is too short: at least {PROBE_MIN_MS}ms"),
+        );
+        return None;
+    }
+    Some(ms)
 }
 
 /// "10s", "500ms", "2m" or an integer number of seconds; in milliseconds.

@@ -1,13 +1,20 @@
-//! [`Manager`] over the system bus with zbus: `org.freedesktop.systemd1`.
+//! [`Manager`] over one D-Bus connection to `org.freedesktop.systemd1` with
+//! zbus: systemd's private socket or the system bus (see [`super::connect`]).
 //!
 //! Job completion is observed through `JobRemoved` signals: the match is
 //! installed before any call that creates jobs, so no completion is missed.
+//! On the private socket systemd sends its signals to every client (direct
+//! connections are subscribed from the start) with a sender that is not a
+//! bus name (rewritten in [`super::private`]); the match is local there and
+//! names no sender.
 
+use super::timer::within;
 use super::{Error, Manager, Transient, UnitStatus};
 use crate::plan::{Property, Value};
 use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
+use std::time::Duration;
 use zbus::message::Type as MsgType;
 use zbus::{Connection, MatchRule, MessageStream, OwnedObjectPath, OwnedVariant, Variant};
 
@@ -16,9 +23,20 @@ const PATH: &str = "/org/freedesktop/systemd1";
 const MANAGER: &str = "org.freedesktop.systemd1.Manager";
 const UNIT: &str = "org.freedesktop.systemd1.Unit";
 const PROPS: &str = "org.freedesktop.DBus.Properties";
+const JOB: &str = "org.freedesktop.systemd1.Job";
 
-/// A connection to systemd on the system bus.
-pub struct SystemBus {
+/// How long systemd may take to answer one method call (D-Bus's default
+/// reply timeout); then the call fails, naming its unit.
+const CALL_TIMEOUT: Duration = Duration::from_secs(25);
+/// While waiting for jobs, how often to ask systemd whether they still
+/// exist. A job lasts as long as its unit's own timeouts allow (a pod's stop
+/// may rightly take its longest stop_timeout), so the wait itself has no
+/// cap; it fails when systemd stops answering (CALL_TIMEOUT) or when a job
+/// is gone twice in a row without its JobRemoved having arrived.
+const JOB_CHECK: Duration = Duration::from_secs(5);
+
+/// A connection to systemd: private socket (peer to peer) or system bus.
+pub struct Client {
     conn: Connection,
 }
 
@@ -53,11 +71,11 @@ fn is_no_such_unit(e: &zbus::Error) -> bool {
     }
 }
 
-impl SystemBus {
-    /// Connects to the system bus and subscribes to manager signals.
-    pub fn connect() -> Result<Self, Error> {
-        zbus::block_on(async {
-            let conn = Connection::system().await.map_err(Error::Connect)?;
+impl Client {
+    /// Wraps a connection to systemd; on a bus, subscribes to the manager's
+    /// signals (a direct connection is subscribed by systemd from the start).
+    pub async fn new(conn: Connection) -> Result<Self, Error> {
+        if conn.is_bus() {
             conn.call_method(Some(DEST), PATH, Some(MANAGER), "Subscribe", &())
                 .await
                 .map_err(|source| Error::Call {
@@ -65,8 +83,8 @@ impl SystemBus {
                     unit: "systemd".into(),
                     source,
                 })?;
-            Ok(SystemBus { conn })
-        })
+        }
+        Ok(Client { conn })
     }
 
     async fn job_stream(&self) -> Result<MessageStream, Error> {
@@ -75,14 +93,16 @@ impl SystemBus {
             unit: "JobRemoved".into(),
             source,
         };
-        let rule = MatchRule::builder()
+        let mut rule = MatchRule::builder()
             .msg_type(MsgType::Signal)
-            .sender(DEST)
             .interface(MANAGER)
             .member("JobRemoved")
-            .path(PATH)
-            .build()
-            .map_err(call)?;
+            .path(PATH);
+        // On a direct connection there is no bus to name the sender.
+        if self.conn.is_bus() {
+            rule = rule.sender(DEST);
+        }
+        let rule = rule.build().map_err(call)?;
         MessageStream::for_match_rule(rule, &self.conn, NonZeroUsize::new(4096))
             .await
             .map_err(call)
@@ -97,14 +117,34 @@ impl SystemBus {
     where
         B: serde::Serialize + zbus::DynamicType,
     {
-        self.conn
-            .call_method(Some(DEST), PATH, Some(MANAGER), method, body)
-            .await
-            .map_err(|source| Error::Call {
-                method,
-                unit: unit.to_string(),
-                source,
-            })
+        within(
+            CALL_TIMEOUT,
+            self.conn
+                .call_method(Some(DEST), PATH, Some(MANAGER), method, body),
+        )
+        .await
+        .ok_or_else(|| Error::Timeout {
+            unit: unit.to_string(),
+            what: method.to_string(),
+            after: CALL_TIMEOUT,
+        })?
+        .map_err(|source| Error::Call {
+            method,
+            unit: unit.to_string(),
+            source,
+        })
+    }
+
+    /// Whether systemd still has the job (None: no answer in time).
+    async fn job_exists(&self, job: &OwnedObjectPath) -> Option<bool> {
+        let call = self.conn.call_method(
+            Some(DEST),
+            job.as_str(),
+            Some(PROPS),
+            "Get",
+            &(JOB, "State"),
+        );
+        within(CALL_TIMEOUT, call).await.map(|r| r.is_ok())
     }
 
     fn job_path(
@@ -127,8 +167,33 @@ impl SystemBus {
         mut pending: HashMap<OwnedObjectPath, (String, &'static str)>,
     ) -> Result<(), Error> {
         let mut failure = None;
+        let mut gone_once: Vec<OwnedObjectPath> = Vec::new();
         while !pending.is_empty() {
-            let Some(msg) = stream.next().await else {
+            let Some(next) = within(JOB_CHECK, stream.next()).await else {
+                // No news for a while: are the jobs still there?
+                for (job, (unit, kind)) in &pending {
+                    match self.job_exists(job).await {
+                        Some(true) => gone_once.retain(|j| j != job),
+                        Some(false) if gone_once.contains(job) => {
+                            return Err(Error::Job {
+                                unit: unit.clone(),
+                                kind,
+                                result: "gone without a JobRemoved signal".into(),
+                            });
+                        }
+                        Some(false) => gone_once.push(job.clone()),
+                        None => {
+                            return Err(Error::Timeout {
+                                unit: unit.clone(),
+                                what: format!("waiting for its {kind} job"),
+                                after: CALL_TIMEOUT,
+                            });
+                        }
+                    }
+                }
+                continue;
+            };
+            let Some(msg) = next else {
                 return Err(Error::Reply {
                     unit: "systemd".into(),
                     detail: "bus connection closed while waiting for jobs".into(),
@@ -183,10 +248,17 @@ impl SystemBus {
         iface: &str,
         unit: &str,
     ) -> Result<HashMap<String, OwnedVariant>, Error> {
-        let reply = self
+        let body = (iface,);
+        let call = self
             .conn
-            .call_method(Some(DEST), path.as_str(), Some(PROPS), "GetAll", &(iface,))
+            .call_method(Some(DEST), path.as_str(), Some(PROPS), "GetAll", &body);
+        let reply = within(CALL_TIMEOUT, call)
             .await
+            .ok_or_else(|| Error::Timeout {
+                unit: unit.to_string(),
+                what: "GetAll".into(),
+                after: CALL_TIMEOUT,
+            })?
             .map_err(|source| Error::Call {
                 method: "GetAll",
                 unit: unit.to_string(),
@@ -221,7 +293,7 @@ fn type_interface(unit: &str) -> Option<&'static str> {
     }
 }
 
-impl Manager for SystemBus {
+impl Manager for Client {
     fn start_transient(&self, units: &[Transient<'_>]) -> Result<(), Error> {
         zbus::block_on(async {
             let mut stream = self.job_stream().await?;

@@ -1,17 +1,35 @@
 //! The privileged boundary to systemd: a [`Manager`] trait with a D-Bus
-//! implementation ([`dbus::SystemBus`]) and a recording fake for tests
-//! ([`fake::Recorder`]).
+//! implementation ([`dbus::Client`]), a manager that connects only while
+//! there is work ([`ondemand::OnDemand`], what podctl uses) and a recording
+//! fake for tests ([`fake::Recorder`]).
+//!
+//! Connections: systemd's private socket (`/run/systemd/private`, peer to
+//! peer, what `systemctl` uses as root), the system bus where that socket is
+//! absent ([`connect`]). No podctl process holds one while it only waits:
+//! dbus-daemon allows 256 connections per user, and a pod manager that held
+//! one per pod would lock every other root client out of the bus.
 
+pub mod connect;
 pub mod dbus;
 pub mod fake;
+pub mod ondemand;
+pub mod private;
+mod timer;
 
 use crate::plan::{Property, UnitPlan};
 
 /// What can go wrong talking to systemd; every variant names the unit.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot connect to the system bus (is systemd PID 1 and dbus running?)")]
-    Connect(#[source] zbus::Error),
+    /// `endpoint` names where (systemd's private socket, the system bus),
+    /// `why` the limit that refused it, when one did.
+    #[error("cannot connect to systemd over {endpoint}{why}")]
+    Connect {
+        endpoint: String,
+        why: String,
+        #[source]
+        source: zbus::Error,
+    },
     #[error("{method} {unit}")]
     Call {
         method: &'static str,
@@ -27,6 +45,24 @@ pub enum Error {
     },
     #[error("{unit}: unexpected reply: {detail}")]
     Reply { unit: String, detail: String },
+    #[error("{unit}: {what} got no answer from systemd within {after:?}")]
+    Timeout {
+        unit: String,
+        what: String,
+        after: std::time::Duration,
+    },
+}
+
+impl Error {
+    /// The connection itself failed (systemd re-executed, the socket
+    /// closed): a new connection may succeed where this one cannot.
+    pub fn is_broken_connection(&self) -> bool {
+        match self {
+            Error::Call { source, .. } => matches!(source, zbus::Error::InputOutput(_)),
+            Error::Reply { detail, .. } => detail.contains("connection closed"),
+            _ => false,
+        }
+    }
 }
 
 /// A transient unit to create: its planned properties plus, for scopes, the
@@ -88,4 +124,7 @@ pub trait Manager {
     fn unit_file_state(&self, name: &str) -> Result<Option<String>, Error>;
     /// Enables (or disables) a unit file for boot, like `systemctl enable`.
     fn set_enabled(&self, name: &str, enabled: bool) -> Result<(), Error>;
+    /// Nothing to do for a while: let go of the connection, if any (the next
+    /// call connects again). Callers say so before they block waiting.
+    fn idle(&self) {}
 }

@@ -11,13 +11,19 @@
 //! `target/podctl-bench/results-DATE.{json,txt}`.
 //! Guest (`--in-guest`): the measurements, in `guest.rs`.
 //!
+//! Native (`native.rs`, first; `-- --native` runs only it): 1,000 pods in
+//! the container tier's nspawn guest, where times are real.
+//!
 //! Root, Debian 12, the VM tier's tools (see tests/README.md).
 //! `PODCTL_BENCH_VM_TIMEOUT` (seconds, default 2400) bounds the boot.
 
 #[path = "../bench/mod.rs"]
 mod bench;
 mod guest;
+mod native;
 mod report;
+#[path = "../scale/script.rs"]
+mod script;
 
 use bench::qemu::{Link, RunImage, Stage};
 use report::Results;
@@ -49,8 +55,9 @@ fn main() {
         }
         return;
     }
-    // Otherwise `cargo bench` passes --bench; there is nothing else to parse.
-    if let Err(e) = host() {
+    // Otherwise `cargo bench` passes --bench; `--native`: only the native section.
+    let only_native = args.iter().any(|a| a == "--native");
+    if let Err(e) = host(only_native) {
         eprintln!("podctl-bench: {e}");
         std::process::exit(1);
     }
@@ -65,10 +72,29 @@ const TOOLS: &[&str] = &[
     "sha256sum",
 ];
 
-fn host() -> Result<(), String> {
+fn host(only_native: bool) -> Result<(), String> {
     if !nix::unistd::geteuid().is_root() {
         return Err("must run as root (it builds and boots the bench VM)".into());
     }
+    let start = Instant::now();
+    let facts = machine();
+    let mut results = Results::default();
+    eprintln!(
+        "podctl-bench: native section: {} pods in the nspawn guest (a few minutes)",
+        native::PODS
+    );
+    if let Err(e) = native::run(&mut results) {
+        results.errors.push(format!("native: {e}"));
+    }
+    if only_native {
+        results.machine.extend(facts);
+        return finish(results, start);
+    }
+    vm(results, facts, start)
+}
+
+/// The VM sections; `results` holds the native section's.
+fn vm(native: Results, facts: BTreeMap<String, String>, start: Instant) -> Result<(), String> {
     let missing: Vec<&str> = TOOLS
         .iter()
         .copied()
@@ -81,9 +107,6 @@ fn host() -> Result<(), String> {
             missing.join(", ")
         ));
     }
-    let start = Instant::now();
-    // Facts (the podctl revision above all) as of the build being measured.
-    let facts = machine();
     let base = bench::cache::vm_bench_base()?;
     let mut image = stage(&base)?;
     let secs = std::env::var("PODCTL_BENCH_VM_TIMEOUT")
@@ -113,6 +136,16 @@ fn host() -> Result<(), String> {
     }
     host_files(&mut results)?;
     results.machine.extend(facts);
+    results.machine.extend(native.machine);
+    results.series.extend(native.series);
+    results.values.extend(native.values);
+    results.notes.extend(native.notes);
+    results.errors.extend(native.errors);
+    finish(results, start)
+}
+
+/// Prints the table and writes the results.
+fn finish(mut results: Results, start: Instant) -> Result<(), String> {
     results.value("wall_clock.s", start.elapsed().as_secs_f64());
     let table = report::table(&results);
     print!("{table}");

@@ -94,6 +94,58 @@ fn row(out: &mut String, r: &Results, label: &str, key: &str, base: Option<f64>)
     );
 }
 
+/// The native section (nspawn guest, real time), when it ran.
+fn native(out: &mut String, r: &Results) {
+    if !r.series.keys().any(|k| k.starts_with("native.")) {
+        return;
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<60} {:>4} {:>9} {:>9}",
+        "native (nspawn, real time): 1,000 one-container pods", "n", "p50", "p95"
+    );
+    for (label, key) in [
+        ("podctl apply, pods 1-10", "native.apply.first"),
+        ("podctl apply, pods 491-500", "native.apply.middle"),
+        ("podctl apply, pods 991-1000", "native.apply.last"),
+        ("podctl ps with 100 pods running", "native.ps.100"),
+        ("podctl ps with 500 pods running", "native.ps.500"),
+        ("podctl ps with 1000 pods running", "native.ps.1000"),
+        ("podctl down --purge, each of the 1000", "native.down"),
+    ] {
+        row(out, r, label, key, None);
+    }
+    let v = |k: &str| r.values.get(k).copied();
+    for (label, key) in [
+        (
+            "PSS per pod: supervisor + holder + relays",
+            "native.pss.per_pod",
+        ),
+        ("PSS of one supervisor (podctl up)", "native.pss.supervisor"),
+        (
+            "PSS of one holder or relay (podctl-pause)",
+            "native.pss.pause",
+        ),
+    ] {
+        let text = v(key).map_or("(no data)".into(), mib);
+        let _ = writeln!(out, "{label:<60} {text:>14}");
+    }
+    for (label, key) in [
+        (
+            "connections to systemd/bus held by podctl",
+            "native.conns.podctl",
+        ),
+        (
+            "connections to systemd/bus, all clients",
+            "native.conns.all",
+        ),
+    ] {
+        let text = v(key).map_or("(no data)".into(), |n| format!("{n:.0}"));
+        let _ = writeln!(out, "{label:<60} {text:>14}");
+    }
+}
+
 /// The one table: timings with ratios to the floor, then memory.
 pub fn table(r: &Results) -> String {
     let mut out = String::new();
@@ -203,6 +255,7 @@ pub fn table(r: &Results) -> String {
     ] {
         row(&mut out, r, label, key, None);
     }
+    native(&mut out, r);
     let _ = writeln!(out);
     let _ = writeln!(
         out,

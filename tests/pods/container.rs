@@ -312,7 +312,15 @@ fn supervisor_kill_leaves_no_orphan(g: &Guest) -> Result<(), String> {
     )?;
     let app = wait_pid(g, "sleep 1801")?;
     let side = wait_pid(g, "/bin/sleep 1802")?;
-    let holder = status(g, "sk")?["sandbox"]["pid"].as_u64().unwrap_or(0);
+    // A missing PID must fail here: /proc/0 never exists, so "gone" would
+    // hold whatever happened to the holder.
+    let holder = status(g, "sk")?["sandbox"]["pid"]
+        .as_u64()
+        .filter(|p| *p != 0)
+        .ok_or("podctl status gives no sandbox pid")?;
+    if !g.sh(&format!("test -d /proc/{holder}")).success() {
+        return Err(format!("sandbox pid {holder} is not a running process"));
+    }
     let sup = g.unit_property("pod@sk.service", "MainPID")?;
     g.ok(&format!("kill -9 {sup}"))?;
     wait_for(

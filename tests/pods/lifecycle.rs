@@ -148,12 +148,17 @@ fn after_ready_waits_for_probe(g: &Guest) -> Result<(), String> {
     let toml = "name = \"ord\"\n\
         [containers.app]\ncommand = [\"/bin/sh\", \"-c\", \"date +%s%N > /tmp/app-started; exec sleep 4401\"]\n\
         after = { db = \"ready\" }\n\
-        [containers.db]\ncommand = [\"/bin/sh\", \"-c\", \"rm -f /tmp/db-ready; sleep 2; date +%s%N > /tmp/db-ready; exec sleep 4402\"]\n\
+        [containers.db]\ncommand = [\"/bin/sh\", \"-c\", \"sleep 2; date +%s%N > /tmp/db-ready; exec sleep 4402\"]\n\
         ready = { exec = [\"test\", \"-f\", \"/tmp/db-ready\"], interval = \"100ms\" }\n";
     write_pod(g, "ord", toml)?;
     // Type=notify: systemctl start returns only once every container is ready.
     let t = Instant::now();
-    g.ok("podctl apply /root/pods/ord.toml >/dev/null && systemctl stop pod@ord && systemctl start pod@ord")?;
+    // The file is removed before each start, not by the container: its
+    // first probe may run before the container's first command.
+    g.ok(
+        "podctl apply /root/pods/ord.toml >/dev/null && systemctl stop pod@ord \
+          && rm -f /tmp/db-ready && systemctl start pod@ord",
+    )?;
     let took = t.elapsed();
     let ready_at = nanos(&g.ok("cat /tmp/db-ready")?)?;
     let app_at = nanos(&g.ok("cat /tmp/app-started")?)?;

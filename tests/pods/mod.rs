@@ -8,6 +8,7 @@ pub mod isolation;
 pub mod lifecycle;
 pub mod network;
 pub mod packaging;
+pub mod promises;
 pub mod quickstart;
 pub mod reconcile;
 pub mod vm;

@@ -1,5 +1,6 @@
 //! `podctl up NAME`: the supervisor run by `pod@NAME.service`.
-//! (Readiness and liveness in `probes`, reload in `reload`, stop in `stop`.)
+//! (Readiness and liveness in `probes`, restarts and launches in `restart`,
+//! reload in `reload`, stop in `stop`, the signal inbox in `signals`.)
 //!
 //! Start: spawn the holder and every container helper (all held), create the
 //! slice, the sandbox scope and every container scope in one batch of
@@ -14,19 +15,23 @@
 
 mod probes;
 mod reload;
+mod restart;
+mod signals;
 mod start;
 mod stop;
+#[cfg(test)]
+mod tests;
 
 use super::launch::{self, LaunchSpec, PendingContainer};
 use super::notify::NotifySocket;
 use super::state::{ContainerState, PodState, Reload, now_secs};
 use super::{Paths, holder};
-use crate::model::{Condition, Restart};
+use crate::model::Condition;
 use crate::plan::{ContainerPlan, Plan};
-use crate::systemd::{Manager, Transient};
+use crate::systemd::Manager;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
-use std::os::fd::AsFd;
+use signals::Inbox;
+use std::os::fd::BorrowedFd;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
@@ -35,6 +40,17 @@ use std::time::{Duration, Instant};
 pub const BACKOFF_START: Duration = Duration::from_millis(100);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
 pub const BACKOFF_RESET: Duration = Duration::from_secs(60);
+/// Overrides [`BACKOFF_RESET`] (whole seconds), for tests that cannot wait
+/// a minute: `systemctl set-environment` or a drop-in for pod@.service.
+pub const BACKOFF_RESET_ENV: &str = "PODCTL_BACKOFF_RESET_SECS";
+/// How long a container's old scope may take to go away before its name is
+/// reused (its processes are killed halfway).
+#[cfg(not(test))]
+pub const SCOPE_GONE_TIMEOUT: Duration = Duration::from_secs(10);
+#[cfg(test)]
+pub const SCOPE_GONE_TIMEOUT: Duration = Duration::from_millis(300);
+/// How often a launch looks again whether the old scope is gone.
+const SCOPE_GONE_POLL: Duration = Duration::from_millis(20);
 /// How long the start may wait for init containers and conditions (pod@.service
 /// gives the whole start 90 s).
 pub const START_TIMEOUT: Duration = Duration::from_secs(80);
@@ -74,6 +90,29 @@ pub enum SupervisorError {
     Finished(String),
     #[error("the new definition changes the pod itself (namespaces, hostname): recreating it")]
     Recreate,
+    #[error("{unit}: the previous scope of this name is still there after {timeout:?}")]
+    ScopeInUse { unit: String, timeout: Duration },
+    #[error("stop requested")]
+    StopRequested,
+    #[error("{0} (retried with backoff; podctl status shows it)")]
+    ReloadLaunch(String),
+}
+
+/// How [`Supervisor::start`] ended when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Started {
+    /// Every regular container runs and is ready.
+    Running,
+    /// A stop was requested during the start; the pod was stopped in order.
+    Stopped,
+}
+
+/// The backoff reset window: [`BACKOFF_RESET`] unless [`BACKOFF_RESET_ENV`] says otherwise.
+pub fn backoff_reset() -> Duration {
+    std::env::var(BACKOFF_RESET_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(BACKOFF_RESET, Duration::from_secs)
 }
 
 /// The signals the supervisor takes through a signalfd. Block them before any
@@ -122,6 +161,12 @@ struct Slot {
 }
 
 impl Slot {
+    /// Released once and ended for good (not running, held or due to restart):
+    /// nothing to wait for.
+    fn ended(&self) -> bool {
+        self.released && self.child.is_none() && self.pending.is_none() && self.restart_at.is_none()
+    }
+
     fn satisfies(&self, cond: Condition) -> bool {
         match cond {
             Condition::Started => self.released,
@@ -148,6 +193,10 @@ pub struct Supervisor<'m> {
     definition: String,
     last_reload: Option<Reload>,
     slots: Vec<Slot>,
+    inbox: Inbox,
+    backoff_reset: Duration,
+    /// The pod slice's OOM kill count at the last exit (see events::exited).
+    slice_oom_kills: u64,
     /// The pod's network (set up on the holder's namespace before any
     /// container starts; torn down when the supervisor goes).
     pub network: Option<crate::net::session::Session>,
@@ -156,10 +205,16 @@ pub struct Supervisor<'m> {
 impl<'m> Supervisor<'m> {
     /// `definition` is the pod file text `plan` comes from (kept in the state
     /// file, so that `podctl apply` knows what runs).
-    pub fn new(mgr: &'m dyn Manager, paths: Paths, plan: Plan, definition: String) -> Self {
+    /// The supervisor's signals must be blocked already ([`block_signals`]).
+    pub fn new(
+        mgr: &'m dyn Manager,
+        paths: Paths,
+        plan: Plan,
+        definition: String,
+    ) -> Result<Self, SupervisorError> {
         // A pod recreated after losing its sandbox keeps counting.
         let sandbox_losses = PodState::load(&paths.run, &plan.pod).map_or(0, |s| s.sandbox_losses);
-        Supervisor {
+        Ok(Supervisor {
             mgr,
             paths,
             plan,
@@ -170,14 +225,23 @@ impl<'m> Supervisor<'m> {
             definition,
             last_reload: None,
             slots: Vec::new(),
+            inbox: Inbox::new().map_err(SupervisorError::Signals)?,
+            backoff_reset: backoff_reset(),
+            slice_oom_kills: 0,
             network: None,
-        }
+        })
     }
 
     /// Creates the pod's units and processes; returns once every regular
-    /// container runs and is ready.
-    pub fn start(&mut self) -> Result<(), SupervisorError> {
+    /// container runs and is ready, or once a stop requested meanwhile
+    /// (SIGTERM) has stopped what was started, in order.
+    pub fn start(&mut self) -> Result<Started, SupervisorError> {
         let result = self.try_start();
+        if result.is_err() && self.inbox.stop_requested().is_some() {
+            tracing::info!("stop requested during the start");
+            self.stop()?;
+            return Ok(Started::Stopped);
+        }
         if result.is_err() {
             self.phase = "failed";
             self.save();
@@ -195,7 +259,7 @@ impl<'m> Supervisor<'m> {
                 let _ = h.wait();
             }
         }
-        result
+        result.map(|()| Started::Running)
     }
 
     fn save(&self) {
@@ -214,55 +278,49 @@ impl<'m> Supervisor<'m> {
         }
     }
 
+    /// When something is due next: a restart, a probe.
+    fn next_due(&self) -> Option<Instant> {
+        self.slots
+            .iter()
+            .filter_map(|s| {
+                let probing = s.child.is_some()
+                    && (s.plan.live.is_some()
+                        || (!s.state.ready
+                            && s.plan
+                                .ready
+                                .as_ref()
+                                .is_some_and(|p| p.check != crate::model::Check::Notify)));
+                s.restart_at.or(probing.then_some(s.next_probe))
+            })
+            .min()
+    }
+
+    /// Sleeps until `until` at the latest, or until a signal, a helper's
+    /// exit (SIGCHLD) or a notification of a container not ready yet.
+    fn wait(&mut self, until: Option<Instant>) {
+        let timeout = until.map(|t| t.saturating_duration_since(Instant::now()));
+        // The NOTIFY_SOCKETs of containers not ready yet.
+        let notify: Vec<BorrowedFd<'_>> = self
+            .slots
+            .iter()
+            .filter(|s| !s.state.ready)
+            .filter_map(|s| s.notify.as_ref())
+            .map(|n| n.as_fd())
+            .collect();
+        self.inbox.wait(timeout, &notify);
+    }
+
     /// Runs until SIGTERM/SIGINT (Ok) or until the pod cannot go on (Err).
-    pub fn run(&mut self, signals: &SigSet) -> Result<(), SupervisorError> {
-        let sfd = SignalFd::with_flags(signals, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
-            .map_err(SupervisorError::Signals)?;
+    pub fn run(&mut self) -> Result<(), SupervisorError> {
         loop {
-            let next = self
-                .slots
-                .iter()
-                .filter_map(|s| {
-                    s.restart_at.or(s
-                        .plan
-                        .live
-                        .as_ref()
-                        .and(s.child.as_ref())
-                        .map(|_| s.next_probe))
-                })
-                .min()
-                .map(|t| t.saturating_duration_since(Instant::now()));
-            let ms = next.map_or(-1, |d| d.as_millis().min(60_000) as i32 + 1);
-            // Signals, and the NOTIFY_SOCKETs of containers not ready yet.
-            let mut fds = vec![nix::poll::PollFd::new(
-                sfd.as_fd(),
-                nix::poll::PollFlags::POLLIN,
-            )];
-            for n in self
-                .slots
-                .iter()
-                .filter(|s| !s.state.ready)
-                .filter_map(|s| s.notify.as_ref())
-            {
-                fds.push(nix::poll::PollFd::new(
-                    n.as_fd(),
-                    nix::poll::PollFlags::POLLIN,
-                ));
+            // Waiting from here: hold no connection to systemd meanwhile.
+            self.mgr.idle();
+            if self.inbox.stop_requested().is_some() {
+                return self.stop();
             }
-            let timeout =
-                nix::poll::PollTimeout::try_from(ms).unwrap_or(nix::poll::PollTimeout::NONE);
-            match nix::poll::poll(&mut fds, timeout) {
-                Ok(_) | Err(nix::Error::EINTR) => {}
-                Err(e) => return Err(SupervisorError::Signals(e)),
-            }
-            while let Ok(Some(info)) = sfd.read_signal() {
-                let sig = info.ssi_signo as i32;
-                if sig == Signal::SIGTERM as i32 || sig == Signal::SIGINT as i32 {
-                    return self.stop();
-                }
-                if sig == Signal::SIGHUP as i32 {
-                    self.reload()?;
-                }
+            if self.inbox.take_reload() {
+                self.reload()?;
+                continue;
             }
             self.reap()?;
             self.restart_due();
@@ -278,133 +336,9 @@ impl<'m> Supervisor<'m> {
                 self.stop_sandbox();
                 return outcome;
             }
+            let next = self.next_due();
+            self.wait(next);
         }
-    }
-
-    fn reap(&mut self) -> Result<(), SupervisorError> {
-        if let Some(h) = &mut self.holder
-            && let Ok(Some(status)) = h.try_wait()
-        {
-            self.holder = None;
-            self.sandbox_losses += 1;
-            self.phase = "recreating";
-            self.save();
-            return Err(SupervisorError::SandboxLost(describe_exit(status)));
-        }
-        let mut changed = false;
-        for s in &mut self.slots {
-            let Some(child) = &mut s.child else { continue };
-            let Ok(Some(status)) = child.try_wait() else {
-                continue;
-            };
-            s.child = None;
-            changed = true;
-            let exit = describe_exit(status);
-            tracing::info!("container {} {exit}", s.plan.name);
-            crate::runtime::events::exited(&self.plan.pod, &s.plan.name, &s.plan.unit.name, &exit);
-            s.state.last_exit = Some(exit);
-            s.state.pid = 0;
-            s.state.ready = false;
-            s.completed |= status.success();
-            let again = match s.plan.restart {
-                Restart::Always => true,
-                Restart::OnFailure => !status.success(),
-                Restart::Never => false,
-            };
-            if again {
-                if s.started.elapsed() >= BACKOFF_RESET {
-                    s.backoff = BACKOFF_START;
-                }
-                s.restart_at = Some(Instant::now() + s.backoff);
-                s.backoff = (s.backoff * 2).min(BACKOFF_MAX);
-                s.set("restarting");
-            } else {
-                s.set(if status.success() { "exited" } else { "failed" });
-            }
-        }
-        if changed {
-            self.save();
-        }
-        Ok(())
-    }
-
-    fn restart_due(&mut self) {
-        let now = Instant::now();
-        for i in 0..self.slots.len() {
-            if self.slots[i].restart_at.is_none_or(|t| t > now) {
-                continue;
-            }
-            self.slots[i].restart_at = None;
-            if let Err(e) = self.restart_one(i) {
-                tracing::warn!(
-                    "restarting {}: {}",
-                    self.slots[i].plan.name,
-                    crate::error_chain(&e)
-                );
-                let s = &mut self.slots[i];
-                s.restart_at = Some(Instant::now() + s.backoff);
-                s.backoff = (s.backoff * 2).min(BACKOFF_MAX);
-            }
-        }
-    }
-
-    fn restart_one(&mut self, i: usize) -> Result<(), SupervisorError> {
-        crate::runtime::events::restarted(&self.plan.pod, &self.slots[i].plan.name);
-        self.launch(i)?;
-        self.slots[i].state.restarts += 1;
-        self.save();
-        Ok(())
-    }
-
-    /// (Re)creates slot `i`'s scope once its old one is gone, and starts it.
-    fn launch(&mut self, i: usize) -> Result<(), SupervisorError> {
-        let unit = self.slots[i].plan.unit.clone();
-        // The old scope must be gone before its name can be reused.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while let Some(st) = self.mgr.status(&unit.name)? {
-            if st.active_state == "failed" {
-                self.mgr.reset_failed(&unit.name)?;
-            }
-            if Instant::now() > deadline {
-                self.mgr.stop_unit(&unit.name)?;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let spec = launch_spec(&self.paths, &self.plan.pod, &mut self.slots[i])?;
-        let p = launch::spawn(&self.paths.podctl, &self.slots[i].plan.name, &spec)?;
-        let pid = [p.pid()];
-        self.mgr.start_transient(&[Transient {
-            unit: &unit,
-            pids: &pid,
-        }])?;
-        self.slots[i].pending = Some(p);
-        self.release(i)
-    }
-
-    /// Some(outcome) once no regular container runs or will run again.
-    fn finished(&self) -> Option<Result<(), SupervisorError>> {
-        let regular = || self.slots.iter().filter(|s| !s.plan.init);
-        if regular().any(|s| s.child.is_some() || s.restart_at.is_some() || s.pending.is_some()) {
-            return None;
-        }
-        let failed: Vec<String> = regular()
-            .filter(|s| s.state.state == "failed")
-            .map(|s| {
-                format!(
-                    "{} {}",
-                    s.plan.name,
-                    s.state.last_exit.as_deref().unwrap_or("")
-                )
-            })
-            .collect();
-        Some(if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(SupervisorError::Finished(format!(
-                "failed: {}",
-                failed.join(", ")
-            )))
-        })
     }
 }
 
@@ -428,7 +362,8 @@ fn launch_spec(paths: &Paths, pod: &str, s: &mut Slot) -> Result<LaunchSpec, Sup
         s.notify = Some(n);
     }
     if let Some(n) = &s.notify {
-        let _ = n.ready();
+        // Stale messages of a previous run count for nothing.
+        n.discard();
         spec.process.env.retain(|(k, _)| k != "NOTIFY_SOCKET");
         spec.process
             .env

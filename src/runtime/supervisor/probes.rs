@@ -1,8 +1,9 @@
 //! Readiness (probes, sd_notify) and liveness of running containers.
 
 use super::Supervisor;
-use crate::runtime::probe;
+use crate::runtime::{notify, probe};
 use nix::sys::signal::Signal;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 impl Supervisor<'_> {
@@ -11,14 +12,15 @@ impl Supervisor<'_> {
         let now = Instant::now();
         let mut changed = false;
         for s in &mut self.slots {
-            let (Some(probe), Some(child)) = (&s.plan.ready, &s.child) else {
+            let (Some(probe), Some(_)) = (&s.plan.ready, &s.child) else {
                 continue;
             };
             if s.state.ready {
                 continue;
             }
             if let Some(n) = &s.notify {
-                if n.ready() {
+                let unit = &s.plan.unit.name;
+                if n.ready(|pid| notify::pid_in_unit(Path::new("/proc"), pid, unit)) {
                     tracing::info!("container {} is ready (READY=1)", s.plan.name);
                     crate::runtime::events::ready(&self.plan.pod, &s.plan.name, "READY=1");
                     s.state.ready = true;
@@ -36,7 +38,8 @@ impl Supervisor<'_> {
                 probe,
                 &s.plan.unit.name,
                 self.ns_pid,
-                child.id(),
+                s.state.pid,
+                self.inbox.stop_fd(),
             ) {
                 tracing::info!("container {} is ready", s.plan.name);
                 crate::runtime::events::ready(&self.plan.pod, &s.plan.name, "probe");
@@ -54,7 +57,7 @@ impl Supervisor<'_> {
     pub(super) fn probe_liveness(&mut self) {
         let now = Instant::now();
         for s in &mut self.slots {
-            let (Some(probe), Some(child)) = (&s.plan.live, &s.child) else {
+            let (Some(probe), Some(_)) = (&s.plan.live, &s.child) else {
                 continue;
             };
             if !s.state.ready || now < s.next_probe {
@@ -67,7 +70,8 @@ impl Supervisor<'_> {
                 probe,
                 &s.plan.unit.name,
                 self.ns_pid,
-                child.id(),
+                s.state.pid,
+                self.inbox.stop_fd(),
             ) {
                 s.live_failures = 0;
                 continue;

@@ -1,11 +1,18 @@
 //! Reload (SIGHUP from `podctl apply`): make the running pod match the stored
 //! definition with the least change.
 
-use super::stop::stop_scope;
+use super::stop::{StopContext, Stopping};
 use super::{Slot, Supervisor, SupervisorError, placeholder_slot};
 use crate::plan::Plan;
 use crate::runtime::state::Reload;
 use std::time::{Duration, Instant};
+
+/// Identifies a reload: Unix nanoseconds, so ids grow across supervisor restarts.
+fn reload_id() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
 
 impl Supervisor<'_> {
     /// SIGHUP (`systemctl reload`, sent by `podctl apply`): read the stored
@@ -49,7 +56,11 @@ impl Supervisor<'_> {
         let result = self.apply_container_changes(&new_plan, &d);
         self.plan = new_plan;
         self.definition = text.clone();
+        if let Err(e) = &result {
+            tracing::warn!("reload: {}", crate::error_chain(e));
+        }
         self.last_reload = Some(Reload {
+            id: reload_id(),
             definition: text,
             error: result.as_ref().err().map(|e| crate::error_chain(e)),
             summary: d.to_string(),
@@ -61,6 +72,7 @@ impl Supervisor<'_> {
     fn reload_failed(&mut self, definition: String, error: String) {
         tracing::warn!("reload failed, the pod runs on unchanged: {error}");
         self.last_reload = Some(Reload {
+            id: reload_id(),
             definition,
             error: Some(error),
             summary: String::new(),
@@ -80,7 +92,9 @@ impl Supervisor<'_> {
                 .find(|(n, _)| n == name)
                 .map(|(_, a)| a.clone())
         };
-        // Stop what goes or restarts, in reverse start order.
+        // Stop what goes or restarts, in reverse start order; a stop
+        // request meanwhile cuts the waits to the pod's stop budget.
+        let budget = self.stop_budget();
         for s in self.slots.iter_mut().rev() {
             if matches!(
                 action(&s.plan.name),
@@ -89,15 +103,19 @@ impl Supervisor<'_> {
                 s.restart_at = None;
                 drop(s.pending.take());
                 if let Some(child) = s.child.take() {
-                    let timeout = Duration::from_millis(s.plan.stop_timeout_ms);
-                    stop_scope(
-                        self.mgr,
-                        &self.plan.pod,
-                        &s.plan.unit.name,
+                    let mut ctx = StopContext {
+                        mgr: self.mgr,
+                        pod: &self.plan.pod,
+                        inbox: &mut self.inbox,
+                        budget: Some(budget),
+                        deadline: None,
+                    };
+                    ctx.stop_scopes(vec![Stopping {
+                        unit: &s.plan.unit.name,
                         child,
-                        s.plan.stop_signal,
-                        timeout,
-                    );
+                        signal: s.plan.stop_signal,
+                        timeout: Duration::from_millis(s.plan.stop_timeout_ms),
+                    }]);
                 }
             }
         }
@@ -129,16 +147,32 @@ impl Supervisor<'_> {
                 }
             }
         }
+        // Launch the new and changed ones, and retry those a previous reload
+        // could not start. One that fails is retried with its backoff and
+        // the reload reports it (apply fails, naming it).
+        let mut failed = Vec::new();
         for i in 0..self.slots.len() {
+            if self.inbox.stop_requested().is_some() {
+                // The stop clears what is left to launch.
+                return Err(SupervisorError::StopRequested);
+            }
             if self.slots[i].restart_at.is_some()
                 && self.slots[i].child.is_none()
                 && self.slots[i].restarts_pending_launch()
             {
                 self.slots[i].restart_at = None;
                 if let Err(e) = self.launch(i) {
-                    first_error.get_or_insert(e);
+                    failed.push(format!(
+                        "container {} could not start: {}",
+                        self.slots[i].plan.name,
+                        crate::error_chain(&e)
+                    ));
+                    self.launch_failed(i, &e);
                 }
             }
+        }
+        if !failed.is_empty() {
+            return Err(SupervisorError::ReloadLaunch(failed.join("; ")));
         }
         first_error.map_or(Ok(()), Err)
     }

@@ -9,6 +9,10 @@ use crate::runtime::{holder, launch};
 use crate::systemd::Transient;
 use std::time::{Duration, Instant};
 
+/// How often the start looks at what it waits for when nothing wakes it
+/// (a helper's exit or a signal does).
+const START_POLL: Duration = Duration::from_millis(10);
+
 impl Supervisor<'_> {
     pub(super) fn try_start(&mut self) -> Result<(), SupervisorError> {
         let plan = &self.plan;
@@ -52,6 +56,9 @@ impl Supervisor<'_> {
             });
         }
         self.mgr.start_transient(&batch)?;
+        if self.inbox.stop_requested().is_some() {
+            return Err(SupervisorError::StopRequested);
+        }
 
         let (holder_child, ns_pid) = pending_holder.release()?;
         self.holder = Some(holder_child);
@@ -75,9 +82,10 @@ impl Supervisor<'_> {
                 continue;
             }
             self.release(i)?;
-            let s = &mut self.slots[i];
-            let mut child = s.child.take().expect("just released");
+            // The child stays in its slot while it runs: a stop requested
+            // meanwhile stops it like any container.
             let status = loop {
+                let child = self.slots[i].child.as_mut().expect("just released");
                 if let Ok(Some(st)) = child.try_wait() {
                     break st;
                 }
@@ -86,14 +94,23 @@ impl Supervisor<'_> {
                     let _ = child.wait();
                     return Err(SupervisorError::StartTimeout {
                         timeout: START_TIMEOUT,
-                        waiting: format!("init container {} still running", s.plan.name),
+                        waiting: format!(
+                            "init container {} still running",
+                            self.slots[i].plan.name
+                        ),
                     });
                 }
-                std::thread::sleep(Duration::from_millis(5));
+                if self.inbox.stop_requested().is_some() {
+                    return Err(SupervisorError::StopRequested);
+                }
+                self.inbox.wait(Some(START_POLL), &[]);
             };
+            let s = &mut self.slots[i];
+            s.child = None;
             let exit = describe_exit(status);
             s.state.last_exit = Some(exit.clone());
             s.state.pid = 0;
+            s.state.monitor_pid = 0;
             if !status.success() {
                 s.set("failed");
                 return Err(SupervisorError::InitFailed {
@@ -112,6 +129,9 @@ impl Supervisor<'_> {
     /// Releases regular containers as their conditions hold, until all are ready.
     fn start_regular_containers(&mut self, deadline: Instant) -> Result<(), SupervisorError> {
         loop {
+            if self.inbox.stop_requested().is_some() {
+                return Err(SupervisorError::StopRequested);
+            }
             let mut progress = false;
             for i in 0..self.slots.len() {
                 if self.slots[i].pending.is_some() && self.conditions_hold(i)? {
@@ -125,7 +145,7 @@ impl Supervisor<'_> {
             let waiting: Vec<String> = self
                 .slots
                 .iter()
-                .filter(|s| !(s.plan.init || s.state.ready || s.completed))
+                .filter(|s| !(s.plan.init || s.state.ready || s.completed || s.ended()))
                 .map(|s| describe_wait(s, &self.slots))
                 .collect();
             if waiting.is_empty() {
@@ -138,7 +158,10 @@ impl Supervisor<'_> {
                 });
             }
             if !progress {
-                std::thread::sleep(Duration::from_millis(10));
+                let until = self.next_due().map_or(Instant::now() + START_POLL, |t| {
+                    t.min(Instant::now() + START_POLL)
+                });
+                self.wait(Some(until));
             }
         }
     }
@@ -172,9 +195,11 @@ impl Supervisor<'_> {
     pub(super) fn release(&mut self, i: usize) -> Result<(), SupervisorError> {
         let s = &mut self.slots[i];
         let p = s.pending.take().expect("a held container");
-        let child = p.release(self.ns_pid)?;
-        s.state.pid = child.id();
-        s.child = Some(child);
+        let r = p.release(self.ns_pid, self.inbox.stop_fd())?;
+        s.state.pid = r.command_pid;
+        s.state.monitor_pid = r.child.id();
+        s.state.last_error = None;
+        s.child = Some(r.child);
         s.released = true;
         s.started = Instant::now();
         s.state.ready = s.plan.ready.is_none();

@@ -1,18 +1,51 @@
 //! Stopping: containers in reverse dependency order, then the sandbox.
+//!
+//! The whole stop fits in one budget, the longest `stop_timeout` of the pod,
+//! counted from the stop request: a wave that starts late gets what is left
+//! (SIGKILL at once when nothing is). The supervisor tells systemd
+//! (EXTEND_TIMEOUT_USEC) so that pod@.service's TimeoutStopSec never cuts
+//! an orderly stop short.
 
+use super::signals::Inbox;
 use super::{Supervisor, SupervisorError};
 use crate::systemd::Manager;
 use nix::sys::signal::Signal;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
+/// How long the holder gets after SIGTERM before SIGKILL (it exits at once).
+const SANDBOX_STOP_TIMEOUT: Duration = Duration::from_secs(1);
+/// After their main processes are gone, how long scopes may take to empty.
+const EMPTY_GRACE: Duration = Duration::from_secs(1);
+/// Asked of systemd on top of the stop budget: the sandbox, the empty-scope
+/// waits and exiting.
+const STOP_MARGIN: Duration = Duration::from_secs(5);
+/// Longest wait between two looks at the stopping children (their exit
+/// wakes the wait earlier, through SIGCHLD).
+const STOP_POLL: Duration = Duration::from_millis(20);
+
 impl Supervisor<'_> {
+    /// The time the whole pod may take to stop: its longest `stop_timeout`.
+    pub(super) fn stop_budget(&self) -> Duration {
+        self.slots
+            .iter()
+            .map(|s| Duration::from_millis(s.plan.stop_timeout_ms))
+            .max()
+            .unwrap_or_default()
+    }
+
     /// Stops the pod: containers in reverse start order, each given its stop
-    /// signal and timeout before SIGKILL, then the sandbox. Signals, not stop
-    /// jobs: when `systemctl stop pod@NAME` got us here, the scopes' own stop
-    /// jobs wait for this service to finish stopping (they are ordered Before= it).
+    /// signal and timeout before SIGKILL (within the pod's stop budget), then
+    /// the sandbox. Signals, not stop jobs: when `systemctl stop pod@NAME`
+    /// got us here, the scopes' own stop jobs wait for this service to finish
+    /// stopping (they are ordered Before= it).
     pub fn stop(&mut self) -> Result<(), SupervisorError> {
         tracing::info!("stopping pod {}", self.plan.pod);
+        let budget = self.stop_budget();
+        let since = self.inbox.stop_requested().unwrap_or_else(Instant::now);
+        let deadline = since + budget;
+        let extend = (budget + STOP_MARGIN).as_micros().min(u32::MAX as u128) as u32;
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::ExtendTimeoutUsec(extend)]);
         for s in &mut self.slots {
             s.restart_at = None;
             drop(s.pending.take());
@@ -63,7 +96,14 @@ impl Supervisor<'_> {
                     }
                 })
                 .collect();
-            stop_scopes(self.mgr, &self.plan.pod, stopping);
+            let mut ctx = StopContext {
+                mgr: self.mgr,
+                pod: &self.plan.pod,
+                inbox: &mut self.inbox,
+                budget: Some(budget),
+                deadline: Some(deadline),
+            };
+            ctx.stop_scopes(stopping);
         }
         self.stop_sandbox();
         let _ = std::fs::remove_file(crate::runtime::state::path(&self.paths.run, &self.plan.pod));
@@ -72,92 +112,111 @@ impl Supervisor<'_> {
 
     pub(super) fn stop_sandbox(&mut self) {
         if let Some(h) = self.holder.take() {
-            stop_scope(
-                self.mgr,
-                &self.plan.pod,
-                &self.plan.sandbox.unit.name,
-                h,
-                Signal::SIGTERM as i32,
-                Duration::from_secs(5),
-            );
+            let mut ctx = StopContext {
+                mgr: self.mgr,
+                pod: &self.plan.pod,
+                inbox: &mut self.inbox,
+                budget: None,
+                deadline: None,
+            };
+            ctx.stop_scopes(vec![Stopping {
+                unit: &self.plan.sandbox.unit.name,
+                child: h,
+                signal: Signal::SIGTERM as i32,
+                timeout: SANDBOX_STOP_TIMEOUT,
+            }]);
         }
     }
 }
 
 /// A scope being stopped: its unit, our child in it, how to stop it.
-struct Stopping<'a> {
-    unit: &'a str,
-    child: Child,
-    signal: i32,
-    timeout: Duration,
+pub(super) struct Stopping<'a> {
+    pub unit: &'a str,
+    pub child: Child,
+    pub signal: i32,
+    pub timeout: Duration,
 }
 
-/// Stops scopes together: `signal` to our child in each (its relay forwards
-/// it to the container's processes), SIGKILL to every process of a scope
-/// still running after its timeout; returns once every child is reaped and
-/// every scope's cgroup is empty.
-fn stop_scopes(mgr: &dyn Manager, pod: &str, mut scopes: Vec<Stopping<'_>>) {
-    let start = Instant::now();
-    for s in &scopes {
-        if let Ok(sig) = Signal::try_from(s.signal) {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(s.child.id() as i32), sig);
-        }
-    }
-    let mut killed = vec![false; scopes.len()];
-    loop {
-        let mut running = false;
-        for (s, killed) in scopes.iter_mut().zip(killed.iter_mut()) {
-            if !matches!(s.child.try_wait(), Ok(None)) {
-                continue;
-            }
-            running = true;
-            if !*killed && start.elapsed() >= s.timeout {
-                tracing::warn!(
-                    "{}: still running {:?} after signal {}, sending SIGKILL",
-                    s.unit,
-                    s.timeout,
-                    s.signal
-                );
-                let _ = mgr.kill_unit(s.unit, Signal::SIGKILL as i32);
-                let _ = s.child.kill();
-                *killed = true;
-            }
-        }
-        if !running {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    // Our children are gone; wait until the scopes are empty too (their
-    // other processes die with them), so what stops next stops strictly after.
-    let root = crate::runtime::cgroup::root();
-    let grace = Instant::now() + Duration::from_secs(1);
-    while scopes
-        .iter()
-        .any(|s| crate::runtime::cgroup::populated(&root, pod, s.unit))
-        && Instant::now() < grace
-    {
-        std::thread::sleep(Duration::from_millis(1));
-    }
+/// What a stop needs besides the scopes: systemd, the signals (a stop
+/// request arriving meanwhile shortens the wait to the pod's stop budget)
+/// and a deadline for SIGKILL, if one is set already.
+pub(super) struct StopContext<'a> {
+    pub mgr: &'a dyn Manager,
+    pub pod: &'a str,
+    pub inbox: &'a mut Inbox,
+    /// The pod's stop budget, counted from a stop request; None: a stop
+    /// request does not shorten this stop (the sandbox's).
+    pub budget: Option<Duration>,
+    pub deadline: Option<Instant>,
 }
 
-/// Stops one scope; see [`stop_scopes`].
-pub(super) fn stop_scope(
-    mgr: &dyn Manager,
-    pod: &str,
-    unit: &str,
-    child: Child,
-    signal: i32,
-    timeout: Duration,
-) {
-    stop_scopes(
-        mgr,
-        pod,
-        vec![Stopping {
-            unit,
-            child,
-            signal,
-            timeout,
-        }],
-    );
+impl StopContext<'_> {
+    /// When SIGKILL is due at the latest, whatever the scope's own timeout.
+    fn cap(&mut self) -> Option<Instant> {
+        let budget = self.budget?;
+        let requested = self.inbox.stop_requested().map(|t| t + budget);
+        match (self.deadline, requested) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Stops scopes together: `signal` to our child in each (its relay
+    /// forwards it to the container's processes), SIGKILL to every process
+    /// of a scope still running after its timeout (or the stop budget);
+    /// returns once every child is reaped and every scope's cgroup is empty.
+    pub(super) fn stop_scopes(&mut self, mut scopes: Vec<Stopping<'_>>) {
+        let start = Instant::now();
+        for s in &scopes {
+            if let Ok(sig) = Signal::try_from(s.signal) {
+                let _ =
+                    nix::sys::signal::kill(nix::unistd::Pid::from_raw(s.child.id() as i32), sig);
+            }
+        }
+        let mut killed = vec![false; scopes.len()];
+        loop {
+            let cap = self.cap();
+            let mut next: Option<Instant> = None;
+            let mut running = false;
+            for (s, killed) in scopes.iter_mut().zip(killed.iter_mut()) {
+                if !matches!(s.child.try_wait(), Ok(None)) {
+                    continue;
+                }
+                running = true;
+                let due = cap.map_or(start + s.timeout, |c| c.min(start + s.timeout));
+                if !*killed && Instant::now() >= due {
+                    tracing::warn!(
+                        "{}: still running {:?} after signal {}, sending SIGKILL",
+                        s.unit,
+                        start.elapsed(),
+                        s.signal
+                    );
+                    let _ = self.mgr.kill_unit(s.unit, Signal::SIGKILL as i32);
+                    let _ = s.child.kill();
+                    *killed = true;
+                }
+                if !*killed {
+                    next = Some(next.map_or(due, |n: Instant| n.min(due)));
+                }
+            }
+            if !running {
+                break;
+            }
+            let wake = next.map_or(STOP_POLL, |n| {
+                n.saturating_duration_since(Instant::now()).min(STOP_POLL)
+            });
+            self.inbox.wait(Some(wake), &[]);
+        }
+        // Our children are gone; wait until the scopes are empty too (their
+        // other processes die with them), so what stops next stops strictly after.
+        let root = crate::runtime::cgroup::root();
+        let grace = Instant::now() + EMPTY_GRACE;
+        while scopes
+            .iter()
+            .any(|s| crate::runtime::cgroup::populated(&root, self.pod, s.unit))
+            && Instant::now() < grace
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
 }

@@ -1,0 +1,140 @@
+//! [`OnDemand`]: a [`Manager`] that connects to systemd at its first call
+//! and lets go at [`Manager::idle`] (or when dropped). A supervisor says
+//! `idle()` before it blocks waiting for its pod, so a running pod costs no
+//! connection: how many connections podctl holds depends on how many
+//! commands and starts are under way, not on how many pods run.
+
+use super::connect::{self, Endpoint};
+use super::dbus::Client;
+use super::{Error, Manager, Transient, UnitStatus};
+use crate::plan::Property;
+use std::cell::{Cell, RefCell};
+use std::path::PathBuf;
+
+pub struct OnDemand {
+    private: PathBuf,
+    conn: RefCell<Option<Client>>,
+    /// How many times it connected (for logs and tests).
+    connects: Cell<u32>,
+}
+
+impl OnDemand {
+    /// Talks to systemd at `private` (its private socket), or over the
+    /// system bus where that is absent. Connects at the first call.
+    pub fn new(private: PathBuf) -> Self {
+        OnDemand {
+            private,
+            conn: RefCell::new(None),
+            connects: Cell::new(0),
+        }
+    }
+
+    /// [`OnDemand::new`] with [`connect::private_socket`].
+    pub fn from_env() -> Self {
+        Self::new(connect::private_socket())
+    }
+
+    /// Where the next connection goes.
+    pub fn endpoint(&self) -> Endpoint {
+        Endpoint::choose(&self.private)
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.conn.borrow().is_some()
+    }
+
+    pub fn connects(&self) -> u32 {
+        self.connects.get()
+    }
+
+    /// Runs `f` on the connection, connecting first if there is none; a
+    /// connection that broke (systemd re-executed, say) is dropped so the
+    /// next call connects again.
+    fn with<T>(&self, f: impl FnOnce(&Client) -> Result<T, Error>) -> Result<T, Error> {
+        let mut slot = self.conn.borrow_mut();
+        let client = match slot.take() {
+            Some(c) => c,
+            None => {
+                let c = connect::connect(&self.private)?;
+                self.connects.set(self.connects.get() + 1);
+                c
+            }
+        };
+        let r = f(&client);
+        if !matches!(&r, Err(e) if e.is_broken_connection()) {
+            *slot = Some(client);
+        }
+        r
+    }
+}
+
+impl Manager for OnDemand {
+    fn start_transient(&self, units: &[Transient<'_>]) -> Result<(), Error> {
+        self.with(|c| c.start_transient(units))
+    }
+    fn start_unit(&self, name: &str) -> Result<(), Error> {
+        self.with(|c| c.start_unit(name))
+    }
+    fn reload_unit(&self, name: &str) -> Result<(), Error> {
+        self.with(|c| c.reload_unit(name))
+    }
+    fn restart_unit(&self, name: &str) -> Result<(), Error> {
+        self.with(|c| c.restart_unit(name))
+    }
+    fn stop_unit(&self, name: &str) -> Result<(), Error> {
+        self.with(|c| c.stop_unit(name))
+    }
+    fn kill_unit(&self, name: &str, signal: i32) -> Result<(), Error> {
+        self.with(|c| c.kill_unit(name, signal))
+    }
+    fn reset_failed(&self, name: &str) -> Result<(), Error> {
+        self.with(|c| c.reset_failed(name))
+    }
+    fn status(&self, name: &str) -> Result<Option<UnitStatus>, Error> {
+        self.with(|c| c.status(name))
+    }
+    fn list_units(&self, patterns: &[&str]) -> Result<Vec<UnitStatus>, Error> {
+        self.with(|c| c.list_units(patterns))
+    }
+    fn attach(&self, name: &str, pids: &[u32]) -> Result<(), Error> {
+        self.with(|c| c.attach(name, pids))
+    }
+    fn set_properties(&self, name: &str, props: &[Property]) -> Result<(), Error> {
+        self.with(|c| c.set_properties(name, props))
+    }
+    fn reload(&self) -> Result<(), Error> {
+        self.with(|c| c.reload())
+    }
+    fn unit_file_state(&self, name: &str) -> Result<Option<String>, Error> {
+        self.with(|c| c.unit_file_state(name))
+    }
+    fn set_enabled(&self, name: &str, enabled: bool) -> Result<(), Error> {
+        self.with(|c| c.set_enabled(name, enabled))
+    }
+    fn idle(&self) {
+        drop(self.conn.borrow_mut().take());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connects_only_when_called_and_says_where() {
+        let dir = std::env::temp_dir().join(format!("podctl-ondemand-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("private");
+        // Not a socket: every call fails, naming the endpoint.
+        std::fs::write(&path, "").unwrap();
+        let m = OnDemand::new(path.clone());
+        assert_eq!(m.endpoint(), Endpoint::Private(path.clone()));
+        assert!(!m.is_connected(), "connected before any call");
+        let err = m.status("pod@web.service").unwrap_err().to_string();
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert!(!m.is_connected());
+        assert_eq!(m.connects(), 0);
+        m.idle();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

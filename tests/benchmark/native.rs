@@ -1,0 +1,111 @@
+//! Native section (issue 17): scale in the nspawn guest, where times are
+//! real (no TCG): 1,000 one-container pods (`sleep`) applied one after
+//! another, `podctl ps` at 100 / 500 / 1,000 pods, per-pod PSS of podctl's
+//! processes, the connections to systemd and the bus podctl holds, then all
+//! of them down. Loops run in the guest (one `nsenter` per loop), timed there.
+//! `cargo bench --bench pods -- --native` runs only this section.
+
+use super::bench::Guest;
+use super::bench::nspawn::{Container, podctl_binds_from};
+use super::report::Results;
+use super::script;
+use std::path::Path;
+
+/// Pods applied.
+pub const PODS: usize = 1000;
+/// Pod counts at which `podctl ps` is timed, and how often each time.
+const PS_AT: [usize; 3] = [100, 500, 1000];
+const PS_ROUNDS: usize = 5;
+
+/// Boots the container tier's guest with the release build and measures.
+pub fn run(r: &mut Results) -> Result<(), String> {
+    let root = super::bench::cache::container_root()?;
+    let binds = podctl_binds_from(
+        Path::new(env!("CARGO_BIN_EXE_podctl")),
+        Path::new(env!("CARGO_BIN_EXE_podctl-pause")),
+    );
+    let container = Container::boot(&root, &binds)?;
+    let result = measure(&container.guest(), r);
+    let down = container.shutdown();
+    result.and(down)
+}
+
+fn measure(g: &Guest, r: &mut Results) -> Result<(), String> {
+    let version = g.ok("systemctl --version | head -1")?;
+    r.machine.insert("native.systemd".into(), version);
+    script::write_pods(g, PODS)?;
+    let mut applies = Vec::with_capacity(PODS);
+    let mut done = 0;
+    for at in PS_AT {
+        let apply = "podctl apply /root/scale/s$i.toml";
+        applies.extend(script::timed_loop(g, "apply", done + 1, at, apply)?);
+        done = at;
+        eprintln!("podctl-bench: native: {at} pods applied");
+        for _ in 0..PS_ROUNDS {
+            let (ms, out) = script::timed(g, "podctl ps")?;
+            let rows = out.lines().filter(|l| l.starts_with('s')).count();
+            if rows != at {
+                return Err(format!("podctl ps listed {rows} pods, expected {at}"));
+            }
+            r.push(&format!("native.ps.{at}"), ms);
+        }
+    }
+    for (key, from) in [
+        ("native.apply.first", 0),
+        ("native.apply.middle", PODS / 2 - 10),
+        ("native.apply.last", PODS - 10),
+    ] {
+        for t in &applies[from..from + 10] {
+            r.push(key, *t);
+        }
+    }
+    for t in &applies {
+        r.push("native.apply", *t);
+    }
+    let held = script::held(g)?;
+    r.value(
+        "native.conns.podctl",
+        held.iter().map(|h| h.podctl as f64).sum(),
+    );
+    r.value("native.conns.all", held.iter().map(|h| h.all as f64).sum());
+    pss(g, r)?;
+    let figures = g.ok(script::FIGURES_SCRIPT)?;
+    r.notes.push(format!(
+        "native, {PODS} pods: {}",
+        figures.lines().collect::<Vec<_>>().join("; ")
+    ));
+    for t in script::timed_loop(g, "down", 1, PODS, "podctl down --purge s$i")? {
+        r.push("native.down", t);
+    }
+    let left = g.ok(script::LEFT_SCRIPT)?;
+    if !left.is_empty() {
+        return Err(format!("left after every pod went down:\n{left}"));
+    }
+    Ok(())
+}
+
+/// PSS (`/proc/PID/smaps_rollup`) of the supervisors and of the holders and
+/// relays, per pod: shared pages are divided among the processes sharing
+/// them, so this is what one more pod costs with this many running.
+fn pss(g: &Guest, r: &mut Results) -> Result<(), String> {
+    let out = g.ok(script::PSS_SCRIPT)?;
+    let f: Vec<f64> = out
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let [sup_kib, sups, pause_kib, pauses] = f[..] else {
+        return Err(format!("unexpected PSS figures {out:?}"));
+    };
+    if sups < PODS as f64 || pauses < 3.0 * PODS as f64 {
+        return Err(format!(
+            "{sups} supervisors and {pauses} holders/relays for {PODS} pods"
+        ));
+    }
+    r.value("native.pss.supervisor", sup_kib * 1024.0 / sups);
+    r.value("native.pss.pause", pause_kib * 1024.0 / pauses);
+    r.value(
+        "native.pss.per_pod",
+        (sup_kib + pause_kib) * 1024.0 / PODS as f64,
+    );
+    Ok(())
+}

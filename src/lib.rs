@@ -6,6 +6,7 @@
 //! [`systemd::Manager`]. Only the last stage touches the host.
 
 pub mod cli;
+pub mod image;
 pub mod model;
 pub mod net;
 pub mod plan;

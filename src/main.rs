@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use podctl::cli;
-use podctl::cli::args::{Args, Command, Output};
+use podctl::cli::args::{Args, Command, ImageCommand, Output};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -116,5 +116,14 @@ fn main() -> ExitCode {
         Command::Up { name } => cli::up::up(&name),
         Command::Network { command } => cli::report(cli::network::run(command)),
         Command::Install { unit_dir } => cli::report(cli::install::install(&unit_dir)),
+        Command::Pull { image } => cli::report(cli::image::pull(&image)),
+        Command::Images {
+            output,
+            json: alias,
+        } => cli::report(cli::image::images(alias || json(output))),
+        Command::Rmi { image } => cli::report(cli::image::rmi(&image)),
+        Command::Image {
+            command: ImageCommand::Prune,
+        } => cli::report(cli::image::prune()),
     }
 }

@@ -36,6 +36,7 @@ fn main() {
         .chain(pods::reconcile::TRIALS)
         .chain(pods::quickstart::TRIALS)
         .chain(pods::packaging::TRIALS)
+        .chain(pods::images::TRIALS)
         .copied()
         .collect();
     bench::harness::container_main(&all)

@@ -187,6 +187,30 @@ pub enum Command {
         #[command(subcommand)]
         command: super::network::NetworkCommand,
     },
+    /// Pull an image into the store (registry, oci:DIR[:TAG], oci-archive:FILE[:TAG]).
+    Pull {
+        /// e.g. docker.io/library/nginx:1.25-alpine, nginx:alpine, oci:/srv/img:1
+        image: String,
+    },
+    /// List stored images (reference, digest, size, used by).
+    Images {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        output: Output,
+        /// Same as --output json.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a stored image (refused while a pod uses it).
+    Rmi {
+        /// The image as pulled (short names resolve as for pull).
+        image: String,
+    },
+    /// Manage stored images.
+    Image {
+        #[command(subcommand)]
+        command: ImageCommand,
+    },
     /// Install pod@.service for this podctl binary and reload systemd (installs from source).
     Install {
         /// Where to put the unit file.
@@ -217,6 +241,13 @@ pub enum Command {
     /// Writes man pages or shell completion scripts into DIR (for packaging).
     #[command(name = "__generate", hide = true)]
     Generate { what: Generated, dir: PathBuf },
+}
+
+/// `podctl image ...`.
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Remove images no stored pod uses, and blobs and layers nothing uses.
+    Prune,
 }
 
 /// What `podctl __generate` writes.

@@ -140,6 +140,8 @@ fn run(req: &ExecRequest) -> anyhow::Result<u8> {
             return Err(e).context(format!("cannot move the exec helper into {}", c.unit));
         }
     };
+    // Nothing more to ask systemd: no connection held while the command runs.
+    mgr.idle();
     if let Some(t) = terminal {
         t.relay(req.interactive)
             .context("relaying the command's terminal")?;

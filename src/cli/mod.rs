@@ -8,6 +8,7 @@ pub mod diff_json;
 pub mod events;
 pub mod exec;
 pub mod generate;
+pub mod image;
 pub mod inspect;
 pub mod install;
 pub mod network;

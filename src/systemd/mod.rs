@@ -60,6 +60,8 @@ impl Error {
         match self {
             Error::Call { source, .. } => matches!(source, zbus::Error::InputOutput(_)),
             Error::Reply { detail, .. } => detail.contains("connection closed"),
+            // systemd did not answer in time: start afresh next time.
+            Error::Timeout { .. } => true,
             _ => false,
         }
     }

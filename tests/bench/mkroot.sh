@@ -11,9 +11,14 @@ SUITE=bookworm
 MIRROR=http://deb.debian.org/debian
 # python3: the examples' web server (python3 -m http.server), as on a stock Debian host.
 CONTAINER_PACKAGES=systemd,systemd-sysv,dbus,iproute2,procps,python3
-# netavark, aardvark-dns, iptables: the pod network engine, its DNS server and
-# firewall backend (iptables-nft); curl: the network trials' client.
-CONTAINER_PACKAGES+=,netavark,aardvark-dns,iptables,curl
+# Images (issue 14): a real registry (CNCF distribution), skopeo to push test
+# images (its containers-common needs a container-network-stack: netavark),
+# busybox-static to build them, htpasswd and openssl for auth and TLS.
+CONTAINER_PACKAGES+=,docker-registry,skopeo,netavark,busybox-static,apache2-utils,openssl
+# Pod networks (issue 15): netavark (above) is the engine; aardvark-dns its
+# DNS server, iptables its firewall backend (iptables-nft); curl the network
+# trials' client.
+CONTAINER_PACKAGES+=,aardvark-dns,iptables,curl
 VM_PACKAGES=(linux-image-cloud-amd64)
 IMAGE_SIZE=2G
 
@@ -24,6 +29,9 @@ build_container() {
     echo "== debootstrap $SUITE into $out"
     debootstrap --variant=minbase --include="$CONTAINER_PACKAGES" "$SUITE" "$out" "$MIRROR"
     echo podctl-bench >"$out/etc/hostname"
+    # The guest shares the host's network: trials start their own registries
+    # in a network namespace; the packaged one must not listen on the host's :5000.
+    chroot "$out" systemctl mask docker-registry.service
     chroot "$out" apt-get clean
 }
 

@@ -4,6 +4,8 @@
 
 pub mod common;
 pub mod container;
+pub mod image_bench;
+pub mod images;
 pub mod isolation;
 pub mod lifecycle;
 pub mod network;

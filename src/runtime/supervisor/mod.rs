@@ -313,8 +313,6 @@ impl<'m> Supervisor<'m> {
     /// Runs until SIGTERM/SIGINT (Ok) or until the pod cannot go on (Err).
     pub fn run(&mut self) -> Result<(), SupervisorError> {
         loop {
-            // Waiting from here: hold no connection to systemd meanwhile.
-            self.mgr.idle();
             if self.inbox.stop_requested().is_some() {
                 return self.stop();
             }
@@ -337,6 +335,8 @@ impl<'m> Supervisor<'m> {
                 return outcome;
             }
             let next = self.next_due();
+            // Waiting from here: hold no connection to systemd meanwhile.
+            self.mgr.idle();
             self.wait(next);
         }
     }

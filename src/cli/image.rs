@@ -1,0 +1,114 @@
+//! `podctl pull`, `images`, `rmi`, `image prune`: thin wrappers over
+//! [`crate::image`] on the system store.
+
+use crate::image::catalog::{self, ImageInfo};
+use crate::image::progress::{self, mib};
+use crate::image::resolve::{self, ImageError};
+use crate::image::{HostConfig, STORAGE_ROOT, Store};
+use std::path::PathBuf;
+
+/// The store root: `/var/lib/podctl/storage`, or `$PODCTL_STORAGE`.
+fn store() -> anyhow::Result<Store> {
+    let root = std::env::var_os("PODCTL_STORAGE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| STORAGE_ROOT.into());
+    Ok(Store::open(&root)?)
+}
+
+/// Pods whose stored definitions use an image (none before pods run images).
+fn users(_info: &ImageInfo) -> Vec<String> {
+    Vec::new()
+}
+
+/// `podctl pull IMAGE`: prints `NAME@DIGEST` once stored.
+pub fn pull(image: &str) -> anyhow::Result<()> {
+    super::require_root("pull")?;
+    // Retries are logged (stderr, or the journal under systemd).
+    super::init_logging();
+    let store = store()?;
+    let p = resolve::pull_image(
+        &store,
+        &HostConfig::system(),
+        image,
+        &*progress::for_stderr(),
+    )?;
+    println!("{}@{}", p.name, p.manifest);
+    Ok(())
+}
+
+/// `podctl images [--json]`.
+pub fn images(json: bool) -> anyhow::Result<()> {
+    let store = store()?;
+    let mut list = catalog::list(&store)?;
+    for i in &mut list {
+        i.used_by = users(i);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(());
+    }
+    println!(
+        "{:<50} {:<14} {:>10}  USED BY",
+        "REFERENCE", "DIGEST", "SIZE"
+    );
+    for i in &list {
+        let short = i.digest.trim_start_matches("sha256:");
+        println!(
+            "{:<50} {:<14} {:>10}  {}",
+            i.reference,
+            &short[..12.min(short.len())],
+            mib(i.size),
+            if i.used_by.is_empty() {
+                "-".to_string()
+            } else {
+                i.used_by.join(",")
+            }
+        );
+    }
+    Ok(())
+}
+
+/// `podctl rmi IMAGE`: forgets the name and removes what nothing else uses.
+pub fn rmi(image: &str) -> anyhow::Result<()> {
+    super::require_root("rmi")?;
+    let store = store()?;
+    let host = HostConfig::system();
+    let Some((name, digest)) = resolve::find(&store, &host, image)? else {
+        return Err(ImageError::NotStored(image.to_string()).into());
+    };
+    if let Some(info) = catalog::list(&store)?.iter().find(|i| i.reference == name)
+        && let Some(pod) = users(info).into_iter().next()
+    {
+        return Err(ImageError::InUse { image: name, pod }.into());
+    }
+    store.remove_ref(&name)?;
+    let c = catalog::collect(&store)?;
+    println!(
+        "removed {name}@{digest} ({} blobs, {} layers, {} freed)",
+        c.blobs,
+        c.layers,
+        mib(c.bytes)
+    );
+    Ok(())
+}
+
+/// `podctl image prune`: removes images no stored pod uses, then every
+/// blob and layer no remaining image reaches.
+pub fn prune() -> anyhow::Result<()> {
+    super::require_root("image prune")?;
+    let store = store()?;
+    for info in catalog::list(&store)? {
+        if users(&info).is_empty() {
+            store.remove_ref(&info.reference)?;
+            println!("untagged {}", info.reference);
+        }
+    }
+    let c = catalog::collect(&store)?;
+    println!(
+        "removed {} blobs, {} layers ({} freed)",
+        c.blobs,
+        c.layers,
+        mib(c.bytes)
+    );
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! The image configuration's runtime defaults (`config` of the OCI image
+//! config): used for what a pod file leaves out.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What an image says about how to run it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageConfig {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entrypoint: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cmd: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<String>,
+    /// `80/tcp`, `53/udp`, ...
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exposed_ports: Vec<String>,
+    /// The layers' uncompressed digests, lowest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diff_ids: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Raw {
+    #[serde(default)]
+    config: Option<RawConfig>,
+    #[serde(default)]
+    rootfs: Option<RawRootfs>,
+}
+
+#[derive(Deserialize)]
+struct RawRootfs {
+    #[serde(default)]
+    diff_ids: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawConfig {
+    #[serde(default)]
+    entrypoint: Option<Vec<String>>,
+    #[serde(default)]
+    cmd: Option<Vec<String>>,
+    #[serde(default)]
+    env: Option<Vec<String>>,
+    #[serde(default)]
+    working_dir: Option<String>,
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    stop_signal: Option<String>,
+    #[serde(default)]
+    exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+impl ImageConfig {
+    /// Parses an image config blob (OCI or Docker; unknown keys ignored).
+    pub fn parse(bytes: &[u8]) -> Result<ImageConfig, serde_json::Error> {
+        let raw: Raw = serde_json::from_slice(bytes)?;
+        let diff_ids = raw.rootfs.map(|r| r.diff_ids).unwrap_or_default();
+        let Some(c) = raw.config else {
+            return Ok(ImageConfig {
+                diff_ids,
+                ..Default::default()
+            });
+        };
+        let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
+        Ok(ImageConfig {
+            entrypoint: c.entrypoint.unwrap_or_default(),
+            cmd: c.cmd.unwrap_or_default(),
+            env: c.env.unwrap_or_default(),
+            working_dir: nonempty(c.working_dir),
+            user: nonempty(c.user),
+            stop_signal: nonempty(c.stop_signal),
+            exposed_ports: c
+                .exposed_ports
+                .map(|m| m.into_keys().collect())
+                .unwrap_or_default(),
+            diff_ids,
+        })
+    }
+
+    /// The command the image runs by default: entrypoint then cmd.
+    pub fn command(&self) -> Vec<String> {
+        self.entrypoint.iter().chain(&self.cmd).cloned().collect()
+    }
+}

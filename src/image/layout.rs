@@ -1,0 +1,141 @@
+//! `oci:` and `oci-archive:` sources: an OCI image layout directory, or a
+//! tar of one (extracted under the store's `tmp/` first).
+
+use super::manifest::{Descriptor, Index, REF_NAME};
+use super::source::{Failure, Source, SourceError};
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// An OCI layout directory.
+pub struct Layout {
+    dir: PathBuf,
+    /// Removed on drop (an extracted archive).
+    owned: bool,
+}
+
+impl Layout {
+    pub fn dir(dir: &Path) -> Layout {
+        Layout {
+            dir: dir.into(),
+            owned: false,
+        }
+    }
+
+    /// Extracts `archive` into `scratch` (which must not exist) and reads it there.
+    pub fn archive(archive: &Path, scratch: &Path) -> Result<Layout, SourceError> {
+        let fail = |e: io::Error| {
+            SourceError::new(
+                format!("OCI archive {}", archive.display()),
+                Failure::Other,
+                e,
+            )
+        };
+        let f = File::open(archive).map_err(|e| {
+            let kind = if e.kind() == io::ErrorKind::NotFound {
+                Failure::NotFound
+            } else {
+                Failure::Other
+            };
+            SourceError::new(format!("OCI archive {}", archive.display()), kind, e)
+        })?;
+        std::fs::create_dir(scratch).map_err(fail)?;
+        let layout = Layout {
+            dir: scratch.into(),
+            owned: true,
+        };
+        // tar's unpack refuses entries that would leave `scratch`.
+        tar::Archive::new(io::BufReader::new(f))
+            .unpack(scratch)
+            .map_err(fail)?;
+        Ok(layout)
+    }
+
+    fn err(&self, what: &str, kind: Failure, e: impl std::fmt::Display) -> SourceError {
+        SourceError::new(format!("{} in {}", what, self.dir.display()), kind, e)
+    }
+
+    fn open_blob(&self, digest: &str) -> Result<File, SourceError> {
+        let hex = digest
+            .strip_prefix("sha256:")
+            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| self.err(digest, Failure::Other, "not a sha256 digest"))?;
+        let p = self.dir.join("blobs/sha256").join(hex);
+        File::open(&p).map_err(|e| {
+            let kind = if e.kind() == io::ErrorKind::NotFound {
+                Failure::NotFound
+            } else {
+                Failure::Other
+            };
+            self.err(&format!("blob {digest}"), kind, e)
+        })
+    }
+}
+
+impl Drop for Layout {
+    fn drop(&mut self) {
+        if self.owned {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+impl Source for Layout {
+    fn describe(&self) -> String {
+        format!("OCI layout {}", self.dir.display())
+    }
+
+    fn manifest(&mut self, reference: &str) -> Result<Vec<u8>, SourceError> {
+        let digest = if reference.starts_with("sha256:") {
+            reference.to_string()
+        } else {
+            let p = self.dir.join("index.json");
+            let bytes = std::fs::read(&p).map_err(|e| self.err("index.json", Failure::Other, e))?;
+            let index: Index = serde_json::from_slice(&bytes)
+                .map_err(|e| self.err("index.json", Failure::Other, e))?;
+            let named = |d: &&Descriptor| {
+                d.annotations.get(REF_NAME).map(String::as_str) == Some(reference)
+            };
+            let found = match index.manifests.iter().find(named) {
+                Some(d) => d,
+                // An untagged reference to a layout holding one image.
+                None if reference.is_empty() && index.manifests.len() == 1 => &index.manifests[0],
+                None => {
+                    return Err(self.err(
+                        &format!("tag {reference:?}"),
+                        Failure::NotFound,
+                        "no manifest with that org.opencontainers.image.ref.name",
+                    ));
+                }
+            };
+            found.digest.clone()
+        };
+        let mut out = Vec::new();
+        self.open_blob(&digest)?
+            .read_to_end(&mut out)
+            .map_err(|e| self.err(&digest, Failure::Other, e))?;
+        Ok(out)
+    }
+
+    fn blob(
+        &mut self,
+        d: &Descriptor,
+        out: &mut dyn Write,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), SourceError> {
+        let mut f = self.open_blob(&d.digest)?;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f
+                .read(&mut buf)
+                .map_err(|e| self.err(&d.digest, Failure::Other, e))?;
+            if n == 0 {
+                return Ok(());
+            }
+            out.write_all(&buf[..n]).map_err(|e| {
+                SourceError::new(format!("storing {}", d.digest), Failure::Other, e)
+            })?;
+            progress(n as u64);
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! From what a user wrote to a stored image: short names through the
+//! search registries, each name through its mirrors and location, each
+//! endpoint with its credentials; the first endpoint that delivers wins, and
+//! when none does the error lists every reference, registry and answer.
+
+use super::HostConfig;
+use super::auth;
+use super::digest::Digest;
+use super::layout::Layout;
+use super::progress::Progress;
+use super::pull::{PullError, Pulled, pull};
+use super::reference::{ImageRef, Qualified, RefError};
+use super::registries::{RegistriesConf, RegistriesError};
+use super::registry::Registry;
+use super::source::SourceError;
+use super::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error(transparent)]
+    Ref(#[from] RefError),
+    #[error(transparent)]
+    Registries(#[from] RegistriesError),
+    #[error(transparent)]
+    Auth(#[from] auth::AuthError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{reference}: {error}")]
+    Source {
+        reference: String,
+        error: SourceError,
+    },
+    #[error("{reference}: {error}")]
+    Pull {
+        reference: String,
+        error: Box<PullError>,
+    },
+    #[error("cannot pull {reference}: {}", .tried.join("; "))]
+    Unpullable {
+        reference: String,
+        tried: Vec<String>,
+    },
+    #[error("stored image {reference} is damaged: {why} (podctl rmi it and pull again)")]
+    Broken { reference: String, why: String },
+    #[error("image {0} is not stored (podctl images lists what is)")]
+    NotStored(String),
+    #[error("image {image} is used by pod {pod}; remove the pod first (podctl down {pod} --purge)")]
+    InUse { image: String, pod: String },
+}
+
+/// The names a registry reference can be stored under, most likely first.
+pub fn stored_names(host: &HostConfig, r: &ImageRef) -> Result<Vec<String>, ImageError> {
+    Ok(match r {
+        ImageRef::Registry(rr) => RegistriesConf::load(&host.registries_conf)?
+            .candidates(rr)
+            .iter()
+            .map(Qualified::to_string)
+            .collect(),
+        other => vec![other.to_string()],
+    })
+}
+
+/// The stored name and manifest of `image`, if it is stored.
+pub fn find(
+    store: &Store,
+    host: &HostConfig,
+    image: &str,
+) -> Result<Option<(String, Digest)>, ImageError> {
+    let r = ImageRef::parse(image)?;
+    let refs = store.refs()?;
+    for name in stored_names(host, &r)? {
+        if let Some((n, d)) = refs.iter().find(|(n, _)| *n == name) {
+            return Ok(Some((n.clone(), d.clone())));
+        }
+    }
+    Ok(None)
+}
+
+/// Pulls `image` into `store`.
+pub fn pull_image(
+    store: &Store,
+    host: &HostConfig,
+    image: &str,
+    progress: &dyn Progress,
+) -> Result<Pulled, ImageError> {
+    let r = ImageRef::parse(image)?;
+    let _gc = store.lock_shared("gc")?;
+    let from = |error| ImageError::Source {
+        reference: image.to_string(),
+        error,
+    };
+    let pulled = |error| ImageError::Pull {
+        reference: image.to_string(),
+        error: Box::new(error),
+    };
+    match &r {
+        ImageRef::Layout { path, tag } => {
+            let mut src = Layout::dir(path);
+            let tag = tag.as_deref().unwrap_or("");
+            pull(store, &mut src, tag, None, &r.to_string(), progress).map_err(pulled)
+        }
+        ImageRef::Archive { path, tag } => {
+            let mut src = Layout::archive(path, &store.tmp_path("archive")).map_err(from)?;
+            let tag = tag.as_deref().unwrap_or("");
+            pull(store, &mut src, tag, None, &r.to_string(), progress).map_err(pulled)
+        }
+        ImageRef::Registry(rr) => {
+            let conf = RegistriesConf::load(&host.registries_conf)?;
+            let mut tried = Vec::new();
+            for q in conf.candidates(rr) {
+                let endpoints = match conf.endpoints(&q) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        tried.push(e.to_string());
+                        continue;
+                    }
+                };
+                for ep in endpoints {
+                    let creds = auth::lookup(&host.auth_files, &ep.host, &ep.repository)?;
+                    let reference = match (&q.digest, &q.tag) {
+                        (Some(d), _) => d.to_string(),
+                        (None, Some(t)) => t.clone(),
+                        (None, None) => "latest".to_string(),
+                    };
+                    let attempt = Registry::new(&ep, creds.as_ref(), &host.certs_d)
+                        .map_err(|error| PullError::Source {
+                            source_name: format!("registry {}", ep.host),
+                            error,
+                        })
+                        .and_then(|mut src| {
+                            pull(
+                                store,
+                                &mut src,
+                                &reference,
+                                q.digest.as_ref(),
+                                &q.to_string(),
+                                progress,
+                            )
+                        });
+                    match attempt {
+                        Ok(p) => return Ok(p),
+                        Err(e) => {
+                            let who = match &creds {
+                                Some(c) => {
+                                    format!(" as {} (from {})", c.username, c.file.display())
+                                }
+                                None => String::new(),
+                            };
+                            tried.push(format!("{q} from {}{who}: {e}", ep.host));
+                        }
+                    }
+                }
+            }
+            Err(ImageError::Unpullable {
+                reference: image.to_string(),
+                tried,
+            })
+        }
+    }
+}
+
+/// A stored image as a container uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// The stored name (`localhost:5000/app:1`).
+    pub name: String,
+    pub digest: Digest,
+    pub config: super::ImageConfig,
+    /// Unpacked layer directories, lowest first.
+    pub layers: Vec<std::path::PathBuf>,
+}
+
+/// `image` from the store only (no network), if stored.
+pub fn stored(
+    store: &Store,
+    host: &HostConfig,
+    image: &str,
+) -> Result<Option<Resolved>, ImageError> {
+    let Some((name, digest)) = find(store, host, image)? else {
+        return Ok(None);
+    };
+    let broken = |e: super::catalog::CatalogError| ImageError::Broken {
+        reference: name.clone(),
+        why: e.to_string(),
+    };
+    let m = super::catalog::manifest(store, &digest).map_err(broken)?;
+    let cd = Digest::parse(&m.config.digest).map_err(|e| ImageError::Broken {
+        reference: name.clone(),
+        why: e.to_string(),
+    })?;
+    let config =
+        super::ImageConfig::parse(&store.read_blob(&cd)?).map_err(|e| ImageError::Broken {
+            reference: name.clone(),
+            why: format!("config {cd}: {e}"),
+        })?;
+    let layers = super::catalog::layer_dirs(store, &digest).map_err(broken)?;
+    Ok(Some(Resolved {
+        name,
+        digest,
+        config,
+        layers,
+    }))
+}
+
+/// Every image of `images` resolved, pulling those not stored yet: what
+/// `apply` calls before it changes anything. The first image that cannot be
+/// pulled is the error (with every registry tried and its answer).
+pub fn ensure(
+    store: &Store,
+    host: &HostConfig,
+    images: &[&str],
+    progress: &dyn Progress,
+) -> Result<std::collections::BTreeMap<String, Resolved>, ImageError> {
+    let mut out = std::collections::BTreeMap::new();
+    for &image in images {
+        if out.contains_key(image) {
+            continue;
+        }
+        if stored(store, host, image)?.is_none() {
+            pull_image(store, host, image, progress)?;
+        }
+        let r = stored(store, host, image)?.ok_or_else(|| ImageError::NotStored(image.into()))?;
+        out.insert(image.to_string(), r);
+    }
+    Ok(out)
+}

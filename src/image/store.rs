@@ -1,0 +1,347 @@
+//! The image store: an OCI image layout (`oci-layout`, `index.json`,
+//! `blobs/sha256/HEX`) plus `layers/HEX/`, each layer blob unpacked once
+//! into a directory overlayfs can stack.
+//!
+//! Invariants (what makes a killed pull harmless):
+//! - a file under `blobs/` was verified against its name before it was
+//!   renamed there; a directory under `layers/` was complete (and synced)
+//!   before it was renamed there; `index.json` is replaced by rename and
+//!   names only manifests whose blobs and layers are all in place;
+//! - everything in progress lives under `tmp/NAME.PID.N` and is removed by the
+//!   next [`Store::open`] once PID is gone;
+//! - a blob or layer is produced under `locks/HEX.lock` (flock), so two
+//!   pulls of the same layer fetch and unpack it once.
+
+use super::digest::{Digest, HashingWriter};
+use super::manifest::{Descriptor, Index, OCI_MANIFEST, REF_NAME};
+use nix::fcntl::{Flock, FlockArg};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The store root and its files.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error(
+        "blob {digest} is corrupt: its content hashes to {actual} ({size} bytes); nothing was stored"
+    )]
+    Mismatch {
+        digest: Digest,
+        actual: Digest,
+        size: u64,
+    },
+    #[error(
+        "blob {digest} is truncated or too long: {got} bytes, the manifest says {want}; nothing was stored"
+    )]
+    Size { digest: Digest, got: u64, want: u64 },
+    #[error("{path}: {source}")]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("unpacking layer {digest}: {source}")]
+    Unpack {
+        digest: Digest,
+        source: super::unpack::UnpackError,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+static TMP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+impl Store {
+    /// Opens (creating if needed) the store at `root` and removes what dead
+    /// pulls left in `tmp/`.
+    pub fn open(root: &Path) -> Result<Store, StoreError> {
+        let s = Store { root: root.into() };
+        for d in ["blobs/sha256", "layers", "tmp", "locks"] {
+            let p = s.root.join(d);
+            fs::create_dir_all(&p).map_err(io_err(&p))?;
+        }
+        // Layers hold setuid files and device nodes: only root may reach them.
+        fs::set_permissions(&s.root, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .map_err(io_err(&s.root))?;
+        let layout = s.root.join("oci-layout");
+        if !layout.exists() {
+            s.write_atomic(&layout, br#"{"imageLayoutVersion":"1.0.0"}"#)?;
+        }
+        s.clean_tmp();
+        Ok(s)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn blob_path(&self, d: &Digest) -> PathBuf {
+        self.root.join("blobs/sha256").join(d.hex())
+    }
+
+    pub fn layer_path(&self, d: &Digest) -> PathBuf {
+        self.root.join("layers").join(d.hex())
+    }
+
+    pub fn has_blob(&self, d: &Digest) -> bool {
+        self.blob_path(d).is_file()
+    }
+
+    pub fn read_blob(&self, d: &Digest) -> Result<Vec<u8>, StoreError> {
+        let p = self.blob_path(d);
+        fs::read(&p).map_err(io_err(&p))
+    }
+
+    /// A fresh path under `tmp/` that [`Store::open`] removes once this
+    /// process is gone.
+    pub fn tmp_path(&self, what: &str) -> PathBuf {
+        let n = TMP_SEQ.fetch_add(1, Ordering::Relaxed);
+        self.root
+            .join("tmp")
+            .join(format!("{what}.{}.{n}", std::process::id()))
+    }
+
+    fn clean_tmp(&self) {
+        let Ok(entries) = fs::read_dir(self.root.join("tmp")) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let pid = name.split('.').nth(1).and_then(|p| p.parse::<i32>().ok());
+            let alive = pid.is_some_and(|p| {
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), None).is_ok()
+            });
+            if !alive {
+                let _ = fs::remove_dir_all(e.path()).or_else(|_| fs::remove_file(e.path()));
+            }
+        }
+    }
+
+    /// Holds `locks/KEY.lock` until dropped.
+    pub fn lock(&self, key: &str) -> Result<Flock<File>, StoreError> {
+        let p = self.root.join("locks").join(format!("{key}.lock"));
+        let f = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)
+            .map_err(io_err(&p))?;
+        Flock::lock(f, FlockArg::LockExclusive).map_err(|(_, e)| StoreError::Io {
+            path: p,
+            source: e.into(),
+        })
+    }
+
+    /// Holds `locks/KEY.lock` shared (pulls hold `gc` shared; a garbage
+    /// collection holds it exclusively) until dropped.
+    pub fn lock_shared(&self, key: &str) -> Result<Flock<File>, StoreError> {
+        let p = self.root.join("locks").join(format!("{key}.lock"));
+        let f = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)
+            .map_err(io_err(&p))?;
+        Flock::lock(f, FlockArg::LockShared).map_err(|(_, e)| StoreError::Io {
+            path: p,
+            source: e.into(),
+        })
+    }
+
+    /// Writes `bytes` to `path` by rename from a synced temporary file.
+    pub fn write_atomic(&self, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+        let tmp = self.tmp_path("file");
+        let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
+        f.write_all(bytes).map_err(io_err(&tmp))?;
+        f.sync_all().map_err(io_err(&tmp))?;
+        fs::rename(&tmp, path).map_err(io_err(path))
+    }
+
+    /// Stores blob `digest` of `size` bytes (when known) written by `fill`,
+    /// unless it is already stored. The content is verified before it is
+    /// renamed into `blobs/`; on any error nothing is left. Returns whether
+    /// it was fetched (false: already there).
+    pub fn put_blob<E>(
+        &self,
+        digest: &Digest,
+        size: Option<u64>,
+        fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+    ) -> Result<bool, PutError<E>> {
+        let _lock = self.lock(digest.hex()).map_err(PutError::Store)?;
+        let dest = self.blob_path(digest);
+        if dest.is_file() {
+            return Ok(false);
+        }
+        let tmp = self.tmp_path("blob");
+        let result = self.fill_verified(&tmp, digest, size, fill);
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result?;
+        fs::rename(&tmp, &dest)
+            .map_err(io_err(&dest))
+            .map_err(PutError::Store)?;
+        Ok(true)
+    }
+
+    fn fill_verified<E>(
+        &self,
+        tmp: &Path,
+        digest: &Digest,
+        size: Option<u64>,
+        fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+    ) -> Result<(), PutError<E>> {
+        let f = File::create(tmp)
+            .map_err(io_err(tmp))
+            .map_err(PutError::Store)?;
+        let mut w = HashingWriter::new(io::BufWriter::with_capacity(1 << 20, f));
+        fill(&mut w).map_err(PutError::Fetch)?;
+        let (actual, got, buf) = w.finish();
+        let f = buf
+            .into_inner()
+            .map_err(|e| io_err(tmp)(e.into_error()))
+            .map_err(PutError::Store)?;
+        if let Some(want) = size
+            && want != got
+        {
+            return Err(PutError::Store(StoreError::Size {
+                digest: digest.clone(),
+                got,
+                want,
+            }));
+        }
+        if &actual != digest {
+            return Err(PutError::Store(StoreError::Mismatch {
+                digest: digest.clone(),
+                actual,
+                size: got,
+            }));
+        }
+        f.sync_all().map_err(io_err(tmp)).map_err(PutError::Store)
+    }
+
+    /// Unpacks stored layer blob `digest` into `layers/HEX` unless done
+    /// already. Returns the directory and whether it was unpacked now.
+    pub fn ensure_layer(&self, digest: &Digest) -> Result<(PathBuf, bool), StoreError> {
+        let dest = self.layer_path(digest);
+        let _lock = self.lock(&format!("layer-{}", digest.hex()))?;
+        if dest.is_dir() {
+            return Ok((dest, false));
+        }
+        let blob = self.blob_path(digest);
+        let tmp = self.tmp_path("layer");
+        fs::create_dir(&tmp).map_err(io_err(&tmp))?;
+        let result = File::open(&blob).map_err(io_err(&blob)).and_then(|f| {
+            super::unpack::unpack(io::BufReader::with_capacity(1 << 20, f), &tmp).map_err(
+                |source| StoreError::Unpack {
+                    digest: digest.clone(),
+                    source,
+                },
+            )
+        });
+        if let Err(e) = result {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+        // Everything unpacked reaches the disk before the name says "complete".
+        if let Ok(d) = File::open(&tmp) {
+            let _ = nix::unistd::syncfs(&d);
+        }
+        fs::rename(&tmp, &dest).map_err(io_err(&dest))?;
+        Ok((dest, true))
+    }
+
+    /// The stored names and their manifests (`index.json`).
+    pub fn index(&self) -> Result<Index, StoreError> {
+        let p = self.root.join("index.json");
+        match fs::read(&p) {
+            Ok(b) => {
+                serde_json::from_slice(&b).map_err(|source| StoreError::Json { path: p, source })
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Index {
+                schema_version: 2,
+                ..Default::default()
+            }),
+            Err(source) => Err(StoreError::Io { path: p, source }),
+        }
+    }
+
+    fn write_index(&self, index: &Index) -> Result<(), StoreError> {
+        let p = self.root.join("index.json");
+        let bytes = serde_json::to_vec_pretty(index).map_err(|source| StoreError::Json {
+            path: p.clone(),
+            source,
+        })?;
+        self.write_atomic(&p, &bytes)
+    }
+
+    /// Points `name` at `manifest` (replacing what it named before).
+    pub fn set_ref(&self, name: &str, manifest: &Digest, size: u64) -> Result<(), StoreError> {
+        let _lock = self.lock("index")?;
+        let mut index = self.index()?;
+        index
+            .manifests
+            .retain(|d| d.annotations.get(REF_NAME).map(String::as_str) != Some(name));
+        let mut d = Descriptor {
+            media_type: OCI_MANIFEST.into(),
+            digest: manifest.to_string(),
+            size,
+            platform: None,
+            annotations: Default::default(),
+        };
+        d.annotations.insert(REF_NAME.into(), name.into());
+        index.manifests.push(d);
+        index
+            .manifests
+            .sort_by(|a, b| a.annotations.cmp(&b.annotations));
+        self.write_index(&index)
+    }
+
+    /// Removes `name`; returns the manifest it named, if any.
+    pub fn remove_ref(&self, name: &str) -> Result<Option<Digest>, StoreError> {
+        let _lock = self.lock("index")?;
+        let mut index = self.index()?;
+        let pos = index
+            .manifests
+            .iter()
+            .position(|d| d.annotations.get(REF_NAME).map(String::as_str) == Some(name));
+        let Some(pos) = pos else { return Ok(None) };
+        let d = index.manifests.remove(pos);
+        self.write_index(&index)?;
+        Ok(Digest::parse(&d.digest).ok())
+    }
+
+    /// `(name, manifest digest)` for every stored name.
+    pub fn refs(&self) -> Result<Vec<(String, Digest)>, StoreError> {
+        Ok(self
+            .index()?
+            .manifests
+            .into_iter()
+            .filter_map(|d| {
+                let name = d.annotations.get(REF_NAME)?.clone();
+                Some((name, Digest::parse(&d.digest).ok()?))
+            })
+            .collect())
+    }
+}
+
+/// A blob could not be stored: fetching it failed, or the store did.
+#[derive(Debug, thiserror::Error)]
+pub enum PutError<E> {
+    #[error(transparent)]
+    Fetch(E),
+    #[error(transparent)]
+    Store(StoreError),
+}

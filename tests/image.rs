@@ -1,0 +1,51 @@
+//! The image store and layer unpacker on the host, in temporary
+//! directories: real files, device nodes, xattrs and overlay mounts (in a
+//! private mount namespace). Needs root: without it every test is reported
+//! ignored, and under `PODCTL_BENCH=required` that is a failure.
+
+#[path = "image/build.rs"]
+mod build;
+#[path = "bench/preflight.rs"]
+#[allow(dead_code)]
+mod preflight;
+#[path = "image/source.rs"]
+mod source;
+#[path = "image/store_tests.rs"]
+mod store_tests;
+#[path = "image/unpack_tests.rs"]
+mod unpack_tests;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::path::PathBuf;
+
+pub type TestFn = fn() -> Result<(), String>;
+
+fn main() {
+    let args = Arguments::from_args();
+    let availability = preflight::check("image (host store)", &["unshare", "mount"]);
+    let trials = unpack_tests::TESTS
+        .iter()
+        .chain(store_tests::TESTS)
+        .map(|&(name, f)| match availability.clone() {
+            preflight::Availability::Ready => Trial::test(name, move || f().map_err(Failed::from)),
+            preflight::Availability::Skip(why) => {
+                Trial::test(name, move || Err(why.into())).with_ignored_flag(true)
+            }
+            preflight::Availability::Fail(msg) => Trial::test(name, move || Err(msg.into())),
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// A fresh empty directory for one test.
+pub fn tempdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("podctl-image-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// `Err(msg)` unless `cond`.
+pub fn check(cond: bool, msg: impl FnOnce() -> String) -> Result<(), String> {
+    if cond { Ok(()) } else { Err(msg()) }
+}

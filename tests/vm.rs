@@ -29,6 +29,7 @@ fn main() {
         .iter()
         .chain(pods::vm::TRIALS)
         .chain(pods::network::VM_TRIALS)
+        .chain(pods::oci_vm::TRIALS)
         .chain(pods::packaging::VM_TRIALS)
         .cloned()
         .collect();

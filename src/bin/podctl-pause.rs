@@ -18,6 +18,13 @@
 //!   output from those pipes to its own stdout and stderr (journald).
 //!   A container's command never runs as PID 1 itself, so it gets SIGTERM's
 //!   default action even when it installs no handler.
+//! * `podctl-pause init -- PROGRAM ARGS...`: the init of a container started
+//!   by an OCI runtime (bind-mounted read-only into it, like `docker run
+//!   --init`): forks, the child execs PROGRAM (looked up in PATH when it has
+//!   no `/`) with the environment it was given, and this process relays
+//!   signals to it, reaps every other child and exits with its status. A
+//!   program that cannot be executed: exit 127 (not found) or 126, with a
+//!   message on stderr.
 #![no_std]
 #![no_main]
 
@@ -35,6 +42,7 @@ mod sys {
     pub const IOCTL: usize = 16;
     pub const SOCKET: usize = 41;
     pub const FORK: usize = 57;
+    pub const EXECVE: usize = 59;
     pub const EXIT: usize = 60;
     pub const WAIT4: usize = 61;
     pub const KILL: usize = 62;
@@ -481,6 +489,118 @@ unsafe fn cstr<'a>(p: *const u8) -> &'a [u8] {
     unsafe { core::slice::from_raw_parts(p, n) }
 }
 
+/// Unblocks every signal (a command starts with an empty mask).
+fn unblock_all_signals() {
+    let none: u64 = 0;
+    // SAFETY: a valid 8-byte sigset (SIG_SETMASK = 2) and no old-set pointer.
+    unsafe { sys::call(sys::RT_SIGPROCMASK, 2, &none as *const u64 as usize, 0, 8) };
+}
+
+/// execve(path, argv, envp); returns the (negative) error.
+///
+/// # Safety
+/// `path` is NUL-terminated; `argv` and `envp` are NULL-terminated arrays
+/// of NUL-terminated strings.
+unsafe fn execve(path: *const u8, argv: *const usize, envp: *const usize) -> isize {
+    // SAFETY: the caller's contract is execve's.
+    unsafe { sys::call(sys::EXECVE, path as usize, argv as usize, envp as usize, 0) }
+}
+
+const ENOENT: isize = -2;
+const EACCES: isize = -13;
+const ENOTDIR: isize = -20;
+
+/// The value of `PATH` in `envp`, or systemd's default.
+///
+/// # Safety
+/// `envp` is a NULL-terminated array of NUL-terminated strings.
+unsafe fn path_var<'a>(envp: *const usize) -> &'a [u8] {
+    let mut i = 0;
+    loop {
+        // SAFETY: the array is NULL-terminated; we stop at the NULL.
+        let p = unsafe { *envp.add(i) } as *const u8;
+        if p.is_null() {
+            return b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        }
+        // SAFETY: each entry is NUL-terminated.
+        let e = unsafe { cstr(p) };
+        if let Some(v) = e.strip_prefix(b"PATH=") {
+            return v;
+        }
+        i += 1;
+    }
+}
+
+/// The child of `init`: exec the program, searching PATH like execvp.
+///
+/// # Safety
+/// `argv` and `envp` are the process's own NULL-terminated arrays, argv[0]
+/// being the program.
+unsafe fn exec_command(argv: *const usize, envp: *const usize) -> ! {
+    unblock_all_signals();
+    // SAFETY: argv[0] exists (checked by the caller) and is NUL-terminated.
+    let prog_ptr = unsafe { *argv } as *const u8;
+    // SAFETY: as above.
+    let prog = unsafe { cstr(prog_ptr) };
+    if prog.contains(&b'/') {
+        // SAFETY: the process's own arrays.
+        let e = unsafe { execve(prog_ptr, argv, envp) };
+        exec_failed(prog, e);
+    }
+    let mut buf = [0u8; 4096];
+    let mut last = ENOENT;
+    // SAFETY: envp is the process's own array.
+    for dir in unsafe { path_var(envp) }.split(|&c| c == b':') {
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        let n = dir.len() + 1 + prog.len();
+        if n + 1 > buf.len() {
+            continue;
+        }
+        buf[..dir.len()].copy_from_slice(dir);
+        buf[dir.len()] = b'/';
+        buf[dir.len() + 1..n].copy_from_slice(prog);
+        buf[n] = 0;
+        // SAFETY: buf is NUL-terminated at n; the arrays are the process's own.
+        let e = unsafe { execve(buf.as_ptr(), argv, envp) };
+        if e == EACCES {
+            last = e;
+        } else if e != ENOENT && e != ENOTDIR {
+            exec_failed(prog, e);
+        }
+    }
+    exec_failed(prog, last)
+}
+
+fn exec_failed(prog: &[u8], e: isize) -> ! {
+    write_all(2, b"podctl-pause: cannot execute ");
+    write_all(2, prog);
+    if e == ENOENT {
+        write_all(2, b": not found\n");
+        exit(127)
+    }
+    write_all(2, b": permission denied or not executable\n");
+    exit(126)
+}
+
+/// `init -- PROGRAM ARGS...`: fork, exec the program in the child, relay.
+///
+/// # Safety
+/// `argv` points at the NULL-terminated argument array starting at PROGRAM;
+/// `envp` is the process's environment array.
+unsafe fn init_main(argv: *const usize, envp: *const usize) -> ! {
+    block_all_signals();
+    // SAFETY: fork takes no arguments.
+    let pid = unsafe { sys::call(sys::FORK, 0, 0, 0, 0) };
+    if pid < 0 {
+        die(b"fork failed");
+    }
+    if pid == 0 {
+        // SAFETY: the caller's contract.
+        unsafe { exec_command(argv, envp) }
+    }
+    relay(pid as usize)
+}
+
 extern "C" fn main_entry(sp: *const usize) -> ! {
     // SAFETY: at process entry the stack holds argc, then argc argv pointers.
     let argc = unsafe { *sp };
@@ -494,6 +614,11 @@ extern "C" fn main_entry(sp: *const usize) -> ! {
     };
     match arg(1) {
         b"hold" => hold_main(arg(2), arg(3)),
+        b"init" if arg(2) == b"--" && argc > 3 => {
+            // SAFETY: argv[3..] is the kernel's NULL-terminated argv tail and
+            // envp follows argv's NULL on the initial stack.
+            unsafe { init_main(sp.add(4), sp.add(1 + argc + 1)) }
+        }
         b"relay" => {
             block_all_signals();
             // File descriptors parse like PIDs; 0 (stdin) is never a log pipe.
@@ -503,7 +628,9 @@ extern "C" fn main_entry(sp: *const usize) -> ! {
                 _ => die(b"usage: podctl-pause relay PID [OUT_FD ERR_FD]"),
             }
         }
-        _ => die(b"usage: podctl-pause hold NSLIST HOSTNAME | relay PID [OUT_FD ERR_FD]"),
+        _ => die(
+            b"usage: podctl-pause hold NSLIST HOSTNAME | relay PID [OUT_FD ERR_FD] | init -- PROGRAM [ARGS...]",
+        ),
     }
 }
 

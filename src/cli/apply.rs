@@ -249,6 +249,14 @@ pub fn apply(target: &Path, prune: bool) -> anyhow::Result<()> {
     if !errors.is_empty() {
         bail!("{}", errors.join("\n"));
     }
+    // What the runtime would refuse later, refused now: nothing is changed.
+    let path = std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into());
+    for (_, pod, _) in &loaded {
+        errors.extend(crate::oci::preflight(&crate::plan::build(pod), &path));
+    }
+    if !errors.is_empty() {
+        bail!("{}", errors.join("\n"));
+    }
     let pods: Vec<String> = loaded.iter().map(|(_, p, _)| p.name.clone()).collect();
     let mgr = super::connect()?;
     for (f, pod, text) in loaded {

@@ -129,7 +129,11 @@ fn run(req: &ExecRequest) -> anyhow::Result<u8> {
     };
     let held = crate::runtime::enter::spawn_held_clean(&paths.podctl, target, &req.command, stdio)
         .with_context(|| format!("cannot start {}", paths.podctl.display()))?;
-    let mut child = match mgr.attach(&c.unit, &[held.child.id()]) {
+    // A container with a cgroup of its own under the scope: the helper goes
+    // into the scope's relay leaf (the runtime's exec then joins the container's).
+    let dirs = crate::oci::Dirs::new(&paths.run);
+    let sub = crate::oci::launch::ExecInfo::attach_point(&dirs, target);
+    let mut child = match mgr.attach_sub(&c.unit, sub, &[held.child.id()]) {
         Ok(()) => held
             .release_with(&spec)
             .context("cannot release the exec helper")?,

@@ -4,9 +4,14 @@
 
 pub mod diff;
 pub mod render;
+pub mod security;
 pub mod units;
 
-use crate::model::{Condition, Container, Namespace, Pod, Probe, Resources, Restart, User};
+use crate::model::{
+    Condition, Container, Namespace, Pod, Probe, Resources, Restart, Runtime, ScratchVolume, User,
+    Volume,
+};
+pub use security::SecurityPlan;
 use serde::{Deserialize, Serialize};
 
 /// A D-Bus property value, typed as `StartTransientUnit` takes it.
@@ -167,6 +172,11 @@ pub struct ContainerPlan {
     /// path, container path): `/etc/hosts` and `/etc/resolv.conf` of a
     /// bridge pod, written when its network is set up.
     pub etc_files: Vec<(String, String)>,
+    /// The OCI runtime that starts it (the container's own, else the pod's).
+    pub runtime: Runtime,
+    pub security: SecurityPlan,
+    /// Mounts in file order (after the root, /proc, /dev, /sys, /tmp, /run).
+    pub volumes: Vec<Volume>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -181,6 +191,10 @@ pub struct Plan {
     /// Set up on the sandbox's network namespace before any container
     /// starts, torn down after the last one stops (`crate::net`).
     pub network: crate::model::PodNetwork,
+    /// Bytes of the pod's /dev/shm, a tmpfs shared by its containers only.
+    pub shm_size: u64,
+    /// Scratch volumes made at apply and removed on down.
+    pub scratch: Vec<ScratchVolume>,
 }
 
 /// Default PATH for container processes (systemd's default for services).
@@ -318,6 +332,9 @@ pub fn build(pod: &Pod) -> Plan {
                 log_identifier: units::log_identifier(&pod.name, &c.name),
             },
             etc_files: etc_files(pod),
+            runtime: c.runtime.clone().unwrap_or_else(|| pod.runtime.clone()),
+            security: security::build(c),
+            volumes: c.volumes.clone(),
         });
     }
 
@@ -331,6 +348,8 @@ pub fn build(pod: &Pod) -> Plan {
         sandbox,
         containers,
         network: pod.network.clone(),
+        shm_size: pod.shm_size,
+        scratch: pod.volumes.clone(),
     }
 }
 
@@ -397,6 +416,9 @@ mod tests {
             live: None,
             stop_signal: 15,
             stop_timeout_ms: 10_000,
+            runtime: None,
+            security: Default::default(),
+            volumes: vec![],
         };
         Pod {
             name: "my-web".into(),
@@ -411,6 +433,9 @@ mod tests {
             autostart: true,
             containers: vec![c("app"), c("sidecar")],
             network: Default::default(),
+            runtime: Runtime::Crun,
+            shm_size: crate::model::DEFAULT_SHM_SIZE,
+            volumes: vec![],
         }
     }
 

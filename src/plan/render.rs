@@ -35,6 +35,25 @@ pub fn human(plan: &Plan) -> String {
         .as_deref()
         .unwrap_or("(not set: uts is not shared)");
     line(w, 1, format!("hostname: {hostname}"));
+    line(
+        w,
+        1,
+        format!(
+            "/dev/shm: a tmpfs of {} shared by the pod's containers",
+            format_size(plan.shm_size)
+        ),
+    );
+    for v in &plan.scratch {
+        let medium = match v.size {
+            Some(n) => format!("a tmpfs of {}", format_size(n)),
+            None => "a directory on disk".into(),
+        };
+        line(
+            w,
+            1,
+            format!("scratch volume {}: {medium}, removed on down", v.name),
+        );
+    }
     network(w, &plan.network);
 
     for c in &plan.containers {
@@ -128,6 +147,86 @@ fn container(w: &mut String, c: &ContainerPlan) {
     for (k, v) in &p.env {
         line(w, 3, format!("{k}={}", quote(v)));
     }
+    line(w, 1, format!("runtime: {}", c.runtime));
+    security(w, &c.security);
+    if !c.volumes.is_empty() {
+        line(w, 1, "volumes:".into());
+        for v in &c.volumes {
+            line(w, 2, volume(v));
+        }
+    }
+}
+
+fn security(w: &mut String, s: &super::SecurityPlan) {
+    use crate::model::Seccomp;
+    line(w, 1, "security:".into());
+    if s.privileged {
+        line(
+            w,
+            2,
+            "privileged: all capabilities, no masked paths, the host's devices".into(),
+        );
+    }
+    let caps = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else if v.len() == crate::oci::caps::CAPABILITIES.len() {
+            "all".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    line(
+        w,
+        2,
+        format!("bounding capabilities: {}", caps(&s.bounding)),
+    );
+    line(
+        w,
+        2,
+        format!("effective capabilities: {}", caps(&s.effective)),
+    );
+    if !s.ambient.is_empty() {
+        line(w, 2, format!("ambient capabilities: {}", caps(&s.ambient)));
+    }
+    line(w, 2, format!("no_new_privileges: {}", s.no_new_privileges));
+    let seccomp = match &s.seccomp {
+        Seccomp::Default => "podctl's default profile".to_string(),
+        Seccomp::Unconfined => "unconfined".to_string(),
+        Seccomp::Profile(p) => format!("the profile {p}"),
+    };
+    line(w, 2, format!("seccomp: {seccomp}"));
+    let writable = if s.read_only {
+        "volumes only (read_only)"
+    } else {
+        "volumes and a private /tmp"
+    };
+    line(w, 2, format!("writable: {writable}"));
+    for (k, v) in &s.sysctls {
+        line(w, 2, format!("sysctl {k} = {}", quote(v)));
+    }
+}
+
+/// `/srv/www -> /usr/share/www (bind, read-only)`.
+fn volume(v: &crate::model::Volume) -> String {
+    use crate::model::VolumeSource;
+    let (from, kind) = match &v.source {
+        VolumeSource::Bind(p) => (p.clone(), "host path".to_string()),
+        VolumeSource::Named(n) => (n.clone(), "named volume".to_string()),
+        VolumeSource::Scratch(n) => (n.clone(), "scratch volume".to_string()),
+        VolumeSource::Tmpfs(size) => (
+            "tmpfs".to_string(),
+            size.map_or("tmpfs".to_string(), |n| {
+                format!("tmpfs of {}", format_size(n))
+            }),
+        ),
+    };
+    let access = if v.read_only {
+        "read-only"
+    } else {
+        "read-write"
+    };
+    format!("{from} -> {} ({kind}, {access})", v.target)
 }
 
 /// A unit's properties in send order, then its dependencies in words.

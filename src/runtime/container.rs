@@ -138,6 +138,16 @@ fn run() -> Result<std::convert::Infallible, Failure> {
     let creds = resolve_user(spec.process.user.as_ref())?;
     let exe =
         resolve_command(&spec.process.argv, &spec.process.env).map_err(Failure::definition)?;
+    if let Some(c) = &spec.oci {
+        // The container sees the host's root: the program must be there.
+        let program = exe.to_string_lossy();
+        if crate::oci::runtime::locate(&program, "").is_none() {
+            return Err(Failure::definition(format!(
+                "cannot execute {program}: not found or not executable"
+            )));
+        }
+        return run_oci(&spec, c, ns_pid, &creds, log_pipes);
+    }
 
     let opened = step(
         "open sandbox namespaces",
@@ -209,6 +219,85 @@ fn run() -> Result<std::convert::Infallible, Failure> {
             container_init(&spec, own_proc, &creds, &exe)
         }
     }
+}
+
+/// Through the OCI runtime (see [`crate::oci::launch`]): the runtime makes
+/// the container, whose stdout and stderr are the log pipes; this process
+/// becomes the relay of its init.
+fn run_oci(
+    spec: &LaunchSpec,
+    c: &crate::oci::Container,
+    ns_pid: u32,
+    creds: &Creds,
+    log_pipes: Option<((OwnedFd, OwnedFd), (OwnedFd, OwnedFd))>,
+) -> Result<std::convert::Infallible, Failure> {
+    use crate::oci::launch::{self, Fault};
+    use std::process::Stdio;
+    let user = match creds {
+        Some(c) => crate::oci::HostUser {
+            uid: c.uid.as_raw(),
+            gid: c.gid.as_raw(),
+            additional_gids: c.groups.iter().map(|g| g.as_raw()).collect(),
+        },
+        None => crate::oci::HostUser {
+            uid: 0,
+            gid: 0,
+            additional_gids: vec![],
+        },
+    };
+    let (stdio, logs) = match log_pipes {
+        Some(((out_r, out_w), (err_r, err_w))) => (
+            (Stdio::from(out_w), Stdio::from(err_w)),
+            Some((out_r, err_r)),
+        ),
+        None => (
+            (
+                Stdio::from(step(
+                    "dup stderr",
+                    std::io::stderr().as_fd().try_clone_to_owned(),
+                )?),
+                Stdio::inherit(),
+            ),
+            None,
+        ),
+    };
+    let paths = super::Paths::from_env();
+    let dirs = crate::oci::Dirs::new(&paths.run);
+    let path = std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into());
+    let host = launch::Host {
+        dirs: &dirs,
+        pause: &spec.pause,
+        cgroup_root: Path::new("/sys/fs/cgroup"),
+        root: Path::new("/"),
+        path: &path,
+    };
+    // `stdio` moves into the runtime's create and is closed here after it:
+    // only the container holds the write ends, so the relay sees EOF.
+    // The pod network's /etc files exist once the supervisor set the network
+    // up; a supervisor run without one (as in tests) leaves the host's.
+    let mut c = c.clone();
+    c.etc_files
+        .retain(|(src, dst)| Path::new(src).exists() && Path::new(dst).exists());
+    let init = launch::start(&c, ns_pid, user, &host, stdio.0, stdio.1).map_err(|f| Failure {
+        fault: match f.fault {
+            Fault::Definition => SetupFault::Definition,
+            Fault::Transient => SetupFault::Transient,
+        },
+        message: f.message,
+    })?;
+    if let Some((out_r, err_r)) = &logs {
+        for fd in [out_r, err_r] {
+            // The relay must inherit the read ends.
+            step(
+                "keep log pipe",
+                nix::fcntl::fcntl(
+                    fd,
+                    nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+                ),
+            )?;
+        }
+    }
+    Ok(exec_relay(&spec.pause, init as i32, logs.as_ref())?)
 }
 
 /// PID 1 of the container (when it has its own PID namespace).

@@ -38,6 +38,7 @@ pub fn attempt(
     interrupt: BorrowedFd<'_>,
 ) -> bool {
     let timeout = Duration::from_millis(probe.timeout_ms);
+    let dirs = crate::oci::Dirs::new(&paths.run);
     let child = match &probe.check {
         Check::Exec(argv) => {
             let Ok(held) =
@@ -45,7 +46,8 @@ pub fn attempt(
             else {
                 return false;
             };
-            if mgr.attach(unit, &[held.child.id()]).is_err() {
+            let sub = crate::oci::launch::ExecInfo::attach_point(&dirs, command_pid);
+            if mgr.attach_sub(unit, sub, &[held.child.id()]).is_err() {
                 let mut c = held.child;
                 let _ = c.kill();
                 let _ = c.wait();
@@ -64,7 +66,17 @@ pub fn attempt(
         // Readiness by notification, not by polling: see `notify`.
         Check::Notify => None,
     };
-    child.is_some_and(|c| passes_within(c, timeout, interrupt))
+    let Some(child) = child else { return false };
+    let helper = child.id();
+    let exec = matches!(probe.check, Check::Exec(_));
+    // What the runtime ran in the container is not in the helper's process
+    // group: it goes too when the attempt is cut short.
+    let end = |killed: bool| {
+        if exec {
+            crate::oci::launch::end_exec(&dirs, command_pid, helper, killed);
+        }
+    };
+    passes_within(child, timeout, interrupt, &end)
 }
 
 fn spawn_net(
@@ -92,23 +104,33 @@ fn spawn_net(
 
 /// Waits for a probe helper (leader of its own process group); on timeout
 /// or interrupt, kills its whole group.
-fn passes_within(mut child: Child, timeout: Duration, interrupt: BorrowedFd<'_>) -> bool {
+fn passes_within(
+    mut child: Child,
+    timeout: Duration,
+    interrupt: BorrowedFd<'_>,
+    end: &dyn Fn(bool),
+) -> bool {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     let deadline = Instant::now() + timeout;
     loop {
         match child.try_wait() {
-            Ok(Some(st)) => return st.success(),
+            Ok(Some(st)) => {
+                end(false);
+                return st.success();
+            }
             Ok(None) if Instant::now() < deadline => {
                 let mut fds = [PollFd::new(interrupt, PollFlags::POLLIN)];
                 let ms = PollTimeout::try_from(ATTEMPT_POLL.as_millis() as i32)
                     .unwrap_or(PollTimeout::ZERO);
                 if matches!(poll(&mut fds, ms), Ok(n) if n > 0) {
                     kill_group(&mut child);
+                    end(true);
                     return false;
                 }
             }
             _ => {
                 kill_group(&mut child);
+                end(true);
                 return false;
             }
         }
@@ -229,7 +251,7 @@ mod tests {
             .unwrap();
         let (r, w) = nix::unistd::pipe().unwrap();
         use std::os::fd::AsFd;
-        let passed = passes_within(child, Duration::from_millis(300), r.as_fd());
+        let passed = passes_within(child, Duration::from_millis(300), r.as_fd(), &|_| ());
         assert!(!passed);
         let grandchild: i32 = std::fs::read_to_string(&pidfile)
             .unwrap()

@@ -5,12 +5,13 @@ use super::lifecycle;
 use super::limits::{self, Limits};
 use super::names::{self, suggest};
 use super::tree::{self, Value, fields};
-use crate::model::{Container, Restart, User};
+use super::{security, volumes};
+use crate::model::{Container, Namespace, Restart, User};
 use std::collections::BTreeMap;
 use std::ops::Range;
 use toml::de::DeValue;
 
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 21] = [
     "command",
     "env",
     "workdir",
@@ -23,6 +24,15 @@ const KEYS: [&str; 12] = [
     "live",
     "stop_signal",
     "stop_timeout",
+    "runtime",
+    "privileged",
+    "capabilities",
+    "read_only",
+    "no_new_privileges",
+    "seccomp",
+    "sysctls",
+    "shm_size",
+    "volumes",
 ];
 const RESTARTS: [&str; 3] = ["always", "on-failure", "never"];
 const USER_HELP: &str = "use a name, a uid, or uid:gid, e.g. \"www-data\", 1000 or \"1000:1000\"";
@@ -30,11 +40,14 @@ const USER_HELP: &str = "use a name, a uid, or uid:gid, e.g. \"www-data\", 1000 
 /// Reads the container `name` (its key at `key_span`) from `v`, filling
 /// defaults; problems go to the sink and leave placeholders. Also returns
 /// the span of each `after` entry, for the checks across containers.
+/// `pod` gives what the pod's keys mean for a container's: the namespaces
+/// taken from the host and the scratch volumes' names.
 pub(crate) fn read(
     sink: &mut Sink,
     name: &str,
     key_span: Range<usize>,
     v: &Value<'_>,
+    pod: &PodContext,
 ) -> (Container, Limits, Vec<Range<usize>>) {
     let path = join("containers", name);
     if !names::is_dns_label(name) {
@@ -69,6 +82,9 @@ pub(crate) fn read(
         live: None,
         stop_signal: 15,
         stop_timeout_ms: crate::model::DEFAULT_STOP_TIMEOUT_MS,
+        runtime: None,
+        security: Default::default(),
+        volumes: Vec::new(),
     };
     let Some(t) = tree::table(sink, v, &path) else {
         return (c, Limits::default(), Vec::new());
@@ -86,6 +102,15 @@ pub(crate) fn read(
         live,
         stop_signal,
         stop_timeout,
+        runtime,
+        privileged,
+        capabilities,
+        read_only,
+        no_new_privileges,
+        seccomp,
+        sysctls,
+        shm_size,
+        volumes,
     ] = fields(sink, t, &path, KEYS);
     match command {
         Some(v) => c.command = read_command(sink, v, &join(&path, "command")),
@@ -149,7 +174,35 @@ pub(crate) fn read(
     {
         c.stop_timeout_ms = ms;
     }
+    if let Some(v) = runtime {
+        c.runtime = security::read_runtime(sink, v, &join(&path, "runtime"));
+    }
+    let keys = security::Keys {
+        privileged,
+        capabilities,
+        read_only,
+        no_new_privileges,
+        seccomp,
+        sysctls,
+    };
+    c.security = security::read(sink, keys, &path, &pod.host);
+    if let Some(v) = shm_size {
+        sink.error(
+            v.span(),
+            &join(&path, "shm_size"),
+            "/dev/shm is the pod's, shared by its containers: set shm_size at the top of the pod file",
+        );
+    }
+    if let Some(v) = volumes {
+        c.volumes = volumes::read(sink, v, &join(&path, "volumes"), &pod.scratch);
+    }
     (c, limits, after_spans)
+}
+
+/// What a container's keys need to know of its pod's.
+pub(crate) struct PodContext {
+    pub host: Vec<Namespace>,
+    pub scratch: Vec<String>,
 }
 
 fn read_command(sink: &mut Sink, v: &Value<'_>, key: &str) -> Vec<String> {

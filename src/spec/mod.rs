@@ -14,8 +14,10 @@ mod limits;
 pub mod names;
 mod network;
 mod pod;
+mod security;
 pub mod size;
 pub(crate) mod tree;
+mod volumes;
 
 use crate::model::Pod;
 use std::fmt;

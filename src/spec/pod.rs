@@ -3,11 +3,11 @@
 use super::diag::{Sink, join};
 use super::tree::{self, Str, Value, fields};
 use super::{container, limits, names};
-use crate::model::{Namespace, Pod, Resources};
+use crate::model::{DEFAULT_SHM_SIZE, Namespace, Pod, Resources, Runtime};
 use toml::Spanned;
 use toml::de::DeTable;
 
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 15] = [
     "name",
     "hostname",
     "share",
@@ -15,6 +15,9 @@ const KEYS: [&str; 12] = [
     "autostart",
     "resources",
     "containers",
+    "runtime",
+    "shm_size",
+    "volumes",
     // network::KEYS, in that order (read by spec::network)
     "network",
     "networks",
@@ -35,6 +38,9 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         autostart,
         resources,
         containers,
+        runtime,
+        shm_size,
+        volumes,
         net_keys @ ..,
     ] = fields(sink, doc.get_ref(), "", KEYS);
 
@@ -96,7 +102,20 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         .unwrap_or_default();
     // Net neither shared nor the host's: each container has its own.
     let own_net = !share.contains(&Namespace::Net) && !host.contains(&Namespace::Net);
-    let containers = read_containers(sink, doc, containers, &resources, own_net);
+    let runtime = runtime
+        .and_then(|v| super::security::read_runtime(sink, v, "runtime"))
+        .unwrap_or(Runtime::Crun);
+    let shm_size = shm_size
+        .and_then(|v| read_shm_size(sink, v))
+        .unwrap_or(DEFAULT_SHM_SIZE);
+    let volumes = volumes
+        .map(|v| super::volumes::read_scratch(sink, v))
+        .unwrap_or_default();
+    let ctx = container::PodContext {
+        host: host.clone(),
+        scratch: volumes.iter().map(|v| v.name.clone()).collect(),
+    };
+    let containers = read_containers(sink, doc, containers, &resources, own_net, &ctx);
 
     Pod {
         name,
@@ -107,6 +126,25 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         autostart,
         containers,
         network,
+        runtime,
+        shm_size,
+        volumes,
+    }
+}
+
+/// `shm_size = "64M"`: the size of the pod's /dev/shm.
+fn read_shm_size(sink: &mut Sink, v: &Value<'_>) -> Option<u64> {
+    let s = tree::string(sink, v, "shm_size")?;
+    match super::size::parse_size(s.text) {
+        Ok(n) => Some(n),
+        Err(e) => {
+            sink.error(
+                s.span,
+                "shm_size",
+                format!("{:?}: {e} (use bytes or K/M/G/T, e.g. 64M)", s.text),
+            );
+            None
+        }
     }
 }
 
@@ -176,6 +214,7 @@ fn read_containers(
     v: Option<&Value<'_>>,
     pod_limits: &Resources,
     own_net: bool,
+    ctx: &container::PodContext,
 ) -> Vec<crate::model::Container> {
     const NONE: &str = "a pod needs at least one container, e.g. [containers.app] with command = [\"/bin/sleep\", \"infinity\"]";
     let Some(v) = v else {
@@ -191,7 +230,7 @@ fn read_containers(
     let mut out = Vec::with_capacity(t.len());
     let mut after_spans = Vec::with_capacity(t.len());
     for (key, value) in t.iter() {
-        let (c, limits, spans) = container::read(sink, key.get_ref(), key.span(), value);
+        let (c, limits, spans) = container::read(sink, key.get_ref(), key.span(), value, ctx);
         after_spans.push(spans);
         limits::check_within(
             sink,

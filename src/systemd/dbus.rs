@@ -425,8 +425,12 @@ impl Manager for Client {
     }
 
     fn attach(&self, name: &str, pids: &[u32]) -> Result<(), Error> {
+        self.attach_sub(name, "", pids)
+    }
+
+    fn attach_sub(&self, name: &str, subcgroup: &str, pids: &[u32]) -> Result<(), Error> {
         zbus::block_on(async {
-            self.manager_call("AttachProcessesToUnit", name, &(name, "", pids))
+            self.manager_call("AttachProcessesToUnit", name, &(name, subcgroup, pids))
                 .await
                 .map(|_| ())
         })

@@ -119,6 +119,11 @@ impl Manager for Recorder {
         Ok(())
     }
 
+    fn attach_sub(&self, name: &str, subcgroup: &str, pids: &[u32]) -> Result<(), Error> {
+        self.record(format!("attach {name}{subcgroup} pids={pids:?}"));
+        Ok(())
+    }
+
     fn set_properties(&self, name: &str, props: &[Property]) -> Result<(), Error> {
         let names: Vec<&str> = props.iter().map(|p| p.name).collect();
         self.record(format!("set_properties {name} {names:?}"));

@@ -117,6 +117,10 @@ pub trait Manager {
     fn list_units(&self, patterns: &[&str]) -> Result<Vec<UnitStatus>, Error>;
     /// Moves processes into a running unit's cgroup (AttachProcessesToUnit).
     fn attach(&self, name: &str, pids: &[u32]) -> Result<(), Error>;
+    /// Moves processes into a sub-cgroup (e.g. `/relay`) of a running,
+    /// delegated unit: a scope whose own cgroup has controllers enabled for
+    /// its children cannot take processes itself.
+    fn attach_sub(&self, name: &str, subcgroup: &str, pids: &[u32]) -> Result<(), Error>;
     /// Changes properties of a running unit at runtime (not persisted).
     fn set_properties(&self, name: &str, props: &[Property]) -> Result<(), Error>;
     /// Reloads unit files (`systemctl daemon-reload`).

@@ -99,6 +99,9 @@ impl Manager for OnDemand {
     fn attach(&self, name: &str, pids: &[u32]) -> Result<(), Error> {
         self.with(|c| c.attach(name, pids))
     }
+    fn attach_sub(&self, name: &str, subcgroup: &str, pids: &[u32]) -> Result<(), Error> {
+        self.with(|c| c.attach_sub(name, subcgroup, pids))
+    }
     fn set_properties(&self, name: &str, props: &[Property]) -> Result<(), Error> {
         self.with(|c| c.set_properties(name, props))
     }

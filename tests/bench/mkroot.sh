@@ -10,7 +10,8 @@ set -euo pipefail
 SUITE=bookworm
 MIRROR=http://deb.debian.org/debian
 # python3: the examples' web server (python3 -m http.server), as on a stock Debian host.
-CONTAINER_PACKAGES=systemd,systemd-sysv,dbus,iproute2,procps,python3
+# crun, runc: the OCI runtimes that start every container (crun is the default).
+CONTAINER_PACKAGES=systemd,systemd-sysv,dbus,iproute2,procps,python3,crun,runc
 # Images (issue 14): a real registry (CNCF distribution), skopeo to push test
 # images (its containers-common needs a container-network-stack: netavark),
 # busybox-static to build them, htpasswd and openssl for auth and TLS.

@@ -37,6 +37,7 @@ fn restart_backoff_grows(g: &Guest) -> Result<(), String> {
     g.ok("rm -f /tmp/bo-times")?;
     let toml = "name = \"bo\"\n[containers.flaky]\n\
         command = [\"/bin/sh\", \"-c\", \"date +%s%N >> /tmp/bo-times; exit 1\"]\n\
+        volumes = [\"/tmp:/tmp\"]\n\
         [containers.steady]\ncommand = [\"sleep\", \"4101\"]\n";
     apply(g, "bo", toml)?;
     wait_for(
@@ -83,8 +84,8 @@ fn restart_backoff_grows(g: &Guest) -> Result<(), String> {
 fn init_container_runs_first(g: &Guest) -> Result<(), String> {
     g.ok("rm -f /tmp/init-made-it")?;
     let toml = "name = \"ini\"\n\
-        [containers.app]\ncommand = [\"/bin/sh\", \"-c\", \"cat /tmp/init-made-it && exec sleep 4201\"]\nrestart = \"never\"\n\
-        [containers.setup]\ninit = true\ncommand = [\"/bin/sh\", \"-c\", \"sleep 0.5; echo made > /tmp/init-made-it\"]\n";
+        [containers.app]\ncommand = [\"/bin/sh\", \"-c\", \"cat /tmp/init-made-it && exec sleep 4201\"]\nrestart = \"never\"\nvolumes = [\"/tmp:/tmp\"]\n\
+        [containers.setup]\ninit = true\ncommand = [\"/bin/sh\", \"-c\", \"sleep 0.5; echo made > /tmp/init-made-it\"]\nvolumes = [\"/tmp:/tmp\"]\n";
     apply(g, "ini", toml)?;
     // The app reads the file the init container wrote, although it comes first in the file.
     wait_pid(g, "sleep 4201")?;
@@ -146,9 +147,9 @@ fn failing_init_blocks_app(g: &Guest) -> Result<(), String> {
 fn after_ready_waits_for_probe(g: &Guest) -> Result<(), String> {
     g.ok("rm -f /tmp/db-ready /tmp/app-started")?;
     let toml = "name = \"ord\"\n\
-        [containers.app]\ncommand = [\"/bin/sh\", \"-c\", \"date +%s%N > /tmp/app-started; exec sleep 4401\"]\n\
+        [containers.app]\ncommand = [\"/bin/sh\", \"-c\", \"date +%s%N > /tmp/app-started; exec sleep 4401\"]\nvolumes = [\"/tmp:/tmp\"]\n\
         after = { db = \"ready\" }\n\
-        [containers.db]\ncommand = [\"/bin/sh\", \"-c\", \"sleep 2; date +%s%N > /tmp/db-ready; exec sleep 4402\"]\n\
+        [containers.db]\ncommand = [\"/bin/sh\", \"-c\", \"sleep 2; date +%s%N > /tmp/db-ready; exec sleep 4402\"]\nvolumes = [\"/tmp:/tmp\"]\n\
         ready = { exec = [\"test\", \"-f\", \"/tmp/db-ready\"], interval = \"100ms\" }\n";
     write_pod(g, "ord", toml)?;
     // Type=notify: systemctl start returns only once every container is ready.
@@ -187,9 +188,9 @@ fn stop_timeout_signal_and_order(g: &Guest) -> Result<(), String> {
     g.ok("rm -f /tmp/st-graceful /tmp/st-int")?;
     let toml = "name = \"st\"\n\
         [containers.stubborn]\ncommand = [\"/bin/sh\", \"-c\", \"trap '' TERM; exec sleep 4501\"]\nstop_timeout = \"2s\"\n\
-        [containers.graceful]\ncommand = [\"/bin/sh\", \"-c\", \"trap 'date +%s%N > /tmp/st-graceful; exit 0' TERM; sleep 4502 & wait\"]\n\
+        [containers.graceful]\ncommand = [\"/bin/sh\", \"-c\", \"trap 'date +%s%N > /tmp/st-graceful; exit 0' TERM; sleep 4502 & wait\"]\nvolumes = [\"/tmp:/tmp\"]\n\
         after = [\"stubborn\"]\n\
-        [containers.interrupt]\ncommand = [\"/bin/sh\", \"-c\", \"trap 'date +%s%N > /tmp/st-int; exit 0' INT; sleep 4503 & wait\"]\n\
+        [containers.interrupt]\ncommand = [\"/bin/sh\", \"-c\", \"trap 'date +%s%N > /tmp/st-int; exit 0' INT; sleep 4503 & wait\"]\nvolumes = [\"/tmp:/tmp\"]\n\
         stop_signal = \"SIGINT\"\nafter = [\"graceful\"]\n";
     apply(g, "st", toml)?;
     wait_pid(g, "sleep 4501")?;
@@ -227,9 +228,9 @@ fn stop_timeout_signal_and_order(g: &Guest) -> Result<(), String> {
 fn notify_readiness(g: &Guest) -> Result<(), String> {
     g.ok("rm -f /tmp/nt-ready /tmp/nt-app")?;
     let toml = "name = \"nt\"\n\
-        [containers.db]\ncommand = [\"/bin/sh\", \"-c\", \"sleep 1; date +%s%N > /tmp/nt-ready; systemd-notify --ready; exec sleep 4701\"]\n\
+        [containers.db]\ncommand = [\"/bin/sh\", \"-c\", \"sleep 1; date +%s%N > /tmp/nt-ready; systemd-notify --ready; exec sleep 4701\"]\nvolumes = [\"/tmp:/tmp\"]\n\
         ready = \"notify\"\n\
-        [containers.app]\ncommand = [\"/bin/sh\", \"-c\", \"date +%s%N > /tmp/nt-app; exec sleep 4702\"]\n\
+        [containers.app]\ncommand = [\"/bin/sh\", \"-c\", \"date +%s%N > /tmp/nt-app; exec sleep 4702\"]\nvolumes = [\"/tmp:/tmp\"]\n\
         after = { db = \"ready\" }\n";
     let t = Instant::now();
     apply(g, "nt", toml)?;

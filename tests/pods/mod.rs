@@ -3,14 +3,18 @@
 #![allow(dead_code)] // each test binary uses one of the lists
 
 pub mod common;
+pub mod confined;
 pub mod container;
 pub mod image_bench;
 pub mod images;
 pub mod isolation;
 pub mod lifecycle;
 pub mod network;
+pub mod oci_vm;
 pub mod packaging;
 pub mod promises;
 pub mod quickstart;
 pub mod reconcile;
+pub mod security;
 pub mod vm;
+pub mod volumes;

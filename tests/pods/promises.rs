@@ -195,7 +195,7 @@ fn ready_probe_runs_again_after_a_restart(g: &Guest) -> Result<(), String> {
         "rp",
         "name = \"rp\"\n[containers.app]\n\
          command = [\"/bin/sh\", \"-c\", \"if [ -f /tmp/rp-once ]; then sleep 1; touch /tmp/rp-up; exec sleep 5101; \
-         else touch /tmp/rp-once /tmp/rp-up; sleep 1; rm /tmp/rp-up; exit 1; fi\"]\n\
+         else touch /tmp/rp-once /tmp/rp-up; sleep 1; rm /tmp/rp-up; exit 1; fi\"]\nvolumes = [\"/tmp:/tmp\"]\n\
          ready = { exec = [\"test\", \"-f\", \"/tmp/rp-up\"], interval = \"200ms\" }\n",
     )?;
     wait_pid(g, "sleep 5101")?;
@@ -218,7 +218,7 @@ fn liveness_kills_and_restarts(g: &Guest) -> Result<(), String> {
     apply(
         g,
         "lv",
-        "name = \"lv\"\n[containers.app]\ncommand = [\"sleep\", \"5201\"]\n\
+        "name = \"lv\"\n[containers.app]\ncommand = [\"sleep\", \"5201\"]\nvolumes = [\"/tmp:/tmp\"]\n\
          live = { exec = [\"test\", \"-f\", \"/tmp/lv-ok\"], interval = \"200ms\", retries = 2 }\n",
     )?;
     let first = wait_pid(g, "sleep 5201")?;
@@ -294,7 +294,7 @@ fn backoff_resets_after_running_long_enough(g: &Guest) -> Result<(), String> {
         g,
         "br",
         "name = \"br\"\n[containers.app]\n\
-         command = [\"/bin/sh\", \"-c\", \"date +%s%N >> /tmp/br-times; sleep 2.5; exit 1\"]\n",
+         command = [\"/bin/sh\", \"-c\", \"date +%s%N >> /tmp/br-times; sleep 2.5; exit 1\"]\nvolumes = [\"/tmp:/tmp\"]\n",
     )?;
     wait_for(Duration::from_secs(30), "5 starts", || {
         Ok(g.ok("wc -l < /tmp/br-times")?.parse::<u32>().unwrap_or(0) >= 5)

@@ -194,7 +194,7 @@ fn no_older_version_left(g: &Guest, name: &str, version: &str) -> Result<(), Str
         format!("sleep {}", app_cmd(name, version)),
         format!("sleep {}", side_cmd(name)),
     );
-    let mut counts = [0usize; 5]; // supervisor, holder, relays, app, side
+    let mut counts = [0usize; 5]; // supervisor, holder, relays and inits, app, side
     for line in listing.lines() {
         let mut f = line.splitn(3, '|');
         let (pid, v, cmd) = (
@@ -211,7 +211,7 @@ fn no_older_version_left(g: &Guest, name: &str, version: &str) -> Result<(), Str
             0
         } else if cmd.contains("podctl-pause hold") {
             1
-        } else if cmd.contains("podctl-pause relay") {
+        } else if cmd.contains("podctl-pause relay") || cmd.contains("podctl-pause init") {
             2
         } else if cmd == app {
             3

@@ -89,15 +89,24 @@ fn cpu_and_tasks_limits_in_cgroupfs(g: &Guest) -> Result<(), String> {
         }
     }
     // pids.max is enforced: forks stop at the limit with EAGAIN, counted
-    // by the kernel in the scope's pids.events. The forker reports the
-    // errno itself, so a `podctl exec` failing for another reason fails.
+    // by the kernel in pids.events of the cgroup that forked: the scope, or
+    // the runtime's leaf of it (`payload`) where the command runs. The forker
+    // reports the errno itself, so a `podctl exec` failing for another
+    // reason fails.
     let events = format!("{slice}/pod-lim.app.scope/pids.events");
     let max_events = |g: &Guest| -> Result<u64, String> {
-        let text = read(g, &events)?;
-        text.lines()
-            .find_map(|l| l.strip_prefix("max "))
-            .and_then(|n| n.trim().parse().ok())
-            .ok_or_else(|| format!("no max in {events}: {text:?}"))
+        let text = g.ok(&format!(
+            "cat {slice}/pod-lim.app.scope/pids.events {slice}/pod-lim.app.scope/*/pids.events 2>/dev/null; true"
+        ))?;
+        let counts: Vec<u64> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("max "))
+            .filter_map(|n| n.trim().parse().ok())
+            .collect();
+        if counts.is_empty() {
+            return Err(format!("no max in {events} or below: {text:?}"));
+        }
+        Ok(counts.iter().sum())
     };
     let before = max_events(g)?;
     let forker = "import errno, os, time\n\
@@ -117,8 +126,8 @@ fn cpu_and_tasks_limits_in_cgroupfs(g: &Guest) -> Result<(), String> {
                   for k in kids:\n\
                   \x20   os.kill(k, 9)\n\
                   \x20   os.waitpid(k, 0)\n";
-    g.ok(&format!("cat > /tmp/forker.py <<'EOF'\n{forker}EOF"))?;
-    let out = g.sh("podctl exec lim app -- python3 /tmp/forker.py 2>&1");
+    g.ok(&format!("cat > /root/forker.py <<'EOF'\n{forker}EOF"))?;
+    let out = g.sh("podctl exec lim app -- python3 /root/forker.py 2>&1");
     // TasksMax=8 holds the container's 3 processes, the exec'd one and
     // its children: some fork among the first 8 fails, with EAGAIN.
     let failed_at: Option<u32> = out

@@ -242,11 +242,20 @@ impl<'m> Supervisor<'m> {
             self.stop()?;
             return Ok(Started::Stopped);
         }
+        if let Err(SupervisorError::Launch(launch::LaunchError::Setup {
+            container, message, ..
+        })) = &result
+            && let Some(s) = self.slots.iter_mut().find(|s| &s.plan.name == container)
+        {
+            // `podctl status` says why (a runtime's refusal, a missing program).
+            s.state.last_error = Some(message.clone());
+        }
         if result.is_err() {
             self.phase = "failed";
             self.save();
             // Nothing half-applied: the slice takes every scope with it.
             let _ = self.mgr.stop_unit(&self.plan.slice.name);
+            self.remove_pod_mounts();
             for s in &mut self.slots {
                 drop(s.pending.take());
                 if let Some(mut c) = s.child.take() {
@@ -345,8 +354,11 @@ impl<'m> Supervisor<'m> {
 /// The helper's spec for a slot; gives it a NOTIFY_SOCKET if it reports
 /// readiness with sd_notify (the socket outlives restarts; stale messages
 /// of a previous run are dropped).
-fn launch_spec(paths: &Paths, pod: &str, s: &mut Slot) -> Result<LaunchSpec, SupervisorError> {
+fn launch_spec(paths: &Paths, plan: &Plan, s: &mut Slot) -> Result<LaunchSpec, SupervisorError> {
+    let pod = plan.pod.as_str();
     let mut spec = LaunchSpec::new(&s.plan, &paths.pause);
+    // Every container goes through its OCI runtime (crun by default).
+    spec.oci = Some(crate::oci::Container::from_plan(plan, &s.plan));
     let wants = s
         .plan
         .ready

@@ -128,7 +128,7 @@ impl Supervisor<'_> {
                 return Err(SupervisorError::StopRequested);
             }
         }
-        let spec = launch_spec(&self.paths, &self.plan.pod, &mut self.slots[i])?;
+        let spec = launch_spec(&self.paths, &self.plan, &mut self.slots[i])?;
         let p = launch::spawn(&self.paths.podctl, &self.slots[i].plan.name, &spec)?;
         let pid = [p.pid()];
         self.mgr.start_transient(&[Transient {

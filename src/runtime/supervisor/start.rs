@@ -24,12 +24,15 @@ impl Supervisor<'_> {
                 self.mgr.reset_failed(&leftover.name)?;
             }
         }
+        // Scratch volumes start empty; /dev/shm is made anew.
+        self.remove_pod_mounts();
+        let plan = &self.plan;
         let pending_holder = holder::spawn(&self.paths.pause, &plan.sandbox)?;
         let holder_pid = [pending_holder.pid()];
         let mut slots = Vec::with_capacity(plan.containers.len());
         for c in &plan.containers {
             let mut s = placeholder_slot(c);
-            let spec = launch_spec(&self.paths, &plan.pod, &mut s)?;
+            let spec = launch_spec(&self.paths, plan, &mut s)?;
             s.pending = Some(launch::spawn(&self.paths.podctl, &c.name, &spec)?);
             slots.push(s);
         }

@@ -106,8 +106,18 @@ impl Supervisor<'_> {
             ctx.stop_scopes(stopping);
         }
         self.stop_sandbox();
+        self.remove_pod_mounts();
         let _ = std::fs::remove_file(crate::runtime::state::path(&self.paths.run, &self.plan.pod));
         Ok(())
+    }
+
+    /// The pod's /dev/shm, scratch volumes and bundles go with it (named
+    /// volumes stay).
+    pub(super) fn remove_pod_mounts(&self) {
+        let dirs = crate::oci::Dirs::new(&self.paths.run);
+        for left in crate::oci::pod::teardown(&self.plan.pod, &dirs, &crate::oci::pod::Host) {
+            tracing::warn!("cannot remove {left}");
+        }
     }
 
     pub(super) fn stop_sandbox(&mut self) {

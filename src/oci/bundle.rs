@@ -1,0 +1,180 @@
+//! A container's bundle on the host: `config.json` and `rootfs/`, an empty
+//! directory holding a directory (or the same symlink) for each top-level
+//! entry of the host's root, which the config bind-mounts read-only; and the
+//! checks and directories its volumes need.
+
+use super::{Container, Dirs};
+use crate::model::VolumeSource;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error(
+        "container {container}: the host path {path} of volume {target} does not exist (create it, or fix `volumes`)"
+    )]
+    SourceMissing {
+        container: String,
+        path: String,
+        target: String,
+    },
+    #[error("{path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
+    move |source| BundleError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The top level of the host's root as a container sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostRoot {
+    /// Directories, bind-mounted read-only; sorted.
+    pub dirs: Vec<String>,
+    /// Symlinks (`bin -> usr/bin`), made the same in `rootfs`; sorted.
+    pub links: Vec<(String, PathBuf)>,
+}
+
+/// Reads the top level of `root` (the host's `/`), leaving out what the
+/// runtime mounts itself or each container gets of its own.
+pub fn read_host_root(root: &Path) -> Result<HostRoot, BundleError> {
+    let mut host = HostRoot::default();
+    for entry in std::fs::read_dir(root).map_err(io(root))? {
+        let entry = entry.map_err(io(root))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if super::config::NOT_FROM_HOST.contains(&name.as_str()) {
+            continue;
+        }
+        let path = entry.path();
+        let kind = entry.file_type().map_err(io(&path))?;
+        if kind.is_symlink() {
+            let target = std::fs::read_link(&path).map_err(io(&path))?;
+            host.links.push((name, target));
+        } else if kind.is_dir() {
+            host.dirs.push(name);
+        }
+    }
+    host.dirs.sort();
+    host.links.sort();
+    Ok(host)
+}
+
+/// Makes `bundle` afresh: `rootfs/` (0755) with the host root's entries,
+/// and `config.json`.
+pub fn write(bundle: &Path, host: &HostRoot, config_json: &str) -> Result<(), BundleError> {
+    use std::os::unix::fs::{DirBuilderExt, symlink};
+    match std::fs::remove_dir_all(bundle) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(bundle)(e)),
+        _ => {}
+    }
+    crate::runtime::create_private_dir(bundle).map_err(io(bundle))?;
+    let rootfs = bundle.join("rootfs");
+    let mut dir = std::fs::DirBuilder::new();
+    dir.mode(0o755);
+    dir.create(&rootfs).map_err(io(&rootfs))?;
+    // The mode of the container's `/` is the mode of this directory, whatever the umask.
+    set_mode(&rootfs, 0o755)?;
+    for d in &host.dirs {
+        let p = rootfs.join(d);
+        dir.create(&p).map_err(io(&p))?;
+    }
+    for (name, target) in &host.links {
+        let p = rootfs.join(name);
+        symlink(target, &p).map_err(io(&p))?;
+    }
+    let config = bundle.join("config.json");
+    std::fs::write(&config, config_json).map_err(io(&config))
+}
+
+fn set_mode(path: &Path, mode: u32) -> Result<(), BundleError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(io(path))
+}
+
+/// Every bind source exists (checked when the container starts, not when
+/// the file is validated: the file may be checked on another machine).
+pub fn check_sources(c: &Container) -> Result<(), BundleError> {
+    for v in &c.volumes {
+        if let VolumeSource::Bind(src) = &v.source
+            && !Path::new(src).exists()
+        {
+            return Err(BundleError::SourceMissing {
+                container: c.name.clone(),
+                path: src.clone(),
+                target: v.target.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Makes the named volumes' directories that do not exist yet (kept across
+/// down and reboot; `0755` root, as Docker's).
+pub fn ensure_named_volumes(c: &Container, dirs: &Dirs) -> Result<(), BundleError> {
+    use std::os::unix::fs::DirBuilderExt;
+    for v in &c.volumes {
+        if let VolumeSource::Named(n) = &v.source {
+            let p = dirs.volumes().join(n);
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o755)
+                .create(&p)
+                .map_err(io(&p))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rootfs_mirrors_the_host_top_level() {
+        let tmp = std::env::temp_dir().join(format!("podctl-bundle-{}", std::process::id()));
+        let host = tmp.join("host");
+        for d in ["usr", "etc", "proc", "tmp", "run"] {
+            std::fs::create_dir_all(host.join(d)).unwrap();
+        }
+        std::os::unix::fs::symlink("usr/bin", host.join("bin")).unwrap();
+        std::fs::write(host.join("file"), "").unwrap();
+        let h = read_host_root(&host).unwrap();
+        assert_eq!(h.dirs, ["etc", "usr"]);
+        assert_eq!(h.links, [("bin".to_string(), PathBuf::from("usr/bin"))]);
+        let bundle = tmp.join("b");
+        write(&bundle, &h, "{}").unwrap();
+        write(&bundle, &h, "{}").unwrap(); // again: made afresh
+        assert!(bundle.join("rootfs/usr").is_dir());
+        assert_eq!(
+            std::fs::read_link(bundle.join("rootfs/bin")).unwrap(),
+            PathBuf::from("usr/bin")
+        );
+        assert_eq!(
+            std::fs::read_to_string(bundle.join("config.json")).unwrap(),
+            "{}"
+        );
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[test]
+    fn a_missing_bind_source_is_named() {
+        let pod = crate::spec::parse_str(
+            "[containers.app]\ncommand = [\"true\"]\nvolumes = [\"/nonexistent/www:/www:ro\"]\n",
+            "t.toml",
+            "t",
+        )
+        .unwrap();
+        let plan = crate::plan::build(&pod);
+        let c = Container::from_plan(&plan, &plan.containers[0]);
+        assert_eq!(
+            check_sources(&c).unwrap_err().to_string(),
+            "container app: the host path /nonexistent/www of volume /www does not exist (create it, or fix `volumes`)"
+        );
+    }
+}

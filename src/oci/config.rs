@@ -1,0 +1,446 @@
+//! One container's OCI runtime config (`config.json`) from its plan. Pure:
+//! every host fact it needs (the holder's PID, the resolved user, host
+//! directories, the top level of the host's root) is in [`Context`].
+//!
+//! The shape, in mount order:
+//! 1. the root: an empty directory of podctl's, read-only, with the host's
+//!    top-level directories bind-mounted read-only (`pivot_root` cannot
+//!    take `/` itself; a host-root container sees the host's files, never
+//!    writes them);
+//! 2. `/proc`, a private `/dev` (standard nodes only; the host's with
+//!    `privileged`), `/dev/pts`, the pod's `/dev/shm`, `/dev/mqueue`, `/sys`
+//!    read-only, its cgroup;
+//! 3. a private `/tmp` and `/run` (so the host's /run/dbus, /run/systemd,
+//!    /run/podctl are not there), podctl-pause as init at
+//!    [`defaults::INIT_PATH`], the container's own notify socket;
+//! 4. the volumes, in file order.
+
+use super::{Container, caps, defaults, seccomp};
+use crate::model::{Seccomp, VolumeSource};
+use crate::plan::NsKind;
+use oci_spec::runtime::{
+    Capability, LinuxCapabilities, LinuxDevice, LinuxDeviceCgroup, LinuxDeviceType, LinuxNamespace,
+    LinuxNamespaceType, LinuxResources, LinuxSeccomp, Mount, Process, Root, Spec, User,
+};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// The OCI runtime spec version written.
+const OCI_VERSION: &str = "1.0.2";
+
+/// The user a container's command runs as, resolved on the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostUser {
+    pub uid: u32,
+    pub gid: u32,
+    pub additional_gids: Vec<u32>,
+}
+
+/// What the config needs to know of the host, found at apply.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    /// The PID that owns the sandbox's namespaces (`/proc/PID/ns/*` are joined).
+    pub holder_pid: u32,
+    /// The `podctl-pause` binary on the host (the container's init).
+    pub init: &'a Path,
+    /// The container's root: an empty directory podctl made, with a
+    /// directory (or symlink) for each of `host_root`.
+    pub rootfs: &'a Path,
+    /// Top-level directories of the host's root to show, read-only; sorted.
+    /// (Symlinks such as `/bin -> usr/bin` are made in `rootfs` by apply.)
+    pub host_root: &'a [String],
+    /// The pod's /dev/shm on the host (a tmpfs of `shm_size`).
+    pub shm: &'a Path,
+    /// Where named volumes live: `/var/lib/podctl/volumes`.
+    pub volumes: &'a Path,
+    /// Where this pod's scratch volumes live.
+    pub scratch: &'a Path,
+    /// The container's NOTIFY_SOCKET on the host, when `ready = "notify"`.
+    pub notify_socket: Option<&'a Path>,
+    /// `linux.cgroupsPath` (cgroupfs manager), or none (`disabled`).
+    pub cgroups_path: Option<&'a str>,
+    pub user: HostUser,
+    /// The parsed profile of `seccomp = "/path.json"`.
+    pub custom_seccomp: Option<&'a LinuxSeccomp>,
+    /// The capabilities podctl itself may hand out (its bounding set, as a
+    /// `/proc/self/status` mask): a container never asks for more, so that
+    /// `privileged` means "all this host has" (systemd-nspawn withholds some).
+    /// `None`: no limit.
+    pub host_caps: Option<u64>,
+}
+
+/// Directories of the host's root a container never sees through the root
+/// bind mounts: the runtime mounts its own, or they are per-container.
+pub const NOT_FROM_HOST: [&str; 6] = ["proc", "sys", "dev", "run", "tmp", "lost+found"];
+
+/// Builds the config of container `c`.
+pub fn build(c: &Container, ctx: &Context<'_>) -> Spec {
+    let mut spec = Spec::default();
+    spec.set_version(OCI_VERSION.to_string());
+    let mut root = Root::default();
+    root.set_path(ctx.rootfs.to_path_buf());
+    root.set_readonly(Some(true));
+    spec.set_root(Some(root));
+    spec.set_hostname(None);
+    spec.set_annotations(None);
+    spec.set_mounts(Some(mounts(c, ctx)));
+    spec.set_process(Some(process(c, ctx)));
+    spec.set_linux(Some(linux(c, ctx)));
+    spec
+}
+
+/// The config as JSON, deterministic (capability sets are hash sets in
+/// `oci-spec`; here they are sorted), for `config.json` and expected files.
+pub fn to_json(spec: &Spec) -> String {
+    let mut v = serde_json::to_value(spec).expect("a Spec serializes");
+    if let Some(caps) = v
+        .pointer_mut("/process/capabilities")
+        .and_then(|c| c.as_object_mut())
+    {
+        for set in caps.values_mut() {
+            if let Some(list) = set.as_array_mut() {
+                list.sort_by_key(|c| {
+                    caps::CAPABILITIES
+                        .iter()
+                        .position(|n| Some(*n) == c.as_str())
+                });
+            }
+        }
+    }
+    let mut out = serde_json::to_string_pretty(&v).expect("JSON values serialize");
+    out.push('\n');
+    out
+}
+
+fn mount(dest: &str, typ: &str, source: &Path, options: &[&str]) -> Mount {
+    let mut m = Mount::default();
+    m.set_destination(PathBuf::from(dest));
+    m.set_typ(Some(typ.to_string()));
+    m.set_source(Some(source.to_path_buf()));
+    m.set_options(Some(options.iter().map(|o| o.to_string()).collect()));
+    m
+}
+
+fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
+    let s = &c.security;
+    let ipc_of_host = !c.joins.contains(&NsKind::Ipc) && !c.creates.contains(&NsKind::Ipc);
+    let mut out = Vec::new();
+    // 1. The host's root, read-only, without setuid or device files.
+    for dir in ctx.host_root {
+        let dest = format!("/{dir}");
+        out.push(mount(
+            &dest,
+            "bind",
+            Path::new(&dest),
+            &["rbind", "ro", "nosuid", "nodev"],
+        ));
+    }
+    // 2. Kernel filesystems and /dev.
+    out.push(mount(
+        "/proc",
+        "proc",
+        Path::new("proc"),
+        &["nosuid", "noexec", "nodev"],
+    ));
+    if s.privileged {
+        out.push(mount(
+            "/dev",
+            "bind",
+            Path::new("/dev"),
+            &["rbind", "nosuid"],
+        ));
+    } else {
+        out.push(mount(
+            "/dev",
+            "tmpfs",
+            Path::new("tmpfs"),
+            &["nosuid", "strictatime", "mode=755", "size=65536k"],
+        ));
+    }
+    out.push(mount(
+        "/dev/pts",
+        "devpts",
+        Path::new("devpts"),
+        &[
+            "nosuid",
+            "noexec",
+            "newinstance",
+            "ptmxmode=0666",
+            "mode=0620",
+            "gid=5",
+        ],
+    ));
+    out.push(mount(
+        "/dev/shm",
+        "bind",
+        ctx.shm,
+        &["rbind", "nosuid", "nodev", "noexec"],
+    ));
+    if !ipc_of_host {
+        out.push(mount(
+            "/dev/mqueue",
+            "mqueue",
+            Path::new("mqueue"),
+            &["nosuid", "noexec", "nodev"],
+        ));
+    }
+    let sys_access = if s.privileged { "rw" } else { "ro" };
+    out.push(mount(
+        "/sys",
+        "sysfs",
+        Path::new("sysfs"),
+        &["nosuid", "noexec", "nodev", sys_access],
+    ));
+    out.push(mount(
+        "/sys/fs/cgroup",
+        "cgroup",
+        Path::new("cgroup"),
+        &["nosuid", "noexec", "nodev", "relatime", sys_access],
+    ));
+    // 3. Private /tmp and /run; the init; the notify socket.
+    let tmp_access = if s.read_only { "ro" } else { "rw" };
+    out.push(mount(
+        "/tmp",
+        "tmpfs",
+        Path::new("tmpfs"),
+        &[
+            "nosuid",
+            "nodev",
+            "mode=1777",
+            defaults::TMP_SIZE,
+            tmp_access,
+        ],
+    ));
+    out.push(mount(
+        "/run",
+        "tmpfs",
+        Path::new("tmpfs"),
+        &["nosuid", "nodev", "mode=755", defaults::TMP_SIZE],
+    ));
+    out.push(mount(
+        defaults::INIT_PATH,
+        "bind",
+        ctx.init,
+        &["bind", "ro", "nosuid", "nodev"],
+    ));
+    if let Some(sock) = notify_socket(c, ctx) {
+        let dest = sock.to_string_lossy();
+        out.push(mount(
+            &dest,
+            "bind",
+            sock,
+            &["bind", "nosuid", "nodev", "noexec"],
+        ));
+    }
+    // The pod network's /etc files, before the volumes (which may cover them).
+    for (src, dst) in &c.etc_files {
+        out.push(mount(
+            dst,
+            "bind",
+            Path::new(src),
+            &["bind", "ro", "nosuid", "nodev", "noexec"],
+        ));
+    }
+    // 4. Volumes.
+    for v in &c.volumes {
+        let access = if v.read_only { "ro" } else { "rw" };
+        let m = match &v.source {
+            VolumeSource::Bind(p) => mount(
+                &v.target,
+                "bind",
+                Path::new(p),
+                &["rbind", "nosuid", "nodev", access],
+            ),
+            VolumeSource::Named(n) => mount(
+                &v.target,
+                "bind",
+                &ctx.volumes.join(n),
+                &["rbind", "nosuid", "nodev", access],
+            ),
+            VolumeSource::Scratch(n) => mount(
+                &v.target,
+                "bind",
+                &ctx.scratch.join(n),
+                &["rbind", "nosuid", "nodev", access],
+            ),
+            VolumeSource::Tmpfs(size) => {
+                let size = size.map(|n| format!("size={n}"));
+                let mut opts = vec!["nosuid", "nodev", "mode=1777", access];
+                if let Some(sz) = &size {
+                    opts.push(sz);
+                }
+                mount(&v.target, "tmpfs", Path::new("tmpfs"), &opts)
+            }
+        };
+        out.push(m);
+    }
+    out
+}
+
+/// The container's own notify socket, when it reports readiness with sd_notify.
+fn notify_socket<'a>(c: &Container, ctx: &Context<'a>) -> Option<&'a Path> {
+    ctx.notify_socket.filter(|_| c.notify)
+}
+
+fn cap_set(names: &[String], host: Option<u64>) -> HashSet<Capability> {
+    names
+        .iter()
+        .filter(|n| host.is_none_or(|m| caps::mask([n.as_str()]) & m != 0))
+        .map(|n| {
+            serde_json::from_value(serde_json::Value::String(n.clone()))
+                .expect("plan capabilities are canonical names oci-spec knows")
+        })
+        .collect()
+}
+
+fn process(c: &Container, ctx: &Context<'_>) -> Process {
+    let s = &c.security;
+    let mut p = Process::default();
+    p.set_terminal(Some(false));
+    let mut user = User::default();
+    user.set_uid(ctx.user.uid);
+    user.set_gid(ctx.user.gid);
+    user.set_additional_gids(Some(ctx.user.additional_gids.clone()).filter(|g| !g.is_empty()));
+    user.set_umask(Some(0o022));
+    p.set_user(user);
+    // podctl-pause is the init: it starts the command, forwards signals to
+    // it, reaps, and exits with its status.
+    let mut args = vec![defaults::INIT_PATH.to_string(), "init".into(), "--".into()];
+    args.extend(c.process.argv.iter().cloned());
+    p.set_args(Some(args));
+    let mut env: Vec<String> = c
+        .process
+        .env
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    if let Some(sock) = notify_socket(c, ctx) {
+        env.push(format!("NOTIFY_SOCKET={}", sock.display()));
+    }
+    p.set_env(Some(env));
+    p.set_cwd(PathBuf::from(&c.process.workdir));
+    let mut caps = LinuxCapabilities::default();
+    caps.set_bounding(Some(cap_set(&s.bounding, ctx.host_caps)));
+    caps.set_effective(Some(cap_set(&s.effective, ctx.host_caps)));
+    caps.set_permitted(Some(cap_set(&s.effective, ctx.host_caps)));
+    caps.set_inheritable(Some(cap_set(&s.ambient, ctx.host_caps)));
+    caps.set_ambient(Some(cap_set(&s.ambient, ctx.host_caps)));
+    p.set_capabilities(Some(caps));
+    p.set_no_new_privileges(Some(s.no_new_privileges));
+    p.set_rlimits(None);
+    p.set_oom_score_adj(None);
+    p.set_apparmor_profile(None);
+    p.set_selinux_label(None);
+    p
+}
+
+/// The device cgroup: everything for a privileged container; otherwise
+/// nothing but the nodes of the private /dev (and new ptys).
+fn device_rules(privileged: bool) -> LinuxResources {
+    let rule =
+        |allow: bool, typ: Option<LinuxDeviceType>, major: Option<i64>, minor: Option<i64>| {
+            let mut r = LinuxDeviceCgroup::default();
+            r.set_allow(allow);
+            r.set_typ(typ);
+            r.set_major(major);
+            r.set_minor(minor);
+            r.set_access(Some("rwm".into()));
+            r
+        };
+    let mut rules = vec![rule(privileged, Some(LinuxDeviceType::A), None, None)];
+    if !privileged {
+        let c = Some(LinuxDeviceType::C);
+        for &(_, major, minor) in &defaults::DEVICES {
+            rules.push(rule(true, c, Some(major), Some(minor)));
+        }
+        // /dev/ptmx and the pts of the container's own devpts.
+        rules.push(rule(true, c, Some(5), Some(2)));
+        rules.push(rule(true, c, Some(136), None));
+    }
+    let mut r = LinuxResources::default();
+    r.set_devices(Some(rules));
+    r
+}
+
+fn ns_type(k: NsKind) -> Option<LinuxNamespaceType> {
+    Some(match k {
+        NsKind::User => return None,
+        NsKind::Cgroup => LinuxNamespaceType::Cgroup,
+        NsKind::Ipc => LinuxNamespaceType::Ipc,
+        NsKind::Uts => LinuxNamespaceType::Uts,
+        NsKind::Net => LinuxNamespaceType::Network,
+        NsKind::Pid => LinuxNamespaceType::Pid,
+        NsKind::Mnt => LinuxNamespaceType::Mount,
+    })
+}
+
+fn linux(c: &Container, ctx: &Context<'_>) -> oci_spec::runtime::Linux {
+    let s = &c.security;
+    let mut l = oci_spec::runtime::Linux::default();
+    // Joined by path: the sandbox's; new: the container's own.
+    let mut namespaces = Vec::new();
+    for k in crate::plan::SETNS_ORDER {
+        let Some(typ) = ns_type(k) else { continue };
+        let mut ns = LinuxNamespace::default();
+        ns.set_typ(typ);
+        if c.joins.contains(&k) {
+            ns.set_path(Some(PathBuf::from(format!(
+                "/proc/{}/ns/{}",
+                ctx.holder_pid,
+                k.proc_name()
+            ))));
+        } else if !c.creates.contains(&k) {
+            continue; // the host's
+        }
+        namespaces.push(ns);
+    }
+    l.set_namespaces(Some(namespaces));
+    l.set_uid_mappings(None);
+    l.set_gid_mappings(None);
+    // Limits are the scope's (systemd's); the runtime only makes a leaf,
+    // with a device allowlist (runc denies every device without one).
+    l.set_resources(Some(device_rules(s.privileged)));
+    l.set_cgroups_path(ctx.cgroups_path.map(PathBuf::from));
+    l.set_rootfs_propagation(Some("rprivate".into()));
+    let sysctl: HashMap<String, String> = s.sysctls.iter().cloned().collect();
+    l.set_sysctl(Some(sysctl).filter(|m| !m.is_empty()));
+    if s.privileged {
+        l.set_devices(None);
+        l.set_masked_paths(None);
+        l.set_readonly_paths(None);
+    } else {
+        let devices = defaults::DEVICES
+            .iter()
+            .map(|&(path, major, minor)| {
+                let mut d = LinuxDevice::default();
+                d.set_path(PathBuf::from(path));
+                d.set_typ(LinuxDeviceType::C);
+                d.set_major(major);
+                d.set_minor(minor);
+                d.set_file_mode(Some(0o666));
+                d.set_uid(Some(0));
+                d.set_gid(Some(0));
+                d
+            })
+            .collect();
+        l.set_devices(Some(devices));
+        l.set_masked_paths(Some(
+            defaults::MASKED_PATHS
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+        ));
+        l.set_readonly_paths(Some(
+            defaults::READONLY_PATHS
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+        ));
+    }
+    l.set_seccomp(match &s.seccomp {
+        Seccomp::Default => Some(seccomp::default_profile()),
+        Seccomp::Unconfined => None,
+        Seccomp::Profile(_) => ctx.custom_seccomp.cloned(),
+    });
+    l
+}

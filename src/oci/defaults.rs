@@ -1,0 +1,117 @@
+//! podctl's secure defaults, as reviewed data: what a container that asks for
+//! nothing special gets. Each group says why. The seccomp profile is its own
+//! data file, `seccomp.toml`. Compared with Podman's defaults
+//! (containers/common `pkg/config/default.go`) and the OCI runtime spec's
+//! recommendations: the same or fewer privileges.
+
+/// Capabilities of a root container: Podman's default set of 11 (Docker
+/// adds MKNOD, NET_RAW and AUDIT_WRITE; podctl does not). Enough to run
+/// services that start as root and drop privileges (chown files, switch
+/// user, bind ports below 1024), not enough to mount, load modules, trace
+/// other processes, change the network or reach raw devices. A non-root
+/// user gets none of them (see `plan::security`).
+pub const CAPABILITIES: [&str; 11] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_SETFCAP",
+];
+
+/// Paths hidden from the container (an empty read-only tmpfs over a
+/// directory, /dev/null over a file): kernel memory and state that leaks
+/// host information or lets root in a container poke the host.
+pub const MASKED_PATHS: [&str; 14] = [
+    // Kernel and physical memory, kernel keyrings, timers and scheduler
+    // internals: information leaks about the host and other tenants.
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    // Hardware interfaces the host owns.
+    "/proc/acpi",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+    // podctl's own state: other pods' definitions, named volumes, the
+    // notify sockets (visible in a host-root container otherwise).
+    "/var/lib/podctl",
+    "/etc/podctl",
+    // The host's persistent journal and its secrets directory.
+    "/var/log/journal",
+    "/etc/credstore",
+];
+
+/// Paths the container may read but not write: kernel tunables and
+/// triggers that are host-wide (a write would change the whole machine).
+pub const READONLY_PATHS: [&str; 6] = [
+    "/proc/asound",
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+/// Device nodes in the container's private /dev (the OCI runtime spec's
+/// default set: null, zero, full, random, urandom, tty, plus /dev/ptmx and
+/// /dev/pts that the runtime always gives). No disk, no /dev/kmsg, no
+/// /dev/mem: the host's block devices cannot be opened.
+pub const DEVICES: [(&str, i64, i64); 6] = [
+    ("/dev/null", 1, 3),
+    ("/dev/zero", 1, 5),
+    ("/dev/full", 1, 7),
+    ("/dev/random", 1, 8),
+    ("/dev/urandom", 1, 9),
+    ("/dev/tty", 5, 0),
+];
+
+/// Host directories hidden behind the container's own `/run` (a private
+/// tmpfs): the system bus, systemd's control sockets and journal sockets,
+/// podctl's state and the other containers' notify sockets. Listed for the
+/// README and the trials; the private /run is what hides them.
+pub const HIDDEN_RUN_PATHS: [&str; 4] = [
+    "/run/dbus",
+    "/run/systemd",
+    "/run/podctl",
+    "/run/podctl-notify",
+];
+
+/// Size of the private /tmp of a host-root container, and of /run.
+pub const TMP_SIZE: &str = "size=65536k";
+
+/// Where podctl-pause, the container's init, is bind-mounted read-only
+/// (Podman uses `/run/podman-init` for catatonit); the name says what it is.
+pub const INIT_PATH: &str = "/run/podctl-pause";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oci::caps;
+
+    #[test]
+    fn the_default_capabilities_are_podmans_at_most() {
+        // Podman's default set is CapEff 0x800405fb; podctl's may only be a subset.
+        let podman = 0x8004_05fb;
+        assert_eq!(caps::mask(CAPABILITIES) & !podman, 0);
+        for c in CAPABILITIES {
+            assert!(caps::canonical(c) == Some(c), "{c}");
+        }
+        for dangerous in [
+            "CAP_SYS_ADMIN",
+            "CAP_SYS_MODULE",
+            "CAP_NET_ADMIN",
+            "CAP_SYS_PTRACE",
+        ] {
+            assert!(!CAPABILITIES.contains(&dangerous));
+        }
+    }
+}

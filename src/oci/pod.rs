@@ -1,0 +1,208 @@
+//! Pod-wide mounts of the containers: one `/dev/shm` per pod (a tmpfs of
+//! `shm_size` under `/run/podctl/pods/POD/shm`, bound into each of its
+//! containers and nobody else's) and the scratch volumes (directories under
+//! `/var/lib/podctl/scratch/POD`, a tmpfs when sized). Made when the first
+//! container needs them, removed on down. Mounting is behind [`Mounter`].
+
+use super::{Container, Dirs};
+use std::path::{Path, PathBuf};
+
+/// The mount system calls this module needs.
+pub trait Mounter {
+    /// Mounts a tmpfs of `size` bytes (mode 1777, nosuid, nodev; noexec if asked) at `at`.
+    fn tmpfs(&self, at: &Path, size: u64, noexec: bool) -> std::io::Result<()>;
+    /// Detaches whatever is mounted at `at` (lazily: busy mounts go when free).
+    fn detach(&self, at: &Path) -> std::io::Result<()>;
+    /// Whether `at` is a mount point.
+    fn is_mounted(&self, at: &Path) -> bool;
+}
+
+/// The real thing: mount(2) and umount2(2).
+pub struct Host;
+
+impl Mounter for Host {
+    fn tmpfs(&self, at: &Path, size: u64, noexec: bool) -> std::io::Result<()> {
+        use nix::mount::{MsFlags, mount};
+        let mut flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+        if noexec {
+            flags |= MsFlags::MS_NOEXEC;
+        }
+        let data = format!("size={size},mode=1777");
+        mount(Some("tmpfs"), at, Some("tmpfs"), flags, Some(data.as_str()))?;
+        Ok(())
+    }
+
+    fn detach(&self, at: &Path) -> std::io::Result<()> {
+        nix::mount::umount2(at, nix::mount::MntFlags::MNT_DETACH)?;
+        Ok(())
+    }
+
+    fn is_mounted(&self, at: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let (Ok(me), Some(Ok(parent))) =
+            (std::fs::metadata(at), at.parent().map(std::fs::metadata))
+        else {
+            return false;
+        };
+        me.dev() != parent.dev()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("pod {pod}: {what} {}", path.display())]
+pub struct PodMountError {
+    pod: String,
+    what: &'static str,
+    path: PathBuf,
+    #[source]
+    source: std::io::Error,
+}
+
+/// Makes what container `c` needs of its pod, if not there yet: the pod's
+/// /dev/shm and the scratch volumes it mounts. Serialized per pod with a lock.
+pub fn ensure(c: &Container, dirs: &Dirs, m: &dyn Mounter) -> Result<(), PodMountError> {
+    let err = |what, path: &Path| {
+        let pod = c.pod.clone();
+        let path = path.to_path_buf();
+        move |source| PodMountError {
+            pod,
+            what,
+            path,
+            source,
+        }
+    };
+    let pod_dir = dirs.pod(&c.pod);
+    crate::runtime::create_private_dir(&pod_dir).map_err(err("cannot create", &pod_dir))?;
+    let lock_path = pod_dir.join(".lock");
+    let lock = std::fs::File::create(&lock_path).map_err(err("cannot create", &lock_path))?;
+    lock.lock().map_err(err("cannot lock", &lock_path))?;
+    let shm = dirs.shm(&c.pod);
+    mkdir(&shm).map_err(err("cannot create", &shm))?;
+    if !m.is_mounted(&shm) {
+        m.tmpfs(&shm, c.shm_size, true)
+            .map_err(err("cannot mount the pod's /dev/shm on", &shm))?;
+    }
+    let used = |name: &str| {
+        c.volumes
+            .iter()
+            .any(|v| v.source == crate::model::VolumeSource::Scratch(name.to_string()))
+    };
+    for s in c.scratch.iter().filter(|s| used(&s.name)) {
+        let p = dirs.scratch(&c.pod).join(&s.name);
+        mkdir(&p).map_err(err("cannot create", &p))?;
+        if let Some(size) = s.size
+            && !m.is_mounted(&p)
+        {
+            m.tmpfs(&p, size, false)
+                .map_err(err("cannot mount scratch volume on", &p))?;
+        }
+    }
+    Ok(())
+}
+
+fn mkdir(p: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(p)
+}
+
+/// Removes the pod's /dev/shm, scratch volumes and bundles (on down, and
+/// before a pod starts, so that scratch volumes start empty). Named volumes
+/// stay. Best effort: returns what could not be removed.
+pub fn teardown(pod: &str, dirs: &Dirs, m: &dyn Mounter) -> Vec<String> {
+    let mut left = Vec::new();
+    let scratch = dirs.scratch(pod);
+    if let Ok(read) = std::fs::read_dir(&scratch) {
+        for e in read.flatten() {
+            if m.is_mounted(&e.path()) {
+                let _ = m.detach(&e.path());
+            }
+        }
+    }
+    let shm = dirs.shm(pod);
+    if m.is_mounted(&shm) {
+        let _ = m.detach(&shm);
+    }
+    let mut remove = vec![scratch, dirs.pod(pod)];
+    if let Ok(read) = std::fs::read_dir(dirs.run.join("oci")) {
+        let prefix = format!("{pod}.");
+        remove.extend(
+            read.flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                .map(|e| e.path()),
+        );
+    }
+    for p in remove {
+        match std::fs::remove_dir_all(&p) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                left.push(format!("{}: {e}", p.display()))
+            }
+            _ => {}
+        }
+    }
+    left
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    #[derive(Default)]
+    struct Fake {
+        mounted: RefCell<Vec<(PathBuf, u64)>>,
+    }
+
+    impl Mounter for Fake {
+        fn tmpfs(&self, at: &Path, size: u64, _: bool) -> std::io::Result<()> {
+            self.mounted.borrow_mut().push((at.to_path_buf(), size));
+            Ok(())
+        }
+        fn detach(&self, at: &Path) -> std::io::Result<()> {
+            self.mounted.borrow_mut().retain(|(p, _)| p != at);
+            Ok(())
+        }
+        fn is_mounted(&self, at: &Path) -> bool {
+            self.mounted.borrow().iter().any(|(p, _)| p == at)
+        }
+    }
+
+    #[test]
+    fn shm_and_scratch_once_per_pod_and_gone_after_teardown() {
+        let tmp = std::env::temp_dir().join(format!("podctl-podmnt-{}", std::process::id()));
+        let dirs = Dirs {
+            run: tmp.join("run"),
+            lib: tmp.join("lib"),
+        };
+        let pod = crate::spec::parse_str(
+            "shm_size = \"16M\"\n[volumes]\nfast = { size = \"8M\" }\ndisk = {}\n\
+             [containers.a]\ncommand = [\"true\"]\nvolumes = [\"fast:/f\", \"disk:/d\", \"keep:/k\"]\n\
+             [containers.b]\ncommand = [\"true\"]\nvolumes = [\"fast:/f\"]\n",
+            "t.toml",
+            "p",
+        )
+        .unwrap();
+        let plan = crate::plan::build(&pod);
+        let m = Fake::default();
+        for c in &plan.containers {
+            ensure(&Container::from_plan(&plan, c), &dirs, &m).unwrap();
+        }
+        // One shm of 16M and one tmpfs scratch for both containers.
+        assert_eq!(
+            *m.mounted.borrow(),
+            [
+                (dirs.shm("p"), 16 << 20),
+                (dirs.scratch("p").join("fast"), 8 << 20)
+            ]
+        );
+        assert!(dirs.scratch("p").join("disk").is_dir());
+        std::fs::create_dir_all(dirs.volumes().join("keep")).unwrap();
+        assert!(teardown("p", &dirs, &m).is_empty());
+        assert!(m.mounted.borrow().is_empty());
+        assert!(!dirs.scratch("p").exists() && !dirs.pod("p").exists());
+        assert!(dirs.volumes().join("keep").is_dir(), "named volumes stay");
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+}

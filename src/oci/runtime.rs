@@ -1,0 +1,471 @@
+//! The OCI runtime as an effect: create, start, kill, delete, exec and state
+//! of one container, behind [`Runtime`] so that callers can be tested with
+//! [`Fake`]. [`Cli`] drives an OCI-CLI-compatible binary (crun, runc, ...)
+//! the way conmon does: `RUNTIME [global options] create --bundle B
+//! --pid-file P ID`, then `start ID`.
+
+use crate::model;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// How the runtime places the container in cgroups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CgroupMode {
+    /// `--cgroup-manager=cgroupfs` (runc's only manager) with
+    /// `linux.cgroupsPath` a leaf of the container's delegated scope.
+    Cgroupfs,
+    /// crun's `--cgroup-manager=disabled`: the container stays in its
+    /// caller's cgroup (the scope); for hosts whose controllers cannot be
+    /// delegated (cgroup v1 or hybrid).
+    Disabled,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(
+        "the OCI runtime {program} is not installed (not found{where_}){hint}",
+        where_ = if program.starts_with('/') { String::new() } else { " in PATH".into() },
+        hint = package.map(|p| format!("; install it with `apt-get install {p}`")).unwrap_or_default()
+    )]
+    Missing {
+        program: String,
+        package: Option<&'static str>,
+    },
+    #[error(
+        "{program} cannot keep a container in its caller's cgroup (only crun has --cgroup-manager=disabled), and this host's cgroups cannot be delegated (cgroup v2 with controllers is needed); use runtime = \"crun\""
+    )]
+    NoCgroupManager { program: String },
+    #[error("cannot run {program} {op} {id}")]
+    Spawn {
+        program: String,
+        op: &'static str,
+        id: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{program} {op} {id} failed ({status}): {message}")]
+    Failed {
+        program: String,
+        op: &'static str,
+        id: String,
+        status: String,
+        message: String,
+    },
+}
+
+/// One container's runtime operations. `id` is the runtime's container ID.
+pub trait Runtime {
+    /// Creates the container from `bundle` (its init waits for `start`), its
+    /// stdout and stderr going to `stdout` and `stderr`; the init's PID (in
+    /// this PID namespace) is written to `pid_file`.
+    fn create(
+        &self,
+        id: &str,
+        bundle: &Path,
+        pid_file: &Path,
+        stdout: Stdio,
+        stderr: Stdio,
+    ) -> Result<(), RuntimeError>;
+    /// Runs the container's process.
+    fn start(&self, id: &str) -> Result<(), RuntimeError>;
+    /// [`Runtime::create`] then [`Runtime::start`]. (Not `run --detach`:
+    /// tried, the container's init then was not the caller's child, and the
+    /// relay, its subreaper, must be able to wait for it.)
+    fn run_detached(
+        &self,
+        id: &str,
+        bundle: &Path,
+        pid_file: &Path,
+        stdout: Stdio,
+        stderr: Stdio,
+    ) -> Result<(), RuntimeError> {
+        self.create(id, bundle, pid_file, stdout, stderr)?;
+        self.start(id)
+    }
+    /// Sends `signal` to the container's init.
+    fn kill(&self, id: &str, signal: i32) -> Result<(), RuntimeError>;
+    /// Removes what the runtime keeps of the container (`force`: even running).
+    fn delete(&self, id: &str, force: bool) -> Result<(), RuntimeError>;
+    /// The command that runs `argv` in the running container (its
+    /// namespaces, user, capabilities, seccomp filter and environment).
+    fn exec_command(&self, id: &str, argv: &[String]) -> Command;
+    /// The runtime's status word (`created`, `running`, `stopped`).
+    fn state(&self, id: &str) -> Result<String, RuntimeError>;
+}
+
+/// Where a program would be run from: an absolute path as it is, a bare
+/// name looked up in `path` (a PATH value).
+pub fn locate(program: &str, path: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.starts_with('/') {
+        let p = PathBuf::from(program);
+        return executable(&p).then_some(p);
+    }
+    path.split(':')
+        .filter(|d| !d.is_empty())
+        .map(|d| Path::new(d).join(program))
+        .find(|p| executable(p))
+}
+
+/// Checks that `runtime` can be run here (before anything is changed).
+pub fn check_installed(runtime: &model::Runtime, path: &str) -> Result<PathBuf, RuntimeError> {
+    locate(runtime.program(), path).ok_or_else(|| RuntimeError::Missing {
+        program: runtime.program().to_string(),
+        package: runtime.package(),
+    })
+}
+
+/// A runtime binary run as a command line tool.
+#[derive(Debug, Clone)]
+pub struct Cli {
+    pub program: PathBuf,
+    /// `--root`: where the runtime keeps its state (podctl's own, so that
+    /// podctl's containers are apart from anyone else's).
+    pub state_root: PathBuf,
+    /// `--log`: the runtime's own messages, read back when it fails.
+    pub log: PathBuf,
+    pub cgroups: CgroupMode,
+    /// crun takes `--cgroup-manager`; runc (and others) are cgroupfs only.
+    pub is_crun: bool,
+}
+
+impl Cli {
+    /// For `runtime` at `program`; refuses a runtime that cannot work in `cgroups`.
+    pub fn new(
+        runtime: &model::Runtime,
+        program: PathBuf,
+        state_root: PathBuf,
+        log: PathBuf,
+        cgroups: CgroupMode,
+    ) -> Result<Cli, RuntimeError> {
+        let is_crun = match runtime {
+            model::Runtime::Crun => true,
+            model::Runtime::Runc => false,
+            model::Runtime::Path(p) => p.rsplit('/').next().is_some_and(|n| n.starts_with("crun")),
+        };
+        if cgroups == CgroupMode::Disabled && !is_crun {
+            return Err(RuntimeError::NoCgroupManager {
+                program: runtime.program().to_string(),
+            });
+        }
+        Ok(Cli {
+            program,
+            state_root,
+            log,
+            cgroups,
+            is_crun,
+        })
+    }
+
+    fn base(&self) -> Command {
+        let mut c = Command::new(&self.program);
+        // The supervisor's own socket (Type=notify): crun would take it as its
+        // caller's and proxy the container's notifications to it.
+        c.env_remove("NOTIFY_SOCKET");
+        c.arg("--root").arg(&self.state_root);
+        c.arg("--log").arg(&self.log);
+        if self.is_crun {
+            c.arg(match self.cgroups {
+                CgroupMode::Cgroupfs => "--cgroup-manager=cgroupfs",
+                CgroupMode::Disabled => "--cgroup-manager=disabled",
+            });
+        }
+        c
+    }
+
+    /// `RUNTIME exec --process FILE --pid-file P ID`: the process described
+    /// in FILE, its PID written to P.
+    pub fn exec_process_command(&self, id: &str, process: &Path, pid_file: &Path) -> Command {
+        let mut c = self.base();
+        c.arg("exec")
+            .arg("--process")
+            .arg(process)
+            .arg("--pid-file")
+            .arg(pid_file)
+            .arg(id);
+        c
+    }
+
+    /// As [`Cli::exec_process_command`], with a terminal the runtime makes
+    /// and sends over the unix socket `console`.
+    pub fn exec_tty_command(
+        &self,
+        id: &str,
+        process: &Path,
+        pid_file: &Path,
+        console: &Path,
+    ) -> Command {
+        let mut c = self.base();
+        c.arg("exec")
+            .arg("--tty")
+            .arg("--console-socket")
+            .arg(console)
+            .arg("--process")
+            .arg(process)
+            .arg("--pid-file")
+            .arg(pid_file)
+            .arg(id);
+        c
+    }
+
+    /// `create`: the container's stdio is `stdout`/`stderr`.
+    fn create_or_run(
+        &self,
+        op: &'static str,
+        id: &str,
+        bundle: &Path,
+        pid_file: &Path,
+        stdout: Stdio,
+        stderr: Stdio,
+    ) -> Result<(), RuntimeError> {
+        let _ = std::fs::remove_file(&self.log);
+        let mut cmd = self.base();
+        cmd.arg(op);
+        // No session keyring of its own: keyctl is denied in the container
+        // (seccomp) anyway, and some hosts (systemd-nspawn) deny it to podctl.
+        cmd.arg("--no-new-keyring")
+            .arg("--bundle")
+            .arg(bundle)
+            .arg("--pid-file")
+            .arg(pid_file)
+            .arg(id)
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr);
+        let status = cmd.status().map_err(|source| RuntimeError::Spawn {
+            program: self.name(),
+            op,
+            id: id.to_string(),
+            source,
+        })?;
+        if status.success() {
+            Ok(())
+        } else {
+            // stderr went to the container's log pipe: the message is in the log.
+            Err(self.failure(op, id, &status, b""))
+        }
+    }
+
+    fn name(&self) -> String {
+        self.program.display().to_string()
+    }
+
+    /// Runs `cmd` to completion; a failure carries the runtime's message
+    /// (its stderr, else the last lines of its log).
+    fn run(&self, mut cmd: Command, op: &'static str, id: &str) -> Result<String, RuntimeError> {
+        let out = cmd
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| RuntimeError::Spawn {
+                program: self.name(),
+                op,
+                id: id.to_string(),
+                source,
+            })?;
+        if out.status.success() {
+            return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+        }
+        Err(self.failure(op, id, &out.status, &out.stderr))
+    }
+
+    fn failure(
+        &self,
+        op: &'static str,
+        id: &str,
+        status: &std::process::ExitStatus,
+        stderr: &[u8],
+    ) -> RuntimeError {
+        let mut message = String::from_utf8_lossy(stderr).trim().to_string();
+        if message.is_empty() {
+            message = log_tail(&self.log);
+        }
+        RuntimeError::Failed {
+            program: self.name(),
+            op,
+            id: id.to_string(),
+            status: status.to_string(),
+            message: message.replace('\n', "; "),
+        }
+    }
+}
+
+/// The last few lines of a runtime log, for an error message.
+fn log_tail(log: &Path) -> String {
+    /// Lines of the runtime's log that explain a failure.
+    const TAIL: usize = 3;
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let start = lines.len().saturating_sub(TAIL);
+    if lines.is_empty() {
+        "(no message)".into()
+    } else {
+        lines[start..].join("; ")
+    }
+}
+
+impl Runtime for Cli {
+    fn create(
+        &self,
+        id: &str,
+        bundle: &Path,
+        pid_file: &Path,
+        stdout: Stdio,
+        stderr: Stdio,
+    ) -> Result<(), RuntimeError> {
+        self.create_or_run("create", id, bundle, pid_file, stdout, stderr)
+    }
+
+    fn start(&self, id: &str) -> Result<(), RuntimeError> {
+        let mut c = self.base();
+        c.args(["start", id]);
+        self.run(c, "start", id).map(drop)
+    }
+
+    fn kill(&self, id: &str, signal: i32) -> Result<(), RuntimeError> {
+        let mut c = self.base();
+        c.args(["kill", id, &signal.to_string()]);
+        self.run(c, "kill", id).map(drop)
+    }
+
+    fn delete(&self, id: &str, force: bool) -> Result<(), RuntimeError> {
+        // crun and runc keep a container's state in ROOT/ID: nothing to delete
+        // without it (and one runtime process fewer per container start).
+        if !self.state_root.join(id).exists() {
+            return Ok(());
+        }
+        let mut c = self.base();
+        c.arg("delete");
+        if force {
+            c.arg("--force");
+        }
+        c.arg(id);
+        self.run(c, "delete", id).map(drop)
+    }
+
+    fn exec_command(&self, id: &str, argv: &[String]) -> Command {
+        let mut c = self.base();
+        c.args(["exec", id]).args(argv);
+        c
+    }
+
+    fn state(&self, id: &str) -> Result<String, RuntimeError> {
+        let mut c = self.base();
+        c.args(["state", id]);
+        let out = self.run(c, "state", id)?;
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+        Ok(v["status"].as_str().unwrap_or("unknown").to_string())
+    }
+}
+
+/// Records every call; fails the operations named in `fail`.
+#[derive(Debug, Default)]
+pub struct Fake {
+    pub calls: RefCell<Vec<String>>,
+    pub fail: Vec<&'static str>,
+}
+
+impl Fake {
+    fn call(&self, op: &'static str, id: &str) -> Result<(), RuntimeError> {
+        self.calls.borrow_mut().push(format!("{op} {id}"));
+        if self.fail.contains(&op) {
+            return Err(RuntimeError::Failed {
+                program: "fake".into(),
+                op,
+                id: id.into(),
+                status: "exit status: 1".into(),
+                message: format!("{op} refused"),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Runtime for Fake {
+    fn create(&self, id: &str, _: &Path, _: &Path, _: Stdio, _: Stdio) -> Result<(), RuntimeError> {
+        self.call("create", id)
+    }
+    fn start(&self, id: &str) -> Result<(), RuntimeError> {
+        self.call("start", id)
+    }
+    fn kill(&self, id: &str, signal: i32) -> Result<(), RuntimeError> {
+        self.call("kill", &format!("{id} {signal}"))
+    }
+    fn delete(&self, id: &str, _: bool) -> Result<(), RuntimeError> {
+        self.call("delete", id)
+    }
+    fn exec_command(&self, id: &str, argv: &[String]) -> Command {
+        self.calls.borrow_mut().push(format!("exec {id}"));
+        let mut c = Command::new("true");
+        c.args(argv);
+        c
+    }
+    fn state(&self, id: &str) -> Result<String, RuntimeError> {
+        self.call("state", id).map(|_| "running".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_runtime_names_the_binary_and_the_package() {
+        let e = check_installed(&model::Runtime::Crun, "/nonexistent").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the OCI runtime crun is not installed (not found in PATH); install it with `apt-get install crun`"
+        );
+        let e = check_installed(&model::Runtime::Path("/opt/rt".into()), "").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the OCI runtime /opt/rt is not installed (not found)"
+        );
+        assert_eq!(
+            check_installed(&model::Runtime::Path("/bin/sh".into()), "").unwrap(),
+            PathBuf::from("/bin/sh")
+        );
+        assert!(locate("sh", "/nonexistent:/bin").is_some());
+    }
+
+    #[test]
+    fn runc_cannot_run_without_cgroupfs() {
+        let cli =
+            |rt: &model::Runtime, mode| Cli::new(rt, "/x".into(), "/r".into(), "/l".into(), mode);
+        assert!(cli(&model::Runtime::Runc, CgroupMode::Disabled).is_err());
+        assert!(cli(&model::Runtime::Crun, CgroupMode::Disabled).is_ok());
+        assert!(cli(&model::Runtime::Runc, CgroupMode::Cgroupfs).is_ok());
+    }
+
+    #[test]
+    fn a_failing_runtime_reports_its_stderr() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("podctl-rt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // Stands in for a runtime that refuses: prints its arguments to stderr.
+        let rt = dir.join("rt");
+        std::fs::write(&rt, "#!/bin/sh\necho \"refused: $*\" >&2\nexit 1\n").unwrap();
+        std::fs::set_permissions(&rt, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let cli = Cli::new(
+            &model::Runtime::Runc,
+            rt.clone(),
+            "/r".into(),
+            dir.join("log"),
+            CgroupMode::Cgroupfs,
+        )
+        .unwrap();
+        let e = cli.start("web.app").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{} start web.app failed (exit status: 1): refused: --root /r --log {} start web.app",
+                rt.display(),
+                dir.join("log").display()
+            )
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

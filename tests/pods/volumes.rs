@@ -1,0 +1,143 @@
+//! Volumes (issue 13): named volumes outlive the pod, scratch volumes are
+//! shared by the pod's containers and gone after down, `:ro` is read-only,
+//! tmpfs volumes have their size, a missing host path fails apply.
+
+use super::common::*;
+use super::confined::journal_until;
+use crate::bench::{Guest, TrialFn};
+
+pub const TRIALS: &[(&str, TrialFn)] = &[
+    (
+        "volumes::named_volume_survives_down",
+        named_volume_survives_down,
+    ),
+    (
+        "volumes::scratch_is_shared_and_gone_after_down",
+        scratch_is_shared_and_gone_after_down,
+    ),
+    (
+        "volumes::read_only_binds_and_sized_tmpfs",
+        read_only_binds_and_sized_tmpfs,
+    ),
+    (
+        "volumes::missing_host_path_fails_apply",
+        missing_host_path_fails_apply,
+    ),
+];
+
+/// A pod whose `app` runs `script` once; its output up to `END`.
+fn run_once(g: &Guest, pod: &str, keys: &str, script: &str) -> Result<String, String> {
+    let toml = format!(
+        "name = \"{pod}\"\n[containers.app]\nrestart = \"never\"\n{keys}\n\
+         command = [\"/bin/sh\", \"-c\", '''{script}\necho END\nexec sleep infinity''']\n"
+    );
+    apply(g, pod, &toml)?;
+    journal_until(g, pod, "app", "END")
+}
+
+/// Data written to a named volume is there again after down and a new apply
+/// (and on the host under /var/lib/podctl/volumes/NAME).
+fn named_volume_survives_down(g: &Guest) -> Result<(), String> {
+    g.ok("rm -rf /var/lib/podctl/volumes/nv-data")?;
+    run_once(
+        g,
+        "nv",
+        "volumes = [\"nv-data:/data\"]",
+        "echo kept-7301 > /data/file && echo written",
+    )?;
+    g.ok("podctl down --purge nv")?;
+    if g.ok("cat /var/lib/podctl/volumes/nv-data/file")? != "kept-7301" {
+        return Err("the named volume's data is not on the host after down".into());
+    }
+    g.ok("journalctl --rotate >/dev/null 2>&1; true")?;
+    let out = run_once(
+        g,
+        "nv2",
+        "volumes = [\"nv-data:/data\"]",
+        "echo \"read: $(cat /data/file)\"",
+    )?;
+    if !out.lines().any(|l| l == "read: kept-7301") {
+        return Err(format!("the named volume lost its data:\n{out}"));
+    }
+    g.ok("podctl down --purge nv2")?;
+    Ok(())
+}
+
+/// A scratch volume is one directory for the pod's containers (one writes,
+/// the other reads), removed with the pod; a new pod gets it empty.
+fn scratch_is_shared_and_gone_after_down(g: &Guest) -> Result<(), String> {
+    let toml = "name = \"sv\"\n[volumes]\nshared = {}\nfast = { size = \"4M\" }\n\
+        [containers.writer]\nrestart = \"never\"\nvolumes = [\"shared:/shared\", \"fast:/fast\"]\n\
+        command = [\"/bin/sh\", \"-c\", \"echo from-writer > /shared/f; echo fast > /fast/f; df -k /fast | tail -1; echo END; exec sleep infinity\"]\n\
+        [containers.reader]\nrestart = \"never\"\nafter = [\"writer\"]\nvolumes = [\"shared:/in:ro\", \"fast:/fast\"]\n\
+        command = [\"/bin/sh\", \"-c\", \"sleep 1; cat /in/f /fast/f; touch /in/x 2>/dev/null || echo 'ro: refused'; echo END; exec sleep infinity\"]\n";
+    apply(g, "sv", toml)?;
+    let w = journal_until(g, "sv", "writer", "END")?;
+    let fast_kb = w
+        .lines()
+        .find(|l| l.starts_with("tmpfs"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or("");
+    if fast_kb != "4096" {
+        return Err(format!("the sized scratch volume is not a 4M tmpfs:\n{w}"));
+    }
+    let r = journal_until(g, "sv", "reader", "END")?;
+    for want in ["from-writer", "fast", "ro: refused"] {
+        if !r.lines().any(|l| l == want) {
+            return Err(format!("reader should show {want:?}:\n{r}"));
+        }
+    }
+    let on_host = g.ok("cat /var/lib/podctl/scratch/sv/shared/f")?;
+    if on_host != "from-writer" {
+        return Err(format!("scratch volume on the host holds {on_host:?}"));
+    }
+    g.ok("podctl down --purge sv")?;
+    g.ok("! test -e /var/lib/podctl/scratch/sv")?;
+    g.ok("! grep -q /var/lib/podctl/scratch/sv /proc/self/mountinfo")?;
+    Ok(())
+}
+
+/// `/host:/target:ro` cannot be written; a tmpfs volume has its size.
+fn read_only_binds_and_sized_tmpfs(g: &Guest) -> Result<(), String> {
+    g.ok("mkdir -p /srv/ro-src && echo host-data > /srv/ro-src/f")?;
+    let out = run_once(
+        g,
+        "rob",
+        "volumes = [\"/srv/ro-src:/ro:ro\", \"/srv/ro-src:/rw\", \"tmpfs:/t:size=8M\"]",
+        "cat /ro/f; (echo x > /ro/g) 2>/dev/null && echo 'ro: WRITTEN' || echo 'ro: refused'; \
+         echo y > /rw/g && echo 'rw: ok'; df -k /t | tail -1",
+    )?;
+    for want in ["host-data", "ro: refused", "rw: ok"] {
+        if !out.lines().any(|l| l == want) {
+            return Err(format!("want {want:?}:\n{out}"));
+        }
+    }
+    let t_kb = out
+        .lines()
+        .find(|l| l.starts_with("tmpfs"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or("");
+    if t_kb != "8192" {
+        return Err(format!("tmpfs:/t:size=8M is {t_kb} KiB:\n{out}"));
+    }
+    g.ok("test -f /srv/ro-src/g && ! test -e /srv/ro-src/x")?;
+    g.ok("podctl down --purge rob")?;
+    Ok(())
+}
+
+/// A bind source that does not exist fails apply, naming it, before
+/// anything is stored or started.
+fn missing_host_path_fails_apply(g: &Guest) -> Result<(), String> {
+    write_pod(
+        g,
+        "nosrc",
+        "[containers.app]\ncommand = [\"sleep\", \"7401\"]\nvolumes = [\"/srv/no-such-dir:/data\"]\n",
+    )?;
+    let out = g.sh("podctl apply /root/pods/nosrc.toml");
+    let want = "the host path /srv/no-such-dir of volume /data does not exist";
+    if out.success() || !out.stderr.contains(want) {
+        return Err(format!("apply: {} {}", out.status, out.stderr));
+    }
+    g.ok("! test -e /etc/podctl/pods/nosrc.toml && ! systemctl is-active pod@nosrc")?;
+    Ok(())
+}

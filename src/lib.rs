@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod image;
 pub mod model;
+pub mod net;
 pub mod oci;
 pub mod plan;
 pub mod runtime;

@@ -327,6 +327,8 @@ pub struct Pod {
     pub autostart: bool,
     /// In file order, which is start order. Never empty.
     pub containers: Vec<Container>,
+    /// How the pod reaches other pods and the host (`network`, `ports`, ...).
+    pub network: PodNetwork,
     /// The OCI runtime of containers that name none.
     pub runtime: Runtime,
     /// Bytes of the pod's own /dev/shm.
@@ -343,4 +345,44 @@ impl Pod {
     pub fn container(&self, name: &str) -> Option<&Container> {
         self.containers.iter().find(|c| c.name == name)
     }
+}
+
+/// How a pod is networked (`network = ...`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkMode {
+    /// The pod's own network namespace with only a loopback.
+    #[default]
+    None,
+    /// The host's network namespace (`host = ["net"]`).
+    Host,
+    /// The pod's own namespace, on one or more bridge networks.
+    Bridge,
+}
+
+impl NetworkMode {
+    pub const ALL: [NetworkMode; 3] = [NetworkMode::Bridge, NetworkMode::None, NetworkMode::Host];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NetworkMode::None => "none",
+            NetworkMode::Host => "host",
+            NetworkMode::Bridge => "bridge",
+        }
+    }
+}
+
+/// A pod's network settings. Invariants (checked by [`crate::spec`]): `networks`
+/// is non-empty, unique and known exactly when `mode` is bridge; `ports` are
+/// only set with bridge and do not clash with each other.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodNetwork {
+    pub mode: NetworkMode,
+    /// Networks joined, in file order; the first gives the primary address.
+    pub networks: Vec<String>,
+    pub ports: Vec<crate::net::ports::PortMapping>,
+    /// DNS servers for the pod's resolv.conf (or forwarded to by aardvark-dns).
+    pub dns: Vec<std::net::IpAddr>,
+    /// Extra `/etc/hosts` entries, by name.
+    pub extra_hosts: BTreeMap<String, std::net::IpAddr>,
 }

@@ -278,6 +278,7 @@ fn spec(argv: &[&str]) -> LaunchSpec {
         creates: vec![NsKind::Cgroup, NsKind::Pid, NsKind::Mnt],
         process: process(argv),
         pause: pause(),
+        etc_files: vec![],
         // The helper's own namespace path (no OCI runtime on this host).
         oci: None,
     }

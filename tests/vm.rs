@@ -28,6 +28,7 @@ fn main() {
     let all: Vec<VmTrial> = TRIALS
         .iter()
         .chain(pods::vm::TRIALS)
+        .chain(pods::network::VM_TRIALS)
         .chain(pods::oci_vm::TRIALS)
         .chain(pods::packaging::VM_TRIALS)
         .cloned()

@@ -387,6 +387,10 @@ pub fn down(name: &str, purge: bool) -> anyhow::Result<()> {
     let paths = Paths::from_env();
     let mgr = super::connect()?;
     down_with(&mgr, &paths, name, purge)?;
+    // A supervisor that died without tearing its network down (kill -9,
+    // and systemd gave up restarting it) leaves an entry: reclaim it now.
+    let host = crate::net::host::Host::default();
+    crate::net::attach::PodNet::system(&host).reclaim_stale(crate::net::ipam::Owner::alive)?;
     println!(
         "{name}: {}",
         if purge {

@@ -182,6 +182,11 @@ pub enum Command {
         #[arg(long, default_value_t = 2, value_name = "SECONDS")]
         interval: u64,
     },
+    /// Manage the networks pods join: ls, inspect, create, rm.
+    Network {
+        #[command(subcommand)]
+        command: super::network::NetworkCommand,
+    },
     /// Pull an image into the store (registry, oci:DIR[:TAG], oci-archive:FILE[:TAG]).
     Pull {
         /// e.g. docker.io/library/nginx:1.25-alpine, nginx:alpine, oci:/srv/img:1

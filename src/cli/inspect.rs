@@ -42,6 +42,10 @@ pub struct InspectRow {
     pub process: String,
     pub pid: u32,
     pub namespaces: serde_json::Map<String, serde_json::Value>,
+    /// The sandbox's addresses on the pod's networks (`ADDRESS/NETWORK`);
+    /// left out of the other rows and of pods without a bridge network.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
     #[serde(skip)]
     entries: Vec<NsEntry>,
 }
@@ -79,6 +83,7 @@ pub fn inspect_table(rows: &[(String, u32, Vec<u64>)], host: &[u64]) -> Vec<Insp
                 process: process.clone(),
                 pid: *pid,
                 namespaces,
+                addresses: Vec::new(),
                 entries,
             }
         })
@@ -112,10 +117,20 @@ pub fn inspect(name: &str, json: bool) -> anyhow::Result<()> {
         .iter()
         .map(|k| crate::runtime::ns::inode(Path::new("/proc"), 1, *k).unwrap_or(0))
         .collect();
-    let table = inspect_table(&rows, &host);
+    let mut table = inspect_table(&rows, &host);
+    let network = crate::net::status::of(name);
+    if let Some(sandbox) = table.first_mut() {
+        sandbox.addresses = network
+            .addresses
+            .iter()
+            .map(|a| format!("{}/{}", a.ip, a.network))
+            .collect();
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&table)?);
     } else {
+        // Before the table: the table and its legend end the output.
+        println!("network: {}", network.human());
         print!("{}", render_inspect(&table));
     }
     Ok(())

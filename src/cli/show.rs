@@ -167,6 +167,8 @@ pub struct PodStatus {
     pub slice: String,
     pub sandbox: SandboxStatus,
     pub containers: Vec<ContainerStatus>,
+    /// The pod's addresses and published ports (bridge networks).
+    pub network: crate::net::status::NetworkStatus,
 }
 
 pub fn status_with(mgr: &dyn Manager, paths: &Paths, name: &str) -> anyhow::Result<PodStatus> {
@@ -223,6 +225,7 @@ fn status_from_units(loaded: &[UnitStatus], paths: &Paths, name: &str) -> PodSta
         },
         service,
         containers,
+        network: crate::net::status::of(name),
     }
 }
 
@@ -242,6 +245,7 @@ pub fn status(name: &str, json: bool) -> anyhow::Result<()> {
         "  sandbox {}: {} pid {}",
         st.sandbox.unit, st.sandbox.state, st.sandbox.pid
     );
+    println!("  network: {}", st.network.human());
     let now = now_secs();
     for c in &st.containers {
         println!(

@@ -30,7 +30,10 @@ pub fn up(name: &str) -> ExitCode {
 /// (it does: a lost sandbox, a failed init container).
 fn exit_code(e: &anyhow::Error) -> u8 {
     use crate::runtime::supervisor::SupervisorError;
+    let network_conflict = |n: &crate::net::NetError| n.is_conflict();
     let config = e.downcast_ref::<crate::spec::Diagnostics>().is_some()
+        || e.downcast_ref::<crate::net::NetError>()
+            .is_some_and(network_conflict)
         || matches!(
             e.downcast_ref::<SupervisorError>(),
             Some(SupervisorError::Launch(
@@ -75,7 +78,12 @@ fn run(name: &str) -> anyhow::Result<()> {
     }
     let plan = crate::plan::build(&pod);
     let mgr = super::connect()?;
+    // The pod's addresses and ports, before any of its units exists: a port
+    // taken is refused here, with nothing started (and what a supervisor
+    // killed with -9 left is reclaimed). Torn down when `sup` goes.
+    let network = crate::net::session::Session::begin(&pod.name, &pod.hostname, &pod.network)?;
     let mut sup = Supervisor::new(&mgr, paths, plan, text)?;
+    sup.network = Some(network);
     if sup.start()? == Started::Stopped {
         tracing::info!("pod {name}: stopped during its start");
         return Ok(());

@@ -232,6 +232,15 @@ fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
             &["bind", "nosuid", "nodev", "noexec"],
         ));
     }
+    // The pod network's /etc files, before the volumes (which may cover them).
+    for (src, dst) in &c.etc_files {
+        out.push(mount(
+            dst,
+            "bind",
+            Path::new(src),
+            &["bind", "ro", "nosuid", "nodev", "noexec"],
+        ));
+    }
     // 4. Volumes.
     for v in &c.volumes {
         let access = if v.read_only { "ro" } else { "rw" };

@@ -40,6 +40,10 @@ pub struct Container {
     pub runtime: Runtime,
     pub shm_size: u64,
     pub scratch: Vec<ScratchVolume>,
+    /// The pod network's `/etc/hosts` and `/etc/resolv.conf` (host path,
+    /// container path), bound read-only over the host root's.
+    #[serde(default)]
+    pub etc_files: Vec<(String, String)>,
 }
 
 impl Container {
@@ -56,6 +60,7 @@ impl Container {
             runtime: c.runtime.clone(),
             shm_size: plan.shm_size,
             scratch: plan.scratch.clone(),
+            etc_files: c.etc_files.clone(),
         }
     }
 

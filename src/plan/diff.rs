@@ -119,7 +119,9 @@ fn fixed_part(c: &ContainerPlan) -> ContainerPlan {
 pub fn diff(old: &Plan, new: &Plan) -> PlanDiff {
     let mut out = PlanDiff {
         pod: new.pod.clone(),
-        recreate: old.sandbox != new.sandbox || old.service != new.service,
+        recreate: old.sandbox != new.sandbox
+            || old.service != new.service
+            || old.network != new.network,
         slice: limit_changes(&old.slice, &new.slice),
         containers: Vec::new(),
     };

@@ -168,6 +168,10 @@ pub struct ContainerPlan {
     pub stop_signal: i32,
     pub stop_timeout_ms: u64,
     pub process: ProcessPlan,
+    /// Files of the pod's network bound over the container's own (host
+    /// path, container path): `/etc/hosts` and `/etc/resolv.conf` of a
+    /// bridge pod, written when its network is set up.
+    pub etc_files: Vec<(String, String)>,
     /// The OCI runtime that starts it (the container's own, else the pod's).
     pub runtime: Runtime,
     pub security: SecurityPlan,
@@ -184,6 +188,9 @@ pub struct Plan {
     pub sandbox: SandboxPlan,
     /// In start order; they stop in reverse.
     pub containers: Vec<ContainerPlan>,
+    /// Set up on the sandbox's network namespace before any container
+    /// starts, torn down after the last one stops (`crate::net`).
+    pub network: crate::model::PodNetwork,
     /// Bytes of the pod's /dev/shm, a tmpfs shared by its containers only.
     pub shm_size: u64,
     /// Scratch volumes made at apply and removed on down.
@@ -324,6 +331,7 @@ pub fn build(pod: &Pod) -> Plan {
                 user: c.user.clone(),
                 log_identifier: units::log_identifier(&pod.name, &c.name),
             },
+            etc_files: etc_files(pod),
             runtime: c.runtime.clone().unwrap_or_else(|| pod.runtime.clone()),
             security: security::build(c),
             volumes: c.volumes.clone(),
@@ -339,9 +347,23 @@ pub fn build(pod: &Pod) -> Plan {
         },
         sandbox,
         containers,
+        network: pod.network.clone(),
         shm_size: pod.shm_size,
         scratch: pod.volumes.clone(),
     }
+}
+
+/// `/etc/hosts` and `/etc/resolv.conf` from the pod's network directory,
+/// for a pod on bridge networks (the others keep the host's).
+fn etc_files(pod: &Pod) -> Vec<(String, String)> {
+    if pod.network.mode != crate::model::NetworkMode::Bridge {
+        return Vec::new();
+    }
+    let dir = std::path::Path::new(crate::net::attach::RUN_DIR).join(&pod.name);
+    ["hosts", "resolv.conf"]
+        .into_iter()
+        .map(|f| (dir.join(f).display().to_string(), format!("/etc/{f}")))
+        .collect()
 }
 
 /// Init containers in file order, then the others in an order that respects
@@ -410,6 +432,7 @@ mod tests {
             },
             autostart: true,
             containers: vec![c("app"), c("sidecar")],
+            network: Default::default(),
             runtime: Runtime::Crun,
             shm_size: crate::model::DEFAULT_SHM_SIZE,
             volumes: vec![],

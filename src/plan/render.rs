@@ -54,6 +54,7 @@ pub fn human(plan: &Plan) -> String {
             format!("scratch volume {}: {medium}, removed on down", v.name),
         );
     }
+    network(w, &plan.network);
 
     for c in &plan.containers {
         line(w, 0, String::new());
@@ -129,6 +130,9 @@ fn container(w: &mut String, c: &ContainerPlan) {
             c.stop_signal, c.stop_timeout_ms
         ),
     );
+    for (src, dst) in &c.etc_files {
+        line(w, 1, format!("binds {src} over {dst}"));
+    }
     let p = &c.process;
     line(w, 1, "process:".into());
     line(w, 2, format!("argv: {}", list(&p.argv)));
@@ -318,4 +322,37 @@ fn kinds(k: &[NsKind]) -> String {
 fn line(w: &mut String, indent: usize, text: String) {
     // Writing to a String cannot fail.
     let _ = writeln!(w, "{:width$}{text}", "", width = indent * 2);
+}
+
+/// The pod's network, for pods that set one up (bridge) or say something
+/// about names; nothing for the default loopback-only pod.
+fn network(w: &mut String, n: &crate::model::PodNetwork) {
+    use crate::model::NetworkMode;
+    if n.mode == NetworkMode::Bridge {
+        let nets: Vec<String> = n
+            .networks
+            .iter()
+            .enumerate()
+            .map(|(i, name)| format!("{name} (eth{i})"))
+            .collect();
+        line(w, 1, format!("network: bridge, on {}", nets.join(", ")));
+        line(
+            w,
+            2,
+            "set up on the sandbox's namespace before the containers start; torn down after they stop".into(),
+        );
+    } else if n.mode == NetworkMode::Host || !n.dns.is_empty() || !n.extra_hosts.is_empty() {
+        line(w, 1, format!("network: {}", n.mode.as_str()));
+    }
+    if !n.ports.is_empty() {
+        let ports: Vec<String> = n.ports.iter().map(|p| p.to_string()).collect();
+        line(w, 1, format!("ports: {}", ports.join(", ")));
+    }
+    if !n.dns.is_empty() {
+        let dns: Vec<String> = n.dns.iter().map(|d| d.to_string()).collect();
+        line(w, 1, format!("dns: {}", dns.join(", ")));
+    }
+    for (name, ip) in &n.extra_hosts {
+        line(w, 1, format!("extra host: {name} = {ip}"));
+    }
 }

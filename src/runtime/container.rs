@@ -166,6 +166,23 @@ fn run() -> Result<std::convert::Infallible, Failure> {
                 None::<&str>,
             ),
         )?;
+        // The pod network's hosts and resolv.conf, in this namespace only
+        // (written when the supervisor set the network up; a supervisor run
+        // without one, as in tests, leaves the host's).
+        for (src, dst) in &spec.etc_files {
+            if Path::new(src).exists() && Path::new(dst).exists() {
+                step(
+                    "bind the pod network's /etc file",
+                    mount(
+                        Some(src.as_str()),
+                        dst.as_str(),
+                        None::<&str>,
+                        MsFlags::MS_BIND,
+                        None::<&str>,
+                    ),
+                )?;
+            }
+        }
     }
     let own_proc = spec.creates.contains(&NsKind::Pid) || spec.joins.contains(&NsKind::Pid);
 
@@ -256,7 +273,12 @@ fn run_oci(
     };
     // `stdio` moves into the runtime's create and is closed here after it:
     // only the container holds the write ends, so the relay sees EOF.
-    let init = launch::start(c, ns_pid, user, &host, stdio.0, stdio.1).map_err(|f| Failure {
+    // The pod network's /etc files exist once the supervisor set the network
+    // up; a supervisor run without one (as in tests) leaves the host's.
+    let mut c = c.clone();
+    c.etc_files
+        .retain(|(src, dst)| Path::new(src).exists() && Path::new(dst).exists());
+    let init = launch::start(&c, ns_pid, user, &host, stdio.0, stdio.1).map_err(|f| Failure {
         fault: match f.fault {
             Fault::Definition => SetupFault::Definition,
             Fault::Transient => SetupFault::Transient,

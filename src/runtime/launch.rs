@@ -24,6 +24,9 @@ pub struct LaunchSpec {
     pub process: ProcessPlan,
     /// The `podctl-pause` binary, used as the relay/init processes.
     pub pause: PathBuf,
+    /// Bound over the container's files once it has its own mount namespace.
+    #[serde(default)]
+    pub etc_files: Vec<(String, String)>,
     /// Started through an OCI runtime with this config (issue 13); `None`:
     /// the helper joins and creates the namespaces itself.
     #[serde(default)]
@@ -37,6 +40,7 @@ impl LaunchSpec {
             creates: plan.creates.clone(),
             process: plan.process.clone(),
             pause: pause.to_path_buf(),
+            etc_files: plan.etc_files.clone(),
             oci: None,
         }
     }

@@ -8,14 +8,15 @@
 //! of names and amounts.
 
 mod container;
-mod diag;
+pub(crate) mod diag;
 pub mod lifecycle;
 mod limits;
 pub mod names;
+mod network;
 mod pod;
 mod security;
 pub mod size;
-mod tree;
+pub(crate) mod tree;
 mod volumes;
 
 use crate::model::Pod;

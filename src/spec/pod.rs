@@ -7,7 +7,7 @@ use crate::model::{DEFAULT_SHM_SIZE, Namespace, Pod, Resources, Runtime};
 use toml::Spanned;
 use toml::de::DeTable;
 
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 15] = [
     "name",
     "hostname",
     "share",
@@ -18,6 +18,12 @@ const KEYS: [&str; 10] = [
     "runtime",
     "shm_size",
     "volumes",
+    // network::KEYS, in that order (read by spec::network)
+    "network",
+    "networks",
+    "ports",
+    "dns",
+    "extra_hosts",
 ];
 const DEFAULT_SHARE: [Namespace; 3] = [Namespace::Net, Namespace::Ipc, Namespace::Uts];
 
@@ -35,6 +41,7 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         runtime,
         shm_size,
         volumes,
+        net_keys @ ..,
     ] = fields(sink, doc.get_ref(), "", KEYS);
 
     let name = read_name(sink, name, default_name);
@@ -54,6 +61,7 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         None => name.clone(),
     };
 
+    let share_written = share.is_some();
     let share_list = share.map(|v| namespaces(sink, v, "share"));
     let host_list = host
         .map(|v| namespaces(sink, v, "host"))
@@ -84,6 +92,7 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
     let mut host: Vec<Namespace> = host_list.into_iter().map(|(ns, _)| ns).collect();
     share.sort();
     host.sort();
+    let network = super::network::read(sink, net_keys, share_written, &mut share, &mut host);
 
     let autostart = autostart
         .and_then(|v| tree::boolean(sink, v, "autostart"))
@@ -116,6 +125,7 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         resources,
         autostart,
         containers,
+        network,
         runtime,
         shm_size,
         volumes,

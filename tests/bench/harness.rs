@@ -59,7 +59,9 @@ pub fn container_main(trials: &[(&'static str, TrialFn)]) -> ! {
         })
         .collect();
     let mut container = None;
+    let mut host_net = None;
     if matches!(availability, Availability::Ready) && any_will_run(&args, &list) {
+        host_net = Some(super::hostnet::snapshot());
         let booted =
             super::cache::container_root().and_then(|root| Container::boot(&root, &podctl_binds()));
         let _ = slot.set(booted.as_ref().map(Container::guest).map_err(Clone::clone));
@@ -70,6 +72,20 @@ pub fn container_main(trials: &[(&'static str, TrialFn)]) -> ! {
     if let Some(Err(e)) = container.map(Container::shutdown) {
         eprintln!("bench: error: {e}");
         failed = true;
+    }
+    // Networking trials ran in the guest's own namespace: the CI machine's
+    // interfaces, routes and firewall are as they were.
+    if let Some(before) = host_net {
+        match super::hostnet::compare(&before, &super::hostnet::snapshot()) {
+            Ok(()) => eprintln!(
+                "bench: the host's network is unchanged ({})",
+                super::hostnet::sources(&before)
+            ),
+            Err(e) => {
+                eprintln!("bench: error: {e}");
+                failed = true;
+            }
+        }
     }
     std::process::exit(if failed { 101 } else { 0 })
 }

@@ -16,6 +16,10 @@ CONTAINER_PACKAGES=systemd,systemd-sysv,dbus,iproute2,procps,python3,crun,runc
 # images (its containers-common needs a container-network-stack: netavark),
 # busybox-static to build them, htpasswd and openssl for auth and TLS.
 CONTAINER_PACKAGES+=,docker-registry,skopeo,netavark,busybox-static,apache2-utils,openssl
+# Pod networks (issue 15): netavark (above) is the engine; aardvark-dns its
+# DNS server, iptables its firewall backend (iptables-nft); curl the network
+# trials' client.
+CONTAINER_PACKAGES+=,aardvark-dns,iptables,curl
 VM_PACKAGES=(linux-image-cloud-amd64)
 IMAGE_SIZE=2G
 

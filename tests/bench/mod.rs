@@ -10,6 +10,7 @@
 pub mod cache;
 pub mod guest;
 pub mod harness;
+pub mod hostnet;
 pub mod nspawn;
 pub mod preflight;
 pub mod procs;

@@ -235,6 +235,10 @@ fn spawn_nspawn(root: &Path, name: &str, binds: &[Bind], log: &Path) -> Result<C
         "--keep-unit",
         "--capability=all",
         "--console=pipe",
+        // The guest's own network namespace (only a loopback): pod networks,
+        // bridges and firewall rules made in trials never reach the CI
+        // machine's interfaces, routes or firewall.
+        "--private-network",
     ]);
     cmd.arg(format!("--machine={name}"));
     for bind in binds {

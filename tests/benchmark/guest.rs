@@ -4,6 +4,9 @@
 //! [`RESULTS`] after every section (a failed or timed-out section keeps what
 //! came before) and prints progress to the console.
 
+#[path = "network.rs"]
+mod network;
+
 use super::bench::Guest;
 use super::report::Results;
 use std::collections::BTreeMap;
@@ -31,7 +34,8 @@ RuntimeMaxSec=3000
 /// Rounds per measurement; Podman's graceful stop costs ~10 s a round.
 const ROUNDS: usize = 20;
 const PODMAN_ROUNDS: usize = 10;
-const SCALE_PODS: usize = 50;
+/// Bridge pods (the default network mode): apply time over 100 of them.
+const SCALE_PODS: usize = 100;
 
 const POD_DIR: &str = "/var/lib/podctl-bench";
 const ROOTFS: &str = "/var/lib/podctl-bench/rootfs";
@@ -87,6 +91,7 @@ pub fn main() -> ! {
         ("floor", floor),
         ("podctl", podctl),
         ("overhead", overhead),
+        ("network", network::network),
         ("podman", podman),
         ("scale", scale),
         ("files", files),

@@ -215,13 +215,43 @@ pub fn table(r: &Results) -> String {
     let _ = writeln!(
         out,
         "{:<60} {:>4} {:>9} {:>9}",
-        "scale: 50 pods, one after another", "n", "p50", "p95"
+        "scale: 100 bridge pods, one after another", "n", "p50", "p95"
     );
     for (label, key) in [
         ("podctl apply, pods 1-10", "scale.apply.first10"),
-        ("podctl apply, pods 41-50", "scale.apply.last10"),
-        ("podctl ps with 50 pods running", "scale.ps"),
-        ("podctl down, each of the 50", "scale.down"),
+        ("podctl apply, pods 91-100", "scale.apply.last10"),
+        ("podctl ps with 100 pods running", "scale.ps"),
+        ("podctl down, each of the 100", "scale.down"),
+    ] {
+        row(&mut out, r, label, key, None);
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<60} {:>4} {:>9} {:>9}",
+        "network (same two-container pod; times in ms)", "n", "p50", "p95"
+    );
+    for (label, key) in [
+        (
+            "apply, network = \"bridge\" (podctl network)",
+            "net.bridge.apply",
+        ),
+        ("apply, network = \"none\"", "net.none.apply"),
+        ("down until nothing left, bridge", "net.bridge.down"),
+        ("down until nothing left, none", "net.none.down"),
+        (
+            "GET 100 MB through the published port (127.0.0.1)",
+            "net.port.100mb",
+        ),
+        (
+            "GET 100 MB from the pod's address directly",
+            "net.direct.100mb",
+        ),
+        ("GET 2 bytes through the published port", "net.port.get"),
+        (
+            "GET 2 bytes from the pod's address directly",
+            "net.direct.get",
+        ),
     ] {
         row(&mut out, r, label, key, None);
     }

@@ -9,6 +9,7 @@ pub mod image_bench;
 pub mod images;
 pub mod isolation;
 pub mod lifecycle;
+pub mod network;
 pub mod oci_vm;
 pub mod packaging;
 pub mod promises;

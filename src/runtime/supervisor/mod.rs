@@ -63,6 +63,8 @@ pub enum SupervisorError {
     Holder(#[from] holder::HolderError),
     #[error(transparent)]
     Launch(#[from] launch::LaunchError),
+    #[error(transparent)]
+    Network(#[from] crate::net::NetError),
     #[error("signal handling")]
     Signals(#[source] nix::Error),
     #[error("the sandbox holder exited ({0}): the pod's namespaces are gone")]
@@ -195,6 +197,9 @@ pub struct Supervisor<'m> {
     backoff_reset: Duration,
     /// The pod slice's OOM kill count at the last exit (see events::exited).
     slice_oom_kills: u64,
+    /// The pod's network (set up on the holder's namespace before any
+    /// container starts; torn down when the supervisor goes).
+    pub network: Option<crate::net::session::Session>,
 }
 
 impl<'m> Supervisor<'m> {
@@ -223,6 +228,7 @@ impl<'m> Supervisor<'m> {
             inbox: Inbox::new().map_err(SupervisorError::Signals)?,
             backoff_reset: backoff_reset(),
             slice_oom_kills: 0,
+            network: None,
         })
     }
 

@@ -67,6 +67,9 @@ impl Supervisor<'_> {
         self.holder = Some(holder_child);
         self.ns_pid = ns_pid;
         self.save();
+        if let Some(net) = &mut self.network {
+            net.attach(ns_pid)?;
+        }
         let deadline = Instant::now() + START_TIMEOUT;
         self.run_init_containers(deadline)?;
         self.start_regular_containers(deadline)?;

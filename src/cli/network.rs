@@ -1,0 +1,401 @@
+//! `podctl network ls|inspect|create|rm`: the networks pods join
+//! (`/etc/podctl/networks/NAME.toml` and the built-in `podctl`), and which
+//! pods use them (the allocation file, after reclaiming what dead
+//! supervisors left).
+
+use crate::net::attach::PodNet;
+use crate::net::config::{self, DEFAULT_NETWORK, NetworkDef};
+use crate::net::host::Host;
+use crate::net::ipam::{Allocations, Owner};
+use crate::net::netavark;
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use serde::Serialize;
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+#[derive(Debug, Subcommand)]
+pub enum NetworkCommand {
+    /// List networks: subnet, gateway, bridge, internal, DNS, pods on it.
+    Ls {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        output: super::args::Output,
+    },
+    /// Show one network: its definition, its pods (addresses, ports), how to see its rules.
+    Inspect {
+        /// The network's name.
+        name: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        output: super::args::Output,
+    },
+    /// Define a network (writes /etc/podctl/networks/NAME.toml).
+    Create {
+        /// The network's name (a DNS label).
+        name: String,
+        /// IPv4 subnet in CIDR form, e.g. 10.90.0.0/24; must not overlap another network's.
+        #[arg(long)]
+        subnet: String,
+        /// Gateway address (default: the subnet's first address).
+        #[arg(long)]
+        gateway: Option<Ipv4Addr>,
+        /// Bridge interface name (default: pc-NAME).
+        #[arg(long)]
+        bridge: Option<String>,
+        /// No outside access: no default route out, no masquerade.
+        #[arg(long)]
+        internal: bool,
+        /// No name resolution between pods (no aardvark-dns).
+        #[arg(long)]
+        no_dns: bool,
+    },
+    /// Remove a network definition; refused while a pod uses it or a stored pod names it.
+    Rm {
+        /// The network's name.
+        name: String,
+    },
+}
+
+pub fn run(cmd: NetworkCommand) -> anyhow::Result<()> {
+    let dir = config::config_dir();
+    match cmd {
+        NetworkCommand::Ls { output } => ls(&dir, output == super::args::Output::Json),
+        NetworkCommand::Inspect { name, output } => {
+            inspect(&dir, &name, output == super::args::Output::Json)
+        }
+        NetworkCommand::Create {
+            name,
+            subnet,
+            gateway,
+            bridge,
+            internal,
+            no_dns,
+        } => {
+            super::require_root("network create")?;
+            create(&dir, &name, &subnet, gateway, bridge, internal, !no_dns)
+        }
+        NetworkCommand::Rm { name } => {
+            super::require_root("network rm")?;
+            let allocs = allocations(&dir)?;
+            rm(
+                &dir,
+                &name,
+                &crate::runtime::Paths::from_env().store,
+                &allocs,
+            )
+        }
+    }
+}
+
+/// The allocations, stale ones reclaimed first when we may (root).
+fn allocations(dir: &Path) -> anyhow::Result<Allocations> {
+    let host = Host::default();
+    let mut pn = PodNet::system(&host);
+    pn.networks_dir = dir.to_path_buf();
+    if nix::unistd::geteuid().is_root() {
+        pn.reclaim_stale(Owner::alive)?;
+        Ok(pn.peek()?)
+    } else {
+        Ok(pn.peek().unwrap_or_default())
+    }
+}
+
+#[derive(Serialize)]
+struct PodOnNetwork {
+    pod: String,
+    ip: Ipv4Addr,
+    interface: String,
+    ports: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct NetworkView<'a> {
+    #[serde(flatten)]
+    def: &'a NetworkDef,
+    /// netavark's ID for it (names its firewall chains).
+    id: String,
+    pods: Vec<PodOnNetwork>,
+}
+
+fn view<'a>(def: &'a NetworkDef, allocs: &Allocations) -> NetworkView<'a> {
+    let pods = allocs
+        .pods
+        .iter()
+        .filter_map(|(pod, a)| {
+            let addr = a.addresses.iter().find(|x| x.network == def.name)?;
+            Some(PodOnNetwork {
+                pod: pod.clone(),
+                ip: addr.ip,
+                interface: addr.interface.clone(),
+                ports: a.ports.iter().map(|p| p.to_string()).collect(),
+            })
+        })
+        .collect();
+    NetworkView {
+        def,
+        id: netavark::id("network", &def.name),
+        pods,
+    }
+}
+
+fn ls(dir: &Path, json: bool) -> anyhow::Result<()> {
+    let defs = config::load_all(dir)?;
+    let allocs = allocations(dir)?;
+    let views: Vec<NetworkView<'_>> = defs.iter().map(|d| view(d, &allocs)).collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&views)?);
+        return Ok(());
+    }
+    println!(
+        "{:<16} {:<18} {:<15} {:<15} {:<8} {:<4} PODS",
+        "NAME", "SUBNET", "GATEWAY", "BRIDGE", "INTERNAL", "DNS"
+    );
+    for v in &views {
+        let pods: Vec<&str> = v.pods.iter().map(|p| p.pod.as_str()).collect();
+        println!(
+            "{:<16} {:<18} {:<15} {:<15} {:<8} {:<4} {}",
+            v.def.name,
+            v.def.subnet.to_string(),
+            v.def.gateway.to_string(),
+            v.def.bridge,
+            if v.def.internal { "yes" } else { "no" },
+            if v.def.dns { "yes" } else { "no" },
+            if pods.is_empty() {
+                "-".to_string()
+            } else {
+                pods.join(",")
+            }
+        );
+    }
+    Ok(())
+}
+
+fn find<'a>(defs: &'a [NetworkDef], name: &str, dir: &Path) -> anyhow::Result<&'a NetworkDef> {
+    defs.iter().find(|d| d.name == name).with_context(|| {
+        let known: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
+        format!(
+            "no network {name:?} (known: {}; define one in {})",
+            known.join(", "),
+            dir.display()
+        )
+    })
+}
+
+fn inspect(dir: &Path, name: &str, json: bool) -> anyhow::Result<()> {
+    let defs = config::load_all(dir)?;
+    let def = find(&defs, name, dir)?;
+    let allocs = allocations(dir)?;
+    let v = view(def, &allocs);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let file = def
+        .file
+        .as_ref()
+        .map_or("(built in)".to_string(), |f| f.display().to_string());
+    println!("network {name}  {file}");
+    println!(
+        "  subnet {}  gateway {}  bridge {}",
+        def.subnet, def.gateway, def.bridge
+    );
+    println!(
+        "  internal: {}  dns: {}",
+        if def.internal {
+            "yes (no outside access)"
+        } else {
+            "no"
+        },
+        if def.dns {
+            "yes (aardvark-dns on the gateway)"
+        } else {
+            "no"
+        }
+    );
+    println!("  engine: netavark, network id {}", v.id);
+    if v.pods.is_empty() {
+        println!("  pods: none");
+    }
+    for p in &v.pods {
+        let ports = if p.ports.is_empty() {
+            "-".to_string()
+        } else {
+            p.ports.join(", ")
+        };
+        println!(
+            "  pod {:<16} {} ({})  ports: {ports}",
+            p.pod, p.ip, p.interface
+        );
+    }
+    println!(
+        "  rules: iptables-save | grep -e NETAVARK -e {}",
+        &v.id[..12]
+    );
+    println!("  links: ip -o link show master {}", def.bridge);
+    Ok(())
+}
+
+fn create(
+    dir: &Path,
+    name: &str,
+    subnet: &str,
+    gateway: Option<Ipv4Addr>,
+    bridge: Option<String>,
+    internal: bool,
+    dns: bool,
+) -> anyhow::Result<()> {
+    let path = config::file_for(dir, name);
+    if name == DEFAULT_NETWORK || path.exists() {
+        bail!(
+            "network {name} exists already ({})",
+            if name == DEFAULT_NETWORK {
+                "built in".to_string()
+            } else {
+                path.display().to_string()
+            }
+        );
+    }
+    let mut text = format!("subnet = {subnet:?}\n");
+    if let Some(g) = gateway {
+        text.push_str(&format!("gateway = \"{g}\"\n"));
+    }
+    if let Some(b) = bridge {
+        text.push_str(&format!("bridge = {b:?}\n"));
+    }
+    text.push_str(&format!("internal = {internal}\ndns = {dns}\n"));
+    // Checked alone, then with every other network (overlaps, bridges),
+    // before the file is in place.
+    config::parse_str(&text, &path.display().to_string(), name)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = dir.join(format!(".{name}.toml.new"));
+    std::fs::write(&tmp, &text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+    if let Err(e) = config::load_all(dir) {
+        let _ = std::fs::remove_file(&path);
+        bail!("{e}");
+    }
+    println!("network {name}: created ({})", path.display());
+    Ok(())
+}
+
+fn rm(dir: &Path, name: &str, store: &Path, allocs: &Allocations) -> anyhow::Result<()> {
+    if name == DEFAULT_NETWORK {
+        bail!("network {name} is built in; it cannot be removed");
+    }
+    let path = config::file_for(dir, name);
+    if !path.exists() {
+        bail!("no network {name:?} ({} does not exist)", path.display());
+    }
+    let users = allocs.users_of(name);
+    if !users.is_empty() {
+        bail!(
+            "network {name} is in use by pod(s) {}; stop them first (podctl down NAME)",
+            users.join(", ")
+        );
+    }
+    let naming: Vec<String> = stored_pods_naming(store, name);
+    if !naming.is_empty() {
+        bail!(
+            "network {name} is named by the stored pod(s) {}; change or remove them first",
+            naming.join(", ")
+        );
+    }
+    std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+    println!("network {name}: removed");
+    Ok(())
+}
+
+/// Stored pod definitions whose `networks` name `network`.
+fn stored_pods_naming(store: &Path, network: &str) -> Vec<String> {
+    let Ok(rd) = std::fs::read_dir(store) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter_map(|p| {
+            let pod = crate::spec::load(&p).ok()?;
+            pod.network
+                .networks
+                .iter()
+                .any(|n| n == network)
+                .then_some(pod.name)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_checks_against_other_networks_and_rm_refuses_named_ones() {
+        let root = std::env::temp_dir().join(format!("podctl-netcli-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let (dir, store) = (root.join("networks"), root.join("pods"));
+        create(&dir, "backend", "10.90.0.0/24", None, None, true, true).unwrap();
+        let def = &config::load_all(&dir).unwrap()[0];
+        assert_eq!(
+            (def.name.as_str(), def.internal, def.bridge.as_str()),
+            ("backend", true, "pc-backend")
+        );
+        let e = create(&dir, "other", "10.87.3.0/24", None, None, false, true).unwrap_err();
+        assert!(e.to_string().contains("overlaps network podctl"), "{e}");
+        assert!(!config::file_for(&dir, "other").exists());
+        assert!(create(&dir, "backend", "10.91.0.0/24", None, None, false, true).is_err());
+        assert!(create(&dir, "podctl", "10.91.0.0/24", None, None, false, true).is_err());
+
+        std::fs::create_dir_all(&store).unwrap();
+        std::fs::write(
+            store.join("api.toml"),
+            "networks = [\"backend\"]\n[containers.app]\ncommand = [\"sleep\", \"1\"]\n",
+        )
+        .unwrap();
+        let none = Allocations::default();
+        let e = temp_env(&dir, || rm(&dir, "backend", &store, &none)).unwrap_err();
+        assert!(
+            e.to_string().contains("named by the stored pod(s) api"),
+            "{e}"
+        );
+        std::fs::remove_file(store.join("api.toml")).unwrap();
+        // A running pod on it (an allocation) is refused too.
+        let mut running = Allocations::default();
+        running.pods.insert(
+            "web".into(),
+            crate::net::ipam::Allocation {
+                owner: Owner::current().unwrap(),
+                addresses: vec![crate::net::ipam::Address {
+                    network: "backend".into(),
+                    ip: Ipv4Addr::new(10, 90, 0, 2),
+                    interface: "eth0".into(),
+                }],
+                ports: vec![],
+                netns: None,
+                engine_options: None,
+            },
+        );
+        let e = rm(&dir, "backend", &store, &running).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "network backend is in use by pod(s) web; stop them first (podctl down NAME)"
+        );
+        assert!(rm(&dir, "podctl", &store, &none).is_err());
+        rm(&dir, "backend", &store, &none).unwrap();
+        assert!(!config::file_for(&dir, "backend").exists());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// Runs `f` with the network directory variable pointing at `dir`.
+    fn temp_env<T>(dir: &Path, f: impl FnOnce() -> T) -> T {
+        // SAFETY: set_var is unsafe in edition 2024 because other threads may
+        // read the environment concurrently; no other test reads this variable.
+        unsafe { std::env::set_var(config::CONFIG_DIR_ENV, dir) };
+        let out = f();
+        // SAFETY: as above.
+        unsafe { std::env::remove_var(config::CONFIG_DIR_ENV) };
+        out
+    }
+}

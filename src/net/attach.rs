@@ -1,0 +1,281 @@
+//! A pod's network life, in the order the supervisor goes through it:
+//!
+//! 1. [`PodNet::reserve`], before any unit of the pod exists: under the
+//!    allocation lock, reclaim what dead owners left, refuse ports another
+//!    pod publishes or a host program uses, pick addresses, record them.
+//! 2. [`PodNet::attach`], once the holder made the pod's network namespace:
+//!    pin it (so teardown works after the holder is gone), run the engine's
+//!    setup, write the pod's `hosts` and `resolv.conf`.
+//! 3. [`PodNet::detach`], when the pod stops or its sandbox is lost: the
+//!    engine's teardown on the pinned namespace, unpin, release.
+//!
+//! A supervisor killed with -9 never reaches 3: its entry's owner is dead,
+//! and the next reserve (of any pod), `podctl down` or `podctl network ls`
+//! reclaims it with the options it recorded. After a reboot the kernel
+//! state is gone with /run; only the entry is dropped.
+
+use super::config::{self, NetworkDef};
+use super::ipam::{Address, Allocation, Allocations, Locked, Owner, Store};
+use super::{NetError, Network, etc, netavark};
+use crate::model::{NetworkMode, PodNetwork};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+/// Where pins and generated files live (`/run`: gone at reboot with the
+/// namespaces they describe).
+pub const RUN_DIR: &str = "/run/podctl/net";
+
+/// A pod on its networks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attached {
+    pub addresses: Vec<Address>,
+    pub dns_servers: Vec<Ipv4Addr>,
+    /// The pod's generated `/etc/hosts` and `/etc/resolv.conf`.
+    pub hosts: PathBuf,
+    pub resolv_conf: PathBuf,
+}
+
+/// Pod networking over a [`Network`], with its state in `store` and its
+/// pins and files under `run_dir`.
+pub struct PodNet<'n> {
+    pub net: &'n dyn Network,
+    pub store: Store,
+    pub run_dir: PathBuf,
+    pub networks_dir: PathBuf,
+    /// The host's resolver configuration, the default for pods' resolv.conf.
+    pub host_resolv: PathBuf,
+}
+
+impl<'n> PodNet<'n> {
+    /// The real paths.
+    pub fn system(net: &'n dyn Network) -> Self {
+        PodNet {
+            net,
+            store: Store::new(super::ipam::STATE_DIR),
+            run_dir: RUN_DIR.into(),
+            networks_dir: config::config_dir(),
+            host_resolv: "/etc/resolv.conf".into(),
+        }
+    }
+
+    /// The pin of a pod's network namespace.
+    pub fn pin_path(&self, pod: &str) -> PathBuf {
+        self.run_dir.join(format!("{pod}.netns"))
+    }
+
+    fn lock(&self) -> Result<(Locked, Allocations), NetError> {
+        let store_err = |source| NetError::Store {
+            path: self.store.file(),
+            source,
+        };
+        let l = self.store.lock().map_err(store_err)?;
+        let a = l.read().map_err(store_err)?;
+        Ok((l, a))
+    }
+
+    fn save(&self, l: &Locked, a: &Allocations) -> Result<(), NetError> {
+        l.write(a).map_err(|source| NetError::Store {
+            path: self.store.file(),
+            source,
+        })
+    }
+
+    /// Undoes what an entry holds on the host (best effort: each step is
+    /// tried; the first error is returned after all of them).
+    fn release(&self, pod: &str, a: &Allocation) -> Result<(), NetError> {
+        let mut first = None;
+        let same_boot = Owner::current().is_ok_and(|me| me.boot_id == a.owner.boot_id);
+        if let (Some(netns), Some(options)) = (&a.netns, &a.engine_options)
+            && same_boot
+            && netns.exists()
+            && let Err(e) = self.net.teardown(netns, options)
+        {
+            tracing::warn!("pod {pod}: network teardown: {}", crate::error_chain(&e));
+            first.get_or_insert(e);
+        }
+        if let Some(netns) = &a.netns
+            && let Err(e) = self.net.unpin(netns)
+        {
+            first.get_or_insert(e);
+        }
+        let _ = std::fs::remove_dir_all(self.run_dir.join(pod));
+        first.map_or(Ok(()), Err)
+    }
+
+    /// Tears down and forgets every entry whose owner is gone; returns their pods.
+    pub fn reclaim_stale(&self, alive: impl Fn(&Owner) -> bool) -> Result<Vec<String>, NetError> {
+        let (l, mut a) = self.lock()?;
+        let stale = self.reclaim_locked(&mut a, &alive);
+        if !stale.is_empty() {
+            self.save(&l, &a)?;
+        }
+        Ok(stale)
+    }
+
+    fn reclaim_locked(&self, a: &mut Allocations, alive: &dyn Fn(&Owner) -> bool) -> Vec<String> {
+        let stale = a.stale(alive);
+        for pod in &stale {
+            if let Some(entry) = a.pods.remove(pod) {
+                tracing::info!("pod {pod}: reclaiming the network its dead supervisor left");
+                let _ = self.release(pod, &entry);
+            }
+        }
+        stale
+    }
+
+    /// Step 1. For a pod without a bridge network, only reclaims and
+    /// releases what an earlier run of it left.
+    pub fn reserve(
+        &self,
+        pod: &str,
+        spec: &PodNetwork,
+        owner: &Owner,
+        alive: impl Fn(&Owner) -> bool,
+    ) -> Result<Vec<Address>, NetError> {
+        let defs = if spec.mode == NetworkMode::Bridge {
+            config::load_all(&self.networks_dir).map_err(NetError::Config)?
+        } else {
+            Vec::new()
+        };
+        let (l, mut a) = self.lock()?;
+        let mut changed = !self.reclaim_locked(&mut a, &alive).is_empty();
+        // An entry of this pod whose owner lives is a run being replaced by
+        // the same owner (a recreate): release it too.
+        if let Some(old) = a.pods.remove(pod) {
+            let _ = self.release(pod, &old);
+            changed = true;
+        }
+        if spec.mode != NetworkMode::Bridge {
+            if changed {
+                self.save(&l, &a)?;
+            }
+            return Ok(Vec::new());
+        }
+        let checked = a
+            .port_taken(pod, &spec.ports)
+            .and_then(|()| a.pick(pod, &spec.networks, &defs))
+            .map_err(|source| NetError::Alloc {
+                pod: pod.to_string(),
+                source,
+            });
+        let addresses = match checked {
+            Ok(x) => x,
+            Err(e) => {
+                if changed {
+                    self.save(&l, &a)?;
+                }
+                return Err(e);
+            }
+        };
+        if let Some(detail) = spec.ports.iter().find_map(|m| self.net.host_port_user(m)) {
+            if changed {
+                self.save(&l, &a)?;
+            }
+            return Err(NetError::PortInUse {
+                pod: pod.to_string(),
+                detail,
+            });
+        }
+        a.pods.insert(
+            pod.to_string(),
+            Allocation {
+                owner: owner.clone(),
+                addresses: addresses.clone(),
+                ports: spec.ports.clone(),
+                netns: None,
+                engine_options: None,
+            },
+        );
+        self.save(&l, &a)?;
+        Ok(addresses)
+    }
+
+    /// Step 2, for a bridge pod whose holder is `holder_pid`. On failure
+    /// nothing stays set up (the entry remains for [`PodNet::detach`]).
+    pub fn attach(
+        &self,
+        pod: &str,
+        hostname: &str,
+        spec: &PodNetwork,
+        holder_pid: u32,
+    ) -> Result<Attached, NetError> {
+        let defs = config::load_all(&self.networks_dir).map_err(NetError::Config)?;
+        let (l, mut a) = self.lock()?;
+        let Some(entry) = a.pods.get_mut(pod) else {
+            return Err(NetError::Store {
+                path: self.store.file(),
+                source: std::io::Error::other(format!("pod {pod} has no reserved addresses")),
+            });
+        };
+        let pin = self.pin_path(pod);
+        let options = netavark::options(
+            pod,
+            hostname,
+            &entry.addresses,
+            &defs,
+            &spec.ports,
+            &spec.dns,
+        );
+        // Recorded before the engine runs: a crash from here on is reclaimed
+        // with exactly these options.
+        entry.netns = Some(pin.clone());
+        entry.engine_options = Some(options.clone());
+        let addresses = entry.addresses.clone();
+        self.save(&l, &a)?;
+        self.net.pin(holder_pid, &pin)?;
+        let status = self.net.setup(&pin, &options)?;
+        drop(l);
+        let dir = self.run_dir.join(pod);
+        let ips: Vec<Ipv4Addr> = addresses.iter().map(|a| a.ip).collect();
+        let hosts = etc::hosts(&etc::HostsInput {
+            hostname,
+            addresses: &ips,
+            extra_hosts: &spec.extra_hosts,
+        });
+        let host_resolv = std::fs::read_to_string(&self.host_resolv).unwrap_or_default();
+        let resolv = etc::resolv_conf(&host_resolv, &status.dns_servers, &spec.dns);
+        let write = |name: &str, text: &str| -> Result<PathBuf, NetError> {
+            let path = dir.join(name);
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::write(&path, text))
+                .map_err(|source| NetError::Store {
+                    path: path.clone(),
+                    source,
+                })?;
+            Ok(path)
+        };
+        Ok(Attached {
+            hosts: write("hosts", &hosts)?,
+            resolv_conf: write("resolv.conf", &resolv)?,
+            addresses,
+            dns_servers: status.dns_servers,
+        })
+    }
+
+    /// Step 3: tears down and forgets the pod's entry, if it has one.
+    pub fn detach(&self, pod: &str) -> Result<(), NetError> {
+        let (l, mut a) = self.lock()?;
+        let Some(entry) = a.pods.remove(pod) else {
+            return Ok(());
+        };
+        let result = self.release(pod, &entry);
+        self.save(&l, &a)?;
+        result
+    }
+
+    /// The current entries (no lock: for display).
+    pub fn peek(&self) -> Result<Allocations, NetError> {
+        self.store.peek().map_err(|source| NetError::Store {
+            path: self.store.file(),
+            source,
+        })
+    }
+
+    /// The networks (default and files).
+    pub fn networks(&self) -> Result<Vec<NetworkDef>, NetError> {
+        config::load_all(&self.networks_dir).map_err(NetError::Config)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,193 @@
+use super::*;
+use crate::net::fake::Fake;
+use crate::net::ports::parse;
+
+struct Env {
+    root: PathBuf,
+}
+
+impl Env {
+    fn new(tag: &str) -> Env {
+        let root = std::env::temp_dir().join(format!("podctl-attach-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("networks")).unwrap();
+        std::fs::write(root.join("resolv.conf"), "nameserver 192.0.2.53\n").unwrap();
+        Env { root }
+    }
+
+    fn podnet<'n>(&self, net: &'n Fake) -> PodNet<'n> {
+        PodNet {
+            net,
+            store: Store::new(self.root.join("state")),
+            run_dir: self.root.join("run"),
+            networks_dir: self.root.join("networks"),
+            host_resolv: self.root.join("resolv.conf"),
+        }
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn bridge(ports: &[&str]) -> PodNetwork {
+    PodNetwork {
+        mode: NetworkMode::Bridge,
+        networks: vec!["podctl".into()],
+        ports: ports.iter().map(|p| parse(p).unwrap()).collect(),
+        ..Default::default()
+    }
+}
+
+fn owner(pid: u32) -> Owner {
+    Owner {
+        boot_id: Owner::current().unwrap().boot_id,
+        pid,
+        start_time: 7,
+    }
+}
+
+#[test]
+fn reserve_attach_detach_in_order_and_nothing_left() {
+    let env = Env::new("cycle");
+    let fake = Fake::default();
+    let pn = env.podnet(&fake);
+    let spec = bridge(&["8080:80"]);
+    let addrs = pn.reserve("web", &spec, &owner(1), |_| true).unwrap();
+    assert_eq!(addrs[0].ip, Ipv4Addr::new(10, 87, 0, 2));
+    let at = pn.attach("web", "web", &spec, 42).unwrap();
+    assert_eq!(at.dns_servers, vec![Ipv4Addr::new(10, 87, 0, 1)]);
+    let hosts = std::fs::read_to_string(&at.hosts).unwrap();
+    assert!(hosts.contains("10.87.0.2\tweb\n"), "{hosts}");
+    let resolv = std::fs::read_to_string(&at.resolv_conf).unwrap();
+    assert!(resolv.ends_with("nameserver 10.87.0.1\n"), "{resolv}");
+    let entry = pn.peek().unwrap().pods["web"].clone();
+    assert_eq!(entry.netns, Some(pn.pin_path("web")));
+    assert!(entry.engine_options.is_some());
+
+    pn.detach("web").unwrap();
+    let pin = pn.pin_path("web").display().to_string();
+    assert_eq!(
+        fake.calls(),
+        [
+            format!("pin 42 {pin}"),
+            "setup web".into(),
+            "teardown web".into(),
+            format!("unpin {pin}")
+        ]
+    );
+    assert!(pn.peek().unwrap().pods.is_empty());
+    assert!(!at.hosts.exists() && !pn.pin_path("web").exists());
+}
+
+#[test]
+fn a_port_of_another_pod_or_of_the_host_is_refused_before_anything_runs() {
+    let env = Env::new("ports");
+    let fake = Fake {
+        busy: vec![(9090, "python3 (pid 77)".into())],
+        ..Default::default()
+    };
+    let pn = env.podnet(&fake);
+    pn.reserve("web", &bridge(&["8080:80"]), &owner(1), |_| true)
+        .unwrap();
+    let e = pn
+        .reserve("api", &bridge(&["8079-8081:79-81"]), &owner(2), |_| true)
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "pod api: port 8079-8081:79-81/tcp is already published by pod web"
+    );
+    assert!(e.is_conflict());
+    let e = pn
+        .reserve("api", &bridge(&["9090:80"]), &owner(2), |_| true)
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "pod api: port 9090/tcp is in use on the host by python3 (pid 77)"
+    );
+    assert!(fake.calls().is_empty());
+    let pods: Vec<String> = pn.peek().unwrap().pods.into_keys().collect();
+    assert_eq!(pods, ["web"]);
+}
+
+#[test]
+fn what_a_dead_owner_left_is_torn_down_by_the_next_reserve() {
+    let env = Env::new("stale");
+    let fake = Fake::default();
+    let pn = env.podnet(&fake);
+    let spec = bridge(&["8080:80"]);
+    pn.reserve("web", &spec, &owner(1), |_| true).unwrap();
+    pn.attach("web", "web", &spec, 42).unwrap();
+    // The supervisor of web (pid 1 here) is gone: its port and address are free again.
+    let addrs = pn.reserve("api", &spec, &owner(2), |o| o.pid != 1).unwrap();
+    assert_eq!(addrs[0].ip, Ipv4Addr::new(10, 87, 0, 2));
+    let calls = fake.calls();
+    assert_eq!(
+        calls[2..4],
+        [
+            "teardown web".to_string(),
+            format!("unpin {}", pn.pin_path("web").display())
+        ]
+    );
+    let pods: Vec<String> = pn.peek().unwrap().pods.into_keys().collect();
+    assert_eq!(pods, ["api"]);
+    // reclaim_stale alone does the same for entries of any pod.
+    assert_eq!(pn.reclaim_stale(|_| false).unwrap(), ["api"]);
+    assert!(pn.peek().unwrap().pods.is_empty());
+}
+
+#[test]
+fn after_a_reboot_entries_are_dropped_without_calling_the_engine() {
+    let env = Env::new("reboot");
+    let fake = Fake::default();
+    let pn = env.podnet(&fake);
+    let spec = bridge(&[]);
+    let before = Owner {
+        boot_id: "an-earlier-boot".into(),
+        ..owner(1)
+    };
+    pn.reserve("web", &spec, &before, |_| true).unwrap();
+    pn.attach("web", "web", &spec, 42).unwrap();
+    fake.calls.borrow_mut().clear();
+    assert_eq!(pn.reclaim_stale(|o| o.alive()).unwrap(), ["web"]);
+    // The namespace, links and rules died with the old boot: only unpin.
+    assert_eq!(
+        fake.calls(),
+        [format!("unpin {}", pn.pin_path("web").display())]
+    );
+}
+
+#[test]
+fn a_failed_setup_is_undone_by_detach() {
+    let env = Env::new("fail");
+    let fake = Fake::default();
+    let pn = env.podnet(&fake);
+    let spec = bridge(&[]);
+    pn.reserve("web", &spec, &owner(1), |_| true).unwrap();
+    *fake.fail_setup.borrow_mut() = Some("boom".into());
+    assert!(pn.attach("web", "web", &spec, 42).is_err());
+    pn.detach("web").unwrap();
+    assert!(fake.calls().ends_with(&[
+        "teardown web".to_string(),
+        format!("unpin {}", pn.pin_path("web").display())
+    ]));
+    assert!(pn.peek().unwrap().pods.is_empty());
+}
+
+#[test]
+fn pods_without_a_bridge_touch_nothing() {
+    let env = Env::new("none");
+    let fake = Fake::default();
+    let pn = env.podnet(&fake);
+    let none = PodNetwork::default();
+    assert!(
+        pn.reserve("web", &none, &owner(1), |_| true)
+            .unwrap()
+            .is_empty()
+    );
+    pn.detach("web").unwrap();
+    assert!(fake.calls().is_empty());
+    assert!(pn.peek().unwrap().pods.is_empty());
+}

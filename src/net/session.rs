@@ -1,0 +1,100 @@
+//! One supervisor run's network: what `podctl up` holds from before the
+//! pod's units exist until it exits. [`Session::begin`] reserves (and
+//! reclaims what dead supervisors left), [`Session::attach`] sets the
+//! network up on the holder's namespace, [`Session::end`] tears it down.
+//! A supervisor that never reaches `end` (kill -9) leaves an entry whose
+//! owner is dead: the next `begin` of any pod reclaims it.
+
+use super::NetError;
+use super::attach::{Attached, PodNet};
+use super::host::Host;
+use super::ipam::Owner;
+use crate::model::{NetworkMode, PodNetwork};
+use std::path::PathBuf;
+
+/// The networking of one pod for this process's lifetime.
+pub struct Session {
+    pod: String,
+    hostname: String,
+    spec: PodNetwork,
+    host: Host,
+    attached: Option<Attached>,
+    ended: bool,
+}
+
+impl Session {
+    /// Step 1 (see [`PodNet::reserve`]), as this process.
+    pub fn begin(pod: &str, hostname: &str, spec: &PodNetwork) -> Result<Session, NetError> {
+        let host = Host::default();
+        let owner = Owner::current().map_err(|source| NetError::Store {
+            path: "/proc/self".into(),
+            source,
+        })?;
+        PodNet::system(&host).reserve(pod, spec, &owner, Owner::alive)?;
+        Ok(Session {
+            pod: pod.to_string(),
+            hostname: hostname.to_string(),
+            spec: spec.clone(),
+            host,
+            attached: None,
+            ended: false,
+        })
+    }
+
+    /// Whether the pod has a bridge network to set up.
+    pub fn bridged(&self) -> bool {
+        self.spec.mode == NetworkMode::Bridge
+    }
+
+    /// Step 2, on the namespace of `holder_pid` (nothing for a pod without
+    /// a bridge network).
+    pub fn attach(&mut self, holder_pid: u32) -> Result<(), NetError> {
+        if !self.bridged() {
+            return Ok(());
+        }
+        let at =
+            PodNet::system(&self.host).attach(&self.pod, &self.hostname, &self.spec, holder_pid)?;
+        let ips: Vec<String> = at
+            .addresses
+            .iter()
+            .map(|a| format!("{} on {}", a.ip, a.network))
+            .collect();
+        tracing::info!("pod {}: network up: {}", self.pod, ips.join(", "));
+        self.attached = Some(at);
+        Ok(())
+    }
+
+    /// The generated `/etc/hosts` and `/etc/resolv.conf`, once attached.
+    pub fn etc_files(&self) -> Vec<(PathBuf, &'static str)> {
+        match &self.attached {
+            Some(at) => vec![
+                (at.hosts.clone(), "/etc/hosts"),
+                (at.resolv_conf.clone(), "/etc/resolv.conf"),
+            ],
+            None => Vec::new(),
+        }
+    }
+
+    /// Step 3: tears the pod's network down and releases its entry.
+    pub fn end(&mut self) -> Result<(), NetError> {
+        self.ended = true;
+        self.attached = None;
+        PodNet::system(&self.host).detach(&self.pod)
+    }
+}
+
+impl Drop for Session {
+    /// A run that returns without [`Session::end`] (an early error) still
+    /// releases what it reserved.
+    fn drop(&mut self) {
+        if !self.ended
+            && let Err(e) = self.end()
+        {
+            tracing::warn!(
+                "pod {}: network teardown: {}",
+                self.pod,
+                crate::error_chain(&e)
+            );
+        }
+    }
+}

@@ -134,17 +134,21 @@ pub fn teardown(pod: &str, dirs: &Dirs, m: &dyn Mounter) -> Vec<String> {
                 .map(|e| e.path()),
         );
     }
-    // The runtimes' logs of the pod's containers (`oci-state/POD.CONTAINER.log`).
+    // The runtimes' logs of the pod's containers (`oci-state/POD.CONTAINER.log`)
+    // and their state of its stopped containers (`oci-state/RUNTIME/POD.CONTAINER/`,
+    // what `RUNTIME delete` removes): nothing of a pod stays after down.
+    let prefix = format!("{pod}.");
+    let of_pod = |e: &std::fs::DirEntry| e.file_name().to_string_lossy().starts_with(&prefix);
     if let Ok(read) = std::fs::read_dir(dirs.run.join("oci-state")) {
-        let prefix = format!("{pod}.");
-        remove.extend(
-            read.flatten()
-                .filter(|e| {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    name.starts_with(&prefix) && name.ends_with(".log")
-                })
-                .map(|e| e.path()),
-        );
+        for e in read.flatten() {
+            if e.path().is_dir() {
+                if let Ok(states) = std::fs::read_dir(e.path()) {
+                    remove.extend(states.flatten().filter(of_pod).map(|s| s.path()));
+                }
+            } else if of_pod(&e) && e.file_name().to_string_lossy().ends_with(".log") {
+                remove.push(e.path());
+            }
+        }
     }
     for p in remove {
         let removed = if p.is_dir() {
@@ -224,11 +228,13 @@ mod tests {
     }
 
     #[test]
-    fn teardown_removes_the_pods_bundles_and_runtime_logs_only() {
+    fn teardown_removes_the_pods_bundles_runtime_logs_and_state_only() {
         let tmp = std::env::temp_dir().join(format!("podctl-teardown-{}", std::process::id()));
         let dirs = Dirs::new(&tmp);
         let state = tmp.join("oci-state");
-        std::fs::create_dir_all(state.join("crun")).unwrap();
+        std::fs::create_dir_all(state.join("crun/web.app")).unwrap();
+        std::fs::write(state.join("crun/web.app/status"), "").unwrap();
+        std::fs::create_dir_all(state.join("crun/webx.app")).unwrap();
         std::fs::create_dir_all(dirs.bundle("web.app")).unwrap();
         for f in ["web.app.log", "web.sidecar.log", "webx.app.log"] {
             std::fs::write(state.join(f), "").unwrap();
@@ -239,7 +245,14 @@ mod tests {
         assert!(!state.join("web.app.log").exists());
         assert!(!state.join("web.sidecar.log").exists());
         assert!(state.join("webx.app.log").exists(), "another pod's log");
-        assert!(state.join("crun").is_dir(), "the runtime's own state");
+        assert!(
+            !state.join("crun/web.app").exists(),
+            "the runtime's state of web.app"
+        );
+        assert!(
+            state.join("crun/webx.app").is_dir(),
+            "another pod's runtime state"
+        );
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 }

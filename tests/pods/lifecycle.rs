@@ -71,7 +71,16 @@ fn restart_backoff_grows(g: &Guest) -> Result<(), String> {
     if !gaps.windows(2).all(|w| w[1] > w[0]) {
         return Err(format!("restart gaps do not grow: {gaps:?} ms"));
     }
-    let st = status(g, "bo")?;
+    // `restarts` counts a restart once its launch is done, just after the
+    // `restarted` event: wait for the fourth.
+    let mut st = serde_json::Value::Null;
+    let _ = wait_for(Duration::from_secs(10), "4 restarts in status", || {
+        st = status(g, "bo")?;
+        Ok(container_field(&st, "flaky", "restarts")
+            .as_u64()
+            .unwrap_or(0)
+            >= 4)
+    });
     let restarts = container_field(&st, "flaky", "restarts")
         .as_u64()
         .unwrap_or(0);

@@ -109,7 +109,7 @@ fn run() -> Result<std::convert::Infallible, Failure> {
     let ident = &spec.process.log_identifier;
     // One stream for both: journald (systemd 252) takes at most 4,096
     // streams in all; the relay marks stderr lines `<3>` (level prefixes on).
-    let out = journal_stream(ident, 6);
+    let out = journal_stream(ident, &spec.unit, 6);
     let errs = out
         .as_ref()
         .map_err(|e| std::io::Error::new(e.kind(), e.to_string()))
@@ -419,14 +419,20 @@ pub(crate) fn cstring(s: &str) -> Result<CString, String> {
     CString::new(s).map_err(|_| format!("{s:?} contains a NUL byte"))
 }
 
-/// Connects to journald's stream socket with the given identifier and priority.
-fn journal_stream(ident: &str, priority: u8) -> std::io::Result<OwnedFd> {
+/// Connects to journald's stream socket with the given identifier, unit and
+/// priority. journald reads the sender's cgroup when it processes a line and
+/// uses the header's unit only when that fails (the sender has exited).
+fn journal_stream(ident: &str, unit: &str, priority: u8) -> std::io::Result<OwnedFd> {
     let mut s = UnixStream::connect(JOURNAL_STDOUT)?;
-    // identifier, unit id, priority, level prefix (`<3>` from the relay
-    // for stderr), syslog, kmsg, console
-    write!(s, "{ident}\n\n{priority}\n1\n0\n0\n0\n")?;
+    s.write_all(stream_header(ident, unit, priority).as_bytes())?;
     s.shutdown(std::net::Shutdown::Read)?;
     Ok(OwnedFd::from(s))
+}
+
+/// journald's stream header: identifier, unit id, priority, level prefix
+/// (`<3>` from the relay for stderr), syslog, kmsg, console.
+fn stream_header(ident: &str, unit: &str, priority: u8) -> String {
+    format!("{ident}\n{unit}\n{priority}\n1\n0\n0\n0\n")
 }
 
 pub(crate) type Creds = Option<Cred>;
@@ -511,6 +517,15 @@ fn find_in_path(cmd: &str, path: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stream_header_names_the_scope() {
+        // journald falls back to the header's unit when the sender is gone.
+        assert_eq!(
+            stream_header("web/setup", "pod-web.setup.scope", 6),
+            "web/setup\npod-web.setup.scope\n6\n1\n0\n0\n0\n"
+        );
+    }
 
     #[test]
     fn path_lookup_finds_sh_and_reports_missing() {

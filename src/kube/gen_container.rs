@@ -113,12 +113,18 @@ pub(crate) fn container(
     let key = |k: &str| format!("{}.{k}", c.name);
     let mut m = MapB::default();
     m.str("name", &c.name);
-    m.put(
-        "command",
-        Y::Seq(c.command.iter().map(|a| Y::Str(a.clone())).collect()),
-    );
-    if c.workdir != "/" {
-        m.str("workingDir", &c.workdir);
+    let list = |v: &[String]| Y::Seq(v.iter().map(|a| Y::Str(a.clone())).collect());
+    if let Some(image) = &c.image {
+        m.str("image", image);
+    }
+    if let Some(command) = &c.command {
+        m.put("command", list(command));
+    }
+    if let Some(args) = &c.args {
+        m.put("args", list(args));
+    }
+    if let Some(w) = &c.workdir {
+        m.str("workingDir", w);
     }
     let env = c
         .env
@@ -186,8 +192,8 @@ pub(crate) fn container(
     if c.restart != restart {
         notes.string(&key("restart"), c.restart.as_str());
     }
-    if c.stop_signal != 15 {
-        notes.toml(&key("stop_signal"), c.stop_signal.to_string());
+    if let Some(sig) = c.stop_signal {
+        notes.toml(&key("stop_signal"), sig.to_string());
     }
     if ctx.grace_ms != Some(c.stop_timeout_ms) {
         notes.string(&key("stop_timeout"), &format!("{}ms", c.stop_timeout_ms));

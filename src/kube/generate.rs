@@ -167,8 +167,9 @@ fn first_regular(p: &Pod) -> usize {
         .unwrap_or(usize::MAX)
 }
 
-pub(crate) fn is_host_binary(_c: &crate::model::Container) -> bool {
-    true
+/// A container without an image runs the host's binaries.
+pub(crate) fn is_host_binary(c: &crate::model::Container) -> bool {
+    c.image.is_none()
 }
 
 /// Published ports as `ports` entries of one container, when each is a

@@ -238,7 +238,7 @@ fn lower(
                 &format!("resources.{key}"),
                 value,
                 at,
-                &join(path, "resources.limits"),
+                &join(path, &format!("resources.limits.{key}")),
             );
         }
     }

@@ -196,7 +196,7 @@ pub(crate) fn container(
         notes.toml(&key("stop_signal"), sig.to_string());
     }
     if ctx.grace_ms != Some(c.stop_timeout_ms) {
-        notes.string(&key("stop_timeout"), &format!("{}ms", c.stop_timeout_ms));
+        notes.string(&key("stop_timeout"), &duration(c.stop_timeout_ms));
     }
     if let Some(r) = &c.runtime {
         notes.string(&key("runtime"), r.program());
@@ -322,8 +322,10 @@ fn native_probe(p: &Probe) -> String {
         Check::Http(url) => format!("http = {}", native::string(url)),
     };
     format!(
-        "{{ {check}, interval = \"{}ms\", timeout = \"{}ms\", retries = {} }}",
-        p.interval_ms, p.timeout_ms, p.retries
+        "{{ {check}, interval = \"{}\", timeout = \"{}\", retries = {} }}",
+        duration(p.interval_ms),
+        duration(p.timeout_ms),
+        p.retries
     )
 }
 
@@ -377,4 +379,13 @@ fn native_volume(v: &crate::model::Volume) -> String {
         }
     };
     format!("{src}:{}{}", v.target, if v.read_only { ":ro" } else { "" })
+}
+
+/// A native duration: whole seconds as `10s`, else `500ms`.
+fn duration(ms: u64) -> String {
+    if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
 }

@@ -248,23 +248,25 @@ fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs) -> Native {
         (host_pid, "pid", host_pid, "spec.hostPID"),
     ] {
         if flag(cx, on, path) {
-            host.push((ns, n.expect("set")));
+            host.push((ns, n.expect("set"), path));
         }
     }
     if !host.is_empty() {
         let items = host
             .iter()
-            .map(|(ns, n)| (native::string(ns), origin(n, "spec")))
+            .map(|(ns, n, path)| (native::string(ns), origin(n, path)))
             .collect();
         let _ = out
             .keys
-            .set("host", Val::Array(items), origin(host[0].1, "spec"));
+            .set("host", Val::Array(items), origin(host[0].1, host[0].2));
     }
     if flag(cx, share_pid, "spec.shareProcessNamespace") {
         let n = share_pid.expect("set");
+        // pid stays even with hostPID: the reader refuses the pair, as
+        // Kubernetes does.
         let share: Vec<&str> = ["ipc", "net", "pid", "uts"]
             .into_iter()
-            .filter(|ns| !host.iter().any(|(h, _)| h == ns))
+            .filter(|ns| *ns == "pid" || !host.iter().any(|(h, _, _)| h == ns))
             .collect();
         let text = format!(
             "[{}]",
@@ -387,7 +389,7 @@ fn pod_resources(cx: &mut Cx, n: &Node, out: &mut Native) {
             &format!("resources.{key}"),
             value,
             k,
-            "spec.resources.limits",
+            &format!("spec.resources.limits.{key}"),
         );
     }
 }

@@ -16,6 +16,9 @@ pub(crate) enum Source {
     Host(String),
     /// A persistentVolumeClaim: the named volume of the claim; read-only?
     Claim(String, bool),
+    /// A kind podctl does not support, reported at the volume; its mounts
+    /// are left out with it.
+    Unsupported,
 }
 
 const VOLUME: [&str; 4] = ["name", "emptyDir", "hostPath", "persistentVolumeClaim"];
@@ -88,7 +91,9 @@ pub(crate) fn read_pod(cx: &mut Cx, n: Option<&Node>, out: &mut Native) -> Vec<(
                         VOLUME_UNSUPPORTED.contains(&k.key_text().unwrap_or_default().as_str())
                     });
             // An unsupported kind of source was reported as such already.
-            if !(given == 0 && unsupported_source) {
+            if given == 0 && unsupported_source {
+                vols.push((name.to_string(), Source::Unsupported));
+            } else {
                 cx.error(
                     v,
                     &path,
@@ -224,6 +229,7 @@ pub(crate) fn mounts(
             continue;
         };
         let src = match source {
+            Source::Unsupported => continue,
             Source::Host(h) => match sub {
                 Some((s, _)) => {
                     format!("{}/{}", h.trim_end_matches('/'), s.trim_start_matches('/'))

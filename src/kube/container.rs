@@ -211,7 +211,16 @@ fn lower(
     if role == Role::Init {
         set(cx, &mut keys, "init", "true".into(), n, path);
     }
-    super::image::lower(cx, n, name, image, command, args, path, pcx, &mut keys);
+    let (env_keys, env_values) = env::read(cx, env, env_from, path, pcx);
+    super::image::lower(
+        cx,
+        (n, name),
+        (image, command, args),
+        path,
+        pcx,
+        &env_values,
+        &mut keys,
+    );
     if let Some(w) =
         workdir.and_then(|w| Some((walk::string(cx, w, &join(path, "workingDir"))?, w)))
     {
@@ -224,7 +233,7 @@ fn lower(
             &join(path, "workingDir"),
         );
     }
-    for (k, v, o) in env::read(cx, env, env_from, path, pcx) {
+    for (k, v, o) in env_keys {
         let _ = keys.set(&k, v, o);
     }
     if let Some(p) = port_list {

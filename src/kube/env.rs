@@ -9,6 +9,9 @@ use super::walk::{self, Cx, fields, join};
 use super::yaml::Node;
 use std::collections::BTreeMap;
 
+/// The native `env.NAME` keys and the values (for `$(NAME)` in command and args).
+pub(crate) type Env = (Vec<(String, Val, Origin)>, BTreeMap<String, String>);
+
 /// The environment of one container, as native `env.NAME` keys.
 pub(crate) fn read(
     cx: &mut Cx,
@@ -16,7 +19,7 @@ pub(crate) fn read(
     env_from: Option<&Node>,
     path: &str,
     pod: &PodCx,
-) -> Vec<(String, Val, Origin)> {
+) -> Env {
     // envFrom first: `env` wins over it, and a later entry over an earlier
     // one, as in Kubernetes.
     let mut vars: BTreeMap<String, (String, Origin)> = BTreeMap::new();
@@ -70,7 +73,14 @@ pub(crate) fn read(
                     cx.error(item, &p, "give value or valueFrom, not both");
                     continue;
                 }
-                (Some(v), None) => walk::scalar_text(cx, v, &join(&p, "value")),
+                // `$(NAME)` refers to a variable defined before, as in Kubernetes.
+                (Some(v), None) => walk::scalar_text(cx, v, &join(&p, "value")).map(|t| {
+                    let defined: BTreeMap<String, String> = vars
+                        .iter()
+                        .map(|(k, (v, _))| (k.clone(), v.clone()))
+                        .collect();
+                    expand(&t, &defined)
+                }),
                 (None, Some(f)) => value_from(cx, f, &join(&p, "valueFrom"), pod),
                 (None, None) => Some(String::new()),
             };
@@ -79,9 +89,44 @@ pub(crate) fn read(
             }
         }
     }
-    vars.into_iter()
+    let values = vars
+        .iter()
+        .map(|(k, (v, _))| (k.clone(), v.clone()))
+        .collect();
+    let keys = vars
+        .into_iter()
         .map(|(k, (v, o))| (format!("env.{}", key(&k)), Val::Raw(string(&v)), o))
-        .collect()
+        .collect();
+    (keys, values)
+}
+
+/// Kubernetes' `$(NAME)` references: the variable's value when it is
+/// defined, else left as written; `$$` is a `$`.
+pub(crate) fn expand(s: &str, vars: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some(inner) = after.strip_prefix('(')
+            && let Some(end) = inner.find(')')
+        {
+            let name = &inner[..end];
+            match vars.get(name) {
+                Some(v) => out.push_str(v),
+                None => out.push_str(&rest[i..i + 2 + end + 1]),
+            }
+            rest = &inner[end + 1..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn missing(cx: &mut Cx, at: &Node, path: &str, kind: Kind, name: &str) {
@@ -160,5 +205,18 @@ fn value_from(cx: &mut Cx, n: &Node, path: &str, pod: &PodCx) -> Option<String> 
             missing(cx, r, &p, kind, name);
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expand;
+
+    #[test]
+    fn references_expand_as_in_kubernetes() {
+        let vars = [("A".to_string(), "x".to_string())].into_iter().collect();
+        assert_eq!(expand("$(A)-$(B)-$$(A)-$-$(", &vars), "x-$(B)-$(A)-$-$(");
+        assert_eq!(expand("no refs", &vars), "no refs");
+        assert_eq!(expand("é$(A)é", &vars), "éxé");
     }
 }

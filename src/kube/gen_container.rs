@@ -113,7 +113,7 @@ pub(crate) fn container(
     let key = |k: &str| format!("{}.{k}", c.name);
     let mut m = MapB::default();
     m.str("name", &c.name);
-    let list = |v: &[String]| Y::Seq(v.iter().map(|a| Y::Str(a.clone())).collect());
+    let list = |v: &[String]| Y::Seq(v.iter().map(|a| Y::Str(literal(a))).collect());
     if let Some(image) = &c.image {
         m.str("image", image);
     }
@@ -129,7 +129,12 @@ pub(crate) fn container(
     let env = c
         .env
         .iter()
-        .map(|(k, v)| MapB::default().str("name", k).str("value", v).done())
+        .map(|(k, v)| {
+            MapB::default()
+                .str("name", k)
+                .str("value", &literal(v))
+                .done()
+        })
         .collect();
     m.nonempty("env", Y::Seq(env));
     if first && let Some(ports) = &ctx.ports {
@@ -388,4 +393,9 @@ fn duration(ms: u64) -> String {
     } else {
         format!("{ms}ms")
     }
+}
+
+/// A value Kubernetes would not expand: every `$` doubled (`$$` reads as `$`).
+fn literal(s: &str) -> String {
+    s.replace('$', "$$")
 }

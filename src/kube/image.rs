@@ -7,20 +7,20 @@ use super::native::{self, Keys, Val};
 use super::pod::{origin, set};
 use super::walk::{self, Cx, join};
 use super::yaml::Node;
+use std::collections::BTreeMap;
 
 /// The pod annotation listing the containers without an image.
 pub(crate) const HOST_BINARIES: &str = "podctl.io/host-binaries";
 
-#[allow(clippy::too_many_arguments)]
+/// `image`, `command` and `args` of container `name`; `$(NAME)` in
+/// command and args is expanded with the container's `env`.
 pub(crate) fn lower(
     cx: &mut Cx,
-    n: &Node,
-    name: &str,
-    image: Option<&Node>,
-    command: Option<&Node>,
-    args: Option<&Node>,
+    (n, name): (&Node, &str),
+    (image, command, args): (Option<&Node>, Option<&Node>, Option<&Node>),
     path: &str,
     pcx: &PodCx,
+    env: &BTreeMap<String, String>,
     keys: &mut Keys,
 ) {
     let host = pcx.host_binaries.iter().any(|h| h == name);
@@ -47,7 +47,7 @@ pub(crate) fn lower(
         let p = join(path, key);
         let items = walk::strings(cx, v, &p)
             .into_iter()
-            .map(|(s, at)| (native::string(s), origin(at, &p)))
+            .map(|(s, at)| (native::string(&super::env::expand(s, env)), origin(at, &p)))
             .collect();
         let _ = keys.set(key, Val::Array(items), origin(v, &p));
     }

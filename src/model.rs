@@ -151,6 +151,10 @@ pub struct Probe {
     pub timeout_ms: u64,
     /// Consecutive failures before a liveness probe restarts the container.
     pub retries: u32,
+    /// From the container's start to the probe's first attempt
+    /// (Kubernetes' `initialDelaySeconds`); 0: at once.
+    #[serde(default)]
+    pub delay_ms: u64,
 }
 
 /// Default stop timeout before SIGKILL.

@@ -276,7 +276,10 @@ fn security(c: &Container, ctx: &Ctx, notes: &mut Annotations) -> Y {
 /// A Kubernetes probe, when the probe is one: whole seconds, and a check
 /// Kubernetes has (exec, tcpSocket, httpGet on the pod's 127.0.0.1).
 fn k8s_probe(p: &Probe) -> Option<Y> {
-    if !p.interval_ms.is_multiple_of(1000) || !p.timeout_ms.is_multiple_of(1000) {
+    if [p.interval_ms, p.timeout_ms, p.delay_ms]
+        .iter()
+        .any(|ms| !ms.is_multiple_of(1000))
+    {
         return None;
     }
     let check = match &p.check {
@@ -308,10 +311,13 @@ fn k8s_probe(p: &Probe) -> Option<Y> {
         }
         Check::Notify => return None,
     };
+    let mut m = MapB::default();
+    m.put(check.0, check.1);
+    if p.delay_ms > 0 {
+        m.put("initialDelaySeconds", Y::Int((p.delay_ms / 1000) as i64));
+    }
     Some(
-        MapB::default()
-            .put(check.0, check.1)
-            .put("periodSeconds", Y::Int((p.interval_ms / 1000) as i64))
+        m.put("periodSeconds", Y::Int((p.interval_ms / 1000) as i64))
             .put("timeoutSeconds", Y::Int((p.timeout_ms / 1000) as i64))
             .put("failureThreshold", Y::Int(p.retries as i64))
             .done(),
@@ -326,8 +332,13 @@ fn native_probe(p: &Probe) -> String {
         Check::Tcp(port) => format!("tcp = {port}"),
         Check::Http(url) => format!("http = {}", native::string(url)),
     };
+    let delay = if p.delay_ms > 0 {
+        format!(", delay = \"{}\"", duration(p.delay_ms))
+    } else {
+        String::new()
+    };
     format!(
-        "{{ {check}, interval = \"{}\", timeout = \"{}\", retries = {} }}",
+        "{{ {check}, interval = \"{}\", timeout = \"{}\", retries = {}{delay} }}",
         duration(p.interval_ms),
         duration(p.timeout_ms),
         p.retries

@@ -30,11 +30,10 @@ pub(crate) fn read(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
         Some(v) => walk::integer(cx, v, &join(path, key), min, 86_400),
         None => Some(default),
     };
-    if let Some(d) = delay
-        && walk::integer(cx, d, &join(path, "initialDelaySeconds"), 0, 86_400)? > 0
-    {
-        cx.unsupported(d, &join(path, "initialDelaySeconds"), "a delay before the first probe (podctl probes from the start; a readiness probe that fails at first only delays readiness)");
-    }
+    let delay = match delay {
+        Some(d) => walk::integer(cx, d, &join(path, "initialDelaySeconds"), 0, 86_400)?,
+        None => 0,
+    };
     if let Some(s) = success
         && walk::integer(cx, s, &join(path, "successThreshold"), 1, 1_000)? > 1
     {
@@ -97,8 +96,13 @@ pub(crate) fn read(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
     let period = seconds(cx, period, "periodSeconds", 1, DEFAULT_PERIOD)?;
     let timeout = seconds(cx, timeout, "timeoutSeconds", 1, DEFAULT_TIMEOUT)?;
     let failures = seconds(cx, failures, "failureThreshold", 1, DEFAULT_FAILURES)?;
+    let delay = if delay > 0 {
+        format!(", delay = \"{delay}s\"")
+    } else {
+        String::new()
+    };
     Some(format!(
-        "{{ {check}, interval = \"{period}s\", timeout = \"{timeout}s\", retries = {failures} }}"
+        "{{ {check}, interval = \"{period}s\", timeout = \"{timeout}s\", retries = {failures}{delay} }}"
     ))
 }
 

@@ -13,6 +13,7 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         "kube::generated_yaml_applies_unchanged",
         generated_yaml_applies_unchanged,
     ),
+    ("kube::probe_initial_delay", probe_initial_delay),
 ];
 
 /// Host binaries (the guest has no images to run): the containers are
@@ -147,4 +148,33 @@ fn generated_yaml_applies_unchanged(g: &Guest) -> Result<(), String> {
     )?;
     g.ok("podctl down --purge kgen")?;
     assert_gone(g, "kgen", &["sleep 7721", "/bin/sleep 7722"])
+}
+
+/// `initialDelaySeconds`: the readiness probe's first attempt waits that
+/// long after the start, so apply (which waits for READY=1) takes at least
+/// that; the probe itself passes at once.
+fn probe_initial_delay(g: &Guest) -> Result<(), String> {
+    const DELAY_S: u64 = 3;
+    let manifest = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kdelay\n  annotations:\n    podctl.io/host-binaries: app\n\
+         spec:\n  containers:\n  - name: app\n    command: [/bin/sleep, \"7731\"]\n    readinessProbe:\n      \
+         exec:\n        command: [/bin/true]\n      initialDelaySeconds: {DELAY_S}\n      periodSeconds: 1\n"
+    );
+    g.ok(&format!(
+        "mkdir -p /root/pods && cat > /root/pods/kdelay.yaml <<'PODCTL_EOF'\n{manifest}PODCTL_EOF"
+    ))?;
+    let start = std::time::Instant::now();
+    g.ok("podctl apply /root/pods/kdelay.yaml")?;
+    let took = start.elapsed();
+    let st = status(g, "kdelay")?;
+    if container_field(&st, "app", "ready") != true {
+        return Err(format!("app is not ready after apply: {st:#}"));
+    }
+    if took < std::time::Duration::from_secs(DELAY_S) {
+        return Err(format!(
+            "apply returned after {took:?}: the probe did not wait its {DELAY_S} s delay"
+        ));
+    }
+    g.ok("podctl down --purge kdelay")?;
+    assert_gone(g, "kdelay", &["/bin/sleep 7731"])
 }

@@ -29,9 +29,9 @@ const CONTAINER: [&str; 15] = [
 ];
 const CONTAINER_UNSUPPORTED: [&str; 9] = [
     "lifecycle",
-    "stdin",
-    "stdinOnce",
-    "tty",
+    "stdin=false",
+    "stdinOnce=false",
+    "tty=false",
     "terminationMessagePath",
     "terminationMessagePolicy",
     "volumeDevices",

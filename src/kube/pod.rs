@@ -8,7 +8,7 @@ use super::yaml::{Node, Value};
 use super::{annotations, quantity, refs};
 
 const TOP: [&str; 4] = ["apiVersion", "kind", "metadata", "spec"];
-const TOP_UNSUPPORTED: [&str; 1] = ["status"];
+const TOP_UNSUPPORTED: [&str; 1] = ["status={}"];
 const METADATA: [&str; 5] = [
     "name",
     "namespace",
@@ -51,12 +51,12 @@ const SPEC_UNSUPPORTED: [&str; 25] = [
     "tolerations",
     "serviceAccountName",
     "serviceAccount",
-    "automountServiceAccountToken",
+    "automountServiceAccountToken=false",
     "priority",
     "priorityClassName",
     "schedulerName",
     "dnsPolicy",
-    "enableServiceLinks",
+    "enableServiceLinks=false",
     "imagePullSecrets",
     "readinessGates",
     "runtimeClassName",
@@ -66,7 +66,7 @@ const SPEC_UNSUPPORTED: [&str; 25] = [
     "subdomain",
     "preemptionPolicy",
     "os",
-    "hostUsers",
+    "hostUsers=true",
     "schedulingGates",
     "resourceClaims",
     "ephemeralContainers",

@@ -80,8 +80,9 @@ pub(crate) fn map<'a>(cx: &mut Cx, n: &'a Node, path: &str) -> Option<&'a [(Node
 }
 
 /// Picks the `known` fields of a mapping (in that order). A field in
-/// `unsupported` is reported as such; any other is misspelt, with the
-/// closest known or unsupported name suggested.
+/// `unsupported` is reported as such, unless written there as `field=value`
+/// and set to that value (what podctl does anyway); any other field is
+/// misspelt, with the closest known or unsupported name suggested.
 pub(crate) fn fields<'a, const N: usize>(
     cx: &mut Cx,
     n: &'a Node,
@@ -101,10 +102,24 @@ pub(crate) fn fields<'a, const N: usize>(
             if v.value != Value::Null {
                 found[i] = Some(v);
             }
-        } else if unsupported.contains(&key.as_str()) {
-            cx.unsupported(k, &at, "");
+        } else if let Some(entry) = unsupported
+            .iter()
+            .find(|u| u.split('=').next() == Some(&key))
+        {
+            // `field=value`: that value is what podctl does anyway (Podman's
+            // `kube generate` writes `automountServiceAccountToken: false`).
+            let harmless = entry
+                .split_once('=')
+                .is_some_and(|(_, value)| scalar_is(v, value));
+            if !harmless {
+                cx.unsupported(k, &at, "");
+            }
         } else {
-            let all: Vec<&str> = known.iter().chain(unsupported).copied().collect();
+            let all: Vec<&str> = known
+                .iter()
+                .copied()
+                .chain(unsupported.iter().map(|u| u.split('=').next().unwrap_or(u)))
+                .collect();
             let message = match suggest(&key, &all) {
                 Some(s) => format!("unknown field, did you mean `{s}`?"),
                 None => format!("unknown field (podctl reads: {})", known.join(", ")),
@@ -113,6 +128,18 @@ pub(crate) fn fields<'a, const N: usize>(
         }
     }
     found
+}
+
+/// Whether a node is the scalar written `text` (`false`, `{}` for an empty mapping).
+fn scalar_is(n: &Node, text: &str) -> bool {
+    match &n.value {
+        Value::Bool(b) => b.to_string() == text,
+        Value::Str(s) => s == text,
+        Value::Int(i) => i.to_string() == text,
+        Value::Map(p) => p.is_empty() && text == "{}",
+        Value::Null => text == "{}",
+        _ => false,
+    }
 }
 
 pub(crate) fn seq<'a>(cx: &mut Cx, n: &'a Node, path: &str) -> &'a [Node] {

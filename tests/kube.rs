@@ -261,3 +261,53 @@ fn the_commands_read_and_write_manifests() {
     assert_eq!(code, 1);
     assert!(err.contains("no pod \"no-such-pod\" is applied"), "{err}");
 }
+
+/// configMap and secret volumes: which files, with which content and mode,
+/// in the pod's directory; the container binds it read-only.
+#[test]
+fn config_map_and_secret_volumes_are_files() {
+    let path = root().join("tests/data/kube/manifests/config.yaml");
+    let l = kube::load(&path, Unsupported::Error).unwrap_or_else(|d| panic!("{d}"));
+    let by_dir = |d: &str| {
+        l.files
+            .iter()
+            .find(|v| {
+                v.dir
+                    == Path::new(kube::files::FILES_DIR)
+                        .join("config-demo")
+                        .join(d)
+            })
+            .unwrap_or_else(|| panic!("no volume {d}: {:?}", l.files))
+    };
+    let files = |d: &str| -> Vec<(String, String, u32)> {
+        by_dir(d)
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    f.path.clone(),
+                    String::from_utf8(f.content.clone()).unwrap(),
+                    f.mode,
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        files("config"),
+        [("mode.conf".to_string(), "production".to_string(), 0o640)]
+    );
+    assert_eq!(
+        files("secret"),
+        [
+            ("password".to_string(), "s3cr3t".to_string(), 0o400),
+            ("user".to_string(), "admin".to_string(), 0o400)
+        ]
+    );
+    let mounts: Vec<_> = l.pod.containers[0]
+        .volumes
+        .iter()
+        .filter(|v| v.target.starts_with("/etc/app") || v.target.starts_with("/run/secrets"))
+        .collect();
+    assert_eq!(mounts.len(), 2);
+    assert!(mounts.iter().all(|v| v.read_only));
+}

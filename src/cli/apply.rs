@@ -250,6 +250,10 @@ pub fn apply(target: &Path, prune: bool, policy: crate::kube::Unsupported) -> an
     if !errors.is_empty() {
         bail!("{}", errors.join("\n"));
     }
+    // Manifests' configMap and secret volumes: their files, before the checks look for them.
+    for f in &files {
+        super::kube::write_volume_files(f, policy)?;
+    }
     // What the runtime would refuse later, refused now: nothing is changed.
     let path = std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into());
     for (_, pod, _) in &loaded {

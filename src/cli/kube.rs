@@ -19,6 +19,18 @@ pub fn load(path: &Path, policy: Unsupported) -> Result<(Pod, String), Diagnosti
     Ok((loaded.pod, loaded.text))
 }
 
+/// Writes the files of a manifest's configMap and secret volumes (nothing
+/// for a pod file).
+pub fn write_volume_files(path: &Path, policy: Unsupported) -> anyhow::Result<()> {
+    if !kube::is_manifest(path) {
+        return Ok(());
+    }
+    for v in kube::load(path, policy)?.files {
+        kube::files::write(&v).with_context(|| format!("cannot write {}", v.dir.display()))?;
+    }
+    Ok(())
+}
+
 pub fn run(command: super::args::KubeCommand) -> anyhow::Result<()> {
     match command {
         super::args::KubeCommand::Generate { pod, service } => generate(&pod, service),

@@ -237,10 +237,10 @@ fn lower(
         let _ = keys.set(&k, v, o);
     }
     if let Some(p) = port_list {
-        read_ports(cx, p, &join(path, "ports"), pcx.host_net, ports);
+        super::ports::read_ports(cx, p, &join(path, "ports"), pcx.host_net, ports);
     }
     if let Some(r) = resources {
-        for (key, value, at) in self::resources(cx, r, &join(path, "resources")) {
+        for (key, value, at) in super::quantity::resources(cx, r, &join(path, "resources")) {
             set(
                 cx,
                 &mut keys,
@@ -293,87 +293,6 @@ fn ready(cx: &mut Cx, n: &Node, path: &str, keys: &mut Keys) {
     if let Some(text) = probe::read(cx, n, path) {
         pod::set(cx, keys, "ready", text, n, path);
     }
-}
-
-/// `ports`: those with a hostPort are published (`[IP:]HOST:CONTAINER/proto`);
-/// a containerPort alone documents the port, as in Kubernetes.
-fn read_ports(cx: &mut Cx, n: &Node, path: &str, host_net: bool, out: &mut Vec<(String, Origin)>) {
-    for (i, p) in walk::seq(cx, n, path).iter().enumerate() {
-        let path = format!("{path}[{i}]");
-        let [container, host, ip, protocol, _] = fields(
-            cx,
-            p,
-            &path,
-            ["containerPort", "hostPort", "hostIP", "protocol", "name"],
-            &[],
-        );
-        let Some(container) =
-            container.and_then(|c| walk::integer(cx, c, &join(&path, "containerPort"), 1, 65_535))
-        else {
-            if container.is_none() {
-                cx.error(p, &path, "missing containerPort");
-            }
-            continue;
-        };
-        let protocol = match protocol.and_then(|x| walk::string(cx, x, &join(&path, "protocol"))) {
-            None | Some("TCP") => "tcp",
-            Some("UDP") => "udp",
-            Some("SCTP") => "sctp",
-            Some(other) => {
-                cx.error(
-                    protocol.expect("set"),
-                    &join(&path, "protocol"),
-                    format!("{other:?} is not a protocol (TCP, UDP, SCTP)"),
-                );
-                continue;
-            }
-        };
-        // On the host's network a port is the host's already.
-        let Some(host) = host.filter(|_| !host_net) else {
-            continue;
-        };
-        let Some(host) = walk::integer(cx, host, &join(&path, "hostPort"), 1, 65_535) else {
-            continue;
-        };
-        let ip = ip.and_then(|x| walk::string(cx, x, &join(&path, "hostIP")));
-        let ip = ip
-            .filter(|i| !i.is_empty() && *i != "0.0.0.0")
-            .map(|i| format!("{i}:"))
-            .unwrap_or_default();
-        out.push((
-            native::string(&format!("{ip}{host}:{container}/{protocol}")),
-            origin(p, &path),
-        ));
-    }
-}
-
-/// `resources.limits` as native (key, value) with the node; `requests` are
-/// checked but not enforced (podctl places no pods: there is one host).
-pub(crate) fn resources<'a>(
-    cx: &mut Cx,
-    n: &'a Node,
-    path: &str,
-) -> Vec<(&'static str, String, &'a Node)> {
-    let mut out = Vec::new();
-    let [limits, requests] = fields(cx, n, path, ["limits", "requests"], &["claims"]);
-    for (which, node) in [("limits", limits), ("requests", requests)] {
-        let Some(node) = node else { continue };
-        let p = join(path, which);
-        let [memory, cpu] = fields(
-            cx,
-            node,
-            &p,
-            ["memory", "cpu"],
-            &["ephemeral-storage", "hugepages-2Mi", "hugepages-1Gi"],
-        );
-        let memory = memory.and_then(|m| Some((pod::memory(cx, m, &join(&p, "memory"))?, m)));
-        let cpu = cpu.and_then(|c| Some((pod::cpu(cx, c, &join(&p, "cpu"))?, c)));
-        if which == "limits" {
-            out.extend(memory.map(|(v, m)| ("memory", v, m)));
-            out.extend(cpu.map(|(v, c)| ("cpu", v, c)));
-        }
-    }
-    out
 }
 
 /// The pod-wide `restartPolicy` and `terminationGracePeriodSeconds`, for

@@ -108,7 +108,7 @@ pub fn pod(p: &Pod) -> String {
             MapB::default().put("sysctls", Y::Seq(items)).done(),
         );
     }
-    let mut vols = gen_container::Volumes::new(p);
+    let mut vols = super::gen_volumes::Volumes::new(p);
     let host_binaries: Vec<&str> = p
         .containers
         .iter()

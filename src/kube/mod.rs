@@ -16,12 +16,16 @@
 
 mod annotations;
 mod container;
+mod docs;
 mod env;
+pub mod files;
 mod gen_container;
+mod gen_volumes;
 pub mod generate;
 mod image;
 mod native;
 mod pod;
+mod ports;
 mod probe;
 mod quantity;
 mod refs;
@@ -46,6 +50,9 @@ pub struct Loaded {
     pub text: String,
     /// Unsupported fields ignored under [`Unsupported::Warn`], located.
     pub warnings: Vec<Diagnostic>,
+    /// The files of its configMap and secret volumes, which apply writes
+    /// ([`files::write`]) before the pod starts.
+    pub files: Vec<files::VolumeFiles>,
 }
 
 /// Whether a path names a Kubernetes manifest (`.yaml` or `.yml`) rather
@@ -54,36 +61,50 @@ pub fn is_manifest(path: &Path) -> bool {
     path.extension().is_some_and(|x| x == "yaml" || x == "yml")
 }
 
-/// Lowers a manifest to the native pod file's text, with the warnings and
-/// the origin of each line.
-pub(crate) fn lower_str(
-    src: &str,
-    file: &str,
-    policy: Unsupported,
-) -> Result<(String, Vec<Diagnostic>, Vec<native::Origin>), Diagnostics> {
+/// A manifest lowered: the native text, the origin of each of its lines,
+/// the warnings and the volumes' files.
+struct Lowered {
+    text: String,
+    origins: Vec<native::Origin>,
+    warnings: Vec<Diagnostic>,
+    files: Vec<files::VolumeFiles>,
+}
+
+fn lower_str(src: &str, file: &str, policy: Unsupported) -> Result<Lowered, Diagnostics> {
     let docs = yaml::parse(src).map_err(|e| {
         let mut sink = Sink::new(file, src);
         sink.error(e.offset..e.offset, "", e.message);
         Diagnostics(sink.finish())
     })?;
     let mut cx = walk::Cx::new(file, src, policy);
-    let native = pod::lower(&mut cx, &docs);
+    let native = docs::lower(&mut cx, &docs);
     if cx.errors.has_errors() {
         return Err(Diagnostics(dedup(cx.errors.finish())));
     }
     let native = native.expect("no errors: a pod");
     let rendered = native.render(file);
-    Ok((rendered.text, dedup(cx.warnings.finish()), rendered.origins))
+    Ok(Lowered {
+        text: rendered.text,
+        origins: rendered.origins,
+        warnings: dedup(cx.warnings.finish()),
+        files: native.files,
+    })
 }
 
 /// Parses and validates a manifest into a pod.
 pub fn parse_str(src: &str, file: &str, policy: Unsupported) -> Result<Loaded, Diagnostics> {
-    let (text, warnings, origins) = lower_str(src, file, policy)?;
+    let Lowered {
+        text,
+        origins,
+        warnings,
+        files,
+    } = lower_str(src, file, policy)?;
     match crate::spec::parse_str(&text, file, "pod") {
         Ok(pod) => Ok(Loaded {
             pod,
             text,
             warnings,
+            files,
         }),
         Err(d) => {
             // Back to the YAML: each native line knows its field.
@@ -116,6 +137,7 @@ pub fn load(path: &Path, policy: Unsupported) -> Result<Loaded, Diagnostics> {
             pod,
             text,
             warnings: Vec::new(),
+            files: Vec::new(),
         });
     }
     let bytes = std::fs::read(path).map_err(|e| {

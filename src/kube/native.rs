@@ -60,6 +60,8 @@ pub(crate) struct Native {
     /// `[volumes]`: name, value (`{}` or `{ size = ... }`), origin.
     pub volumes: Vec<(String, String, Origin)>,
     pub containers: Vec<Container>,
+    /// The files of configMap and secret volumes, for apply to write.
+    pub files: Vec<super::files::VolumeFiles>,
 }
 
 /// The TOML text and, per line (index = line - 1), its origin.

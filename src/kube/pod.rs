@@ -4,8 +4,8 @@
 use super::container::{self, PodCx};
 use super::native::{self, Native, Origin, Val};
 use super::walk::{self, Cx, fields, join};
-use super::yaml::{Node, Value};
-use super::{annotations, quantity, refs};
+use super::yaml::Node;
+use super::{annotations, refs};
 
 const TOP: [&str; 4] = ["apiVersion", "kind", "metadata", "spec"];
 const TOP_UNSUPPORTED: [&str; 1] = ["status={}"];
@@ -99,73 +99,7 @@ pub(crate) fn origin(n: &Node, path: &str) -> Origin {
     }
 }
 
-/// Lowers the stream's documents; None when nothing can be made of them
-/// (the problems are in `cx`).
-pub(crate) fn lower(cx: &mut Cx, docs: &[Node]) -> Option<Native> {
-    let mut pod: Option<&Node> = None;
-    let mut objects = refs::Refs::default();
-    for (i, doc) in docs.iter().enumerate() {
-        let at = if docs.len() > 1 {
-            format!("[{i}]")
-        } else {
-            String::new()
-        };
-        if doc.value == Value::Null {
-            continue;
-        }
-        let Some(pairs) = walk::map(cx, doc, &at) else {
-            continue;
-        };
-        let field = |k: &str| {
-            pairs
-                .iter()
-                .find(|(key, _)| key.key_text().as_deref() == Some(k))
-        };
-        let kind = field("kind").and_then(|(_, v)| walk::string(cx, v, &join(&at, "kind")));
-        let api =
-            field("apiVersion").and_then(|(_, v)| walk::string(cx, v, &join(&at, "apiVersion")));
-        match (kind, api) {
-            (None, _) => cx.error(
-                doc,
-                &at,
-                "missing kind (podctl reads kind: Pod, ConfigMap and Secret)",
-            ),
-            (_, None) => cx.error(doc, &at, "missing apiVersion (v1)"),
-            (Some(_), Some(api)) if api != "v1" => {
-                let (_, v) = field("apiVersion").expect("read above");
-                cx.error(
-                    v,
-                    &join(&at, "apiVersion"),
-                    format!("{api:?}: podctl reads apiVersion v1"),
-                );
-            }
-            (Some("Pod"), _) => {
-                if pod.is_some() {
-                    cx.error(doc, &at, "a second Pod: podctl reads one Pod per file (put each pod in a file of its own)");
-                } else {
-                    pod = Some(doc);
-                }
-            }
-            (Some("ConfigMap" | "Secret"), _) => objects.read(cx, doc, &at),
-            (Some(other), _) => {
-                let (k, _) = field("kind").expect("read above");
-                let message = format!(
-                    "kind {other} (a file holds one Pod and the ConfigMaps and Secrets it uses)"
-                );
-                cx.unsupported(k, &join(&at, "kind"), &message);
-            }
-        }
-    }
-    let Some(pod) = pod else {
-        if !cx.errors.has_errors() {
-            cx.error_at(0, "", "no Pod in this file (kind: Pod, apiVersion: v1)");
-        }
-        return None;
-    };
-    Some(lower_pod(cx, pod, &objects))
-}
-
-fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs) -> Native {
+pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs) -> Native {
     let [_, _, metadata, spec] = fields(cx, doc, "", TOP, &TOP_UNSUPPORTED);
     let mut out = Native {
         origin: Some(origin(doc, "")),
@@ -337,7 +271,15 @@ fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs) -> Native {
         grace,
         run_as,
         sysctls,
-        volumes: super::volumes::read_pod(cx, volumes, &mut out),
+        volumes: super::volumes::read_pod(
+            cx,
+            volumes,
+            super::volumes::PodRef {
+                name: &name,
+                objects,
+            },
+            &mut out,
+        ),
         objects,
         host_net,
         host_binaries: annotations::host_binaries(&annotations),
@@ -382,7 +324,7 @@ fn string_map<'a>(cx: &mut Cx, n: &'a Node, path: &str) -> Vec<(String, &'a str,
 
 /// Pod-level `spec.resources` (Kubernetes 1.32+): limits on the pod's slice.
 fn pod_resources(cx: &mut Cx, n: &Node, out: &mut Native) {
-    for (key, value, k) in container::resources(cx, n, "spec.resources") {
+    for (key, value, k) in super::quantity::resources(cx, n, "spec.resources") {
         set(
             cx,
             &mut out.keys,
@@ -428,47 +370,5 @@ fn aliases(cx: &mut Cx, n: &Node, out: &mut Native) {
                 &join(&path, "hostnames"),
             );
         }
-    }
-}
-
-/// A memory quantity as native bytes, or the reason it is refused.
-pub(crate) fn memory(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
-    let text = walk::scalar_text(cx, n, path)?;
-    match quantity::bytes(&text) {
-        Ok(b) => Some(b.to_string()),
-        Err(e) => {
-            cx.error(
-                n,
-                path,
-                quantity_message(&text, e, "a memory quantity, e.g. 128Mi or 1G"),
-            );
-            None
-        }
-    }
-}
-
-/// A CPU quantity as a native percent.
-pub(crate) fn cpu(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
-    let text = walk::scalar_text(cx, n, path)?;
-    match quantity::cpu_percent(&text) {
-        Ok(p) => Some(native::string(&format!("{p}%"))),
-        Err(e) => {
-            cx.error(
-                n,
-                path,
-                quantity_message(&text, e, "a CPU quantity in steps of 10m, e.g. 500m or 1.5"),
-            );
-            None
-        }
-    }
-}
-
-fn quantity_message(text: &str, e: quantity::QuantityError, what: &str) -> String {
-    use quantity::QuantityError as Q;
-    match e {
-        Q::Syntax => format!("{text:?} is not a Kubernetes quantity (use {what})"),
-        Q::Inexact => format!("{text:?} cannot be expressed exactly by podctl (use {what})"),
-        Q::Zero => format!("{text:?} is zero; the limit must be more than 0"),
-        Q::TooLarge => format!("{text:?} is too large"),
     }
 }

@@ -1,5 +1,10 @@
 //! Kubernetes quantities (`128Mi`, `1G`, `500m`, `0.5`) into podctl's
-//! amounts (bytes, percent of one CPU), and back for `kube generate`.
+//! amounts (bytes, percent of one CPU), and back for `kube generate`;
+//! `resources` (limits and requests).
+
+use super::native;
+use super::walk::{self, Cx, fields, join};
+use super::yaml::Node;
 
 /// Suffixes and their factor as (numerator, power of ten or two).
 const BINARY: [(&str, u32); 6] = [
@@ -127,6 +132,77 @@ pub(crate) fn format_cpu(percent: u64) -> String {
     } else {
         format!("{}m", percent * 10)
     }
+}
+
+/// A memory quantity as native bytes, or the reason it is refused.
+pub(crate) fn memory(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
+    let text = walk::scalar_text(cx, n, path)?;
+    match bytes(&text) {
+        Ok(b) => Some(b.to_string()),
+        Err(e) => {
+            cx.error(
+                n,
+                path,
+                quantity_message(&text, e, "a memory quantity, e.g. 128Mi or 1G"),
+            );
+            None
+        }
+    }
+}
+
+/// A CPU quantity as a native percent.
+pub(crate) fn cpu(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
+    let text = walk::scalar_text(cx, n, path)?;
+    match cpu_percent(&text) {
+        Ok(p) => Some(native::string(&format!("{p}%"))),
+        Err(e) => {
+            cx.error(
+                n,
+                path,
+                quantity_message(&text, e, "a CPU quantity in steps of 10m, e.g. 500m or 1.5"),
+            );
+            None
+        }
+    }
+}
+
+fn quantity_message(text: &str, e: QuantityError, what: &str) -> String {
+    use QuantityError as Q;
+    match e {
+        Q::Syntax => format!("{text:?} is not a Kubernetes quantity (use {what})"),
+        Q::Inexact => format!("{text:?} cannot be expressed exactly by podctl (use {what})"),
+        Q::Zero => format!("{text:?} is zero; the limit must be more than 0"),
+        Q::TooLarge => format!("{text:?} is too large"),
+    }
+}
+
+/// `resources.limits` as native (key, value) with the node; `requests` are
+/// checked but not enforced (podctl places no pods: there is one host).
+pub(crate) fn resources<'a>(
+    cx: &mut Cx,
+    n: &'a Node,
+    path: &str,
+) -> Vec<(&'static str, String, &'a Node)> {
+    let mut out = Vec::new();
+    let [limits, requests] = fields(cx, n, path, ["limits", "requests"], &["claims"]);
+    for (which, node) in [("limits", limits), ("requests", requests)] {
+        let Some(node) = node else { continue };
+        let p = join(path, which);
+        let [mem, cores] = fields(
+            cx,
+            node,
+            &p,
+            ["memory", "cpu"],
+            &["ephemeral-storage", "hugepages-2Mi", "hugepages-1Gi"],
+        );
+        let mem = mem.and_then(|m| Some((memory(cx, m, &join(&p, "memory"))?, m)));
+        let cores = cores.and_then(|c| Some((cpu(cx, c, &join(&p, "cpu"))?, c)));
+        if which == "limits" {
+            out.extend(mem.map(|(v, m)| ("memory", v, m)));
+            out.extend(cores.map(|(v, c)| ("cpu", v, c)));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use super::native::{self, Native, Origin};
 use super::pod::origin;
+use super::refs::Kind;
 use super::walk::{self, Cx, fields, join};
 use super::yaml::Node;
 
@@ -16,15 +17,22 @@ pub(crate) enum Source {
     Host(String),
     /// A persistentVolumeClaim: the named volume of the claim; read-only?
     Claim(String, bool),
+    /// A configMap or secret volume: a bind of its files' directory, read-only.
+    Files(String),
     /// A kind podctl does not support, reported at the volume; its mounts
     /// are left out with it.
     Unsupported,
 }
 
-const VOLUME: [&str; 4] = ["name", "emptyDir", "hostPath", "persistentVolumeClaim"];
-const VOLUME_UNSUPPORTED: [&str; 26] = [
+const VOLUME: [&str; 6] = [
+    "name",
+    "emptyDir",
+    "hostPath",
+    "persistentVolumeClaim",
     "configMap",
     "secret",
+];
+const VOLUME_UNSUPPORTED: [&str; 24] = [
     "projected",
     "downwardAPI",
     "ephemeral",
@@ -61,12 +69,24 @@ const HOST_TYPES: [&str; 6] = [
 ];
 
 /// Reads `spec.volumes`; emptyDirs become the pod's scratch volumes in `out`.
-pub(crate) fn read_pod(cx: &mut Cx, n: Option<&Node>, out: &mut Native) -> Vec<(String, Source)> {
+/// What the volumes need of their pod: its name and the file's objects.
+pub(crate) struct PodRef<'a> {
+    pub name: &'a str,
+    pub objects: &'a super::refs::Refs,
+}
+
+pub(crate) fn read_pod(
+    cx: &mut Cx,
+    n: Option<&Node>,
+    pod: PodRef<'_>,
+    out: &mut Native,
+) -> Vec<(String, Source)> {
     let mut vols: Vec<(String, Source)> = Vec::new();
     let Some(n) = n else { return vols };
     for (i, v) in walk::seq(cx, n, "spec.volumes").iter().enumerate() {
         let path = format!("spec.volumes[{i}]");
-        let [name, empty, host, claim] = fields(cx, v, &path, VOLUME, &VOLUME_UNSUPPORTED);
+        let [name, empty, host, claim, config_map, secret] =
+            fields(cx, v, &path, VOLUME, &VOLUME_UNSUPPORTED);
         let Some(name) = name.and_then(|n| walk::string(cx, n, &join(&path, "name"))) else {
             if name.is_none() {
                 cx.error(v, &path, "missing name");
@@ -81,7 +101,10 @@ pub(crate) fn read_pod(cx: &mut Cx, n: Option<&Node>, out: &mut Native) -> Vec<(
             );
             continue;
         }
-        let given = [empty, host, claim].iter().filter(|x| x.is_some()).count();
+        let given = [empty, host, claim, config_map, secret]
+            .iter()
+            .filter(|x| x.is_some())
+            .count();
         let source = if given != 1 {
             let unsupported_source =
                 walk::map(cx, v, &path)
@@ -97,7 +120,7 @@ pub(crate) fn read_pod(cx: &mut Cx, n: Option<&Node>, out: &mut Native) -> Vec<(
                 cx.error(
                     v,
                     &path,
-                    "give exactly one source: emptyDir, hostPath or persistentVolumeClaim",
+                    "give exactly one source: emptyDir, hostPath, persistentVolumeClaim, configMap or secret",
                 );
             }
             continue;
@@ -106,6 +129,19 @@ pub(crate) fn read_pod(cx: &mut Cx, n: Option<&Node>, out: &mut Native) -> Vec<(
                 Some(size) => {
                     out.volumes.push((name.to_string(), size, origin(v, &path)));
                     Source::Scratch
+                }
+                None => continue,
+            }
+        } else if let Some((kind, n, key)) = config_map
+            .map(|n| (Kind::ConfigMap, n, "configMap"))
+            .or(secret.map(|n| (Kind::Secret, n, "secret")))
+        {
+            let dir = super::files::dir(pod.name, name);
+            match super::files::read(cx, n, &join(&path, key), kind, dir, pod.objects) {
+                Some(files) => {
+                    let dir = files.dir.display().to_string();
+                    out.files.push(files);
+                    Source::Files(dir)
                 }
                 None => continue,
             }
@@ -170,7 +206,7 @@ fn scratch_size(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
     };
     match (memory, size) {
         (true, Some(s)) => {
-            let bytes = super::pod::memory(cx, s, &join(path, "sizeLimit"))?;
+            let bytes = super::quantity::memory(cx, s, &join(path, "sizeLimit"))?;
             Some(format!("{{ size = {} }}", native::string(&bytes)))
         }
         (true, None) => {
@@ -230,6 +266,14 @@ pub(crate) fn mounts(
         };
         let src = match source {
             Source::Unsupported => continue,
+            Source::Files(dir) => {
+                // Kubernetes mounts them read-only, whatever readOnly says.
+                read_only = true;
+                match sub {
+                    Some((s, _)) => format!("{dir}/{}", s.trim_start_matches('/')),
+                    None => dir.clone(),
+                }
+            }
             Source::Host(h) => match sub {
                 Some((s, _)) => {
                     format!("{}/{}", h.trim_end_matches('/'), s.trim_start_matches('/'))

@@ -246,6 +246,15 @@ fn resolve_plain(s: &str) -> Value {
         _ => {}
     }
     let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
+    // `0644` is octal, as Kubernetes reads manifests (YAML 1.1): file modes
+    // are written so.
+    if s.len() > 1
+        && s.starts_with('0')
+        && s.bytes().all(|b| (b'0'..=b'7').contains(&b))
+        && let Ok(i) = i64::from_str_radix(&s[1..], 8)
+    {
+        return Value::Int(i);
+    }
     if !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit()) {
         return s.parse().map_or_else(|_| Value::Str(s.into()), Value::Int);
     }
@@ -293,6 +302,12 @@ mod tests {
         assert_eq!(v[4], &Value::Float(1.5));
         assert_eq!(v[5], &Value::Str("500m".into()));
         assert_eq!(v[6], &Value::Str("2".into()));
+        let Value::Map(p) = one("m: 0640\nd: 0\nn: 089\n").value else {
+            panic!()
+        };
+        assert_eq!(p[0].1.value, Value::Int(0o640));
+        assert_eq!(p[1].1.value, Value::Int(0));
+        assert_eq!(p[2].1.value, Value::Int(89));
     }
 
     #[test]

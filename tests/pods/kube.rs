@@ -44,7 +44,7 @@ spec:
   containers:
   - name: app
     command: [/bin/sh, -c]
-    args: ['echo "greeting=$GREETING pod=$POD_NAME file=$(cat /work/ready)"; echo END; exec sleep 7712']
+    args: ['echo "greeting=$GREETING pod=$POD_NAME file=$(cat /work/ready) conf=$(cat /etc/kyaml/greeting.txt)"; echo END; exec sleep 7712']
     env:
     - name: GREETING
       valueFrom:
@@ -63,8 +63,16 @@ spec:
     - name: work
       mountPath: /work
       readOnly: true
+    - name: config
+      mountPath: /etc/kyaml
   terminationGracePeriodSeconds: 5
   volumes:
+  - name: config
+    configMap:
+      name: kyaml-config
+      items:
+      - key: greeting
+        path: greeting.txt
   - name: work
     emptyDir: {}
 "#;
@@ -80,10 +88,10 @@ fn yaml_pod_runs(g: &Guest) -> Result<(), String> {
     let log = journal_until(g, "kyaml", "app", "END")?;
     if !log
         .lines()
-        .any(|l| l == "greeting=hello-7710 pod=kyaml file=prepared")
+        .any(|l| l == "greeting=hello-7710 pod=kyaml file=prepared conf=hello-7710")
     {
         return Err(format!(
-            "the app did not get its ConfigMap value, pod name and the init container's file:\n{log}"
+            "the app did not get its ConfigMap value, pod name, the init container's file and the configMap volume's file:\n{log}"
         ));
     }
     let st = status(g, "kyaml")?;

@@ -82,7 +82,7 @@ pub(crate) fn lower_all(
     let mut inits = Vec::new();
     let mut sidecars: Vec<Container> = Vec::new();
     if let Some(n) = init {
-        let mut sidecar_at: Option<&Node> = None;
+        let mut after_sidecar = false;
         for (i, c) in walk::seq(cx, n, "spec.initContainers").iter().enumerate() {
             let path = format!("spec.initContainers[{i}]");
             let role = if is_sidecar(c) {
@@ -90,16 +90,11 @@ pub(crate) fn lower_all(
             } else {
                 Role::Init
             };
-            if role == Role::Init
-                && let Some(s) = sidecar_at
-            {
-                let _ = s;
+            if role == Role::Init && after_sidecar {
                 cx.unsupported(c, &path, "an init container after a sidecar (podctl runs every init container before the others)");
                 continue;
             }
-            if role == Role::Sidecar {
-                sidecar_at = Some(c);
-            }
+            after_sidecar |= role == Role::Sidecar;
             if let Some(mut lowered) = lower(cx, c, &path, role, pcx, &mut ports) {
                 // Each sidecar starts after the ones before it, as in Kubernetes.
                 for s in &sidecars {
@@ -254,7 +249,6 @@ fn lower(
     security::lower(cx, security_cx, path, pcx, &mut keys);
     match (readiness, startup) {
         (Some(r), Some(s)) => {
-            let _ = r;
             cx.unsupported(
                 s,
                 &join(path, "startupProbe"),

@@ -13,6 +13,15 @@
 //! Out: [`generate`] writes a Pod (and a Service) from the model; what the
 //! Kubernetes API cannot say goes in `podctl.io/` annotations, so that
 //! applying the YAML gives the plan of the TOML.
+//!
+//! Modules: `yaml` (the tree with positions), `walk` (fields, typos,
+//! unsupported fields), `docs` and `refs` (the documents, ConfigMaps and
+//! Secrets), `pod`, `container`, `image`, `env`, `ports`, `probe`,
+//! `security`, `volumes`, [`files`] (configMap and secret volumes),
+//! `annotations` (`podctl.io/`), `quantity`, `native` (the pod file text
+//! and each line's origin); `generate`, `gen_container`, `gen_volumes` and
+//! `yaml_out` the way out. Nothing here touches the host but
+//! [`files::write`], which `apply` calls.
 
 mod annotations;
 mod container;

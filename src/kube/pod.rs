@@ -176,13 +176,15 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs) -> Native
     };
     let host_net = flag(cx, host_network, "spec.hostNetwork");
     let mut host = Vec::new();
-    for (on, ns, n, path) in [
-        (host_ipc, "ipc", host_ipc, "spec.hostIPC"),
-        (host_network, "net", host_network, "spec.hostNetwork"),
-        (host_pid, "pid", host_pid, "spec.hostPID"),
+    for (n, ns, path) in [
+        (host_ipc, "ipc", "spec.hostIPC"),
+        (host_network, "net", "spec.hostNetwork"),
+        (host_pid, "pid", "spec.hostPID"),
     ] {
-        if flag(cx, on, path) {
-            host.push((ns, n.expect("set"), path));
+        if let Some(n) = n
+            && flag(cx, Some(n), path)
+        {
+            host.push((ns, n, path));
         }
     }
     if !host.is_empty() {

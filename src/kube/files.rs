@@ -2,7 +2,7 @@
 //! the same file as files in a directory of the host
 //! (`/var/lib/podctl/kube/POD/VOLUME`), which the container binds read-only.
 //! Reading a manifest only says which files (pure); `apply` writes them
-//! ([`write`]) before it checks and starts the pod.
+//! ([`write()`]) before it checks and starts the pod.
 
 use super::refs::{Kind, Refs};
 use super::walk::{self, Cx, fields, join};

@@ -1,10 +1,10 @@
 //! Kubernetes Pod manifests in (`podctl apply pod.yaml`) and out
 //! (`podctl kube generate`).
 //!
-//! In: the YAML is parsed with positions ([`yaml`], on saphyr-parser), its
+//! In: the YAML is parsed with positions (`yaml`, on saphyr-parser), its
 //! documents (one Pod, the ConfigMaps and Secrets it uses) are checked
 //! field by field (unknown fields with "did you mean", fields podctl does
-//! not support as such) and lowered to the native pod file ([`native`]),
+//! not support as such) and lowered to the native pod file (`native`),
 //! which [`crate::spec`] then reads into the same [`Pod`] as any TOML file:
 //! there is one validation and one model. The pod file reader's problems
 //! are put back at the YAML field each native line came from. The native
@@ -21,7 +21,7 @@
 //! `annotations` (`podctl.io/`), `quantity`, `native` (the pod file text
 //! and each line's origin); `generate`, `gen_container`, `gen_volumes` and
 //! `yaml_out` the way out. Nothing here touches the host but
-//! [`files::write`], which `apply` calls.
+//! [`files::write()`], which `apply` calls.
 
 mod annotations;
 mod container;

@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod image;
+pub mod kube;
 pub mod model;
 pub mod net;
 pub mod oci;

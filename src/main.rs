@@ -28,6 +28,13 @@ fn main() -> ExitCode {
         }
     }
     let json = |o: Output| o == Output::Json;
+    let policy = |ignore: bool| {
+        if ignore {
+            podctl::kube::Unsupported::Warn
+        } else {
+            podctl::kube::Unsupported::Error
+        }
+    };
     match args.command {
         Command::Spawn => podctl::runtime::container::main(),
         Command::Enter { pid, command } => podctl::runtime::enter::main(pid, &command),
@@ -38,17 +45,34 @@ fn main() -> ExitCode {
             timeout_ms,
         } => podctl::runtime::probe::main(ns_pid, &kind, &target, timeout_ms),
         Command::Generate { what, dir } => cli::report(cli::generate::generate(what, &dir)),
-        Command::Validate { files, output } => cli::validate::validate(&files, json(output)),
+        Command::Validate {
+            files,
+            output,
+            ignore_unsupported,
+        } => cli::validate::validate(&files, json(output), policy(ignore_unsupported)),
         Command::Apply {
             file,
             dry_run: true,
             output,
+            ignore_unsupported,
             ..
-        } => cli::validate::dry_run(&file, json(output)),
-        Command::Apply { file, prune, .. } => cli::report(cli::apply::apply(&file, prune)),
-        Command::Diff { target, output } => {
-            cli::report(cli::apply::diff_cmd(&target, json(output)))
-        }
+        } => cli::validate::dry_run(&file, json(output), policy(ignore_unsupported)),
+        Command::Apply {
+            file,
+            prune,
+            ignore_unsupported,
+            ..
+        } => cli::report(cli::apply::apply(&file, prune, policy(ignore_unsupported))),
+        Command::Diff {
+            target,
+            output,
+            ignore_unsupported,
+        } => cli::report(cli::apply::diff_cmd(
+            &target,
+            json(output),
+            policy(ignore_unsupported),
+        )),
+        Command::Kube { command } => cli::report(cli::kube::run(command)),
         Command::Down { name, purge } => cli::report(cli::apply::down(&name, purge)),
         Command::Ps { output } => cli::report(cli::show::ps(json(output))),
         Command::Status {

@@ -57,7 +57,8 @@ pub fn pod_files(target: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(target)
         .with_context(|| format!("cannot read directory {}", target.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") || crate::kube::is_manifest(p))
+        .filter(|p| p.is_file())
         .collect();
     files.sort();
     Ok(files)
@@ -230,7 +231,7 @@ fn wait_reloaded(paths: &Paths, name: &str, text: &str, before: u64) -> anyhow::
 }
 
 /// `podctl apply FILE|DIR [--prune]`.
-pub fn apply(target: &Path, prune: bool) -> anyhow::Result<()> {
+pub fn apply(target: &Path, prune: bool, policy: crate::kube::Unsupported) -> anyhow::Result<()> {
     super::require_root("apply")?;
     let paths = Paths::from_env();
     let files = pod_files(target)?;
@@ -241,13 +242,17 @@ pub fn apply(target: &Path, prune: bool) -> anyhow::Result<()> {
     let mut loaded = Vec::with_capacity(files.len());
     let mut errors = Vec::new();
     for f in &files {
-        match crate::spec::load_with_text(f) {
+        match super::kube::load(f, policy) {
             Ok((pod, text)) => loaded.push((f, pod, text)),
             Err(d) => errors.push(d.to_string()),
         }
     }
     if !errors.is_empty() {
         bail!("{}", errors.join("\n"));
+    }
+    // Manifests' configMap and secret volumes: their files, before the checks look for them.
+    for f in &files {
+        super::kube::write_volume_files(f, policy)?;
     }
     // What the runtime would refuse later, refused now: nothing is changed.
     let path = std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into());
@@ -331,11 +336,11 @@ pub fn stored_pods(paths: &Paths) -> anyhow::Result<Vec<String>> {
 }
 
 /// `podctl diff FILE|DIR`: what apply would do, doing nothing.
-pub fn diff_cmd(target: &Path, json: bool) -> anyhow::Result<()> {
+pub fn diff_cmd(target: &Path, json: bool, policy: crate::kube::Unsupported) -> anyhow::Result<()> {
     let paths = Paths::from_env();
     let mut reports = Vec::new();
     for f in pod_files(target)? {
-        let (pod, text) = crate::spec::load_with_text(&f)?;
+        let (pod, text) = super::kube::load(&f, policy)?;
         let running = PodState::load(&paths.run, &pod.name).is_some();
         let d = compare(&paths, running, &pod, &text).map(|(d, _)| d);
         if json {

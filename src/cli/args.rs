@@ -41,8 +41,11 @@ pub enum Command {
         /// Output format (json: one object per file, errors with file, line, column, key, message).
         #[arg(long, value_enum, default_value = "human")]
         output: Output,
+        /// Kubernetes manifests: warn about (and ignore) the fields podctl does not support, instead of refusing the file.
+        #[arg(long)]
+        ignore_unsupported: bool,
     },
-    /// Make the host match pod files (a file, or every *.toml in a directory):
+    /// Make the host match pod files (a file, or every *.toml, *.yaml and *.yml in a directory):
     /// start, reload (only what changed) or recreate pod@NAME.service.
     Apply {
         /// A pod file, or a directory of them.
@@ -57,6 +60,9 @@ pub enum Command {
         /// Format of --dry-run output.
         #[arg(long, value_enum, default_value = "human")]
         output: Output,
+        /// Kubernetes manifests: warn about (and ignore) the fields podctl does not support, instead of refusing the file.
+        #[arg(long)]
+        ignore_unsupported: bool,
     },
     /// Print what `apply` would change (per pod and container), changing nothing.
     Diff {
@@ -66,6 +72,14 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         output: Output,
+        /// Kubernetes manifests: warn about (and ignore) the fields podctl does not support, instead of refusing the file.
+        #[arg(long)]
+        ignore_unsupported: bool,
+    },
+    /// Kubernetes Pod manifests (YAML): `apply`, `validate` and `diff` read them too.
+    Kube {
+        #[command(subcommand)]
+        command: KubeCommand,
     },
     /// Stop a pod and remove its units (and with --purge its stored definition).
     Down {
@@ -241,6 +255,20 @@ pub enum Command {
     /// Writes man pages or shell completion scripts into DIR (for packaging).
     #[command(name = "__generate", hide = true)]
     Generate { what: Generated, dir: PathBuf },
+}
+
+/// `podctl kube ...`.
+#[derive(Debug, Subcommand)]
+pub enum KubeCommand {
+    /// Print a Kubernetes Pod manifest for an applied pod or a pod file.
+    Generate {
+        /// An applied pod's name, or a pod file (.toml) or manifest (.yaml).
+        #[arg(add = ArgValueCandidates::new(super::complete::pods))]
+        pod: String,
+        /// Also print a Service for the pod's published ports.
+        #[arg(long)]
+        service: bool,
+    },
 }
 
 /// `podctl image ...`.

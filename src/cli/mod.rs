@@ -11,6 +11,7 @@ pub mod generate;
 pub mod image;
 pub mod inspect;
 pub mod install;
+pub mod kube;
 pub mod network;
 pub mod pty;
 pub mod show;

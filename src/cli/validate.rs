@@ -1,9 +1,10 @@
 //! `podctl validate FILE...` and `podctl apply --dry-run FILE`: check pod
 //! files and show what starting them would do, touching nothing on the host.
 
+use crate::kube::Unsupported;
 use crate::model::Pod;
 use crate::plan::{self, render};
-use crate::spec::{self, Diagnostics, size};
+use crate::spec::{Diagnostics, size};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,10 +12,15 @@ use std::process::ExitCode;
 /// Checks each file: a one-line summary on stdout for a valid one, every
 /// diagnostic on stderr otherwise; with `json`, one array on stdout (see
 /// [`FileReport`]). Exit 0 only if all files are valid.
-pub fn validate(files: &[PathBuf], json: bool) -> ExitCode {
+pub fn validate(files: &[PathBuf], json: bool, policy: Unsupported) -> ExitCode {
     let results: Vec<(String, Result<Pod, Diagnostics>)> = files
         .iter()
-        .map(|f| (f.display().to_string(), spec::load(f)))
+        .map(|f| {
+            (
+                f.display().to_string(),
+                super::kube::load(f, policy).map(|(p, _)| p),
+            )
+        })
         .collect();
     let all_valid = results.iter().all(|(_, r)| r.is_ok());
     if json {
@@ -97,8 +103,8 @@ pub fn report(file: &str, result: &Result<Pod, Diagnostics>) -> FileReport {
 }
 
 /// Loads a pod file and prints its plan, for a person or as pretty JSON.
-pub fn dry_run(file: &Path, json: bool) -> ExitCode {
-    let pod = match spec::load(file) {
+pub fn dry_run(file: &Path, json: bool, policy: Unsupported) -> ExitCode {
+    let pod = match super::kube::load(file, policy).map(|(p, _)| p) {
         Ok(pod) => pod,
         Err(diagnostics) => {
             eprintln!("{diagnostics}");
@@ -172,6 +178,7 @@ pub fn summary(label: &str, pod: &Pod) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec;
 
     #[test]
     fn json_report_has_located_errors() {

@@ -322,12 +322,12 @@ pub fn build(pod: &Pod) -> Plan {
             after: c.after.clone(),
             ready: c.ready.clone(),
             live: c.live.clone(),
-            stop_signal: c.stop_signal,
+            stop_signal: c.stop_signal_or_term(),
             stop_timeout_ms: c.stop_timeout_ms,
             process: ProcessPlan {
-                argv: c.command.clone(),
+                argv: c.written_argv(),
                 env,
-                workdir: c.workdir.clone(),
+                workdir: c.workdir_or_root().to_string(),
                 user: c.user.clone(),
                 log_identifier: units::log_identifier(&pod.name, &c.name),
             },
@@ -401,9 +401,11 @@ mod tests {
     pub(crate) fn pod(share: Vec<Namespace>, host: Vec<Namespace>) -> Pod {
         let c = |name: &str| Container {
             name: name.into(),
-            command: vec!["/bin/sleep".into(), "1000".into()],
+            image: None,
+            command: Some(vec!["/bin/sleep".into(), "1000".into()]),
+            args: None,
             env: BTreeMap::from([("A".into(), "1".into())]),
-            workdir: "/".into(),
+            workdir: None,
             user: None,
             restart: Restart::Always,
             resources: Resources {
@@ -414,7 +416,7 @@ mod tests {
             after: vec![],
             ready: None,
             live: None,
-            stop_signal: 15,
+            stop_signal: None,
             stop_timeout_ms: 10_000,
             runtime: None,
             security: Default::default(),

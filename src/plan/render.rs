@@ -113,11 +113,16 @@ fn container(w: &mut String, c: &ContainerPlan) {
                 w,
                 1,
                 format!(
-                    "{what} probe: {} every {} ms, timeout {} ms, retries {}",
+                    "{what} probe: {} every {} ms, timeout {} ms, retries {}{}",
                     check(&p.check),
                     p.interval_ms,
                     p.timeout_ms,
-                    p.retries
+                    p.retries,
+                    if p.delay_ms > 0 {
+                        format!(", first {} ms after the start", p.delay_ms)
+                    } else {
+                        String::new()
+                    }
                 ),
             );
         }

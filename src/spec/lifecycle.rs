@@ -10,7 +10,9 @@ use crate::model::{Check, Condition, Container, Probe};
 use std::ops::Range;
 use toml::de::DeValue;
 
-const PROBE_KEYS: [&str; 6] = ["exec", "tcp", "http", "interval", "timeout", "retries"];
+const PROBE_KEYS: [&str; 7] = [
+    "exec", "tcp", "http", "interval", "timeout", "retries", "delay",
+];
 const SIGNALS: [(&str, i32); 8] = [
     ("SIGHUP", 1),
     ("SIGINT", 2),
@@ -66,6 +68,7 @@ pub(crate) fn read_ready(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<Pr
             interval_ms: 1000,
             timeout_ms: 1000,
             retries: 1,
+            delay_ms: 0,
         }),
         Some(other) => {
             sink.error(
@@ -82,7 +85,7 @@ pub(crate) fn read_ready(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<Pr
 /// `ready` / `live`: exactly one of exec, tcp, http, plus timing.
 pub(crate) fn read_probe(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<Probe> {
     let t = tree::table(sink, v, key)?;
-    let [exec, tcp, http, interval, timeout, retries] = fields(sink, t, key, PROBE_KEYS);
+    let [exec, tcp, http, interval, timeout, retries, delay] = fields(sink, t, key, PROBE_KEYS);
     let given = [exec, tcp, http].iter().filter(|x| x.is_some()).count();
     if given != 1 {
         sink.error(
@@ -145,11 +148,16 @@ pub(crate) fn read_probe(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<Pr
         },
         None => 3,
     };
+    // The wait before the first attempt may be 0.
+    let delay_ms = delay
+        .and_then(|v| read_duration(sink, v, &join(key, "delay")))
+        .unwrap_or(0);
     Some(Probe {
         check,
         interval_ms,
         timeout_ms,
         retries,
+        delay_ms,
     })
 }
 
@@ -329,6 +337,21 @@ fn find_cycle(containers: &[Container]) -> Option<(usize, Vec<String>)> {
 #[cfg(test)]
 mod tests {
     use super::{MAX_DURATION_MS, parse_duration_ms};
+
+    #[test]
+    fn a_probe_may_wait_before_its_first_attempt() {
+        let src = "[containers.a]\ncommand = [\"true\"]\nready = { tcp = 80, delay = \"2s\" }\nlive = { tcp = 80 }\n";
+        let pod = crate::spec::parse_str(src, "t.toml", "t").unwrap();
+        assert_eq!(pod.containers[0].ready.as_ref().unwrap().delay_ms, 2000);
+        assert_eq!(pod.containers[0].live.as_ref().unwrap().delay_ms, 0);
+        let bad = src.replace("\"2s\"", "\"soon\"");
+        let d = crate::spec::parse_str(&bad, "t.toml", "t").unwrap_err();
+        assert!(
+            d.to_string()
+                .contains("containers.a.ready.delay: \"soon\" is not a duration"),
+            "{d}"
+        );
+    }
 
     #[test]
     fn durations() {

@@ -8,6 +8,7 @@ pub mod container;
 pub mod image_bench;
 pub mod images;
 pub mod isolation;
+pub mod kube;
 pub mod lifecycle;
 pub mod network;
 pub mod oci_vm;

@@ -28,6 +28,11 @@ impl Supervisor<'_> {
                 }
                 continue;
             }
+            // Not before the probe's delay from the start (the wake-up
+            // deadline is next_probe, so it moves there).
+            s.next_probe = s
+                .next_probe
+                .max(s.started + Duration::from_millis(probe.delay_ms));
             if now < s.next_probe {
                 continue;
             }
@@ -60,7 +65,13 @@ impl Supervisor<'_> {
             let (Some(probe), Some(_)) = (&s.plan.live, &s.child) else {
                 continue;
             };
-            if !s.state.ready || now < s.next_probe {
+            if !s.state.ready {
+                continue;
+            }
+            s.next_probe = s
+                .next_probe
+                .max(s.started + Duration::from_millis(probe.delay_ms));
+            if now < s.next_probe {
                 continue;
             }
             s.next_probe = now + Duration::from_millis(probe.interval_ms);

@@ -1,0 +1,66 @@
+//! `podctl kube generate NAME|FILE [--service]`, and the file loader that
+//! `apply`, `diff` and `validate` share: pod files and Kubernetes manifests
+//! alike, printing the warnings of `--ignore-unsupported`.
+
+use crate::kube::{self, Unsupported};
+use crate::model::Pod;
+use crate::runtime::Paths;
+use crate::spec::Diagnostics;
+use anyhow::Context;
+use std::path::Path;
+
+/// Reads a pod file or a manifest (by extension) into the pod and the
+/// native text to store; each ignored field is one warning on stderr.
+pub fn load(path: &Path, policy: Unsupported) -> Result<(Pod, String), Diagnostics> {
+    let loaded = kube::load(path, policy)?;
+    for w in &loaded.warnings {
+        eprintln!("podctl: warning: {w}");
+    }
+    Ok((loaded.pod, loaded.text))
+}
+
+/// Writes the files of a manifest's configMap and secret volumes (nothing
+/// for a pod file).
+pub fn write_volume_files(path: &Path, policy: Unsupported) -> anyhow::Result<()> {
+    if !kube::is_manifest(path) {
+        return Ok(());
+    }
+    for v in kube::load(path, policy)?.files {
+        kube::files::write(&v).with_context(|| format!("cannot write {}", v.dir.display()))?;
+    }
+    Ok(())
+}
+
+pub fn run(command: super::args::KubeCommand) -> anyhow::Result<()> {
+    match command {
+        super::args::KubeCommand::Generate { pod, service } => generate(&pod, service),
+    }
+}
+
+/// A pod file or manifest when `target` names a file (or has a pod file's
+/// extension), else an applied pod's stored definition.
+fn generate(target: &str, service: bool) -> anyhow::Result<()> {
+    let path = Path::new(target);
+    let is_file =
+        path.is_file() || kube::is_manifest(path) || path.extension().is_some_and(|x| x == "toml");
+    let pod = if is_file {
+        load(path, Unsupported::Error)?.0
+    } else {
+        let stored = Paths::from_env().definition(target);
+        let text = std::fs::read_to_string(&stored).with_context(|| {
+            format!(
+                "no pod {target:?} is applied (cannot read {})",
+                stored.display()
+            )
+        })?;
+        crate::spec::parse_str(&text, &stored.display().to_string(), target)?
+    };
+    print!("{}", kube::generate::pod(&pod));
+    if service {
+        match kube::generate::service(&pod) {
+            Some(s) => print!("---\n{s}"),
+            None => anyhow::bail!("pod {} publishes no ports: no Service to make", pod.name),
+        }
+    }
+    Ok(())
+}

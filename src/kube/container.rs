@@ -1,0 +1,326 @@
+//! `spec.containers` and `spec.initContainers`, lowered to native
+//! `[containers.NAME]` tables; init containers with `restartPolicy: Always`
+//! (native sidecars) become regular containers that start first.
+
+use super::native::{self, Container, Keys, Native, Origin, Val};
+use super::pod::{self, origin};
+use super::refs::Refs;
+use super::volumes::Source;
+use super::walk::{self, Cx, fields, join};
+use super::yaml::Node;
+use super::{env, probe, security};
+
+const CONTAINER: [&str; 15] = [
+    "name",
+    "image",
+    "command",
+    "args",
+    "workingDir",
+    "env",
+    "envFrom",
+    "ports",
+    "resources",
+    "securityContext",
+    "readinessProbe",
+    "livenessProbe",
+    "startupProbe",
+    "volumeMounts",
+    "restartPolicy",
+];
+const CONTAINER_UNSUPPORTED: [&str; 9] = [
+    "lifecycle",
+    "stdin=false",
+    "stdinOnce=false",
+    "tty=false",
+    "terminationMessagePath",
+    "terminationMessagePolicy",
+    "volumeDevices",
+    "resizePolicy",
+    "imagePullPolicy",
+];
+
+/// A uid or gid and where it was written.
+pub(crate) type Id<'a> = Option<(i64, &'a Node)>;
+
+/// What the containers need of their pod.
+pub(crate) struct PodCx<'a> {
+    pub name: String,
+    pub namespace: String,
+    /// The native restart policy of `spec.restartPolicy`, if written.
+    pub restart: Option<(String, &'a Node)>,
+    /// Seconds, and the node when written.
+    pub grace: Option<(i64, Option<&'a Node>)>,
+    /// The pod's runAsUser and runAsGroup.
+    pub run_as: (Id<'a>, Id<'a>),
+    pub sysctls: Option<&'a Node>,
+    pub volumes: Vec<(String, Source)>,
+    pub objects: &'a Refs,
+    pub host_net: bool,
+    /// Containers that run the host's binaries (no image).
+    pub host_binaries: Vec<String>,
+    /// The Pod's spec, where pod-wide defaults are said to come from.
+    pub spec: &'a Node,
+}
+
+/// Which list a container came from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Init,
+    Sidecar,
+    Regular,
+}
+
+pub(crate) fn lower_all(
+    cx: &mut Cx,
+    spec: &Node,
+    containers: Option<&Node>,
+    init: Option<&Node>,
+    pcx: &mut PodCx,
+    out: &mut Native,
+) {
+    let mut ports: Vec<(String, Origin)> = Vec::new();
+    let mut inits = Vec::new();
+    let mut sidecars: Vec<Container> = Vec::new();
+    if let Some(n) = init {
+        let mut after_sidecar = false;
+        for (i, c) in walk::seq(cx, n, "spec.initContainers").iter().enumerate() {
+            let path = format!("spec.initContainers[{i}]");
+            let role = if is_sidecar(c) {
+                Role::Sidecar
+            } else {
+                Role::Init
+            };
+            if role == Role::Init && after_sidecar {
+                cx.unsupported(c, &path, "an init container after a sidecar (podctl runs every init container before the others)");
+                continue;
+            }
+            after_sidecar |= role == Role::Sidecar;
+            if let Some(mut lowered) = lower(cx, c, &path, role, pcx, &mut ports) {
+                // Each sidecar starts after the ones before it, as in Kubernetes.
+                for s in &sidecars {
+                    wait_for(cx, &mut lowered, s, c, &path);
+                }
+                match role {
+                    Role::Sidecar => sidecars.push(lowered),
+                    _ => inits.push(lowered),
+                }
+            }
+        }
+    }
+    let mut regular = Vec::new();
+    match containers {
+        None => cx.error(
+            spec,
+            "spec.containers",
+            "missing: a Pod needs at least one container",
+        ),
+        Some(n) => {
+            let list = walk::seq(cx, n, "spec.containers");
+            if list.is_empty() {
+                cx.error(n, "spec.containers", "a Pod needs at least one container");
+            }
+            for (i, c) in list.iter().enumerate() {
+                let path = format!("spec.containers[{i}]");
+                if let Some(mut lowered) = lower(cx, c, &path, Role::Regular, pcx, &mut ports) {
+                    for s in &sidecars {
+                        wait_for(cx, &mut lowered, s, c, &path);
+                    }
+                    regular.push(lowered);
+                }
+            }
+        }
+    }
+    if !ports.is_empty() {
+        let at = ports[0].1.clone();
+        let _ = out.keys.set("ports", Val::Array(ports), at);
+    }
+    out.containers.extend(inits);
+    out.containers.extend(sidecars);
+    out.containers.extend(regular);
+}
+
+fn is_sidecar(c: &Node) -> bool {
+    matches!(&c.value, super::yaml::Value::Map(p) if p.iter().any(|(k, v)| {
+        k.key_text().as_deref() == Some("restartPolicy")
+            && matches!(&v.value, super::yaml::Value::Str(s) if s == "Always")
+    }))
+}
+
+/// A container that starts after sidecar `s`: once it is ready when it has
+/// a startup probe (Kubernetes waits for that), else once it started.
+fn wait_for(cx: &mut Cx, c: &mut Container, s: &Container, at: &Node, path: &str) {
+    let cond = if s.keys.has("ready") {
+        "ready"
+    } else {
+        "started"
+    };
+    let key = format!("after.{}", native::key(&s.name));
+    if let Err(o) = c
+        .keys
+        .set(&key, Val::Raw(native::string(cond)), origin(at, path))
+    {
+        cx.error(
+            at,
+            path,
+            format!("waits for the sidecar {} and also sets {}", s.name, o.path),
+        );
+    }
+}
+
+fn lower(
+    cx: &mut Cx,
+    n: &Node,
+    path: &str,
+    role: Role,
+    pcx: &PodCx,
+    ports: &mut Vec<(String, Origin)>,
+) -> Option<Container> {
+    let [
+        name,
+        image,
+        command,
+        args,
+        workdir,
+        env,
+        env_from,
+        port_list,
+        resources,
+        security_cx,
+        readiness,
+        liveness,
+        startup,
+        mounts,
+        restart,
+    ] = fields(cx, n, path, CONTAINER, &CONTAINER_UNSUPPORTED);
+    let Some(name) = name.and_then(|x| walk::string(cx, x, &join(path, "name"))) else {
+        cx.error(n, path, "missing name");
+        return None;
+    };
+    let mut keys = Keys::default();
+    let set = pod::set;
+    if let Some(r) = restart
+        && role == Role::Regular
+    {
+        cx.unsupported(r, &join(path, "restartPolicy"), "a container's own restartPolicy (set spec.restartPolicy, or use an init container with restartPolicy: Always as a sidecar)");
+    }
+    if role == Role::Init {
+        set(cx, &mut keys, "init", "true".into(), n, path);
+    }
+    let (env_keys, env_values) = env::read(cx, env, env_from, path, pcx);
+    super::image::lower(
+        cx,
+        (n, name),
+        (image, command, args),
+        path,
+        pcx,
+        &env_values,
+        &mut keys,
+    );
+    if let Some(w) =
+        workdir.and_then(|w| Some((walk::string(cx, w, &join(path, "workingDir"))?, w)))
+    {
+        set(
+            cx,
+            &mut keys,
+            "workdir",
+            native::string(w.0),
+            w.1,
+            &join(path, "workingDir"),
+        );
+    }
+    for (k, v, o) in env_keys {
+        let _ = keys.set(&k, v, o);
+    }
+    if let Some(p) = port_list {
+        super::ports::read_ports(cx, p, &join(path, "ports"), pcx.host_net, ports);
+    }
+    if let Some(r) = resources {
+        for (key, value, at) in super::quantity::resources(cx, r, &join(path, "resources")) {
+            set(
+                cx,
+                &mut keys,
+                &format!("resources.{key}"),
+                value,
+                at,
+                &join(path, &format!("resources.limits.{key}")),
+            );
+        }
+    }
+    security::lower(cx, security_cx, path, pcx, &mut keys);
+    match (readiness, startup) {
+        (Some(r), Some(s)) => {
+            cx.unsupported(
+                s,
+                &join(path, "startupProbe"),
+                "a startupProbe together with a readinessProbe (podctl has one readiness check)",
+            );
+            ready(cx, r, &join(path, "readinessProbe"), &mut keys);
+        }
+        (Some(r), None) => ready(cx, r, &join(path, "readinessProbe"), &mut keys),
+        (None, Some(s)) => ready(cx, s, &join(path, "startupProbe"), &mut keys),
+        (None, None) => {}
+    }
+    if let Some(l) = liveness
+        && let Some(text) = probe::read(cx, l, &join(path, "livenessProbe"))
+    {
+        set(cx, &mut keys, "live", text, l, &join(path, "livenessProbe"));
+    }
+    if let Some(m) = mounts {
+        let items = super::volumes::mounts(cx, m, &join(path, "volumeMounts"), &pcx.volumes);
+        if !items.is_empty() {
+            let _ = keys.set(
+                "volumes",
+                Val::Array(items),
+                origin(m, &join(path, "volumeMounts")),
+            );
+        }
+    }
+    Some(Container {
+        name: name.to_string(),
+        origin: origin(n, path),
+        keys,
+        regular: role == Role::Regular,
+    })
+}
+
+fn ready(cx: &mut Cx, n: &Node, path: &str, keys: &mut Keys) {
+    if let Some(text) = probe::read(cx, n, path) {
+        pod::set(cx, keys, "ready", text, n, path);
+    }
+}
+
+/// The pod-wide `restartPolicy` and `terminationGracePeriodSeconds`, for
+/// each container whose annotations did not set its own.
+pub(crate) fn pod_defaults(cx: &mut Cx, pcx: &PodCx, out: &mut Native) {
+    for c in &mut out.containers {
+        if let Some((secs, at)) = pcx.grace
+            && !c.keys.has("stop_timeout")
+        {
+            let (node, path) = match at {
+                Some(n) => (n, "spec.terminationGracePeriodSeconds"),
+                None => (pcx.spec, "spec"),
+            };
+            pod::set(
+                cx,
+                &mut c.keys,
+                "stop_timeout",
+                secs.to_string(),
+                node,
+                path,
+            );
+        }
+        if c.regular
+            && let Some((policy, at)) = &pcx.restart
+            && !c.keys.has("restart")
+        {
+            pod::set(
+                cx,
+                &mut c.keys,
+                "restart",
+                native::string(policy),
+                at,
+                "spec.restartPolicy",
+            );
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Kubernetes Pod manifests in (`podctl apply pod.yaml`) and out
+//! (`podctl kube generate`).
+//!
+//! In: the YAML is parsed with positions (`yaml`, on saphyr-parser), its
+//! documents (one Pod, the ConfigMaps and Secrets it uses) are checked
+//! field by field (unknown fields with "did you mean", fields podctl does
+//! not support as such) and lowered to the native pod file (`native`),
+//! which [`crate::spec`] then reads into the same [`Pod`] as any TOML file:
+//! there is one validation and one model. The pod file reader's problems
+//! are put back at the YAML field each native line came from. The native
+//! text is what `apply` stores and the supervisor runs.
+//!
+//! Out: [`generate`] writes a Pod (and a Service) from the model; what the
+//! Kubernetes API cannot say goes in `podctl.io/` annotations, so that
+//! applying the YAML gives the plan of the TOML.
+//!
+//! Modules: `yaml` (the tree with positions), `walk` (fields, typos,
+//! unsupported fields), `docs` and `refs` (the documents, ConfigMaps and
+//! Secrets), `pod`, `container`, `image`, `env`, `ports`, `probe`,
+//! `security`, `volumes`, [`files`] (configMap and secret volumes),
+//! `annotations` (`podctl.io/`), `quantity`, `native` (the pod file text
+//! and each line's origin); `generate`, `gen_container`, `gen_volumes` and
+//! `yaml_out` the way out. Nothing here touches the host but
+//! [`files::write()`], which `apply` calls.
+
+mod annotations;
+mod container;
+mod docs;
+mod env;
+pub mod files;
+mod gen_container;
+mod gen_volumes;
+pub mod generate;
+mod image;
+mod native;
+mod pod;
+mod ports;
+mod probe;
+mod quantity;
+mod refs;
+mod security;
+mod volumes;
+mod walk;
+mod yaml;
+mod yaml_out;
+
+pub use walk::Unsupported;
+
+use crate::model::Pod;
+use crate::spec::diag::Sink;
+use crate::spec::{Diagnostic, Diagnostics};
+use std::path::Path;
+
+/// A manifest read into a pod.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub pod: Pod,
+    /// The native pod file it lowers to (what `apply` stores).
+    pub text: String,
+    /// Unsupported fields ignored under [`Unsupported::Warn`], located.
+    pub warnings: Vec<Diagnostic>,
+    /// The files of its configMap and secret volumes, which apply writes
+    /// ([`files::write`]) before the pod starts.
+    pub files: Vec<files::VolumeFiles>,
+}
+
+/// Whether a path names a Kubernetes manifest (`.yaml` or `.yml`) rather
+/// than a pod file.
+pub fn is_manifest(path: &Path) -> bool {
+    path.extension().is_some_and(|x| x == "yaml" || x == "yml")
+}
+
+/// A manifest lowered: the native text, the origin of each of its lines,
+/// the warnings and the volumes' files.
+struct Lowered {
+    text: String,
+    origins: Vec<native::Origin>,
+    warnings: Vec<Diagnostic>,
+    files: Vec<files::VolumeFiles>,
+}
+
+fn lower_str(src: &str, file: &str, policy: Unsupported) -> Result<Lowered, Diagnostics> {
+    let docs = yaml::parse(src).map_err(|e| {
+        let mut sink = Sink::new(file, src);
+        sink.error(e.offset..e.offset, "", e.message);
+        Diagnostics(sink.finish())
+    })?;
+    let mut cx = walk::Cx::new(file, src, policy);
+    let native = docs::lower(&mut cx, &docs);
+    if cx.errors.has_errors() {
+        return Err(Diagnostics(dedup(cx.errors.finish())));
+    }
+    let native = native.expect("no errors: a pod");
+    let rendered = native.render(file);
+    Ok(Lowered {
+        text: rendered.text,
+        origins: rendered.origins,
+        warnings: dedup(cx.warnings.finish()),
+        files: native.files,
+    })
+}
+
+/// Parses and validates a manifest into a pod.
+pub fn parse_str(src: &str, file: &str, policy: Unsupported) -> Result<Loaded, Diagnostics> {
+    let Lowered {
+        text,
+        origins,
+        warnings,
+        files,
+    } = lower_str(src, file, policy)?;
+    match crate::spec::parse_str(&text, file, "pod") {
+        Ok(pod) => Ok(Loaded {
+            pod,
+            text,
+            warnings,
+            files,
+        }),
+        Err(d) => {
+            // Back to the YAML: each native line knows its field.
+            let mut sink = Sink::new(file, src);
+            for d in d.0 {
+                let o = origins
+                    .get(d.line.saturating_sub(1))
+                    .or(origins.first())
+                    .expect("a rendered file has lines");
+                sink.error(o.offset..o.offset, &o.path, d.message);
+            }
+            Err(Diagnostics(dedup(sink.finish())))
+        }
+    }
+}
+
+/// The same problem found once per container (a pod-wide field lowered
+/// into each) is said once.
+fn dedup(mut d: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut seen = std::collections::HashSet::new();
+    d.retain(|x| seen.insert(format!("{x}")));
+    d
+}
+
+/// Reads a manifest or a pod file (by extension), with the native text.
+pub fn load(path: &Path, policy: Unsupported) -> Result<Loaded, Diagnostics> {
+    let label = path.display().to_string();
+    if !is_manifest(path) {
+        return crate::spec::load_with_text(path).map(|(pod, text)| Loaded {
+            pod,
+            text,
+            warnings: Vec::new(),
+            files: Vec::new(),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diagnostics(vec![Diagnostic {
+            file: label.clone(),
+            line: 0,
+            column: 0,
+            key: String::new(),
+            message: format!("cannot read: {e}"),
+        }])
+    })?;
+    match std::str::from_utf8(&bytes) {
+        Ok(src) => parse_str(src, &label, policy),
+        Err(e) => {
+            let good = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+            let mut sink = Sink::new(&label, good);
+            sink.error(good.len()..good.len(), "", "invalid UTF-8");
+            Err(Diagnostics(sink.finish()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

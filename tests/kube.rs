@@ -1,0 +1,313 @@
+//! Kubernetes manifests in and out, as expected-output tests:
+//!
+//! - every pod file (the examples, `tests/data/oci/*.toml`,
+//!   `tests/data/spec/plans/*.toml`, `tests/data/kube/pods/*.toml`) goes
+//!   through `kube generate` (the YAML must equal
+//!   `tests/data/kube/generated/NAME.yaml`), and the YAML read back plans
+//!   exactly as the TOML does;
+//! - every manifest of `tests/data/kube/invalid/CASE.yaml` gives exactly
+//!   `CASE.err` (located, with the field's path);
+//! - the manifests of `tests/data/kube/manifests/` (written as the
+//!   Kubernetes documentation writes them) validate and plan as
+//!   `NAME.plan`, with no edits.
+//!
+//! `UPDATE_EXPECT=1 cargo test --test kube` rewrites the expected files;
+//! review the diff before committing it.
+
+use podctl::kube::{self, Unsupported};
+use podctl::plan::{self, render};
+use podctl::spec;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+fn files(dir: &str, ext: &str) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(root().join(dir)) else {
+        return Vec::new();
+    };
+    let mut v: Vec<PathBuf> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    v.sort();
+    v
+}
+
+fn stem(p: &Path) -> String {
+    p.file_stem().unwrap().to_str().unwrap().to_string()
+}
+
+/// Compares with the expected file, or rewrites it under UPDATE_EXPECT=1.
+fn expect(path: &Path, actual: &str) -> Option<String> {
+    if std::env::var_os("UPDATE_EXPECT").is_some_and(|v| v == "1") {
+        fs::write(path, actual).unwrap();
+        return None;
+    }
+    match fs::read_to_string(path) {
+        Ok(want) if want == actual => None,
+        Ok(want) => Some(format!(
+            "{} differs\n--- expected\n{want}\n--- actual\n{actual}",
+            path.display()
+        )),
+        Err(e) => Some(format!(
+            "{}: {e} (run with UPDATE_EXPECT=1)",
+            path.display()
+        )),
+    }
+}
+
+fn all_passed(failures: Vec<String>) {
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The pod files the round trip covers.
+fn pod_files() -> Vec<PathBuf> {
+    let mut v = files("examples", "toml");
+    v.extend(files("tests/data/oci", "toml"));
+    v.extend(files("tests/data/spec/plans", "toml"));
+    v.extend(files("tests/data/kube/pods", "toml"));
+    v
+}
+
+#[test]
+fn every_pod_file_round_trips_through_kube_generate() {
+    let pods = pod_files();
+    assert!(pods.len() >= 5, "the pod files went missing: {pods:?}");
+    let mut failures = Vec::new();
+    for path in &pods {
+        let name = stem(path);
+        let src = fs::read_to_string(path).unwrap();
+        let pod = spec::parse_str(&src, &name, &name).unwrap_or_else(|d| panic!("{d}"));
+        let yaml = kube::generate::pod(&pod);
+        let expected = root().join(format!("tests/data/kube/generated/{name}.yaml"));
+        failures.extend(expect(&expected, &yaml));
+        if let Some(service) = kube::generate::service(&pod) {
+            let expected = root().join(format!("tests/data/kube/generated/{name}.service.yaml"));
+            failures.extend(expect(&expected, &service));
+        }
+        match kube::parse_str(&yaml, &format!("{name}.yaml"), Unsupported::Error) {
+            Ok(back) => {
+                let (want, got) = (plan::build(&pod), plan::build(&back.pod));
+                if want != got {
+                    failures.push(format!(
+                        "{name}: the YAML plans differently\n--- TOML\n{}\n--- YAML\n{}",
+                        render::human(&want),
+                        render::human(&got)
+                    ));
+                }
+            }
+            Err(d) => failures.push(format!(
+                "{name}: the generated YAML is refused:\n{d}\n{yaml}"
+            )),
+        }
+    }
+    all_passed(failures);
+}
+
+#[test]
+fn invalid_manifests_give_located_errors() {
+    let cases = files("tests/data/kube/invalid", "yaml");
+    assert!(
+        cases.len() >= 20,
+        "the catalogue of rejected manifests went missing"
+    );
+    let mut failures = Vec::new();
+    for path in &cases {
+        let label = format!("{}.yaml", stem(path));
+        let src = fs::read_to_string(path).unwrap();
+        let actual = match kube::parse_str(&src, &label, Unsupported::Error) {
+            Ok(_) => {
+                failures.push(format!("{} is accepted", path.display()));
+                continue;
+            }
+            Err(d) => format!("{d}\n"),
+        };
+        for line in actual.lines() {
+            // file:line:col: path: message, line and column from 1.
+            let mut parts = line.splitn(4, ':');
+            let located = parts.next() == Some(label.as_str())
+                && parts
+                    .next()
+                    .and_then(|l| l.parse::<usize>().ok())
+                    .is_some_and(|l| l > 0)
+                && parts
+                    .next()
+                    .and_then(|c| c.parse::<usize>().ok())
+                    .is_some_and(|c| c > 0);
+            if !located {
+                failures.push(format!("{}: not located: {line}", path.display()));
+            }
+        }
+        failures.extend(expect(&path.with_extension("err"), &actual));
+    }
+    all_passed(failures);
+}
+
+#[test]
+fn documentation_style_manifests_validate_and_plan_with_no_edits() {
+    let manifests = files("tests/data/kube/manifests", "yaml");
+    assert!(!manifests.is_empty());
+    let mut failures = Vec::new();
+    for path in &manifests {
+        let src = fs::read_to_string(path).unwrap();
+        match kube::parse_str(&src, &stem(path), Unsupported::Error) {
+            Ok(l) => {
+                assert!(l.warnings.is_empty());
+                let plan = render::human(&plan::build(&l.pod));
+                failures.extend(expect(&path.with_extension("plan"), &plan));
+            }
+            Err(d) => failures.push(format!("{} is refused:\n{d}", path.display())),
+        }
+    }
+    all_passed(failures);
+}
+
+/// With `--ignore-unsupported` every unsupported field is a located
+/// warning, and the rest of the manifest is read.
+#[test]
+fn ignore_unsupported_warns_about_every_field() {
+    let path = root().join("tests/data/kube/invalid/unsupported-many.yaml");
+    let src = fs::read_to_string(&path).unwrap();
+    let l = kube::parse_str(&src, "unsupported-many.yaml", Unsupported::Warn)
+        .unwrap_or_else(|d| panic!("{d}"));
+    let strict = kube::parse_str(&src, "unsupported-many.yaml", Unsupported::Error).unwrap_err();
+    let warnings: Vec<String> = l.warnings.iter().map(|w| w.to_string()).collect();
+    let errors: Vec<String> = strict.0.iter().map(|e| format!("{e} (ignored)")).collect();
+    assert_eq!(warnings, errors);
+    assert!(warnings.len() >= 5, "{warnings:?}");
+    assert_eq!(l.pod.containers[0].name, "app");
+}
+
+/// The same loader serves `apply`, `diff` and `validate`: a manifest's
+/// stored text is the native pod file, which reads back to the same pod.
+#[test]
+fn the_stored_text_is_the_native_pod_file() {
+    let path = root().join("tests/data/kube/manifests/nginx-sidecar.yaml");
+    let l = kube::load(&path, Unsupported::Error).unwrap_or_else(|d| panic!("{d}"));
+    let again =
+        spec::parse_str(&l.text, "stored.toml", "x").unwrap_or_else(|d| panic!("{d}\n{}", l.text));
+    assert_eq!(again, l.pod);
+    let (pod, text) = spec::load_with_text(&path).unwrap();
+    assert_eq!((pod, text), (l.pod, l.text));
+}
+
+fn podctl(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_podctl"))
+        .args(args)
+        .current_dir(root())
+        .env("PODCTL_STORE", "/nonexistent")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_commands_read_and_write_manifests() {
+    let (code, out, err) = podctl(&["validate", "tests/data/kube/manifests/nginx-sidecar.yaml"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("tests/data/kube/manifests/nginx-sidecar.yaml: pod nginx, 4 containers"),
+        "{out}"
+    );
+    let (code, _, err) = podctl(&[
+        "validate",
+        "tests/data/kube/invalid/misspelt-containers.yaml",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("did you mean `containers`?"), "{err}");
+    let (code, out, err) = podctl(&[
+        "validate",
+        "--ignore-unsupported",
+        "tests/data/kube/invalid/unsupported-many.yaml",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("pod many"), "{out}");
+    assert!(
+        err.lines()
+            .all(|l| l.starts_with("podctl: warning: ") && l.ends_with("(ignored)")),
+        "{err}"
+    );
+    let (code, out, err) = podctl(&[
+        "apply",
+        "--dry-run",
+        "tests/data/kube/manifests/nginx-sidecar.yaml",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("pod-nginx.slice"), "{out}");
+    let (code, out, err) = podctl(&[
+        "kube",
+        "generate",
+        "--service",
+        "tests/data/kube/pods/everything.toml",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let want = fs::read_to_string(root().join("tests/data/kube/generated/everything.yaml"))
+        .unwrap()
+        + "---\n"
+        + &fs::read_to_string(root().join("tests/data/kube/generated/everything.service.yaml"))
+            .unwrap();
+    assert_eq!(out, want);
+    let (code, _, err) = podctl(&["kube", "generate", "--service", "examples/web.toml"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("publishes no ports"), "{err}");
+    let (code, _, err) = podctl(&["kube", "generate", "no-such-pod"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no pod \"no-such-pod\" is applied"), "{err}");
+}
+
+/// configMap and secret volumes: which files, with which content and mode,
+/// in the pod's directory; the container binds it read-only.
+#[test]
+fn config_map_and_secret_volumes_are_files() {
+    let path = root().join("tests/data/kube/manifests/config.yaml");
+    let l = kube::load(&path, Unsupported::Error).unwrap_or_else(|d| panic!("{d}"));
+    let by_dir = |d: &str| {
+        l.files
+            .iter()
+            .find(|v| {
+                v.dir
+                    == Path::new(kube::files::FILES_DIR)
+                        .join("config-demo")
+                        .join(d)
+            })
+            .unwrap_or_else(|| panic!("no volume {d}: {:?}", l.files))
+    };
+    let files = |d: &str| -> Vec<(String, String, u32)> {
+        by_dir(d)
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    f.path.clone(),
+                    String::from_utf8(f.content.clone()).unwrap(),
+                    f.mode,
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        files("config"),
+        [("mode.conf".to_string(), "production".to_string(), 0o640)]
+    );
+    assert_eq!(
+        files("secret"),
+        [
+            ("password".to_string(), "s3cr3t".to_string(), 0o400),
+            ("user".to_string(), "admin".to_string(), 0o400)
+        ]
+    );
+    let mounts: Vec<_> = l.pod.containers[0]
+        .volumes
+        .iter()
+        .filter(|v| v.target.starts_with("/etc/app") || v.target.starts_with("/run/secrets"))
+        .collect();
+    assert_eq!(mounts.len(), 2);
+    assert!(mounts.iter().all(|v| v.read_only));
+}

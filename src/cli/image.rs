@@ -4,15 +4,11 @@
 use crate::image::catalog::{self, ImageInfo};
 use crate::image::progress::{self, mib};
 use crate::image::resolve::{self, ImageError};
-use crate::image::{HostConfig, STORAGE_ROOT, Store};
-use std::path::PathBuf;
+use crate::image::{HostConfig, Store};
 
 /// The store root: `/var/lib/podctl/storage`, or `$PODCTL_STORAGE`.
 fn store() -> anyhow::Result<Store> {
-    let root = std::env::var_os("PODCTL_STORAGE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| STORAGE_ROOT.into());
-    Ok(Store::open(&root)?)
+    Ok(Store::open(&crate::image::storage_root())?)
 }
 
 /// Pods whose stored definitions use an image (none before pods run images).

@@ -3,7 +3,8 @@
 //! container's own upper and work directories under
 //! `/var/lib/podctl/containers/POD/CONTAINER` (0700), mounted on its
 //! bundle's `rootfs` before the runtime starts it. `read_only = true` mounts
-//! no upper layer. The upper layer lives as long as the pod runs (a restarted
+//! no upper layer (a skeleton of mount points is its top lower layer). The
+//! upper layer lives as long as the pod runs (a restarted
 //! container keeps its files, as with Podman); down, a lost sandbox and the
 //! next start after a crash remove it. Mounting is behind [`Mounter`].
 
@@ -77,13 +78,27 @@ pub fn container_dir(containers: &Path, pod: &str, container: &str) -> PathBuf {
     containers.join(pod).join(container)
 }
 
+/// A mount point the runtime needs in a read-only root (it cannot make
+/// them there): a directory or an empty file, relative to `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountPoint {
+    Dir(String),
+    File(String),
+}
+
+/// Where the runtime mounts in every container (`/proc`, `/dev`, ...).
+pub const BASE_MOUNT_POINTS: [&str; 5] = ["proc", "sys", "dev", "tmp", "run"];
+
 /// Mounts the root of `pod`'s `container` from `image` on `rootfs` (an
-/// empty directory); whatever was mounted there before goes first.
+/// empty directory); whatever was mounted there before goes first. A
+/// read-only root gets, as its top lower layer, a skeleton holding
+/// `mount_points` (merged with the image's directories of the same names).
 pub fn mount_root(
     image: &StoredImage,
     containers: &Path,
     (pod, container): (&str, &str),
     read_only: bool,
+    mount_points: &[MountPoint],
     rootfs: &Path,
     m: &dyn Mounter,
 ) -> Result<(), RootError> {
@@ -98,12 +113,9 @@ pub fn mount_root(
     private_dir(&base)?;
     let mut layers = image.layers.clone();
     let writable = if read_only {
-        // overlayfs wants two lower directories when there is no upper one.
-        if layers.len() == 1 {
-            let empty = base.join("empty");
-            dir(&empty, 0o755)?;
-            layers.insert(0, empty);
-        }
+        let skel = base.join("skeleton");
+        skeleton(&skel, mount_points)?;
+        layers.push(skel);
         None
     } else {
         let w = Writable::under(containers, pod, container);
@@ -124,6 +136,32 @@ pub fn mount_root(
             at: rootfs.to_path_buf(),
             source,
         })
+}
+
+/// Makes `skel` afresh with `points` in it.
+fn skeleton(skel: &Path, points: &[MountPoint]) -> Result<(), RootError> {
+    let err = |p: &Path| {
+        let path = p.to_path_buf();
+        move |source| RootError::Dir { path, source }
+    };
+    match std::fs::remove_dir_all(skel) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(err(skel)(e)),
+        _ => {}
+    }
+    dir(skel, 0o755)?;
+    for p in points {
+        match p {
+            MountPoint::Dir(d) => dir(&skel.join(d.trim_start_matches('/')), 0o755)?,
+            MountPoint::File(f) => {
+                let f = skel.join(f.trim_start_matches('/'));
+                if let Some(parent) = f.parent() {
+                    dir(parent, 0o755)?;
+                }
+                std::fs::write(&f, "").map_err(err(&f))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Detaches an image root if one is mounted on `rootfs` (before its bundle
@@ -205,9 +243,9 @@ mod tests {
         };
         let (containers, rootfs) = (t.join("containers"), t.join("rootfs"));
         let m = Fake::default();
-        mount_root(&img, &containers, ("web", "app"), false, &rootfs, &m).unwrap();
+        mount_root(&img, &containers, ("web", "app"), false, &[], &rootfs, &m).unwrap();
         // Again (a restart): the old mount goes first, one stays.
-        mount_root(&img, &containers, ("web", "app"), false, &rootfs, &m).unwrap();
+        mount_root(&img, &containers, ("web", "app"), false, &[], &rootfs, &m).unwrap();
         let got = m.mounted.borrow().clone();
         let base = containers.join("web/app");
         assert_eq!(
@@ -231,22 +269,26 @@ mod tests {
         unmount_root(&rootfs, &m);
         assert!(m.mounted.borrow().is_empty());
 
-        // Read-only with one layer: an empty lower directory, no upper.
+        // Read-only: no upper; a skeleton of mount points on top.
         let one = StoredImage {
             layers: vec![t.join("l/a")],
             ..img
         };
-        mount_root(&one, &containers, ("web", "ro"), true, &rootfs, &m).unwrap();
+        let points = [
+            MountPoint::Dir("proc".into()),
+            MountPoint::Dir("/data/x".into()),
+            MountPoint::File("/etc/hosts".into()),
+        ];
+        mount_root(&one, &containers, ("web", "ro"), true, &points, &rootfs, &m).unwrap();
         let (_, data, ro) = m.mounted.borrow()[0].clone();
         assert!(ro);
+        let skel = containers.join("web/ro/skeleton");
         assert_eq!(
             data,
-            format!(
-                "lowerdir={}:{}",
-                t.join("l/a").display(),
-                containers.join("web/ro/empty").display()
-            )
+            format!("lowerdir={}:{}", skel.display(), t.join("l/a").display())
         );
+        assert!(skel.join("proc").is_dir() && skel.join("data/x").is_dir());
+        assert!(skel.join("etc/hosts").is_file());
         assert!(!containers.join("web/ro/upper").exists());
         std::fs::remove_dir_all(&t).unwrap();
     }
@@ -259,8 +301,16 @@ mod tests {
             digest: String::new(),
             layers: vec![t.join("nope")],
         };
-        let e =
-            mount_root(&img, &t, ("p", "c"), false, &t.join("r"), &Fake::default()).unwrap_err();
+        let e = mount_root(
+            &img,
+            &t,
+            ("p", "c"),
+            false,
+            &[],
+            &t.join("r"),
+            &Fake::default(),
+        )
+        .unwrap_err();
         assert!(e.to_string().starts_with("image x:1: layer "), "{e}");
         std::fs::remove_dir_all(&t).unwrap();
     }

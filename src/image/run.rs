@@ -75,6 +75,63 @@ pub fn resolve_stored(pod: &Pod, plan: &mut Plan) -> Result<(), ImageError> {
     resolve_plan(pod, plan, &mut |r| super::resolve::stored(&store, &host, r))
 }
 
+/// What `apply` does before it stops or changes anything: every image the
+/// pods name is stored afterwards, the missing ones pulled. The first that
+/// cannot be pulled is the error, naming pod, container, reference, and
+/// each registry tried with its answer.
+pub fn ensure_images(
+    pods: &[&Pod],
+    progress: &dyn super::progress::Progress,
+) -> Result<(), String> {
+    let images: Vec<(&Pod, &Container, &str)> = pods
+        .iter()
+        .flat_map(|p| p.containers.iter().map(move |c| (*p, c)))
+        .filter_map(|(p, c)| Some((p, c, c.image.as_deref()?)))
+        .collect();
+    if images.is_empty() {
+        return Ok(());
+    }
+    let store = super::Store::open(&super::storage_root()).map_err(|e| e.to_string())?;
+    let host = super::HostConfig::system();
+    for (pod, c, image) in images {
+        super::resolve::ensure(&store, &host, &[image], progress).map_err(|e| {
+            format!(
+                "pod {} container {}: {}",
+                pod.name,
+                c.name,
+                crate::error_chain(&e)
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// The pods of `pods` (name, definition) with a container whose image is
+/// stored as `stored_name`, sorted.
+pub fn pods_using(
+    host: &super::HostConfig,
+    pods: &[(String, Pod)],
+    stored_name: &str,
+) -> Vec<String> {
+    let mut out: Vec<String> = pods
+        .iter()
+        .filter(|(_, pod)| {
+            pod.containers.iter().any(|c| {
+                c.image.as_deref().is_some_and(|r| {
+                    super::ImageRef::parse(r)
+                        .ok()
+                        .and_then(|r| super::resolve::stored_names(host, &r).ok())
+                        .is_some_and(|names| names.iter().any(|n| n == stored_name))
+                })
+            })
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// For `apply --dry-run`: fills in the image containers whose image is
 /// stored already (read-only: nothing is pulled, no store is created); the
 /// others stay unresolved, and the plan says so.
@@ -261,6 +318,34 @@ mod tests {
             e.to_string(),
             "pod t container web: image nginx:alpine is not stored (podctl apply pulls it; a pod never pulls when it starts)"
         );
+    }
+
+    #[test]
+    fn pods_using_an_image_by_any_name() {
+        let host = crate::image::HostConfig {
+            registries_conf: "/nonexistent/registries.conf".into(),
+            auth_files: vec![],
+            certs_d: "/nonexistent".into(),
+        };
+        let pod = |name: &str, image: &str| {
+            let src = format!("[containers.a]\nimage = \"{image}\"\n");
+            (name.to_string(), plan_of(&src).0)
+        };
+        let host_pod = (
+            "h".to_string(),
+            plan_of("[containers.a]\ncommand = [\"true\"]\n").0,
+        );
+        let pods = vec![
+            pod("web", "nginx:alpine"),
+            pod("api", "docker.io/library/nginx:alpine"),
+            pod("other", "nginx:latest"),
+            host_pod,
+        ];
+        assert_eq!(
+            pods_using(&host, &pods, "docker.io/library/nginx:alpine"),
+            ["api", "web"]
+        );
+        assert!(pods_using(&host, &pods, "docker.io/library/busybox:1").is_empty());
     }
 
     #[test]

@@ -237,7 +237,21 @@ fn image_root(
     dirs: &Dirs,
     rootfs: &Path,
 ) -> Result<HostUser, Failure> {
-    use crate::image::overlay;
+    use crate::image::overlay::{self, MountPoint};
+    let mut points: Vec<MountPoint> = overlay::BASE_MOUNT_POINTS
+        .iter()
+        .map(|d| MountPoint::Dir(d.to_string()))
+        .collect();
+    points.extend(c.etc_files.iter().map(|(_, d)| MountPoint::File(d.clone())));
+    for v in &c.volumes {
+        let file =
+            matches!(&v.source, crate::model::VolumeSource::Bind(s) if !Path::new(s).is_dir());
+        points.push(if file {
+            MountPoint::File(v.target.clone())
+        } else {
+            MountPoint::Dir(v.target.clone())
+        });
+    }
     let stored = image.stored.as_ref().ok_or_else(|| {
         definition(format!(
             "image {} was not looked up in the store before the start",
@@ -249,6 +263,7 @@ fn image_root(
         &dirs.containers(),
         (&c.pod, &c.name),
         c.security.read_only,
+        &points,
         rootfs,
         &overlay::Host,
     )

@@ -84,9 +84,10 @@ pub fn rmi(image: &str) -> anyhow::Result<()> {
         return Err(ImageError::NotStored(image.to_string()).into());
     };
     if let Some(info) = catalog::list(&store)?.iter().find(|i| i.reference == name)
-        && let Some(pod) = users(info, &stored_pods()).into_iter().next()
+        && let pods = users(info, &stored_pods())
+        && !pods.is_empty()
     {
-        return Err(ImageError::InUse { image: name, pod }.into());
+        return Err(ImageError::InUse { image: name, pods }.into());
     }
     store.remove_ref(&name)?;
     let c = catalog::collect(&store)?;

@@ -106,7 +106,7 @@ pub fn dry_run(file: &Path, json: bool) -> ExitCode {
         }
     };
     let mut plan = plan::build(&pod);
-    crate::image::run::resolve_for_display(&pod, &mut plan);
+    crate::image::run::resolve_if_stored(&pod, &mut plan);
     if !json {
         print!("{}", render::human(&plan));
         return ExitCode::SUCCESS;

@@ -132,10 +132,10 @@ pub fn pods_using(
     out
 }
 
-/// For `apply --dry-run`: fills in the image containers whose image is
-/// stored already (read-only: nothing is pulled, no store is created); the
-/// others stay unresolved, and the plan says so.
-pub fn resolve_for_display(pod: &Pod, plan: &mut Plan) {
+/// For `apply --dry-run` and `podctl exec`: fills in the image containers
+/// whose image is stored already (nothing is pulled, no store is created);
+/// the others stay unresolved, and the plan says so.
+pub fn resolve_if_stored(pod: &Pod, plan: &mut Plan) {
     let root = super::storage_root();
     if pod.containers.iter().all(|c| c.image.is_none()) || !root.join("oci-layout").exists() {
         return;

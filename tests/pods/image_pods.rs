@@ -160,6 +160,15 @@ fn image_config_and_pod_file_keys(g: &Guest) -> Result<(), String> {
     expect(passwd.contains("www:x:33:33"), || {
         format!("app's /etc/passwd is not the image's:\n{passwd}")
     })?;
+    // exec gets the image's env, workdir and user (a name of the image's).
+    let got = g.ok("podctl exec imgrun app -- /bin/sh -c 'echo \"$GREETING|$(pwd)|$(id -u)\"'")?;
+    expect(got == "from-image|/www|33", || {
+        format!("podctl exec in app ran as {got:?}")
+    })?;
+    let got = g.ok("podctl exec -u www imgrun over -- /bin/id -u")?;
+    expect(got == "33", || {
+        format!("podctl exec -u www in over: {got:?}")
+    })?;
     let mode = g.ok(&format!("stat -c %a {CONTAINERS}/imgrun/app"))?;
     expect(mode == "700", || {
         format!("{CONTAINERS}/imgrun/app is {mode}")

@@ -13,7 +13,7 @@
 
 use super::common::{container_field, status, wait_pid, write_pod};
 use super::image_bench::{self as ib, NETNS, PLAIN, REGISTRIES_CONF};
-use crate::bench::{Guest, TrialFn, wait_for};
+use crate::bench::{Guest, TrialFn, VmTrial, wait_for};
 use std::time::Duration;
 
 pub const TRIALS: &[(&str, TrialFn)] = &[
@@ -41,7 +41,18 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         "image_pods::rmi_prune_and_images_know_the_pods",
         rmi_prune_and_images_know_the_pods,
     ),
+    (
+        "image_pods::bridge_pod_etc_files_in_the_image_root",
+        bridge_pod_etc_files_in_the_image_root,
+    ),
 ];
+
+/// VM tier: an image pod comes back after a reboot with no registry.
+pub const VM_TRIALS: &[VmTrial] = &[VmTrial::reboot(
+    "image_pods::image_pod_after_reboot_without_registry",
+    image_pod_before_reboot,
+    image_pod_after_reboot,
+)];
 
 /// Where image containers' upper layers live.
 const CONTAINERS: &str = "/var/lib/podctl/containers";
@@ -66,7 +77,12 @@ pub fn setup(g: &Guest) -> Result<(), String> {
     g.ok(&format!(
         "[ -e /run/podctl-bench/pods.ready ] && exit 0
          set -e
-         for d in {store} {CONTAINERS}; do mkdir -p $d; mountpoint -q $d || mount -t tmpfs -o mode=0700 tmpfs $d; done
+         # Only where the root is an overlay (the container tier); the VM's
+         # ext4 keeps the store across its reboot.
+         mkdir -p {store} {CONTAINERS}
+         if [ \"$(stat -fc %T /var/lib)\" = overlayfs ]; then
+           for d in {store} {CONTAINERS}; do mountpoint -q $d || mount -t tmpfs -o mode=0700 tmpfs $d; done
+         fi
          s=/root/img-src/pods; rm -rf $s; mkdir -p $s/base/bin $s/base/etc $s/base/www $s/app/www $s/web/www
          cp /bin/busybox $s/base/bin/busybox
          for a in sh sleep httpd wget id cat ls touch echo pwd tr; do ln -s busybox $s/base/bin/$a; done
@@ -364,4 +380,86 @@ fn rmi_prune_and_images_know_the_pods(g: &Guest) -> Result<(), String> {
     g.ok("podctl down --purge imguse")?;
     // No stored pod uses it any more: rmi goes through.
     env.podctl(g, &format!("rmi {APP}")).map(|_| ())
+}
+
+/// On a bridge network the image root gets the pod network's /etc/hosts
+/// and /etc/resolv.conf (not the image's, not the host's).
+fn bridge_pod_etc_files_in_the_image_root(g: &Guest) -> Result<(), String> {
+    setup(g)?;
+    apply(
+        g,
+        "imgnet",
+        &format!(
+            "name = \"imgnet\"\nhostname = \"imgnet-host\"\n[containers.app]\nimage = \"{APP}\"\n\
+             command = [\"/bin/sleep\", \"1409\"]\n"
+        ),
+    )?;
+    let pid = wait_pid(g, "/bin/sleep 1409")?;
+    for f in ["hosts", "resolv.conf"] {
+        let inside = g.ok(&format!("cat /proc/{pid}/root/etc/{f}"))?;
+        let pods = g.ok(&format!("cat /run/podctl/net/imgnet/{f}"))?;
+        expect(inside == pods, || {
+            format!("the container's /etc/{f}:\n{inside}\nthe pod network's:\n{pods}")
+        })?;
+    }
+    let hosts = g.ok(&format!("cat /proc/{pid}/root/etc/hosts"))?;
+    expect(hosts.contains("imgnet-host"), || {
+        format!("/etc/hosts lacks the pod's hostname:\n{hosts}")
+    })?;
+    g.ok("podctl down --purge imgnet")?;
+    nothing_left(g, "imgnet")
+}
+
+/// Phase 1: an image pod (autostart), running; the registry is only up in
+/// this boot (its netns and services are not made again).
+fn image_pod_before_reboot(g: &Guest) -> Result<(), String> {
+    setup(g)?;
+    apply(
+        g,
+        "imgboot",
+        &format!(
+            "name = \"imgboot\"\nnetwork = \"none\"\n[containers.app]\nimage = \"{APP}\"\n\
+             args = [\"echo \\\"$GREETING|$(pwd)|$(id -u)\\\" > /www/result; exec sleep 1408\"]\n"
+        ),
+    )?;
+    wait_pid(g, "sleep 1408")?;
+    let got = upper_file(g, "imgboot", "app", "www/result")?;
+    expect(got == "from-image|/www|33", || {
+        format!("before reboot: {got:?}")
+    })?;
+    g.ok("cat /proc/sys/kernel/random/boot_id > /var/lib/podctl-imgboot-boot-id")
+        .map(|_| ())
+}
+
+/// Phase 2: a new boot, no registry, and the pod runs its image again (a
+/// fresh upper layer: the old one went at the start).
+fn image_pod_after_reboot(g: &Guest) -> Result<(), String> {
+    if g.ok("cat /var/lib/podctl-imgboot-boot-id")?
+        == g.ok("cat /proc/sys/kernel/random/boot_id")?
+    {
+        return Err("phase 2 ran in the same boot".into());
+    }
+    let reg = g.sh(&format!(
+        "ip netns exec {NETNS} curl -sf http://{PLAIN}/v2/ || curl -sf http://{PLAIN}/v2/"
+    ));
+    expect(!reg.success(), || {
+        format!("the registry answers after the reboot: {}", reg.stdout)
+    })?;
+    g.wait_property(
+        "pod@imgboot.service",
+        "ActiveState",
+        "active",
+        Duration::from_secs(90),
+    )?;
+    let pid = wait_pid(g, "sleep 1408")?;
+    let passwd = g.ok(&format!("cat /proc/{pid}/root/etc/passwd"))?;
+    expect(passwd.contains("www:x:33:33"), || {
+        format!("after reboot the root is not the image's:\n{passwd}")
+    })?;
+    let got = upper_file(g, "imgboot", "app", "www/result")?;
+    expect(got == "from-image|/www|33", || {
+        format!("after reboot: {got:?}")
+    })?;
+    g.ok("podctl down --purge imgboot")?;
+    nothing_left(g, "imgboot")
 }

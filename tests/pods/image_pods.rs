@@ -176,6 +176,16 @@ fn image_config_and_pod_file_keys(g: &Guest) -> Result<(), String> {
     expect(passwd.contains("www:x:33:33"), || {
         format!("app's /etc/passwd is not the image's:\n{passwd}")
     })?;
+    // --dry-run shows the stored digest and the effective command.
+    let plan = g.ok("podctl apply --dry-run /root/pods/imgrun.toml")?;
+    let digest = ib::registry_digest(g, APP)?;
+    expect(
+        plan.contains(&format!("image: {APP} = {APP}@{digest}"))
+            && plan.contains(
+                "argv: [\"/bin/sh\", \"-c\", \"echo \\\"$GREETING|$(pwd)|$(id -u)\\\" > /www/result; exec sleep 1401\"]",
+            ),
+        || format!("apply --dry-run shows neither digest {digest} nor the image's command:\n{plan}"),
+    )?;
     // exec gets the image's env, workdir and user (a name of the image's).
     let got = g.ok("podctl exec imgrun app -- /bin/sh -c 'echo \"$GREETING|$(pwd)|$(id -u)\"'")?;
     expect(got == "from-image|/www|33", || {

@@ -437,6 +437,10 @@ fn image_pod_before_reboot(g: &Guest) -> Result<(), String> {
     expect(got == "from-image|/www|33", || {
         format!("before reboot: {got:?}")
     })?;
+    // Left in the writable layer: the start after the reboot must drop it.
+    g.ok(&format!(
+        "touch {CONTAINERS}/imgboot/app/upper/www/before-reboot"
+    ))?;
     g.ok("cat /proc/sys/kernel/random/boot_id > /var/lib/podctl-imgboot-boot-id")
         .map(|_| ())
 }
@@ -469,6 +473,12 @@ fn image_pod_after_reboot(g: &Guest) -> Result<(), String> {
     let got = upper_file(g, "imgboot", "app", "www/result")?;
     expect(got == "from-image|/www|33", || {
         format!("after reboot: {got:?}")
+    })?;
+    let stale = g.sh(&format!(
+        "ls {CONTAINERS}/imgboot/app/upper/www/before-reboot"
+    ));
+    expect(!stale.success(), || {
+        "the upper layer of the previous boot was kept".to_string()
     })?;
     g.ok("podctl down --purge imgboot")?;
     nothing_left(g, "imgboot")

@@ -39,14 +39,14 @@ pub struct Failure {
     pub message: String,
 }
 
-fn definition(e: impl std::fmt::Display) -> Failure {
+pub(super) fn definition(e: impl std::fmt::Display) -> Failure {
     Failure {
         fault: Fault::Definition,
         message: e.to_string(),
     }
 }
 
-fn transient(what: &str, e: impl std::error::Error) -> Failure {
+pub(super) fn transient(what: &str, e: impl std::error::Error) -> Failure {
     Failure {
         fault: Fault::Transient,
         message: format!("{what}: {}", crate::error_chain(&e)),
@@ -189,7 +189,7 @@ pub fn start(
                 .map_err(|e| transient("bundle", e))?;
             (
                 Default::default(),
-                image_root(c, image, host.dirs, &rootfs)?,
+                super::image_root::mount(c, image, host.dirs, &rootfs)?,
             )
         }
     };
@@ -227,59 +227,6 @@ pub fn start(
     // 5.
     nix::sys::prctl::set_child_subreaper(true).map_err(|e| transient("become subreaper", e))?;
     run(&cli, &id, &bundle_dir, stdout, stderr)
-}
-
-/// Step 4 of an image container: its overlay root on `rootfs`, and its user
-/// resolved in the image's own /etc/passwd and /etc/group.
-fn image_root(
-    c: &Container,
-    image: &crate::image::run::ImagePlan,
-    dirs: &Dirs,
-    rootfs: &Path,
-) -> Result<HostUser, Failure> {
-    use crate::image::overlay::{self, MountPoint};
-    let mut points: Vec<MountPoint> = overlay::BASE_MOUNT_POINTS
-        .iter()
-        .map(|d| MountPoint::Dir(d.to_string()))
-        .collect();
-    points.extend(c.etc_files.iter().map(|(_, d)| MountPoint::File(d.clone())));
-    for v in &c.volumes {
-        let file =
-            matches!(&v.source, crate::model::VolumeSource::Bind(s) if !Path::new(s).is_dir());
-        points.push(if file {
-            MountPoint::File(v.target.clone())
-        } else {
-            MountPoint::Dir(v.target.clone())
-        });
-    }
-    let stored = image.stored.as_ref().ok_or_else(|| {
-        definition(format!(
-            "image {} was not looked up in the store before the start",
-            image.reference
-        ))
-    })?;
-    overlay::mount_root(
-        stored,
-        &dirs.containers(),
-        (&c.pod, &c.name),
-        c.security.read_only,
-        &points,
-        rootfs,
-        &overlay::Host,
-    )
-    .map_err(|e| match e {
-        overlay::RootError::LayerMissing { .. } | overlay::RootError::Options { .. } => {
-            definition(e)
-        }
-        _ => transient("image root", e),
-    })?;
-    let ids = crate::image::users::resolve(rootfs, c.process.user.as_ref())
-        .map_err(|e| definition(format!("image {}: {e}", stored.name)))?;
-    Ok(HostUser {
-        uid: ids.uid,
-        gid: ids.gid,
-        additional_gids: ids.groups,
-    })
 }
 
 /// Step 5 and 6 against any [`Runtime`].

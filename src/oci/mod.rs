@@ -10,6 +10,7 @@ pub mod cgroup;
 pub mod config;
 pub mod console;
 pub mod defaults;
+pub mod image_root;
 pub mod launch;
 pub mod pod;
 pub mod runtime;

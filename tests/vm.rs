@@ -31,6 +31,7 @@ fn main() {
         .chain(pods::network::VM_TRIALS)
         .chain(pods::oci_vm::TRIALS)
         .chain(pods::packaging::VM_TRIALS)
+        .chain(pods::image_pods::VM_TRIALS)
         .cloned()
         .collect();
     bench::vm::vm_main(&all)

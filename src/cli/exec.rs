@@ -57,7 +57,9 @@ pub fn container_process(
     };
     let model = crate::spec::parse_str(&text, &stored.display().to_string(), pod)
         .with_context(|| format!("the definition of pod {pod} does not parse"))?;
-    let plan = crate::plan::build(&model);
+    let mut plan = crate::plan::build(&model);
+    // An image container's env, user and workdir are its image's defaults.
+    crate::image::run::resolve_if_stored(&model, &mut plan);
     plan.containers
         .into_iter()
         .find(|c| c.name == container)
@@ -95,6 +97,24 @@ pub fn exec_spec(base: &ProcessPlan, req: &ExecRequest) -> anyhow::Result<ExecSp
     })
 }
 
+/// In an image container (its bundle's root is an overlay), a user name is
+/// the image's: looked up in its /etc/passwd and /etc/group, as at start.
+fn image_user_to_ids(bundle: &std::path::Path, spec: &mut ExecSpec) -> anyhow::Result<()> {
+    use crate::image::overlay::Mounter;
+    let rootfs = bundle.join("rootfs");
+    if matches!(spec.user, Some(crate::model::User::Name(_)))
+        && crate::image::overlay::Host.is_mounted(&rootfs)
+    {
+        let ids = crate::image::users::resolve(&rootfs, spec.user.as_ref())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        spec.user = Some(crate::model::User::Id {
+            uid: ids.uid,
+            gid: Some(ids.gid),
+        });
+    }
+    Ok(())
+}
+
 fn run(req: &ExecRequest) -> anyhow::Result<u8> {
     super::require_root("exec")?;
     let (name, container) = (req.pod.as_str(), req.container.as_str());
@@ -111,9 +131,11 @@ fn run(req: &ExecRequest) -> anyhow::Result<u8> {
     if c.pid == 0 {
         bail!("container {name}/{container} is not running ({})", c.state);
     }
-    let spec = exec_spec(&container_process(&paths, &state, container)?, req)?;
+    let mut spec = exec_spec(&container_process(&paths, &state, container)?, req)?;
     // The container's command (what `pid` means in the state file).
     let target = c.pid;
+    let dirs = crate::oci::Dirs::new(&paths.run);
+    image_user_to_ids(&dirs.bundle(&format!("{name}.{container}")), &mut spec)?;
     let mgr = super::connect()?;
     let terminal = if req.tty {
         Some(super::pty::Terminal::open().context("cannot open a pseudo-terminal")?)
@@ -131,7 +153,6 @@ fn run(req: &ExecRequest) -> anyhow::Result<u8> {
         .with_context(|| format!("cannot start {}", paths.podctl.display()))?;
     // A container with a cgroup of its own under the scope: the helper goes
     // into the scope's relay leaf (the runtime's exec then joins the container's).
-    let dirs = crate::oci::Dirs::new(&paths.run);
     let sub = crate::oci::launch::ExecInfo::attach_point(&dirs, target);
     let mut child = match mgr.attach_sub(&c.unit, sub, &[held.child.id()]) {
         Ok(()) => held

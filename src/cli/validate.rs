@@ -111,7 +111,8 @@ pub fn dry_run(file: &Path, json: bool, policy: Unsupported) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let plan = plan::build(&pod);
+    let mut plan = plan::build(&pod);
+    crate::image::run::resolve_if_stored(&pod, &mut plan);
     if !json {
         print!("{}", render::human(&plan));
         return ExitCode::SUCCESS;

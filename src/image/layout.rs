@@ -2,7 +2,7 @@
 //! tar of one (extracted under the store's `tmp/` first).
 
 use super::manifest::{Descriptor, Index, REF_NAME};
-use super::source::{Failure, Source, SourceError};
+use super::source::{Failure, Source, SourceError, deliver};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -32,11 +32,7 @@ impl Layout {
             )
         };
         let f = File::open(archive).map_err(|e| {
-            let kind = if e.kind() == io::ErrorKind::NotFound {
-                Failure::NotFound
-            } else {
-                Failure::Other
-            };
+            let kind = Failure::of_io(&e);
             SourceError::new(format!("OCI archive {}", archive.display()), kind, e)
         })?;
         std::fs::create_dir(scratch).map_err(fail)?;
@@ -61,14 +57,7 @@ impl Layout {
             .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
             .ok_or_else(|| self.err(digest, Failure::Other, "not a sha256 digest"))?;
         let p = self.dir.join("blobs/sha256").join(hex);
-        File::open(&p).map_err(|e| {
-            let kind = if e.kind() == io::ErrorKind::NotFound {
-                Failure::NotFound
-            } else {
-                Failure::Other
-            };
-            self.err(&format!("blob {digest}"), kind, e)
-        })
+        File::open(&p).map_err(|e| self.err(&format!("blob {digest}"), Failure::of_io(&e), e))
     }
 }
 
@@ -132,10 +121,7 @@ impl Source for Layout {
             if n == 0 {
                 return Ok(());
             }
-            out.write_all(&buf[..n]).map_err(|e| {
-                SourceError::new(format!("storing {}", d.digest), Failure::Other, e)
-            })?;
-            progress(n as u64);
+            deliver(out, &buf[..n], &d.digest, progress)?;
         }
     }
 }

@@ -5,7 +5,7 @@
 use super::auth::Credentials;
 use super::manifest::{ACCEPTED, Descriptor};
 use super::registries::Endpoint;
-use super::source::{Failure, Source, SourceError};
+use super::source::{Failure, Source, SourceError, deliver};
 use futures_util::StreamExt;
 use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
@@ -193,9 +193,7 @@ impl Source for Registry {
                     };
                     SourceError::new(what.clone(), kind, e)
                 })?;
-                out.write_all(&chunk)
-                    .map_err(|e| SourceError::new(format!("storing {what}"), Failure::Other, e))?;
-                progress(chunk.len() as u64);
+                deliver(out, &chunk, &what, progress)?;
             }
             Ok(())
         })

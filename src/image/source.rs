@@ -31,6 +31,15 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// A local file that is missing is NotFound, other I/O errors Other.
+    pub fn of_io(e: &std::io::Error) -> Failure {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Failure::NotFound
+        } else {
+            Failure::Other
+        }
+    }
+
     /// Worth another try after a pause.
     pub fn is_transient(&self) -> bool {
         match self {
@@ -74,6 +83,20 @@ impl SourceError {
             detail: detail.to_string(),
         }
     }
+}
+
+/// Writes one chunk of blob `what` to `out` and counts it: what every
+/// source's [`Source::blob`] does with what it reads.
+pub fn deliver(
+    out: &mut dyn Write,
+    chunk: &[u8],
+    what: &str,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(), SourceError> {
+    out.write_all(chunk)
+        .map_err(|e| SourceError::new(format!("storing {what}"), Failure::Other, e))?;
+    progress(chunk.len() as u64);
+    Ok(())
 }
 
 /// An image source.

@@ -131,22 +131,16 @@ impl Store {
 
     /// Holds `locks/KEY.lock` until dropped.
     pub fn lock(&self, key: &str) -> Result<Flock<File>, StoreError> {
-        let p = self.root.join("locks").join(format!("{key}.lock"));
-        let f = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&p)
-            .map_err(io_err(&p))?;
-        Flock::lock(f, FlockArg::LockExclusive).map_err(|(_, e)| StoreError::Io {
-            path: p,
-            source: e.into(),
-        })
+        self.lock_as(key, FlockArg::LockExclusive)
     }
 
     /// Holds `locks/KEY.lock` shared (pulls hold `gc` shared; a garbage
     /// collection holds it exclusively) until dropped.
     pub fn lock_shared(&self, key: &str) -> Result<Flock<File>, StoreError> {
+        self.lock_as(key, FlockArg::LockShared)
+    }
+
+    fn lock_as(&self, key: &str, how: FlockArg) -> Result<Flock<File>, StoreError> {
         let p = self.root.join("locks").join(format!("{key}.lock"));
         let f = OpenOptions::new()
             .create(true)
@@ -154,7 +148,7 @@ impl Store {
             .write(true)
             .open(&p)
             .map_err(io_err(&p))?;
-        Flock::lock(f, FlockArg::LockShared).map_err(|(_, e)| StoreError::Io {
+        Flock::lock(f, how).map_err(|(_, e)| StoreError::Io {
             path: p,
             source: e.into(),
         })

@@ -39,14 +39,14 @@ pub struct Failure {
     pub message: String,
 }
 
-fn definition(e: impl std::fmt::Display) -> Failure {
+pub(super) fn definition(e: impl std::fmt::Display) -> Failure {
     Failure {
         fault: Fault::Definition,
         message: e.to_string(),
     }
 }
 
-fn transient(what: &str, e: impl std::error::Error) -> Failure {
+pub(super) fn transient(what: &str, e: impl std::error::Error) -> Failure {
     Failure {
         fault: Fault::Transient,
         message: format!("{what}: {}", crate::error_chain(&e)),
@@ -175,8 +175,24 @@ pub fn start(
         Seccomp::Profile(p) => Some(load_profile(p).map_err(definition)?),
         _ => None,
     };
-    let host_root = bundle::read_host_root(host.root).map_err(|e| transient("host root", e))?;
     let rootfs = bundle_dir.join("rootfs");
+    // Never rewrite a bundle with a container's root still mounted in it.
+    crate::image::overlay::unmount_root(&rootfs, &crate::image::overlay::Host);
+    let (host_root, user) = match &c.image {
+        None => {
+            let h = bundle::read_host_root(host.root).map_err(|e| transient("host root", e))?;
+            bundle::prepare(&bundle_dir, &h).map_err(|e| transient("bundle", e))?;
+            (h, user)
+        }
+        Some(image) => {
+            bundle::prepare(&bundle_dir, &Default::default())
+                .map_err(|e| transient("bundle", e))?;
+            (
+                Default::default(),
+                super::image_root::mount(c, image, host.dirs, &rootfs)?,
+            )
+        }
+    };
     let shm = host.dirs.shm(&c.pod);
     let notify = crate::runtime::notify_socket(&host.dirs.run, &c.pod, &c.name);
     let ctx = Context {
@@ -194,7 +210,7 @@ pub fn start(
         host_caps: own_bounding_set(),
     };
     let json = config::to_json(&config::build(c, &ctx));
-    bundle::write(&bundle_dir, &host_root, &json).map_err(|e| transient("bundle", e))?;
+    bundle::write_config(&bundle_dir, &json).map_err(|e| transient("bundle", e))?;
     let info = ExecInfo {
         id: id.clone(),
         program: cli.program.clone(),

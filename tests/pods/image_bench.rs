@@ -30,7 +30,8 @@ fn install(g: &Guest, path: &str, text: &str) -> Result<(), String> {
 pub fn setup(g: &Guest) -> Result<(), String> {
     install(g, &format!("{DIR}/registry.sh"), REGISTRY_SH)?;
     install(g, &format!("{DIR}/mkimage.sh"), MKIMAGE_SH)?;
-    g.ok(&format!("{DIR}/registry.sh"))?;
+    // Through bash: the VM's /run is noexec.
+    g.ok(&format!("bash {DIR}/registry.sh"))?;
     g.ok(&format!(
         "exec 9>{DIR}/base.lock; flock 9; [ -e {DIR}/base.ready ] && exit 0
          set -e
@@ -39,7 +40,7 @@ pub fn setup(g: &Guest) -> Result<(), String> {
          ln -s busybox /root/img-src/base/bin/sh
          echo base > /root/img-src/base/etc/motd
          rm -rf /root/images/busybox
-         {DIR}/mkimage.sh /root/images/busybox 1 /bin/sh /root/img-src/base >/dev/null
+         bash {DIR}/mkimage.sh /root/images/busybox 1 /bin/sh /root/img-src/base >/dev/null
          {push} oci:/root/images/busybox:1 docker://{PLAIN}/bench/busybox:1
          {push} --dest-creds {USER}:{PASSWORD} oci:/root/images/busybox:1 docker://{SECURE}/bench/busybox:1
          touch {DIR}/base.ready",
@@ -64,9 +65,24 @@ pub fn push_image(
     repo: &str,
     tag: &str,
 ) -> Result<String, String> {
+    push_image_with(g, prepare, layers, repo, tag, None)
+}
+
+/// [`push_image`] with the image config's `config` object (JSON) given.
+pub fn push_image_with(
+    g: &Guest,
+    prepare: &str,
+    layers: &[&str],
+    repo: &str,
+    tag: &str,
+    config: Option<&str>,
+) -> Result<String, String> {
     let layout = format!("/root/images/{}", repo.replace('/', "-"));
+    let config = config
+        .map(|c| format!("IMAGE_CONFIG='{c}' "))
+        .unwrap_or_default();
     let digest = g.ok(&format!(
-        "set -e; {prepare}\n rm -rf {layout}; {DIR}/mkimage.sh {layout} {tag} /bin/sh {}",
+        "set -e; {prepare}\n rm -rf {layout}; {config}bash {DIR}/mkimage.sh {layout} {tag} /bin/sh {}",
         layers.join(" ")
     ))?;
     g.ok(&format!(

@@ -311,15 +311,28 @@ fn port_conflict(g: &Guest) -> Result<(), String> {
     Ok(())
 }
 
-/// No unit of the pod runs, systemd does not retry it, it holds no address.
+/// Nothing of the pod: no stored file, pod@ neither enabled nor ever
+/// started (its supervisor never ran), no unit, no allocation, no pin, no
+/// firewall rule of netavark's for it (its links exist only once pinned
+/// and set up).
 fn nothing_of(g: &Guest, pod: &str) -> Result<(), String> {
     std::thread::sleep(Duration::from_secs(2)); // past RestartSec=1s
-    let state = g.unit_property(&format!("pod@{pod}.service"), "ActiveState")?;
-    if state == "active" || state == "activating" {
-        return Err(format!("pod@{pod}.service is {state}"));
+    g.ok(&format!("! test -e /etc/podctl/pods/{pod}.toml"))
+        .map_err(|e| format!("{pod}'s definition was stored: {e}"))?;
+    let service = format!("pod@{pod}.service");
+    let enabled = g.unit_property(&service, "UnitFileState")?;
+    if enabled == "enabled" {
+        return Err(format!("{service} is enabled"));
+    }
+    let state = g.unit_property(&service, "ActiveState")?;
+    let started = g.unit_property(&service, "ExecMainStartTimestampMonotonic")?;
+    if state != "inactive" || started != "0" {
+        return Err(format!(
+            "{service} ran: ActiveState={state}, ExecMainStartTimestampMonotonic={started}"
+        ));
     }
     let units = g.ok(&format!(
-        "systemctl list-units --no-legend --plain 'pod-{pod}.*' | grep -v inactive || true"
+        "systemctl list-units --all --no-legend --plain 'pod-{pod}.*' | awk '$3 != \"inactive\"'"
     ))?;
     if !units.is_empty() {
         return Err(format!("units of {pod} left: {units}"));
@@ -327,6 +340,15 @@ fn nothing_of(g: &Guest, pod: &str) -> Result<(), String> {
     let entries = allocation_pods(g)?;
     if entries.iter().any(|p| p == pod) {
         return Err(format!("{pod} holds an allocation: {entries:?}"));
+    }
+    g.ok(&format!(
+        "! test -e /run/podctl/net/{pod}.netns && ! test -e /run/podctl/net/{pod}"
+    ))
+    .map_err(|e| format!("{pod}'s network namespace is pinned: {e}"))?;
+    let id = podctl::net::netavark::id("pod", pod);
+    let rules = g.ok(&format!("iptables-save | grep -c {id} || true"))?;
+    if rules != "0" {
+        return Err(format!("{rules} firewall rules name {pod} (id {id})"));
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ pub mod launch;
 pub mod pod;
 pub mod runtime;
 pub mod seccomp;
+pub mod volumes;
 
 pub use config::{Context, HostUser, build};
 

@@ -17,7 +17,7 @@
 //!    a failure deletes what was made;
 //! 6. the init's PID, from the pid file.
 
-use super::runtime::{CgroupMode, Cli, Runtime, RuntimeError};
+use super::runtime::{CgroupMode, Cli, NewContainer, Runtime, RuntimeError};
 use super::{Container, Context, Dirs, HostUser, bundle, cgroup, config, pod};
 use crate::model::Seccomp;
 use serde::{Deserialize, Serialize};
@@ -223,7 +223,13 @@ pub fn run(
 ) -> Result<u32, Failure> {
     let pid_file = bundle.join("init.pid");
     let _ = rt.delete(id, true);
-    if let Err(e) = rt.run_detached(id, bundle, &pid_file, stdout, stderr) {
+    let new = NewContainer {
+        bundle,
+        pid_file: &pid_file,
+        stdout,
+        stderr,
+    };
+    if let Err(e) = rt.run_detached(id, new) {
         let _ = rt.delete(id, true);
         return Err(runtime_failure(e));
     }

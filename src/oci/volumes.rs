@@ -32,6 +32,14 @@ pub enum VolumeError {
         file: PathBuf,
         reason: String,
     },
+    #[error(
+        "container {container}: the volume target {target} does not exist on the host, whose {top} a container without an image sees read-only; the runtime would create it on the host. Create it there first, or mount the volume elsewhere (a new top-level directory such as /data is fine)"
+    )]
+    TargetOnHost {
+        container: String,
+        target: String,
+        top: String,
+    },
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -238,6 +246,41 @@ pub fn remove(dir: &Path, name: &str) -> Result<(), VolumeError> {
     check_name(name)?;
     let path = dir.join(name);
     std::fs::remove_dir_all(&path).map_err(io(&path))
+}
+
+/// For a container whose root is the host's (no image): every volume
+/// target under a host top-level directory (bound from the host, read-only)
+/// exists there already. The runtime makes missing targets before it
+/// remounts the binds read-only, that is on the host's own filesystem
+/// (seen: crun made `/usr/x` for `/tmp:/usr/x`). Targets in podctl's own
+/// root (`/data`, `/tmp/...`, `/run/...`) and inside another volume are fine.
+pub fn check_host_targets(
+    container: &str,
+    volumes: &[crate::model::Volume],
+    host_root: &Path,
+) -> Result<(), VolumeError> {
+    for v in volumes {
+        let rel = v.target.trim_start_matches('/');
+        let top = rel.split('/').next().unwrap_or_default();
+        let in_other = volumes
+            .iter()
+            .any(|o| v.target.starts_with(&format!("{}/", o.target)));
+        if in_other
+            || super::config::NOT_FROM_HOST.contains(&top)
+            || std::fs::symlink_metadata(host_root.join(top)).is_err()
+        {
+            continue;
+        }
+        let on_host = host_root.join(rel);
+        if std::fs::symlink_metadata(&on_host).is_err() && !on_host.exists() {
+            return Err(VolumeError::TargetOnHost {
+                container: container.to_string(),
+                target: v.target.clone(),
+                top: format!("/{top}"),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Bytes allocated under `path` (not following symlinks, hard links

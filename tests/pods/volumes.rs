@@ -24,6 +24,10 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         missing_host_path_fails_apply,
     ),
     ("volumes::volume_commands", volume_commands),
+    (
+        "volumes::target_missing_in_host_root_is_refused",
+        target_missing_in_host_root_is_refused,
+    ),
 ];
 
 /// A pod whose `app` runs `script` once; its output up to `END`.
@@ -232,5 +236,26 @@ fn volume_commands(g: &Guest) -> Result<(), String> {
         return Err(format!("volume prune: {out}"));
     }
     g.ok("test -d /root/vprune/lib/volumes/kept && ! test -e /root/vprune/lib/volumes/gone1 && ! test -e /root/vprune/lib/volumes/gone2")?;
+    Ok(())
+}
+
+/// A container without an image sees the host's directories read-only; a
+/// volume target missing in one of them would be made by the runtime on
+/// the host itself. apply refuses it, naming it, and the host's /usr stays
+/// as it was.
+fn target_missing_in_host_root_is_refused(g: &Guest) -> Result<(), String> {
+    let path = write_pod(
+        g,
+        "vtgt",
+        "[containers.app]\ncommand = [\"sleep\", \"7402\"]\nvolumes = [\"/tmp:/usr/no-such-dir-7402\"]\n",
+    )?;
+    let out = g.sh(&format!("podctl apply {path}"));
+    let want = "container app: the volume target /usr/no-such-dir-7402 does not exist on the host";
+    if out.success() || !out.stderr.contains(want) {
+        return Err(format!("apply: {} {}", out.status, out.stderr));
+    }
+    g.ok("sleep 1; ! test -e /usr/no-such-dir-7402")
+        .map_err(|e| format!("the target was made on the host: {e}"))?;
+    g.ok("! test -e /etc/podctl/pods/vtgt.toml && ! systemctl is-active pod@vtgt")?;
     Ok(())
 }

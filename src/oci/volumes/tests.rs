@@ -162,3 +162,39 @@ fn json_shape() {
         serde_json::from_str(include_str!("../../../tests/data/json/volume-ls.json")).unwrap();
     assert_eq!(got, want);
 }
+
+#[test]
+fn targets_under_host_directories_must_exist_there() {
+    let t = Tmp::new("targets");
+    let host = &t.0;
+    std::fs::create_dir_all(host.join("usr/share")).unwrap();
+    std::fs::create_dir_all(host.join("tmp")).unwrap();
+    std::os::unix::fs::symlink("usr/share", host.join("share")).unwrap();
+    let vols = |targets: &[&str]| -> Vec<crate::model::Volume> {
+        targets
+            .iter()
+            .map(|t| crate::model::Volume {
+                source: VolumeSource::Tmpfs(None),
+                target: t.to_string(),
+                read_only: false,
+            })
+            .collect()
+    };
+    for fine in [
+        &["/usr/share"][..],
+        &["/data", "/data/sub"],
+        &["/tmp/x", "/run/y"],
+        &["/share"],
+        &["/usr/share", "/usr/share/new"],
+    ] {
+        check_host_targets("app", &vols(fine), host).unwrap();
+    }
+    let e = check_host_targets("app", &vols(&["/usr/new"]), host).unwrap_err();
+    assert!(
+        e.to_string().starts_with(
+            "container app: the volume target /usr/new does not exist on the host, whose /usr a container without an image sees read-only"
+        ),
+        "{e}"
+    );
+    assert!(check_host_targets("app", &vols(&["/share/new"]), host).is_err());
+}

@@ -384,6 +384,24 @@ fn leak_counts(g: &Guest) -> Result<[usize; 5], String> {
 
 const LEAK_COUNTS: &str = "[veths on pc-nleak, bridge, firewall rules, pins, allocations]";
 
+/// What pod `nl`'s one container holds of the OCI side: its /dev/shm
+/// mount, its bundle, the runtime's state of it, the runtime's log.
+fn oci_counts(g: &Guest) -> Result<[usize; 4], String> {
+    let n = |cmd: &str| -> Result<usize, String> {
+        Ok(g.ok(&format!("{cmd} | wc -l"))?
+            .parse()
+            .unwrap_or(usize::MAX))
+    };
+    Ok([
+        n("grep ' /run/podctl/pods/nl/' /proc/self/mountinfo")?,
+        n("ls -d /run/podctl/oci/nl.* 2>/dev/null")?,
+        n("ls -d /run/podctl/oci-state/*/nl.* 2>/dev/null")?,
+        n("ls -d /run/podctl/oci-state/nl.*.log 2>/dev/null")?,
+    ])
+}
+
+const OCI_COUNTS: &str = "[shm mounts, bundles, runtime states, runtime logs]";
+
 /// Down, a holder killed with -9 (sandbox loss, the pod comes back) and a
 /// supervisor killed with -9 (systemd restarts it; the new one reclaims
 /// what the dead one left), 20 times in turn: while up, one of each; after
@@ -399,6 +417,10 @@ fn nothing_left_behind(g: &Guest) -> Result<(), String> {
     let before = leak_counts(g)?;
     if before != zero {
         return Err(format!("{LEAK_COUNTS} before the first apply: {before:?}"));
+    }
+    let before = oci_counts(g)?;
+    if before != [0; 4] {
+        return Err(format!("{OCI_COUNTS} before the first apply: {before:?}"));
     }
     for round in 0..20 {
         g.ok(&format!("podctl apply {path}"))?;
@@ -436,6 +458,12 @@ fn nothing_left_behind(g: &Guest) -> Result<(), String> {
             Ok(leak_counts(g)? == zero)
         })
         .map_err(|e| format!("round {round}: {e}: {LEAK_COUNTS} = {:?}", leak_counts(g)))?;
+        let left = oci_counts(g)?;
+        if left != [0; 4] {
+            return Err(format!(
+                "round {round}: after down, {OCI_COUNTS} = {left:?}"
+            ));
+        }
     }
     g.ok("podctl down --purge nl")?;
     Ok(())
@@ -458,6 +486,12 @@ fn up_with_one_of_each(g: &Guest, round: usize, what: &str) -> Result<(), String
     if c[0] != 1 || c[1] != 1 || c[2] == 0 || c[3] != 1 || c[4] != 1 {
         return Err(format!(
             "round {round}, nl {what}: {LEAK_COUNTS} = {c:?}, want [1, 1, >0, 1, 1]"
+        ));
+    }
+    let o = oci_counts(g)?;
+    if o != [1; 4] {
+        return Err(format!(
+            "round {round}, nl {what}: {OCI_COUNTS} = {o:?}, want one of each"
         ));
     }
     Ok(())

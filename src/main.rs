@@ -139,6 +139,7 @@ fn main() -> ExitCode {
         } => cli::report(cli::top::top(&name, once, interval)),
         Command::Up { name } => cli::up::up(&name),
         Command::Network { command } => cli::report(cli::network::run(command)),
+        Command::Volume { command } => cli::report(cli::volume::run(command)),
         Command::Install { unit_dir } => cli::report(cli::install::install(&unit_dir)),
         Command::Pull { image } => cli::report(cli::image::pull(&image)),
         Command::Images {

@@ -1,16 +1,19 @@
 //! Namespace and process setup, tested on the host in child processes (the
 //! middle tier between fakes and the real-systemd bench): the sandbox holder
-//! and the container helper are real processes making real namespaces; a
-//! recording fake stands in for systemd. Needs root: without it every trial
-//! is reported ignored, and under `PODCTL_BENCH=required` that is a failure.
+//! and the container helper are real processes, and the containers are
+//! started by crun (`--cgroup-manager=disabled` on this hybrid-cgroup host)
+//! from the bundle podctl writes, as in production; a recording fake stands
+//! in for systemd. Runtime state goes to a directory of the test's own
+//! (`PODCTL_RUN`, `PODCTL_LIB`), not the host's /run/podctl. Needs root and
+//! crun: without them every trial is reported ignored, and under
+//! `PODCTL_BENCH=required` that is a failure.
 
 #[path = "bench/preflight.rs"]
 #[allow(dead_code)]
 mod preflight;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use podctl::model::User;
-use podctl::plan::{self, NsKind, ProcessPlan, SandboxPlan, UnitPlan};
+use podctl::plan::{self, NsKind, SandboxPlan, UnitPlan};
 use podctl::runtime::launch::{self, LaunchSpec};
 use podctl::runtime::{Paths, holder, ns};
 use podctl::systemd::fake::Recorder;
@@ -54,7 +57,20 @@ const TESTS: &[(&str, TestFn)] = &[
 
 fn main() {
     let args = Arguments::from_args();
-    let availability = preflight::check("privileged (host namespaces)", &["nsenter"]);
+    let availability = preflight::check("privileged (host namespaces)", &["nsenter", "crun"]);
+    let state = std::env::temp_dir().join(format!("podctl-priv-state-{}", std::process::id()));
+    // SAFETY: no other thread exists yet (the trials start in run below).
+    unsafe {
+        std::env::set_var("PODCTL_RUN", state.join("run"));
+        std::env::set_var("PODCTL_LIB", state.join("lib"));
+    }
+    let availability = match availability {
+        preflight::Availability::Ready => match hide_unified_cgroup(&state) {
+            Ok(()) => preflight::Availability::Ready,
+            Err(e) => preflight::Availability::Fail(e),
+        },
+        other => other,
+    };
     let trials = TESTS
         .iter()
         .map(|&(name, f)| match availability.clone() {
@@ -65,7 +81,54 @@ fn main() {
             preflight::Availability::Fail(msg) => Trial::test(name, move || Err(msg.into())),
         })
         .collect();
-    libtest_mimic::run(&args, trials).exit();
+    let conclusion = libtest_mimic::run(&args, trials);
+    // The pods' /dev/shm mounts are in the tmpfs: all go at once.
+    let _ = nix::mount::umount2(&state, nix::mount::MntFlags::MNT_DETACH);
+    let _ = std::fs::remove_dir_all(&state);
+    conclusion.exit();
+}
+
+/// crun refuses hybrid cgroups whose v2 half has a controller ("cgroups in
+/// hybrid mode not supported, drop all controllers from cgroupv2"; this
+/// host's /sys/fs/cgroup/unified has hugetlb). In a mount namespace of this
+/// process's own (slave: nothing propagates to the host), an empty tmpfs
+/// covers it: crun sees cgroup v1 and, with `--cgroup-manager=disabled`
+/// (what podctl picks without a v2 root), leaves cgroups alone, as in the
+/// nspawn tier. The host's cgroups are not touched. `state` (PODCTL_RUN
+/// and PODCTL_LIB) becomes a tmpfs of that namespace too, so the pods'
+/// mounts under it go with it. Runs before any thread.
+fn hide_unified_cgroup(state: &Path) -> Result<(), String> {
+    use nix::mount::{MsFlags, mount};
+    let unified = Path::new("/sys/fs/cgroup/unified");
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)
+        .map_err(|e| format!("unshare(CLONE_NEWNS): {e}"))?;
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_SLAVE,
+        None::<&str>,
+    )
+    .map_err(|e| format!("make / a slave mount: {e}"))?;
+    if unified.is_dir() {
+        mount(
+            Some("tmpfs"),
+            unified,
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+            Some("size=4k"),
+        )
+        .map_err(|e| format!("cover {}: {e}", unified.display()))?;
+    }
+    std::fs::create_dir_all(state).map_err(|e| format!("{}: {e}", state.display()))?;
+    mount(
+        Some("tmpfs"),
+        state,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some("mode=0755"),
+    )
+    .map_err(|e| format!("tmpfs on {}: {e}", state.display()))
 }
 
 fn pause() -> PathBuf {
@@ -221,16 +284,6 @@ fn holder_with_pid_is_pid1_and_exits_0_on_term() -> Result<(), String> {
     Ok(())
 }
 
-fn process(argv: &[&str]) -> ProcessPlan {
-    ProcessPlan {
-        argv: argv.iter().map(|s| s.to_string()).collect(),
-        env: vec![("PATH".into(), plan::DEFAULT_PATH.into())],
-        workdir: "/".into(),
-        user: None,
-        log_identifier: "test/c".into(),
-    }
-}
-
 fn tempdir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("podctl-priv-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -272,29 +325,60 @@ fn start_pair(spec: LaunchSpec) -> Result<(Reaper, u32, Result<Reaper, String>),
     Ok((Reaper(Some(h)), ns_pid, c))
 }
 
-fn spec(argv: &[&str]) -> LaunchSpec {
-    LaunchSpec {
-        joins: vec![NsKind::Ipc, NsKind::Uts, NsKind::Net],
-        creates: vec![NsKind::Cgroup, NsKind::Pid, NsKind::Mnt],
-        process: process(argv),
-        pause: pause(),
-        etc_files: vec![],
-        // The helper's own namespace path (no OCI runtime on this host).
-        oci: None,
-        unit: "pod-t.c.scope".into(),
-    }
+/// Where a container's `/out` is on the host: the test reads what it writes.
+const OUT: &str = "/out";
+
+/// A container `c` of pod `pod` running `argv` through crun, as the supervisor
+/// starts it: joins the sandbox's ipc, uts and net namespaces, has its own
+/// cgroup, pid and mount namespaces, and `out` (a host directory) at /out.
+/// `keys` are more container keys (user, workdir, env).
+fn spec(pod: &str, argv: &[&str], out: &Path, keys: &str) -> LaunchSpec {
+    let argv: Vec<String> = argv.iter().map(|a| format!("{a:?}")).collect();
+    let toml = format!(
+        "network = \"none\"\n[containers.c]\ncommand = [{}]\nvolumes = [\"{}:{OUT}\"]\n{keys}\n",
+        argv.join(", "),
+        out.display()
+    );
+    let pod = podctl::spec::parse_str(&toml, &format!("{pod}.toml"), pod).expect("a valid pod");
+    let plan = plan::build(&pod);
+    let c = &plan.containers[0];
+    let mut spec = LaunchSpec::new(c, &pause());
+    spec.oci = Some(podctl::oci::Container::from_plan(&plan, c));
+    assert!(
+        spec.joins.len() == 3
+            && [NsKind::Ipc, NsKind::Uts, NsKind::Net]
+                .iter()
+                .all(|k| spec.joins.contains(k))
+            && spec.creates.contains(&NsKind::Pid),
+        "{:?} {:?}",
+        spec.joins,
+        spec.creates
+    );
+    spec
+}
+
+/// This process's mounts, except the pods' own (their /dev/shm under
+/// `PODCTL_RUN`, which podctl mounts on the host on purpose).
+fn host_mounts() -> Vec<String> {
+    let run = std::env::var("PODCTL_RUN").unwrap_or_default();
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| run.is_empty() || !l.contains(&run))
+        .map(str::to_string)
+        .collect()
 }
 
 fn container_joins_sandbox_and_gets_own_namespaces() -> Result<(), String> {
     let dir = tempdir("join");
     let out = dir.join("out");
-    let mounts_before = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mounts_before = host_mounts();
     let script = format!(
         "for n in ipc uts net pid mnt cgroup; do stat -L -c %i /proc/self/ns/$n; done > {o}.tmp; \
          echo $$ >> {o}.tmp; hostname >> {o}.tmp; ls /proc | grep -c '^[0-9]' >> {o}.tmp; mv {o}.tmp {o}; exec sleep 100",
-        o = out.display()
+        o = format!("{OUT}/out")
     );
-    let (_h, ns_pid, c) = start_pair(spec(&["/bin/sh", "-c", &script]))?;
+    let (_h, ns_pid, c) = start_pair(spec("tjoin", &["/bin/sh", "-c", &script], &dir, ""))?;
     let _c = c?;
     let text = wait_file(&out, 9)?;
     let lines: Vec<&str> = text.lines().collect();
@@ -338,8 +422,7 @@ fn container_joins_sandbox_and_gets_own_namespaces() -> Result<(), String> {
             "/proc in the container lists {procs} processes: not its own PID namespace"
         ));
     }
-    let mounts_after = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    if mounts_before != mounts_after {
+    if mounts_before != host_mounts() {
         return Err("the container's /proc mount propagated to the host".into());
     }
     Ok(())
@@ -347,7 +430,7 @@ fn container_joins_sandbox_and_gets_own_namespaces() -> Result<(), String> {
 
 fn container_command_is_not_pid1_so_sigterm_stops_it() -> Result<(), String> {
     // `sleep` installs no SIGTERM handler: as PID 1 it would ignore SIGTERM.
-    let (_h, _ns, c) = start_pair(spec(&["sleep", "100"]))?;
+    let (_h, _ns, c) = start_pair(spec("tterm", &["sleep", "100"], &tempdir("term"), ""))?;
     let mut c = c?;
     std::thread::sleep(Duration::from_millis(100));
     let start = Instant::now();
@@ -364,7 +447,7 @@ fn container_command_is_not_pid1_so_sigterm_stops_it() -> Result<(), String> {
 }
 
 fn container_exec_failure_is_reported() -> Result<(), String> {
-    let (_h, _ns, c) = start_pair(spec(&["/nonexistent/cmd"]))?;
+    let (_h, _ns, c) = start_pair(spec("texec", &["/nonexistent/cmd"], &tempdir("exec"), ""))?;
     match c {
         Ok(_) => Err("a missing command was reported as started".into()),
         Err(e) if e.contains("cannot execute /nonexistent/cmd") => Ok(()),
@@ -375,24 +458,22 @@ fn container_exec_failure_is_reported() -> Result<(), String> {
 fn container_runs_as_user_in_workdir_with_env() -> Result<(), String> {
     let dir = tempdir("user");
     let out = dir.join("out");
-    let mut s = spec(&[
-        "/bin/sh",
-        "-c",
-        "echo $(id -u):$(id -g) $(pwd) $GREETING > $OUT.tmp && mv $OUT.tmp $OUT; exec sleep 100",
-    ]);
-    s.process.user = Some(User::Id {
-        uid: 65534,
-        gid: Some(65534),
-    });
-    s.process.workdir = dir.display().to_string();
-    s.process.env.push(("GREETING".into(), "hello".into()));
-    s.process
-        .env
-        .push(("OUT".into(), out.display().to_string()));
+    let s = spec(
+        "tuser",
+        &[
+            "/bin/sh",
+            "-c",
+            "echo $(id -u):$(id -g) $(pwd) $GREETING > $OUT.tmp && mv $OUT.tmp $OUT; exec sleep 100",
+        ],
+        &dir,
+        &format!(
+            "user = \"65534:65534\"\nworkdir = \"{OUT}\"\nenv = {{ GREETING = \"hello\", OUT = \"{OUT}/out\" }}"
+        ),
+    );
     let (_h, _ns, c) = start_pair(s)?;
     let _c = c?;
     let text = wait_file(&out, 1)?;
-    let want = format!("65534:65534 {} hello", dir.display());
+    let want = format!("65534:65534 {OUT} hello");
     if text.trim() != want {
         return Err(format!("got {:?}, want {want:?}", text.trim()));
     }

@@ -259,6 +259,7 @@ pub fn apply(target: &Path, prune: bool, policy: crate::kube::Unsupported) -> an
     for (_, pod, _) in &loaded {
         errors.extend(crate::oci::preflight(&crate::plan::build(pod), &path));
     }
+    errors.extend(network_conflicts(&loaded));
     if !errors.is_empty() {
         bail!("{}", errors.join("\n"));
     }
@@ -296,6 +297,44 @@ pub fn apply(target: &Path, prune: bool, policy: crate::kube::Unsupported) -> an
         }
     }
     super::show::print_pods(&mgr, &paths, &pods)
+}
+
+/// Published ports that another pod (running, or earlier in this apply)
+/// or a host program holds, and networks without a free address: refused
+/// before anything of any pod is stored, enabled or started. The supervisor
+/// checks again when it reserves (another apply may come in between).
+fn network_conflicts(loaded: &[(&PathBuf, crate::model::Pod, String)]) -> Vec<String> {
+    let host = crate::net::host::Host::default();
+    let pn = crate::net::attach::PodNet::system(&host);
+    let mut problems = Vec::new();
+    let mut earlier: Vec<(&str, &crate::net::ports::PortMapping)> = Vec::new();
+    for (_, pod, _) in loaded {
+        let net = &pod.network;
+        if net.mode != crate::model::NetworkMode::Bridge {
+            continue;
+        }
+        let in_batch = net.ports.iter().find_map(|mine| {
+            earlier
+                .iter()
+                .find(|(_, theirs)| theirs.clashes_with(mine))
+                .map(|(other, _)| {
+                    format!(
+                        "pod {}: port {mine} is also published by pod {other}, applied before it",
+                        pod.name
+                    )
+                })
+        });
+        match in_batch {
+            Some(p) => problems.push(p),
+            None => {
+                if let Err(e) = pn.check(&pod.name, net, crate::net::ipam::Owner::alive) {
+                    problems.push(crate::error_chain(&e));
+                }
+            }
+        }
+        earlier.extend(net.ports.iter().map(|m| (pod.name.as_str(), m)));
+    }
+    problems
 }
 
 /// `/etc/podctl/pods/NAME.source`: the directory a pod was applied from.

@@ -201,6 +201,11 @@ pub enum Command {
         #[command(subcommand)]
         command: super::network::NetworkCommand,
     },
+    /// Manage named volumes (/var/lib/podctl/volumes/NAME): ls, inspect, rm, prune.
+    Volume {
+        #[command(subcommand)]
+        command: super::volume::VolumeCommand,
+    },
     /// Pull an image into the store (registry, oci:DIR[:TAG], oci-archive:FILE[:TAG]).
     Pull {
         /// e.g. docker.io/library/nginx:1.25-alpine, nginx:alpine, oci:/srv/img:1

@@ -18,6 +18,7 @@ pub mod show;
 pub mod top;
 pub mod up;
 pub mod validate;
+pub mod volume;
 
 use std::process::ExitCode;
 

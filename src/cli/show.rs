@@ -195,21 +195,34 @@ fn status_from_units(loaded: &[UnitStatus], paths: &Paths, name: &str) -> PodSta
     };
     let state = PodState::load(&paths.run, name).unwrap_or_default();
     let sandbox_unit = units::sandbox(name);
+    // A supervisor that failed leaves its last state file (for the
+    // reasons in it): its containers no longer run, whatever it says.
+    let pod_up = matches!(
+        active(&service).as_str(),
+        "active" | "activating" | "reloading" | "deactivating"
+    );
     let containers = state
         .containers
         .iter()
-        .map(|c| ContainerStatus {
-            unit_state: active(&c.unit),
-            name: c.name.clone(),
-            unit: c.unit.clone(),
-            pid: c.pid,
-            monitor_pid: c.monitor_pid,
-            state: c.state.clone(),
-            ready: c.ready,
-            restarts: c.restarts,
-            last_exit: c.last_exit.clone(),
-            last_error: c.last_error.clone(),
-            since: c.since,
+        .map(|c| {
+            let gone = !pod_up && c.state == "running";
+            ContainerStatus {
+                unit_state: active(&c.unit),
+                name: c.name.clone(),
+                unit: c.unit.clone(),
+                pid: if gone { 0 } else { c.pid },
+                monitor_pid: if gone { 0 } else { c.monitor_pid },
+                state: if gone {
+                    "stopped".into()
+                } else {
+                    c.state.clone()
+                },
+                ready: c.ready && !gone,
+                restarts: c.restarts,
+                last_exit: c.last_exit.clone(),
+                last_error: c.last_error.clone(),
+                since: c.since,
+            }
         })
         .collect();
     PodStatus {
@@ -461,6 +474,25 @@ mod tests {
         assert_eq!(st, expected("status.json"), "{st:#}");
         let ps = serde_json::to_value(ps_json(&mgr, &paths).unwrap()).unwrap();
         assert_eq!(ps, expected("ps.json"), "{ps:#}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A failed pod's last state file says `app` runs: status says it does not.
+    #[test]
+    fn a_failed_pods_containers_are_not_running() {
+        let (mgr, paths, dir) = fixture();
+        mgr.units
+            .borrow_mut()
+            .get_mut("pod@web.service")
+            .unwrap()
+            .active_state = "failed".into();
+        let st = status_with(&mgr, &paths, "web").unwrap();
+        let app = &st.containers[0];
+        assert_eq!(
+            (app.state.as_str(), app.pid, app.monitor_pid, app.ready),
+            ("stopped", 0, 0, false)
+        );
+        assert_eq!(st.containers[1].state, "exited");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

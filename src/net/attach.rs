@@ -151,14 +151,7 @@ impl<'n> PodNet<'n> {
             }
             return Ok(Vec::new());
         }
-        let checked = a
-            .port_taken(pod, &spec.ports)
-            .and_then(|()| a.pick(pod, &spec.networks, &defs))
-            .map_err(|source| NetError::Alloc {
-                pod: pod.to_string(),
-                source,
-            });
-        let addresses = match checked {
+        let addresses = match self.conflicts(&a, pod, spec, &defs, &[]) {
             Ok(x) => x,
             Err(e) => {
                 if changed {
@@ -167,15 +160,6 @@ impl<'n> PodNet<'n> {
                 return Err(e);
             }
         };
-        if let Some(detail) = spec.ports.iter().find_map(|m| self.net.host_port_user(m)) {
-            if changed {
-                self.save(&l, &a)?;
-            }
-            return Err(NetError::PortInUse {
-                pod: pod.to_string(),
-                detail,
-            });
-        }
         a.pods.insert(
             pod.to_string(),
             Allocation {
@@ -187,6 +171,61 @@ impl<'n> PodNet<'n> {
             },
         );
         self.save(&l, &a)?;
+        Ok(addresses)
+    }
+
+    /// What [`PodNet::reserve`] would refuse for a bridge pod, found with
+    /// nothing recorded: `podctl apply` asks before it stores or enables
+    /// anything. Reclaims what dead owners left first (their ports are
+    /// free). Ports the pod's own live entry publishes already are not
+    /// checked against the host: they are its own.
+    pub fn check(
+        &self,
+        pod: &str,
+        spec: &PodNetwork,
+        alive: impl Fn(&Owner) -> bool,
+    ) -> Result<(), NetError> {
+        if spec.mode != NetworkMode::Bridge {
+            return Ok(());
+        }
+        let defs = config::load_all(&self.networks_dir).map_err(NetError::Config)?;
+        let (l, mut a) = self.lock()?;
+        if !self.reclaim_locked(&mut a, &alive).is_empty() {
+            self.save(&l, &a)?;
+        }
+        let own = a.pods.get(pod).map(|e| e.ports.clone()).unwrap_or_default();
+        self.conflicts(&a, pod, spec, &defs, &own).map(drop)
+    }
+
+    /// The addresses `pod` would get, or why it cannot have them: a port
+    /// another pod publishes, a network full, a host program on a port
+    /// (except the ports in `own`).
+    fn conflicts(
+        &self,
+        a: &Allocations,
+        pod: &str,
+        spec: &PodNetwork,
+        defs: &[NetworkDef],
+        own: &[super::ports::PortMapping],
+    ) -> Result<Vec<Address>, NetError> {
+        let addresses = a
+            .port_taken(pod, &spec.ports)
+            .and_then(|()| a.pick(pod, &spec.networks, defs))
+            .map_err(|source| NetError::Alloc {
+                pod: pod.to_string(),
+                source,
+            })?;
+        if let Some(detail) = spec
+            .ports
+            .iter()
+            .filter(|m| !own.contains(m))
+            .find_map(|m| self.net.host_port_user(m))
+        {
+            return Err(NetError::PortInUse {
+                pod: pod.to_string(),
+                detail,
+            });
+        }
         Ok(addresses)
     }
 

@@ -17,7 +17,7 @@
 //!    a failure deletes what was made;
 //! 6. the init's PID, from the pid file.
 
-use super::runtime::{CgroupMode, Cli, Runtime, RuntimeError};
+use super::runtime::{CgroupMode, Cli, NewContainer, Runtime, RuntimeError};
 use super::{Container, Context, Dirs, HostUser, bundle, cgroup, config, pod};
 use crate::model::Seccomp;
 use serde::{Deserialize, Serialize};
@@ -168,6 +168,8 @@ pub fn start(
     .map_err(definition)?;
     // 3.
     bundle::check_sources(c).map_err(definition)?;
+    // Host-root containers only (an image's root takes new targets).
+    super::volumes::check_host_targets(&c.name, &c.volumes, host.root).map_err(definition)?;
     bundle::ensure_named_volumes(c, host.dirs).map_err(|e| transient("named volume", e))?;
     pod::ensure(c, host.dirs, &pod::Host).map_err(|e| transient("pod mounts", e))?;
     // 4.
@@ -239,7 +241,13 @@ pub fn run(
 ) -> Result<u32, Failure> {
     let pid_file = bundle.join("init.pid");
     let _ = rt.delete(id, true);
-    if let Err(e) = rt.run_detached(id, bundle, &pid_file, stdout, stderr) {
+    let new = NewContainer {
+        bundle,
+        pid_file: &pid_file,
+        stdout,
+        stderr,
+    };
+    if let Err(e) = rt.run_detached(id, new) {
         let _ = rt.delete(id, true);
         return Err(runtime_failure(e));
     }

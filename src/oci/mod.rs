@@ -15,6 +15,7 @@ pub mod launch;
 pub mod pod;
 pub mod runtime;
 pub mod seccomp;
+pub mod volumes;
 
 pub use config::{Context, HostUser, build};
 
@@ -139,6 +140,10 @@ pub fn preflight(plan: &Plan, path: &str) -> Vec<String> {
             }
         }
         if let Err(e) = bundle::check_sources(&Container::from_plan(plan, c)) {
+            problems.push(format!("pod {}: {e}", plan.pod));
+        }
+        // Host-root containers only (an image's root takes new targets).
+        if let Err(e) = volumes::check_host_targets(&c.name, &c.volumes, Path::new("/")) {
             problems.push(format!("pod {}: {e}", plan.pod));
         }
     }

@@ -54,33 +54,29 @@ pub enum RuntimeError {
     },
 }
 
+/// What [`Runtime::create`] makes a container from.
+#[derive(Debug)]
+pub struct NewContainer<'a> {
+    /// The bundle: `config.json` and the root filesystem.
+    pub bundle: &'a Path,
+    /// Where the runtime writes the init's PID (in this PID namespace).
+    pub pid_file: &'a Path,
+    /// The container's stdout and stderr.
+    pub stdout: Stdio,
+    pub stderr: Stdio,
+}
+
 /// One container's runtime operations. `id` is the runtime's container ID.
 pub trait Runtime {
-    /// Creates the container from `bundle` (its init waits for `start`), its
-    /// stdout and stderr going to `stdout` and `stderr`; the init's PID (in
-    /// this PID namespace) is written to `pid_file`.
-    fn create(
-        &self,
-        id: &str,
-        bundle: &Path,
-        pid_file: &Path,
-        stdout: Stdio,
-        stderr: Stdio,
-    ) -> Result<(), RuntimeError>;
+    /// Creates the container (its init waits for `start`).
+    fn create(&self, id: &str, new: NewContainer<'_>) -> Result<(), RuntimeError>;
     /// Runs the container's process.
     fn start(&self, id: &str) -> Result<(), RuntimeError>;
     /// [`Runtime::create`] then [`Runtime::start`]. (Not `run --detach`:
     /// tried, the container's init then was not the caller's child, and the
     /// relay, its subreaper, must be able to wait for it.)
-    fn run_detached(
-        &self,
-        id: &str,
-        bundle: &Path,
-        pid_file: &Path,
-        stdout: Stdio,
-        stderr: Stdio,
-    ) -> Result<(), RuntimeError> {
-        self.create(id, bundle, pid_file, stdout, stderr)?;
+    fn run_detached(&self, id: &str, new: NewContainer<'_>) -> Result<(), RuntimeError> {
+        self.create(id, new)?;
         self.start(id)
     }
     /// Sends `signal` to the container's init.
@@ -212,44 +208,6 @@ impl Cli {
         c
     }
 
-    /// `create`: the container's stdio is `stdout`/`stderr`.
-    fn create_or_run(
-        &self,
-        op: &'static str,
-        id: &str,
-        bundle: &Path,
-        pid_file: &Path,
-        stdout: Stdio,
-        stderr: Stdio,
-    ) -> Result<(), RuntimeError> {
-        let _ = std::fs::remove_file(&self.log);
-        let mut cmd = self.base();
-        cmd.arg(op);
-        // No session keyring of its own: keyctl is denied in the container
-        // (seccomp) anyway, and some hosts (systemd-nspawn) deny it to podctl.
-        cmd.arg("--no-new-keyring")
-            .arg("--bundle")
-            .arg(bundle)
-            .arg("--pid-file")
-            .arg(pid_file)
-            .arg(id)
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(stderr);
-        let status = cmd.status().map_err(|source| RuntimeError::Spawn {
-            program: self.name(),
-            op,
-            id: id.to_string(),
-            source,
-        })?;
-        if status.success() {
-            Ok(())
-        } else {
-            // stderr went to the container's log pipe: the message is in the log.
-            Err(self.failure(op, id, &status, b""))
-        }
-    }
-
     fn name(&self) -> String {
         self.program.display().to_string()
     }
@@ -308,15 +266,34 @@ fn log_tail(log: &Path) -> String {
 }
 
 impl Runtime for Cli {
-    fn create(
-        &self,
-        id: &str,
-        bundle: &Path,
-        pid_file: &Path,
-        stdout: Stdio,
-        stderr: Stdio,
-    ) -> Result<(), RuntimeError> {
-        self.create_or_run("create", id, bundle, pid_file, stdout, stderr)
+    fn create(&self, id: &str, new: NewContainer<'_>) -> Result<(), RuntimeError> {
+        const OP: &str = "create";
+        let _ = std::fs::remove_file(&self.log);
+        let mut cmd = self.base();
+        cmd.arg(OP);
+        // No session keyring of its own: keyctl is denied in the container
+        // (seccomp) anyway, and some hosts (systemd-nspawn) deny it to podctl.
+        cmd.arg("--no-new-keyring")
+            .arg("--bundle")
+            .arg(new.bundle)
+            .arg("--pid-file")
+            .arg(new.pid_file)
+            .arg(id)
+            .stdin(Stdio::null())
+            .stdout(new.stdout)
+            .stderr(new.stderr);
+        let status = cmd.status().map_err(|source| RuntimeError::Spawn {
+            program: self.name(),
+            op: OP,
+            id: id.to_string(),
+            source,
+        })?;
+        if status.success() {
+            Ok(())
+        } else {
+            // stderr went to the container's log pipe: the message is in the log.
+            Err(self.failure(OP, id, &status, b""))
+        }
     }
 
     fn start(&self, id: &str) -> Result<(), RuntimeError> {
@@ -385,7 +362,7 @@ impl Fake {
 }
 
 impl Runtime for Fake {
-    fn create(&self, id: &str, _: &Path, _: &Path, _: Stdio, _: Stdio) -> Result<(), RuntimeError> {
+    fn create(&self, id: &str, _: NewContainer<'_>) -> Result<(), RuntimeError> {
         self.call("create", id)
     }
     fn start(&self, id: &str) -> Result<(), RuntimeError> {

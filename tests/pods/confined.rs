@@ -34,6 +34,10 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         "confined::runtime_errors_are_clear",
         runtime_errors_are_clear,
     ),
+    (
+        "confined::runtime_create_failure_leaves_nothing_started",
+        runtime_create_failure_leaves_nothing_started,
+    ),
 ];
 
 /// Podman's default set, CapEff of a default root container.
@@ -299,6 +303,25 @@ fn runtime_errors_are_clear(g: &Guest) -> Result<(), String> {
         ));
     }
     g.ok("! test -e /etc/podctl/pods/nort.toml && ! systemctl is-active pod@nort")?;
+    // The default runtime missing (not in PATH): named, with its package.
+    write_pod(
+        g,
+        "nocrun",
+        "[containers.app]\ncommand = [\"sleep\", \"6204\"]\n",
+    )?;
+    let out = g.sh("PATH=/usr/local/bin podctl apply /root/pods/nocrun.toml");
+    let want = "the OCI runtime crun is not installed (not found in PATH); install it with `apt-get install crun`";
+    if out.success() || !out.stderr.contains(want) {
+        return Err(format!(
+            "apply without crun in PATH: {} {}",
+            out.status, out.stderr
+        ));
+    }
+    g.ok("! test -e /etc/podctl/pods/nocrun.toml && ! systemctl is-active pod@nocrun")?;
+    let started = g.unit_property("pod@nocrun.service", "ExecMainStartTimestampMonotonic")?;
+    if started != "0" {
+        return Err(format!("pod@nocrun ran (started at {started})"));
+    }
     // runc has no `disabled` cgroup manager, which this tier needs.
     write_pod(
         g,
@@ -317,5 +340,64 @@ fn runtime_errors_are_clear(g: &Guest) -> Result<(), String> {
     // Nothing of the pod is left started (the service stays failed: 78).
     g.ok("podctl down --purge runcfail || true")?;
     assert_gone(g, "runcfail", &["sleep 6202"])?;
+    Ok(())
+}
+
+/// crun itself refusing to create a container (here: a file bound over a
+/// directory): crun's own message is in the
+/// apply error and in `podctl status`, and nothing of the pod stays
+/// started, not even the container started before it; systemd does not
+/// retry (78).
+fn runtime_create_failure_leaves_nothing_started(g: &Guest) -> Result<(), String> {
+    let path = write_pod(
+        g,
+        "crfail",
+        "[containers.first]\ncommand = [\"sleep\", \"6205\"]\n\
+         [containers.second]\ncommand = [\"sleep\", \"6206\"]\nafter = [\"first\"]\n\
+         volumes = [\"/etc/hostname:/usr/share\"]\n",
+    )?;
+    let out = g.sh(&format!("podctl apply {path}"));
+    // crun's message (from its --log), after podctl's words.
+    let why = "create crfail.second failed (exit status: 1)";
+    if out.success() || !out.stderr.contains(why) || !out.stderr.contains("Not a directory") {
+        return Err(format!("apply: {} {}", out.status, out.stderr));
+    }
+    let st = g.sh("podctl status crfail");
+    if !st.stdout.contains(why) || !st.stdout.contains("Not a directory") {
+        return Err(format!(
+            "podctl status does not say why:\n{}{}",
+            st.stdout, st.stderr
+        ));
+    }
+    wait_for(Duration::from_secs(20), "crfail's units gone", || {
+        let units = g.ok(
+            "systemctl list-units --all --no-legend --plain 'pod-crfail.*' | awk '$3 != \"inactive\"'",
+        )?;
+        let procs = g.ok("pgrep -f 'sleep 620[56]' | wc -l")?;
+        Ok(units.is_empty() && procs == "0")
+    })
+    .map_err(|e| {
+        format!(
+            "{e}: {}",
+            g.sh("systemctl list-units --all 'pod*crfail*'; pgrep -af 'sleep 620'")
+                .stdout
+        )
+    })?;
+    std::thread::sleep(Duration::from_secs(2)); // past RestartSec=1s
+    g.expect_property("pod@crfail.service", "ActiveState", "failed")?;
+    g.expect_property("pod@crfail.service", "ExecMainStatus", "78")?;
+    g.expect_property("pod@crfail.service", "NRestarts", "0")?;
+    // Nor does status say the first container still runs.
+    let st = status(g, "crfail")?;
+    let first = (
+        container_field(&st, "first", "state"),
+        container_field(&st, "first", "pid"),
+    );
+    if first.0 == "running" || first.1 != 0 {
+        return Err(format!(
+            "podctl status after the failure: first is {first:?}"
+        ));
+    }
+    g.ok("podctl down --purge crfail")?;
     Ok(())
 }

@@ -311,15 +311,28 @@ fn port_conflict(g: &Guest) -> Result<(), String> {
     Ok(())
 }
 
-/// No unit of the pod runs, systemd does not retry it, it holds no address.
+/// Nothing of the pod: no stored file, pod@ neither enabled nor ever
+/// started (its supervisor never ran), no unit, no allocation, no pin, no
+/// firewall rule of netavark's for it (its links exist only once pinned
+/// and set up).
 fn nothing_of(g: &Guest, pod: &str) -> Result<(), String> {
     std::thread::sleep(Duration::from_secs(2)); // past RestartSec=1s
-    let state = g.unit_property(&format!("pod@{pod}.service"), "ActiveState")?;
-    if state == "active" || state == "activating" {
-        return Err(format!("pod@{pod}.service is {state}"));
+    g.ok(&format!("! test -e /etc/podctl/pods/{pod}.toml"))
+        .map_err(|e| format!("{pod}'s definition was stored: {e}"))?;
+    let service = format!("pod@{pod}.service");
+    let enabled = g.unit_property(&service, "UnitFileState")?;
+    if enabled == "enabled" {
+        return Err(format!("{service} is enabled"));
+    }
+    let state = g.unit_property(&service, "ActiveState")?;
+    let started = g.unit_property(&service, "ExecMainStartTimestampMonotonic")?;
+    if state != "inactive" || started != "0" {
+        return Err(format!(
+            "{service} ran: ActiveState={state}, ExecMainStartTimestampMonotonic={started}"
+        ));
     }
     let units = g.ok(&format!(
-        "systemctl list-units --no-legend --plain 'pod-{pod}.*' | grep -v inactive || true"
+        "systemctl list-units --all --no-legend --plain 'pod-{pod}.*' | awk '$3 != \"inactive\"'"
     ))?;
     if !units.is_empty() {
         return Err(format!("units of {pod} left: {units}"));
@@ -327,6 +340,15 @@ fn nothing_of(g: &Guest, pod: &str) -> Result<(), String> {
     let entries = allocation_pods(g)?;
     if entries.iter().any(|p| p == pod) {
         return Err(format!("{pod} holds an allocation: {entries:?}"));
+    }
+    g.ok(&format!(
+        "! test -e /run/podctl/net/{pod}.netns && ! test -e /run/podctl/net/{pod}"
+    ))
+    .map_err(|e| format!("{pod}'s network namespace is pinned: {e}"))?;
+    let id = podctl::net::netavark::id("pod", pod);
+    let rules = g.ok(&format!("iptables-save | grep -c {id} || true"))?;
+    if rules != "0" {
+        return Err(format!("{rules} firewall rules name {pod} (id {id})"));
     }
     Ok(())
 }
@@ -362,6 +384,24 @@ fn leak_counts(g: &Guest) -> Result<[usize; 5], String> {
 
 const LEAK_COUNTS: &str = "[veths on pc-nleak, bridge, firewall rules, pins, allocations]";
 
+/// What pod `nl`'s one container holds of the OCI side: its /dev/shm
+/// mount, its bundle, the runtime's state of it, the runtime's log.
+fn oci_counts(g: &Guest) -> Result<[usize; 4], String> {
+    let n = |cmd: &str| -> Result<usize, String> {
+        Ok(g.ok(&format!("{cmd} | wc -l"))?
+            .parse()
+            .unwrap_or(usize::MAX))
+    };
+    Ok([
+        n("grep ' /run/podctl/pods/nl/' /proc/self/mountinfo")?,
+        n("ls -d /run/podctl/oci/nl.* 2>/dev/null")?,
+        n("ls -d /run/podctl/oci-state/*/nl.* 2>/dev/null")?,
+        n("ls -d /run/podctl/oci-state/nl.*.log 2>/dev/null")?,
+    ])
+}
+
+const OCI_COUNTS: &str = "[shm mounts, bundles, runtime states, runtime logs]";
+
 /// Down, a holder killed with -9 (sandbox loss, the pod comes back) and a
 /// supervisor killed with -9 (systemd restarts it; the new one reclaims
 /// what the dead one left), 20 times in turn: while up, one of each; after
@@ -377,6 +417,10 @@ fn nothing_left_behind(g: &Guest) -> Result<(), String> {
     let before = leak_counts(g)?;
     if before != zero {
         return Err(format!("{LEAK_COUNTS} before the first apply: {before:?}"));
+    }
+    let before = oci_counts(g)?;
+    if before != [0; 4] {
+        return Err(format!("{OCI_COUNTS} before the first apply: {before:?}"));
     }
     for round in 0..20 {
         g.ok(&format!("podctl apply {path}"))?;
@@ -414,6 +458,12 @@ fn nothing_left_behind(g: &Guest) -> Result<(), String> {
             Ok(leak_counts(g)? == zero)
         })
         .map_err(|e| format!("round {round}: {e}: {LEAK_COUNTS} = {:?}", leak_counts(g)))?;
+        let left = oci_counts(g)?;
+        if left != [0; 4] {
+            return Err(format!(
+                "round {round}: after down, {OCI_COUNTS} = {left:?}"
+            ));
+        }
     }
     g.ok("podctl down --purge nl")?;
     Ok(())
@@ -436,6 +486,12 @@ fn up_with_one_of_each(g: &Guest, round: usize, what: &str) -> Result<(), String
     if c[0] != 1 || c[1] != 1 || c[2] == 0 || c[3] != 1 || c[4] != 1 {
         return Err(format!(
             "round {round}, nl {what}: {LEAK_COUNTS} = {c:?}, want [1, 1, >0, 1, 1]"
+        ));
+    }
+    let o = oci_counts(g)?;
+    if o != [1; 4] {
+        return Err(format!(
+            "round {round}, nl {what}: {OCI_COUNTS} = {o:?}, want one of each"
         ));
     }
     Ok(())

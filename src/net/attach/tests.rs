@@ -191,3 +191,41 @@ fn pods_without_a_bridge_touch_nothing() {
     assert!(fake.calls().is_empty());
     assert!(pn.peek().unwrap().pods.is_empty());
 }
+
+#[test]
+fn check_finds_what_reserve_would_refuse_and_records_nothing() {
+    let env = Env::new("check");
+    let fake = Fake {
+        busy: vec![(9090, "python3 (pid 77)".into())],
+        ..Default::default()
+    };
+    let pn = env.podnet(&fake);
+    pn.reserve("web", &bridge(&["8080:80"]), &owner(1), |_| true)
+        .unwrap();
+    let e = pn
+        .check("api", &bridge(&["8080:80"]), |_| true)
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "pod api: port 8080:80/tcp is already published by pod web"
+    );
+    let e = pn
+        .check("api", &bridge(&["9090:80"]), |_| true)
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "pod api: port 9090/tcp is in use on the host by python3 (pid 77)"
+    );
+    pn.check("api", &bridge(&["8081:80"]), |_| true).unwrap();
+    // The pod itself, applied again: its own ports are no conflict.
+    pn.check("web", &bridge(&["8080:80"]), |_| true).unwrap();
+    // A dead owner's ports are free (and its entry reclaimed).
+    pn.check("api", &bridge(&["8080:80"]), |o| o.pid != 1)
+        .unwrap();
+    assert!(pn.peek().unwrap().pods.is_empty());
+    assert!(
+        pn.check("api", &PodNetwork::default(), |_| true).is_ok(),
+        "a pod without a bridge has nothing to check"
+    );
+    assert!(fake.calls().is_empty());
+}

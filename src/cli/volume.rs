@@ -1,0 +1,153 @@
+//! `podctl volume ls|inspect|rm|prune`: named volumes
+//! (`/var/lib/podctl/volumes/NAME`) and the stored pods that use them; the
+//! decisions are [`crate::oci::volumes`]'.
+
+use crate::oci::volumes::{self, Usage, VolumeInfo, human_size};
+use crate::runtime::Paths;
+use clap::Subcommand;
+use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum VolumeCommand {
+    /// List named volumes: size on disk and the stored pods that use them.
+    Ls {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        output: super::args::Output,
+    },
+    /// Show one volume: its directory, size and the stored pods that use it.
+    Inspect {
+        /// The volume's name.
+        #[arg(add = ArgValueCandidates::new(candidates))]
+        name: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        output: super::args::Output,
+    },
+    /// Remove volumes and their data; refused while a stored pod uses one.
+    Rm {
+        /// The volumes' names.
+        #[arg(required = true, add = ArgValueCandidates::new(candidates))]
+        names: Vec<String>,
+        /// Remove the pods that use them first (podctl down --purge), as podman volume rm --force does.
+        #[arg(short, long)]
+        force: bool,
+    },
+    /// Remove every volume no stored pod uses.
+    Prune,
+}
+
+/// `/var/lib/podctl/volumes` (or under `$PODCTL_LIB`).
+fn dir() -> PathBuf {
+    crate::oci::Dirs::new(&Paths::from_env().run).volumes()
+}
+
+fn candidates() -> Vec<CompletionCandidate> {
+    volumes::names(&dir())
+        .unwrap_or_default()
+        .into_iter()
+        .map(CompletionCandidate::new)
+        .collect()
+}
+
+pub fn run(cmd: VolumeCommand) -> anyhow::Result<()> {
+    let json = |o| o == super::args::Output::Json;
+    match cmd {
+        VolumeCommand::Ls { output } => {
+            super::require_root("volume ls")?;
+            ls(json(output))
+        }
+        VolumeCommand::Inspect { name, output } => {
+            super::require_root("volume inspect")?;
+            inspect(&name, json(output))
+        }
+        VolumeCommand::Rm { names, force } => {
+            super::require_root("volume rm")?;
+            rm(&names, force)
+        }
+        VolumeCommand::Prune => {
+            super::require_root("volume prune")?;
+            prune()
+        }
+    }
+}
+
+fn usage() -> Usage {
+    let u = Usage::load(&Paths::from_env().store);
+    for (_, file, reason) in &u.unreadable {
+        eprintln!("podctl: warning: {}: {reason}", file.display());
+    }
+    u
+}
+
+fn used_by(v: &VolumeInfo) -> String {
+    if v.used_by.is_empty() {
+        "-".into()
+    } else {
+        v.used_by.join(",")
+    }
+}
+
+fn ls(json: bool) -> anyhow::Result<()> {
+    let list = volumes::list(&dir(), &usage())?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(());
+    }
+    println!("{:<24} {:>10}  USED BY", "NAME", "SIZE");
+    for v in &list {
+        println!("{:<24} {:>10}  {}", v.name, human_size(v.size), used_by(v));
+    }
+    Ok(())
+}
+
+fn inspect(name: &str, json: bool) -> anyhow::Result<()> {
+    let v = volumes::inspect(&dir(), name, &usage())?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    println!("volume {}  {}", v.name, v.path.display());
+    println!("  size: {} ({} bytes)", human_size(v.size), v.size);
+    println!(
+        "  used by: {}",
+        if v.used_by.is_empty() {
+            "no stored pod".into()
+        } else {
+            v.used_by.join(", ")
+        }
+    );
+    Ok(())
+}
+
+fn rm(names: &[String], force: bool) -> anyhow::Result<()> {
+    let dir = dir();
+    let pods = volumes::plan_rm(names, |n| dir.join(n).is_dir(), &dir, &usage(), force)?;
+    if !pods.is_empty() {
+        let paths = Paths::from_env();
+        let mgr = super::connect()?;
+        for pod in &pods {
+            super::apply::down_with(&mgr, &paths, pod, true)?;
+            println!("{pod}: removed (definition deleted)");
+        }
+    }
+    for name in names {
+        volumes::remove(&dir, name)?;
+        println!("volume {name}: removed");
+    }
+    Ok(())
+}
+
+fn prune() -> anyhow::Result<()> {
+    let dir = dir();
+    let unused = volumes::unused(&volumes::names(&dir)?, &usage())?;
+    for name in &unused {
+        volumes::remove(&dir, name)?;
+        println!("volume {name}: removed");
+    }
+    if unused.is_empty() {
+        println!("no unused volumes");
+    }
+    Ok(())
+}

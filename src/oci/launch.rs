@@ -169,7 +169,9 @@ pub fn start(
     // 3.
     bundle::check_sources(c).map_err(definition)?;
     // Host-root containers only (an image's root takes new targets).
-    super::volumes::check_host_targets(&c.name, &c.volumes, host.root).map_err(definition)?;
+    if c.image.is_none() {
+        super::volumes::check_host_targets(&c.name, &c.volumes, host.root).map_err(definition)?;
+    }
     bundle::ensure_named_volumes(c, host.dirs).map_err(|e| transient("named volume", e))?;
     pod::ensure(c, host.dirs, &pod::Host).map_err(|e| transient("pod mounts", e))?;
     // 4.

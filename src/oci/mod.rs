@@ -143,7 +143,9 @@ pub fn preflight(plan: &Plan, path: &str) -> Vec<String> {
             problems.push(format!("pod {}: {e}", plan.pod));
         }
         // Host-root containers only (an image's root takes new targets).
-        if let Err(e) = volumes::check_host_targets(&c.name, &c.volumes, Path::new("/")) {
+        if c.image.is_none()
+            && let Err(e) = volumes::check_host_targets(&c.name, &c.volumes, Path::new("/"))
+        {
             problems.push(format!("pod {}: {e}", plan.pod));
         }
     }

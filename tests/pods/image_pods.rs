@@ -212,9 +212,15 @@ fn seed_pod_web_and_sidecar_over_localhost(g: &Guest) -> Result<(), String> {
             "name = \"seed\"\nnetwork = \"none\"\n\
              [containers.web]\nimage = \"{WEB}\"\n\
              [containers.curl]\nimage = \"{APP}\"\ncommand = [\"/bin/sh\", \"-c\"]\n\
-             args = [\"while :; do wget -qO- http://localhost:80/ && sleep 1403; sleep 1; done\"]\n"
+             args = [\"while :; do wget -qO- http://localhost:80/ && sleep 1403; sleep 1; done\"]\n\
+             volumes = [\"tmpfs:/var/cache/seed-new\"]\n"
         ),
     )?;
+    // A target the image root lacks is made in its upper layer, not refused
+    // as it is for a host-root container (and nothing appears on the host).
+    expect(!g.sh("test -e /var/cache/seed-new").success(), || {
+        "the image container's volume target was made on the host".into()
+    })?;
     wait_pid(g, "/bin/httpd -f -p 80 -h /www")?;
     // The sidecar got the page through the pod's loopback, then sleeps.
     wait_pid(g, "sleep 1403")?;

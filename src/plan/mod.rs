@@ -2,6 +2,7 @@
 //! starting a pod takes, decided from the model with no I/O. Apply (the
 //! supervisor) only carries it out; `podctl apply --dry-run` prints it.
 
+pub mod decide;
 pub mod diff;
 pub mod render;
 pub mod security;

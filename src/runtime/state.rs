@@ -1,6 +1,7 @@
 //! What a running supervisor publishes about its pod, in `/run/podctl/NAME.json`
 //! (written atomically), for `podctl status`, `ps`, `inspect` and `exec`.
 
+use crate::plan::decide::{self, Changes};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -136,6 +137,33 @@ impl PodState {
         let data = std::fs::read(path(run_dir, pod)).ok()?;
         serde_json::from_slice(&data).ok()
     }
+}
+
+/// What to do to make the pod run `wanted` (its file text `text`), against
+/// what its supervisor reports running in `run_dir` (nothing when
+/// `running` is false: the service is not active).
+pub fn changes_against(
+    run_dir: &Path,
+    running: bool,
+    wanted: &crate::plan::Plan,
+    text: &str,
+) -> Changes {
+    let state = PodState::load(run_dir, &wanted.pod).filter(|_| running);
+    let old = state
+        .as_ref()
+        .and_then(|s| decide::running_plan(&s.definition, &wanted.pod));
+    let running = state.as_ref().map(|s| decide::Running {
+        plan: old.as_ref(),
+        definition: &s.definition,
+        reload_failed: s.reload_failed(),
+    });
+    decide::decide(
+        running,
+        decide::Wanted {
+            plan: wanted,
+            definition: text,
+        },
+    )
 }
 
 /// The container's command process: the grandchild of its relay, the

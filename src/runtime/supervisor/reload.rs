@@ -4,6 +4,7 @@
 use super::stop::{StopContext, Stopping};
 use super::{Slot, Supervisor, SupervisorError, placeholder_slot};
 use crate::plan::Plan;
+use crate::plan::decide::{Changes, Running, Wanted, decide};
 use crate::runtime::state::Reload;
 use std::time::{Duration, Instant};
 
@@ -41,12 +42,28 @@ impl Supervisor<'_> {
             }
         };
         let new_plan = crate::plan::build(&pod);
-        let d = crate::plan::diff::diff(&self.plan, &new_plan);
+        // The decision apply reported, made again on what this supervisor runs.
+        let running = Running {
+            plan: Some(&self.plan),
+            definition: &self.definition,
+            reload_failed: false,
+        };
+        let wanted = Wanted {
+            plan: &new_plan,
+            definition: &text,
+        };
+        let d = match decide(Some(running), wanted) {
+            // Unchanged too: containers a previous reload could not start
+            // are retried, and apply waits for this reload to be recorded.
+            Changes::Unchanged(d) | Changes::Reload(d) => d,
+            // Recreate (Create cannot come of a running pod).
+            other => {
+                tracing::info!("reload: {}", other.report().replace('\n', ";"));
+                self.definition = text;
+                return Err(SupervisorError::Recreate);
+            }
+        };
         tracing::info!("reload: {}", d.to_string().replace('\n', ";"));
-        if d.recreate {
-            self.definition = text;
-            return Err(SupervisorError::Recreate);
-        }
         if !d.slice.is_empty()
             && let Err(e) = self.mgr.set_properties(&self.plan.slice.name, &d.slice)
         {

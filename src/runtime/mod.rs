@@ -7,6 +7,7 @@ pub mod enter;
 pub mod events;
 pub mod holder;
 pub mod launch;
+pub mod lifecycle;
 pub mod notify;
 pub mod ns;
 pub mod probe;

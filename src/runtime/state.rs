@@ -17,7 +17,8 @@ pub struct ContainerState {
     /// namespace, that forwards signals and logs); 0 when not running.
     #[serde(default)]
     pub monitor_pid: u32,
-    /// running, restarting, exited, failed, starting.
+    /// The container's phase ([`crate::runtime::lifecycle::Phase::name`]):
+    /// waiting, running, restarting, completed, exited, failed, stopped.
     pub state: String,
     /// Its readiness probe passed (or it has none and runs).
     #[serde(default)]
@@ -56,7 +57,9 @@ pub struct PodState {
     /// Times the sandbox was lost and the pod recreated.
     #[serde(default)]
     pub sandbox_losses: u32,
-    /// starting, running, failed (start failed), succeeded / failed (all done).
+    /// The pod's phase ([`crate::runtime::supervisor::PodPhase::name`]):
+    /// starting, running, recreating (sandbox lost), failed (start failed),
+    /// succeeded / failed (all done).
     #[serde(default)]
     pub phase: String,
     /// The pod file text this supervisor runs: what `apply` compares with.

@@ -8,6 +8,7 @@
 
 use super::signals::Inbox;
 use super::{Supervisor, SupervisorError};
+use crate::runtime::lifecycle::{Effect, Event};
 use crate::systemd::Manager;
 use nix::sys::signal::Signal;
 use std::process::Child;
@@ -46,41 +47,26 @@ impl Supervisor<'_> {
         let deadline = since + budget;
         let extend = (budget + STOP_MARGIN).as_micros().min(u32::MAX as u128) as u32;
         let _ = sd_notify::notify(&[sd_notify::NotifyState::ExtendTimeoutUsec(extend)]);
-        for s in &mut self.slots {
-            s.restart_at = None;
-            drop(s.pending.take());
+        // Nothing restarts or is released any more.
+        for i in 0..self.slots.len() {
+            if self.slots[i].child.is_none() {
+                self.fire(i, Event::Stop);
+            }
         }
-        // In waves, in reverse dependency order: a container stops once every
-        // container that waits for it (`after`) has stopped; those with no
-        // such relation stop together. Signals go out in reverse start order.
-        let mut remaining: Vec<usize> = (0..self.slots.len())
-            .rev()
+        let running: Vec<usize> = (0..self.slots.len())
             .filter(|&i| self.slots[i].child.is_some())
             .collect();
-        while !remaining.is_empty() {
-            let waited_for = |i: usize| {
-                remaining.iter().any(|&j| {
-                    j != i
-                        && self.slots[j]
-                            .plan
-                            .after
-                            .iter()
-                            .any(|(t, _)| *t == self.slots[i].plan.name)
-                })
-            };
-            let mut wave: Vec<usize> = remaining
-                .iter()
-                .copied()
-                .filter(|&i| !waited_for(i))
-                .collect();
-            if wave.is_empty() {
-                wave = remaining.clone();
-            }
-            remaining.retain(|i| !wave.contains(i));
+        let waves = {
+            let plans: Vec<&crate::plan::ContainerPlan> =
+                self.slots.iter().map(|s| &s.plan).collect();
+            stop_waves(&plans, &running)
+        };
+        for wave in waves {
             let mut taken: Vec<(usize, Child)> = Vec::new();
             for &i in &wave {
-                if let Some(child) = self.slots[i].child.take() {
-                    self.slots[i].set("stopped");
+                if self.fire(i, Event::Stop).contains(&Effect::Stop)
+                    && let Some(child) = self.slots[i].child.take()
+                {
                     taken.push((i, child));
                 }
             }
@@ -193,7 +179,7 @@ impl StopContext<'_> {
                     continue;
                 }
                 running = true;
-                let due = cap.map_or(start + s.timeout, |c| c.min(start + s.timeout));
+                let due = kill_due(start, s.timeout, cap);
                 if !*killed && Instant::now() >= due {
                     tracing::warn!(
                         "{}: still running {:?} after signal {}, sending SIGKILL",
@@ -229,4 +215,41 @@ impl StopContext<'_> {
             std::thread::sleep(Duration::from_millis(1));
         }
     }
+}
+
+/// The stop waves, in reverse dependency order: a container stops once every
+/// container that waits for it (`after`) has stopped; those with no such
+/// relation stop together (a cycle, which validation rejects, stops at once).
+/// `running`: the indexes (in start order) of the containers to stop; each
+/// wave lists them in reverse start order, as the signals go out.
+pub(super) fn stop_waves(
+    plans: &[&crate::plan::ContainerPlan],
+    running: &[usize],
+) -> Vec<Vec<usize>> {
+    let mut remaining: Vec<usize> = running.iter().rev().copied().collect();
+    let mut waves = Vec::new();
+    while !remaining.is_empty() {
+        let waited_for = |i: usize| {
+            remaining
+                .iter()
+                .any(|&j| j != i && plans[j].after.iter().any(|(t, _)| *t == plans[i].name))
+        };
+        let mut wave: Vec<usize> = remaining
+            .iter()
+            .copied()
+            .filter(|&i| !waited_for(i))
+            .collect();
+        if wave.is_empty() {
+            wave = remaining.clone();
+        }
+        remaining.retain(|i| !wave.contains(i));
+        waves.push(wave);
+    }
+    waves
+}
+
+/// When a scope signalled at `start` gets SIGKILL: after its own `timeout`,
+/// or at the pod's stop deadline (`cap`) if that comes first.
+pub(super) fn kill_due(start: Instant, timeout: Duration, cap: Option<Instant>) -> Instant {
+    cap.map_or(start + timeout, |c| c.min(start + timeout))
 }

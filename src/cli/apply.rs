@@ -20,9 +20,12 @@ use std::time::{Duration, Instant};
 
 /// How long apply waits for a supervisor to carry out a reload.
 const RELOAD_TIMEOUT: Duration = Duration::from_secs(90);
+/// How often apply reads the state file while it waits for the reload (a
+/// reload of unchanged containers takes a few milliseconds).
+const RELOAD_POLL: Duration = Duration::from_millis(10);
 
 fn is_running(st: &Option<UnitStatus>) -> bool {
-    matches!(st, Some(s) if s.active_state == "active" || s.active_state == "reloading")
+    st.as_ref().is_some_and(|s| s.active_state.is_running())
 }
 
 /// The last journal lines of a unit, to explain a failure where it happens.
@@ -193,7 +196,7 @@ fn wait_reloaded(paths: &Paths, name: &str, text: &str, before: u64) -> anyhow::
                 "{name}: the supervisor did not take the new definition within {RELOAD_TIMEOUT:?} (see: journalctl -u pod@{name}.service)"
             );
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(RELOAD_POLL);
     }
 }
 

@@ -191,7 +191,7 @@ fn status_from_units(loaded: &[UnitStatus], paths: &Paths, name: &str) -> PodSta
         loaded
             .iter()
             .find(|u| u.name == unit)
-            .map_or_else(|| "inactive".to_string(), |u| u.active_state.clone())
+            .map_or_else(|| "inactive".to_string(), |u| u.active_state.to_string())
     };
     let state = PodState::load(&paths.run, name).unwrap_or_default();
     let sandbox_unit = units::sandbox(name);

@@ -201,13 +201,20 @@ pub struct Plan {
 /// Default PATH for container processes (systemd's default for services).
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/// CPUQuotaPerSecUSec per percent of one CPU: the quota is microseconds of
+/// CPU time per second (1,000,000 µs) of wall time, so 1 % is 10,000 µs.
+pub const CPU_QUOTA_USEC_PER_PERCENT: u64 = 10_000;
+
 fn limit_properties(r: &Resources, props: &mut Vec<Property>) {
     if let Some(m) = r.memory {
         props.push(Property::new("MemoryMax", Value::U64(m)));
     }
     if let Some(c) = r.cpu_percent {
         // CPUQuotaPerSecUSec: microseconds of CPU time per second of wall time.
-        props.push(Property::new("CPUQuotaPerSecUSec", Value::U64(c * 10_000)));
+        props.push(Property::new(
+            "CPUQuotaPerSecUSec",
+            Value::U64(c * CPU_QUOTA_USEC_PER_PERCENT),
+        ));
     }
     if let Some(t) = r.tasks {
         props.push(Property::new("TasksMax", Value::U64(t)));

@@ -9,7 +9,7 @@
 //! names no sender.
 
 use super::timer::within;
-use super::{Error, Manager, Transient, UnitStatus};
+use super::{Error, JobKind, Manager, Transient, UnitStatus};
 use crate::plan::{Property, Value};
 use futures_util::StreamExt;
 use std::collections::HashMap;
@@ -164,7 +164,7 @@ impl Client {
     async fn wait_jobs(
         &self,
         stream: &mut MessageStream,
-        mut pending: HashMap<OwnedObjectPath, (String, &'static str)>,
+        mut pending: HashMap<OwnedObjectPath, (String, JobKind)>,
     ) -> Result<(), Error> {
         let mut failure = None;
         let mut gone_once: Vec<OwnedObjectPath> = Vec::new();
@@ -177,7 +177,7 @@ impl Client {
                         Some(false) if gone_once.contains(job) => {
                             return Err(Error::Job {
                                 unit: unit.clone(),
-                                kind,
+                                kind: *kind,
                                 result: "gone without a JobRemoved signal".into(),
                             });
                         }
@@ -217,7 +217,7 @@ impl Client {
     fn unit_job<B>(
         &self,
         method: &'static str,
-        kind: &'static str,
+        kind: JobKind,
         unit: &str,
         body: B,
     ) -> Result<(), Error>
@@ -228,7 +228,9 @@ impl Client {
             let mut stream = self.job_stream().await?;
             let reply = match self.manager_call(method, unit, &body).await {
                 Ok(r) => r,
-                Err(Error::Call { source, .. }) if kind == "stop" && is_no_such_unit(&source) => {
+                Err(Error::Call { source, .. })
+                    if kind == JobKind::Stop && is_no_such_unit(&source) =>
+                {
                     return Ok(());
                 }
                 Err(e) => return Err(e),
@@ -308,7 +310,7 @@ impl Manager for Client {
                 match reply {
                     Ok(reply) => {
                         let job = Self::job_path(&reply, "StartTransientUnit", name)?;
-                        pending.insert(job, (name.to_string(), "start"));
+                        pending.insert(job, (name.to_string(), JobKind::Start));
                     }
                     Err(e) => {
                         // Let the jobs already queued finish so the caller sees a settled state.
@@ -322,19 +324,19 @@ impl Manager for Client {
     }
 
     fn start_unit(&self, name: &str) -> Result<(), Error> {
-        self.unit_job("StartUnit", "start", name, (name, "replace"))
+        self.unit_job("StartUnit", JobKind::Start, name, (name, "replace"))
     }
 
     fn reload_unit(&self, name: &str) -> Result<(), Error> {
-        self.unit_job("ReloadUnit", "reload", name, (name, "replace"))
+        self.unit_job("ReloadUnit", JobKind::Reload, name, (name, "replace"))
     }
 
     fn restart_unit(&self, name: &str) -> Result<(), Error> {
-        self.unit_job("RestartUnit", "restart", name, (name, "replace"))
+        self.unit_job("RestartUnit", JobKind::Restart, name, (name, "replace"))
     }
 
     fn stop_unit(&self, name: &str) -> Result<(), Error> {
-        self.unit_job("StopUnit", "stop", name, (name, "replace"))
+        self.unit_job("StopUnit", JobKind::Stop, name, (name, "replace"))
     }
 
     fn kill_unit(&self, name: &str, signal: i32) -> Result<(), Error> {
@@ -368,7 +370,7 @@ impl Manager for Client {
             let unit = self.get_all(&path, UNIT, name).await?;
             let mut st = UnitStatus {
                 name: name.to_string(),
-                active_state: prop_str(&unit, "ActiveState"),
+                active_state: prop_str(&unit, "ActiveState").into(),
                 sub_state: prop_str(&unit, "SubState"),
                 active_enter_usec: prop_u64(&unit, "ActiveEnterTimestamp").unwrap_or(0),
                 ..Default::default()
@@ -416,7 +418,7 @@ impl Manager for Client {
                 .into_iter()
                 .map(|r| UnitStatus {
                     name: r.0,
-                    active_state: r.3,
+                    active_state: r.3.into(),
                     sub_state: r.4,
                     ..Default::default()
                 })

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::runtime::launch;
 use crate::runtime::lifecycle::{Effect, Event, Phase};
-use crate::systemd::Transient;
+use crate::systemd::{ActiveState, Transient};
 use nix::sys::signal::Signal;
 use std::time::Instant;
 
@@ -86,7 +86,7 @@ impl Supervisor<'_> {
         let start = Instant::now();
         let mut kill_sent = false;
         while let Some(st) = self.mgr.status(&unit.name)? {
-            if st.active_state == "failed" {
+            if st.active_state == ActiveState::Failed {
                 self.mgr.reset_failed(&unit.name)?;
             }
             if start.elapsed() >= SCOPE_GONE_TIMEOUT {

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::runtime::lifecycle::Event;
 use crate::runtime::{holder, launch};
-use crate::systemd::Transient;
+use crate::systemd::{ActiveState, Transient};
 use std::time::{Duration, Instant};
 
 /// How often the start looks at what it waits for when nothing wakes it
@@ -19,9 +19,9 @@ impl Supervisor<'_> {
         let plan = &self.plan;
         // Leftovers of a crashed run would make the names clash (one call
         // to find them, whatever the number of containers).
-        let pattern = format!("pod-{}.*", plan.pod);
+        let pattern = crate::plan::units::pod_glob(&plan.pod);
         for leftover in self.mgr.list_units(&[&pattern])? {
-            if leftover.active_state == "failed" {
+            if leftover.active_state == ActiveState::Failed {
                 self.mgr.reset_failed(&leftover.name)?;
             }
         }

@@ -21,6 +21,9 @@ const EMPTY_GRACE: Duration = Duration::from_secs(1);
 /// Asked of systemd on top of the stop budget: the sandbox, the empty-scope
 /// waits and exiting.
 const STOP_MARGIN: Duration = Duration::from_secs(5);
+/// How often the stop looks whether stopped scopes' cgroups are empty (no
+/// event tells: cgroup.events would need an inotify watch per scope).
+const EMPTY_POLL: Duration = Duration::from_millis(1);
 /// Longest wait between two looks at the stopping children (their exit
 /// wakes the wait earlier, through SIGCHLD).
 const STOP_POLL: Duration = Duration::from_millis(20);
@@ -212,7 +215,7 @@ impl StopContext<'_> {
             .any(|s| crate::runtime::cgroup::populated(&root, self.pod, s.unit))
             && Instant::now() < grace
         {
-            std::thread::sleep(Duration::from_millis(1));
+            std::thread::sleep(EMPTY_POLL);
         }
     }
 }

@@ -374,6 +374,7 @@ mod tests {
             std::thread::current().id()
         ));
         let paths = Paths {
+            host: crate::runtime::HostRoots::under(&dir.join("host")),
             store: dir.join("pods"),
             run: dir.join("run"),
             podctl: "/bin/false".into(),

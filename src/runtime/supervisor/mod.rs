@@ -302,7 +302,13 @@ impl<'m> Supervisor<'m> {
                         .mgr
                         .kill_unit(&s.plan.unit.name, Signal::SIGKILL as i32);
                 }
-                Effect::Report(r) => report(&self.plan.pod, s, r, &mut self.slice_oom_kills),
+                Effect::Report(r) => report(
+                    &self.paths.host,
+                    &self.plan.pod,
+                    s,
+                    r,
+                    &mut self.slice_oom_kills,
+                ),
                 other => rest.push(other),
             }
         }

@@ -3,7 +3,6 @@
 use super::Supervisor;
 use crate::runtime::lifecycle::Event;
 use crate::runtime::{notify, probe};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 impl Supervisor<'_> {
@@ -20,7 +19,8 @@ impl Supervisor<'_> {
             }
             if let Some(n) = &s.notify {
                 let unit = &s.plan.unit.name;
-                if n.ready(|pid| notify::pid_in_unit(Path::new("/proc"), pid, unit)) {
+                let proc = &self.paths.host.proc;
+                if n.ready(|pid| notify::pid_in_unit(proc, pid, unit)) {
                     self.fire(i, Event::Ready { how: "READY=1" });
                 }
                 continue;

@@ -126,6 +126,7 @@ impl Supervisor<'_> {
                 let s = &self.slots[i];
                 let mut ctx = StopContext {
                     mgr: self.mgr,
+                    cgroup: &self.paths.host.cgroup,
                     pod: &self.plan.pod,
                     inbox: &mut self.inbox,
                     budget: Some(budget),

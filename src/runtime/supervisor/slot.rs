@@ -6,6 +6,7 @@
 use super::{Paths, SupervisorError};
 use crate::model::Condition;
 use crate::plan::{ContainerPlan, Plan};
+use crate::runtime::HostRoots;
 use crate::runtime::launch::{self, LaunchSpec, PendingContainer};
 use crate::runtime::lifecycle::{Lifecycle, Phase, Policy, Report};
 use crate::runtime::notify::NotifySocket;
@@ -90,26 +91,33 @@ pub(super) fn launch_spec(
 }
 
 /// The journal event (and log line) of `r` for slot `s`.
-pub(super) fn report(pod: &str, s: &Slot, r: Report, slice_oom_kills: &mut u64) {
+pub(super) fn report(host: &HostRoots, pod: &str, s: &Slot, r: Report, slice_oom_kills: &mut u64) {
     let name = &s.plan.name;
     match r {
         Report::Started => {
             tracing::info!("container {name} started");
-            crate::runtime::events::started(pod, name);
+            crate::runtime::events::started(host, pod, name);
         }
-        Report::Restarted => crate::runtime::events::restarted(pod, name),
+        Report::Restarted => crate::runtime::events::restarted(host, pod, name),
         Report::Ready(how) => {
             match how {
                 "probe" => tracing::info!("container {name} is ready"),
                 _ => tracing::info!("container {name} is ready ({how})"),
             }
-            crate::runtime::events::ready(pod, name, how);
+            crate::runtime::events::ready(host, pod, name, how);
         }
         Report::Exited(exit) => {
             tracing::info!("container {name} {exit}");
-            crate::runtime::events::exited(pod, name, &s.plan.unit.name, &exit, slice_oom_kills);
+            crate::runtime::events::exited(
+                host,
+                pod,
+                name,
+                &s.plan.unit.name,
+                &exit,
+                slice_oom_kills,
+            );
         }
-        Report::ProbeFailed(n) => crate::runtime::events::probe_failed(pod, name, n),
+        Report::ProbeFailed(n) => crate::runtime::events::probe_failed(host, pod, name, n),
     }
 }
 

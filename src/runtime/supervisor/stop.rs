@@ -87,6 +87,7 @@ impl Supervisor<'_> {
                 .collect();
             let mut ctx = StopContext {
                 mgr: self.mgr,
+                cgroup: &self.paths.host.cgroup,
                 pod: &self.plan.pod,
                 inbox: &mut self.inbox,
                 budget: Some(budget),
@@ -113,6 +114,7 @@ impl Supervisor<'_> {
         if let Some(h) = self.holder.take() {
             let mut ctx = StopContext {
                 mgr: self.mgr,
+                cgroup: &self.paths.host.cgroup,
                 pod: &self.plan.pod,
                 inbox: &mut self.inbox,
                 budget: None,
@@ -141,6 +143,8 @@ pub(super) struct Stopping<'a> {
 /// and a deadline for SIGKILL, if one is set already.
 pub(super) struct StopContext<'a> {
     pub mgr: &'a dyn Manager,
+    /// The cgroup root ([`crate::runtime::HostRoots::cgroup`]).
+    pub cgroup: &'a std::path::Path,
     pub pod: &'a str,
     pub inbox: &'a mut Inbox,
     /// The pod's stop budget, counted from a stop request; None: a stop
@@ -208,11 +212,10 @@ impl StopContext<'_> {
         }
         // Our children are gone; wait until the scopes are empty too (their
         // other processes die with them), so what stops next stops strictly after.
-        let root = crate::runtime::cgroup::root();
         let grace = Instant::now() + EMPTY_GRACE;
         while scopes
             .iter()
-            .any(|s| crate::runtime::cgroup::populated(&root, self.pod, s.unit))
+            .any(|s| crate::runtime::cgroup::populated(self.cgroup, self.pod, s.unit))
             && Instant::now() < grace
         {
             std::thread::sleep(EMPTY_POLL);

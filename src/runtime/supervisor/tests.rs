@@ -19,6 +19,7 @@ fn supervisor<'m>(mgr: &'m Recorder, dir: &std::path::Path) -> Supervisor<'m> {
         run: dir.join("run"),
         podctl: "/bin/false".into(),
         pause: "/bin/false".into(),
+        host: crate::runtime::HostRoots::under(&dir.join("host")),
     };
     let mut sup = Supervisor::new(mgr, paths, plan, String::new()).unwrap();
     let reset = sup.backoff_reset;

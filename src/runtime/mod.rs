@@ -5,6 +5,7 @@ pub mod cgroup;
 pub mod container;
 pub mod enter;
 pub mod events;
+pub mod held;
 pub mod holder;
 pub mod launch;
 pub mod lifecycle;

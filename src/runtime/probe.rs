@@ -72,10 +72,8 @@ pub fn attempt(
                 return false;
             };
             let sub = crate::oci::launch::ExecInfo::attach_point(&dirs, command_pid);
-            if mgr.attach_sub(unit, sub, &[held.child.id()]).is_err() {
-                let mut c = held.child;
-                let _ = c.kill();
-                let _ = c.wait();
+            if held.attach(mgr, unit, sub).is_err() {
+                // Dropped: killed and reaped.
                 return false;
             }
             held.release().ok()

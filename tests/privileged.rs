@@ -281,6 +281,7 @@ fn spec(argv: &[&str]) -> LaunchSpec {
         etc_files: vec![],
         // The helper's own namespace path (no OCI runtime on this host).
         oci: None,
+        unit: "pod-t.c.scope".into(),
     }
 }
 

@@ -113,7 +113,7 @@ fn run() -> Result<std::convert::Infallible, Failure> {
     let ident = &spec.process.log_identifier;
     // One stream for both: journald (systemd 252) takes at most 4,096
     // streams in all; the relay marks stderr lines `<3>` (level prefixes on).
-    let out = journal_stream(ident, 6);
+    let out = journal_stream(ident, &spec.unit, 6);
     let errs = out
         .as_ref()
         .map_err(|e| std::io::Error::new(e.kind(), e.to_string()))

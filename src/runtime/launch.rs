@@ -32,6 +32,11 @@ pub struct LaunchSpec {
     /// the helper joins and creates the namespaces itself.
     #[serde(default)]
     pub oci: Option<crate::oci::Container>,
+    /// The container's scope, named in the journal stream's header: journald
+    /// attributes a line to it even when the relay that sent it has exited
+    /// before journald looked at its cgroup (a short-lived init container).
+    #[serde(default)]
+    pub unit: String,
 }
 
 impl LaunchSpec {
@@ -43,6 +48,7 @@ impl LaunchSpec {
             pause: pause.to_path_buf(),
             etc_files: plan.etc_files.clone(),
             oci: None,
+            unit: plan.unit.name.clone(),
         }
     }
 }
@@ -296,6 +302,10 @@ mod tests {
                 .unwrap(),
         );
         let spec = LaunchSpec::new(&plan.containers[0], Path::new("/bin/true"));
+        assert_eq!(
+            spec.unit, "pod-t.app.scope",
+            "the journal stream names the scope"
+        );
         let p = spawn(&helper, "app", &spec).unwrap();
         let pid = p.pid();
         drop(p);

@@ -154,8 +154,16 @@ fn failing_init_blocks_app(g: &Guest) -> Result<(), String> {
     if pid_of(g, "sleep 4301").is_ok() {
         return Err("the app started although the init container failed".into());
     }
-    if !g.ok("podctl logs inf setup")?.contains("cannot-migrate") {
-        return Err("the init container's output is not in its logs".into());
+    // journald reads its streams asynchronously: give it a moment.
+    let logged = g.ok(
+        "for i in $(seq 50); do podctl logs inf setup | grep -q cannot-migrate && echo yes && break; sleep 0.1; done",
+    )?;
+    if !logged.contains("yes") {
+        let all = g.sh("journalctl --no-pager -o verbose | grep -B20 cannot-migrate | tail -40");
+        return Err(format!(
+            "the init container's output is not in its logs; the journal has:\n{}",
+            all.stdout
+        ));
     }
     g.ok("podctl down --purge inf")?;
     assert_gone(g, "inf", &["sleep 4301"])

@@ -83,14 +83,20 @@ pub(crate) fn cstring(s: &str) -> Result<CString, String> {
     CString::new(s).map_err(|_| format!("{s:?} contains a NUL byte"))
 }
 
-/// Connects to journald's stream socket with the given identifier and priority.
-pub(super) fn journal_stream(ident: &str, priority: u8) -> std::io::Result<OwnedFd> {
+/// Connects to journald's stream socket with the given identifier, unit and
+/// priority. journald reads the sender's cgroup when it processes a line and
+/// uses the header's unit only when that fails (the sender has exited).
+pub(super) fn journal_stream(ident: &str, unit: &str, priority: u8) -> std::io::Result<OwnedFd> {
     let mut s = UnixStream::connect(JOURNAL_STDOUT)?;
-    // identifier, unit id, priority, level prefix (`<3>` from the relay
-    // for stderr), syslog, kmsg, console
-    write!(s, "{ident}\n\n{priority}\n1\n0\n0\n0\n")?;
+    s.write_all(stream_header(ident, unit, priority).as_bytes())?;
     s.shutdown(std::net::Shutdown::Read)?;
     Ok(OwnedFd::from(s))
+}
+
+/// journald's stream header: identifier, unit id, priority, level prefix
+/// (`<3>` from the relay for stderr), syslog, kmsg, console.
+pub(super) fn stream_header(ident: &str, unit: &str, priority: u8) -> String {
+    format!("{ident}\n{unit}\n{priority}\n1\n0\n0\n0\n")
 }
 
 pub(crate) type Creds = Option<Cred>;

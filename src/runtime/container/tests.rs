@@ -1,4 +1,14 @@
+use super::exec::stream_header;
 use super::*;
+
+#[test]
+fn stream_header_names_the_scope() {
+    // journald falls back to the header's unit when the sender is gone.
+    assert_eq!(
+        stream_header("web/setup", "pod-web.setup.scope", 6),
+        "web/setup\npod-web.setup.scope\n6\n1\n0\n0\n0\n"
+    );
+}
 
 #[test]
 fn path_lookup_finds_sh_and_reports_missing() {

@@ -544,6 +544,7 @@ fn supervisor_creates_units_in_one_batch_then_stops() -> Result<(), String> {
     .map_err(|d| d.to_string())?;
     let plan = plan::build(&pod);
     let paths = Paths {
+        host: podctl::runtime::HostRoots::system(),
         store: run.clone(),
         run: run.clone(),
         podctl: podctl(),

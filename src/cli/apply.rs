@@ -8,10 +8,10 @@
 //! nothing; a reload (live limits, only the changed containers); a recreate
 //! (namespaces or hostname changed); or a start.
 
-use crate::plan::diff::{PlanDiff, diff};
+use crate::plan::decide::Changes;
 use crate::plan::units;
 use crate::runtime::Paths;
-use crate::runtime::state::{PodState, write_atomic};
+use crate::runtime::state::{PodState, changes_against, write_atomic};
 use crate::systemd::{Manager, UnitStatus};
 use anyhow::{Context, bail};
 use std::fs::File;
@@ -20,9 +20,12 @@ use std::time::{Duration, Instant};
 
 /// How long apply waits for a supervisor to carry out a reload.
 const RELOAD_TIMEOUT: Duration = Duration::from_secs(90);
+/// How often apply reads the state file while it waits for the reload (a
+/// reload of unchanged containers takes a few milliseconds).
+const RELOAD_POLL: Duration = Duration::from_millis(10);
 
 fn is_running(st: &Option<UnitStatus>) -> bool {
-    matches!(st, Some(s) if s.active_state == "active" || s.active_state == "reloading")
+    st.as_ref().is_some_and(|s| s.active_state.is_running())
 }
 
 /// The last journal lines of a unit, to explain a failure where it happens.
@@ -112,30 +115,6 @@ pub fn lock_pod(paths: &Paths, name: &str) -> anyhow::Result<PodLock> {
     }
 }
 
-/// What applying `new` (whose file text is `text`) would change, against
-/// what the supervisor runs now: None if the pod does not run (it would be
-/// created); otherwise the diff, and whether the running text is `text`.
-pub fn compare(
-    paths: &Paths,
-    running: bool,
-    new: &crate::model::Pod,
-    text: &str,
-) -> Option<(PlanDiff, bool)> {
-    let state = PodState::load(&paths.run, &new.name).filter(|_| running)?;
-    let new_plan = crate::plan::build(new);
-    let d = match crate::spec::parse_str(&state.definition, "running definition", &new.name) {
-        Ok(old) => diff(&crate::plan::build(&old), &new_plan),
-        // Unknown or unreadable: treat everything as changed.
-        Err(_) => PlanDiff {
-            recreate: true,
-            ..diff(&new_plan, &new_plan)
-        },
-    };
-    // A reload that adopted `text` but could not start some container of
-    // it: the same file again retries, it is not "unchanged".
-    Some((d, state.definition == text && !state.reload_failed()))
-}
-
 /// Applies one pod, read and validated from `file`, through `mgr`; returns
 /// what was done, as printed.
 pub fn apply_pod(
@@ -180,30 +159,22 @@ pub fn apply_pod(
     }
 
     let running = is_running(&mgr.status(&service)?);
-    match compare(paths, running, &pod, &text) {
-        None => {
+    let wanted = crate::plan::build(&pod);
+    let changes = changes_against(&paths.run, running, &wanted, &text);
+    match &changes {
+        Changes::Create { .. } => {
             mgr.reset_failed(&service)?;
             mgr.start_unit(&service)?;
-            Ok(format!("{name}: created"))
         }
-        Some((d, same_text)) if d.is_unchanged() && same_text => Ok(d.to_string()),
-        Some((d, _)) if d.recreate => {
-            mgr.restart_unit(&service)?;
-            Ok(d.to_string())
-        }
-        Some((d, _)) => {
+        Changes::Unchanged(_) => {}
+        Changes::Recreate(_) => mgr.restart_unit(&service)?,
+        Changes::Reload(_) => {
             let before = PodState::load(&paths.run, &name).map_or(0, |s| s.last_reload_id());
             mgr.reload_unit(&service)?;
             wait_reloaded(paths, &name, &text, before)?;
-            if d.is_unchanged() {
-                // Same file as a reload that failed: it was retried.
-                return Ok(format!(
-                    "{name}: updated (started what the last apply could not)"
-                ));
-            }
-            Ok(d.to_string())
         }
     }
+    Ok(changes.report())
 }
 
 /// Waits until the supervisor has done a reload newer than `before` (a
@@ -226,7 +197,7 @@ fn wait_reloaded(paths: &Paths, name: &str, text: &str, before: u64) -> anyhow::
                 "{name}: the supervisor did not take the new definition within {RELOAD_TIMEOUT:?} (see: journalctl -u pod@{name}.service)"
             );
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(RELOAD_POLL);
     }
 }
 
@@ -385,9 +356,10 @@ pub fn diff_cmd(target: &Path, json: bool, policy: crate::kube::Unsupported) -> 
     for f in pod_files(target)? {
         let (pod, text) = super::kube::load(&f, policy)?;
         let running = PodState::load(&paths.run, &pod.name).is_some();
-        let d = compare(&paths, running, &pod, &text).map(|(d, _)| d);
+        let changes = changes_against(&paths.run, running, &crate::plan::build(&pod), &text);
+        let d = changes.diff();
         if json {
-            reports.push(super::diff_json::report(&pod.name, d.as_ref()));
+            reports.push(super::diff_json::report(&pod.name, d));
             continue;
         }
         match d {

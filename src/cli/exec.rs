@@ -154,17 +154,12 @@ fn run(req: &ExecRequest) -> anyhow::Result<u8> {
     // A container with a cgroup of its own under the scope: the helper goes
     // into the scope's relay leaf (the runtime's exec then joins the container's).
     let sub = crate::oci::launch::ExecInfo::attach_point(&dirs, target);
-    let mut child = match mgr.attach_sub(&c.unit, sub, &[held.child.id()]) {
-        Ok(()) => held
-            .release_with(&spec)
-            .context("cannot release the exec helper")?,
-        Err(e) => {
-            let mut child = held.child;
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(e).context(format!("cannot move the exec helper into {}", c.unit));
-        }
-    };
+    // Not attached: the held helper is dropped, killed and reaped.
+    held.attach(&mgr, &c.unit, sub)
+        .with_context(|| format!("cannot move the exec helper into {}", c.unit))?;
+    let mut child = held
+        .release_with(&spec)
+        .context("cannot release the exec helper")?;
     // Nothing more to ask systemd: no connection held while the command runs.
     mgr.idle();
     if let Some(t) = terminal {

@@ -47,7 +47,7 @@ pub fn require_root(command: &str) -> anyhow::Result<()> {
 /// else the system bus) and lets go when dropped or idle; fails at once if
 /// there is no systemd.
 pub fn connect() -> anyhow::Result<crate::systemd::ondemand::OnDemand> {
-    if !std::path::Path::new("/run/systemd/system").exists() {
+    if !std::path::Path::new(crate::runtime::SYSTEMD_SYSTEM_DIR).exists() {
         anyhow::bail!(
             "systemd is not running as PID 1 on this host (no /run/systemd/system); podctl needs a systemd host (see README: Quick start)"
         );

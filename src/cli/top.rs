@@ -102,6 +102,9 @@ pub fn render(pod: &str, rows: &[Row]) -> String {
 
 /// Clear the screen and home the cursor (ANSI), between refreshes.
 const CLEAR: &str = "\x1b[H\x1b[2J";
+/// The longest wait for the second CPU sample of the first screen (CPU use
+/// is a difference of two samples; a long interval need not delay it).
+const FIRST_SAMPLE_MAX: Duration = Duration::from_secs(1);
 
 pub fn top(name: &str, once: bool, interval_secs: u64) -> anyhow::Result<()> {
     let paths = Paths::from_env();
@@ -139,7 +142,7 @@ pub fn top(name: &str, once: bool, interval_secs: u64) -> anyhow::Result<()> {
             .collect();
         if first {
             // CPU needs two samples: the first screen comes one interval in.
-            std::thread::sleep(interval.min(Duration::from_secs(1)));
+            std::thread::sleep(interval.min(FIRST_SAMPLE_MAX));
             continue;
         }
         if once {

@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 
 /// How long the runtime has to connect and send the terminal.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often the wait for the terminal looks again whether the runtime
+/// connected or exited (the socket is non-blocking).
+const CONSOLE_POLL: Duration = Duration::from_millis(10);
 /// How often the copy loop looks at the window size and the runtime.
 const TICK_MS: u16 = 100;
 
@@ -58,7 +61,7 @@ fn receive_master(listener: &UnixListener, child: &mut Child) -> Result<OwnedFd,
                     let _ = child.kill();
                     return Err("the runtime sent no terminal".into());
                 }
-                std::thread::sleep(Duration::from_millis(10));
+                std::thread::sleep(CONSOLE_POLL);
             }
             Err(e) => return Err(format!("console socket: {e}")),
         }

@@ -4,8 +4,10 @@
 //! the way conmon does: `RUNTIME [global options] create --bundle B
 //! --pid-file P ID`, then `start ID`.
 
+mod fake;
+pub use fake::Fake;
+
 use crate::model;
-use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -338,111 +340,5 @@ impl Runtime for Cli {
     }
 }
 
-/// Records every call; fails the operations named in `fail`.
-#[derive(Debug, Default)]
-pub struct Fake {
-    pub calls: RefCell<Vec<String>>,
-    pub fail: Vec<&'static str>,
-}
-
-impl Fake {
-    fn call(&self, op: &'static str, id: &str) -> Result<(), RuntimeError> {
-        self.calls.borrow_mut().push(format!("{op} {id}"));
-        if self.fail.contains(&op) {
-            return Err(RuntimeError::Failed {
-                program: "fake".into(),
-                op,
-                id: id.into(),
-                status: "exit status: 1".into(),
-                message: format!("{op} refused"),
-            });
-        }
-        Ok(())
-    }
-}
-
-impl Runtime for Fake {
-    fn create(&self, id: &str, _: NewContainer<'_>) -> Result<(), RuntimeError> {
-        self.call("create", id)
-    }
-    fn start(&self, id: &str) -> Result<(), RuntimeError> {
-        self.call("start", id)
-    }
-    fn kill(&self, id: &str, signal: i32) -> Result<(), RuntimeError> {
-        self.call("kill", &format!("{id} {signal}"))
-    }
-    fn delete(&self, id: &str, _: bool) -> Result<(), RuntimeError> {
-        self.call("delete", id)
-    }
-    fn exec_command(&self, id: &str, argv: &[String]) -> Command {
-        self.calls.borrow_mut().push(format!("exec {id}"));
-        let mut c = Command::new("true");
-        c.args(argv);
-        c
-    }
-    fn state(&self, id: &str) -> Result<String, RuntimeError> {
-        self.call("state", id).map(|_| "running".into())
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_missing_runtime_names_the_binary_and_the_package() {
-        let e = check_installed(&model::Runtime::Crun, "/nonexistent").unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "the OCI runtime crun is not installed (not found in PATH); install it with `apt-get install crun`"
-        );
-        let e = check_installed(&model::Runtime::Path("/opt/rt".into()), "").unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "the OCI runtime /opt/rt is not installed (not found)"
-        );
-        assert_eq!(
-            check_installed(&model::Runtime::Path("/bin/sh".into()), "").unwrap(),
-            PathBuf::from("/bin/sh")
-        );
-        assert!(locate("sh", "/nonexistent:/bin").is_some());
-    }
-
-    #[test]
-    fn runc_cannot_run_without_cgroupfs() {
-        let cli =
-            |rt: &model::Runtime, mode| Cli::new(rt, "/x".into(), "/r".into(), "/l".into(), mode);
-        assert!(cli(&model::Runtime::Runc, CgroupMode::Disabled).is_err());
-        assert!(cli(&model::Runtime::Crun, CgroupMode::Disabled).is_ok());
-        assert!(cli(&model::Runtime::Runc, CgroupMode::Cgroupfs).is_ok());
-    }
-
-    #[test]
-    fn a_failing_runtime_reports_its_stderr() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("podctl-rt-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        // Stands in for a runtime that refuses: prints its arguments to stderr.
-        let rt = dir.join("rt");
-        std::fs::write(&rt, "#!/bin/sh\necho \"refused: $*\" >&2\nexit 1\n").unwrap();
-        std::fs::set_permissions(&rt, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let cli = Cli::new(
-            &model::Runtime::Runc,
-            rt.clone(),
-            "/r".into(),
-            dir.join("log"),
-            CgroupMode::Cgroupfs,
-        )
-        .unwrap();
-        let e = cli.start("web.app").unwrap_err().to_string();
-        assert_eq!(
-            e,
-            format!(
-                "{} start web.app failed (exit status: 1): refused: --root /r --log {} start web.app",
-                rt.display(),
-                dir.join("log").display()
-            )
-        );
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-}
+mod tests;

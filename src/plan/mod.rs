@@ -2,15 +2,18 @@
 //! starting a pod takes, decided from the model with no I/O. Apply (the
 //! supervisor) only carries it out; `podctl apply --dry-run` prints it.
 
+pub mod decide;
 pub mod diff;
+mod order;
 pub mod render;
 pub mod security;
 pub mod units;
 
 use crate::model::{
-    Condition, Container, Namespace, Pod, Probe, Resources, Restart, Runtime, ScratchVolume, User,
-    Volume,
+    Condition, Namespace, Pod, Probe, Resources, Restart, Runtime, ScratchVolume, User, Volume,
 };
+use order::ordered;
+pub use order::start_order;
 pub use security::SecurityPlan;
 use serde::{Deserialize, Serialize};
 
@@ -202,13 +205,20 @@ pub struct Plan {
 /// Default PATH for container processes (systemd's default for services).
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/// CPUQuotaPerSecUSec per percent of one CPU: the quota is microseconds of
+/// CPU time per second (1,000,000 µs) of wall time, so 1 % is 10,000 µs.
+pub const CPU_QUOTA_USEC_PER_PERCENT: u64 = 10_000;
+
 fn limit_properties(r: &Resources, props: &mut Vec<Property>) {
     if let Some(m) = r.memory {
         props.push(Property::new("MemoryMax", Value::U64(m)));
     }
     if let Some(c) = r.cpu_percent {
         // CPUQuotaPerSecUSec: microseconds of CPU time per second of wall time.
-        props.push(Property::new("CPUQuotaPerSecUSec", Value::U64(c * 10_000)));
+        props.push(Property::new(
+            "CPUQuotaPerSecUSec",
+            Value::U64(c * CPU_QUOTA_USEC_PER_PERCENT),
+        ));
     }
     if let Some(t) = r.tasks {
         props.push(Property::new("TasksMax", Value::U64(t)));
@@ -380,200 +390,5 @@ fn etc_files(pod: &Pod, image: bool) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Init containers in file order, then the others in an order that respects
-/// `after` (file order where it says nothing). Validation rules out cycles;
-/// should one slip through, the rest follow in file order.
-pub fn start_order(containers: &[Container]) -> Vec<&Container> {
-    let mut out: Vec<&Container> = containers.iter().filter(|c| c.init).collect();
-    let mut rest: Vec<&Container> = containers.iter().filter(|c| !c.init).collect();
-    while !rest.is_empty() {
-        let placed = |name: &str| out.iter().any(|o| o.name == name);
-        let known = |name: &str| containers.iter().any(|c| c.name == name);
-        let next = rest
-            .iter()
-            .position(|c| c.after.iter().all(|(t, _)| placed(t) || !known(t)))
-            .unwrap_or(0);
-        out.push(rest.remove(next));
-    }
-    out
-}
-
-/// Sorts namespace kinds into [`SETNS_ORDER`].
-fn ordered(kinds: impl IntoIterator<Item = NsKind>) -> Vec<NsKind> {
-    let mut v: Vec<NsKind> = kinds.into_iter().collect();
-    v.sort_by_key(|k| SETNS_ORDER.iter().position(|o| o == k));
-    v.dedup();
-    v
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::Container;
-    use std::collections::BTreeMap;
-
-    pub(crate) fn pod(share: Vec<Namespace>, host: Vec<Namespace>) -> Pod {
-        let c = |name: &str| Container {
-            name: name.into(),
-            image: None,
-            command: Some(vec!["/bin/sleep".into(), "1000".into()]),
-            args: None,
-            env: BTreeMap::from([("A".into(), "1".into())]),
-            workdir: None,
-            user: None,
-            restart: Restart::Always,
-            resources: Resources {
-                memory: Some(128 << 20),
-                ..Default::default()
-            },
-            init: false,
-            after: vec![],
-            ready: None,
-            live: None,
-            stop_signal: None,
-            stop_timeout_ms: 10_000,
-            runtime: None,
-            security: Default::default(),
-            volumes: vec![],
-        };
-        Pod {
-            name: "my-web".into(),
-            hostname: "my-web".into(),
-            share,
-            host,
-            resources: Resources {
-                memory: Some(512 << 20),
-                cpu_percent: Some(50),
-                tasks: Some(256),
-            },
-            autostart: true,
-            containers: vec![c("app"), c("sidecar")],
-            network: Default::default(),
-            runtime: Runtime::Crun,
-            shm_size: crate::model::DEFAULT_SHM_SIZE,
-            volumes: vec![],
-        }
-    }
-
-    #[test]
-    fn default_pod_shares_net_ipc_uts_and_keeps_mnt_pid_cgroup_private() {
-        let p = build(&pod(
-            vec![Namespace::Net, Namespace::Ipc, Namespace::Uts],
-            vec![],
-        ));
-        assert_eq!(
-            p.sandbox.creates,
-            vec![NsKind::Ipc, NsKind::Uts, NsKind::Net]
-        );
-        for c in &p.containers {
-            assert_eq!(c.joins, vec![NsKind::Ipc, NsKind::Uts, NsKind::Net]);
-            assert_eq!(c.creates, vec![NsKind::Cgroup, NsKind::Pid, NsKind::Mnt]);
-        }
-        assert_eq!(p.sandbox.hostname.as_deref(), Some("my-web"));
-    }
-
-    #[test]
-    fn shared_or_host_pid_means_no_private_pid_namespace() {
-        let shared = build(&pod(vec![Namespace::Net, Namespace::Pid], vec![]));
-        assert_eq!(shared.containers[0].joins, vec![NsKind::Net, NsKind::Pid]);
-        // ipc and uts, in neither list, are each container's own.
-        assert_eq!(
-            shared.containers[0].creates,
-            vec![NsKind::Cgroup, NsKind::Ipc, NsKind::Uts, NsKind::Mnt]
-        );
-        let host = build(&pod(
-            vec![Namespace::Ipc],
-            vec![Namespace::Pid, Namespace::Net, Namespace::Uts],
-        ));
-        assert_eq!(
-            host.containers[0].creates,
-            vec![NsKind::Cgroup, NsKind::Mnt]
-        );
-        assert_eq!(host.sandbox.hostname, None);
-    }
-
-    #[test]
-    fn namespaces_neither_shared_nor_from_the_host_are_private() {
-        let p = build(&pod(vec![Namespace::Net], vec![]));
-        assert_eq!(p.sandbox.creates, vec![NsKind::Net]);
-        for c in &p.containers {
-            assert_eq!(c.joins, vec![NsKind::Net]);
-            assert_eq!(
-                c.creates,
-                vec![
-                    NsKind::Cgroup,
-                    NsKind::Ipc,
-                    NsKind::Uts,
-                    NsKind::Pid,
-                    NsKind::Mnt
-                ]
-            );
-        }
-        // Nothing shared: everything private but what `host` names.
-        let p = build(&pod(vec![], vec![Namespace::Uts]));
-        assert!(p.sandbox.creates.is_empty());
-        assert_eq!(
-            p.containers[0].creates,
-            vec![
-                NsKind::Cgroup,
-                NsKind::Ipc,
-                NsKind::Net,
-                NsKind::Pid,
-                NsKind::Mnt
-            ]
-        );
-    }
-
-    #[test]
-    fn units_limits_and_dependencies() {
-        let p = build(&pod(vec![Namespace::Net], vec![]));
-        assert_eq!(p.slice.name, "pod-my\\x2dweb.slice");
-        assert_eq!(p.slice.property("MemoryMax"), Some(&Value::U64(512 << 20)));
-        assert_eq!(
-            p.slice.property("CPUQuotaPerSecUSec"),
-            Some(&Value::U64(500_000))
-        );
-        assert_eq!(p.slice.property("TasksMax"), Some(&Value::U64(256)));
-        assert_eq!(
-            p.sandbox.unit.property("BindsTo"),
-            Some(&Value::Strs(vec!["pod@my-web.service".into()]))
-        );
-        let app = &p.containers[0];
-        let side = &p.containers[1];
-        assert_eq!(app.unit.name, "pod-my-web.app.scope");
-        assert_eq!(
-            side.unit.property("After"),
-            Some(&Value::Strs(vec!["pod-my-web.sandbox.scope".into()]))
-        );
-        for unit in [&p.sandbox.unit, &app.unit, &side.unit] {
-            assert_eq!(
-                unit.property("Before"),
-                Some(&Value::Strs(vec!["pod@my-web.service".into()])),
-                "{}",
-                unit.name
-            );
-        }
-        assert_eq!(
-            app.unit.property("BindsTo"),
-            Some(&Value::Strs(vec!["pod-my-web.sandbox.scope".into()]))
-        );
-        assert_eq!(
-            app.unit.property("Slice"),
-            Some(&Value::Str(p.slice.name.clone()))
-        );
-        assert_eq!(app.unit.property("MemoryMax"), Some(&Value::U64(128 << 20)));
-    }
-
-    #[test]
-    fn environment_has_defaults_and_file_values_win() {
-        let mut pd = pod(vec![Namespace::Net], vec![]);
-        pd.containers[0]
-            .env
-            .insert("PATH".into(), "/opt/bin".into());
-        let p = build(&pd);
-        let env = &p.containers[0].process.env;
-        assert!(env.contains(&("PATH".into(), "/opt/bin".into())));
-        assert_eq!(env.iter().filter(|(k, _)| k == "PATH").count(), 1);
-        assert!(env.contains(&("A".into(), "1".into())));
-    }
-}
+mod tests;

@@ -299,7 +299,9 @@ fn property(p: &Property) -> String {
     let note = match (&p.value, p.name) {
         (Value::U64(u64::MAX), _) => Some("infinity".to_string()),
         (Value::U64(n), "MemoryMax") => Some(format_size(*n)),
-        (Value::U64(n), "CPUQuotaPerSecUSec") => Some(format_percent(n / 10_000)),
+        (Value::U64(n), "CPUQuotaPerSecUSec") => {
+            Some(format_percent(n / super::CPU_QUOTA_USEC_PER_PERCENT))
+        }
         (Value::U64(n), name) if name.ends_with("USec") => Some(format!("{}s", *n as f64 / 1e6)),
         _ => None,
     };

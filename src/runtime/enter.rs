@@ -30,7 +30,7 @@ const GO: &[u8] = b"g";
 
 /// A `podctl __enter` helper, started and held until [`Held::release`].
 pub struct Held {
-    pub child: std::process::Child,
+    child: super::held::HeldChild,
     go: std::fs::File,
 }
 
@@ -78,7 +78,7 @@ pub fn spawn_held_in(
         .stderr(stdio())
         .spawn()?;
     Ok(Held {
-        child,
+        child: super::held::HeldChild::new(child),
         go: std::fs::File::from(go_write),
     })
 }
@@ -117,17 +117,33 @@ pub fn spawn_held_clean(
         .stderr(stdio(Stream::Err))
         .spawn()?;
     Ok(Held {
-        child,
+        child: super::held::HeldChild::new(child),
         go: std::fs::File::from(go_write),
     })
 }
 
 impl Held {
+    pub fn pid(&self) -> u32 {
+        self.child.pid()
+    }
+
+    /// Moves it into `sub` of the container's `unit` (see
+    /// [`super::held::HeldChild::attach`]); dropped after a failure, it is
+    /// killed and reaped.
+    pub fn attach(
+        &self,
+        mgr: &dyn crate::systemd::Manager,
+        unit: &str,
+        sub: &str,
+    ) -> Result<(), crate::systemd::Error> {
+        self.child.attach(mgr, unit, sub)
+    }
+
     /// Lets the helper join the namespaces and run the command.
     pub fn release(mut self) -> std::io::Result<std::process::Child> {
         use std::io::Write;
         self.go.write_all(GO)?;
-        Ok(self.child)
+        Ok(self.child.into_child())
     }
 
     /// Lets the helper run the command as `spec` says.
@@ -135,7 +151,7 @@ impl Held {
         use std::io::Write;
         let data = serde_json::to_vec(spec).map_err(std::io::Error::other)?;
         self.go.write_all(&data)?;
-        Ok(self.child)
+        Ok(self.child.into_child())
     }
 }
 

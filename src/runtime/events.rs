@@ -4,6 +4,7 @@
 //! find them. Sent with journald's native protocol; never fails the caller
 //! (without journald, e.g. in unit tests, an event is dropped).
 
+use super::HostRoots;
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
@@ -51,28 +52,29 @@ impl Event {
 }
 
 /// Logs `event` of `pod`/`container` to the journal; `detail` may be empty.
-pub fn emit(pod: &str, container: &str, event: Event, detail: &str) {
-    let _ = send(Path::new(JOURNAL_SOCKET), pod, container, event, detail);
+pub fn emit(host: &HostRoots, pod: &str, container: &str, event: Event, detail: &str) {
+    let _ = send(&host.journal_socket, pod, container, event, detail);
 }
 
 /// Logs `started` (one-line calls at the supervisor's event points).
-pub fn started(pod: &str, container: &str) {
-    emit(pod, container, Event::Started, "");
+pub fn started(host: &HostRoots, pod: &str, container: &str) {
+    emit(host, pod, container, Event::Started, "");
 }
 
 /// Logs `ready`; `how` is "probe" or "READY=1".
-pub fn ready(pod: &str, container: &str, how: &str) {
-    emit(pod, container, Event::Ready, how);
+pub fn ready(host: &HostRoots, pod: &str, container: &str, how: &str) {
+    emit(host, pod, container, Event::Ready, how);
 }
 
 /// Logs `restarted`: a new start after an exit begins.
-pub fn restarted(pod: &str, container: &str) {
-    emit(pod, container, Event::Restarted, "");
+pub fn restarted(host: &HostRoots, pod: &str, container: &str) {
+    emit(host, pod, container, Event::Restarted, "");
 }
 
 /// Logs `probe-failed` with the number of liveness failures in a row.
-pub fn probe_failed(pod: &str, container: &str, in_a_row: u32) {
+pub fn probe_failed(host: &HostRoots, pod: &str, container: &str, in_a_row: u32) {
     emit(
+        host,
         pod,
         container,
         Event::ProbeFailed,
@@ -84,23 +86,31 @@ pub fn probe_failed(pod: &str, container: &str, in_a_row: u32) {
 /// kill. systemd may have removed the scope already (it stops once empty,
 /// which can be before its last process is reaped): then the pod slice's
 /// hierarchical count is compared with `slice_seen`, the count at the last
-/// exit, which this updates.
-pub fn exited(pod: &str, container: &str, unit: &str, detail: &str, slice_seen: &mut u64) {
-    emit(pod, container, Event::Exited, detail);
-    let root = super::cgroup::root();
+/// exit, which this updates. Returns whether it logged `oom`.
+pub fn exited(
+    host: &HostRoots,
+    pod: &str,
+    container: &str,
+    unit: &str,
+    detail: &str,
+    slice_seen: &mut u64,
+) -> bool {
+    emit(host, pod, container, Event::Exited, detail);
+    let root = &host.cgroup;
     let read = |dir: std::path::PathBuf| {
         std::fs::read_to_string(dir.join("memory.events"))
             .ok()
             .map(|t| oom_kills(&t))
     };
-    let scope = read(super::cgroup::unit_dir(&root, pod, unit));
+    let scope = read(super::cgroup::unit_dir(root, pod, unit));
     let slice_dir = root.join("pod.slice").join(crate::plan::units::slice(pod));
     let slice = read(slice_dir).unwrap_or(*slice_seen);
     let oom = scope.map_or(slice > *slice_seen, |n| n > 0);
     *slice_seen = slice;
     if oom {
-        emit(pod, container, Event::Oom, detail);
+        emit(host, pod, container, Event::Oom, detail);
     }
+    oom
 }
 
 /// `oom_kill N` of a memory.events file.
@@ -184,6 +194,66 @@ mod tests {
         want.extend_from_slice(&3u64.to_le_bytes());
         want.extend_from_slice(b"a\nb\n");
         assert!(buf[..n].windows(want.len()).any(|w| w == want.as_slice()));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The cgroup root and the journal socket come from the host roots: an
+    /// OOM kill counted under a test's cgroup root is reported to a test's
+    /// socket, and a scope already gone falls back to the slice's count.
+    #[test]
+    fn oom_is_read_from_the_given_cgroup_root() {
+        let dir = std::env::temp_dir().join(format!("podctl-events-oom-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let host = HostRoots::under(&dir);
+        std::fs::create_dir_all(host.journal_socket.parent().unwrap()).unwrap();
+        let server = UnixDatagram::bind(&host.journal_socket).unwrap();
+        server.set_nonblocking(true).unwrap();
+        let scope = crate::runtime::cgroup::unit_dir(&host.cgroup, "web", "pod-web.app.scope");
+        std::fs::create_dir_all(&scope).unwrap();
+        std::fs::write(scope.join("memory.events"), "oom 1\noom_kill 1\n").unwrap();
+        let mut seen = 0;
+        assert!(exited(
+            &host,
+            "web",
+            "app",
+            "pod-web.app.scope",
+            "signal 9",
+            &mut seen
+        ));
+        let mut events = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = server.recv(&mut buf) {
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            events.extend(
+                text.lines()
+                    .filter_map(|l| l.strip_prefix("PODCTL_EVENT="))
+                    .map(String::from),
+            );
+        }
+        assert_eq!(events, ["exited", "oom"]);
+        // The scope is gone: the slice's count decides, against the last seen.
+        std::fs::remove_dir_all(&scope).unwrap();
+        let slice = scope.parent().unwrap();
+        std::fs::write(slice.join("memory.events"), "oom_kill 2\n").unwrap();
+        let mut seen = 2;
+        assert!(!exited(
+            &host,
+            "web",
+            "app",
+            "pod-web.app.scope",
+            "exited 0",
+            &mut seen
+        ));
+        let mut seen = 1;
+        assert!(exited(
+            &host,
+            "web",
+            "app",
+            "pod-web.app.scope",
+            "signal 9",
+            &mut seen
+        ));
+        assert_eq!(seen, 2);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

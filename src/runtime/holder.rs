@@ -1,5 +1,6 @@
 //! Starting the sandbox holder (`podctl-pause hold`), held until its scope exists.
 
+use super::held::HeldChild;
 use crate::plan::SandboxPlan;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -20,18 +21,9 @@ pub enum HolderError {
 /// A holder process that has been started but waits on its stdin. Dropped
 /// without release (a start that failed), it is killed and reaped.
 pub struct PendingHolder {
-    child: Option<Child>,
+    child: HeldChild,
     go: Option<ChildStdin>,
     report: BufReader<ChildStdout>,
-}
-
-impl Drop for PendingHolder {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
 }
 
 /// Starts `podctl-pause hold NSLIST HOSTNAME`; it does nothing until [`PendingHolder::release`].
@@ -52,7 +44,7 @@ pub fn spawn(pause: &Path, plan: &SandboxPlan) -> Result<PendingHolder, HolderEr
     let go = child.stdin.take().expect("stdin is piped");
     let report = BufReader::new(child.stdout.take().expect("stdout is piped"));
     Ok(PendingHolder {
-        child: Some(child),
+        child: HeldChild::new(child),
         go: Some(go),
         report,
     })
@@ -60,7 +52,7 @@ pub fn spawn(pause: &Path, plan: &SandboxPlan) -> Result<PendingHolder, HolderEr
 
 impl PendingHolder {
     pub fn pid(&self) -> u32 {
-        self.child.as_ref().map_or(0, Child::id)
+        self.child.pid()
     }
 
     /// Lets the holder create the namespaces (it is in its scope now) and
@@ -81,7 +73,7 @@ impl PendingHolder {
                 "it exited or sent no PID (got {line:?}); see its stderr in the journal"
             ))
         })?;
-        Ok((self.child.take().expect("not released yet"), ns_pid))
+        Ok((self.child.into_child(), ns_pid))
     }
 }
 

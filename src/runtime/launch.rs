@@ -6,6 +6,7 @@
 //! status pipe: every process of the container closes it on exec, so EOF with
 //! nothing written means the command is running; otherwise it carries the error.
 
+use super::held::HeldChild;
 use crate::plan::{ContainerPlan, NsKind, ProcessPlan};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
@@ -123,18 +124,9 @@ pub enum LaunchError {
 /// killed and reaped (no zombie).
 pub struct PendingContainer {
     pub name: String,
-    child: Option<Child>,
+    child: HeldChild,
     control: Option<ChildStdin>,
     status: Option<ChildStdout>,
-}
-
-impl Drop for PendingContainer {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
 }
 
 /// A released container: the helper (its relay, our child) and the
@@ -165,7 +157,7 @@ pub fn spawn(
     let status = child.stdout.take().expect("stdout is piped");
     let mut p = PendingContainer {
         name: name.to_string(),
-        child: Some(child),
+        child: HeldChild::new(child),
         control: Some(control),
         status: Some(status),
     };
@@ -183,7 +175,7 @@ pub fn spawn(
 
 impl PendingContainer {
     pub fn pid(&self) -> u32 {
-        self.child.as_ref().map_or(0, Child::id)
+        self.child.pid()
     }
 
     /// Lets the helper proceed (it is in its scope now) and waits until the
@@ -214,7 +206,7 @@ impl PendingContainer {
                 container: container.clone(),
             },
         })?;
-        let mut child = self.child.take().expect("not released yet");
+        let mut child = self.child.into_child();
         if message.trim().is_empty() {
             let command_pid = super::state::command_pid(child.id());
             Ok(Released { child, command_pid })

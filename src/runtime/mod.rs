@@ -5,8 +5,10 @@ pub mod cgroup;
 pub mod container;
 pub mod enter;
 pub mod events;
+pub mod held;
 pub mod holder;
 pub mod launch;
+pub mod lifecycle;
 pub mod notify;
 pub mod ns;
 pub mod probe;
@@ -51,6 +53,46 @@ pub fn notify_socket(run: &Path, pod: &str, container: &str) -> PathBuf {
     notify_dir(run).join(crate::plan::units::notify_name(pod, container))
 }
 
+/// The directory that exists when systemd runs as PID 1 (sd_booted(3)).
+pub const SYSTEMD_SYSTEM_DIR: &str = "/run/systemd/system";
+
+/// The host's own trees the supervisor reads or writes to: parameters, so
+/// tests point them at temporary directories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostRoots {
+    /// procfs: `/proc` (a sender's cgroup for sd_notify, children of a relay).
+    pub proc: PathBuf,
+    /// The cgroup hierarchy systemd tracks units in ([`cgroup::root`]).
+    pub cgroup: PathBuf,
+    /// `/run/systemd/system`: exists when systemd is PID 1.
+    pub systemd_system: PathBuf,
+    /// journald's native protocol socket (container events).
+    pub journal_socket: PathBuf,
+}
+
+impl HostRoots {
+    /// This host's: `/proc`, the cgroup v2 (or hybrid) mount, systemd's
+    /// and journald's sockets.
+    pub fn system() -> Self {
+        HostRoots {
+            proc: PathBuf::from("/proc"),
+            cgroup: cgroup::root(),
+            systemd_system: PathBuf::from(SYSTEMD_SYSTEM_DIR),
+            journal_socket: PathBuf::from(events::JOURNAL_SOCKET),
+        }
+    }
+
+    /// Everything under `dir` (`dir/proc`, `dir/cgroup`...): for tests.
+    pub fn under(dir: &Path) -> Self {
+        HostRoots {
+            proc: dir.join("proc"),
+            cgroup: dir.join("cgroup"),
+            systemd_system: dir.join("run/systemd/system"),
+            journal_socket: dir.join("journal/socket"),
+        }
+    }
+}
+
 /// Host paths podctl uses; parameters so tests can point them elsewhere.
 #[derive(Debug, Clone)]
 pub struct Paths {
@@ -62,6 +104,8 @@ pub struct Paths {
     pub podctl: PathBuf,
     /// The `podctl-pause` binary.
     pub pause: PathBuf,
+    /// `/proc`, the cgroup root, systemd's and journald's sockets.
+    pub host: HostRoots,
 }
 
 impl Paths {
@@ -86,6 +130,7 @@ impl Paths {
                 .unwrap_or_else(|| PathBuf::from("/run/podctl")),
             podctl,
             pause,
+            host: HostRoots::system(),
         }
     }
 

@@ -22,6 +22,31 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The checks `podctl __probe` runs in the pod's network namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetCheck {
+    /// Connect to 127.0.0.1:PORT.
+    Tcp,
+    /// GET an http:// URL; 2xx/3xx passes.
+    Http,
+}
+
+impl NetCheck {
+    /// Its argument to `podctl __probe`.
+    pub fn arg(self) -> &'static str {
+        match self {
+            NetCheck::Tcp => "tcp",
+            NetCheck::Http => "http",
+        }
+    }
+
+    pub fn parse(arg: &str) -> Option<Self> {
+        [NetCheck::Tcp, NetCheck::Http]
+            .into_iter()
+            .find(|k| k.arg() == arg)
+    }
+}
+
 /// How often an attempt looks whether its helper has exited.
 const ATTEMPT_POLL: Duration = Duration::from_millis(5);
 
@@ -47,10 +72,8 @@ pub fn attempt(
                 return false;
             };
             let sub = crate::oci::launch::ExecInfo::attach_point(&dirs, command_pid);
-            if mgr.attach_sub(unit, sub, &[held.child.id()]).is_err() {
-                let mut c = held.child;
-                let _ = c.kill();
-                let _ = c.wait();
+            if held.attach(mgr, unit, sub).is_err() {
+                // Dropped: killed and reaped.
                 return false;
             }
             held.release().ok()
@@ -58,11 +81,11 @@ pub fn attempt(
         Check::Tcp(port) => spawn_net(
             &paths.podctl,
             ns_pid,
-            "tcp",
+            NetCheck::Tcp,
             &port.to_string(),
             probe.timeout_ms,
         ),
-        Check::Http(url) => spawn_net(&paths.podctl, ns_pid, "http", url, probe.timeout_ms),
+        Check::Http(url) => spawn_net(&paths.podctl, ns_pid, NetCheck::Http, url, probe.timeout_ms),
         // Readiness by notification, not by polling: see `notify`.
         Check::Notify => None,
     };
@@ -82,7 +105,7 @@ pub fn attempt(
 fn spawn_net(
     podctl: &Path,
     ns_pid: u32,
-    kind: &str,
+    kind: NetCheck,
     target: &str,
     timeout_ms: u64,
 ) -> Option<Child> {
@@ -91,7 +114,7 @@ fn spawn_net(
         .args([
             "__probe",
             &ns_pid.to_string(),
-            kind,
+            kind.arg(),
             target,
             &timeout_ms.to_string(),
         ])
@@ -148,30 +171,31 @@ fn kill_group(child: &mut Child) {
 /// `podctl __probe NSPID tcp PORT TIMEOUT_MS` or `... http URL TIMEOUT_MS`:
 /// exit 0 if the check passes in the network namespace of NSPID.
 pub fn main(ns_pid: u32, kind: &str, target: &str, timeout_ms: u64) -> ! {
-    let ok = net_check(
-        ns_pid,
-        kind,
-        target,
-        Duration::from_millis(timeout_ms.max(1)),
-    );
+    let ok = NetCheck::parse(kind).is_some_and(|kind| {
+        net_check(
+            ns_pid,
+            kind,
+            target,
+            Duration::from_millis(timeout_ms.max(1)),
+        )
+    });
     std::process::exit(if ok { 0 } else { 1 })
 }
 
-fn net_check(ns_pid: u32, kind: &str, target: &str, timeout: Duration) -> bool {
+fn net_check(ns_pid: u32, kind: NetCheck, target: &str, timeout: Duration) -> bool {
     let joined = ns::open(Path::new("/proc"), ns_pid, &[NsKind::Net]).and_then(|o| o.join());
     if joined.is_err() {
         return false;
     }
     match kind {
-        "tcp" => target
+        NetCheck::Tcp => target
             .parse::<u16>()
             .ok()
             .and_then(|port| {
                 TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), timeout).ok()
             })
             .is_some(),
-        "http" => http_get(target, timeout).is_some_and(|code| (200..400).contains(&code)),
-        _ => false,
+        NetCheck::Http => http_get(target, timeout).is_some_and(|code| (200..400).contains(&code)),
     }
 }
 
@@ -222,6 +246,14 @@ fn http_get(url: &str, timeout: Duration) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn net_checks_parse_their_own_argument() {
+        for k in [NetCheck::Tcp, NetCheck::Http] {
+            assert_eq!(NetCheck::parse(k.arg()), Some(k));
+        }
+        assert_eq!(NetCheck::parse("exec"), None);
+    }
 
     #[test]
     fn urls() {

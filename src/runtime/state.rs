@@ -1,6 +1,7 @@
 //! What a running supervisor publishes about its pod, in `/run/podctl/NAME.json`
 //! (written atomically), for `podctl status`, `ps`, `inspect` and `exec`.
 
+use crate::plan::decide::{self, Changes};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,8 @@ pub struct ContainerState {
     /// namespace, that forwards signals and logs); 0 when not running.
     #[serde(default)]
     pub monitor_pid: u32,
-    /// running, restarting, exited, failed, starting.
+    /// The container's phase ([`crate::runtime::lifecycle::Phase::name`]):
+    /// waiting, running, restarting, completed, exited, failed, stopped.
     pub state: String,
     /// Its readiness probe passed (or it has none and runs).
     #[serde(default)]
@@ -55,7 +57,9 @@ pub struct PodState {
     /// Times the sandbox was lost and the pod recreated.
     #[serde(default)]
     pub sandbox_losses: u32,
-    /// starting, running, failed (start failed), succeeded / failed (all done).
+    /// The pod's phase ([`crate::runtime::supervisor::PodPhase::name`]):
+    /// starting, running, recreating (sandbox lost), failed (start failed),
+    /// succeeded / failed (all done).
     #[serde(default)]
     pub phase: String,
     /// The pod file text this supervisor runs: what `apply` compares with.
@@ -136,6 +140,33 @@ impl PodState {
         let data = std::fs::read(path(run_dir, pod)).ok()?;
         serde_json::from_slice(&data).ok()
     }
+}
+
+/// What to do to make the pod run `wanted` (its file text `text`), against
+/// what its supervisor reports running in `run_dir` (nothing when
+/// `running` is false: the service is not active).
+pub fn changes_against(
+    run_dir: &Path,
+    running: bool,
+    wanted: &crate::plan::Plan,
+    text: &str,
+) -> Changes {
+    let state = PodState::load(run_dir, &wanted.pod).filter(|_| running);
+    let old = state
+        .as_ref()
+        .and_then(|s| decide::running_plan(&s.definition, &wanted.pod));
+    let running = state.as_ref().map(|s| decide::Running {
+        plan: old.as_ref(),
+        definition: &s.definition,
+        reload_failed: s.reload_failed(),
+    });
+    decide::decide(
+        running,
+        decide::Wanted {
+            plan: wanted,
+            definition: text,
+        },
+    )
 }
 
 /// The container's command process: the grandchild of its relay, the

@@ -1,7 +1,7 @@
 //! A [`Manager`] that records calls and keeps a toy unit table, for tests
 //! that check what podctl asks of systemd and in which order.
 
-use super::{Error, Manager, Transient, UnitStatus};
+use super::{Error, JobKind, Manager, Transient, UnitStatus};
 use crate::plan::Property;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -31,10 +31,10 @@ impl Recorder {
             name: name.to_string(),
             ..Default::default()
         });
-        u.active_state = state.to_string();
+        u.active_state = state.into();
     }
 
-    fn check(&self, name: &str, kind: &'static str) -> Result<(), Error> {
+    fn check(&self, name: &str, kind: JobKind) -> Result<(), Error> {
         if self.fail_unit.borrow().as_deref() == Some(name) {
             return Err(Error::Job {
                 unit: name.to_string(),
@@ -59,7 +59,7 @@ impl Manager for Recorder {
     fn start_transient(&self, units: &[Transient<'_>]) -> Result<(), Error> {
         for t in units {
             self.record(format!("start_transient {} pids={:?}", t.unit.name, t.pids));
-            self.check(&t.unit.name, "start")?;
+            self.check(&t.unit.name, JobKind::Start)?;
             self.set_state(&t.unit.name, "active");
         }
         Ok(())
@@ -67,19 +67,19 @@ impl Manager for Recorder {
 
     fn start_unit(&self, name: &str) -> Result<(), Error> {
         self.record(format!("start {name}"));
-        self.check(name, "start")?;
+        self.check(name, JobKind::Start)?;
         self.set_state(name, "active");
         Ok(())
     }
 
     fn reload_unit(&self, name: &str) -> Result<(), Error> {
         self.record(format!("reload {name}"));
-        self.check(name, "reload")
+        self.check(name, JobKind::Reload)
     }
 
     fn restart_unit(&self, name: &str) -> Result<(), Error> {
         self.record(format!("restart {name}"));
-        self.check(name, "restart")?;
+        self.check(name, JobKind::Restart)?;
         self.set_state(name, "active");
         Ok(())
     }

@@ -40,7 +40,7 @@ pub enum Error {
     #[error("{unit}: job {kind} ended with result '{result}' (see: journalctl -u {unit})")]
     Job {
         unit: String,
-        kind: &'static str,
+        kind: JobKind,
         result: String,
     },
     #[error("{unit}: unexpected reply: {detail}")]
@@ -75,12 +75,102 @@ pub struct Transient<'a> {
     pub pids: &'a [u32],
 }
 
+/// A unit's ActiveState, as systemd reports it; `Other` keeps a value this
+/// podctl does not know (or "" when systemd sent none) as it came.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ActiveState {
+    Active,
+    Reloading,
+    #[default]
+    Inactive,
+    Failed,
+    Activating,
+    Deactivating,
+    Maintenance,
+    Refreshing,
+    Other(String),
+}
+
+impl ActiveState {
+    pub fn as_str(&self) -> &str {
+        match self {
+            ActiveState::Active => "active",
+            ActiveState::Reloading => "reloading",
+            ActiveState::Inactive => "inactive",
+            ActiveState::Failed => "failed",
+            ActiveState::Activating => "activating",
+            ActiveState::Deactivating => "deactivating",
+            ActiveState::Maintenance => "maintenance",
+            ActiveState::Refreshing => "refreshing",
+            ActiveState::Other(s) => s,
+        }
+    }
+
+    /// Running, as far as a pod's service goes (a reload keeps it running).
+    pub fn is_running(&self) -> bool {
+        matches!(self, ActiveState::Active | ActiveState::Reloading)
+    }
+}
+
+impl From<&str> for ActiveState {
+    fn from(s: &str) -> Self {
+        match s {
+            "active" => ActiveState::Active,
+            "reloading" => ActiveState::Reloading,
+            "inactive" => ActiveState::Inactive,
+            "failed" => ActiveState::Failed,
+            "activating" => ActiveState::Activating,
+            "deactivating" => ActiveState::Deactivating,
+            "maintenance" => ActiveState::Maintenance,
+            "refreshing" => ActiveState::Refreshing,
+            other => ActiveState::Other(other.to_string()),
+        }
+    }
+}
+
+impl From<String> for ActiveState {
+    fn from(s: String) -> Self {
+        ActiveState::from(s.as_str())
+    }
+}
+
+impl std::fmt::Display for ActiveState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl serde::Serialize for ActiveState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// The kind of a systemd job podctl waits for (errors name it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    Start,
+    Stop,
+    Reload,
+    Restart,
+}
+
+impl std::fmt::Display for JobKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            JobKind::Start => "start",
+            JobKind::Stop => "stop",
+            JobKind::Reload => "reload",
+            JobKind::Restart => "restart",
+        })
+    }
+}
+
 /// A unit's state, as `systemctl show` would print it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct UnitStatus {
     pub name: String,
-    /// active, activating, deactivating, inactive, failed (or "not-found").
-    pub active_state: String,
+    pub active_state: ActiveState,
     pub sub_state: String,
     /// Main PID for services; 0 otherwise.
     pub main_pid: u32,
@@ -133,4 +223,35 @@ pub trait Manager {
     /// Nothing to do for a while: let go of the connection, if any (the next
     /// call connects again). Callers say so before they block waiting.
     fn idle(&self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every state systemd reports comes back as it went in (status and ps
+    /// print it), and only active and reloading count as a running pod.
+    #[test]
+    fn active_states_round_trip() {
+        for s in [
+            "active",
+            "reloading",
+            "inactive",
+            "failed",
+            "activating",
+            "deactivating",
+            "maintenance",
+            "refreshing",
+            "something-new",
+            "",
+        ] {
+            let state = ActiveState::from(s);
+            assert_eq!(state.as_str(), s);
+            assert_eq!(format!("{state:<14}|"), format!("{s:<14}|"));
+            assert_eq!(serde_json::to_string(&state).unwrap(), format!("{s:?}"));
+            assert_eq!(state.is_running(), s == "active" || s == "reloading", "{s}");
+        }
+        assert_eq!(ActiveState::from("failed"), ActiveState::Failed);
+        assert_eq!(JobKind::Stop.to_string(), "stop");
+    }
 }

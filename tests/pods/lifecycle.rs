@@ -265,6 +265,11 @@ fn notify_readiness(g: &Guest) -> Result<(), String> {
             t.elapsed()
         ));
     }
+    // app has no readiness check: it counts as ready once its command runs,
+    // which may be a moment before the shell has written its file.
+    wait_for(Duration::from_secs(5), "/tmp/nt-app written", || {
+        Ok(g.sh("test -s /tmp/nt-app").success())
+    })?;
     let ready_at = nanos(&g.ok("cat /tmp/nt-ready")?)?;
     let app_at = nanos(&g.ok("cat /tmp/nt-app")?)?;
     if app_at < ready_at {

@@ -17,29 +17,27 @@ mod probes;
 mod reload;
 mod restart;
 mod signals;
+mod slot;
 mod start;
 mod stop;
 #[cfg(test)]
 mod tests;
 
-use super::launch::{self, LaunchSpec, PendingContainer};
-use super::notify::NotifySocket;
-use super::state::{ContainerState, PodState, Reload, now_secs};
+use super::launch;
+use super::lifecycle::{Effect, Event, transition};
+use super::state::{PodState, Reload, now_secs};
 use super::{Paths, holder};
-use crate::model::Condition;
-use crate::plan::{ContainerPlan, Plan};
+use crate::plan::Plan;
 use crate::systemd::Manager;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use signals::Inbox;
+use slot::{Slot, describe_wait, launch_spec, placeholder_slot, report};
 use std::os::fd::BorrowedFd;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
-/// First restart delay; doubles up to [`BACKOFF_MAX`]; reset after [`BACKOFF_RESET`] of uptime.
-pub const BACKOFF_START: Duration = Duration::from_millis(100);
-pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
-pub const BACKOFF_RESET: Duration = Duration::from_secs(60);
+pub use super::lifecycle::{BACKOFF_MAX, BACKOFF_RESET, BACKOFF_START};
 /// Overrides [`BACKOFF_RESET`] (whole seconds), for tests that cannot wait
 /// a minute: `systemctl set-environment` or a drop-in for pod@.service.
 pub const BACKOFF_RESET_ENV: &str = "PODCTL_BACKOFF_RESET_SECS";
@@ -98,6 +96,31 @@ pub enum SupervisorError {
     ReloadLaunch(String),
 }
 
+/// Where the pod is, as the state file shows it (`phase`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PodPhase {
+    Starting,
+    Running,
+    /// The sandbox was lost: the supervisor ends and systemd recreates the pod.
+    Recreating,
+    /// Every regular container ended and none failed.
+    Succeeded,
+    /// The start failed, or every regular container ended and some failed.
+    Failed,
+}
+
+impl PodPhase {
+    pub fn name(self) -> &'static str {
+        match self {
+            PodPhase::Starting => "starting",
+            PodPhase::Running => "running",
+            PodPhase::Recreating => "recreating",
+            PodPhase::Succeeded => "succeeded",
+            PodPhase::Failed => "failed",
+        }
+    }
+}
+
 /// How [`Supervisor::start`] ended when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Started {
@@ -141,46 +164,6 @@ pub fn describe_exit(status: ExitStatus) -> String {
     }
 }
 
-struct Slot {
-    plan: ContainerPlan,
-    /// Held helper, until released.
-    pending: Option<PendingContainer>,
-    child: Option<Child>,
-    started: Instant,
-    backoff: Duration,
-    restart_at: Option<Instant>,
-    /// Released at least once.
-    released: bool,
-    /// Exited 0 at least once.
-    completed: bool,
-    next_probe: Instant,
-    live_failures: u32,
-    /// Its NOTIFY_SOCKET, for `ready = "notify"`.
-    notify: Option<NotifySocket>,
-    state: ContainerState,
-}
-
-impl Slot {
-    /// Released once and ended for good (not running, held or due to restart):
-    /// nothing to wait for.
-    fn ended(&self) -> bool {
-        self.released && self.child.is_none() && self.pending.is_none() && self.restart_at.is_none()
-    }
-
-    fn satisfies(&self, cond: Condition) -> bool {
-        match cond {
-            Condition::Started => self.released,
-            Condition::Ready => self.state.ready || self.completed,
-            Condition::Completed => self.completed,
-        }
-    }
-
-    fn set(&mut self, state: &str) {
-        self.state.state = state.into();
-        self.state.since = now_secs();
-    }
-}
-
 pub struct Supervisor<'m> {
     mgr: &'m dyn Manager,
     paths: Paths,
@@ -188,7 +171,7 @@ pub struct Supervisor<'m> {
     holder: Option<Child>,
     ns_pid: u32,
     sandbox_losses: u32,
-    phase: &'static str,
+    phase: PodPhase,
     /// The pod file text `plan` was built from.
     definition: String,
     last_reload: Option<Reload>,
@@ -221,7 +204,7 @@ impl<'m> Supervisor<'m> {
             holder: None,
             ns_pid: 0,
             sandbox_losses,
-            phase: "starting",
+            phase: PodPhase::Starting,
             definition,
             last_reload: None,
             slots: Vec::new(),
@@ -251,7 +234,7 @@ impl<'m> Supervisor<'m> {
             s.state.last_error = Some(message.clone());
         }
         if result.is_err() {
-            self.phase = "failed";
+            self.phase = PodPhase::Failed;
             self.save();
             // Nothing half-applied: the slice takes every scope with it.
             let _ = self.mgr.stop_unit(&self.plan.slice.name);
@@ -277,10 +260,10 @@ impl<'m> Supervisor<'m> {
             supervisor_pid: std::process::id(),
             sandbox_pid: self.ns_pid,
             sandbox_losses: self.sandbox_losses,
-            phase: self.phase.to_string(),
+            phase: self.phase.name().to_string(),
             definition: self.definition.clone(),
             last_reload: self.last_reload.clone(),
-            containers: self.slots.iter().map(|s| s.state.clone()).collect(),
+            containers: self.slots.iter().map(Slot::record).collect(),
         };
         if let Err(e) = st.save(&self.paths.run) {
             tracing::warn!("cannot write state to {}: {e}", self.paths.run.display());
@@ -291,17 +274,48 @@ impl<'m> Supervisor<'m> {
     fn next_due(&self) -> Option<Instant> {
         self.slots
             .iter()
-            .filter_map(|s| {
-                let probing = s.child.is_some()
-                    && (s.plan.live.is_some()
-                        || (!s.state.ready
-                            && s.plan
-                                .ready
-                                .as_ref()
-                                .is_some_and(|p| p.check != crate::model::Check::Notify)));
-                s.restart_at.or(probing.then_some(s.next_probe))
-            })
+            .filter_map(|s| s.life.due(&s.policy))
             .min()
+    }
+
+    /// Feeds `event` to slot `i`'s state machine and carries out the
+    /// effects that need nothing but the slot; returns the others (launch,
+    /// stop, set properties) for the caller, which knows how.
+    fn fire(&mut self, i: usize, event: Event) -> Vec<Effect> {
+        let s = &mut self.slots[i];
+        let (life, effects) = transition(&s.life, &s.policy, event);
+        s.life = life;
+        let mut rest = Vec::new();
+        let mut save = false;
+        for e in effects {
+            match e {
+                Effect::Entered => s.state.since = now_secs(),
+                Effect::Save => save = true,
+                Effect::DropHeld => drop(s.pending.take()),
+                Effect::KillScope => {
+                    tracing::warn!(
+                        "container {}: liveness probe failed {} times, killing it",
+                        s.plan.name,
+                        s.policy.live_retries.unwrap_or(0)
+                    );
+                    let _ = self
+                        .mgr
+                        .kill_unit(&s.plan.unit.name, Signal::SIGKILL as i32);
+                }
+                Effect::Report(r) => report(
+                    &self.paths.host,
+                    &self.plan.pod,
+                    s,
+                    r,
+                    &mut self.slice_oom_kills,
+                ),
+                other => rest.push(other),
+            }
+        }
+        if save {
+            self.save();
+        }
+        rest
     }
 
     /// Sleeps until `until` at the latest, or until a signal, a helper's
@@ -312,7 +326,7 @@ impl<'m> Supervisor<'m> {
         let notify: Vec<BorrowedFd<'_>> = self
             .slots
             .iter()
-            .filter(|s| !s.state.ready)
+            .filter(|s| !s.ready())
             .filter_map(|s| s.notify.as_ref())
             .map(|n| n.as_fd())
             .collect();
@@ -335,9 +349,9 @@ impl<'m> Supervisor<'m> {
             self.probe_liveness();
             if let Some(outcome) = self.finished() {
                 self.phase = if outcome.is_ok() {
-                    "succeeded"
+                    PodPhase::Succeeded
                 } else {
-                    "failed"
+                    PodPhase::Failed
                 };
                 self.save();
                 self.stop_sandbox();
@@ -348,84 +362,5 @@ impl<'m> Supervisor<'m> {
             self.mgr.idle();
             self.wait(next);
         }
-    }
-}
-
-/// The helper's spec for a slot; gives it a NOTIFY_SOCKET if it reports
-/// readiness with sd_notify (the socket outlives restarts; stale messages
-/// of a previous run are dropped).
-fn launch_spec(paths: &Paths, plan: &Plan, s: &mut Slot) -> Result<LaunchSpec, SupervisorError> {
-    let pod = plan.pod.as_str();
-    let mut spec = LaunchSpec::new(&s.plan, &paths.pause);
-    // Every container goes through its OCI runtime (crun by default).
-    spec.oci = Some(crate::oci::Container::from_plan(plan, &s.plan));
-    let wants = s
-        .plan
-        .ready
-        .as_ref()
-        .is_some_and(|p| p.check == crate::model::Check::Notify);
-    if wants && s.notify.is_none() {
-        let n = NotifySocket::bind(&paths.run, pod, &s.plan.name).map_err(|source| {
-            launch::LaunchError::Pipe {
-                container: s.plan.name.clone(),
-                source,
-            }
-        })?;
-        s.notify = Some(n);
-    }
-    if let Some(n) = &s.notify {
-        // Stale messages of a previous run count for nothing.
-        n.discard();
-        spec.process.env.retain(|(k, _)| k != "NOTIFY_SOCKET");
-        spec.process
-            .env
-            .push(("NOTIFY_SOCKET".into(), n.path().display().to_string()));
-    }
-    Ok(spec)
-}
-
-impl Slot {
-    /// A slot made by a reload, not launched yet.
-    fn restarts_pending_launch(&self) -> bool {
-        self.pending.is_none() && !self.released
-    }
-}
-
-fn placeholder_slot(c: &ContainerPlan) -> Slot {
-    Slot {
-        plan: c.clone(),
-        pending: None,
-        child: None,
-        started: Instant::now(),
-        backoff: BACKOFF_START,
-        restart_at: None,
-        released: false,
-        completed: false,
-        next_probe: Instant::now(),
-        live_failures: 0,
-        notify: None,
-        state: ContainerState {
-            name: c.name.clone(),
-            unit: c.unit.name.clone(),
-            state: "waiting".into(),
-            since: now_secs(),
-            ..Default::default()
-        },
-    }
-}
-
-/// Why a container is not ready yet, for a start timeout message.
-fn describe_wait(s: &Slot, all: &[Slot]) -> String {
-    if s.pending.is_some() {
-        let unmet: Vec<String> = s
-            .plan
-            .after
-            .iter()
-            .filter(|(t, c)| !all.iter().any(|o| &o.plan.name == t && o.satisfies(*c)))
-            .map(|(t, c)| format!("{t} to be {}", c.as_str()))
-            .collect();
-        format!("{} waits for {}", s.plan.name, unmet.join(", "))
-    } else {
-        format!("{} is not ready ({})", s.plan.name, s.state.state)
     }
 }

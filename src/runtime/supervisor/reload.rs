@@ -4,8 +4,10 @@
 use super::stop::{StopContext, Stopping};
 use super::{Slot, Supervisor, SupervisorError, placeholder_slot};
 use crate::plan::Plan;
+use crate::plan::decide::{Changes, Running, Wanted, decide};
+use crate::runtime::lifecycle::{Effect, Event, Phase, Policy, transition};
 use crate::runtime::state::Reload;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Identifies a reload: Unix nanoseconds, so ids grow across supervisor restarts.
 fn reload_id() -> u64 {
@@ -45,12 +47,28 @@ impl Supervisor<'_> {
             self.reload_failed(text, e.to_string());
             return Ok(());
         }
-        let d = crate::plan::diff::diff(&self.plan, &new_plan);
+        // The decision apply reported, made again on what this supervisor runs.
+        let running = Running {
+            plan: Some(&self.plan),
+            definition: &self.definition,
+            reload_failed: false,
+        };
+        let wanted = Wanted {
+            plan: &new_plan,
+            definition: &text,
+        };
+        let d = match decide(Some(running), wanted) {
+            // Unchanged too: containers a previous reload could not start
+            // are retried, and apply waits for this reload to be recorded.
+            Changes::Unchanged(d) | Changes::Reload(d) => d,
+            // Recreate (Create cannot come of a running pod).
+            other => {
+                tracing::info!("reload: {}", other.report().replace('\n', ";"));
+                self.definition = text;
+                return Err(SupervisorError::Recreate);
+            }
+        };
         tracing::info!("reload: {}", d.to_string().replace('\n', ";"));
-        if d.recreate {
-            self.definition = text;
-            return Err(SupervisorError::Recreate);
-        }
         if !d.slice.is_empty()
             && let Err(e) = self.mgr.set_properties(&self.plan.slice.name, &d.slice)
         {
@@ -99,28 +117,31 @@ impl Supervisor<'_> {
         // Stop what goes or restarts, in reverse start order; a stop
         // request meanwhile cuts the waits to the pod's stop budget.
         let budget = self.stop_budget();
-        for s in self.slots.iter_mut().rev() {
-            if matches!(
-                action(&s.plan.name),
-                Some(Action::Restarted | Action::Removed)
-            ) {
-                s.restart_at = None;
-                drop(s.pending.take());
-                if let Some(child) = s.child.take() {
-                    let mut ctx = StopContext {
-                        mgr: self.mgr,
-                        pod: &self.plan.pod,
-                        inbox: &mut self.inbox,
-                        budget: Some(budget),
-                        deadline: None,
-                    };
-                    ctx.stop_scopes(vec![Stopping {
-                        unit: &s.plan.unit.name,
-                        child,
-                        signal: s.plan.stop_signal,
-                        timeout: Duration::from_millis(s.plan.stop_timeout_ms),
-                    }]);
-                }
+        for i in (0..self.slots.len()).rev() {
+            let Some(a) = action(&self.slots[i].plan.name) else {
+                continue;
+            };
+            if !matches!(a, Action::Restarted | Action::Removed) {
+                continue;
+            }
+            if self.fire(i, Event::Reload(a)).contains(&Effect::Stop)
+                && let Some(child) = self.slots[i].child.take()
+            {
+                let s = &self.slots[i];
+                let mut ctx = StopContext {
+                    mgr: self.mgr,
+                    cgroup: &self.paths.host.cgroup,
+                    pod: &self.plan.pod,
+                    inbox: &mut self.inbox,
+                    budget: Some(budget),
+                    deadline: None,
+                };
+                ctx.stop_scopes(vec![Stopping {
+                    unit: &s.plan.unit.name,
+                    child,
+                    signal: s.plan.stop_signal,
+                    timeout: Duration::from_millis(s.plan.stop_timeout_ms),
+                }]);
             }
         }
         // The new order: kept slots take their new plan, new ones are made.
@@ -132,47 +153,44 @@ impl Supervisor<'_> {
                 .position(|s| s.plan.name == c.name)
                 .map(|i| old.remove(i));
             match (action(&c.name), kept) {
-                (Some(Action::Updated(props)), Some(mut s)) => {
-                    if let Err(e) = self.mgr.set_properties(&c.unit.name, &props) {
-                        first_error.get_or_insert(e.into());
+                (Some(a @ (Action::Updated(_) | Action::Unchanged)), Some(mut s)) => {
+                    let (life, effects) = transition(&s.life, &s.policy, Event::Reload(a));
+                    s.life = life;
+                    for e in effects {
+                        if let Effect::SetProperties(props) = e
+                            && let Err(e) = self.mgr.set_properties(&c.unit.name, &props)
+                        {
+                            first_error.get_or_insert(e.into());
+                        }
                     }
+                    s.policy = Policy::of(c, self.backoff_reset);
                     s.plan = c.clone();
                     self.slots.push(s);
                 }
-                (Some(Action::Unchanged), Some(mut s)) => {
-                    s.plan = c.clone();
-                    self.slots.push(s);
-                }
-                _ => {
-                    // Restarted or created: a fresh slot, launched below.
-                    let mut s = placeholder_slot(c);
-                    s.restart_at = Some(Instant::now());
-                    self.slots.push(s);
-                }
+                // Restarted or created: a fresh slot, launched below.
+                _ => self.slots.push(placeholder_slot(c, self.backoff_reset)),
             }
         }
         // Launch the new and changed ones, and retry those a previous reload
-        // could not start. One that fails is retried with its backoff and
-        // the reload reports it (apply fails, naming it).
+        // could not start (never released). One that fails is retried with
+        // its backoff and the reload reports it (apply fails, naming it).
         let mut failed = Vec::new();
         for i in 0..self.slots.len() {
             if self.inbox.stop_requested().is_some() {
                 // The stop clears what is left to launch.
                 return Err(SupervisorError::StopRequested);
             }
-            if self.slots[i].restart_at.is_some()
-                && self.slots[i].child.is_none()
-                && self.slots[i].restarts_pending_launch()
-            {
-                self.slots[i].restart_at = None;
-                if let Err(e) = self.launch(i) {
-                    failed.push(format!(
-                        "container {} could not start: {}",
-                        self.slots[i].plan.name,
-                        crate::error_chain(&e)
-                    ));
-                    self.launch_failed(i, &e);
-                }
+            let s = &self.slots[i];
+            let unlaunched = s.life.started.is_none()
+                && s.pending.is_none()
+                && matches!(s.life.phase, Phase::Waiting | Phase::Backoff { .. });
+            if unlaunched && let Err(e) = self.launch(i) {
+                failed.push(format!(
+                    "container {} could not start: {}",
+                    self.slots[i].plan.name,
+                    crate::error_chain(&e)
+                ));
+                self.launch_failed(i, &e);
             }
         }
         if !failed.is_empty() {

@@ -3,12 +3,12 @@
 //! has finished.
 
 use super::{
-    BACKOFF_MAX, BACKOFF_START, SCOPE_GONE_POLL, SCOPE_GONE_TIMEOUT, Supervisor, SupervisorError,
-    describe_exit, launch_spec,
+    PodPhase, SCOPE_GONE_POLL, SCOPE_GONE_TIMEOUT, Supervisor, SupervisorError, describe_exit,
+    launch_spec,
 };
-use crate::model::Restart;
 use crate::runtime::launch;
-use crate::systemd::Transient;
+use crate::runtime::lifecycle::{Effect, Event, Phase};
+use crate::systemd::{ActiveState, Transient};
 use nix::sys::signal::Signal;
 use std::time::Instant;
 
@@ -19,50 +19,29 @@ impl Supervisor<'_> {
         {
             self.holder = None;
             self.sandbox_losses += 1;
-            self.phase = "recreating";
+            self.phase = PodPhase::Recreating;
             self.save();
             return Err(SupervisorError::SandboxLost(describe_exit(status)));
         }
-        let mut changed = false;
-        for s in &mut self.slots {
+        for i in 0..self.slots.len() {
+            let s = &mut self.slots[i];
             let Some(child) = &mut s.child else { continue };
             let Ok(Some(status)) = child.try_wait() else {
                 continue;
             };
             s.child = None;
-            changed = true;
             let exit = describe_exit(status);
-            tracing::info!("container {} {exit}", s.plan.name);
-            crate::runtime::events::exited(
-                &self.plan.pod,
-                &s.plan.name,
-                &s.plan.unit.name,
-                &exit,
-                &mut self.slice_oom_kills,
-            );
-            s.state.last_exit = Some(exit);
+            s.state.last_exit = Some(exit.clone());
             s.state.pid = 0;
             s.state.monitor_pid = 0;
-            s.state.ready = false;
-            s.completed |= status.success();
-            let again = match s.plan.restart {
-                Restart::Always => true,
-                Restart::OnFailure => !status.success(),
-                Restart::Never => false,
-            };
-            if again {
-                if s.started.elapsed() >= self.backoff_reset {
-                    s.backoff = BACKOFF_START;
-                }
-                s.restart_at = Some(Instant::now() + s.backoff);
-                s.backoff = (s.backoff * 2).min(BACKOFF_MAX);
-                s.set("restarting");
-            } else {
-                s.set(if status.success() { "exited" } else { "failed" });
-            }
-        }
-        if changed {
-            self.save();
+            self.fire(
+                i,
+                Event::Exited {
+                    exit,
+                    success: status.success(),
+                    now: Instant::now(),
+                },
+            );
         }
         Ok(())
     }
@@ -70,11 +49,9 @@ impl Supervisor<'_> {
     pub(super) fn restart_due(&mut self) {
         let now = Instant::now();
         for i in 0..self.slots.len() {
-            if self.slots[i].restart_at.is_none_or(|t| t > now) {
-                continue;
-            }
-            self.slots[i].restart_at = None;
-            if let Err(e) = self.restart_one(i) {
+            if self.fire(i, Event::Timer { now }).contains(&Effect::Launch)
+                && let Err(e) = self.restart_one(i)
+            {
                 self.launch_failed(i, &e);
             }
         }
@@ -86,15 +63,16 @@ impl Supervisor<'_> {
         let s = &mut self.slots[i];
         let cause = crate::error_chain(e);
         tracing::warn!("starting container {}: {cause}", s.plan.name);
-        s.restart_at = Some(Instant::now() + s.backoff);
-        s.backoff = (s.backoff * 2).min(BACKOFF_MAX);
         s.state.last_error = Some(cause);
-        s.set("restarting");
-        self.save();
+        self.fire(
+            i,
+            Event::LaunchFailed {
+                now: Instant::now(),
+            },
+        );
     }
 
     fn restart_one(&mut self, i: usize) -> Result<(), SupervisorError> {
-        crate::runtime::events::restarted(&self.plan.pod, &self.slots[i].plan.name);
         self.launch(i)?;
         self.slots[i].state.restarts += 1;
         self.save();
@@ -108,7 +86,7 @@ impl Supervisor<'_> {
         let start = Instant::now();
         let mut kill_sent = false;
         while let Some(st) = self.mgr.status(&unit.name)? {
-            if st.active_state == "failed" {
+            if st.active_state == ActiveState::Failed {
                 self.mgr.reset_failed(&unit.name)?;
             }
             if start.elapsed() >= SCOPE_GONE_TIMEOUT {
@@ -142,11 +120,11 @@ impl Supervisor<'_> {
     /// Some(outcome) once no regular container runs or will run again.
     pub(super) fn finished(&self) -> Option<Result<(), SupervisorError>> {
         let regular = || self.slots.iter().filter(|s| !s.plan.init);
-        if regular().any(|s| s.child.is_some() || s.restart_at.is_some() || s.pending.is_some()) {
+        if regular().any(|s| !s.life.phase.is_final()) {
             return None;
         }
         let failed: Vec<String> = regular()
-            .filter(|s| s.state.state == "failed")
+            .filter(|s| matches!(s.life.phase, Phase::Failed { .. }))
             .map(|s| {
                 format!(
                     "{} {}",

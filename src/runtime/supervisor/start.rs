@@ -2,11 +2,12 @@
 //! containers one by one, and the regular ones as their conditions hold.
 
 use super::{
-    START_TIMEOUT, Supervisor, SupervisorError, describe_exit, describe_wait, launch_spec,
-    placeholder_slot,
+    PodPhase, START_TIMEOUT, Supervisor, SupervisorError, describe_exit, describe_wait,
+    launch_spec, placeholder_slot,
 };
+use crate::runtime::lifecycle::Event;
 use crate::runtime::{holder, launch};
-use crate::systemd::Transient;
+use crate::systemd::{ActiveState, Transient};
 use std::time::{Duration, Instant};
 
 /// How often the start looks at what it waits for when nothing wakes it
@@ -18,9 +19,9 @@ impl Supervisor<'_> {
         let plan = &self.plan;
         // Leftovers of a crashed run would make the names clash (one call
         // to find them, whatever the number of containers).
-        let pattern = format!("pod-{}.*", plan.pod);
+        let pattern = crate::plan::units::pod_glob(&plan.pod);
         for leftover in self.mgr.list_units(&[&pattern])? {
-            if leftover.active_state == "failed" {
+            if leftover.active_state == ActiveState::Failed {
                 self.mgr.reset_failed(&leftover.name)?;
             }
         }
@@ -31,7 +32,7 @@ impl Supervisor<'_> {
         let holder_pid = [pending_holder.pid()];
         let mut slots = Vec::with_capacity(plan.containers.len());
         for c in &plan.containers {
-            let mut s = placeholder_slot(c);
+            let mut s = placeholder_slot(c, self.backoff_reset);
             let spec = launch_spec(&self.paths, plan, &mut s)?;
             s.pending = Some(launch::spawn(&self.paths.podctl, &c.name, &spec)?);
             slots.push(s);
@@ -73,7 +74,7 @@ impl Supervisor<'_> {
         let deadline = Instant::now() + START_TIMEOUT;
         self.run_init_containers(deadline)?;
         self.start_regular_containers(deadline)?;
-        self.phase = "running";
+        self.phase = PodPhase::Running;
         self.save();
         Ok(())
     }
@@ -114,17 +115,22 @@ impl Supervisor<'_> {
             s.state.last_exit = Some(exit.clone());
             s.state.pid = 0;
             s.state.monitor_pid = 0;
+            // Completed or Failed, saved either way.
+            self.fire(
+                i,
+                Event::Exited {
+                    exit: exit.clone(),
+                    success: status.success(),
+                    now: Instant::now(),
+                },
+            );
             if !status.success() {
-                s.set("failed");
                 return Err(SupervisorError::InitFailed {
                     pod: self.plan.pod.clone(),
-                    name: s.plan.name.clone(),
+                    name: self.slots[i].plan.name.clone(),
                     exit,
                 });
             }
-            s.completed = true;
-            s.set("completed");
-            self.save();
         }
         Ok(())
     }
@@ -148,7 +154,7 @@ impl Supervisor<'_> {
             let waiting: Vec<String> = self
                 .slots
                 .iter()
-                .filter(|s| !(s.plan.init || s.state.ready || s.completed || s.ended()))
+                .filter(|s| !(s.plan.init || s.ready() || s.life.completed || s.ended()))
                 .map(|s| describe_wait(s, &self.slots))
                 .collect();
             if waiting.is_empty() {
@@ -180,8 +186,7 @@ impl Supervisor<'_> {
             if t.satisfies(*cond) {
                 continue;
             }
-            let gone = t.child.is_none() && t.pending.is_none() && t.restart_at.is_none();
-            if gone {
+            if t.life.never(*cond, &t.policy) {
                 return Err(SupervisorError::DependencyFailed {
                     name: t.plan.name.clone(),
                     exit: t.state.last_exit.clone().unwrap_or_default(),
@@ -203,14 +208,12 @@ impl Supervisor<'_> {
         s.state.monitor_pid = r.child.id();
         s.state.last_error = None;
         s.child = Some(r.child);
-        s.released = true;
-        s.started = Instant::now();
-        s.state.ready = s.plan.ready.is_none();
-        s.next_probe = Instant::now();
-        s.set("running");
-        tracing::info!("container {} started", s.plan.name);
-        crate::runtime::events::started(&self.plan.pod, &s.plan.name);
-        self.save();
+        self.fire(
+            i,
+            Event::Released {
+                now: Instant::now(),
+            },
+        );
         Ok(())
     }
 }

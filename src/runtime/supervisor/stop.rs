@@ -8,6 +8,7 @@
 
 use super::signals::Inbox;
 use super::{Supervisor, SupervisorError};
+use crate::runtime::lifecycle::{Effect, Event};
 use crate::systemd::Manager;
 use nix::sys::signal::Signal;
 use std::process::Child;
@@ -20,6 +21,9 @@ const EMPTY_GRACE: Duration = Duration::from_secs(1);
 /// Asked of systemd on top of the stop budget: the sandbox, the empty-scope
 /// waits and exiting.
 const STOP_MARGIN: Duration = Duration::from_secs(5);
+/// How often the stop looks whether stopped scopes' cgroups are empty (no
+/// event tells: cgroup.events would need an inotify watch per scope).
+const EMPTY_POLL: Duration = Duration::from_millis(1);
 /// Longest wait between two looks at the stopping children (their exit
 /// wakes the wait earlier, through SIGCHLD).
 const STOP_POLL: Duration = Duration::from_millis(20);
@@ -46,41 +50,26 @@ impl Supervisor<'_> {
         let deadline = since + budget;
         let extend = (budget + STOP_MARGIN).as_micros().min(u32::MAX as u128) as u32;
         let _ = sd_notify::notify(&[sd_notify::NotifyState::ExtendTimeoutUsec(extend)]);
-        for s in &mut self.slots {
-            s.restart_at = None;
-            drop(s.pending.take());
+        // Nothing restarts or is released any more.
+        for i in 0..self.slots.len() {
+            if self.slots[i].child.is_none() {
+                self.fire(i, Event::Stop);
+            }
         }
-        // In waves, in reverse dependency order: a container stops once every
-        // container that waits for it (`after`) has stopped; those with no
-        // such relation stop together. Signals go out in reverse start order.
-        let mut remaining: Vec<usize> = (0..self.slots.len())
-            .rev()
+        let running: Vec<usize> = (0..self.slots.len())
             .filter(|&i| self.slots[i].child.is_some())
             .collect();
-        while !remaining.is_empty() {
-            let waited_for = |i: usize| {
-                remaining.iter().any(|&j| {
-                    j != i
-                        && self.slots[j]
-                            .plan
-                            .after
-                            .iter()
-                            .any(|(t, _)| *t == self.slots[i].plan.name)
-                })
-            };
-            let mut wave: Vec<usize> = remaining
-                .iter()
-                .copied()
-                .filter(|&i| !waited_for(i))
-                .collect();
-            if wave.is_empty() {
-                wave = remaining.clone();
-            }
-            remaining.retain(|i| !wave.contains(i));
+        let waves = {
+            let plans: Vec<&crate::plan::ContainerPlan> =
+                self.slots.iter().map(|s| &s.plan).collect();
+            stop_waves(&plans, &running)
+        };
+        for wave in waves {
             let mut taken: Vec<(usize, Child)> = Vec::new();
             for &i in &wave {
-                if let Some(child) = self.slots[i].child.take() {
-                    self.slots[i].set("stopped");
+                if self.fire(i, Event::Stop).contains(&Effect::Stop)
+                    && let Some(child) = self.slots[i].child.take()
+                {
                     taken.push((i, child));
                 }
             }
@@ -98,6 +87,7 @@ impl Supervisor<'_> {
                 .collect();
             let mut ctx = StopContext {
                 mgr: self.mgr,
+                cgroup: &self.paths.host.cgroup,
                 pod: &self.plan.pod,
                 inbox: &mut self.inbox,
                 budget: Some(budget),
@@ -124,6 +114,7 @@ impl Supervisor<'_> {
         if let Some(h) = self.holder.take() {
             let mut ctx = StopContext {
                 mgr: self.mgr,
+                cgroup: &self.paths.host.cgroup,
                 pod: &self.plan.pod,
                 inbox: &mut self.inbox,
                 budget: None,
@@ -152,6 +143,8 @@ pub(super) struct Stopping<'a> {
 /// and a deadline for SIGKILL, if one is set already.
 pub(super) struct StopContext<'a> {
     pub mgr: &'a dyn Manager,
+    /// The cgroup root ([`crate::runtime::HostRoots::cgroup`]).
+    pub cgroup: &'a std::path::Path,
     pub pod: &'a str,
     pub inbox: &'a mut Inbox,
     /// The pod's stop budget, counted from a stop request; None: a stop
@@ -193,7 +186,7 @@ impl StopContext<'_> {
                     continue;
                 }
                 running = true;
-                let due = cap.map_or(start + s.timeout, |c| c.min(start + s.timeout));
+                let due = kill_due(start, s.timeout, cap);
                 if !*killed && Instant::now() >= due {
                     tracing::warn!(
                         "{}: still running {:?} after signal {}, sending SIGKILL",
@@ -219,14 +212,50 @@ impl StopContext<'_> {
         }
         // Our children are gone; wait until the scopes are empty too (their
         // other processes die with them), so what stops next stops strictly after.
-        let root = crate::runtime::cgroup::root();
         let grace = Instant::now() + EMPTY_GRACE;
         while scopes
             .iter()
-            .any(|s| crate::runtime::cgroup::populated(&root, self.pod, s.unit))
+            .any(|s| crate::runtime::cgroup::populated(self.cgroup, self.pod, s.unit))
             && Instant::now() < grace
         {
-            std::thread::sleep(Duration::from_millis(1));
+            std::thread::sleep(EMPTY_POLL);
         }
     }
+}
+
+/// The stop waves, in reverse dependency order: a container stops once every
+/// container that waits for it (`after`) has stopped; those with no such
+/// relation stop together (a cycle, which validation rejects, stops at once).
+/// `running`: the indexes (in start order) of the containers to stop; each
+/// wave lists them in reverse start order, as the signals go out.
+pub(super) fn stop_waves(
+    plans: &[&crate::plan::ContainerPlan],
+    running: &[usize],
+) -> Vec<Vec<usize>> {
+    let mut remaining: Vec<usize> = running.iter().rev().copied().collect();
+    let mut waves = Vec::new();
+    while !remaining.is_empty() {
+        let waited_for = |i: usize| {
+            remaining
+                .iter()
+                .any(|&j| j != i && plans[j].after.iter().any(|(t, _)| *t == plans[i].name))
+        };
+        let mut wave: Vec<usize> = remaining
+            .iter()
+            .copied()
+            .filter(|&i| !waited_for(i))
+            .collect();
+        if wave.is_empty() {
+            wave = remaining.clone();
+        }
+        remaining.retain(|i| !wave.contains(i));
+        waves.push(wave);
+    }
+    waves
+}
+
+/// When a scope signalled at `start` gets SIGKILL: after its own `timeout`,
+/// or at the pod's stop deadline (`cap`) if that comes first.
+pub(super) fn kill_due(start: Instant, timeout: Duration, cap: Option<Instant>) -> Instant {
+    cap.map_or(start + timeout, |c| c.min(start + timeout))
 }

@@ -1,6 +1,8 @@
 //! The supervisor against the recording fake: what it asks of systemd.
 
 use super::*;
+use crate::plan::ContainerPlan;
+use crate::runtime::lifecycle::{Event, Phase, transition};
 use crate::systemd::UnitStatus;
 use crate::systemd::fake::Recorder;
 
@@ -17,9 +19,16 @@ fn supervisor<'m>(mgr: &'m Recorder, dir: &std::path::Path) -> Supervisor<'m> {
         run: dir.join("run"),
         podctl: "/bin/false".into(),
         pause: "/bin/false".into(),
+        host: crate::runtime::HostRoots::under(&dir.join("host")),
     };
     let mut sup = Supervisor::new(mgr, paths, plan, String::new()).unwrap();
-    sup.slots = sup.plan.containers.iter().map(placeholder_slot).collect();
+    let reset = sup.backoff_reset;
+    sup.slots = sup
+        .plan
+        .containers
+        .iter()
+        .map(|c| placeholder_slot(c, reset))
+        .collect();
     sup
 }
 
@@ -52,5 +61,153 @@ fn a_lingering_scope_is_killed_and_the_launch_gives_up_naming_it() {
         "{calls:?}"
     );
     assert!(!calls.iter().any(|c| c.starts_with("stop ")), "{calls:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("podctl-sup-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+const THREE: &str = "[containers.db]\ncommand = [\"sleep\", \"1\"]\n\
+    [containers.app]\ncommand = [\"sleep\", \"2\"]\nafter = [\"db\"]\n\
+    [containers.web]\ncommand = [\"sleep\", \"3\"]\nafter = { app = \"ready\" }\n\
+    [containers.side]\ncommand = [\"sleep\", \"4\"]\n";
+
+fn plan_of(text: &str) -> Plan {
+    crate::plan::build(&crate::spec::parse_str(text, "t.toml", "t").unwrap())
+}
+
+/// Stop waves go in reverse dependency order: web (waits for app), and side
+/// (waited for by nobody) first, then app, then db; within a wave in
+/// reverse start order. Only running containers are stopped.
+#[test]
+fn stop_waves_in_reverse_dependency_order() {
+    let plan = plan_of(THREE);
+    let names: Vec<&str> = plan.containers.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["db", "app", "web", "side"]);
+    let plans: Vec<&ContainerPlan> = plan.containers.iter().collect();
+    let waves = |running: &[usize]| -> Vec<Vec<&str>> {
+        stop::stop_waves(&plans, running)
+            .into_iter()
+            .map(|w| w.into_iter().map(|i| names[i]).collect())
+            .collect()
+    };
+    assert_eq!(
+        waves(&[0, 1, 2, 3]),
+        vec![vec!["side", "web"], vec!["app"], vec!["db"]]
+    );
+    // web is gone already: app no longer waits for it.
+    assert_eq!(waves(&[0, 1, 3]), vec![vec!["side", "app"], vec!["db"]]);
+    assert_eq!(waves(&[]), Vec::<Vec<&str>>::new());
+}
+
+/// Each scope gets SIGKILL after its own stop timeout, or at the pod's stop
+/// deadline when that comes first.
+#[test]
+fn per_container_stop_timeouts_within_the_pod_budget() {
+    let t = Instant::now();
+    let s = Duration::from_secs;
+    assert_eq!(stop::kill_due(t, s(3), None), t + s(3));
+    assert_eq!(stop::kill_due(t, s(3), Some(t + s(10))), t + s(3));
+    assert_eq!(stop::kill_due(t, s(30), Some(t + s(10))), t + s(10));
+    // The budget: the longest stop_timeout of the pod.
+    let mgr = Recorder::new();
+    let dir = temp_dir("budget");
+    let mut sup = supervisor(&mgr, &dir);
+    sup.plan = plan_of(&THREE.replace(
+        "[containers.side]\n",
+        "[containers.side]\nstop_timeout = \"25s\"\n",
+    ));
+    let reset = sup.backoff_reset;
+    sup.slots = sup
+        .plan
+        .containers
+        .iter()
+        .map(|c| placeholder_slot(c, reset))
+        .collect();
+    assert_eq!(sup.stop_budget(), s(25));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The holder's exit is the sandbox's loss: the supervisor fails (systemd
+/// recreates the pod), counts the loss and publishes "recreating".
+#[test]
+fn sandbox_loss_ends_the_supervisor_and_is_counted() {
+    let mgr = Recorder::new();
+    let dir = temp_dir("sandbox");
+    let mut sup = supervisor(&mgr, &dir);
+    let mut holder = std::process::Command::new("/bin/true").spawn().unwrap();
+    let _ = holder.wait();
+    sup.holder = Some(holder);
+    let err = sup.reap().expect_err("the sandbox is gone");
+    assert!(
+        matches!(err, SupervisorError::SandboxLost(ref e) if e == "exited 0"),
+        "{err}"
+    );
+    assert!(sup.holder.is_none());
+    let st = PodState::load(&sup.paths.run, "t").expect("state saved");
+    assert_eq!((st.phase.as_str(), st.sandbox_losses), ("recreating", 1));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A reaped container goes through the state machine: its exit is
+/// recorded and, per its policy, it backs off (status: restarting).
+#[test]
+fn a_reaped_container_backs_off() {
+    let mgr = Recorder::new();
+    let dir = temp_dir("reap");
+    let mut sup = supervisor(&mgr, &dir);
+    let mut child = std::process::Command::new("/bin/sh")
+        .args(["-c", "exit 3"])
+        .spawn()
+        .unwrap();
+    let _ = child.wait();
+    sup.slots[0].child = Some(child);
+    let now = Instant::now();
+    sup.slots[0].life = transition(
+        &sup.slots[0].life,
+        &sup.slots[0].policy,
+        Event::Released { now },
+    )
+    .0;
+    sup.reap().unwrap();
+    let st = PodState::load(&sup.paths.run, "t").expect("state saved");
+    let app = &st.containers[0];
+    assert_eq!(
+        (app.state.as_str(), app.last_exit.as_deref()),
+        ("restarting", Some("exited 3"))
+    );
+    assert!(matches!(sup.slots[0].life.phase, Phase::Backoff { .. }));
+    assert!(sup.next_due().is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Reload through the supervisor: the stored file is read, the same
+/// decision as apply's is made; a live limit is set on the container's
+/// scope without a restart, and a pod-level change ends the supervisor.
+#[test]
+fn reload_sets_live_limits_or_recreates() {
+    let mgr = Recorder::new();
+    let dir = temp_dir("reload");
+    let mut sup = supervisor(&mgr, &dir);
+    let now = Instant::now();
+    for s in &mut sup.slots {
+        s.life = transition(&s.life, &s.policy, Event::Released { now }).0;
+    }
+    let stored = sup.paths.definition("t");
+    std::fs::create_dir_all(stored.parent().unwrap()).unwrap();
+    let text =
+        "[containers.app]\ncommand = [\"sleep\", \"100\"]\nresources = { memory = \"64M\" }\n";
+    std::fs::write(&stored, text).unwrap();
+    sup.reload().unwrap();
+    let calls = mgr.calls.borrow().clone();
+    assert_eq!(calls, ["set_properties pod-t.app.scope [\"MemoryMax\"]"]);
+    let r = sup.last_reload.clone().expect("recorded");
+    assert_eq!((r.error, r.definition.as_str()), (None, text));
+    assert!(matches!(sup.slots[0].life.phase, Phase::Running { .. }));
+    std::fs::write(&stored, format!("hostname = \"other\"\n{text}")).unwrap();
+    assert!(matches!(sup.reload(), Err(SupervisorError::Recreate)));
     let _ = std::fs::remove_dir_all(&dir);
 }

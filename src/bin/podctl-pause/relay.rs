@@ -1,0 +1,146 @@
+//! `relay PID [OUT_FD ERR_FD]`: wait for a child, forward signals, reap,
+//! copy the container's output to journald, exit with the child's status.
+
+use crate::*;
+
+/// `relay PID`: forward termination signals to PID, reap, exit with its status.
+pub(crate) fn relay(target: usize) -> ! {
+    loop {
+        while let Some((pid, status)) = reap() {
+            if pid as usize == target {
+                exit(exit_code(status));
+            }
+        }
+        let sig = next_signal();
+        if sig != SIGCHLD {
+            // SAFETY: kill takes plain integers.
+            unsafe { sys::call(sys::KILL, target, sig, 0, 0) };
+        }
+    }
+}
+
+pub(crate) fn read(fd: usize, buf: &mut [u8]) -> isize {
+    // SAFETY: buf is a live, writable slice of buf.len() bytes.
+    unsafe { sys::call(sys::READ, fd, buf.as_mut_ptr() as usize, buf.len(), 0) }
+}
+
+/// Copies what can be read now from `from` to `to`; false once `from` is at EOF.
+pub(crate) fn pump(from: usize, to: usize) -> bool {
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = read(from, &mut buf);
+        if n == 0 {
+            return false;
+        }
+        if n < 0 {
+            return n == -11 || n == -4; // EAGAIN, EINTR: nothing more for now
+        }
+        write_all(to, &buf[..n as usize]);
+    }
+}
+
+/// As [`pump`], starting every line with `prefix`; `at_start` says whether
+/// the next byte begins a line (kept between calls: lines span reads).
+pub(crate) fn pump_prefixed(from: usize, to: usize, prefix: &[u8], at_start: &mut bool) -> bool {
+    let mut buf = [0u8; 4096];
+    // Room for every byte of `buf` plus a prefix for each line in it.
+    let mut out = [0u8; 4096 * 4];
+    loop {
+        let n = read(from, &mut buf);
+        if n == 0 {
+            return false;
+        }
+        if n < 0 {
+            return n == -11 || n == -4; // EAGAIN, EINTR: nothing more for now
+        }
+        let mut len = 0;
+        for &b in &buf[..n as usize] {
+            if *at_start && len + prefix.len() <= out.len() {
+                out[len..len + prefix.len()].copy_from_slice(prefix);
+                len += prefix.len();
+            }
+            out[len] = b;
+            len += 1;
+            *at_start = b == b'\n';
+        }
+        write_all(to, &out[..len]);
+    }
+}
+
+/// What the relay puts before each line of the container's stderr: its
+/// stdout and stderr share one journald stream (journald takes at most 4,096
+/// streams), opened with level prefixes on, so these lines keep priority 3.
+pub(crate) const STDERR_PREFIX: &[u8] = b"<3>";
+
+/// `relay PID OUT ERR`: as [`relay`], and copies the container's output from
+/// the pipes OUT and ERR to our stdout and stderr (one journald stream). journald
+/// attributes each line to the process that wrote it to its socket; written
+/// by this long-lived process in the container's scope, a line of even the
+/// shortest-lived command is attributed to the container's unit.
+pub(crate) fn relay_logs(target: usize, out: usize, err: usize) -> ! {
+    const O_NONBLOCK: usize = 0o4000;
+    const POLLIN: i16 = 1;
+    let all: u64 = !0;
+    // SAFETY: a valid 8-byte sigset; SFD_NONBLOCK | SFD_CLOEXEC.
+    let sfd = unsafe {
+        sys::call(
+            sys::SIGNALFD4,
+            usize::MAX,
+            &all as *const u64 as usize,
+            8,
+            0o4000 | 0o2000000,
+        )
+    };
+    if sfd < 0 {
+        relay(target);
+    }
+    let mut fds: [(i32, i16, i16); 3] = [
+        (sfd as i32, POLLIN, 0),
+        (out as i32, POLLIN, 0),
+        (err as i32, POLLIN, 0),
+    ];
+    let mut err_at_start = true;
+    for fd in [out, err] {
+        // SAFETY: F_SETFL on our own pipe ends.
+        unsafe { sys::call(sys::FCNTL, fd, 4, O_NONBLOCK, 0) };
+    }
+    loop {
+        while let Some((pid, status)) = reap() {
+            if pid as usize == target {
+                // What the container wrote before it ended still goes out.
+                pump(out, 1);
+                pump_prefixed(err, 2, STDERR_PREFIX, &mut err_at_start);
+                exit(exit_code(status));
+            }
+        }
+        for f in fds.iter_mut() {
+            f.2 = 0;
+        }
+        // SAFETY: fds is an array of 3 struct pollfd {int fd; short events; short revents}.
+        let r = unsafe { sys::call(sys::POLL, fds.as_mut_ptr() as usize, 3, usize::MAX, 0) };
+        if r <= 0 {
+            continue;
+        }
+        if fds[0].2 != 0 {
+            let mut info = [0u8; 128];
+            while read(sfd as usize, &mut info) == 128 {
+                let sig = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]) as usize;
+                if sig != SIGCHLD {
+                    // SAFETY: kill takes plain integers.
+                    unsafe { sys::call(sys::KILL, target, sig, 0, 0) };
+                }
+            }
+        }
+        for (i, to) in [(1usize, 1usize), (2, 2)] {
+            let more = |fd: usize, at_start: &mut bool| match i {
+                1 => pump(fd, to),
+                _ => pump_prefixed(fd, to, STDERR_PREFIX, at_start),
+            };
+            if fds[i].0 >= 0 && fds[i].2 != 0 && !more(fds[i].0 as usize, &mut err_at_start) {
+                // SAFETY: closing our own pipe end at EOF; -1 makes poll skip it.
+                unsafe { sys::call(sys::CLOSE, fds[i].0 as usize, 0, 0, 0) };
+                fds[i].0 = -1;
+            }
+        }
+    }
+}

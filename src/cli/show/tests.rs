@@ -1,0 +1,129 @@
+use super::*;
+
+#[test]
+fn formats() {
+    assert_eq!(human_bytes(512), "512B");
+    assert_eq!(human_bytes(3 << 20), "3.0M");
+    assert_eq!(human_age(59), "59s");
+    assert_eq!(human_age(3600 * 25), "1d1h");
+    assert_eq!(pod_name_of("pod@my-web.service"), Some("my-web"));
+    assert_eq!(pod_name_of("pod-web.slice"), None);
+}
+
+fn fixture() -> (crate::systemd::fake::Recorder, Paths, std::path::PathBuf) {
+    use crate::runtime::state::ContainerState;
+    let dir = std::env::temp_dir().join(format!(
+        "podctl-show-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let paths = Paths {
+        host: crate::runtime::HostRoots::under(&dir.join("host")),
+        store: dir.join("pods"),
+        run: dir.join("run"),
+        podctl: "/bin/false".into(),
+        pause: "/bin/false".into(),
+    };
+    let state = PodState {
+        pod: "web".into(),
+        supervisor_pid: 100,
+        sandbox_pid: 101,
+        phase: "running".into(),
+        containers: vec![
+            ContainerState {
+                name: "app".into(),
+                unit: "pod-web.app.scope".into(),
+                pid: 102,
+                monitor_pid: 103,
+                state: "running".into(),
+                ready: true,
+                restarts: 1,
+                last_exit: Some("signal 9".into()),
+                since: 1_700_000_000,
+                ..Default::default()
+            },
+            ContainerState {
+                name: "job".into(),
+                unit: "pod-web.job.scope".into(),
+                state: "exited".into(),
+                last_exit: Some("exited 0".into()),
+                since: 1_700_000_000,
+                ..Default::default()
+            },
+        ],
+        ..Default::default()
+    };
+    state.save(&paths.run).unwrap();
+    let mgr = crate::systemd::fake::Recorder::new();
+    for (unit, st) in [
+        ("pod@web.service", "active"),
+        ("pod-web.sandbox.scope", "active"),
+        ("pod-web.app.scope", "active"),
+        ("pod@db.service", "failed"),
+    ] {
+        mgr.units.borrow_mut().insert(
+            unit.into(),
+            UnitStatus {
+                name: unit.into(),
+                active_state: st.into(),
+                ..Default::default()
+            },
+        );
+    }
+    (mgr, paths, dir)
+}
+
+fn expected(name: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/json")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+#[test]
+fn logs_arguments() {
+    let o = LogOptions {
+        follow: true,
+        since: Some("-1h".into()),
+        until: None,
+        lines: Some(5),
+        output: Some("cat".into()),
+    };
+    assert_eq!(
+        journalctl_args("web", Some("app"), &o).join(" "),
+        "--no-pager _SYSTEMD_UNIT=pod-web.app.scope --since=-1h --lines=5 --output=cat --follow"
+    );
+    assert_eq!(
+        journalctl_args("web", None, &LogOptions::default()).join(" "),
+        "--no-pager -u pod@web.service -u pod-web.*.scope"
+    );
+}
+
+#[test]
+fn status_and_ps_json() {
+    let (mgr, paths, dir) = fixture();
+    let st = serde_json::to_value(status_with(&mgr, &paths, "web").unwrap()).unwrap();
+    assert_eq!(st, expected("status.json"), "{st:#}");
+    let ps = serde_json::to_value(ps_json(&mgr, &paths).unwrap()).unwrap();
+    assert_eq!(ps, expected("ps.json"), "{ps:#}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A failed pod's last state file says `app` runs: status says it does not.
+#[test]
+fn a_failed_pods_containers_are_not_running() {
+    let (mgr, paths, dir) = fixture();
+    mgr.units
+        .borrow_mut()
+        .get_mut("pod@web.service")
+        .unwrap()
+        .active_state = "failed".into();
+    let st = status_with(&mgr, &paths, "web").unwrap();
+    let app = &st.containers[0];
+    assert_eq!(
+        (app.state.as_str(), app.pid, app.monitor_pid, app.ready),
+        ("stopped", 0, 0, false)
+    );
+    assert_eq!(st.containers[1].state, "exited");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,155 @@
+//! One container in the supervisor: its plan, its processes (held helper,
+//! relay), its [`Lifecycle`] and what the state file shows of it; and the
+//! helpers that read a slot (its launch spec, its journal events, why it
+//! is not ready yet).
+
+use super::{Paths, SupervisorError};
+use crate::model::Condition;
+use crate::plan::{ContainerPlan, Plan};
+use crate::runtime::HostRoots;
+use crate::runtime::launch::{self, LaunchSpec, PendingContainer};
+use crate::runtime::lifecycle::{Lifecycle, Phase, Policy, Report};
+use crate::runtime::notify::NotifySocket;
+use crate::runtime::state::{ContainerState, now_secs};
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+/// One container: its plan, its processes and its [`Lifecycle`].
+pub(super) struct Slot {
+    pub(super) plan: ContainerPlan,
+    pub(super) policy: Policy,
+    /// Held helper, until released ([`Phase::Waiting`]).
+    pub(super) pending: Option<PendingContainer>,
+    /// Its relay, while [`Phase::Running`] (and until reaped).
+    pub(super) child: Option<Child>,
+    pub(super) life: Lifecycle,
+    /// Its NOTIFY_SOCKET, for `ready = "notify"`.
+    pub(super) notify: Option<NotifySocket>,
+    /// What the state file shows besides the phase and readiness.
+    pub(super) state: ContainerState,
+}
+
+impl Slot {
+    /// Released once and ended for good: nothing to wait for.
+    pub(super) fn ended(&self) -> bool {
+        self.life.started.is_some() && self.life.phase.is_final()
+    }
+
+    pub(super) fn satisfies(&self, cond: Condition) -> bool {
+        self.life.satisfies(cond, &self.policy)
+    }
+
+    pub(super) fn ready(&self) -> bool {
+        self.life.ready(&self.policy)
+    }
+
+    /// The state file's record of it.
+    pub(super) fn record(&self) -> ContainerState {
+        ContainerState {
+            state: self.life.phase.name().into(),
+            ready: self.ready(),
+            ..self.state.clone()
+        }
+    }
+}
+
+/// The helper's spec for a slot; gives it a NOTIFY_SOCKET if it reports
+/// readiness with sd_notify (the socket outlives restarts; stale messages
+/// of a previous run are dropped).
+pub(super) fn launch_spec(
+    paths: &Paths,
+    plan: &Plan,
+    s: &mut Slot,
+) -> Result<LaunchSpec, SupervisorError> {
+    let pod = plan.pod.as_str();
+    let mut spec = LaunchSpec::new(&s.plan, &paths.pause);
+    // Every container goes through its OCI runtime (crun by default).
+    spec.oci = Some(crate::oci::Container::from_plan(plan, &s.plan));
+    let wants = s
+        .plan
+        .ready
+        .as_ref()
+        .is_some_and(|p| p.check == crate::model::Check::Notify);
+    if wants && s.notify.is_none() {
+        let n = NotifySocket::bind(&paths.run, pod, &s.plan.name).map_err(|source| {
+            launch::LaunchError::Pipe {
+                container: s.plan.name.clone(),
+                source,
+            }
+        })?;
+        s.notify = Some(n);
+    }
+    if let Some(n) = &s.notify {
+        // Stale messages of a previous run count for nothing.
+        n.discard();
+        spec.process.env.retain(|(k, _)| k != "NOTIFY_SOCKET");
+        spec.process
+            .env
+            .push(("NOTIFY_SOCKET".into(), n.path().display().to_string()));
+    }
+    Ok(spec)
+}
+
+/// The journal event (and log line) of `r` for slot `s`.
+pub(super) fn report(host: &HostRoots, pod: &str, s: &Slot, r: Report, slice_oom_kills: &mut u64) {
+    let name = &s.plan.name;
+    match r {
+        Report::Started => {
+            tracing::info!("container {name} started");
+            crate::runtime::events::started(host, pod, name);
+        }
+        Report::Restarted => crate::runtime::events::restarted(host, pod, name),
+        Report::Ready(how) => {
+            match how {
+                "probe" => tracing::info!("container {name} is ready"),
+                _ => tracing::info!("container {name} is ready ({how})"),
+            }
+            crate::runtime::events::ready(host, pod, name, how);
+        }
+        Report::Exited(exit) => {
+            tracing::info!("container {name} {exit}");
+            crate::runtime::events::exited(
+                host,
+                pod,
+                name,
+                &s.plan.unit.name,
+                &exit,
+                slice_oom_kills,
+            );
+        }
+        Report::ProbeFailed(n) => crate::runtime::events::probe_failed(host, pod, name, n),
+    }
+}
+
+pub(super) fn placeholder_slot(c: &ContainerPlan, backoff_reset: Duration) -> Slot {
+    Slot {
+        plan: c.clone(),
+        policy: Policy::of(c, backoff_reset),
+        pending: None,
+        child: None,
+        life: Lifecycle::new(Instant::now()),
+        notify: None,
+        state: ContainerState {
+            name: c.name.clone(),
+            unit: c.unit.name.clone(),
+            since: now_secs(),
+            ..Default::default()
+        },
+    }
+}
+
+/// Why a container is not ready yet, for a start timeout message.
+pub(super) fn describe_wait(s: &Slot, all: &[Slot]) -> String {
+    if s.life.phase == Phase::Waiting {
+        let unmet: Vec<String> = s
+            .plan
+            .after
+            .iter()
+            .filter(|(t, c)| !all.iter().any(|o| &o.plan.name == t && o.satisfies(*c)))
+            .map(|(t, c)| format!("{t} to be {}", c.as_str()))
+            .collect();
+        format!("{} waits for {}", s.plan.name, unmet.join(", "))
+    } else {
+        format!("{} is not ready ({})", s.plan.name, s.life.phase.name())
+    }
+}

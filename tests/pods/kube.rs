@@ -44,7 +44,7 @@ spec:
   containers:
   - name: app
     command: [/bin/sh, -c]
-    args: ['echo "greeting=$GREETING pod=$POD_NAME file=$(cat /work/ready) conf=$(cat /etc/kyaml/greeting.txt)"; echo END; exec sleep 7712']
+    args: ['echo "greeting=$GREETING pod=$POD_NAME file=$(cat /work/ready) conf=$(cat /kyaml-conf/greeting.txt)"; echo END; exec sleep 7712']
     env:
     - name: GREETING
       valueFrom:
@@ -64,7 +64,7 @@ spec:
       mountPath: /work
       readOnly: true
     - name: config
-      mountPath: /etc/kyaml
+      mountPath: /kyaml-conf
   terminationGracePeriodSeconds: 5
   volumes:
   - name: config

@@ -395,6 +395,8 @@ pub fn down_with(mgr: &dyn Manager, paths: &Paths, name: &str, purge: bool) -> a
         std::fs::remove_file(&stored)
             .with_context(|| format!("cannot remove {}", stored.display()))?;
         let _ = std::fs::remove_file(source_path(paths, name));
+        // The files of a manifest's configMap and secret volumes (secrets).
+        let _ = std::fs::remove_dir_all(crate::kube::files::pod_dir(name));
         let _ = std::fs::remove_file(crate::runtime::state::path(&paths.run, name));
         // Under the lock: a waiter finds its file unlinked and locks anew.
         let _ = std::fs::remove_file(paths.run.join("locks").join(format!("{name}.lock")));

@@ -137,7 +137,13 @@ pub(crate) fn read(
 
 /// The directory of a pod's volume.
 pub(crate) fn dir(pod: &str, volume: &str) -> PathBuf {
-    Path::new(FILES_DIR).join(pod).join(volume)
+    pod_dir(pod).join(volume)
+}
+
+/// The directory of all of a pod's configMap and secret volumes: removed
+/// with the pod's definition (`down --purge`).
+pub fn pod_dir(pod: &str) -> PathBuf {
+    Path::new(FILES_DIR).join(pod)
 }
 
 /// Writes a volume's files (each replaced atomically: a container that

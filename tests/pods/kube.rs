@@ -121,7 +121,12 @@ fn yaml_pod_runs(g: &Guest) -> Result<(), String> {
             "a second apply of the same manifest changed something:\n{again}"
         ));
     }
+    // A plain down keeps the files (the stored definition still binds them).
+    g.ok("podctl down kyaml && test -s /var/lib/podctl/kube/kyaml/config/greeting.txt")?;
     g.ok("podctl down --purge kyaml")?;
+    if g.sh("test -e /var/lib/podctl/kube/kyaml").success() {
+        return Err("down --purge left the manifest's configMap files".into());
+    }
     assert_gone(g, "kyaml", &["/bin/sleep 7711", "sleep 7712"])
 }
 

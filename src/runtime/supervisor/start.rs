@@ -14,6 +14,17 @@ use std::time::{Duration, Instant};
 /// (a helper's exit or a signal does).
 const START_POLL: Duration = Duration::from_millis(10);
 
+/// Beyond the start's own deadline: time to report the outcome.
+const START_MARGIN: Duration = Duration::from_secs(5);
+
+/// EXTEND_TIMEOUT_USEC once the sandbox and its network are up: the rest of
+/// the start (init containers, conditions, probes) plus a margin.
+fn start_extension() -> u32 {
+    (START_TIMEOUT + START_MARGIN)
+        .as_micros()
+        .min(u32::MAX as u128) as u32
+}
+
 impl Supervisor<'_> {
     pub(super) fn try_start(&mut self) -> Result<(), SupervisorError> {
         let plan = &self.plan;
@@ -71,6 +82,11 @@ impl Supervisor<'_> {
         if let Some(net) = &mut self.network {
             net.attach(ns_pid)?;
         }
+        // From here the start bounds itself (START_TIMEOUT). What the units,
+        // the holder and the network took before (netavark at boot under
+        // emulation: ~50 s) must not come out of it: pod@.service's start
+        // timeout is moved to cover the whole of it.
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::ExtendTimeoutUsec(start_extension())]);
         let deadline = Instant::now() + START_TIMEOUT;
         self.run_init_containers(deadline)?;
         self.start_regular_containers(deadline)?;
@@ -215,5 +231,14 @@ impl Supervisor<'_> {
             },
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn start_extension_covers_the_start_deadline() {
+        let extended = std::time::Duration::from_micros(super::start_extension().into());
+        assert!(extended > super::START_TIMEOUT, "{extended:?}");
     }
 }

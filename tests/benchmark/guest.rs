@@ -10,10 +10,15 @@ mod floor;
 mod images;
 #[path = "network.rs"]
 mod network;
+#[path = "podman.rs"]
+mod podman;
+#[path = "scale.rs"]
+mod scale;
+
+use podman::Podman;
 
 use super::bench::Guest;
 use super::report::Results;
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread::sleep;
@@ -153,9 +158,9 @@ pub fn main() -> ! {
         ("podctl", podctl),
         ("overhead", overhead),
         ("network", network::network),
-        ("podman", podman),
+        ("podman", podman::podman),
         ("images", images::images),
-        ("scale", scale),
+        ("scale", scale::scale),
         ("files", files),
     ];
     let only = &conf().sections;
@@ -606,7 +611,16 @@ impl PodProcs {
 
 /// Memory of one running pod's pieces besides the containers' commands.
 fn overhead(g: &Guest, r: &mut Results) -> Result<(), String> {
+    let mark = g.ok("date +%s.%N")?;
     podctl_up("bpod")?;
+    // Where an apply's time goes (console only): systemd's and podctl's
+    // messages of this apply, with monotonic times.
+    let log = g
+        .sh(&format!(
+            "journalctl -o short-monotonic --no-pager --since=@{mark} | grep -v ' kernel: ' | tail -80"
+        ))
+        .stdout;
+    say(&format!("journal of one apply of bpod:\n{log}"));
     sleep(Duration::from_secs(2));
     let svc_cg = g.ok("systemctl show -P ControlGroup pod@bpod.service")?;
     r.value("podctl.supervisor.cgroup", memory_current(&svc_cg));
@@ -661,363 +675,6 @@ fn all_procs_under(cgroup: &str) -> Vec<u32> {
         }
     }
     out
-}
-
-// ---------------------------------------------------------------- podman
-
-struct Podman {
-    /// Pod-level limits, dropped if this Podman rejects them.
-    pod_limits: bool,
-}
-
-impl Podman {
-    /// `term`: commands that ignore SIGTERM (as podctl's `bterm`).
-    fn create(&self, init: bool, term: bool) -> Result<Vec<f64>, String> {
-        let limit = Duration::from_secs(120);
-        let mut create = vec![
-            "podman",
-            "pod",
-            "create",
-            "--name",
-            "bp",
-            "--network",
-            "none",
-            "--hostname",
-            "bp",
-        ];
-        if self.pod_limits {
-            create.extend(["--memory", "512m", "--cpus", "0.5"]);
-        }
-        let (t0, _) = timed(&create, limit)?;
-        let run = |name: &str, limits: &[&str]| -> Result<f64, String> {
-            let mut argv = vec!["podman", "run", "-d", "--pod", "bp", "--name", name];
-            if init {
-                argv.push("--init");
-            }
-            argv.extend(limits);
-            argv.extend(["--rootfs", ROOTFS]);
-            if term {
-                argv.extend(["sh", "-c", "trap '' TERM; exec sleep inf"]);
-            } else {
-                argv.extend(["sleep", "inf"]);
-            }
-            Ok(timed(&argv, limit)?.0)
-        };
-        let t1 = run(
-            "bp-app",
-            &["--memory", "256m", "--cpus", "0.25", "--pids-limit", "64"],
-        )?;
-        let t2 = run("bp-sidecar", &["--memory", "128m"])?;
-        Ok(vec![t0, t1, t2])
-    }
-
-    fn check(&self) -> Result<(), String> {
-        let (_, out) = timed(
-            &[
-                "podman",
-                "ps",
-                "--filter",
-                "pod=bp",
-                "--format",
-                "{{.Names}} {{.State}}",
-            ],
-            Duration::from_secs(60),
-        )?;
-        let running = out
-            .lines()
-            .filter(|l| l.contains("running") || l.contains("Up"))
-            .count();
-        if running != 3 {
-            return Err(format!("podman ps shows {running} running of 3:\n{out}"));
-        }
-        Ok(())
-    }
-
-    fn gone() -> Result<(), String> {
-        wait(
-            Duration::from_secs(60),
-            POLL_SCAN,
-            "podman's processes to go",
-            nothing_left,
-        )
-        .map_err(|e| format!("{e}: left {:?}", leftovers()))
-    }
-
-    /// Graceful: `pod stop` (its timeout: `None` = 10 s) then `pod rm`.
-    fn stop_graceful(&self, timeout: Option<&str>) -> Result<f64, String> {
-        let start = Instant::now();
-        let mut argv = vec!["podman", "pod", "stop"];
-        if let Some(t) = timeout {
-            argv.extend(["-t", t]);
-        }
-        argv.push("bp");
-        timed(&argv, Duration::from_secs(120))?;
-        timed(&["podman", "pod", "rm", "bp"], Duration::from_secs(120))?;
-        Self::gone()?;
-        Ok(ms_since(start))
-    }
-
-    fn rm_immediate(&self) -> Result<f64, String> {
-        let start = Instant::now();
-        timed(
-            &["podman", "pod", "rm", "-f", "-t", "0", "bp"],
-            Duration::from_secs(120),
-        )?;
-        Self::gone()?;
-        Ok(ms_since(start))
-    }
-}
-
-fn podman(g: &Guest, r: &mut Results) -> Result<(), String> {
-    let mut pm = Podman { pod_limits: true };
-    // Warm-up (not counted): first use sets up storage and builds the
-    // local pause image for the infra container.
-    let start = Instant::now();
-    let warm = pm.create(false, false).or_else(|e| {
-        say(&format!("podman with pod limits failed, retrying without: {e}"));
-        r.notes.push(format!("podman pod create --memory/--cpus rejected ({}); pods created without pod-level limits", first_line(&e)));
-        g.sh("podman pod rm -f -t 0 bp");
-        pm.pod_limits = false;
-        pm.create(false, false)
-    });
-    if let Err(e) = warm {
-        say(&g.sh("journalctl -n 60 --no-pager").stdout);
-        return Err(format!("warm-up: {e}"));
-    }
-    pm.check()?;
-    pm.rm_immediate()?;
-    say(&format!(
-        "podman warm-up round took {:.1?}",
-        start.elapsed()
-    ));
-    r.value("podman.warmup.ms", ms_since(start));
-    r.notes.push(
-        "podman: `pod create --network none` (infra holds a private netns with lo only, as podctl's sandbox) + 2x \
-         `run -d --pod bp --rootfs DIR sleep inf` (DIR: busybox-static), with the same limits; up = until the last run -d returns (check: podman ps)"
-            .into(),
-    );
-    r.notes.push(
-        "podman, commands that ignore SIGTERM: `run --init` with `sh -c \"trap '' TERM; exec sleep inf\"`, `pod stop -t 2` + `pod rm` \
-         (podctl: the same commands, stop_timeout = \"2s\"; floor: TimeoutStopSec=2s)"
-            .into(),
-    );
-    let n = rounds(PODMAN_ROUNDS);
-    for (variant, init, term, stop) in [
-        ("stop", false, false, Some(None)),
-        ("rm_t0", false, false, None),
-        ("init.stop", true, false, Some(None)),
-        ("term", true, true, Some(Some("2"))),
-    ] {
-        for round in 1..=n {
-            let t = pm.create(init, term)?;
-            pm.check()?;
-            if round == 1 && variant == "stop" {
-                overhead_podman(r)?;
-            }
-            let down = match stop {
-                Some(timeout) => pm.stop_graceful(timeout)?,
-                None => pm.rm_immediate()?,
-            };
-            let up: f64 = t.iter().sum();
-            let up_key = match (init, term) {
-                (_, true) => "podman.term.up",
-                (true, false) => "podman.init.up",
-                (false, false) => "podman.up",
-            };
-            r.push(up_key, up);
-            r.push(&format!("{up_key}.create"), t[0]);
-            r.push(&format!("{up_key}.run"), t[1]);
-            r.push(&format!("{up_key}.run"), t[2]);
-            r.push(&format!("podman.{variant}"), down);
-            say(&format!(
-                "podman {variant} {round}/{n}: up {up:.0} ms ({:.0}+{:.0}+{:.0}), down {down:.0} ms",
-                t[0], t[1], t[2]
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or("")
-}
-
-fn overhead_podman(r: &mut Results) -> Result<(), String> {
-    sleep(Duration::from_secs(2));
-    let all = pids();
-    let conmons: Vec<u32> = all
-        .iter()
-        .copied()
-        .filter(|&p| comm(p) == "conmon")
-        .collect();
-    let infra: Vec<u32> = all
-        .iter()
-        .copied()
-        .filter(|&p| comm(p) == "catatonit")
-        .collect();
-    if conmons.len() != 3 {
-        return Err(format!(
-            "expected 3 conmon processes, found {}",
-            conmons.len()
-        ));
-    }
-    let conmon_rss: f64 = conmons.iter().copied().map(vm_rss_bytes).sum();
-    let infra_rss: f64 = infra.iter().copied().map(vm_rss_bytes).sum();
-    let conmon_pss: f64 = conmons.iter().copied().map(pss_bytes).sum();
-    let infra_pss: f64 = infra.iter().copied().map(pss_bytes).sum();
-    r.value("podman.conmon.pss", conmon_pss);
-    r.value("podman.infra.pss", infra_pss);
-    r.value("podman.overhead.pss", conmon_pss + infra_pss);
-    r.value("podman.conmon.rss", conmon_rss);
-    r.value("podman.conmon.count", conmons.len() as f64);
-    r.value("podman.infra.rss", infra_rss);
-    r.value("podman.overhead.rss", conmon_rss + infra_rss);
-    // Every cgroup holding a conmon, the infra or a container process.
-    let sleeps = all.iter().copied().filter(|&p| comm(p) == "sleep");
-    let mut cgroups: Vec<String> = conmons
-        .iter()
-        .copied()
-        .chain(infra.iter().copied())
-        .chain(sleeps)
-        .filter_map(cgroup_of)
-        .collect();
-    cgroups.sort();
-    cgroups.dedup();
-    // conmon stays in the caller's cgroup (here podctl-bench.service): only
-    // the pod's own cgroups under machine.slice are summed.
-    cgroups.retain(|c| c.starts_with("/machine.slice/"));
-    let total: f64 = cgroups.iter().map(|c| memory_current(c)).sum();
-    r.value("podman.cgroups", total);
-    let mut by: BTreeMap<String, f64> = BTreeMap::new();
-    for c in &cgroups {
-        by.insert(c.clone(), memory_current(c));
-    }
-    say(&format!("podman cgroups: {by:?}"));
-    Ok(())
-}
-
-// ---------------------------------------------------------------- scale
-
-/// Pods taken down concurrently (untimed) between the timed downs of the
-/// first and the last ten: 100 timed bridge downs cost ~7 min under TCG.
-const DOWN_BATCH: usize = 4;
-
-fn scale(g: &Guest, r: &mut Results) -> Result<(), String> {
-    let n = scale_pods();
-    sleep(Duration::from_secs(2));
-    let before = mem_available();
-    let mut applies = Vec::new();
-    for i in 1..=n {
-        let t = podctl_up(&format!("s{i:02}"))?;
-        applies.push(t);
-        r.push("scale.apply", t);
-        if i <= 10 {
-            r.push("scale.apply.first10", t);
-        } else if i > n - 10 {
-            r.push("scale.apply.last10", t);
-        }
-        if i % 10 == 0 {
-            // A cut boot keeps what came before.
-            save(r);
-        }
-        say(&format!("scale: pod {i}/{n} applied in {t:.0} ms"));
-    }
-    sleep(Duration::from_secs(2));
-    r.value("scale.memavailable_drop", before - mem_available());
-    let slices: f64 = (1..=n)
-        .map(|i| memory_current(&format!("/pod.slice/pod-s{i:02}.slice")))
-        .sum();
-    r.value("scale.slices", slices);
-    let sup: f64 = (1..=n)
-        .map(|i| {
-            memory_current(&format!(
-                "/system.slice/system-pod.slice/pod@s{i:02}.service"
-            ))
-        })
-        .sum();
-    r.value("scale.supervisors", sup);
-    // PSS with 100 pods: what one more pod costs once the binaries' pages
-    // are shared.
-    let mut pss = [0.0; 4];
-    let mut counts = [0usize; 4];
-    for i in 1..=n {
-        let p = PodProcs::of(&format!("s{i:02}"));
-        for (k, v) in p.sum(pss_bytes).into_iter().enumerate() {
-            pss[k] += v;
-        }
-        for (k, v) in [&p.supervisor, &p.holder, &p.relays, &p.inits]
-            .into_iter()
-            .enumerate()
-        {
-            counts[k] += v.len();
-        }
-    }
-    let per = |v: f64| v / n as f64;
-    r.value("scale.pss.supervisor", per(pss[0]));
-    r.value("scale.pss.holder", per(pss[1]));
-    r.value("scale.pss.relays", per(pss[2]));
-    r.value("scale.pss.inits", per(pss[3]));
-    r.value("scale.pss.overhead", per(pss[0] + pss[1] + pss[2]));
-    say(&format!(
-        "scale: {counts:?} supervisor/holder/relay/init processes, PSS per pod {:?}",
-        pss.map(per)
-    ));
-    let running =
-        g.ok("systemctl list-units --plain --no-legend --state=running 'pod@*' | wc -l")?;
-    say(&format!("scale: {running} pod services running"));
-    for _ in 0..10 {
-        let (t, out) = timed(&["podctl", "ps"], Duration::from_secs(60))?;
-        let rows = out.lines().count();
-        if rows < 1 + 3 * n {
-            return Err(format!("podctl ps printed {rows} lines with {n} pods"));
-        }
-        r.push("scale.ps", t);
-    }
-    save(r);
-    let down = |i: usize| {
-        timed(
-            &["podctl", "down", &format!("s{i:02}")],
-            Duration::from_secs(120),
-        )
-    };
-    for i in 1..=10 {
-        r.push("scale.down", down(i)?.0);
-    }
-    let middle: Vec<usize> = (11..=n - 10).collect();
-    for batch in middle.chunks(DOWN_BATCH) {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = batch
-                .iter()
-                .map(|&i| s.spawn(move || down_untimed(i)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err("panicked".into())))
-                .collect::<Result<Vec<()>, String>>()
-        })?;
-    }
-    for i in n - 9..=n {
-        r.push("scale.down", down(i)?.0);
-    }
-    Podman::gone()?;
-    Ok(())
-}
-
-/// `podctl down sNN`, output to files of its own (concurrent downs).
-fn down_untimed(i: usize) -> Result<(), String> {
-    let name = format!("s{i:02}");
-    let status = Command::new("podctl")
-        .args(["down", &name])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map_err(|e| format!("podctl down {name}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("podctl down {name}: {status}"))
-    }
 }
 
 fn files(_g: &Guest, r: &mut Results) -> Result<(), String> {

@@ -69,12 +69,12 @@ fn manifest() -> Result<(f64, String), String> {
 pub(super) fn images(g: &Guest, r: &mut Results) -> Result<(), String> {
     install(&format!("{DIR}/registry.sh"), REGISTRY_SH)?;
     install(&format!("{DIR}/mkimage.sh"), MKIMAGE_SH)?;
-    g.ok(&format!("{DIR}/registry.sh"))?;
+    g.ok(&format!("bash {DIR}/registry.sh"))?;
     g.ok(&format!(
         "set -e; rm -rf {SRC} {LAYOUT}; mkdir -p {SRC}/base/bin {SRC}/base/etc {SRC}/data
          cp /bin/busybox {SRC}/base/bin/busybox; ln -s busybox {SRC}/base/bin/sh
          head -c {DATA_MIB}M /dev/urandom > {SRC}/data/blob
-         {DIR}/mkimage.sh {LAYOUT} 1 /bin/sh {SRC}/base {SRC}/data >/dev/null
+         bash {DIR}/mkimage.sh {LAYOUT} 1 /bin/sh {SRC}/base {SRC}/data >/dev/null
          ip netns exec {NETNS} skopeo copy -q --dest-tls-verify=false oci:{LAYOUT}:1 docker://{IMAGE}"
     ))?;
     let (bytes, big) = manifest()?;
@@ -152,8 +152,10 @@ pub(super) fn images(g: &Guest, r: &mut Results) -> Result<(), String> {
                 Ok((t, _)) => Some(t),
                 Err(e) => {
                     podman_ok = false;
-                    r.notes
-                        .push(format!("podman pull failed: {}", super::first_line(&e)));
+                    r.notes.push(format!(
+                        "podman pull failed: {}",
+                        super::podman::first_line(&e)
+                    ));
                     None
                 }
             }

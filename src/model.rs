@@ -161,13 +161,23 @@ pub const DEFAULT_STOP_TIMEOUT_MS: u64 = 10_000;
 pub struct Container {
     /// A lowercase DNS label, unique in the pod.
     pub name: String,
-    /// argv; never empty. argv[0] is absolute or looked up in PATH.
-    pub command: Vec<String>,
-    /// Extra environment, sorted by name.
+    /// The image whose root filesystem the container runs on, as written
+    /// (a valid [`crate::image::ImageRef`]: `nginx:alpine`,
+    /// `registry:5000/app@sha256:...`, `oci:/abs/path:tag`,
+    /// `oci-archive:/abs/file.tar`); `None`: the host's root, read-only.
+    pub image: Option<String>,
+    /// argv[0..]: replaces the image's Entrypoint (Kubernetes' `command`).
+    /// Never empty when set; always set without an image. argv[0] is
+    /// absolute or looked up in PATH.
+    pub command: Option<Vec<String>>,
+    /// Arguments: replace the image's Cmd (Kubernetes' `args`); follow
+    /// `command` when both are set. May be empty (no Cmd).
+    pub args: Option<Vec<String>>,
+    /// Extra environment, sorted by name (over the image's Env).
     pub env: BTreeMap<String, String>,
-    /// Absolute working directory; default "/".
-    pub workdir: String,
-    /// None means root.
+    /// Absolute working directory; `None`: the image's WorkingDir, else "/".
+    pub workdir: Option<String>,
+    /// `None`: the image's User, else root.
     pub user: Option<User>,
     pub restart: Restart,
     pub resources: Resources,
@@ -177,8 +187,9 @@ pub struct Container {
     pub after: Vec<(String, Condition)>,
     pub ready: Option<Probe>,
     pub live: Option<Probe>,
-    /// Signal number sent first on stop (default SIGTERM).
-    pub stop_signal: i32,
+    /// Signal number sent first on stop; `None`: the image's StopSignal,
+    /// else SIGTERM.
+    pub stop_signal: Option<i32>,
     pub stop_timeout_ms: u64,
     /// The OCI runtime; `None` takes the pod's.
     pub runtime: Option<Runtime>,
@@ -187,6 +198,30 @@ pub struct Container {
     /// Mounts, in file order; targets are unique within the container.
     pub volumes: Vec<Volume>,
 }
+
+impl Container {
+    /// The argv as the pod file gives it (`command` then `args`), for a
+    /// container without an image; with one, what the image's Entrypoint
+    /// and Cmd do not replace is only known from its config
+    /// ([`crate::image::rootfs::effective_command`]).
+    pub fn written_argv(&self) -> Vec<String> {
+        let c = self.command.iter().flatten();
+        c.chain(self.args.iter().flatten()).cloned().collect()
+    }
+
+    /// The working directory when neither the pod file nor an image sets one.
+    pub fn workdir_or_root(&self) -> &str {
+        self.workdir.as_deref().unwrap_or("/")
+    }
+
+    /// The stop signal when neither the pod file nor an image sets one.
+    pub fn stop_signal_or_term(&self) -> i32 {
+        self.stop_signal.unwrap_or(DEFAULT_STOP_SIGNAL)
+    }
+}
+
+/// SIGTERM: what a container is sent first on stop unless told otherwise.
+pub const DEFAULT_STOP_SIGNAL: i32 = 15;
 
 /// The OCI runtime that starts a container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

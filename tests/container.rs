@@ -40,6 +40,7 @@ fn main() {
         .chain(pods::volumes::TRIALS)
         .chain(pods::packaging::TRIALS)
         .chain(pods::images::TRIALS)
+        .chain(pods::image_pods::TRIALS)
         .copied()
         .collect();
     bench::harness::container_main(&all)

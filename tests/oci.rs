@@ -62,6 +62,33 @@ fn host_user(user: &Option<User>) -> HostUser {
     }
 }
 
+/// What the expected files assume the store holds for any reference: a
+/// two-layer busybox image that runs `httpd` in the foreground.
+fn fake_image(reference: &str) -> podctl::image::resolve::Resolved {
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let hex = |c: char| c.to_string().repeat(64);
+    podctl::image::resolve::Resolved {
+        name: format!(
+            "stored/{}",
+            reference.rsplit('/').next().unwrap_or(reference)
+        ),
+        digest: podctl::image::Digest::parse(&format!("sha256:{}", hex('d'))).unwrap(),
+        config: podctl::image::ImageConfig {
+            entrypoint: s(&["/bin/busybox"]),
+            cmd: s(&["httpd", "-f", "-p", "80", "-h", "/www"]),
+            env: s(&["PATH=/bin", "GREETING=image"]),
+            working_dir: Some("/www".into()),
+            user: None,
+            stop_signal: Some("SIGQUIT".into()),
+            ..Default::default()
+        },
+        layers: vec![
+            PathBuf::from(format!("/var/lib/podctl/storage/layers/{}", hex('a'))),
+            PathBuf::from(format!("/var/lib/podctl/storage/layers/{}", hex('b'))),
+        ],
+    }
+}
+
 #[test]
 fn configs_match_their_expected_files() {
     let data = root().join("tests/data/oci");
@@ -75,7 +102,9 @@ fn configs_match_their_expected_files() {
         let src = fs::read_to_string(path).unwrap();
         let pod = spec::parse_str(&src, stem, stem)
             .unwrap_or_else(|d| panic!("{} is rejected:\n{d}", path.display()));
-        let plan = plan::build(&pod);
+        let mut plan = plan::build(&pod);
+        podctl::image::run::resolve_plan(&pod, &mut plan, &mut |r| Ok(Some(fake_image(r))))
+            .unwrap();
         if path.starts_with(&data) {
             expect(
                 &data.join(format!("{}.plan", pod.name)),

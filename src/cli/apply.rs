@@ -257,6 +257,10 @@ pub fn apply(target: &Path, prune: bool) -> anyhow::Result<()> {
     if !errors.is_empty() {
         bail!("{}", errors.join("\n"));
     }
+    // Every image stored before anything is stopped or changed.
+    let all: Vec<&crate::model::Pod> = loaded.iter().map(|(_, p, _)| p).collect();
+    crate::image::run::ensure_images(&all, &*crate::image::progress::for_stderr())
+        .map_err(|e| anyhow::anyhow!("{e}\nnothing was changed"))?;
     let pods: Vec<String> = loaded.iter().map(|(_, p, _)| p.name.clone()).collect();
     let mgr = super::connect()?;
     for (f, pod, text) in loaded {

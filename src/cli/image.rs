@@ -4,20 +4,26 @@
 use crate::image::catalog::{self, ImageInfo};
 use crate::image::progress::{self, mib};
 use crate::image::resolve::{self, ImageError};
-use crate::image::{HostConfig, STORAGE_ROOT, Store};
-use std::path::PathBuf;
+use crate::image::{HostConfig, Store};
 
 /// The store root: `/var/lib/podctl/storage`, or `$PODCTL_STORAGE`.
 fn store() -> anyhow::Result<Store> {
-    let root = std::env::var_os("PODCTL_STORAGE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| STORAGE_ROOT.into());
-    Ok(Store::open(&root)?)
+    Ok(Store::open(&crate::image::storage_root())?)
 }
 
-/// Pods whose stored definitions use an image (none before pods run images).
-fn users(_info: &ImageInfo) -> Vec<String> {
-    Vec::new()
+/// The stored pod definitions (those that do not validate use nothing).
+fn stored_pods() -> Vec<(String, crate::model::Pod)> {
+    let paths = crate::runtime::Paths::from_env();
+    super::apply::stored_pods(&paths)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|n| Some((n.clone(), crate::spec::load(&paths.definition(&n)).ok()?)))
+        .collect()
+}
+
+/// Pods whose stored definitions use an image.
+fn users(info: &ImageInfo, pods: &[(String, crate::model::Pod)]) -> Vec<String> {
+    crate::image::run::pods_using(&HostConfig::system(), pods, &info.reference)
 }
 
 /// `podctl pull IMAGE`: prints `NAME@DIGEST` once stored.
@@ -40,8 +46,9 @@ pub fn pull(image: &str) -> anyhow::Result<()> {
 pub fn images(json: bool) -> anyhow::Result<()> {
     let store = store()?;
     let mut list = catalog::list(&store)?;
+    let pods = stored_pods();
     for i in &mut list {
-        i.used_by = users(i);
+        i.used_by = users(i, &pods);
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&list)?);
@@ -77,7 +84,7 @@ pub fn rmi(image: &str) -> anyhow::Result<()> {
         return Err(ImageError::NotStored(image.to_string()).into());
     };
     if let Some(info) = catalog::list(&store)?.iter().find(|i| i.reference == name)
-        && let Some(pod) = users(info).into_iter().next()
+        && let Some(pod) = users(info, &stored_pods()).into_iter().next()
     {
         return Err(ImageError::InUse { image: name, pod }.into());
     }
@@ -97,8 +104,9 @@ pub fn rmi(image: &str) -> anyhow::Result<()> {
 pub fn prune() -> anyhow::Result<()> {
     super::require_root("image prune")?;
     let store = store()?;
+    let pods = stored_pods();
     for info in catalog::list(&store)? {
-        if users(&info).is_empty() {
+        if users(&info, &pods).is_empty() {
             store.remove_ref(&info.reference)?;
             println!("untagged {}", info.reference);
         }

@@ -76,7 +76,9 @@ fn run(name: &str) -> anyhow::Result<()> {
             pod.name
         );
     }
-    let plan = crate::plan::build(&pod);
+    let mut plan = crate::plan::build(&pod);
+    // Images come from the store only: a pod at boot never needs the network.
+    crate::image::run::resolve_stored(&pod, &mut plan)?;
     let mgr = super::connect()?;
     // The pod's addresses and ports, before any of its units exists: a port
     // taken is refused here, with nothing started (and what a supervisor

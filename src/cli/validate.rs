@@ -105,7 +105,8 @@ pub fn dry_run(file: &Path, json: bool) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let plan = plan::build(&pod);
+    let mut plan = plan::build(&pod);
+    crate::image::run::resolve_for_display(&pod, &mut plan);
     if !json {
         print!("{}", render::human(&plan));
         return ExitCode::SUCCESS;

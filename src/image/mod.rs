@@ -17,6 +17,7 @@ pub mod config;
 pub mod digest;
 pub mod layout;
 pub mod manifest;
+pub mod overlay;
 pub mod progress;
 pub mod pull;
 pub mod reference;
@@ -24,9 +25,11 @@ pub mod registries;
 pub mod registry;
 pub mod resolve;
 pub mod rootfs;
+pub mod run;
 pub mod source;
 pub mod store;
 pub mod unpack;
+pub mod users;
 
 #[cfg(test)]
 mod tests;
@@ -73,3 +76,10 @@ impl HostConfig {
 
 /// The default store root.
 pub const STORAGE_ROOT: &str = "/var/lib/podctl/storage";
+
+/// The store root: [`STORAGE_ROOT`], or `$PODCTL_STORAGE`.
+pub fn storage_root() -> PathBuf {
+    std::env::var_os("PODCTL_STORAGE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| STORAGE_ROOT.into())
+}

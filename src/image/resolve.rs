@@ -42,6 +42,14 @@ pub enum ImageError {
     },
     #[error("stored image {reference} is damaged: {why} (podctl rmi it and pull again)")]
     Broken { reference: String, why: String },
+    #[error(
+        "pod {pod} container {container}: image {reference} is not stored (podctl apply pulls it; a pod never pulls when it starts)"
+    )]
+    NotPulled {
+        pod: String,
+        container: String,
+        reference: String,
+    },
     #[error("image {0} is not stored (podctl images lists what is)")]
     NotStored(String),
     #[error("image {image} is used by pod {pod}; remove the pod first (podctl down {pod} --purge)")]

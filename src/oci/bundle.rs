@@ -68,6 +68,20 @@ pub fn read_host_root(root: &Path) -> Result<HostRoot, BundleError> {
 /// Makes `bundle` afresh: `rootfs/` (0755) with the host root's entries,
 /// and `config.json`.
 pub fn write(bundle: &Path, host: &HostRoot, config_json: &str) -> Result<(), BundleError> {
+    prepare(bundle, host)?;
+    write_config(bundle, config_json)
+}
+
+/// Writes the bundle's `config.json`.
+pub fn write_config(bundle: &Path, config_json: &str) -> Result<(), BundleError> {
+    let config = bundle.join("config.json");
+    std::fs::write(&config, config_json).map_err(io(&config))
+}
+
+/// Makes `bundle` afresh with its `rootfs/` (0755) holding the host root's
+/// entries (none for an image container, whose root is mounted on it).
+/// Whatever was mounted on `rootfs` must be gone first.
+pub fn prepare(bundle: &Path, host: &HostRoot) -> Result<(), BundleError> {
     use std::os::unix::fs::{DirBuilderExt, symlink};
     match std::fs::remove_dir_all(bundle) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(bundle)(e)),
@@ -88,8 +102,7 @@ pub fn write(bundle: &Path, host: &HostRoot, config_json: &str) -> Result<(), Bu
         let p = rootfs.join(name);
         symlink(target, &p).map_err(io(&p))?;
     }
-    let config = bundle.join("config.json");
-    std::fs::write(&config, config_json).map_err(io(&config))
+    Ok(())
 }
 
 fn set_mode(path: &Path, mode: u32) -> Result<(), BundleError> {

@@ -79,7 +79,9 @@ pub fn build(c: &Container, ctx: &Context<'_>) -> Spec {
     spec.set_version(OCI_VERSION.to_string());
     let mut root = Root::default();
     root.set_path(ctx.rootfs.to_path_buf());
-    root.set_readonly(Some(true));
+    // The host's root is never written; an image root is the container's
+    // own (its upper layer) unless `read_only`.
+    root.set_readonly(Some(c.image.is_none() || c.security.read_only));
     spec.set_root(Some(root));
     spec.set_hostname(None);
     spec.set_annotations(None);
@@ -125,8 +127,14 @@ fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
     let s = &c.security;
     let ipc_of_host = !c.joins.contains(&NsKind::Ipc) && !c.creates.contains(&NsKind::Ipc);
     let mut out = Vec::new();
-    // 1. The host's root, read-only, without setuid or device files.
-    for dir in ctx.host_root {
+    // 1. The host's root, read-only, without setuid or device files (an
+    // image container's root is its overlay: nothing of the host's).
+    let host_root = if c.image.is_some() {
+        &[][..]
+    } else {
+        ctx.host_root
+    };
+    for dir in host_root {
         let dest = format!("/{dir}");
         out.push(mount(
             &dest,

@@ -175,8 +175,24 @@ pub fn start(
         Seccomp::Profile(p) => Some(load_profile(p).map_err(definition)?),
         _ => None,
     };
-    let host_root = bundle::read_host_root(host.root).map_err(|e| transient("host root", e))?;
     let rootfs = bundle_dir.join("rootfs");
+    // Never rewrite a bundle with a container's root still mounted in it.
+    crate::image::overlay::unmount_root(&rootfs, &crate::image::overlay::Host);
+    let (host_root, user) = match &c.image {
+        None => {
+            let h = bundle::read_host_root(host.root).map_err(|e| transient("host root", e))?;
+            bundle::prepare(&bundle_dir, &h).map_err(|e| transient("bundle", e))?;
+            (h, user)
+        }
+        Some(image) => {
+            bundle::prepare(&bundle_dir, &Default::default())
+                .map_err(|e| transient("bundle", e))?;
+            (
+                Default::default(),
+                image_root(c, image, host.dirs, &rootfs)?,
+            )
+        }
+    };
     let shm = host.dirs.shm(&c.pod);
     let notify = crate::runtime::notify_socket(&host.dirs.run, &c.pod, &c.name);
     let ctx = Context {
@@ -194,7 +210,7 @@ pub fn start(
         host_caps: own_bounding_set(),
     };
     let json = config::to_json(&config::build(c, &ctx));
-    bundle::write(&bundle_dir, &host_root, &json).map_err(|e| transient("bundle", e))?;
+    bundle::write_config(&bundle_dir, &json).map_err(|e| transient("bundle", e))?;
     let info = ExecInfo {
         id: id.clone(),
         program: cli.program.clone(),
@@ -211,6 +227,59 @@ pub fn start(
     // 5.
     nix::sys::prctl::set_child_subreaper(true).map_err(|e| transient("become subreaper", e))?;
     run(&cli, &id, &bundle_dir, stdout, stderr)
+}
+
+/// Step 4 of an image container: its overlay root on `rootfs`, and its user
+/// resolved in the image's own /etc/passwd and /etc/group.
+fn image_root(
+    c: &Container,
+    image: &crate::image::run::ImagePlan,
+    dirs: &Dirs,
+    rootfs: &Path,
+) -> Result<HostUser, Failure> {
+    use crate::image::overlay::{self, MountPoint};
+    let mut points: Vec<MountPoint> = overlay::BASE_MOUNT_POINTS
+        .iter()
+        .map(|d| MountPoint::Dir(d.to_string()))
+        .collect();
+    points.extend(c.etc_files.iter().map(|(_, d)| MountPoint::File(d.clone())));
+    for v in &c.volumes {
+        let file =
+            matches!(&v.source, crate::model::VolumeSource::Bind(s) if !Path::new(s).is_dir());
+        points.push(if file {
+            MountPoint::File(v.target.clone())
+        } else {
+            MountPoint::Dir(v.target.clone())
+        });
+    }
+    let stored = image.stored.as_ref().ok_or_else(|| {
+        definition(format!(
+            "image {} was not looked up in the store before the start",
+            image.reference
+        ))
+    })?;
+    overlay::mount_root(
+        stored,
+        &dirs.containers(),
+        (&c.pod, &c.name),
+        c.security.read_only,
+        &points,
+        rootfs,
+        &overlay::Host,
+    )
+    .map_err(|e| match e {
+        overlay::RootError::LayerMissing { .. } | overlay::RootError::Options { .. } => {
+            definition(e)
+        }
+        _ => transient("image root", e),
+    })?;
+    let ids = crate::image::users::resolve(rootfs, c.process.user.as_ref())
+        .map_err(|e| definition(format!("image {}: {e}", stored.name)))?;
+    Ok(HostUser {
+        uid: ids.uid,
+        gid: ids.gid,
+        additional_gids: ids.groups,
+    })
 }
 
 /// Step 5 and 6 against any [`Runtime`].

@@ -44,6 +44,10 @@ pub struct Container {
     /// container path), bound read-only over the host root's.
     #[serde(default)]
     pub etc_files: Vec<(String, String)>,
+    /// The image whose layers are its root (an overlay mounted on the
+    /// bundle's `rootfs`); `None`: the host's root, read-only.
+    #[serde(default)]
+    pub image: Option<crate::image::run::ImagePlan>,
 }
 
 impl Container {
@@ -61,6 +65,7 @@ impl Container {
             shm_size: plan.shm_size,
             scratch: plan.scratch.clone(),
             etc_files: c.etc_files.clone(),
+            image: c.image.clone(),
         }
     }
 
@@ -108,6 +113,11 @@ impl Dirs {
     /// Named volumes: `/var/lib/podctl/volumes/NAME`.
     pub fn volumes(&self) -> PathBuf {
         self.lib.join("volumes")
+    }
+    /// Image containers' upper and work directories:
+    /// `/var/lib/podctl/containers/POD/CONTAINER`.
+    pub fn containers(&self) -> PathBuf {
+        self.lib.join("containers")
     }
     /// A pod's scratch volumes.
     pub fn scratch(&self, pod: &str) -> PathBuf {

@@ -128,12 +128,18 @@ pub fn teardown(pod: &str, dirs: &Dirs, m: &dyn Mounter) -> Vec<String> {
     let mut remove = vec![scratch, dirs.pod(pod)];
     if let Ok(read) = std::fs::read_dir(dirs.run.join("oci")) {
         let prefix = format!("{pod}.");
-        remove.extend(
-            read.flatten()
-                .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
-                .map(|e| e.path()),
-        );
+        for e in read.flatten() {
+            if e.file_name().to_string_lossy().starts_with(&prefix) {
+                // An image container's root first: removing the bundle must
+                // not reach into it.
+                let rootfs = e.path().join("rootfs");
+                while m.is_mounted(&rootfs) && m.detach(&rootfs).is_ok() {}
+                remove.push(e.path());
+            }
+        }
     }
+    // Image containers' upper layers (`/var/lib/podctl/containers/POD`).
+    remove.push(dirs.containers().join(pod));
     // The runtimes' logs of the pod's containers (`oci-state/POD.CONTAINER.log`)
     // and their state of its stopped containers (`oci-state/RUNTIME/POD.CONTAINER/`,
     // what `RUNTIME delete` removes): nothing of a pod stays after down.
@@ -230,18 +236,26 @@ mod tests {
     #[test]
     fn teardown_removes_the_pods_bundles_runtime_logs_and_state_only() {
         let tmp = std::env::temp_dir().join(format!("podctl-teardown-{}", std::process::id()));
-        let dirs = Dirs::new(&tmp);
+        let dirs = Dirs {
+            run: tmp.clone(),
+            lib: tmp.join("lib"),
+        };
         let state = tmp.join("oci-state");
         std::fs::create_dir_all(state.join("crun/web.app")).unwrap();
         std::fs::write(state.join("crun/web.app/status"), "").unwrap();
         std::fs::create_dir_all(state.join("crun/webx.app")).unwrap();
         std::fs::create_dir_all(dirs.bundle("web.app")).unwrap();
+        let upper = dirs.containers().join("web/app/upper");
+        std::fs::create_dir_all(&upper).unwrap();
+        std::fs::create_dir_all(dirs.containers().join("webx/app/upper")).unwrap();
         for f in ["web.app.log", "web.sidecar.log", "webx.app.log"] {
             std::fs::write(state.join(f), "").unwrap();
         }
         let left = teardown("web", &dirs, &Fake::default());
         assert!(left.is_empty(), "{left:?}");
         assert!(!dirs.bundle("web.app").exists());
+        assert!(!dirs.containers().join("web").exists(), "upper layers");
+        assert!(dirs.containers().join("webx/app/upper").is_dir());
         assert!(!state.join("web.app.log").exists());
         assert!(!state.join("web.sidecar.log").exists());
         assert!(state.join("webx.app.log").exists(), "another pod's log");

@@ -177,6 +177,8 @@ pub struct ContainerPlan {
     pub security: SecurityPlan,
     /// Mounts in file order (after the root, /proc, /dev, /sys, /tmp, /run).
     pub volumes: Vec<Volume>,
+    /// The image whose layers are its root; `None`: the host's root.
+    pub image: Option<crate::image::run::ImagePlan>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -322,19 +324,20 @@ pub fn build(pod: &Pod) -> Plan {
             after: c.after.clone(),
             ready: c.ready.clone(),
             live: c.live.clone(),
-            stop_signal: c.stop_signal,
+            stop_signal: c.stop_signal_or_term(),
             stop_timeout_ms: c.stop_timeout_ms,
             process: ProcessPlan {
-                argv: c.command.clone(),
+                argv: c.written_argv(),
                 env,
-                workdir: c.workdir.clone(),
+                workdir: c.workdir_or_root().to_string(),
                 user: c.user.clone(),
                 log_identifier: units::log_identifier(&pod.name, &c.name),
             },
-            etc_files: etc_files(pod),
+            etc_files: etc_files(pod, c.image.is_some()),
             runtime: c.runtime.clone().unwrap_or_else(|| pod.runtime.clone()),
             security: security::build(c),
             volumes: c.volumes.clone(),
+            image: c.image.as_deref().map(crate::image::run::ImagePlan::new),
         });
     }
 
@@ -354,13 +357,24 @@ pub fn build(pod: &Pod) -> Plan {
 }
 
 /// `/etc/hosts` and `/etc/resolv.conf` from the pod's network directory,
-/// for a pod on bridge networks (the others keep the host's).
-fn etc_files(pod: &Pod) -> Vec<(String, String)> {
-    if pod.network.mode != crate::model::NetworkMode::Bridge {
-        return Vec::new();
+/// for a pod on bridge networks; the host's for an image container of a
+/// host-network pod (a host-root container has them already); none
+/// otherwise (an image's own files).
+fn etc_files(pod: &Pod, image: bool) -> Vec<(String, String)> {
+    use crate::model::NetworkMode;
+    let files = ["hosts", "resolv.conf"];
+    match pod.network.mode {
+        NetworkMode::Host if image => {
+            return files
+                .into_iter()
+                .map(|f| (format!("/etc/{f}"), format!("/etc/{f}")))
+                .collect();
+        }
+        NetworkMode::Bridge => {}
+        _ => return Vec::new(),
     }
     let dir = std::path::Path::new(crate::net::attach::RUN_DIR).join(&pod.name);
-    ["hosts", "resolv.conf"]
+    files
         .into_iter()
         .map(|f| (dir.join(f).display().to_string(), format!("/etc/{f}")))
         .collect()
@@ -401,9 +415,11 @@ mod tests {
     pub(crate) fn pod(share: Vec<Namespace>, host: Vec<Namespace>) -> Pod {
         let c = |name: &str| Container {
             name: name.into(),
-            command: vec!["/bin/sleep".into(), "1000".into()],
+            image: None,
+            command: Some(vec!["/bin/sleep".into(), "1000".into()]),
+            args: None,
             env: BTreeMap::from([("A".into(), "1".into())]),
-            workdir: "/".into(),
+            workdir: None,
             user: None,
             restart: Restart::Always,
             resources: Resources {
@@ -414,7 +430,7 @@ mod tests {
             after: vec![],
             ready: None,
             live: None,
-            stop_signal: 15,
+            stop_signal: None,
             stop_timeout_ms: 10_000,
             runtime: None,
             security: Default::default(),

@@ -133,6 +133,23 @@ fn container(w: &mut String, c: &ContainerPlan) {
     for (src, dst) in &c.etc_files {
         line(w, 1, format!("binds {src} over {dst}"));
     }
+    if let Some(i) = &c.image {
+        match &i.stored {
+            Some(st) => line(
+                w,
+                1,
+                format!("image: {} = {}@{}", i.reference, st.name, st.digest),
+            ),
+            None => line(
+                w,
+                1,
+                format!(
+                    "image: {} (not stored yet: apply pulls it; argv, env, workdir and user then take the image's defaults)",
+                    i.reference
+                ),
+            ),
+        }
+    }
     let p = &c.process;
     line(w, 1, "process:".into());
     line(w, 2, format!("argv: {}", list(&p.argv)));
@@ -148,7 +165,7 @@ fn container(w: &mut String, c: &ContainerPlan) {
         line(w, 3, format!("{k}={}", quote(v)));
     }
     line(w, 1, format!("runtime: {}", c.runtime));
-    security(w, &c.security);
+    security(w, &c.security, c.image.is_some());
     if !c.volumes.is_empty() {
         line(w, 1, "volumes:".into());
         for v in &c.volumes {
@@ -157,7 +174,7 @@ fn container(w: &mut String, c: &ContainerPlan) {
     }
 }
 
-fn security(w: &mut String, s: &super::SecurityPlan) {
+fn security(w: &mut String, s: &super::SecurityPlan, image: bool) {
     use crate::model::Seccomp;
     line(w, 1, "security:".into());
     if s.privileged {
@@ -196,10 +213,11 @@ fn security(w: &mut String, s: &super::SecurityPlan) {
         Seccomp::Profile(p) => format!("the profile {p}"),
     };
     line(w, 2, format!("seccomp: {seccomp}"));
-    let writable = if s.read_only {
-        "volumes only (read_only)"
-    } else {
-        "volumes and a private /tmp"
+    let writable = match (s.read_only, image) {
+        (true, false) => "volumes only (read_only)",
+        (true, true) => "volumes only (read_only: the image's layers, no upper layer)",
+        (false, false) => "volumes and a private /tmp",
+        (false, true) => "its root (an upper layer over the image's), volumes and a private /tmp",
     };
     line(w, 2, format!("writable: {writable}"));
     for (k, v) in &s.sysctls {

@@ -135,6 +135,10 @@ fn run() -> Result<std::convert::Infallible, Failure> {
     let null = step("open /dev/null", File::open("/dev/null"))?;
     step("stdin from /dev/null", nix::unistd::dup2_stdin(&null))?;
 
+    if let Some(c) = spec.oci.as_ref().filter(|c| c.image.is_some()) {
+        // Its user and program are the image's: looked up in its root.
+        return run_oci(&spec, c, ns_pid, &None, log_pipes);
+    }
     let creds = resolve_user(spec.process.user.as_ref())?;
     let exe =
         resolve_command(&spec.process.argv, &spec.process.env).map_err(Failure::definition)?;

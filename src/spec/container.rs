@@ -11,8 +11,10 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use toml::de::DeValue;
 
-const KEYS: [&str; 21] = [
+const KEYS: [&str; 23] = [
+    "image",
     "command",
+    "args",
     "env",
     "workdir",
     "user",
@@ -70,9 +72,11 @@ pub(crate) fn read(
     }
     let mut c = Container {
         name: name.to_string(),
-        command: Vec::new(),
+        image: None,
+        command: None,
+        args: None,
         env: BTreeMap::new(),
-        workdir: "/".into(),
+        workdir: None,
         user: None,
         restart: Restart::Always,
         resources: Default::default(),
@@ -80,7 +84,7 @@ pub(crate) fn read(
         after: Vec::new(),
         ready: None,
         live: None,
-        stop_signal: 15,
+        stop_signal: None,
         stop_timeout_ms: crate::model::DEFAULT_STOP_TIMEOUT_MS,
         runtime: None,
         security: Default::default(),
@@ -90,7 +94,9 @@ pub(crate) fn read(
         return (c, Limits::default(), Vec::new());
     };
     let [
+        image,
         command,
+        args,
         env,
         workdir,
         user,
@@ -112,12 +118,26 @@ pub(crate) fn read(
         shm_size,
         volumes,
     ] = fields(sink, t, &path, KEYS);
-    match command {
-        Some(v) => c.command = read_command(sink, v, &join(&path, "command")),
-        None => sink.error(
+    if let Some(v) = image {
+        c.image = read_image(sink, v, &join(&path, "image"));
+    }
+    if let Some(v) = command {
+        c.command = Some(read_command(sink, v, &join(&path, "command")));
+    }
+    if let Some(v) = args {
+        c.args = read_args(sink, v, &join(&path, "args"));
+    }
+    match (&image, &command, &args) {
+        (Some(_), _, _) | (None, Some(_), _) => {}
+        (None, None, Some(a)) => sink.error(
+            a.span(),
+            &join(&path, "args"),
+            "args without a command or an image: args replace an image's Cmd and follow a command; put the program in command = [...] (or set image)",
+        ),
+        (None, None, None) => sink.error(
             v.span(),
             &join(&path, "command"),
-            "missing; give the program and its arguments, e.g. command = [\"/bin/sleep\", \"infinity\"]",
+            "missing; give the program and its arguments, e.g. command = [\"/bin/sleep\", \"infinity\"], or an image = \"...\"",
         ),
     }
     if let Some(v) = env {
@@ -127,7 +147,7 @@ pub(crate) fn read(
         let key = join(&path, "workdir");
         if let Some(s) = tree::string(sink, v, &key) {
             if s.text.starts_with('/') {
-                c.workdir = s.text.to_string();
+                c.workdir = Some(s.text.to_string());
             } else {
                 sink.error(
                     s.span,
@@ -167,7 +187,7 @@ pub(crate) fn read(
     if let Some(v) = stop_signal
         && let Some(sig) = lifecycle::read_signal(sink, v, &join(&path, "stop_signal"))
     {
-        c.stop_signal = sig;
+        c.stop_signal = Some(sig);
     }
     if let Some(v) = stop_timeout
         && let Some(ms) = lifecycle::read_duration(sink, v, &join(&path, "stop_timeout"))
@@ -236,6 +256,44 @@ fn read_command(sink: &mut Sink, v: &Value<'_>, key: &str) -> Vec<String> {
         );
     }
     argv.into_iter().map(|a| a.text.to_string()).collect()
+}
+
+/// A reference `ImageRef::parse` accepts; `oci:` and `oci-archive:` paths
+/// must be absolute (a pod file is applied from anywhere).
+fn read_image(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<String> {
+    use crate::image::ImageRef;
+    let s = tree::string(sink, v, key)?;
+    match ImageRef::parse(s.text) {
+        Err(e) => sink.error(s.span, key, e.to_string()),
+        Ok(ImageRef::Layout { path, .. } | ImageRef::Archive { path, .. })
+            if !path.is_absolute() =>
+        {
+            sink.error(
+                s.span,
+                key,
+                format!(
+                    "{:?}: the layout path {} is relative; use an absolute path",
+                    s.text,
+                    path.display()
+                ),
+            )
+        }
+        Ok(_) => return Some(s.text.to_string()),
+    }
+    None
+}
+
+/// A list of strings, possibly empty (`args = []`: the image's Cmd is dropped).
+fn read_args(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<Vec<String>> {
+    let argv = tree::strings(sink, v, key)?;
+    for arg in argv.iter().filter(|a| a.text.contains('\0')) {
+        sink.error(
+            arg.span.clone(),
+            key,
+            "arguments cannot contain NUL characters",
+        );
+    }
+    Some(argv.into_iter().map(|a| a.text.to_string()).collect())
 }
 
 fn read_env(sink: &mut Sink, v: &Value<'_>, path: &str) -> BTreeMap<String, String> {

@@ -31,8 +31,8 @@ fn defaults_are_filled_in() {
     assert!(pod.resources.is_empty());
     let c = &pod.containers[0];
     assert_eq!(
-        (c.workdir.as_str(), c.restart, &c.user),
-        ("/", Restart::Always, &None)
+        (c.workdir.as_deref(), c.restart, &c.user, c.stop_signal),
+        (None, Restart::Always, &None, None)
     );
 }
 
@@ -117,7 +117,7 @@ fn a_hundred_containers() {
     assert_eq!(pod.containers.len(), 100);
     for (i, c) in pod.containers.iter().enumerate() {
         assert_eq!(c.name, format!("c{i}"));
-        assert_eq!(c.command[1], i.to_string());
+        assert_eq!(c.written_argv()[1], i.to_string());
         assert_eq!(c.env["N"], i.to_string());
         assert_eq!(c.resources.memory, Some((i as u64 + 1) << 20));
     }
@@ -131,5 +131,46 @@ fn unreadable_files_are_named_without_a_position() {
     assert_eq!(
         d.to_string(),
         "/nonexistent/pod.toml: cannot read: No such file or directory (os error 2)"
+    );
+}
+
+#[test]
+fn image_makes_command_optional_and_args_follow_kubernetes() {
+    let pod = ok(r#"
+[containers.web]
+image = "nginx:alpine"
+[containers.job]
+image = "oci:/srv/images/app:1"
+args = ["-c", "true"]
+[containers.host]
+command = ["/bin/echo"]
+args = ["a", "b"]
+[containers.none]
+image = "registry.local:5000/x@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+args = []
+"#);
+    let [web, job, host, none] = &pod.containers[..] else {
+        panic!("four containers")
+    };
+    assert_eq!(web.image.as_deref(), Some("nginx:alpine"));
+    assert_eq!((&web.command, &web.args), (&None, &None));
+    assert_eq!(job.args, Some(vec!["-c".to_string(), "true".into()]));
+    assert_eq!(host.image, None);
+    assert_eq!(host.written_argv(), ["/bin/echo", "a", "b"]);
+    assert_eq!(none.args, Some(vec![]));
+}
+
+#[test]
+fn bad_images_and_args_without_a_program_are_located() {
+    let src = "[containers.a]\nimage = \"Nginx\"\n[containers.b]\nargs = [\"x\"]\n[containers.c]\nimage = \"oci:rel/dir\"\n[containers.d]\nimage = 5\n[containers.e]\nenv = {}\n";
+    assert_eq!(
+        errors(src),
+        [
+            "t.toml:2:9: containers.a.image: invalid image reference \"Nginx\": repository component \"Nginx\" must be lowercase letters, digits and . _ - between them",
+            "t.toml:4:8: containers.b.args: args without a command or an image: args replace an image's Cmd and follow a command; put the program in command = [...] (or set image)",
+            "t.toml:6:9: containers.c.image: \"oci:rel/dir\": the layout path rel/dir is relative; use an absolute path",
+            "t.toml:8:9: containers.d.image: expected a string",
+            "t.toml:9:1: containers.e.command: missing; give the program and its arguments, e.g. command = [\"/bin/sleep\", \"infinity\"], or an image = \"...\"",
+        ]
     );
 }

@@ -3,7 +3,8 @@
 #   mkimage.sh OUT TAG CMD LAYERDIR...
 # Each LAYERDIR becomes one gzip layer (lowest first), taken as is: files
 # named .wh.NAME and .wh..wh..opq are the OCI whiteout markers. CMD is the
-# image's Cmd (one word). Prints the manifest digest.
+# image's Cmd (one word). Prints the manifest digest. With IMAGE_CONFIG set,
+# it is the config's whole `config` object instead (Entrypoint, Env, ...).
 set -euo pipefail
 out=$1 tag=$2 cmd=$3
 shift 3
@@ -27,8 +28,9 @@ for dir in "$@"; do
     diffs+="${diffs:+,}\"sha256:$diff\""
 done
 cfg=$(mktemp -p "$out")
-printf '{"architecture":"amd64","os":"linux","config":{"Cmd":["%s"],"Env":["PATH=/bin"]},"rootfs":{"type":"layers","diff_ids":[%s]}}' \
-    "$cmd" "$diffs" >"$cfg"
+config=${IMAGE_CONFIG:-$(printf '{"Cmd":["%s"],"Env":["PATH=/bin"]}' "$cmd")}
+printf '{"architecture":"amd64","os":"linux","config":%s,"rootfs":{"type":"layers","diff_ids":[%s]}}' \
+    "$config" "$diffs" >"$cfg"
 csize=$(stat -c %s "$cfg")
 chex=$(blob "$cfg")
 man=$(mktemp -p "$out")

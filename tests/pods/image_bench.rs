@@ -64,9 +64,24 @@ pub fn push_image(
     repo: &str,
     tag: &str,
 ) -> Result<String, String> {
+    push_image_with(g, prepare, layers, repo, tag, None)
+}
+
+/// [`push_image`] with the image config's `config` object (JSON) given.
+pub fn push_image_with(
+    g: &Guest,
+    prepare: &str,
+    layers: &[&str],
+    repo: &str,
+    tag: &str,
+    config: Option<&str>,
+) -> Result<String, String> {
     let layout = format!("/root/images/{}", repo.replace('/', "-"));
+    let config = config
+        .map(|c| format!("IMAGE_CONFIG='{c}' "))
+        .unwrap_or_default();
     let digest = g.ok(&format!(
-        "set -e; {prepare}\n rm -rf {layout}; {DIR}/mkimage.sh {layout} {tag} /bin/sh {}",
+        "set -e; {prepare}\n rm -rf {layout}; {config}{DIR}/mkimage.sh {layout} {tag} /bin/sh {}",
         layers.join(" ")
     ))?;
     g.ok(&format!(

@@ -40,7 +40,11 @@ impl Supervisor<'_> {
                 return Ok(());
             }
         };
-        let new_plan = crate::plan::build(&pod);
+        let mut new_plan = crate::plan::build(&pod);
+        if let Err(e) = crate::image::run::resolve_stored(&pod, &mut new_plan) {
+            self.reload_failed(text, e.to_string());
+            return Ok(());
+        }
         let d = crate::plan::diff::diff(&self.plan, &new_plan);
         tracing::info!("reload: {}", d.to_string().replace('\n', ";"));
         if d.recreate {

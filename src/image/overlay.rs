@@ -1,0 +1,317 @@
+//! An image container's root on the host: an overlayfs of the image's
+//! unpacked layers (shared by every container of the image) with the
+//! container's own upper and work directories under
+//! `/var/lib/podctl/containers/POD/CONTAINER` (0700), mounted on its
+//! bundle's `rootfs` before the runtime starts it. `read_only = true` mounts
+//! no upper layer (a skeleton of mount points is its top lower layer). The
+//! upper layer lives as long as the pod runs (a restarted
+//! container keeps its files, as with Podman); down, a lost sandbox and the
+//! next start after a crash remove it. Mounting is behind [`Mounter`].
+
+use super::rootfs::{OverlayError, Writable, overlay_options};
+use super::run::StoredImage;
+use std::path::{Path, PathBuf};
+
+/// The mount system calls an image root needs.
+pub trait Mounter {
+    /// `mount -t overlay overlay -o DATA AT` (read-only if asked).
+    fn overlay(&self, at: &Path, data: &str, read_only: bool) -> std::io::Result<()>;
+    /// Detaches whatever is mounted at `at` (lazily).
+    fn detach(&self, at: &Path) -> std::io::Result<()>;
+    fn is_mounted(&self, at: &Path) -> bool;
+}
+
+/// The real thing: mount(2), and [`crate::oci::pod::Host`] for the rest.
+pub struct Host;
+
+impl Mounter for Host {
+    fn overlay(&self, at: &Path, data: &str, read_only: bool) -> std::io::Result<()> {
+        use nix::mount::{MsFlags, mount};
+        let flags = if read_only {
+            MsFlags::MS_RDONLY
+        } else {
+            MsFlags::empty()
+        };
+        mount(Some("overlay"), at, Some("overlay"), flags, Some(data))?;
+        Ok(())
+    }
+
+    fn detach(&self, at: &Path) -> std::io::Result<()> {
+        crate::oci::pod::Mounter::detach(&crate::oci::pod::Host, at)
+    }
+
+    fn is_mounted(&self, at: &Path) -> bool {
+        crate::oci::pod::Mounter::is_mounted(&crate::oci::pod::Host, at)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RootError {
+    #[error(
+        "image {image}: layer {} is not in the store (podctl rmi {image}, then apply again to pull it)",
+        layer.display()
+    )]
+    LayerMissing { image: String, layer: PathBuf },
+    #[error("image {image}: {source}")]
+    Options {
+        image: String,
+        #[source]
+        source: OverlayError,
+    },
+    #[error("cannot create {}", path.display())]
+    Dir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot mount the overlay of image {image} on {}", at.display())]
+    Mount {
+        image: String,
+        at: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// `/var/lib/podctl/containers/POD/CONTAINER`.
+pub fn container_dir(containers: &Path, pod: &str, container: &str) -> PathBuf {
+    containers.join(pod).join(container)
+}
+
+/// A mount point the runtime needs in a read-only root (it cannot make
+/// them there): a directory or an empty file, relative to `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountPoint {
+    Dir(String),
+    File(String),
+}
+
+/// Where the runtime mounts in every container (`/proc`, `/dev`, ...).
+pub const BASE_MOUNT_POINTS: [&str; 5] = ["proc", "sys", "dev", "tmp", "run"];
+
+/// Mounts the root of `pod`'s `container` from `image` on `rootfs` (an
+/// empty directory); whatever was mounted there before goes first. A
+/// read-only root gets, as its top lower layer, a skeleton holding
+/// `mount_points` (merged with the image's directories of the same names).
+pub fn mount_root(
+    image: &StoredImage,
+    containers: &Path,
+    (pod, container): (&str, &str),
+    read_only: bool,
+    mount_points: &[MountPoint],
+    rootfs: &Path,
+    m: &dyn Mounter,
+) -> Result<(), RootError> {
+    if let Some(l) = image.layers.iter().find(|l| !l.is_dir()) {
+        return Err(RootError::LayerMissing {
+            image: image.name.clone(),
+            layer: l.clone(),
+        });
+    }
+    let base = container_dir(containers, pod, container);
+    private_dir(&containers.join(pod))?;
+    private_dir(&base)?;
+    let mut layers = image.layers.clone();
+    let writable = if read_only {
+        let skel = base.join("skeleton");
+        skeleton(&skel, mount_points)?;
+        layers.push(skel);
+        None
+    } else {
+        let w = Writable::under(containers, pod, container);
+        // The upper directory's mode is the mode of the container's `/`.
+        dir(&w.upper, 0o755)?;
+        dir(&w.work, 0o700)?;
+        Some(w)
+    };
+    let data =
+        overlay_options(&layers, writable.as_ref()).map_err(|source| RootError::Options {
+            image: image.name.clone(),
+            source,
+        })?;
+    unmount_root(rootfs, m);
+    m.overlay(rootfs, &data, read_only)
+        .map_err(|source| RootError::Mount {
+            image: image.name.clone(),
+            at: rootfs.to_path_buf(),
+            source,
+        })
+}
+
+/// Makes `skel` afresh with `points` in it.
+fn skeleton(skel: &Path, points: &[MountPoint]) -> Result<(), RootError> {
+    let err = |p: &Path| {
+        let path = p.to_path_buf();
+        move |source| RootError::Dir { path, source }
+    };
+    match std::fs::remove_dir_all(skel) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(err(skel)(e)),
+        _ => {}
+    }
+    dir(skel, 0o755)?;
+    for p in points {
+        match p {
+            MountPoint::Dir(d) => dir(&skel.join(d.trim_start_matches('/')), 0o755)?,
+            MountPoint::File(f) => {
+                let f = skel.join(f.trim_start_matches('/'));
+                if let Some(parent) = f.parent() {
+                    dir(parent, 0o755)?;
+                }
+                std::fs::write(&f, "").map_err(err(&f))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Detaches an image root if one is mounted on `rootfs` (before its bundle
+/// is made again, and on teardown): removing the bundle must never reach
+/// into the container's files.
+pub fn unmount_root(rootfs: &Path, m: &dyn Mounter) {
+    while m.is_mounted(rootfs) {
+        if m.detach(rootfs).is_err() {
+            break;
+        }
+    }
+}
+
+fn private_dir(p: &Path) -> Result<(), RootError> {
+    dir(p, 0o700)
+}
+
+fn dir(p: &Path, mode: u32) -> Result<(), RootError> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let err = |source| RootError::Dir {
+        path: p.to_path_buf(),
+        source,
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(mode)
+        .create(p)
+        .map_err(err)?;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    #[derive(Default)]
+    struct Fake {
+        mounted: RefCell<Vec<(PathBuf, String, bool)>>,
+    }
+
+    impl Mounter for Fake {
+        fn overlay(&self, at: &Path, data: &str, ro: bool) -> std::io::Result<()> {
+            self.mounted
+                .borrow_mut()
+                .push((at.to_path_buf(), data.to_string(), ro));
+            Ok(())
+        }
+        fn detach(&self, at: &Path) -> std::io::Result<()> {
+            let mut m = self.mounted.borrow_mut();
+            let i = m.iter().rposition(|(p, _, _)| p == at).unwrap();
+            m.remove(i);
+            Ok(())
+        }
+        fn is_mounted(&self, at: &Path) -> bool {
+            self.mounted.borrow().iter().any(|(p, _, _)| p == at)
+        }
+    }
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("podctl-ovl-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn writable_and_read_only_roots() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tmp("rw");
+        let layers = vec![t.join("l/a"), t.join("l/b")];
+        for l in &layers {
+            std::fs::create_dir_all(l).unwrap();
+        }
+        let img = StoredImage {
+            name: "x:1".into(),
+            digest: String::new(),
+            layers,
+        };
+        let (containers, rootfs) = (t.join("containers"), t.join("rootfs"));
+        let m = Fake::default();
+        mount_root(&img, &containers, ("web", "app"), false, &[], &rootfs, &m).unwrap();
+        // Again (a restart): the old mount goes first, one stays.
+        mount_root(&img, &containers, ("web", "app"), false, &[], &rootfs, &m).unwrap();
+        let got = m.mounted.borrow().clone();
+        let base = containers.join("web/app");
+        assert_eq!(
+            got,
+            [(
+                rootfs.clone(),
+                format!(
+                    "lowerdir={}:{},upperdir={},workdir={}",
+                    t.join("l/b").display(),
+                    t.join("l/a").display(),
+                    base.join("upper").display(),
+                    base.join("work").display()
+                ),
+                false
+            )]
+        );
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&base), 0o700);
+        assert_eq!(mode(&containers.join("web")), 0o700);
+        assert_eq!(mode(&base.join("upper")), 0o755);
+        unmount_root(&rootfs, &m);
+        assert!(m.mounted.borrow().is_empty());
+
+        // Read-only: no upper; a skeleton of mount points on top.
+        let one = StoredImage {
+            layers: vec![t.join("l/a")],
+            ..img
+        };
+        let points = [
+            MountPoint::Dir("proc".into()),
+            MountPoint::Dir("/data/x".into()),
+            MountPoint::File("/etc/hosts".into()),
+        ];
+        mount_root(&one, &containers, ("web", "ro"), true, &points, &rootfs, &m).unwrap();
+        let (_, data, ro) = m.mounted.borrow()[0].clone();
+        assert!(ro);
+        let skel = containers.join("web/ro/skeleton");
+        assert_eq!(
+            data,
+            format!("lowerdir={}:{}", skel.display(), t.join("l/a").display())
+        );
+        assert!(skel.join("proc").is_dir() && skel.join("data/x").is_dir());
+        assert!(skel.join("etc/hosts").is_file());
+        assert!(!containers.join("web/ro/upper").exists());
+        std::fs::remove_dir_all(&t).unwrap();
+    }
+
+    #[test]
+    fn a_missing_layer_is_named() {
+        let t = tmp("missing");
+        let img = StoredImage {
+            name: "x:1".into(),
+            digest: String::new(),
+            layers: vec![t.join("nope")],
+        };
+        let e = mount_root(
+            &img,
+            &t,
+            ("p", "c"),
+            false,
+            &[],
+            &t.join("r"),
+            &Fake::default(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("image x:1: layer "), "{e}");
+        std::fs::remove_dir_all(&t).unwrap();
+    }
+}

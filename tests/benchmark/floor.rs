@@ -6,7 +6,10 @@
 //! podctl wrote for it (captured from an apply of the same pod, with the
 //! namespace paths, cgroupsPath and the pod's /dev/shm pointed at the
 //! floor's own), started from the scope's `relay` leaf as podctl's relay
-//! does (cgroup v2 allows no process next to the `payload` leaf).
+//! does (cgroup v2 allows no process next to the `payload` leaf). For a pod
+//! from an image, the floor mounts each container's overlay root itself
+//! (podctl's lower layers, an upper and work directory of its own) before
+//! `crun run`, and unmounts and removes it on down.
 
 use super::{POLL, POLL_SCAN, comm, ms_since, nothing_left, podctl_down, podctl_up};
 use super::{say, timed, wait};
@@ -34,30 +37,61 @@ const CONTAINERS: [(&str, &[&str]); 2] = [
 pub(super) struct Kind {
     pub pod: &'static str,
     pub stop_timeout: &'static str,
+    /// Containers from an image: an overlay root per container.
+    pub image: bool,
 }
 
 /// The two-container pod of `sleep`s (podctl's default stop_timeout, 10 s).
 pub(super) const SLEEP: Kind = Kind {
     pod: "bpod",
     stop_timeout: "10s",
+    image: false,
 };
 /// The same pod whose commands ignore SIGTERM (`stop_timeout = "2s"`).
 pub(super) const TERM: Kind = Kind {
     pod: "bterm",
     stop_timeout: "2s",
+    image: false,
+};
+/// The pod of `sleep`s from a stored image (imagepod.rs).
+pub(super) const IMAGE: Kind = Kind {
+    pod: "bimg",
+    stop_timeout: "10s",
+    image: true,
 };
 
 /// Applies `pod` with podctl, copies its containers' bundles (config.json,
 /// rootfs/) and turns each config into the floor's template. Down after.
-pub(super) fn capture(g: &crate::bench::Guest, pod: &str) -> Result<(), String> {
+pub(super) fn capture(g: &crate::bench::Guest, kind: Kind) -> Result<(), String> {
+    let pod = kind.pod;
     podctl_up(pod)?;
     for (c, _) in CONTAINERS {
         let src = format!("/run/podctl/oci/{pod}.{c}");
         let dst = format!("{BUNDLES}/{pod}.{c}");
-        g.ok(&format!(
-            "rm -rf {dst} && mkdir -p {dst}/files && cp -a {src}/rootfs {dst}/rootfs && \
-             cp {src}/config.json {dst}/config.podctl.json"
-        ))?;
+        if kind.image {
+            // The overlay podctl mounted on the bundle's rootfs (seen from
+            // here or from the supervisor's mount namespace): its lower layers.
+            let lower = g.ok(&format!(
+                "for p in self $(systemctl show -P MainPID pod@{pod}.service); do \
+                   l=$(grep -h ' {src}/rootfs ' /proc/$p/mountinfo | grep -o 'lowerdir=[^, ]*' | head -1); \
+                   [ -n \"$l\" ] && echo \"${{l#lowerdir=}}\" && break; \
+                 done; true"
+            ))?;
+            if lower.is_empty() {
+                return Err(format!(
+                    "{src}/rootfs: no overlay with a lowerdir mounted there"
+                ));
+            }
+            g.ok(&format!(
+                "rm -rf {dst} && mkdir -p {dst}/files {dst}/rootfs && echo '{lower}' > {dst}/lowerdir && \
+                 cp {src}/config.json {dst}/config.podctl.json"
+            ))?;
+        } else {
+            g.ok(&format!(
+                "rm -rf {dst} && mkdir -p {dst}/files && cp -a {src}/rootfs {dst}/rootfs && \
+                 cp {src}/config.json {dst}/config.podctl.json"
+            ))?;
+        }
         let text = std::fs::read_to_string(format!("{dst}/config.podctl.json"))
             .map_err(|e| format!("{dst}/config.podctl.json: {e}"))?;
         let template = rewrite(&text, pod, c, &dst)?;
@@ -160,6 +194,25 @@ pub(super) fn one(kind: Kind) -> Result<(f64, f64), String> {
     .map_err(|e| format!("mounting {SHM}: {e}"))?;
     for (c, limits) in CONTAINERS {
         let dir = format!("{BUNDLES}/{}.{c}", kind.pod);
+        if kind.image {
+            let lower = std::fs::read_to_string(format!("{dir}/lowerdir"))
+                .map_err(|e| format!("{dir}/lowerdir: {e}"))?;
+            for d in ["upper", "work"] {
+                std::fs::create_dir_all(format!("{dir}/{d}")).map_err(|e| format!("{dir}: {e}"))?;
+            }
+            let data = format!(
+                "lowerdir={},upperdir={dir}/upper,workdir={dir}/work",
+                lower.trim()
+            );
+            mount(
+                Some("overlay"),
+                format!("{dir}/rootfs").as_str(),
+                Some("overlay"),
+                MsFlags::empty(),
+                Some(data.as_str()),
+            )
+            .map_err(|e| format!("mounting the overlay on {dir}/rootfs ({data}): {e}"))?;
+        }
         let template = std::fs::read_to_string(format!("{dir}/config.template.json"))
             .map_err(|e| format!("{dir}: {e}"))?;
         std::fs::write(
@@ -196,6 +249,17 @@ pub(super) fn one(kind: Kind) -> Result<(f64, f64), String> {
         nothing_left() && !Path::new("/sys/fs/cgroup/bfloor.slice").exists()
     })?;
     umount(SHM).map_err(|e| format!("unmounting {SHM}: {e}"))?;
+    if kind.image {
+        for (c, _) in CONTAINERS {
+            let dir = format!("{BUNDLES}/{}.{c}", kind.pod);
+            umount(format!("{dir}/rootfs").as_str())
+                .map_err(|e| format!("unmounting {dir}/rootfs: {e}"))?;
+            for d in ["upper", "work"] {
+                std::fs::remove_dir_all(format!("{dir}/{d}"))
+                    .map_err(|e| format!("removing {dir}/{d}: {e}"))?;
+            }
+        }
+    }
     let down = ms_since(start);
     for c in &mut children {
         let _ = c.wait();

@@ -6,6 +6,8 @@
 
 #[path = "floor.rs"]
 mod floor;
+#[path = "imagepod.rs"]
+mod imagepod;
 #[path = "images.rs"]
 mod images;
 #[path = "network.rs"]
@@ -160,6 +162,7 @@ pub fn main() -> ! {
         ("network", network::network),
         ("podman", podman::podman),
         ("images", images::images),
+        ("imagepod", imagepod::imagepod),
         ("scale", scale::scale),
         ("files", files),
     ];
@@ -408,7 +411,8 @@ fn cleanup(g: &Guest) {
     g.sh(
         "systemctl kill --signal=SIGKILL bfloor.slice pod.slice; systemctl stop bfloor.slice; \
          for u in $(systemctl list-units --plain --no-legend 'pod@*' | awk '{print $1}'); do systemctl stop \"$u\"; done; \
-         systemctl stop pod.slice; podman pod rm -f -t 0 -a; umount /run/bfloor-shm; rm -rf /run/bfloor-crun",
+         systemctl stop pod.slice; podman pod rm -f -t 0 -a; umount /run/bfloor-shm; rm -rf /run/bfloor-crun; \
+         for m in /var/lib/podctl-bench/floor/*/rootfs; do mountpoint -q $m && umount $m; done",
     );
     for (pid, _) in leftovers() {
         let _ = nix::sys::signal::kill(
@@ -459,7 +463,7 @@ fn setup(g: &Guest, r: &mut Results) -> Result<(), String> {
 /// by hand with `crun run`, plain and with commands that ignore SIGTERM.
 fn floor(g: &Guest, r: &mut Results) -> Result<(), String> {
     for kind in [floor::SLEEP, floor::TERM] {
-        floor::capture(g, kind.pod)?;
+        floor::capture(g, kind)?;
     }
     r.notes.push(
         "floor: `systemd-run --scope --slice=bfloor.slice` for the sandbox `unshare -n -i -u sleep inf`, then both containers at once: \

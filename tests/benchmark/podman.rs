@@ -12,12 +12,14 @@ use std::time::{Duration, Instant};
 
 pub(super) struct Podman {
     /// Pod-level limits, dropped if this Podman rejects them.
-    pod_limits: bool,
+    pub pod_limits: bool,
+    /// Run this image instead of `--rootfs` the busybox directory.
+    pub image: Option<String>,
 }
 
 impl Podman {
     /// `term`: commands that ignore SIGTERM (as podctl's `bterm`).
-    fn create(&self, init: bool, term: bool) -> Result<Vec<f64>, String> {
+    pub(super) fn create(&self, init: bool, term: bool) -> Result<Vec<f64>, String> {
         let limit = Duration::from_secs(120);
         let mut create = vec![
             "podman",
@@ -40,7 +42,10 @@ impl Podman {
                 argv.push("--init");
             }
             argv.extend(limits);
-            argv.extend(["--rootfs", ROOTFS]);
+            match &self.image {
+                Some(image) => argv.push(image),
+                None => argv.extend(["--rootfs", ROOTFS]),
+            }
             if term {
                 argv.extend(["sh", "-c", "trap '' TERM; exec sleep inf"]);
             } else {
@@ -56,7 +61,7 @@ impl Podman {
         Ok(vec![t0, t1, t2])
     }
 
-    fn check(&self) -> Result<(), String> {
+    pub(super) fn check(&self) -> Result<(), String> {
         let (_, out) = timed(
             &[
                 "podman",
@@ -89,7 +94,7 @@ impl Podman {
     }
 
     /// Graceful: `pod stop` (its timeout: `None` = 10 s) then `pod rm`.
-    fn stop_graceful(&self, timeout: Option<&str>) -> Result<f64, String> {
+    pub(super) fn stop_graceful(&self, timeout: Option<&str>) -> Result<f64, String> {
         let start = Instant::now();
         let mut argv = vec!["podman", "pod", "stop"];
         if let Some(t) = timeout {
@@ -114,7 +119,10 @@ impl Podman {
 }
 
 pub(super) fn podman(g: &Guest, r: &mut Results) -> Result<(), String> {
-    let mut pm = Podman { pod_limits: true };
+    let mut pm = Podman {
+        pod_limits: true,
+        image: None,
+    };
     // Warm-up (not counted): first use sets up storage and builds the
     // local pause image for the infra container.
     let start = Instant::now();

@@ -50,7 +50,7 @@ RuntimeMaxSec=4700
 /// Podman's graceful stop costs ~10 s a round; the pods whose commands
 /// ignore SIGTERM wait out their 2 s stop timeout.
 const ROUNDS: usize = 10;
-const PODMAN_ROUNDS: usize = 5;
+const PODMAN_ROUNDS: usize = 4;
 const TERM_ROUNDS: usize = 5;
 
 struct Conf {

@@ -8,7 +8,7 @@
 
 use super::floor;
 use super::podman::Podman;
-use super::{POD_DIR, ROUNDS, Results, pod_file, podctl_down, podctl_up, rounds, say};
+use super::{POD_DIR, PODMAN_ROUNDS, Results, pod_file, podctl_down, podctl_up, rounds, say};
 use crate::bench::Guest;
 
 const IMAGE: &str = "localhost:5001/bench/pod:1";
@@ -49,7 +49,7 @@ pub(super) fn imagepod(g: &Guest, r: &mut Results) -> Result<(), String> {
          unmounted and removed on down; podman: `run -d --init --pod bp IMAGE sleep inf`, `pod stop` + `pod rm`"
     ));
     floor::capture(g, floor::IMAGE)?;
-    let n = rounds(ROUNDS / 2);
+    let n = rounds(PODMAN_ROUNDS);
     floor::rounds(r, floor::IMAGE, "image.floor", n)?;
     for round in 0..=n {
         let up = podctl_up("bimg")?;

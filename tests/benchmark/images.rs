@@ -10,7 +10,7 @@
 //! pushed with skopeo. Stores are on the tmpfs registry.sh mounts, except
 //! Podman's (its own storage, /var/lib/containers, on the VM's disk).
 
-use super::{ROUNDS, rounds, say, timed};
+use super::{rounds, say, timed};
 use crate::bench::Guest;
 use crate::report::Results;
 use std::time::Duration;
@@ -29,6 +29,8 @@ const LAYOUT: &str = "/root/images/big";
 const SRC: &str = "/root/img-src/big";
 /// The random layer's size: with busybox (~1 MB) the image is ~50 MB.
 const DATA_MIB: usize = 48;
+/// Rounds (+1 warm-up): a round with Podman's pull costs ~1 min under TCG.
+const PULL_ROUNDS: usize = 3;
 /// A pull of 50 MB under TCG takes seconds; a stuck one fails the section.
 const LIMIT: Duration = Duration::from_secs(600);
 
@@ -132,7 +134,7 @@ pub(super) fn images(g: &Guest, r: &mut Results) -> Result<(), String> {
     let tar_dir = format!("{STORES}/bench-tar");
     let blob = format!("{store}/blobs/sha256/{big}");
     let tar = ["tar", "-xzf", &blob, "-C", &tar_dir];
-    let n = rounds(ROUNDS / 2);
+    let n = rounds(PULL_ROUNDS);
     let mut podman_ok = true;
     for round in 0..=n {
         g.ok(&format!(

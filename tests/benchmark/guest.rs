@@ -4,18 +4,32 @@
 //! [`RESULTS`] after every section (a failed or timed-out section keeps what
 //! came before) and prints progress to the console.
 
+#[path = "floor.rs"]
+mod floor;
+#[path = "imagepod.rs"]
+mod imagepod;
+#[path = "images.rs"]
+mod images;
 #[path = "network.rs"]
 mod network;
+#[path = "podman.rs"]
+mod podman;
+#[path = "scale.rs"]
+mod scale;
+
+use podman::Podman;
 
 use super::bench::Guest;
 use super::report::Results;
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 pub const RESULTS: &str = "/var/lib/podctl-test/bench.json";
+/// Staged by the host: `sections=a,b` (empty: all) and `rounds=N` (empty:
+/// the defaults below).
+pub const CONF: &str = "/opt/podctl-test/bench.conf";
 
 /// The unit that runs the benchmark at boot, then powers the VM off.
 pub const UNIT: &str = "\
@@ -28,14 +42,57 @@ ExecStart=/opt/podctl-test/pods --in-guest
 ExecStopPost=/bin/systemctl poweroff --no-block
 StandardOutput=journal+console
 StandardError=journal+console
-RuntimeMaxSec=3000
+RuntimeMaxSec=4700
 ";
 
-/// Rounds per measurement; Podman's graceful stop costs ~10 s a round.
-const ROUNDS: usize = 20;
-const PODMAN_ROUNDS: usize = 10;
+/// Rounds per measurement (the p50s of 10 and 20 rounds differed by a few
+/// per cent in earlier runs; the boot's time goes to the 100 bridge pods);
+/// Podman's graceful stop costs ~10 s a round; the pods whose commands
+/// ignore SIGTERM wait out their 2 s stop timeout.
+const ROUNDS: usize = 10;
+const PODMAN_ROUNDS: usize = 4;
+const TERM_ROUNDS: usize = 5;
+
+struct Conf {
+    sections: Vec<String>,
+    rounds: Option<usize>,
+    pods: Option<usize>,
+}
+
+fn conf() -> &'static Conf {
+    static CONF_: std::sync::OnceLock<Conf> = std::sync::OnceLock::new();
+    CONF_.get_or_init(|| {
+        let text = std::fs::read_to_string(CONF).unwrap_or_default();
+        let get = |k: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{k}=")))
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        };
+        Conf {
+            sections: get("sections")
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+            rounds: get("rounds").parse().ok(),
+            pods: get("pods").parse().ok(),
+        }
+    })
+}
+
+/// Rounds of a timed loop whose default is `default`.
+fn rounds(default: usize) -> usize {
+    conf().rounds.unwrap_or(default)
+}
 /// Bridge pods (the default network mode): apply time over 100 of them.
 const SCALE_PODS: usize = 100;
+
+/// Bridge pods of the scale section (`pods=N` in [`CONF`], at least 20).
+fn scale_pods() -> usize {
+    conf().pods.unwrap_or(SCALE_PODS).max(20)
+}
 
 const POD_DIR: &str = "/var/lib/podctl-bench";
 const ROOTFS: &str = "/var/lib/podctl-bench/rootfs";
@@ -59,6 +116,17 @@ resources = {{ memory = "256M", cpu = "25%", tasks = 64 }}
 command = ["/bin/sleep", "inf"]
 resources = {{ memory = "128M" }}
 "#
+    )
+}
+
+/// The same pod whose commands ignore SIGTERM (a shell that ignores it,
+/// exec'ing `sleep`, which inherits that), with a 2 s stop timeout: down
+/// waits it out, then SIGKILL.
+fn term_pod_file(name: &str) -> String {
+    pod_file(name).replace(
+        r#"command = ["/bin/sleep", "inf"]"#,
+        r#"command = ["/bin/sh", "-c", "trap '' TERM; exec /bin/sleep inf"]
+stop_timeout = "2s""#,
     )
 }
 
@@ -92,11 +160,24 @@ pub fn main() -> ! {
         ("podctl", podctl),
         ("overhead", overhead),
         ("network", network::network),
-        ("podman", podman),
-        ("scale", scale),
+        ("podman", podman::podman),
+        ("images", images::images),
+        ("imagepod", imagepod::imagepod),
+        ("scale", scale::scale),
         ("files", files),
     ];
+    let only = &conf().sections;
+    if !only.is_empty() || conf().rounds.is_some() || conf().pods.is_some() {
+        r.notes.push(format!(
+            "partial run: sections {only:?}, rounds {:?}, scale pods {}",
+            conf().rounds,
+            scale_pods()
+        ));
+    }
     for (name, f) in sections {
+        if *name != "setup" && !only.is_empty() && !only.iter().any(|o| o == name) {
+            continue;
+        }
         let start = Instant::now();
         say(&format!("section {name}..."));
         match f(&g, &mut r) {
@@ -253,22 +334,6 @@ fn alive(pid: u32) -> bool {
     matches!(stat(pid), Some((s, _)) if s != "Z" && s != "X")
 }
 
-/// A live child of `parent` named `name`, from /proc/PID/task/PID/children
-/// (no scan of /proc: this is polled while the floor starts).
-fn child_named(parent: u32, name: &str) -> Option<u32> {
-    let Ok(children) = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
-    else {
-        // No CONFIG_PROC_CHILDREN: scan.
-        return pids().into_iter().find(|&p| {
-            matches!(stat(p), Some((s, pp)) if pp == parent && s != "Z") && comm(p) == name
-        });
-    };
-    children
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .find(|&p| alive(p) && comm(p) == name)
-}
-
 /// Processes any pod of any kind leaves behind.
 const POD_COMMS: &[&str] = &[
     "sleep",
@@ -346,7 +411,8 @@ fn cleanup(g: &Guest) {
     g.sh(
         "systemctl kill --signal=SIGKILL bfloor.slice pod.slice; systemctl stop bfloor.slice; \
          for u in $(systemctl list-units --plain --no-legend 'pod@*' | awk '{print $1}'); do systemctl stop \"$u\"; done; \
-         systemctl stop pod.slice; podman pod rm -f -t 0 -a",
+         systemctl stop pod.slice; podman pod rm -f -t 0 -a; umount /run/bfloor-shm; rm -rf /run/bfloor-crun; \
+         for m in /var/lib/podctl-bench/floor/*/rootfs; do mountpoint -q $m && umount $m; done",
     );
     for (pid, _) in leftovers() {
         let _ = nix::sys::signal::kill(
@@ -364,8 +430,17 @@ fn setup(g: &Guest, r: &mut Results) -> Result<(), String> {
         "mkdir -p {POD_DIR} /etc/podctl/pods {ROOTFS}/bin {ROOTFS}/etc {ROOTFS}/proc {ROOTFS}/dev {ROOTFS}/sys {ROOTFS}/tmp {ROOTFS}/run && \
          cp /bin/busybox {ROOTFS}/bin/busybox && ln -sf busybox {ROOTFS}/bin/sleep && ln -sf busybox {ROOTFS}/bin/sh"
     ))?;
-    std::fs::write(format!("{POD_DIR}/bpod.toml"), pod_file("bpod")).map_err(|e| e.to_string())?;
-    for i in 1..=SCALE_PODS {
+    // The floor's sandbox has a network namespace with lo only: so has
+    // podctl's `network = "none"` (the bridge's cost is the network section's).
+    let write = |name: &str, text: String| {
+        std::fs::write(format!("{POD_DIR}/{name}.toml"), text).map_err(|e| e.to_string())
+    };
+    write("bpod", format!("network = \"none\"\n{}", pod_file("bpod")))?;
+    write(
+        "bterm",
+        format!("network = \"none\"\n{}", term_pod_file("bterm")),
+    )?;
+    for i in 1..=scale_pods() {
         let name = format!("s{i:02}");
         std::fs::write(format!("{POD_DIR}/{name}.toml"), pod_file(&name))
             .map_err(|e| e.to_string())?;
@@ -375,114 +450,31 @@ fn setup(g: &Guest, r: &mut Results) -> Result<(), String> {
     // every round's slice picks up), as podctl's slice has them.
     g.ok("systemctl set-property --runtime bfloor.slice MemoryMax=512M CPUQuota=50% TasksMax=256")?;
     r.notes.push(format!(
-        "rounds: floor and podctl {ROUNDS} (+1 warm-up each), podman {PODMAN_ROUNDS} per stop variant (+1 warm-up); \
-         'until nothing left' = no sleep/podctl/podctl-pause/unshare/nsenter/conmon/catatonit/crun process (polled every 10 ms)"
+        "rounds: floor and podctl {} (+1 warm-up each), SIGTERM-ignoring pods {}, podman {} per stop variant (+1 warm-up); \
+         'until nothing left' = no sleep/podctl/podctl-pause/unshare/nsenter/conmon/catatonit/crun process (polled every 10 ms)",
+        rounds(ROUNDS),
+        rounds(TERM_ROUNDS),
+        rounds(PODMAN_ROUNDS)
     ));
     Ok(())
 }
 
-/// The same units by hand: a slice, a sandbox scope holding net/ipc/uts and
-/// two container scopes joining them with their own mnt/pid namespaces.
-fn floor(_g: &Guest, r: &mut Results) -> Result<(), String> {
+/// The floor (floor.rs): bundles captured from podctl, then the same pod
+/// by hand with `crun run`, plain and with commands that ignore SIGTERM.
+fn floor(g: &Guest, r: &mut Results) -> Result<(), String> {
+    for kind in [floor::SLEEP, floor::TERM] {
+        floor::capture(g, kind)?;
+    }
     r.notes.push(
-        "floor: `systemd-run --scope --slice=bfloor.slice` for `unshare -n -i -u sleep inf`, then both containers at once: \
-         `nsenter -t SANDBOX -n -i -u -- unshare -m -p -f --mount-proc sleep inf`, container scopes with KillSignal=SIGKILL (the sleep is PID 1 of its \
-         namespace and ignores SIGTERM; unshare -f ignores it too); up = until the 3 sleeps run"
+        "floor: `systemd-run --scope --slice=bfloor.slice` for the sandbox `unshare -n -i -u sleep inf`, then both containers at once: \
+         a scope each (the pod's limits, Delegate=yes, TimeoutStopSec = the pod's stop_timeout) running `sh -c 'enter the scope's relay leaf; \
+         exec crun --cgroup-manager=cgroupfs run --bundle B ID'`, B = the bundle podctl wrote for that container (captured from an apply; \
+         namespace paths, cgroupsPath and the pod's /dev/shm tmpfs, mounted by the floor, are the floor's); up = until both containers' \
+         `sleep` run in their payload cgroups; down = `systemctl stop` of the slice until no process and no cgroup is left"
             .into(),
     );
-    for round in 0..=ROUNDS {
-        let (up, down) = floor_round()?;
-        if round > 0 {
-            r.push("floor.up", up);
-            r.push("floor.down", down);
-        }
-        say(&format!(
-            "floor {round}/{ROUNDS}: up {up:.0} ms, down {down:.0} ms"
-        ));
-    }
-    Ok(())
-}
-
-fn spawn_scope(unit: &str, props: &[&str], argv: &[&str]) -> Result<std::process::Child, String> {
-    let mut cmd = Command::new("systemd-run");
-    cmd.args(["--scope", "--quiet", "--collect", "--slice=bfloor.slice"])
-        .arg(format!("--unit={unit}"));
-    for p in props {
-        cmd.arg(format!("--property={p}"));
-    }
-    cmd.arg("--")
-        .args(argv)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("systemd-run: {e}"))
-}
-
-fn floor_round() -> Result<(f64, f64), String> {
-    let limit = Duration::from_secs(30);
-    let start = Instant::now();
-    let mut sandbox = spawn_scope(
-        "bfloor-sandbox",
-        &[],
-        &["unshare", "-n", "-i", "-u", "sleep", "inf"],
-    )?;
-    let spid = sandbox.id();
-    wait(limit, POLL, "the floor's sandbox", || comm(spid) == "sleep")?;
-    let spid_s = spid.to_string();
-    let container = |unit: &str, props: &[&str]| {
-        spawn_scope(
-            unit,
-            props,
-            &[
-                "nsenter",
-                "-t",
-                &spid_s,
-                "-n",
-                "-i",
-                "-u",
-                "--",
-                "unshare",
-                "-m",
-                "-p",
-                "-f",
-                "--mount-proc",
-                "sleep",
-                "inf",
-            ],
-        )
-    };
-    let mut c1 = container(
-        "bfloor-app",
-        &[
-            "MemoryMax=256M",
-            "CPUQuota=25%",
-            "TasksMax=64",
-            "Delegate=yes",
-            "KillSignal=SIGKILL",
-        ],
-    )?;
-    let mut c2 = container(
-        "bfloor-sidecar",
-        &["MemoryMax=128M", "Delegate=yes", "KillSignal=SIGKILL"],
-    )?;
-    let (p1, p2) = (c1.id(), c2.id());
-    wait(limit, POLL, "the floor's containers", || {
-        child_named(p1, "sleep").is_some() && child_named(p2, "sleep").is_some()
-    })?;
-    let up = ms_since(start);
-
-    let start = Instant::now();
-    let limit = Duration::from_secs(120);
-    timed(&["systemctl", "stop", "bfloor.slice"], limit)?;
-    wait(limit, POLL_SCAN, "the floor's processes to go", || {
-        nothing_left() && !Path::new("/sys/fs/cgroup/bfloor.slice").exists()
-    })?;
-    let down = ms_since(start);
-    for c in [&mut sandbox, &mut c1, &mut c2] {
-        let _ = c.wait();
-    }
-    Ok((up, down))
+    floor::rounds(r, floor::SLEEP, "floor", rounds(ROUNDS))?;
+    floor::rounds(r, floor::TERM, "floor.term", rounds(TERM_ROUNDS))
 }
 
 #[derive(serde::Deserialize)]
@@ -544,56 +536,129 @@ fn podctl_down(name: &str) -> Result<(f64, f64), String> {
 }
 
 fn podctl(_g: &Guest, r: &mut Results) -> Result<(), String> {
-    for round in 0..=ROUNDS {
-        let up = podctl_up("bpod")?;
-        let (cmd, down) = podctl_down("bpod")?;
-        if round > 0 {
-            r.push("podctl.apply", up);
-            r.push("podctl.down", down);
-            r.push("podctl.down.command", cmd);
+    for (pod, key, n) in [
+        ("bpod", "podctl", rounds(ROUNDS)),
+        ("bterm", "podctl.term", rounds(TERM_ROUNDS)),
+    ] {
+        for round in 0..=n {
+            let up = podctl_up(pod)?;
+            let (cmd, down) = podctl_down(pod)?;
+            if round > 0 {
+                r.push(&format!("{key}.apply"), up);
+                r.push(&format!("{key}.down"), down);
+                r.push(&format!("{key}.down.command"), cmd);
+            }
+            say(&format!(
+                "{key} {round}/{n}: apply {up:.0} ms, down {cmd:.0} ms (gone {down:.0} ms)"
+            ));
         }
-        say(&format!(
-            "podctl {round}/{ROUNDS}: apply {up:.0} ms, down {cmd:.0} ms (gone {down:.0} ms)"
-        ));
     }
     Ok(())
 }
 
+/// PSS of `pid` in bytes (`/proc/PID/smaps_rollup`): its pages, shared
+/// ones divided among the processes sharing them.
+fn pss_bytes(pid: u32) -> f64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix("Pss:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kib| kib * 1024.0)
+}
+
+/// The processes podctl adds to one pod, by role.
+struct PodProcs {
+    supervisor: Vec<u32>,
+    holder: Vec<u32>,
+    /// `podctl-pause relay`, in each container scope's `relay` leaf.
+    relays: Vec<u32>,
+    /// `podctl-pause init`, PID 1 of each container (its `payload` leaf).
+    inits: Vec<u32>,
+}
+
+impl PodProcs {
+    fn of(pod: &str) -> PodProcs {
+        let svc = format!("/system.slice/system-pod.slice/pod@{pod}.service");
+        let base = format!("/pod.slice/pod-{pod}.slice");
+        let mut p = PodProcs {
+            supervisor: all_procs_under(&svc)
+                .into_iter()
+                .filter(|&p| comm(p) == "podctl")
+                .collect(),
+            holder: all_procs_under(&format!("{base}/pod-{pod}.sandbox.scope")),
+            relays: Vec::new(),
+            inits: Vec::new(),
+        };
+        for c in ["app", "sidecar"] {
+            let scope = format!("{base}/pod-{pod}.{c}.scope");
+            p.relays.extend(all_procs_under(&format!("{scope}/relay")));
+            p.inits.extend(
+                all_procs_under(&format!("{scope}/payload"))
+                    .into_iter()
+                    .filter(|&p| comm(p) == "podctl-pause"),
+            );
+        }
+        p
+    }
+
+    /// (supervisor, holder, relays, inits), summed with `f`.
+    fn sum(&self, f: fn(u32) -> f64) -> [f64; 4] {
+        let s = |v: &[u32]| v.iter().copied().map(f).sum();
+        [
+            s(&self.supervisor),
+            s(&self.holder),
+            s(&self.relays),
+            s(&self.inits),
+        ]
+    }
+}
+
 /// Memory of one running pod's pieces besides the containers' commands.
 fn overhead(g: &Guest, r: &mut Results) -> Result<(), String> {
+    let mark = g.ok("date +%s.%N")?;
     podctl_up("bpod")?;
+    // Where an apply's time goes (console only): systemd's and podctl's
+    // messages of this apply, with monotonic times.
+    let log = g
+        .sh(&format!(
+            "journalctl -o short-monotonic --no-pager --since=@{mark} | grep -v ' kernel: ' | tail -80"
+        ))
+        .stdout;
+    say(&format!("journal of one apply of bpod:\n{log}"));
     sleep(Duration::from_secs(2));
-    let main_pid: u32 = g
-        .ok("systemctl show -P MainPID pod@bpod.service")?
-        .parse()
-        .map_err(|e| format!("MainPID: {e}"))?;
     let svc_cg = g.ok("systemctl show -P ControlGroup pod@bpod.service")?;
     r.value("podctl.supervisor.cgroup", memory_current(&svc_cg));
-    r.value("podctl.supervisor.rss", vm_rss_bytes(main_pid));
     let base = "/pod.slice/pod-bpod.slice";
     let sandbox = format!("{base}/pod-bpod.sandbox.scope");
     r.value("podctl.holder.cgroup", memory_current(&sandbox));
-    let holder_rss: f64 = cgroup_procs(&sandbox).into_iter().map(vm_rss_bytes).sum();
-    r.value("podctl.holder.rss", holder_rss);
-    let (mut relays, mut scopes, mut relay_count) = (0.0, 0.0, 0);
-    for c in ["app", "sidecar"] {
-        let cg = format!("{base}/pod-bpod.{c}.scope");
-        scopes += memory_current(&cg);
-        for p in all_procs_under(&cg) {
-            if comm(p) != "sleep" {
-                relays += vm_rss_bytes(p);
-                relay_count += 1;
-            }
-        }
+    let procs = PodProcs::of("bpod");
+    if procs.supervisor.len() != 1 || procs.holder.is_empty() || procs.relays.len() != 2 {
+        return Err(format!(
+            "bpod: {} supervisors, {} holder processes, {} relays (expected 1, 1, 2)",
+            procs.supervisor.len(),
+            procs.holder.len(),
+            procs.relays.len()
+        ));
     }
+    let [sup, holder, relays, inits] = procs.sum(vm_rss_bytes);
+    r.value("podctl.supervisor.rss", sup);
+    r.value("podctl.holder.rss", holder);
     r.value("podctl.relays.rss", relays);
-    r.value("podctl.relays.count", relay_count as f64);
+    r.value("podctl.inits.rss", inits);
+    r.value("podctl.relays.count", procs.relays.len() as f64);
+    r.value("podctl.overhead.rss", sup + holder + relays);
+    let [sup, holder, relays, inits] = procs.sum(pss_bytes);
+    r.value("podctl.supervisor.pss", sup);
+    r.value("podctl.holder.pss", holder);
+    r.value("podctl.relays.pss", relays);
+    r.value("podctl.inits.pss", inits);
+    r.value("podctl.overhead.pss", sup + holder + relays);
+    let mut scopes = 0.0;
+    for c in ["app", "sidecar"] {
+        scopes += memory_current(&format!("{base}/pod-bpod.{c}.scope"));
+    }
     r.value("podctl.scopes.cgroup", scopes);
     r.value("podctl.slice.cgroup", memory_current(base));
-    r.value(
-        "podctl.overhead.rss",
-        vm_rss_bytes(main_pid) + holder_rss + relays,
-    );
     let tree = g
         .sh("systemd-cgls --no-pager -u pod.slice; systemd-cgls --no-pager -u system-pod.slice")
         .stdout;
@@ -614,272 +679,6 @@ fn all_procs_under(cgroup: &str) -> Vec<u32> {
         }
     }
     out
-}
-
-// ---------------------------------------------------------------- podman
-
-struct Podman {
-    /// Pod-level limits, dropped if this Podman rejects them.
-    pod_limits: bool,
-}
-
-impl Podman {
-    fn create(&self, init: bool) -> Result<Vec<f64>, String> {
-        let limit = Duration::from_secs(120);
-        let mut create = vec![
-            "podman",
-            "pod",
-            "create",
-            "--name",
-            "bp",
-            "--network",
-            "none",
-            "--hostname",
-            "bp",
-        ];
-        if self.pod_limits {
-            create.extend(["--memory", "512m", "--cpus", "0.5"]);
-        }
-        let (t0, _) = timed(&create, limit)?;
-        let run = |name: &str, limits: &[&str]| -> Result<f64, String> {
-            let mut argv = vec!["podman", "run", "-d", "--pod", "bp", "--name", name];
-            if init {
-                argv.push("--init");
-            }
-            argv.extend(limits);
-            argv.extend(["--rootfs", ROOTFS, "sleep", "inf"]);
-            Ok(timed(&argv, limit)?.0)
-        };
-        let t1 = run(
-            "bp-app",
-            &["--memory", "256m", "--cpus", "0.25", "--pids-limit", "64"],
-        )?;
-        let t2 = run("bp-sidecar", &["--memory", "128m"])?;
-        Ok(vec![t0, t1, t2])
-    }
-
-    fn check(&self) -> Result<(), String> {
-        let (_, out) = timed(
-            &[
-                "podman",
-                "ps",
-                "--filter",
-                "pod=bp",
-                "--format",
-                "{{.Names}} {{.State}}",
-            ],
-            Duration::from_secs(60),
-        )?;
-        let running = out
-            .lines()
-            .filter(|l| l.contains("running") || l.contains("Up"))
-            .count();
-        if running != 3 {
-            return Err(format!("podman ps shows {running} running of 3:\n{out}"));
-        }
-        Ok(())
-    }
-
-    fn gone() -> Result<(), String> {
-        wait(
-            Duration::from_secs(60),
-            POLL_SCAN,
-            "podman's processes to go",
-            nothing_left,
-        )
-        .map_err(|e| format!("{e}: left {:?}", leftovers()))
-    }
-
-    /// Graceful: `pod stop` (10 s timeout) then `pod rm`.
-    fn stop_graceful(&self) -> Result<f64, String> {
-        let start = Instant::now();
-        timed(&["podman", "pod", "stop", "bp"], Duration::from_secs(120))?;
-        timed(&["podman", "pod", "rm", "bp"], Duration::from_secs(120))?;
-        Self::gone()?;
-        Ok(ms_since(start))
-    }
-
-    fn rm_immediate(&self) -> Result<f64, String> {
-        let start = Instant::now();
-        timed(
-            &["podman", "pod", "rm", "-f", "-t", "0", "bp"],
-            Duration::from_secs(120),
-        )?;
-        Self::gone()?;
-        Ok(ms_since(start))
-    }
-}
-
-fn podman(g: &Guest, r: &mut Results) -> Result<(), String> {
-    let mut pm = Podman { pod_limits: true };
-    // Warm-up (not counted): first use sets up storage and builds the
-    // local pause image for the infra container.
-    let start = Instant::now();
-    let warm = pm.create(false).or_else(|e| {
-        say(&format!("podman with pod limits failed, retrying without: {e}"));
-        r.notes.push(format!("podman pod create --memory/--cpus rejected ({}); pods created without pod-level limits", first_line(&e)));
-        g.sh("podman pod rm -f -t 0 bp");
-        pm.pod_limits = false;
-        pm.create(false)
-    });
-    if let Err(e) = warm {
-        say(&g.sh("journalctl -n 60 --no-pager").stdout);
-        return Err(format!("warm-up: {e}"));
-    }
-    pm.check()?;
-    pm.rm_immediate()?;
-    say(&format!(
-        "podman warm-up round took {:.1?}",
-        start.elapsed()
-    ));
-    r.value("podman.warmup.ms", ms_since(start));
-    r.notes.push(
-        "podman: `pod create --network none` (infra holds a private netns with lo only, as podctl's sandbox) + 2x \
-         `run -d --pod bp --rootfs DIR sleep inf` (DIR: busybox-static), with the same limits; up = until the last run -d returns (check: podman ps)"
-            .into(),
-    );
-    for (variant, init, graceful) in [
-        ("stop", false, true),
-        ("rm_t0", false, false),
-        ("init.stop", true, true),
-    ] {
-        for round in 1..=PODMAN_ROUNDS {
-            let t = pm.create(init)?;
-            pm.check()?;
-            if round == 1 && variant == "stop" {
-                overhead_podman(r)?;
-            }
-            let down = if graceful {
-                pm.stop_graceful()?
-            } else {
-                pm.rm_immediate()?
-            };
-            let up: f64 = t.iter().sum();
-            let up_key = if init { "podman.init.up" } else { "podman.up" };
-            r.push(up_key, up);
-            r.push(&format!("{up_key}.create"), t[0]);
-            r.push(&format!("{up_key}.run"), t[1]);
-            r.push(&format!("{up_key}.run"), t[2]);
-            r.push(&format!("podman.{variant}"), down);
-            say(&format!(
-                "podman {variant} {round}/{PODMAN_ROUNDS}: up {up:.0} ms ({:.0}+{:.0}+{:.0}), down {down:.0} ms",
-                t[0], t[1], t[2]
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or("")
-}
-
-fn overhead_podman(r: &mut Results) -> Result<(), String> {
-    sleep(Duration::from_secs(2));
-    let all = pids();
-    let conmons: Vec<u32> = all
-        .iter()
-        .copied()
-        .filter(|&p| comm(p) == "conmon")
-        .collect();
-    let infra: Vec<u32> = all
-        .iter()
-        .copied()
-        .filter(|&p| comm(p) == "catatonit")
-        .collect();
-    if conmons.len() != 3 {
-        return Err(format!(
-            "expected 3 conmon processes, found {}",
-            conmons.len()
-        ));
-    }
-    let conmon_rss: f64 = conmons.iter().copied().map(vm_rss_bytes).sum();
-    let infra_rss: f64 = infra.iter().copied().map(vm_rss_bytes).sum();
-    r.value("podman.conmon.rss", conmon_rss);
-    r.value("podman.conmon.count", conmons.len() as f64);
-    r.value("podman.infra.rss", infra_rss);
-    r.value("podman.overhead.rss", conmon_rss + infra_rss);
-    // Every cgroup holding a conmon, the infra or a container process.
-    let sleeps = all.iter().copied().filter(|&p| comm(p) == "sleep");
-    let mut cgroups: Vec<String> = conmons
-        .iter()
-        .copied()
-        .chain(infra.iter().copied())
-        .chain(sleeps)
-        .filter_map(cgroup_of)
-        .collect();
-    cgroups.sort();
-    cgroups.dedup();
-    // conmon stays in the caller's cgroup (here podctl-bench.service): only
-    // the pod's own cgroups under machine.slice are summed.
-    cgroups.retain(|c| c.starts_with("/machine.slice/"));
-    let total: f64 = cgroups.iter().map(|c| memory_current(c)).sum();
-    r.value("podman.cgroups", total);
-    let mut by: BTreeMap<String, f64> = BTreeMap::new();
-    for c in &cgroups {
-        by.insert(c.clone(), memory_current(c));
-    }
-    say(&format!("podman cgroups: {by:?}"));
-    Ok(())
-}
-
-// ---------------------------------------------------------------- scale
-
-fn scale(g: &Guest, r: &mut Results) -> Result<(), String> {
-    sleep(Duration::from_secs(2));
-    let before = mem_available();
-    let mut applies = Vec::new();
-    for i in 1..=SCALE_PODS {
-        let t = podctl_up(&format!("s{i:02}"))?;
-        applies.push(t);
-        say(&format!("scale: pod {i}/{SCALE_PODS} applied in {t:.0} ms"));
-    }
-    for t in &applies[..10] {
-        r.push("scale.apply.first10", *t);
-    }
-    for t in &applies[SCALE_PODS - 10..] {
-        r.push("scale.apply.last10", *t);
-    }
-    for t in &applies {
-        r.push("scale.apply", *t);
-    }
-    sleep(Duration::from_secs(2));
-    r.value("scale.memavailable_drop", before - mem_available());
-    let slices: f64 = (1..=SCALE_PODS)
-        .map(|i| memory_current(&format!("/pod.slice/pod-s{i:02}.slice")))
-        .sum();
-    r.value("scale.slices", slices);
-    let sup: f64 = (1..=SCALE_PODS)
-        .map(|i| {
-            memory_current(&format!(
-                "/system.slice/system-pod.slice/pod@s{i:02}.service"
-            ))
-        })
-        .sum();
-    r.value("scale.supervisors", sup);
-    let running =
-        g.ok("systemctl list-units --plain --no-legend --state=running 'pod@*' | wc -l")?;
-    say(&format!("scale: {running} pod services running"));
-    for _ in 0..10 {
-        let (t, out) = timed(&["podctl", "ps"], Duration::from_secs(60))?;
-        let rows = out.lines().count();
-        if rows < 1 + 3 * SCALE_PODS {
-            return Err(format!(
-                "podctl ps printed {rows} lines with {SCALE_PODS} pods"
-            ));
-        }
-        r.push("scale.ps", t);
-    }
-    for i in 1..=SCALE_PODS {
-        let start = Instant::now();
-        timed(
-            &["podctl", "down", &format!("s{i:02}")],
-            Duration::from_secs(60),
-        )?;
-        r.push("scale.down", ms_since(start));
-    }
-    Podman::gone()?;
-    Ok(())
 }
 
 fn files(_g: &Guest, r: &mut Results) -> Result<(), String> {

@@ -15,7 +15,12 @@
 //! the container tier's nspawn guest, where times are real.
 //!
 //! Root, Debian 12, the VM tier's tools (see tests/README.md).
-//! `PODCTL_BENCH_VM_TIMEOUT` (seconds, default 2400) bounds the boot.
+//! `PODCTL_BENCH_VM_TIMEOUT` (seconds, default 4800) bounds the boot.
+//! For a quick look at some sections: `PODCTL_BENCH_SECTIONS=floor,images`
+//! (setup always runs) and `PODCTL_BENCH_ROUNDS=N` (rounds of the timed
+//! loops), `PODCTL_BENCH_PODS=N` (bridge pods of the scale section, default
+//! 100, at least 20), `PODCTL_BENCH_NATIVE=0` skips the native
+//! section. The full run uses the defaults.
 
 #[path = "../bench/mod.rs"]
 mod bench;
@@ -79,6 +84,12 @@ fn host(only_native: bool) -> Result<(), String> {
     let start = Instant::now();
     let facts = machine();
     let mut results = Results::default();
+    if std::env::var("PODCTL_BENCH_NATIVE").as_deref() == Ok("0") {
+        results
+            .notes
+            .push("native section skipped (PODCTL_BENCH_NATIVE=0)".into());
+        return vm(results, facts, start);
+    }
     eprintln!(
         "podctl-bench: native section: {} pods in the nspawn guest (a few minutes)",
         native::PODS
@@ -112,9 +123,9 @@ fn vm(native: Results, facts: BTreeMap<String, String>, start: Instant) -> Resul
     let secs = std::env::var("PODCTL_BENCH_VM_TIMEOUT")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(2400);
+        .unwrap_or(4800);
     eprintln!(
-        "podctl-bench: booting the VM (QEMU TCG); the benchmark takes ~10-15 min; console: {}",
+        "podctl-bench: booting the VM (QEMU TCG); the benchmark takes ~40-60 min; console: {}",
         image.serial_log(1).display()
     );
     let booted = image.boot(1, Duration::from_secs(secs));
@@ -167,6 +178,16 @@ fn stage(base: &Path) -> Result<RunImage, String> {
     std::fs::create_dir_all(&tmp).map_err(|e| format!("creating {}: {e}", tmp.display()))?;
     let unit = tmp.join("podctl-bench.service");
     std::fs::write(&unit, guest::UNIT).map_err(|e| format!("writing {}: {e}", unit.display()))?;
+    // What the guest runs: sections and rounds (empty: all, defaults).
+    let conf = tmp.join("bench.conf");
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    let text = format!(
+        "sections={}\nrounds={}\npods={}\n",
+        var("PODCTL_BENCH_SECTIONS"),
+        var("PODCTL_BENCH_ROUNDS"),
+        var("PODCTL_BENCH_PODS")
+    );
+    std::fs::write(&conf, text).map_err(|e| format!("writing {}: {e}", conf.display()))?;
     let stage = |host: &Path, guest: &str| Stage {
         host: host.to_path_buf(),
         guest: guest.to_string(),
@@ -188,6 +209,7 @@ fn stage(base: &Path) -> Result<RunImage, String> {
             "/etc/systemd/system/pod@.service",
         ),
         stage(&unit, "/etc/systemd/system/podctl-bench.service"),
+        stage(&conf, guest::CONF),
     ];
     let links = [Link {
         guest: "/etc/systemd/system/multi-user.target.wants/podctl-bench.service".into(),

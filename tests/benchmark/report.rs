@@ -177,12 +177,17 @@ pub fn table(r: &Results) -> String {
     let _ = writeln!(
         out,
         "{:<60} {:>4} {:>9} {:>9} {:>8}",
-        "two-container pod (times in ms)", "n", "p50", "p95", "x floor"
+        "two-container pod, network none (times in ms)", "n", "p50", "p95", "x floor"
     );
-    let up = r.stats("floor.up").map(|s| s.p50);
-    let down = r.stats("floor.down").map(|s| s.p50);
+    let p50 = |k: &str| r.stats(k).map(|s| s.p50);
+    let (up, down) = (p50("floor.up"), p50("floor.down"));
+    let (tup, tdown) = (p50("floor.term.up"), p50("floor.term.down"));
     let rows: &[(&str, &str, Option<f64>)] = &[
-        ("floor: systemd-run slice + 3 scopes, up", "floor.up", up),
+        (
+            "floor: 3 systemd-run scopes, crun run of podctl's bundles",
+            "floor.up",
+            up,
+        ),
         ("podctl apply (returns after READY=1)", "podctl.apply", up),
         ("podman pod create + 2x run -d", "podman.up", up),
         ("podman, same with run --init", "podman.init.up", up),
@@ -191,13 +196,9 @@ pub fn table(r: &Results) -> String {
             "floor.down",
             down,
         ),
+        ("podctl down, until nothing left", "podctl.down", down),
         (
-            "podctl down, until nothing left (sleep as command)",
-            "podctl.down",
-            down,
-        ),
-        (
-            "podman pod stop + rm (graceful; sleep is PID 1)",
+            "podman pod stop + rm (graceful; sleep is PID 1: 10 s)",
             "podman.stop",
             down,
         ),
@@ -207,6 +208,24 @@ pub fn table(r: &Results) -> String {
             "podman.init.stop",
             down,
         ),
+        (
+            "commands ignore SIGTERM, stop timeout 2 s: floor up",
+            "floor.term.up",
+            tup,
+        ),
+        ("  podctl apply", "podctl.term.apply", tup),
+        (
+            "  podman pod create + 2x run -d --init",
+            "podman.term.up",
+            tup,
+        ),
+        ("  floor down (TimeoutStopSec=2s)", "floor.term.down", tdown),
+        (
+            "  podctl down (stop_timeout = \"2s\")",
+            "podctl.term.down",
+            tdown,
+        ),
+        ("  podman pod stop -t 2 + rm", "podman.term", tdown),
     ];
     for (label, key, base) in rows {
         row(&mut out, r, label, key, *base);
@@ -214,16 +233,123 @@ pub fn table(r: &Results) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "{:<60} {:>4} {:>9} {:>9}",
-        "scale: 100 bridge pods, one after another", "n", "p50", "p95"
+        "{:<60} {:>4} {:>9} {:>9} {:>8}",
+        "the same pod from a stored busybox image (ms)", "n", "p50", "p95", "x floor"
     );
-    for (label, key) in [
-        ("podctl apply, pods 1-10", "scale.apply.first10"),
-        ("podctl apply, pods 91-100", "scale.apply.last10"),
-        ("podctl ps with 100 pods running", "scale.ps"),
-        ("podctl down, each of the 100", "scale.down"),
+    let (iup, idown) = (p50("image.floor.up"), p50("image.floor.down"));
+    for (label, key, base) in [
+        (
+            "floor: overlay mounts + crun run of podctl's bundles, up",
+            "image.floor.up",
+            iup,
+        ),
+        ("podctl apply", "image.podctl.apply", iup),
+        (
+            "podman pod create + 2x run -d --init IMAGE",
+            "image.podman.up",
+            iup,
+        ),
+        (
+            "floor: stop, until nothing left, overlays unmounted",
+            "image.floor.down",
+            idown,
+        ),
+        (
+            "podctl down, until nothing left",
+            "image.podctl.down",
+            idown,
+        ),
+        ("podman pod stop + rm", "image.podman.down", idown),
     ] {
-        row(&mut out, r, label, key, None);
+        row(&mut out, r, label, key, base);
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<60} {:>4} {:>9} {:>9} {:>8}",
+        "images: ~50 MB image, local registry (times in ms)", "n", "p50", "p95", "x ref"
+    );
+    let (sk, tar) = (p50("images.skopeo"), p50("images.tar"));
+    for (label, key, base) in [
+        (
+            "skopeo copy docker://... dir:DIR (no unpack) = ref",
+            "images.skopeo",
+            sk,
+        ),
+        (
+            "podctl pull (fetch, verify, unpack), fresh store",
+            "images.podctl.pull",
+            sk,
+        ),
+        (
+            "podman pull (fetch, verify, unpack), fresh storage",
+            "images.podman.pull",
+            sk,
+        ),
+        ("tar -xzf of the big layer's blob = ref", "images.tar", tar),
+        (
+            "podctl: the big layer unpacked again (pull)",
+            "images.podctl.unpack",
+            tar,
+        ),
+    ] {
+        row(&mut out, r, label, key, base);
+    }
+    if let Some(bytes) = r.values.get("images.bytes") {
+        for (label, key) in [
+            ("throughput: skopeo copy", "images.skopeo"),
+            ("throughput: podctl pull", "images.podctl.pull"),
+            ("throughput: podman pull", "images.podman.pull"),
+        ] {
+            let text = p50(key).map_or("(no data)".into(), |ms| {
+                format!("{:.1} MiB/s", bytes / 1048576.0 / (ms / 1000.0))
+            });
+            let _ = writeln!(out, "{label:<60} {text:>14}");
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<60} {:>4} {:>9} {:>9} {:>8}",
+        "scale: 100 bridge pods, one after another", "n", "p50", "p95", "x 1-10"
+    );
+    let first = p50("scale.apply.first10");
+    row(
+        &mut out,
+        r,
+        "podctl apply, pods 1-10",
+        "scale.apply.first10",
+        first,
+    );
+    match last_ten(r) {
+        Some((k, s)) if r.stats("scale.apply.last10").is_none() => {
+            let label = format!(
+                "podctl apply, pods {}-{k} (the last the boot reached)",
+                k - 9
+            );
+            let ratio = first.map_or("".into(), |b| format!("{:.1}x", s.p50 / b));
+            let _ = writeln!(
+                out,
+                "{label:<60} {:>4} {:>9} {:>9} {:>8}",
+                s.n,
+                ms(s.p50),
+                ms(s.p95),
+                ratio
+            );
+        }
+        _ => row(
+            &mut out,
+            r,
+            "podctl apply, pods 91-100",
+            "scale.apply.last10",
+            first,
+        ),
+    }
+    for (label, key, base) in [
+        ("podctl ps with 100 pods running", "scale.ps", None),
+        ("podctl down, pods 1-10 and 91-100", "scale.down", None),
+    ] {
+        row(&mut out, r, label, key, base);
     }
     let _ = writeln!(out);
     let _ = writeln!(
@@ -240,11 +366,11 @@ pub fn table(r: &Results) -> String {
         ("down until nothing left, bridge", "net.bridge.down"),
         ("down until nothing left, none", "net.none.down"),
         (
-            "GET 100 MB through the published port (127.0.0.1)",
+            "GET 100 MiB through the published port (127.0.0.1)",
             "net.port.100mb",
         ),
         (
-            "GET 100 MB from the pod's address directly",
+            "GET 100 MiB from the pod's address directly",
             "net.direct.100mb",
         ),
         ("GET 2 bytes through the published port", "net.port.get"),
@@ -254,6 +380,13 @@ pub fn table(r: &Results) -> String {
         ),
     ] {
         row(&mut out, r, label, key, None);
+    }
+    for (label, key) in [
+        ("throughput, published port (MiB/s, p50)", "net.port.mibps"),
+        ("throughput, pod's address (MiB/s, p50)", "net.direct.mibps"),
+    ] {
+        let text = p50(key).map_or("(no data)".into(), |v| format!("{v:.1}"));
+        let _ = writeln!(out, "{label:<60} {text:>14}");
     }
     native(&mut out, r);
     let _ = writeln!(out);
@@ -285,8 +418,15 @@ pub fn table(r: &Results) -> String {
         ),
         ("podctl holder: VmRSS", "podctl.holder.rss"),
         (
-            "podctl relays (2 per container): VmRSS, all containers",
+            "podctl relays (1 per container): VmRSS, both",
             "podctl.relays.rss",
+        ),
+        ("podctl supervisor: PSS", "podctl.supervisor.pss"),
+        ("podctl holder: PSS", "podctl.holder.pss"),
+        ("podctl relays: PSS, both", "podctl.relays.pss"),
+        (
+            "podctl inits (podctl-pause init, PID 1 of each): PSS, both",
+            "podctl.inits.pss",
         ),
         (
             "podctl container scopes memory.current (incl. sleep)",
@@ -297,10 +437,27 @@ pub fn table(r: &Results) -> String {
             "podctl.overhead.rss",
         ),
         (
+            "podctl per-pod overhead (supervisor+holder+relays PSS)",
+            "podctl.overhead.pss",
+        ),
+        (
+            "with 100 pods, per pod: supervisor+holder+relays PSS",
+            "scale.pss.overhead",
+        ),
+        (
+            "with 100 pods, per pod: supervisor PSS",
+            "scale.pss.supervisor",
+        ),
+        ("with 100 pods, per pod: holder PSS", "scale.pss.holder"),
+        ("with 100 pods, per pod: relays PSS (2)", "scale.pss.relays"),
+        ("with 100 pods, per pod: inits PSS (2)", "scale.pss.inits"),
+        (
             "podman conmon: VmRSS, all 3 (infra + 2 containers)",
             "podman.conmon.rss",
         ),
         ("podman infra (catatonit): VmRSS", "podman.infra.rss"),
+        ("podman conmon: PSS, all 3", "podman.conmon.pss"),
+        ("podman infra (catatonit): PSS", "podman.infra.pss"),
         (
             "podman pod cgroups memory.current (infra, containers)",
             "podman.cgroups",
@@ -310,15 +467,19 @@ pub fn table(r: &Results) -> String {
             "podman.overhead.rss",
         ),
         (
-            "scale: MemAvailable drop for 50 pods",
+            "podman per-pod overhead (conmons+infra PSS)",
+            "podman.overhead.pss",
+        ),
+        (
+            "scale: MemAvailable drop for 100 pods",
             "scale.memavailable_drop",
         ),
         (
-            "scale: sum of memory.current, 50 pods' slices",
+            "scale: sum of memory.current, 100 pods' slices",
             "scale.slices",
         ),
         (
-            "scale: sum of memory.current, 50 supervisors",
+            "scale: sum of memory.current, 100 supervisors",
             "scale.supervisors",
         ),
     ];
@@ -326,14 +487,15 @@ pub fn table(r: &Results) -> String {
         let text = v(key).map_or("(no data)".into(), mib);
         let _ = writeln!(out, "{label:<60} {text:>14}");
     }
-    if let (Some(a), Some(b)) = (v("podctl.overhead.rss"), v("podman.overhead.rss")) {
+    if let (Some(a), Some(b)) = (v("podctl.overhead.pss"), v("podman.overhead.pss")) {
         let _ = writeln!(
             out,
             "{:<60} {:>14}",
-            "podctl / podman per-pod overhead",
+            "podctl / podman per-pod overhead (PSS, one pod)",
             format!("{:.2}x", a / b)
         );
     }
+    targets(&mut out, r);
     if !r.notes.is_empty() {
         let _ = writeln!(out);
         for n in &r.notes {
@@ -344,4 +506,123 @@ pub fn table(r: &Results) -> String {
         let _ = writeln!(out, "ERROR: {e}");
     }
     out
+}
+
+/// The project's targets against this run (p50s of the same boot).
+fn targets(out: &mut String, r: &Results) {
+    let p50 = |k: &str| r.stats(k).map(|s| s.p50);
+    let v = |k: &str| r.values.get(k).copied();
+    let ratio = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a / b);
+    let mib = 1048576.0;
+    // (what, measured, target, met when measured <= target (true) or >= (false))
+    let rows: [(&str, Option<f64>, f64, bool); 13] = [
+        (
+            "apply / floor",
+            ratio(p50("podctl.apply"), p50("floor.up")),
+            1.0,
+            true,
+        ),
+        (
+            "apply / podman",
+            ratio(p50("podctl.apply"), p50("podman.up")),
+            0.3,
+            true,
+        ),
+        (
+            "down / floor",
+            ratio(p50("podctl.down"), p50("floor.down")),
+            1.3,
+            true,
+        ),
+        (
+            "image pod: apply / floor",
+            ratio(p50("image.podctl.apply"), p50("image.floor.up")),
+            1.0,
+            true,
+        ),
+        (
+            "image pod: apply / podman",
+            ratio(p50("image.podctl.apply"), p50("image.podman.up")),
+            0.3,
+            true,
+        ),
+        (
+            "image pod: down / floor",
+            ratio(p50("image.podctl.down"), p50("image.floor.down")),
+            1.3,
+            true,
+        ),
+        (
+            "down / floor, commands ignore SIGTERM",
+            ratio(p50("podctl.term.down"), p50("floor.term.down")),
+            1.3,
+            true,
+        ),
+        (
+            "per-pod overhead PSS, one pod (MiB)",
+            v("podctl.overhead.pss").map(|b| b / mib),
+            1.0,
+            true,
+        ),
+        (
+            "per-pod overhead PSS, 100 pods (MiB)",
+            v("scale.pss.overhead").map(|b| b / mib),
+            1.0,
+            true,
+        ),
+        (
+            "holder PSS, one pod (KiB)",
+            v("podctl.holder.pss").map(|b| b / 1024.0),
+            256.0,
+            true,
+        ),
+        (
+            "pull throughput / skopeo's",
+            ratio(p50("images.skopeo"), p50("images.podctl.pull")),
+            1.0,
+            false,
+        ),
+        (
+            "published port / pod IP throughput",
+            ratio(p50("net.port.mibps"), p50("net.direct.mibps")),
+            0.9,
+            false,
+        ),
+        (
+            "apply, pods 91-100 / pods 1-10 (flat: within 10 %)",
+            ratio(
+                p50("scale.apply.last10").or(last_ten(r).map(|(_, s)| s.p50)),
+                p50("scale.apply.first10"),
+            ),
+            1.1,
+            true,
+        ),
+    ];
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<60} {:>9} {:>9} {:>4}",
+        "targets (p50s)", "measured", "target", "met"
+    );
+    for (what, got, target, at_most) in rows {
+        let (got_s, met) = match got {
+            None => ("(no data)".to_string(), "-"),
+            Some(g) => {
+                let ok = if at_most { g <= target } else { g >= target };
+                (format!("{g:.2}"), if ok { "yes" } else { "no" })
+            }
+        };
+        let bound = format!("{}{target}", if at_most { "<=" } else { ">=" });
+        let _ = writeln!(out, "{what:<60} {got_s:>9} {bound:>9} {met:>4}");
+    }
+}
+
+/// The last ten scale applies the boot reached: (the last pod's number,
+/// their statistics), when at least 20 pods were applied.
+fn last_ten(r: &Results) -> Option<(usize, Stats)> {
+    let all = r.series.get("scale.apply")?;
+    if all.len() < 20 {
+        return None;
+    }
+    Some((all.len(), Stats::of(&all[all.len() - 10..])?))
 }

@@ -1,0 +1,83 @@
+//! The two-container pod from a stored image (issue 14): `podctl apply` /
+//! `down` of the benchmark's pod with `image = ` a busybox image (pulled
+//! into podctl's store beforehand, so apply only mounts), against the floor
+//! (floor.rs: the overlay roots mounted by hand with podctl's lower layers,
+//! then `crun run` of podctl's bundles) and Podman running the same image
+//! from its own storage (pulled beforehand too). Runs after the images
+//! section, whose registry it uses.
+
+use super::floor;
+use super::podman::Podman;
+use super::{POD_DIR, PODMAN_ROUNDS, Results, pod_file, podctl_down, podctl_up, rounds, say};
+use crate::bench::Guest;
+
+const IMAGE: &str = "localhost:5001/bench/pod:1";
+const NETNS: &str = "podctl-reg";
+const REGISTRIES_CONF: &str = "/etc/podctl-bench/registries.conf";
+const SRC: &str = "/root/img-src/pod";
+const LAYOUT: &str = "/root/images/pod";
+
+pub(super) fn imagepod(g: &Guest, r: &mut Results) -> Result<(), String> {
+    // The registry and scripts are the images section's.
+    g.ok(&format!(
+        "set -e; rm -rf {SRC} {LAYOUT}; mkdir -p {SRC}/bin {SRC}/etc {SRC}/tmp
+         cp /bin/busybox {SRC}/bin/busybox
+         for a in sh sleep; do ln -s busybox {SRC}/bin/$a; done
+         echo 'root:x:0:0::/root:/bin/sh' > {SRC}/etc/passwd; echo 'root:x:0:' > {SRC}/etc/group
+         bash /run/podctl-bench/mkimage.sh {LAYOUT} 1 /bin/sh {SRC} >/dev/null
+         ip netns exec {NETNS} skopeo copy -q --dest-tls-verify=false oci:{LAYOUT}:1 docker://{IMAGE}
+         ip netns exec {NETNS} env CONTAINERS_REGISTRIES_CONF={REGISTRIES_CONF} podctl pull {IMAGE} >/dev/null
+         ip netns exec {NETNS} podman pull -q --tls-verify=false {IMAGE} >/dev/null"
+    ))?;
+    let text = pod_file("bimg").replace(
+        "\n[containers.app]\n",
+        &format!("\n[containers.app]\nimage = \"{IMAGE}\"\n"),
+    );
+    let text = text.replace(
+        "\n[containers.sidecar]\n",
+        &format!("\n[containers.sidecar]\nimage = \"{IMAGE}\"\n"),
+    );
+    std::fs::write(
+        format!("{POD_DIR}/bimg.toml"),
+        format!("network = \"none\"\n{text}"),
+    )
+    .map_err(|e| e.to_string())?;
+    r.notes.push(format!(
+        "pod from an image: {IMAGE} (busybox-static, one layer), stored beforehand by `podctl pull` and `podman pull`; \
+         the same pod with `image =` on both containers; floor: podctl's bundles, each container's overlay root \
+         (podctl's lower layers, an upper and work directory of its own) mounted by the floor before `crun run`, \
+         unmounted and removed on down; podman: `run -d --init --pod bp IMAGE sleep inf`, `pod stop` + `pod rm`"
+    ));
+    floor::capture(g, floor::IMAGE)?;
+    let n = rounds(PODMAN_ROUNDS);
+    floor::rounds(r, floor::IMAGE, "image.floor", n)?;
+    for round in 0..=n {
+        let up = podctl_up("bimg")?;
+        let (_, down) = podctl_down("bimg")?;
+        if round > 0 {
+            r.push("image.podctl.apply", up);
+            r.push("image.podctl.down", down);
+        }
+        say(&format!(
+            "image.podctl {round}/{n}: apply {up:.0} ms, down {down:.0} ms"
+        ));
+    }
+    let pm = Podman {
+        pod_limits: true,
+        image: Some(IMAGE.to_string()),
+    };
+    for round in 0..=n {
+        let t = pm.create(true, false)?;
+        pm.check()?;
+        let down = pm.stop_graceful(None)?;
+        let up: f64 = t.iter().sum();
+        if round > 0 {
+            r.push("image.podman.up", up);
+            r.push("image.podman.down", down);
+        }
+        say(&format!(
+            "image.podman {round}/{n}: up {up:.0} ms, down {down:.0} ms"
+        ));
+    }
+    Ok(())
+}

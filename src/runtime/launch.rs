@@ -187,14 +187,28 @@ impl PendingContainer {
         ns_pid: u32,
         interrupt: BorrowedFd<'_>,
     ) -> Result<Released, LaunchError> {
+        self.go(ns_pid)?;
+        self.wait_started(interrupt)
+    }
+
+    /// The first half of [`release`](Self::release): lets the helper
+    /// proceed without waiting for it, so that several containers' runtimes
+    /// create and start them side by side.
+    pub fn go(&mut self, ns_pid: u32) -> Result<(), LaunchError> {
+        let mut control = self.control.take().expect("not released yet");
+        writeln!(control, "go {ns_pid}").map_err(|source| LaunchError::Pipe {
+            container: self.name.clone(),
+            source,
+        })
+    }
+
+    /// The second half of [`release`](Self::release), after [`go`](Self::go).
+    pub fn wait_started(mut self, interrupt: BorrowedFd<'_>) -> Result<Released, LaunchError> {
         let container = self.name.clone();
         let pipe = |source| LaunchError::Pipe {
             container: container.clone(),
             source,
         };
-        let mut control = self.control.take().expect("not released yet");
-        writeln!(control, "go {ns_pid}").map_err(pipe)?;
-        drop(control);
         let mut status = self.status.take().expect("not released yet");
         let message = read_report(&mut status, interrupt, SETUP_TIMEOUT).map_err(|e| match e {
             ReportError::Io(source) => pipe(source),

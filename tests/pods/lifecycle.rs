@@ -25,6 +25,10 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         stop_timeout_signal_and_order,
     ),
     ("lifecycle::notify_readiness", notify_readiness),
+    (
+        "lifecycle::independent_containers_start_together",
+        independent_containers_start_together,
+    ),
 ];
 
 fn nanos(s: &str) -> Result<u128, String> {
@@ -308,4 +312,51 @@ fn exit_to_restart_gaps(events: &str, container: &str) -> Result<Vec<u64>, Strin
         }
     }
     Ok(gaps)
+}
+
+/// A runtime that takes 3 s per `create`: crun behind a wrapper that logs
+/// when each create (its last argument is the container id) begins and ends.
+const SLOW_RUNTIME: &str = r#"#!/bin/sh
+for id; do :; done
+case " $* " in
+*" create "*)
+    echo "begin $id $(date +%s%N)" >> /tmp/slowrt.log
+    sleep 3
+    /usr/bin/crun "$@"; rc=$?
+    echo "end $id $(date +%s%N)" >> /tmp/slowrt.log
+    exit $rc;;
+esac
+exec /usr/bin/crun "$@""#;
+
+/// Containers that wait for nothing are created by their runtimes side by
+/// side, not one after the other: with [`SLOW_RUNTIME`] the two creates
+/// overlap.
+fn independent_containers_start_together(g: &Guest) -> Result<(), String> {
+    g.ok(&format!(
+        "mkdir -p /opt/slowrt && rm -f /tmp/slowrt.log && \
+         cat > /opt/slowrt/crun <<'PODCTL_EOF'\n{SLOW_RUNTIME}\nPODCTL_EOF\n\
+         chmod 755 /opt/slowrt/crun"
+    ))?;
+    apply(
+        g,
+        "tog",
+        "name = \"tog\"\nnetwork = \"none\"\nruntime = \"/opt/slowrt/crun\"\n\
+         [containers.a]\ncommand = [\"sleep\", \"4801\"]\n\
+         [containers.b]\ncommand = [\"sleep\", \"4802\"]\n",
+    )?;
+    let log = g.ok("cat /tmp/slowrt.log")?;
+    g.ok("podctl down --purge tog")?;
+    let at = |what: &str, id: &str| -> Result<u128, String> {
+        log.lines()
+            .find(|l| l.starts_with(&format!("{what} {id} ")))
+            .and_then(|l| l.rsplit(' ').next())
+            .ok_or_else(|| format!("no {what} of {id} in the runtime's log:\n{log}"))
+            .and_then(nanos)
+    };
+    let (a0, a1) = (at("begin", "tog.a")?, at("end", "tog.a")?);
+    let (b0, b1) = (at("begin", "tog.b")?, at("end", "tog.b")?);
+    if a0.max(b0) >= a1.min(b1) {
+        return Err(format!("the two creates did not overlap:\n{log}"));
+    }
+    Ok(())
 }

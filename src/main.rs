@@ -73,7 +73,7 @@ fn main() -> ExitCode {
             policy(ignore_unsupported),
         )),
         Command::Kube { command } => cli::report(cli::kube::run(command)),
-        Command::Down { name, purge } => cli::report(cli::apply::down(&name, purge)),
+        Command::Down { name, purge } => cli::report(cli::down::down(&name, purge)),
         Command::Ps { output } => cli::report(cli::show::ps(json(output))),
         Command::Status {
             name,

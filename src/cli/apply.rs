@@ -1,4 +1,4 @@
-//! `podctl apply FILE|DIR [--prune]`, `podctl diff FILE|DIR`, `podctl down NAME`.
+//! `podctl apply FILE|DIR [--prune]`, `podctl diff FILE|DIR` (`podctl down`: [`super::down`]).
 //!
 //! Apply is a promise: afterwards the host runs what the files say. For each
 //! pod, under a per-pod lock (concurrent applies are serialized, and say so):
@@ -262,7 +262,7 @@ pub fn apply(target: &Path, prune: bool, policy: crate::kube::Unsupported) -> an
             let from_here =
                 std::fs::read_to_string(source_path(&paths, &name)).is_ok_and(|s| s == dir);
             if from_here && !pods.contains(&name) {
-                down_with(&mgr, &paths, &name, true)?;
+                super::down::down_with(&mgr, &paths, &name, true)?;
                 println!("{name}: removed");
             }
         }
@@ -309,7 +309,7 @@ fn network_conflicts(loaded: &[(&PathBuf, crate::model::Pod, String)]) -> Vec<St
 }
 
 /// `/etc/podctl/pods/NAME.source`: the directory a pod was applied from.
-fn source_path(paths: &Paths, name: &str) -> PathBuf {
+pub(super) fn source_path(paths: &Paths, name: &str) -> PathBuf {
     paths.store.join(format!("{name}.source"))
 }
 
@@ -370,56 +370,5 @@ pub fn diff_cmd(target: &Path, json: bool, policy: crate::kube::Unsupported) -> 
     if json {
         println!("{}", serde_json::to_string_pretty(&reports)?);
     }
-    Ok(())
-}
-
-/// Stops the pod and disables it at boot; `purge` also deletes its definition.
-pub fn down_with(mgr: &dyn Manager, paths: &Paths, name: &str, purge: bool) -> anyhow::Result<()> {
-    let service = units::service(name);
-    let stored = paths.definition(name);
-    if !stored.exists() && mgr.status(&service)?.is_none() {
-        bail!(
-            "no pod named {name:?} (no {} and no {service})",
-            stored.display()
-        );
-    }
-    let _lock = lock_pod(paths, name)?;
-    // The supervisor stops the containers and the sandbox; the slice, bound
-    // to the service, goes with it (also after a crashed supervisor).
-    mgr.stop_unit(&service)?;
-    mgr.reset_failed(&service)?;
-    if mgr.unit_file_state(&service)?.as_deref() == Some("enabled") {
-        mgr.set_enabled(&service, false)?;
-    }
-    if purge && stored.exists() {
-        std::fs::remove_file(&stored)
-            .with_context(|| format!("cannot remove {}", stored.display()))?;
-        let _ = std::fs::remove_file(source_path(paths, name));
-        // The files of a manifest's configMap and secret volumes (secrets).
-        let _ = std::fs::remove_dir_all(crate::kube::files::pod_dir(name));
-        let _ = std::fs::remove_file(crate::runtime::state::path(&paths.run, name));
-        // Under the lock: a waiter finds its file unlinked and locks anew.
-        let _ = std::fs::remove_file(paths.run.join("locks").join(format!("{name}.lock")));
-    }
-    Ok(())
-}
-
-pub fn down(name: &str, purge: bool) -> anyhow::Result<()> {
-    super::require_root("down")?;
-    let paths = Paths::from_env();
-    let mgr = super::connect()?;
-    down_with(&mgr, &paths, name, purge)?;
-    // A supervisor that died without tearing its network down (kill -9,
-    // and systemd gave up restarting it) leaves an entry: reclaim it now.
-    let host = crate::net::host::Host::default();
-    crate::net::attach::PodNet::system(&host).reclaim_stale(crate::net::ipam::Owner::alive)?;
-    println!(
-        "{name}: {}",
-        if purge {
-            "removed (definition deleted)"
-        } else {
-            "stopped"
-        }
-    );
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod args;
 pub mod complete;
 pub mod diff_json;
+pub mod down;
 pub mod events;
 pub mod exec;
 pub mod generate;

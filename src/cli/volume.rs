@@ -128,7 +128,7 @@ fn rm(names: &[String], force: bool) -> anyhow::Result<()> {
         let paths = Paths::from_env();
         let mgr = super::connect()?;
         for pod in &pods {
-            super::apply::down_with(&mgr, &paths, pod, true)?;
+            super::down::down_with(&mgr, &paths, pod, true)?;
             println!("{pod}: removed (definition deleted)");
         }
     }

@@ -15,12 +15,15 @@
 //!    [`defaults::INIT_PATH`], the container's own notify socket;
 //! 4. the volumes, in file order.
 
+mod mounts;
+
 use super::{Container, caps, defaults, seccomp};
-use crate::model::{Seccomp, VolumeSource};
+use crate::model::Seccomp;
 use crate::plan::NsKind;
+use mounts::mounts;
 use oci_spec::runtime::{
     Capability, LinuxCapabilities, LinuxDevice, LinuxDeviceCgroup, LinuxDeviceType, LinuxNamespace,
-    LinuxNamespaceType, LinuxResources, LinuxSeccomp, Mount, Process, Root, Spec, User,
+    LinuxNamespaceType, LinuxResources, LinuxSeccomp, Process, Root, Spec, User,
 };
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -111,177 +114,6 @@ pub fn to_json(spec: &Spec) -> String {
     }
     let mut out = serde_json::to_string_pretty(&v).expect("JSON values serialize");
     out.push('\n');
-    out
-}
-
-fn mount(dest: &str, typ: &str, source: &Path, options: &[&str]) -> Mount {
-    let mut m = Mount::default();
-    m.set_destination(PathBuf::from(dest));
-    m.set_typ(Some(typ.to_string()));
-    m.set_source(Some(source.to_path_buf()));
-    m.set_options(Some(options.iter().map(|o| o.to_string()).collect()));
-    m
-}
-
-fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
-    let s = &c.security;
-    let ipc_of_host = !c.joins.contains(&NsKind::Ipc) && !c.creates.contains(&NsKind::Ipc);
-    let mut out = Vec::new();
-    // 1. The host's root, read-only, without setuid or device files (an
-    // image container's root is its overlay: nothing of the host's).
-    let host_root = if c.image.is_some() {
-        &[][..]
-    } else {
-        ctx.host_root
-    };
-    for dir in host_root {
-        let dest = format!("/{dir}");
-        out.push(mount(
-            &dest,
-            "bind",
-            Path::new(&dest),
-            &["rbind", "ro", "nosuid", "nodev"],
-        ));
-    }
-    // 2. Kernel filesystems and /dev.
-    out.push(mount(
-        "/proc",
-        "proc",
-        Path::new("proc"),
-        &["nosuid", "noexec", "nodev"],
-    ));
-    if s.privileged {
-        out.push(mount(
-            "/dev",
-            "bind",
-            Path::new("/dev"),
-            &["rbind", "nosuid"],
-        ));
-    } else {
-        out.push(mount(
-            "/dev",
-            "tmpfs",
-            Path::new("tmpfs"),
-            &["nosuid", "strictatime", "mode=755", "size=65536k"],
-        ));
-    }
-    out.push(mount(
-        "/dev/pts",
-        "devpts",
-        Path::new("devpts"),
-        &[
-            "nosuid",
-            "noexec",
-            "newinstance",
-            "ptmxmode=0666",
-            "mode=0620",
-            "gid=5",
-        ],
-    ));
-    out.push(mount(
-        "/dev/shm",
-        "bind",
-        ctx.shm,
-        &["rbind", "nosuid", "nodev", "noexec"],
-    ));
-    if !ipc_of_host {
-        out.push(mount(
-            "/dev/mqueue",
-            "mqueue",
-            Path::new("mqueue"),
-            &["nosuid", "noexec", "nodev"],
-        ));
-    }
-    let sys_access = if s.privileged { "rw" } else { "ro" };
-    out.push(mount(
-        "/sys",
-        "sysfs",
-        Path::new("sysfs"),
-        &["nosuid", "noexec", "nodev", sys_access],
-    ));
-    out.push(mount(
-        "/sys/fs/cgroup",
-        "cgroup",
-        Path::new("cgroup"),
-        &["nosuid", "noexec", "nodev", "relatime", sys_access],
-    ));
-    // 3. Private /tmp and /run; the init; the notify socket.
-    let tmp_access = if s.read_only { "ro" } else { "rw" };
-    out.push(mount(
-        "/tmp",
-        "tmpfs",
-        Path::new("tmpfs"),
-        &[
-            "nosuid",
-            "nodev",
-            "mode=1777",
-            defaults::TMP_SIZE,
-            tmp_access,
-        ],
-    ));
-    out.push(mount(
-        "/run",
-        "tmpfs",
-        Path::new("tmpfs"),
-        &["nosuid", "nodev", "mode=755", defaults::TMP_SIZE],
-    ));
-    out.push(mount(
-        defaults::INIT_PATH,
-        "bind",
-        ctx.init,
-        &["bind", "ro", "nosuid", "nodev"],
-    ));
-    if let Some(sock) = notify_socket(c, ctx) {
-        let dest = sock.to_string_lossy();
-        out.push(mount(
-            &dest,
-            "bind",
-            sock,
-            &["bind", "nosuid", "nodev", "noexec"],
-        ));
-    }
-    // The pod network's /etc files, before the volumes (which may cover them).
-    for (src, dst) in &c.etc_files {
-        out.push(mount(
-            dst,
-            "bind",
-            Path::new(src),
-            &["bind", "ro", "nosuid", "nodev", "noexec"],
-        ));
-    }
-    // 4. Volumes.
-    for v in &c.volumes {
-        let access = if v.read_only { "ro" } else { "rw" };
-        let m = match &v.source {
-            VolumeSource::Bind(p) => mount(
-                &v.target,
-                "bind",
-                Path::new(p),
-                &["rbind", "nosuid", "nodev", access],
-            ),
-            VolumeSource::Named(n) => mount(
-                &v.target,
-                "bind",
-                &ctx.volumes.join(n),
-                &["rbind", "nosuid", "nodev", access],
-            ),
-            VolumeSource::Scratch(n) => mount(
-                &v.target,
-                "bind",
-                &ctx.scratch.join(n),
-                &["rbind", "nosuid", "nodev", access],
-            ),
-            VolumeSource::Tmpfs(size) => {
-                let size = size.map(|n| format!("size={n}"));
-                let mut opts = vec!["nosuid", "nodev", "mode=1777", access];
-                if let Some(sz) = &size {
-                    opts.push(sz);
-                }
-                mount(&v.target, "tmpfs", Path::new("tmpfs"), &opts)
-            }
-        };
-        out.push(m);
-    }
     out
 }
 

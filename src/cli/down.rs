@@ -1,0 +1,59 @@
+//! `podctl down NAME [--purge]`: stop a pod, disable it at boot, and with
+//! `--purge` delete what apply stored for it.
+
+use super::apply::{lock_pod, source_path};
+use crate::plan::units;
+use crate::runtime::Paths;
+use crate::systemd::Manager;
+use anyhow::{Context, bail};
+
+/// Stops the pod and disables it at boot; `purge` also deletes its definition.
+pub fn down_with(mgr: &dyn Manager, paths: &Paths, name: &str, purge: bool) -> anyhow::Result<()> {
+    let service = units::service(name);
+    let stored = paths.definition(name);
+    if !stored.exists() && mgr.status(&service)?.is_none() {
+        bail!(
+            "no pod named {name:?} (no {} and no {service})",
+            stored.display()
+        );
+    }
+    let _lock = lock_pod(paths, name)?;
+    // The supervisor stops the containers and the sandbox; the slice, bound
+    // to the service, goes with it (also after a crashed supervisor).
+    mgr.stop_unit(&service)?;
+    mgr.reset_failed(&service)?;
+    if mgr.unit_file_state(&service)?.as_deref() == Some("enabled") {
+        mgr.set_enabled(&service, false)?;
+    }
+    if purge && stored.exists() {
+        std::fs::remove_file(&stored)
+            .with_context(|| format!("cannot remove {}", stored.display()))?;
+        let _ = std::fs::remove_file(source_path(paths, name));
+        // The files of a manifest's configMap and secret volumes (secrets).
+        let _ = std::fs::remove_dir_all(crate::kube::files::pod_dir(name));
+        let _ = std::fs::remove_file(crate::runtime::state::path(&paths.run, name));
+        // Under the lock: a waiter finds its file unlinked and locks anew.
+        let _ = std::fs::remove_file(paths.run.join("locks").join(format!("{name}.lock")));
+    }
+    Ok(())
+}
+
+pub fn down(name: &str, purge: bool) -> anyhow::Result<()> {
+    super::require_root("down")?;
+    let paths = Paths::from_env();
+    let mgr = super::connect()?;
+    down_with(&mgr, &paths, name, purge)?;
+    // A supervisor that died without tearing its network down (kill -9,
+    // and systemd gave up restarting it) leaves an entry: reclaim it now.
+    let host = crate::net::host::Host::default();
+    crate::net::attach::PodNet::system(&host).reclaim_stale(crate::net::ipam::Owner::alive)?;
+    println!(
+        "{name}: {}",
+        if purge {
+            "removed (definition deleted)"
+        } else {
+            "stopped"
+        }
+    );
+    Ok(())
+}

@@ -34,7 +34,18 @@ fn main() {
             preflight::Availability::Fail(msg) => Trial::test(name, move || Err(msg.into())),
         })
         .collect();
-    libtest_mimic::run(&args, trials).exit();
+    let conclusion = libtest_mimic::run(&args, trials);
+    // Every trial has ended: this run's tempdirs go.
+    let suffix = format!("-{}", std::process::id());
+    if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with("podctl-image-") && name.ends_with(&suffix) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    conclusion.exit();
 }
 
 /// A fresh empty directory for one test.

@@ -1,6 +1,22 @@
 use super::*;
 
-fn dir_with(files: &[(&str, &str)]) -> PathBuf {
+/// A directory of network files, removed when the test is done with it.
+struct Dir(PathBuf);
+
+impl std::ops::Deref for Dir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn dir_with(files: &[(&str, &str)]) -> Dir {
     let d = std::env::temp_dir().join(format!(
         "podctl-netcfg-{}-{}",
         std::process::id(),
@@ -11,7 +27,7 @@ fn dir_with(files: &[(&str, &str)]) -> PathBuf {
     for (name, text) in files {
         std::fs::write(d.join(name), text).unwrap();
     }
-    d
+    Dir(d)
 }
 
 #[test]

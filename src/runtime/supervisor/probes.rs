@@ -25,18 +25,9 @@ impl Supervisor<'_> {
                 }
                 continue;
             }
-            // Not before the probe's delay from the start (the wake-up
-            // deadline is next_probe, so it moves there).
-            if let Some(started) = s.life.started {
-                s.life.next_probe = s
-                    .life
-                    .next_probe
-                    .max(started + Duration::from_millis(probe.delay_ms));
-            }
-            if now < s.life.next_probe {
+            if !probe_due(&mut s.life, probe, now) {
                 continue;
             }
-            s.life.next_probe = now + Duration::from_millis(probe.interval_ms);
             if probe::attempt(
                 self.mgr,
                 &self.paths,
@@ -63,16 +54,9 @@ impl Supervisor<'_> {
             if !s.ready() {
                 continue;
             }
-            if let Some(started) = s.life.started {
-                s.life.next_probe = s
-                    .life
-                    .next_probe
-                    .max(started + Duration::from_millis(probe.delay_ms));
-            }
-            if now < s.life.next_probe {
+            if !probe_due(&mut s.life, probe, now) {
                 continue;
             }
-            s.life.next_probe = now + Duration::from_millis(probe.interval_ms);
             let passed = probe::attempt(
                 self.mgr,
                 &self.paths,
@@ -85,4 +69,25 @@ impl Supervisor<'_> {
             self.fire(i, Event::Liveness { passed });
         }
     }
+}
+
+/// Whether a probe attempt is due now; if so, the next one is scheduled.
+/// Never before the probe's delay from the start (Kubernetes'
+/// initialDelaySeconds): the wake-up deadline is `next_probe`, so it moves
+/// there.
+fn probe_due(
+    life: &mut crate::runtime::lifecycle::Lifecycle,
+    probe: &crate::model::Probe,
+    now: Instant,
+) -> bool {
+    if let Some(started) = life.started {
+        life.next_probe = life
+            .next_probe
+            .max(started + Duration::from_millis(probe.delay_ms));
+    }
+    if now < life.next_probe {
+        return false;
+    }
+    life.next_probe = now + Duration::from_millis(probe.interval_ms);
+    true
 }

@@ -12,6 +12,8 @@ mod preflight;
 mod source;
 #[path = "image/store_tests.rs"]
 mod store_tests;
+#[path = "common/tempdirs.rs"]
+mod tempdirs;
 #[path = "image/unpack_tests.rs"]
 mod unpack_tests;
 
@@ -36,15 +38,7 @@ fn main() {
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
     // Every trial has ended: this run's tempdirs go.
-    let suffix = format!("-{}", std::process::id());
-    if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with("podctl-image-") && name.ends_with(&suffix) {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
-        }
-    }
+    tempdirs::remove_run_tempdirs("podctl-image-");
     conclusion.exit();
 }
 

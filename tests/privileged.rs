@@ -11,6 +11,8 @@
 #[path = "bench/preflight.rs"]
 #[allow(dead_code)]
 mod preflight;
+#[path = "common/tempdirs.rs"]
+mod tempdirs;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use podctl::plan::{self, NsKind, SandboxPlan, UnitPlan};
@@ -85,7 +87,7 @@ fn main() {
     // The pods' /dev/shm mounts are in the tmpfs: all go at once.
     let _ = nix::mount::umount2(&state, nix::mount::MntFlags::MNT_DETACH);
     let _ = std::fs::remove_dir_all(&state);
-    remove_tempdirs();
+    tempdirs::remove_run_tempdirs("podctl-priv-");
     conclusion.exit();
 }
 
@@ -283,20 +285,6 @@ fn holder_with_pid_is_pid1_and_exits_0_on_term() -> Result<(), String> {
         return Err(format!("holder exited {st:?} on SIGTERM, expected 0"));
     }
     Ok(())
-}
-
-/// Removes this run's [`tempdir`]s (after every trial ended).
-fn remove_tempdirs() {
-    let suffix = format!("-{}", std::process::id());
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with("podctl-priv-") && name.ends_with(&suffix) {
-            let _ = std::fs::remove_dir_all(e.path());
-        }
-    }
 }
 
 fn tempdir(tag: &str) -> PathBuf {

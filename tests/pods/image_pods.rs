@@ -60,6 +60,8 @@ const CONTAINERS: &str = "/var/lib/podctl/containers";
 pub const APP: &str = "localhost:5001/bench/app:1";
 /// `bench/web:1`: busybox httpd on port 80 serving /www.
 pub const WEB: &str = "localhost:5001/bench/web:1";
+/// [`APP`] under a name only the rmi/prune trial uses.
+const PRUNE_REF: &str = "localhost:5001/bench/app-prune:1";
 const APP_CONFIG: &str = r#"{"Entrypoint":["/bin/sh","-c"],"Cmd":["echo \"$GREETING|$(pwd)|$(id -u)\" > /www/result; exec sleep 1401"],"Env":["PATH=/bin","GREETING=from-image"],"WorkingDir":"/www","User":"www"}"#;
 const WEB_CONFIG: &str = r#"{"Entrypoint":["/bin/httpd"],"Cmd":["-f","-p","80","-h","/www"],"Env":["PATH=/bin"],"StopSignal":"SIGTERM"}"#;
 
@@ -347,11 +349,18 @@ fn whiteouts_in_a_running_container(g: &Guest) -> Result<(), String> {
 
 fn rmi_prune_and_images_know_the_pods(g: &Guest) -> Result<(), String> {
     setup(g)?;
+    // A reference no other trial's pod uses: stored pods are the host's, and
+    // the last rmi must find none using it.
+    g.ok(&format!(
+        "ip netns exec {} skopeo copy -q --src-tls-verify=false --dest-tls-verify=false \
+         docker://{APP} docker://{PRUNE_REF}",
+        ib::NETNS
+    ))?;
     apply(
         g,
         "imguse",
         &format!(
-            "name = \"imguse\"\nnetwork = \"none\"\n[containers.app]\nimage = \"{APP}\"\n\
+            "name = \"imguse\"\nnetwork = \"none\"\n[containers.app]\nimage = \"{PRUNE_REF}\"\n\
              command = [\"/bin/sleep\", \"1407\"]\n"
         ),
     )?;
@@ -359,28 +368,28 @@ fn rmi_prune_and_images_know_the_pods(g: &Guest) -> Result<(), String> {
     // A store of this trial's own (a prune of the system store would race
     // the other trials' applies), with the stored pods of the host.
     let env = ib::Env::new("prune");
-    env.podctl(g, &format!("pull {APP}"))?;
+    env.podctl(g, &format!("pull {PRUNE_REF}"))?;
     env.podctl(g, &format!("pull {PLAIN}/bench/busybox:1"))?;
     let images = env.images(g)?;
     let app = images
         .iter()
-        .find(|i| i["reference"] == APP)
-        .ok_or_else(|| format!("{APP} not listed: {images:?}"))?;
+        .find(|i| i["reference"] == PRUNE_REF)
+        .ok_or_else(|| format!("{PRUNE_REF} not listed: {images:?}"))?;
     let used: Vec<&str> = app["used_by"]
         .as_array()
         .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
         .unwrap_or_default();
     expect(used.contains(&"imguse"), || {
-        format!("images --json: {APP} used by {used:?}, want imguse")
+        format!("images --json: {PRUNE_REF} used by {used:?}, want imguse")
     })?;
     let table = env.podctl(g, "images")?;
     expect(
         table
             .lines()
-            .any(|l| l.starts_with(APP) && l.contains("imguse")),
-        || format!("podctl images shows no user of {APP}:\n{table}"),
+            .any(|l| l.starts_with(PRUNE_REF) && l.contains("imguse")),
+        || format!("podctl images shows no user of {PRUNE_REF}:\n{table}"),
     )?;
-    let err = env.podctl_fails(g, &format!("rmi {APP}"))?;
+    let err = env.podctl_fails(g, &format!("rmi {PRUNE_REF}"))?;
     expect(err.contains("pod imguse"), || {
         format!("rmi of an image in use: {err}")
     })?;
@@ -390,12 +399,12 @@ fn rmi_prune_and_images_know_the_pods(g: &Guest) -> Result<(), String> {
         .iter()
         .filter_map(|i| i["reference"].as_str().map(String::from))
         .collect();
-    expect(left == [APP], || {
-        format!("after prune: {left:?} (want only {APP}, which imguse uses)")
+    expect(left == [PRUNE_REF], || {
+        format!("after prune: {left:?} (want only {PRUNE_REF}, which imguse uses)")
     })?;
     g.ok("podctl down --purge imguse")?;
     // No stored pod uses it any more: rmi goes through.
-    env.podctl(g, &format!("rmi {APP}")).map(|_| ())
+    env.podctl(g, &format!("rmi {PRUNE_REF}")).map(|_| ())
 }
 
 /// On a bridge network the image root gets the pod network's /etc/hosts

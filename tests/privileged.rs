@@ -485,7 +485,7 @@ fn container_runs_as_user_in_workdir_with_env() -> Result<(), String> {
 
 /// A stand-in OCI runtime for this host (crun refuses hybrid cgroups): the
 /// CLI protocol only (create forks the config's init, stopped on a fifo
-/// until start; delete forgets), no isolation. Named crun-* so that it is
+/// until start; run --detach forks it running; delete forgets), no isolation. Named crun-* so that it is
 /// driven as crun is.
 const FAKE_RUNTIME: &str = r#"#!/usr/bin/python3
 import json, os, sys
@@ -500,8 +500,8 @@ while a and a[0].startswith("--"):
         a = a[1:]
 cmd, a = a[0], a[1:]
 os.makedirs(root, exist_ok=True)
-if cmd == "create":
-    a = [x for x in a if x != "--no-new-keyring"]
+if cmd in ("create", "run"):
+    a = [x for x in a if x not in ("--no-new-keyring", "--detach")]
     bundle, pidfile, cid = a[1], a[3], a[4]
     cfg = json.load(open(os.path.join(bundle, "config.json")))
     init = [m["source"] for m in cfg["mounts"] if m["destination"] == "/run/podctl-pause"][0]
@@ -511,7 +511,8 @@ if cmd == "create":
         os.mkfifo(fifo)
     pid = os.fork()
     if pid == 0:
-        open(fifo).read(1)
+        if cmd == "create":
+            open(fifo).read(1)
         env = dict(e.split("=", 1) for e in cfg["process"]["env"])
         os.execve(init, argv, env)
     open(pidfile, "w").write(str(pid))

@@ -46,6 +46,30 @@ pub fn journal_tail(unit: &str, lines: u32) -> String {
         .unwrap_or_default()
 }
 
+/// How long apply waits for the journal to hold a failed start's messages.
+const JOURNAL_SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The journal's last lines of a unit whose start failed. journald reads
+/// the supervisor's stderr and systemd's own messages from different
+/// sockets, in no set order: this waits (at most [`JOURNAL_SETTLE`]) until
+/// systemd's word on the main process is there, then gives what the
+/// supervisor wrote a moment more to arrive.
+fn failure_tail(unit: &str) -> String {
+    const LINES: u32 = 15;
+    let settled = |t: &str| t.contains("Main process exited") || t.contains("Failed with result");
+    let deadline = std::time::Instant::now() + JOURNAL_SETTLE;
+    let mut tail = journal_tail(unit, LINES);
+    while !settled(&tail) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        tail = journal_tail(unit, LINES);
+    }
+    if settled(&tail) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        tail = journal_tail(unit, LINES);
+    }
+    tail
+}
+
 /// Whether a stored file has no permission bits for group or others.
 fn is_private(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
@@ -245,7 +269,7 @@ pub fn apply(target: &Path, prune: bool, policy: crate::kube::Unsupported) -> an
         match apply_pod(&mgr, &paths, f, pod, text) {
             Ok(what) => println!("{what}"),
             Err(e) => {
-                let tail = journal_tail(&service, 15);
+                let tail = failure_tail(&service);
                 if tail.is_empty() {
                     return Err(e);
                 }

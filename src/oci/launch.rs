@@ -1,4 +1,4 @@
-//! The container helper's OCI path (`podctl __spawn`, once in its scope):
+//! The container helper's OCI path (`podctl __spawn`):
 //! write the bundle, then have the runtime create and start the container,
 //! as conmon does. The helper then becomes `podctl-pause relay INIT`: the
 //! subreaper the container's init is reparented to, carrying its output to
@@ -13,9 +13,14 @@
 //! 4. the bundle: rootfs mirroring the host's top level, config.json, and
 //!    runtime.json (what `podctl exec` needs to find the runtime again);
 //! 5. subreaper; `delete --force` of a stale container of the same ID;
-//!    `create` (the container's stdout/stderr are the log pipes), `start`;
-//!    a failure deletes what was made;
-//! 6. the init's PID, from the pid file.
+//!    `run --detach` (the container's stdout/stderr are the log pipes); a
+//!    failure deletes what was made;
+//! 6. the init's PID, from the pid file, once the runtime's exit has made
+//!    it this process's child.
+//!
+//! Steps 1, 3 and 4 but the config ([`prepare`]) need neither the scope nor
+//! the sandbox: the helper does them before it is released, while systemd
+//! creates the pod's units; the rest ([`start`]) once released.
 
 mod exec;
 
@@ -131,44 +136,27 @@ pub struct Host<'a> {
     pub path: &'a str,
 }
 
-/// Steps 1-6 for container `c` whose sandbox holder is `ns_pid`; returns
-/// the init's PID.
-pub fn start(
-    c: &Container,
-    ns_pid: u32,
+/// What [`prepare`] made ready before the container's scope exists: the
+/// runtime, the bundle's root and what the config needs besides the
+/// sandbox's namespaces and the container's cgroup.
+pub struct Prepared {
+    program: PathBuf,
+    mode: CgroupMode,
+    bundle_dir: PathBuf,
+    rootfs: PathBuf,
+    host_root: bundle::HostRoot,
     user: HostUser,
-    host: &Host<'_>,
-    stdout: Stdio,
-    stderr: Stdio,
-) -> Result<u32, Failure> {
-    let id = c.id();
+    custom: Option<oci_spec::runtime::LinuxSeccomp>,
+}
+
+/// Steps 1, 3 and 4 (all but the config) for container `c`: what does not
+/// need the container's scope nor the sandbox's namespaces. The helper does
+/// it while it waits to be released, so it runs while systemd creates the
+/// pod's units (seconds under emulation, off the start's critical path).
+pub fn prepare(c: &Container, user: HostUser, host: &Host<'_>) -> Result<Prepared, Failure> {
     // 1.
     let program = super::runtime::check_installed(&c.runtime, host.path).map_err(definition)?;
-    // 2.
     let mode = cgroup::detect(host.cgroup_root);
-    let cgroups_path = match mode {
-        CgroupMode::Cgroupfs => {
-            let own = std::fs::read_to_string("/proc/self/cgroup")
-                .map_err(|e| transient("read /proc/self/cgroup", e))?;
-            let scope = cgroup::own_path(&own)
-                .ok_or_else(|| definition("no cgroup v2 path in /proc/self/cgroup"))?
-                .to_string();
-            Some(
-                cgroup::enter_relay_leaf(host.cgroup_root, &scope)
-                    .map_err(|e| transient("move into the scope's relay cgroup", e))?,
-            )
-        }
-        CgroupMode::Disabled => None,
-    };
-    let bundle_dir = host.dirs.bundle(&id);
-    let cli = Cli::new(
-        &c.runtime,
-        program,
-        host.dirs.runtime_state(c.runtime.program()),
-        host.dirs.run.join("oci-state").join(format!("{id}.log")),
-        mode,
-    )
-    .map_err(definition)?;
     // 3.
     bundle::check_sources(c).map_err(definition)?;
     // Host-root containers only (an image's root takes new targets).
@@ -182,6 +170,7 @@ pub fn start(
         Seccomp::Profile(p) => Some(load_profile(p).map_err(definition)?),
         _ => None,
     };
+    let bundle_dir = host.dirs.bundle(&c.id());
     let rootfs = bundle_dir.join("rootfs");
     // Never rewrite a bundle with a container's root still mounted in it.
     crate::image::overlay::unmount_root(&rootfs, &crate::image::overlay::Host);
@@ -200,6 +189,62 @@ pub fn start(
             )
         }
     };
+    Ok(Prepared {
+        program,
+        mode,
+        bundle_dir,
+        rootfs,
+        host_root,
+        user,
+        custom,
+    })
+}
+
+/// Steps 2, 4 (the config), 5 and 6 for container `c`, [`prepare`]d, once
+/// this process is in the container's scope and the sandbox holder is
+/// `ns_pid`; returns the init's PID.
+pub fn start(
+    c: &Container,
+    prepared: Prepared,
+    ns_pid: u32,
+    host: &Host<'_>,
+    stdout: Stdio,
+    stderr: Stdio,
+) -> Result<u32, Failure> {
+    let id = c.id();
+    let Prepared {
+        program,
+        mode,
+        bundle_dir,
+        rootfs,
+        host_root,
+        user,
+        custom,
+    } = prepared;
+    // 2.
+    let cgroups_path = match mode {
+        CgroupMode::Cgroupfs => {
+            let own = std::fs::read_to_string("/proc/self/cgroup")
+                .map_err(|e| transient("read /proc/self/cgroup", e))?;
+            let scope = cgroup::own_path(&own)
+                .ok_or_else(|| definition("no cgroup v2 path in /proc/self/cgroup"))?
+                .to_string();
+            Some(
+                cgroup::enter_relay_leaf(host.cgroup_root, &scope)
+                    .map_err(|e| transient("move into the scope's relay cgroup", e))?,
+            )
+        }
+        CgroupMode::Disabled => None,
+    };
+    let cli = Cli::new(
+        &c.runtime,
+        program,
+        host.dirs.runtime_state(c.runtime.program()),
+        host.dirs.run.join("oci-state").join(format!("{id}.log")),
+        mode,
+    )
+    .map_err(definition)?;
+    // 4: the config.
     let shm = host.dirs.shm(&c.pod);
     let notify = crate::runtime::notify_socket(&host.dirs.run, &c.pod, &c.name);
     let ctx = Context {
@@ -261,8 +306,52 @@ pub fn run(
         fault: Fault::Transient,
         message: format!("{}: not a PID: {text:?}", pid_file.display()),
     })?;
+    wait_adopted(init);
     wait_for_command(init);
     Ok(init)
+}
+
+/// How long the runtime's last process may take to exit after the start,
+/// handing the container's init to this process (its subreaper).
+const ADOPT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Waits until the init is this process's child (or ended, or the
+/// timeout): the relay this process becomes reaps it, and the supervisor
+/// finds the command among the relay's grandchildren.
+/// The runtime's own processes that ended after handing the init over
+/// were reparented to this process too: they are reaped here, so that the
+/// init is this process's only child (the supervisor takes the relay's
+/// first child for the init).
+fn wait_adopted(init: u32) {
+    let me = std::process::id();
+    let deadline = std::time::Instant::now() + ADOPT_TIMEOUT;
+    while std::time::Instant::now() < deadline {
+        match parent_of(init) {
+            Some(p) if p != me => std::thread::sleep(Duration::from_millis(1)),
+            _ => break,
+        }
+    }
+    let children =
+        std::fs::read_to_string(format!("/proc/{me}/task/{me}/children")).unwrap_or_default();
+    for pid in children
+        .split_whitespace()
+        .filter_map(|p| p.parse::<i32>().ok())
+    {
+        if pid as u32 != init {
+            let _ = nix::sys::wait::waitpid(
+                nix::unistd::Pid::from_raw(pid),
+                Some(nix::sys::wait::WaitPidFlag::WNOHANG),
+            );
+        }
+    }
+}
+
+/// The parent PID of `pid` (field 4 of /proc/PID/stat, after the command
+/// name in parentheses, which may hold spaces).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// How long the init may take to fork the command after `start`.

@@ -74,9 +74,10 @@ pub trait Runtime {
     fn create(&self, id: &str, new: NewContainer<'_>) -> Result<(), RuntimeError>;
     /// Runs the container's process.
     fn start(&self, id: &str) -> Result<(), RuntimeError>;
-    /// [`Runtime::create`] then [`Runtime::start`]. (Not `run --detach`:
-    /// tried, the container's init then was not the caller's child, and the
-    /// relay, its subreaper, must be able to wait for it.)
+    /// [`Runtime::create`] then [`Runtime::start`], or one `run --detach`
+    /// where the runtime has it. Either way the init ends up a child of the
+    /// caller only once the runtime's processes have exited (the caller is
+    /// a subreaper).
     fn run_detached(&self, id: &str, new: NewContainer<'_>) -> Result<(), RuntimeError> {
         self.create(id, new)?;
         self.start(id)
@@ -267,12 +268,18 @@ fn log_tail(log: &Path) -> String {
     }
 }
 
-impl Runtime for Cli {
-    fn create(&self, id: &str, new: NewContainer<'_>) -> Result<(), RuntimeError> {
-        const OP: &str = "create";
+impl Cli {
+    /// `create` or `run --detach` of a new container from its bundle.
+    fn new_container(
+        &self,
+        op: &'static str,
+        flags: &[&str],
+        id: &str,
+        new: NewContainer<'_>,
+    ) -> Result<(), RuntimeError> {
         let _ = std::fs::remove_file(&self.log);
         let mut cmd = self.base();
-        cmd.arg(OP);
+        cmd.arg(op).args(flags);
         // No session keyring of its own: keyctl is denied in the container
         // (seccomp) anyway, and some hosts (systemd-nspawn) deny it to podctl.
         cmd.arg("--no-new-keyring")
@@ -286,7 +293,7 @@ impl Runtime for Cli {
             .stderr(new.stderr);
         let status = cmd.status().map_err(|source| RuntimeError::Spawn {
             program: self.name(),
-            op: OP,
+            op,
             id: id.to_string(),
             source,
         })?;
@@ -294,10 +301,24 @@ impl Runtime for Cli {
             Ok(())
         } else {
             // stderr went to the container's log pipe: the message is in the log.
-            Err(self.failure(OP, id, &status, b""))
+            Err(self.failure(op, id, &status, b""))
         }
     }
+}
 
+impl Runtime for Cli {
+    fn create(&self, id: &str, new: NewContainer<'_>) -> Result<(), RuntimeError> {
+        self.new_container("create", &[], id, new)
+    }
+
+    /// `run --detach`: one runtime process where `create` + `start` are two
+    /// (each costs tens of milliseconds natively, a second or more under
+    /// emulation). The init is a child of the runtime's own process; once
+    /// that exits, the init is reparented to the caller, a subreaper
+    /// ([`super::launch::run`] waits for it).
+    fn run_detached(&self, id: &str, new: NewContainer<'_>) -> Result<(), RuntimeError> {
+        self.new_container("run", &["--detach"], id, new)
+    }
     fn start(&self, id: &str) -> Result<(), RuntimeError> {
         let mut c = self.base();
         c.args(["start", id]);

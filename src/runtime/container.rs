@@ -101,6 +101,10 @@ fn run() -> Result<std::convert::Infallible, Failure> {
     let mut line = String::new();
     step("read launch spec", control.read_line(&mut line))?;
     let spec: LaunchSpec = step("parse launch spec", serde_json::from_str(&line))?;
+    // Before the release, what needs neither the scope nor the sandbox (the
+    // user and program, the bundle, an image's root): it runs while systemd
+    // creates the pod's units. A failure is reported once released.
+    let early = early(&spec);
     line.clear();
     step("wait for start", control.read_line(&mut line))?;
     let ns_pid: u32 = line
@@ -139,23 +143,13 @@ fn run() -> Result<std::convert::Infallible, Failure> {
     let null = step("open /dev/null", File::open("/dev/null"))?;
     step("stdin from /dev/null", nix::unistd::dup2_stdin(&null))?;
 
-    if let Some(c) = spec.oci.as_ref().filter(|c| c.image.is_some()) {
-        // Its user and program are the image's: looked up in its root.
-        return run_oci(&spec, c, ns_pid, &None, log_pipes);
-    }
-    let creds = resolve_user(spec.process.user.as_ref())?;
-    let exe =
-        resolve_command(&spec.process.argv, &spec.process.env).map_err(Failure::definition)?;
-    if let Some(c) = &spec.oci {
-        // The container sees the host's root: the program must be there.
-        let program = exe.to_string_lossy();
-        if crate::oci::runtime::locate(&program, "").is_none() {
-            return Err(Failure::definition(format!(
-                "cannot execute {program}: not found or not executable"
-            )));
+    let (creds, exe) = match early? {
+        Early::Oci(prepared) => {
+            let c = spec.oci.as_ref().expect("prepared for the runtime");
+            return run_oci(&spec, c, *prepared, ns_pid, log_pipes);
         }
-        return run_oci(&spec, c, ns_pid, &creds, log_pipes);
-    }
+        Early::Direct { creds, exe } => (creds, exe),
+    };
 
     let opened = step(
         "open sandbox namespaces",
@@ -229,19 +223,73 @@ fn run() -> Result<std::convert::Infallible, Failure> {
     }
 }
 
-/// Through the OCI runtime (see [`crate::oci::launch`]): the runtime makes
-/// the container, whose stdout and stderr are the log pipes; this process
-/// becomes the relay of its init.
-fn run_oci(
-    spec: &LaunchSpec,
-    c: &crate::oci::Container,
-    ns_pid: u32,
-    creds: &Creds,
-    log_pipes: Option<((OwnedFd, OwnedFd), (OwnedFd, OwnedFd))>,
-) -> Result<std::convert::Infallible, Failure> {
-    use crate::oci::launch::{self, Fault};
-    use std::process::Stdio;
-    let user = match creds {
+/// What the helper readies before it is released.
+enum Early {
+    /// Through the OCI runtime: its bundle, prepared.
+    Oci(Box<crate::oci::launch::Prepared>),
+    /// Without one (tests): the user and the program to execute.
+    Direct { creds: Creds, exe: CString },
+}
+
+fn early(spec: &LaunchSpec) -> Result<Early, Failure> {
+    let Some(c) = &spec.oci else {
+        let creds = resolve_user(spec.process.user.as_ref())?;
+        let exe =
+            resolve_command(&spec.process.argv, &spec.process.env).map_err(Failure::definition)?;
+        return Ok(Early::Direct { creds, exe });
+    };
+    let creds = if c.image.is_some() {
+        // Its user and program are the image's: looked up in its root.
+        None
+    } else {
+        let creds = resolve_user(spec.process.user.as_ref())?;
+        let exe =
+            resolve_command(&spec.process.argv, &spec.process.env).map_err(Failure::definition)?;
+        // The container sees the host's root: the program must be there.
+        let program = exe.to_string_lossy();
+        if crate::oci::runtime::locate(&program, "").is_none() {
+            return Err(Failure::definition(format!(
+                "cannot execute {program}: not found or not executable"
+            )));
+        }
+        creds
+    };
+    let paths = super::Paths::from_env();
+    let dirs = crate::oci::Dirs::new(&paths.run);
+    let path = std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into());
+    let prepared = crate::oci::launch::prepare(c, host_user(&creds), &oci_host(spec, &dirs, &path))
+        .map_err(from_oci)?;
+    Ok(Early::Oci(Box::new(prepared)))
+}
+
+/// The host as the OCI path sees it.
+fn oci_host<'a>(
+    spec: &'a LaunchSpec,
+    dirs: &'a crate::oci::Dirs,
+    path: &'a str,
+) -> crate::oci::launch::Host<'a> {
+    crate::oci::launch::Host {
+        dirs,
+        pause: &spec.pause,
+        cgroup_root: Path::new("/sys/fs/cgroup"),
+        root: Path::new("/"),
+        path,
+    }
+}
+
+fn from_oci(f: crate::oci::launch::Failure) -> Failure {
+    use crate::oci::launch::Fault;
+    Failure {
+        fault: match f.fault {
+            Fault::Definition => SetupFault::Definition,
+            Fault::Transient => SetupFault::Transient,
+        },
+        message: f.message,
+    }
+}
+
+fn host_user(creds: &Creds) -> crate::oci::HostUser {
+    match creds {
         Some(c) => crate::oci::HostUser {
             uid: c.uid.as_raw(),
             gid: c.gid.as_raw(),
@@ -252,7 +300,20 @@ fn run_oci(
             gid: 0,
             additional_gids: vec![],
         },
-    };
+    }
+}
+
+/// Through the OCI runtime (see [`crate::oci::launch`]): the runtime makes
+/// the container, whose stdout and stderr are the log pipes; this process
+/// becomes the relay of its init.
+fn run_oci(
+    spec: &LaunchSpec,
+    c: &crate::oci::Container,
+    prepared: crate::oci::launch::Prepared,
+    ns_pid: u32,
+    log_pipes: Option<((OwnedFd, OwnedFd), (OwnedFd, OwnedFd))>,
+) -> Result<std::convert::Infallible, Failure> {
+    use std::process::Stdio;
     let (stdio, logs) = match log_pipes {
         Some(((out_r, out_w), (err_r, err_w))) => (
             (Stdio::from(out_w), Stdio::from(err_w)),
@@ -272,13 +333,7 @@ fn run_oci(
     let paths = super::Paths::from_env();
     let dirs = crate::oci::Dirs::new(&paths.run);
     let path = std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into());
-    let host = launch::Host {
-        dirs: &dirs,
-        pause: &spec.pause,
-        cgroup_root: Path::new("/sys/fs/cgroup"),
-        root: Path::new("/"),
-        path: &path,
-    };
+    let host = oci_host(spec, &dirs, &path);
     // `stdio` moves into the runtime's create and is closed here after it:
     // only the container holds the write ends, so the relay sees EOF.
     // The pod network's /etc files exist once the supervisor set the network
@@ -286,13 +341,8 @@ fn run_oci(
     let mut c = c.clone();
     c.etc_files
         .retain(|(src, dst)| Path::new(src).exists() && Path::new(dst).exists());
-    let init = launch::start(&c, ns_pid, user, &host, stdio.0, stdio.1).map_err(|f| Failure {
-        fault: match f.fault {
-            Fault::Definition => SetupFault::Definition,
-            Fault::Transient => SetupFault::Transient,
-        },
-        message: f.message,
-    })?;
+    let init = crate::oci::launch::start(&c, prepared, ns_pid, &host, stdio.0, stdio.1)
+        .map_err(from_oci)?;
     if let Some((out_r, err_r)) = &logs {
         for fd in [out_r, err_r] {
             // The relay must inherit the read ends.

@@ -142,7 +142,7 @@ fn vm(native: Results, facts: BTreeMap<String, String>, start: Instant) -> Resul
     if let Err(e) = booted {
         results.errors.push(format!("VM boot: {e}"));
     }
-    if !results.errors.is_empty() {
+    if !results.errors.is_empty() || std::env::var_os("PODCTL_BENCH_KEEP").is_some() {
         image.keep();
     }
     host_files(&mut results)?;

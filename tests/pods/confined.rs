@@ -358,7 +358,7 @@ fn runtime_create_failure_leaves_nothing_started(g: &Guest) -> Result<(), String
     )?;
     let out = g.sh(&format!("podctl apply {path}"));
     // crun's message (from its --log), after podctl's words.
-    let why = "create crfail.second failed (exit status: 1)";
+    let why = "run crfail.second failed (exit status: 1)";
     if out.success() || !out.stderr.contains(why) || !out.stderr.contains("Not a directory") {
         return Err(format!("apply: {} {}", out.status, out.stderr));
     }

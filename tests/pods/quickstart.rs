@@ -188,5 +188,14 @@ fn offline_readme_steps_run_a_pod_from_a_local_image(g: &Guest) -> Result<(), St
     if g.sh("podctl status offline").success() {
         return Err("pod offline is still there after the README's steps".into());
     }
+    // The image's ExposedPorts (8080/tcp) are shown, not published.
+    let plan = g.ok(&format!(
+        "podctl apply --dry-run {SHARE}/examples/offline.toml"
+    ))?;
+    if !plan.contains("exposes: 8080/tcp (not published)") {
+        return Err(format!(
+            "apply --dry-run does not show the image's exposed port:\n{plan}"
+        ));
+    }
     g.ok(&format!("podctl rmi {image}")).map(|_| ())
 }

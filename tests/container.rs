@@ -42,6 +42,7 @@ fn main() {
         .chain(pods::images::TRIALS)
         .chain(pods::kube::TRIALS)
         .chain(pods::image_pods::TRIALS)
+        .chain(pods::image_offline::TRIALS)
         .copied()
         .collect();
     bench::harness::container_main(&all)

@@ -73,7 +73,17 @@ pub enum OverlayError {
     NoLayers,
     #[error("layer path {0} contains ':' or ',', which overlayfs options cannot carry")]
     BadPath(PathBuf),
+    #[error(
+        "{layers} layers make overlay mount options of {len} bytes, over the kernel's limit of {MOUNT_DATA_MAX} (one page)"
+    )]
+    TooLong { layers: usize, len: usize },
 }
+
+/// The longest mount(2) data the kernel takes whole: it copies one page
+/// (4 KiB here) and cuts the string at its last byte, silently (a cut
+/// `workdir=` or lost layer would be the result), so longer data is refused
+/// here instead.
+pub const MOUNT_DATA_MAX: usize = 4095;
 
 /// The `mount -t overlay` data for `layers` (lowest first, as in the
 /// manifest); with `writable`, an upper and work directory, otherwise a
@@ -106,6 +116,12 @@ pub fn overlay_options(
             check(&w.upper)?,
             check(&w.work)?
         ));
+    }
+    if opts.len() > MOUNT_DATA_MAX {
+        return Err(OverlayError::TooLong {
+            layers: layers.len(),
+            len: opts.len(),
+        });
     }
     Ok(opts)
 }
@@ -172,5 +188,25 @@ mod tests {
         );
         assert_eq!(overlay_options(&[], None), Err(OverlayError::NoLayers));
         assert!(overlay_options(&[PathBuf::from("/a:b")], None).is_err());
+    }
+
+    #[test]
+    fn options_longer_than_a_page_are_refused_not_cut() {
+        // 40 layers of the store's length fit; 45 do not.
+        let layer = |i: usize| PathBuf::from(format!("/var/lib/podctl/storage/layers/{i:064x}"));
+        let w = Writable::under(Path::new("/var/lib/podctl/containers"), "web", "app");
+        let forty: Vec<PathBuf> = (0..40).map(layer).collect();
+        let data = overlay_options(&forty, Some(&w)).unwrap();
+        assert!(data.len() <= MOUNT_DATA_MAX, "{}", data.len());
+        let many: Vec<PathBuf> = (0..45).map(layer).collect();
+        let e = overlay_options(&many, Some(&w)).unwrap_err();
+        assert!(matches!(e, OverlayError::TooLong { layers: 45, len } if len > MOUNT_DATA_MAX));
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "45 layers make overlay mount options of {} bytes, over the kernel's limit of 4095 (one page)",
+                overlay_options(&many[..40], Some(&w)).unwrap().len() + 5 * 96
+            )
+        );
     }
 }

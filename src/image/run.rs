@@ -32,6 +32,10 @@ pub struct StoredImage {
     pub digest: String,
     /// Unpacked layer directories, lowest first.
     pub layers: Vec<PathBuf>,
+    /// The image's `ExposedPorts`: shown, never published by themselves
+    /// (see [`super::config::ExposedPort`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exposed_ports: Vec<super::config::ExposedPort>,
 }
 
 impl ImagePlan {
@@ -194,6 +198,7 @@ pub fn apply_image(p: &mut ContainerPlan, c: &Container, r: &Resolved) {
             name: r.name.clone(),
             digest: r.digest.to_string(),
             layers: r.layers.clone(),
+            exposed_ports: cfg.exposed(),
         }),
     });
 }
@@ -239,6 +244,7 @@ mod tests {
                 working_dir: Some("/srv".into()),
                 user: Some("101:101".into()),
                 stop_signal: Some("SIGQUIT".into()),
+                exposed_ports: v(&["80/tcp"]),
                 ..Default::default()
             },
             layers: vec!["/s/layers/a".into(), "/s/layers/b".into()],
@@ -288,6 +294,36 @@ mod tests {
         );
         let stored = p.image.as_ref().unwrap().stored.as_ref().unwrap();
         assert_eq!(stored.layers.len(), 2);
+        let http = crate::image::config::ExposedPort {
+            port: 80,
+            protocol: crate::net::ports::Protocol::Tcp,
+        };
+        assert_eq!(stored.exposed_ports, [http]);
+    }
+
+    #[test]
+    fn dry_run_shows_exposed_ports_and_whether_the_pod_publishes_them() {
+        let shown = |src: &str| {
+            let (pod, mut plan) = plan_of(src);
+            resolve_plan(&pod, &mut plan, &mut |_| Ok(Some(nginx()))).unwrap();
+            crate::plan::render::human(&plan)
+        };
+        let image = "[containers.web]\nimage = \"nginx:alpine\"\n";
+        let quiet = shown(image);
+        assert!(
+            quiet.contains(
+                "\n    exposes: 80/tcp (not published); the image's ExposedPorts publish nothing by themselves: the pod's `ports` do\n"
+            ),
+            "{quiet}"
+        );
+        let published = shown(&format!("ports = [\"8080:80\"]\n{image}"));
+        assert!(
+            published.contains("\n    exposes: 80/tcp (published as 8080:80/tcp)\n"),
+            "{published}"
+        );
+        // Exposing publishes nothing: the pod's ports are what the file says.
+        let (pod, _) = plan_of(image);
+        assert!(pod.network.ports.is_empty());
     }
 
     #[test]

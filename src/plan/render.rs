@@ -58,7 +58,7 @@ pub fn human(plan: &Plan) -> String {
 
     for c in &plan.containers {
         line(w, 0, String::new());
-        container(w, c);
+        container(w, c, &plan.network.ports);
     }
 
     line(w, 0, String::new());
@@ -73,7 +73,7 @@ pub fn human(plan: &Plan) -> String {
     out
 }
 
-fn container(w: &mut String, c: &ContainerPlan) {
+fn container(w: &mut String, c: &ContainerPlan, published: &[crate::net::ports::PortMapping]) {
     line(w, 0, format!("container {} ({})", c.name, c.unit.name));
     unit(w, &c.unit);
     line(
@@ -140,11 +140,16 @@ fn container(w: &mut String, c: &ContainerPlan) {
     }
     if let Some(i) = &c.image {
         match &i.stored {
-            Some(st) => line(
-                w,
-                1,
-                format!("image: {} = {}@{}", i.reference, st.name, st.digest),
-            ),
+            Some(st) => {
+                line(
+                    w,
+                    1,
+                    format!("image: {} = {}@{}", i.reference, st.name, st.digest),
+                );
+                if let Some(e) = crate::image::config::exposure(&st.exposed_ports, published) {
+                    line(w, 2, e);
+                }
+            }
             None => line(
                 w,
                 1,

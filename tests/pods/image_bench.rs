@@ -8,7 +8,7 @@ use crate::bench::Guest;
 const REGISTRY_SH: &str = include_str!("../bench/registry.sh");
 const MKIMAGE_SH: &str = include_str!("../bench/mkimage.sh");
 /// Where the scripts go in the guest.
-const DIR: &str = "/run/podctl-bench";
+pub const DIR: &str = "/run/podctl-bench";
 /// The namespace whose loopback the registries listen on.
 pub const NETNS: &str = "podctl-reg";
 pub const SECURE: &str = "localhost:5000";

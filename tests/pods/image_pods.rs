@@ -55,7 +55,7 @@ pub const VM_TRIALS: &[VmTrial] = &[VmTrial::reboot(
 )];
 
 /// Where image containers' upper layers live.
-const CONTAINERS: &str = "/var/lib/podctl/containers";
+pub const CONTAINERS: &str = "/var/lib/podctl/containers";
 /// `bench/app:1`: runs as `www`, writes `GREETING|PWD|UID` to /www/result.
 pub const APP: &str = "localhost:5001/bench/app:1";
 /// `bench/web:1`: busybox httpd on port 80 serving /www.
@@ -119,7 +119,7 @@ pub fn setup(g: &Guest) -> Result<(), String> {
 }
 
 /// `podctl apply` where the registries are reachable (their namespace).
-fn apply_cmd(path: &str) -> String {
+pub fn apply_cmd(path: &str) -> String {
     format!(
         "ip netns exec {NETNS} env CONTAINERS_REGISTRIES_CONF={REGISTRIES_CONF} podctl apply {path}"
     )
@@ -131,7 +131,7 @@ fn apply(g: &Guest, name: &str, toml: &str) -> Result<String, String> {
 }
 
 /// The file the container wrote in its upper layer, once there.
-fn upper_file(g: &Guest, pod: &str, c: &str, file: &str) -> Result<String, String> {
+pub fn upper_file(g: &Guest, pod: &str, c: &str, file: &str) -> Result<String, String> {
     let path = format!("{CONTAINERS}/{pod}/{c}/upper/{file}");
     wait_for(Duration::from_secs(20), &path, || {
         Ok(g.sh(&format!("test -s {path}")).success())
@@ -140,7 +140,7 @@ fn upper_file(g: &Guest, pod: &str, c: &str, file: &str) -> Result<String, Strin
 }
 
 /// After down: no upper layer and no overlay of the pod left mounted.
-fn nothing_left(g: &Guest, pod: &str) -> Result<(), String> {
+pub fn nothing_left(g: &Guest, pod: &str) -> Result<(), String> {
     let left = g.ok(&format!(
         "ls -d {CONTAINERS}/{pod} 2>/dev/null; grep -c ' /run/podctl/oci/{pod}\\.' /proc/self/mountinfo || true"
     ))?;

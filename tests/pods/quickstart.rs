@@ -3,13 +3,31 @@
 //! (`PODCTL_PREBUILT=1`: no build, no `podctl install`): it applies
 //! examples/web.toml and must end with the pod's containers (`podctl ps`) and
 //! the namespace table (`podctl inspect web`) with net, ipc and uts shared.
+//! And the README's quick start without internet access, line by line as
+//! the README writes it: an image built from busybox-static into an OCI
+//! layout (examples/offline-image), a pod from it (examples/offline.toml).
 
 use crate::bench::{Guest, TrialFn};
 
-pub const TRIALS: &[(&str, TrialFn)] = &[(
-    "quickstart::systemd_host_path_prints_pod_and_namespaces",
-    systemd_host_path_prints_pod_and_namespaces,
-)];
+pub const TRIALS: &[(&str, TrialFn)] = &[
+    (
+        "quickstart::systemd_host_path_prints_pod_and_namespaces",
+        systemd_host_path_prints_pod_and_namespaces,
+    ),
+    (
+        "quickstart::offline_readme_steps_run_a_pod_from_a_local_image",
+        offline_readme_steps_run_a_pod_from_a_local_image,
+    ),
+];
+
+/// The README, as built into this test binary: the trial runs what it says.
+const README: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+/// The heading of the offline quick start, under `## Quick start`.
+const OFFLINE_HEADING: &str = "### Without internet access";
+/// What the offline image's web server serves (examples/offline-image).
+const OFFLINE_PAGE: &str = "hello from an image built offline";
+/// The directory holding `examples/` in the guest (bound read-only).
+const SHARE: &str = "/usr/local/share/podctl";
 
 /// The script as the guest sees it (the examples dir is bound read-only).
 const SCRIPT: &str = "/usr/local/share/podctl/examples/quickstart";
@@ -100,4 +118,84 @@ fn systemd_host_path_prints_pod_and_namespaces(g: &Guest) -> Result<(), String> 
     }
     g.ok("podctl down --purge web")?;
     Ok(())
+}
+
+/// The command lines of the first ```sh block under [`OFFLINE_HEADING`]
+/// (before the next `##` heading).
+fn offline_steps(readme: &str) -> Result<Vec<String>, String> {
+    let (_, after) = readme
+        .split_once(&format!("\n{OFFLINE_HEADING}\n"))
+        .ok_or_else(|| format!("README: no {OFFLINE_HEADING:?} section"))?;
+    let section = after.split("\n## ").next().unwrap_or(after);
+    let section = section.split("\n### ").next().unwrap_or(section);
+    let (_, block) = section
+        .split_once("```sh\n")
+        .ok_or_else(|| format!("README {OFFLINE_HEADING:?}: no ```sh block"))?;
+    let (block, _) = block
+        .split_once("```")
+        .ok_or_else(|| format!("README {OFFLINE_HEADING:?}: the ```sh block is not closed"))?;
+    let steps: Vec<String> = block
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect();
+    if steps.is_empty() {
+        return Err(format!(
+            "README {OFFLINE_HEADING:?}: the ```sh block is empty"
+        ));
+    }
+    Ok(steps)
+}
+
+fn offline_readme_steps_run_a_pod_from_a_local_image(g: &Guest) -> Result<(), String> {
+    // The store and the upper layers on tmpfs (the guest's root is an
+    // overlay, which cannot hold them): shared with the image trials.
+    super::image_pods::setup(g)?;
+    // No internet here: the guest has its loopback and nothing else.
+    let routes = g.ok("ip -4 route show default; ip -6 route show default")?;
+    if !routes.trim().is_empty() {
+        return Err(format!("the guest has a default route: {routes}"));
+    }
+    let steps = offline_steps(README)?;
+    let mut outputs = Vec::new();
+    for step in &steps {
+        let out = g.sh(&format!("cd {SHARE} && {step}"));
+        if !out.success() {
+            return Err(format!(
+                "README step `{step}` failed:\n{}{}\nsteps so far: {outputs:#?}",
+                out.stdout, out.stderr
+            ));
+        }
+        outputs.push((step.clone(), out.stdout));
+    }
+    let served = outputs
+        .iter()
+        .find(|(_, out)| out.trim() == OFFLINE_PAGE)
+        .map(|(step, _)| step);
+    if served.is_none() {
+        return Err(format!(
+            "no README step printed {OFFLINE_PAGE:?} (the image's page, through the sidecar): {outputs:#?}"
+        ));
+    }
+    // The image is stored under its oci: name; the pod is gone after the
+    // README's last step (`podctl down --purge offline`).
+    let image = "oci:/var/tmp/podctl-examples/busybox:1";
+    let images = g.ok("podctl images --json")?;
+    if !images.contains(&format!("\"{image}\"")) {
+        return Err(format!("podctl images does not list {image}:\n{images}"));
+    }
+    if g.sh("podctl status offline").success() {
+        return Err("pod offline is still there after the README's steps".into());
+    }
+    // The image's ExposedPorts (8080/tcp) are shown, not published.
+    let plan = g.ok(&format!(
+        "podctl apply --dry-run {SHARE}/examples/offline.toml"
+    ))?;
+    if !plan.contains("exposes: 8080/tcp (not published)") {
+        return Err(format!(
+            "apply --dry-run does not show the image's exposed port:\n{plan}"
+        ));
+    }
+    g.ok(&format!("podctl rmi {image}")).map(|_| ())
 }

@@ -1,8 +1,10 @@
 //! Inside `podctl __spawn`: turn this freshly exec'd, single-threaded helper
 //! into a container, in this order:
 //!
-//! 1. read the [`LaunchSpec`]; block signals (the relays take them later);
-//! 2. wait for `go NSPID`: from then on this process is in its own scope;
+//! 1. block signals (the relays take them later);
+//! 2. wait for the release ([`super::held`]), whose body is the
+//!    [`LaunchSpec`] and the sandbox's PID: from then on this process is in
+//!    its own scope;
 //! 3. connect stdout/stderr to journald (one stream, attributed to that scope);
 //! 4. open the sandbox's namespace files, then `setns` them in order;
 //! 5. unshare cgroup (now rooted at the scope), mnt and pid namespaces;
@@ -16,7 +18,7 @@
 //!    init, forwarding signals and reaping;
 //! 8. the command's process drops to the user, enters workdir and execs.
 
-use super::launch::{LaunchSpec, SetupFault};
+use super::launch::{Go, LaunchSpec, SetupFault};
 use super::ns;
 use crate::model::User;
 use crate::plan::NsKind;
@@ -25,7 +27,7 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::unistd::{ForkResult, Gid, Uid};
 use std::ffi::CString;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -33,8 +35,6 @@ use std::path::{Path, PathBuf};
 mod exec;
 pub(crate) use exec::{Creds, cstring, default_sigpipe, resolve_command, resolve_user};
 use exec::{exec_command, exec_relay, journal_stream};
-
-const JOURNAL_STDOUT: &str = "/run/systemd/journal/stdout";
 
 /// Runs the helper; never returns. Errors go to the status pipe (stdout).
 pub fn main() -> ! {
@@ -97,23 +97,21 @@ fn run() -> Result<std::convert::Infallible, Failure> {
         "block signals",
         sigprocmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), None),
     )?;
-    let mut control = BufReader::new(std::io::stdin().lock());
-    let mut line = String::new();
-    step("read launch spec", control.read_line(&mut line))?;
-    let spec: LaunchSpec = step("parse launch spec", serde_json::from_str(&line))?;
-    line.clear();
-    step("wait for start", control.read_line(&mut line))?;
-    let ns_pid: u32 = line
-        .strip_prefix("go ")
-        .and_then(|p| p.trim().parse().ok())
-        .ok_or_else(|| format!("supervisor went away before the start signal (got {line:?})"))?;
-    drop(control);
+    let body = step("wait for the start", super::held::wait_release())?.ok_or_else(|| {
+        format!(
+            "no release pipe ({}): the supervisor starts this helper",
+            super::held::GO_FD_ENV
+        )
+    })?;
+    let Go { ns_pid, spec } = step("parse launch spec", serde_json::from_slice(&body))?;
+    let paths = super::Paths::from_env();
+    let host = &paths.host;
 
     // In our scope now: anything journald sees from us is attributed to it.
     let ident = &spec.process.log_identifier;
     // One stream for both: journald (systemd 252) takes at most 4,096
     // streams in all; the relay marks stderr lines `<3>` (level prefixes on).
-    let out = journal_stream(ident, &spec.unit, 6);
+    let out = journal_stream(&host.journal_stdout, ident, &spec.unit, 6);
     let errs = out
         .as_ref()
         .map_err(|e| std::io::Error::new(e.kind(), e.to_string()))
@@ -141,7 +139,7 @@ fn run() -> Result<std::convert::Infallible, Failure> {
 
     if let Some(c) = spec.oci.as_ref().filter(|c| c.image.is_some()) {
         // Its user and program are the image's: looked up in its root.
-        return run_oci(&spec, c, ns_pid, &None, log_pipes);
+        return run_oci(&paths, &spec, c, ns_pid, &None, log_pipes);
     }
     let creds = resolve_user(spec.process.user.as_ref())?;
     let exe =
@@ -154,12 +152,12 @@ fn run() -> Result<std::convert::Infallible, Failure> {
                 "cannot execute {program}: not found or not executable"
             )));
         }
-        return run_oci(&spec, c, ns_pid, &creds, log_pipes);
+        return run_oci(&paths, &spec, c, ns_pid, &creds, log_pipes);
     }
 
     let opened = step(
         "open sandbox namespaces",
-        ns::open(Path::new("/proc"), ns_pid, &spec.joins),
+        ns::open(&host.proc, ns_pid, &spec.joins),
     )?;
     step("join sandbox namespaces", opened.join())?;
     step("create container namespaces", ns::unshare(&spec.creates))?;
@@ -233,6 +231,7 @@ fn run() -> Result<std::convert::Infallible, Failure> {
 /// the container, whose stdout and stderr are the log pipes; this process
 /// becomes the relay of its init.
 fn run_oci(
+    paths: &super::Paths,
     spec: &LaunchSpec,
     c: &crate::oci::Container,
     ns_pid: u32,
@@ -269,13 +268,13 @@ fn run_oci(
             None,
         ),
     };
-    let paths = super::Paths::from_env();
     let dirs = crate::oci::Dirs::new(&paths.run);
     let path = std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into());
     let host = launch::Host {
         dirs: &dirs,
         pause: &spec.pause,
-        cgroup_root: Path::new("/sys/fs/cgroup"),
+        cgroup_root: &paths.host.cgroup_mount,
+        proc: &paths.host.proc,
         root: Path::new("/"),
         path: &path,
     };

@@ -7,6 +7,7 @@ pub mod enter;
 pub mod events;
 pub mod held;
 pub mod holder;
+pub mod journal;
 pub mod launch;
 pub mod lifecycle;
 pub mod notify;

@@ -10,7 +10,7 @@ use std::os::fd::BorrowedFd;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// First PID handed out (clearly not a real one).
 const FIRST_PID: u32 = 90_000;
@@ -23,15 +23,17 @@ struct Table {
     started: BTreeMap<u32, String>,
     /// The release body of each released helper.
     bodies: BTreeMap<u32, String>,
-    /// Raw wait statuses of the processes that ended.
-    exits: BTreeMap<u32, i32>,
+    /// Raw wait statuses of the processes that end, and when.
+    exits: BTreeMap<u32, (i32, Instant)>,
+    /// Those whose end was seen (`try_wait`, `wait`).
+    reaped: Vec<u32>,
     /// Processes that do not end on their stop signal (only on SIGKILL).
     stubborn: Vec<u32>,
     /// A release body containing the key makes the helper report the value.
     reports: Vec<(String, String)>,
-    /// A helper whose command line contains the key ends with the value
-    /// (a raw wait status) as soon as it is released.
-    exit_at_release: Vec<(String, i32)>,
+    /// A helper whose command line or release body contains the key ends
+    /// with the status (raw) that long after it is released.
+    exit_at_release: Vec<(String, i32, Duration)>,
 }
 
 /// The fake; clones share one table.
@@ -48,7 +50,8 @@ impl Processes {
     }
 
     /// Every call so far: `held PID CMDLINE`, `spawn PID CMDLINE`, `go PID`,
-    /// `signal PID SIGNAL`, `kill PID`, `killpg PID`, `drop PID`.
+    /// `signal PID SIGNAL`, `kill PID`, `killpg PID`, `drop PID`, and
+    /// `reaped PID` when its end is first seen.
     pub fn log(&self) -> Vec<String> {
         self.table.borrow().log.clone()
     }
@@ -70,7 +73,8 @@ impl Processes {
 
     /// Process `pid` exits with `code`.
     pub fn exit(&self, pid: u32, code: i32) {
-        self.table.borrow_mut().exits.insert(pid, code << 8);
+        let now = Instant::now();
+        self.table.borrow_mut().exits.insert(pid, (code << 8, now));
     }
 
     /// Process `pid` ignores its stop signal (SIGKILL still ends it).
@@ -84,10 +88,16 @@ impl Processes {
         t.reports.push((key.into(), report.into()));
     }
 
-    /// A helper whose command line contains `key` exits with `code` once released.
+    /// A helper whose command line or release body contains `key` (e.g. its
+    /// unit's name) exits with `code` once released.
     pub fn exit_at_release(&self, key: &str, code: i32) {
+        self.exit_after_release(key, code, Duration::ZERO);
+    }
+
+    /// As [`exit_at_release`](Self::exit_at_release), `after` the release.
+    pub fn exit_after_release(&self, key: &str, code: i32, after: Duration) {
         let mut t = self.table.borrow_mut();
-        t.exit_at_release.push((key.into(), code << 8));
+        t.exit_at_release.push((key.into(), code << 8, after));
     }
 
     fn start(&self, how: &str, helper: &Helper) -> u32 {
@@ -107,8 +117,10 @@ impl Processes {
     fn released(&self, pid: u32) {
         let mut t = self.table.borrow_mut();
         let cmd = t.started[&pid].clone();
-        if let Some(&(_, code)) = t.exit_at_release.iter().find(|(k, _)| cmd.contains(k)) {
-            t.exits.insert(pid, code);
+        let body = t.bodies.get(&pid).cloned().unwrap_or_default();
+        let matches = |k: &String| cmd.contains(k.as_str()) || body.contains(k.as_str());
+        if let Some(&(_, code, after)) = t.exit_at_release.iter().find(|(k, ..)| matches(k)) {
+            t.exits.insert(pid, (code, Instant::now() + after));
         }
     }
 }
@@ -198,8 +210,18 @@ impl Process for FakeProcess {
     }
 
     fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
-        let t = self.fake.table.borrow();
-        Ok(t.exits.get(&self.pid).map(|s| ExitStatus::from_raw(*s)))
+        let mut t = self.fake.table.borrow_mut();
+        let Some(&(status, at)) = t.exits.get(&self.pid) else {
+            return Ok(None);
+        };
+        if Instant::now() < at {
+            return Ok(None);
+        }
+        if !t.reaped.contains(&self.pid) {
+            t.reaped.push(self.pid);
+            t.log.push(format!("reaped {}", self.pid));
+        }
+        Ok(Some(ExitStatus::from_raw(status)))
     }
 
     fn wait(&mut self) -> io::Result<ExitStatus> {
@@ -212,7 +234,9 @@ impl Process for FakeProcess {
             .record(format!("signal {} {}", self.pid, signal.as_str()));
         let mut t = self.fake.table.borrow_mut();
         if !t.stubborn.contains(&self.pid) {
-            t.exits.entry(self.pid).or_insert(signal as i32);
+            t.exits
+                .entry(self.pid)
+                .or_insert((signal as i32, Instant::now()));
         }
         Ok(())
     }
@@ -220,13 +244,13 @@ impl Process for FakeProcess {
     fn kill(&mut self) -> io::Result<()> {
         self.fake.record(format!("kill {}", self.pid));
         let mut t = self.fake.table.borrow_mut();
-        t.exits.entry(self.pid).or_insert(9);
+        t.exits.entry(self.pid).or_insert((9, Instant::now()));
         Ok(())
     }
 
     fn kill_group(&mut self) {
         self.fake.record(format!("killpg {}", self.pid));
         let mut t = self.fake.table.borrow_mut();
-        t.exits.entry(self.pid).or_insert(9);
+        t.exits.entry(self.pid).or_insert((9, Instant::now()));
     }
 }

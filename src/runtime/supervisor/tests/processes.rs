@@ -243,3 +243,63 @@ fn failed_liveness_attempts_kill_the_scope() {
     assert!(calls.contains(&kill), "{calls:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `after = { job = "completed" }`: app is released only once job has
+/// exited 0 (200 ms after its release) and was reaped, not when job started.
+#[test]
+fn a_container_waiting_for_completion_is_released_after_the_exit() {
+    let mgr = Recorder::new();
+    let procs = fake::Processes::new();
+    let dir = temp_dir("fake-completed");
+    let text = "[containers.job]\ncommand = [\"true\"]\nrestart = \"never\"\n\
+        [containers.app]\ncommand = [\"sleep\", \"100\"]\nafter = { job = \"completed\" }\n";
+    let mut sup = supervisor_of(text, &mgr, &procs, &dir);
+    procs.exit_after_release(
+        &format!("pod-{POD}.job.scope"),
+        0,
+        Duration::from_millis(200),
+    );
+    assert_eq!(sup.start().unwrap(), Started::Running);
+    assert!(sup.slots[0].life.completed);
+    let helpers = procs.pids("__spawn");
+    let log = procs.log();
+    let at = |line: String| log.iter().position(|l| *l == line);
+    let job_reaped = at(format!("reaped {}", helpers[0]));
+    assert!(
+        job_reaped.is_some() && at(format!("go {}", helpers[1])) > job_reaped,
+        "{log:?}"
+    );
+    let st = PodState::load(&sup.paths.run, POD).expect("state saved");
+    assert_eq!(st.containers[0].last_exit.as_deref(), Some("exited 0"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Readiness after a restart: ready through its probe, then not ready
+/// once relaunched until its probe passes again.
+#[test]
+fn a_restarted_container_is_ready_again_only_through_its_probe() {
+    let mgr = Recorder::new();
+    let procs = fake::Processes::new();
+    let dir = temp_dir("fake-ready");
+    let text = "[containers.app]\ncommand = [\"sleep\", \"100\"]\n\
+        ready = { exec = [\"true\"], interval = \"100ms\" }\n";
+    let mut sup = supervisor_of(text, &mgr, &procs, &dir);
+    procs.exit_at_release("__enter", 0);
+    assert_eq!(sup.start().unwrap(), Started::Running);
+    assert!(sup.slots[0].ready());
+    assert_eq!(procs.pids("__enter").len(), 1);
+    procs.exit(pid_of(&sup, "app"), 3);
+    sup.reap().unwrap();
+    assert!(!sup.slots[0].ready());
+    mgr.units
+        .borrow_mut()
+        .remove(&format!("pod-{POD}.app.scope"));
+    std::thread::sleep(BACKOFF_START);
+    sup.restart_due();
+    assert!(matches!(sup.slots[0].life.phase, Phase::Running { .. }));
+    assert!(!sup.slots[0].ready(), "ready before any probe passed");
+    sup.probe_readiness();
+    assert!(sup.slots[0].ready());
+    assert_eq!(procs.pids("__enter").len(), 2, "{:?}", procs.log());
+    let _ = std::fs::remove_dir_all(&dir);
+}

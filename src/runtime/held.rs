@@ -36,7 +36,7 @@ pub struct HeldChild {
 impl HeldChild {
     /// Starts `helper` with the read end of a fresh release pipe.
     pub fn spawn(helper: Helper) -> std::io::Result<Self> {
-        let (mut cmd, _) = helper.command();
+        let mut cmd = helper.command();
         let (go_read, go_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
         // The read end must survive exec in the helper (only there: ours is
         // closed when this returns, and the write end stays close-on-exec).

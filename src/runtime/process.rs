@@ -72,7 +72,7 @@ impl Helper {
     }
 
     /// The [`Command`] to spawn it with (stdio moved out of `self`).
-    pub(crate) fn command(self) -> (Command, bool) {
+    pub(crate) fn command(self) -> Command {
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args).stdin(self.stdin).stderr(self.stderr);
         if self.clear_env {
@@ -81,12 +81,11 @@ impl Helper {
         if self.own_group {
             cmd.process_group(0);
         }
-        let report = matches!(self.stdout, Output::Report);
         match self.stdout {
             Output::Report => cmd.stdout(Stdio::piped()),
             Output::To(s) => cmd.stdout(s),
         };
-        (cmd, report)
+        cmd
     }
 }
 
@@ -193,7 +192,6 @@ impl Spawner for Host {
     }
 
     fn spawn(&self, helper: Helper) -> io::Result<Box<dyn Process>> {
-        let (mut cmd, _) = helper.command();
-        Ok(Box::new(cmd.spawn()?))
+        Ok(Box::new(helper.command().spawn()?))
     }
 }

@@ -17,11 +17,11 @@ mod tempdirs;
 use libtest_mimic::{Arguments, Failed, Trial};
 use podctl::plan::{self, NsKind, SandboxPlan, UnitPlan};
 use podctl::runtime::launch::{self, LaunchSpec};
+use podctl::runtime::process::{Host, Process};
 use podctl::runtime::{Paths, holder, ns};
 use podctl::systemd::fake::Recorder;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 type TestFn = fn() -> Result<(), String>;
@@ -158,7 +158,7 @@ fn ino(pid: u32, kind: NsKind) -> u64 {
 }
 
 /// Kills and reaps a child when dropped, so a failing test leaks nothing.
-struct Reaper(Option<Child>);
+struct Reaper(Option<Box<dyn Process>>);
 impl Drop for Reaper {
     fn drop(&mut self) {
         if let Some(c) = &mut self.0 {
@@ -168,12 +168,13 @@ impl Drop for Reaper {
     }
 }
 
-fn term_and_wait(child: &mut Child, within: Duration) -> Result<std::process::ExitStatus, String> {
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .map_err(|e| format!("kill: {e}"))?;
+fn term_and_wait(
+    child: &mut Box<dyn Process>,
+    within: Duration,
+) -> Result<std::process::ExitStatus, String> {
+    child
+        .signal(nix::sys::signal::Signal::SIGTERM)
+        .map_err(|e| format!("kill: {e}"))?;
     let start = Instant::now();
     loop {
         if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
@@ -182,7 +183,7 @@ fn term_and_wait(child: &mut Child, within: Duration) -> Result<std::process::Ex
         if start.elapsed() > within {
             return Err(format!(
                 "pid {} still running {within:?} after SIGTERM",
-                child.id()
+                child.pid()
             ));
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -206,7 +207,7 @@ fn nsenter(pid: u32, flag: &str, cmd: &[&str]) -> Result<String, String> {
 
 fn holder_creates_namespaces_hostname_and_lo() -> Result<(), String> {
     let plan = sandbox(vec![NsKind::Ipc, NsKind::Uts, NsKind::Net], "podtest");
-    let pending = holder::spawn(&pause(), &plan).map_err(|e| e.to_string())?;
+    let pending = holder::spawn(&Host, &pause(), &plan).map_err(|e| e.to_string())?;
     let hpid = pending.pid();
     // Held: nothing is created before release.
     std::thread::sleep(Duration::from_millis(50));
@@ -262,7 +263,7 @@ fn holder_with_pid_is_pid1_and_exits_0_on_term() -> Result<(), String> {
         vec![NsKind::Ipc, NsKind::Uts, NsKind::Net, NsKind::Pid],
         "podpid",
     );
-    let pending = holder::spawn(&pause(), &plan).map_err(|e| e.to_string())?;
+    let pending = holder::spawn(&Host, &pause(), &plan).map_err(|e| e.to_string())?;
     let (child, ns_pid) = pending.release().map_err(|e| e.to_string())?;
     let mut child = Reaper(Some(child));
     let status =
@@ -313,16 +314,17 @@ fn wait_file(p: &Path, lines: usize) -> Result<String, String> {
 /// Starts a holder (ipc,uts,net) and one container running `argv`.
 fn start_pair(spec: LaunchSpec) -> Result<(Reaper, u32, Result<Reaper, String>), String> {
     let pending = holder::spawn(
+        &Host,
         &pause(),
         &sandbox(vec![NsKind::Ipc, NsKind::Uts, NsKind::Net], "podc"),
     )
     .map_err(|e| e.to_string())?;
     let (h, ns_pid) = pending.release().map_err(|e| e.to_string())?;
-    let c = launch::spawn(&podctl(), "c", &spec).map_err(|e| e.to_string())?;
+    let c = launch::spawn(&Host, &podctl(), "c", &spec).map_err(|e| e.to_string())?;
     // Never readable: nothing interrupts this release.
     let (never, _keep) = nix::unistd::pipe().map_err(|e| e.to_string())?;
     let c = c
-        .release(ns_pid, std::os::fd::AsFd::as_fd(&never))
+        .release(ns_pid, std::os::fd::AsFd::as_fd(&never), Path::new("/proc"))
         .map(|c| Reaper(Some(c.child)))
         .map_err(|e| podctl::error_chain(&e));
     Ok((Reaper(Some(h)), ns_pid, c))

@@ -1,12 +1,11 @@
 //! `podctl events [NAME] [-f] [--since TIME] [--output json]`: the container
 //! events the supervisors wrote to the journal (see [`crate::runtime::events`]),
-//! read with `journalctl -o json`, oldest first.
+//! read with `journalctl -o json` ([`crate::runtime::journal`]), oldest first.
 
 use crate::runtime::events::Event;
-use anyhow::{Context, bail};
+use crate::runtime::journal::{Journal, Journalctl};
 use serde::Serialize;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::io::Write;
 
 /// One event as `events --output json` prints it (one object per line).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -96,31 +95,32 @@ pub fn events(
     since: Option<&str>,
     json: bool,
 ) -> anyhow::Result<()> {
-    let mut child = Command::new("journalctl")
-        .args(journalctl_args(name, follow, since))
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("cannot run journalctl")?;
-    let out = child.stdout.take().context("journalctl stdout")?;
     let mut stdout = std::io::stdout().lock();
-    for line in BufReader::new(out).lines() {
-        let line = line.context("reading journalctl")?;
-        let Some(e) = parse_entry(&line) else {
-            continue;
+    print_events(&Journalctl, &mut stdout, name, follow, since, json)
+}
+
+/// Prints the events `journal` has (of pod `name`, or all), one line each
+/// as they come: [`render`]ed, or JSON; the journal's other lines are skipped.
+pub fn print_events(
+    journal: &dyn Journal,
+    out: &mut dyn Write,
+    name: Option<&str>,
+    follow: bool,
+    since: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    journal.read(&journalctl_args(name, follow, since), &mut |line| {
+        let Some(e) = parse_entry(line) else {
+            return Ok(());
         };
         let text = if json {
-            serde_json::to_string(&e)?
+            serde_json::to_string(&e).map_err(std::io::Error::other)?
         } else {
             render(&e)
         };
-        writeln!(stdout, "{text}")?;
-        stdout.flush()?;
-    }
-    let status = child.wait().context("wait for journalctl")?;
-    // journalctl exits 1 when nothing matched ("-- No entries --"): not an error here.
-    if !status.success() && status.code() != Some(1) {
-        bail!("journalctl failed: {status}");
-    }
+        writeln!(out, "{text}")?;
+        out.flush()
+    })?;
     Ok(())
 }
 
@@ -155,5 +155,50 @@ mod tests {
         assert!(args.contains(&"PODCTL_EVENT=probe-failed".to_string()));
         assert!(args.contains(&"PODCTL_POD=web".to_string()));
         assert!(args.contains(&"--since=-1h".to_string()));
+    }
+
+    /// Through the fake journal: the query names the pod; only event
+    /// entries are printed, in the journal's order, as lines or JSON.
+    #[test]
+    fn events_are_read_from_the_journal_and_printed() {
+        let entry = |usec: u64, event: &str, detail: &str| {
+            format!(
+                r#"{{"__REALTIME_TIMESTAMP":"{usec}","PODCTL_POD":"web","PODCTL_CONTAINER":"app","PODCTL_EVENT":"{event}","PODCTL_DETAIL":"{detail}"}}"#
+            )
+        };
+        let journal = crate::runtime::journal::Lines {
+            lines: vec![
+                entry(1_000_000, "started", ""),
+                r#"{"__REALTIME_TIMESTAMP":"2000000","MESSAGE":"not an event"}"#.into(),
+                entry(3_000_000, "exited", "exited 1"),
+            ],
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        print_events(&journal, &mut out, Some("web"), false, None, false).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "1970-01-01T00:00:01.000000Z web/app started\n\
+             1970-01-01T00:00:03.000000Z web/app exited (exited 1)\n"
+        );
+        {
+            let queries = journal.queries.borrow();
+            assert_eq!(queries.len(), 1);
+            assert!(queries[0].contains(&"PODCTL_POD=web".to_string()));
+            assert!(queries[0].contains(&"--output=json".to_string()));
+        }
+        let mut out = Vec::new();
+        print_events(&journal, &mut out, None, false, None, true).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(
+            text.starts_with(r#"{"time":"1970-01-01T00:00:01.000000Z""#),
+            "{text}"
+        );
+        assert!(
+            !journal.queries.borrow()[1]
+                .iter()
+                .any(|a| a.starts_with("PODCTL_POD="))
+        );
     }
 }

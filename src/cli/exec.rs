@@ -7,7 +7,8 @@
 
 use crate::plan::ProcessPlan;
 use crate::runtime::Paths;
-use crate::runtime::enter::{ExecSpec, Stream};
+use crate::runtime::enter::ExecSpec;
+use crate::runtime::process::{Output, Spawner};
 use crate::runtime::state::PodState;
 use crate::systemd::Manager;
 use anyhow::{Context, bail};
@@ -142,14 +143,21 @@ fn run(req: &ExecRequest) -> anyhow::Result<u8> {
     } else {
         None
     };
-    let stdio = |stream: Stream| -> Stdio {
+    let stdio = |stdin: bool| -> Stdio {
         match &terminal {
             Some(t) => t.slave_stdio(),
-            None if stream == Stream::In && !req.interactive => Stdio::null(),
+            None if stdin && !req.interactive => Stdio::null(),
             None => Stdio::inherit(),
         }
     };
-    let held = crate::runtime::enter::spawn_held_clean(&paths.podctl, target, &req.command, stdio)
+    // No environment but the release pipe's: the command's comes in the ExecSpec.
+    let mut helper = crate::runtime::enter::helper(&paths.podctl, target, &req.command);
+    helper.clear_env = true;
+    helper.stdin = stdio(true);
+    helper.stdout = Output::To(stdio(false));
+    helper.stderr = stdio(false);
+    let held = crate::runtime::process::Host
+        .held(helper)
         .with_context(|| format!("cannot start {}", paths.podctl.display()))?;
     // A container with a cgroup of its own under the scope: the helper goes
     // into the scope's relay leaf (the runtime's exec then joins the container's).
@@ -157,8 +165,7 @@ fn run(req: &ExecRequest) -> anyhow::Result<u8> {
     // Not attached: the held helper is dropped, killed and reaped.
     held.attach(&mgr, &c.unit, sub)
         .with_context(|| format!("cannot move the exec helper into {}", c.unit))?;
-    let mut child = held
-        .release_with(&spec)
+    let mut child = crate::runtime::enter::release(held, Some(&spec))
         .context("cannot release the exec helper")?;
     // Nothing more to ask systemd: no connection held while the command runs.
     mgr.idle();

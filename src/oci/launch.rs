@@ -130,6 +130,8 @@ pub struct Host<'a> {
     pub pause: &'a Path,
     /// `/sys/fs/cgroup`.
     pub cgroup_root: &'a Path,
+    /// procfs (`/proc`): this process's cgroup.
+    pub proc: &'a Path,
     /// The host's `/`, whose top level the container sees.
     pub root: &'a Path,
     /// PATH to find the runtime in.
@@ -224,7 +226,7 @@ pub fn start(
     // 2.
     let cgroups_path = match mode {
         CgroupMode::Cgroupfs => {
-            let own = std::fs::read_to_string("/proc/self/cgroup")
+            let own = std::fs::read_to_string(host.proc.join("self/cgroup"))
                 .map_err(|e| transient("read /proc/self/cgroup", e))?;
             let scope = cgroup::own_path(&own)
                 .ok_or_else(|| definition("no cgroup v2 path in /proc/self/cgroup"))?

@@ -1,8 +1,11 @@
 //! Inside `podctl __spawn`: turn this freshly exec'd, single-threaded helper
 //! into a container, in this order:
 //!
-//! 1. read the [`LaunchSpec`]; block signals (the relays take them later);
-//! 2. wait for `go NSPID`: from then on this process is in its own scope;
+//! 1. block signals (the relays take them later);
+//! 2. read the [`LaunchSpec`] on stdin; with an OCI runtime, prepare what
+//!    needs neither the scope nor the sandbox ([`crate::oci::launch::prepare`]);
+//!    then wait for the release ([`super::held`]), whose body is the
+//!    sandbox's PID: from then on this process is in its own scope;
 //! 3. connect stdout/stderr to journald (one stream, attributed to that scope);
 //! 4. open the sandbox's namespace files, then `setns` them in order;
 //! 5. unshare cgroup (now rooted at the scope), mnt and pid namespaces;
@@ -16,7 +19,7 @@
 //!    init, forwarding signals and reaping;
 //! 8. the command's process drops to the user, enters workdir and execs.
 
-use super::launch::{LaunchSpec, SetupFault};
+use super::launch::{Go, LaunchSpec, SetupFault};
 use super::ns;
 use crate::model::User;
 use crate::plan::NsKind;
@@ -25,16 +28,15 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::unistd::{ForkResult, Gid, Uid};
 use std::ffi::CString;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
 mod exec;
+mod oci;
 pub(crate) use exec::{Creds, cstring, default_sigpipe, resolve_command, resolve_user};
 use exec::{exec_command, exec_relay, journal_stream};
-
-const JOURNAL_STDOUT: &str = "/run/systemd/journal/stdout";
 
 /// Runs the helper; never returns. Errors go to the status pipe (stdout).
 pub fn main() -> ! {
@@ -97,27 +99,29 @@ fn run() -> Result<std::convert::Infallible, Failure> {
         "block signals",
         sigprocmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), None),
     )?;
-    let mut control = BufReader::new(std::io::stdin().lock());
-    let mut line = String::new();
-    step("read launch spec", control.read_line(&mut line))?;
-    let spec: LaunchSpec = step("parse launch spec", serde_json::from_str(&line))?;
+    let paths = super::Paths::from_env();
+    let spec: LaunchSpec = step(
+        "read launch spec",
+        serde_json::from_reader(std::io::stdin().lock()),
+    )?;
     // Before the release, what needs neither the scope nor the sandbox (the
     // user and program, the bundle, an image's root): it runs while systemd
     // creates the pod's units. A failure is reported once released.
-    let early = early(&spec);
-    line.clear();
-    step("wait for start", control.read_line(&mut line))?;
-    let ns_pid: u32 = line
-        .strip_prefix("go ")
-        .and_then(|p| p.trim().parse().ok())
-        .ok_or_else(|| format!("supervisor went away before the start signal (got {line:?})"))?;
-    drop(control);
+    let early = oci::early(&paths, &spec);
+    let body = step("wait for the start", super::held::wait_release())?.ok_or_else(|| {
+        format!(
+            "no release pipe ({}): the supervisor starts this helper",
+            super::held::GO_FD_ENV
+        )
+    })?;
+    let Go { ns_pid } = step("parse the release", serde_json::from_slice(&body))?;
+    let host = &paths.host;
 
     // In our scope now: anything journald sees from us is attributed to it.
     let ident = &spec.process.log_identifier;
     // One stream for both: journald (systemd 252) takes at most 4,096
     // streams in all; the relay marks stderr lines `<3>` (level prefixes on).
-    let out = journal_stream(ident, &spec.unit, 6);
+    let out = journal_stream(&host.journal_stdout, ident, &spec.unit, 6);
     let errs = out
         .as_ref()
         .map_err(|e| std::io::Error::new(e.kind(), e.to_string()))
@@ -144,16 +148,15 @@ fn run() -> Result<std::convert::Infallible, Failure> {
     step("stdin from /dev/null", nix::unistd::dup2_stdin(&null))?;
 
     let (creds, exe) = match early? {
-        Early::Oci(prepared) => {
-            let c = spec.oci.as_ref().expect("prepared for the runtime");
-            return run_oci(&spec, c, *prepared, ns_pid, log_pipes);
+        oci::Early::Oci(prepared) => {
+            return oci::run(&paths, &spec, *prepared, ns_pid, log_pipes);
         }
-        Early::Direct { creds, exe } => (creds, exe),
+        oci::Early::Direct { creds, exe } => (creds, exe),
     };
 
     let opened = step(
         "open sandbox namespaces",
-        ns::open(Path::new("/proc"), ns_pid, &spec.joins),
+        ns::open(&host.proc, ns_pid, &spec.joins),
     )?;
     step("join sandbox namespaces", opened.join())?;
     step("create container namespaces", ns::unshare(&spec.creates))?;
@@ -221,141 +224,6 @@ fn run() -> Result<std::convert::Infallible, Failure> {
             container_init(&spec, own_proc, &creds, &exe)
         }
     }
-}
-
-/// What the helper readies before it is released.
-enum Early {
-    /// Through the OCI runtime: its bundle, prepared.
-    Oci(Box<crate::oci::launch::Prepared>),
-    /// Without one (tests): the user and the program to execute.
-    Direct { creds: Creds, exe: CString },
-}
-
-fn early(spec: &LaunchSpec) -> Result<Early, Failure> {
-    let Some(c) = &spec.oci else {
-        let creds = resolve_user(spec.process.user.as_ref())?;
-        let exe =
-            resolve_command(&spec.process.argv, &spec.process.env).map_err(Failure::definition)?;
-        return Ok(Early::Direct { creds, exe });
-    };
-    let creds = if c.image.is_some() {
-        // Its user and program are the image's: looked up in its root.
-        None
-    } else {
-        let creds = resolve_user(spec.process.user.as_ref())?;
-        let exe =
-            resolve_command(&spec.process.argv, &spec.process.env).map_err(Failure::definition)?;
-        // The container sees the host's root: the program must be there.
-        let program = exe.to_string_lossy();
-        if crate::oci::runtime::locate(&program, "").is_none() {
-            return Err(Failure::definition(format!(
-                "cannot execute {program}: not found or not executable"
-            )));
-        }
-        creds
-    };
-    let paths = super::Paths::from_env();
-    let dirs = crate::oci::Dirs::new(&paths.run);
-    let path = std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into());
-    let prepared = crate::oci::launch::prepare(c, host_user(&creds), &oci_host(spec, &dirs, &path))
-        .map_err(from_oci)?;
-    Ok(Early::Oci(Box::new(prepared)))
-}
-
-/// The host as the OCI path sees it.
-fn oci_host<'a>(
-    spec: &'a LaunchSpec,
-    dirs: &'a crate::oci::Dirs,
-    path: &'a str,
-) -> crate::oci::launch::Host<'a> {
-    crate::oci::launch::Host {
-        dirs,
-        pause: &spec.pause,
-        cgroup_root: Path::new("/sys/fs/cgroup"),
-        root: Path::new("/"),
-        path,
-    }
-}
-
-fn from_oci(f: crate::oci::launch::Failure) -> Failure {
-    use crate::oci::launch::Fault;
-    Failure {
-        fault: match f.fault {
-            Fault::Definition => SetupFault::Definition,
-            Fault::Transient => SetupFault::Transient,
-        },
-        message: f.message,
-    }
-}
-
-fn host_user(creds: &Creds) -> crate::oci::HostUser {
-    match creds {
-        Some(c) => crate::oci::HostUser {
-            uid: c.uid.as_raw(),
-            gid: c.gid.as_raw(),
-            additional_gids: c.groups.iter().map(|g| g.as_raw()).collect(),
-        },
-        None => crate::oci::HostUser {
-            uid: 0,
-            gid: 0,
-            additional_gids: vec![],
-        },
-    }
-}
-
-/// Through the OCI runtime (see [`crate::oci::launch`]): the runtime makes
-/// the container, whose stdout and stderr are the log pipes; this process
-/// becomes the relay of its init.
-fn run_oci(
-    spec: &LaunchSpec,
-    c: &crate::oci::Container,
-    prepared: crate::oci::launch::Prepared,
-    ns_pid: u32,
-    log_pipes: Option<((OwnedFd, OwnedFd), (OwnedFd, OwnedFd))>,
-) -> Result<std::convert::Infallible, Failure> {
-    use std::process::Stdio;
-    let (stdio, logs) = match log_pipes {
-        Some(((out_r, out_w), (err_r, err_w))) => (
-            (Stdio::from(out_w), Stdio::from(err_w)),
-            Some((out_r, err_r)),
-        ),
-        None => (
-            (
-                Stdio::from(step(
-                    "dup stderr",
-                    std::io::stderr().as_fd().try_clone_to_owned(),
-                )?),
-                Stdio::inherit(),
-            ),
-            None,
-        ),
-    };
-    let paths = super::Paths::from_env();
-    let dirs = crate::oci::Dirs::new(&paths.run);
-    let path = std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into());
-    let host = oci_host(spec, &dirs, &path);
-    // `stdio` moves into the runtime's create and is closed here after it:
-    // only the container holds the write ends, so the relay sees EOF.
-    // The pod network's /etc files exist once the supervisor set the network
-    // up; a supervisor run without one (as in tests) leaves the host's.
-    let mut c = c.clone();
-    c.etc_files
-        .retain(|(src, dst)| Path::new(src).exists() && Path::new(dst).exists());
-    let init = crate::oci::launch::start(&c, prepared, ns_pid, &host, stdio.0, stdio.1)
-        .map_err(from_oci)?;
-    if let Some((out_r, err_r)) = &logs {
-        for fd in [out_r, err_r] {
-            // The relay must inherit the read ends.
-            step(
-                "keep log pipe",
-                nix::fcntl::fcntl(
-                    fd,
-                    nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
-                ),
-            )?;
-        }
-    }
-    Ok(exec_relay(&spec.pause, init as i32, logs.as_ref())?)
 }
 
 /// PID 1 of the container (when it has its own PID namespace).

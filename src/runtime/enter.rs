@@ -1,17 +1,16 @@
 //! `podctl __enter PID -- CMD...`: joins every namespace of PID (in setns
 //! order, all opened first), forks so a PID namespace applies, and runs CMD.
-//! Started by `podctl exec` (and exec probes), which releases it through the
-//! pipe PODCTL_GO_FD names once it is in the container's scope. `podctl exec`
-//! sends an [`ExecSpec`] on that pipe: the command then runs with exactly
-//! that environment, user and workdir, nothing inherited.
+//! Started by `podctl exec` (and exec probes) held, released once it is in
+//! the container's scope ([`super::held`]). `podctl exec`'s release body is
+//! an [`ExecSpec`]: the command then runs with exactly that environment,
+//! user and workdir, nothing inherited; a probe's is empty.
 
 use super::ns;
+use super::process::{Held, Helper, Process};
 use crate::model::User;
 use crate::plan::NsKind;
 use serde::{Deserialize, Serialize};
 use std::ffi::CString;
-use std::io::Read;
-use std::os::fd::FromRawFd;
 use std::path::Path;
 
 /// How `podctl exec` wants the command run (sent as JSON on the go pipe).
@@ -25,134 +24,29 @@ pub struct ExecSpec {
     pub tty: bool,
 }
 
-/// The release byte of a plain release (no [`ExecSpec`]).
-const GO: &[u8] = b"g";
-
-/// A `podctl __enter` helper, started and held until [`Held::release`].
-pub struct Held {
-    child: super::held::HeldChild,
-    go: std::fs::File,
+/// `podctl __enter PID -- argv`: start it held ([`Spawner::held`](super::process::Spawner::held)),
+/// move it into the container's scope (AttachProcessesToUnit), then
+/// [`release`] it. Its stdio is /dev/null and stderr inherited until the
+/// caller says otherwise.
+pub fn helper(podctl: &Path, pid: u32, argv: &[String]) -> Helper {
+    let mut args = vec!["__enter".to_string(), pid.to_string(), "--".to_string()];
+    args.extend(argv.iter().cloned());
+    Helper::new(podctl, args)
 }
 
-/// Starts `podctl __enter PID -- argv`, held on a pipe so that the caller can
-/// move it into the container's scope first (AttachProcessesToUnit).
-pub fn spawn_held(
-    podctl: &Path,
-    pid: u32,
-    argv: &[String],
-    stdio: impl Fn() -> std::process::Stdio,
-) -> std::io::Result<Held> {
-    spawn_held_in(podctl, pid, argv, stdio, false)
-}
-
-/// As [`spawn_held`]; with `own_group`, the helper leads a process group of
-/// its own that everything it starts inherits, so that all of it can be
-/// killed at once (a probe that timed out).
-pub fn spawn_held_in(
-    podctl: &Path,
-    pid: u32,
-    argv: &[String],
-    stdio: impl Fn() -> std::process::Stdio,
-    own_group: bool,
-) -> std::io::Result<Held> {
-    use std::os::fd::AsRawFd;
-    use std::os::unix::process::CommandExt;
-    let (go_read, go_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-    // The read end must survive exec in the helper.
-    nix::fcntl::fcntl(
-        &go_read,
-        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
-    )?;
-    let mut cmd = std::process::Command::new(podctl);
-    if own_group {
-        cmd.process_group(0);
-    }
-    let child = cmd
-        .arg("__enter")
-        .arg(pid.to_string())
-        .arg("--")
-        .args(argv)
-        .env("PODCTL_GO_FD", go_read.as_raw_fd().to_string())
-        .stdin(stdio())
-        .stdout(stdio())
-        .stderr(stdio())
-        .spawn()?;
-    Ok(Held {
-        child: super::held::HeldChild::new(child),
-        go: std::fs::File::from(go_write),
-    })
-}
-
-/// Which of the helper's standard streams.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
-    In,
-    Out,
-    Err,
-}
-
-/// As [`spawn_held`], for `podctl exec`: the helper gets no environment but
-/// the go pipe's number (the command's comes in the [`ExecSpec`]).
-pub fn spawn_held_clean(
-    podctl: &Path,
-    pid: u32,
-    argv: &[String],
-    stdio: impl Fn(Stream) -> std::process::Stdio,
-) -> std::io::Result<Held> {
-    use std::os::fd::AsRawFd;
-    let (go_read, go_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-    nix::fcntl::fcntl(
-        &go_read,
-        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
-    )?;
-    let child = std::process::Command::new(podctl)
-        .arg("__enter")
-        .arg(pid.to_string())
-        .arg("--")
-        .args(argv)
-        .env_clear()
-        .env("PODCTL_GO_FD", go_read.as_raw_fd().to_string())
-        .stdin(stdio(Stream::In))
-        .stdout(stdio(Stream::Out))
-        .stderr(stdio(Stream::Err))
-        .spawn()?;
-    Ok(Held {
-        child: super::held::HeldChild::new(child),
-        go: std::fs::File::from(go_write),
-    })
-}
-
-impl Held {
-    pub fn pid(&self) -> u32 {
-        self.child.pid()
-    }
-
-    /// Moves it into `sub` of the container's `unit` (see
-    /// [`super::held::HeldChild::attach`]); dropped after a failure, it is
-    /// killed and reaped.
-    pub fn attach(
-        &self,
-        mgr: &dyn crate::systemd::Manager,
-        unit: &str,
-        sub: &str,
-    ) -> Result<(), crate::systemd::Error> {
-        self.child.attach(mgr, unit, sub)
-    }
-
-    /// Lets the helper join the namespaces and run the command.
-    pub fn release(mut self) -> std::io::Result<std::process::Child> {
-        use std::io::Write;
-        self.go.write_all(GO)?;
-        Ok(self.child.into_child())
-    }
-
-    /// Lets the helper run the command as `spec` says.
-    pub fn release_with(mut self, spec: &ExecSpec) -> std::io::Result<std::process::Child> {
-        use std::io::Write;
-        let data = serde_json::to_vec(spec).map_err(std::io::Error::other)?;
-        self.go.write_all(&data)?;
-        Ok(self.child.into_child())
-    }
+/// Lets the helper join the namespaces and run the command: as `spec` says
+/// (`podctl exec`), or with an empty body, a probe's command at `/` with
+/// the default PATH.
+pub fn release(
+    mut held: Box<dyn Held>,
+    spec: Option<&ExecSpec>,
+) -> std::io::Result<Box<dyn Process>> {
+    let body = match spec {
+        Some(s) => serde_json::to_vec(s).map_err(std::io::Error::other)?,
+        None => Vec::new(),
+    };
+    held.go(&body)?;
+    Ok(held.into_process())
 }
 
 /// Every namespace of the target but its user namespace (podctl makes none).
@@ -171,33 +65,23 @@ pub fn main(pid: u32, command: &[String]) -> ! {
 }
 
 fn run(pid: u32, command: &[String]) -> Result<i32, String> {
-    let mut spec = None;
-    if let Some(fd) = std::env::var("PODCTL_GO_FD")
-        .ok()
-        .and_then(|v| v.parse::<i32>().ok())
-    {
-        // SAFETY: podctl exec passed us this inherited pipe end; we own it now.
-        let mut go = unsafe { std::fs::File::from_raw_fd(fd) };
-        let mut msg = Vec::new();
-        go.read_to_end(&mut msg).map_err(|e| e.to_string())?;
-        if msg.is_empty() {
-            return Err("podctl exec went away before releasing us".into());
-        }
-        if msg != GO {
-            spec = Some(
-                serde_json::from_slice::<ExecSpec>(&msg)
-                    .map_err(|e| format!("bad exec spec: {e}"))?,
-            );
-        }
-        // SAFETY: single-threaded helper; nothing reads the environment concurrently.
-        unsafe { std::env::remove_var("PODCTL_GO_FD") };
-    }
+    // Run by hand (no release pipe) or released with an empty body: a
+    // probe's command.
+    let body = super::held::wait_release().map_err(|e| crate::error_chain(&e))?;
+    let spec = match body.filter(|b| !b.is_empty()) {
+        Some(b) => Some(
+            serde_json::from_slice::<ExecSpec>(&b).map_err(|e| format!("bad exec spec: {e}"))?,
+        ),
+        None => None,
+    };
+    let paths = super::Paths::from_env();
     // A container started by an OCI runtime: its `exec` gives the command
     // the container's namespaces, capabilities, seccomp filter and (unless
     // podctl exec says otherwise) user, workdir and environment; joining the
     // namespaces here would give it only the first.
-    let dirs = crate::oci::Dirs::new(&super::Paths::from_env().run);
-    let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+    let dirs = crate::oci::Dirs::new(&paths.run);
+    let cgroup =
+        std::fs::read_to_string(paths.host.proc.join(format!("{pid}/cgroup"))).unwrap_or_default();
     if let Some(info) = crate::oci::launch::ExecInfo::for_cgroup(&dirs, &cgroup) {
         return Err(exec_through_runtime(&dirs, &info, spec.as_ref(), command));
     }
@@ -205,7 +89,7 @@ fn run(pid: u32, command: &[String]) -> Result<i32, String> {
         Some(s) => super::container::resolve_user(s.user.as_ref())?,
         None => None,
     };
-    let opened = ns::open(Path::new("/proc"), pid, kinds()).map_err(|e| crate::error_chain(&e))?;
+    let opened = ns::open(&paths.host.proc, pid, kinds()).map_err(|e| crate::error_chain(&e))?;
     opened.join().map_err(|e| crate::error_chain(&e))?;
     let argv: Vec<CString> = command
         .iter()

@@ -1,19 +1,20 @@
-//! Supervisor side of starting a container: run `podctl __spawn`, held on its
-//! stdin until the container's scope exists, then release it.
+//! Supervisor side of starting a container: run `podctl __spawn`, held
+//! until the container's scope exists, then release it.
 //!
-//! Protocol on the helper's stdin: one JSON line ([`LaunchSpec`]) at once,
-//! then `go NSPID\n` once the helper is in its scope. The helper's stdout is a
-//! status pipe: every process of the container closes it on exec, so EOF with
-//! nothing written means the command is running; otherwise it carries the error.
+//! The helper reads its [`LaunchSpec`] (JSON) on stdin as it starts and
+//! prepares what needs neither its scope nor the sandbox; the release
+//! message's body ([`super::held`]) is a [`Go`]: the sandbox's namespace
+//! PID, as JSON. The helper's
+//! stdout is a status pipe: every process of the container closes it on
+//! exec, so EOF with nothing written means the command is running;
+//! otherwise it carries the error.
 
-use super::held::HeldChild;
+use super::process::{Held, Helper, Output, Process, ReportError, Spawner};
 use crate::plan::{ContainerPlan, NsKind, ProcessPlan};
 use serde::{Deserialize, Serialize};
-use std::io::{Read, Write};
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Everything the helper needs, sent as one JSON line.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,6 +52,15 @@ impl LaunchSpec {
             unit: plan.unit.name.clone(),
         }
     }
+}
+
+/// The body of a container helper's release message (its [`LaunchSpec`]
+/// came at the start, on its stdin, so that it prepares what it can while
+/// it is held).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Go {
+    /// The PID whose namespaces the container joins (the holder's).
+    pub ns_pid: u32,
 }
 
 /// Why a helper could not start its container, as it reports it on the
@@ -124,53 +134,35 @@ pub enum LaunchError {
 /// killed and reaped (no zombie).
 pub struct PendingContainer {
     pub name: String,
-    child: HeldChild,
-    control: Option<ChildStdin>,
-    status: Option<ChildStdout>,
+    child: Box<dyn Held>,
 }
 
 /// A released container: the helper (its relay, our child) and the
 /// command's process (what `pid` means to users).
 pub struct Released {
-    pub child: Child,
+    pub child: Box<dyn Process>,
     pub command_pid: u32,
 }
 
-/// Starts `podctl __spawn` for one container; it waits for [`PendingContainer::release`].
+/// Starts `podctl __spawn` for one container; it waits for [`PendingContainer::go`].
 pub fn spawn(
+    procs: &dyn Spawner,
     podctl: &Path,
     name: &str,
     spec: &LaunchSpec,
 ) -> Result<PendingContainer, LaunchError> {
-    let mut child = Command::new(podctl)
-        .arg("__spawn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|source| LaunchError::Spawn {
-            container: name.to_string(),
-            exe: podctl.display().to_string(),
-            source,
-        })?;
-    let control = child.stdin.take().expect("stdin is piped");
-    let status = child.stdout.take().expect("stdout is piped");
-    let mut p = PendingContainer {
+    let mut helper = Helper::new(podctl, vec!["__spawn".into()]);
+    helper.stdout = Output::Report;
+    helper.input = Some(serde_json::to_vec(spec).expect("a launch spec serializes"));
+    let child = procs.held(helper).map_err(|source| LaunchError::Spawn {
+        container: name.to_string(),
+        exe: podctl.display().to_string(),
+        source,
+    })?;
+    Ok(PendingContainer {
         name: name.to_string(),
-        child: HeldChild::new(child),
-        control: Some(control),
-        status: Some(status),
-    };
-    let mut line = serde_json::to_vec(spec).expect("LaunchSpec serializes");
-    line.push(b'\n');
-    let control = p.control.as_mut().expect("set above");
-    control
-        .write_all(&line)
-        .map_err(|source| LaunchError::Pipe {
-            container: name.to_string(),
-            source,
-        })?;
-    Ok(p)
+        child,
+    })
 }
 
 impl PendingContainer {
@@ -181,48 +173,54 @@ impl PendingContainer {
     /// Lets the helper proceed (it is in its scope now) and waits until the
     /// command has been executed, or returns the helper's error. Gives up
     /// after [`SETUP_TIMEOUT`], or as soon as `interrupt` is readable (a stop
-    /// request); the helper is then killed and reaped.
+    /// request); the helper is then killed and reaped. `proc`: procfs.
     pub fn release(
         mut self,
         ns_pid: u32,
         interrupt: BorrowedFd<'_>,
+        proc: &Path,
     ) -> Result<Released, LaunchError> {
         self.go(ns_pid)?;
-        self.wait_started(interrupt)
+        self.wait_started(interrupt, proc)
     }
 
     /// The first half of [`release`](Self::release): lets the helper
     /// proceed without waiting for it, so that several containers' runtimes
     /// create and start them side by side.
     pub fn go(&mut self, ns_pid: u32) -> Result<(), LaunchError> {
-        let mut control = self.control.take().expect("not released yet");
-        writeln!(control, "go {ns_pid}").map_err(|source| LaunchError::Pipe {
+        let body = serde_json::to_vec(&Go { ns_pid }).expect("a release serializes");
+        self.child.go(&body).map_err(|source| LaunchError::Pipe {
             container: self.name.clone(),
             source,
         })
     }
 
     /// The second half of [`release`](Self::release), after [`go`](Self::go).
-    pub fn wait_started(mut self, interrupt: BorrowedFd<'_>) -> Result<Released, LaunchError> {
+    pub fn wait_started(
+        mut self,
+        interrupt: BorrowedFd<'_>,
+        proc: &Path,
+    ) -> Result<Released, LaunchError> {
         let container = self.name.clone();
-        let pipe = |source| LaunchError::Pipe {
-            container: container.clone(),
-            source,
-        };
-        let mut status = self.status.take().expect("not released yet");
-        let message = read_report(&mut status, interrupt, SETUP_TIMEOUT).map_err(|e| match e {
-            ReportError::Io(source) => pipe(source),
-            ReportError::Timeout => LaunchError::SetupTimeout {
-                container: container.clone(),
-                timeout: SETUP_TIMEOUT,
-            },
-            ReportError::Interrupted => LaunchError::Interrupted {
-                container: container.clone(),
-            },
-        })?;
-        let mut child = self.child.into_child();
+        let message = self
+            .child
+            .report(Some(interrupt), Some(SETUP_TIMEOUT))
+            .map_err(|e| match e {
+                ReportError::Io(source) => LaunchError::Pipe {
+                    container: container.clone(),
+                    source,
+                },
+                ReportError::Timeout => LaunchError::SetupTimeout {
+                    container: container.clone(),
+                    timeout: SETUP_TIMEOUT,
+                },
+                ReportError::Interrupted => LaunchError::Interrupted {
+                    container: container.clone(),
+                },
+            })?;
+        let mut child = self.child.into_process();
         if message.trim().is_empty() {
-            let command_pid = super::state::command_pid(child.id());
+            let command_pid = super::state::command_pid(proc, child.pid());
             Ok(Released { child, command_pid })
         } else {
             let _ = child.wait();
@@ -232,50 +230,6 @@ impl PendingContainer {
                 fault,
                 message: message.to_string(),
             })
-        }
-    }
-}
-
-enum ReportError {
-    Io(std::io::Error),
-    Timeout,
-    Interrupted,
-}
-
-/// Reads the status pipe to EOF, polling it together with `interrupt`.
-fn read_report(
-    status: &mut ChildStdout,
-    interrupt: BorrowedFd<'_>,
-    timeout: Duration,
-) -> Result<String, ReportError> {
-    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-    let deadline = Instant::now() + timeout;
-    let mut out = Vec::new();
-    let mut buf = [0u8; 1024];
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(ReportError::Timeout);
-        }
-        let mut fds = [
-            PollFd::new(status.as_fd(), PollFlags::POLLIN),
-            PollFd::new(interrupt, PollFlags::POLLIN),
-        ];
-        let ms = PollTimeout::try_from(left.as_millis().min(60_000) as i32 + 1)
-            .unwrap_or(PollTimeout::NONE);
-        match poll(&mut fds, ms) {
-            Ok(_) | Err(nix::Error::EINTR) => {}
-            Err(e) => return Err(ReportError::Io(e.into())),
-        }
-        let ready = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
-        if ready(&fds[0]) {
-            let n = status.read(&mut buf).map_err(ReportError::Io)?;
-            if n == 0 {
-                return Ok(String::from_utf8_lossy(&out).into_owned());
-            }
-            out.extend_from_slice(&buf[..n]);
-        } else if ready(&fds[1]) {
-            return Err(ReportError::Interrupted);
         }
     }
 }
@@ -307,9 +261,9 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = std::env::temp_dir().join(format!("podctl-launch-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        // Stands in for `podctl __spawn`: reads its stdin until it closes.
+        // Stands in for `podctl __spawn`: reads its release pipe until it closes.
         let helper = dir.join("helper");
-        std::fs::write(&helper, "#!/bin/sh\nexec cat >/dev/null\n").unwrap();
+        std::fs::write(&helper, "#!/bin/sh\nexec cat <&$PODCTL_GO_FD >/dev/null\n").unwrap();
         std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
         let plan = crate::plan::build(
             &crate::spec::parse_str("[containers.app]\ncommand = [\"true\"]\n", "t.toml", "t")
@@ -320,7 +274,7 @@ mod tests {
             spec.unit, "pod-t.app.scope",
             "the journal stream names the scope"
         );
-        let p = spawn(&helper, "app", &spec).unwrap();
+        let p = spawn(&crate::runtime::process::Host, &helper, "app", &spec).unwrap();
         let pid = p.pid();
         drop(p);
         assert!(

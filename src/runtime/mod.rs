@@ -7,11 +7,13 @@ pub mod enter;
 pub mod events;
 pub mod held;
 pub mod holder;
+pub mod journal;
 pub mod launch;
 pub mod lifecycle;
 pub mod notify;
 pub mod ns;
 pub mod probe;
+pub mod process;
 pub mod state;
 pub mod supervisor;
 
@@ -56,8 +58,13 @@ pub fn notify_socket(run: &Path, pod: &str, container: &str) -> PathBuf {
 /// The directory that exists when systemd runs as PID 1 (sd_booted(3)).
 pub const SYSTEMD_SYSTEM_DIR: &str = "/run/systemd/system";
 
-/// The host's own trees the supervisor reads or writes to: parameters, so
-/// tests point them at temporary directories.
+/// journald's stream socket.
+pub const JOURNAL_STDOUT: &str = "/run/systemd/journal/stdout";
+/// Where the cgroup filesystem is mounted.
+pub const CGROUP_MOUNT: &str = "/sys/fs/cgroup";
+
+/// The host's own trees the supervisor and its helpers read or write to:
+/// parameters, so tests point them at temporary directories.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostRoots {
     /// procfs: `/proc` (a sender's cgroup for sd_notify, children of a relay).
@@ -68,6 +75,12 @@ pub struct HostRoots {
     pub systemd_system: PathBuf,
     /// journald's native protocol socket (container events).
     pub journal_socket: PathBuf,
+    /// journald's stream socket (containers' output, through their relays).
+    pub journal_stdout: PathBuf,
+    /// The cgroup filesystem's mount point, `/sys/fs/cgroup`: where the OCI
+    /// runtime gets the container's cgroup (only when it is the unified
+    /// hierarchy: [`crate::oci::cgroup::detect`]).
+    pub cgroup_mount: PathBuf,
 }
 
 impl HostRoots {
@@ -79,6 +92,8 @@ impl HostRoots {
             cgroup: cgroup::root(),
             systemd_system: PathBuf::from(SYSTEMD_SYSTEM_DIR),
             journal_socket: PathBuf::from(events::JOURNAL_SOCKET),
+            journal_stdout: PathBuf::from(JOURNAL_STDOUT),
+            cgroup_mount: PathBuf::from(CGROUP_MOUNT),
         }
     }
 
@@ -89,6 +104,8 @@ impl HostRoots {
             cgroup: dir.join("cgroup"),
             systemd_system: dir.join("run/systemd/system"),
             journal_socket: dir.join("journal/socket"),
+            journal_stdout: dir.join("journal/stdout"),
+            cgroup_mount: dir.join("sys/fs/cgroup"),
         }
     }
 }

@@ -11,15 +11,15 @@
 
 use super::Paths;
 use super::ns;
+use super::process::{Helper, Output, Process, Spawner};
 use crate::model::{Check, Probe};
 use crate::plan::NsKind;
 use crate::systemd::Manager;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::os::fd::BorrowedFd;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// The checks `podctl __probe` runs in the pod's network namespace.
@@ -53,7 +53,9 @@ const ATTEMPT_POLL: Duration = Duration::from_millis(5);
 /// Runs one attempt of `probe` against a container whose command is
 /// `command_pid`; true if it passed. Gives up (false) as soon as `interrupt`
 /// is readable (a stop request).
+#[allow(clippy::too_many_arguments)]
 pub fn attempt(
+    procs: &dyn Spawner,
     mgr: &dyn Manager,
     paths: &Paths,
     probe: &Probe,
@@ -66,9 +68,10 @@ pub fn attempt(
     let dirs = crate::oci::Dirs::new(&paths.run);
     let child = match &probe.check {
         Check::Exec(argv) => {
-            let Ok(held) =
-                super::enter::spawn_held_in(&paths.podctl, command_pid, argv, Stdio::null, true)
-            else {
+            let mut helper = super::enter::helper(&paths.podctl, command_pid, argv);
+            helper.own_group = true;
+            helper.stderr = Stdio::null();
+            let Ok(held) = procs.held(helper) else {
                 return false;
             };
             let sub = crate::oci::launch::ExecInfo::attach_point(&dirs, command_pid);
@@ -76,21 +79,29 @@ pub fn attempt(
                 // Dropped: killed and reaped.
                 return false;
             }
-            held.release().ok()
+            super::enter::release(held, None).ok()
         }
         Check::Tcp(port) => spawn_net(
+            procs,
             &paths.podctl,
             ns_pid,
             NetCheck::Tcp,
             &port.to_string(),
             probe.timeout_ms,
         ),
-        Check::Http(url) => spawn_net(&paths.podctl, ns_pid, NetCheck::Http, url, probe.timeout_ms),
+        Check::Http(url) => spawn_net(
+            procs,
+            &paths.podctl,
+            ns_pid,
+            NetCheck::Http,
+            url,
+            probe.timeout_ms,
+        ),
         // Readiness by notification, not by polling: see `notify`.
         Check::Notify => None,
     };
     let Some(child) = child else { return false };
-    let helper = child.id();
+    let helper = child.pid();
     let exec = matches!(probe.check, Check::Exec(_));
     // What the runtime ran in the container is not in the helper's process
     // group: it goes too when the attempt is cut short.
@@ -103,32 +114,33 @@ pub fn attempt(
 }
 
 fn spawn_net(
+    procs: &dyn Spawner,
     podctl: &Path,
     ns_pid: u32,
     kind: NetCheck,
     target: &str,
     timeout_ms: u64,
-) -> Option<Child> {
-    Command::new(podctl)
-        .process_group(0)
-        .args([
-            "__probe",
-            &ns_pid.to_string(),
-            kind.arg(),
-            target,
-            &timeout_ms.to_string(),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()
+) -> Option<Box<dyn Process>> {
+    let mut helper = Helper::new(
+        podctl,
+        vec![
+            "__probe".into(),
+            ns_pid.to_string(),
+            kind.arg().into(),
+            target.into(),
+            timeout_ms.to_string(),
+        ],
+    );
+    helper.own_group = true;
+    helper.stdout = Output::To(Stdio::null());
+    helper.stderr = Stdio::null();
+    procs.spawn(helper).ok()
 }
 
 /// Waits for a probe helper (leader of its own process group); on timeout
 /// or interrupt, kills its whole group.
 fn passes_within(
-    mut child: Child,
+    mut child: Box<dyn Process>,
     timeout: Duration,
     interrupt: BorrowedFd<'_>,
     end: &dyn Fn(bool),
@@ -146,26 +158,18 @@ fn passes_within(
                 let ms = PollTimeout::try_from(ATTEMPT_POLL.as_millis() as i32)
                     .unwrap_or(PollTimeout::ZERO);
                 if matches!(poll(&mut fds, ms), Ok(n) if n > 0) {
-                    kill_group(&mut child);
+                    child.kill_group();
                     end(true);
                     return false;
                 }
             }
             _ => {
-                kill_group(&mut child);
+                child.kill_group();
                 end(true);
                 return false;
             }
         }
     }
-}
-
-/// SIGKILL to the helper's process group (it leads it), then reaps the helper.
-fn kill_group(child: &mut Child) {
-    let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
-    let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// `podctl __probe NSPID tcp PORT TIMEOUT_MS` or `... http URL TIMEOUT_MS`:
@@ -183,7 +187,8 @@ pub fn main(ns_pid: u32, kind: &str, target: &str, timeout_ms: u64) -> ! {
 }
 
 fn net_check(ns_pid: u32, kind: NetCheck, target: &str, timeout: Duration) -> bool {
-    let joined = ns::open(Path::new("/proc"), ns_pid, &[NsKind::Net]).and_then(|o| o.join());
+    let proc = Paths::from_env().host.proc;
+    let joined = ns::open(&proc, ns_pid, &[NsKind::Net]).and_then(|o| o.join());
     if joined.is_err() {
         return false;
     }
@@ -275,7 +280,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let pidfile = dir.join("grandchild");
         // The helper starts a child that outlives it unless its group is killed.
-        let child = Command::new("/bin/sh")
+        use std::os::unix::process::CommandExt;
+        let child = std::process::Command::new("/bin/sh")
             .process_group(0)
             .arg("-c")
             .arg(format!("sleep 300 & echo $! > {}; wait", pidfile.display()))
@@ -283,7 +289,12 @@ mod tests {
             .unwrap();
         let (r, w) = nix::unistd::pipe().unwrap();
         use std::os::fd::AsFd;
-        let passed = passes_within(child, Duration::from_millis(300), r.as_fd(), &|_| ());
+        let passed = passes_within(
+            Box::new(child),
+            Duration::from_millis(300),
+            r.as_fd(),
+            &|_| (),
+        );
         assert!(!passed);
         let grandchild: i32 = std::fs::read_to_string(&pidfile)
             .unwrap()

@@ -170,10 +170,11 @@ pub fn changes_against(
 }
 
 /// The container's command process: the grandchild of its relay, the
-/// supervisor's child (relay -> container init -> command).
-pub fn command_pid(helper: u32) -> u32 {
+/// supervisor's child (relay -> container init -> command), read in `proc`
+/// (procfs).
+pub fn command_pid(proc: &Path, helper: u32) -> u32 {
     let children = |pid: u32| -> Vec<u32> {
-        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        std::fs::read_to_string(proc.join(format!("{pid}/task/{pid}/children")))
             .unwrap_or_default()
             .split_whitespace()
             .filter_map(|p| p.parse().ok())

@@ -73,16 +73,13 @@ pub(crate) fn loopback_up() {
     unsafe { sys::call(sys::CLOSE, fd as usize, 0, 0, 0) };
 }
 
-pub(crate) fn hold_main(nslist: &[u8], hostname: &[u8]) -> ! {
+/// `go_fd`: the release pipe ([`crate::go`]).
+pub(crate) fn hold_main(nslist: &[u8], hostname: &[u8], go_fd: Option<usize>) -> ! {
     block_all_signals();
     // SAFETY: chdir takes a NUL-terminated path.
     unsafe { sys::call(sys::CHDIR, c"/".as_ptr() as usize, 0, 0, 0) };
     // Wait until podctl has put us in our scope: nothing is created before.
-    let mut go = [0u8; 1];
-    // SAFETY: reading one byte into a live buffer.
-    if unsafe { sys::call(sys::READ, 0, go.as_mut_ptr() as usize, 1, 0) } != 1 {
-        die(b"no start byte on stdin (podctl closed the pipe)");
-    }
+    go::wait_release(go_fd);
     let flags = ns_flags(nslist);
     // SAFETY: unshare takes flags only.
     if unsafe { sys::call(sys::UNSHARE, flags, 0, 0, 0) } < 0 {

@@ -3,8 +3,8 @@
 //! A freestanding static binary (no libc, no allocator, a few pages resident),
 //! in the spirit of Kubernetes' `pause` and catatonit. Two modes:
 //!
-//! * `podctl-pause hold NSLIST HOSTNAME`: the sandbox holder. Waits for one
-//!   byte on stdin (sent once podctl has placed this process in its scope),
+//! * `podctl-pause hold NSLIST HOSTNAME`: the sandbox holder. Waits for its
+//!   release (`go`: sent once podctl has placed this process in its scope),
 //!   unshares the namespaces in NSLIST (comma-separated: net,ipc,uts,pid),
 //!   sets the hostname in a new UTS namespace, brings `lo` up in a new network
 //!   namespace, writes the PID that owns the namespaces to stdout, then sleeps,
@@ -31,6 +31,7 @@
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
 compile_error!("podctl-pause supports x86_64 Linux only");
 
+mod go;
 mod hold;
 mod init;
 mod relay;
@@ -180,7 +181,11 @@ extern "C" fn main_entry(sp: *const usize) -> ! {
         }
     };
     match arg(1) {
-        b"hold" => hold_main(arg(2), arg(3)),
+        b"hold" => {
+            // SAFETY: envp follows argv's NULL on the initial stack.
+            let go_fd = unsafe { go::go_fd(sp.add(1 + argc + 1)) };
+            hold_main(arg(2), arg(3), go_fd)
+        }
         b"init" if arg(2) == b"--" && argc > 3 => {
             // SAFETY: argv[3..] is the kernel's NULL-terminated argv tail and
             // envp follows argv's NULL on the initial stack.

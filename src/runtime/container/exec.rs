@@ -86,8 +86,14 @@ pub(crate) fn cstring(s: &str) -> Result<CString, String> {
 /// Connects to journald's stream socket with the given identifier, unit and
 /// priority. journald reads the sender's cgroup when it processes a line and
 /// uses the header's unit only when that fails (the sender has exited).
-pub(super) fn journal_stream(ident: &str, unit: &str, priority: u8) -> std::io::Result<OwnedFd> {
-    let mut s = UnixStream::connect(JOURNAL_STDOUT)?;
+/// `socket`: journald's stream socket ([`crate::runtime::HostRoots::journal_stdout`]).
+pub(super) fn journal_stream(
+    socket: &Path,
+    ident: &str,
+    unit: &str,
+    priority: u8,
+) -> std::io::Result<OwnedFd> {
+    let mut s = UnixStream::connect(socket)?;
     s.write_all(stream_header(ident, unit, priority).as_bytes())?;
     s.shutdown(std::net::Shutdown::Read)?;
     Ok(OwnedFd::from(s))

@@ -25,6 +25,7 @@ mod tests;
 
 use super::launch;
 use super::lifecycle::{Effect, Event, transition};
+use super::process::{Process, Spawner};
 use super::state::{PodState, Reload, now_secs};
 use super::{Paths, holder};
 use crate::plan::Plan;
@@ -34,7 +35,7 @@ use signals::Inbox;
 use slot::{Slot, describe_wait, launch_spec, placeholder_slot, report};
 use std::os::fd::BorrowedFd;
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, ExitStatus};
+use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
 pub use super::lifecycle::{BACKOFF_MAX, BACKOFF_RESET, BACKOFF_START};
@@ -166,9 +167,12 @@ pub fn describe_exit(status: ExitStatus) -> String {
 
 pub struct Supervisor<'m> {
     mgr: &'m dyn Manager,
+    /// Starts the holder and the helpers ([`super::process::Host`] unless
+    /// [`Supervisor::with_processes`] says otherwise).
+    procs: &'m dyn Spawner,
     paths: Paths,
     plan: Plan,
-    holder: Option<Child>,
+    holder: Option<Box<dyn Process>>,
     ns_pid: u32,
     sandbox_losses: u32,
     phase: PodPhase,
@@ -199,6 +203,7 @@ impl<'m> Supervisor<'m> {
         let sandbox_losses = PodState::load(&paths.run, &plan.pod).map_or(0, |s| s.sandbox_losses);
         Ok(Supervisor {
             mgr,
+            procs: &super::process::Host,
             paths,
             plan,
             holder: None,
@@ -213,6 +218,12 @@ impl<'m> Supervisor<'m> {
             slice_oom_kills: 0,
             network: None,
         })
+    }
+
+    /// Starts its processes through `procs` (tests: [`super::process::fake`]).
+    pub fn with_processes(mut self, procs: &'m dyn Spawner) -> Self {
+        self.procs = procs;
+        self
     }
 
     /// Creates the pod's units and processes; returns once every regular

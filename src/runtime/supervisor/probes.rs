@@ -29,6 +29,7 @@ impl Supervisor<'_> {
                 continue;
             }
             if probe::attempt(
+                self.procs,
                 self.mgr,
                 &self.paths,
                 probe,
@@ -58,6 +59,7 @@ impl Supervisor<'_> {
                 continue;
             }
             let passed = probe::attempt(
+                self.procs,
                 self.mgr,
                 &self.paths,
                 probe,

@@ -107,7 +107,12 @@ impl Supervisor<'_> {
             }
         }
         let spec = launch_spec(&self.paths, &self.plan, &mut self.slots[i])?;
-        let p = launch::spawn(&self.paths.podctl, &self.slots[i].plan.name, &spec)?;
+        let p = launch::spawn(
+            self.procs,
+            &self.paths.podctl,
+            &self.slots[i].plan.name,
+            &spec,
+        )?;
         let pid = [p.pid()];
         self.mgr.start_transient(&[Transient {
             unit: &unit,

@@ -10,8 +10,8 @@ use crate::runtime::HostRoots;
 use crate::runtime::launch::{self, LaunchSpec, PendingContainer};
 use crate::runtime::lifecycle::{Lifecycle, Phase, Policy, Report};
 use crate::runtime::notify::NotifySocket;
+use crate::runtime::process::Process;
 use crate::runtime::state::{ContainerState, now_secs};
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 /// One container: its plan, its processes and its [`Lifecycle`].
@@ -21,7 +21,7 @@ pub(super) struct Slot {
     /// Held helper, until released ([`Phase::Waiting`]).
     pub(super) pending: Option<PendingContainer>,
     /// Its relay, while [`Phase::Running`] (and until reaped).
-    pub(super) child: Option<Child>,
+    pub(super) child: Option<Box<dyn Process>>,
     pub(super) life: Lifecycle,
     /// Its NOTIFY_SOCKET, for `ready = "notify"`.
     pub(super) notify: Option<NotifySocket>,

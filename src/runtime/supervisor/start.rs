@@ -39,13 +39,18 @@ impl Supervisor<'_> {
         // Scratch volumes start empty; /dev/shm is made anew.
         self.remove_pod_mounts();
         let plan = &self.plan;
-        let pending_holder = holder::spawn(&self.paths.pause, &plan.sandbox)?;
+        let pending_holder = holder::spawn(self.procs, &self.paths.pause, &plan.sandbox)?;
         let holder_pid = [pending_holder.pid()];
         let mut slots = Vec::with_capacity(plan.containers.len());
         for c in &plan.containers {
             let mut s = placeholder_slot(c, self.backoff_reset);
             let spec = launch_spec(&self.paths, plan, &mut s)?;
-            s.pending = Some(launch::spawn(&self.paths.podctl, &c.name, &spec)?);
+            s.pending = Some(launch::spawn(
+                self.procs,
+                &self.paths.podctl,
+                &c.name,
+                &spec,
+            )?);
             slots.push(s);
         }
         self.slots = slots;
@@ -235,7 +240,7 @@ impl Supervisor<'_> {
             going.push((i, p));
         }
         for (i, p) in going {
-            let r = p.wait_started(self.inbox.stop_fd())?;
+            let r = p.wait_started(self.inbox.stop_fd(), &self.paths.host.proc)?;
             self.released(i, r);
         }
         Ok(())
@@ -244,7 +249,7 @@ impl Supervisor<'_> {
     fn released(&mut self, i: usize, r: crate::runtime::launch::Released) {
         let s = &mut self.slots[i];
         s.state.pid = r.command_pid;
-        s.state.monitor_pid = r.child.id();
+        s.state.monitor_pid = r.child.pid();
         s.state.last_error = None;
         s.child = Some(r.child);
         self.fire(

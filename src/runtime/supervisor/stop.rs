@@ -9,9 +9,9 @@
 use super::signals::Inbox;
 use super::{Supervisor, SupervisorError};
 use crate::runtime::lifecycle::{Effect, Event};
+use crate::runtime::process::Process;
 use crate::systemd::Manager;
 use nix::sys::signal::Signal;
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 /// How long the holder gets after SIGTERM before SIGKILL (it exits at once).
@@ -65,7 +65,7 @@ impl Supervisor<'_> {
             stop_waves(&plans, &running)
         };
         for wave in waves {
-            let mut taken: Vec<(usize, Child)> = Vec::new();
+            let mut taken: Vec<(usize, Box<dyn Process>)> = Vec::new();
             for &i in &wave {
                 if self.fire(i, Event::Stop).contains(&Effect::Stop)
                     && let Some(child) = self.slots[i].child.take()
@@ -133,7 +133,7 @@ impl Supervisor<'_> {
 /// A scope being stopped: its unit, our child in it, how to stop it.
 pub(super) struct Stopping<'a> {
     pub unit: &'a str,
-    pub child: Child,
+    pub child: Box<dyn Process>,
     pub signal: i32,
     pub timeout: Duration,
 }
@@ -172,8 +172,7 @@ impl StopContext<'_> {
         let start = Instant::now();
         for s in &scopes {
             if let Ok(sig) = Signal::try_from(s.signal) {
-                let _ =
-                    nix::sys::signal::kill(nix::unistd::Pid::from_raw(s.child.id() as i32), sig);
+                let _ = s.child.signal(sig);
             }
         }
         let mut killed = vec![false; scopes.len()];

@@ -3,8 +3,11 @@
 use super::*;
 use crate::plan::ContainerPlan;
 use crate::runtime::lifecycle::{Event, Phase, transition};
+use crate::runtime::process::{Helper, Spawner, fake};
 use crate::systemd::UnitStatus;
 use crate::systemd::fake::Recorder;
+
+mod processes;
 
 fn supervisor<'m>(mgr: &'m Recorder, dir: &std::path::Path) -> Supervisor<'m> {
     let pod = crate::spec::parse_str(
@@ -136,10 +139,13 @@ fn per_container_stop_timeouts_within_the_pod_budget() {
 #[test]
 fn sandbox_loss_ends_the_supervisor_and_is_counted() {
     let mgr = Recorder::new();
+    let procs = fake::Processes::new();
     let dir = temp_dir("sandbox");
-    let mut sup = supervisor(&mgr, &dir);
-    let mut holder = std::process::Command::new("/bin/true").spawn().unwrap();
-    let _ = holder.wait();
+    let mut sup = supervisor(&mgr, &dir).with_processes(&procs);
+    let holder = procs
+        .spawn(Helper::new("podctl-pause", vec!["hold".into()]))
+        .unwrap();
+    procs.exit(holder.pid(), 0);
     sup.holder = Some(holder);
     let err = sup.reap().expect_err("the sandbox is gone");
     assert!(
@@ -157,13 +163,13 @@ fn sandbox_loss_ends_the_supervisor_and_is_counted() {
 #[test]
 fn a_reaped_container_backs_off() {
     let mgr = Recorder::new();
+    let procs = fake::Processes::new();
     let dir = temp_dir("reap");
-    let mut sup = supervisor(&mgr, &dir);
-    let mut child = std::process::Command::new("/bin/sh")
-        .args(["-c", "exit 3"])
-        .spawn()
+    let mut sup = supervisor(&mgr, &dir).with_processes(&procs);
+    let child = procs
+        .spawn(Helper::new("podctl", vec!["__spawn".into()]))
         .unwrap();
-    let _ = child.wait();
+    procs.exit(child.pid(), 3);
     sup.slots[0].child = Some(child);
     let now = Instant::now();
     sup.slots[0].life = transition(

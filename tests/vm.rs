@@ -32,6 +32,7 @@ fn main() {
         .chain(pods::oci_vm::TRIALS)
         .chain(pods::packaging::VM_TRIALS)
         .chain(pods::image_pods::VM_TRIALS)
+        .chain(pods::kube_peer::VM_TRIALS)
         .cloned()
         .collect();
     bench::vm::vm_main(&all)

@@ -20,7 +20,13 @@ CONTAINER_PACKAGES+=,docker-registry,skopeo,netavark,busybox-static,apache2-util
 # DNS server, iptables its firewall backend (iptables-nft); curl the network
 # trials' client.
 CONTAINER_PACKAGES+=,aardvark-dns,iptables,curl
-VM_PACKAGES=(linux-image-cloud-amd64)
+# Kubernetes manifests (issue 16): nginx, for the test image `nginx:1.25` the
+# docs-style manifest names (its service is masked: the image runs it).
+CONTAINER_PACKAGES+=,nginx
+# The VM's peer for `podman kube play` / `kube generate` (issue 16): Podman
+# and what it needs with no recommends (tests/benchmark/packages); netavark
+# (from the container root) is its network stack.
+VM_PACKAGES=(linux-image-cloud-amd64 podman conmon catatonit golang-github-containers-common)
 IMAGE_SIZE=2G
 
 die() { echo "mkroot.sh: $*" >&2; exit 1; }
@@ -32,7 +38,7 @@ build_container() {
     echo podctl-bench >"$out/etc/hostname"
     # The guest shares the host's network: trials start their own registries
     # in a network namespace; the packaged one must not listen on the host's :5000.
-    chroot "$out" systemctl mask docker-registry.service
+    chroot "$out" systemctl mask docker-registry.service nginx.service
     chroot "$out" apt-get clean
 }
 

@@ -11,6 +11,8 @@ pub mod image_pods;
 pub mod images;
 pub mod isolation;
 pub mod kube;
+pub mod kube_docs;
+pub mod kube_peer;
 pub mod lifecycle;
 pub mod network;
 pub mod oci_vm;

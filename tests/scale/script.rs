@@ -87,11 +87,11 @@ pub fn median(xs: &[f64]) -> f64 {
 }
 
 /// Connections to systemd's private socket and to the system bus whose
-/// client end a podctl process (`podctl`, `podctl-pause`) holds, matched by
+/// client end a podctl process (`podctl`, `podctl-runtime`, `podctl-pause`) holds, matched by
 /// socket inode: `ss -x` gives each accepted connection's peer inode.
 const HELD_SCRIPT: &str = r#"
 ss -xn > /root/scale/ss
-for p in $(pgrep -x podctl; pgrep -x podctl-pause); do ls -l /proc/$p/fd 2>/dev/null; done \
+for p in $(pgrep -x 'podctl|podctl-runtime|podctl-pause'); do ls -l /proc/$p/fd 2>/dev/null; done \
   | sed -n 's/.*socket:\[\([0-9]*\)\].*/\1/p' | sort -u > /root/scale/mine
 for s in /run/systemd/private /run/dbus/system_bus_socket; do
   awk -v s="$s" '$5 == s {print $8}' /root/scale/ss | sort -u > /root/scale/peers
@@ -123,19 +123,20 @@ pub fn held(g: &Guest) -> Result<Vec<Held>, String> {
         .collect()
 }
 
-/// Sum of `Pss:` (KiB) of podctl's processes: supervisors (`podctl up`),
+/// Sum of `Pss:` (KiB) of podctl's processes: supervisors (`podctl-runtime
+/// up`, or `podctl up` where an older unit runs that),
 /// holders and relays (`podctl-pause`), and how many there are of each.
 pub const PSS_SCRIPT: &str = r#"
 pss() { for p in "$@"; do awk '/^Pss:/ {print $2}' /proc/$p/smaps_rollup 2>/dev/null; done | awk '{s += $1} END {print s + 0}'; }
-sup=$(pgrep -x podctl); pause=$(pgrep -x podctl-pause)
+sup=$(pgrep -x 'podctl|podctl-runtime'); pause=$(pgrep -x podctl-pause)
 echo "$(pss $sup) $(echo $sup | wc -w) $(pss $pause) $(echo $pause | wc -w)"
 "#;
 
 /// What grows with pods, for the report: tasks, journald streams, files.
 pub const FIGURES_SCRIPT: &str = r#"
-echo "podctl processes: $( (pgrep -x podctl; pgrep -x podctl-pause) | wc -l)"
-echo "podctl threads: $(for p in $(pgrep -x podctl; pgrep -x podctl-pause); do ls /proc/$p/task 2>/dev/null; done | wc -l)"
-echo "supervisor threads, most: $(for p in $(pgrep -x podctl); do ls /proc/$p/task 2>/dev/null | wc -l; done | sort -n | tail -1)"
+echo "podctl processes: $(pgrep -x 'podctl|podctl-runtime|podctl-pause' | wc -l)"
+echo "podctl threads: $(for p in $(pgrep -x 'podctl|podctl-runtime|podctl-pause'); do ls /proc/$p/task 2>/dev/null; done | wc -l)"
+echo "supervisor threads, most: $(for p in $(pgrep -x 'podctl|podctl-runtime'); do ls /proc/$p/task 2>/dev/null | wc -l; done | sort -n | tail -1)"
 echo "tasks in the guest: $(ls -d /proc/[0-9]*/task/* | wc -l) (kernel.pid_max $(cat /proc/sys/kernel/pid_max))"
 echo "journald stdout streams: $(ls /run/systemd/journal/streams | wc -l)"
 echo "systemd fds: $(ls /proc/1/fd | wc -l); journald fds: $(ls /proc/$(pgrep -x systemd-journal)/fd | wc -l)"

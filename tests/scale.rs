@@ -35,6 +35,13 @@ const FLAT_SLACK_MS: f64 = 50.0;
 const SETTLE: std::time::Duration = std::time::Duration::from_secs(30);
 /// journald streams that are not podctl's (other services of the guest).
 const STREAMS_SLACK: usize = 50;
+/// A supervisor's private dirty memory outside its own binary's mappings
+/// (heap, stacks, malloc arenas, the shared libraries' relocated data), KiB.
+/// The binary's own relocated data depends on the build (this trial runs
+/// the debug build), this does not much: ~300 KiB in a release build, ~920
+/// when pod@.service ran the full `podctl` (libssl/libcrypto loaded for the
+/// registry client, an arena per thread, clap's command tree on the stack).
+const MAX_SUPERVISOR_PRIVATE_KIB: f64 = 512.0;
 
 fn main() {
     bench::harness::container_main(TRIALS)
@@ -98,6 +105,7 @@ fn thousand_pods(g: &Guest) -> Result<(), String> {
         "scale: podctl ps with {n} pods: {ps_ms:.1} ms\n{}",
         g.ok(script::FIGURES_SCRIPT)?
     );
+    supervisor_memory(g, n)?;
     // journald takes at most 4,096 streams: one per supervisor and one per
     // container, not more.
     let streams: usize = g
@@ -163,6 +171,46 @@ fn stderr_keeps_its_priority(g: &Guest) -> Result<(), String> {
         return Err(format!(
             "journal entries of priority err or higher: {errs:?}, expected only the stderr line"
         ));
+    }
+    Ok(())
+}
+
+/// PSS per pod and per process kind, and one supervisor's memory by mapping;
+/// its private memory outside its own binary is bounded (see
+/// [`MAX_SUPERVISOR_PRIVATE_KIB`]) and it loads no TLS library.
+fn supervisor_memory(g: &Guest, n: usize) -> Result<(), String> {
+    let p = script::pss(g)?;
+    eprintln!(
+        "scale: PSS with {n} pods (this build): {:.0} KiB per pod (supervisor + holder + \
+         relays); each supervisor {:.0}, holder {:.0}, relay {:.0}, init {:.0} KiB",
+        p.per_pod(n),
+        p.supervisor.each(),
+        p.holder.each(),
+        p.relay.each(),
+        p.init.each()
+    );
+    let maps = g.ok(script::SUPERVISOR_MAPS_SCRIPT)?;
+    eprintln!("scale: one supervisor by mapping (PSS, private dirty KiB):\n{maps}");
+    let mut outside = 0.0;
+    for line in maps.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if let [category, _pss, dirty] = f[..]
+            && !category.starts_with("binary-")
+        {
+            outside += dirty.parse::<f64>().unwrap_or(0.0);
+        }
+    }
+    if outside > MAX_SUPERVISOR_PRIVATE_KIB {
+        return Err(format!(
+            "a supervisor has {outside} KiB private dirty memory outside its binary (at most \
+             {MAX_SUPERVISOR_PRIVATE_KIB}):\n{maps}"
+        ));
+    }
+    let tls = g.ok(
+        "grep -l -E 'libssl|libcrypto' /proc/$(pgrep -n -x 'podctl|podctl-runtime')/maps || true",
+    )?;
+    if !tls.is_empty() {
+        return Err("a supervisor has libssl/libcrypto mapped (the registry client's TLS)".into());
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `podctl install`: put `pod@.service` where systemd finds it, pointing at
-//! this podctl binary, create the definition store, and reload systemd.
+//! the `podctl-runtime` binary next to this podctl, create the definition
+//! store, and reload systemd.
 
 use crate::runtime::Paths;
 use crate::runtime::state::write_atomic_mode;
@@ -12,24 +13,29 @@ const UNIT_FILE_MODE: u32 = 0o644;
 /// The unit as shipped in units/pod@.service.
 pub const TEMPLATE: &str = include_str!("../../units/pod@.service");
 
-/// The unit text with ExecStart pointing at `podctl`.
-pub fn unit_text(podctl: &Path) -> String {
-    TEMPLATE.replace("/usr/local/bin/podctl", &podctl.display().to_string())
+/// The supervisor's binary in [`TEMPLATE`]'s ExecStart.
+const TEMPLATE_RUNTIME: &str = "/usr/local/bin/podctl-runtime";
+
+/// The unit text with ExecStart pointing at `runtime` (podctl-runtime).
+pub fn unit_text(runtime: &Path) -> String {
+    TEMPLATE.replace(TEMPLATE_RUNTIME, &runtime.display().to_string())
 }
 
 pub fn install(unit_dir: &Path) -> anyhow::Result<()> {
     super::require_root("install")?;
     let exe = std::env::current_exe().context("cannot find the podctl binary")?;
-    let pause = exe.with_file_name("podctl-pause");
-    if !pause.exists() {
-        anyhow::bail!(
-            "{} is missing: install both binaries (cargo install --path . --root /usr/local)",
-            pause.display()
-        );
+    let runtime = exe.with_file_name("podctl-runtime");
+    for needed in [exe.with_file_name("podctl-pause"), runtime.clone()] {
+        if !needed.exists() {
+            anyhow::bail!(
+                "{} is missing: install all three binaries (cargo install --path . --root /usr/local)",
+                needed.display()
+            );
+        }
     }
     let unit: PathBuf = unit_dir.join("pod@.service");
     // A unit file is public (0644); the definitions it points at are not.
-    write_atomic_mode(&unit, unit_text(&exe).as_bytes(), UNIT_FILE_MODE)
+    write_atomic_mode(&unit, unit_text(&runtime).as_bytes(), UNIT_FILE_MODE)
         .with_context(|| format!("cannot write {}", unit.display()))?;
     let store = Paths::from_env().store;
     crate::runtime::create_private_dir(&store)
@@ -39,7 +45,7 @@ pub fn install(unit_dir: &Path) -> anyhow::Result<()> {
     println!(
         "installed {} (ExecStart={} up %i); pod definitions go to {}",
         unit.display(),
-        exe.display(),
+        runtime.display(),
         store.display()
     );
     Ok(())
@@ -49,8 +55,9 @@ pub fn install(unit_dir: &Path) -> anyhow::Result<()> {
 mod tests {
     #[test]
     fn unit_points_at_the_given_binary() {
-        let text = super::unit_text(std::path::Path::new("/opt/podctl/bin/podctl"));
-        assert!(text.contains("ExecStart=/opt/podctl/bin/podctl up %i"));
+        let text = super::unit_text(std::path::Path::new("/opt/podctl/bin/podctl-runtime"));
+        assert!(text.contains("ExecStart=/opt/podctl/bin/podctl-runtime up %i"));
+        assert!(!text.contains("/usr/local/bin"));
         assert!(text.contains("Type=notify"));
         assert!(text.contains("WantedBy=multi-user.target"));
     }

@@ -64,6 +64,7 @@ pub const EX_FINISHED: u8 = 79;
 fn run(name: &str) -> anyhow::Result<()> {
     // Before any thread exists, so that every thread inherits the mask.
     block_signals().context("cannot block signals")?;
+    crate::runtime::supervisor::memory::one_arena();
     let paths = Paths::from_env();
     let file = paths.definition(name);
     let text = std::fs::read_to_string(&file)

@@ -4,6 +4,7 @@
 pub mod cgroup;
 pub mod container;
 pub mod enter;
+pub mod entry;
 pub mod events;
 pub mod held;
 pub mod holder;

@@ -36,13 +36,18 @@ pub fn podctl_binds() -> Vec<Bind> {
 }
 
 /// [`podctl_binds`] with the binaries at explicit paths (e.g.
-/// `target/release/podctl` and `target/release/podctl-pause`).
+/// `target/release/podctl` and `target/release/podctl-pause`);
+/// `podctl-runtime` (what pod@.service runs) is the one next to `podctl`.
 pub fn podctl_binds_from(podctl: &Path, pause: &Path) -> Vec<Bind> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut binds = vec![
         Bind {
             host: podctl.into(),
             guest: "/usr/local/bin/podctl",
+        },
+        Bind {
+            host: podctl.with_file_name("podctl-runtime"),
+            guest: "/usr/local/bin/podctl-runtime",
         },
         Bind {
             host: pause.into(),

@@ -166,6 +166,10 @@ fn stage_image(base: &Path) -> Result<RunImage, String> {
     let mut files = vec![
         stage(env!("CARGO_BIN_EXE_podctl"), "/usr/local/bin/podctl"),
         stage(
+            env!("CARGO_BIN_EXE_podctl-runtime"),
+            "/usr/local/bin/podctl-runtime",
+        ),
+        stage(
             env!("CARGO_BIN_EXE_podctl-pause"),
             "/usr/local/bin/podctl-pause",
         ),

@@ -339,6 +339,7 @@ const POD_COMMS: &[&str] = &[
     "sleep",
     "podctl-pause",
     "podctl",
+    "podctl-runtime",
     "unshare",
     "nsenter",
     "conmon",
@@ -583,7 +584,7 @@ impl PodProcs {
         let mut p = PodProcs {
             supervisor: all_procs_under(&svc)
                 .into_iter()
-                .filter(|&p| comm(p) == "podctl")
+                .filter(|&p| comm(p) == "podctl-runtime")
                 .collect(),
             holder: all_procs_under(&format!("{base}/pod-{pod}.sandbox.scope")),
             relays: Vec::new(),

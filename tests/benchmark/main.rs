@@ -200,6 +200,10 @@ fn stage(base: &Path) -> Result<RunImage, String> {
             "/usr/local/bin/podctl",
         ),
         stage(
+            Path::new(env!("CARGO_BIN_EXE_podctl-runtime")),
+            "/usr/local/bin/podctl-runtime",
+        ),
+        stage(
             Path::new(env!("CARGO_BIN_EXE_podctl-pause")),
             "/usr/local/bin/podctl-pause",
         ),

@@ -14,7 +14,7 @@ use std::path::Path;
 /// Pods applied.
 pub const PODS: usize = 1000;
 /// Pod counts at which `podctl ps` is timed, and how often each time.
-const PS_AT: [usize; 3] = [100, 500, 1000];
+pub const PS_AT: [usize; 3] = [100, 500, 1000];
 const PS_ROUNDS: usize = 5;
 
 /// Boots the container tier's guest with the release build and measures.
@@ -49,6 +49,7 @@ fn measure(g: &Guest, r: &mut Results) -> Result<(), String> {
             }
             r.push(&format!("native.ps.{at}"), ms);
         }
+        pss(g, r, at)?;
     }
     for (key, from) in [
         ("native.apply.first", 0),
@@ -68,7 +69,11 @@ fn measure(g: &Guest, r: &mut Results) -> Result<(), String> {
         held.iter().map(|h| h.podctl as f64).sum(),
     );
     r.value("native.conns.all", held.iter().map(|h| h.all as f64).sum());
-    pss(g, r)?;
+    let maps = g.ok(script::SUPERVISOR_MAPS_SCRIPT)?;
+    r.notes.push(format!(
+        "native, one supervisor at {PODS} pods, KiB (PSS, private dirty) by mapping: {}",
+        maps.lines().collect::<Vec<_>>().join("; ")
+    ));
     let figures = g.ok(script::FIGURES_SCRIPT)?;
     r.notes.push(format!(
         "native, {PODS} pods: {}",
@@ -84,28 +89,19 @@ fn measure(g: &Guest, r: &mut Results) -> Result<(), String> {
     Ok(())
 }
 
-/// PSS (`/proc/PID/smaps_rollup`) of the supervisors and of the holders and
-/// relays, per pod: shared pages are divided among the processes sharing
-/// them, so this is what one more pod costs with this many running.
-fn pss(g: &Guest, r: &mut Results) -> Result<(), String> {
-    let out = g.ok(script::PSS_SCRIPT)?;
-    let f: Vec<f64> = out
-        .split_whitespace()
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    let [sup_kib, sups, pause_kib, pauses] = f[..] else {
-        return Err(format!("unexpected PSS figures {out:?}"));
-    };
-    if sups < PODS as f64 || pauses < 3.0 * PODS as f64 {
-        return Err(format!(
-            "{sups} supervisors and {pauses} holders/relays for {PODS} pods"
-        ));
+/// PSS (`/proc/PID/smaps_rollup`) of the supervisors, holders and relays
+/// with `pods` running: shared pages are divided among the processes
+/// sharing them, so this is what one more pod costs with this many running.
+/// Keys `native.pss.{pods}.{per_pod,supervisor,holder,relay}` (bytes).
+fn pss(g: &Guest, r: &mut Results, pods: usize) -> Result<(), String> {
+    let p = script::pss(g)?;
+    if p.supervisor.count < pods as f64 || p.holder.count < pods as f64 {
+        return Err(format!("PSS with {pods} pods: {p:?}"));
     }
-    r.value("native.pss.supervisor", sup_kib * 1024.0 / sups);
-    r.value("native.pss.pause", pause_kib * 1024.0 / pauses);
-    r.value(
-        "native.pss.per_pod",
-        (sup_kib + pause_kib) * 1024.0 / PODS as f64,
-    );
+    let key = |what: &str| format!("native.pss.{pods}.{what}");
+    r.value(&key("per_pod"), p.per_pod(pods) * 1024.0);
+    r.value(&key("supervisor"), p.supervisor.each() * 1024.0);
+    r.value(&key("holder"), p.holder.each() * 1024.0);
+    r.value(&key("relay"), p.relay.each() * 1024.0);
     Ok(())
 }

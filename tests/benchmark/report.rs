@@ -117,19 +117,17 @@ fn native(out: &mut String, r: &Results) {
         row(out, r, label, key, None);
     }
     let v = |k: &str| r.values.get(k).copied();
-    for (label, key) in [
-        (
-            "PSS per pod: supervisor + holder + relays",
-            "native.pss.per_pod",
-        ),
-        ("PSS of one supervisor (podctl up)", "native.pss.supervisor"),
-        (
-            "PSS of one holder or relay (podctl-pause)",
-            "native.pss.pause",
-        ),
-    ] {
-        let text = v(key).map_or("(no data)".into(), mib);
-        let _ = writeln!(out, "{label:<60} {text:>14}");
+    for pods in super::native::PS_AT {
+        for (label, what) in [
+            ("PSS per pod: supervisor + holder + relays", "per_pod"),
+            ("  PSS of one supervisor (podctl-runtime up)", "supervisor"),
+            ("  PSS of one holder (podctl-pause hold)", "holder"),
+            ("  PSS of one relay (podctl-pause relay)", "relay"),
+        ] {
+            let label = format!("{label}, {pods} pods");
+            let text = v(&format!("native.pss.{pods}.{what}")).map_or("(no data)".into(), mib);
+            let _ = writeln!(out, "{label:<60} {text:>14}");
+        }
     }
     for (label, key) in [
         (
@@ -515,7 +513,7 @@ fn targets(out: &mut String, r: &Results) {
     let ratio = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a / b);
     let mib = 1048576.0;
     // (what, measured, target, met when measured <= target (true) or >= (false))
-    let rows: [(&str, Option<f64>, f64, bool); 13] = [
+    let rows: [(&str, Option<f64>, f64, bool); 15] = [
         (
             "apply / floor",
             ratio(p50("podctl.apply"), p50("floor.up")),
@@ -567,6 +565,18 @@ fn targets(out: &mut String, r: &Results) {
         (
             "per-pod overhead PSS, 100 pods (MiB)",
             v("scale.pss.overhead").map(|b| b / mib),
+            1.0,
+            true,
+        ),
+        (
+            "per-pod overhead PSS, 100 pods, native (MiB)",
+            v("native.pss.100.per_pod").map(|b| b / mib),
+            1.0,
+            true,
+        ),
+        (
+            "per-pod overhead PSS, 500 pods, native (MiB)",
+            v("native.pss.500.per_pod").map(|b| b / mib),
             1.0,
             true,
         ),

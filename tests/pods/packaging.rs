@@ -482,7 +482,7 @@ fn deb_trial(g: &Guest) -> Result<(), String> {
     }
     g.ok("dpkg -L podctl | grep -qx /usr/lib/systemd/system/pod@.service")?;
     for want in [
-        "ExecStart=/usr/bin/podctl up %i",
+        "ExecStart=/usr/bin/podctl-runtime up %i",
         "Documentation=man:podctl(8) man:podctl.pod(5)",
     ] {
         if !unit.contains(want) {

@@ -87,11 +87,11 @@ pub fn median(xs: &[f64]) -> f64 {
 }
 
 /// Connections to systemd's private socket and to the system bus whose
-/// client end a podctl process (`podctl`, `podctl-pause`) holds, matched by
+/// client end a podctl process (`podctl`, `podctl-runtime`, `podctl-pause`) holds, matched by
 /// socket inode: `ss -x` gives each accepted connection's peer inode.
 const HELD_SCRIPT: &str = r#"
 ss -xn > /root/scale/ss
-for p in $(pgrep -x podctl; pgrep -x podctl-pause); do ls -l /proc/$p/fd 2>/dev/null; done \
+for p in $(pgrep -x 'podctl|podctl-runtime|podctl-pause'); do ls -l /proc/$p/fd 2>/dev/null; done \
   | sed -n 's/.*socket:\[\([0-9]*\)\].*/\1/p' | sort -u > /root/scale/mine
 for s in /run/systemd/private /run/dbus/system_bus_socket; do
   awk -v s="$s" '$5 == s {print $8}' /root/scale/ss | sort -u > /root/scale/peers
@@ -123,19 +123,98 @@ pub fn held(g: &Guest) -> Result<Vec<Held>, String> {
         .collect()
 }
 
-/// Sum of `Pss:` (KiB) of podctl's processes: supervisors (`podctl up`),
-/// holders and relays (`podctl-pause`), and how many there are of each.
-pub const PSS_SCRIPT: &str = r#"
+/// Sum of `Pss:` (KiB) of podctl's processes by kind, and how many there
+/// are of each: one line `KIND KIB COUNT` for supervisors (`podctl-runtime
+/// up`, or `podctl up` where an older unit runs that), holders, relays and
+/// inits (`podctl-pause hold|relay|init`).
+const PSS_SCRIPT: &str = r#"
 pss() { for p in "$@"; do awk '/^Pss:/ {print $2}' /proc/$p/smaps_rollup 2>/dev/null; done | awk '{s += $1} END {print s + 0}'; }
-sup=$(pgrep -x podctl); pause=$(pgrep -x podctl-pause)
-echo "$(pss $sup) $(echo $sup | wc -w) $(pss $pause) $(echo $pause | wc -w)"
+supervisor=$(pgrep -x 'podctl|podctl-runtime'); hold=; relay=; init=
+for p in $(pgrep -x podctl-pause); do
+  case $(tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null | awk '{print $2}') in
+    hold) hold="$hold $p" ;; relay) relay="$relay $p" ;; init) init="$init $p" ;;
+  esac
+done
+for k in supervisor hold relay init; do eval l=\$$k; echo "$k $(pss $l) $(echo $l | wc -w)"; done
+"#;
+
+/// PSS (`/proc/PID/smaps_rollup`: shared pages divided among the processes
+/// sharing them) of podctl's processes, in KiB, summed per kind.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pss {
+    pub supervisor: Kind,
+    pub holder: Kind,
+    pub relay: Kind,
+    pub init: Kind,
+}
+
+/// The PSS sum of one kind of process and how many there are.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Kind {
+    pub kib: f64,
+    pub count: f64,
+}
+
+impl Kind {
+    /// KiB per process of this kind.
+    pub fn each(&self) -> f64 {
+        if self.count > 0.0 {
+            self.kib / self.count
+        } else {
+            0.0
+        }
+    }
+}
+
+impl Pss {
+    /// What `pods` pods cost with this many running: supervisors, holders
+    /// and relays (the containers' inits apart), KiB per pod.
+    pub fn per_pod(&self, pods: usize) -> f64 {
+        (self.supervisor.kib + self.holder.kib + self.relay.kib) / pods as f64
+    }
+}
+
+pub fn pss(g: &Guest) -> Result<Pss, String> {
+    let out = g.ok(PSS_SCRIPT)?;
+    let mut p = Pss::default();
+    for line in out.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let [kind, kib, count] = f[..] else {
+            return Err(format!("unexpected PSS line {line:?}"));
+        };
+        let k = Kind {
+            kib: kib.parse().map_err(|_| format!("PSS line {line:?}"))?,
+            count: count.parse().map_err(|_| format!("PSS line {line:?}"))?,
+        };
+        match kind {
+            "supervisor" => p.supervisor = k,
+            "hold" => p.holder = k,
+            "relay" => p.relay = k,
+            "init" => p.init = k,
+            _ => return Err(format!("unexpected PSS line {line:?}")),
+        }
+    }
+    Ok(p)
+}
+
+/// One supervisor's memory by mapping (the newest one): `Pss` and
+/// `Private_Dirty` in KiB of its binary's text, read-only data (with the
+/// relocated .data.rel.ro) and writable data, the heap, the main stack,
+/// anonymous mappings (malloc arenas, thread stacks), and the shared
+/// libraries' text and data. One line `CATEGORY PSS PRIVATE_DIRTY` each.
+pub const SUPERVISOR_MAPS_SCRIPT: &str = r#"
+p=$(pgrep -n -x 'podctl|podctl-runtime') || exit 0
+echo "threads $(ls /proc/$p/task | wc -l)"
+awk '/^[0-9a-f]+-[0-9a-f]+ /{perm=$2; f=$6; if (f == "") c="anon"; else if (f ~ /podctl/) c="binary-" perm; else if (f ~ /\.so/) c=(perm ~ /x/ ? "lib-text" : "lib-data"); else c=f}
+     /^Pss:/{pss[c]+=$2} /^Private_Dirty:/{pd[c]+=$2}
+     END{for (c in pss) if (pss[c] > 0) print c, pss[c], pd[c]}' /proc/$p/smaps | sort
 "#;
 
 /// What grows with pods, for the report: tasks, journald streams, files.
 pub const FIGURES_SCRIPT: &str = r#"
-echo "podctl processes: $( (pgrep -x podctl; pgrep -x podctl-pause) | wc -l)"
-echo "podctl threads: $(for p in $(pgrep -x podctl; pgrep -x podctl-pause); do ls /proc/$p/task 2>/dev/null; done | wc -l)"
-echo "supervisor threads, most: $(for p in $(pgrep -x podctl); do ls /proc/$p/task 2>/dev/null | wc -l; done | sort -n | tail -1)"
+echo "podctl processes: $(pgrep -x 'podctl|podctl-runtime|podctl-pause' | wc -l)"
+echo "podctl threads: $(for p in $(pgrep -x 'podctl|podctl-runtime|podctl-pause'); do ls /proc/$p/task 2>/dev/null; done | wc -l)"
+echo "supervisor threads, most: $(for p in $(pgrep -x 'podctl|podctl-runtime'); do ls /proc/$p/task 2>/dev/null | wc -l; done | sort -n | tail -1)"
 echo "tasks in the guest: $(ls -d /proc/[0-9]*/task/* | wc -l) (kernel.pid_max $(cat /proc/sys/kernel/pid_max))"
 echo "journald stdout streams: $(ls /run/systemd/journal/streams | wc -l)"
 echo "systemd fds: $(ls /proc/1/fd | wc -l); journald fds: $(ls /proc/$(pgrep -x systemd-journal)/fd | wc -l)"

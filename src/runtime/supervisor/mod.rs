@@ -13,6 +13,7 @@
 //! the pod). Stop (SIGTERM): containers in reverse start order, each with its
 //! stop signal and timeout, then the sandbox.
 
+pub mod memory;
 mod probes;
 mod reload;
 mod restart;
@@ -371,6 +372,7 @@ impl<'m> Supervisor<'m> {
             let next = self.next_due();
             // Waiting from here: hold no connection to systemd meanwhile.
             self.mgr.idle();
+            memory::release_free();
             self.wait(next);
         }
     }

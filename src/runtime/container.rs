@@ -198,16 +198,7 @@ fn run() -> Result<std::convert::Infallible, Failure> {
             let logs = match log_pipes {
                 Some(((out_r, out_w), (err_r, err_w))) => {
                     drop((out_w, err_w));
-                    for fd in [&out_r, &err_r] {
-                        // The relay must inherit the read ends.
-                        step(
-                            "keep log pipe",
-                            nix::fcntl::fcntl(
-                                fd,
-                                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
-                            ),
-                        )?;
-                    }
+                    keep_log_pipes(&out_r, &err_r)?;
                     Some((out_r, err_r))
                 }
                 None => None,
@@ -224,6 +215,20 @@ fn run() -> Result<std::convert::Infallible, Failure> {
             container_init(&spec, own_proc, &creds, &exe)
         }
     }
+}
+
+/// The relay must inherit the read ends of the container's output pipes.
+fn keep_log_pipes(out: &OwnedFd, err: &OwnedFd) -> Result<(), String> {
+    for fd in [out, err] {
+        step(
+            "keep log pipe",
+            nix::fcntl::fcntl(
+                fd,
+                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+            ),
+        )?;
+    }
+    Ok(())
 }
 
 /// PID 1 of the container (when it has its own PID namespace).

@@ -139,16 +139,7 @@ pub(super) fn run(
     let init = crate::oci::launch::start(&c, prepared, ns_pid, &host, stdio.0, stdio.1)
         .map_err(from_oci)?;
     if let Some((out_r, err_r)) = &logs {
-        for fd in [out_r, err_r] {
-            // The relay must inherit the read ends.
-            step(
-                "keep log pipe",
-                nix::fcntl::fcntl(
-                    fd,
-                    nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
-                ),
-            )?;
-        }
+        super::keep_log_pipes(out_r, err_r)?;
     }
     Ok(exec_relay(&spec.pause, init as i32, logs.as_ref())?)
 }

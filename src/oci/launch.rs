@@ -15,8 +15,9 @@
 //! 5. subreaper; `delete --force` of a stale container of the same ID;
 //!    `run --detach` (the container's stdout/stderr are the log pipes); a
 //!    failure deletes what was made;
-//! 6. the init's PID, from the pid file, once the runtime's exit has made
-//!    it this process's child.
+//! 6. the init's PID, from the pid file (it becomes this process's child,
+//!    a subreaper's, when the runtime's own process exits; the relay this
+//!    process becomes reaps that process too).
 //!
 //! Steps 1, 3 and 4 but the config ([`prepare`]) need neither the scope nor
 //! the sandbox: the helper does them before it is released, while systemd
@@ -308,52 +309,8 @@ pub fn run(
         fault: Fault::Transient,
         message: format!("{}: not a PID: {text:?}", pid_file.display()),
     })?;
-    wait_adopted(init);
     wait_for_command(init);
     Ok(init)
-}
-
-/// How long the runtime's last process may take to exit after the start,
-/// handing the container's init to this process (its subreaper).
-const ADOPT_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// Waits until the init is this process's child (or ended, or the
-/// timeout): the relay this process becomes reaps it, and the supervisor
-/// finds the command among the relay's grandchildren.
-/// The runtime's own processes that ended after handing the init over
-/// were reparented to this process too: they are reaped here, so that the
-/// init is this process's only child (the supervisor takes the relay's
-/// first child for the init).
-fn wait_adopted(init: u32) {
-    let me = std::process::id();
-    let deadline = std::time::Instant::now() + ADOPT_TIMEOUT;
-    while std::time::Instant::now() < deadline {
-        match parent_of(init) {
-            Some(p) if p != me => std::thread::sleep(Duration::from_millis(1)),
-            _ => break,
-        }
-    }
-    let children =
-        std::fs::read_to_string(format!("/proc/{me}/task/{me}/children")).unwrap_or_default();
-    for pid in children
-        .split_whitespace()
-        .filter_map(|p| p.parse::<i32>().ok())
-    {
-        if pid as u32 != init {
-            let _ = nix::sys::wait::waitpid(
-                nix::unistd::Pid::from_raw(pid),
-                Some(nix::sys::wait::WaitPidFlag::WNOHANG),
-            );
-        }
-    }
-}
-
-/// The parent PID of `pid` (field 4 of /proc/PID/stat, after the command
-/// name in parentheses, which may hold spaces).
-fn parent_of(pid: u32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// How long the init may take to fork the command after `start`.

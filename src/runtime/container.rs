@@ -53,7 +53,7 @@ pub fn main() -> ! {
     let Ok(mut status) = status else {
         std::process::exit(127);
     };
-    let err = run().unwrap_err();
+    let err = run(&mut status).unwrap_err();
     let _ = writeln!(status, "{}\t{}", err.fault.as_str(), err.message);
     std::process::exit(127)
 }
@@ -94,7 +94,7 @@ fn step<T, E: std::error::Error>(what: &str, r: Result<T, E>) -> Result<T, Strin
     r.map_err(|e| format!("{what}: {}", crate::error_chain(&e)))
 }
 
-fn run() -> Result<std::convert::Infallible, Failure> {
+fn run(status: &mut File) -> Result<std::convert::Infallible, Failure> {
     step(
         "block signals",
         sigprocmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), None),
@@ -149,7 +149,7 @@ fn run() -> Result<std::convert::Infallible, Failure> {
 
     let (creds, exe) = match early? {
         oci::Early::Oci(prepared) => {
-            return oci::run(&paths, &spec, *prepared, ns_pid, log_pipes);
+            return oci::run(&paths, &spec, *prepared, ns_pid, log_pipes, status);
         }
         oci::Early::Direct { creds, exe } => (creds, exe),
     };

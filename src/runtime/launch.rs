@@ -94,6 +94,43 @@ impl SetupFault {
     }
 }
 
+/// What a released container helper reports on its status pipe: nothing
+/// (started; its init is its child), `started\tINIT` (started through an
+/// OCI runtime: the init's PID), or `KIND\tMESSAGE` (a [`SetupFault`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Report {
+    Started { init: Option<u32> },
+    Failed { fault: SetupFault, message: String },
+}
+
+impl Report {
+    const STARTED: &'static str = "started";
+
+    /// The report of a container whose init is `init`.
+    pub fn started(init: u32) -> String {
+        format!("{}\t{init}", Self::STARTED)
+    }
+
+    pub fn parse(report: &str) -> Report {
+        let report = report.trim();
+        if report.is_empty() {
+            return Report::Started { init: None };
+        }
+        if let Some(pid) = report
+            .strip_prefix(Self::STARTED)
+            .and_then(|r| r.strip_prefix('\t'))
+            .and_then(|p| p.parse().ok())
+        {
+            return Report::Started { init: Some(pid) };
+        }
+        let (fault, message) = SetupFault::parse(report);
+        Report::Failed {
+            fault,
+            message: message.to_string(),
+        }
+    }
+}
+
 /// How long a released helper may take to set up and execute the command
 /// (a user lookup, the bundle, the OCI runtime's create and start): tens of
 /// milliseconds on a real machine, but ~9 s was measured for crun in the
@@ -219,17 +256,20 @@ impl PendingContainer {
                 },
             })?;
         let mut child = self.child.into_process();
-        if message.trim().is_empty() {
-            let command_pid = super::state::command_pid(proc, child.pid());
-            Ok(Released { child, command_pid })
-        } else {
-            let _ = child.wait();
-            let (fault, message) = SetupFault::parse(message.trim());
-            Err(LaunchError::Setup {
-                container,
-                fault,
-                message: message.to_string(),
-            })
+        match Report::parse(&message) {
+            Report::Started { init } => {
+                let init = init.unwrap_or_else(|| super::state::first_child(proc, child.pid()));
+                let command_pid = super::state::first_child(proc, init);
+                Ok(Released { child, command_pid })
+            }
+            Report::Failed { fault, message } => {
+                let _ = child.wait();
+                Err(LaunchError::Setup {
+                    container,
+                    fault,
+                    message,
+                })
+            }
         }
     }
 }
@@ -237,6 +277,30 @@ impl PendingContainer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reports_read_back() {
+        assert_eq!(Report::parse(""), Report::Started { init: None });
+        assert_eq!(
+            Report::parse(&Report::started(4242)),
+            Report::Started { init: Some(4242) }
+        );
+        assert_eq!(
+            Report::parse("definition\tcannot execute x"),
+            Report::Failed {
+                fault: SetupFault::Definition,
+                message: "cannot execute x".into()
+            }
+        );
+        // Not a PID: a failure whose message says so, not a start.
+        assert!(matches!(
+            Report::parse("started\tx"),
+            Report::Failed {
+                fault: SetupFault::Transient,
+                ..
+            }
+        ));
+    }
 
     #[test]
     fn reports_say_whose_fault() {

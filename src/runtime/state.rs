@@ -169,19 +169,15 @@ pub fn changes_against(
     )
 }
 
-/// The container's command process: the grandchild of its relay, the
-/// supervisor's child (relay -> container init -> command), read in `proc`
-/// (procfs).
-pub fn command_pid(proc: &Path, helper: u32) -> u32 {
-    let children = |pid: u32| -> Vec<u32> {
-        std::fs::read_to_string(proc.join(format!("{pid}/task/{pid}/children")))
-            .unwrap_or_default()
-            .split_whitespace()
-            .filter_map(|p| p.parse().ok())
-            .collect()
-    };
-    let init = children(helper).first().copied().unwrap_or(helper);
-    children(init).first().copied().unwrap_or(init)
+/// The first child of `pid`, read in `proc` (procfs), or `pid` itself when
+/// it has none: a relay's init (relay -> container init -> command) or an
+/// init's command, the container's PID as users mean it.
+pub fn first_child(proc: &Path, pid: u32) -> u32 {
+    std::fs::read_to_string(proc.join(format!("{pid}/task/{pid}/children")))
+        .unwrap_or_default()
+        .split_whitespace()
+        .find_map(|p| p.parse().ok())
+        .unwrap_or(pid)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use super::exec::exec_relay;
 use super::{Creds, Failure, resolve_command, resolve_user, step};
-use crate::runtime::launch::{LaunchSpec, SetupFault};
+use crate::runtime::launch::{LaunchSpec, Report, SetupFault};
 use std::ffi::CString;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
@@ -107,6 +107,7 @@ pub(super) fn run(
     prepared: crate::oci::launch::Prepared,
     ns_pid: u32,
     log_pipes: Option<((OwnedFd, OwnedFd), (OwnedFd, OwnedFd))>,
+    status: &mut std::fs::File,
 ) -> Result<std::convert::Infallible, Failure> {
     use std::process::Stdio;
     let c = spec.oci.as_ref().expect("prepared for the runtime");
@@ -141,5 +142,12 @@ pub(super) fn run(
     if let Some((out_r, err_r)) = &logs {
         super::keep_log_pipes(out_r, err_r)?;
     }
+    // The init may still be the runtime's process's child for a moment (it
+    // is reparented to the relay, a subreaper, when that exits): the
+    // supervisor learns its PID from here, not from the relay's children.
+    step(
+        "report the start",
+        std::io::Write::write_all(status, Report::started(init).as_bytes()),
+    )?;
     Ok(exec_relay(&spec.pause, init as i32, logs.as_ref())?)
 }

@@ -28,6 +28,7 @@ pub mod rootfs;
 pub mod run;
 pub mod source;
 pub mod store;
+mod stream;
 pub mod unpack;
 pub mod users;
 

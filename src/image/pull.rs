@@ -119,11 +119,20 @@ fn fetch_manifest(
     Ok((bytes, actual))
 }
 
+/// What a fetched blob is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Blob {
+    Config,
+    /// A layer: unpacked while it is fetched ([`Store::put_layer_blob`]).
+    Layer,
+}
+
 /// Stores blob `d` from `src` (verified) unless present. Returns whether it was fetched.
 fn fetch_blob(
     store: &Store,
     src: &mut dyn Source,
     d: &Descriptor,
+    kind: Blob,
     progress: &dyn Progress,
 ) -> Result<bool, PullError> {
     let digest = Digest::parse(&d.digest)?;
@@ -131,9 +140,11 @@ fn fetch_blob(
     let mut bar = progress.start(&digest, d.size);
     let mut delay = FIRST_BACKOFF;
     for attempt in 1.. {
-        let r = store.put_blob(&digest, Some(d.size), |w| {
-            src.blob(d, w, &mut |n| bar.inc(n))
-        });
+        let fill = |w: &mut dyn std::io::Write| src.blob(d, w, &mut |n| bar.inc(n));
+        let r = match kind {
+            Blob::Config => store.put_blob(&digest, Some(d.size), fill),
+            Blob::Layer => store.put_layer_blob(&digest, Some(d.size), fill),
+        };
         match r {
             Ok(fetched) => {
                 bar.finish(fetched);
@@ -188,7 +199,13 @@ pub fn pull(
         }
     };
     let mut fetched = 0;
-    fetched += usize::from(fetch_blob(store, src, &manifest.config, progress)?);
+    fetched += usize::from(fetch_blob(
+        store,
+        src,
+        &manifest.config,
+        Blob::Config,
+        progress,
+    )?);
     let config_digest = Digest::parse(&manifest.config.digest)?;
     let config_bytes = store.read_blob(&config_digest).map_err(store_err)?;
     let config = ImageConfig::parse(&config_bytes).map_err(|error| PullError::Config {
@@ -197,7 +214,7 @@ pub fn pull(
     })?;
     let mut layers = Vec::new();
     for l in &manifest.layers {
-        fetched += usize::from(fetch_blob(store, src, l, progress)?);
+        fetched += usize::from(fetch_blob(store, src, l, Blob::Layer, progress)?);
         let d = Digest::parse(&l.digest)?;
         store.ensure_layer(&d).map_err(store_err)?;
         layers.push(d);

@@ -249,12 +249,18 @@ impl Store {
             let _ = fs::remove_dir_all(&tmp);
             return Err(e);
         }
+        self.commit_layer(&tmp, digest)?;
+        Ok((dest, true))
+    }
+
+    /// Makes the layer unpacked in `tmp` the stored layer `digest`.
+    pub(super) fn commit_layer(&self, tmp: &Path, digest: &Digest) -> Result<(), StoreError> {
+        let dest = self.layer_path(digest);
         // Everything unpacked reaches the disk before the name says "complete".
-        if let Ok(d) = File::open(&tmp) {
+        if let Ok(d) = File::open(tmp) {
             let _ = nix::unistd::syncfs(&d);
         }
-        fs::rename(&tmp, &dest).map_err(io_err(&dest))?;
-        Ok((dest, true))
+        fs::rename(tmp, &dest).map_err(io_err(&dest))
     }
 
     /// The stored names and their manifests (`index.json`).

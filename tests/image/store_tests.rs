@@ -136,6 +136,14 @@ fn pull_corrupt_layer_stores_nothing_usable() -> Result<(), String> {
         !store.has_blob(&Digest::parse(&bad_digest).unwrap()),
         || "bad blob kept".into(),
     )?;
+    // Unpacked while fetched, the layer of a blob that failed verification
+    // is not kept either.
+    check(
+        !store
+            .layer_path(&Digest::parse(&bad_digest).unwrap())
+            .exists(),
+        || "the bad blob's layer was kept".into(),
+    )?;
     check(names(&store.root().join("tmp")).is_empty(), || {
         "temporary files left".into()
     })

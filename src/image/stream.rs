@@ -6,7 +6,7 @@
 //! their sum; a blob that fails verification leaves no layer.
 
 use super::digest::Digest;
-use super::store::{PutError, Store, StoreError};
+use super::store::{PutError, Store, StoreError, io_err};
 use std::io::{self, Read, Write};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
@@ -81,10 +81,7 @@ impl Store {
         }
         let tmp = self.tmp_path("layer");
         std::fs::create_dir(&tmp)
-            .map_err(|source| StoreError::Io {
-                path: tmp.clone(),
-                source,
-            })
+            .map_err(io_err(&tmp))
             .map_err(PutError::Store)?;
         let (tx, rx) = sync_channel(CHUNKS);
         let dest = tmp.clone();

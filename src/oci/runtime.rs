@@ -314,8 +314,8 @@ impl Runtime for Cli {
     /// `run --detach`: one runtime process where `create` + `start` are two
     /// (each costs tens of milliseconds natively, a second or more under
     /// emulation). The init is a child of the runtime's own process; once
-    /// that exits, the init is reparented to the caller, a subreaper
-    /// ([`super::launch::run`] waits for it).
+    /// that exits, the init is reparented to the caller, a subreaper (the
+    /// relay, which reaps that process too).
     fn run_detached(&self, id: &str, new: NewContainer<'_>) -> Result<(), RuntimeError> {
         self.new_container("run", &["--detach"], id, new)
     }

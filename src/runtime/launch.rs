@@ -4,10 +4,9 @@
 //! The helper reads its [`LaunchSpec`] (JSON) on stdin as it starts and
 //! prepares what needs neither its scope nor the sandbox; the release
 //! message's body ([`super::held`]) is a [`Go`]: the sandbox's namespace
-//! PID, as JSON. The helper's
-//! stdout is a status pipe: every process of the container closes it on
-//! exec, so EOF with nothing written means the command is running;
-//! otherwise it carries the error.
+//! PID, as JSON. The helper's stdout is a status pipe that every process of
+//! the container closes on exec: what was written before EOF is a
+//! [`Report`] (the init's PID, or the error).
 
 use super::process::{Held, Helper, Output, Process, ReportError, Spawner};
 use crate::plan::{ContainerPlan, NsKind, ProcessPlan};

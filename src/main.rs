@@ -7,6 +7,9 @@ use podctl::cli::args::{Args, Command, ImageCommand, Output};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // `apply` and `down` start connecting to systemd while the rest is parsed.
+    let words: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    cli::connect_early(&words);
     // `COMPLETE=bash podctl -- WORDS`: the shells asking for candidates.
     clap_complete::CompleteEnv::with_factory(cli::args::command)
         .var(cli::complete::COMPLETE_VAR)
@@ -19,7 +22,9 @@ fn main() -> ExitCode {
         args.command,
         Command::Up { .. } | Command::Spawn | Command::Enter { .. } | Command::Probe { .. }
     ) {
-        // SAFETY: restoring the default disposition before any thread exists.
+        // SAFETY: restoring the default disposition installs no handler;
+        // the only other thread that may exist (connect_early's) neither
+        // installs handlers nor depends on this disposition.
         unsafe {
             let _ = nix::sys::signal::signal(
                 nix::sys::signal::Signal::SIGPIPE,

@@ -53,7 +53,43 @@ pub fn connect() -> anyhow::Result<crate::systemd::ondemand::OnDemand> {
             "systemd is not running as PID 1 on this host (no /run/systemd/system); podctl needs a systemd host (see README: Quick start)"
         );
     }
-    Ok(crate::systemd::ondemand::OnDemand::from_env())
+    let early = EARLY.lock().ok().and_then(|mut e| e.take());
+    Ok(early.unwrap_or_else(crate::systemd::ondemand::OnDemand::from_env))
+}
+
+/// The connection [`connect_early`] started, for the command's [`connect`].
+static EARLY: std::sync::Mutex<Option<crate::systemd::ondemand::OnDemand>> =
+    std::sync::Mutex::new(None);
+
+/// Starts connecting to systemd before the command line is even parsed,
+/// when `args` (without the program's name) name a command that always
+/// talks to systemd: `apply` (not `--dry-run`) and `down`. Parsing and
+/// validating take tens of milliseconds under emulation, and so does a
+/// connection; done side by side, a command waits for one of them only.
+/// Nothing happens for other users than root or on a host without systemd:
+/// the command says why itself.
+pub fn connect_early(args: &[std::ffi::OsString]) {
+    if !talks_to_systemd(args)
+        || !nix::unistd::geteuid().is_root()
+        || !std::path::Path::new(crate::runtime::SYSTEMD_SYSTEM_DIR).exists()
+    {
+        return;
+    }
+    let m = crate::systemd::ondemand::OnDemand::from_env();
+    m.connect_ahead();
+    if let Ok(mut early) = EARLY.lock() {
+        *early = Some(m);
+    }
+}
+
+/// Whether `args` name `apply` (not a dry run) or `down`: a first word
+/// only, whatever the options after it.
+fn talks_to_systemd(args: &[std::ffi::OsString]) -> bool {
+    match args.first().and_then(|a| a.to_str()) {
+        Some("down") => true,
+        Some("apply") => !args.iter().any(|a| a == "--dry-run"),
+        _ => false,
+    }
 }
 
 /// Logs to journald when running under systemd, to stderr otherwise.
@@ -82,4 +118,35 @@ pub fn init_logging() {
     let _ = tracing_subscriber::registry()
         .with(layer.with_filter(filter))
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::talks_to_systemd;
+    use std::ffi::OsString;
+
+    fn args(words: &[&str]) -> Vec<OsString> {
+        words.iter().map(OsString::from).collect()
+    }
+
+    /// Only commands that always talk to systemd connect before parsing.
+    #[test]
+    fn early_connections_for_apply_and_down_only() {
+        assert!(talks_to_systemd(&args(&["down", "web"])));
+        assert!(talks_to_systemd(&args(&["apply", "web.toml"])));
+        assert!(talks_to_systemd(&args(&["apply", "--prune", "dir"])));
+        assert!(!talks_to_systemd(&args(&[
+            "apply",
+            "--dry-run",
+            "web.toml"
+        ])));
+        assert!(!talks_to_systemd(&args(&[
+            "apply",
+            "web.toml",
+            "--dry-run"
+        ])));
+        assert!(!talks_to_systemd(&args(&["validate", "web.toml"])));
+        assert!(!talks_to_systemd(&args(&["--help"])));
+        assert!(!talks_to_systemd(&args(&[])));
+    }
 }

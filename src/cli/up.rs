@@ -65,6 +65,10 @@ fn run(name: &str) -> anyhow::Result<()> {
     // Before any thread exists, so that every thread inherits the mask.
     block_signals().context("cannot block signals")?;
     crate::runtime::supervisor::memory::one_arena();
+    // systemd is needed once the pod is planned: the connection is made
+    // meanwhile, on a thread of its own (tens of ms under emulation).
+    let mgr = super::connect()?;
+    mgr.connect_ahead();
     let paths = Paths::from_env();
     let file = paths.definition(name);
     let text = std::fs::read_to_string(&file)
@@ -80,7 +84,6 @@ fn run(name: &str) -> anyhow::Result<()> {
     let mut plan = crate::plan::build(&pod);
     // Images come from the store only: a pod at boot never needs the network.
     crate::image::run::resolve_stored(&pod, &mut plan)?;
-    let mgr = super::connect()?;
     // The pod's addresses and ports, before any of its units exists: a port
     // taken is refused here, with nothing started (and what a supervisor
     // killed with -9 left is reclaimed). Torn down when `sup` goes.

@@ -96,27 +96,39 @@ impl Manager for Client {
     fn start_transient(&self, units: &[Transient<'_>]) -> Result<(), Error> {
         zbus::block_on(async {
             let mut stream = self.job_stream().await?;
-            let mut pending = HashMap::new();
-            for t in units {
+            // Every call goes out before any reply is awaited (one round trip
+            // for the batch, not one per unit: each costs milliseconds under
+            // emulation). They are sent in order and systemd takes one
+            // connection's calls in order, so the slice exists before the
+            // scopes in it.
+            let calls = units.iter().map(|t| async move {
                 let name = t.unit.name.as_str();
                 let props = properties(&t.unit.properties, t.pids);
                 let aux: Vec<(&str, Vec<(&str, Variant<'_>)>)> = Vec::new();
                 let reply = self
                     .manager_call("StartTransientUnit", name, &(name, "fail", props, aux))
                     .await;
-                match reply {
-                    Ok(reply) => {
-                        let job = Self::job_path(&reply, "StartTransientUnit", name)?;
+                (name, reply)
+            });
+            let mut pending = HashMap::new();
+            let mut failure = None;
+            for (name, reply) in futures_util::future::join_all(calls).await {
+                match reply.and_then(|r| Self::job_path(&r, "StartTransientUnit", name)) {
+                    Ok(job) => {
                         pending.insert(job, (name.to_string(), JobKind::Start));
                     }
                     Err(e) => {
-                        // Let the jobs already queued finish so the caller sees a settled state.
-                        let _ = self.wait_jobs(&mut stream, pending).await;
-                        return Err(e);
+                        failure.get_or_insert(e);
                     }
                 }
             }
-            self.wait_jobs(&mut stream, pending).await
+            // Jobs queued before a refusal finish first, so the caller sees
+            // a settled state.
+            let waited = self.wait_jobs(&mut stream, pending).await;
+            match failure {
+                Some(e) => Err(e),
+                None => waited,
+            }
         })
     }
 

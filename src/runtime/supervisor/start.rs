@@ -27,16 +27,8 @@ fn start_extension() -> u32 {
 
 impl Supervisor<'_> {
     pub(super) fn try_start(&mut self) -> Result<(), SupervisorError> {
-        let plan = &self.plan;
-        // Leftovers of a crashed run would make the names clash (one call
-        // to find them, whatever the number of containers).
-        let pattern = crate::plan::units::pod_glob(&plan.pod);
-        for leftover in self.mgr.list_units(&[&pattern])? {
-            if leftover.active_state == ActiveState::Failed {
-                self.mgr.reset_failed(&leftover.name)?;
-            }
-        }
-        // Scratch volumes start empty; /dev/shm is made anew.
+        // Scratch volumes start empty; /dev/shm is made anew (before the
+        // helpers, which prepare their containers' mounts while held).
         self.remove_pod_mounts();
         let plan = &self.plan;
         let pending_holder = holder::spawn(self.procs, &self.paths.pause, &plan.sandbox)?;
@@ -54,6 +46,17 @@ impl Supervisor<'_> {
             slots.push(s);
         }
         self.slots = slots;
+        // Leftovers of a crashed run would make the names clash (one call
+        // to find them, whatever the number of containers). Asked once the
+        // processes are on their way: the connection to systemd is made
+        // meanwhile (OnDemand::connect_ahead).
+        let plan = &self.plan;
+        let pattern = crate::plan::units::pod_glob(&plan.pod);
+        for leftover in self.mgr.list_units(&[&pattern])? {
+            if leftover.active_state == ActiveState::Failed {
+                self.mgr.reset_failed(&leftover.name)?;
+            }
+        }
         let pids: Vec<[u32; 1]> = self
             .slots
             .iter()

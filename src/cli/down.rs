@@ -8,7 +8,12 @@ use crate::systemd::Manager;
 use anyhow::{Context, bail};
 
 /// Stops the pod and disables it at boot; `purge` also deletes its definition.
-pub fn down_with(mgr: &dyn Manager, paths: &Paths, name: &str, purge: bool) -> anyhow::Result<()> {
+pub fn down_with(
+    mgr: &(dyn Manager + Sync),
+    paths: &Paths,
+    name: &str,
+    purge: bool,
+) -> anyhow::Result<()> {
     let service = units::service(name);
     let stored = paths.definition(name);
     if !stored.exists() && mgr.status(&service)?.is_none() {
@@ -19,12 +24,34 @@ pub fn down_with(mgr: &dyn Manager, paths: &Paths, name: &str, purge: bool) -> a
     }
     let _lock = lock_pod(paths, name)?;
     // The supervisor stops the containers and the sandbox; the slice, bound
-    // to the service, goes with it (also after a crashed supervisor).
-    mgr.stop_unit(&service)?;
-    mgr.reset_failed(&service)?;
-    if mgr.unit_file_state(&service)?.as_deref() == Some("enabled") {
-        mgr.set_enabled(&service, false)?;
-    }
+    // to the service, goes with it (also after a crashed supervisor). Boot
+    // enablement is settled on a second thread meanwhile: systemd answers
+    // it while the supervisor stops the pod (~40 ms less under emulation).
+    let stop = || -> anyhow::Result<()> {
+        mgr.stop_unit(&service)?;
+        mgr.reset_failed(&service)?;
+        Ok(())
+    };
+    let boot = || -> anyhow::Result<()> {
+        if mgr.unit_file_state(&service)?.as_deref() == Some("enabled") {
+            mgr.set_enabled(&service, false)?;
+        }
+        Ok(())
+    };
+    std::thread::scope(|s| {
+        match std::thread::Builder::new().spawn_scoped(s, boot) {
+            Ok(disabling) => {
+                let stopped = stop();
+                // A panic aborts podctl (panic = "abort"): join only fails in tests.
+                let disabled = disabling
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("disabling {service} panicked")));
+                stopped.and(disabled)
+            }
+            // No thread to be had: one after the other.
+            Err(_) => stop().and_then(|()| boot()),
+        }
+    })?;
     if purge && stored.exists() {
         std::fs::remove_file(&stored)
             .with_context(|| format!("cannot remove {}", stored.display()))?;

@@ -38,6 +38,8 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(25);
 const JOB_CHECK: Duration = Duration::from_secs(5);
 
 /// A connection to systemd: private socket (peer to peer) or system bus.
+/// Clones share the connection (calls from several threads interleave).
+#[derive(Clone)]
 pub struct Client {
     conn: Connection,
 }

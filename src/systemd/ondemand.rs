@@ -12,17 +12,20 @@ use super::connect::{self, Endpoint};
 use super::dbus::Client;
 use super::{Error, Manager, Transient, UnitStatus};
 use crate::plan::Property;
-use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread::JoinHandle;
 
+/// Shared by threads: each call runs on a clone of the connection, so calls
+/// from two threads go to systemd side by side.
 pub struct OnDemand {
     private: PathBuf,
-    conn: RefCell<Option<Client>>,
+    conn: Mutex<Option<Client>>,
     /// A connection being made ahead of the first call.
-    ahead: RefCell<Option<JoinHandle<Result<Client, Error>>>>,
+    ahead: Mutex<Option<JoinHandle<Result<Client, Error>>>>,
     /// How many times it connected (for logs and tests).
-    connects: Cell<u32>,
+    connects: AtomicU32,
 }
 
 impl OnDemand {
@@ -31,9 +34,9 @@ impl OnDemand {
     pub fn new(private: PathBuf) -> Self {
         OnDemand {
             private,
-            conn: RefCell::new(None),
-            ahead: RefCell::new(None),
-            connects: Cell::new(0),
+            conn: Mutex::new(None),
+            ahead: Mutex::new(None),
+            connects: AtomicU32::new(0),
         }
     }
 
@@ -51,47 +54,60 @@ impl OnDemand {
     /// already: the next call takes that connection (or its error). Where no
     /// thread can be made, the next call connects itself.
     pub fn connect_ahead(&self) {
-        if self.conn.borrow().is_some() || self.ahead.borrow().is_some() {
+        let mut ahead = lock(&self.ahead);
+        if lock(&self.conn).is_some() || ahead.is_some() {
             return;
         }
         let private = self.private.clone();
         let spawned = std::thread::Builder::new()
             .name("podctl-connect".into())
             .spawn(move || connect::connect(&private));
-        *self.ahead.borrow_mut() = spawned.ok();
+        *ahead = spawned.ok();
     }
 
     pub fn is_connected(&self) -> bool {
-        self.conn.borrow().is_some()
+        lock(&self.conn).is_some()
     }
 
     pub fn connects(&self) -> u32 {
-        self.connects.get()
+        self.connects.load(Ordering::Relaxed)
+    }
+
+    /// The connection, made now (or taken from [`OnDemand::connect_ahead`])
+    /// if there is none. The lock is held while connecting: a second thread
+    /// waits for that connection instead of making its own.
+    fn client(&self) -> Result<Client, Error> {
+        let mut slot = lock(&self.conn);
+        if let Some(c) = &*slot {
+            return Ok(c.clone());
+        }
+        let ahead = lock(&self.ahead).take().and_then(|h| h.join().ok());
+        let c = match ahead {
+            Some(made) => made?,
+            None => connect::connect(&self.private)?,
+        };
+        self.connects.fetch_add(1, Ordering::Relaxed);
+        *slot = Some(c.clone());
+        Ok(c)
     }
 
     /// Runs `f` on the connection, connecting first if there is none; a
     /// connection that broke (systemd re-executed, say) is dropped so the
     /// next call connects again.
     fn with<T>(&self, f: impl FnOnce(&Client) -> Result<T, Error>) -> Result<T, Error> {
-        let mut slot = self.conn.borrow_mut();
-        let client = match slot.take() {
-            Some(c) => c,
-            None => {
-                let ahead = self.ahead.borrow_mut().take().and_then(|h| h.join().ok());
-                let c = match ahead {
-                    Some(made) => made?,
-                    None => connect::connect(&self.private)?,
-                };
-                self.connects.set(self.connects.get() + 1);
-                c
-            }
-        };
+        let client = self.client()?;
         let r = f(&client);
-        if !matches!(&r, Err(e) if e.is_broken_connection()) {
-            *slot = Some(client);
+        if matches!(&r, Err(e) if e.is_broken_connection()) {
+            lock(&self.conn).take();
         }
         r
     }
+}
+
+/// A poisoned lock (a thread panicked mid-call; podctl aborts on panic, so
+/// only in tests) still guards a usable Option.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Manager for OnDemand {
@@ -141,10 +157,11 @@ impl Manager for OnDemand {
         self.with(|c| c.set_enabled(name, enabled))
     }
     fn idle(&self) {
-        drop(self.conn.borrow_mut().take());
+        drop(lock(&self.conn).take());
         // A connection made ahead and never used goes too (its thread is
         // waited for: it ends within the connect's own patience).
-        if let Some(h) = self.ahead.borrow_mut().take() {
+        let ahead = lock(&self.ahead).take();
+        if let Some(h) = ahead {
             drop(h.join());
         }
     }

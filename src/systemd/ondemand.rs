@@ -54,8 +54,12 @@ impl OnDemand {
     /// already: the next call takes that connection (or its error). Where no
     /// thread can be made, the next call connects itself.
     pub fn connect_ahead(&self) {
+        // One lock at a time here; `client` takes `conn` then `ahead`.
+        if lock(&self.conn).is_some() {
+            return;
+        }
         let mut ahead = lock(&self.ahead);
-        if lock(&self.conn).is_some() || ahead.is_some() {
+        if ahead.is_some() {
             return;
         }
         let private = self.private.clone();

@@ -12,7 +12,7 @@ use crate::plan::decide::Changes;
 use crate::plan::units;
 use crate::runtime::Paths;
 use crate::runtime::state::{PodState, changes_against, write_atomic};
-use crate::systemd::{Manager, UnitStatus};
+use crate::systemd::Manager;
 use anyhow::{Context, bail};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -23,10 +23,6 @@ const RELOAD_TIMEOUT: Duration = Duration::from_secs(90);
 /// How often apply reads the state file while it waits for the reload (a
 /// reload of unchanged containers takes a few milliseconds).
 const RELOAD_POLL: Duration = Duration::from_millis(10);
-
-fn is_running(st: &Option<UnitStatus>) -> bool {
-    st.as_ref().is_some_and(|s| s.active_state.is_running())
-}
 
 /// The last journal lines of a unit, to explain a failure where it happens.
 pub fn journal_tail(unit: &str, lines: u32) -> String {
@@ -142,7 +138,7 @@ pub fn lock_pod(paths: &Paths, name: &str) -> anyhow::Result<PodLock> {
 /// Applies one pod, read and validated from `file`, through `mgr`; returns
 /// what was done, as printed.
 pub fn apply_pod(
-    mgr: &dyn Manager,
+    mgr: &(dyn Manager + Sync),
     paths: &Paths,
     file: &Path,
     pod: crate::model::Pod,
@@ -151,9 +147,18 @@ pub fn apply_pod(
     let name = pod.name.clone();
     let _lock = lock_pod(paths, &name)?;
     let service = units::service(&name);
-    let Some(file_state) = mgr.unit_file_state(&service)? else {
+    // Two questions for systemd at once: is pod@.service installed and
+    // enabled, and does the pod run (one ListUnitsByPatterns).
+    let (file_state, loaded) = super::side_by_side(
+        || mgr.unit_file_state(&service),
+        || mgr.list_units(&[&service]),
+    );
+    let Some(file_state) = file_state? else {
         bail!("{service}: pod@.service is not installed (install it with: podctl install)");
     };
+    let running = loaded?
+        .iter()
+        .any(|u| u.name == service && u.active_state.is_running());
     let stored = paths.definition(&name);
     // Rewritten also when an older podctl left it readable by others.
     if std::fs::read_to_string(&stored).ok().as_deref() != Some(text.as_str())
@@ -182,7 +187,6 @@ pub fn apply_pod(
         })?;
     }
 
-    let running = is_running(&mgr.status(&service)?);
     let wanted = crate::plan::build(&pod);
     let changes = changes_against(&paths.run, running, &wanted, &text);
     match &changes {

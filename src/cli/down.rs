@@ -38,20 +38,8 @@ pub fn down_with(
         }
         Ok(())
     };
-    std::thread::scope(|s| {
-        match std::thread::Builder::new().spawn_scoped(s, boot) {
-            Ok(disabling) => {
-                let stopped = stop();
-                // A panic aborts podctl (panic = "abort"): join only fails in tests.
-                let disabled = disabling
-                    .join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("disabling {service} panicked")));
-                stopped.and(disabled)
-            }
-            // No thread to be had: one after the other.
-            Err(_) => stop().and_then(|()| boot()),
-        }
-    })?;
+    let (disabled, stopped) = super::side_by_side(boot, stop);
+    stopped.and(disabled)?;
     if purge && stored.exists() {
         std::fs::remove_file(&stored)
             .with_context(|| format!("cannot remove {}", stored.display()))?;

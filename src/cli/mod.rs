@@ -57,6 +57,29 @@ pub fn connect() -> anyhow::Result<crate::systemd::ondemand::OnDemand> {
     Ok(early.unwrap_or_else(crate::systemd::ondemand::OnDemand::from_env))
 }
 
+/// Runs `a` on a second thread while `b` runs on this one, and returns
+/// both results: two calls to systemd over one connection, answered side by
+/// side (each round trip costs milliseconds under emulation). Where no
+/// thread can be had, `b` then `a`.
+pub fn side_by_side<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+    let slot = std::sync::Mutex::new(Some(a));
+    // Copy (it only borrows `slot`): the thread gets one, the fallback another.
+    let run_a = || {
+        let f = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+        f.map(|f| f())
+    };
+    std::thread::scope(|s| {
+        let handle = std::thread::Builder::new().spawn_scoped(s, run_a);
+        let rb = b();
+        let ra = match handle {
+            // A panic aborts podctl (panic = "abort"); only tests unwind.
+            Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            Err(_) => run_a(),
+        };
+        (ra.expect("`a` runs exactly once"), rb)
+    })
+}
+
 /// The connection [`connect_early`] started, for the command's [`connect`].
 static EARLY: std::sync::Mutex<Option<crate::systemd::ondemand::OnDemand>> =
     std::sync::Mutex::new(None);
@@ -148,5 +171,24 @@ mod tests {
         assert!(!talks_to_systemd(&args(&["validate", "web.toml"])));
         assert!(!talks_to_systemd(&args(&["--help"])));
         assert!(!talks_to_systemd(&args(&[])));
+    }
+
+    /// Both run, `a` on another thread, at the same time.
+    #[test]
+    fn side_by_side_runs_both_at_once() {
+        use std::sync::mpsc::channel;
+        use std::time::Duration;
+        let (to_b, from_a) = channel();
+        let here = std::thread::current().id();
+        // `b` hears from `a` while `b` runs: one after the other, it would not.
+        let (a, heard) = super::side_by_side(
+            move || {
+                to_b.send(()).unwrap();
+                std::thread::current().id()
+            },
+            || from_a.recv_timeout(Duration::from_secs(5)).is_ok(),
+        );
+        assert!(heard, "a did not run while b did");
+        assert_ne!(a, here, "a ran on the caller's thread");
     }
 }

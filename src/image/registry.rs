@@ -196,7 +196,8 @@ impl Source for Registry {
             let mut stream = stream.map_err(|e| classify(what.clone(), e))?;
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|e| {
-                    // oci-client checks the digest as the stream ends.
+                    // oci-client checks the digest as the stream ends
+                    // (a 200 answer; the store checks it in any case).
                     let corrupt = e
                         .get_ref()
                         .is_some_and(|i| i.is::<oci_client::errors::DigestError>());

@@ -75,12 +75,19 @@ pub trait Runtime {
     /// Runs the container's process.
     fn start(&self, id: &str) -> Result<(), RuntimeError>;
     /// [`Runtime::create`] then [`Runtime::start`], or one `run --detach`
-    /// where the runtime has it. Either way the init ends up a child of the
-    /// caller only once the runtime's processes have exited (the caller is
-    /// a subreaper).
-    fn run_detached(&self, id: &str, new: NewContainer<'_>) -> Result<(), RuntimeError> {
+    /// where the runtime has it, returned while the runtime may still be at
+    /// work: its process outlives the container's start by a few
+    /// milliseconds natively, ~100 ms under emulation. Either way the init
+    /// ends up a child of the caller only once the runtime's processes have
+    /// exited (the caller is a subreaper).
+    fn run_detached<'a>(
+        &'a self,
+        id: &str,
+        new: NewContainer<'_>,
+    ) -> Result<Box<dyn Detaching + 'a>, RuntimeError> {
         self.create(id, new)?;
-        self.start(id)
+        self.start(id)?;
+        Ok(Box::new(Done))
     }
     /// Sends `signal` to the container's init.
     fn kill(&self, id: &str, signal: i32) -> Result<(), RuntimeError>;
@@ -91,6 +98,21 @@ pub trait Runtime {
     fn exec_command(&self, id: &str, argv: &[String]) -> Command;
     /// The runtime's status word (`created`, `running`, `stopped`).
     fn state(&self, id: &str) -> Result<String, RuntimeError>;
+}
+
+/// A [`Runtime::run_detached`] under way.
+pub trait Detaching {
+    /// `None` while the runtime runs; its outcome once it has exited.
+    fn try_wait(&mut self) -> Option<Result<(), RuntimeError>>;
+}
+
+/// A runtime that has done its part already.
+struct Done;
+
+impl Detaching for Done {
+    fn try_wait(&mut self) -> Option<Result<(), RuntimeError>> {
+        Some(Ok(()))
+    }
 }
 
 /// Where a program would be run from: an absolute path as it is, a bare
@@ -269,14 +291,14 @@ fn log_tail(log: &Path) -> String {
 }
 
 impl Cli {
-    /// `create` or `run --detach` of a new container from its bundle.
+    /// `create` or `run --detach` of a new container from its bundle, started.
     fn new_container(
         &self,
         op: &'static str,
         flags: &[&str],
         id: &str,
         new: NewContainer<'_>,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<Running<'_>, RuntimeError> {
         let _ = std::fs::remove_file(&self.log);
         let mut cmd = self.base();
         cmd.arg(op).args(flags);
@@ -291,24 +313,69 @@ impl Cli {
             .stdin(Stdio::null())
             .stdout(new.stdout)
             .stderr(new.stderr);
-        let status = cmd.status().map_err(|source| RuntimeError::Spawn {
+        let spawn = |source| RuntimeError::Spawn {
             program: self.name(),
             op,
             id: id.to_string(),
             source,
-        })?;
-        if status.success() {
-            Ok(())
-        } else {
+        };
+        let child = cmd.spawn().map_err(spawn)?;
+        Ok(Running {
+            cli: self,
+            op,
+            id: id.to_string(),
+            child,
+        })
+    }
+}
+
+/// A runtime process making a container.
+struct Running<'a> {
+    cli: &'a Cli,
+    op: &'static str,
+    id: String,
+    child: std::process::Child,
+}
+
+impl Running<'_> {
+    fn outcome(
+        &self,
+        status: std::io::Result<std::process::ExitStatus>,
+    ) -> Result<(), RuntimeError> {
+        match status {
+            Ok(st) if st.success() => Ok(()),
             // stderr went to the container's log pipe: the message is in the log.
-            Err(self.failure(op, id, &status, b""))
+            Ok(st) => Err(self.cli.failure(self.op, &self.id, &st, b"")),
+            Err(source) => Err(RuntimeError::Spawn {
+                program: self.cli.name(),
+                op: self.op,
+                id: self.id.clone(),
+                source,
+            }),
+        }
+    }
+
+    fn wait(mut self) -> Result<(), RuntimeError> {
+        let status = self.child.wait();
+        self.outcome(status)
+    }
+}
+
+/// Dropped while the runtime runs, its process is left to the caller, a
+/// subreaper that reaps it (the container's relay).
+impl Detaching for Running<'_> {
+    fn try_wait(&mut self) -> Option<Result<(), RuntimeError>> {
+        match self.child.try_wait() {
+            Ok(None) => None,
+            Ok(Some(st)) => Some(self.outcome(Ok(st))),
+            Err(e) => Some(self.outcome(Err(e))),
         }
     }
 }
 
 impl Runtime for Cli {
     fn create(&self, id: &str, new: NewContainer<'_>) -> Result<(), RuntimeError> {
-        self.new_container("create", &[], id, new)
+        self.new_container("create", &[], id, new)?.wait()
     }
 
     /// `run --detach`: one runtime process where `create` + `start` are two
@@ -316,8 +383,17 @@ impl Runtime for Cli {
     /// emulation). The init is a child of the runtime's own process; once
     /// that exits, the init is reparented to the caller, a subreaper (the
     /// relay, which reaps that process too).
-    fn run_detached(&self, id: &str, new: NewContainer<'_>) -> Result<(), RuntimeError> {
-        self.new_container("run", &["--detach"], id, new)
+    fn run_detached<'a>(
+        &'a self,
+        id: &str,
+        new: NewContainer<'_>,
+    ) -> Result<Box<dyn Detaching + 'a>, RuntimeError> {
+        Ok(Box::new(self.new_container(
+            "run",
+            &["--detach"],
+            id,
+            new,
+        )?))
     }
     fn start(&self, id: &str) -> Result<(), RuntimeError> {
         let mut c = self.base();

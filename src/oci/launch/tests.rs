@@ -37,9 +37,14 @@ fn exec_finds_the_runtime_from_the_cgroup() {
 fn create_start_and_pid() {
     let dir = std::env::temp_dir().join(format!("podctl-ocilaunch-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("init.pid"), "4321").unwrap();
-    let rt = Fake::default();
-    let pid = run(&rt, "web.app", &dir, Stdio::null(), Stdio::null()).unwrap();
+    // Left by an earlier run: not this one's.
+    std::fs::write(dir.join("init.pid"), "1").unwrap();
+    let rt = Fake {
+        init_pid: Some(4321),
+        ..Default::default()
+    };
+    let proc = Path::new("/nonexistent");
+    let pid = run(&rt, "web.app", &dir, proc, Stdio::null(), Stdio::null()).unwrap();
     assert_eq!(pid, 4321);
     assert_eq!(
         *rt.calls.borrow(),
@@ -57,6 +62,7 @@ fn a_failed_start_leaves_nothing_and_says_why() {
     let e = run(
         &rt,
         "web.app",
+        Path::new("/nonexistent"),
         Path::new("/nonexistent"),
         Stdio::null(),
         Stdio::null(),
@@ -76,4 +82,104 @@ fn a_failed_start_leaves_nothing_and_says_why() {
             "delete web.app"
         ]
     );
+}
+
+/// A runtime whose process never exits; it writes the init's PID (77) at
+/// its third poll.
+#[derive(Default)]
+struct Lingering {
+    polls: std::sync::atomic::AtomicU32,
+    pid_file: std::sync::Mutex<Option<PathBuf>>,
+}
+
+impl crate::oci::runtime::Detaching for &Lingering {
+    fn try_wait(&mut self) -> Option<Result<(), RuntimeError>> {
+        let n = self.polls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        assert!(n < 500, "the runtime's exit was waited for");
+        if n == 3 {
+            let f = self.pid_file.lock().unwrap();
+            std::fs::write(f.as_ref().unwrap(), "77\n").unwrap();
+        }
+        None
+    }
+}
+
+/// A fake procfs entry: `pid`'s command name and children.
+fn fake_proc(proc: &Path, pid: u32, comm: &str, children: &str) {
+    let task = proc.join(format!("{pid}/task/{pid}"));
+    std::fs::create_dir_all(&task).unwrap();
+    std::fs::write(proc.join(format!("{pid}/comm")), format!("{comm}\n")).unwrap();
+    std::fs::write(task.join("children"), children).unwrap();
+}
+
+impl Runtime for Lingering {
+    fn create(&self, _: &str, _: NewContainer<'_>) -> Result<(), RuntimeError> {
+        unreachable!()
+    }
+    fn start(&self, _: &str) -> Result<(), RuntimeError> {
+        unreachable!()
+    }
+    fn run_detached<'a>(
+        &'a self,
+        _: &str,
+        new: NewContainer<'_>,
+    ) -> Result<Box<dyn crate::oci::runtime::Detaching + 'a>, RuntimeError> {
+        *self.pid_file.lock().unwrap() = Some(new.pid_file.to_path_buf());
+        Ok(Box::new(self))
+    }
+    fn kill(&self, _: &str, _: i32) -> Result<(), RuntimeError> {
+        unreachable!()
+    }
+    fn delete(&self, _: &str, _: bool) -> Result<(), RuntimeError> {
+        Ok(())
+    }
+    fn exec_command(&self, _: &str, _: &[String]) -> std::process::Command {
+        unreachable!()
+    }
+    fn state(&self, _: &str) -> Result<String, RuntimeError> {
+        unreachable!()
+    }
+}
+
+/// The container counts as started once its init (podctl-pause, executed)
+/// has forked the command, while the runtime's process is still finishing;
+/// not before.
+#[test]
+fn started_once_the_init_forked_the_command_without_the_runtime_exit() {
+    let dir = std::env::temp_dir().join(format!("podctl-ocilinger-{}", std::process::id()));
+    let proc = dir.join("proc");
+    // The runtime's process, not yet executed as the init: not started.
+    fake_proc(&proc, 77, "crun", "78 ");
+    let rt = Lingering::default();
+    let waited = std::thread::scope(|s| {
+        let h = s.spawn(|| {
+            let pid = run(&rt, "web.app", &dir, &proc, Stdio::null(), Stdio::null()).unwrap();
+            assert_eq!(pid, 77);
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        let polls = rt.polls.load(std::sync::atomic::Ordering::SeqCst);
+        std::fs::write(proc.join("77/comm"), "podctl-pause\n").unwrap();
+        h.join().unwrap();
+        polls
+    });
+    assert!(
+        waited > 5,
+        "started before the init was executed ({waited} polls)"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A pid file left by an earlier run of the container is not taken for
+/// this run's, even when that PID is now another container's init.
+#[test]
+fn a_stale_pid_file_is_not_this_runs() {
+    let dir = std::env::temp_dir().join(format!("podctl-ocistale-{}", std::process::id()));
+    let proc = dir.join("proc");
+    fake_proc(&proc, 55, "podctl-pause", "56 ");
+    fake_proc(&proc, 77, "podctl-pause", "78 ");
+    std::fs::write(dir.join("init.pid"), "55").unwrap();
+    let rt = Lingering::default();
+    let pid = run(&rt, "web.app", &dir, &proc, Stdio::null(), Stdio::null()).unwrap();
+    assert_eq!(pid, 77);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -4,11 +4,13 @@ use super::{NewContainer, Runtime, RuntimeError};
 use std::cell::RefCell;
 use std::process::Command;
 
-/// Records every call; fails the operations named in `fail`.
+/// Records every call; fails the operations named in `fail`; `create`
+/// writes `init_pid` to the pid file, as a runtime does.
 #[derive(Debug, Default)]
 pub struct Fake {
     pub calls: RefCell<Vec<String>>,
     pub fail: Vec<&'static str>,
+    pub init_pid: Option<u32>,
 }
 
 impl Fake {
@@ -28,8 +30,12 @@ impl Fake {
 }
 
 impl Runtime for Fake {
-    fn create(&self, id: &str, _: NewContainer<'_>) -> Result<(), RuntimeError> {
-        self.call("create", id)
+    fn create(&self, id: &str, new: NewContainer<'_>) -> Result<(), RuntimeError> {
+        self.call("create", id)?;
+        if let Some(pid) = self.init_pid {
+            std::fs::write(new.pid_file, pid.to_string()).expect("the fake's pid file");
+        }
+        Ok(())
     }
     fn start(&self, id: &str) -> Result<(), RuntimeError> {
         self.call("start", id)

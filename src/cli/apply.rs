@@ -190,10 +190,8 @@ pub fn apply_pod(
     let wanted = crate::plan::build(&pod);
     let changes = changes_against(&paths.run, running, &wanted, &text);
     match &changes {
-        Changes::Create { .. } => {
-            mgr.reset_failed(&service)?;
-            mgr.start_unit(&service)?;
-        }
+        // A pod that failed before starts afresh (start_unit resets it).
+        Changes::Create { .. } => mgr.start_unit(&service)?,
         Changes::Unchanged(_) => {}
         Changes::Recreate(_) => mgr.restart_unit(&service)?,
         Changes::Reload(_) => {

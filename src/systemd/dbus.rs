@@ -135,7 +135,23 @@ impl Manager for Client {
     }
 
     fn start_unit(&self, name: &str) -> Result<(), Error> {
-        self.unit_job("StartUnit", JobKind::Start, name, (name, "replace"))
+        zbus::block_on(async {
+            let mut stream = self.job_stream().await?;
+            // One round trip for both: sent in order, and systemd takes one
+            // connection's calls in order, so the reset comes first.
+            let (reset, start) = futures_util::future::join(
+                self.manager_call("ResetFailedUnit", name, &(name,)),
+                self.manager_call("StartUnit", name, &(name, "replace")),
+            )
+            .await;
+            match reset {
+                Err(Error::Call { source, .. }) if is_no_such_unit(&source) => {}
+                other => drop(other?),
+            }
+            let job = Self::job_path(&start?, "StartUnit", name)?;
+            let pending = HashMap::from([(job, (name.to_string(), JobKind::Start))]);
+            self.wait_jobs(&mut stream, pending).await
+        })
     }
 
     fn reload_unit(&self, name: &str) -> Result<(), Error> {

@@ -188,7 +188,9 @@ pub trait Manager {
     /// Creates every unit (StartTransientUnit, mode `fail`), in order, then
     /// waits for all of their start jobs.
     fn start_transient(&self, units: &[Transient<'_>]) -> Result<(), Error>;
-    /// Starts a unit (mode `replace`) and waits for the job.
+    /// Starts a unit afresh: its failed state and start-rate counter
+    /// cleared (ResetFailedUnit; absent units are fine), then StartUnit (mode
+    /// `replace`), both sent at once; waits for the job.
     fn start_unit(&self, name: &str) -> Result<(), Error>;
     /// Reloads a unit (ExecReload=) and waits for the job.
     fn reload_unit(&self, name: &str) -> Result<(), Error>;

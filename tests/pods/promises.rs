@@ -63,7 +63,37 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         "promises::timed_out_probe_leaves_no_process",
         timed_out_probe_leaves_no_process,
     ),
+    (
+        "promises::apply_starts_a_pod_past_its_start_limit",
+        apply_starts_a_pod_past_its_start_limit,
+    ),
 ];
+
+/// A pod that failed as often as pod@'s start limit allows starts again on
+/// the next apply (its failed state and start counter are reset), as an
+/// operator fixing a definition expects.
+fn apply_starts_a_pod_past_its_start_limit(g: &Guest) -> Result<(), String> {
+    g.ok("mkdir -p /run/systemd/system/pod@sl.service.d && \
+          printf '[Unit]\\nStartLimitBurst=1\\nStartLimitIntervalSec=5min\\n' \
+          > /run/systemd/system/pod@sl.service.d/limit.conf && systemctl daemon-reload")?;
+    let failing = "name = \"sl\"\n[containers.app]\n\
+        command = [\"/bin/sh\", \"-c\", \"exit 3\"]\nrestart = \"never\"\n";
+    let path = write_pod(g, "sl", failing)?;
+    let _ = g.sh(&format!("podctl apply {path}"));
+    let unit = "pod@sl.service";
+    g.wait_property(unit, "ActiveState", "failed", Duration::from_secs(20))?;
+    // Fixed, and applied within the start limit's interval.
+    write_pod(
+        g,
+        "sl",
+        "name = \"sl\"\n[containers.app]\ncommand = [\"sleep\", \"4803\"]\n",
+    )?;
+    let result = g
+        .ok(&format!("podctl apply {path}"))
+        .and_then(|_| g.expect_property(unit, "ActiveState", "active"));
+    g.ok("podctl down --purge sl; rm -rf /run/systemd/system/pod@sl.service.d && systemctl daemon-reload")?;
+    result
+}
 
 /// A pod whose only container (`restart = "never"`) exits 3 is finished:
 /// pod@ ends failed with status 79 and systemd does not start it again.

@@ -41,13 +41,6 @@ pub fn container(pod: &str, container: &str) -> String {
     format!("pod-{pod}.{container}.scope")
 }
 
-/// A glob matching every unit of a pod but its service: the slice, the
-/// sandbox and container scopes (`pod-NAME.*`; the slice's name is escaped,
-/// the scopes' are not, and for the names validation allows both agree).
-pub fn pod_glob(pod: &str) -> String {
-    format!("pod-{pod}.*")
-}
-
 /// The journal identifier of a container's output, e.g. `web/app`.
 pub fn log_identifier(pod: &str, container: &str) -> String {
     format!("{pod}/{container}")

@@ -101,8 +101,13 @@ impl Manager for Client {
             // Every call goes out before any reply is awaited (one round trip
             // for the batch, not one per unit: each costs milliseconds under
             // emulation). They are sent in order and systemd takes one
-            // connection's calls in order, so the slice exists before the
-            // scopes in it.
+            // connection's calls in order: a failed unit of the same name (a
+            // crashed run's) is reset before the name is taken, and the slice
+            // exists before the scopes in it.
+            let resets = units.iter().map(|t| async move {
+                let name = t.unit.name.as_str();
+                self.manager_call("ResetFailedUnit", name, &(name,)).await
+            });
             let calls = units.iter().map(|t| async move {
                 let name = t.unit.name.as_str();
                 let props = properties(&t.unit.properties, t.pids);
@@ -112,9 +117,23 @@ impl Manager for Client {
                     .await;
                 (name, reply)
             });
+            let (resets, replies) = futures_util::future::join(
+                futures_util::future::join_all(resets),
+                futures_util::future::join_all(calls),
+            )
+            .await;
             let mut pending = HashMap::new();
             let mut failure = None;
-            for (name, reply) in futures_util::future::join_all(calls).await {
+            for reset in resets {
+                match reset {
+                    Err(Error::Call { source, .. }) if is_no_such_unit(&source) => {}
+                    Err(e) => {
+                        failure.get_or_insert(e);
+                    }
+                    Ok(_) => {}
+                }
+            }
+            for (name, reply) in replies {
                 match reply.and_then(|r| Self::job_path(&r, "StartTransientUnit", name)) {
                     Ok(job) => {
                         pending.insert(job, (name.to_string(), JobKind::Start));

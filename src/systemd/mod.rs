@@ -186,7 +186,8 @@ pub struct UnitStatus {
 /// wait for their jobs and fail with [`Error::Job`] unless the result is `done`.
 pub trait Manager {
     /// Creates every unit (StartTransientUnit, mode `fail`), in order, then
-    /// waits for all of their start jobs.
+    /// waits for all of their start jobs. A failed unit of the same name (a
+    /// crashed run's) is reset first, so its name can be taken.
     fn start_transient(&self, units: &[Transient<'_>]) -> Result<(), Error>;
     /// Starts a unit afresh: its failed state and start-rate counter
     /// cleared (ResetFailedUnit; absent units are fine), then StartUnit (mode

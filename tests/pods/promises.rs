@@ -67,7 +67,32 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         "promises::apply_starts_a_pod_past_its_start_limit",
         apply_starts_a_pod_past_its_start_limit,
     ),
+    (
+        "promises::a_failed_scope_of_the_same_name_is_reset",
+        a_failed_scope_of_the_same_name_is_reset,
+    ),
 ];
+
+/// A failed unit holding one of the pod's unit names (as a crashed run can
+/// leave; here a scope that outlived its RuntimeMaxSec=) does not stop the
+/// pod from starting: the name is reset and taken.
+fn a_failed_scope_of_the_same_name_is_reset(g: &Guest) -> Result<(), String> {
+    let unit = "pod-lf.app.scope";
+    g.ok(&format!(
+        "(systemd-run --scope --unit={unit} -p RuntimeMaxSec=1s sleep 30 >/dev/null 2>&1 &)"
+    ))?;
+    g.wait_property(unit, "ActiveState", "failed", Duration::from_secs(20))?;
+    let result = apply(
+        g,
+        "lf",
+        "name = \"lf\"\n[containers.app]\ncommand = [\"sleep\", \"4804\"]\n",
+    )
+    .and_then(|_| g.expect_property(unit, "ActiveState", "active"));
+    g.ok(&format!(
+        "podctl down --purge lf; systemctl reset-failed {unit} 2>/dev/null; true"
+    ))?;
+    result
+}
 
 /// A pod that failed as often as pod@'s start limit allows starts again on
 /// the next apply (its failed state and start counter are reset), as an

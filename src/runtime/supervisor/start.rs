@@ -7,7 +7,7 @@ use super::{
 };
 use crate::runtime::lifecycle::Event;
 use crate::runtime::{holder, launch};
-use crate::systemd::{ActiveState, Transient};
+use crate::systemd::Transient;
 use std::time::{Duration, Instant};
 
 /// How often the start looks at what it waits for when nothing wakes it
@@ -46,17 +46,10 @@ impl Supervisor<'_> {
             slots.push(s);
         }
         self.slots = slots;
-        // Leftovers of a crashed run would make the names clash (one call
-        // to find them, whatever the number of containers). Asked once the
-        // processes are on their way: the connection to systemd is made
-        // meanwhile (OnDemand::connect_ahead).
+        // The connection to systemd was made meanwhile
+        // (OnDemand::connect_ahead); failed leftovers of a crashed run are
+        // reset in the same round trip as the units are made.
         let plan = &self.plan;
-        let pattern = crate::plan::units::pod_glob(&plan.pod);
-        for leftover in self.mgr.list_units(&[&pattern])? {
-            if leftover.active_state == ActiveState::Failed {
-                self.mgr.reset_failed(&leftover.name)?;
-            }
-        }
         let pids: Vec<[u32; 1]> = self
             .slots
             .iter()

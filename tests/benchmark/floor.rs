@@ -12,7 +12,7 @@
 //! `crun run`, and unmounts and removes it on down.
 
 use super::{POLL, POLL_SCAN, comm, ms_since, nothing_left, podctl_down, podctl_up};
-use super::{say, timed, wait};
+use super::{timed, wait};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -269,24 +269,4 @@ pub(super) fn one(kind: Kind) -> Result<(f64, f64), String> {
         let _ = c.wait();
     }
     Ok((up, down))
-}
-
-/// `rounds` floor pods of `kind` (+1 warm-up), as `floor.KEY.up|down`.
-pub(super) fn rounds(
-    r: &mut crate::report::Results,
-    kind: Kind,
-    key: &str,
-    rounds: usize,
-) -> Result<(), String> {
-    for round in 0..=rounds {
-        let (up, down) = one(kind)?;
-        if round > 0 {
-            r.push(&format!("{key}.up"), up);
-            r.push(&format!("{key}.down"), down);
-        }
-        say(&format!(
-            "{key} {round}/{rounds}: up {up:.0} ms, down {down:.0} ms"
-        ));
-    }
-    Ok(())
 }

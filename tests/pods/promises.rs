@@ -94,6 +94,22 @@ fn a_failed_scope_of_the_same_name_is_reset(g: &Guest) -> Result<(), String> {
     result
 }
 
+/// Applies pod `name` whose one container (`restart = "never"`) runs the
+/// shell `script`, which fails it, and waits until pod@NAME is failed;
+/// returns the pod file's path and the service's name.
+fn apply_until_failed(g: &Guest, name: &str, script: &str) -> Result<(String, String), String> {
+    let toml = format!(
+        "name = \"{name}\"\n[containers.job]\n\
+         command = [\"/bin/sh\", \"-c\", \"{script}\"]\nrestart = \"never\"\n"
+    );
+    let path = write_pod(g, name, &toml)?;
+    // The pod may finish before or after apply sees READY=1: not checked here.
+    let _ = g.sh(&format!("podctl apply {path}"));
+    let unit = format!("pod@{name}.service");
+    g.wait_property(&unit, "ActiveState", "failed", Duration::from_secs(20))?;
+    Ok((path, unit))
+}
+
 /// A pod that failed as often as pod@'s start limit allows starts again on
 /// the next apply (its failed state and start counter are reset), as an
 /// operator fixing a definition expects.
@@ -101,17 +117,13 @@ fn apply_starts_a_pod_past_its_start_limit(g: &Guest) -> Result<(), String> {
     g.ok("mkdir -p /run/systemd/system/pod@sl.service.d && \
           printf '[Unit]\\nStartLimitBurst=1\\nStartLimitIntervalSec=5min\\n' \
           > /run/systemd/system/pod@sl.service.d/limit.conf && systemctl daemon-reload")?;
-    let failing = "name = \"sl\"\n[containers.app]\n\
-        command = [\"/bin/sh\", \"-c\", \"exit 3\"]\nrestart = \"never\"\n";
-    let path = write_pod(g, "sl", failing)?;
-    let _ = g.sh(&format!("podctl apply {path}"));
-    let unit = "pod@sl.service";
-    g.wait_property(unit, "ActiveState", "failed", Duration::from_secs(20))?;
+    let (path, unit) = apply_until_failed(g, "sl", "exit 3")?;
+    let unit = unit.as_str();
     // Fixed, and applied within the start limit's interval.
     write_pod(
         g,
         "sl",
-        "name = \"sl\"\n[containers.app]\ncommand = [\"sleep\", \"4803\"]\n",
+        "name = \"sl\"\n[containers.job]\ncommand = [\"sleep\", \"4803\"]\n",
     )?;
     let result = g
         .ok(&format!("podctl apply {path}"))
@@ -123,13 +135,8 @@ fn apply_starts_a_pod_past_its_start_limit(g: &Guest) -> Result<(), String> {
 /// A pod whose only container (`restart = "never"`) exits 3 is finished:
 /// pod@ ends failed with status 79 and systemd does not start it again.
 fn finished_pod_exits_79_not_restarted(g: &Guest) -> Result<(), String> {
-    let toml = "name = \"fin\"\n[containers.job]\n\
-        command = [\"/bin/sh\", \"-c\", \"sleep 0.3; exit 3\"]\nrestart = \"never\"\n";
-    let path = write_pod(g, "fin", toml)?;
-    // The pod may finish before or after apply sees READY=1: not checked here.
-    let _ = g.sh(&format!("podctl apply {path}"));
-    let unit = "pod@fin.service";
-    g.wait_property(unit, "ActiveState", "failed", Duration::from_secs(20))?;
+    let (_, unit) = apply_until_failed(g, "fin", "sleep 0.3; exit 3")?;
+    let unit = unit.as_str();
     g.expect_property(unit, "ExecMainStatus", "79")?;
     // RestartSec=1s: a restart would have happened by now.
     std::thread::sleep(Duration::from_secs(3));

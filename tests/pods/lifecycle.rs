@@ -185,12 +185,18 @@ fn after_ready_waits_for_probe(g: &Guest) -> Result<(), String> {
     let t = Instant::now();
     // The file is removed before each start, not by the container: its
     // first probe may run before the container's first command.
+    // app-started goes too: a container counts as started once its init has
+    // forked the command, so the shell may write the file only after start
+    // returned; the first start's file must not be read for this one.
     g.ok(
         "podctl apply /root/pods/ord.toml >/dev/null && systemctl stop pod@ord \
-          && rm -f /tmp/db-ready && systemctl start pod@ord",
+          && rm -f /tmp/db-ready /tmp/app-started && systemctl start pod@ord",
     )?;
     let took = t.elapsed();
     let ready_at = nanos(&g.ok("cat /tmp/db-ready")?)?;
+    wait_for(Duration::from_secs(10), "app to write /tmp/app-started", || {
+        Ok(g.sh("test -s /tmp/app-started").status == 0)
+    })?;
     let app_at = nanos(&g.ok("cat /tmp/app-started")?)?;
     if app_at < ready_at {
         return Err(format!(

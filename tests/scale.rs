@@ -1,4 +1,4 @@
-//! Scale tier (issue 17): 1,000 one-container pods on one real systemd 252,
+//! Scale tier: 1,000 one-container pods on one real systemd 252,
 //! booted in a systemd-nspawn container of its own (this binary's guest, so
 //! the container tier's parallel trials neither disturb it nor are disturbed;
 //! cargo runs test binaries one after another).
@@ -21,7 +21,7 @@ use std::time::Instant;
 
 const TRIALS: &[(&str, TrialFn)] = &[("scale::thousand_pods", thousand_pods)];
 
-/// Pods in the trial (issue 17 asks for 1,000).
+/// Pods in the trial.
 const PODS: usize = 1000;
 /// Connections to systemd (private socket or system bus) podctl processes
 /// may hold with no podctl command running: none is needed; the slack is for

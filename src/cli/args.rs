@@ -27,7 +27,7 @@ pub struct Args {
 pub enum Output {
     /// Text for a person.
     Human,
-    /// One JSON document (see README: JSON output).
+    /// One JSON document (see docs/commands.md: JSON output).
     Json,
 }
 

@@ -1,6 +1,6 @@
 //! `podctl inspect NAME [--output json]`: each process's namespaces
 //! (the sandbox's, then each container's command), marked shared with the
-//! sandbox, the process's own, or the host's: the seed article's `lsns` table.
+//! sandbox, the process's own, or the host's: the model pod's `lsns` table.
 
 use super::show::{INSPECT_KINDS, inspect_rows};
 use crate::runtime::Paths;

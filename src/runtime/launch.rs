@@ -28,7 +28,7 @@ pub struct LaunchSpec {
     /// Bound over the container's files once it has its own mount namespace.
     #[serde(default)]
     pub etc_files: Vec<(String, String)>,
-    /// Started through an OCI runtime with this config (issue 13); `None`:
+    /// Started through an OCI runtime with this config; `None`:
     /// the helper joins and creates the namespaces itself.
     #[serde(default)]
     pub oci: Option<crate::oci::Container>,

@@ -1,4 +1,4 @@
-//! The floor (issues 13 and 15): the two-container pod made by hand with
+//! The floor: the two-container pod made by hand with
 //! what podctl drives, so that `podctl apply` / `down` can be compared with
 //! the least the same work costs. A slice and three `systemd-run --scope`s
 //! (the sandbox `unshare -n -i -u sleep inf`, two containers with the pod's

@@ -97,7 +97,7 @@ fn scale_pods() -> usize {
 const POD_DIR: &str = "/var/lib/podctl-bench";
 const ROOTFS: &str = "/var/lib/podctl-bench/rootfs";
 
-/// The seed's two-container pod (examples/web.toml) with `sleep` commands.
+/// The two-container pod (examples/web.toml) with `sleep` commands.
 fn pod_file(name: &str) -> String {
     format!(
         r#"name = "{name}"

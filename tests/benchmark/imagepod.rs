@@ -1,4 +1,4 @@
-//! The two-container pod from a stored image (issue 14): `podctl apply` /
+//! The two-container pod from a stored image: `podctl apply` /
 //! `down` of the benchmark's pod with `image = ` a busybox image (pulled
 //! into podctl's store beforehand, so apply only mounts), against the floor
 //! (floor.rs: the overlay roots mounted by hand with podctl's lower layers,

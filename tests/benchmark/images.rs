@@ -1,4 +1,4 @@
-//! Images (issue 14): pull of a ~50 MB image from a registry on the guest's
+//! Images: pull of a ~50 MB image from a registry on the guest's
 //! loopback by `podctl pull` against `skopeo copy` of it to a directory and
 //! `podman pull`, each into a fresh store every round; the image's big
 //! layer unpacked by podctl against `tar -xzf` of the same blob.

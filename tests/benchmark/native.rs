@@ -1,4 +1,4 @@
-//! Native section (issue 17): scale in the nspawn guest, where times are
+//! Native section: scale in the nspawn guest, where times are
 //! real (no TCG): 1,000 one-container pods (`sleep`) applied one after
 //! another, `podctl ps` at 100 / 500 / 1,000 pods, per-pod PSS of podctl's
 //! processes, the connections to systemd and the bus podctl holds, then all

@@ -1,4 +1,4 @@
-//! In-guest networking measurements (issue 15): what a bridge network adds
+//! In-guest networking measurements: what a bridge network adds
 //! to apply and down (the same pod with `network = "bridge"` and `"none"`,
 //! alternating in one boot), and throughput and latency over HTTP through a
 //! published port against the pod's address directly. The scale section's

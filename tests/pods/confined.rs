@@ -1,4 +1,4 @@
-//! Issue 13 as pod containers (container tier): a root container of a pod
+//! Confinement as pod containers (container tier): a root container of a pod
 //! fails every hostile attempt and shows the documented capability mask,
 //! no_new_privs and seccomp mode; a non-root user keeps no capability; each
 //! security key has its effect.

@@ -1,5 +1,5 @@
-//! Pod trials on a real systemd in a systemd-nspawn container (issue 4's
-//! acceptance points that need no resource controller). Each trial uses its
+//! Pod trials on a real systemd in a systemd-nspawn container (what needs
+//! no resource controller). Each trial uses its
 //! own pod name, so trials can run in parallel in one guest.
 
 use super::common::*;
@@ -76,7 +76,7 @@ fn namespaces_shared_and_private(g: &Guest) -> Result<(), String> {
     if host != "nsp-host" {
         return Err(format!("hostname in container: {host:?}"));
     }
-    // The seed article's table, one command away: row by row, each
+    // The model pod's table, one command away: row by row, each
     // namespace marked as the kernel says above.
     let table = g.ok("podctl inspect nsp")?;
     let want = [

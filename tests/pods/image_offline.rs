@@ -1,4 +1,4 @@
-//! Images once stored (issue 14, container tier): `podctl apply` of a pod
+//! Images once stored: `podctl apply` of a pod
 //! whose image is stored needs no registry (the registries listen only on
 //! their namespace's loopback: from the guest's own namespace there is
 //! none), and an image of more layers than one page of overlay options can

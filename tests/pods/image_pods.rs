@@ -1,7 +1,7 @@
-//! Pods that run images (issue 14, phase 2), in the container tier: the
+//! Pods that run images, in the container tier: the
 //! image's entrypoint, cmd, env, workdir and user; `args` and the pod
-//! file's keys over them; whiteouts in a running container; the seed
-//! article's pod (a web server and a sidecar over localhost); an apply with
+//! file's keys over them; whiteouts in a running container; the
+//! model pod (a web server and a sidecar over localhost); an apply with
 //! an unknown image changes nothing; a read-only root; upper layers gone
 //! after down; rmi/prune/images know the stored pods.
 //!

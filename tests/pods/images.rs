@@ -1,4 +1,4 @@
-//! Image trials (issue 14) against real registries in the guest
+//! Image trials against real registries in the guest
 //! (tests/pods/image_bench.rs): pulls by tag, digest and short name; auth
 //! and TLS answers; corrupt blobs; whiteouts as overlayfs shows them; a
 //! layer shared by two images; oci:/oci-archive: sources; kill -9 mid-pull.

@@ -1,4 +1,4 @@
-//! What a pod keeps to itself (issue 11): its stored state and definition
+//! What a pod keeps to itself: its stored state and definition
 //! are root's only, a namespace it does not share is private to each
 //! container, and any valid names give a working NOTIFY_SOCKET.
 

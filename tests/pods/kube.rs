@@ -1,4 +1,4 @@
-//! Kubernetes manifests on a real systemd (issue 16): a YAML Pod with its
+//! Kubernetes manifests on a real systemd: a YAML Pod with its
 //! ConfigMap, an init container, a native sidecar, a readiness probe and an
 //! emptyDir runs; the YAML `kube generate` makes of an applied pod applies
 //! back as unchanged (same processes).

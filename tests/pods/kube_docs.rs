@@ -1,4 +1,4 @@
-//! A Kubernetes-docs-style manifest runs with no edits (issue 16):
+//! A Kubernetes-docs-style manifest runs with no edits:
 //! tests/data/kube/manifests/nginx-sidecar.yaml, as written (images
 //! `nginx:1.25` and `busybox:1.36`, Docker Hub short names), applied in the
 //! container tier. Docker Hub is the guest's plain registry here: a

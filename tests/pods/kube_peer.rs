@@ -1,5 +1,5 @@
 //! Podman 4.3 as the real peer of `podctl kube generate` and of a YAML
-//! `podctl apply` (issue 16), in the VM tier (Podman needs cgroup v2
+//! `podctl apply`, in the VM tier (Podman needs cgroup v2
 //! controllers). The image is image_pods' `bench/web:1` (busybox httpd on
 //! port 80), loaded into Podman from its OCI layout and tagged with the
 //! registry name the manifests carry (podctl pulls it from the bench's

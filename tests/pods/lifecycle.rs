@@ -1,4 +1,4 @@
-//! Lifecycle trials (issue 5) on a real systemd in the container tier:
+//! Lifecycle trials on a real systemd in the container tier:
 //! restart backoff, init containers, ordering on readiness, Type=notify,
 //! graceful stop with timeouts and signals.
 
@@ -194,9 +194,11 @@ fn after_ready_waits_for_probe(g: &Guest) -> Result<(), String> {
     )?;
     let took = t.elapsed();
     let ready_at = nanos(&g.ok("cat /tmp/db-ready")?)?;
-    wait_for(Duration::from_secs(10), "app to write /tmp/app-started", || {
-        Ok(g.sh("test -s /tmp/app-started").status == 0)
-    })?;
+    wait_for(
+        Duration::from_secs(10),
+        "app to write /tmp/app-started",
+        || Ok(g.sh("test -s /tmp/app-started").status == 0),
+    )?;
     let app_at = nanos(&g.ok("cat /tmp/app-started")?)?;
     if app_at < ready_at {
         return Err(format!(

@@ -1,4 +1,4 @@
-//! Pod networks on a real engine (issue 15), container tier: published TCP
+//! Pod networks on a real engine, container tier: published TCP
 //! and UDP ports, pods reaching each other by name and address, an internal
 //! network with no way out, port conflicts, and nothing left behind by
 //! down, a lost sandbox or a killed supervisor. All of it inside the

@@ -1,4 +1,4 @@
-//! Issue 13 in the VM (pure cgroup v2, no outer seccomp filter): crun and
+//! OCI runtimes in the VM (pure cgroup v2, no outer seccomp filter): crun and
 //! runc side by side in one pod, each confined and limited in a leaf of its
 //! scope; sysctls; the hostile set; a named volume across a reboot.
 

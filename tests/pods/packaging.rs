@@ -1,5 +1,4 @@
-//! Trials of how podctl is installed and used from a shell (issue 18 and
-//! issue 11 items 9 and 13): SIGPIPE in containers and exec, exec's user,
+//! Trials of how podctl is installed and used from a shell: SIGPIPE in containers and exec, exec's user,
 //! environment and workdir, `exec -it` through a real pseudo-terminal, logs
 //! of a pod that is down, events, top, and the Debian package installed,
 //! removed and purged in a second, throwaway guest.

@@ -1,4 +1,4 @@
-//! Trials for what the README promises about the supervisor (issue 11):
+//! Trials for what the README promises about the supervisor:
 //! exit statuses, reload failures, PIDs, notify credentials, probes, stop
 //! at any moment.
 

@@ -1,4 +1,4 @@
-//! Declarative apply (issue 6) on a real systemd: the least change, prune,
+//! Declarative apply on a real systemd: the least change, prune,
 //! crash safety and concurrent applies.
 
 use super::common::*;

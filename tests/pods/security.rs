@@ -1,4 +1,4 @@
-//! Containers through an OCI runtime (issue 13). Phase 1: the runtimes are
+//! Containers through an OCI runtime: the runtimes are
 //! in the guests, and the config podctl generates (`podctl::oci`) runs under
 //! crun there and confines a root process: each hostile attempt fails and
 //! `/proc/self/status` shows the documented capabilities, no_new_privs and

@@ -1,4 +1,4 @@
-//! Volumes (issue 13): named volumes outlive the pod, scratch volumes are
+//! Volumes: named volumes outlive the pod, scratch volumes are
 //! shared by the pod's containers and gone after down, `:ro` is read-only,
 //! tmpfs volumes have their size, a missing host path fails apply.
 

@@ -391,6 +391,32 @@ fn build_deb(out: &Path) -> Result<PathBuf, String> {
     Ok(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
 }
 
+/// lintian reports no error and no warning (overrides, each with its
+/// reason, are in packaging/debian/lintian-overrides); its information tags
+/// are not counted.
+fn lintian_accepts(deb: &Path) -> Result<(), String> {
+    let o = std::process::Command::new("lintian")
+        .arg("--fail-on")
+        .arg("error,warning")
+        .arg(deb)
+        .output()
+        .map_err(|e| format!("lintian (apt-get install lintian): {e}"))?;
+    let out = String::from_utf8_lossy(&o.stdout);
+    let tags: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("E: ") || l.starts_with("W: "))
+        .collect();
+    if !o.status.success() || !tags.is_empty() {
+        return Err(format!(
+            "lintian {}: {}\n{out}{}",
+            deb.display(),
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        ));
+    }
+    Ok(())
+}
+
 /// Every man page in the package renders with `man -l`, without warnings.
 fn man_pages_render(deb: &Path, dir: &Path) -> Result<(), String> {
     let x = dir.join("x");
@@ -454,6 +480,7 @@ fn deb_install_remove_purge(_shared: &Guest) -> Result<(), String> {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let deb = build_deb(&dir)?;
     man_pages_render(&deb, &dir)?;
+    lintian_accepts(&deb)?;
     let root = crate::bench::cache::container_root()?;
     let binds = [Bind {
         host: deb.parent().ok_or("deb dir")?.to_path_buf(),
@@ -521,6 +548,8 @@ fn deb_trial(g: &Guest) -> Result<(), String> {
         ));
     }
 
+    // What purge must take away is there: the boot link, the state.
+    g.ok("test -L /etc/systemd/system/multi-user.target.wants/pod@web.service && test -e /run/podctl/web.json")?;
     g.ok("DEBIAN_FRONTEND=noninteractive apt-get remove -y -q podctl")?;
     if g.sh("test -e /usr/bin/podctl").success() {
         return Err("/usr/bin/podctl is still there after remove".into());
@@ -533,9 +562,15 @@ fn deb_trial(g: &Guest) -> Result<(), String> {
     }
 
     g.ok("DEBIAN_FRONTEND=noninteractive apt-get purge -y -q podctl")?;
-    if g.sh("test -e /etc/podctl/pods").success() {
-        let left = g.sh("ls -la /etc/podctl/pods").stdout;
-        return Err(format!("purge left /etc/podctl/pods:\n{left}"));
+    // Nothing of podctl's is left: files, boot links, units, processes.
+    let left = g.sh(
+        "ls -d /etc/podctl /var/lib/podctl /run/podctl /run/podctl-notify \
+           /etc/systemd/system/*.wants/pod@* 2>/dev/null; \
+         systemctl list-units --all --no-legend --plain 'pod*' | grep -v ' inactive ' ; \
+         pgrep -a -f 'podctl|http.server 8080'",
+    );
+    if !left.stdout.trim().is_empty() {
+        return Err(format!("purge left:\n{}", left.stdout));
     }
     Ok(())
 }

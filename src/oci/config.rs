@@ -264,9 +264,16 @@ fn linux(c: &Container, ctx: &Context<'_>) -> oci_spec::runtime::Linux {
             })
             .collect();
         l.set_devices(Some(devices));
+        // A container without an image sees the host's root: its secrets too.
+        let host_secrets: &[&str] = if c.image.is_none() {
+            &defaults::HOST_SECRETS
+        } else {
+            &[]
+        };
         l.set_masked_paths(Some(
             defaults::MASKED_PATHS
                 .iter()
+                .chain(host_secrets)
                 .map(|p| p.to_string())
                 .collect(),
         ));
@@ -278,7 +285,7 @@ fn linux(c: &Container, ctx: &Context<'_>) -> oci_spec::runtime::Linux {
         ));
     }
     l.set_seccomp(match &s.seccomp {
-        Seccomp::Default => Some(seccomp::default_profile()),
+        Seccomp::Default => Some(seccomp::default_profile(&s.bounding)),
         Seccomp::Unconfined => None,
         Seccomp::Profile(_) => ctx.custom_seccomp.cloned(),
     });

@@ -68,12 +68,24 @@ pub(super) fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
             &["rbind", "nosuid"],
         ));
     } else {
+        // nodev: a node made in /dev (with CAP_MKNOD) cannot be opened,
+        // even where no device cgroup applies (crun without a cgroup
+        // manager, a cgroup v1 guest). The standard nodes are binds of the
+        // host's, each its own mount, so they still open.
         out.push(mount(
             "/dev",
             "tmpfs",
             Path::new("tmpfs"),
-            &["nosuid", "strictatime", "mode=755", "size=65536k"],
+            &["nosuid", "nodev", "strictatime", "mode=755", "size=65536k"],
         ));
+        for &(path, _, _) in &defaults::DEVICES {
+            out.push(mount(
+                path,
+                "bind",
+                Path::new(path),
+                &["bind", "nosuid", "noexec"],
+            ));
+        }
     }
     out.push(mount(
         "/dev/pts",

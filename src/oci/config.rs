@@ -291,3 +291,6 @@ fn linux(c: &Container, ctx: &Context<'_>) -> oci_spec::runtime::Linux {
     });
     l
 }
+
+#[cfg(test)]
+mod tests;

@@ -22,10 +22,7 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         "boundary::io_uring_and_unknown_syscalls_fail",
         io_uring_and_unknown_syscalls_fail,
     ),
-    (
-        "boundary::host_secrets_are_masked",
-        host_secrets_are_masked,
-    ),
+    ("boundary::host_secrets_are_masked", host_secrets_are_masked),
 ];
 
 /// `if ( CMD ) ...; then NAME: ESCAPED else NAME: blocked`, one per attempt.
@@ -69,14 +66,28 @@ const SUBMOUNT: &str = "mkdir -p /srv/podctl-sub && \
 fn host_submounts_stay_read_only_nosuid_nodev(g: &Guest) -> Result<(), String> {
     g.ok(SUBMOUNT)?;
     // The guest itself can do all three: the trial's premise.
-    g.ok("touch /srv/podctl-sub/host-ok && head -c1 /srv/podctl-sub/zero | od -An -tx1 | grep -q 00")?;
+    g.ok(
+        "touch /srv/podctl-sub/host-ok && head -c1 /srv/podctl-sub/zero | od -An -tx1 | grep -q 00",
+    )?;
     let list = [
         ("write-submount", "touch /srv/podctl-sub/escape"),
         ("write-ro-volume-submount", "touch /vol/podctl-sub/escape"),
-        ("dev-node-on-submount", "head -c1 /srv/podctl-sub/zero | od -An -tx1 | grep -q 00"),
-        ("dev-node-in-ro-volume", "head -c1 /vol/podctl-sub/zero | od -An -tx1 | grep -q 00"),
-        ("setuid-on-submount", "test \"$(/srv/podctl-sub/id -u)\" = 0"),
-        ("setuid-in-ro-volume", "test \"$(/vol/podctl-sub/id -u)\" = 0"),
+        (
+            "dev-node-on-submount",
+            "head -c1 /srv/podctl-sub/zero | od -An -tx1 | grep -q 00",
+        ),
+        (
+            "dev-node-in-ro-volume",
+            "head -c1 /vol/podctl-sub/zero | od -An -tx1 | grep -q 00",
+        ),
+        (
+            "setuid-on-submount",
+            "test \"$(/srv/podctl-sub/id -u)\" = 0",
+        ),
+        (
+            "setuid-in-ro-volume",
+            "test \"$(/vol/podctl-sub/id -u)\" = 0",
+        ),
     ];
     let script = format!("{}echo \"uid: $(id -u)\"", attempts(&list));
     let out = script_output(
@@ -102,9 +113,22 @@ fn device_nodes_cannot_be_opened(g: &Guest) -> Result<(), String> {
     // The premise: the guest itself opens a tun node.
     g.ok("test -c /dev/net/tun && exec 3<>/dev/net/tun")?;
     let list = [
-        ("open-tun", "mknod /dev/podctl-tun c 10 200 && exec 3<>/dev/podctl-tun"),
-        ("open-fuse", "mknod /dev/podctl-fuse c 10 229 && exec 3<>/dev/podctl-fuse"),
-        ("open-loop", "mknod /dev/podctl-loop b 7 0 && exec 3</dev/podctl-loop"),
+        (
+            "open-tun",
+            "mknod /dev/podctl-tun c 10 200 && exec 3<>/dev/podctl-tun",
+        ),
+        (
+            "open-tun-in-tmp",
+            "mknod /tmp/podctl-tun c 10 200 && exec 3<>/tmp/podctl-tun",
+        ),
+        (
+            "open-fuse",
+            "mknod /dev/podctl-fuse c 10 229 && exec 3<>/dev/podctl-fuse",
+        ),
+        (
+            "open-loop",
+            "mknod /dev/podctl-loop b 7 0 && exec 3</dev/podctl-loop",
+        ),
     ];
     let script = format!(
         "{}head -c1 /dev/zero >/dev/null && echo x >/dev/null && head -c1 /dev/urandom >/dev/null && echo 'standard: ok'\n\
@@ -123,9 +147,14 @@ fn device_nodes_cannot_be_opened(g: &Guest) -> Result<(), String> {
         ));
     }
     blocked(&list, &out)?;
+    // systemd took the scope's policy (it enforces it on cgroup v2; this
+    // guest's cgroup v1 controllers are read-only, so nodev is what holds).
     let policy = g.unit_property("pod-devs.app.scope", "DevicePolicy")?;
-    if policy != "closed" {
-        return Err(format!("DevicePolicy of the scope is {policy:?}"));
+    let allow = g.unit_property("pod-devs.app.scope", "DeviceAllow")?;
+    if policy != "closed" || !allow.contains("/dev/null rwm") || !allow.contains("char-pts rwm") {
+        return Err(format!(
+            "the scope has DevicePolicy={policy:?} DeviceAllow={allow:?}"
+        ));
     }
     g.ok("podctl down --purge devs")?;
     Ok(())
@@ -190,7 +219,10 @@ fn host_secrets_are_masked(g: &Guest) -> Result<(), String> {
     let list = [
         ("read-shadow", "grep -q . /etc/shadow"),
         ("read-gshadow", "grep -q . /etc/gshadow"),
-        ("read-ssh-host-key", "grep -q . /etc/ssh/ssh_host_ed25519_key"),
+        (
+            "read-ssh-host-key",
+            "grep -q . /etc/ssh/ssh_host_ed25519_key",
+        ),
         ("read-registry-auth", "grep -q . /etc/containers/auth.json"),
         ("read-root-home", "grep -q . /root/.docker/config.json"),
         ("list-root-home", "ls -A /root | grep -q ."),
@@ -210,7 +242,9 @@ fn host_secrets_are_masked(g: &Guest) -> Result<(), String> {
     )?;
     let out = journal_until(g, "secrets", "app", "END")?;
     if !out.contains("passwd: readable") {
-        return Err(format!("the rest of the host's /etc should stay readable:\n{out}"));
+        return Err(format!(
+            "the rest of the host's /etc should stay readable:\n{out}"
+        ));
     }
     blocked(&list, &out)?;
     g.ok("podctl down --purge secrets && rm -f /root/.docker/config.json")?;

@@ -46,12 +46,7 @@ pub(super) fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
     };
     for dir in host_root {
         let dest = format!("/{dir}");
-        out.push(mount(
-            &dest,
-            "bind",
-            Path::new(&dest),
-            &HOST_ROOT_OPTIONS,
-        ));
+        out.push(mount(&dest, "bind", Path::new(&dest), &HOST_ROOT_OPTIONS));
     }
     // 2. Kernel filesystems and /dev.
     out.push(mount(
@@ -175,12 +170,9 @@ pub(super) fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
     for v in &c.volumes {
         let access = if v.read_only { "ro" } else { "rw" };
         let m = match &v.source {
-            VolumeSource::Bind(p) => mount(
-                &v.target,
-                "bind",
-                Path::new(p),
-                &bind_options(v.read_only),
-            ),
+            VolumeSource::Bind(p) => {
+                mount(&v.target, "bind", Path::new(p), &bind_options(v.read_only))
+            }
             VolumeSource::Named(n) => mount(
                 &v.target,
                 "bind",

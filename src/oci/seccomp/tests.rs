@@ -79,8 +79,8 @@ fn no_name_twice_and_none_both_allowed_and_denied() {
             assert!(denied.insert(n.clone()), "{n} is denied twice");
         }
     }
-    // What every container may do is never also denied, except clone, whose
-    // allow rule and deny rules look at different flags.
+    // What every container may do is never also denied (clone's allow rule
+    // is conditional: it and the deny rules look at different flags).
     for n in allowed(&[]) {
         assert!(!denied.contains(&n), "{n} is allowed and denied");
     }
@@ -119,7 +119,11 @@ fn rules_for<'a>(p: &'a LinuxSeccomp, name: &str) -> Vec<&'a LinuxSyscall> {
 fn action_of(p: &LinuxSeccomp, name: &str) -> Option<(LinuxSeccompAction, Option<u32>)> {
     let rules = rules_for(p, name);
     let plain: Vec<_> = rules.iter().filter(|r| r.args().is_none()).collect();
-    assert!(plain.len() <= 1, "{name}: {} unconditional rules", plain.len());
+    assert!(
+        plain.len() <= 1,
+        "{name}: {} unconditional rules",
+        plain.len()
+    );
     plain.first().map(|r| (r.action(), r.errno_ret()))
 }
 
@@ -177,7 +181,9 @@ fn capabilities_open_their_groups() {
     );
     let admin = default_profile(&caps(&["CAP_SYS_ADMIN"]));
     let allow = Some((LinuxSeccompAction::ScmpActAllow, None));
-    for name in ["mount", "unshare", "setns", "clone", "clone3", "bpf", "syslog"] {
+    for name in [
+        "mount", "unshare", "setns", "clone", "clone3", "bpf", "syslog",
+    ] {
         assert_eq!(action_of(&admin, name), allow, "{name}");
         assert_eq!(rules_for(&admin, name).len(), 1, "{name}: one rule");
     }
@@ -191,7 +197,10 @@ fn capabilities_open_their_groups() {
     }
     // Never, whatever the capabilities: kexec, keys, userfaultfd, io_uring.
     for name in ["kexec_load", "keyctl", "userfaultfd", "io_uring_setup"] {
-        assert_eq!(action_of(&all, name).unwrap().0, LinuxSeccompAction::ScmpActErrno);
+        assert_eq!(
+            action_of(&all, name).unwrap().0,
+            LinuxSeccompAction::ScmpActErrno
+        );
     }
 }
 

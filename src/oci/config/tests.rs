@@ -126,3 +126,31 @@ fn the_seccomp_profile_follows_the_capabilities() {
                  capabilities = { add = [\"SYS_ADMIN\"] }\n";
     assert!(has_mount_allowed(&config(admin)));
 }
+
+#[test]
+fn a_volume_under_a_masked_secret_unmasks_that_path_only() {
+    let spec = config(
+        "[containers.app]\ncommand = [\"/bin/true\"]\n\
+         volumes = [\"/srv:/root/data\"]\n",
+    );
+    let masked = spec
+        .linux()
+        .as_ref()
+        .unwrap()
+        .masked_paths()
+        .clone()
+        .unwrap();
+    assert!(!masked.iter().any(|m| m == "/root"), "{masked:?}");
+    // A sibling whose name starts alike is no volume under /root.
+    let spec = config("[containers.app]\ncommand = [\"/bin/true\"]\nvolumes = [\"/srv:/rootx\"]\n");
+    let masked = spec
+        .linux()
+        .as_ref()
+        .unwrap()
+        .masked_paths()
+        .clone()
+        .unwrap();
+    assert!(masked.iter().any(|m| m == "/root"), "{masked:?}");
+    assert!(masked.iter().any(|m| m == "/etc/shadow"));
+    assert!(masked.iter().any(|m| m == "/etc/ssl/private"));
+}

@@ -101,7 +101,7 @@ fn host_submounts_stay_read_only_nosuid_nodev(g: &Guest) -> Result<(), String> {
     }
     blocked(&list, &out)?;
     g.ok("! test -e /srv/podctl-sub/escape")?;
-    g.ok("podctl down --purge subro")?;
+    g.ok("podctl down --purge subro && umount /srv/podctl-sub && rmdir /srv/podctl-sub")?;
     Ok(())
 }
 
@@ -213,7 +213,7 @@ fn host_secrets_are_masked(g: &Guest) -> Result<(), String> {
     g.ok(
         "grep -q '^root:' /etc/shadow && mkdir -p /etc/ssh /etc/containers /root/.docker && \
          { test -e /etc/ssh/ssh_host_ed25519_key || echo PODCTL-SECRET > /etc/ssh/ssh_host_ed25519_key; } && \
-         { test -e /etc/containers/auth.json || echo '{\"auths\":{}}' > /etc/containers/auth.json; } && \
+         { test -e /etc/containers/auth.json || echo '{\"auths\":{\"podctl.trial\":{}}}' > /etc/containers/auth.json; } && \
          echo PODCTL-SECRET > /root/.docker/config.json",
     )?;
     let list = [
@@ -247,6 +247,10 @@ fn host_secrets_are_masked(g: &Guest) -> Result<(), String> {
         ));
     }
     blocked(&list, &out)?;
-    g.ok("podctl down --purge secrets && rm -f /root/.docker/config.json")?;
+    g.ok(
+        "podctl down --purge secrets && rm -f /root/.docker/config.json && \
+         { ! grep -qx PODCTL-SECRET /etc/ssh/ssh_host_ed25519_key || rm /etc/ssh/ssh_host_ed25519_key; } && \
+         { ! grep -q podctl.trial /etc/containers/auth.json || rm /etc/containers/auth.json; }",
+    )?;
     Ok(())
 }

@@ -37,6 +37,7 @@ fn main() {
         .chain(pods::quickstart::TRIALS)
         .chain(pods::security::TRIALS)
         .chain(pods::confined::TRIALS)
+        .chain(pods::hostile_boundary::TRIALS)
         .chain(pods::volumes::TRIALS)
         .chain(pods::packaging::TRIALS)
         .chain(pods::images::TRIALS)

@@ -264,9 +264,24 @@ fn linux(c: &Container, ctx: &Context<'_>) -> oci_spec::runtime::Linux {
             })
             .collect();
         l.set_devices(Some(devices));
+        // A container without an image sees the host's root: its secrets
+        // too. A volume the file mounts at or under one is the file's
+        // choice (masks come after the mounts and would hide it).
+        let host_secrets: &[&str] = if c.image.is_none() {
+            &defaults::HOST_SECRETS
+        } else {
+            &[]
+        };
+        let under = |target: &str, p: &str| {
+            target == p || target.strip_prefix(p).is_some_and(|r| r.starts_with('/'))
+        };
+        let secrets = host_secrets
+            .iter()
+            .filter(|p| !c.volumes.iter().any(|v| under(&v.target, p)));
         l.set_masked_paths(Some(
             defaults::MASKED_PATHS
                 .iter()
+                .chain(secrets)
                 .map(|p| p.to_string())
                 .collect(),
         ));
@@ -278,9 +293,12 @@ fn linux(c: &Container, ctx: &Context<'_>) -> oci_spec::runtime::Linux {
         ));
     }
     l.set_seccomp(match &s.seccomp {
-        Seccomp::Default => Some(seccomp::default_profile()),
+        Seccomp::Default => Some(seccomp::default_profile(&s.bounding)),
         Seccomp::Unconfined => None,
         Seccomp::Profile(_) => ctx.custom_seccomp.cloned(),
     });
     l
 }
+
+#[cfg(test)]
+mod tests;

@@ -50,6 +50,48 @@ pub const MASKED_PATHS: [&str; 14] = [
     "/etc/credstore",
 ];
 
+/// Host secrets hidden from a container without an image, which sees the
+/// host's root read-only and, as root with CAP_DAC_OVERRIDE, could read
+/// every file there: masked as [`MASKED_PATHS`] are (/dev/null over a file,
+/// an empty read-only tmpfs over a directory; a path the host lacks is
+/// skipped). Everything else of the host's root stays readable: /etc,
+/// /usr, /var, /home (users' files, their ~/.ssh included), /srv, /opt.
+/// An image container sees none of the host's files, so none of these.
+pub const HOST_SECRETS: [&str; 20] = [
+    // Password hashes, current and previous.
+    "/etc/shadow",
+    "/etc/shadow-",
+    "/etc/gshadow",
+    "/etc/gshadow-",
+    "/etc/security/opasswd",
+    // SSH host private keys (the public ones and ssh_config stay readable):
+    // with them a container could impersonate the host.
+    "/etc/ssh/ssh_host_rsa_key",
+    "/etc/ssh/ssh_host_ecdsa_key",
+    "/etc/ssh/ssh_host_ed25519_key",
+    "/etc/ssh/ssh_host_dsa_key",
+    // TLS private keys (Debian's ssl-cert) and Kerberos service keys.
+    "/etc/ssl/private",
+    "/etc/krb5.keytab",
+    // Registry credentials podctl pulls with (containers-auth.json(5)), and
+    // root's home: ~/.docker/config.json, ~/.ssh, shell history. (The
+    // copy under /run/containers is behind the container's private /run.)
+    "/etc/containers/auth.json",
+    "/root",
+    // systemd's secrets: the host's random seed, the key of encrypted
+    // credentials, the encrypted credential store (/etc/credstore is in
+    // MASKED_PATHS), and the machine ID, which systemd calls confidential
+    // (journal and D-Bus identity, application IDs are derived from it).
+    "/var/lib/systemd/random-seed",
+    "/var/lib/systemd/credential.secret",
+    "/etc/credstore.encrypted",
+    "/etc/machine-id",
+    // Disk encryption: crypttab and the key files it names.
+    "/etc/crypttab",
+    "/etc/cryptsetup-keys.d",
+    "/etc/luks-keys",
+];
+
 /// Paths the container may read but not write: kernel tunables and
 /// triggers that are host-wide (a write would change the whole machine).
 pub const READONLY_PATHS: [&str; 6] = [
@@ -72,6 +114,20 @@ pub const DEVICES: [(&str, i64, i64); 6] = [
     ("/dev/random", 1, 8),
     ("/dev/urandom", 1, 9),
     ("/dev/tty", 5, 0),
+];
+
+/// The devices a container's scope allows (`DeviceAllow=`, with
+/// `DevicePolicy=closed`): the nodes of [`DEVICES`], /dev/ptmx and the
+/// container's own terminals (`char-pts`, every /dev/pts node).
+pub const SCOPE_DEVICES: [&str; 8] = [
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+    "/dev/tty",
+    "/dev/ptmx",
+    "char-pts",
 ];
 
 /// Host directories hidden behind the container's own `/run` (a private

@@ -1,45 +1,67 @@
 //! podctl's default seccomp profile: `seccomp.toml` (data, reviewed with a
-//! reason per group) turned into the runtime config's `linux.seccomp`.
+//! reason per group) turned into the runtime config's `linux.seccomp`, an
+//! allow list whose default answer is ENOSYS.
 
 use oci_spec::runtime::{
     Arch, LinuxSeccomp, LinuxSeccompAction, LinuxSeccompArg, LinuxSeccompArgBuilder,
     LinuxSeccompOperator, LinuxSyscall,
 };
 use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The profile's text, compiled in.
 pub const PROFILE: &str = include_str!("seccomp.toml");
 
-/// EPERM, the default answer of a denied system call.
+/// EPERM, the answer of a denied system call that names no errno.
 const EPERM: u32 = 1;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Profile {
-    architectures: Vec<String>,
-    deny: Vec<Group>,
+    /// The answer to every system call the profile does not allow.
+    default_errno: u32,
+    /// libseccomp architectures filtered, by Rust's name of the host's.
+    architectures: BTreeMap<String, Vec<String>>,
+    allow: Vec<Allow>,
+    deny: Vec<Deny>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Group {
-    #[allow(dead_code)] // for people: each group says why
+struct Allow {
+    #[allow(dead_code)] // for people, and checked by a test: each group says why
+    why: String,
+    syscalls: Vec<String>,
+    /// The group applies when the bounding set holds any of these.
+    #[serde(default)]
+    caps: Vec<String>,
+    /// Allowed only for these values of the first argument.
+    #[serde(default)]
+    arg0_eq: Vec<u64>,
+    /// Allowed only when the first argument has none of these bits.
+    arg0_clear: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Deny {
+    #[allow(dead_code)] // for people, and checked by a test: each group says why
     why: String,
     syscalls: Vec<String>,
     errno: Option<u32>,
-    /// The rule applies when the first argument has this bit set (one rule
-    /// per bit: seccomp compares one masked value at a time).
+    /// One rule per bit, applying when the first argument has that bit.
     #[serde(default)]
     arg0_has: Vec<u64>,
 }
 
-/// Every system call the default profile denies (for tests and the README).
-pub fn denied() -> Vec<String> {
-    profile()
-        .deny
-        .into_iter()
-        .flat_map(|g| g.syscalls)
-        .collect()
+impl Allow {
+    fn applies(&self, bounding: &[String]) -> bool {
+        self.caps.is_empty() || self.caps.iter().any(|c| bounding.contains(c))
+    }
+
+    fn conditional(&self) -> bool {
+        !self.arg0_eq.is_empty() || self.arg0_clear.is_some()
+    }
 }
 
 fn profile() -> Profile {
@@ -47,91 +69,110 @@ fn profile() -> Profile {
     toml::from_str(PROFILE).expect("src/oci/seccomp.toml is valid")
 }
 
-/// The default profile as `linux.seccomp`: allow everything else.
-pub fn default_profile() -> LinuxSeccomp {
-    let p = profile();
-    let architectures: Vec<Arch> = p
-        .architectures
+/// The system calls a container with this bounding set may make whatever
+/// their arguments.
+pub fn allowed(bounding: &[String]) -> BTreeSet<String> {
+    allowed_in(&profile(), bounding)
+}
+
+fn allowed_in(p: &Profile, bounding: &[String]) -> BTreeSet<String> {
+    p.allow
         .iter()
-        .map(|a| {
-            serde_json::from_value(serde_json::Value::String(a.clone()))
-                .expect("architectures in seccomp.toml are libseccomp names")
-        })
-        .collect();
+        .filter(|g| g.applies(bounding) && !g.conditional())
+        .flat_map(|g| g.syscalls.iter().cloned())
+        .collect()
+}
+
+fn arg0(op: LinuxSeccompOperator, value: u64, value_two: u64) -> LinuxSeccompArg {
+    LinuxSeccompArgBuilder::default()
+        .index(0usize)
+        .value(value)
+        .value_two(value_two)
+        .op(op)
+        .build()
+        .expect("every field of a seccomp argument is set")
+}
+
+fn rule(
+    names: Vec<String>,
+    action: LinuxSeccompAction,
+    errno: Option<u32>,
+    args: Option<Vec<LinuxSeccompArg>>,
+) -> LinuxSyscall {
+    let mut s = LinuxSyscall::default();
+    s.set_names(names);
+    s.set_action(action);
+    s.set_errno_ret(errno);
+    s.set_args(args);
+    s
+}
+
+/// The default profile of a container whose bounding set is `bounding`
+/// (canonical `CAP_*` names), as `linux.seccomp`.
+pub fn default_profile(bounding: &[String]) -> LinuxSeccomp {
+    let p = profile();
+    let open = allowed_in(&p, bounding);
     let mut syscalls = Vec::new();
-    for g in p.deny {
-        let errno = g.errno.unwrap_or(EPERM);
-        let rule = |args: Option<Vec<LinuxSeccompArg>>| {
-            let mut s = LinuxSyscall::default();
-            s.set_names(g.syscalls.clone());
-            s.set_action(LinuxSeccompAction::ScmpActErrno);
-            s.set_errno_ret(Some(errno));
-            s.set_args(args);
-            s
-        };
-        if g.arg0_has.is_empty() {
-            syscalls.push(rule(None));
+    let allow = LinuxSeccompAction::ScmpActAllow;
+    for g in p.allow.iter().filter(|g| g.applies(bounding)) {
+        if !g.conditional() {
+            syscalls.push(rule(g.syscalls.clone(), allow, None, None));
+            continue;
         }
-        for &bit in &g.arg0_has {
-            let arg = LinuxSeccompArgBuilder::default()
-                .index(0usize)
-                .value(bit)
-                .value_two(bit)
-                .op(LinuxSeccompOperator::ScmpCmpMaskedEq)
-                .build()
-                .expect("every field of a seccomp argument is set");
-            syscalls.push(rule(Some(vec![arg])));
+        // An argument rule is moot for a name allowed outright.
+        let names: Vec<String> = g
+            .syscalls
+            .iter()
+            .filter(|n| !open.contains(*n))
+            .cloned()
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        for &v in &g.arg0_eq {
+            let a = arg0(LinuxSeccompOperator::ScmpCmpEq, v, 0);
+            syscalls.push(rule(names.clone(), allow, None, Some(vec![a])));
+        }
+        if let Some(bits) = g.arg0_clear {
+            let a = arg0(LinuxSeccompOperator::ScmpCmpMaskedEq, bits, 0);
+            syscalls.push(rule(names.clone(), allow, None, Some(vec![a])));
         }
     }
+    let errno = LinuxSeccompAction::ScmpActErrno;
+    for g in &p.deny {
+        let names: Vec<String> = g
+            .syscalls
+            .iter()
+            .filter(|n| !open.contains(*n))
+            .cloned()
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        let ret = Some(g.errno.unwrap_or(EPERM));
+        if g.arg0_has.is_empty() {
+            syscalls.push(rule(names.clone(), errno, ret, None));
+        }
+        for &bit in &g.arg0_has {
+            let a = arg0(LinuxSeccompOperator::ScmpCmpMaskedEq, bit, bit);
+            syscalls.push(rule(names.clone(), errno, ret, Some(vec![a])));
+        }
+    }
+    let architectures = p.architectures.get(std::env::consts::ARCH).map(|list| {
+        list.iter()
+            .map(|a| {
+                serde_json::from_value::<Arch>(serde_json::Value::String(a.clone()))
+                    .expect("architectures in seccomp.toml are libseccomp names")
+            })
+            .collect()
+    });
     let mut s = LinuxSeccomp::default();
-    s.set_default_action(LinuxSeccompAction::ScmpActAllow);
-    s.set_architectures(Some(architectures));
+    s.set_default_action(errno);
+    s.set_default_errno_ret(Some(p.default_errno));
+    s.set_architectures(architectures);
     s.set_syscalls(Some(syscalls));
     s
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_profile_denies_what_dockers_default_denies() {
-        let denied = denied();
-        for must in [
-            "mount",
-            "umount2",
-            "pivot_root",
-            "kexec_load",
-            "kexec_file_load",
-            "init_module",
-            "finit_module",
-            "delete_module",
-            "bpf",
-            "perf_event_open",
-            "keyctl",
-            "add_key",
-            "request_key",
-            "userfaultfd",
-            "open_by_handle_at",
-            "reboot",
-            "swapon",
-            "swapoff",
-            "setns",
-            "unshare",
-            "clone",
-        ] {
-            assert!(denied.iter().any(|d| d == must), "{must} is not denied");
-        }
-        let p = default_profile();
-        assert_eq!(p.default_action(), LinuxSeccompAction::ScmpActAllow);
-        let clone_rules = p
-            .syscalls()
-            .as_ref()
-            .unwrap()
-            .iter()
-            .filter(|s| s.names() == &["clone".to_string()])
-            .count();
-        // One rule per namespace flag, CLONE_NEWUSER included.
-        assert_eq!(clone_rules, 7);
-    }
-}
+mod tests;

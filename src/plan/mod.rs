@@ -33,6 +33,9 @@ pub enum Value {
     /// `as`
     #[serde(rename = "as")]
     Strs(Vec<String>),
+    /// `a(ss)` (DeviceAllow: path or class, access)
+    #[serde(rename = "a(ss)")]
+    Pairs(Vec<(String, String)>),
 }
 
 impl Value {
@@ -43,6 +46,7 @@ impl Value {
             Value::U64(_) => "t",
             Value::Bool(_) => "b",
             Value::Strs(_) => "as",
+            Value::Pairs(_) => "a(ss)",
         }
     }
 }
@@ -225,6 +229,25 @@ fn limit_properties(r: &Resources, props: &mut Vec<Property>) {
     }
 }
 
+/// The container's devices, enforced by systemd on its scope (a BPF
+/// program on cgroup v2): none but the standard pseudo-devices and its
+/// own terminals, whichever node a container opens (one in an image, one
+/// it made with CAP_MKNOD). The OCI config's `linux.resources.devices`
+/// says the same, but a runtime without a cgroup manager of its own
+/// (crun's `disabled`) applies nothing of it. A privileged container
+/// has the host's devices.
+fn device_properties(privileged: bool, props: &mut Vec<Property>) {
+    if privileged {
+        return;
+    }
+    props.push(Property::new("DevicePolicy", Value::Str("closed".into())));
+    let allow = crate::oci::defaults::SCOPE_DEVICES
+        .iter()
+        .map(|d| (d.to_string(), "rwm".to_string()))
+        .collect();
+    props.push(Property::new("DeviceAllow", Value::Pairs(allow)));
+}
+
 fn description(text: String) -> Property {
     Property::new("Description", Value::Str(text))
 }
@@ -300,6 +323,7 @@ pub fn build(pod: &Pod) -> Plan {
             "TimeoutStopUSec",
             Value::U64(c.stop_timeout_ms.saturating_mul(1000)),
         ));
+        device_properties(c.security.privileged, &mut props);
         limit_properties(&c.resources, &mut props);
 
         // Private to the container: cgroup and mnt always, and every

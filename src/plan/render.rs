@@ -300,6 +300,13 @@ fn property(p: &Property) -> String {
         Value::U64(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Strs(v) => list(v),
+        Value::Pairs(v) => {
+            let pairs: Vec<String> = v
+                .iter()
+                .map(|(a, b)| format!("({}, {})", quote(a), quote(b)))
+                .collect();
+            format!("[{}]", pairs.join(", "))
+        }
     };
     let note = match (&p.value, p.name) {
         (Value::U64(u64::MAX), _) => Some("infinity".to_string()),

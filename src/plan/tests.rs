@@ -166,3 +166,36 @@ fn environment_has_defaults_and_file_values_win() {
     assert_eq!(env.iter().filter(|(k, _)| k == "PATH").count(), 1);
     assert!(env.contains(&("A".into(), "1".into())));
 }
+
+#[test]
+fn container_scopes_allow_only_the_standard_devices() {
+    let mut p = pod(vec![], vec![]);
+    p.containers[1].security.privileged = true;
+    let plan = build(&p);
+    let app = &plan
+        .containers
+        .iter()
+        .find(|c| c.name == "app")
+        .unwrap()
+        .unit;
+    assert_eq!(
+        app.property("DevicePolicy"),
+        Some(&Value::Str("closed".into()))
+    );
+    let Some(Value::Pairs(allow)) = app.property("DeviceAllow") else {
+        panic!("no DeviceAllow");
+    };
+    let paths: Vec<&str> = allow.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(paths, crate::oci::defaults::SCOPE_DEVICES);
+    assert!(allow.iter().all(|(_, a)| a == "rwm"));
+    assert_eq!(app.property("DeviceAllow").unwrap().signature(), "a(ss)");
+    // A privileged container has the host's devices.
+    let side = &plan
+        .containers
+        .iter()
+        .find(|c| c.name == "sidecar")
+        .unwrap()
+        .unit;
+    assert_eq!(side.property("DevicePolicy"), None);
+    assert_eq!(side.property("DeviceAllow"), None);
+}

@@ -52,6 +52,7 @@ fn to_variant(v: &Value) -> Variant<'static> {
         Value::U64(n) => Variant::from(*n),
         Value::Bool(b) => Variant::from(*b),
         Value::Strs(list) => Variant::from(list.clone()),
+        Value::Pairs(list) => Variant::from(list.clone()),
     }
 }
 

@@ -17,6 +17,22 @@ fn mount(dest: &str, typ: &str, source: &Path, options: &[&str]) -> Mount {
     m
 }
 
+/// A host top-level directory: read-only, no setuid, no device files, for
+/// every mount under it too (`/boot/efi`, `/var/log/...`, `/srv/x`): the
+/// plain flags apply to the top mount only. The recursive forms need
+/// mount_setattr (Linux 5.12; crun 1.8, runc 1.1).
+const HOST_ROOT_OPTIONS: [&str; 7] = ["rbind", "ro", "nosuid", "nodev", "rro", "rnosuid", "rnodev"];
+
+/// A volume's bind mount options: `ro` ones read-only down to their
+/// submounts, every one without setuid or device files down to them.
+fn bind_options(read_only: bool) -> Vec<&'static str> {
+    if read_only {
+        vec!["rbind", "nosuid", "nodev", "ro", "rro", "rnosuid", "rnodev"]
+    } else {
+        vec!["rbind", "nosuid", "nodev", "rw", "rnosuid", "rnodev"]
+    }
+}
+
 pub(super) fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
     let s = &c.security;
     let ipc_of_host = !c.joins.contains(&NsKind::Ipc) && !c.creates.contains(&NsKind::Ipc);
@@ -30,12 +46,7 @@ pub(super) fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
     };
     for dir in host_root {
         let dest = format!("/{dir}");
-        out.push(mount(
-            &dest,
-            "bind",
-            Path::new(&dest),
-            &["rbind", "ro", "nosuid", "nodev"],
-        ));
+        out.push(mount(&dest, "bind", Path::new(&dest), &HOST_ROOT_OPTIONS));
     }
     // 2. Kernel filesystems and /dev.
     out.push(mount(
@@ -52,12 +63,24 @@ pub(super) fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
             &["rbind", "nosuid"],
         ));
     } else {
+        // nodev: a node made in /dev (with CAP_MKNOD) cannot be opened,
+        // even where no device cgroup applies (crun without a cgroup
+        // manager, a cgroup v1 guest). The standard nodes are binds of the
+        // host's, each its own mount, so they still open.
         out.push(mount(
             "/dev",
             "tmpfs",
             Path::new("tmpfs"),
-            &["nosuid", "strictatime", "mode=755", "size=65536k"],
+            &["nosuid", "nodev", "strictatime", "mode=755", "size=65536k"],
         ));
+        for &(path, _, _) in &defaults::DEVICES {
+            out.push(mount(
+                path,
+                "bind",
+                Path::new(path),
+                &["bind", "nosuid", "noexec"],
+            ));
+        }
     }
     out.push(mount(
         "/dev/pts",
@@ -147,23 +170,20 @@ pub(super) fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
     for v in &c.volumes {
         let access = if v.read_only { "ro" } else { "rw" };
         let m = match &v.source {
-            VolumeSource::Bind(p) => mount(
-                &v.target,
-                "bind",
-                Path::new(p),
-                &["rbind", "nosuid", "nodev", access],
-            ),
+            VolumeSource::Bind(p) => {
+                mount(&v.target, "bind", Path::new(p), &bind_options(v.read_only))
+            }
             VolumeSource::Named(n) => mount(
                 &v.target,
                 "bind",
                 &ctx.volumes.join(n),
-                &["rbind", "nosuid", "nodev", access],
+                &bind_options(v.read_only),
             ),
             VolumeSource::Scratch(n) => mount(
                 &v.target,
                 "bind",
                 &ctx.scratch.join(n),
-                &["rbind", "nosuid", "nodev", access],
+                &bind_options(v.read_only),
             ),
             VolumeSource::Tmpfs(size) => {
                 let size = size.map(|n| format!("size={n}"));

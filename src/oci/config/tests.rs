@@ -1,0 +1,156 @@
+use super::*;
+use crate::oci::Container;
+use oci_spec::runtime::Mount;
+
+fn config(pod_toml: &str) -> Spec {
+    let pod = crate::spec::parse_str(pod_toml, "t", "t").expect("the pod parses");
+    let plan = crate::plan::build(&pod);
+    let host_root: Vec<String> = ["etc", "root", "srv", "usr"].map(String::from).to_vec();
+    let ctx = Context {
+        holder_pid: 1,
+        init: Path::new("/usr/local/bin/podctl-pause"),
+        rootfs: Path::new("/run/podctl/rootfs"),
+        host_root: &host_root,
+        shm: Path::new("/run/podctl/shm"),
+        volumes: Path::new("/var/lib/podctl/volumes"),
+        scratch: Path::new("/var/lib/podctl/scratch"),
+        notify_socket: None,
+        cgroups_path: None,
+        user: HostUser {
+            uid: 0,
+            gid: 0,
+            additional_gids: vec![],
+        },
+        custom_seccomp: None,
+        host_caps: None,
+    };
+    build(&Container::from_plan(&plan, &plan.containers[0]), &ctx)
+}
+
+fn mount_at<'a>(spec: &'a Spec, dest: &str) -> &'a Mount {
+    spec.mounts()
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|m| m.destination() == Path::new(dest))
+        .unwrap_or_else(|| panic!("no mount at {dest}"))
+}
+
+fn options(m: &Mount) -> Vec<&str> {
+    m.options()
+        .as_ref()
+        .map(|o| o.iter().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+const HOST_ROOT_POD: &str = "[containers.app]\ncommand = [\"/bin/true\"]\n\
+    volumes = [\"/srv:/data:ro\", \"/srv:/rw\"]\n";
+
+#[test]
+fn the_host_view_and_ro_volumes_are_read_only_down_to_submounts() {
+    let spec = config(HOST_ROOT_POD);
+    for dir in ["/etc", "/root", "/srv", "/usr"] {
+        let o = options(mount_at(&spec, dir));
+        for want in ["rbind", "ro", "rro", "rnosuid", "rnodev"] {
+            assert!(o.contains(&want), "{dir}: {o:?} lacks {want}");
+        }
+    }
+    let ro = options(mount_at(&spec, "/data"));
+    for want in ["ro", "rro", "rnosuid", "rnodev"] {
+        assert!(ro.contains(&want), "/data: {ro:?} lacks {want}");
+    }
+    let rw = options(mount_at(&spec, "/rw"));
+    assert!(rw.contains(&"rw") && rw.contains(&"rnodev") && !rw.contains(&"rro"));
+}
+
+#[test]
+fn dev_is_nodev_with_the_standard_nodes_bound() {
+    let spec = config(HOST_ROOT_POD);
+    let dev = options(mount_at(&spec, "/dev"));
+    assert!(dev.contains(&"nodev"), "/dev: {dev:?}");
+    for &(path, _, _) in &defaults::DEVICES {
+        let m = mount_at(&spec, path);
+        assert_eq!(m.source().as_deref(), Some(Path::new(path)));
+        assert_eq!(m.typ().as_deref(), Some("bind"));
+    }
+    // The device cgroup: everything denied first, then the allow list.
+    let linux = spec.linux().as_ref().unwrap();
+    let rules = linux
+        .resources()
+        .as_ref()
+        .unwrap()
+        .devices()
+        .as_ref()
+        .unwrap();
+    assert!(!rules[0].allow() && rules[0].typ() == Some(LinuxDeviceType::A));
+    assert!(rules[1..].iter().all(|r| r.allow()));
+    // A privileged container has the host's /dev.
+    let spec = config("[containers.app]\ncommand = [\"/bin/true\"]\nprivileged = true\n");
+    assert_eq!(mount_at(&spec, "/dev").typ().as_deref(), Some("bind"));
+}
+
+#[test]
+fn a_host_root_container_has_the_host_secrets_masked() {
+    let spec = config(HOST_ROOT_POD);
+    let masked = spec
+        .linux()
+        .as_ref()
+        .unwrap()
+        .masked_paths()
+        .clone()
+        .unwrap();
+    for secret in defaults::HOST_SECRETS.iter().chain(&defaults::MASKED_PATHS) {
+        assert!(masked.iter().any(|m| m == secret), "{secret} is not masked");
+    }
+    for p in [
+        "/etc/shadow",
+        "/etc/ssh/ssh_host_ed25519_key",
+        "/root",
+        "/etc/containers/auth.json",
+    ] {
+        assert!(defaults::HOST_SECRETS.contains(&p), "{p}");
+    }
+}
+
+#[test]
+fn the_seccomp_profile_follows_the_capabilities() {
+    let has_mount_allowed = |spec: &Spec| {
+        let s = spec.linux().as_ref().unwrap().seccomp().clone().unwrap();
+        s.syscalls().as_ref().unwrap().iter().any(|r| {
+            r.names().iter().any(|n| n == "mount")
+                && r.action() == oci_spec::runtime::LinuxSeccompAction::ScmpActAllow
+        })
+    };
+    assert!(!has_mount_allowed(&config(HOST_ROOT_POD)));
+    let admin = "[containers.app]\ncommand = [\"/bin/true\"]\n\
+                 capabilities = { add = [\"SYS_ADMIN\"] }\n";
+    assert!(has_mount_allowed(&config(admin)));
+}
+
+#[test]
+fn a_volume_under_a_masked_secret_unmasks_that_path_only() {
+    let spec = config(
+        "[containers.app]\ncommand = [\"/bin/true\"]\n\
+         volumes = [\"/srv:/root/data\"]\n",
+    );
+    let masked = spec
+        .linux()
+        .as_ref()
+        .unwrap()
+        .masked_paths()
+        .clone()
+        .unwrap();
+    assert!(!masked.iter().any(|m| m == "/root"), "{masked:?}");
+    // A sibling whose name starts alike is no volume under /root.
+    let spec = config("[containers.app]\ncommand = [\"/bin/true\"]\nvolumes = [\"/srv:/rootx\"]\n");
+    let masked = spec
+        .linux()
+        .as_ref()
+        .unwrap()
+        .masked_paths()
+        .clone()
+        .unwrap();
+    assert!(masked.iter().any(|m| m == "/root"), "{masked:?}");
+    assert!(masked.iter().any(|m| m == "/etc/shadow"));
+    assert!(masked.iter().any(|m| m == "/etc/ssl/private"));
+}

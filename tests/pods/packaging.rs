@@ -567,7 +567,7 @@ fn deb_trial(g: &Guest) -> Result<(), String> {
         "ls -d /etc/podctl /var/lib/podctl /run/podctl /run/podctl-notify \
            /etc/systemd/system/*.wants/pod@* 2>/dev/null; \
          systemctl list-units --all --no-legend --plain 'pod*' | grep -v ' inactive ' ; \
-         pgrep -a -f 'podctl|http.server 8080'",
+         pgrep -a -x 'podctl|podctl-runtime|podctl-pause'; pgrep -a -f '^python3 -m http.server 8080'",
     );
     if !left.stdout.trim().is_empty() {
         return Err(format!("purge left:\n{}", left.stdout));

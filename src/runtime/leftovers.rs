@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// How long the supervisor keeps killing what it finds in the pod's cgroups.
+#[cfg(not(test))]
 pub const KILL_TIMEOUT: Duration = Duration::from_secs(5);
+#[cfg(test)]
+pub const KILL_TIMEOUT: Duration = Duration::from_millis(300);
 /// How often it looks again meanwhile.
 const KILL_POLL: Duration = Duration::from_millis(10);
 

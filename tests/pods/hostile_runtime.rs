@@ -28,6 +28,10 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         exec_user_with_a_fifo_passwd_fails_fast,
     ),
     (
+        "hostile_runtime::exec_refuses_a_pid_that_is_not_the_containers",
+        exec_refuses_a_pid_that_is_not_the_containers,
+    ),
+    (
         "hostile_runtime::sandbox_loss_recovers_and_stops_clean",
         sandbox_loss_recovers_and_stops_clean,
     ),
@@ -206,6 +210,45 @@ fn exec_user_with_a_fifo_passwd_fails_fast(g: &Guest) -> Result<(), String> {
     Ok(())
 }
 
+/// The state file pins the container's PID by its start time: the same
+/// PID with another start time (a process that got the PID after the
+/// container ended) is refused by `podctl exec`, which enters nothing.
+fn exec_refuses_a_pid_that_is_not_the_containers(g: &Guest) -> Result<(), String> {
+    apply(
+        g,
+        "hrx",
+        "name = \"hrx\"\n[containers.app]\ncommand = [\"/bin/sleep\", \"7501\"]\n",
+    )?;
+    wait_pid(g, "/bin/sleep 7501")?;
+    g.ok("podctl exec hrx app -- /bin/true")?;
+    let state = g.ok("cat /run/podctl/hrx.json")?;
+    let v: serde_json::Value =
+        serde_json::from_str(&state).map_err(|e| format!("state file: {e}: {state}"))?;
+    let start = container_field(&v, "app", "pid_start")
+        .as_u64()
+        .unwrap_or(0);
+    if start == 0 {
+        g.ok("podctl down --purge hrx")?;
+        return Err(format!(
+            "no start time recorded for the container's PID: {state}"
+        ));
+    }
+    // As if the PID now belonged to a process started a tick later.
+    g.ok(&format!(
+        "sed -E -i 's/(\"pid_start\": *){start}\\b/\\1{}/' /run/podctl/hrx.json",
+        start + 1
+    ))?;
+    let out = g.sh("podctl exec hrx app -- /bin/echo entered");
+    g.ok("podctl down --purge hrx")?;
+    if out.success() || out.stdout.contains("entered") || !out.stderr.contains("reused") {
+        return Err(format!(
+            "podctl exec with a reused PID: status {}, {}{}",
+            out.status, out.stdout, out.stderr
+        ));
+    }
+    Ok(())
+}
+
 /// Makes systemd unable to kill container `c` of `pod`, as on hosts where
 /// killing a scope fails: on a hybrid host (systemd tracks units in the
 /// unified tree) its processes leave the scope's unified cgroup for one of
@@ -229,7 +272,8 @@ fn hide_from_systemd(g: &Guest, pod: &str, c: &str) -> Result<(), String> {
 
 /// A pod with a scratch volume, an init container and two containers, one
 /// after the other, each in a PID namespace of its own (the holder's death
-/// does not end them), where systemd cannot kill the first container's scope
+/// does not end them), the first ignoring SIGTERM (its relay is killed at
+/// its stop timeout, and its init and command are left), where systemd cannot kill the first container's scope
 /// ([`hide_from_systemd`]): its sandbox holder killed three times, the pod
 /// comes back each time with one of each container; `systemctl stop` then
 /// leaves no process and no unit of it.
@@ -240,8 +284,8 @@ fn sandbox_loss_recovers_and_stops_clean(g: &Guest) -> Result<(), String> {
         "name = \"hrl\"\nshare = [\"net\", \"ipc\", \"uts\"]\n[volumes]\nshared = {}\n\
          [containers.seed]\ninit = true\nvolumes = [\"shared:/shared\"]\n\
          command = [\"/bin/sh\", \"-c\", \"echo seeded > /shared/seed\"]\n\
-         [containers.db]\nvolumes = [\"shared:/shared\"]\n\
-         command = [\"/bin/sh\", \"-c\", \"cat /shared/seed; exec sleep 7401\"]\n\
+         [containers.db]\nvolumes = [\"shared:/shared\"]\nstop_timeout = \"1s\"\n\
+         command = [\"/bin/sh\", \"-c\", \"trap '' TERM; cat /shared/seed; exec sleep 7401\"]\n\
          [containers.app]\nafter = [\"db\"]\nvolumes = [\"shared:/shared\"]\n\
          command = [\"/bin/sleep\", \"7402\"]\n",
     )?;

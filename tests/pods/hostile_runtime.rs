@@ -32,6 +32,10 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         exec_refuses_a_pid_that_is_not_the_containers,
     ),
     (
+        "hostile_runtime::a_killed_supervisors_leftovers_are_cleared",
+        a_killed_supervisors_leftovers_are_cleared,
+    ),
+    (
         "hostile_runtime::sandbox_loss_recovers_and_stops_clean",
         sandbox_loss_recovers_and_stops_clean,
     ),
@@ -270,6 +274,66 @@ fn hide_from_systemd(g: &Guest, pod: &str, c: &str) -> Result<(), String> {
     .map(drop)
 }
 
+/// The pod of the sandbox-loss trials: a scratch volume, an init container
+/// `seed` and containers `db` (`sleep DB`) and `app` (`/bin/sleep DB+1`) after
+/// it, each in a PID namespace of its own, `db` ignoring SIGTERM.
+fn stubborn_pod(name: &str, db: u32) -> String {
+    format!(
+        "name = \"{name}\"\nshare = [\"net\", \"ipc\", \"uts\"]\n[volumes]\nshared = {{}}\n\
+         [containers.seed]\ninit = true\nvolumes = [\"shared:/shared\"]\n\
+         command = [\"/bin/sh\", \"-c\", \"echo seeded > /shared/seed\"]\n\
+         [containers.db]\nvolumes = [\"shared:/shared\"]\nstop_timeout = \"1s\"\n\
+         command = [\"/bin/sh\", \"-c\", \"trap '' TERM; cat /shared/seed; exec sleep {db}\"]\n\
+         [containers.app]\nafter = [\"db\"]\nvolumes = [\"shared:/shared\"]\n\
+         command = [\"/bin/sleep\", \"{}\"]\n",
+        db + 1
+    )
+}
+
+/// Waits until the pod's service is active with exactly one `db` (not
+/// `old_db`) and one `app` of [`stubborn_pod`].
+fn back_with_new_containers(
+    g: &Guest,
+    pod: &str,
+    db: u32,
+    old_db: u32,
+    what: &str,
+) -> Result<(), String> {
+    wait_for(
+        Duration::from_secs(40),
+        &format!("{what}: the pod back with new containers"),
+        || {
+            let active = g.unit_property(&format!("pod@{pod}.service"), "ActiveState")? == "active";
+            let dbs = g.ok(&format!("pgrep -xf 'sleep {db}' || true"))?;
+            let apps = g.ok(&format!("pgrep -xf '/bin/sleep {}' || true", db + 1))?;
+            Ok(active
+                && dbs.lines().count() == 1
+                && apps.lines().count() == 1
+                && dbs.trim() != old_db.to_string())
+        },
+    )
+    .map_err(|e| {
+        let ps =
+            format!("ps -eo pid,cgroup:100,args | grep -e 'sleep {db}' -e {pod} | grep -v grep");
+        format!("{e}\n{}", g.sh(&ps).stdout)
+    })
+}
+
+/// A supervisor killed with -9 while systemd cannot kill a container's
+/// processes ([`hide_from_systemd`]): the next one clears what is left of
+/// the pod before it starts, and the pod runs with one of each container.
+fn a_killed_supervisors_leftovers_are_cleared(g: &Guest) -> Result<(), String> {
+    apply(g, "hrk", &stubborn_pod("hrk", 7601))?;
+    let db = wait_pid(g, "sleep 7601")?;
+    wait_pid(g, "/bin/sleep 7602")?;
+    hide_from_systemd(g, "hrk", "db")?;
+    let sup = g.unit_property("pod@hrk.service", "MainPID")?;
+    g.ok(&format!("kill -9 {sup}"))?;
+    back_with_new_containers(g, "hrk", 7601, db, "after the supervisor's kill")?;
+    g.ok("podctl down --purge hrk")?;
+    assert_gone(g, "hrk", &["sleep 7601", "/bin/sleep 7602"])
+}
+
 /// A pod with a scratch volume, an init container and two containers, one
 /// after the other, each in a PID namespace of its own (the holder's death
 /// does not end them), the first ignoring SIGTERM (its relay is killed at
@@ -278,17 +342,7 @@ fn hide_from_systemd(g: &Guest, pod: &str, c: &str) -> Result<(), String> {
 /// comes back each time with one of each container; `systemctl stop` then
 /// leaves no process and no unit of it.
 fn sandbox_loss_recovers_and_stops_clean(g: &Guest) -> Result<(), String> {
-    apply(
-        g,
-        "hrl",
-        "name = \"hrl\"\nshare = [\"net\", \"ipc\", \"uts\"]\n[volumes]\nshared = {}\n\
-         [containers.seed]\ninit = true\nvolumes = [\"shared:/shared\"]\n\
-         command = [\"/bin/sh\", \"-c\", \"echo seeded > /shared/seed\"]\n\
-         [containers.db]\nvolumes = [\"shared:/shared\"]\nstop_timeout = \"1s\"\n\
-         command = [\"/bin/sh\", \"-c\", \"trap '' TERM; cat /shared/seed; exec sleep 7401\"]\n\
-         [containers.app]\nafter = [\"db\"]\nvolumes = [\"shared:/shared\"]\n\
-         command = [\"/bin/sleep\", \"7402\"]\n",
-    )?;
+    apply(g, "hrl", &stubborn_pod("hrl", 7401))?;
     for round in 1..=3 {
         let db = wait_pid(g, "sleep 7401")?;
         wait_pid(g, "/bin/sleep 7402")?;
@@ -298,26 +352,7 @@ fn sandbox_loss_recovers_and_stops_clean(g: &Guest) -> Result<(), String> {
             .ok_or("no sandbox pid")?;
         hide_from_systemd(g, "hrl", "db")?;
         g.ok(&format!("kill -9 {holder}"))?;
-        wait_for(
-            Duration::from_secs(40),
-            &format!("round {round}: the pod back with new containers"),
-            || {
-                let active = g.unit_property("pod@hrl.service", "ActiveState")? == "active";
-                let dbs = g.ok("pgrep -xf 'sleep 7401' || true")?;
-                let apps = g.ok("pgrep -xf '/bin/sleep 7402' || true")?;
-                Ok(active
-                    && dbs.lines().count() == 1
-                    && apps.lines().count() == 1
-                    && dbs.trim() != db.to_string())
-            },
-        )
-        .map_err(|e| {
-            format!(
-                "{e}\n{}",
-                g.sh("ps -eo pid,cgroup:100,args | grep -e 'sleep 740' -e hrl | grep -v grep")
-                    .stdout
-            )
-        })?;
+        back_with_new_containers(g, "hrl", 7401, db, &format!("round {round}"))?;
     }
     hide_from_systemd(g, "hrl", "db")?;
     g.ok("systemctl stop pod@hrl.service")?;

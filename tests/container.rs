@@ -33,6 +33,7 @@ fn main() {
         .chain(pods::lifecycle::TRIALS)
         .chain(pods::network::TRIALS)
         .chain(pods::promises::TRIALS)
+        .chain(pods::hostile_runtime::TRIALS)
         .chain(pods::reconcile::TRIALS)
         .chain(pods::quickstart::TRIALS)
         .chain(pods::security::TRIALS)

@@ -1,6 +1,13 @@
 //! `podctl events [NAME] [-f] [--since TIME] [--output json]`: the container
 //! events the supervisors wrote to the journal (see [`crate::runtime::events`]),
 //! read with `journalctl -o json` ([`crate::runtime::journal`]), oldest first.
+//!
+//! Any local user can write an entry with `PODCTL_*` fields (`logger
+//! --journald`), so those fields alone prove nothing: an entry counts only
+//! if journald's own fields, which no client can set, say it was sent by
+//! root (`_UID=0`) and, when journald could tell the sender's unit (it
+//! cannot once the sender has exited), by the pod's supervisor
+//! (`_SYSTEMD_UNIT=pod@POD.service`).
 
 use crate::runtime::events::Event;
 use crate::runtime::journal::{Journal, Journalctl};
@@ -23,7 +30,7 @@ pub struct EventRecord {
 }
 
 /// journalctl's arguments: every event kind (same-field matches are OR'ed),
-/// of pod `name` when given (a different field: AND).
+/// sent by root, of pod `name` when given (different fields: AND).
 pub fn journalctl_args(name: Option<&str>, follow: bool, since: Option<&str>) -> Vec<String> {
     let mut args: Vec<String> = vec!["--no-pager".into(), "--output=json".into()];
     if follow {
@@ -36,21 +43,31 @@ pub fn journalctl_args(name: Option<&str>, follow: bool, since: Option<&str>) ->
     for e in Event::ALL {
         args.push(format!("PODCTL_EVENT={}", e.as_str()));
     }
+    args.push("_UID=0".into());
     if let Some(n) = name {
         args.push(format!("PODCTL_POD={n}"));
     }
     args
 }
 
-/// One line of `journalctl -o json`, if it is a podctl event.
+/// One line of `journalctl -o json`, if it is a podctl event written by a
+/// supervisor: sent by root and, when journald knew the sender's unit,
+/// by `pod@POD.service` of the pod it names.
 pub fn parse_entry(line: &str) -> Option<EventRecord> {
     let v: serde_json::Value = serde_json::from_str(line).ok()?;
     let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
     let usec: u64 = text("__REALTIME_TIMESTAMP")?.parse().ok()?;
+    let pod = text("PODCTL_POD")?;
+    if text("_UID").as_deref() != Some("0") {
+        return None;
+    }
+    if text("_SYSTEMD_UNIT").is_some_and(|u| u != crate::plan::units::service(&pod)) {
+        return None;
+    }
     Some(EventRecord {
         time: rfc3339(usec),
         timestamp_usec: usec,
-        pod: text("PODCTL_POD")?,
+        pod,
         container: text("PODCTL_CONTAINER").unwrap_or_default(),
         event: text("PODCTL_EVENT")?,
         detail: text("PODCTL_DETAIL").unwrap_or_default(),
@@ -140,7 +157,7 @@ mod tests {
 
     #[test]
     fn journal_entries_become_events() {
-        let line = r#"{"__REALTIME_TIMESTAMP":"1795938906123456","PODCTL_POD":"web","PODCTL_CONTAINER":"app","PODCTL_EVENT":"exited","PODCTL_DETAIL":"signal 9","MESSAGE":"x"}"#;
+        let line = r#"{"__REALTIME_TIMESTAMP":"1795938906123456","_UID":"0","_SYSTEMD_UNIT":"pod@web.service","PODCTL_POD":"web","PODCTL_CONTAINER":"app","PODCTL_EVENT":"exited","PODCTL_DETAIL":"signal 9","MESSAGE":"x"}"#;
         let e = parse_entry(line).unwrap();
         assert_eq!(
             serde_json::to_string(&e).unwrap(),
@@ -155,6 +172,31 @@ mod tests {
         assert!(args.contains(&"PODCTL_EVENT=probe-failed".to_string()));
         assert!(args.contains(&"PODCTL_POD=web".to_string()));
         assert!(args.contains(&"--since=-1h".to_string()));
+        assert!(args.contains(&"_UID=0".to_string()));
+    }
+
+    /// PODCTL_* fields anyone can write; journald's own fields decide.
+    #[test]
+    fn only_the_supervisors_entries_are_events() {
+        let entry = |trusted: &str| {
+            format!(
+                r#"{{"__REALTIME_TIMESTAMP":"1",{trusted}"PODCTL_POD":"web","PODCTL_CONTAINER":"app","PODCTL_EVENT":"ready"}}"#
+            )
+        };
+        assert!(parse_entry(&entry(r#""_UID":"0","_SYSTEMD_UNIT":"pod@web.service","#)).is_some());
+        // Sent by root but the supervisor exited before journald looked.
+        assert!(parse_entry(&entry(r#""_UID":"0","#)).is_some());
+        // A user's `logger --journald`.
+        assert!(
+            parse_entry(&entry(
+                r#""_UID":"65534","_SYSTEMD_UNIT":"pod@web.service","#
+            ))
+            .is_none()
+        );
+        assert!(parse_entry(&entry("")).is_none());
+        // Root, but not this pod's supervisor (another pod's, a shell's).
+        assert!(parse_entry(&entry(r#""_UID":"0","_SYSTEMD_UNIT":"pod@db.service","#)).is_none());
+        assert!(parse_entry(&entry(r#""_UID":"0","_SYSTEMD_UNIT":"session-1.scope","#)).is_none());
     }
 
     /// Through the fake journal: the query names the pod; only event
@@ -163,7 +205,7 @@ mod tests {
     fn events_are_read_from_the_journal_and_printed() {
         let entry = |usec: u64, event: &str, detail: &str| {
             format!(
-                r#"{{"__REALTIME_TIMESTAMP":"{usec}","PODCTL_POD":"web","PODCTL_CONTAINER":"app","PODCTL_EVENT":"{event}","PODCTL_DETAIL":"{detail}"}}"#
+                r#"{{"__REALTIME_TIMESTAMP":"{usec}","_UID":"0","PODCTL_POD":"web","PODCTL_CONTAINER":"app","PODCTL_EVENT":"{event}","PODCTL_DETAIL":"{detail}"}}"#
             )
         };
         let journal = crate::runtime::journal::Lines {

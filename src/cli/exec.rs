@@ -95,6 +95,7 @@ pub fn exec_spec(base: &ProcessPlan, req: &ExecRequest) -> anyhow::Result<ExecSp
         workdir: req.workdir.clone().unwrap_or_else(|| base.workdir.clone()),
         user,
         tty: req.tty,
+        pid_start: 0,
     })
 }
 
@@ -133,8 +134,13 @@ fn run(req: &ExecRequest) -> anyhow::Result<u8> {
         bail!("container {name}/{container} is not running ({})", c.state);
     }
     let mut spec = exec_spec(&container_process(&paths, &state, container)?, req)?;
-    // The container's command (what `pid` means in the state file).
+    // The container's command (what `pid` means in the state file), pinned
+    // by its start time: the helper checks it again around opening the
+    // namespaces.
     let target = c.pid;
+    spec.pid_start = c.pid_start;
+    crate::runtime::pin::check(&paths.host.proc, target, c.pid_start)
+        .with_context(|| format!("container {name}/{container} cannot be entered"))?;
     let dirs = crate::oci::Dirs::new(&paths.run);
     image_user_to_ids(&dirs.bundle(&format!("{name}.{container}")), &mut spec)?;
     let mgr = super::connect()?;

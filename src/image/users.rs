@@ -1,10 +1,19 @@
 //! Who an image container runs as: user and group names are the image's,
 //! looked up in its own `/etc/passwd` and `/etc/group` (as Docker and
 //! Podman do), never in the host's. Parsing is pure; [`resolve`] reads the
-//! two files from the mounted root.
+//! two files from the mounted root, which a running container can change:
+//! they are opened relative to the root with symlinks resolved inside it
+//! (`openat2` RESOLVE_IN_ROOT), never blocking (a FIFO), only as regular
+//! files and at most [`MAX_DB_BYTES`] each.
 
 use crate::model::User;
+use std::io::Read;
+use std::os::fd::AsFd;
 use std::path::Path;
+
+/// The largest `/etc/passwd` or `/etc/group` read (1 MiB: a system's
+/// databases are a few KiB).
+pub const MAX_DB_BYTES: u64 = 1 << 20;
 
 /// A resolved user: uid, primary gid, supplementary gids.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,15 +101,49 @@ pub fn resolve(root: &Path, user: Option<&User>) -> Result<Ids, String> {
     if user.is_none() {
         return lookup(None, "", "");
     }
-    let read = |name: &str| -> String {
-        let p = root.join("etc").join(name);
-        // Only a file inside the root: a symlink out of it names a host file.
-        match std::fs::canonicalize(&p) {
-            Ok(real) if real.starts_with(root) => std::fs::read_to_string(real).unwrap_or_default(),
-            _ => String::new(),
-        }
+    let dir =
+        std::fs::File::open(root).map_err(|e| format!("cannot open {}: {e}", root.display()))?;
+    let passwd = read_db(&dir, root, "etc/passwd")?;
+    let group = read_db(&dir, root, "etc/group")?;
+    lookup(user, &passwd, &group)
+}
+
+/// `rel` under the root opened as `dir` (`root` names it in errors): its
+/// text, or empty if it does not exist. Symlinks resolve as if `dir` were
+/// `/`; a FIFO, device, directory or socket, or a file larger than
+/// [`MAX_DB_BYTES`], is an error (the open never blocks).
+pub fn read_db(dir: &std::fs::File, root: &Path, rel: &str) -> Result<String, String> {
+    use nix::fcntl::{OFlag, OpenHow, ResolveFlag, openat2};
+    let shown = root.join(rel);
+    let how = OpenHow::new()
+        .flags(OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY | OFlag::O_CLOEXEC)
+        .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+    let fd = match openat2(dir.as_fd(), rel, how) {
+        Ok(fd) => fd,
+        Err(nix::errno::Errno::ENOENT) => return Ok(String::new()),
+        Err(e) => return Err(format!("cannot open the image's {}: {e}", shown.display())),
     };
-    lookup(user, &read("passwd"), &read("group"))
+    let file = std::fs::File::from(fd);
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot stat the image's {}: {e}", shown.display()))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "the image's {} is not a regular file: refusing to read it",
+            shown.display()
+        ));
+    }
+    let mut text = Vec::new();
+    file.take(MAX_DB_BYTES + 1)
+        .read_to_end(&mut text)
+        .map_err(|e| format!("cannot read the image's {}: {e}", shown.display()))?;
+    if text.len() as u64 > MAX_DB_BYTES {
+        return Err(format!(
+            "the image's {} is larger than {MAX_DB_BYTES} bytes: refusing to read it",
+            shown.display()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&text).into_owned())
 }
 
 #[cfg(test)]
@@ -160,5 +203,60 @@ mod tests {
             l(&User::Name("nginx:nogroup".into())),
             Err("group \"nogroup\" is not in the image's /etc/group".into())
         );
+    }
+
+    fn scratch(tag: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("podctl-users-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("etc")).unwrap();
+        d
+    }
+
+    #[test]
+    fn the_databases_are_read_inside_the_root() {
+        let root = scratch("in");
+        let nobody = User::Name("nginx".into());
+        // Missing: numeric users still resolve, names do not.
+        assert!(resolve(&root, Some(&nobody)).is_err());
+        std::fs::write(root.join("etc/passwd"), PASSWD).unwrap();
+        std::fs::create_dir_all(root.join("usr/share")).unwrap();
+        std::fs::write(root.join("usr/share/group"), GROUP).unwrap();
+        // An absolute symlink resolves inside the root.
+        std::os::unix::fs::symlink("/usr/share/group", root.join("etc/group")).unwrap();
+        assert_eq!(resolve(&root, Some(&nobody)), Ok(ids(101, 101, &[101, 33])));
+        // A symlink that climbs out stays in: ../../../etc/passwd is the
+        // root's, not the host's.
+        std::fs::remove_file(root.join("etc/group")).unwrap();
+        std::os::unix::fs::symlink("../../../../../../etc/passwd", root.join("etc/group")).unwrap();
+        let dir = std::fs::File::open(&root).unwrap();
+        assert_eq!(read_db(&dir, &root, "etc/group").unwrap(), PASSWD);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_fifo_or_a_huge_file_is_refused_at_once() {
+        let root = scratch("fifo");
+        nix::unistd::mkfifo(
+            &root.join("etc/passwd"),
+            nix::sys::stat::Mode::from_bits_truncate(0o644),
+        )
+        .unwrap();
+        let t = std::time::Instant::now();
+        let e = resolve(&root, Some(&User::Name("nginx".into()))).unwrap_err();
+        assert!(e.contains("etc/passwd is not a regular file"), "{e}");
+        assert!(t.elapsed() < std::time::Duration::from_secs(2));
+        std::fs::remove_file(root.join("etc/passwd")).unwrap();
+        std::fs::create_dir(root.join("etc/passwd")).unwrap();
+        assert!(resolve(&root, Some(&User::Name("nginx".into()))).is_err());
+        std::fs::remove_dir(root.join("etc/passwd")).unwrap();
+        let big = std::fs::File::create(root.join("etc/passwd")).unwrap();
+        big.set_len(MAX_DB_BYTES + 1).unwrap();
+        let e = resolve(&root, Some(&User::Name("nginx".into()))).unwrap_err();
+        assert!(e.contains("larger than 1048576 bytes"), "{e}");
+        big.set_len(MAX_DB_BYTES).unwrap();
+        assert!(
+            resolve(&root, Some(&User::Name("nginx".into()))).is_err_and(|e| e.contains("not in"))
+        );
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -120,7 +120,8 @@ fn run(status: &mut File) -> Result<std::convert::Infallible, Failure> {
     // In our scope now: anything journald sees from us is attributed to it.
     let ident = &spec.process.log_identifier;
     // One stream for both: journald (systemd 252) takes at most 4,096
-    // streams in all; the relay marks stderr lines `<3>` (level prefixes on).
+    // streams in all; the relay marks stdout lines `<6>` and stderr lines
+    // `<3>` (level prefixes on), so the container never picks a priority.
     let out = journal_stream(&host.journal_stdout, ident, &spec.unit, 6);
     let errs = out
         .as_ref()

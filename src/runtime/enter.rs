@@ -22,6 +22,10 @@ pub struct ExecSpec {
     pub user: Option<User>,
     /// stdin is a terminal to make the command's controlling terminal.
     pub tty: bool,
+    /// The start time of the target PID as the supervisor recorded it
+    /// ([`super::pin`]); 0: not checked.
+    #[serde(default)]
+    pub pid_start: u64,
 }
 
 /// `podctl __enter PID -- argv`: start it held ([`Spawner::held`](super::process::Spawner::held)),
@@ -75,6 +79,10 @@ fn run(pid: u32, command: &[String]) -> Result<i32, String> {
         None => None,
     };
     let paths = super::Paths::from_env();
+    // The PID is still the container's (not a process that got it since),
+    // before anything is read through it.
+    let pin = spec.as_ref().map_or(0, |s| s.pid_start);
+    super::pin::check(&paths.host.proc, pid, pin).map_err(|e| e.to_string())?;
     // A container started by an OCI runtime: its `exec` gives the command
     // the container's namespaces, capabilities, seccomp filter and (unless
     // podctl exec says otherwise) user, workdir and environment; joining the
@@ -90,6 +98,8 @@ fn run(pid: u32, command: &[String]) -> Result<i32, String> {
         None => None,
     };
     let opened = ns::open(&paths.host.proc, pid, kinds()).map_err(|e| crate::error_chain(&e))?;
+    // And still after: the namespaces opened are the container's.
+    super::pin::check(&paths.host.proc, pid, pin).map_err(|e| e.to_string())?;
     opened.join().map_err(|e| crate::error_chain(&e))?;
     let argv: Vec<CString> = command
         .iter()

@@ -10,11 +10,14 @@ pub mod held;
 pub mod holder;
 pub mod journal;
 pub mod launch;
+pub mod leftovers;
 pub mod lifecycle;
 pub mod notify;
 pub mod ns;
+pub mod pin;
 pub mod probe;
 pub mod process;
+pub mod ratelimit;
 pub mod state;
 pub mod supervisor;
 

@@ -13,6 +13,10 @@ pub struct ContainerState {
     /// PID of the container's main process, the command (0 when not
     /// running): the one to `nsenter -t PID -a`.
     pub pid: u32,
+    /// The start time of `pid` ([`super::pin`]: clock ticks since boot), so
+    /// that a reused PID is told apart; 0 when not running or not known.
+    #[serde(default)]
+    pub pid_start: u64,
     /// PID of its relay (the supervisor's child, in the host's PID
     /// namespace, that forwards signals and logs); 0 when not running.
     #[serde(default)]

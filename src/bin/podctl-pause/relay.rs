@@ -24,27 +24,17 @@ pub(crate) fn read(fd: usize, buf: &mut [u8]) -> isize {
     unsafe { sys::call(sys::READ, fd, buf.as_mut_ptr() as usize, buf.len(), 0) }
 }
 
-/// Copies what can be read now from `from` to `to`; false once `from` is at EOF.
-pub(crate) fn pump(from: usize, to: usize) -> bool {
+/// Copies what can be read now from `from` to `to`, false once `from` is
+/// at EOF, starting every line with `prefix`; `col` counts the bytes
+/// of the current line so far (kept between calls: lines span reads; 0: the
+/// next byte begins a line). A line longer than [`LINE_MAX`] is broken
+/// there, and its rest starts with `prefix` too: journald breaks longer
+/// lines itself and would read a priority at the start of the rest.
+pub(crate) fn pump_prefixed(from: usize, to: usize, prefix: &[u8], col: &mut usize) -> bool {
     let mut buf = [0u8; 4096];
-    loop {
-        let n = read(from, &mut buf);
-        if n == 0 {
-            return false;
-        }
-        if n < 0 {
-            return n == -11 || n == -4; // EAGAIN, EINTR: nothing more for now
-        }
-        write_all(to, &buf[..n as usize]);
-    }
-}
-
-/// As [`pump`], starting every line with `prefix`; `at_start` says whether
-/// the next byte begins a line (kept between calls: lines span reads).
-pub(crate) fn pump_prefixed(from: usize, to: usize, prefix: &[u8], at_start: &mut bool) -> bool {
-    let mut buf = [0u8; 4096];
-    // Room for every byte of `buf` plus a prefix for each line in it.
-    let mut out = [0u8; 4096 * 4];
+    // Room for every byte of `buf` plus a prefix for each line in it, and
+    // a line break.
+    let mut out = [0u8; 4096 * 5];
     loop {
         let n = read(from, &mut buf);
         if n == 0 {
@@ -55,21 +45,35 @@ pub(crate) fn pump_prefixed(from: usize, to: usize, prefix: &[u8], at_start: &mu
         }
         let mut len = 0;
         for &b in &buf[..n as usize] {
-            if *at_start && len + prefix.len() <= out.len() {
+            if *col >= LINE_MAX && b != b'\n' {
+                out[len] = b'\n';
+                len += 1;
+                *col = 0;
+            }
+            if *col == 0 && len + prefix.len() <= out.len() {
                 out[len..len + prefix.len()].copy_from_slice(prefix);
                 len += prefix.len();
             }
             out[len] = b;
             len += 1;
-            *at_start = b == b'\n';
+            *col = if b == b'\n' { 0 } else { *col + 1 };
         }
         write_all(to, &out[..len]);
     }
 }
 
-/// What the relay puts before each line of the container's stderr: its
-/// stdout and stderr share one journald stream (journald takes at most 4,096
-/// streams), opened with level prefixes on, so these lines keep priority 3.
+/// The longest line the relay passes on whole (journald's LineMax is 48K by
+/// default).
+pub(crate) const LINE_MAX: usize = 32 * 1024;
+
+/// What the relay puts before each line of the container's stdout and
+/// stderr: both share one journald stream (journald takes at most 4,096
+/// streams), opened with level prefixes on, so stdout lines have priority 6
+/// (info) and stderr lines 3 (err). The container's output never chooses
+/// its own priority: a line `<0>text` it writes is logged at 6 or 3 as
+/// the text `<0>text` (journald reads one prefix only), never at 0
+/// (emergency, which journald sends to every terminal).
+pub(crate) const STDOUT_PREFIX: &[u8] = b"<6>";
 pub(crate) const STDERR_PREFIX: &[u8] = b"<3>";
 
 /// `relay PID OUT ERR`: as [`relay`], and copies the container's output from
@@ -99,7 +103,8 @@ pub(crate) fn relay_logs(target: usize, out: usize, err: usize) -> ! {
         (out as i32, POLLIN, 0),
         (err as i32, POLLIN, 0),
     ];
-    let mut err_at_start = true;
+    // Bytes of the current line of stdout and of stderr so far.
+    let mut cols = [0usize; 2];
     for fd in [out, err] {
         // SAFETY: F_SETFL on our own pipe ends.
         unsafe { sys::call(sys::FCNTL, fd, 4, O_NONBLOCK, 0) };
@@ -108,8 +113,8 @@ pub(crate) fn relay_logs(target: usize, out: usize, err: usize) -> ! {
         while let Some((pid, status)) = reap() {
             if pid as usize == target {
                 // What the container wrote before it ended still goes out.
-                pump(out, 1);
-                pump_prefixed(err, 2, STDERR_PREFIX, &mut err_at_start);
+                pump_prefixed(out, 1, STDOUT_PREFIX, &mut cols[0]);
+                pump_prefixed(err, 2, STDERR_PREFIX, &mut cols[1]);
                 exit(exit_code(status));
             }
         }
@@ -131,12 +136,11 @@ pub(crate) fn relay_logs(target: usize, out: usize, err: usize) -> ! {
                 }
             }
         }
-        for (i, to) in [(1usize, 1usize), (2, 2)] {
-            let more = |fd: usize, at_start: &mut bool| match i {
-                1 => pump(fd, to),
-                _ => pump_prefixed(fd, to, STDERR_PREFIX, at_start),
-            };
-            if fds[i].0 >= 0 && fds[i].2 != 0 && !more(fds[i].0 as usize, &mut err_at_start) {
+        for (i, prefix) in [(1usize, STDOUT_PREFIX), (2, STDERR_PREFIX)] {
+            if fds[i].0 >= 0
+                && fds[i].2 != 0
+                && !pump_prefixed(fds[i].0 as usize, i, prefix, &mut cols[i - 1])
+            {
                 // SAFETY: closing our own pipe end at EOF; -1 makes poll skip it.
                 unsafe { sys::call(sys::CLOSE, fds[i].0 as usize, 0, 0, 0) };
                 fds[i].0 = -1;

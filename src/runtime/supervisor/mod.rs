@@ -13,6 +13,7 @@
 //! the pod). Stop (SIGTERM): containers in reverse start order, each with its
 //! stop signal and timeout, then the sandbox.
 
+mod leftover;
 pub mod memory;
 mod probes;
 mod reload;
@@ -248,7 +249,9 @@ impl<'m> Supervisor<'m> {
         if result.is_err() {
             self.phase = PodPhase::Failed;
             self.save();
-            // Nothing half-applied: the slice takes every scope with it.
+            // Nothing half-applied: what started is killed (by PID, and
+            // the slice takes every scope with it).
+            self.kill_leftovers();
             let _ = self.mgr.stop_unit(&self.plan.slice.name);
             self.remove_pod_mounts();
             for s in &mut self.slots {
@@ -355,7 +358,13 @@ impl<'m> Supervisor<'m> {
                 self.reload()?;
                 continue;
             }
-            self.reap()?;
+            if let Err(e) = self.reap() {
+                // The sandbox is lost: its containers go now, not with the
+                // units (systemd may be unable to kill a scope).
+                self.stop_containers();
+                self.kill_leftovers();
+                return Err(e);
+            }
             self.restart_due();
             self.probe_readiness();
             self.probe_liveness();
@@ -367,6 +376,7 @@ impl<'m> Supervisor<'m> {
                 };
                 self.save();
                 self.stop_sandbox();
+                self.kill_leftovers();
                 return outcome;
             }
             let next = self.next_due();

@@ -20,7 +20,8 @@ impl Supervisor<'_> {
             if let Some(n) = &s.notify {
                 let unit = &s.plan.unit.name;
                 let proc = &self.paths.host.proc;
-                if n.ready(|pid| notify::pid_in_unit(proc, pid, unit)) {
+                let pod = &self.plan.pod;
+                if n.ready(|pid| notify::pid_in_scope(proc, pid, pod, unit)) {
                     self.fire(i, Event::Ready { how: "READY=1" });
                 }
                 continue;

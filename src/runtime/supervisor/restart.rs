@@ -33,6 +33,7 @@ impl Supervisor<'_> {
             let exit = describe_exit(status);
             s.state.last_exit = Some(exit.clone());
             s.state.pid = 0;
+            s.state.pid_start = 0;
             s.state.monitor_pid = 0;
             self.fire(
                 i,

@@ -27,6 +27,9 @@ fn start_extension() -> u32 {
 
 impl Supervisor<'_> {
     pub(super) fn try_start(&mut self) -> Result<(), SupervisorError> {
+        // What a previous run left goes first (its runtime state and
+        // mounts are removed next).
+        self.clear_previous_life()?;
         // Scratch volumes start empty; /dev/shm is made anew (before the
         // helpers, which prepare their containers' mounts while held).
         self.remove_pod_mounts();
@@ -131,6 +134,7 @@ impl Supervisor<'_> {
             let exit = describe_exit(status);
             s.state.last_exit = Some(exit.clone());
             s.state.pid = 0;
+            s.state.pid_start = 0;
             s.state.monitor_pid = 0;
             // Completed or Failed, saved either way.
             self.fire(
@@ -245,6 +249,8 @@ impl Supervisor<'_> {
     fn released(&mut self, i: usize, r: crate::runtime::launch::Released) {
         let s = &mut self.slots[i];
         s.state.pid = r.command_pid;
+        s.state.pid_start =
+            crate::runtime::pin::start_time(&self.paths.host.proc, r.command_pid).unwrap_or(0);
         s.state.monitor_pid = r.child.pid();
         s.state.last_error = None;
         s.child = Some(r.child);

@@ -45,6 +45,18 @@ impl Supervisor<'_> {
     /// stopping (they are ordered Before= it).
     pub fn stop(&mut self) -> Result<(), SupervisorError> {
         tracing::info!("stopping pod {}", self.plan.pod);
+        self.stop_containers();
+        self.stop_sandbox();
+        // Whatever outlived its relay (systemd may be unable to kill a scope).
+        self.kill_leftovers();
+        self.remove_pod_mounts();
+        let _ = std::fs::remove_file(crate::runtime::state::path(&self.paths.run, &self.plan.pod));
+        Ok(())
+    }
+
+    /// The containers, in reverse dependency order, each with its stop
+    /// signal and timeout before SIGKILL, within the pod's stop budget.
+    pub(super) fn stop_containers(&mut self) {
         let budget = self.stop_budget();
         let since = self.inbox.stop_requested().unwrap_or_else(Instant::now);
         let deadline = since + budget;
@@ -95,10 +107,6 @@ impl Supervisor<'_> {
             };
             ctx.stop_scopes(stopping);
         }
-        self.stop_sandbox();
-        self.remove_pod_mounts();
-        let _ = std::fs::remove_file(crate::runtime::state::path(&self.paths.run, &self.plan.pod));
-        Ok(())
     }
 
     /// The pod's /dev/shm, scratch volumes and bundles go with it (named

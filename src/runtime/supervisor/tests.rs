@@ -217,3 +217,63 @@ fn reload_sets_live_limits_or_recreates() {
     assert!(matches!(sup.reload(), Err(SupervisorError::Recreate)));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A slice left by a previous run (its cgroup still there, the unit still
+/// active): the start clears it first, its leftover processes killed and
+/// the slice stopped and reset, before any unit is made. No cgroup: no
+/// call to systemd at all.
+#[test]
+fn a_previous_runs_slice_is_cleared_before_the_start() {
+    let dir = std::env::temp_dir().join(format!("podctl-sup-left-{}", std::process::id()));
+    let mgr = Recorder::new();
+    let mut sup = supervisor(&mgr, &dir);
+    sup.clear_previous_life().unwrap();
+    assert!(mgr.calls.borrow().is_empty(), "{:?}", mgr.calls.borrow());
+    let slice = crate::runtime::leftovers::slice_dir(&sup.paths.host.cgroup, "t");
+    std::fs::create_dir_all(slice.join("pod-t.app.scope")).unwrap();
+    // A child of ours stands for a leftover process in the old scope.
+    let mut stray = std::process::Command::new("sleep")
+        .arg("100")
+        .spawn()
+        .unwrap();
+    std::fs::write(
+        slice.join("pod-t.app.scope/cgroup.procs"),
+        format!("{}\n", stray.id()),
+    )
+    .unwrap();
+    mgr.units.borrow_mut().insert(
+        "pod-t.slice".into(),
+        UnitStatus {
+            name: "pod-t.slice".into(),
+            active_state: "active".into(),
+            ..Default::default()
+        },
+    );
+    // The fake cgroup.procs never empties: the kill goes on for its timeout.
+    sup.clear_previous_life().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let status = loop {
+        if let Some(st) = stray.try_wait().unwrap() {
+            break st;
+        }
+        if Instant::now() > deadline {
+            let _ = stray.kill();
+            let _ = stray.wait();
+            panic!("the leftover process was not killed");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9),
+        "the leftover is killed"
+    );
+    assert_eq!(
+        *mgr.calls.borrow(),
+        vec![
+            "stop pod-t.slice".to_string(),
+            "reset_failed pod-t.slice".to_string()
+        ]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

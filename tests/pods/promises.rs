@@ -362,11 +362,11 @@ fn backoff_resets_after_running_long_enough(g: &Guest) -> Result<(), String> {
         "name = \"br\"\n[containers.app]\n\
          command = [\"/bin/sh\", \"-c\", \"date +%s%N >> /tmp/br-times; sleep 2.5; exit 1\"]\nvolumes = [\"/tmp:/tmp\"]\n",
     )?;
-    wait_for(Duration::from_secs(30), "5 starts", || {
-        Ok(g.ok("wc -l < /tmp/br-times")?.parse::<u32>().unwrap_or(0) >= 5)
+    wait_for(Duration::from_secs(45), "7 starts", || {
+        Ok(g.ok("wc -l < /tmp/br-times")?.parse::<u32>().unwrap_or(0) >= 7)
     })?;
     let times: Vec<u128> = g
-        .ok("head -5 /tmp/br-times")?
+        .ok("head -7 /tmp/br-times")?
         .lines()
         .map(|l| l.trim().parse().map_err(|_| format!("not a time: {l:?}")))
         .collect::<Result<_, _>>()?;
@@ -374,9 +374,11 @@ fn backoff_resets_after_running_long_enough(g: &Guest) -> Result<(), String> {
         .windows(2)
         .map(|w| (w[1] - w[0]) / 1_000_000)
         .collect();
-    // Without the reset: 2.5 s + 100, 200, 400, 800 ms; with it, + 100 ms each time.
+    // Without the reset: 2.5 s + 100, 200, 400, 800, 1600, 3200 ms; with it,
+    // + 100 ms each time. The margin is wide for a loaded machine, where a
+    // start can take most of a second longer than the one before.
     let (first, last) = (gaps[0], gaps[gaps.len() - 1]);
-    let result = if last > first + 400 {
+    let result = if last > first + 1500 {
         Err(format!("the backoff grew: gaps {gaps:?} ms"))
     } else {
         Ok(())

@@ -156,7 +156,7 @@ fn documentation_style_manifests_validate_and_plan_with_no_edits() {
         match kube::parse_str(&src, &stem(path), Unsupported::Error) {
             Ok(l) => {
                 assert!(l.warnings.is_empty());
-                let plan = render::human(&plan::build(&l.pod));
+                let plan = render::human(&plan::build(&l.shown()));
                 failures.extend(expect(&path.with_extension("plan"), &plan));
             }
             Err(d) => failures.push(format!("{} is refused:\n{d}", path.display())),

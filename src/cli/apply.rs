@@ -239,22 +239,20 @@ pub fn apply(target: &Path, prune: bool, policy: crate::kube::Unsupported) -> an
     let mut loaded = Vec::with_capacity(files.len());
     let mut errors = Vec::new();
     for f in &files {
-        match super::kube::load(f, policy) {
-            Ok((pod, text)) => loaded.push((f, pod, text)),
+        match super::kube::load_all(f, policy) {
+            Ok(l) => loaded.push(((f, l.pod, l.text), l.files)),
             Err(d) => errors.push(d.to_string()),
         }
     }
     if !errors.is_empty() {
         bail!("{}", errors.join("\n"));
     }
-    // Manifests' configMap and secret volumes: their files, before the checks look for them.
-    for f in &files {
-        super::kube::write_volume_files(f, policy)?;
-    }
-    // What the runtime would refuse later, refused now: nothing is changed.
+    let (loaded, volume_files): (Vec<_>, Vec<_>) = loaded.into_iter().unzip();
+    // What the runtime would refuse later, refused now: nothing is changed or written.
     let path = std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into());
-    for (_, pod, _) in &loaded {
-        errors.extend(crate::oci::preflight(&crate::plan::build(pod), &path));
+    for ((_, pod, _), vf) in loaded.iter().zip(&volume_files) {
+        let checked = super::kube::checked_plan(pod, vf);
+        errors.extend(crate::oci::preflight(&checked, &path));
     }
     errors.extend(network_conflicts(&loaded));
     if !errors.is_empty() {
@@ -266,8 +264,9 @@ pub fn apply(target: &Path, prune: bool, policy: crate::kube::Unsupported) -> an
         .map_err(|e| anyhow::anyhow!("{e}\nnothing was changed"))?;
     let pods: Vec<String> = loaded.iter().map(|(_, p, _)| p.name.clone()).collect();
     let mgr = super::connect()?;
-    for (f, pod, text) in loaded {
+    for ((f, pod, text), vf) in loaded.into_iter().zip(volume_files) {
         let service = units::service(&pod.name);
+        super::kube::write_files(&pod.name, &vf)?;
         match apply_pod(&mgr, &paths, f, pod, text) {
             Ok(what) => println!("{what}"),
             Err(e) => {

@@ -311,3 +311,34 @@ fn config_map_and_secret_volumes_are_files() {
     assert_eq!(mounts.len(), 2);
     assert!(mounts.iter().all(|v| v.read_only));
 }
+
+/// A manifest file over the size limit is refused before it is parsed,
+/// with the limit in the message; an alias bomb is refused by the bytes it
+/// expands to.
+#[test]
+fn oversized_manifests_and_alias_bombs_are_refused_with_the_limit() {
+    let dir = std::env::temp_dir().join(format!("podctl-kube-big-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("big.yaml");
+    let limit = 4 << 20;
+    // Sparse: the reader stops at the limit, it does not read 8 GiB.
+    fs::File::create(&path).unwrap().set_len(8 << 30).unwrap();
+    let d = kube::load(&path, Unsupported::Error).unwrap_err();
+    assert_eq!(d.0.len(), 1);
+    // About the whole file (line 0), before any parsing.
+    assert_eq!(d.0[0].line, 0, "{d}");
+    assert!(
+        d.0[0].message.contains(&format!(
+            "has {} bytes, more than the {limit} a manifest may have",
+            8u64 << 30
+        )),
+        "{d}"
+    );
+    fs::remove_dir_all(&dir).unwrap();
+    let bomb =
+        fs::read_to_string(root().join("tests/data/kube/invalid/alias-bomb-bytes.yaml")).unwrap();
+    let (code, _, err) = podctl(&["validate", "tests/data/kube/invalid/alias-bomb-bytes.yaml"]);
+    assert_eq!(code, 1);
+    assert!(bomb.len() < 10_000, "the bomb is a small file");
+    assert!(err.contains("more than 16777216 bytes"), "{err}");
+}

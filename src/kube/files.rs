@@ -158,7 +158,8 @@ pub fn pod_dir(pod: &str) -> PathBuf {
 /// Writes a volume's files into its directory under [`FILES_DIR`] (each
 /// replaced atomically: a container that binds the directory sees old or
 /// new content, never a half) and removes the files it wrote there before
-/// and no longer has; see [`super::write`].
+/// and no longer has (relative to directories it opened, no symlink
+/// followed, each file created with its final mode).
 pub fn write(v: &VolumeFiles) -> std::io::Result<()> {
     write_under(Path::new(FILES_DIR), v)
 }

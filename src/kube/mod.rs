@@ -14,14 +14,17 @@
 //! Kubernetes API cannot say goes in `podctl.io/` annotations, so that
 //! applying the YAML gives the plan of the TOML.
 //!
-//! Modules: `yaml` (the tree with positions), `walk` (fields, typos,
-//! unsupported fields), `docs` and `refs` (the documents, ConfigMaps and
-//! Secrets), `pod`, `container`, `image`, `env`, `ports`, `probe`,
-//! `security`, `volumes`, [`files`] (configMap and secret volumes),
-//! `annotations` (`podctl.io/`), `quantity`, `native` (the pod file text
-//! and each line's origin); `generate`, `gen_container`, `gen_volumes` and
-//! `yaml_out` the way out. Nothing here touches the host but
-//! [`files::write()`], which `apply` calls.
+//! Modules: `yaml` (the tree with positions, bounded), `walk` (fields,
+//! typos, unsupported fields), `docs` and `refs` (the documents, ConfigMaps
+//! and Secrets), `rules` (Kubernetes' rules for the keys, volume names and
+//! paths that become files), `pod`, `container`, `image`, `env`, `ports`,
+//! `probe`, `security`, `volumes`, [`files`] (configMap and secret
+//! volumes), `annotations` (`podctl.io/`), `quantity`, `native` (the pod
+//! file text and each line's origin), [`secret`] (what no output shows);
+//! `generate`, `gen_container`, `gen_volumes` and `yaml_out` the way out.
+//! Nothing here touches the host but [`files::write()`] (`write`: relative
+//! to directories it opened, no symlink followed), which `apply` calls once
+//! the pod passed its checks.
 
 mod annotations;
 mod container;

@@ -17,7 +17,7 @@ use crate::model::{Check, Pod};
 pub const REDACTED: &str = "<secret>";
 
 /// The comment ending a native line that holds a secret value.
-pub(crate) const MARK: &str = "  # secret";
+pub const MARK: &str = "  # secret";
 
 /// The secret strings of a stored native pod file: the string values of
 /// its lines marked [`MARK`] (whole values; they hold a secret).

@@ -135,12 +135,12 @@ pub fn lock_pod(paths: &Paths, name: &str) -> anyhow::Result<PodLock> {
     }
 }
 
-/// Applies one pod, read and validated from `file`, through `mgr`; returns
-/// what was done, as printed.
+/// Applies one pod, read and validated from `file` (and its manifest's
+/// volume `files`), through `mgr`; returns what was done, as printed.
 pub fn apply_pod(
     mgr: &(dyn Manager + Sync),
     paths: &Paths,
-    file: &Path,
+    (file, files): (&Path, &[crate::kube::files::VolumeFiles]),
     pod: crate::model::Pod,
     text: String,
 ) -> anyhow::Result<String> {
@@ -159,6 +159,7 @@ pub fn apply_pod(
     let running = loaded?
         .iter()
         .any(|u| u.name == service && u.active_state.is_running());
+    super::kube::write_files(&name, files)?; // checked: written under the pod's lock
     let stored = paths.definition(&name);
     // Rewritten also when an older podctl left it readable by others.
     if std::fs::read_to_string(&stored).ok().as_deref() != Some(text.as_str())
@@ -266,8 +267,7 @@ pub fn apply(target: &Path, prune: bool, policy: crate::kube::Unsupported) -> an
     let mgr = super::connect()?;
     for ((f, pod, text), vf) in loaded.into_iter().zip(volume_files) {
         let service = units::service(&pod.name);
-        super::kube::write_files(&pod.name, &vf)?;
-        match apply_pod(&mgr, &paths, f, pod, text) {
+        match apply_pod(&mgr, &paths, (f, &vf), pod, text) {
             Ok(what) => println!("{what}"),
             Err(e) => {
                 let tail = failure_tail(&service);

@@ -40,14 +40,16 @@ impl Rng {
 }
 
 /// Ordinary names: keys and volume names Kubernetes takes.
-const KEYS: &[&str] = &["conf", "app.conf", "a-b_c.1", "x", ".hidden", "..x", "123"];
+const KEYS: &[&str] = &["conf", "app.conf", "a-b_c.1", "x", ".hidden", "x..y", "123"];
 const VOLUMES: &[&str] = &["conf", "data", "x", "a-1"];
 /// Ordinary relative paths (items, subPath).
-const PATHS: &[&str] = &["x", "sub/x", "sub/y", "conf", "..x/y"];
+const PATHS: &[&str] = &["x", "sub/x", "sub/y", "conf", "x../y"];
 /// Hostile names, tried in every place.
 const HOSTILE: &[&str] = &[
     "/etc",
     "/etc/cron.d/x",
+    "..data",
+    "..x/y",
     "..",
     ".",
     "../x",

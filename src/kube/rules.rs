@@ -12,7 +12,8 @@ pub(crate) const MAX_VOLUME_NAME: usize = 63;
 pub(crate) const MAX_PATH: usize = 4096;
 
 /// A ConfigMap or Secret key: `[-._a-zA-Z0-9]+`, at most [`MAX_KEY`]
-/// bytes, not `.` or `..`. `Err` says why not.
+/// bytes, not `.` and not starting with `..` (Kubernetes reserves those
+/// names in a volume). `Err` says why not.
 pub(crate) fn key(k: &str) -> Result<(), String> {
     if k.is_empty() {
         return Err("an empty key".into());
@@ -20,15 +21,17 @@ pub(crate) fn key(k: &str) -> Result<(), String> {
     if k.len() > MAX_KEY {
         return Err(format!("a key longer than {MAX_KEY} bytes"));
     }
-    if k == "." || k == ".." {
-        return Err(format!("{k:?} is not a valid key (it names a directory)"));
-    }
     if let Some(c) = k
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || "-._".contains(*c)))
     {
         return Err(format!(
             "{k:?} is not a valid key: {c:?} is not allowed (keys are file names: letters, digits, `-`, `_` and `.`)"
+        ));
+    }
+    if k == "." || k.starts_with("..") {
+        return Err(format!(
+            "{k:?} is not a valid key (`.` and names starting with `..` are a volume's own)"
         ));
     }
     Ok(())
@@ -52,17 +55,19 @@ pub(crate) fn volume_name(n: &str) -> Result<(), String> {
     }
 }
 
-/// A path inside a volume: relative, no `..`, `.` or empty component, no
-/// NUL, at most [`MAX_PATH`] bytes.
+/// A path inside a volume: relative, no `..`, `.` or empty component, not
+/// starting with `..` (as in Kubernetes), no NUL, at most [`MAX_PATH`]
+/// bytes.
 pub(crate) fn relative_path(p: &str) -> Result<(), String> {
     let bad = p.is_empty()
         || p.len() > MAX_PATH
         || p.starts_with('/')
+        || p.starts_with("..")
         || p.contains('\0')
         || p.split('/').any(|c| c.is_empty() || c == "." || c == "..");
     if bad {
         Err(format!(
-            "{p:?} is not a relative path inside the volume (no leading `/`, no `..`, `.` or empty component)"
+            "{p:?} is not a relative path inside the volume (it may not start with `/` or `..`, nor have a `.`, `..` or empty component)"
         ))
     } else {
         Ok(())
@@ -75,10 +80,12 @@ mod tests {
 
     #[test]
     fn keys_names_and_paths_follow_kubernetes() {
-        for good in ["a", "app.conf", "A-b_c.1", "..x", "x..y"] {
+        for good in ["a", "app.conf", "A-b_c.1", ".x", "x..y"] {
             assert!(key(good).is_ok(), "{good}");
         }
-        for bad in ["", ".", "..", "/etc/x", "a/b", "../x", "a b", "é", "a\0"] {
+        for bad in [
+            "", ".", "..", "..x", "/etc/x", "a/b", "../x", "a b", "é", "a\0",
+        ] {
             assert!(key(bad).is_err(), "{bad:?}");
         }
         assert!(key(&"a".repeat(MAX_KEY)).is_ok());
@@ -90,10 +97,12 @@ mod tests {
             assert!(volume_name(bad).is_err(), "{bad:?}");
         }
         assert!(volume_name(&"a".repeat(MAX_VOLUME_NAME + 1)).is_err());
-        for good in ["x", "sub/x", "..x/y"] {
+        for good in ["x", "sub/x", "x../y"] {
             assert!(relative_path(good).is_ok(), "{good}");
         }
-        for bad in ["", "/x", "../x", "a/../b", "a//b", "./a", "a/", "a\0b"] {
+        for bad in [
+            "", "/x", "../x", "..x/y", "a/../b", "a//b", "./a", "a/", "a\0b",
+        ] {
             assert!(relative_path(bad).is_err(), "{bad:?}");
         }
     }

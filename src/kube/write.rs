@@ -72,7 +72,8 @@ fn make_dir(dir: &OwnedFd, name: &str, mode: u32) -> std::io::Result<OwnedFd> {
 /// symlink followed), then renamed over.
 fn replace(dir: &OwnedFd, name: &str, content: &[u8], mode: u32) -> std::io::Result<()> {
     let name = component(name)?;
-    let tmp = format!(".podctl-tmp-{}", std::process::id());
+    // `..`: a name no key or path may have (`super::rules`).
+    let tmp = format!("..podctl-tmp-{}", std::process::id());
     match unlinkat(dir, tmp.as_str(), UnlinkatFlags::NoRemoveDir) {
         Ok(()) | Err(Errno::ENOENT) => {}
         Err(e) => return Err(io(e)),

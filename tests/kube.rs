@@ -342,3 +342,40 @@ fn oversized_manifests_and_alias_bombs_are_refused_with_the_limit() {
     assert!(bomb.len() < 10_000, "the bomb is a small file");
     assert!(err.contains("more than 16777216 bytes"), "{err}");
 }
+
+/// A Secret's values are shown by no command that reads a manifest; the
+/// stored text marks the lines that hold one; the plain values are shown.
+#[test]
+fn secret_values_are_not_shown() {
+    let file = "tests/data/kube/manifests/config.yaml";
+    for args in [
+        vec!["validate", file],
+        vec!["validate", "--output", "json", file],
+        vec!["apply", "--dry-run", file],
+        vec!["apply", "--dry-run", "--output", "json", file],
+        vec!["kube", "generate", file],
+    ] {
+        let (code, out, err) = podctl(&args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(
+            !out.contains("s3cr3t") && !err.contains("s3cr3t"),
+            "{args:?} shows the secret:\n{out}{err}"
+        );
+        if args[0] != "validate" {
+            assert!(out.contains("<secret>"), "{args:?}:\n{out}");
+            assert!(
+                out.contains("production"),
+                "{args:?} hides a plain value:\n{out}"
+            );
+        }
+    }
+    let l = kube::load(&root().join(file), Unsupported::Error).unwrap();
+    let marked: Vec<&str> = l
+        .text
+        .lines()
+        .filter(|l| l.ends_with(kube::secret::MARK))
+        .collect();
+    assert_eq!(marked.len(), 2, "{}", l.text);
+    assert!(marked.iter().all(|l| l.contains("APP_")), "{marked:?}");
+    assert_eq!(kube::secret::marked(&l.text), ["s3cr3t", "admin"]);
+}

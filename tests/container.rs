@@ -43,6 +43,7 @@ fn main() {
         .chain(pods::packaging::TRIALS)
         .chain(pods::images::TRIALS)
         .chain(pods::kube::TRIALS)
+        .chain(pods::hostile_manifest::TRIALS)
         .chain(pods::kube_docs::TRIALS)
         .chain(pods::image_pods::TRIALS)
         .chain(pods::image_offline::TRIALS)

@@ -156,7 +156,7 @@ fn documentation_style_manifests_validate_and_plan_with_no_edits() {
         match kube::parse_str(&src, &stem(path), Unsupported::Error) {
             Ok(l) => {
                 assert!(l.warnings.is_empty());
-                let plan = render::human(&plan::build(&l.pod));
+                let plan = render::human(&plan::build(&l.shown()));
                 failures.extend(expect(&path.with_extension("plan"), &plan));
             }
             Err(d) => failures.push(format!("{} is refused:\n{d}", path.display())),
@@ -310,4 +310,72 @@ fn config_map_and_secret_volumes_are_files() {
         .collect();
     assert_eq!(mounts.len(), 2);
     assert!(mounts.iter().all(|v| v.read_only));
+}
+
+/// A manifest file over the size limit is refused before it is parsed,
+/// with the limit in the message; an alias bomb is refused by the bytes it
+/// expands to.
+#[test]
+fn oversized_manifests_and_alias_bombs_are_refused_with_the_limit() {
+    let dir = std::env::temp_dir().join(format!("podctl-kube-big-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("big.yaml");
+    let limit = 4 << 20;
+    // Sparse: the reader stops at the limit, it does not read 8 GiB.
+    fs::File::create(&path).unwrap().set_len(8 << 30).unwrap();
+    let d = kube::load(&path, Unsupported::Error).unwrap_err();
+    assert_eq!(d.0.len(), 1);
+    // About the whole file (line 0), before any parsing.
+    assert_eq!(d.0[0].line, 0, "{d}");
+    assert!(
+        d.0[0].message.contains(&format!(
+            "has {} bytes, more than the {limit} a manifest may have",
+            8u64 << 30
+        )),
+        "{d}"
+    );
+    fs::remove_dir_all(&dir).unwrap();
+    let bomb =
+        fs::read_to_string(root().join("tests/data/kube/invalid/alias-bomb-bytes.yaml")).unwrap();
+    let (code, _, err) = podctl(&["validate", "tests/data/kube/invalid/alias-bomb-bytes.yaml"]);
+    assert_eq!(code, 1);
+    assert!(bomb.len() < 10_000, "the bomb is a small file");
+    assert!(err.contains("more than 16777216 bytes"), "{err}");
+}
+
+/// A Secret's values are shown by no command that reads a manifest; the
+/// stored text marks the lines that hold one; the plain values are shown.
+#[test]
+fn secret_values_are_not_shown() {
+    let file = "tests/data/kube/manifests/config.yaml";
+    for args in [
+        vec!["validate", file],
+        vec!["validate", "--output", "json", file],
+        vec!["apply", "--dry-run", file],
+        vec!["apply", "--dry-run", "--output", "json", file],
+        vec!["kube", "generate", file],
+    ] {
+        let (code, out, err) = podctl(&args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(
+            !out.contains("s3cr3t") && !err.contains("s3cr3t"),
+            "{args:?} shows the secret:\n{out}{err}"
+        );
+        if args[0] != "validate" {
+            assert!(out.contains("<secret>"), "{args:?}:\n{out}");
+            assert!(
+                out.contains("production"),
+                "{args:?} hides a plain value:\n{out}"
+            );
+        }
+    }
+    let l = kube::load(&root().join(file), Unsupported::Error).unwrap();
+    let marked: Vec<&str> = l
+        .text
+        .lines()
+        .filter(|l| l.ends_with(kube::secret::MARK))
+        .collect();
+    assert_eq!(marked.len(), 2, "{}", l.text);
+    assert!(marked.iter().all(|l| l.contains("APP_")), "{marked:?}");
+    assert_eq!(kube::secret::marked(&l.text), ["s3cr3t", "admin"]);
 }

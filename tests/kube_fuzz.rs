@@ -9,6 +9,10 @@
 //! failure reproduces: the message names the seed and the input, shrunk.
 //! `KUBE_FUZZ_CASES=N` multiplies the cases of each kind by N.
 
+// What a hostile manifest can make podctl write: names, keys and paths.
+#[path = "kube_hostile_fuzz.rs"]
+mod hostile;
+
 use podctl::kube::{self, Unsupported};
 use podctl::plan;
 use std::fs;

@@ -135,12 +135,12 @@ pub fn lock_pod(paths: &Paths, name: &str) -> anyhow::Result<PodLock> {
     }
 }
 
-/// Applies one pod, read and validated from `file`, through `mgr`; returns
-/// what was done, as printed.
+/// Applies one pod, read and validated from `file` (and its manifest's
+/// volume `files`), through `mgr`; returns what was done, as printed.
 pub fn apply_pod(
     mgr: &(dyn Manager + Sync),
     paths: &Paths,
-    file: &Path,
+    (file, files): (&Path, &[crate::kube::files::VolumeFiles]),
     pod: crate::model::Pod,
     text: String,
 ) -> anyhow::Result<String> {
@@ -159,6 +159,7 @@ pub fn apply_pod(
     let running = loaded?
         .iter()
         .any(|u| u.name == service && u.active_state.is_running());
+    super::kube::write_files(&name, files)?; // checked: written under the pod's lock
     let stored = paths.definition(&name);
     // Rewritten also when an older podctl left it readable by others.
     if std::fs::read_to_string(&stored).ok().as_deref() != Some(text.as_str())
@@ -239,22 +240,20 @@ pub fn apply(target: &Path, prune: bool, policy: crate::kube::Unsupported) -> an
     let mut loaded = Vec::with_capacity(files.len());
     let mut errors = Vec::new();
     for f in &files {
-        match super::kube::load(f, policy) {
-            Ok((pod, text)) => loaded.push((f, pod, text)),
+        match super::kube::load_all(f, policy) {
+            Ok(l) => loaded.push(((f, l.pod, l.text), l.files)),
             Err(d) => errors.push(d.to_string()),
         }
     }
     if !errors.is_empty() {
         bail!("{}", errors.join("\n"));
     }
-    // Manifests' configMap and secret volumes: their files, before the checks look for them.
-    for f in &files {
-        super::kube::write_volume_files(f, policy)?;
-    }
-    // What the runtime would refuse later, refused now: nothing is changed.
+    let (loaded, volume_files): (Vec<_>, Vec<_>) = loaded.into_iter().unzip();
+    // What the runtime would refuse later, refused now: nothing is changed or written.
     let path = std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into());
-    for (_, pod, _) in &loaded {
-        errors.extend(crate::oci::preflight(&crate::plan::build(pod), &path));
+    for ((_, pod, _), vf) in loaded.iter().zip(&volume_files) {
+        let checked = super::kube::checked_plan(pod, vf);
+        errors.extend(crate::oci::preflight(&checked, &path));
     }
     errors.extend(network_conflicts(&loaded));
     if !errors.is_empty() {
@@ -266,9 +265,9 @@ pub fn apply(target: &Path, prune: bool, policy: crate::kube::Unsupported) -> an
         .map_err(|e| anyhow::anyhow!("{e}\nnothing was changed"))?;
     let pods: Vec<String> = loaded.iter().map(|(_, p, _)| p.name.clone()).collect();
     let mgr = super::connect()?;
-    for (f, pod, text) in loaded {
+    for ((f, pod, text), vf) in loaded.into_iter().zip(volume_files) {
         let service = units::service(&pod.name);
-        match apply_pod(&mgr, &paths, f, pod, text) {
+        match apply_pod(&mgr, &paths, (f, &vf), pod, text) {
             Ok(what) => println!("{what}"),
             Err(e) => {
                 let tail = failure_tail(&service);

@@ -12,21 +12,50 @@ use std::path::Path;
 /// Reads a pod file or a manifest (by extension) into the pod and the
 /// native text to store; each ignored field is one warning on stderr.
 pub fn load(path: &Path, policy: Unsupported) -> Result<(Pod, String), Diagnostics> {
+    load_all(path, policy).map(|l| (l.pod, l.text))
+}
+
+/// [`load`], with the manifest's volume files and secrets.
+pub fn load_all(path: &Path, policy: Unsupported) -> Result<kube::Loaded, Diagnostics> {
     let loaded = kube::load(path, policy)?;
     for w in &loaded.warnings {
         eprintln!("podctl: warning: {w}");
     }
-    Ok((loaded.pod, loaded.text))
+    Ok(loaded)
 }
 
-/// Writes the files of a manifest's configMap and secret volumes (nothing
-/// for a pod file).
-pub fn write_volume_files(path: &Path, policy: Unsupported) -> anyhow::Result<()> {
-    if !kube::is_manifest(path) {
-        return Ok(());
+/// [`load`] for printing: the pod with its secrets replaced by `<secret>`.
+pub fn load_shown(path: &Path, policy: Unsupported) -> Result<Pod, Diagnostics> {
+    load_all(path, policy).map(|l| l.shown())
+}
+
+/// The plan the checks before apply look at: the bind sources that
+/// writing the manifest's volume files makes (not written yet: nothing is
+/// written before the checks pass) are taken as there.
+pub fn checked_plan(
+    pod: &crate::model::Pod,
+    files: &[crate::kube::files::VolumeFiles],
+) -> crate::plan::Plan {
+    let mut plan = crate::plan::build(pod);
+    for c in &mut plan.containers {
+        for v in &mut c.volumes {
+            if let crate::model::VolumeSource::Bind(src) = &mut v.source
+                && crate::kube::files::will_exist(files, src)
+            {
+                // A path that exists, for the existence check only.
+                *src = "/".into();
+            }
+        }
     }
-    for v in kube::load(path, policy)?.files {
-        kube::files::write(&v).with_context(|| format!("cannot write {}", v.dir.display()))?;
+    plan
+}
+
+/// Writes a pod's configMap and secret volumes' files: once it passed
+/// every check, just before it is started.
+pub fn write_files(pod: &str, files: &[kube::files::VolumeFiles]) -> anyhow::Result<()> {
+    for v in files {
+        kube::files::write(v)
+            .with_context(|| format!("pod {pod}: cannot write {}", v.dir.display()))?;
     }
     Ok(())
 }
@@ -44,7 +73,7 @@ fn generate(target: &str, service: bool) -> anyhow::Result<()> {
     let is_file =
         path.is_file() || kube::is_manifest(path) || path.extension().is_some_and(|x| x == "toml");
     let pod = if is_file {
-        load(path, Unsupported::Error)?.0
+        load_shown(path, Unsupported::Error)?
     } else {
         let stored = Paths::from_env().definition(target);
         let text = std::fs::read_to_string(&stored).with_context(|| {
@@ -53,7 +82,9 @@ fn generate(target: &str, service: bool) -> anyhow::Result<()> {
                 stored.display()
             )
         })?;
-        crate::spec::parse_str(&text, &stored.display().to_string(), target)?
+        let mut pod = crate::spec::parse_str(&text, &stored.display().to_string(), target)?;
+        kube::secret::redact(&mut pod, &kube::secret::marked(&text));
+        pod
     };
     print!("{}", kube::generate::pod(&pod));
     if service {

@@ -104,7 +104,8 @@ pub fn report(file: &str, result: &Result<Pod, Diagnostics>) -> FileReport {
 
 /// Loads a pod file and prints its plan, for a person or as pretty JSON.
 pub fn dry_run(file: &Path, json: bool, policy: Unsupported) -> ExitCode {
-    let pod = match super::kube::load(file, policy).map(|(p, _)| p) {
+    // The plan shown, not run: secrets are replaced by `<secret>`.
+    let pod = match super::kube::load_shown(file, policy) {
         Ok(pod) => pod,
         Err(diagnostics) => {
             eprintln!("{diagnostics}");

@@ -69,5 +69,7 @@ pub(crate) fn lower(cx: &mut Cx, docs: &[Node]) -> Option<Native> {
         }
         return None;
     };
-    Some(super::pod::lower_pod(cx, pod, &objects))
+    let mut native = super::pod::lower_pod(cx, pod, &objects);
+    native.secrets = objects.secret_values();
+    Some(native)
 }

@@ -7,13 +7,15 @@
 use super::refs::{Kind, Refs};
 use super::walk::{self, Cx, fields, join};
 use super::yaml::Node;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Where the files of manifests' configMap and secret volumes live.
 pub const FILES_DIR: &str = "/var/lib/podctl/kube";
-/// Kubernetes' `defaultMode`.
+/// Kubernetes' `defaultMode` of a configMap volume's files.
 const DEFAULT_MODE: i64 = 0o644;
+/// The `defaultMode` of a secret volume's files: root's, read-only (wider
+/// than Kubernetes' 0644 only when the manifest says so).
+const SECRET_DEFAULT_MODE: i64 = 0o400;
 
 /// One file of a volume.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +29,10 @@ pub struct File {
 /// The files of one configMap or secret volume, and their directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VolumeFiles {
+    /// The pod's and the volume's names: `FILES_DIR/POD/VOLUME`.
+    pub pod: String,
+    pub volume: String,
+    /// That directory, the container's bind source.
     pub dir: PathBuf,
     pub files: Vec<File>,
 }
@@ -37,9 +43,11 @@ pub(crate) fn read(
     n: &Node,
     path: &str,
     kind: Kind,
-    dir: PathBuf,
+    (pod, volume): (&str, &str),
     objects: &Refs,
 ) -> Option<VolumeFiles> {
+    let dir = self::dir(pod, volume);
+    let (pod, volume) = (pod.to_string(), volume.to_string());
     let name_key = if kind == Kind::Secret {
         "secretName"
     } else {
@@ -57,6 +65,7 @@ pub(crate) fn read(
         .unwrap_or(false);
     let mode = match mode {
         Some(m) => walk::integer(cx, m, &join(path, "defaultMode"), 0, 0o777)?,
+        None if kind == Kind::Secret => SECRET_DEFAULT_MODE,
         None => DEFAULT_MODE,
     };
     let Some(name) = name.and_then(|x| walk::string(cx, x, &join(path, name_key))) else {
@@ -75,6 +84,8 @@ pub(crate) fn read(
             );
         }
         return Some(VolumeFiles {
+            pod,
+            volume,
             dir,
             files: Vec::new(),
         });
@@ -101,15 +112,8 @@ pub(crate) fn read(
                     cx.error(item, &ip, "an item needs key and path");
                     continue;
                 };
-                let bad = to_text.starts_with('/')
-                    || to_text.split('/').any(|c| c.is_empty() || c == "..")
-                    || to_text.contains('\0');
-                if bad {
-                    cx.error(
-                        to.expect("set"),
-                        &join(&ip, "path"),
-                        format!("{to_text:?} is not a relative path inside the volume"),
-                    );
+                if let Err(e) = super::rules::relative_path(to_text) {
+                    cx.error(to.expect("set"), &join(&ip, "path"), e);
                     continue;
                 }
                 let item_mode = match item_mode {
@@ -132,10 +136,15 @@ pub(crate) fn read(
             }
         }
     }
-    Some(VolumeFiles { dir, files })
+    Some(VolumeFiles {
+        pod,
+        volume,
+        dir,
+        files,
+    })
 }
 
-/// The directory of a pod's volume.
+/// The directory of a pod's volume (names checked: [`super::rules`]).
 pub(crate) fn dir(pod: &str, volume: &str) -> PathBuf {
     pod_dir(pod).join(volume)
 }
@@ -146,90 +155,103 @@ pub fn pod_dir(pod: &str) -> PathBuf {
     Path::new(FILES_DIR).join(pod)
 }
 
-/// Writes a volume's files (each replaced atomically: a container that
-/// binds the directory sees old or new content, never a half) and removes
-/// the files it no longer has. The pod's directory is root's only (secrets);
-/// the volume's directory is what the container sees.
+/// Writes a volume's files into its directory under [`FILES_DIR`] (each
+/// replaced atomically: a container that binds the directory sees old or
+/// new content, never a half) and removes the files it wrote there before
+/// and no longer has (relative to directories it opened, no symlink
+/// followed, each file created with its final mode).
 pub fn write(v: &VolumeFiles) -> std::io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    if let Some(pod_dir) = v.dir.parent() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(pod_dir)?;
-    }
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o755)
-        .create(&v.dir)?;
-    std::fs::set_permissions(&v.dir, std::fs::Permissions::from_mode(0o755))?;
-    for f in &v.files {
-        let target = v.dir.join(&f.path);
-        if let Some(parent) = target.parent() {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o755)
-                .create(parent)?;
-        }
-        let tmp = target.with_file_name(format!(".podctl-tmp-{}", std::process::id()));
-        let mut out = std::fs::File::create(&tmp)?;
-        out.write_all(&f.content)?;
-        out.set_permissions(std::fs::Permissions::from_mode(f.mode))?;
-        out.sync_all()?;
-        std::fs::rename(&tmp, &target)?;
-    }
-    for entry in std::fs::read_dir(&v.dir)? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let kept = v
-            .files
-            .iter()
-            .any(|f| f.path == name || f.path.starts_with(&format!("{name}/")));
-        if !kept && entry.file_type()?.is_file() {
-            std::fs::remove_file(entry.path())?;
-        }
-    }
-    Ok(())
+    write_under(Path::new(FILES_DIR), v)
+}
+
+/// [`write()`] under another base directory than [`FILES_DIR`] (tests).
+pub fn write_under(base: &Path, v: &VolumeFiles) -> std::io::Result<()> {
+    super::write::write_under(base, v)
+}
+
+/// Whether a bind source is a directory or file that writing `volumes`
+/// makes: the checks before apply look for it before it is written.
+pub fn will_exist(volumes: &[VolumeFiles], source: &str) -> bool {
+    volumes.iter().any(|v| {
+        let Ok(rest) = Path::new(source).strip_prefix(&v.dir) else {
+            return false;
+        };
+        rest.as_os_str().is_empty() || v.files.iter().any(|f| Path::new(&f.path).starts_with(rest))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn file(path: &str, content: &str, mode: u32) -> File {
+        File {
+            path: path.into(),
+            content: content.as_bytes().to_vec(),
+            mode,
+        }
+    }
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
+    }
 
     #[test]
-    fn files_are_written_with_their_modes_and_stale_ones_removed() {
-        use std::os::unix::fs::PermissionsExt;
+    fn files_are_written_with_their_modes_and_only_their_own_removed() {
         let base = std::env::temp_dir().join(format!("podctl-kube-files-{}", std::process::id()));
-        let v = VolumeFiles {
+        let _ = std::fs::remove_dir_all(&base);
+        let mut v = VolumeFiles {
+            pod: "pod".into(),
+            volume: "config".into(),
             dir: base.join("pod").join("config"),
             files: vec![
-                File {
-                    path: "app.conf".into(),
-                    content: b"a=1\n".to_vec(),
-                    mode: 0o640,
-                },
-                File {
-                    path: "sub/x".into(),
-                    content: b"x".to_vec(),
-                    mode: 0o644,
-                },
+                file("app.conf", "a=1\n", 0o640),
+                file("sub/x", "x", 0o400),
+                file("old", "o", 0o644),
             ],
         };
         std::fs::create_dir_all(&v.dir).unwrap();
-        std::fs::write(v.dir.join("stale"), "old").unwrap();
-        write(&v).unwrap();
+        std::fs::write(v.dir.join("foreign"), "not podctl's").unwrap();
+        super::super::write::write_under(&base, &v).unwrap();
         assert_eq!(
             std::fs::read_to_string(v.dir.join("app.conf")).unwrap(),
             "a=1\n"
         );
-        let mode = std::fs::metadata(v.dir.join("app.conf"))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777;
-        assert_eq!(mode, 0o640);
+        assert_eq!(mode(&v.dir.join("app.conf")), 0o640);
+        assert_eq!(mode(&v.dir.join("sub/x")), 0o400);
+        assert_eq!(mode(&base.join("pod")), 0o700);
         assert_eq!(std::fs::read_to_string(v.dir.join("sub/x")).unwrap(), "x");
-        assert!(!v.dir.join("stale").exists());
+        // Again without `old`: it goes, a file podctl did not write stays.
+        v.files.pop();
+        super::super::write::write_under(&base, &v).unwrap();
+        assert!(!v.dir.join("old").exists());
+        assert!(v.dir.join("foreign").exists());
+        assert!(v.dir.join("app.conf").exists());
+        // A symlink where a directory is expected is not followed.
+        let outside = base.join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::remove_dir_all(v.dir.join("sub")).unwrap();
+        std::os::unix::fs::symlink(&outside, v.dir.join("sub")).unwrap();
+        assert!(super::super::write::write_under(&base, &v).is_err());
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
         std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn bind_sources_that_writing_makes_are_known() {
+        let v = VolumeFiles {
+            pod: "p".into(),
+            volume: "v".into(),
+            dir: dir("p", "v"),
+            files: vec![file("sub/x", "", 0o644)],
+        };
+        let d = dir("p", "v").display().to_string();
+        let vs = [v];
+        assert!(will_exist(&vs, &d));
+        assert!(will_exist(&vs, &format!("{d}/sub")));
+        assert!(will_exist(&vs, &format!("{d}/sub/x")));
+        assert!(!will_exist(&vs, &format!("{d}/other")));
+        assert!(!will_exist(&vs, "/etc"));
     }
 }

@@ -14,14 +14,17 @@
 //! Kubernetes API cannot say goes in `podctl.io/` annotations, so that
 //! applying the YAML gives the plan of the TOML.
 //!
-//! Modules: `yaml` (the tree with positions), `walk` (fields, typos,
-//! unsupported fields), `docs` and `refs` (the documents, ConfigMaps and
-//! Secrets), `pod`, `container`, `image`, `env`, `ports`, `probe`,
-//! `security`, `volumes`, [`files`] (configMap and secret volumes),
-//! `annotations` (`podctl.io/`), `quantity`, `native` (the pod file text
-//! and each line's origin); `generate`, `gen_container`, `gen_volumes` and
-//! `yaml_out` the way out. Nothing here touches the host but
-//! [`files::write()`], which `apply` calls.
+//! Modules: `yaml` (the tree with positions, bounded), `walk` (fields,
+//! typos, unsupported fields), `docs` and `refs` (the documents, ConfigMaps
+//! and Secrets), `rules` (Kubernetes' rules for the keys, volume names and
+//! paths that become files), `pod`, `container`, `image`, `env`, `ports`,
+//! `probe`, `security`, `volumes`, [`files`] (configMap and secret
+//! volumes), `annotations` (`podctl.io/`), `quantity`, `native` (the pod
+//! file text and each line's origin), [`secret`] (what no output shows);
+//! `generate`, `gen_container`, `gen_volumes` and `yaml_out` the way out.
+//! Nothing here touches the host but [`files::write()`] (`write`: relative
+//! to directories it opened, no symlink followed), which `apply` calls once
+//! the pod passed its checks.
 
 mod annotations;
 mod container;
@@ -38,9 +41,12 @@ mod ports;
 mod probe;
 mod quantity;
 mod refs;
+mod rules;
+pub mod secret;
 mod security;
 mod volumes;
 mod walk;
+mod write;
 mod yaml;
 mod yaml_out;
 
@@ -60,8 +66,20 @@ pub struct Loaded {
     /// Unsupported fields ignored under [`Unsupported::Warn`], located.
     pub warnings: Vec<Diagnostic>,
     /// The files of its configMap and secret volumes, which apply writes
-    /// ([`files::write`]) before the pod starts.
+    /// ([`files::write`]) once the pod passed its checks, before it starts.
     pub files: Vec<files::VolumeFiles>,
+    /// What no output may show: the values of the file's Secrets
+    /// ([`secret::redact`]).
+    pub secrets: Vec<String>,
+}
+
+impl Loaded {
+    /// The pod as it may be printed: secrets replaced by `<secret>`.
+    pub fn shown(&self) -> Pod {
+        let mut pod = self.pod.clone();
+        secret::redact(&mut pod, &self.secrets);
+        pod
+    }
 }
 
 /// Whether a path names a Kubernetes manifest (`.yaml` or `.yml`) rather
@@ -77,6 +95,7 @@ struct Lowered {
     origins: Vec<native::Origin>,
     warnings: Vec<Diagnostic>,
     files: Vec<files::VolumeFiles>,
+    secrets: Vec<String>,
 }
 
 fn lower_str(src: &str, file: &str, policy: Unsupported) -> Result<Lowered, Diagnostics> {
@@ -97,6 +116,7 @@ fn lower_str(src: &str, file: &str, policy: Unsupported) -> Result<Lowered, Diag
         origins: rendered.origins,
         warnings: dedup(cx.warnings.finish()),
         files: native.files,
+        secrets: native.secrets,
     })
 }
 
@@ -107,6 +127,7 @@ pub fn parse_str(src: &str, file: &str, policy: Unsupported) -> Result<Loaded, D
         origins,
         warnings,
         files,
+        secrets,
     } = lower_str(src, file, policy)?;
     match crate::spec::parse_str(&text, file, "pod") {
         Ok(pod) => Ok(Loaded {
@@ -114,6 +135,7 @@ pub fn parse_str(src: &str, file: &str, policy: Unsupported) -> Result<Loaded, D
             text,
             warnings,
             files,
+            secrets,
         }),
         Err(d) => {
             // Back to the YAML: each native line knows its field.
@@ -143,21 +165,35 @@ pub fn load(path: &Path, policy: Unsupported) -> Result<Loaded, Diagnostics> {
     let label = path.display().to_string();
     if !is_manifest(path) {
         return crate::spec::load_with_text(path).map(|(pod, text)| Loaded {
+            secrets: secret::marked(&text),
             pod,
             text,
             warnings: Vec::new(),
             files: Vec::new(),
         });
     }
-    let bytes = std::fs::read(path).map_err(|e| {
+    let whole_file = |message: String| {
         Diagnostics(vec![Diagnostic {
             file: label.clone(),
             line: 0,
             column: 0,
             key: String::new(),
-            message: format!("cannot read: {e}"),
+            message,
         }])
-    })?;
+    };
+    // Read no more than the limit (and one byte to know it is passed).
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            use std::io::Read;
+            f.take(yaml::MAX_FILE_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)
+        })
+        .map_err(|e| whole_file(format!("cannot read: {e}")))?;
+    if bytes.len() > yaml::MAX_FILE_BYTES {
+        let len = std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
+        return Err(whole_file(yaml::too_big(len as usize)));
+    }
     match std::str::from_utf8(&bytes) {
         Ok(src) => parse_str(src, &label, policy),
         Err(e) => {

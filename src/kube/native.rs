@@ -62,12 +62,17 @@ pub(crate) struct Native {
     pub containers: Vec<Container>,
     /// The files of configMap and secret volumes, for apply to write.
     pub files: Vec<super::files::VolumeFiles>,
+    /// The values of the file's Secrets: a line holding one is marked
+    /// ([`super::secret::MARK`]).
+    pub secrets: Vec<String>,
 }
 
 /// The TOML text and, per line (index = line - 1), its origin.
 pub(crate) struct Rendered {
     pub text: String,
     pub origins: Vec<Origin>,
+    /// The secret values as they are written in TOML strings.
+    secrets: Vec<String>,
 }
 
 impl Native {
@@ -79,6 +84,14 @@ impl Native {
         let mut out = Rendered {
             text: String::new(),
             origins: Vec::new(),
+            secrets: self
+                .secrets
+                .iter()
+                .map(|v| {
+                    let quoted = string(v);
+                    quoted[1..quoted.len() - 1].to_string()
+                })
+                .collect(),
         };
         out.line(
             &format!("# podctl pod file made from the Kubernetes manifest {source}"),
@@ -105,6 +118,9 @@ impl Rendered {
         // origins stay in step.
         debug_assert!(!text.contains('\n'));
         self.text.push_str(text);
+        if self.secrets.iter().any(|s| text.contains(s.as_str())) {
+            self.text.push_str(super::secret::MARK);
+        }
         self.text.push('\n');
         self.origins.push(origin.clone());
     }

@@ -84,6 +84,10 @@ impl Refs {
             for (k, v) in walk::map(cx, d, &join(at, "data")).unwrap_or_default() {
                 let key = k.key_text().unwrap_or_default();
                 let path = join(at, &format!("data.{key}"));
+                if let Err(e) = super::rules::key(&key) {
+                    cx.error(k, &path, e);
+                    continue;
+                }
                 let Some(text) = walk::string(cx, v, &path) else {
                     continue;
                 };
@@ -115,12 +119,31 @@ impl Refs {
             }
             for (k, v) in walk::map(cx, d, &join(at, "stringData")).unwrap_or_default() {
                 let key = k.key_text().unwrap_or_default();
-                if let Some(text) = walk::string(cx, v, &join(at, &format!("stringData.{key}"))) {
+                let path = join(at, &format!("stringData.{key}"));
+                if let Err(e) = super::rules::key(&key) {
+                    cx.error(k, &path, e);
+                    continue;
+                }
+                if let Some(text) = walk::string(cx, v, &path) {
                     values.insert(key, text.to_string());
                 }
             }
         }
         self.objects.push((kind, name.to_string(), values));
+    }
+
+    /// Every value of the file's Secrets (not empty), longest first: what
+    /// no output may show ([`super::secret`]).
+    pub(crate) fn secret_values(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .objects
+            .iter()
+            .filter(|(k, _, _)| *k == Kind::Secret)
+            .flat_map(|(_, _, d)| d.values().filter(|v| !v.is_empty()).cloned())
+            .collect();
+        v.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        v.dedup();
+        v
     }
 
     /// The data of an object, if the file holds it.

@@ -59,14 +59,10 @@ const VOLUME_UNSUPPORTED: [&str; 24] = [
     "gitRepo",
 ];
 /// hostPath types podctl honours: all of them want the path to exist.
-const HOST_TYPES: [&str; 6] = [
-    "",
-    "Directory",
-    "File",
-    "Socket",
-    "CharDevice",
-    "BlockDevice",
-];
+const HOST_TYPES: [&str; 4] = ["", "Directory", "File", "Socket"];
+/// hostPath types refused: a container's device rules (cgroup) allow only
+/// the standard devices, so a device node bound in can never be opened.
+const DEVICE_TYPES: [&str; 2] = ["CharDevice", "BlockDevice"];
 
 /// Reads `spec.volumes`; emptyDirs become the pod's scratch volumes in `out`.
 /// What the volumes need of their pod: its name and the file's objects.
@@ -93,6 +89,14 @@ pub(crate) fn read_pod(
             }
             continue;
         };
+        // The name is a directory's (configMap, secret) or a scratch
+        // volume's: a DNS-1123 label, as Kubernetes wants.
+        if let Err(e) = super::rules::volume_name(name) {
+            cx.error(name_node(v), &join(&path, "name"), e);
+            // Its mounts are left out with it (said once, here).
+            vols.push((name.to_string(), Source::Unsupported));
+            continue;
+        }
         if vols.iter().any(|(n, _)| n == name) {
             cx.error(
                 v,
@@ -136,8 +140,8 @@ pub(crate) fn read_pod(
             .map(|n| (Kind::ConfigMap, n, "configMap"))
             .or(secret.map(|n| (Kind::Secret, n, "secret")))
         {
-            let dir = super::files::dir(pod.name, name);
-            match super::files::read(cx, n, &join(&path, key), kind, dir, pod.objects) {
+            let at = join(&path, key);
+            match super::files::read(cx, n, &at, kind, (pod.name, name), pod.objects) {
                 Some(files) => {
                     let dir = files.dir.display().to_string();
                     out.files.push(files);
@@ -148,7 +152,19 @@ pub(crate) fn read_pod(
         } else if let Some(h) = host {
             let p = join(&path, "hostPath");
             let [hp, ty] = fields(cx, h, &p, ["path", "type"], &[]);
-            if let Some(t) = ty.and_then(|t| walk::string(cx, t, &join(&p, "type")))
+            let t = ty.and_then(|t| walk::string(cx, t, &join(&p, "type")));
+            if let Some(t) = t
+                && DEVICE_TYPES.contains(&t)
+            {
+                cx.error(
+                    ty.expect("set"),
+                    &join(&p, "type"),
+                    format!("type {t} cannot work: a podctl container may open only the standard devices (its device cgroup denies every other), so a device bound in from the host cannot be opened"),
+                );
+                vols.push((name.to_string(), Source::Unsupported));
+                continue;
+            }
+            if let Some(t) = t
                 && !HOST_TYPES.contains(&t)
             {
                 cx.unsupported(
@@ -252,6 +268,13 @@ pub(crate) fn mounts(
             .and_then(|r| walk::boolean(cx, r, &join(&p, "readOnly")))
             .unwrap_or(false);
         let sub = sub.and_then(|s| Some((walk::string(cx, s, &join(&p, "subPath"))?, s)));
+        // A subPath stays inside its volume, as in Kubernetes.
+        if let Some((s, n)) = sub
+            && let Err(e) = super::rules::relative_path(s)
+        {
+            cx.error(n, &join(&p, "subPath"), e);
+            continue;
+        }
         let Some((_, source)) = vols.iter().find(|(n, _)| n == name) else {
             let names: Vec<&str> = vols.iter().map(|(n, _)| n.as_str()).collect();
             let hint = crate::spec::names::suggest(name, &names)
@@ -270,14 +293,12 @@ pub(crate) fn mounts(
                 // Kubernetes mounts them read-only, whatever readOnly says.
                 read_only = true;
                 match sub {
-                    Some((s, _)) => format!("{dir}/{}", s.trim_start_matches('/')),
+                    Some((s, _)) => format!("{dir}/{s}"),
                     None => dir.clone(),
                 }
             }
             Source::Host(h) => match sub {
-                Some((s, _)) => {
-                    format!("{}/{}", h.trim_end_matches('/'), s.trim_start_matches('/'))
-                }
+                Some((s, _)) => format!("{}/{s}", h.trim_end_matches('/')),
                 None => h.clone(),
             },
             Source::Scratch | Source::Claim(..) => {
@@ -301,4 +322,16 @@ pub(crate) fn mounts(
         out.push((native::string(&text), origin(m, &p)));
     }
     out
+}
+
+/// The `name` field of a volume, to locate a problem with it (the volume
+/// itself when there is none).
+fn name_node(v: &Node) -> &Node {
+    match &v.value {
+        super::yaml::Value::Map(pairs) => pairs
+            .iter()
+            .find(|(k, _)| k.key_text().as_deref() == Some("name"))
+            .map_or(v, |(_, n)| n),
+        _ => v,
+    }
 }

@@ -72,10 +72,21 @@ pub fn write(bundle: &Path, host: &HostRoot, config_json: &str) -> Result<(), Bu
     write_config(bundle, config_json)
 }
 
-/// Writes the bundle's `config.json`.
+/// Writes the bundle's `config.json`, root's only (0600): it holds the
+/// container's environment, secrets included.
 pub fn write_config(bundle: &Path, config_json: &str) -> Result<(), BundleError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let config = bundle.join("config.json");
-    std::fs::write(&config, config_json).map_err(io(&config))
+    let _ = std::fs::remove_file(&config);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&config)
+        .and_then(|mut f| f.write_all(config_json.as_bytes()))
+        .map_err(io(&config))
 }
 
 /// Makes `bundle` afresh with its `rootfs/` (0755) holding the host root's
@@ -172,6 +183,12 @@ mod tests {
             std::fs::read_to_string(bundle.join("config.json")).unwrap(),
             "{}"
         );
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(bundle.join("config.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "config.json holds secrets: root's only");
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 

@@ -144,3 +144,5 @@ fn version_names_the_revision() {
         "{v:?} should name {head}"
     );
 }
+
+mod help;

@@ -109,6 +109,7 @@ pub fn select(
 /// Starts, stops or restarts each pod's service, under its pod lock (as
 /// `apply` and `down` take it); prints `NAME: started` (...) per pod.
 /// Stops also clear a failed state, so `ps` shows the pod as stopped.
+/// Restarts and starts need the stored definition.
 pub fn control_with(
     mgr: &dyn Manager,
     paths: &Paths,
@@ -118,20 +119,23 @@ pub fn control_with(
 ) -> anyhow::Result<()> {
     for name in pods {
         let service = units::service(name);
-        if action == Action::Start && !paths.definition(name).exists() {
+        if action != Action::Stop && !paths.definition(name).exists() {
             bail!(
-                "cannot start pod {name:?}: no stored definition {} (apply its file)",
+                "cannot {} pod {name:?}: no stored definition {} (apply its file)",
+                action.command(),
                 paths.definition(name).display()
             );
         }
         let _lock = super::apply::lock_pod(paths, name)?;
-        match action {
-            Action::Start => mgr.start_unit(&service)?,
-            Action::Restart => mgr.restart_unit(&service)?,
-            Action::Stop => {
-                mgr.stop_unit(&service)?;
-                mgr.reset_failed(&service)?;
-            }
+        // A restart is a stop, then a start: with systemd's restart job
+        // pending on the service, the pod's slice (bound to it) is not
+        // stopped, and the new supervisor could not make it anew.
+        if matches!(action, Action::Stop | Action::Restart) {
+            mgr.stop_unit(&service)?;
+            mgr.reset_failed(&service)?;
+        }
+        if matches!(action, Action::Start | Action::Restart) {
+            mgr.start_unit(&service)?;
         }
         writeln!(out, "{name}: {}", action.done())?;
     }

@@ -78,7 +78,8 @@ fn start_stop_restart_ask_systemd_for_the_service() {
         mgr.calls.borrow().join("\n"),
         "stop pod@web.service\nreset_failed pod@web.service\n\
          stop pod@db.service\nreset_failed pod@db.service\n\
-         start pod@web.service\nstart pod@db.service\nrestart pod@web.service"
+         start pod@web.service\nstart pod@db.service\n\
+         stop pod@web.service\nreset_failed pod@web.service\nstart pod@web.service"
     );
     assert_eq!(
         String::from_utf8(out).unwrap(),

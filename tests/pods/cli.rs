@@ -11,7 +11,11 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
     ("cli::stop_start_restart_rm", stop_start_restart_rm),
     ("cli::logs_prints_the_lines", logs_prints_the_lines),
     ("cli::unknown_pods_fail", unknown_pods_fail),
+    ("cli::rmi_several_and_all", rmi_several_and_all),
 ];
+
+/// The image layouts' builder (tests/bench/mkimage.sh).
+const MKIMAGE_SH: &str = include_str!("../bench/mkimage.sh");
 
 fn sleeper(name: &str, secs: u32) -> String {
     format!("name = \"{name}\"\n[containers.app]\ncommand = [\"sleep\", \"{secs}\"]\n")
@@ -179,6 +183,64 @@ fn unknown_pods_fail(g: &Guest) -> Result<(), String> {
             "pod@nopod7.service: AssertResult={assert:?} after the refused start ({})",
             out.stderr.trim()
         ));
+    }
+    Ok(())
+}
+
+/// `rmi A B` removes both; `rmi A nosuch` removes nothing; `rmi --all`
+/// removes the rest. In a store of the trial's own.
+fn rmi_several_and_all(g: &Guest) -> Result<(), String> {
+    let dir = "/root/cli-rmi";
+    g.ok(&format!(
+        "set -e; rm -rf {dir}; mkdir -p {dir}/src/bin {dir}/store
+         cat > {dir}/mkimage.sh <<'PODCTL_EOF'\n{MKIMAGE_SH}\nPODCTL_EOF
+         cp /bin/busybox {dir}/src/bin/busybox
+         for i in 1 2 3; do echo $i > {dir}/src/n; bash {dir}/mkimage.sh {dir}/img$i 1 /bin/sh {dir}/src >/dev/null; done"
+    ))?;
+    let podctl = format!("PODCTL_STORAGE={dir}/store podctl");
+    for i in 1..=3 {
+        g.ok(&format!("{podctl} pull oci:{dir}/img{i}:1"))?;
+    }
+    let refs = |g: &Guest| -> Result<Vec<String>, String> {
+        let out = g.ok(&format!("{podctl} images -o json"))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&out).map_err(|e| format!("images -o json: {e}: {out}"))?;
+        let mut r: Vec<String> = v
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|i| i["reference"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        r.sort();
+        Ok(r)
+    };
+    let before = refs(g)?;
+    if before.len() != 3 {
+        return Err(format!("3 images pulled, images lists {before:?}"));
+    }
+    fails_naming(
+        g,
+        &format!("{podctl} rmi oci:{dir}/img1:1 oci:{dir}/nosuch:1"),
+        "nosuch",
+    )?;
+    if refs(g)? != before {
+        return Err(format!(
+            "rmi with an unknown image removed some: {:?}",
+            refs(g)?
+        ));
+    }
+    g.ok(&format!("{podctl} rmi oci:{dir}/img1:1 oci:{dir}/img2:1"))?;
+    let left = refs(g)?;
+    if left.len() != 1 || !left[0].contains("img3") {
+        return Err(format!("after rmi img1 img2: {left:?}"));
+    }
+    g.ok(&format!("{podctl} rmi --all"))?;
+    let left = refs(g)?;
+    g.ok(&format!("rm -rf {dir}"))?;
+    if !left.is_empty() {
+        return Err(format!("after rmi --all: {left:?}"));
     }
     Ok(())
 }

@@ -71,3 +71,75 @@ fn render_formats() {
     );
     assert_eq!(render(Format::Yaml, &v).unwrap().unwrap(), "a: 1\n");
 }
+
+/// A YAML document read back with a YAML parser, as JSON (core schema:
+/// plain `null`, booleans and numbers resolve, every quoted scalar is a string).
+fn read_back(src: &str) -> Value {
+    use saphyr_parser::{Event, Parser, ScalarStyle};
+    enum Open {
+        Seq(Vec<Value>),
+        Map(serde_json::Map<String, Value>, Option<String>),
+    }
+    fn put(stack: &mut [Open], root: &mut Option<Value>, v: Value) {
+        match stack.last_mut() {
+            Some(Open::Seq(items)) => items.push(v),
+            Some(Open::Map(m, key)) => match key.take() {
+                Some(k) => {
+                    m.insert(k, v);
+                }
+                None => *key = Some(v.as_str().expect("string key").to_string()),
+            },
+            None => *root = Some(v),
+        }
+    }
+    let mut stack: Vec<Open> = Vec::new();
+    let mut root = None;
+    for item in Parser::new_from_str(src) {
+        let (event, _) = item.expect("valid YAML");
+        match event {
+            Event::Scalar(text, style, _, _) => {
+                let v = if style != ScalarStyle::Plain {
+                    Value::String(text.to_string())
+                } else if text == "null" {
+                    Value::Null
+                } else if let Ok(b) = text.parse::<bool>() {
+                    Value::Bool(b)
+                } else if let Ok(n) = text.parse::<i64>() {
+                    Value::from(n)
+                } else {
+                    Value::String(text.to_string())
+                };
+                put(&mut stack, &mut root, v);
+            }
+            Event::SequenceStart(..) => stack.push(Open::Seq(Vec::new())),
+            Event::MappingStart(..) => stack.push(Open::Map(serde_json::Map::new(), None)),
+            Event::SequenceEnd | Event::MappingEnd => {
+                let v = match stack.pop().expect("open") {
+                    Open::Seq(items) => Value::Array(items),
+                    Open::Map(m, _) => Value::Object(m),
+                };
+                put(&mut stack, &mut root, v);
+            }
+            _ => {}
+        }
+    }
+    root.expect("a document")
+}
+
+/// What `-o yaml` prints reads back as what `-o json` prints.
+#[test]
+fn yaml_reads_back_as_the_json() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/json");
+    for file in ["status.json", "ps.json", "inspect.json", "volume-ls.json"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let doc = yaml(&v);
+        assert_eq!(read_back(&doc), v, "{file}:\n{doc}");
+    }
+    let tricky = json!({"s": ["yes", "on", "~", "null", "0x1F", "1e3", "a: b", "#x", "- y",
+        "[z]", "{w}", "&a", "*b", "!t", "%p", "|", ">", "'q'", "\"d\"", " lead", "trail ",
+        "tab\there", "é", "", "-", "?", ":"], "n": [0, -3, 1.5]});
+    let doc = yaml(&tricky);
+    let back = read_back(&doc);
+    assert_eq!(back["s"], tricky["s"], "{doc}");
+}

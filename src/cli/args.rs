@@ -41,7 +41,7 @@ pub enum Command {
         #[arg(required = true, value_hint = clap::ValueHint::FilePath)]
         files: Vec<PathBuf>,
         /// Output format (json: one object per file, errors with file, line, column, key, message).
-        #[arg(long, value_enum, default_value = "human")]
+        #[arg(short, long, value_enum, default_value = "human")]
         output: Output,
         /// Kubernetes manifests: warn about (and ignore) the fields podctl does not support, instead of refusing the file.
         #[arg(long)]
@@ -60,7 +60,7 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
         /// Format of --dry-run output.
-        #[arg(long, value_enum, default_value = "human")]
+        #[arg(short, long, value_enum, default_value = "human")]
         output: Output,
         /// Kubernetes manifests: warn about (and ignore) the fields podctl does not support, instead of refusing the file.
         #[arg(long)]
@@ -72,7 +72,7 @@ pub enum Command {
         #[arg(value_hint = clap::ValueHint::AnyPath)]
         target: PathBuf,
         /// Output format.
-        #[arg(long, value_enum, default_value = "human")]
+        #[arg(short, long, value_enum, default_value = "human")]
         output: Output,
         /// Kubernetes manifests: warn about (and ignore) the fields podctl does not support, instead of refusing the file.
         #[arg(long)]
@@ -176,7 +176,7 @@ pub enum Command {
         #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
         since: Option<String>,
         /// Output format (json: one object per line).
-        #[arg(long, value_enum, default_value = "human")]
+        #[arg(short, long, value_enum, default_value = "human")]
         output: Output,
     },
     /// Show each container's CPU, memory, tasks and I/O from its cgroup, refreshing.

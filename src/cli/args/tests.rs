@@ -49,6 +49,15 @@ fn output_formats_and_json_alias() {
     assert_eq!(format(&["inspect", "web", "-o", "yaml"]), Format::Yaml);
     assert!(parse(&["status", "web", "--json", "-o", "yaml"]).is_err());
     assert!(parse(&["ps", "-o", "xml"]).is_err());
+    // The commands with human or JSON output only take -o too.
+    for words in [
+        &["validate", "f.toml", "-o", "json"][..],
+        &["apply", "--dry-run", "f.toml", "-o", "json"],
+        &["diff", "f.toml", "-o", "json"],
+        &["events", "-o", "json"],
+    ] {
+        parse(words).unwrap_or_else(|e| panic!("{words:?}: {e}"));
+    }
     for words in [
         &["volume", "ls", "-o", "yaml"][..],
         &["volume", "inspect", "v", "--json"],

@@ -162,6 +162,14 @@ fn logs_prints_the_lines(g: &Guest) -> Result<(), String> {
     if !journal.contains("app-line-1") || !journal.contains("pod-cll.app.scope") {
         return Err(format!("podctl logs cll --journal:\n{journal}"));
     }
+    // Following: the last line now, then the command keeps running.
+    let follow = g.sh("timeout 3 podctl logs -f cll -c app --tail 1");
+    if follow.status != 124 || follow.stdout != "app-line-5\n" {
+        return Err(format!(
+            "podctl logs -f cll -c app --tail 1: status {} (expected 124, still following), stdout {:?}",
+            follow.status, follow.stdout
+        ));
+    }
     fails_naming(g, "podctl logs cll nosuch", "nosuch")?;
     g.ok("podctl down --purge cll")?;
     Ok(())

@@ -1,7 +1,9 @@
 //! `podctl logs`: what a pod's containers wrote, as `podman logs` and
 //! `kubectl logs` print it (the lines only; `--timestamps` adds each line's
 //! time), read from the journal; `--journal` (or `-o MODE`) shows
-//! journalctl's own view of the pod's units, supervisor included.
+//! journalctl's own view of the pod's units, supervisor included. On a
+//! terminal a container's control characters are shown escaped, never
+//! sent to the terminal as they are.
 //! Also for a pod that is down: its last run.
 
 use crate::plan::units;
@@ -162,11 +164,30 @@ pub fn raw_line(name: &str, entry: &str, prefix: bool, timestamps: bool) -> Opti
     Some(line)
 }
 
-/// Prints the pod's (or one container's) raw lines from `journal`.
+/// A container's line made harmless for a terminal: control characters
+/// (escape sequences, carriage returns, C1 codes) shown as `\xNN` /
+/// `\u{NN}`, tabs kept. A container cannot move the cursor, retitle the
+/// window or rewrite what was printed before.
+pub fn escape_controls(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        match c {
+            '\t' => out.push(c),
+            '\0'..='\x1f' | '\x7f' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            '\u{80}'..='\u{9f}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Prints the pod's (or one container's) raw lines from `journal`; with
+/// `terminal`, each line through [`escape_controls`].
 pub fn print_logs(
     journal: &dyn Journal,
     paths: &Paths,
     a: &LogsArgs,
+    terminal: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let name = a.name.as_str();
@@ -190,7 +211,11 @@ pub fn print_logs(
     let prefix = a.only().is_none();
     journal.read(&args, &mut |entry| {
         if let Some(line) = raw_line(name, entry, prefix, a.timestamps) {
-            writeln!(out, "{line}")?;
+            if terminal {
+                writeln!(out, "{}", escape_controls(&line))?;
+            } else {
+                writeln!(out, "{line}")?;
+            }
             if a.follow {
                 out.flush()?;
             }
@@ -216,7 +241,15 @@ pub fn logs(a: &LogsArgs) -> anyhow::Result<()> {
             .exec();
         bail!("cannot run journalctl: {err}")
     }
-    print_logs(&Journalctl, &paths, a, &mut std::io::stdout().lock())
+    use std::io::IsTerminal;
+    let terminal = std::io::stdout().is_terminal();
+    print_logs(
+        &Journalctl,
+        &paths,
+        a,
+        terminal,
+        &mut std::io::stdout().lock(),
+    )
 }
 
 #[cfg(test)]

@@ -43,7 +43,14 @@ fn raw_lines_are_the_messages() {
         ..Default::default()
     };
     let mut out = Vec::new();
-    print_logs(&journal, &paths, &parse(&["web", "--tail", "5"]), &mut out).unwrap();
+    print_logs(
+        &journal,
+        &paths,
+        &parse(&["web", "--tail", "5"]),
+        false,
+        &mut out,
+    )
+    .unwrap();
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "[app] hello\n[db] hi\u{fffd}\n"
@@ -58,6 +65,7 @@ fn raw_lines_are_the_messages() {
         &journal,
         &paths,
         &parse(&["web", "-c", "app", "-t"]),
+        false,
         &mut out,
     )
     .unwrap();
@@ -78,9 +86,9 @@ fn unknown_pod_or_container_is_an_error() {
     let (paths, dir) = fixture("unknown");
     let journal = Lines::default();
     let mut out = Vec::new();
-    let e = print_logs(&journal, &paths, &parse(&["typo"]), &mut out).unwrap_err();
+    let e = print_logs(&journal, &paths, &parse(&["typo"]), false, &mut out).unwrap_err();
     assert!(e.to_string().contains("no pod named \"typo\""), "{e}");
-    let e = print_logs(&journal, &paths, &parse(&["web", "nope"]), &mut out).unwrap_err();
+    let e = print_logs(&journal, &paths, &parse(&["web", "nope"]), false, &mut out).unwrap_err();
     assert!(
         e.to_string()
             .contains("no container \"nope\" (its containers: app, db)"),
@@ -117,4 +125,26 @@ fn option_conflicts() {
     ] {
         assert!(Args::try_parse_from(words).is_err(), "{words:?}");
     }
+}
+
+/// On a terminal, a container's escape sequences are shown, not obeyed.
+#[test]
+fn control_characters_are_escaped_on_a_terminal() {
+    assert_eq!(
+        escape_controls("\x1b]0;owned\x07red\x1b[31m\rover\tok\u{9b}2J é"),
+        "\\x1b]0;owned\\x07red\\x1b[31m\\x0dover\tok\\u{9b}2J é"
+    );
+    let (paths, dir) = fixture("escape");
+    let journal = Lines {
+        lines: vec![r#"{"_SYSTEMD_UNIT":"pod-web.app.scope","MESSAGE":"a\u001b[2Jb"}"#.into()],
+        ..Default::default()
+    };
+    let a = parse(&["web", "app"]);
+    let mut out = Vec::new();
+    print_logs(&journal, &paths, &a, true, &mut out).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), "a\\x1b[2Jb\n");
+    let mut out = Vec::new();
+    print_logs(&journal, &paths, &a, false, &mut out).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), "a\x1b[2Jb\n");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

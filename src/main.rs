@@ -4,6 +4,7 @@
 use clap::Parser;
 use podctl::cli;
 use podctl::cli::args::{Args, Command, ImageCommand, Output};
+use podctl::cli::control::Action;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -78,32 +79,14 @@ fn main() -> ExitCode {
             policy(ignore_unsupported),
         )),
         Command::Kube { command } => cli::report(cli::kube::run(command)),
-        Command::Down { name, purge } => cli::report(cli::down::down(&name, purge)),
-        Command::Ps { output } => cli::report(cli::show::ps(json(output))),
-        Command::Status {
-            name,
-            output,
-            json: alias,
-        } => cli::report(cli::show::status(&name, alias || json(output))),
-        Command::Logs {
-            name,
-            container,
-            follow,
-            since,
-            until,
-            lines,
-            output,
-        } => cli::report(cli::show::logs(
-            &name,
-            container.as_deref(),
-            &cli::show::LogOptions {
-                follow,
-                since,
-                until,
-                lines,
-                output,
-            },
-        )),
+        Command::Down { names, all, purge } => cli::report(cli::down::down(&names, all, purge)),
+        Command::Rm { names, all } => cli::report(cli::down::down(&names, all, true)),
+        Command::Start(a) => cli::report(cli::control::control(Action::Start, &a)),
+        Command::Stop(a) => cli::report(cli::control::control(Action::Stop, &a)),
+        Command::Restart(a) => cli::report(cli::control::control(Action::Restart, &a)),
+        Command::Ps { all, output } => cli::report(cli::show::ps(all, output.format())),
+        Command::Status { name, output } => cli::report(cli::show::status(&name, output.format())),
+        Command::Logs(a) => cli::report(cli::logs::logs(&a)),
         Command::Exec {
             interactive,
             tty,
@@ -124,7 +107,7 @@ fn main() -> ExitCode {
             workdir,
         }),
         Command::Inspect { name, output } => {
-            cli::report(cli::inspect::inspect(&name, json(output)))
+            cli::report(cli::inspect::inspect(&name, output.format()))
         }
         Command::Events {
             name,
@@ -147,11 +130,8 @@ fn main() -> ExitCode {
         Command::Volume { command } => cli::report(cli::volume::run(command)),
         Command::Install { unit_dir } => cli::report(cli::install::install(&unit_dir)),
         Command::Pull { image } => cli::report(cli::image::pull(&image)),
-        Command::Images {
-            output,
-            json: alias,
-        } => cli::report(cli::image::images(alias || json(output))),
-        Command::Rmi { image } => cli::report(cli::image::rmi(&image)),
+        Command::Images { output } => cli::report(cli::image::images(output.format())),
+        Command::Rmi { images, all } => cli::report(cli::image::rmi(&images, all)),
         Command::Image {
             command: ImageCommand::Prune,
         } => cli::report(cli::image::prune()),

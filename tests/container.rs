@@ -47,6 +47,7 @@ fn main() {
         .chain(pods::kube_docs::TRIALS)
         .chain(pods::image_pods::TRIALS)
         .chain(pods::image_offline::TRIALS)
+        .chain(pods::cli::TRIALS)
         .copied()
         .collect();
     bench::harness::container_main(&all)

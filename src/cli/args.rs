@@ -6,6 +6,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCandidates;
 use std::path::PathBuf;
 
+pub use super::output::{Format, OutputArgs};
+
 /// `podctl --version`: the crate version and the git revision it was built from.
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PODCTL_GIT_REV"), ")");
 
@@ -39,7 +41,7 @@ pub enum Command {
         #[arg(required = true, value_hint = clap::ValueHint::FilePath)]
         files: Vec<PathBuf>,
         /// Output format (json: one object per file, errors with file, line, column, key, message).
-        #[arg(long, value_enum, default_value = "human")]
+        #[arg(short, long, value_enum, default_value = "human")]
         output: Output,
         /// Kubernetes manifests: warn about (and ignore) the fields podctl does not support, instead of refusing the file.
         #[arg(long)]
@@ -58,7 +60,7 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
         /// Format of --dry-run output.
-        #[arg(long, value_enum, default_value = "human")]
+        #[arg(short, long, value_enum, default_value = "human")]
         output: Output,
         /// Kubernetes manifests: warn about (and ignore) the fields podctl does not support, instead of refusing the file.
         #[arg(long)]
@@ -70,7 +72,7 @@ pub enum Command {
         #[arg(value_hint = clap::ValueHint::AnyPath)]
         target: PathBuf,
         /// Output format.
-        #[arg(long, value_enum, default_value = "human")]
+        #[arg(short, long, value_enum, default_value = "human")]
         output: Output,
         /// Kubernetes manifests: warn about (and ignore) the fields podctl does not support, instead of refusing the file.
         #[arg(long)]
@@ -81,57 +83,51 @@ pub enum Command {
         #[command(subcommand)]
         command: KubeCommand,
     },
-    /// Stop a pod and remove its units (and with --purge its stored definition).
+    /// Stop pods, remove their units and disable them at boot (with --purge also their stored definitions).
     Down {
-        /// The pod's name.
-        #[arg(add = ArgValueCandidates::new(super::complete::pods))]
-        name: String,
+        /// The pods' names.
+        #[arg(required_unless_present = "all", add = ArgValueCandidates::new(super::complete::pods))]
+        names: Vec<String>,
+        /// Every pod podctl manages (stored or running).
+        #[arg(short, long, conflicts_with = "names")]
+        all: bool,
         /// Also delete the stored definition (/etc/podctl/pods/NAME.toml).
         #[arg(long)]
         purge: bool,
     },
-    /// List pods and their containers.
+    /// Remove pods: stop them and delete their stored definitions (down --purge).
+    Rm {
+        /// The pods' names.
+        #[arg(required_unless_present = "all", add = ArgValueCandidates::new(super::complete::pods))]
+        names: Vec<String>,
+        /// Every pod podctl manages (stored or running).
+        #[arg(short, long, conflicts_with = "names")]
+        all: bool,
+    },
+    /// Start stored pods (pod@NAME.service) that are stopped.
+    Start(super::control::ControlArgs),
+    /// Stop pods (pod@NAME.service); they stay stored and start again at boot if enabled.
+    Stop(super::control::ControlArgs),
+    /// Restart pods (pod@NAME.service): every container stops and starts anew.
+    Restart(super::control::ControlArgs),
+    /// List pods and their containers (with --all also the stored pods that are down).
     Ps {
-        /// Output format.
-        #[arg(long, value_enum, default_value = "human")]
-        output: Output,
+        /// Also the stored pods that are not running.
+        #[arg(short, long)]
+        all: bool,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Show one pod's state.
     Status {
         /// The pod's name.
         #[arg(add = ArgValueCandidates::new(super::complete::pods))]
         name: String,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "human")]
-        output: Output,
-        /// Same as --output json.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Show a pod's logs (or one container's) from the journal, also of a pod that is down.
-    Logs {
-        /// The pod's name.
-        #[arg(add = ArgValueCandidates::new(super::complete::pods))]
-        name: String,
-        /// Only this container's output.
-        #[arg(add = ArgValueCandidates::new(super::complete::containers))]
-        container: Option<String>,
-        /// Keep printing new lines as they come (journalctl -f).
-        #[arg(short, long)]
-        follow: bool,
-        /// Only lines at or after this time, e.g. "-1h", "2026-01-31 12:00", "today" (journalctl --since).
-        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
-        since: Option<String>,
-        /// Only lines at or before this time (journalctl --until).
-        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
-        until: Option<String>,
-        /// Only the last N lines (journalctl -n).
-        #[arg(short = 'n', long, value_name = "N")]
-        lines: Option<u64>,
-        /// journalctl output mode, e.g. short, short-iso, cat, json, json-pretty.
-        #[arg(short = 'o', long, value_name = "MODE")]
-        output: Option<String>,
-    },
+    Logs(super::logs::LogsArgs),
     /// Run a command inside a container's namespaces and scope, as the
     /// container's user with its environment and workdir.
     Exec {
@@ -165,9 +161,8 @@ pub enum Command {
         /// The pod's name.
         #[arg(add = ArgValueCandidates::new(super::complete::pods))]
         name: String,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "human")]
-        output: Output,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Show container events (started, ready, exited, restarted, oom, probe-failed) from the journal.
     Events {
@@ -181,7 +176,7 @@ pub enum Command {
         #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
         since: Option<String>,
         /// Output format (json: one object per line).
-        #[arg(long, value_enum, default_value = "human")]
+        #[arg(short, long, value_enum, default_value = "human")]
         output: Output,
     },
     /// Show each container's CPU, memory, tasks and I/O from its cgroup, refreshing.
@@ -213,17 +208,17 @@ pub enum Command {
     },
     /// List stored images (reference, digest, size, used by).
     Images {
-        /// Output format.
-        #[arg(long, value_enum, default_value = "human")]
-        output: Output,
-        /// Same as --output json.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: OutputArgs,
     },
-    /// Remove a stored image (refused while a pod uses it).
+    /// Remove stored images (refused while a pod uses one).
     Rmi {
-        /// The image as pulled (short names resolve as for pull).
-        image: String,
+        /// The images as pulled (short names resolve as for pull).
+        #[arg(required_unless_present = "all")]
+        images: Vec<String>,
+        /// Every stored image no stored pod uses.
+        #[arg(short, long, conflicts_with = "images")]
+        all: bool,
     },
     /// Manage stored images.
     Image {
@@ -237,6 +232,7 @@ pub enum Command {
         unit_dir: PathBuf,
     },
     /// Run a pod's supervisor (what pod@NAME.service runs).
+    #[command(hide = true)]
     Up {
         /// The pod's name.
         #[arg(add = ArgValueCandidates::new(super::complete::pods))]
@@ -296,78 +292,4 @@ pub fn command() -> clap::Command {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn definition_is_consistent() {
-        command().debug_assert();
-    }
-
-    /// Every visible argument and option of every visible command says what it is.
-    #[test]
-    fn every_argument_has_help() {
-        let mut missing = Vec::new();
-        for sub in command().get_subcommands().filter(|s| !s.is_hide_set()) {
-            for arg in sub.get_arguments() {
-                let id = arg.get_id().as_str();
-                if arg.is_hide_set() || id == "help" || id == "version" {
-                    continue;
-                }
-                if arg
-                    .get_help()
-                    .is_none_or(|h| h.to_string().trim().is_empty())
-                {
-                    missing.push(format!("{} {id}", sub.get_name()));
-                }
-            }
-        }
-        assert!(missing.is_empty(), "no help for: {missing:?}");
-    }
-
-    #[test]
-    fn status_json_alias_and_logs_flags_parse() {
-        let a = Args::try_parse_from(["podctl", "status", "web", "--json"]).unwrap();
-        assert!(matches!(a.command, Command::Status { json: true, .. }));
-        let a = Args::try_parse_from([
-            "podctl", "logs", "web", "app", "--since", "-1h", "--until", "now", "-n", "5", "-o",
-            "cat", "-f",
-        ])
-        .unwrap();
-        match a.command {
-            Command::Logs {
-                container,
-                follow,
-                since,
-                until,
-                lines,
-                output,
-                ..
-            } => {
-                assert_eq!(container.as_deref(), Some("app"));
-                assert!(follow);
-                assert_eq!(since.as_deref(), Some("-1h"));
-                assert_eq!(until.as_deref(), Some("now"));
-                assert_eq!(lines, Some(5));
-                assert_eq!(output.as_deref(), Some("cat"));
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    /// The revision in `--version` is the checkout's (build.rs asks git).
-    #[test]
-    fn version_names_the_revision() {
-        let head = std::process::Command::new("git")
-            .args(["rev-parse", "--short=12", "HEAD"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("git");
-        let head = String::from_utf8_lossy(&head.stdout).trim().to_string();
-        let v = command().render_version();
-        assert!(
-            !head.is_empty() && v.contains(&head),
-            "{v:?} should name {head}"
-        );
-    }
-}
+mod tests;

@@ -1,5 +1,6 @@
-//! `podctl down NAME [--purge]`: stop a pod, disable it at boot, and with
-//! `--purge` delete what apply stored for it.
+//! `podctl down NAME... [--purge]` and `podctl rm NAME...`: stop pods,
+//! disable them at boot, and with `--purge` (`rm`) delete what apply
+//! stored for them.
 
 use super::apply::{lock_pod, source_path};
 use crate::plan::units;
@@ -53,22 +54,27 @@ pub fn down_with(
     Ok(())
 }
 
-pub fn down(name: &str, purge: bool) -> anyhow::Result<()> {
-    super::require_root("down")?;
+/// `podctl down NAME...|--all [--purge]` and `podctl rm` (`purge`): every
+/// name is checked before any pod is touched.
+pub fn down(names: &[String], all: bool, purge: bool) -> anyhow::Result<()> {
+    super::require_root(if purge { "rm" } else { "down" })?;
     let paths = Paths::from_env();
     let mgr = super::connect()?;
-    down_with(&mgr, &paths, name, purge)?;
+    let pods = super::control::select(&mgr, &paths, names, all)?;
+    for name in &pods {
+        down_with(&mgr, &paths, name, purge)?;
+        println!(
+            "{name}: {}",
+            if purge {
+                "removed (definition deleted)"
+            } else {
+                "stopped"
+            }
+        );
+    }
     // A supervisor that died without tearing its network down (kill -9,
     // and systemd gave up restarting it) leaves an entry: reclaim it now.
     let host = crate::net::host::Host::default();
     crate::net::attach::PodNet::system(&host).reclaim_stale(crate::net::ipam::Owner::alive)?;
-    println!(
-        "{name}: {}",
-        if purge {
-            "removed (definition deleted)"
-        } else {
-            "stopped"
-        }
-    );
     Ok(())
 }

@@ -42,16 +42,15 @@ pub fn pull(image: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `podctl images [--json]`.
-pub fn images(json: bool) -> anyhow::Result<()> {
+/// `podctl images [-o FORMAT]`.
+pub fn images(format: super::output::Format) -> anyhow::Result<()> {
     let store = store()?;
     let mut list = catalog::list(&store)?;
     let pods = stored_pods();
     for i in &mut list {
         i.used_by = users(i, &pods);
     }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
+    if super::output::print(format, &list)? {
         return Ok(());
     }
     println!(
@@ -75,24 +74,42 @@ pub fn images(json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `podctl rmi IMAGE`: forgets the name and removes what nothing else uses.
-pub fn rmi(image: &str) -> anyhow::Result<()> {
+/// `podctl rmi IMAGE...`: forgets each name and removes what nothing else
+/// uses; every image is checked (stored, unused) before any is removed.
+/// `--all`: every image no stored pod uses.
+pub fn rmi(images: &[String], all: bool) -> anyhow::Result<()> {
     super::require_root("rmi")?;
     let store = store()?;
     let host = HostConfig::system();
-    let Some((name, digest)) = resolve::find(&store, &host, image)? else {
-        return Err(ImageError::NotStored(image.to_string()).into());
-    };
-    if let Some(info) = catalog::list(&store)?.iter().find(|i| i.reference == name)
-        && let pods = users(info, &stored_pods())
-        && !pods.is_empty()
-    {
-        return Err(ImageError::InUse { image: name, pods }.into());
+    let pods = stored_pods();
+    let list = catalog::list(&store)?;
+    let mut names: Vec<(String, String)> = Vec::new();
+    if all {
+        for info in list.iter().filter(|i| users(i, &pods).is_empty()) {
+            names.push((info.reference.clone(), info.digest.clone()));
+        }
     }
-    store.remove_ref(&name)?;
+    for image in images {
+        let Some((name, digest)) = resolve::find(&store, &host, image)? else {
+            return Err(ImageError::NotStored(image.to_string()).into());
+        };
+        if let Some(info) = list.iter().find(|i| i.reference == name)
+            && let pods = users(info, &pods)
+            && !pods.is_empty()
+        {
+            return Err(ImageError::InUse { image: name, pods }.into());
+        }
+        if !names.iter().any(|(n, _)| *n == name) {
+            names.push((name, digest.to_string()));
+        }
+    }
+    for (name, digest) in &names {
+        store.remove_ref(name)?;
+        println!("untagged {name}@{digest}");
+    }
     let c = catalog::collect(&store)?;
     println!(
-        "removed {name}@{digest} ({} blobs, {} layers, {} freed)",
+        "removed {} blobs, {} layers ({} freed)",
         c.blobs,
         c.layers,
         mib(c.bytes)

@@ -1,4 +1,4 @@
-//! `podctl inspect NAME [--output json]`: each process's namespaces
+//! `podctl inspect NAME [-o json|yaml]`: each process's namespaces
 //! (the sandbox's, then each container's command), marked shared with the
 //! sandbox, the process's own, or the host's: the model pod's `lsns` table.
 
@@ -110,7 +110,7 @@ pub fn render_inspect(table: &[InspectRow]) -> String {
     out
 }
 
-pub fn inspect(name: &str, json: bool) -> anyhow::Result<()> {
+pub fn inspect(name: &str, format: super::output::Format) -> anyhow::Result<()> {
     super::require_root("inspect")?;
     let rows = inspect_rows(&Paths::from_env(), name)?;
     let host: Vec<u64> = INSPECT_KINDS
@@ -126,9 +126,7 @@ pub fn inspect(name: &str, json: bool) -> anyhow::Result<()> {
             .map(|a| format!("{}/{}", a.ip, a.network))
             .collect();
     }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&table)?);
-    } else {
+    if !super::output::print(format, &table)? {
         // Before the table: the table and its legend end the output.
         println!("network: {}", network.human());
         print!("{}", render_inspect(&table));

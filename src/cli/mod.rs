@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod args;
 pub mod complete;
+pub mod control;
 pub mod diff_json;
 pub mod down;
 pub mod events;
@@ -13,7 +14,9 @@ pub mod image;
 pub mod inspect;
 pub mod install;
 pub mod kube;
+pub mod logs;
 pub mod network;
+pub mod output;
 pub mod pty;
 pub mod show;
 pub mod top;
@@ -86,7 +89,8 @@ static EARLY: std::sync::Mutex<Option<crate::systemd::ondemand::OnDemand>> =
 
 /// Starts connecting to systemd before the command line is even parsed,
 /// when `args` (without the program's name) name a command that always
-/// talks to systemd: `apply` (not `--dry-run`) and `down`. Parsing and
+/// talks to systemd: `apply` (not `--dry-run`), `down`, `rm`, `start`,
+/// `stop` and `restart`. Parsing and
 /// validating take tens of milliseconds under emulation, and so does a
 /// connection; done side by side, a command waits for one of them only.
 /// Nothing happens for other users than root or on a host without systemd:
@@ -105,11 +109,11 @@ pub fn connect_early(args: &[std::ffi::OsString]) {
     }
 }
 
-/// Whether `args` name `apply` (not a dry run) or `down`: a first word
-/// only, whatever the options after it.
+/// Whether `args` name `apply` (not a dry run), `down`, `rm`, `start`,
+/// `stop` or `restart`: a first word only, whatever the options after it.
 fn talks_to_systemd(args: &[std::ffi::OsString]) -> bool {
     match args.first().and_then(|a| a.to_str()) {
-        Some("down") => true,
+        Some("down" | "rm" | "start" | "stop" | "restart") => true,
         Some("apply") => !args.iter().any(|a| a == "--dry-run"),
         _ => false,
     }
@@ -154,8 +158,11 @@ mod tests {
 
     /// Only commands that always talk to systemd connect before parsing.
     #[test]
-    fn early_connections_for_apply_and_down_only() {
+    fn early_connections_for_commands_that_change_pods_only() {
         assert!(talks_to_systemd(&args(&["down", "web"])));
+        for cmd in ["rm", "start", "stop", "restart"] {
+            assert!(talks_to_systemd(&args(&[cmd, "web"])), "{cmd}");
+        }
         assert!(talks_to_systemd(&args(&["apply", "web.toml"])));
         assert!(talks_to_systemd(&args(&["apply", "--prune", "dir"])));
         assert!(!talks_to_systemd(&args(&[

@@ -3,6 +3,7 @@
 //! pods use them (the allocation file, after reclaiming what dead
 //! supervisors left).
 
+use super::output::{self, Format};
 use crate::net::attach::PodNet;
 use crate::net::config::{self, DEFAULT_NETWORK, NetworkDef};
 use crate::net::host::Host;
@@ -18,17 +19,15 @@ use std::path::Path;
 pub enum NetworkCommand {
     /// List networks: subnet, gateway, bridge, internal, DNS, pods on it.
     Ls {
-        /// Output format.
-        #[arg(long, value_enum, default_value = "human")]
-        output: super::args::Output,
+        #[command(flatten)]
+        output: super::output::OutputArgs,
     },
     /// Show one network: its definition, its pods (addresses, ports), how to see its rules.
     Inspect {
         /// The network's name.
         name: String,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "human")]
-        output: super::args::Output,
+        #[command(flatten)]
+        output: super::output::OutputArgs,
     },
     /// Define a network (writes /etc/podctl/networks/NAME.toml).
     Create {
@@ -60,10 +59,8 @@ pub enum NetworkCommand {
 pub fn run(cmd: NetworkCommand) -> anyhow::Result<()> {
     let dir = config::config_dir();
     match cmd {
-        NetworkCommand::Ls { output } => ls(&dir, output == super::args::Output::Json),
-        NetworkCommand::Inspect { name, output } => {
-            inspect(&dir, &name, output == super::args::Output::Json)
-        }
+        NetworkCommand::Ls { output } => ls(&dir, output.format()),
+        NetworkCommand::Inspect { name, output } => inspect(&dir, &name, output.format()),
         NetworkCommand::Create {
             name,
             subnet,
@@ -139,12 +136,11 @@ fn view<'a>(def: &'a NetworkDef, allocs: &Allocations) -> NetworkView<'a> {
     }
 }
 
-fn ls(dir: &Path, json: bool) -> anyhow::Result<()> {
+fn ls(dir: &Path, format: Format) -> anyhow::Result<()> {
     let defs = config::load_all(dir)?;
     let allocs = allocations(dir)?;
     let views: Vec<NetworkView<'_>> = defs.iter().map(|d| view(d, &allocs)).collect();
-    if json {
-        println!("{}", serde_json::to_string_pretty(&views)?);
+    if output::print(format, &views)? {
         return Ok(());
     }
     println!(
@@ -182,13 +178,12 @@ fn find<'a>(defs: &'a [NetworkDef], name: &str, dir: &Path) -> anyhow::Result<&'
     })
 }
 
-fn inspect(dir: &Path, name: &str, json: bool) -> anyhow::Result<()> {
+fn inspect(dir: &Path, name: &str, format: Format) -> anyhow::Result<()> {
     let defs = config::load_all(dir)?;
     let def = find(&defs, name, dir)?;
     let allocs = allocations(dir)?;
     let v = view(def, &allocs);
-    if json {
-        println!("{}", serde_json::to_string_pretty(&v)?);
+    if output::print(format, &v)? {
         return Ok(());
     }
     let file = def

@@ -1,9 +1,10 @@
-//! Read-only commands: `ps`, `status`, `logs`, and the rows `inspect` shows (see [`super::inspect`]).
+//! Read-only commands: `ps`, `status`, and the rows `inspect` shows (see [`super::inspect`]).
 //!
 //! `ps` makes one D-Bus call (ListUnitsByPatterns) whatever the number of
 //! pods; per-container detail comes from the supervisors' state files and
 //! memory from cgroupfs, so it stays fast with hundreds of pods.
 
+use super::output::{self, Format};
 use crate::plan::{NsKind, units};
 use crate::runtime::Paths;
 use crate::runtime::state::{PodState, now_secs};
@@ -41,8 +42,20 @@ fn pod_name_of(service: &str) -> Option<&str> {
     service.strip_prefix("pod@")?.strip_suffix(".service")
 }
 
-/// Prints the ps table for the given pods (all pods when empty).
+/// Prints the ps table for the given pods (all running pods when empty).
 pub fn print_pods(mgr: &dyn Manager, paths: &Paths, only: &[String]) -> anyhow::Result<()> {
+    print!("{}", pods_table(mgr, paths, only, &[])?);
+    Ok(())
+}
+
+/// The ps table for the given pods (all running pods when empty), and the
+/// `stopped` pods (stored ones that are down: no loaded unit) as `inactive`.
+pub fn pods_table(
+    mgr: &dyn Manager,
+    paths: &Paths,
+    only: &[String],
+    stopped: &[String],
+) -> anyhow::Result<String> {
     // Only the pods asked for: apply's table does not list every pod's unit.
     let named: Vec<String> = only.iter().map(|p| units::service(p)).collect();
     let patterns: Vec<&str> = if named.is_empty() {
@@ -59,8 +72,18 @@ pub fn print_pods(mgr: &dyn Manager, paths: &Paths, only: &[String]) -> anyhow::
         "{:<16} {:<14} {:<11} {:>8} {:>8} {:>8} {:>8}",
         "POD", "CONTAINER", "STATE", "PID", "MEMORY", "RESTARTS", "UPTIME"
     );
+    let down: Vec<UnitStatus> = stopped
+        .iter()
+        .map(|p| UnitStatus {
+            name: units::service(p),
+            active_state: "inactive".into(),
+            ..Default::default()
+        })
+        .filter(|d| !services.iter().any(|s| s.name == d.name))
+        .collect();
     let mut rows: Vec<&UnitStatus> = services
         .iter()
+        .chain(&down)
         .filter(|s| pod_name_of(&s.name).is_some())
         .collect();
     rows.sort_by(|a, b| a.name.cmp(&b.name));
@@ -102,26 +125,39 @@ pub fn print_pods(mgr: &dyn Manager, paths: &Paths, only: &[String]) -> anyhow::
             );
         }
     }
-    print!("{out}");
+    Ok(out)
+}
+
+/// `podctl ps [--all] [-o FORMAT]`.
+pub fn ps(all: bool, format: Format) -> anyhow::Result<()> {
+    super::require_root("ps")?;
+    let mgr = super::connect()?;
+    let paths = Paths::from_env();
+    if format != Format::Human {
+        output::print(format, &ps_json(&mgr, &paths, all)?)?;
+        return Ok(());
+    }
+    let stored = if all {
+        super::apply::stored_pods(&paths)?
+    } else {
+        Vec::new()
+    };
+    print!("{}", pods_table(&mgr, &paths, &[], &stored)?);
     Ok(())
 }
 
-pub fn ps(json: bool) -> anyhow::Result<()> {
-    super::require_root("ps")?;
-    let mgr = super::connect()?;
-    if json {
-        let pods = ps_json(&mgr, &Paths::from_env())?;
-        println!("{}", serde_json::to_string_pretty(&pods)?);
-        return Ok(());
-    }
-    print_pods(&mgr, &Paths::from_env(), &[])
-}
-
-/// `ps --output json`: every pod's status (as `status --output json`),
-/// sorted by name, from one ListUnitsByPatterns call.
-pub fn ps_json(mgr: &dyn Manager, paths: &Paths) -> anyhow::Result<Vec<PodStatus>> {
+/// `ps --output json`: every running pod's status (as `status --output
+/// json`; with `all` also every stored pod's), sorted by name, from one
+/// ListUnitsByPatterns call.
+pub fn ps_json(mgr: &dyn Manager, paths: &Paths, all: bool) -> anyhow::Result<Vec<PodStatus>> {
     let loaded = mgr.list_units(&["pod@*.service", "pod-*"])?;
+    let stored = if all {
+        super::apply::stored_pods(paths)?
+    } else {
+        Vec::new()
+    };
     let mut names: Vec<&str> = loaded.iter().filter_map(|u| pod_name_of(&u.name)).collect();
+    names.extend(stored.iter().map(String::as_str));
     names.sort_unstable();
     names.dedup();
     Ok(names
@@ -242,12 +278,11 @@ fn status_from_units(loaded: &[UnitStatus], paths: &Paths, name: &str) -> PodSta
     }
 }
 
-pub fn status(name: &str, json: bool) -> anyhow::Result<()> {
+pub fn status(name: &str, format: Format) -> anyhow::Result<()> {
     super::require_root("status")?;
     let mgr = super::connect()?;
     let st = status_with(&mgr, &Paths::from_env(), name)?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&st)?);
+    if output::print(format, &st)? {
         return Ok(());
     }
     println!(
@@ -277,57 +312,6 @@ pub fn status(name: &str, json: bool) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// `podctl logs` options, passed on to journalctl.
-#[derive(Debug, Clone, Default)]
-pub struct LogOptions {
-    pub follow: bool,
-    pub since: Option<String>,
-    pub until: Option<String>,
-    pub lines: Option<u64>,
-    /// journalctl's output mode (short, cat, json, ...).
-    pub output: Option<String>,
-}
-
-/// journalctl's arguments for a pod's logs (its supervisor's, its units'
-/// and its containers' output), or one container's output only (what its
-/// scope's processes wrote, as `kubectl logs`). Units are matched in the
-/// journal, not among loaded units: a pod that is down shows its last run.
-pub fn journalctl_args(name: &str, container: Option<&str>, o: &LogOptions) -> Vec<String> {
-    let mut args: Vec<String> = vec!["--no-pager".into()];
-    match container {
-        Some(c) => args.push(format!("_SYSTEMD_UNIT={}", units::container(name, c))),
-        None => args.extend([
-            "-u".into(),
-            units::service(name),
-            "-u".into(),
-            format!("pod-{name}.*.scope"),
-        ]),
-    }
-    let pairs = [
-        ("--since", o.since.clone()),
-        ("--until", o.until.clone()),
-        ("--lines", o.lines.map(|n| n.to_string())),
-        ("--output", o.output.clone()),
-    ];
-    for (flag, value) in pairs {
-        if let Some(v) = value {
-            args.push(format!("{flag}={v}"));
-        }
-    }
-    if o.follow {
-        args.push("--follow".into());
-    }
-    args
-}
-
-pub fn logs(name: &str, container: Option<&str>, options: &LogOptions) -> anyhow::Result<()> {
-    use std::os::unix::process::CommandExt;
-    let err = std::process::Command::new("journalctl")
-        .args(journalctl_args(name, container, options))
-        .exec();
-    bail!("cannot run journalctl: {err}")
 }
 
 pub const INSPECT_KINDS: [NsKind; 6] = [

@@ -2,6 +2,7 @@
 //! (`/var/lib/podctl/volumes/NAME`) and the stored pods that use them; the
 //! decisions are [`crate::oci::volumes`]'.
 
+use super::output::{self, Format};
 use crate::oci::volumes::{self, Usage, VolumeInfo, human_size};
 use crate::runtime::Paths;
 use clap::Subcommand;
@@ -12,18 +13,16 @@ use std::path::PathBuf;
 pub enum VolumeCommand {
     /// List named volumes: size on disk and the stored pods that use them.
     Ls {
-        /// Output format.
-        #[arg(long, value_enum, default_value = "human")]
-        output: super::args::Output,
+        #[command(flatten)]
+        output: super::output::OutputArgs,
     },
     /// Show one volume: its directory, size and the stored pods that use it.
     Inspect {
         /// The volume's name.
         #[arg(add = ArgValueCandidates::new(candidates))]
         name: String,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "human")]
-        output: super::args::Output,
+        #[command(flatten)]
+        output: super::output::OutputArgs,
     },
     /// Remove volumes and their data; refused while a stored pod uses one.
     Rm {
@@ -52,15 +51,14 @@ fn candidates() -> Vec<CompletionCandidate> {
 }
 
 pub fn run(cmd: VolumeCommand) -> anyhow::Result<()> {
-    let json = |o| o == super::args::Output::Json;
     match cmd {
         VolumeCommand::Ls { output } => {
             super::require_root("volume ls")?;
-            ls(json(output))
+            ls(output.format())
         }
         VolumeCommand::Inspect { name, output } => {
             super::require_root("volume inspect")?;
-            inspect(&name, json(output))
+            inspect(&name, output.format())
         }
         VolumeCommand::Rm { names, force } => {
             super::require_root("volume rm")?;
@@ -89,10 +87,9 @@ fn used_by(v: &VolumeInfo) -> String {
     }
 }
 
-fn ls(json: bool) -> anyhow::Result<()> {
+fn ls(format: Format) -> anyhow::Result<()> {
     let list = volumes::list(&dir(), &usage())?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
+    if output::print(format, &list)? {
         return Ok(());
     }
     println!("{:<24} {:>10}  USED BY", "NAME", "SIZE");
@@ -102,10 +99,9 @@ fn ls(json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn inspect(name: &str, json: bool) -> anyhow::Result<()> {
+fn inspect(name: &str, format: Format) -> anyhow::Result<()> {
     let v = volumes::inspect(&dir(), name, &usage())?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&v)?);
+    if output::print(format, &v)? {
         return Ok(());
     }
     println!("volume {}  {}", v.name, v.path.display());

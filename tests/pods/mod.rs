@@ -2,6 +2,7 @@
 //! container tier's list in `container`, the VM tier's in `vm`.
 #![allow(dead_code)] // each test binary uses one of the lists
 
+pub mod cli;
 pub mod common;
 pub mod confined;
 pub mod container;

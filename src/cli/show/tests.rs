@@ -81,30 +81,11 @@ fn expected(name: &str) -> serde_json::Value {
 }
 
 #[test]
-fn logs_arguments() {
-    let o = LogOptions {
-        follow: true,
-        since: Some("-1h".into()),
-        until: None,
-        lines: Some(5),
-        output: Some("cat".into()),
-    };
-    assert_eq!(
-        journalctl_args("web", Some("app"), &o).join(" "),
-        "--no-pager _SYSTEMD_UNIT=pod-web.app.scope --since=-1h --lines=5 --output=cat --follow"
-    );
-    assert_eq!(
-        journalctl_args("web", None, &LogOptions::default()).join(" "),
-        "--no-pager -u pod@web.service -u pod-web.*.scope"
-    );
-}
-
-#[test]
 fn status_and_ps_json() {
     let (mgr, paths, dir) = fixture();
     let st = serde_json::to_value(status_with(&mgr, &paths, "web").unwrap()).unwrap();
     assert_eq!(st, expected("status.json"), "{st:#}");
-    let ps = serde_json::to_value(ps_json(&mgr, &paths).unwrap()).unwrap();
+    let ps = serde_json::to_value(ps_json(&mgr, &paths, false).unwrap()).unwrap();
     assert_eq!(ps, expected("ps.json"), "{ps:#}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -125,5 +106,37 @@ fn a_failed_pods_containers_are_not_running() {
         ("stopped", 0, 0, false)
     );
     assert_eq!(st.containers[1].state, "exited");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `ps --all`: stored pods that are down are listed as inactive, once.
+#[test]
+fn ps_all_lists_stored_pods_that_are_down() {
+    let (mgr, paths, dir) = fixture();
+    std::fs::create_dir_all(&paths.store).unwrap();
+    for name in ["cache", "web"] {
+        std::fs::write(paths.definition(name), "").unwrap();
+    }
+    let stored = crate::cli::apply::stored_pods(&paths).unwrap();
+    let running = pods_table(&mgr, &paths, &[], &[]).unwrap();
+    assert!(!running.contains("cache"), "{running}");
+    let all = pods_table(&mgr, &paths, &[], &stored).unwrap();
+    let cache: Vec<&str> = all.lines().filter(|l| l.starts_with("cache ")).collect();
+    assert_eq!(cache.len(), 1, "{all}");
+    assert!(cache[0].contains(" inactive "), "{all}");
+    assert_eq!(
+        all.lines().filter(|l| l.starts_with("web ")).count(),
+        1,
+        "{all}"
+    );
+    let names = |all| {
+        ps_json(&mgr, &paths, all)
+            .unwrap()
+            .into_iter()
+            .map(|p| format!("{}={}", p.name, p.state))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(false), ["db=failed", "web=active"]);
+    assert_eq!(names(true), ["cache=inactive", "db=failed", "web=active"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }

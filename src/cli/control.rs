@@ -1,0 +1,154 @@
+//! `podctl start|stop|restart NAME...|--all`: the pods' `pod@NAME.service`
+//! through systemd, as `systemctl` would, refusing names podctl does not
+//! know (no stored definition and no loaded unit) before touching any.
+//! `down` and `rm` (see [`super::down`]) pick their pods the same way.
+
+use crate::plan::units;
+use crate::runtime::Paths;
+use crate::systemd::Manager;
+use anyhow::bail;
+
+/// The pods a command acts on: names, or `--all`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ControlArgs {
+    /// The pods' names.
+    #[arg(required_unless_present = "all", add = clap_complete::engine::ArgValueCandidates::new(super::complete::pods))]
+    pub names: Vec<String>,
+    /// Every pod podctl manages (stored or running).
+    #[arg(short, long, conflicts_with = "names")]
+    pub all: bool,
+}
+
+/// What to ask of systemd for each pod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Start,
+    Stop,
+    Restart,
+}
+
+impl Action {
+    fn command(self) -> &'static str {
+        match self {
+            Action::Start => "start",
+            Action::Stop => "stop",
+            Action::Restart => "restart",
+        }
+    }
+
+    fn done(self) -> &'static str {
+        match self {
+            Action::Start => "started",
+            Action::Stop => "stopped",
+            Action::Restart => "restarted",
+        }
+    }
+}
+
+/// The pods podctl knows: stored definitions and loaded `pod@*.service`
+/// units (a pod whose definition was removed by hand still runs), sorted.
+pub fn known_pods(mgr: &dyn Manager, paths: &Paths) -> anyhow::Result<Vec<String>> {
+    let mut names = super::apply::stored_pods(paths)?;
+    for u in mgr.list_units(&["pod@*.service"])? {
+        if let Some(n) = u
+            .name
+            .strip_prefix("pod@")
+            .and_then(|n| n.strip_suffix(".service"))
+        {
+            names.push(n.to_string());
+        }
+    }
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// The pods to act on: every known pod for `all`, else `names` (each
+/// once, in the order given), all of them known; the error names every
+/// unknown one.
+pub fn select(
+    mgr: &dyn Manager,
+    paths: &Paths,
+    names: &[String],
+    all: bool,
+) -> anyhow::Result<Vec<String>> {
+    if all {
+        return known_pods(mgr, paths);
+    }
+    let mut picked: Vec<String> = Vec::new();
+    let mut unknown: Vec<String> = Vec::new();
+    for name in names {
+        if picked.contains(name) || unknown.contains(name) {
+            continue;
+        }
+        let stored = paths.definition(name).exists();
+        if stored || mgr.status(&units::service(name))?.is_some() {
+            picked.push(name.clone());
+        } else {
+            unknown.push(name.clone());
+        }
+    }
+    match unknown.as_slice() {
+        [] => Ok(picked),
+        [one] => bail!(
+            "no pod named {one:?} (no {} and no {})",
+            paths.definition(one).display(),
+            units::service(one)
+        ),
+        many => bail!(
+            "no pods named {} (no definitions in {} and no pod@ units)",
+            many.iter()
+                .map(|n| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            paths.store.display()
+        ),
+    }
+}
+
+/// Starts, stops or restarts each pod's service, under its pod lock (as
+/// `apply` and `down` take it); prints `NAME: started` (...) per pod.
+/// Stops also clear a failed state, so `ps` shows the pod as stopped.
+/// Restarts and starts need the stored definition.
+pub fn control_with(
+    mgr: &dyn Manager,
+    paths: &Paths,
+    action: Action,
+    pods: &[String],
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<()> {
+    for name in pods {
+        let service = units::service(name);
+        if action != Action::Stop && !paths.definition(name).exists() {
+            bail!(
+                "cannot {} pod {name:?}: no stored definition {} (apply its file)",
+                action.command(),
+                paths.definition(name).display()
+            );
+        }
+        let _lock = super::apply::lock_pod(paths, name)?;
+        // A restart is a stop, then a start: with systemd's restart job
+        // pending on the service, the pod's slice (bound to it) is not
+        // stopped, and the new supervisor could not make it anew.
+        if matches!(action, Action::Stop | Action::Restart) {
+            mgr.stop_unit(&service)?;
+            mgr.reset_failed(&service)?;
+        }
+        if matches!(action, Action::Start | Action::Restart) {
+            mgr.start_unit(&service)?;
+        }
+        writeln!(out, "{name}: {}", action.done())?;
+    }
+    Ok(())
+}
+
+pub fn control(action: Action, args: &ControlArgs) -> anyhow::Result<()> {
+    super::require_root(action.command())?;
+    let paths = Paths::from_env();
+    let mgr = super::connect()?;
+    let pods = select(&mgr, &paths, &args.names, args.all)?;
+    control_with(&mgr, &paths, action, &pods, &mut std::io::stdout())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,100 @@
+use super::*;
+use crate::systemd::UnitStatus;
+use crate::systemd::fake::Recorder;
+
+/// A store with `stored` definitions and a manager with `running` pods' services active.
+fn fixture(tag: &str, stored: &[&str], running: &[&str]) -> (Recorder, Paths, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("podctl-control-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let paths = Paths {
+        host: crate::runtime::HostRoots::under(&dir.join("host")),
+        store: dir.join("pods"),
+        run: dir.join("run"),
+        podctl: "/bin/false".into(),
+        pause: "/bin/false".into(),
+    };
+    std::fs::create_dir_all(&paths.store).unwrap();
+    for name in stored {
+        std::fs::write(paths.definition(name), "").unwrap();
+    }
+    let mgr = Recorder::new();
+    for name in running {
+        let unit = units::service(name);
+        mgr.units.borrow_mut().insert(
+            unit.clone(),
+            UnitStatus {
+                name: unit,
+                active_state: "active".into(),
+                ..Default::default()
+            },
+        );
+    }
+    (mgr, paths, dir)
+}
+
+fn names(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn unknown_pods_are_named_and_nothing_is_done() {
+    let (mgr, paths, dir) = fixture("unknown", &["web"], &["db"]);
+    let e = select(&mgr, &paths, &names(&["web", "typo"]), false).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("no pod named \"typo\""), "{msg}");
+    assert!(
+        msg.contains("typo.toml") && msg.contains("pod@typo.service"),
+        "{msg}"
+    );
+    let e = select(&mgr, &paths, &names(&["a", "web", "b"]), false).unwrap_err();
+    assert!(e.to_string().contains("\"a\", \"b\""), "{e}");
+    assert!(mgr.calls.borrow().is_empty(), "{:?}", mgr.calls.borrow());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn select_names_once_and_all() {
+    let (mgr, paths, dir) = fixture("select", &["web", "cache"], &["db", "web"]);
+    assert_eq!(
+        select(&mgr, &paths, &names(&["db", "web", "db"]), false).unwrap(),
+        names(&["db", "web"])
+    );
+    assert_eq!(
+        select(&mgr, &paths, &[], true).unwrap(),
+        names(&["cache", "db", "web"])
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn start_stop_restart_ask_systemd_for_the_service() {
+    let (mgr, paths, dir) = fixture("actions", &["web", "db"], &["web"]);
+    let mut out = Vec::new();
+    let pods = names(&["web", "db"]);
+    control_with(&mgr, &paths, Action::Stop, &pods, &mut out).unwrap();
+    control_with(&mgr, &paths, Action::Start, &pods, &mut out).unwrap();
+    control_with(&mgr, &paths, Action::Restart, &pods[..1], &mut out).unwrap();
+    assert_eq!(
+        mgr.calls.borrow().join("\n"),
+        "stop pod@web.service\nreset_failed pod@web.service\n\
+         stop pod@db.service\nreset_failed pod@db.service\n\
+         start pod@web.service\nstart pod@db.service\n\
+         stop pod@web.service\nreset_failed pod@web.service\nstart pod@web.service"
+    );
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "web: stopped\ndb: stopped\nweb: started\ndb: started\nweb: restarted\n"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A running pod whose definition is gone can be stopped, not started.
+#[test]
+fn start_needs_a_definition() {
+    let (mgr, paths, dir) = fixture("nodef", &[], &["db"]);
+    let mut out = Vec::new();
+    let e = control_with(&mgr, &paths, Action::Start, &names(&["db"]), &mut out).unwrap_err();
+    assert!(e.to_string().contains("no stored definition"), "{e}");
+    control_with(&mgr, &paths, Action::Stop, &names(&["db"]), &mut out).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -44,6 +44,7 @@ fn main() {
         .chain(pods::kube_docs::TRIALS)
         .chain(pods::image_pods::TRIALS)
         .chain(pods::image_offline::TRIALS)
+        .chain(pods::hostile_image::TRIALS)
         .copied()
         .collect();
     bench::harness::container_main(&all)

@@ -5,6 +5,7 @@
 pub mod common;
 pub mod confined;
 pub mod container;
+pub mod hostile_image;
 pub mod image_bench;
 pub mod image_offline;
 pub mod image_pods;

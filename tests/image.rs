@@ -5,6 +5,8 @@
 
 #[path = "image/build.rs"]
 mod build;
+#[path = "image/hostile_store_tests.rs"]
+mod hostile_store_tests;
 #[path = "image/hostile_tests.rs"]
 mod hostile_tests;
 #[path = "bench/preflight.rs"]
@@ -33,6 +35,7 @@ fn main() {
         .iter()
         .chain(store_tests::TESTS)
         .chain(hostile_tests::TESTS)
+        .chain(hostile_store_tests::TESTS)
         .chain(unpack_props::TESTS)
         .map(|&(name, f)| match availability.clone() {
             preflight::Availability::Ready => Trial::test(name, move || f().map_err(Failed::from)),

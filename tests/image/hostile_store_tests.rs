@@ -57,7 +57,7 @@ fn refused_layer_leaves_nothing_stored() -> Result<(), String> {
     let bomb = zero_bomb(8 << 20);
     let bomb_digest = Digest::of(&bomb).to_string();
     let mut repo = Repo::default();
-    repo.image("v1", &[bomb.clone()], "/bin/true");
+    repo.image("v1", std::slice::from_ref(&bomb), "/bin/true");
     // Unpacked while fetched.
     let store = Store::open(&tempdir("refused-stream"))
         .map_err(|e| e.to_string())?

@@ -128,12 +128,12 @@ PY"
         expect(stored.is_empty(), || {
             format!("device nodes in the stored layer:\n{stored}")
         })?;
-        let seen = g.ok(&format!(
+        let seen = g.ok(
             "podctl exec hdev app -- sh -c 'for f in /loopdev /mem /null2; do \
                if [ -e $f ]; then echo $f present; fi; \
                if head -c1 $f >/dev/null 2>&1; then echo $f opened; fi; done; \
                mknod /made c 1 3 2>/dev/null && (echo x > /made) 2>/dev/null && echo made opened; true'"
-        ))?;
+        )?;
         expect(seen.is_empty(), || format!("in the container:\n{seen}"))?;
         let opts = host_root_options(g, "hdev", "app")?;
         expect(opts.split(',').any(|o| o == "nodev"), || {

@@ -51,11 +51,12 @@ pub(super) fn regular(path: &Path, data: &mut dyn Read, size: u64, sparse: bool)
     f.set_len(size)
 }
 
-/// The extended attributes of an entry's PAX records that a layer may set
-/// (name, value), and how many it may not.
-pub(super) fn xattrs(
-    exts: Option<tar::PaxExtensions<'_>>,
-) -> io::Result<(Vec<(Vec<u8>, Vec<u8>)>, u64)> {
+/// An extended attribute: name, value.
+pub(super) type Xattr = (Vec<u8>, Vec<u8>);
+
+/// The extended attributes of an entry's PAX records that a layer may set,
+/// and how many it may not.
+pub(super) fn xattrs(exts: Option<tar::PaxExtensions<'_>>) -> io::Result<(Vec<Xattr>, u64)> {
     let (mut keep, mut dropped) = (Vec::new(), 0);
     for ext in exts.into_iter().flatten() {
         let ext = ext?;
@@ -82,7 +83,7 @@ pub(super) fn metadata(
     mode: u32,
     kind: EntryType,
     root: bool,
-    xattrs: &[(Vec<u8>, Vec<u8>)],
+    xattrs: &[Xattr],
 ) -> io::Result<()> {
     if root {
         let uid = h.uid()? as u32;

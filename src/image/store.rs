@@ -50,6 +50,8 @@ pub enum StoreError {
         path: PathBuf,
         source: serde_json::Error,
     },
+    #[error("layer limits: {0}")]
+    Limit(#[from] super::unpack::limits::BadLimit),
     #[error("unpacking layer {digest}: {source}")]
     Unpack {
         digest: Digest,
@@ -68,11 +70,13 @@ static TMP_SEQ: AtomicU64 = AtomicU64::new(0);
 
 impl Store {
     /// Opens (creating if needed) the store at `root` and removes what dead
-    /// pulls left in `tmp/`.
+    /// pulls left in `tmp/`. Its layer limits are the defaults, or what the
+    /// `PODCTL_LAYER_*` variables say ([`super::unpack::limits::ENV`]).
     pub fn open(root: &Path) -> Result<Store, StoreError> {
+        let limits = Limits::from_vars(|v| std::env::var(v).ok())?;
         let s = Store {
             root: root.into(),
-            limits: Limits::default(),
+            limits,
         };
         for d in ["blobs/sha256", "layers", "tmp", "locks"] {
             let p = s.root.join(d);

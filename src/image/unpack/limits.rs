@@ -48,7 +48,51 @@ impl Default for Limits {
     }
 }
 
+/// The environment variables that change [`Limits::default`] (for a host
+/// whose images legitimately unpack past them): unpacked bytes per
+/// compressed byte, the floor and the ceiling in bytes, the entry count.
+pub const ENV: [&str; 4] = [
+    "PODCTL_LAYER_RATIO",
+    "PODCTL_LAYER_FLOOR",
+    "PODCTL_LAYER_MAX_BYTES",
+    "PODCTL_LAYER_MAX_ENTRIES",
+];
+
+/// A limit variable that is not a positive whole number.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{var}={value:?}: expected a positive whole number")]
+pub struct BadLimit {
+    pub var: String,
+    pub value: String,
+}
+
 impl Limits {
+    /// The defaults, each replaced by its [`ENV`] variable where `get`
+    /// (the environment) sets one.
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Limits, BadLimit> {
+        let mut l = Limits::default();
+        let fields = [
+            &mut l.ratio,
+            &mut l.floor,
+            &mut l.max_bytes,
+            &mut l.max_entries,
+        ];
+        for (var, field) in ENV.iter().zip(fields) {
+            if let Some(value) = get(var) {
+                *field = value
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|&n: &u64| n > 0)
+                    .ok_or_else(|| BadLimit {
+                        var: var.to_string(),
+                        value,
+                    })?;
+            }
+        }
+        Ok(l)
+    }
+
     /// The budget of a layer whose blob is `compressed` bytes.
     pub fn budget(&self, compressed: u64) -> Budget {
         Budget {
@@ -125,6 +169,37 @@ impl<R: Read> Read for Bounded<R> {
                 self.over.set(true);
                 Err(io::Error::other("the layer's byte budget is spent"))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variables_replace_defaults_and_bad_values_are_named() {
+        let l = Limits::from_vars(|v| match v {
+            "PODCTL_LAYER_RATIO" => Some("500".into()),
+            "PODCTL_LAYER_MAX_ENTRIES" => Some(" 7 ".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(
+            l,
+            Limits {
+                ratio: 500,
+                max_entries: 7,
+                ..Limits::default()
+            }
+        );
+        assert_eq!(Limits::from_vars(|_| None).unwrap(), Limits::default());
+        for bad in ["", "0", "-1", "1e9", "lots"] {
+            let e = Limits::from_vars(|v| (v == "PODCTL_LAYER_FLOOR").then(|| bad.into()));
+            assert_eq!(
+                e.unwrap_err().to_string(),
+                format!("PODCTL_LAYER_FLOOR={bad:?}: expected a positive whole number")
+            );
         }
     }
 }

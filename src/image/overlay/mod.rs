@@ -12,12 +12,14 @@ use super::rootfs::{OverlayError, Writable, overlay_options};
 use super::run::StoredImage;
 use std::path::{Path, PathBuf};
 
-/// How an image root is mounted. Always `nodev`: a device node in an
-/// image or made in the upper layer opens nothing (the runtime's private
-/// /dev is a mount of its own). `nosuid` unless the container turns
-/// `no_new_privileges` off: setuid bits and file capabilities in an image
-/// then grant nothing, even to a process the runtime did not start (as
-/// with Podman, they work in a container that asks for them).
+/// How an image root is mounted on the host (the bundle's `rootfs`, in
+/// its 0700 directory). Always `nodev`; `nosuid` unless the container
+/// turns `no_new_privileges` off (as with Podman, setuid binaries and file
+/// capabilities then work in it). These hold for the mount on the host
+/// only: the runtime binds the root again inside the container, without
+/// them (crun 1.8). Inside, an image's device nodes are kept out by the
+/// unpacker (it stores none) and the device cgroup, and its setuid bits by
+/// `no_new_privileges`, which `podctl exec` processes get too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Flags {
     pub read_only: bool,

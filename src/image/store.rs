@@ -82,7 +82,7 @@ impl Store {
             let p = s.root.join(d);
             fs::create_dir_all(&p).map_err(io_err(&p))?;
         }
-        // Layers hold setuid files and device nodes: only root may reach them.
+        // Layers hold setuid files: only root may reach them.
         fs::set_permissions(&s.root, std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .map_err(io_err(&s.root))?;
         let layout = s.root.join("oci-layout");

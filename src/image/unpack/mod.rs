@@ -55,7 +55,9 @@ pub enum UnpackError {
         "the layer unpacks to more than its limit of {limit} (a decompression or sparse-file bomb?); refused, nothing was kept (PODCTL_LAYER_RATIO, PODCTL_LAYER_FLOOR and PODCTL_LAYER_MAX_BYTES set the limit)"
     )]
     TooBig { limit: String },
-    #[error("the layer has more than {limit} entries, the limit; refused, nothing was kept")]
+    #[error(
+        "the layer has more than {limit} entries, the limit; refused, nothing was kept (PODCTL_LAYER_MAX_ENTRIES sets it)"
+    )]
     TooManyEntries { limit: u64 },
 }
 

@@ -5,6 +5,10 @@
 
 #[path = "image/build.rs"]
 mod build;
+#[path = "image/hostile_store_tests.rs"]
+mod hostile_store_tests;
+#[path = "image/hostile_tests.rs"]
+mod hostile_tests;
 #[path = "bench/preflight.rs"]
 #[allow(dead_code)]
 mod preflight;
@@ -14,6 +18,8 @@ mod source;
 mod store_tests;
 #[path = "common/tempdirs.rs"]
 mod tempdirs;
+#[path = "image/unpack_props.rs"]
+mod unpack_props;
 #[path = "image/unpack_tests.rs"]
 mod unpack_tests;
 
@@ -28,6 +34,9 @@ fn main() {
     let trials = unpack_tests::TESTS
         .iter()
         .chain(store_tests::TESTS)
+        .chain(hostile_tests::TESTS)
+        .chain(hostile_store_tests::TESTS)
+        .chain(unpack_props::TESTS)
         .map(|&(name, f)| match availability.clone() {
             preflight::Availability::Ready => Trial::test(name, move || f().map_err(Failed::from)),
             preflight::Availability::Skip(why) => {

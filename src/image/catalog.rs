@@ -95,13 +95,20 @@ pub struct Collected {
     pub blobs: usize,
     pub layers: usize,
     pub bytes: u64,
+    /// Layers no name reaches that a mounted image root still stacks:
+    /// kept (with their blobs) until a later collection.
+    pub kept_mounted: usize,
 }
 
-/// Removes every blob and unpacked layer no stored name reaches. Waits for
-/// running pulls (they hold the `gc` lock shared).
+/// Removes every blob and unpacked layer no stored name reaches, except
+/// the layers of a mounted image root (a running container whose image was
+/// renamed, replaced or removed keeps its files). Waits for running pulls
+/// (they hold the `gc` lock shared).
 pub fn collect(store: &Store) -> Result<Collected, CatalogError> {
     let _gc = store.lock("gc")?;
     let mut keep = BTreeSet::new();
+    let mut c = Collected::default();
+    let mounted = super::mounted::layers(store);
     for (_, d) in store.refs()? {
         let m = manifest(store, &d)?;
         keep.insert(d.hex().to_string());
@@ -110,7 +117,11 @@ pub fn collect(store: &Store) -> Result<Collected, CatalogError> {
             keep.insert(l.digest.trim_start_matches("sha256:").to_string());
         }
     }
-    let mut c = Collected::default();
+    for hex in mounted.layers {
+        if keep.insert(hex) {
+            c.kept_mounted += 1;
+        }
+    }
     let blobs = store.root().join("blobs/sha256");
     let io = |path: &std::path::Path| {
         let path = path.to_path_buf();
@@ -127,6 +138,11 @@ pub fn collect(store: &Store) -> Result<Collected, CatalogError> {
     let layers = store.root().join("layers");
     for e in fs::read_dir(&layers).map_err(io(&layers))?.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
+        if mounted.unknown && !keep.contains(&name) {
+            // A root stacks layers named by descriptors: which is unknown.
+            c.kept_mounted += 1;
+            continue;
+        }
         if !keep.contains(&name) {
             fs::remove_dir_all(e.path()).map_err(io(&e.path()))?;
             c.layers += 1;

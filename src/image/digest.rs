@@ -89,3 +89,29 @@ impl<W: Write> Write for HashingWriter<W> {
         self.inner.flush()
     }
 }
+
+/// Passes at most `left` bytes on; past that every write fails and `over`
+/// says why.
+pub struct Capped<'a> {
+    pub inner: &'a mut dyn Write,
+    pub left: u64,
+    pub over: bool,
+}
+
+impl Write for Capped<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.len() as u64 > self.left {
+            self.over = true;
+            return Err(io::Error::other(
+                "the blob is longer than its descriptor says",
+            ));
+        }
+        let n = self.inner.write(buf)?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}

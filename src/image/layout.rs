@@ -79,7 +79,13 @@ impl Source for Layout {
             reference.to_string()
         } else {
             let p = self.dir.join("index.json");
-            let bytes = std::fs::read(&p).map_err(|e| self.err("index.json", Failure::Other, e))?;
+            let mut bytes = Vec::new();
+            File::open(&p)
+                .and_then(|f| {
+                    f.take(super::unpack::limits::MAX_DOCUMENT + 1)
+                        .read_to_end(&mut bytes)
+                })
+                .map_err(|e| self.err("index.json", Failure::Other, e))?;
             let index: Index = serde_json::from_slice(&bytes)
                 .map_err(|e| self.err("index.json", Failure::Other, e))?;
             let named = |d: &&Descriptor| {
@@ -99,8 +105,10 @@ impl Source for Layout {
             };
             found.digest.clone()
         };
+        // One byte past the limit: enough for the pull to refuse it by size.
         let mut out = Vec::new();
         self.open_blob(&digest)?
+            .take(super::unpack::limits::MAX_DOCUMENT + 1)
             .read_to_end(&mut out)
             .map_err(|e| self.err(&digest, Failure::Other, e))?;
         Ok(out)

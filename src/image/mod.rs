@@ -17,6 +17,7 @@ pub mod config;
 pub mod digest;
 pub mod layout;
 pub mod manifest;
+pub mod mounted;
 pub mod overlay;
 pub mod progress;
 pub mod pull;

@@ -9,6 +9,7 @@ use super::manifest::{Descriptor, Document, ManifestError, host_platform};
 use super::progress::Progress;
 use super::source::{Source, SourceError};
 use super::store::{PutError, Store, StoreError};
+use super::unpack::limits::MAX_DOCUMENT;
 use std::time::Duration;
 
 /// Attempts per request when the failure is transient (timeouts, refused
@@ -65,6 +66,15 @@ pub enum PullError {
     },
     #[error("invalid digest in manifest: {0}")]
     BadDigest(#[from] super::digest::BadDigest),
+    #[error(
+        "{source_name}: {what} is {size} bytes, more than the limit of {limit}; nothing was stored"
+    )]
+    TooBig {
+        source_name: String,
+        what: String,
+        size: u64,
+        limit: u64,
+    },
 }
 
 impl PullError {
@@ -105,6 +115,14 @@ fn fetch_manifest(
         source_name: source_name.clone(),
         error,
     })?;
+    if bytes.len() as u64 > MAX_DOCUMENT {
+        return Err(PullError::TooBig {
+            source_name,
+            what: format!("manifest {reference}"),
+            size: bytes.len() as u64,
+            limit: MAX_DOCUMENT,
+        });
+    }
     let actual = Digest::of(&bytes);
     if let Some(want) = expected
         && want != &actual
@@ -137,6 +155,19 @@ fn fetch_blob(
 ) -> Result<bool, PullError> {
     let digest = Digest::parse(&d.digest)?;
     let source_name = src.describe();
+    // The declared size bounds what is written (put_blob cuts the rest off).
+    let (what, limit) = match kind {
+        Blob::Config => ("image config", MAX_DOCUMENT),
+        Blob::Layer => ("layer", store.limits().max_bytes),
+    };
+    if d.size > limit {
+        return Err(PullError::TooBig {
+            source_name,
+            what: format!("{what} {digest}"),
+            size: d.size,
+            limit,
+        });
+    }
     let mut bar = progress.start(&digest, d.size);
     let mut delay = FIRST_BACKOFF;
     for attempt in 1.. {

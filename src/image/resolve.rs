@@ -50,6 +50,14 @@ pub enum ImageError {
         container: String,
         reference: String,
     },
+    #[error(
+        "short name {reference} matches stored images {}; name one in full (the registries.conf search order no longer decides once several are stored)",
+        .stored.join(" and ")
+    )]
+    Ambiguous {
+        reference: String,
+        stored: Vec<String>,
+    },
     #[error("image {0} is not stored (podctl images lists what is)")]
     NotStored(String),
     #[error(
@@ -72,7 +80,10 @@ pub fn stored_names(host: &HostConfig, r: &ImageRef) -> Result<Vec<String>, Imag
     })
 }
 
-/// The stored name and manifest of `image`, if it is stored.
+/// The stored name and manifest of `image`, if it is stored. A short name
+/// is looked up under each `unqualified-search-registries` entry; when
+/// copies from more than one are stored, which one a pod would run is not
+/// for the store's history to decide: that is an error listing them.
 pub fn find(
     store: &Store,
     host: &HostConfig,
@@ -80,12 +91,18 @@ pub fn find(
 ) -> Result<Option<(String, Digest)>, ImageError> {
     let r = ImageRef::parse(image)?;
     let refs = store.refs()?;
-    for name in stored_names(host, &r)? {
-        if let Some((n, d)) = refs.iter().find(|(n, _)| *n == name) {
-            return Ok(Some((n.clone(), d.clone())));
-        }
+    let found: Vec<&(String, Digest)> = stored_names(host, &r)?
+        .iter()
+        .filter_map(|name| refs.iter().find(|(n, _)| n == name))
+        .collect();
+    match found.as_slice() {
+        [] => Ok(None),
+        [(n, d)] => Ok(Some((n.clone(), d.clone()))),
+        many => Err(ImageError::Ambiguous {
+            reference: image.to_string(),
+            stored: many.iter().map(|(n, _)| n.clone()).collect(),
+        }),
     }
-    Ok(None)
 }
 
 /// Pulls `image` into `store`.

@@ -12,8 +12,9 @@
 //! - a blob or layer is produced under `locks/HEX.lock` (flock), so two
 //!   pulls of the same layer fetch and unpack it once.
 
-use super::digest::{Digest, HashingWriter};
+use super::digest::{Capped, Digest, HashingWriter};
 use super::manifest::{Descriptor, Index, OCI_MANIFEST, REF_NAME};
+use super::unpack::Limits;
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -24,6 +25,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    /// What a layer may unpack to (see [`super::unpack::limits`]).
+    limits: Limits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +50,8 @@ pub enum StoreError {
         path: PathBuf,
         source: serde_json::Error,
     },
+    #[error("layer limits: {0}")]
+    Limit(#[from] super::unpack::limits::BadLimit),
     #[error("unpacking layer {digest}: {source}")]
     Unpack {
         digest: Digest,
@@ -65,14 +70,19 @@ static TMP_SEQ: AtomicU64 = AtomicU64::new(0);
 
 impl Store {
     /// Opens (creating if needed) the store at `root` and removes what dead
-    /// pulls left in `tmp/`.
+    /// pulls left in `tmp/`. Its layer limits are the defaults, or what the
+    /// `PODCTL_LAYER_*` variables say ([`super::unpack::limits::ENV`]).
     pub fn open(root: &Path) -> Result<Store, StoreError> {
-        let s = Store { root: root.into() };
+        let limits = Limits::from_vars(|v| std::env::var(v).ok())?;
+        let s = Store {
+            root: root.into(),
+            limits,
+        };
         for d in ["blobs/sha256", "layers", "tmp", "locks"] {
             let p = s.root.join(d);
             fs::create_dir_all(&p).map_err(io_err(&p))?;
         }
-        // Layers hold setuid files and device nodes: only root may reach them.
+        // Layers hold setuid files: only root may reach them.
         fs::set_permissions(&s.root, std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .map_err(io_err(&s.root))?;
         let layout = s.root.join("oci-layout");
@@ -85,6 +95,16 @@ impl Store {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The same store with other layer limits (tests, tools).
+    pub fn with_limits(mut self, limits: Limits) -> Store {
+        self.limits = limits;
+        self
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     pub fn blob_path(&self, d: &Digest) -> PathBuf {
@@ -201,7 +221,23 @@ impl Store {
             .map_err(io_err(tmp))
             .map_err(PutError::Store)?;
         let mut w = HashingWriter::new(io::BufWriter::with_capacity(1 << 20, f));
-        fill(&mut w).map_err(PutError::Fetch)?;
+        let mut capped = Capped {
+            inner: &mut w,
+            left: size.unwrap_or(u64::MAX),
+            over: false,
+        };
+        let filled = fill(&mut capped);
+        if capped.over {
+            // A source that sends more than the descriptor says is cut off
+            // at once: the disk holds at most the declared size.
+            let want = size.unwrap_or(u64::MAX);
+            return Err(PutError::Store(StoreError::Size {
+                digest: digest.clone(),
+                got: want.saturating_add(1),
+                want,
+            }));
+        }
+        filled.map_err(PutError::Fetch)?;
         let (actual, got, buf) = w.finish();
         let f = buf
             .into_inner()
@@ -238,15 +274,20 @@ impl Store {
         let tmp = self.tmp_path("layer");
         fs::create_dir(&tmp).map_err(io_err(&tmp))?;
         let result = File::open(&blob).map_err(io_err(&blob)).and_then(|f| {
-            super::unpack::unpack(io::BufReader::with_capacity(1 << 20, f), &tmp).map_err(
-                |source| StoreError::Unpack {
-                    digest: digest.clone(),
-                    source,
-                },
-            )
+            let size = f.metadata().map_err(io_err(&blob))?.len();
+            let budget = self.limits.budget(size);
+            let input = io::BufReader::with_capacity(1 << 20, f);
+            super::unpack::unpack(input, &tmp, &budget).map_err(|source| StoreError::Unpack {
+                digest: digest.clone(),
+                source,
+            })
         });
         if let Err(e) = result {
             let _ = fs::remove_dir_all(&tmp);
+            if matches!(e, StoreError::Unpack { .. }) {
+                // A blob that cannot be a layer is of no use: not kept.
+                let _ = fs::remove_file(&blob);
+            }
             return Err(e);
         }
         self.commit_layer(&tmp, digest)?;

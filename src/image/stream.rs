@@ -85,13 +85,21 @@ impl Store {
             .map_err(PutError::Store)?;
         let (tx, rx) = sync_channel(CHUNKS);
         let dest = tmp.clone();
+        // The declared size: the blob is cut off past it (put_blob).
+        let budget = self
+            .limits()
+            .budget(size.unwrap_or(self.limits().max_bytes));
         let unpacker = std::thread::spawn(move || {
             let chunks = Chunks {
                 rx,
                 chunk: Vec::new(),
                 at: 0,
             };
-            super::unpack::unpack(io::BufReader::with_capacity(1 << 20, chunks), &dest)
+            super::unpack::unpack(
+                io::BufReader::with_capacity(1 << 20, chunks),
+                &dest,
+                &budget,
+            )
         });
         let put = self.put_blob(digest, size, |w| {
             let mut tee = Tee {
@@ -103,6 +111,7 @@ impl Store {
         let unpacked = unpacker.join();
         let keep = match (&put, unpacked) {
             (Ok(true), Ok(Ok(_))) => Ok(true),
+            // The blob verified but cannot be a layer: neither is kept.
             (Ok(true), Ok(Err(source))) => Err(StoreError::Unpack {
                 digest: digest.clone(),
                 source,
@@ -125,6 +134,9 @@ impl Store {
             }
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&tmp);
+                if put.is_ok() {
+                    let _ = std::fs::remove_file(self.blob_path(digest));
+                }
                 Err(PutError::Store(e))
             }
         }

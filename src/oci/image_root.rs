@@ -39,7 +39,7 @@ pub fn mount(
         stored,
         &dirs.containers(),
         (&c.pod, &c.name),
-        c.security.read_only,
+        overlay::Flags::of(&c.security),
         &points,
         rootfs,
         &overlay::Host,

@@ -15,6 +15,9 @@ pub enum E<'a> {
     /// path, mode, uid, gid, content
     Owned(&'a str, u32, u64, u64, &'a [u8]),
     Char(&'a str, u32, u32),
+    Block(&'a str, u32, u32),
+    /// A GNU sparse file: path, full size, offset of the data, the data.
+    Sparse(&'a str, u64, u64, &'a [u8]),
     Fifo(&'a str),
     /// path, xattr name, value (a PAX `SCHILY.xattr.` record)
     Xattr(&'a str, &'a str, &'a [u8]),
@@ -33,6 +36,26 @@ fn header(name: &str, kind: tar::EntryType, size: u64, mode: u32) -> tar::Header
     let raw = &mut h.as_old_mut().name;
     raw.fill(0);
     raw[..name.len()].copy_from_slice(name.as_bytes());
+    h
+}
+
+/// A GNU sparse header: `len` bytes of data at `offset`, holes elsewhere.
+fn sparse(name: &str, size: u64, offset: u64, len: u64) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_path(name).unwrap();
+    h.set_entry_type(tar::EntryType::GNUSparse);
+    h.set_size(len);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mode(0o644);
+    h.set_mtime(1_700_000_000);
+    let g = h.as_gnu_mut().unwrap();
+    g.set_real_size(size);
+    g.sparse[0].set_offset(offset);
+    g.sparse[0].set_length(len);
+    // The map ends at the full size (an empty run there, as GNU tar writes).
+    g.sparse[1].set_offset(size);
+    g.sparse[1].set_length(0);
     h
 }
 
@@ -71,6 +94,13 @@ pub fn tar(entries: &[E]) -> Vec<u8> {
                 h.set_device_minor(*minor).unwrap();
                 (h, b"")
             }
+            E::Block(p, major, minor) => {
+                let mut h = header(p, tar::EntryType::Block, 0, 0o666);
+                h.set_device_major(*major).unwrap();
+                h.set_device_minor(*minor).unwrap();
+                (h, b"")
+            }
+            E::Sparse(p, size, offset, d) => (sparse(p, *size, *offset, d.len() as u64), d),
             E::Fifo(p) => (header(p, tar::EntryType::Fifo, 0, 0o600), b""),
             E::Xattr(p, name, value) => {
                 let key = format!("SCHILY.xattr.{name}");

@@ -56,7 +56,7 @@ pub const TESTS: &[(&str, TestFn)] = &[
     ),
 ];
 
-fn names(dir: &Path) -> Vec<String> {
+pub fn names(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .map(|r| {
             r.flatten()
@@ -393,8 +393,12 @@ fn pull_killed_at_any_moment_then_pulled_again() -> Result<(), String> {
     for l in &layers {
         let dir = reference.join(Digest::of(l).hex());
         std::fs::create_dir_all(&dir).unwrap();
-        podctl::image::unpack::unpack(std::io::BufReader::new(&l[..]), &dir)
-            .map_err(|e| e.to_string())?;
+        podctl::image::unpack::unpack(
+            std::io::BufReader::new(&l[..]),
+            &dir,
+            &podctl::image::unpack::Limits::default().budget(l.len() as u64),
+        )
+        .map_err(|e| e.to_string())?;
     }
     let spec = format!("oci:{}:v1", d.join("layout").display());
     let root = d.join("store");

@@ -7,6 +7,7 @@ pub mod common;
 pub mod confined;
 pub mod container;
 pub mod hostile_boundary;
+pub mod hostile_image;
 pub mod hostile_manifest;
 pub mod hostile_runtime;
 pub mod image_bench;

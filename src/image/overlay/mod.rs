@@ -12,10 +12,43 @@ use super::rootfs::{OverlayError, Writable, overlay_options};
 use super::run::StoredImage;
 use std::path::{Path, PathBuf};
 
+/// How an image root is mounted on the host (the bundle's `rootfs`, in
+/// its 0700 directory). Always `nodev`; `nosuid` unless the container
+/// turns `no_new_privileges` off (as with Podman, setuid binaries and file
+/// capabilities then work in it). These hold for the mount on the host
+/// only: the runtime binds the root again inside the container, without
+/// them (crun 1.8). Inside, an image's device nodes are kept out by the
+/// unpacker (it stores none) and the device cgroup, and its setuid bits by
+/// `no_new_privileges`, which `podctl exec` processes get too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flags {
+    pub read_only: bool,
+    pub nosuid: bool,
+}
+
+impl Flags {
+    /// The flags of a container with security settings `s`.
+    pub fn of(s: &crate::plan::security::SecurityPlan) -> Flags {
+        Flags {
+            read_only: s.read_only,
+            nosuid: s.no_new_privileges,
+        }
+    }
+
+    /// The mount(2) flags.
+    pub fn ms(self) -> nix::mount::MsFlags {
+        use nix::mount::MsFlags;
+        let mut f = MsFlags::MS_NODEV;
+        f.set(MsFlags::MS_NOSUID, self.nosuid);
+        f.set(MsFlags::MS_RDONLY, self.read_only);
+        f
+    }
+}
+
 /// The mount system calls an image root needs.
 pub trait Mounter {
-    /// `mount -t overlay overlay -o DATA AT` (read-only if asked).
-    fn overlay(&self, at: &Path, data: &str, read_only: bool) -> std::io::Result<()>;
+    /// `mount -t overlay overlay -o DATA AT` with `flags`.
+    fn overlay(&self, at: &Path, data: &str, flags: Flags) -> std::io::Result<()>;
     /// Detaches whatever is mounted at `at` (lazily).
     fn detach(&self, at: &Path) -> std::io::Result<()>;
     fn is_mounted(&self, at: &Path) -> bool;
@@ -25,14 +58,9 @@ pub trait Mounter {
 pub struct Host;
 
 impl Mounter for Host {
-    fn overlay(&self, at: &Path, data: &str, read_only: bool) -> std::io::Result<()> {
-        use nix::mount::{MsFlags, mount};
-        let flags = if read_only {
-            MsFlags::MS_RDONLY
-        } else {
-            MsFlags::empty()
-        };
-        mount(Some("overlay"), at, Some("overlay"), flags, Some(data))?;
+    fn overlay(&self, at: &Path, data: &str, flags: Flags) -> std::io::Result<()> {
+        let ms = flags.ms();
+        nix::mount::mount(Some("overlay"), at, Some("overlay"), ms, Some(data))?;
         Ok(())
     }
 
@@ -97,7 +125,7 @@ pub fn mount_root(
     image: &StoredImage,
     containers: &Path,
     (pod, container): (&str, &str),
-    read_only: bool,
+    flags: Flags,
     mount_points: &[MountPoint],
     rootfs: &Path,
     m: &dyn Mounter,
@@ -112,7 +140,7 @@ pub fn mount_root(
     private_dir(&containers.join(pod))?;
     private_dir(&base)?;
     let mut layers = image.layers.clone();
-    let writable = if read_only {
+    let writable = if flags.read_only {
         let skel = base.join("skeleton");
         skeleton(&skel, mount_points)?;
         layers.push(skel);
@@ -142,7 +170,7 @@ pub fn mount_root(
     };
     unmount_root(rootfs, m);
     let mounted = m
-        .overlay(rootfs, &data, read_only)
+        .overlay(rootfs, &data, flags)
         .map_err(|source| RootError::Mount {
             image: image.name.clone(),
             at: rootfs.to_path_buf(),

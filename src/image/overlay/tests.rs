@@ -9,10 +9,11 @@ struct Fake {
 }
 
 impl Mounter for Fake {
-    fn overlay(&self, at: &Path, data: &str, ro: bool) -> std::io::Result<()> {
+    fn overlay(&self, at: &Path, data: &str, flags: Flags) -> std::io::Result<()> {
+        assert!(flags.ms().contains(nix::mount::MsFlags::MS_NODEV));
         self.mounted
             .borrow_mut()
-            .push((at.to_path_buf(), data.to_string(), ro));
+            .push((at.to_path_buf(), data.to_string(), flags.read_only));
         Ok(())
     }
     fn detach(&self, at: &Path) -> std::io::Result<()> {
@@ -25,6 +26,15 @@ impl Mounter for Fake {
         self.mounted.borrow().iter().any(|(p, _, _)| p == at)
     }
 }
+
+const RW: Flags = Flags {
+    read_only: false,
+    nosuid: true,
+};
+const RO: Flags = Flags {
+    read_only: true,
+    nosuid: true,
+};
 
 fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("podctl-ovl-{name}-{}", std::process::id()));
@@ -49,9 +59,9 @@ fn writable_and_read_only_roots() {
     };
     let (containers, rootfs) = (t.join("containers"), t.join("rootfs"));
     let m = Fake::default();
-    mount_root(&img, &containers, ("web", "app"), false, &[], &rootfs, &m).unwrap();
+    mount_root(&img, &containers, ("web", "app"), RW, &[], &rootfs, &m).unwrap();
     // Again (a restart): the old mount goes first, one stays.
-    mount_root(&img, &containers, ("web", "app"), false, &[], &rootfs, &m).unwrap();
+    mount_root(&img, &containers, ("web", "app"), RW, &[], &rootfs, &m).unwrap();
     let got = m.mounted.borrow().clone();
     let base = containers.join("web/app");
     assert_eq!(
@@ -85,7 +95,7 @@ fn writable_and_read_only_roots() {
         MountPoint::Dir("/data/x".into()),
         MountPoint::File("/etc/hosts".into()),
     ];
-    mount_root(&one, &containers, ("web", "ro"), true, &points, &rootfs, &m).unwrap();
+    mount_root(&one, &containers, ("web", "ro"), RO, &points, &rootfs, &m).unwrap();
     let (_, data, ro) = m.mounted.borrow()[0].clone();
     assert!(ro);
     let skel = containers.join("web/ro/skeleton");
@@ -108,7 +118,7 @@ struct Resolving {
 }
 
 impl Mounter for Resolving {
-    fn overlay(&self, _at: &Path, data: &str, _ro: bool) -> std::io::Result<()> {
+    fn overlay(&self, _at: &Path, data: &str, _flags: Flags) -> std::io::Result<()> {
         let lower = data
             .split(',')
             .find_map(|o| o.strip_prefix("lowerdir="))
@@ -157,7 +167,7 @@ fn many_layers_are_named_by_descriptor_within_a_page() {
         &image(few.clone()),
         &containers,
         ("p", "c"),
-        false,
+        RW,
         &[],
         &at,
         &m,
@@ -172,7 +182,7 @@ fn many_layers_are_named_by_descriptor_within_a_page() {
         &image(sixty.clone()),
         &containers,
         ("p", "c"),
-        false,
+        RW,
         &[],
         &at,
         &m,
@@ -193,7 +203,7 @@ fn many_layers_are_named_by_descriptor_within_a_page() {
         &image(sixty.clone()),
         &containers,
         ("p", "ro"),
-        true,
+        RO,
         &[],
         &at,
         &m,
@@ -207,7 +217,7 @@ fn many_layers_are_named_by_descriptor_within_a_page() {
         &image(layers(300)),
         &containers,
         ("p", "c"),
-        false,
+        RW,
         &[],
         &at,
         &m,
@@ -235,7 +245,7 @@ fn a_missing_layer_is_named() {
         &img,
         &t,
         ("p", "c"),
-        false,
+        RW,
         &[],
         &t.join("r"),
         &Fake::default(),

@@ -1,26 +1,43 @@
 //! Unpacks one layer tar (plain, gzip or zstd) into an empty directory in
-//! the form overlayfs stacks: a whiteout `.wh.NAME` becomes a 0/0 character
-//! device NAME, an opaque marker `.wh..wh..opq` becomes the
-//! `trusted.overlay.opaque=y` xattr on its directory. Ownership, modes
-//! (setuid/setgid/sticky), xattrs, symlinks, hard links, device nodes and
-//! FIFOs are kept. An entry that would land outside the directory (`..`, an
-//! absolute path, a path or hard-link target through a symlink) stops the
-//! unpack with the entry's name.
+//! the form overlayfs stacks: a whiteout `.wh.NAME` (or a 0/0 character
+//! device) becomes a 0/0 character device NAME, an opaque marker
+//! `.wh..wh..opq` becomes the `trusted.overlay.opaque=y` xattr on its
+//! directory.
+//!
+//! What a layer keeps: regular files (GNU sparse ones stay sparse),
+//! directories, symlinks, hard links within the layer, FIFOs, owners, modes
+//! (setuid/setgid/sticky) and extended attributes (`security.capability`
+//! included). What it loses: device nodes other than whiteouts (a container
+//! gets its devices from its runtime, never from an image) and overlayfs's
+//! own xattrs (`trusted.overlay.*`, `user.overlay.*`), both counted in
+//! [`Stats`]. What stops the unpack with the entry's name: an entry that
+//! would land outside the directory (`..`, an absolute path, a path or
+//! hard-link target through a symlink), and a layer past its [`Budget`]
+//! (bytes or entries).
+//!
+//! Paths are written below the directory given, each parent checked not to
+//! be a symlink, no final component followed (`O_NOFOLLOW`, `lchown`,
+//! `lsetxattr`, `utimensat(AT_SYMLINK_NOFOLLOW)`); the directory is the
+//! store's private temporary one, which nothing else writes to meanwhile.
 
+pub mod limits;
+mod write;
+
+pub use limits::{Budget, Limits};
 use nix::sys::stat::{Mode, SFlag, mknod};
-use nix::unistd::{Gid, Uid};
+use std::cell::Cell;
+use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::fs;
 use std::io::{self, BufRead, Read};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
 use tar::EntryType;
 
 const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
 const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
-const PAX_XATTR: &str = "SCHILY.xattr.";
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 
@@ -34,6 +51,14 @@ pub enum UnpackError {
     Read(io::Error),
     #[error("zstd: {0}")]
     Zstd(String),
+    #[error(
+        "the layer unpacks to more than its limit of {limit} (a decompression or sparse-file bomb?); refused, nothing was kept (PODCTL_LAYER_RATIO, PODCTL_LAYER_FLOOR and PODCTL_LAYER_MAX_BYTES set the limit)"
+    )]
+    TooBig { limit: String },
+    #[error(
+        "the layer has more than {limit} entries, the limit; refused, nothing was kept (PODCTL_LAYER_MAX_ENTRIES sets it)"
+    )]
+    TooManyEntries { limit: u64 },
 }
 
 /// What an unpack did, for tests and progress lines.
@@ -42,27 +67,50 @@ pub struct Stats {
     pub entries: u64,
     pub whiteouts: u64,
     pub opaque: u64,
+    /// Device nodes left out (a container gets none from its image).
+    pub devices_dropped: u64,
+    /// Extended attributes left out (overlayfs's own).
+    pub xattrs_dropped: u64,
+    /// Bytes of the files written (sparse files at their full size).
+    pub bytes: u64,
 }
 
 /// Decompresses (by magic number) and unpacks `input` into `dest`, which
-/// must exist and be empty.
-pub fn unpack(mut input: impl BufRead, dest: &Path) -> Result<Stats, UnpackError> {
+/// must exist and be empty, within `budget`. On an error `dest` holds a
+/// partial layer: the caller removes it.
+pub fn unpack(mut input: impl BufRead, dest: &Path, budget: &Budget) -> Result<Stats, UnpackError> {
     let head = input.fill_buf().map_err(UnpackError::Read)?;
-    if head.starts_with(GZIP_MAGIC) {
-        unpack_tar(flate2::bufread::MultiGzDecoder::new(input), dest)
+    let over = Rc::new(Cell::new(false));
+    let tar: Box<dyn Read + '_> = if head.starts_with(GZIP_MAGIC) {
+        Box::new(flate2::bufread::MultiGzDecoder::new(input))
     } else if head.starts_with(ZSTD_MAGIC) {
-        let d = ruzstd::decoding::StreamingDecoder::new(input)
-            .map_err(|e| UnpackError::Zstd(e.to_string()))?;
-        unpack_tar(d, dest)
+        Box::new(
+            ruzstd::decoding::StreamingDecoder::new(input)
+                .map_err(|e| UnpackError::Zstd(e.to_string()))?,
+        )
     } else {
-        unpack_tar(input, dest)
+        Box::new(input)
+    };
+    let bounded = limits::Bounded {
+        inner: tar,
+        left: budget.bytes,
+        over: over.clone(),
+    };
+    let result = unpack_tar(bounded, dest, budget);
+    if over.get() {
+        return Err(UnpackError::TooBig {
+            limit: budget.explain(),
+        });
     }
+    result
 }
 
-fn unpack_tar(input: impl Read, dest: &Path) -> Result<Stats, UnpackError> {
+fn unpack_tar(input: impl Read, dest: &Path, budget: &Budget) -> Result<Stats, UnpackError> {
     let mut archive = tar::Archive::new(input);
     let mut stats = Stats::default();
     let mut dirs: Vec<(PathBuf, tar::Header)> = Vec::new();
+    // Devices left out, so that a hard link to one is left out too.
+    let mut dropped: HashSet<PathBuf> = HashSet::new();
     let root = nix::unistd::geteuid().is_root();
     for entry in archive.entries().map_err(UnpackError::Read)? {
         let mut entry = entry.map_err(UnpackError::Read)?;
@@ -72,13 +120,18 @@ fn unpack_tar(input: impl Read, dest: &Path) -> Result<Stats, UnpackError> {
             entry: name.clone(),
             source,
         };
+        stats.entries += 1;
+        if stats.entries > budget.entries {
+            return Err(UnpackError::TooManyEntries {
+                limit: budget.entries,
+            });
+        }
         let Some(rel) = relative(&name, &raw)? else {
             continue; // the layer root itself ("./")
         };
         let file = rel.file_name().unwrap_or_default().to_owned();
         let parent = rel.parent().unwrap_or(Path::new(""));
         let parent_abs = ensure_parents(dest, parent, &name)?;
-        stats.entries += 1;
         if file == OPAQUE_MARKER {
             xattr::set(&parent_abs, OPAQUE_XATTR, b"y").map_err(at)?;
             stats.opaque += 1;
@@ -91,29 +144,43 @@ fn unpack_tar(input: impl Read, dest: &Path) -> Result<Stats, UnpackError> {
                     "whiteout of \".\" or \"..\" would leave the layer",
                 ));
             }
-            let target = parent_abs.join(OsStr::from_bytes(hidden));
-            remove_existing(&target).map_err(at)?;
-            mknod(&target, SFlag::S_IFCHR, Mode::empty(), 0).map_err(|e| at(e.into()))?;
+            whiteout(&parent_abs.join(OsStr::from_bytes(hidden))).map_err(at)?;
             stats.whiteouts += 1;
             continue;
         }
         let path = parent_abs.join(&file);
         let header = entry.header().clone();
         let kind = header.entry_type();
+        if matches!(kind, EntryType::Char | EntryType::Block) {
+            let major = header.device_major().map_err(at)?.unwrap_or(0);
+            let minor = header.device_minor().map_err(at)?.unwrap_or(0);
+            if kind == EntryType::Char && (major, minor) == (0, 0) {
+                whiteout(&path).map_err(at)?;
+                stats.whiteouts += 1;
+            } else {
+                tracing::warn!("layer entry {name:?}: device node {major}:{minor} left out");
+                remove_existing(&path).map_err(at)?;
+                dropped.insert(rel);
+                stats.devices_dropped += 1;
+            }
+            continue;
+        }
         if !(kind.is_dir() && path.symlink_metadata().is_ok_and(|m| m.is_dir())) {
             remove_existing(&path).map_err(at)?;
         }
+        dropped.remove(&rel);
         let mode = header.mode().map_err(at)? & 0o7777;
         match kind {
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
-                let mut f = fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .custom_flags(nix::libc::O_NOFOLLOW)
-                    .mode(0o600)
-                    .open(&path)
-                    .map_err(at)?;
-                io::copy(&mut entry, &mut f).map_err(at)?;
+                let size = entry.size();
+                stats.bytes = stats.bytes.saturating_add(size);
+                if stats.bytes > budget.bytes {
+                    return Err(UnpackError::TooBig {
+                        limit: budget.explain(),
+                    });
+                }
+                let sparse = kind == EntryType::GNUSparse;
+                write::regular(&path, &mut entry, size, sparse).map_err(at)?;
             }
             EntryType::Directory => {
                 if !path.is_dir() {
@@ -126,60 +193,36 @@ fn unpack_tar(input: impl Read, dest: &Path) -> Result<Stats, UnpackError> {
             }
             EntryType::Link => {
                 let target = entry.link_name_bytes().unwrap_or_default().into_owned();
-                let tname = String::from_utf8_lossy(&target).into_owned();
                 let Some(trel) = relative(&name, &target)? else {
                     return Err(escape(&name, "hard link to the layer root"));
                 };
-                let tparent = ensure_parents(dest, trel.parent().unwrap_or(Path::new("")), &name)?;
-                let src = tparent.join(trel.file_name().unwrap_or_default());
-                if src.symlink_metadata().is_err() {
-                    return Err(UnpackError::Entry {
-                        entry: name,
-                        source: io::Error::other(format!(
-                            "hard link target {tname:?} is not in this layer"
-                        )),
-                    });
+                if dropped.contains(&trel) {
+                    dropped.insert(rel);
+                    stats.devices_dropped += 1;
+                    continue;
                 }
-                fs::hard_link(&src, &path).map_err(at)?;
+                hard_link(dest, &trel, &path, &name)?;
                 continue; // shares the target's inode and metadata
             }
-            EntryType::Char | EntryType::Block | EntryType::Fifo => {
-                let flag = match kind {
-                    EntryType::Char => SFlag::S_IFCHR,
-                    EntryType::Block => SFlag::S_IFBLK,
-                    _ => SFlag::S_IFIFO,
-                };
-                let dev = if kind == EntryType::Fifo {
-                    0
-                } else {
-                    let major = header.device_major().map_err(at)?.unwrap_or(0);
-                    let minor = header.device_minor().map_err(at)?.unwrap_or(0);
-                    nix::sys::stat::makedev(major.into(), minor.into())
-                };
-                mknod(&path, flag, Mode::from_bits_truncate(0o600), dev)
+            EntryType::Fifo => {
+                mknod(&path, SFlag::S_IFIFO, Mode::from_bits_truncate(0o600), 0)
                     .map_err(|e| at(e.into()))?;
             }
             // PAX/GNU headers are consumed by the tar crate; others carry no file.
             _ => continue,
         }
-        if let Some(exts) = entry.pax_extensions().map_err(at)? {
-            for ext in exts {
-                let ext = ext.map_err(at)?;
-                if let Some(key) = ext.key_bytes().strip_prefix(PAX_XATTR.as_bytes()) {
-                    xattr::set(&path, OsStr::from_bytes(key), ext.value_bytes()).map_err(at)?;
-                }
-            }
-        }
-        set_owner_mode(&path, &header, mode, kind, root).map_err(at)?;
+        let (xattrs, refused) = write::xattrs(entry.pax_extensions().map_err(at)?).map_err(at)?;
+        stats.xattrs_dropped += refused;
+        write::metadata(&path, &header, mode, kind, root, &xattrs).map_err(at)?;
         if kind.is_dir() {
             dirs.push((path, header));
         } else {
-            set_mtime(&path, &header).map_err(at)?;
+            write::mtime(&path, &header).map_err(at)?;
         }
     }
     // Directory times last: creating their entries changed them.
     for (path, header) in dirs.iter().rev() {
-        set_mtime(path, header).map_err(|source| UnpackError::Entry {
+        write::mtime(path, header).map_err(|source| UnpackError::Entry {
             entry: path.display().to_string(),
             source,
         })?;
@@ -192,6 +235,31 @@ fn escape(entry: &str, why: &'static str) -> UnpackError {
         entry: entry.to_string(),
         why,
     }
+}
+
+/// A 0/0 character device at `path`: what overlayfs reads as "deleted".
+fn whiteout(path: &Path) -> io::Result<()> {
+    remove_existing(path)?;
+    mknod(path, SFlag::S_IFCHR, Mode::empty(), 0)?;
+    Ok(())
+}
+
+/// `path` as a hard link to `trel` of the same layer, which must exist.
+fn hard_link(dest: &Path, trel: &Path, path: &Path, name: &str) -> Result<(), UnpackError> {
+    let tparent = ensure_parents(dest, trel.parent().unwrap_or(Path::new("")), name)?;
+    let src = tparent.join(trel.file_name().unwrap_or_default());
+    let entry_err = |source| UnpackError::Entry {
+        entry: name.to_string(),
+        source,
+    };
+    if src.symlink_metadata().is_err() {
+        return Err(entry_err(io::Error::other(format!(
+            "hard link target {:?} is not in this layer",
+            trel.display()
+        ))));
+    }
+    // linkat(2) without AT_SYMLINK_FOLLOW: a symlink target is linked itself.
+    fs::hard_link(&src, path).map_err(entry_err)
 }
 
 /// The entry path relative to the layer root; `None` for the root itself.
@@ -238,42 +306,4 @@ fn remove_existing(path: &Path) -> io::Result<()> {
         Ok(_) => fs::remove_file(path),
         Err(_) => Ok(()),
     }
-}
-
-fn set_owner_mode(
-    path: &Path,
-    h: &tar::Header,
-    mode: u32,
-    kind: EntryType,
-    root: bool,
-) -> io::Result<()> {
-    if root {
-        let uid = h.uid()? as u32;
-        let gid = h.gid()? as u32;
-        nix::unistd::fchownat(
-            nix::fcntl::AT_FDCWD,
-            path,
-            Some(Uid::from_raw(uid)),
-            Some(Gid::from_raw(gid)),
-            nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
-        )?;
-    }
-    // After chown, which clears setuid/setgid.
-    if kind != EntryType::Symlink {
-        fs::set_permissions(path, fs::Permissions::from_mode(mode))?;
-    }
-    Ok(())
-}
-
-fn set_mtime(path: &Path, h: &tar::Header) -> io::Result<()> {
-    let secs = h.mtime().unwrap_or(0) as i64;
-    let t = nix::sys::time::TimeSpec::new(secs, 0);
-    nix::sys::stat::utimensat(
-        nix::fcntl::AT_FDCWD,
-        path,
-        &t,
-        &t,
-        nix::sys::stat::UtimensatFlags::NoFollowSymlink,
-    )?;
-    Ok(())
 }

@@ -1,0 +1,106 @@
+//! Which stored layers a mounted image root stacks, from the mount tables
+//! of the host (pid 1) and of this process: what a garbage collection must
+//! not remove while a container runs on it.
+
+use super::store::Store;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// The stored layers (hex digests) overlay mounts name as lower layers.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Mounted {
+    pub layers: BTreeSet<String>,
+    /// Some overlay names its layers by `/proc/self/fd/N` (an image of many
+    /// layers): which layers it stacks cannot be told, so none may go.
+    pub unknown: bool,
+}
+
+/// The layers of `store` the mount tables show in use.
+pub fn layers(store: &Store) -> Mounted {
+    let mut m = Mounted::default();
+    let under = store.root().join("layers");
+    for table in ["/proc/1/mountinfo", "/proc/self/mountinfo"] {
+        if let Ok(text) = std::fs::read_to_string(table) {
+            parse(&text, &under, &mut m);
+        }
+    }
+    m
+}
+
+/// Adds the overlay mounts of `mountinfo` (proc(5)) whose lower layers are
+/// under `under` to `m`.
+pub fn parse(mountinfo: &str, under: &Path, m: &mut Mounted) {
+    for line in mountinfo.lines() {
+        let Some((_, tail)) = line.split_once(" - ") else {
+            continue;
+        };
+        let mut f = tail.split(' ');
+        if f.next() != Some("overlay") {
+            continue;
+        }
+        let options = f.nth(1).unwrap_or_default();
+        for o in options.split(',') {
+            let Some(lower) = o.strip_prefix("lowerdir=") else {
+                continue;
+            };
+            for dir in lower.split(':').map(unescape) {
+                let p = Path::new(&dir);
+                if p.starts_with("/proc/self/fd") {
+                    m.unknown = true;
+                } else if let Ok(rest) = p.strip_prefix(under)
+                    && let Some(hex) = rest.components().next()
+                {
+                    m.layers
+                        .insert(hex.as_os_str().to_string_lossy().into_owned());
+                }
+            }
+        }
+    }
+}
+
+/// mountinfo's octal escapes (`\\040` for a space).
+fn unescape(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 4])
+                .ok()
+                .and_then(|o| u8::from_str_radix(o, 8).ok())
+        {
+            out.push(v);
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlay_lower_layers_under_the_store_are_in_use() {
+        let text = "\
+36 35 0:30 / /run/b/rootfs rw,nodev - overlay overlay rw,lowerdir=/s/layers/aa:/s/layers/bb/,upperdir=/c/u,workdir=/c/w
+37 35 0:31 / /other rw - overlay overlay rw,lowerdir=/elsewhere/cc
+38 35 0:32 / /x rw - ext4 /dev/sda1 rw,lowerdir=/s/layers/dd
+";
+        let mut m = Mounted::default();
+        parse(text, Path::new("/s/layers"), &mut m);
+        let want: BTreeSet<String> = ["aa", "bb"].map(String::from).into();
+        assert_eq!(m.layers, want);
+        assert!(!m.unknown);
+        parse(
+            "40 35 0:33 / /y rw - overlay overlay ro,lowerdir=/proc/self/fd/7:/proc/self/fd/8\n",
+            Path::new("/s/layers"),
+            &mut m,
+        );
+        assert!(m.unknown);
+    }
+}

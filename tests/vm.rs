@@ -30,6 +30,7 @@ fn main() {
         .chain(pods::vm::TRIALS)
         .chain(pods::network::VM_TRIALS)
         .chain(pods::oci_vm::TRIALS)
+        .chain(pods::hostile_boundary::VM_TRIALS)
         .chain(pods::packaging::VM_TRIALS)
         .chain(pods::image_pods::VM_TRIALS)
         .chain(pods::kube_peer::VM_TRIALS)

@@ -188,7 +188,11 @@ mod tests {
             .unwrap()
             .permissions()
             .mode();
-        assert_eq!(mode & 0o777, 0o600, "config.json holds secrets: root's only");
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "config.json holds secrets: root's only"
+        );
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 

@@ -133,7 +133,7 @@ pub const SCOPE_DEVICES: [&str; 8] = [
 /// Host directories hidden behind the container's own `/run` (a private
 /// tmpfs): the system bus, systemd's control sockets and journal sockets,
 /// podctl's state and the other containers' notify sockets. Listed for the
-/// README and the trials; the private /run is what hides them.
+/// docs (security.md) and the trials; the private /run is what hides them.
 pub const HIDDEN_RUN_PATHS: [&str; 4] = [
     "/run/dbus",
     "/run/systemd",

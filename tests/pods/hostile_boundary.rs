@@ -7,7 +7,8 @@
 
 use super::common::apply;
 use super::confined::{journal_until, script_output};
-use crate::bench::{Guest, TrialFn};
+use crate::bench::{Guest, TrialFn, VmTrial, wait_for};
+use std::time::Duration;
 
 pub const TRIALS: &[(&str, TrialFn)] = &[
     (
@@ -24,6 +25,53 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
     ),
     ("boundary::host_secrets_are_masked", host_secrets_are_masked),
 ];
+
+/// In the VM (cgroup v2, the distribution's kernel): systemd enforces the
+/// container scope's DevicePolicy, and the host's submounts stay read-only
+/// under Debian's own kernel too.
+pub const VM_TRIALS: &[VmTrial] = &[
+    VmTrial::once(
+        "boundary::device_policy_closes_the_scope",
+        device_policy_closes_the_scope,
+    ),
+    VmTrial::once(
+        "boundary::host_submounts_stay_read_only_on_the_vm_kernel",
+        host_submounts_stay_read_only_nosuid_nodev,
+    ),
+];
+
+/// On cgroup v2 the container scope's `DevicePolicy=closed` is systemd's
+/// BPF device filter, apart from the nodev `/dev` and the runtime's own
+/// rules (which hold in the `payload` leaf only): a root shell of the VM's
+/// own, moved into the scope's `relay` leaf, opens `/dev/null` and cannot
+/// open the VM's disk, which it opens outside.
+fn device_policy_closes_the_scope(g: &Guest) -> Result<(), String> {
+    apply(
+        g,
+        "vdev",
+        "name = \"vdev\"\n[containers.app]\ncommand = [\"sleep\", \"8301\"]\n",
+    )?;
+    let leaf = "/sys/fs/cgroup/pod.slice/pod-vdev.slice/pod-vdev.app.scope/relay";
+    wait_for(
+        Duration::from_secs(20),
+        "the app scope's relay leaf",
+        || Ok(g.sh(&format!("test -d {leaf}")).success()),
+    )?;
+    // The premise: outside the scope, root reads the disk.
+    g.ok("head -c1 /dev/vda >/dev/null")?;
+    let out = g.sh(&format!(
+        "sh -c 'echo $$ > {leaf}/cgroup.procs && head -c1 /dev/null && echo null: ok; \
+         head -c1 /dev/vda >/dev/null 2>&1 && echo disk: ESCAPED || echo disk: blocked'"
+    ));
+    g.ok("podctl down --purge vdev")?;
+    if !out.stdout.contains("null: ok") || !out.stdout.contains("disk: blocked") {
+        return Err(format!(
+            "in the scope of a container: {}{}",
+            out.stdout, out.stderr
+        ));
+    }
+    Ok(())
+}
 
 /// `if ( CMD ) ...; then NAME: ESCAPED else NAME: blocked`, one per attempt.
 fn attempts(list: &[(&str, &str)]) -> String {

@@ -172,9 +172,9 @@ unsafe fn cstr<'a>(p: *const u8) -> &'a [u8] {
 extern "C" fn main_entry(sp: *const usize) -> ! {
     // SAFETY: at process entry the stack holds argc, then argc argv pointers.
     let argc = unsafe { *sp };
-    // SAFETY: argv[i] for i < argc are valid NUL-terminated strings.
     let arg = |i: usize| -> &[u8] {
         if i < argc {
+            // SAFETY: argv[i] for i < argc are valid NUL-terminated strings.
             unsafe { cstr(*sp.add(1 + i) as *const u8) }
         } else {
             b""

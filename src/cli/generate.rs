@@ -101,6 +101,7 @@ fn render_command(page: clap::Command, name: &str) -> anyhow::Result<Vec<u8>> {
     let has_subcommands = page.get_subcommands().any(|s| !s.is_hide_set());
     let man = clap_mangen::Man::new(page)
         .section(SECTION)
+        .source(format!("podctl {}", env!("CARGO_PKG_VERSION")))
         .manual("podctl");
     let mut buf = Vec::new();
     man.render_title(&mut buf)?;
@@ -150,7 +151,7 @@ fn see_also(refs: &[&str]) -> String {
 pub fn pod_file_page() -> String {
     format!(
         ".TH podctl.pod 5 \"\" \"podctl {}\" \"podctl\"\n.SH NAME\npodctl.pod \\- the pod file of podctl(8): one pod described in TOML\n{}{}",
-        super::args::VERSION.replace('"', ""),
+        env!("CARGO_PKG_VERSION"),
         markdown::to_roff(POD_FILE_DOC),
         see_also(&[
             "podctl(8)",

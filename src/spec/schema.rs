@@ -326,8 +326,18 @@ fn meaning(heading: &str, key: &str) -> Option<String> {
     let row = lines
         .take_while(|l| !l.starts_with('#'))
         .find(|l| l.starts_with(&row_start))?;
-    let cell = row.trim_end().trim_end_matches('|').rsplit(" | ").next()?;
-    Some(plain(cell.trim()))
+    let cell = plain(
+        row.trim_end()
+            .trim_end_matches('|')
+            .rsplit(" | ")
+            .next()?
+            .trim(),
+    );
+    // "see Security": that section's table says more, when it has the key.
+    match cell.strip_prefix("see ") {
+        Some(other) if other != heading => meaning(other, key).or(Some(cell)),
+        _ => Some(cell),
+    }
 }
 
 /// Markdown inline syntax dropped: links become their text, no backticks.

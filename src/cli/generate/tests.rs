@@ -225,3 +225,28 @@ fn every_page_renders_without_warnings() {
         );
     }
 }
+
+/// Every EXAMPLES line is one podctl parses (the shell's `> FILE` aside),
+/// and runs the command of its page.
+#[test]
+fn every_example_parses() {
+    use clap::Parser;
+    let pages = Pages::new("examples");
+    for name in pages.names() {
+        let Some(page) = name.strip_suffix(".8") else {
+            continue;
+        };
+        let extra = pages::extra(page).unwrap();
+        for (_, line) in &extra.examples {
+            let words: Vec<&str> = line.split_whitespace().take_while(|w| *w != ">").collect();
+            if let Err(e) = crate::cli::args::Args::try_parse_from(&words) {
+                panic!("{page}: `{line}` does not parse:\n{e}");
+            }
+            let command = page.replace('-', " ");
+            assert!(
+                page == "podctl" || line.starts_with(&command),
+                "{page}: {line}"
+            );
+        }
+    }
+}

@@ -201,3 +201,38 @@ fn render_table(out: &mut String, rows: &[Vec<String>]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_syntax_becomes_fonts_and_text_is_escaped() {
+        assert_eq!(
+            inline("`a-b` **c** *d*"),
+            "\\fBa\\-b\\fR \\fBc\\fR \\fId\\fR"
+        );
+        assert_eq!(inline(".hidden 'x"), "\\&.hidden 'x");
+        assert_eq!(inline("a\\b"), "a\\eb");
+        assert_eq!(inline("see [Units](#units)"), "see Units");
+        assert_eq!(
+            inline("[Networks](networks.md#dns)"),
+            "Networks (/usr/share/doc/podctl/docs/networks.md.gz)"
+        );
+        // Not emphasis: a lone star.
+        assert_eq!(inline("2 * 3"), "2 * 3");
+    }
+
+    #[test]
+    fn blocks_become_sections_lists_code_and_tagged_rows() {
+        let roff = to_roff(
+            "# T\n\nintro\ntext\n\n## Keys\n\n| key | type |\n| --- | --- |\n| `a` | x \\| y |\n\n\
+             ### Sub\n\n- one\n  more\n- two\n\n```toml\n.dot = 1\n```\n",
+        );
+        assert_eq!(
+            roff,
+            ".SH DESCRIPTION\n.PP\nintro text\n.SH \"KEYS\"\n.TP\n\\fBa\\fR\n\\fItype\\fR: x | y\n\
+             .SS \"Sub\"\n.IP \\(bu 2\none more\n.IP \\(bu 2\ntwo\n.PP\n.RS 4\n.nf\n\\&.dot = 1\n.fi\n.RE\n"
+        );
+    }
+}

@@ -253,7 +253,7 @@ pub enum Command {
         #[arg(last = true, required = true)]
         command: Vec<String>,
     },
-    /// Writes man pages or shell completion scripts into DIR (for packaging).
+    /// Writes man pages, shell completion scripts or the pod file's JSON Schema into DIR (for packaging).
     #[command(name = "__generate", hide = true)]
     Generate { what: Generated, dir: PathBuf },
 }
@@ -284,6 +284,8 @@ pub enum ImageCommand {
 pub enum Generated {
     Man,
     Completions,
+    /// pod.schema.json, the JSON Schema of the pod file.
+    Schema,
 }
 
 /// The clap command, for generators and the completion engine.

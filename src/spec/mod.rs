@@ -14,6 +14,7 @@ mod limits;
 pub mod names;
 mod network;
 mod pod;
+pub mod schema;
 mod security;
 pub mod size;
 pub(crate) mod tree;

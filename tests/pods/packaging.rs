@@ -417,7 +417,8 @@ fn lintian_accepts(deb: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Every man page in the package renders with `man -l`, without warnings.
+/// Every man page in the package renders with `man -l`, without warnings;
+/// the command pages have their examples, and the schema is shipped.
 fn man_pages_render(deb: &Path, dir: &Path) -> Result<(), String> {
     let x = dir.join("x");
     let o = std::process::Command::new("dpkg-deb")
@@ -445,6 +446,10 @@ fn man_pages_render(deb: &Path, dir: &Path) -> Result<(), String> {
         "podctl.8.gz",
         "podctl-exec.8.gz",
         "podctl-logs.8.gz",
+        "podctl-network-create.8.gz",
+        "podctl-volume-rm.8.gz",
+        "podctl-kube-generate.8.gz",
+        "podctl-runtime.8.gz",
     ] {
         if !pages.iter().any(|p| p.ends_with(want)) {
             return Err(format!("no {want} in {pages:?}"));
@@ -466,6 +471,31 @@ fn man_pages_render(deb: &Path, dir: &Path) -> Result<(), String> {
                 o.status
             ));
         }
+        // The generated command pages (not the two written by hand).
+        let name = page.file_name().map(|n| n.to_string_lossy().into_owned());
+        let generated = name.as_deref().is_some_and(|n| {
+            n.ends_with(".8.gz")
+                && !n.starts_with("podctl-runtime")
+                && !n.starts_with("podctl-pause")
+        });
+        if generated
+            && !["EXAMPLES", "EXIT STATUS", "SEE ALSO"]
+                .iter()
+                .all(|s| text.contains(s))
+        {
+            return Err(format!(
+                "{}: no EXAMPLES, EXIT STATUS or SEE ALSO\n{text}",
+                page.display()
+            ));
+        }
+    }
+    let schema = x.join("usr/share/podctl/pod.schema.json");
+    let json: serde_json::Value = std::fs::read(&schema)
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+        .map_err(|e| format!("{}: {e}", schema.display()))?;
+    if json["properties"]["containers"].is_null() {
+        return Err(format!("{}: not the pod file's schema", schema.display()));
     }
     Ok(())
 }

@@ -48,6 +48,7 @@ fn main() {
         .chain(pods::image_pods::TRIALS)
         .chain(pods::image_offline::TRIALS)
         .chain(pods::cli::TRIALS)
+        .chain(pods::cli_more::TRIALS)
         .copied()
         .collect();
     bench::harness::container_main(&all)

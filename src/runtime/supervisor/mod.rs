@@ -91,7 +91,7 @@ pub enum SupervisorError {
     Finished(String),
     #[error("the new definition changes the pod itself (namespaces, hostname): recreating it")]
     Recreate,
-    #[error("{unit}: the previous scope of this name is still there after {timeout:?}")]
+    #[error("{unit}: the previous unit of this name is still there after {timeout:?}")]
     ScopeInUse { unit: String, timeout: Duration },
     #[error("stop requested")]
     StopRequested,

@@ -50,8 +50,11 @@ impl Supervisor<'_> {
         }
         self.slots = slots;
         // The connection to systemd was made meanwhile
-        // (OnDemand::connect_ahead); failed leftovers of a crashed run are
-        // reset in the same round trip as the units are made.
+        // (OnDemand::connect_ahead). The slice's name must be free (a
+        // restart of the service is propagated to it); failed leftovers of
+        // a crashed run are reset in the same round trip as the units are
+        // made.
+        self.wait_slice_gone()?;
         let plan = &self.plan;
         let pids: Vec<[u32; 1]> = self
             .slots

@@ -373,27 +373,3 @@ pub fn stored_pods(paths: &Paths) -> anyhow::Result<Vec<String>> {
     names.sort();
     Ok(names)
 }
-
-/// `podctl diff FILE|DIR`: what apply would do, doing nothing.
-pub fn diff_cmd(target: &Path, json: bool, policy: crate::kube::Unsupported) -> anyhow::Result<()> {
-    let paths = Paths::from_env();
-    let mut reports = Vec::new();
-    for f in pod_files(target)? {
-        let (pod, text) = super::kube::load(&f, policy)?;
-        let running = PodState::load(&paths.run, &pod.name).is_some();
-        let changes = changes_against(&paths.run, running, &crate::plan::build(&pod), &text);
-        let d = changes.diff();
-        if json {
-            reports.push(super::diff_json::report(&pod.name, d));
-            continue;
-        }
-        match d {
-            None => println!("{}: created", pod.name),
-            Some(d) => println!("{d}"),
-        }
-    }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
-    }
-    Ok(())
-}

@@ -67,6 +67,8 @@ pub enum Command {
         ignore_unsupported: bool,
     },
     /// Print what `apply` would change (per pod and container), changing nothing.
+    ///
+    /// Exit status (as kubectl diff): 0 no differences, 1 differences, 2 an error.
     Diff {
         /// A pod file, or a directory of them.
         #[arg(value_hint = clap::ValueHint::AnyPath)]

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod args;
 pub mod complete;
 pub mod control;
+pub mod diff;
 pub mod diff_json;
 pub mod down;
 pub mod events;

@@ -5,10 +5,13 @@
 use super::common::*;
 use crate::bench::{Guest, TrialFn};
 
-pub const TRIALS: &[(&str, TrialFn)] = &[(
-    "cli_more::apply_recreates_on_hostname_change",
-    apply_recreates_on_hostname_change,
-)];
+pub const TRIALS: &[(&str, TrialFn)] = &[
+    (
+        "cli_more::apply_recreates_on_hostname_change",
+        apply_recreates_on_hostname_change,
+    ),
+    ("cli_more::diff_exit_status", diff_exit_status),
+];
 
 fn with_hostname(name: &str, host: &str, secs: u32) -> String {
     format!(
@@ -42,4 +45,36 @@ fn apply_recreates_on_hostname_change(g: &Guest) -> Result<(), String> {
     }
     g.ok("podctl down crh")?;
     assert_gone(g, "crh", &["sleep 7301"])
+}
+
+/// `podctl diff`'s exit status is kubectl diff's: 0 when apply would change
+/// nothing, 1 when it would, 2 when the diff fails.
+fn diff_exit_status(g: &Guest) -> Result<(), String> {
+    let path = write_pod(g, "cdf", &with_hostname("cdf", "cdf", 7302))?;
+    let expect = |cmd: &str, status: i32| {
+        let out = g.sh(cmd);
+        if out.status != status {
+            return Err(format!(
+                "`{cmd}`: exit {} (expected {status}); stdout {:?}, stderr {:?}",
+                out.status, out.stdout, out.stderr
+            ));
+        }
+        Ok(out.stdout)
+    };
+    let out = expect(&format!("podctl diff {path}"), 1)?;
+    if out.trim() != "cdf: created" {
+        return Err(format!("diff of a pod not running said {out:?}"));
+    }
+    g.ok(&format!("podctl apply {path}"))?;
+    wait_pid(g, "sleep 7302")?;
+    expect(&format!("podctl diff {path}"), 0)?;
+    expect(&format!("podctl diff -o json {path}"), 0)?;
+    write_pod(g, "cdf", &with_hostname("cdf", "cdf2", 7302))?;
+    let out = expect(&format!("podctl diff {path}"), 1)?;
+    if !out.contains("recreate") {
+        return Err(format!("diff of a new hostname said {out:?}"));
+    }
+    expect("podctl diff /nonexistent/cdf.toml", 2)?;
+    g.ok("podctl down cdf")?;
+    assert_gone(g, "cdf", &["sleep 7302"])
 }

@@ -154,8 +154,8 @@ pub enum Command {
         /// The container's name in the pod.
         #[arg(add = ArgValueCandidates::new(super::complete::containers))]
         container: String,
-        /// The command and its arguments, after `--`.
-        #[arg(last = true, required = true)]
+        /// The command and its arguments (`--` before them is optional).
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         command: Vec<String>,
     },
     /// Show each process's namespaces and which are shared (like lsns).

@@ -295,20 +295,25 @@ pub fn apply(target: &Path, prune: bool, policy: crate::kube::Unsupported) -> an
     super::show::print_pods(&mgr, &paths, &pods)
 }
 
-/// Published ports that another pod (running, or earlier in this apply)
-/// or a host program holds, and networks without a free address: refused
+/// A network engine that is not installed, published ports that another
+/// pod (running, or earlier in this apply) or a host program holds, and
+/// networks without a free address: refused
 /// before anything of any pod is stored, enabled or started. The supervisor
 /// checks again when it reserves (another apply may come in between).
 fn network_conflicts(loaded: &[(&PathBuf, crate::model::Pod, String)]) -> Vec<String> {
     let host = crate::net::host::Host::default();
     let pn = crate::net::attach::PodNet::system(&host);
     let mut problems = Vec::new();
+    // Networks that do not load are the conflict check's to report.
+    let defs = pn.networks().unwrap_or_default();
+    let path = std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into());
     let mut earlier: Vec<(&str, &crate::net::ports::PortMapping)> = Vec::new();
     for (_, pod, _) in loaded {
         let net = &pod.network;
         if net.mode != crate::model::NetworkMode::Bridge {
             continue;
         }
+        problems.extend(super::preflight::network_engine(pod, &host, &defs, &path));
         let in_batch = net.ports.iter().find_map(|mine| {
             earlier
                 .iter()

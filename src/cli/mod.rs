@@ -18,6 +18,7 @@ pub mod kube;
 pub mod logs;
 pub mod network;
 pub mod output;
+pub mod preflight;
 pub mod pty;
 pub mod show;
 pub mod top;

@@ -11,6 +11,10 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         apply_recreates_on_hostname_change,
     ),
     ("cli_more::diff_exit_status", diff_exit_status),
+    (
+        "cli_more::apply_checks_the_network_engine",
+        apply_checks_the_network_engine,
+    ),
 ];
 
 fn with_hostname(name: &str, host: &str, secs: u32) -> String {
@@ -84,4 +88,40 @@ fn diff_exit_status(g: &Guest) -> Result<(), String> {
     expect("podctl diff /nonexistent/cdf.toml", 2)?;
     g.ok("podctl down cdf")?;
     assert_gone(g, "cdf", &["sleep 7302"])
+}
+
+/// A bridge pod on a host without netavark (here: podctl told it is
+/// elsewhere) is refused by apply before anything is stored, enabled or
+/// started, the message saying what to install.
+fn apply_checks_the_network_engine(g: &Guest) -> Result<(), String> {
+    let path = write_pod(g, "cne", &with_hostname("cne", "cne", 7303))?;
+    let out = g.sh(&format!(
+        "PODCTL_NETAVARK=/nonexistent/netavark podctl apply {path}"
+    ));
+    let said = out
+        .stderr
+        .contains("/nonexistent/netavark is not installed")
+        && out
+            .stderr
+            .contains("install it with `apt-get install netavark`");
+    if out.success() || !said {
+        return Err(format!(
+            "apply without netavark: exit {}, stderr {:?}",
+            out.status, out.stderr
+        ));
+    }
+    for left in [
+        "test -e /etc/podctl/pods/cne.toml",
+        "systemctl is-enabled pod@cne.service",
+        "systemctl is-active pod@cne.service",
+    ] {
+        if g.sh(left).success() {
+            return Err(format!("a refused apply left something: `{left}` succeeds"));
+        }
+    }
+    // The same file applies where netavark is.
+    g.ok(&format!("podctl apply {path}"))?;
+    wait_pid(g, "sleep 7303")?;
+    g.ok("podctl down cne")?;
+    assert_gone(g, "cne", &["sleep 7303"])
 }

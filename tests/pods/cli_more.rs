@@ -15,6 +15,10 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         "cli_more::apply_checks_the_network_engine",
         apply_checks_the_network_engine,
     ),
+    (
+        "cli_more::start_timeout_is_the_pods",
+        start_timeout_is_the_pods,
+    ),
 ];
 
 fn with_hostname(name: &str, host: &str, secs: u32) -> String {
@@ -124,4 +128,34 @@ fn apply_checks_the_network_engine(g: &Guest) -> Result<(), String> {
     wait_pid(g, "sleep 7303")?;
     g.ok("podctl down cne")?;
     assert_gone(g, "cne", &["sleep 7303"])
+}
+
+/// `start_timeout` bounds the start: an init container that runs on fails
+/// the start after the pod's 2 s (not the default 80 s), naming it.
+fn start_timeout_is_the_pods(g: &Guest) -> Result<(), String> {
+    let toml = "name = \"cst\"\nnetwork = \"none\"\nstart_timeout = \"2s\"\n\
+                [containers.setup]\ninit = true\ncommand = [\"sleep\", \"7304\"]\n\
+                [containers.app]\ncommand = [\"sleep\", \"7305\"]\n";
+    let path = write_pod(g, "cst", toml)?;
+    let plan = g.ok(&format!("podctl apply --dry-run {path}"))?;
+    if !plan.contains("start timeout: 2000 ms") {
+        return Err(format!("the plan does not show the start timeout:\n{plan}"));
+    }
+    let started = std::time::Instant::now();
+    let out = g.sh_timeout(
+        &format!("podctl apply {path}"),
+        std::time::Duration::from_secs(60),
+    );
+    let took = started.elapsed();
+    let said = out
+        .stderr
+        .contains("start timed out after 2s: init container setup still running");
+    g.ok("podctl down cst")?;
+    if out.success() || !said || took > std::time::Duration::from_secs(30) {
+        return Err(format!(
+            "apply with an init container past start_timeout: exit {} after {took:?}, stderr {:?}",
+            out.status, out.stderr
+        ));
+    }
+    assert_gone(g, "cst", &["sleep 7304", "sleep 7305"])
 }

@@ -52,6 +52,15 @@ pub enum StoreError {
         digest: Digest,
         source: super::unpack::UnpackError,
     },
+    #[error(
+        "unpacking layer {digest}: {source}: the image store {} is on overlayfs, which cannot hold a layer's whiteouts and device files; put it on another filesystem (ext4, xfs, btrfs, tmpfs): mount one there, or set PODCTL_STORAGE=DIR to a directory on one",
+        root.display()
+    )]
+    UnpackOnOverlay {
+        digest: Digest,
+        source: super::unpack::UnpackError,
+        root: PathBuf,
+    },
 }
 
 pub(super) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
@@ -239,9 +248,9 @@ impl Store {
         fs::create_dir(&tmp).map_err(io_err(&tmp))?;
         let result = File::open(&blob).map_err(io_err(&blob)).and_then(|f| {
             super::unpack::unpack(io::BufReader::with_capacity(1 << 20, f), &tmp).map_err(
-                |source| StoreError::Unpack {
-                    digest: digest.clone(),
-                    source,
+                |source| {
+                    let overlay = super::fs_hint::on_overlayfs(&self.root);
+                    super::fs_hint::unpack_failed(&self.root, overlay, digest, source)
                 },
             )
         });

@@ -103,10 +103,15 @@ impl Store {
         let unpacked = unpacker.join();
         let keep = match (&put, unpacked) {
             (Ok(true), Ok(Ok(_))) => Ok(true),
-            (Ok(true), Ok(Err(source))) => Err(StoreError::Unpack {
-                digest: digest.clone(),
-                source,
-            }),
+            (Ok(true), Ok(Err(source))) => {
+                let overlay = super::fs_hint::on_overlayfs(self.root());
+                Err(super::fs_hint::unpack_failed(
+                    self.root(),
+                    overlay,
+                    digest,
+                    source,
+                ))
+            }
             (Ok(true), Err(_)) => Err(StoreError::Io {
                 path: tmp.clone(),
                 source: io::Error::other("the layer's unpacker panicked"),

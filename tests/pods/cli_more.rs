@@ -1,6 +1,8 @@
 //! More of what a Podman or kubectl user expects of the command line, on a
 //! real systemd in the container tier: an apply that recreates the pod
-//! (and `exec` without `--`), `diff`'s exit status.
+//! (and `exec` without `--`), `diff`'s exit status, apply's check of the
+//! network engine, the pod's `start_timeout`, and what a pull says when
+//! the store is on overlayfs.
 
 use super::common::*;
 use crate::bench::{Guest, TrialFn};
@@ -18,6 +20,10 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
     (
         "cli_more::start_timeout_is_the_pods",
         start_timeout_is_the_pods,
+    ),
+    (
+        "cli_more::store_on_overlayfs_says_what_to_do",
+        store_on_overlayfs_says_what_to_do,
     ),
 ];
 
@@ -158,4 +164,43 @@ fn start_timeout_is_the_pods(g: &Guest) -> Result<(), String> {
         ));
     }
     assert_gone(g, "cst", &["sleep 7304", "sleep 7305"])
+}
+
+/// A store on overlayfs (here: the guest's volatile root) cannot hold a
+/// layer's whiteouts: the pull fails saying so and where to put the store,
+/// not with a bare "Operation not permitted".
+fn store_on_overlayfs_says_what_to_do(g: &Guest) -> Result<(), String> {
+    use super::image_bench as ib;
+    ib::setup(g)?;
+    let prep = "s=/root/img-src/ovlwh; rm -rf $s; mkdir -p $s/low/srv $s/up/srv; \
+        echo o > $s/low/srv/old.txt; touch $s/up/srv/.wh.old.txt";
+    ib::push_image(
+        g,
+        prep,
+        &["/root/img-src/ovlwh/low", "/root/img-src/ovlwh/up"],
+        "bench/ovlwh",
+        "1",
+    )?;
+    let store = "/root/store-on-overlay";
+    let fs = g.ok("stat -f -c %T /root")?;
+    if fs != "overlayfs" {
+        return Err(format!(
+            "/root is on {fs}, not overlayfs: the trial shows nothing"
+        ));
+    }
+    let out = g.sh(&format!(
+        "rm -rf {store}; PODCTL_STORAGE={store} podctl pull oci:/root/images/bench-ovlwh:1"
+    ));
+    let said = out
+        .stderr
+        .contains(&format!("the image store {store} is on overlayfs"))
+        && out.stderr.contains("PODCTL_STORAGE=DIR");
+    g.ok(&format!("rm -rf {store}"))?;
+    if out.success() || !said {
+        return Err(format!(
+            "pull into a store on overlayfs: exit {}, stderr {:?}",
+            out.status, out.stderr
+        ));
+    }
+    Ok(())
 }

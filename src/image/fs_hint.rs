@@ -28,13 +28,44 @@ pub fn unpack_failed(
     if refused && overlay {
         return StoreError::UnpackOnOverlay {
             digest: digest.clone(),
-            source,
+            cause: source,
             root: root.to_path_buf(),
         };
     }
     StoreError::Unpack {
         digest: digest.clone(),
         source,
+    }
+}
+
+/// What to do when the store cannot be made or opened at `path`.
+const NOT_ROOT: &str =
+    "the image store is root's (its layers hold setuid files and device nodes): run podctl as root";
+const READ_ONLY: &str = "the image store must be on a writable filesystem: set PODCTL_STORAGE=DIR to a directory on one";
+
+/// The error of a store that cannot be made or opened at `path`: refused
+/// to a user who is not root, or on a read-only filesystem, it says what
+/// to do; otherwise it is said as it is.
+pub fn open_failed(path: &Path, source: std::io::Error) -> StoreError {
+    let root = nix::unistd::geteuid().is_root();
+    open_failed_as(path, source, root)
+}
+
+fn open_failed_as(path: &Path, source: std::io::Error, root: bool) -> StoreError {
+    let hint = match source.raw_os_error() {
+        Some(nix::libc::EACCES | nix::libc::EPERM) if !root => NOT_ROOT,
+        Some(nix::libc::EROFS) => READ_ONLY,
+        _ => {
+            return StoreError::Io {
+                path: path.to_path_buf(),
+                source,
+            };
+        }
+    };
+    StoreError::Open {
+        path: path.to_path_buf(),
+        cause: source,
+        hint,
     }
 }
 
@@ -58,7 +89,13 @@ mod tests {
     #[test]
     fn a_refused_whiteout_on_overlayfs_says_where_to_put_the_store() {
         let root = Path::new("/var/lib/podctl/storage");
-        let e = unpack_failed(root, true, &digest(), entry(nix::libc::EPERM)).to_string();
+        let e = crate::error_chain(&unpack_failed(
+            root,
+            true,
+            &digest(),
+            entry(nix::libc::EPERM),
+        ));
+        assert_eq!(e.matches("Operation not permitted").count(), 1, "{e}");
         assert!(
             e.contains("entry \"srv/.wh.old.txt\": Operation not permitted")
                 && e.contains("/var/lib/podctl/storage is on overlayfs")
@@ -70,6 +107,29 @@ mod tests {
             assert!(matches!(e, StoreError::Unpack { .. }), "{e}");
             assert!(!e.to_string().contains("overlayfs"), "{e}");
         }
+    }
+
+    /// A store refused to a user, or on a read-only filesystem, says what
+    /// to do; root refused (a security module) is said as it is.
+    #[test]
+    fn a_store_that_cannot_be_opened_says_what_to_do() {
+        let path = Path::new("/var/lib/podctl/storage/blobs/sha256");
+        let err = |errno, root| {
+            crate::error_chain(&open_failed_as(
+                path,
+                std::io::Error::from_raw_os_error(errno),
+                root,
+            ))
+        };
+        let e = err(nix::libc::EACCES, false);
+        assert!(
+            e.starts_with("/var/lib/podctl/storage/blobs/sha256: Permission denied")
+                && e.ends_with("run podctl as root"),
+            "{e}"
+        );
+        assert!(err(nix::libc::EROFS, true).contains("PODCTL_STORAGE=DIR"));
+        let plain = err(nix::libc::EACCES, true);
+        assert!(!plain.contains(';'), "{plain}");
     }
 
     #[test]

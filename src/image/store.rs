@@ -53,13 +53,21 @@ pub enum StoreError {
         source: super::unpack::UnpackError,
     },
     #[error(
-        "unpacking layer {digest}: {source}: the image store {} is on overlayfs, which cannot hold a layer's whiteouts and device files; put it on another filesystem (ext4, xfs, btrfs, tmpfs): mount one there, or set PODCTL_STORAGE=DIR to a directory on one",
+        "unpacking layer {digest}: {cause}: the image store {} is on overlayfs, which cannot hold a layer's whiteouts and device files; put it on another filesystem (ext4, xfs, btrfs, tmpfs): mount one there, or set PODCTL_STORAGE=DIR to a directory on one",
         root.display()
     )]
+    // The causes are in the messages, before what to do (not sources,
+    // which would be said again after it).
     UnpackOnOverlay {
         digest: Digest,
-        source: super::unpack::UnpackError,
+        cause: super::unpack::UnpackError,
         root: PathBuf,
+    },
+    #[error("{}: {cause}; {hint}", path.display())]
+    Open {
+        path: PathBuf,
+        cause: io::Error,
+        hint: &'static str,
     },
 }
 
@@ -79,11 +87,11 @@ impl Store {
         let s = Store { root: root.into() };
         for d in ["blobs/sha256", "layers", "tmp", "locks"] {
             let p = s.root.join(d);
-            fs::create_dir_all(&p).map_err(io_err(&p))?;
+            fs::create_dir_all(&p).map_err(|e| super::fs_hint::open_failed(&p, e))?;
         }
         // Layers hold setuid files and device nodes: only root may reach them.
         fs::set_permissions(&s.root, std::os::unix::fs::PermissionsExt::from_mode(0o700))
-            .map_err(io_err(&s.root))?;
+            .map_err(|e| super::fs_hint::open_failed(&s.root, e))?;
         let layout = s.root.join("oci-layout");
         if !layout.exists() {
             s.write_atomic(&layout, br#"{"imageLayoutVersion":"1.0.0"}"#)?;

@@ -1,6 +1,7 @@
 //! `podctl diff FILE|DIR`: what apply would do, doing nothing. The exit
 //! status is kubectl diff's, for scripts: 0 when apply would change
-//! nothing, 1 when it would change something, 2 when the diff itself failed.
+//! nothing that runs, 1 when it would (create or recreate a pod, change a
+//! container or a limit), 2 when the diff itself failed.
 
 use crate::plan::decide::Changes;
 use crate::runtime::Paths;
@@ -9,7 +10,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-/// Exit status: apply would change something (create, recreate, reload).
+/// Exit status: apply would change something that runs.
 pub const EXIT_DIFFERENCES: u8 = 1;
 /// Exit status: the diff failed (a file that does not load, ...).
 pub const EXIT_ERROR: u8 = 2;
@@ -42,7 +43,13 @@ pub fn diff_with(
         let (pod, text) = super::kube::load(&f, policy)?;
         let running = PodState::load(&paths.run, &pod.name).is_some();
         let changes = changes_against(&paths.run, running, &crate::plan::build(&pod), &text);
-        differs |= !matches!(changes, Changes::Unchanged(_));
+        // Another text of the same plan (a comment, a manifest for a pod
+        // file) changes nothing that runs: no difference, as printed.
+        differs |= match &changes {
+            Changes::Unchanged(_) => false,
+            Changes::Reload(d) => !d.is_unchanged(),
+            Changes::Create { .. } | Changes::Recreate(_) => true,
+        };
         let d = changes.diff();
         if json {
             reports.push(super::diff_json::report(&pod.name, d));
@@ -103,6 +110,10 @@ mod tests {
         let (r, json) = run(true);
         assert_eq!(r, Ok(false), "{json}");
         assert!(json.contains("\"unchanged\""), "{json}");
+        // Another text, the same plan: nothing that runs changes.
+        std::fs::write(&file, format!("# a comment\n{POD}")).unwrap();
+        let (r, text) = run(false);
+        assert_eq!(r, Ok(false), "{text}");
         // A changed command: a difference.
         std::fs::write(&file, POD.replace("\"1\"", "\"2\"")).unwrap();
         assert_eq!(run(false).0, Ok(true));

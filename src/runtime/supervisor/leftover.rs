@@ -34,10 +34,10 @@ impl Supervisor<'_> {
         }
     }
 
-    /// Before the helpers are spawned: if the pod's slice still has a cgroup
-    /// (a previous supervisor's, which systemd could not clear), its
-    /// processes are killed by PID. The unit itself is seen to next
-    /// ([`Self::wait_slice_gone`]). No cgroup: no call to systemd.
+    /// Before anything of the new pod is spawned: if the pod's slice still
+    /// has a cgroup (a previous supervisor's, which systemd could not
+    /// clear), its processes are killed by PID. The unit itself is seen to
+    /// next ([`Self::wait_slice_gone`]). No cgroup: no call to systemd.
     pub(super) fn clear_previous_life(&mut self) -> Result<(), SupervisorError> {
         let roots = leftovers::hierarchies(&self.paths.host.cgroup);
         if !leftovers::any_cgroup(&roots, &self.plan.pod) {

@@ -73,11 +73,7 @@ fn main() -> ExitCode {
             target,
             output,
             ignore_unsupported,
-        } => cli::report(cli::apply::diff_cmd(
-            &target,
-            json(output),
-            policy(ignore_unsupported),
-        )),
+        } => cli::diff::diff(&target, json(output), policy(ignore_unsupported)),
         Command::Kube { command } => cli::report(cli::kube::run(command)),
         Command::Down { names, all, purge } => cli::report(cli::down::down(&names, all, purge)),
         Command::Rm { names, all } => cli::report(cli::down::down(&names, all, true)),

@@ -233,6 +233,13 @@ pub const DEFAULT_STOP_SIGNAL: i32 = 15;
 /// Default size of a pod's /dev/shm (as Docker's and Podman's).
 pub const DEFAULT_SHM_SIZE: u64 = 64 << 20;
 
+/// Default `start_timeout`: init containers, conditions and probes within
+/// 80 s (pod@.service's own 90 s cover what comes before).
+pub const DEFAULT_START_TIMEOUT_MS: u64 = 80_000;
+/// The longest `start_timeout`: an hour (systemd's EXTEND_TIMEOUT_USEC, in
+/// which the supervisor asks for it, holds at most ~71 minutes).
+pub const MAX_START_TIMEOUT_MS: u64 = 3_600_000;
+
 /// A validated pod.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pod {
@@ -257,6 +264,9 @@ pub struct Pod {
     pub shm_size: u64,
     /// Scratch volumes, sorted by name.
     pub volumes: Vec<ScratchVolume>,
+    /// How long the start may take once the sandbox and its network are up:
+    /// init containers, `after` conditions, readiness probes.
+    pub start_timeout_ms: u64,
 }
 
 impl Pod {

@@ -49,6 +49,7 @@ fn main() {
         .chain(pods::image_offline::TRIALS)
         .chain(pods::cli::TRIALS)
         .chain(pods::hostile_image::TRIALS)
+        .chain(pods::cli_more::TRIALS)
         .copied()
         .collect();
     bench::harness::container_main(&all)

@@ -295,20 +295,25 @@ pub fn apply(target: &Path, prune: bool, policy: crate::kube::Unsupported) -> an
     super::show::print_pods(&mgr, &paths, &pods)
 }
 
-/// Published ports that another pod (running, or earlier in this apply)
-/// or a host program holds, and networks without a free address: refused
+/// A network engine that is not installed, published ports that another
+/// pod (running, or earlier in this apply) or a host program holds, and
+/// networks without a free address: refused
 /// before anything of any pod is stored, enabled or started. The supervisor
 /// checks again when it reserves (another apply may come in between).
 fn network_conflicts(loaded: &[(&PathBuf, crate::model::Pod, String)]) -> Vec<String> {
     let host = crate::net::host::Host::default();
     let pn = crate::net::attach::PodNet::system(&host);
     let mut problems = Vec::new();
+    // Networks that do not load are the conflict check's to report.
+    let defs = pn.networks().unwrap_or_default();
+    let path = std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into());
     let mut earlier: Vec<(&str, &crate::net::ports::PortMapping)> = Vec::new();
     for (_, pod, _) in loaded {
         let net = &pod.network;
         if net.mode != crate::model::NetworkMode::Bridge {
             continue;
         }
+        problems.extend(super::preflight::network_engine(pod, &host, &defs, &path));
         let in_batch = net.ports.iter().find_map(|mine| {
             earlier
                 .iter()
@@ -372,28 +377,4 @@ pub fn stored_pods(paths: &Paths) -> anyhow::Result<Vec<String>> {
         .collect();
     names.sort();
     Ok(names)
-}
-
-/// `podctl diff FILE|DIR`: what apply would do, doing nothing.
-pub fn diff_cmd(target: &Path, json: bool, policy: crate::kube::Unsupported) -> anyhow::Result<()> {
-    let paths = Paths::from_env();
-    let mut reports = Vec::new();
-    for f in pod_files(target)? {
-        let (pod, text) = super::kube::load(&f, policy)?;
-        let running = PodState::load(&paths.run, &pod.name).is_some();
-        let changes = changes_against(&paths.run, running, &crate::plan::build(&pod), &text);
-        let d = changes.diff();
-        if json {
-            reports.push(super::diff_json::report(&pod.name, d));
-            continue;
-        }
-        match d {
-            None => println!("{}: created", pod.name),
-            Some(d) => println!("{d}"),
-        }
-    }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
-    }
-    Ok(())
 }

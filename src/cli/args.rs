@@ -67,6 +67,8 @@ pub enum Command {
         ignore_unsupported: bool,
     },
     /// Print what `apply` would change (per pod and container), changing nothing.
+    ///
+    /// Exit status (as kubectl diff): 0 no differences, 1 differences, 2 an error.
     Diff {
         /// A pod file, or a directory of them.
         #[arg(value_hint = clap::ValueHint::AnyPath)]
@@ -152,8 +154,8 @@ pub enum Command {
         /// The container's name in the pod.
         #[arg(add = ArgValueCandidates::new(super::complete::containers))]
         container: String,
-        /// The command and its arguments, after `--`.
-        #[arg(last = true, required = true)]
+        /// The command and its arguments (`--` before them is optional).
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         command: Vec<String>,
     },
     /// Show each process's namespaces and which are shared (like lsns).

@@ -108,7 +108,8 @@ pub fn select(
 
 /// Starts, stops or restarts each pod's service, under its pod lock (as
 /// `apply` and `down` take it); prints `NAME: started` (...) per pod.
-/// Stops also clear a failed state, so `ps` shows the pod as stopped.
+/// Stops also clear a failed state, so `ps` shows the pod as stopped;
+/// restarts clear it first.
 /// Restarts and starts need the stored definition.
 pub fn control_with(
     mgr: &dyn Manager,
@@ -127,15 +128,19 @@ pub fn control_with(
             );
         }
         let _lock = super::apply::lock_pod(paths, name)?;
-        // A restart is a stop, then a start: with systemd's restart job
-        // pending on the service, the pod's slice (bound to it) is not
-        // stopped, and the new supervisor could not make it anew.
-        if matches!(action, Action::Stop | Action::Restart) {
-            mgr.stop_unit(&service)?;
-            mgr.reset_failed(&service)?;
-        }
-        if matches!(action, Action::Start | Action::Restart) {
-            mgr.start_unit(&service)?;
+        // One restart job, as `systemctl restart`: the new supervisor waits
+        // for the pod's slice, which the restart reaches too, to be gone.
+        // A failed pod is reset first (a start limit hit would refuse it).
+        match action {
+            Action::Stop => {
+                mgr.stop_unit(&service)?;
+                mgr.reset_failed(&service)?;
+            }
+            Action::Start => mgr.start_unit(&service)?,
+            Action::Restart => {
+                mgr.reset_failed(&service)?;
+                mgr.restart_unit(&service)?;
+            }
         }
         writeln!(out, "{name}: {}", action.done())?;
     }

@@ -57,6 +57,23 @@ pub enum StoreError {
         digest: Digest,
         source: super::unpack::UnpackError,
     },
+    #[error(
+        "unpacking layer {digest}: {cause}: the image store {} is on overlayfs, which cannot hold a layer's whiteouts and device files; put it on another filesystem (ext4, xfs, btrfs, tmpfs): mount one there, or set PODCTL_STORAGE=DIR to a directory on one",
+        root.display()
+    )]
+    // The causes are in the messages, before what to do (not sources,
+    // which would be said again after it).
+    UnpackOnOverlay {
+        digest: Digest,
+        cause: super::unpack::UnpackError,
+        root: PathBuf,
+    },
+    #[error("{}: {cause}; {hint}", path.display())]
+    Open {
+        path: PathBuf,
+        cause: io::Error,
+        hint: &'static str,
+    },
 }
 
 pub(super) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
@@ -80,11 +97,11 @@ impl Store {
         };
         for d in ["blobs/sha256", "layers", "tmp", "locks"] {
             let p = s.root.join(d);
-            fs::create_dir_all(&p).map_err(io_err(&p))?;
+            fs::create_dir_all(&p).map_err(|e| super::fs_hint::open_failed(&p, e))?;
         }
         // Layers hold setuid files: only root may reach them.
         fs::set_permissions(&s.root, std::os::unix::fs::PermissionsExt::from_mode(0o700))
-            .map_err(io_err(&s.root))?;
+            .map_err(|e| super::fs_hint::open_failed(&s.root, e))?;
         let layout = s.root.join("oci-layout");
         if !layout.exists() {
             s.write_atomic(&layout, br#"{"imageLayoutVersion":"1.0.0"}"#)?;
@@ -277,9 +294,9 @@ impl Store {
             let size = f.metadata().map_err(io_err(&blob))?.len();
             let budget = self.limits.budget(size);
             let input = io::BufReader::with_capacity(1 << 20, f);
-            super::unpack::unpack(input, &tmp, &budget).map_err(|source| StoreError::Unpack {
-                digest: digest.clone(),
-                source,
+            super::unpack::unpack(input, &tmp, &budget).map_err(|source| {
+                let overlay = super::fs_hint::on_overlayfs(&self.root);
+                super::fs_hint::unpack_failed(&self.root, overlay, digest, source)
             })
         });
         if let Err(e) = result {

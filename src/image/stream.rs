@@ -112,10 +112,15 @@ impl Store {
         let keep = match (&put, unpacked) {
             (Ok(true), Ok(Ok(_))) => Ok(true),
             // The blob verified but cannot be a layer: neither is kept.
-            (Ok(true), Ok(Err(source))) => Err(StoreError::Unpack {
-                digest: digest.clone(),
-                source,
-            }),
+            (Ok(true), Ok(Err(source))) => {
+                let overlay = super::fs_hint::on_overlayfs(self.root());
+                Err(super::fs_hint::unpack_failed(
+                    self.root(),
+                    overlay,
+                    digest,
+                    source,
+                ))
+            }
             (Ok(true), Err(_)) => Err(StoreError::Io {
                 path: tmp.clone(),
                 source: io::Error::other("the layer's unpacker panicked"),

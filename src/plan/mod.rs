@@ -204,6 +204,8 @@ pub struct Plan {
     pub shm_size: u64,
     /// Scratch volumes made at apply and removed on down.
     pub scratch: Vec<ScratchVolume>,
+    /// How long the supervisor's start may take once the sandbox is up.
+    pub start_timeout_ms: u64,
 }
 
 /// Default PATH for container processes (systemd's default for services).
@@ -386,6 +388,7 @@ pub fn build(pod: &Pod) -> Plan {
         containers,
         network: pod.network.clone(),
         shm_size: pod.shm_size,
+        start_timeout_ms: pod.start_timeout_ms,
         scratch: pod.volumes.clone(),
     }
 }

@@ -16,6 +16,14 @@ pub fn human(plan: &Plan) -> String {
         1,
         format!("service: {} (runs the supervisor)", plan.service),
     );
+    line(
+        w,
+        1,
+        format!(
+            "start timeout: {} ms (init containers, conditions, readiness)",
+            plan.start_timeout_ms
+        ),
+    );
 
     line(w, 0, String::new());
     line(w, 0, format!("slice {}", plan.slice.name));

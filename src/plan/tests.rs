@@ -41,6 +41,7 @@ pub(crate) fn pod(share: Vec<Namespace>, host: Vec<Namespace>) -> Pod {
         network: Default::default(),
         runtime: Runtime::Crun,
         shm_size: crate::model::DEFAULT_SHM_SIZE,
+        start_timeout_ms: crate::model::DEFAULT_START_TIMEOUT_MS,
         volumes: vec![],
     }
 }

@@ -3,11 +3,14 @@
 use super::diag::{Sink, join};
 use super::tree::{self, Str, Value, fields};
 use super::{container, limits, names};
-use crate::model::{DEFAULT_SHM_SIZE, Namespace, Pod, Resources, Runtime};
+use crate::model::{
+    DEFAULT_SHM_SIZE, DEFAULT_START_TIMEOUT_MS, MAX_START_TIMEOUT_MS, Namespace, Pod, Resources,
+    Runtime,
+};
 use toml::Spanned;
 use toml::de::DeTable;
 
-const KEYS: [&str; 15] = [
+const KEYS: [&str; 16] = [
     "name",
     "hostname",
     "share",
@@ -18,6 +21,7 @@ const KEYS: [&str; 15] = [
     "runtime",
     "shm_size",
     "volumes",
+    "start_timeout",
     // network::KEYS, in that order (read by spec::network)
     "network",
     "networks",
@@ -41,6 +45,7 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         runtime,
         shm_size,
         volumes,
+        start_timeout,
         net_keys @ ..,
     ] = fields(sink, doc.get_ref(), "", KEYS);
 
@@ -111,6 +116,9 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
     let volumes = volumes
         .map(|v| super::volumes::read_scratch(sink, v))
         .unwrap_or_default();
+    let start_timeout_ms = start_timeout
+        .and_then(|v| read_start_timeout(sink, v))
+        .unwrap_or(DEFAULT_START_TIMEOUT_MS);
     let ctx = container::PodContext {
         host: host.clone(),
         scratch: volumes.iter().map(|v| v.name.clone()).collect(),
@@ -129,7 +137,24 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         runtime,
         shm_size,
         volumes,
+        start_timeout_ms,
     }
+}
+
+/// `start_timeout = "80s"`: how long init containers, conditions and
+/// readiness may take; from a second to an hour.
+fn read_start_timeout(sink: &mut Sink, v: &Value<'_>) -> Option<u64> {
+    let ms = super::lifecycle::read_duration(sink, v, "start_timeout")?;
+    if (1000..=MAX_START_TIMEOUT_MS).contains(&ms) {
+        return Some(ms);
+    }
+    let written = sink.text(v.span());
+    sink.error(
+        v.span(),
+        "start_timeout",
+        format!("{written} is out of range (from 1s to 1h)"),
+    );
+    None
 }
 
 /// `shm_size = "64M"`: the size of the pod's /dev/shm.

@@ -44,6 +44,7 @@ pub fn pod_schema() -> Value {
             ("containers", containers()),
             ("runtime", reference("runtime")),
             ("shm_size", reference("size")),
+            ("start_timeout", reference("duration")),
             ("volumes", scratch_volumes()),
             (
                 "network",

@@ -174,3 +174,34 @@ fn bad_images_and_args_without_a_program_are_located() {
         ]
     );
 }
+
+/// `start_timeout`: 80 s unless written; from a second to an hour.
+#[test]
+fn start_timeout_is_read_and_bounded() {
+    const APP: &str = "[containers.app]\ncommand = [\"sleep\", \"1\"]\n";
+    assert_eq!(
+        ok(APP).start_timeout_ms,
+        crate::model::DEFAULT_START_TIMEOUT_MS
+    );
+    assert_eq!(
+        ok(&format!("start_timeout = \"2m\"\n{APP}")).start_timeout_ms,
+        120_000
+    );
+    assert_eq!(
+        ok(&format!("start_timeout = 5\n{APP}")).start_timeout_ms,
+        5_000
+    );
+    assert_eq!(
+        ok(&format!("start_timeout = \"1h\"\n{APP}")).start_timeout_ms,
+        3_600_000
+    );
+    for bad in ["\"999ms\"", "\"61m\"", "0"] {
+        let e = errors(&format!("start_timeout = {bad}\n{APP}"));
+        assert!(
+            e.len() == 1
+                && e[0].starts_with("t.toml:1:17: start_timeout: ")
+                && e[0].contains("out of range"),
+            "{bad}: {e:?}"
+        );
+    }
+}

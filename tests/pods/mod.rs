@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses one of the lists
 
 pub mod cli;
+pub mod cli_more;
 pub mod common;
 pub mod confined;
 pub mod container;

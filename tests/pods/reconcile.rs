@@ -68,7 +68,8 @@ fn env_change_restarts_only_that_container(g: &Guest) -> Result<(), String> {
     let mut toml = pod("rc1", "1", "64M");
     toml = toml.replace("VERSION = \"1\"", "VERSION = \"1b\"");
     write_pod(g, "rc1", &toml)?;
-    let diff = g.ok("podctl diff /root/pods/rc1.toml")?;
+    // Differences: exit 1, as kubectl diff.
+    let diff = g.ok("podctl diff /root/pods/rc1.toml; test $? -eq 1")?;
     if !diff.contains("app: restarted") || !diff.contains("side: unchanged") {
         return Err(format!("podctl diff says:\n{diff}"));
     }

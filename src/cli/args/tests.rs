@@ -138,6 +138,49 @@ fn internal_commands_are_hidden() {
     assert!(matches!(parse(&["up", "web"]).unwrap(), Command::Up { .. }));
 }
 
+/// `exec POD CTR CMD...` as Podman and kubectl take it: `--` optional,
+/// the command's own options (and a `--` of its own) left to it; exec's
+/// options before the pod's name.
+#[test]
+fn exec_takes_the_command_with_or_without_dashes() {
+    let exec = |words: &[&str]| match parse(words) {
+        Ok(Command::Exec {
+            name,
+            container,
+            command,
+            interactive,
+            ..
+        }) => Ok((name, container, command.join(" "), interactive)),
+        Ok(other) => panic!("{other:?}"),
+        Err(e) => Err(e.kind()),
+    };
+    let want = |cmd: &str, i: bool| Ok(("web".to_string(), "app".to_string(), cmd.to_string(), i));
+    assert_eq!(
+        exec(&["exec", "web", "app", "ls", "-l", "/"]),
+        want("ls -l /", false)
+    );
+    assert_eq!(
+        exec(&["exec", "web", "app", "--", "ls", "-l", "/"]),
+        want("ls -l /", false)
+    );
+    assert_eq!(
+        exec(&["exec", "-i", "web", "app", "sh", "-c", "echo -- -i"]),
+        want("sh -c echo -- -i", true)
+    );
+    assert_eq!(
+        exec(&["exec", "web", "app", "grep", "--", "-x", "f"]),
+        want("grep -- -x f", false)
+    );
+    assert_eq!(
+        exec(&["exec", "web", "app", "--", "--help"]),
+        want("--help", false)
+    );
+    assert_eq!(
+        exec(&["exec", "web", "app"]),
+        Err(clap::error::ErrorKind::MissingRequiredArgument)
+    );
+}
+
 /// The revision in `--version` is the checkout's (build.rs asks git).
 #[test]
 fn version_names_the_revision() {

@@ -79,7 +79,7 @@ fn start_stop_restart_ask_systemd_for_the_service() {
         "stop pod@web.service\nreset_failed pod@web.service\n\
          stop pod@db.service\nreset_failed pod@db.service\n\
          start pod@web.service\nstart pod@db.service\n\
-         stop pod@web.service\nreset_failed pod@web.service\nstart pod@web.service"
+         reset_failed pod@web.service\nrestart pod@web.service"
     );
     assert_eq!(
         String::from_utf8(out).unwrap(),

@@ -3,9 +3,10 @@
 //! and before a start, what a previous life of the pod left, processes and
 //! units, so the new one does not fail on its own leftovers.
 
-use super::{Supervisor, SupervisorError};
+use super::{SCOPE_GONE_POLL, SCOPE_GONE_TIMEOUT, Supervisor, SupervisorError};
 use crate::runtime::leftovers;
 use crate::systemd::ActiveState;
+use std::time::Instant;
 
 impl Supervisor<'_> {
     /// SIGKILL to every process still in the pod's cgroups (our relays
@@ -33,29 +34,65 @@ impl Supervisor<'_> {
         }
     }
 
-    /// Before the units are made: if the pod's slice still has a cgroup (a
-    /// previous supervisor's, which systemd could not clear), its processes
-    /// are killed and its slice stopped (its scopes with it) or reset, so
-    /// that the names can be taken again.
+    /// Before anything of the new pod is spawned: if the pod's slice still
+    /// has a cgroup (a previous supervisor's, which systemd could not
+    /// clear), its processes are killed by PID. The unit itself is seen to
+    /// next ([`Self::wait_slice_gone`]). No cgroup: no call to systemd.
     pub(super) fn clear_previous_life(&mut self) -> Result<(), SupervisorError> {
         let roots = leftovers::hierarchies(&self.paths.host.cgroup);
         if !leftovers::any_cgroup(&roots, &self.plan.pod) {
             return Ok(());
         }
-        let slice = self.plan.slice.name.clone();
         tracing::warn!(
-            "pod {}: {slice} is left from a previous run, clearing it",
-            self.plan.pod
+            "pod {}: {} is left from a previous run, clearing it",
+            self.plan.pod,
+            self.plan.slice.name
         );
         self.kill_leftovers();
-        match self.mgr.status(&slice)?.map(|s| s.active_state) {
-            None | Some(ActiveState::Inactive) => {}
-            Some(ActiveState::Failed) => self.mgr.reset_failed(&slice)?,
-            Some(_) => {
-                self.mgr.stop_unit(&slice)?;
+        Ok(())
+    }
+
+    /// Right before the units are made: the pod's slice must not be loaded,
+    /// or its name cannot be taken (`UnitExists`). A restart of
+    /// pod@NAME.service (`systemctl restart`, an apply that recreates the
+    /// pod) is propagated to the slice bound to it, which systemd may still
+    /// be stopping or starting anew, cgroup or not, when this supervisor
+    /// starts; a previous run's may be left active. The slice is stopped
+    /// (its pending jobs replaced), reset, and waited for until systemd has
+    /// let it go, within [`SCOPE_GONE_TIMEOUT`]. One call to systemd when
+    /// there is no such slice.
+    pub(super) fn wait_slice_gone(&mut self) -> Result<(), SupervisorError> {
+        let slice = self.plan.slice.name.clone();
+        let start = Instant::now();
+        let mut stopped = false;
+        loop {
+            let units = self.mgr.list_units(&[&slice])?;
+            let Some(st) = units.iter().find(|u| u.name == slice) else {
+                return Ok(());
+            };
+            if !stopped {
+                tracing::info!(
+                    "pod {}: {slice} is still there ({}), stopping it first",
+                    self.plan.pod,
+                    st.active_state.as_str()
+                );
+                if st.active_state != ActiveState::Failed {
+                    self.mgr.stop_unit(&slice)?;
+                }
                 self.mgr.reset_failed(&slice)?;
+                stopped = true;
+                continue;
+            }
+            if start.elapsed() >= SCOPE_GONE_TIMEOUT {
+                return Err(SupervisorError::ScopeInUse {
+                    unit: slice,
+                    timeout: SCOPE_GONE_TIMEOUT,
+                });
+            }
+            self.inbox.wait(Some(SCOPE_GONE_POLL), &[]);
+            if self.inbox.stop_requested().is_some() {
+                return Err(SupervisorError::StopRequested);
             }
         }
-        Ok(())
     }
 }

@@ -52,9 +52,6 @@ pub const SCOPE_GONE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const SCOPE_GONE_TIMEOUT: Duration = Duration::from_millis(300);
 /// How often a launch looks again whether the old scope is gone.
 const SCOPE_GONE_POLL: Duration = Duration::from_millis(20);
-/// How long the start may wait for init containers and conditions (pod@.service
-/// gives the whole start 90 s).
-pub const START_TIMEOUT: Duration = Duration::from_secs(80);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SupervisorError {
@@ -91,7 +88,7 @@ pub enum SupervisorError {
     Finished(String),
     #[error("the new definition changes the pod itself (namespaces, hostname): recreating it")]
     Recreate,
-    #[error("{unit}: the previous scope of this name is still there after {timeout:?}")]
+    #[error("{unit}: the previous unit of this name is still there after {timeout:?}")]
     ScopeInUse { unit: String, timeout: Duration },
     #[error("stop requested")]
     StopRequested,

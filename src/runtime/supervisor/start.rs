@@ -2,8 +2,8 @@
 //! containers one by one, and the regular ones as their conditions hold.
 
 use super::{
-    PodPhase, START_TIMEOUT, Supervisor, SupervisorError, describe_exit, describe_wait,
-    launch_spec, placeholder_slot,
+    PodPhase, Supervisor, SupervisorError, describe_exit, describe_wait, launch_spec,
+    placeholder_slot,
 };
 use crate::runtime::lifecycle::Event;
 use crate::runtime::{holder, launch};
@@ -18,11 +18,17 @@ const START_POLL: Duration = Duration::from_millis(10);
 const START_MARGIN: Duration = Duration::from_secs(5);
 
 /// EXTEND_TIMEOUT_USEC once the sandbox and its network are up: the rest of
-/// the start (init containers, conditions, probes) plus a margin.
-fn start_extension() -> u32 {
-    (START_TIMEOUT + START_MARGIN)
-        .as_micros()
-        .min(u32::MAX as u128) as u32
+/// the start (init containers, conditions, probes: the pod's
+/// `start_timeout`) plus a margin.
+fn start_extension(timeout: Duration) -> u32 {
+    (timeout + START_MARGIN).as_micros().min(u32::MAX as u128) as u32
+}
+
+impl Supervisor<'_> {
+    /// The pod's `start_timeout`.
+    fn start_timeout(&self) -> Duration {
+        Duration::from_millis(self.plan.start_timeout_ms)
+    }
 }
 
 impl Supervisor<'_> {
@@ -50,8 +56,11 @@ impl Supervisor<'_> {
         }
         self.slots = slots;
         // The connection to systemd was made meanwhile
-        // (OnDemand::connect_ahead); failed leftovers of a crashed run are
-        // reset in the same round trip as the units are made.
+        // (OnDemand::connect_ahead). The slice's name must be free (a
+        // restart of the service is propagated to it); failed leftovers of
+        // a crashed run are reset in the same round trip as the units are
+        // made.
+        self.wait_slice_gone()?;
         let plan = &self.plan;
         let pids: Vec<[u32; 1]> = self
             .slots
@@ -86,12 +95,15 @@ impl Supervisor<'_> {
         if let Some(net) = &mut self.network {
             net.attach(ns_pid)?;
         }
-        // From here the start bounds itself (START_TIMEOUT). What the units,
+        // From here the start bounds itself (the pod's start_timeout). What the units,
         // the holder and the network took before (netavark at boot under
         // emulation: ~50 s) must not come out of it: pod@.service's start
         // timeout is moved to cover the whole of it.
-        let _ = sd_notify::notify(&[sd_notify::NotifyState::ExtendTimeoutUsec(start_extension())]);
-        let deadline = Instant::now() + START_TIMEOUT;
+        let timeout = self.start_timeout();
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::ExtendTimeoutUsec(start_extension(
+            timeout,
+        ))]);
+        let deadline = Instant::now() + timeout;
         self.run_init_containers(deadline)?;
         self.start_regular_containers(deadline)?;
         self.phase = PodPhase::Running;
@@ -117,7 +129,7 @@ impl Supervisor<'_> {
                     let _ = child.kill();
                     let _ = child.wait();
                     return Err(SupervisorError::StartTimeout {
-                        timeout: START_TIMEOUT,
+                        timeout: self.start_timeout(),
                         waiting: format!(
                             "init container {} still running",
                             self.slots[i].plan.name
@@ -184,7 +196,7 @@ impl Supervisor<'_> {
             }
             if Instant::now() > deadline {
                 return Err(SupervisorError::StartTimeout {
-                    timeout: START_TIMEOUT,
+                    timeout: self.start_timeout(),
                     waiting: waiting.join("; "),
                 });
             }
@@ -265,9 +277,20 @@ impl Supervisor<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    /// The extension covers the pod's start_timeout, the longest allowed
+    /// one included (EXTEND_TIMEOUT_USEC is 32 bits of microseconds).
     #[test]
     fn start_extension_covers_the_start_deadline() {
-        let extended = std::time::Duration::from_micros(super::start_extension().into());
-        assert!(extended > super::START_TIMEOUT, "{extended:?}");
+        for ms in [
+            1000,
+            crate::model::DEFAULT_START_TIMEOUT_MS,
+            crate::model::MAX_START_TIMEOUT_MS,
+        ] {
+            let timeout = Duration::from_millis(ms);
+            let extended = Duration::from_micros(super::start_extension(timeout).into());
+            assert!(extended > timeout, "{extended:?} for {timeout:?}");
+        }
     }
 }

@@ -219,9 +219,9 @@ fn reload_sets_live_limits_or_recreates() {
 }
 
 /// A slice left by a previous run (its cgroup still there, the unit still
-/// active): the start clears it first, its leftover processes killed and
-/// the slice stopped and reset, before any unit is made. No cgroup: no
-/// call to systemd at all.
+/// active): the start clears it first, its leftover processes killed (no
+/// call to systemd for that, nor at all without a cgroup), then the slice
+/// stopped and reset, before any unit is made.
 #[test]
 fn a_previous_runs_slice_is_cleared_before_the_start() {
     let dir = std::env::temp_dir().join(format!("podctl-sup-left-{}", std::process::id()));
@@ -268,6 +268,8 @@ fn a_previous_runs_slice_is_cleared_before_the_start() {
         Some(9),
         "the leftover is killed"
     );
+    assert!(mgr.calls.borrow().is_empty(), "{:?}", mgr.calls.borrow());
+    sup.wait_slice_gone().unwrap();
     assert_eq!(
         *mgr.calls.borrow(),
         vec![
@@ -276,4 +278,45 @@ fn a_previous_runs_slice_is_cleared_before_the_start() {
         ]
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A restart of pod@NAME.service is propagated to the slice bound to it:
+/// the new supervisor may find the slice loaded (activating anew) with no
+/// cgroup. It is stopped before the units are made, or the start would
+/// fail with UnitExists; one that systemd never lets go fails the start
+/// after a bounded wait, naming it.
+#[test]
+fn a_slice_still_loaded_is_stopped_and_waited_for() {
+    let dir = temp_dir("slice-loaded");
+    let mgr = Recorder::new();
+    let mut sup = supervisor(&mgr, &dir);
+    sup.wait_slice_gone().unwrap();
+    assert!(mgr.calls.borrow().is_empty(), "{:?}", mgr.calls.borrow());
+    let slice = |state: &str| UnitStatus {
+        name: "pod-t.slice".into(),
+        active_state: state.into(),
+        ..Default::default()
+    };
+    mgr.units
+        .borrow_mut()
+        .insert("pod-t.slice".into(), slice("activating"));
+    sup.wait_slice_gone().unwrap();
+    assert_eq!(
+        *mgr.calls.borrow(),
+        vec!["stop pod-t.slice", "reset_failed pod-t.slice"]
+    );
+    // The fake keeps a failed unit through reset_failed: it never goes.
+    mgr.calls.borrow_mut().clear();
+    mgr.units
+        .borrow_mut()
+        .insert("pod-t.slice".into(), slice("failed"));
+    let t = Instant::now();
+    let err = sup.wait_slice_gone().expect_err("a slice that stays");
+    assert!(t.elapsed() < SCOPE_GONE_TIMEOUT * 3, "{:?}", t.elapsed());
+    assert!(
+        matches!(&err, SupervisorError::ScopeInUse { unit, .. } if unit == "pod-t.slice"),
+        "{err}"
+    );
+    assert_eq!(*mgr.calls.borrow(), vec!["reset_failed pod-t.slice"]);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -12,18 +12,18 @@ MIRROR=http://deb.debian.org/debian
 # python3: the examples' web server (python3 -m http.server), as on a stock Debian host.
 # crun, runc: the OCI runtimes that start every container (crun is the default).
 CONTAINER_PACKAGES=systemd,systemd-sysv,dbus,iproute2,procps,python3,crun,runc
-# Images (issue 14): a real registry (CNCF distribution), skopeo to push test
+# Images: a real registry (CNCF distribution), skopeo to push test
 # images (its containers-common needs a container-network-stack: netavark),
 # busybox-static to build them, htpasswd and openssl for auth and TLS.
 CONTAINER_PACKAGES+=,docker-registry,skopeo,netavark,busybox-static,apache2-utils,openssl
-# Pod networks (issue 15): netavark (above) is the engine; aardvark-dns its
+# Pod networks: netavark (above) is the engine; aardvark-dns its
 # DNS server, iptables its firewall backend (iptables-nft); curl the network
 # trials' client.
 CONTAINER_PACKAGES+=,aardvark-dns,iptables,curl
-# Kubernetes manifests (issue 16): nginx, for the test image `nginx:1.25` the
+# Kubernetes manifests: nginx, for the test image `nginx:1.25` the
 # docs-style manifest names (its service is masked: the image runs it).
 CONTAINER_PACKAGES+=,nginx
-# The VM's peer for `podman kube play` / `kube generate` (issue 16): Podman
+# The VM's peer for `podman kube play` / `kube generate`: Podman
 # and what it needs with no recommends (tests/benchmark/packages); netavark
 # (from the container root) is its network stack.
 VM_PACKAGES=(linux-image-cloud-amd64 podman conmon catatonit golang-github-containers-common)

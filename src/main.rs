@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use podctl::cli;
-use podctl::cli::args::{Args, Command, ImageCommand, Output};
+use podctl::cli::args::{Args, Command, ImageCommand};
 use podctl::cli::control::Action;
 use std::process::ExitCode;
 
@@ -33,7 +33,6 @@ fn main() -> ExitCode {
             );
         }
     }
-    let json = |o: Output| o == Output::Json;
     let policy = |ignore: bool| {
         if ignore {
             podctl::kube::Unsupported::Warn
@@ -55,14 +54,14 @@ fn main() -> ExitCode {
             files,
             output,
             ignore_unsupported,
-        } => cli::validate::validate(&files, json(output), policy(ignore_unsupported)),
+        } => cli::validate::validate(&files, output, policy(ignore_unsupported)),
         Command::Apply {
             file,
             dry_run: true,
             output,
             ignore_unsupported,
             ..
-        } => cli::validate::dry_run(&file, json(output), policy(ignore_unsupported)),
+        } => cli::validate::dry_run(&file, output, policy(ignore_unsupported)),
         Command::Apply {
             file,
             prune,
@@ -73,7 +72,7 @@ fn main() -> ExitCode {
             target,
             output,
             ignore_unsupported,
-        } => cli::diff::diff(&target, json(output), policy(ignore_unsupported)),
+        } => cli::diff::diff(&target, output, policy(ignore_unsupported)),
         Command::Kube { command } => cli::report(cli::kube::run(command)),
         Command::Down { names, all, purge } => cli::report(cli::down::down(&names, all, purge)),
         Command::Rm { names, all } => cli::report(cli::down::down(&names, all, true)),
@@ -114,7 +113,7 @@ fn main() -> ExitCode {
             name.as_deref(),
             follow,
             since.as_deref(),
-            json(output),
+            output,
         )),
         Command::Top {
             name,

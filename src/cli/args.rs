@@ -24,15 +24,6 @@ pub struct Args {
     pub command: Command,
 }
 
-/// How a read-only command prints its result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Output {
-    /// Text for a person.
-    Human,
-    /// One JSON document (see docs/commands.md: JSON output).
-    Json,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check pod files; print a summary per valid file, every error otherwise.
@@ -42,7 +33,7 @@ pub enum Command {
         files: Vec<PathBuf>,
         /// Output format (json: one object per file, errors with file, line, column, key, message).
         #[arg(short, long, value_enum, default_value = "human")]
-        output: Output,
+        output: Format,
         /// Kubernetes manifests: warn about (and ignore) the fields podctl does not support, instead of refusing the file.
         #[arg(long)]
         ignore_unsupported: bool,
@@ -61,7 +52,7 @@ pub enum Command {
         dry_run: bool,
         /// Format of --dry-run output.
         #[arg(short, long, value_enum, default_value = "human")]
-        output: Output,
+        output: Format,
         /// Kubernetes manifests: warn about (and ignore) the fields podctl does not support, instead of refusing the file.
         #[arg(long)]
         ignore_unsupported: bool,
@@ -75,7 +66,7 @@ pub enum Command {
         target: PathBuf,
         /// Output format.
         #[arg(short, long, value_enum, default_value = "human")]
-        output: Output,
+        output: Format,
         /// Kubernetes manifests: warn about (and ignore) the fields podctl does not support, instead of refusing the file.
         #[arg(long)]
         ignore_unsupported: bool,
@@ -179,7 +170,7 @@ pub enum Command {
         since: Option<String>,
         /// Output format (json: one object per line).
         #[arg(short, long, value_enum, default_value = "human")]
-        output: Output,
+        output: Format,
     },
     /// Show each container's CPU, memory, tasks and I/O from its cgroup, refreshing.
     Top {

@@ -3,6 +3,7 @@
 //! nothing that runs, 1 when it would (create or recreate a pod, change a
 //! container or a limit), 2 when the diff itself failed.
 
+use super::output::Format;
 use crate::plan::decide::Changes;
 use crate::runtime::Paths;
 use crate::runtime::state::{PodState, changes_against};
@@ -15,10 +16,16 @@ pub const EXIT_DIFFERENCES: u8 = 1;
 /// Exit status: the diff failed (a file that does not load, ...).
 pub const EXIT_ERROR: u8 = 2;
 
-/// `podctl diff FILE|DIR [-o json]`.
-pub fn diff(target: &Path, json: bool, policy: crate::kube::Unsupported) -> ExitCode {
+/// `podctl diff FILE|DIR [-o json|yaml]`.
+pub fn diff(target: &Path, format: Format, policy: crate::kube::Unsupported) -> ExitCode {
     let paths = Paths::from_env();
-    match diff_with(&paths, target, json, policy, &mut std::io::stdout().lock()) {
+    match diff_with(
+        &paths,
+        target,
+        format,
+        policy,
+        &mut std::io::stdout().lock(),
+    ) {
         Ok(false) => ExitCode::SUCCESS,
         Ok(true) => ExitCode::from(EXIT_DIFFERENCES),
         Err(e) => {
@@ -33,7 +40,7 @@ pub fn diff(target: &Path, json: bool, policy: crate::kube::Unsupported) -> Exit
 pub fn diff_with(
     paths: &Paths,
     target: &Path,
-    json: bool,
+    format: Format,
     policy: crate::kube::Unsupported,
     out: &mut dyn Write,
 ) -> anyhow::Result<bool> {
@@ -51,7 +58,7 @@ pub fn diff_with(
             Changes::Create { .. } | Changes::Recreate(_) => true,
         };
         let d = changes.diff();
-        if json {
+        if format != Format::Human {
             reports.push(super::diff_json::report(&pod.name, d));
             continue;
         }
@@ -60,8 +67,8 @@ pub fn diff_with(
             Some(d) => writeln!(out, "{d}")?,
         }
     }
-    if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&reports)?)?;
+    if let Some(doc) = super::output::render(format, &reports)? {
+        write!(out, "{doc}")?;
     }
     Ok(differs)
 }
@@ -88,9 +95,10 @@ mod tests {
         };
         let file = dir.join("dw.toml");
         std::fs::write(&file, POD).unwrap();
-        let run = |json| {
+        let run = |json: bool| {
+            let format = if json { Format::Json } else { Format::Human };
             let mut out = Vec::new();
-            let r = diff_with(&paths, &file, json, Unsupported::Error, &mut out);
+            let r = diff_with(&paths, &file, format, Unsupported::Error, &mut out);
             (
                 r.map_err(|e| e.to_string()),
                 String::from_utf8(out).unwrap(),

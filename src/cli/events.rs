@@ -9,6 +9,7 @@
 //! cannot once the sender has exited), by the pod's supervisor
 //! (`_SYSTEMD_UNIT=pod@POD.service`).
 
+use super::output::Format;
 use crate::runtime::events::Event;
 use crate::runtime::journal::{Journal, Journalctl};
 use serde::Serialize;
@@ -110,32 +111,38 @@ pub fn events(
     name: Option<&str>,
     follow: bool,
     since: Option<&str>,
-    json: bool,
+    format: Format,
 ) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    print_events(&Journalctl, &mut stdout, name, follow, since, json)
+    print_events(&Journalctl, &mut stdout, name, follow, since, format)
 }
 
 /// Prints the events `journal` has (of pod `name`, or all), one line each
-/// as they come: [`render`]ed, or JSON; the journal's other lines are skipped.
+/// as they come: [`render`]ed, one JSON object per line, or one YAML
+/// document each (`---` first); the journal's other lines are skipped.
 pub fn print_events(
     journal: &dyn Journal,
     out: &mut dyn Write,
     name: Option<&str>,
     follow: bool,
     since: Option<&str>,
-    json: bool,
+    format: Format,
 ) -> anyhow::Result<()> {
     journal.read(&journalctl_args(name, follow, since), &mut |line| {
         let Some(e) = parse_entry(line) else {
             return Ok(());
         };
-        let text = if json {
-            serde_json::to_string(&e).map_err(std::io::Error::other)?
-        } else {
-            render(&e)
-        };
-        writeln!(out, "{text}")?;
+        match format {
+            Format::Human => writeln!(out, "{}", render(&e))?,
+            Format::Json => {
+                let line = serde_json::to_string(&e).map_err(std::io::Error::other)?;
+                writeln!(out, "{line}")?
+            }
+            Format::Yaml => {
+                let v = serde_json::to_value(&e).map_err(std::io::Error::other)?;
+                write!(out, "---\n{}", super::output::yaml(&v))?
+            }
+        }
         out.flush()
     })?;
     Ok(())
@@ -217,7 +224,7 @@ mod tests {
             ..Default::default()
         };
         let mut out = Vec::new();
-        print_events(&journal, &mut out, Some("web"), false, None, false).unwrap();
+        print_events(&journal, &mut out, Some("web"), false, None, Format::Human).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "1970-01-01T00:00:01.000000Z web/app started\n\
@@ -230,7 +237,7 @@ mod tests {
             assert!(queries[0].contains(&"--output=json".to_string()));
         }
         let mut out = Vec::new();
-        print_events(&journal, &mut out, None, false, None, true).unwrap();
+        print_events(&journal, &mut out, None, false, None, Format::Json).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.lines().count(), 2, "{text}");
         assert!(
@@ -241,6 +248,15 @@ mod tests {
             !journal.queries.borrow()[1]
                 .iter()
                 .any(|a| a.starts_with("PODCTL_POD="))
+        );
+        // YAML: one document per event, each read back as the JSON line.
+        let mut out = Vec::new();
+        print_events(&journal, &mut out, None, false, None, Format::Yaml).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.matches("---\n").count(), 2, "{text}");
+        assert!(
+            text.starts_with("---\n") && text.contains("event: exited\n"),
+            "{text}"
         );
     }
 }

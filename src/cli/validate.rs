@@ -1,6 +1,7 @@
 //! `podctl validate FILE...` and `podctl apply --dry-run FILE`: check pod
 //! files and show what starting them would do, touching nothing on the host.
 
+use super::output::{self, Format};
 use crate::kube::Unsupported;
 use crate::model::Pod;
 use crate::plan::{self, render};
@@ -10,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Checks each file: a one-line summary on stdout for a valid one, every
-/// diagnostic on stderr otherwise; with `json`, one array on stdout (see
-/// [`FileReport`]). Exit 0 only if all files are valid.
-pub fn validate(files: &[PathBuf], json: bool, policy: Unsupported) -> ExitCode {
+/// diagnostic on stderr otherwise; as JSON or YAML, one array on stdout
+/// (see [`FileReport`]). Exit 0 only if all files are valid.
+pub fn validate(files: &[PathBuf], format: Format, policy: Unsupported) -> ExitCode {
     let results: Vec<(String, Result<Pod, Diagnostics>)> = files
         .iter()
         .map(|f| {
@@ -23,14 +24,11 @@ pub fn validate(files: &[PathBuf], json: bool, policy: Unsupported) -> ExitCode 
         })
         .collect();
     let all_valid = results.iter().all(|(_, r)| r.is_ok());
-    if json {
+    if format != Format::Human {
         let reports: Vec<FileReport> = results.iter().map(|(f, r)| report(f, r)).collect();
-        match serde_json::to_string_pretty(&reports) {
-            Ok(text) => println!("{text}"),
-            Err(e) => {
-                eprintln!("podctl: cannot render the result as JSON: {e}");
-                return ExitCode::FAILURE;
-            }
+        if let Err(e) = output::print(format, &reports) {
+            eprintln!("podctl: cannot render the result: {e}");
+            return ExitCode::FAILURE;
         }
     } else {
         for (file, result) in &results {
@@ -102,8 +100,8 @@ pub fn report(file: &str, result: &Result<Pod, Diagnostics>) -> FileReport {
     }
 }
 
-/// Loads a pod file and prints its plan, for a person or as pretty JSON.
-pub fn dry_run(file: &Path, json: bool, policy: Unsupported) -> ExitCode {
+/// Loads a pod file and prints its plan, for a person, as JSON or as YAML.
+pub fn dry_run(file: &Path, format: Format, policy: Unsupported) -> ExitCode {
     // The plan shown, not run: secrets are replaced by `<secret>`.
     let pod = match super::kube::load_shown(file, policy) {
         Ok(pod) => pod,
@@ -114,20 +112,14 @@ pub fn dry_run(file: &Path, json: bool, policy: Unsupported) -> ExitCode {
     };
     let mut plan = plan::build(&pod);
     crate::image::run::resolve_if_stored(&pod, &mut plan);
-    if !json {
-        print!("{}", render::human(&plan));
-        return ExitCode::SUCCESS;
-    }
-    match serde_json::to_string_pretty(&plan) {
-        Ok(text) => {
-            println!("{text}");
+    match output::print(format, &plan) {
+        Ok(false) => {
+            print!("{}", render::human(&plan));
             ExitCode::SUCCESS
         }
+        Ok(true) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!(
-                "podctl: {}: cannot render the plan as JSON: {e}",
-                file.display()
-            );
+            eprintln!("podctl: {}: cannot render the plan: {e}", file.display());
             ExitCode::FAILURE
         }
     }

@@ -126,8 +126,10 @@ fn cpu_and_tasks_limits_in_cgroupfs(g: &Guest) -> Result<(), String> {
                   for k in kids:\n\
                   \x20   os.kill(k, 9)\n\
                   \x20   os.waitpid(k, 0)\n";
-    g.ok(&format!("cat > /root/forker.py <<'EOF'\n{forker}EOF"))?;
-    let out = g.sh("podctl exec lim app -- python3 /root/forker.py 2>&1");
+    // In /srv: a container without an image sees the host's tree, but
+    // not /root, which is masked as a host secret.
+    g.ok(&format!("cat > /srv/forker.py <<'EOF'\n{forker}EOF"))?;
+    let out = g.sh("podctl exec lim app -- python3 /srv/forker.py 2>&1");
     // TasksMax=8 holds the container's 3 processes, the exec'd one and
     // its children: some fork among the first 8 fails, with EAGAIN.
     let failed_at: Option<u32> = out

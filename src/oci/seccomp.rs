@@ -107,6 +107,15 @@ fn rule(
     s
 }
 
+/// The names of `syscalls` that `open` does not allow outright.
+fn not_open(syscalls: &[String], open: &BTreeSet<String>) -> Vec<String> {
+    syscalls
+        .iter()
+        .filter(|n| !open.contains(*n))
+        .cloned()
+        .collect()
+}
+
 /// The default profile of a container whose bounding set is `bounding`
 /// (canonical `CAP_*` names), as `linux.seccomp`.
 pub fn default_profile(bounding: &[String]) -> LinuxSeccomp {
@@ -120,12 +129,7 @@ pub fn default_profile(bounding: &[String]) -> LinuxSeccomp {
             continue;
         }
         // An argument rule is moot for a name allowed outright.
-        let names: Vec<String> = g
-            .syscalls
-            .iter()
-            .filter(|n| !open.contains(*n))
-            .cloned()
-            .collect();
+        let names = not_open(&g.syscalls, &open);
         if names.is_empty() {
             continue;
         }
@@ -140,12 +144,7 @@ pub fn default_profile(bounding: &[String]) -> LinuxSeccomp {
     }
     let errno = LinuxSeccompAction::ScmpActErrno;
     for g in &p.deny {
-        let names: Vec<String> = g
-            .syscalls
-            .iter()
-            .filter(|n| !open.contains(*n))
-            .cloned()
-            .collect();
+        let names = not_open(&g.syscalls, &open);
         if names.is_empty() {
             continue;
         }

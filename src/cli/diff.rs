@@ -86,13 +86,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("podctl-diff-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("run")).unwrap();
-        let paths = Paths {
-            store: dir.join("pods"),
-            run: dir.join("run"),
-            podctl: "/bin/false".into(),
-            pause: "/bin/false".into(),
-            host: crate::runtime::HostRoots::under(&dir.join("host")),
-        };
+        let paths = Paths::under(&dir);
         let file = dir.join("dw.toml");
         std::fs::write(&file, POD).unwrap();
         let run = |json: bool| {

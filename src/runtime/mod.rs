@@ -159,6 +159,19 @@ impl Paths {
     pub fn definition(&self, pod: &str) -> PathBuf {
         self.store.join(format!("{pod}.toml"))
     }
+
+    /// Every path under `dir` (`pods/`, `run/`, `host/`), no binary to run:
+    /// a test's own tree.
+    #[cfg(test)]
+    pub fn under(dir: &Path) -> Paths {
+        Paths {
+            store: dir.join("pods"),
+            run: dir.join("run"),
+            podctl: "/bin/false".into(),
+            pause: "/bin/false".into(),
+            host: HostRoots::under(&dir.join("host")),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,13 +6,7 @@ use crate::systemd::fake::Recorder;
 fn fixture(tag: &str, stored: &[&str], running: &[&str]) -> (Recorder, Paths, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("podctl-control-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let paths = Paths {
-        host: crate::runtime::HostRoots::under(&dir.join("host")),
-        store: dir.join("pods"),
-        run: dir.join("run"),
-        podctl: "/bin/false".into(),
-        pause: "/bin/false".into(),
-    };
+    let paths = Paths::under(&dir);
     std::fs::create_dir_all(&paths.store).unwrap();
     for name in stored {
         std::fs::write(paths.definition(name), "").unwrap();

@@ -14,13 +14,7 @@ fn parse(words: &[&str]) -> LogsArgs {
 fn fixture(tag: &str) -> (Paths, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("podctl-logs-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let paths = Paths {
-        host: crate::runtime::HostRoots::under(&dir.join("host")),
-        store: dir.join("pods"),
-        run: dir.join("run"),
-        podctl: "/bin/false".into(),
-        pause: "/bin/false".into(),
-    };
+    let paths = Paths::under(&dir);
     std::fs::create_dir_all(&paths.store).unwrap();
     std::fs::write(
         paths.definition("web"),

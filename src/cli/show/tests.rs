@@ -17,13 +17,7 @@ fn fixture() -> (crate::systemd::fake::Recorder, Paths, std::path::PathBuf) {
         std::process::id(),
         std::thread::current().id()
     ));
-    let paths = Paths {
-        host: crate::runtime::HostRoots::under(&dir.join("host")),
-        store: dir.join("pods"),
-        run: dir.join("run"),
-        podctl: "/bin/false".into(),
-        pause: "/bin/false".into(),
-    };
+    let paths = Paths::under(&dir);
     let state = PodState {
         pod: "web".into(),
         supervisor_pid: 100,

@@ -17,13 +17,7 @@ fn supervisor<'m>(mgr: &'m Recorder, dir: &std::path::Path) -> Supervisor<'m> {
     )
     .unwrap();
     let plan = crate::plan::build(&pod);
-    let paths = Paths {
-        store: dir.join("pods"),
-        run: dir.join("run"),
-        podctl: "/bin/false".into(),
-        pause: "/bin/false".into(),
-        host: crate::runtime::HostRoots::under(&dir.join("host")),
-    };
+    let paths = Paths::under(dir);
     let mut sup = Supervisor::new(mgr, paths, plan, String::new()).unwrap();
     let reset = sup.backoff_reset;
     sup.slots = sup

@@ -5,6 +5,7 @@
 //! properties and namespace steps; [`runtime`] carries the plan out through a
 //! [`systemd::Manager`]. Only the last stage touches the host.
 
+pub mod apply;
 pub mod cli;
 pub mod image;
 pub mod kube;

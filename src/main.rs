@@ -120,7 +120,7 @@ fn main() -> ExitCode {
             once,
             interval,
         } => cli::report(cli::top::top(&name, once, interval)),
-        Command::Up { name } => cli::up::up(&name),
+        Command::Up { name } => podctl::runtime::supervisor::up::up(&name),
         Command::Network { command } => cli::report(cli::network::run(command)),
         Command::Volume { command } => cli::report(cli::volume::run(command)),
         Command::Install { unit_dir } => cli::report(cli::install::install(&unit_dir)),

@@ -32,7 +32,9 @@ fn case(dir: &Path) -> Changes {
         .unwrap_or_else(|d| panic!("{}: {d}", dir.display()));
     let wanted_plan = podctl::plan::build(&wanted);
     let running_text = fs::read_to_string(dir.join("running.toml")).ok();
-    let old = running_text.as_deref().and_then(|t| running_plan(t, POD));
+    let old = running_text
+        .as_deref()
+        .and_then(|t| running_plan(t, POD, &podctl::plan::Facts::default()));
     let running = running_text.as_deref().map(|t| Running {
         plan: old.as_ref(),
         definition: t,

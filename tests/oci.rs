@@ -102,9 +102,8 @@ fn configs_match_their_expected_files() {
         let src = fs::read_to_string(path).unwrap();
         let pod = spec::parse_str(&src, stem, stem)
             .unwrap_or_else(|d| panic!("{} is rejected:\n{d}", path.display()));
-        let mut plan = plan::build(&pod);
-        podctl::image::run::resolve_plan(&pod, &mut plan, &mut |r| Ok(Some(fake_image(r))))
-            .unwrap();
+        let facts = podctl::image::facts::gather(&pod, &mut |r| Ok(Some(fake_image(r)))).unwrap();
+        let plan = plan::assemble(&pod, &facts);
         if path.starts_with(&data) {
             expect(
                 &data.join(format!("{}.plan", pod.name)),

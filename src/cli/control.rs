@@ -48,7 +48,7 @@ impl Action {
 /// The pods podctl knows: stored definitions and loaded `pod@*.service`
 /// units (a pod whose definition was removed by hand still runs), sorted.
 pub fn known_pods(mgr: &dyn Manager, paths: &Paths) -> anyhow::Result<Vec<String>> {
-    let mut names = super::apply::stored_pods(paths)?;
+    let mut names = crate::apply::stored_pods(paths)?;
     for u in mgr.list_units(&["pod@*.service"])? {
         if let Some(n) = u
             .name
@@ -127,7 +127,7 @@ pub fn control_with(
                 paths.definition(name).display()
             );
         }
-        let _lock = super::apply::lock_pod(paths, name)?;
+        let _lock = crate::apply::lock_pod(paths, name)?;
         // One restart job, as `systemctl restart`: the new supervisor waits
         // for the pod's slice, which the restart reaches too, to be gone.
         // A failed pod is reset first (a start limit hit would refuse it).

@@ -46,10 +46,12 @@ pub fn diff_with(
 ) -> anyhow::Result<bool> {
     let mut reports = Vec::new();
     let mut differs = false;
-    for f in super::apply::pod_files(target)? {
+    for f in crate::apply::pod_files(target)? {
         let (pod, text) = super::kube::load(&f, policy)?;
         let running = PodState::load(&paths.run, &pod.name).is_some();
-        let changes = changes_against(&paths.run, running, &crate::plan::build(&pod), &text);
+        // The images as stored now: apply pulls those that are not.
+        let wanted = crate::plan::assemble(&pod, &crate::image::facts::if_stored(&pod));
+        let changes = changes_against(&paths.run, running, &wanted, &text);
         // Another text of the same plan (a comment, a manifest for a pod
         // file) changes nothing that runs: no difference, as printed.
         differs |= match &changes {

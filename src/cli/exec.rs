@@ -58,9 +58,14 @@ pub fn container_process(
     };
     let model = crate::spec::parse_str(&text, &stored.display().to_string(), pod)
         .with_context(|| format!("the definition of pod {pod} does not parse"))?;
-    let mut plan = crate::plan::build(&model);
-    // An image container's env, user and workdir are its image's defaults.
-    crate::image::run::resolve_if_stored(&model, &mut plan);
+    // An image container's env, user and workdir are its image's defaults,
+    // as the supervisor assembled them (or, before it saved them, the store's).
+    let facts = if state.facts.is_empty() {
+        crate::image::facts::if_stored(&model)
+    } else {
+        state.facts.clone()
+    };
+    let plan = crate::plan::assemble(&model, &facts);
     plan.containers
         .into_iter()
         .find(|c| c.name == container)

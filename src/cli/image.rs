@@ -14,7 +14,7 @@ fn store() -> anyhow::Result<Store> {
 /// The stored pod definitions (those that do not validate use nothing).
 fn stored_pods() -> Vec<(String, crate::model::Pod)> {
     let paths = crate::runtime::Paths::from_env();
-    super::apply::stored_pods(&paths)
+    crate::apply::stored_pods(&paths)
         .unwrap_or_default()
         .into_iter()
         .filter_map(|n| Some((n.clone(), crate::spec::load(&paths.definition(&n)).ok()?)))
@@ -23,7 +23,7 @@ fn stored_pods() -> Vec<(String, crate::model::Pod)> {
 
 /// Pods whose stored definitions use an image.
 fn users(info: &ImageInfo, pods: &[(String, crate::model::Pod)]) -> Vec<String> {
-    crate::image::run::pods_using(&HostConfig::system(), pods, &info.reference)
+    crate::image::facts::pods_using(&HostConfig::system(), pods, &info.reference)
 }
 
 /// `podctl pull IMAGE`: prints `NAME@DIGEST` once stored.

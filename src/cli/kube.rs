@@ -29,37 +29,6 @@ pub fn load_shown(path: &Path, policy: Unsupported) -> Result<Pod, Diagnostics> 
     load_all(path, policy).map(|l| l.shown())
 }
 
-/// The plan the checks before apply look at: the bind sources that
-/// writing the manifest's volume files makes (not written yet: nothing is
-/// written before the checks pass) are taken as there.
-pub fn checked_plan(
-    pod: &crate::model::Pod,
-    files: &[crate::kube::files::VolumeFiles],
-) -> crate::plan::Plan {
-    let mut plan = crate::plan::build(pod);
-    for c in &mut plan.containers {
-        for v in &mut c.volumes {
-            if let crate::model::VolumeSource::Bind(src) = &mut v.source
-                && crate::kube::files::will_exist(files, src)
-            {
-                // A path that exists, for the existence check only.
-                *src = "/".into();
-            }
-        }
-    }
-    plan
-}
-
-/// Writes a pod's configMap and secret volumes' files: once it passed
-/// every check, just before it is started.
-pub fn write_files(pod: &str, files: &[kube::files::VolumeFiles]) -> anyhow::Result<()> {
-    for v in files {
-        kube::files::write(v)
-            .with_context(|| format!("pod {pod}: cannot write {}", v.dir.display()))?;
-    }
-    Ok(())
-}
-
 pub fn run(command: super::args::KubeCommand) -> anyhow::Result<()> {
     match command {
         super::args::KubeCommand::Generate { pod, service } => generate(&pod, service),

@@ -138,7 +138,7 @@ pub fn ps(all: bool, format: Format) -> anyhow::Result<()> {
         return Ok(());
     }
     let stored = if all {
-        super::apply::stored_pods(&paths)?
+        crate::apply::stored_pods(&paths)?
     } else {
         Vec::new()
     };
@@ -152,7 +152,7 @@ pub fn ps(all: bool, format: Format) -> anyhow::Result<()> {
 pub fn ps_json(mgr: &dyn Manager, paths: &Paths, all: bool) -> anyhow::Result<Vec<PodStatus>> {
     let loaded = mgr.list_units(&["pod@*.service", "pod-*"])?;
     let stored = if all {
-        super::apply::stored_pods(paths)?
+        crate::apply::stored_pods(paths)?
     } else {
         Vec::new()
     };

@@ -110,8 +110,7 @@ pub fn dry_run(file: &Path, format: Format, policy: Unsupported) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut plan = plan::build(&pod);
-    crate::image::run::resolve_if_stored(&pod, &mut plan);
+    let plan = plan::assemble(&pod, &crate::image::facts::if_stored(&pod));
     match output::print(format, &plan) {
         Ok(false) => {
             print!("{}", render::human(&plan));

@@ -123,8 +123,12 @@ fn rm(names: &[String], force: bool) -> anyhow::Result<()> {
     if !pods.is_empty() {
         let paths = Paths::from_env();
         let mgr = super::connect()?;
+        let applier = crate::apply::Applier {
+            mgr: &mgr,
+            paths: &paths,
+        };
         for pod in &pods {
-            super::down::down_with(&mgr, &paths, pod, true)?;
+            applier.down(pod, true)?;
             println!("{pod}: removed (definition deleted)");
         }
     }

@@ -1,51 +1,8 @@
-//! What a container run from an image gets, decided without touching the
-//! host: the effective command (Kubernetes rules: `command` replaces the
-//! image's Entrypoint, `args` its Cmd), environment, working directory and
-//! user defaults, and the overlayfs mount options of its root.
+//! A container's root made of image layers, decided without touching the
+//! host: its writable layer's directories and the overlayfs mount options.
+//! (What the container runs from its image: [`crate::plan::image`].)
 
-use super::config::ImageConfig;
 use std::path::{Path, PathBuf};
-
-/// The process a container runs: the pod file's `command`/`args` over the
-/// image's `Entrypoint`/`Cmd`.
-///
-/// | command | args | runs |
-/// | --- | --- | --- |
-/// | - | - | Entrypoint + Cmd |
-/// | - | A | Entrypoint + A |
-/// | C | - | C |
-/// | C | A | C + A |
-pub fn effective_command(
-    image: &ImageConfig,
-    command: Option<&[String]>,
-    args: Option<&[String]>,
-) -> Vec<String> {
-    match (command, args) {
-        (Some(c), a) => c.iter().chain(a.unwrap_or_default()).cloned().collect(),
-        (None, Some(a)) => image.entrypoint.iter().chain(a).cloned().collect(),
-        (None, None) => image.command(),
-    }
-}
-
-/// The image's `Env` with the pod file's entries on top (same name: the pod
-/// file wins), in the image's order, then the pod file's new names.
-pub fn effective_env(image: &ImageConfig, pod: &[(String, String)]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = image
-        .env
-        .iter()
-        .map(|kv| match kv.split_once('=') {
-            Some((k, v)) => (k.to_string(), v.to_string()),
-            None => (kv.clone(), String::new()),
-        })
-        .collect();
-    for (k, v) in pod {
-        match out.iter_mut().find(|(ok, _)| ok == k) {
-            Some(slot) => slot.1 = v.clone(),
-            None => out.push((k.clone(), v.clone())),
-        }
-    }
-    out
-}
 
 /// A container's writable layer: `upper` and overlayfs's `work` directory
 /// (on the same filesystem), under `/var/lib/podctl/containers/POD/CONTAINER`.
@@ -129,50 +86,6 @@ pub fn overlay_options(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn v(s: &[&str]) -> Vec<String> {
-        s.iter().map(|x| x.to_string()).collect()
-    }
-
-    #[test]
-    fn command_and_args_follow_kubernetes() {
-        let img = ImageConfig {
-            entrypoint: v(&["/docker-entrypoint.sh"]),
-            cmd: v(&["nginx", "-g", "daemon off;"]),
-            ..Default::default()
-        };
-        let c = v(&["/bin/sh"]);
-        let a = v(&["-c", "true"]);
-        assert_eq!(
-            effective_command(&img, None, None),
-            v(&["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"])
-        );
-        assert_eq!(
-            effective_command(&img, None, Some(&a)),
-            v(&["/docker-entrypoint.sh", "-c", "true"])
-        );
-        assert_eq!(effective_command(&img, Some(&c), None), v(&["/bin/sh"]));
-        assert_eq!(
-            effective_command(&img, Some(&c), Some(&a)),
-            v(&["/bin/sh", "-c", "true"])
-        );
-    }
-
-    #[test]
-    fn pod_env_overrides_image_env_in_place() {
-        let img = ImageConfig {
-            env: v(&["PATH=/usr/bin", "A=1", "EMPTY"]),
-            ..Default::default()
-        };
-        let pod = vec![("A".to_string(), "2".to_string()), ("B".into(), "3".into())];
-        let got = effective_env(&img, &pod);
-        let want: Vec<(String, String)> =
-            [("PATH", "/usr/bin"), ("A", "2"), ("EMPTY", ""), ("B", "3")]
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-        assert_eq!(got, want);
-    }
 
     #[test]
     fn overlay_lists_layers_top_first_and_read_only_has_no_upper() {

@@ -10,7 +10,7 @@ use std::path::Path;
 /// resolved in the image's own /etc/passwd and /etc/group.
 pub fn mount(
     c: &Container,
-    image: &crate::image::run::ImagePlan,
+    image: &crate::plan::ImagePlan,
     dirs: &Dirs,
     rootfs: &Path,
 ) -> Result<HostUser, Failure> {

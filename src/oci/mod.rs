@@ -49,7 +49,7 @@ pub struct Container {
     /// The image whose layers are its root (an overlay mounted on the
     /// bundle's `rootfs`); `None`: the host's root, read-only.
     #[serde(default)]
-    pub image: Option<crate::image::run::ImagePlan>,
+    pub image: Option<crate::plan::ImagePlan>,
 }
 
 impl Container {

@@ -1,8 +1,11 @@
 //! The reconcile decision: given what runs and what is wanted, what to do.
-//! Pure and made once: `podctl apply` carries it out through systemd
-//! (start, restart or reload the service) and prints [`Changes::report`];
-//! `podctl diff` prints its [`PlanDiff`]; the supervisor, told to reload,
-//! acts on the same decision (recreate, or the per-container changes).
+//! Pure and made on the same plans everywhere: both sides assembled from a
+//! pod file and the facts about its images ([`super::assemble`]).
+//! `podctl apply` carries it out through systemd (start, restart or reload
+//! the service) and prints [`Changes::report`]; `podctl diff` prints its
+//! [`PlanDiff`]; the supervisor, told to reload, reaches the same decision
+//! on the same plans and acts on it (recreate, or the per-container
+//! changes).
 //! Expected outputs: `tests/data/decide/CASE/` (see `tests/decide.rs`).
 
 use super::Plan;
@@ -78,11 +81,12 @@ impl Changes {
     }
 }
 
-/// The plan of a running definition, None if it no longer parses.
-pub fn running_plan(definition: &str, pod: &str) -> Option<Plan> {
+/// The plan of a running definition, assembled from the facts it was
+/// assembled from when it started; None if it no longer parses.
+pub fn running_plan(definition: &str, pod: &str, facts: &super::Facts) -> Option<Plan> {
     crate::spec::parse_str(definition, "running definition", pod)
         .ok()
-        .map(|p| super::build(&p))
+        .map(|p| super::assemble(&p, facts))
 }
 
 /// The decision; `running` is None when the pod does not run.

@@ -4,6 +4,8 @@
 
 pub mod decide;
 pub mod diff;
+pub mod image;
+mod ns;
 mod order;
 pub mod render;
 pub mod security;
@@ -12,6 +14,8 @@ pub mod units;
 use crate::model::{
     Condition, Namespace, Pod, Probe, Resources, Restart, Runtime, ScratchVolume, User, Volume,
 };
+pub use image::{Facts, ImageFacts, ImagePlan, StoredImage};
+pub use ns::{NsKind, SETNS_ORDER};
 use order::ordered;
 pub use order::start_order;
 pub use security::SecurityPlan;
@@ -83,57 +87,6 @@ impl UnitPlan {
     }
 }
 
-/// Every kind of namespace a process can be in, in the order `setns` must
-/// join them (util-linux nsenter): user, cgroup, ipc, uts, net, pid, mnt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NsKind {
-    User,
-    Cgroup,
-    Ipc,
-    Uts,
-    Net,
-    Pid,
-    Mnt,
-}
-
-/// The join order; see [`NsKind`].
-pub const SETNS_ORDER: [NsKind; 7] = [
-    NsKind::User,
-    NsKind::Cgroup,
-    NsKind::Ipc,
-    NsKind::Uts,
-    NsKind::Net,
-    NsKind::Pid,
-    NsKind::Mnt,
-];
-
-impl NsKind {
-    /// The file name under `/proc/PID/ns/`.
-    pub fn proc_name(self) -> &'static str {
-        match self {
-            NsKind::User => "user",
-            NsKind::Cgroup => "cgroup",
-            NsKind::Ipc => "ipc",
-            NsKind::Uts => "uts",
-            NsKind::Net => "net",
-            NsKind::Pid => "pid",
-            NsKind::Mnt => "mnt",
-        }
-    }
-}
-
-impl From<Namespace> for NsKind {
-    fn from(ns: Namespace) -> Self {
-        match ns {
-            Namespace::Net => NsKind::Net,
-            Namespace::Ipc => NsKind::Ipc,
-            Namespace::Uts => NsKind::Uts,
-            Namespace::Pid => NsKind::Pid,
-        }
-    }
-}
-
 /// The sandbox holder: creates the pod's shared namespaces and keeps them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SandboxPlan {
@@ -185,7 +138,7 @@ pub struct ContainerPlan {
     /// Mounts in file order (after the root, /proc, /dev, /sys, /tmp, /run).
     pub volumes: Vec<Volume>,
     /// The image whose layers are its root; `None`: the host's root.
-    pub image: Option<crate::image::run::ImagePlan>,
+    pub image: Option<ImagePlan>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -265,8 +218,19 @@ fn common_scope(slice: &str, description_text: String) -> Vec<Property> {
     ]
 }
 
-/// Builds the plan for a validated pod. Pure: same pod, same plan.
+/// The plan of what the pod file alone says: no image looked up (its
+/// containers' images stay references). For plans shown or compared
+/// before any image is stored, and for tests.
 pub fn build(pod: &Pod) -> Plan {
+    assemble(pod, &Facts::default())
+}
+
+/// Assembles the plan of a validated pod from the facts gathered about it
+/// first (its images, as the store has them): an image container whose
+/// image is in `facts` runs what the image and the pod file say together;
+/// one whose image is not stays a reference. Pure: same pod and facts,
+/// same plan; nothing changes a plan once assembled.
+pub fn assemble(pod: &Pod, facts: &Facts) -> Plan {
     let service = units::service(&pod.name);
     let slice_name = units::slice(&pod.name);
     let sandbox_name = units::sandbox(&pod.name);
@@ -373,8 +337,14 @@ pub fn build(pod: &Pod) -> Plan {
             runtime: c.runtime.clone().unwrap_or_else(|| pod.runtime.clone()),
             security: security::build(c),
             volumes: c.volumes.clone(),
-            image: c.image.as_deref().map(crate::image::run::ImagePlan::new),
+            image: c.image.as_deref().map(ImagePlan::new),
         });
+    }
+
+    for (p, c) in containers.iter_mut().zip(start_order(&pod.containers)) {
+        if let Some(f) = c.image.as_ref().and_then(|r| facts.images.get(r)) {
+            image::fill(p, c, f);
+        }
     }
 
     Plan {

@@ -154,7 +154,7 @@ fn container(w: &mut String, c: &ContainerPlan, published: &[crate::net::ports::
                     1,
                     format!("image: {} = {}@{}", i.reference, st.name, st.digest),
                 );
-                if let Some(e) = crate::image::config::exposure(&st.exposed_ports, published) {
+                if let Some(e) = super::image::exposure(&st.exposed_ports, published) {
                     line(w, 2, e);
                 }
             }

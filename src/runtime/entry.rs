@@ -109,7 +109,7 @@ pub fn main() -> ExitCode {
         Err(_) => Err(UsageError::Usage),
     };
     match role {
-        Ok(Role::Up { name }) => crate::cli::up::up(&name),
+        Ok(Role::Up { name }) => crate::runtime::supervisor::up::up(&name),
         Ok(Role::Spawn) => super::container::main(),
         Ok(Role::Probe {
             ns_pid,

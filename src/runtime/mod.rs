@@ -12,6 +12,7 @@ pub mod journal;
 pub mod launch;
 pub mod leftovers;
 pub mod lifecycle;
+pub mod logging;
 pub mod notify;
 pub mod ns;
 pub mod pin;

@@ -69,6 +69,10 @@ pub struct PodState {
     /// The pod file text this supervisor runs: what `apply` compares with.
     #[serde(default)]
     pub definition: String,
+    /// The facts about its images its plan was assembled from (digests,
+    /// layers, the images' defaults): with `definition`, the plan it runs.
+    #[serde(default, skip_serializing_if = "crate::plan::Facts::is_empty")]
+    pub facts: crate::plan::Facts,
     /// The outcome of the last reload (`podctl apply` of a changed file).
     #[serde(default)]
     pub last_reload: Option<Reload>,
@@ -146,9 +150,12 @@ impl PodState {
     }
 }
 
-/// What to do to make the pod run `wanted` (its file text `text`), against
-/// what its supervisor reports running in `run_dir` (nothing when
-/// `running` is false: the service is not active).
+/// What to do to make the pod run `wanted` (its file text `text`, its plan
+/// assembled with the images' facts as the store has them), against what
+/// its supervisor reports running in `run_dir` (nothing when `running` is
+/// false: the service is not active): the plan assembled from the text and
+/// the facts it runs. The supervisor decides on the same plans when it
+/// reloads ([`decide::decide`], made once).
 pub fn changes_against(
     run_dir: &Path,
     running: bool,
@@ -158,7 +165,7 @@ pub fn changes_against(
     let state = PodState::load(run_dir, &wanted.pod).filter(|_| running);
     let old = state
         .as_ref()
-        .and_then(|s| decide::running_plan(&s.definition, &wanted.pod));
+        .and_then(|s| decide::running_plan(&s.definition, &wanted.pod, &s.facts));
     let running = state.as_ref().map(|s| decide::Running {
         plan: old.as_ref(),
         definition: &s.definition,

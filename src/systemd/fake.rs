@@ -145,6 +145,70 @@ impl Manager for Recorder {
     }
 }
 
+/// A [`Recorder`] that threads share: for code that asks systemd two
+/// things at once (`podctl apply`, `down`).
+#[derive(Default)]
+pub struct Shared(pub std::sync::Mutex<Recorder>);
+
+impl Shared {
+    /// The calls recorded so far.
+    pub fn calls(&self) -> Vec<String> {
+        self.lock().calls.borrow().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Recorder> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Manager for Shared {
+    fn start_transient(&self, units: &[Transient<'_>]) -> Result<(), Error> {
+        self.lock().start_transient(units)
+    }
+    fn start_unit(&self, name: &str) -> Result<(), Error> {
+        self.lock().start_unit(name)
+    }
+    fn reload_unit(&self, name: &str) -> Result<(), Error> {
+        self.lock().reload_unit(name)
+    }
+    fn restart_unit(&self, name: &str) -> Result<(), Error> {
+        self.lock().restart_unit(name)
+    }
+    fn stop_unit(&self, name: &str) -> Result<(), Error> {
+        self.lock().stop_unit(name)
+    }
+    fn kill_unit(&self, name: &str, signal: i32) -> Result<(), Error> {
+        self.lock().kill_unit(name, signal)
+    }
+    fn reset_failed(&self, name: &str) -> Result<(), Error> {
+        self.lock().reset_failed(name)
+    }
+    fn status(&self, name: &str) -> Result<Option<UnitStatus>, Error> {
+        self.lock().status(name)
+    }
+    fn list_units(&self, patterns: &[&str]) -> Result<Vec<UnitStatus>, Error> {
+        self.lock().list_units(patterns)
+    }
+    fn attach(&self, name: &str, pids: &[u32]) -> Result<(), Error> {
+        self.lock().attach(name, pids)
+    }
+    fn attach_sub(&self, name: &str, subcgroup: &str, pids: &[u32]) -> Result<(), Error> {
+        self.lock().attach_sub(name, subcgroup, pids)
+    }
+    fn set_properties(&self, name: &str, props: &[Property]) -> Result<(), Error> {
+        self.lock().set_properties(name, props)
+    }
+    fn reload(&self) -> Result<(), Error> {
+        self.lock().reload()
+    }
+    fn unit_file_state(&self, name: &str) -> Result<Option<String>, Error> {
+        self.lock().unit_file_state(name)
+    }
+    fn set_enabled(&self, name: &str, enabled: bool) -> Result<(), Error> {
+        self.lock().set_enabled(name, enabled)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::glob_match;

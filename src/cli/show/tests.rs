@@ -111,7 +111,7 @@ fn ps_all_lists_stored_pods_that_are_down() {
     for name in ["cache", "web"] {
         std::fs::write(paths.definition(name), "").unwrap();
     }
-    let stored = crate::cli::apply::stored_pods(&paths).unwrap();
+    let stored = crate::apply::stored_pods(&paths).unwrap();
     let running = pods_table(&mgr, &paths, &[], &[]).unwrap();
     assert!(!running.contains("cache"), "{running}");
     let all = pods_table(&mgr, &paths, &[], &stored).unwrap();

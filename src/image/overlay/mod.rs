@@ -9,7 +9,7 @@
 //! next start after a crash remove it. Mounting is behind [`Mounter`].
 
 use super::rootfs::{OverlayError, Writable, overlay_options};
-use super::run::StoredImage;
+use crate::plan::StoredImage;
 use std::path::{Path, PathBuf};
 
 /// How an image root is mounted on the host (the bundle's `rootfs`, in

@@ -24,6 +24,7 @@ mod start;
 mod stop;
 #[cfg(test)]
 mod tests;
+pub mod up;
 
 use super::launch;
 use super::lifecycle::{Effect, Event, transition};
@@ -175,8 +176,13 @@ pub struct Supervisor<'m> {
     ns_pid: u32,
     sandbox_losses: u32,
     phase: PodPhase,
-    /// The pod file text `plan` was built from.
+    /// The pod file text `plan` was assembled from.
     definition: String,
+    /// The facts about its images `plan` was assembled from.
+    facts: crate::plan::Facts,
+    /// Where a reload's image facts come from (the system store unless
+    /// [`Supervisor::with_images`] says otherwise).
+    images: &'m dyn crate::image::facts::ImageSource,
     last_reload: Option<Reload>,
     slots: Vec<Slot>,
     inbox: Inbox,
@@ -210,6 +216,8 @@ impl<'m> Supervisor<'m> {
             sandbox_losses,
             phase: PodPhase::Starting,
             definition,
+            facts: crate::plan::Facts::default(),
+            images: &crate::image::facts::SystemStore,
             last_reload: None,
             slots: Vec::new(),
             inbox: Inbox::new().map_err(SupervisorError::Signals)?,
@@ -217,6 +225,19 @@ impl<'m> Supervisor<'m> {
             slice_oom_kills: 0,
             network: None,
         })
+    }
+
+    /// `plan` was assembled with `facts` (kept in the state file with the
+    /// definition: together they are the plan that runs).
+    pub fn with_facts(mut self, facts: crate::plan::Facts) -> Self {
+        self.facts = facts;
+        self
+    }
+
+    /// Looks a reload's images up in `images` (tests: a fake store).
+    pub fn with_images(mut self, images: &'m dyn crate::image::facts::ImageSource) -> Self {
+        self.images = images;
+        self
     }
 
     /// Starts its processes through `procs` (tests: [`super::process::fake`]).
@@ -274,6 +295,7 @@ impl<'m> Supervisor<'m> {
             sandbox_losses: self.sandbox_losses,
             phase: self.phase.name().to_string(),
             definition: self.definition.clone(),
+            facts: self.facts.clone(),
             last_reload: self.last_reload.clone(),
             containers: self.slots.iter().map(Slot::record).collect(),
         };

@@ -42,22 +42,15 @@ impl Supervisor<'_> {
                 return Ok(());
             }
         };
-        let mut new_plan = crate::plan::build(&pod);
-        if let Err(e) = crate::image::run::resolve_stored(&pod, &mut new_plan) {
-            self.reload_failed(text, e.to_string());
-            return Ok(());
-        }
-        // The decision apply reported, made again on what this supervisor runs.
-        let running = Running {
-            plan: Some(&self.plan),
-            definition: &self.definition,
-            reload_failed: false,
+        let facts = match self.images.facts(&pod) {
+            Ok(f) => f,
+            Err(e) => {
+                self.reload_failed(text, e.to_string());
+                return Ok(());
+            }
         };
-        let wanted = Wanted {
-            plan: &new_plan,
-            definition: &text,
-        };
-        let d = match decide(Some(running), wanted) {
+        let (new_plan, changes) = self.decide_reload(&pod, &text, &facts);
+        let d = match changes {
             // Unchanged too: containers a previous reload could not start
             // are retried, and apply waits for this reload to be recorded.
             Changes::Unchanged(d) | Changes::Reload(d) => d,
@@ -65,6 +58,7 @@ impl Supervisor<'_> {
             other => {
                 tracing::info!("reload: {}", other.report().replace('\n', ";"));
                 self.definition = text;
+                self.facts = facts;
                 return Err(SupervisorError::Recreate);
             }
         };
@@ -78,6 +72,7 @@ impl Supervisor<'_> {
         let result = self.apply_container_changes(&new_plan, &d);
         self.plan = new_plan;
         self.definition = text.clone();
+        self.facts = facts;
         if let Err(e) = &result {
             tracing::warn!("reload: {}", crate::error_chain(e));
         }
@@ -89,6 +84,31 @@ impl Supervisor<'_> {
         });
         self.save();
         Ok(())
+    }
+
+    /// The plan of `pod` (file text `text`) assembled from `facts`, and
+    /// what to do to run it instead of what runs: the decision `podctl
+    /// apply` made on the same plans ([`crate::runtime::state::changes_against`]).
+    pub(super) fn decide_reload(
+        &self,
+        pod: &crate::model::Pod,
+        text: &str,
+        facts: &crate::plan::Facts,
+    ) -> (Plan, Changes) {
+        let wanted = crate::plan::assemble(pod, facts);
+        let running = Running {
+            plan: Some(&self.plan),
+            definition: &self.definition,
+            reload_failed: false,
+        };
+        let changes = decide(
+            Some(running),
+            Wanted {
+                plan: &wanted,
+                definition: text,
+            },
+        );
+        (wanted, changes)
     }
 
     fn reload_failed(&mut self, definition: String, error: String) {

@@ -314,3 +314,55 @@ fn a_slice_still_loaded_is_stopped_and_waited_for() {
     assert_eq!(*mgr.calls.borrow(), vec!["reset_failed pod-t.slice"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `podctl apply` (from the state file the supervisor saved) and the
+/// supervisor told to reload (from what it holds) decide the same on the
+/// same running and wanted pods, image changes included.
+#[test]
+fn apply_and_the_supervisor_decide_the_same() {
+    use crate::plan::{Facts, ImageFacts};
+    let facts = |digest: &str| Facts {
+        images: [(
+            "app:1".to_string(),
+            ImageFacts {
+                name: "stored/app:1".into(),
+                digest: format!("sha256:{}", digest.repeat(32)),
+                layers: vec!["/s/layers/a".into()],
+                ..Default::default()
+            },
+        )]
+        .into(),
+    };
+    let v1 =
+        "[containers.app]\nimage = \"app:1\"\n[containers.side]\ncommand = [\"sleep\", \"9\"]\n";
+    let env = "[containers.app]\nimage = \"app:1\"\nenv = { A = \"1\" }\n\
+               [containers.side]\ncommand = [\"sleep\", \"9\"]\n";
+    let host = "hostname = \"other\"\n[containers.app]\nimage = \"app:1\"\n\
+                [containers.side]\ncommand = [\"sleep\", \"9\"]\n";
+    let cases = [
+        (v1, "ab", "unchanged"),
+        (v1, "cd", "reload"),
+        (env, "ab", "reload"),
+        (host, "ab", "recreate"),
+    ];
+    for (wanted_text, digest, kind) in cases {
+        let dir = temp_dir("same");
+        let mgr = Recorder::new();
+        let pod = crate::spec::parse_str(v1, "t.toml", "t").unwrap();
+        let running = facts("ab");
+        let plan = crate::plan::assemble(&pod, &running);
+        let sup = Supervisor::new(&mgr, Paths::under(&dir), plan, v1.into())
+            .unwrap()
+            .with_facts(running);
+        sup.save();
+        let wanted_pod = crate::spec::parse_str(wanted_text, "t.toml", "t").unwrap();
+        let wanted_facts = facts(digest);
+        let wanted = crate::plan::assemble(&wanted_pod, &wanted_facts);
+        let by_apply =
+            crate::runtime::state::changes_against(&sup.paths.run, true, &wanted, wanted_text);
+        let (_, by_supervisor) = sup.decide_reload(&wanted_pod, wanted_text, &wanted_facts);
+        assert_eq!(by_apply, by_supervisor, "{wanted_text} with {digest}");
+        assert_eq!(by_apply.kind(), kind, "{wanted_text} with {digest}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

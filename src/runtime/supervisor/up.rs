@@ -1,4 +1,6 @@
-//! `podctl up NAME`: the supervisor, run by `pod@NAME.service` (Type=notify).
+//! `podctl-runtime up NAME` (`podctl up NAME`): the supervisor's
+//! composition root, run by `pod@NAME.service` (Type=notify): the pod's
+//! definition read and its plan assembled once, then started and run.
 
 use crate::runtime::Paths;
 use crate::runtime::supervisor::{Started, Supervisor, block_signals};
@@ -8,7 +10,7 @@ use sd_notify::NotifyState;
 use std::process::ExitCode;
 
 pub fn up(name: &str) -> ExitCode {
-    super::init_logging();
+    crate::runtime::logging::init();
     let result = run(name);
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -67,7 +69,7 @@ fn run(name: &str) -> anyhow::Result<()> {
     crate::runtime::supervisor::memory::one_arena();
     // systemd is needed once the pod is planned: the connection is made
     // meanwhile, on a thread of its own (tens of ms under emulation).
-    let mgr = super::connect()?;
+    let mgr = crate::systemd::ondemand::OnDemand::from_env();
     mgr.connect_ahead();
     let paths = Paths::from_env();
     let file = paths.definition(name);
@@ -81,14 +83,14 @@ fn run(name: &str) -> anyhow::Result<()> {
             pod.name
         );
     }
-    let mut plan = crate::plan::build(&pod);
     // Images come from the store only: a pod at boot never needs the network.
-    crate::image::run::resolve_stored(&pod, &mut plan)?;
+    let facts = crate::image::facts::stored(&pod)?;
+    let plan = crate::plan::assemble(&pod, &facts);
     // The pod's addresses and ports, before any of its units exists: a port
     // taken is refused here, with nothing started (and what a supervisor
     // killed with -9 left is reclaimed). Torn down when `sup` goes.
     let network = crate::net::session::Session::begin(&pod.name, &pod.hostname, &pod.network)?;
-    let mut sup = Supervisor::new(&mgr, paths, plan, text)?;
+    let mut sup = Supervisor::new(&mgr, paths, plan, text)?.with_facts(facts);
     sup.network = Some(network);
     if sup.start()? == Started::Stopped {
         tracing::info!("pod {name}: stopped during its start");

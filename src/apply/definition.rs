@@ -1,0 +1,45 @@
+//! A pod's definition as apply reads it: a pod file or a Kubernetes
+//! manifest, read and parsed once, with the native text apply stores and
+//! the files of the manifest's volumes.
+
+use crate::kube::files::VolumeFiles;
+use crate::kube::{Loaded, Unsupported};
+use crate::model::Pod;
+use crate::spec::{Diagnostic, Diagnostics};
+use std::path::{Path, PathBuf};
+
+/// One pod, read from one file.
+#[derive(Debug, Clone)]
+pub struct Definition {
+    /// The file it was read from (its directory is the pod's source for
+    /// `apply --prune`).
+    pub file: PathBuf,
+    pub pod: Pod,
+    /// The native pod file apply stores (a manifest's, lowered).
+    pub text: String,
+    /// The files of its configMap and secret volumes, written once every
+    /// check passed.
+    pub files: Vec<VolumeFiles>,
+    /// Fields ignored under [`Unsupported::Warn`], located: for the caller
+    /// to show.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Definition {
+    /// Reads and validates `file` (by its extension a pod file or a
+    /// manifest); every problem is located at `file:line:column`.
+    pub fn read(file: &Path, policy: Unsupported) -> Result<Definition, Diagnostics> {
+        crate::kube::load(file, policy).map(|l| Definition::from_loaded(file, l))
+    }
+
+    /// A definition of what was read from `file`.
+    pub fn from_loaded(file: &Path, l: Loaded) -> Definition {
+        Definition {
+            file: file.to_path_buf(),
+            pod: l.pod,
+            text: l.text,
+            files: l.files,
+            warnings: l.warnings,
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! The apply stage: what `podctl apply`, `down` and `rm` do once their
+//! arguments are parsed, over an injected systemd [`Manager`] and the
+//! host's [`Paths`]; the CLI only prints what it returns.
+//!
+//! Apply is a promise: afterwards the host runs what the files say. Each
+//! file is read once ([`Definition::read`]); every image is stored and its
+//! facts gathered once, and each pod's plan assembled once from them
+//! ([`assemble_all`]); the checks look at those plans ([`preflight`]); then,
+//! per pod under its lock ([`lock_pod`]), [`Applier::apply`] stores the file
+//! atomically, sets autostart, and compares the plan with the one its
+//! supervisor *runs* (its state file: the text and facts it assembled its
+//! plan from, so an apply killed after storing still converges) to do the
+//! least: nothing; a reload (live limits, only the changed containers); a
+//! recreate (namespaces or hostname changed); or a start.
+
+mod definition;
+mod engine;
+mod journal;
+mod lock;
+mod preflight;
+mod store;
+#[cfg(test)]
+mod tests;
+
+pub use definition::Definition;
+pub use journal::{failure_tail, journal_tail};
+pub use lock::{PodLock, lock_pod};
+pub use preflight::{network_conflicts, preflight};
+pub use store::{pod_files, source_dir, source_path, stored_pods};
+
+use crate::image::facts::ImageSource;
+use crate::plan::decide::Changes;
+use crate::plan::{Facts, Plan, units};
+use crate::runtime::Paths;
+use crate::runtime::state::{PodState, changes_against};
+use crate::systemd::Manager;
+use anyhow::{Context, bail};
+use std::time::{Duration, Instant};
+
+/// How long apply waits for a supervisor to carry out a reload.
+const RELOAD_TIMEOUT: Duration = Duration::from_secs(90);
+/// How often apply reads the state file while it waits for the reload (a
+/// reload of unchanged containers takes a few milliseconds).
+const RELOAD_POLL: Duration = Duration::from_millis(10);
+
+/// A pod ready to apply: its definition, the facts about its images and
+/// the plan assembled from both.
+#[derive(Debug)]
+pub struct Planned {
+    pub definition: Definition,
+    pub facts: Facts,
+    pub plan: Plan,
+}
+
+/// Gathers the facts of every definition's images from `images` (once per
+/// pod) and assembles each plan (once). The first image that is not
+/// stored is the error.
+pub fn assemble_all(
+    definitions: Vec<Definition>,
+    images: &dyn ImageSource,
+) -> anyhow::Result<Vec<Planned>> {
+    definitions
+        .into_iter()
+        .map(|definition| {
+            let facts = images.facts(&definition.pod)?;
+            let plan = crate::plan::assemble(&definition.pod, &facts);
+            Ok(Planned {
+                definition,
+                facts,
+                plan,
+            })
+        })
+        .collect()
+}
+
+/// Carries out applies and downs through `mgr`, on the host `paths` name.
+pub struct Applier<'a> {
+    pub mgr: &'a (dyn Manager + Sync),
+    pub paths: &'a Paths,
+}
+
+impl Applier<'_> {
+    /// Applies one planned pod; returns what was decided, once done.
+    pub fn apply(&self, p: &Planned) -> anyhow::Result<Changes> {
+        let (mgr, paths) = (self.mgr, self.paths);
+        let (pod, text) = (&p.definition.pod, &p.definition.text);
+        let name = &pod.name;
+        let _lock = lock_pod(paths, name)?;
+        let service = units::service(name);
+        // Two questions for systemd at once: is pod@.service installed and
+        // enabled, and does the pod run (one ListUnitsByPatterns).
+        let (file_state, loaded) = side_by_side(
+            || mgr.unit_file_state(&service),
+            || mgr.list_units(&[&service]),
+        );
+        let Some(file_state) = file_state? else {
+            bail!("{service}: pod@.service is not installed (install it with: podctl install)");
+        };
+        let running = loaded?
+            .iter()
+            .any(|u| u.name == service && u.active_state.is_running());
+        // Checked: written under the pod's lock, after every check passed.
+        for v in &p.definition.files {
+            crate::kube::files::write(v)
+                .with_context(|| format!("pod {name}: cannot write {}", v.dir.display()))?;
+        }
+        store::keep(paths, name, text, &p.definition.file)?;
+        // Enabling writes symlinks: only when it changes something.
+        if pod.autostart != (file_state == "enabled") {
+            mgr.set_enabled(&service, pod.autostart).with_context(|| {
+                format!(
+                    "cannot {} {service} for boot",
+                    if pod.autostart { "enable" } else { "disable" }
+                )
+            })?;
+        }
+        let changes = changes_against(&paths.run, running, &p.plan, text);
+        match &changes {
+            // A pod that failed before starts afresh (start_unit resets it).
+            Changes::Create { .. } => mgr.start_unit(&service)?,
+            Changes::Unchanged(_) => {}
+            Changes::Recreate(_) => mgr.restart_unit(&service)?,
+            Changes::Reload(_) => {
+                let before = PodState::load(&paths.run, name).map_or(0, |s| s.last_reload_id());
+                mgr.reload_unit(&service)?;
+                wait_reloaded(paths, name, text, before)?;
+            }
+        }
+        Ok(changes)
+    }
+
+    /// Stops the pod and disables it at boot; `purge` also deletes its
+    /// definition and everything apply stored for it.
+    pub fn down(&self, name: &str, purge: bool) -> anyhow::Result<()> {
+        let (mgr, paths) = (self.mgr, self.paths);
+        let service = units::service(name);
+        let stored = paths.definition(name);
+        if !stored.exists() && mgr.status(&service)?.is_none() {
+            bail!(
+                "no pod named {name:?} (no {} and no {service})",
+                stored.display()
+            );
+        }
+        let _lock = lock_pod(paths, name)?;
+        // The supervisor stops the containers and the sandbox; the slice,
+        // bound to the service, goes with it (also after a crashed
+        // supervisor). Boot enablement is settled on a second thread
+        // meanwhile: systemd answers it while the supervisor stops the pod.
+        let stop = || -> anyhow::Result<()> {
+            mgr.stop_unit(&service)?;
+            mgr.reset_failed(&service)?;
+            Ok(())
+        };
+        let boot = || -> anyhow::Result<()> {
+            if mgr.unit_file_state(&service)?.as_deref() == Some("enabled") {
+                mgr.set_enabled(&service, false)?;
+            }
+            Ok(())
+        };
+        let (disabled, stopped) = side_by_side(boot, stop);
+        stopped.and(disabled)?;
+        if purge && stored.exists() {
+            std::fs::remove_file(&stored)
+                .with_context(|| format!("cannot remove {}", stored.display()))?;
+            let _ = std::fs::remove_file(source_path(paths, name));
+            // The files of a manifest's configMap and secret volumes (secrets).
+            let _ = std::fs::remove_dir_all(crate::kube::files::pod_dir(name));
+            let _ = std::fs::remove_file(crate::runtime::state::path(&paths.run, name));
+            // Under the lock: a waiter finds its file unlinked and locks anew.
+            let _ = std::fs::remove_file(paths.run.join("locks").join(format!("{name}.lock")));
+        }
+        Ok(())
+    }
+}
+
+/// Waits until the supervisor has done a reload newer than `before` (a
+/// reload id) and runs `text`, or says why it could not.
+fn wait_reloaded(paths: &Paths, name: &str, text: &str, before: u64) -> anyhow::Result<()> {
+    let deadline = Instant::now() + RELOAD_TIMEOUT;
+    loop {
+        if let Some(st) = PodState::load(&paths.run, name)
+            && let Some(r) = st
+                .last_reload
+                .filter(|r| r.id > before && r.definition == text)
+        {
+            if let Some(e) = r.error {
+                bail!("{name}: the supervisor could not apply the new definition: {e}");
+            }
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "{name}: the supervisor did not take the new definition within {RELOAD_TIMEOUT:?} (see: journalctl -u pod@{name}.service)"
+            );
+        }
+        std::thread::sleep(RELOAD_POLL);
+    }
+}
+
+/// Runs `a` on a second thread while `b` runs on this one, and returns
+/// both results: two calls to systemd over one connection, answered side by
+/// side (each round trip costs milliseconds under emulation). Where no
+/// thread can be made, `a` runs after `b`.
+pub fn side_by_side<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+    let slot = std::sync::Mutex::new(Some(a));
+    // Copy (it only borrows `slot`): the thread gets one, the fallback another.
+    let run_a = || {
+        let f = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+        f.map(|f| f())
+    };
+    std::thread::scope(|s| {
+        let handle = std::thread::Builder::new().spawn_scoped(s, run_a);
+        let rb = b();
+        let ra = match handle {
+            // A panic aborts podctl (panic = "abort"); only tests unwind.
+            Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            Err(_) => run_a(),
+        };
+        (ra.expect("`a` runs exactly once"), rb)
+    })
+}

@@ -1,0 +1,138 @@
+use super::*;
+use crate::image::facts::ImageSource;
+use crate::image::resolve::ImageError;
+use crate::model::Pod;
+use crate::plan::image::ImageFacts;
+use crate::systemd::fake::Shared;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+/// A store that knows every image, and counts how often each pod's
+/// images are looked up.
+#[derive(Default)]
+struct Counting {
+    lookups: RefCell<BTreeMap<String, u32>>,
+}
+
+impl ImageSource for Counting {
+    fn facts(&self, pod: &Pod) -> Result<Facts, ImageError> {
+        *self
+            .lookups
+            .borrow_mut()
+            .entry(pod.name.clone())
+            .or_default() += 1;
+        let images = pod
+            .containers
+            .iter()
+            .filter_map(|c| c.image.clone())
+            .map(|r| {
+                let f = ImageFacts {
+                    name: format!("stored/{r}"),
+                    digest: format!("sha256:{}", "cd".repeat(32)),
+                    layers: vec!["/s/layers/a".into()],
+                    ..Default::default()
+                };
+                (r, f)
+            })
+            .collect();
+        Ok(Facts { images })
+    }
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("podctl-apply-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const MANIFEST: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  \
+    containers:\n  - name: app\n    image: nginx:alpine\n  - name: side\n    image: busybox:1\n";
+
+/// A manifest is read once: its file is gone after [`Definition::read`] and
+/// the apply still goes through; its images are looked up once and its
+/// plan is assembled once, and that plan is the one apply decides on.
+#[test]
+fn a_manifest_is_read_once_and_its_plan_assembled_once() {
+    let dir = temp_dir("once");
+    let file = dir.join("web.yaml");
+    std::fs::write(&file, MANIFEST).unwrap();
+    let definition = Definition::read(&file, crate::kube::Unsupported::Error).unwrap();
+    std::fs::remove_file(&file).unwrap();
+
+    let images = Counting::default();
+    let planned = assemble_all(vec![definition], &images).unwrap();
+    assert_eq!(images.lookups.borrow()["web"], 1);
+    let plan = &planned[0].plan;
+    assert!(
+        plan.containers
+            .iter()
+            .all(|c| c.image.as_ref().is_some_and(|i| i.stored.is_some())),
+        "every image container is assembled with its image: {plan:?}"
+    );
+
+    let mgr = Shared::default();
+    let paths = Paths::under(&dir);
+    let applier = Applier {
+        mgr: &mgr,
+        paths: &paths,
+    };
+    let changes = applier.apply(&planned[0]).unwrap();
+    assert_eq!(changes.kind(), "create");
+    assert!(mgr.calls().contains(&"start pod@web.service".to_string()));
+    let stored = std::fs::read_to_string(paths.definition("web")).unwrap();
+    assert_eq!(stored, planned[0].definition.text);
+    assert_eq!(images.lookups.borrow()["web"], 1, "looked up again");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The pod runs what its state file says (text and facts): the same file
+/// with the same images is unchanged; a tag that now names another digest
+/// restarts the container that uses it, and only that one.
+#[test]
+fn a_moved_tag_restarts_only_its_container() {
+    let dir = temp_dir("moved");
+    let paths = Paths::under(&dir);
+    let text = "[containers.app]\nimage = \"app:1\"\n[containers.side]\nimage = \"side:1\"\n";
+    let pod = crate::spec::parse_str(text, "web.toml", "web").unwrap();
+    let running = Counting::default().facts(&pod).unwrap();
+    let state = PodState {
+        pod: "web".into(),
+        definition: text.into(),
+        facts: running.clone(),
+        ..Default::default()
+    };
+    state.save(&paths.run).unwrap();
+    let decide = |facts: &Facts| {
+        let wanted = crate::plan::assemble(&pod, facts);
+        changes_against(&paths.run, true, &wanted, text)
+    };
+    assert_eq!(decide(&running).kind(), "unchanged");
+    let mut moved = running.clone();
+    moved.images.get_mut("app:1").unwrap().digest = format!("sha256:{}", "ef".repeat(32));
+    let changes = decide(&moved);
+    assert_eq!(changes.kind(), "reload");
+    assert_eq!(
+        changes.report(),
+        "web: updated\n  app: restarted\n  side: unchanged"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Both run, `a` on another thread, at the same time.
+#[test]
+fn side_by_side_runs_both_at_once() {
+    use std::sync::mpsc::channel;
+    let (to_b, from_a) = channel();
+    let here = std::thread::current().id();
+    // `b` hears from `a` while `b` runs: one after the other, it would not.
+    let (a, heard) = side_by_side(
+        move || {
+            to_b.send(()).unwrap();
+            std::thread::current().id()
+        },
+        || from_a.recv_timeout(Duration::from_secs(5)).is_ok(),
+    );
+    assert!(heard, "a did not run while b did");
+    assert_ne!(a, here, "a ran on the caller's thread");
+}

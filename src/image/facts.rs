@@ -1,0 +1,235 @@
+//! The facts a pod's plan is assembled from, as the image store has them
+//! ([`crate::plan::assemble`] fills the containers from them), and what
+//! `apply` does before it changes anything: every image stored.
+
+use super::resolve::{ImageError, Resolved};
+use crate::model::{Container, Pod};
+use crate::plan::Facts;
+use crate::plan::image::{ImageDefaults, ImageFacts};
+
+/// Where a pod's image facts come from: the system store, or a fake.
+pub trait ImageSource {
+    /// Every image the pod's containers name, looked up in the store only
+    /// (never the network: a pod at boot runs what apply pulled); an image
+    /// not stored is an error naming pod, container and reference.
+    fn facts(&self, pod: &Pod) -> Result<Facts, ImageError>;
+}
+
+/// The images stored on this host ([`super::storage_root`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemStore;
+
+impl ImageSource for SystemStore {
+    fn facts(&self, pod: &Pod) -> Result<Facts, ImageError> {
+        stored(pod)
+    }
+}
+
+/// The facts of one stored image.
+pub fn of(r: &Resolved) -> ImageFacts {
+    let c = &r.config;
+    ImageFacts {
+        name: r.name.clone(),
+        digest: r.digest.to_string(),
+        layers: r.layers.clone(),
+        defaults: ImageDefaults {
+            entrypoint: c.entrypoint.clone(),
+            cmd: c.cmd.clone(),
+            env: c.env.clone(),
+            working_dir: c.working_dir.clone(),
+            user: c.user.clone(),
+            stop_signal: c.stop_signal.clone(),
+        },
+        exposed_ports: c.exposed(),
+    }
+}
+
+/// The facts of every image `pod` names, from what `lookup` finds; an
+/// image not found is an error naming it.
+pub fn gather(
+    pod: &Pod,
+    lookup: &mut dyn FnMut(&str) -> Result<Option<Resolved>, ImageError>,
+) -> Result<Facts, ImageError> {
+    let mut facts = Facts::default();
+    for c in &pod.containers {
+        let Some(reference) = c.image.as_deref() else {
+            continue;
+        };
+        if facts.images.contains_key(reference) {
+            continue;
+        }
+        let resolved = lookup(reference)?.ok_or_else(|| ImageError::NotPulled {
+            pod: pod.name.clone(),
+            container: c.name.clone(),
+            reference: reference.to_string(),
+        })?;
+        facts.images.insert(reference.to_string(), of(&resolved));
+    }
+    Ok(facts)
+}
+
+/// [`gather`] against the system store: what the supervisor and `apply`
+/// assemble their plans from.
+pub fn stored(pod: &Pod) -> Result<Facts, ImageError> {
+    if pod.containers.iter().all(|c| c.image.is_none()) {
+        return Ok(Facts::default());
+    }
+    let store = super::Store::open(&super::storage_root())?;
+    let host = super::HostConfig::system();
+    gather(pod, &mut |r| super::resolve::stored(&store, &host, r))
+}
+
+/// For `apply --dry-run`, `diff` and `validate`: the facts of the images
+/// stored already (nothing is pulled, no store is created); the others are
+/// left out, and their containers' plans say so.
+pub fn if_stored(pod: &Pod) -> Facts {
+    let root = super::storage_root();
+    let mut facts = Facts::default();
+    if pod.containers.iter().all(|c| c.image.is_none()) || !root.join("oci-layout").exists() {
+        return facts;
+    }
+    let Ok(store) = super::Store::open(&root) else {
+        return facts;
+    };
+    let host = super::HostConfig::system();
+    for reference in pod.containers.iter().filter_map(|c| c.image.as_deref()) {
+        if let Ok(Some(r)) = super::resolve::stored(&store, &host, reference) {
+            facts.images.insert(reference.to_string(), of(&r));
+        }
+    }
+    facts
+}
+
+/// What `apply` does before it stops or changes anything: every image the
+/// pods name is stored afterwards, the missing ones pulled. The first that
+/// cannot be pulled is the error, naming pod, container, reference, and
+/// each registry tried with its answer.
+pub fn ensure_images(
+    pods: &[&Pod],
+    progress: &dyn super::progress::Progress,
+) -> Result<(), String> {
+    let images: Vec<(&Pod, &Container, &str)> = pods
+        .iter()
+        .flat_map(|p| p.containers.iter().map(move |c| (*p, c)))
+        .filter_map(|(p, c)| Some((p, c, c.image.as_deref()?)))
+        .collect();
+    if images.is_empty() {
+        return Ok(());
+    }
+    let store = super::Store::open(&super::storage_root()).map_err(|e| e.to_string())?;
+    let host = super::HostConfig::system();
+    for (pod, c, image) in images {
+        super::resolve::ensure(&store, &host, &[image], progress).map_err(|e| {
+            format!(
+                "pod {} container {}: {}",
+                pod.name,
+                c.name,
+                crate::error_chain(&e)
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// The pods of `pods` (name, definition) with a container whose image is
+/// stored as `stored_name`, sorted.
+pub fn pods_using(
+    host: &super::HostConfig,
+    pods: &[(String, Pod)],
+    stored_name: &str,
+) -> Vec<String> {
+    let mut out: Vec<String> = pods
+        .iter()
+        .filter(|(_, pod)| {
+            pod.containers.iter().any(|c| {
+                c.image.as_deref().is_some_and(|r| {
+                    super::ImageRef::parse(r)
+                        .ok()
+                        .and_then(|r| super::resolve::stored_names(host, &r).ok())
+                        .is_some_and(|names| names.iter().any(|n| n == stored_name))
+                })
+            })
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::{Digest, ImageConfig};
+
+    fn pod_of(src: &str) -> Pod {
+        crate::spec::parse_str(src, "t.toml", "t").unwrap()
+    }
+
+    #[test]
+    fn an_image_not_stored_is_named() {
+        let pod = pod_of("[containers.web]\nimage = \"nginx:alpine\"\n");
+        let e = gather(&pod, &mut |_| Ok(None)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "pod t container web: image nginx:alpine is not stored (podctl apply pulls it; a pod never pulls when it starts)"
+        );
+    }
+
+    #[test]
+    fn each_reference_is_looked_up_once_and_kept_whole() {
+        let pod = pod_of(
+            "[containers.a]\nimage = \"nginx:alpine\"\n[containers.b]\nimage = \"nginx:alpine\"\n",
+        );
+        let mut lookups = 0;
+        let facts = gather(&pod, &mut |r| {
+            lookups += 1;
+            Ok(Some(Resolved {
+                name: format!("docker.io/library/{r}"),
+                digest: Digest::parse(&format!("sha256:{}", "ab".repeat(32))).unwrap(),
+                config: ImageConfig {
+                    cmd: vec!["nginx".into()],
+                    user: Some("101".into()),
+                    exposed_ports: vec!["80/tcp".into()],
+                    ..Default::default()
+                },
+                layers: vec!["/s/layers/a".into()],
+            }))
+        })
+        .unwrap();
+        assert_eq!(lookups, 1);
+        let f = &facts.images["nginx:alpine"];
+        assert_eq!(f.name, "docker.io/library/nginx:alpine");
+        assert_eq!(f.defaults.cmd, ["nginx"]);
+        assert_eq!(f.defaults.user.as_deref(), Some("101"));
+        assert_eq!(f.exposed_ports.len(), 1);
+    }
+
+    #[test]
+    fn pods_using_an_image_by_any_name() {
+        let host = crate::image::HostConfig {
+            registries_conf: "/nonexistent/registries.conf".into(),
+            auth_files: vec![],
+            certs_d: "/nonexistent".into(),
+        };
+        let pod = |name: &str, image: &str| {
+            let src = format!("[containers.a]\nimage = \"{image}\"\n");
+            (name.to_string(), pod_of(&src))
+        };
+        let host_pod = (
+            "h".to_string(),
+            pod_of("[containers.a]\ncommand = [\"true\"]\n"),
+        );
+        let pods = vec![
+            pod("web", "nginx:alpine"),
+            pod("api", "docker.io/library/nginx:alpine"),
+            pod("other", "nginx:latest"),
+            host_pod,
+        ];
+        assert_eq!(
+            pods_using(&host, &pods, "docker.io/library/nginx:alpine"),
+            ["api", "web"]
+        );
+        assert!(pods_using(&host, &pods, "docker.io/library/busybox:1").is_empty());
+    }
+}

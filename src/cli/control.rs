@@ -3,21 +3,11 @@
 //! know (no stored definition and no loaded unit) before touching any.
 //! `down` and `rm` (see [`super::down`]) pick their pods the same way.
 
+use super::args::ControlArgs;
 use crate::plan::units;
 use crate::runtime::Paths;
 use crate::systemd::Manager;
 use anyhow::bail;
-
-/// The pods a command acts on: names, or `--all`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ControlArgs {
-    /// The pods' names.
-    #[arg(required_unless_present = "all", add = clap_complete::engine::ArgValueCandidates::new(super::complete::pods))]
-    pub names: Vec<String>,
-    /// Every pod podctl manages (stored or running).
-    #[arg(short, long, conflicts_with = "names")]
-    pub all: bool,
-}
 
 /// What to ask of systemd for each pod.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -229,7 +229,12 @@ fn wait_reloaded(paths: &Paths, name: &str, text: &str, before: u64) -> anyhow::
 }
 
 /// `podctl apply FILE|DIR [--prune]`.
-pub fn apply(target: &Path, prune: bool, policy: crate::kube::Unsupported) -> anyhow::Result<()> {
+pub fn apply(
+    target: &Path,
+    prune: bool,
+    policy: crate::kube::Unsupported,
+    early: super::Early,
+) -> anyhow::Result<()> {
     super::require_root("apply")?;
     let paths = Paths::from_env();
     let files = pod_files(target)?;
@@ -264,7 +269,7 @@ pub fn apply(target: &Path, prune: bool, policy: crate::kube::Unsupported) -> an
     crate::image::run::ensure_images(&all, &*crate::image::progress::for_stderr())
         .map_err(|e| anyhow::anyhow!("{e}\nnothing was changed"))?;
     let pods: Vec<String> = loaded.iter().map(|(_, p, _)| p.name.clone()).collect();
-    let mgr = super::connect()?;
+    let mgr = early.connect()?;
     for ((f, pod, text), vf) in loaded.into_iter().zip(volume_files) {
         let service = units::service(&pod.name);
         match apply_pod(&mgr, &paths, (f, &vf), pod, text) {

@@ -56,10 +56,10 @@ pub fn down_with(
 
 /// `podctl down NAME...|--all [--purge]` and `podctl rm` (`purge`): every
 /// name is checked before any pod is touched.
-pub fn down(names: &[String], all: bool, purge: bool) -> anyhow::Result<()> {
+pub fn down(names: &[String], all: bool, purge: bool, early: super::Early) -> anyhow::Result<()> {
     super::require_root(if purge { "rm" } else { "down" })?;
     let paths = Paths::from_env();
-    let mgr = super::connect()?;
+    let mgr = early.connect()?;
     let pods = super::control::select(&mgr, &paths, names, all)?;
     for name in &pods {
         down_with(&mgr, &paths, name, purge)?;

@@ -33,7 +33,12 @@ pub fn read_all(
 }
 
 /// `podctl apply FILE|DIR [--prune]`.
-pub fn apply(target: &Path, prune: bool, policy: crate::kube::Unsupported) -> anyhow::Result<()> {
+pub fn apply(
+    target: &Path,
+    prune: bool,
+    policy: crate::kube::Unsupported,
+    early: super::Early,
+) -> anyhow::Result<()> {
     super::require_root("apply")?;
     let paths = Paths::from_env();
     if prune && !target.is_dir() {
@@ -57,7 +62,7 @@ pub fn apply(target: &Path, prune: bool, policy: crate::kube::Unsupported) -> an
     if !problems.is_empty() {
         bail!("{}", problems.join("\n"));
     }
-    let mgr = super::connect()?;
+    let mgr = early.connect()?;
     let applier = Applier {
         mgr: &mgr,
         paths: &paths,

@@ -1,12 +1,23 @@
 //! The command line, as clap types: used by the `podctl` binary to parse and
 //! by `podctl __generate` to write man pages and shell completions, so both
-//! always describe the same options.
+//! always describe the same options. The commands take their options from
+//! here; nothing here comes from a command's module (completion candidates
+//! come from [`super::complete`]).
 
 use clap::{Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCandidates;
 use std::path::PathBuf;
 
 pub use super::output::{Format, OutputArgs};
+pub use control::ControlArgs;
+pub use logs::LogsArgs;
+pub use network::NetworkCommand;
+pub use volume::VolumeCommand;
+
+mod control;
+mod logs;
+mod network;
+mod volume;
 
 /// `podctl --version`: the crate version and the git revision it was built from.
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PODCTL_GIT_REV"), ")");
@@ -98,11 +109,11 @@ pub enum Command {
         all: bool,
     },
     /// Start stored pods (pod@NAME.service) that are stopped.
-    Start(super::control::ControlArgs),
+    Start(ControlArgs),
     /// Stop pods (pod@NAME.service); they stay stored and start again at boot if enabled.
-    Stop(super::control::ControlArgs),
+    Stop(ControlArgs),
     /// Restart pods (pod@NAME.service): every container stops and starts anew.
-    Restart(super::control::ControlArgs),
+    Restart(ControlArgs),
     /// List pods and their containers (with --all also the stored pods that are down).
     Ps {
         /// Also the stored pods that are not running.
@@ -120,7 +131,7 @@ pub enum Command {
         output: OutputArgs,
     },
     /// Show a pod's logs (or one container's) from the journal, also of a pod that is down.
-    Logs(super::logs::LogsArgs),
+    Logs(LogsArgs),
     /// Run a command inside a container's namespaces and scope, as the
     /// container's user with its environment and workdir.
     Exec {
@@ -187,12 +198,12 @@ pub enum Command {
     /// Manage the networks pods join: ls, inspect, create, rm.
     Network {
         #[command(subcommand)]
-        command: super::network::NetworkCommand,
+        command: NetworkCommand,
     },
     /// Manage named volumes (/var/lib/podctl/volumes/NAME): ls, inspect, rm, prune.
     Volume {
         #[command(subcommand)]
-        command: super::volume::VolumeCommand,
+        command: VolumeCommand,
     },
     /// Pull an image into the store (registry, oci:DIR[:TAG], oci-archive:FILE[:TAG]).
     Pull {

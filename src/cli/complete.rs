@@ -63,6 +63,15 @@ pub(crate) fn containers() -> Vec<CompletionCandidate> {
         .collect()
 }
 
+pub(crate) fn volumes() -> Vec<CompletionCandidate> {
+    let dir = crate::oci::Dirs::new(&Paths::from_env().run).volumes();
+    crate::oci::volumes::names(&dir)
+        .unwrap_or_default()
+        .into_iter()
+        .map(CompletionCandidate::new)
+        .collect()
+}
+
 /// Writes `podctl.bash`, `_podctl` (zsh) and `podctl.fish` into `dir`; they
 /// call `completer` (the installed binary) for candidates.
 pub fn write_scripts(dir: &Path, completer: &str) -> std::io::Result<()> {

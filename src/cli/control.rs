@@ -3,21 +3,11 @@
 //! know (no stored definition and no loaded unit) before touching any.
 //! `down` and `rm` (see [`super::down`]) pick their pods the same way.
 
+use super::args::ControlArgs;
 use crate::plan::units;
 use crate::runtime::Paths;
 use crate::systemd::Manager;
 use anyhow::bail;
-
-/// The pods a command acts on: names, or `--all`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ControlArgs {
-    /// The pods' names.
-    #[arg(required_unless_present = "all", add = clap_complete::engine::ArgValueCandidates::new(super::complete::pods))]
-    pub names: Vec<String>,
-    /// Every pod podctl manages (stored or running).
-    #[arg(short, long, conflicts_with = "names")]
-    pub all: bool,
-}
 
 /// What to ask of systemd for each pod.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,10 +137,10 @@ pub fn control_with(
     Ok(())
 }
 
-pub fn control(action: Action, args: &ControlArgs) -> anyhow::Result<()> {
+pub fn control(action: Action, args: &ControlArgs, early: super::Early) -> anyhow::Result<()> {
     super::require_root(action.command())?;
     let paths = Paths::from_env();
-    let mgr = super::connect()?;
+    let mgr = early.connect()?;
     let pods = select(&mgr, &paths, &args.names, args.all)?;
     control_with(&mgr, &paths, action, &pods, &mut std::io::stdout())
 }

@@ -3,6 +3,7 @@
 //! pods use them (the allocation file, after reclaiming what dead
 //! supervisors left).
 
+use super::args::NetworkCommand;
 use super::output::{self, Format};
 use crate::net::attach::PodNet;
 use crate::net::config::{self, DEFAULT_NETWORK, NetworkDef};
@@ -10,51 +11,9 @@ use crate::net::host::Host;
 use crate::net::ipam::{Allocations, Owner};
 use crate::net::netavark;
 use anyhow::{Context, bail};
-use clap::Subcommand;
 use serde::Serialize;
 use std::net::Ipv4Addr;
 use std::path::Path;
-
-#[derive(Debug, Subcommand)]
-pub enum NetworkCommand {
-    /// List networks: subnet, gateway, bridge, internal, DNS, pods on it.
-    Ls {
-        #[command(flatten)]
-        output: super::output::OutputArgs,
-    },
-    /// Show one network: its definition, its pods (addresses, ports), how to see its rules.
-    Inspect {
-        /// The network's name.
-        name: String,
-        #[command(flatten)]
-        output: super::output::OutputArgs,
-    },
-    /// Define a network (writes /etc/podctl/networks/NAME.toml).
-    Create {
-        /// The network's name (a DNS label).
-        name: String,
-        /// IPv4 subnet in CIDR form, e.g. 10.90.0.0/24; must not overlap another network's.
-        #[arg(long)]
-        subnet: String,
-        /// Gateway address (default: the subnet's first address).
-        #[arg(long)]
-        gateway: Option<Ipv4Addr>,
-        /// Bridge interface name (default: pc-NAME).
-        #[arg(long)]
-        bridge: Option<String>,
-        /// No outside access: no default route out, no masquerade.
-        #[arg(long)]
-        internal: bool,
-        /// No name resolution between pods (no aardvark-dns).
-        #[arg(long)]
-        no_dns: bool,
-    },
-    /// Remove a network definition; refused while a pod uses it or a stored pod names it.
-    Rm {
-        /// The network's name.
-        name: String,
-    },
-}
 
 pub fn run(cmd: NetworkCommand) -> anyhow::Result<()> {
     let dir = config::config_dir();

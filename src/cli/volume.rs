@@ -2,52 +2,15 @@
 //! (`/var/lib/podctl/volumes/NAME`) and the stored pods that use them; the
 //! decisions are [`crate::oci::volumes`]'.
 
+use super::args::VolumeCommand;
 use super::output::{self, Format};
 use crate::oci::volumes::{self, Usage, VolumeInfo, human_size};
 use crate::runtime::Paths;
-use clap::Subcommand;
-use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 use std::path::PathBuf;
-
-#[derive(Debug, Subcommand)]
-pub enum VolumeCommand {
-    /// List named volumes: size on disk and the stored pods that use them.
-    Ls {
-        #[command(flatten)]
-        output: super::output::OutputArgs,
-    },
-    /// Show one volume: its directory, size and the stored pods that use it.
-    Inspect {
-        /// The volume's name.
-        #[arg(add = ArgValueCandidates::new(candidates))]
-        name: String,
-        #[command(flatten)]
-        output: super::output::OutputArgs,
-    },
-    /// Remove volumes and their data; refused while a stored pod uses one.
-    Rm {
-        /// The volumes' names.
-        #[arg(required = true, add = ArgValueCandidates::new(candidates))]
-        names: Vec<String>,
-        /// Remove the pods that use them first (podctl down --purge), as podman volume rm --force does.
-        #[arg(short, long)]
-        force: bool,
-    },
-    /// Remove every volume no stored pod uses.
-    Prune,
-}
 
 /// `/var/lib/podctl/volumes` (or under `$PODCTL_LIB`).
 fn dir() -> PathBuf {
     crate::oci::Dirs::new(&Paths::from_env().run).volumes()
-}
-
-fn candidates() -> Vec<CompletionCandidate> {
-    volumes::names(&dir())
-        .unwrap_or_default()
-        .into_iter()
-        .map(CompletionCandidate::new)
-        .collect()
 }
 
 pub fn run(cmd: VolumeCommand) -> anyhow::Result<()> {

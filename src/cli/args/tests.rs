@@ -70,7 +70,6 @@ fn output_formats_and_json_alias() {
 
 #[test]
 fn pod_commands_take_names_or_all() {
-    use super::super::control::ControlArgs;
     let names = |c: Command| match c {
         Command::Start(ControlArgs { names, all })
         | Command::Stop(ControlArgs { names, all })

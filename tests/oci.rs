@@ -74,12 +74,14 @@ fn fake_image(reference: &str) -> podctl::image::resolve::Resolved {
         ),
         digest: podctl::image::Digest::parse(&format!("sha256:{}", hex('d'))).unwrap(),
         config: podctl::image::ImageConfig {
-            entrypoint: s(&["/bin/busybox"]),
-            cmd: s(&["httpd", "-f", "-p", "80", "-h", "/www"]),
-            env: s(&["PATH=/bin", "GREETING=image"]),
-            working_dir: Some("/www".into()),
-            user: None,
-            stop_signal: Some("SIGQUIT".into()),
+            process: podctl::plan::image::ImageDefaults {
+                entrypoint: s(&["/bin/busybox"]),
+                cmd: s(&["httpd", "-f", "-p", "80", "-h", "/www"]),
+                env: s(&["PATH=/bin", "GREETING=image"]),
+                working_dir: Some("/www".into()),
+                user: None,
+                stop_signal: Some("SIGQUIT".into()),
+            },
             ..Default::default()
         },
         layers: vec![

@@ -1,25 +1,16 @@
 //! The image configuration's runtime defaults (`config` of the OCI image
 //! config): used for what a pod file leaves out.
 
-pub use crate::plan::image::ExposedPort;
+pub use crate::plan::image::{ExposedPort, ImageDefaults};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// What an image says about how to run it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageConfig {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub entrypoint: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cmd: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub env: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub working_dir: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
+    /// The process defaults (what a container's plan takes from them).
+    #[serde(flatten)]
+    pub process: ImageDefaults,
     /// `80/tcp`, `53/udp`, ...
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exposed_ports: Vec<String>,
@@ -74,12 +65,14 @@ impl ImageConfig {
         };
         let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
         Ok(ImageConfig {
-            entrypoint: c.entrypoint.unwrap_or_default(),
-            cmd: c.cmd.unwrap_or_default(),
-            env: c.env.unwrap_or_default(),
-            working_dir: nonempty(c.working_dir),
-            user: nonempty(c.user),
-            stop_signal: nonempty(c.stop_signal),
+            process: ImageDefaults {
+                entrypoint: c.entrypoint.unwrap_or_default(),
+                cmd: c.cmd.unwrap_or_default(),
+                env: c.env.unwrap_or_default(),
+                working_dir: nonempty(c.working_dir),
+                user: nonempty(c.user),
+                stop_signal: nonempty(c.stop_signal),
+            },
             exposed_ports: c
                 .exposed_ports
                 .map(|m| m.into_keys().collect())
@@ -90,7 +83,8 @@ impl ImageConfig {
 
     /// The command the image runs by default: entrypoint then cmd.
     pub fn command(&self) -> Vec<String> {
-        self.entrypoint.iter().chain(&self.cmd).cloned().collect()
+        let p = &self.process;
+        p.entrypoint.iter().chain(&p.cmd).cloned().collect()
     }
 
     /// `ExposedPorts`, typed, sorted; entries that are not `PORT[/PROTO]`

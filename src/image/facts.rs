@@ -5,7 +5,7 @@
 use super::resolve::{ImageError, Resolved};
 use crate::model::{Container, Pod};
 use crate::plan::Facts;
-use crate::plan::image::{ImageDefaults, ImageFacts};
+use crate::plan::image::ImageFacts;
 
 /// Where a pod's image facts come from: the system store, or a fake.
 pub trait ImageSource {
@@ -32,14 +32,7 @@ pub fn of(r: &Resolved) -> ImageFacts {
         name: r.name.clone(),
         digest: r.digest.to_string(),
         layers: r.layers.clone(),
-        defaults: ImageDefaults {
-            entrypoint: c.entrypoint.clone(),
-            cmd: c.cmd.clone(),
-            env: c.env.clone(),
-            working_dir: c.working_dir.clone(),
-            user: c.user.clone(),
-            stop_signal: c.stop_signal.clone(),
-        },
+        defaults: c.process.clone(),
         exposed_ports: c.exposed(),
     }
 }
@@ -188,8 +181,11 @@ mod tests {
                 name: format!("docker.io/library/{r}"),
                 digest: Digest::parse(&format!("sha256:{}", "ab".repeat(32))).unwrap(),
                 config: ImageConfig {
-                    cmd: vec!["nginx".into()],
-                    user: Some("101".into()),
+                    process: crate::plan::image::ImageDefaults {
+                        cmd: vec!["nginx".into()],
+                        user: Some("101".into()),
+                        ..Default::default()
+                    },
                     exposed_ports: vec!["80/tcp".into()],
                     ..Default::default()
                 },

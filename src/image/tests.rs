@@ -245,10 +245,10 @@ fn image_config_keeps_the_runtime_defaults() {
         c.command(),
         ["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"]
     );
-    assert_eq!(c.env, ["PATH=/usr/bin"]);
-    assert_eq!(c.working_dir.as_deref(), Some("/srv"));
-    assert_eq!(c.user.as_deref(), Some("101:101"));
-    assert_eq!(c.stop_signal.as_deref(), Some("SIGQUIT"));
+    assert_eq!(c.process.env, ["PATH=/usr/bin"]);
+    assert_eq!(c.process.working_dir.as_deref(), Some("/srv"));
+    assert_eq!(c.process.user.as_deref(), Some("101:101"));
+    assert_eq!(c.process.stop_signal.as_deref(), Some("SIGQUIT"));
     assert_eq!(c.exposed_ports, ["80/tcp"]);
     assert_eq!(c.diff_ids, ["sha256:aa"]);
     assert_eq!(ImageConfig::parse(b"{}").unwrap(), ImageConfig::default());

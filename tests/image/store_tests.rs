@@ -172,7 +172,7 @@ fn shared_layer_fetched_and_unpacked_once() -> Result<(), String> {
     check(!unpacked_now, || {
         "the shared layer was unpacked again".into()
     })?;
-    check(pb.config.cmd == ["/b"], || {
+    check(pb.config.process.cmd == ["/b"], || {
         format!("config {:?}", pb.config)
     })?;
     use std::os::unix::fs::MetadataExt;
@@ -474,7 +474,9 @@ fn ensure_pulls_missing_then_works_offline() -> Result<(), String> {
     check(r.layers[1].join("data/b").is_file(), || {
         "layers not lowest first".into()
     })?;
-    check(r.config.cmd == ["/a"], || format!("config {:?}", r.config))?;
+    check(r.config.process.cmd == ["/a"], || {
+        format!("config {:?}", r.config)
+    })?;
     // The source is gone: the stored image is all a start needs.
     std::fs::remove_dir_all(d.join("layout")).unwrap();
     let again = resolve::ensure(&store, &host(&d), &[&spec], &Silent).map_err(|e| e.to_string())?;

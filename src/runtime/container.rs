@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 
 mod exec;
 mod oci;
-pub(crate) use exec::{Creds, cstring, default_sigpipe, resolve_command, resolve_user};
+pub(crate) use exec::{Creds, resolve_command, resolve_user};
 use exec::{exec_command, exec_relay, journal_stream};
 
 /// Runs the helper; never returns. Errors go to the status pipe (stdout).

@@ -115,12 +115,7 @@ fn exec_through_runtime(
         let process = match spec {
             None => crate::oci::launch::exec_process(&config, command, None)?,
             Some(s) => {
-                let creds = super::container::resolve_user(s.user.as_ref())?;
-                let user = creds.as_ref().map(|c| crate::oci::HostUser {
-                    uid: c.uid.as_raw(),
-                    gid: c.gid.as_raw(),
-                    additional_gids: c.groups.iter().map(|g| g.as_raw()).collect(),
-                });
+                let user = super::container::resolve_user(s.user.as_ref())?;
                 let with = crate::oci::launch::ExecAs {
                     tty: s.tty,
                     env: &s.env,

@@ -82,12 +82,13 @@ impl SetupFault {
     }
 }
 
-/// What a released container helper reports on its status pipe: nothing
-/// (started; its init is its child), `started\tINIT` (started through an
-/// OCI runtime: the init's PID), or `KIND\tMESSAGE` (a [`SetupFault`]).
+/// What a released container helper reports on its status pipe:
+/// `started\tINIT` (the runtime started the container: its init's PID) or
+/// `KIND\tMESSAGE` (a [`SetupFault`]). Anything else, nothing included (the
+/// helper died before it could say), is a transient failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Report {
-    Started { init: Option<u32> },
+    Started { init: u32 },
     Failed { fault: SetupFault, message: String },
 }
 
@@ -102,14 +103,17 @@ impl Report {
     pub fn parse(report: &str) -> Report {
         let report = report.trim();
         if report.is_empty() {
-            return Report::Started { init: None };
+            return Report::Failed {
+                fault: SetupFault::Transient,
+                message: "the container helper ended without reporting a start".into(),
+            };
         }
-        if let Some(pid) = report
+        if let Some(init) = report
             .strip_prefix(Self::STARTED)
             .and_then(|r| r.strip_prefix('\t'))
             .and_then(|p| p.parse().ok())
         {
-            return Report::Started { init: Some(pid) };
+            return Report::Started { init };
         }
         let (fault, message) = SetupFault::parse(report);
         Report::Failed {
@@ -246,7 +250,6 @@ impl PendingContainer {
         let mut child = self.child.into_process();
         match Report::parse(&message) {
             Report::Started { init } => {
-                let init = init.unwrap_or_else(|| super::state::first_child(proc, child.pid()));
                 let command_pid = super::state::first_child(proc, init);
                 Ok(Released { child, command_pid })
             }
@@ -268,11 +271,18 @@ mod tests {
 
     #[test]
     fn reports_read_back() {
-        assert_eq!(Report::parse(""), Report::Started { init: None });
         assert_eq!(
             Report::parse(&Report::started(4242)),
-            Report::Started { init: Some(4242) }
+            Report::Started { init: 4242 }
         );
+        // Nothing: the helper died before it could report.
+        assert!(matches!(
+            Report::parse(""),
+            Report::Failed {
+                fault: SetupFault::Transient,
+                ..
+            }
+        ));
         assert_eq!(
             Report::parse("definition\tcannot execute x"),
             Report::Failed {

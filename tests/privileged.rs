@@ -347,17 +347,17 @@ fn spec(pod: &str, argv: &[&str], out: &Path, keys: &str) -> LaunchSpec {
     let pod = podctl::spec::parse_str(&toml, &format!("{pod}.toml"), pod).expect("a valid pod");
     let plan = plan::build(&pod);
     let c = &plan.containers[0];
-    let mut spec = LaunchSpec::new(c, &pause());
-    spec.oci = Some(podctl::oci::Container::from_plan(&plan, c));
+    let spec = LaunchSpec::new(&plan, c, &pause());
+    let oci = &spec.container;
     assert!(
-        spec.joins.len() == 3
+        oci.joins.len() == 3
             && [NsKind::Ipc, NsKind::Uts, NsKind::Net]
                 .iter()
-                .all(|k| spec.joins.contains(k))
-            && spec.creates.contains(&NsKind::Pid),
+                .all(|k| oci.joins.contains(k))
+            && oci.creates.contains(&NsKind::Pid),
         "{:?} {:?}",
-        spec.joins,
-        spec.creates
+        oci.joins,
+        oci.creates
     );
     spec
 }

@@ -1,42 +1,34 @@
-//! Inside `podctl __spawn`: turn this freshly exec'd, single-threaded helper
-//! into a container, in this order:
+//! Inside `podctl __spawn`: have the container's OCI runtime (crun, runc)
+//! start it, in this order:
 //!
-//! 1. block signals (the relays take them later);
-//! 2. read the [`LaunchSpec`] on stdin; with an OCI runtime, prepare what
-//!    needs neither the scope nor the sandbox ([`crate::oci::launch::prepare`]);
-//!    then wait for the release ([`super::held`]), whose body is the
-//!    sandbox's PID: from then on this process is in its own scope;
+//! 1. block signals (the relay takes them later);
+//! 2. read the [`LaunchSpec`] on stdin and prepare what needs neither the
+//!    scope nor the sandbox ([`crate::oci::launch::prepare`]: the user and
+//!    program of a host-root container, the bundle, an image's root); then
+//!    wait for the release ([`super::held`]), whose body is the sandbox's
+//!    PID: from then on this process is in its own scope;
 //! 3. connect stdout/stderr to journald (one stream, attributed to that scope);
-//! 4. open the sandbox's namespace files, then `setns` them in order;
-//! 5. unshare cgroup (now rooted at the scope), mnt and pid namespaces;
-//!    make `/` a slave mount so nothing mounted here reaches the host;
-//! 6. fork: the child is PID 1 of the new PID namespace, its output going
-//!    into pipes; this process execs `podctl-pause relay CHILD OUT ERR`,
-//!    which copies those pipes to journald (so every line, even of a
-//!    short-lived command, is sent by a process in the container's scope);
-//! 7. the child mounts a /proc for its PID namespace, forks the command's
-//!    process, and execs `podctl-pause relay` itself: it is the container's
-//!    init, forwarding signals and reaping;
-//! 8. the command's process drops to the user, enters workdir and execs.
+//! 4. have the runtime create and start the container, whose stdout and
+//!    stderr are pipes ([`crate::oci::launch::start`]); report the init's
+//!    PID on the status pipe; exec `podctl-pause relay INIT OUT ERR`, which
+//!    copies those pipes to journald (so every line, even of a short-lived
+//!    command, is sent by a process in the container's scope), forwards
+//!    signals and exits with the init's status.
+//!
+//! A failure at any step is reported on the status pipe, naming the step:
+//! the runtime is the only way a container starts.
 
-use super::launch::{Go, LaunchSpec, SetupFault};
-use super::ns;
-use crate::model::User;
-use crate::plan::NsKind;
-use nix::mount::{MsFlags, mount};
-use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
-use nix::unistd::{ForkResult, Gid, Uid};
-use std::ffi::CString;
+use super::launch::{Go, LaunchSpec, Report, SetupFault};
+use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
-use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::process::Stdio;
 
 mod exec;
-mod oci;
-pub(crate) use exec::{Creds, cstring, default_sigpipe, resolve_command, resolve_user};
-use exec::{exec_command, exec_relay, journal_stream};
+pub(crate) use exec::resolve_user;
+use exec::{exec_relay, journal_stream, resolve_command, root};
 
 /// Runs the helper; never returns. Errors go to the status pipe (stdout).
 pub fn main() -> ! {
@@ -94,6 +86,10 @@ fn step<T, E: std::error::Error>(what: &str, r: Result<T, E>) -> Result<T, Strin
     r.map_err(|e| format!("{what}: {}", crate::error_chain(&e)))
 }
 
+/// The container's output pipes, (read, write) for stdout then stderr; none
+/// without journald.
+type LogPipes = Option<((OwnedFd, OwnedFd), (OwnedFd, OwnedFd))>;
+
 fn run(status: &mut File) -> Result<std::convert::Infallible, Failure> {
     step(
         "block signals",
@@ -107,7 +103,7 @@ fn run(status: &mut File) -> Result<std::convert::Infallible, Failure> {
     // Before the release, what needs neither the scope nor the sandbox (the
     // user and program, the bundle, an image's root): it runs while systemd
     // creates the pod's units. A failure is reported once released.
-    let early = oci::early(&paths, &spec);
+    let prepared = prepare(&paths, &spec);
     let body = step("wait for the start", super::held::wait_release())?.ok_or_else(|| {
         format!(
             "no release pipe ({}): the supervisor starts this helper",
@@ -115,14 +111,21 @@ fn run(status: &mut File) -> Result<std::convert::Infallible, Failure> {
         )
     })?;
     let Go { ns_pid } = step("parse the release", serde_json::from_slice(&body))?;
-    let host = &paths.host;
+    let log_pipes = log_to_journal(&paths.host, &spec)?;
+    let null = step("open /dev/null", File::open("/dev/null"))?;
+    step("stdin from /dev/null", nix::unistd::dup2_stdin(&null))?;
+    start(&paths, &spec, prepared?, ns_pid, log_pipes, status)
+}
 
-    // In our scope now: anything journald sees from us is attributed to it.
-    let ident = &spec.process.log_identifier;
+/// Connects this process's stdout and stderr to journald and makes the
+/// container's output pipes. In our scope now: anything journald sees from
+/// us is attributed to it.
+fn log_to_journal(host: &super::HostRoots, spec: &LaunchSpec) -> Result<LogPipes, Failure> {
+    let ident = &spec.container.process.log_identifier;
     // One stream for both: journald (systemd 252) takes at most 4,096
     // streams in all; the relay marks stdout lines `<6>` and stderr lines
     // `<3>` (level prefixes on), so the container never picks a priority.
-    let out = journal_stream(&host.journal_stdout, ident, &spec.unit, 6);
+    let out = journal_stream(&host.journal_stdout, ident, &spec.unit(), 6);
     let errs = out
         .as_ref()
         .map_err(|e| std::io::Error::new(e.kind(), e.to_string()))
@@ -130,92 +133,130 @@ fn run(status: &mut File) -> Result<std::convert::Infallible, Failure> {
     // The container writes into pipes that this process (as its relay) copies
     // to journald: journald attributes a line to the process that sent it,
     // and a short-lived writer may be gone before its unit is looked up.
-    let mut log_pipes = None;
     if let (Ok(out), Ok(errs)) = (&out, &errs) {
         step("stdout to journal", nix::unistd::dup2_stdout(out))?;
         step("stderr to journal", nix::unistd::dup2_stderr(errs))?;
         let o = step("log pipe", nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC))?;
         let e = step("log pipe", nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC))?;
-        log_pipes = Some((o, e));
-    } else {
-        // No journald (tests on a bare host): output goes where our stderr goes.
-        // fd 1 must stop being the status pipe either way, or it never closes.
-        step(
-            "stdout to stderr",
-            nix::unistd::dup2_stdout(std::io::stderr()),
-        )?;
+        return Ok(Some((o, e)));
     }
-    let null = step("open /dev/null", File::open("/dev/null"))?;
-    step("stdin from /dev/null", nix::unistd::dup2_stdin(&null))?;
-
-    let (creds, exe) = match early? {
-        oci::Early::Oci(prepared) => {
-            return oci::run(&paths, &spec, *prepared, ns_pid, log_pipes, status);
-        }
-        oci::Early::Direct { creds, exe } => (creds, exe),
-    };
-
-    let opened = step(
-        "open sandbox namespaces",
-        ns::open(&host.proc, ns_pid, &spec.joins),
+    // No journald (tests on a bare host): output goes where our stderr goes.
+    // fd 1 must stop being the status pipe either way, or it never closes.
+    step(
+        "stdout to stderr",
+        nix::unistd::dup2_stdout(std::io::stderr()),
     )?;
-    step("join sandbox namespaces", opened.join())?;
-    step("create container namespaces", ns::unshare(&spec.creates))?;
-    if spec.creates.contains(&NsKind::Mnt) {
-        step(
-            "make / a slave mount",
-            mount(
-                None::<&str>,
-                "/",
-                None::<&str>,
-                MsFlags::MS_REC | MsFlags::MS_SLAVE,
-                None::<&str>,
-            ),
-        )?;
-        // The pod network's hosts and resolv.conf, in this namespace only
-        // (written when the supervisor set the network up; a supervisor run
-        // without one, as in tests, leaves the host's).
-        for (src, dst) in &spec.etc_files {
-            if Path::new(src).exists() && Path::new(dst).exists() {
-                step(
-                    "bind the pod network's /etc file",
-                    mount(
-                        Some(src.as_str()),
-                        dst.as_str(),
-                        None::<&str>,
-                        MsFlags::MS_BIND,
-                        None::<&str>,
-                    ),
-                )?;
-            }
-        }
-    }
-    let own_proc = spec.creates.contains(&NsKind::Pid) || spec.joins.contains(&NsKind::Pid);
+    Ok(None)
+}
 
-    // SAFETY: this process is single-threaded (a fresh exec of podctl that
-    // started no threads), so the child may run arbitrary code.
-    match step("fork container init", unsafe { nix::unistd::fork() })? {
-        ForkResult::Parent { child } => {
-            let logs = match log_pipes {
-                Some(((out_r, out_w), (err_r, err_w))) => {
-                    drop((out_w, err_w));
-                    keep_log_pipes(&out_r, &err_r)?;
-                    Some((out_r, err_r))
-                }
-                None => None,
-            };
-            Ok(exec_relay(&spec.pause, child.as_raw(), logs.as_ref())?)
+/// The user and program (resolved on the host for a host-root container)
+/// and the bundle, prepared for the runtime.
+fn prepare(
+    paths: &super::Paths,
+    spec: &LaunchSpec,
+) -> Result<crate::oci::launch::Prepared, Failure> {
+    let c = &spec.container;
+    let user = if c.image.is_some() {
+        // Its user and program are the image's: looked up in its root.
+        root()
+    } else {
+        let user = resolve_user(c.process.user.as_ref())?;
+        let exe = resolve_command(&c.process.argv, &c.process.env).map_err(Failure::definition)?;
+        // The container sees the host's root: the program must be there.
+        let program = exe.to_string_lossy();
+        if crate::oci::runtime::locate(&program, "").is_none() {
+            return Err(Failure::definition(format!(
+                "cannot execute {program}: not found or not executable"
+            )));
         }
-        ForkResult::Child => {
-            die_with_parent()?;
-            if let Some(((out_r, out_w), (err_r, err_w))) = log_pipes {
-                drop((out_r, err_r));
-                step("stdout to log pipe", nix::unistd::dup2_stdout(&out_w))?;
-                step("stderr to log pipe", nix::unistd::dup2_stderr(&err_w))?;
-            }
-            container_init(&spec, own_proc, &creds, &exe)
-        }
+        user.unwrap_or_else(root)
+    };
+    let dirs = crate::oci::Dirs::new(&paths.run);
+    let path = search_path();
+    crate::oci::launch::prepare(c, user, &host(paths, spec, &dirs, &path)).map_err(from_oci)
+}
+
+fn search_path() -> String {
+    std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into())
+}
+
+/// The host as the runtime's start sees it.
+fn host<'a>(
+    paths: &'a super::Paths,
+    spec: &'a LaunchSpec,
+    dirs: &'a crate::oci::Dirs,
+    path: &'a str,
+) -> crate::oci::launch::Host<'a> {
+    crate::oci::launch::Host {
+        dirs,
+        pause: &spec.pause,
+        cgroup_root: &paths.host.cgroup_mount,
+        proc: &paths.host.proc,
+        root: Path::new("/"),
+        path,
     }
+}
+
+fn from_oci(f: crate::oci::launch::Failure) -> Failure {
+    use crate::oci::launch::Fault;
+    Failure {
+        fault: match f.fault {
+            Fault::Definition => SetupFault::Definition,
+            Fault::Transient => SetupFault::Transient,
+        },
+        message: f.message,
+    }
+}
+
+/// The runtime makes the container, whose stdout and stderr are the log
+/// pipes; this process becomes the relay of its init.
+fn start(
+    paths: &super::Paths,
+    spec: &LaunchSpec,
+    prepared: crate::oci::launch::Prepared,
+    ns_pid: u32,
+    log_pipes: LogPipes,
+    status: &mut File,
+) -> Result<std::convert::Infallible, Failure> {
+    let (stdio, logs) = match log_pipes {
+        Some(((out_r, out_w), (err_r, err_w))) => (
+            (Stdio::from(out_w), Stdio::from(err_w)),
+            Some((out_r, err_r)),
+        ),
+        None => (
+            (
+                Stdio::from(step(
+                    "dup stderr",
+                    std::io::stderr().as_fd().try_clone_to_owned(),
+                )?),
+                Stdio::inherit(),
+            ),
+            None,
+        ),
+    };
+    let dirs = crate::oci::Dirs::new(&paths.run);
+    let path = search_path();
+    let host = host(paths, spec, &dirs, &path);
+    // `stdio` moves into the runtime and is closed here after it: only the
+    // container holds the write ends, so the relay sees EOF.
+    // The pod network's /etc files exist once the supervisor set the network
+    // up; a supervisor run without one (as in tests) leaves the host's.
+    let mut c = spec.container.clone();
+    c.etc_files
+        .retain(|(src, dst)| Path::new(src).exists() && Path::new(dst).exists());
+    let init = crate::oci::launch::start(&c, prepared, ns_pid, &host, stdio.0, stdio.1)
+        .map_err(from_oci)?;
+    if let Some((out_r, err_r)) = &logs {
+        keep_log_pipes(out_r, err_r)?;
+    }
+    // The init may still be the runtime's process's child for a moment (it
+    // is reparented to the relay, a subreaper, when that exits): the
+    // supervisor learns its PID from here, not from the relay's children.
+    step(
+        "report the start",
+        std::io::Write::write_all(status, Report::started(init).as_bytes()),
+    )?;
+    Ok(exec_relay(&spec.pause, init as i32, logs.as_ref())?)
 }
 
 /// The relay must inherit the read ends of the container's output pipes.
@@ -228,46 +269,6 @@ fn keep_log_pipes(out: &OwnedFd, err: &OwnedFd) -> Result<(), String> {
                 nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
             ),
         )?;
-    }
-    Ok(())
-}
-
-/// PID 1 of the container (when it has its own PID namespace).
-fn container_init(
-    spec: &LaunchSpec,
-    own_proc: bool,
-    creds: &Creds,
-    exe: &CString,
-) -> Result<std::convert::Infallible, Failure> {
-    if own_proc && spec.creates.contains(&NsKind::Mnt) {
-        step(
-            "mount /proc for the container's PID namespace",
-            mount(
-                Some("proc"),
-                "/proc",
-                Some("proc"),
-                MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-                None::<&str>,
-            ),
-        )?;
-    }
-    // SAFETY: still single-threaded (we are a fork of a single-threaded process).
-    match step("fork command", unsafe { nix::unistd::fork() })? {
-        ForkResult::Parent { child } => Ok(exec_relay(&spec.pause, child.as_raw(), None)?),
-        ForkResult::Child => exec_command(spec, creds, exe),
-    }
-}
-
-/// If the helper above us dies (even by SIGKILL), so do we: as PID 1 of the
-/// container's PID namespace our death takes every process in it along.
-fn die_with_parent() -> Result<(), String> {
-    let parent = nix::unistd::getppid();
-    step(
-        "set parent-death signal",
-        nix::sys::prctl::set_pdeathsig(Signal::SIGKILL),
-    )?;
-    if nix::unistd::getppid() != parent {
-        return Err("the container helper died during setup".into());
     }
     Ok(())
 }

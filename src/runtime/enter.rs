@@ -1,16 +1,18 @@
-//! `podctl __enter PID -- CMD...`: joins every namespace of PID (in setns
-//! order, all opened first), forks so a PID namespace applies, and runs CMD.
-//! Started by `podctl exec` (and exec probes) held, released once it is in
-//! the container's scope ([`super::held`]). `podctl exec`'s release body is
-//! an [`ExecSpec`]: the command then runs with exactly that environment,
-//! user and workdir, nothing inherited; a probe's is empty.
+//! `podctl __enter PID -- CMD...`: runs CMD in the container PID is in,
+//! through the OCI runtime that started it (`RUNTIME exec`): with the
+//! container's namespaces, capabilities and seccomp filter. Started by
+//! `podctl exec` (and exec probes) held, released once it is in the
+//! container's scope ([`super::held`]). `podctl exec`'s release body is an
+//! [`ExecSpec`]: the command then runs with exactly that environment, user
+//! and workdir, nothing inherited; a probe's is empty (the container's
+//! own). A PID in no container started by a runtime is an error saying so:
+//! a command never enters a container any other way.
 
-use super::ns;
 use super::process::{Held, Helper, Process};
 use crate::model::User;
-use crate::plan::NsKind;
+use crate::oci::Dirs;
+use crate::oci::launch::ExecInfo;
 use serde::{Deserialize, Serialize};
-use std::ffi::CString;
 use std::path::Path;
 
 /// How `podctl exec` wants the command run (sent as JSON on the go pipe).
@@ -38,9 +40,9 @@ pub fn helper(podctl: &Path, pid: u32, argv: &[String]) -> Helper {
     Helper::new(podctl, args)
 }
 
-/// Lets the helper join the namespaces and run the command: as `spec` says
-/// (`podctl exec`), or with an empty body, a probe's command at `/` with
-/// the default PATH.
+/// Lets the helper run the command through the container's runtime: as
+/// `spec` says (`podctl exec`), or with an empty body, a probe's command as
+/// the container's own process runs (its user, workdir and environment).
 pub fn release(
     mut held: Box<dyn Held>,
     spec: Option<&ExecSpec>,
@@ -53,22 +55,13 @@ pub fn release(
     Ok(held.into_process())
 }
 
-/// Every namespace of the target but its user namespace (podctl makes none).
-fn kinds() -> &'static [NsKind] {
-    &crate::plan::SETNS_ORDER[1..]
-}
-
 pub fn main(pid: u32, command: &[String]) -> ! {
-    match run(pid, command) {
-        Ok(code) => std::process::exit(code),
-        Err(e) => {
-            eprintln!("podctl exec: {e}");
-            std::process::exit(125)
-        }
-    }
+    let Err(e) = run(pid, command);
+    eprintln!("podctl exec: {e}");
+    std::process::exit(125)
 }
 
-fn run(pid: u32, command: &[String]) -> Result<i32, String> {
+fn run(pid: u32, command: &[String]) -> Result<std::convert::Infallible, String> {
     // Run by hand (no release pipe) or released with an empty body: a
     // probe's command.
     let body = super::held::wait_release().map_err(|e| crate::error_chain(&e))?;
@@ -83,55 +76,26 @@ fn run(pid: u32, command: &[String]) -> Result<i32, String> {
     // before anything is read through it.
     let pin = spec.as_ref().map_or(0, |s| s.pid_start);
     super::pin::check(&paths.host.proc, pid, pin).map_err(|e| e.to_string())?;
-    // A container started by an OCI runtime: its `exec` gives the command
-    // the container's namespaces, capabilities, seccomp filter and (unless
-    // podctl exec says otherwise) user, workdir and environment; joining the
-    // namespaces here would give it only the first.
-    let dirs = crate::oci::Dirs::new(&paths.run);
-    let cgroup =
-        std::fs::read_to_string(paths.host.proc.join(format!("{pid}/cgroup"))).unwrap_or_default();
-    if let Some(info) = crate::oci::launch::ExecInfo::for_cgroup(&dirs, &cgroup) {
-        return Err(exec_through_runtime(&dirs, &info, spec.as_ref(), command));
-    }
-    let creds = match &spec {
-        Some(s) => super::container::resolve_user(s.user.as_ref())?,
-        None => None,
-    };
-    let opened = ns::open(&paths.host.proc, pid, kinds()).map_err(|e| crate::error_chain(&e))?;
-    // And still after: the namespaces opened are the container's.
-    super::pin::check(&paths.host.proc, pid, pin).map_err(|e| e.to_string())?;
-    opened.join().map_err(|e| crate::error_chain(&e))?;
-    let argv: Vec<CString> = command
-        .iter()
-        .map(|a| CString::new(a.as_str()).map_err(|_| format!("{a:?} contains NUL")))
-        .collect::<Result<_, _>>()?;
-    // SAFETY: this helper is single-threaded; the child only execs.
-    match unsafe { nix::unistd::fork() }.map_err(|e| format!("fork: {e}"))? {
-        nix::unistd::ForkResult::Child => {
-            let e = match &spec {
-                Some(s) => exec_as(s, &creds, command, &argv),
-                None => exec_plain(&argv),
-            };
-            eprintln!("podctl exec: {}: {e}", command[0]);
-            std::process::exit(127)
-        }
-        nix::unistd::ForkResult::Parent { child } => {
-            if spec.as_ref().is_some_and(|s| s.tty) {
-                // The command owns the terminal (and its signals) now.
-                ignore_terminal_signals();
-            }
-            loop {
-                match nix::sys::wait::waitpid(child, None) {
-                    Ok(nix::sys::wait::WaitStatus::Exited(_, code)) => return Ok(code),
-                    Ok(nix::sys::wait::WaitStatus::Signaled(_, sig, _)) => {
-                        return Ok(128 + sig as i32);
-                    }
-                    Ok(_) | Err(nix::Error::EINTR) => continue,
-                    Err(e) => return Err(format!("waitpid: {e}")),
-                }
-            }
-        }
-    }
+    let dirs = Dirs::new(&paths.run);
+    let info = runtime_of(&paths.host.proc, &dirs, pid)?;
+    Err(exec_through_runtime(&dirs, &info, spec.as_ref(), command))
+}
+
+/// How to reach the runtime of the container process `pid` is in: its
+/// scope names the container, whose bundle records the runtime
+/// (`runtime.json`). `proc`: procfs.
+fn runtime_of(proc: &Path, dirs: &Dirs, pid: u32) -> Result<ExecInfo, String> {
+    let path = proc.join(format!("{pid}/cgroup"));
+    let cgroup = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    ExecInfo::for_cgroup(dirs, &cgroup).ok_or_else(|| {
+        format!(
+            "process {pid} is in no container started by an OCI runtime (cgroup {}; \
+             no runtime.json under {}): nothing can run in it",
+            cgroup.trim().replace('\n', ", "),
+            dirs.run.join("oci").display()
+        )
+    })
 }
 
 /// Replaces this helper with `RUNTIME exec`; returns why it could not. With
@@ -139,8 +103,8 @@ fn run(pid: u32, command: &[String]) -> Result<i32, String> {
 /// podctl exec's argv, environment, workdir and user (a non-root user keeps
 /// only the container's ambient capabilities), and its terminal.
 fn exec_through_runtime(
-    dirs: &crate::oci::Dirs,
-    info: &crate::oci::launch::ExecInfo,
+    dirs: &Dirs,
+    info: &ExecInfo,
     spec: Option<&ExecSpec>,
     command: &[String],
 ) -> String {
@@ -151,12 +115,7 @@ fn exec_through_runtime(
         let process = match spec {
             None => crate::oci::launch::exec_process(&config, command, None)?,
             Some(s) => {
-                let creds = super::container::resolve_user(s.user.as_ref())?;
-                let user = creds.as_ref().map(|c| crate::oci::HostUser {
-                    uid: c.uid.as_raw(),
-                    gid: c.gid.as_raw(),
-                    additional_gids: c.groups.iter().map(|g| g.as_raw()).collect(),
-                });
+                let user = super::container::resolve_user(s.user.as_ref())?;
                 let with = crate::oci::launch::ExecAs {
                     tty: s.tty,
                     env: &s.env,
@@ -202,66 +161,28 @@ fn exec_through_runtime(
     }
 }
 
-/// A probe's command: at `/`, with the default PATH.
-fn exec_plain(argv: &[CString]) -> String {
-    let _ = nix::unistd::chdir("/");
-    let _ = super::container::default_sigpipe();
-    // SAFETY: single-threaded child, before exec.
-    unsafe { std::env::set_var("PATH", crate::plan::DEFAULT_PATH) };
-    match nix::unistd::execvp(&argv[0], argv) {
-        Err(e) => format!("cannot execute: {e}"),
-        Ok(never) => match never {},
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// `podctl exec`'s command: its terminal, user, workdir and environment, then exec.
-fn exec_as(
-    spec: &ExecSpec,
-    creds: &super::container::Creds,
-    command: &[String],
-    argv: &[CString],
-) -> String {
-    let steps = || -> Result<std::convert::Infallible, String> {
-        if spec.tty {
-            nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
-            // SAFETY: fd 0 is the terminal podctl exec opened for us; TIOCSCTTY takes an int.
-            if unsafe { nix::libc::ioctl(0, nix::libc::TIOCSCTTY, 0) } != 0 {
-                return Err(format!(
-                    "cannot make stdin the controlling terminal: {}",
-                    std::io::Error::last_os_error()
-                ));
-            }
-        }
-        let exe = super::container::resolve_command(command, &spec.env)?;
-        if let Some(c) = creds {
-            nix::unistd::setgroups(&c.groups).map_err(|e| format!("setgroups: {e}"))?;
-            nix::unistd::setgid(c.gid).map_err(|e| format!("setgid: {e}"))?;
-            nix::unistd::setuid(c.uid).map_err(|e| format!("setuid: {e}"))?;
-        }
-        nix::unistd::chdir(spec.workdir.as_str())
-            .map_err(|e| format!("chdir {}: {e}", spec.workdir))?;
-        super::container::default_sigpipe().map_err(|e| format!("restore SIGPIPE: {e}"))?;
-        let env: Vec<CString> = spec
-            .env
-            .iter()
-            .map(|(k, v)| super::container::cstring(&format!("{k}={v}")))
-            .collect::<Result<_, _>>()?;
-        Err(match nix::unistd::execve(&exe, argv, &env) {
-            Err(e) => format!("cannot execute {}: {e}", exe.to_string_lossy()),
-            Ok(never) => match never {},
-        })
-    };
-    match steps() {
-        Err(e) => e,
-        Ok(never) => match never {},
-    }
-}
-
-/// The waiting helper must outlive a Ctrl-C or hang-up meant for the command.
-fn ignore_terminal_signals() {
-    use nix::sys::signal::{SigHandler, Signal, signal};
-    for sig in [Signal::SIGINT, Signal::SIGQUIT, Signal::SIGHUP] {
-        // SAFETY: SIG_IGN installs no handler code.
-        let _ = unsafe { signal(sig, SigHandler::SigIgn) };
+    /// A process in no container's scope (this test's) cannot be entered,
+    /// and the error says why.
+    #[test]
+    fn a_process_outside_any_container_is_refused() {
+        let dir = std::env::temp_dir().join(format!("podctl-enter-{}", std::process::id()));
+        let dirs = Dirs {
+            run: dir.join("run"),
+            lib: dir.join("lib"),
+        };
+        let me = std::process::id();
+        let e = runtime_of(Path::new("/proc"), &dirs, me).unwrap_err();
+        assert!(
+            e.contains(&format!(
+                "process {me} is in no container started by an OCI runtime"
+            )),
+            "{e}"
+        );
+        let e = runtime_of(&dir.join("proc"), &dirs, me).unwrap_err();
+        assert!(e.contains("cannot read"), "{e}");
     }
 }

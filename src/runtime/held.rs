@@ -5,8 +5,8 @@
 //! A helper is started with a pipe whose read end it inherits; the
 //! descriptor's number is in its environment ([`GO_FD_ENV`]). It reads that
 //! pipe to EOF before doing anything: the release message is [`GO`] followed
-//! by a body (empty, or JSON: a container's [`super::launch::LaunchSpec`] and
-//! namespace PID, `podctl exec`'s [`super::enter::ExecSpec`]); EOF with
+//! by a body (empty, or JSON: a container helper's [`super::launch::Go`],
+//! `podctl exec`'s [`super::enter::ExecSpec`]); EOF with
 //! nothing read means podctl went away and the helper exits. podctl sends it
 //! once the helper is in its unit's cgroup. Until then, dropping the
 //! [`HeldChild`] kills and reaps the process, so no error path leaves a

@@ -9,47 +9,36 @@
 //! [`Report`] (the init's PID, or the error).
 
 use super::process::{Held, Helper, Output, Process, ReportError, Spawner};
-use crate::plan::{ContainerPlan, NsKind, ProcessPlan};
+use crate::plan::{ContainerPlan, Plan};
 use serde::{Deserialize, Serialize};
 use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Everything the helper needs, sent as one JSON line.
+/// Everything the helper needs, sent as one JSON document.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LaunchSpec {
-    /// The sandbox's namespaces to join, in setns order.
-    pub joins: Vec<NsKind>,
-    /// Namespaces of its own, created once in its scope.
-    pub creates: Vec<NsKind>,
-    pub process: ProcessPlan,
-    /// The `podctl-pause` binary, used as the relay/init processes.
+    /// The container as its OCI runtime config is made from it: its
+    /// namespaces, process, confinement, volumes and root.
+    pub container: crate::oci::Container,
+    /// The `podctl-pause` binary: the container's init, and the relay the
+    /// helper becomes.
     pub pause: PathBuf,
-    /// Bound over the container's files once it has its own mount namespace.
-    #[serde(default)]
-    pub etc_files: Vec<(String, String)>,
-    /// Started through an OCI runtime with this config; `None`:
-    /// the helper joins and creates the namespaces itself.
-    #[serde(default)]
-    pub oci: Option<crate::oci::Container>,
-    /// The container's scope, named in the journal stream's header: journald
-    /// attributes a line to it even when the relay that sent it has exited
-    /// before journald looked at its cgroup (a short-lived init container).
-    #[serde(default)]
-    pub unit: String,
 }
 
 impl LaunchSpec {
-    pub fn new(plan: &ContainerPlan, pause: &Path) -> Self {
+    pub fn new(plan: &Plan, c: &ContainerPlan, pause: &Path) -> Self {
         LaunchSpec {
-            joins: plan.joins.clone(),
-            creates: plan.creates.clone(),
-            process: plan.process.clone(),
+            container: crate::oci::Container::from_plan(plan, c),
             pause: pause.to_path_buf(),
-            etc_files: plan.etc_files.clone(),
-            oci: None,
-            unit: plan.unit.name.clone(),
         }
+    }
+
+    /// The container's scope, named in the journal stream's header: journald
+    /// attributes a line to it even when the relay that sent it has exited
+    /// before journald looked at its cgroup (a short-lived init container).
+    pub fn unit(&self) -> String {
+        crate::plan::units::container(&self.container.pod, &self.container.name)
     }
 }
 
@@ -93,12 +82,13 @@ impl SetupFault {
     }
 }
 
-/// What a released container helper reports on its status pipe: nothing
-/// (started; its init is its child), `started\tINIT` (started through an
-/// OCI runtime: the init's PID), or `KIND\tMESSAGE` (a [`SetupFault`]).
+/// What a released container helper reports on its status pipe:
+/// `started\tINIT` (the runtime started the container: its init's PID) or
+/// `KIND\tMESSAGE` (a [`SetupFault`]). Anything else, nothing included (the
+/// helper died before it could say), is a transient failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Report {
-    Started { init: Option<u32> },
+    Started { init: u32 },
     Failed { fault: SetupFault, message: String },
 }
 
@@ -113,14 +103,17 @@ impl Report {
     pub fn parse(report: &str) -> Report {
         let report = report.trim();
         if report.is_empty() {
-            return Report::Started { init: None };
+            return Report::Failed {
+                fault: SetupFault::Transient,
+                message: "the container helper ended without reporting a start".into(),
+            };
         }
-        if let Some(pid) = report
+        if let Some(init) = report
             .strip_prefix(Self::STARTED)
             .and_then(|r| r.strip_prefix('\t'))
             .and_then(|p| p.parse().ok())
         {
-            return Report::Started { init: Some(pid) };
+            return Report::Started { init };
         }
         let (fault, message) = SetupFault::parse(report);
         Report::Failed {
@@ -257,7 +250,6 @@ impl PendingContainer {
         let mut child = self.child.into_process();
         match Report::parse(&message) {
             Report::Started { init } => {
-                let init = init.unwrap_or_else(|| super::state::first_child(proc, child.pid()));
                 let command_pid = super::state::first_child(proc, init);
                 Ok(Released { child, command_pid })
             }
@@ -279,11 +271,18 @@ mod tests {
 
     #[test]
     fn reports_read_back() {
-        assert_eq!(Report::parse(""), Report::Started { init: None });
         assert_eq!(
             Report::parse(&Report::started(4242)),
-            Report::Started { init: Some(4242) }
+            Report::Started { init: 4242 }
         );
+        // Nothing: the helper died before it could report.
+        assert!(matches!(
+            Report::parse(""),
+            Report::Failed {
+                fault: SetupFault::Transient,
+                ..
+            }
+        ));
         assert_eq!(
             Report::parse("definition\tcannot execute x"),
             Report::Failed {
@@ -332,9 +331,10 @@ mod tests {
             &crate::spec::parse_str("[containers.app]\ncommand = [\"true\"]\n", "t.toml", "t")
                 .unwrap(),
         );
-        let spec = LaunchSpec::new(&plan.containers[0], Path::new("/bin/true"));
+        let spec = LaunchSpec::new(&plan, &plan.containers[0], Path::new("/bin/true"));
         assert_eq!(
-            spec.unit, "pod-t.app.scope",
+            spec.unit(),
+            "pod-t.app.scope",
             "the journal stream names the scope"
         );
         let p = spawn(&crate::runtime::process::Host, &helper, "app", &spec).unwrap();

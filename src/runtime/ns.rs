@@ -1,7 +1,7 @@
-//! Namespace steps: open, join (in [`SETNS_ORDER`]), unshare.
+//! Namespace steps: open, join (in [`SETNS_ORDER`]).
 //!
-//! These change process-wide state, so they run only in the single-threaded
-//! `podctl __spawn` / `__enter` helpers, never in the supervisor.
+//! Joining changes process-wide state, so it runs only in the
+//! single-threaded `podctl __probe` helper, never in the supervisor.
 
 use crate::plan::{NsKind, SETNS_ORDER};
 use nix::sched::CloneFlags;
@@ -20,12 +20,6 @@ pub enum NsError {
     #[error("setns into {path}")]
     Join {
         path: PathBuf,
-        #[source]
-        source: nix::Error,
-    },
-    #[error("unshare({kinds})")]
-    Unshare {
-        kinds: String,
         #[source]
         source: nix::Error,
     },
@@ -82,24 +76,6 @@ impl Opened {
     pub fn kinds(&self) -> Vec<NsKind> {
         self.0.iter().map(|(k, _, _)| *k).collect()
     }
-}
-
-/// Creates new namespaces of the given kinds for this process (pid: for its children).
-pub fn unshare(kinds: &[NsKind]) -> Result<(), NsError> {
-    let flags = kinds
-        .iter()
-        .fold(CloneFlags::empty(), |acc, k| acc | clone_flag(*k));
-    if flags.is_empty() {
-        return Ok(());
-    }
-    nix::sched::unshare(flags).map_err(|source| NsError::Unshare {
-        kinds: kinds
-            .iter()
-            .map(|k| k.proc_name())
-            .collect::<Vec<_>>()
-            .join(","),
-        source,
-    })
 }
 
 /// The inode of a namespace file, as `lsns` shows it.

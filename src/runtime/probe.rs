@@ -1,7 +1,8 @@
 //! Readiness and liveness probes. Each attempt is a helper process, so the
 //! supervisor never changes namespaces itself:
-//! * `exec`: `podctl __enter` into the container's namespaces, moved into its
-//!   scope before it runs the command (user code never runs outside it);
+//! * `exec`: `podctl __enter`, moved into the container's scope before it
+//!   has the container's runtime run the command (`RUNTIME exec`: user code
+//!   never runs outside the scope);
 //! * `tcp` / `http`: `podctl __probe NSPID tcp PORT | http URL` joins the
 //!   pod's network namespace and connects to 127.0.0.1.
 //!

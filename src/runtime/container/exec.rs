@@ -1,9 +1,18 @@
-//! The last steps of a container helper's processes, and what they share
-//! with `podctl __enter`: exec the relay and the command, the user and
-//! program lookups, the journal stream, SIGPIPE.
+//! The container helper's host side: the user and program lookups (shared
+//! with `podctl __enter`), the journal stream, the exec of the relay.
 
-use super::*;
+use super::Failure;
+use crate::model::User;
+use crate::oci::HostUser;
+use nix::unistd::{Gid, Uid};
+use std::ffi::CString;
+use std::io::Write;
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
 
+/// Becomes `podctl-pause relay CHILD [OUT ERR]`: the relay of the
+/// container's init, copying its output pipes to journald.
 pub(super) fn exec_relay(
     pause: &Path,
     child: i32,
@@ -28,58 +37,7 @@ pub(super) fn exec_relay(
     ))
 }
 
-pub(super) fn exec_command(
-    spec: &LaunchSpec,
-    creds: &Creds,
-    exe: &CString,
-) -> Result<std::convert::Infallible, Failure> {
-    let p = &spec.process;
-    if let Some(c) = creds {
-        step("setgroups", nix::unistd::setgroups(&c.groups))?;
-        step("setgid", nix::unistd::setgid(c.gid))?;
-        step("setuid", nix::unistd::setuid(c.uid))?;
-    }
-    step(
-        &format!("chdir {}", p.workdir),
-        nix::unistd::chdir(p.workdir.as_str()),
-    )?;
-    step("restore SIGPIPE", default_sigpipe())?;
-    step(
-        "unblock signals",
-        sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None),
-    )?;
-    let argv: Vec<CString> = p
-        .argv
-        .iter()
-        .map(|a| cstring(a))
-        .collect::<Result<_, _>>()?;
-    let env: Vec<CString> = p
-        .env
-        .iter()
-        .map(|(k, v)| cstring(&format!("{k}={v}")))
-        .collect::<Result<_, _>>()?;
-    let e = nix::unistd::execve(exe, &argv, &env).unwrap_err();
-    let message = format!("cannot execute {}: {e}", exe.to_string_lossy());
-    // A file that is not there or not executable is the definition's fault;
-    // anything else (ENOMEM, ETXTBSY...) may pass on a retry.
-    use nix::errno::Errno;
-    Err(match e {
-        Errno::ENOENT | Errno::ENOTDIR | Errno::EACCES | Errno::ENOEXEC => {
-            Failure::definition(message)
-        }
-        _ => message.into(),
-    })
-}
-
-/// Gives SIGPIPE back its default action (Rust's runtime ignores it, and an
-/// ignored signal stays ignored across execve): `cmd | head` must end `cmd`.
-pub(crate) fn default_sigpipe() -> nix::Result<()> {
-    // SAFETY: SIG_DFL installs no handler; called in a single-threaded process before exec.
-    unsafe { nix::sys::signal::signal(Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl) }
-        .map(|_| ())
-}
-
-pub(crate) fn cstring(s: &str) -> Result<CString, String> {
+fn cstring(s: &str) -> Result<CString, String> {
     CString::new(s).map_err(|_| format!("{s:?} contains a NUL byte"))
 }
 
@@ -105,20 +63,23 @@ pub(super) fn stream_header(ident: &str, unit: &str, priority: u8) -> String {
     format!("{ident}\n{unit}\n{priority}\n1\n0\n0\n0\n")
 }
 
-pub(crate) type Creds = Option<Cred>;
-
-pub(crate) struct Cred {
-    pub(crate) uid: Uid,
-    pub(crate) gid: Gid,
-    pub(crate) groups: Vec<Gid>,
+/// root, the user of a container that names none.
+pub(crate) fn root() -> HostUser {
+    HostUser {
+        uid: 0,
+        gid: 0,
+        additional_gids: vec![],
+    }
 }
 
-/// Resolves the container's user on this host: a name, a uid or uid:gid.
-/// A name the host does not know is the definition's fault; a lookup that
-/// fails (NSS not ready at boot) is transient.
-pub(crate) fn resolve_user(user: Option<&User>) -> Result<Creds, Failure> {
+/// Resolves the container's user on this host: a name, a uid or uid:gid;
+/// `None` when it names none. A name the host does not know is the
+/// definition's fault; a lookup that fails (NSS not ready at boot) is
+/// transient.
+pub(crate) fn resolve_user(user: Option<&User>) -> Result<Option<HostUser>, Failure> {
     let Some(user) = user else { return Ok(None) };
     let lookup_err = |e| Failure::from(format!("user {user}: {e}"));
+    let raw = |gids: Vec<Gid>| gids.iter().map(|g| g.as_raw()).collect();
     match user {
         User::Name(name) => {
             let u = nix::unistd::User::from_name(name)
@@ -128,33 +89,29 @@ pub(crate) fn resolve_user(user: Option<&User>) -> Result<Creds, Failure> {
                 })?;
             let cname = cstring(name)?;
             let groups = nix::unistd::getgrouplist(&cname, u.gid).map_err(lookup_err)?;
-            Ok(Some(Cred {
-                uid: u.uid,
-                gid: u.gid,
-                groups,
+            Ok(Some(HostUser {
+                uid: u.uid.as_raw(),
+                gid: u.gid.as_raw(),
+                additional_gids: raw(groups),
             }))
         }
         User::Id { uid, gid } => {
-            let uid = Uid::from_raw(*uid);
-            let primary = nix::unistd::User::from_uid(uid)
+            let primary = nix::unistd::User::from_uid(Uid::from_raw(*uid))
                 .ok()
                 .flatten()
-                .map(|u| u.gid);
-            let gid = gid
-                .map(Gid::from_raw)
-                .or(primary)
-                .unwrap_or(Gid::from_raw(uid.as_raw()));
-            Ok(Some(Cred {
-                uid,
+                .map(|u| u.gid.as_raw());
+            let gid = gid.or(primary).unwrap_or(*uid);
+            Ok(Some(HostUser {
+                uid: *uid,
                 gid,
-                groups: vec![gid],
+                additional_gids: vec![gid],
             }))
         }
     }
 }
 
 /// argv[0] as given if it has a slash, else the first executable match in PATH.
-pub(crate) fn resolve_command(
+pub(super) fn resolve_command(
     argv: &[String],
     env: &[(String, String)],
 ) -> Result<CString, String> {
@@ -172,7 +129,7 @@ pub(crate) fn resolve_command(
         .and_then(|p| cstring(&p.to_string_lossy()))
 }
 
-pub(super) fn find_in_path(cmd: &str, path: &str) -> Option<PathBuf> {
+fn find_in_path(cmd: &str, path: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     path.split(':')
         .filter(|d| !d.is_empty())

@@ -1,5 +1,6 @@
 use super::exec::stream_header;
 use super::*;
+use crate::model::User;
 
 #[test]
 fn stream_header_names_the_scope() {
@@ -34,14 +35,14 @@ fn numeric_user_defaults_gid() {
     let c = resolve_user(Some(&User::Id { uid: 0, gid: None }))
         .unwrap()
         .unwrap();
-    assert_eq!(c.gid.as_raw(), 0);
+    assert_eq!(c.gid, 0);
     let c = resolve_user(Some(&User::Id {
         uid: 4242,
         gid: Some(7),
     }))
     .unwrap()
     .unwrap();
-    assert_eq!((c.uid.as_raw(), c.gid.as_raw()), (4242, 7));
+    assert_eq!((c.uid, c.gid, c.additional_gids), (4242, 7, vec![7]));
     let e = resolve_user(Some(&User::Name("no-such-user-xyz".into())))
         .err()
         .unwrap();

@@ -170,7 +170,8 @@ impl Held for FakeHeld {
     }
 
     /// A helper whose body matches a [`Processes::report_for`] key reports
-    /// that; the holder its own PID; others nothing (the command runs).
+    /// that; the holder its own PID; a container helper that the container
+    /// started, its init being the helper itself.
     fn report(
         &mut self,
         _interrupt: Option<BorrowedFd<'_>>,
@@ -184,7 +185,7 @@ impl Held for FakeHeld {
         if t.started[&self.pid].contains(" hold ") {
             return Ok(format!("{}\n", self.pid));
         }
-        Ok(String::new())
+        Ok(crate::runtime::launch::Report::started(self.pid))
     }
 
     fn into_process(mut self: Box<Self>) -> Box<dyn Process> {

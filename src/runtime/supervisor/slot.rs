@@ -53,25 +53,18 @@ impl Slot {
     }
 }
 
-/// The helper's spec for a slot; gives it a NOTIFY_SOCKET if it reports
+/// The helper's spec for a slot; binds its NOTIFY_SOCKET if it reports
 /// readiness with sd_notify (the socket outlives restarts; stale messages
-/// of a previous run are dropped).
+/// of a previous run are dropped). The runtime config gives the container
+/// that socket ([`crate::oci::config`]).
 pub(super) fn launch_spec(
     paths: &Paths,
     plan: &Plan,
     s: &mut Slot,
 ) -> Result<LaunchSpec, SupervisorError> {
-    let pod = plan.pod.as_str();
-    let mut spec = LaunchSpec::new(&s.plan, &paths.pause);
-    // Every container goes through its OCI runtime (crun by default).
-    spec.oci = Some(crate::oci::Container::from_plan(plan, &s.plan));
-    let wants = s
-        .plan
-        .ready
-        .as_ref()
-        .is_some_and(|p| p.check == crate::model::Check::Notify);
-    if wants && s.notify.is_none() {
-        let n = NotifySocket::bind(&paths.run, pod, &s.plan.name).map_err(|source| {
+    let spec = LaunchSpec::new(plan, &s.plan, &paths.pause);
+    if spec.container.notify && s.notify.is_none() {
+        let n = NotifySocket::bind(&paths.run, &plan.pod, &s.plan.name).map_err(|source| {
             launch::LaunchError::Pipe {
                 container: s.plan.name.clone(),
                 source,
@@ -82,10 +75,6 @@ pub(super) fn launch_spec(
     if let Some(n) = &s.notify {
         // Stale messages of a previous run count for nothing.
         n.discard();
-        spec.process.env.retain(|(k, _)| k != "NOTIFY_SOCKET");
-        spec.process
-            .env
-            .push(("NOTIFY_SOCKET".into(), n.path().display().to_string()));
     }
     Ok(spec)
 }

@@ -254,11 +254,8 @@ fn a_container_waiting_for_completion_is_released_after_the_exit() {
     let text = "[containers.job]\ncommand = [\"true\"]\nrestart = \"never\"\n\
         [containers.app]\ncommand = [\"sleep\", \"100\"]\nafter = { job = \"completed\" }\n";
     let mut sup = supervisor_of(text, &mgr, &procs, &dir);
-    procs.exit_after_release(
-        &format!("pod-{POD}.job.scope"),
-        0,
-        Duration::from_millis(200),
-    );
+    // job's launch spec names its journal identifier.
+    procs.exit_after_release(&format!("\"{POD}/job\""), 0, Duration::from_millis(200));
     assert_eq!(sup.start().unwrap(), Started::Running);
     assert!(sup.slots[0].life.completed);
     let helpers = procs.pids("__spawn");

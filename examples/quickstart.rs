@@ -1,6 +1,6 @@
 //! The quick start on a machine without systemd as PID 1 (run by
 //! `examples/quickstart`, which builds it): boots a throwaway systemd in
-//! systemd-nspawn from the test bench's cached root with the release
+//! systemd-nspawn from the test rig's cached root with the release
 //! binaries bound in, runs the systemd-host demo inside it
 //! (`PODCTL_PREBUILT=1 examples/quickstart`), prints its output and powers
 //! the container off, also after Ctrl-C, SIGTERM or a failure.
@@ -8,21 +8,21 @@
 //! Usage (root): `quickstart [PODCTL PODCTL_PAUSE]`, default
 //! `target/release/podctl` and `target/release/podctl-pause`.
 
-// The parts of the bench this program needs, same files as the tests (so the
-// same cached root, keyed on tests/bench/mkroot.sh). Not the bench's mod.rs:
+// The parts of the rig this program needs, same files as the tests (so the
+// same cached root, keyed on tests/rig/mkroot.sh). Not the rig's mod.rs:
 // its VM and harness modules need the test-only CARGO_BIN_EXE_* variables.
 #[allow(dead_code)]
-#[path = "../tests/bench"]
-mod bench {
+#[path = "../tests/rig"]
+mod rig {
     pub mod cache;
     pub mod guest;
     pub mod nspawn;
     pub mod procs;
 }
 
-use bench::nspawn::{Container, podctl_binds_from};
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, kill, sigaction};
 use nix::unistd::Pid;
+use rig::nspawn::{Container, podctl_binds_from};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -102,9 +102,9 @@ fn stop_on_signal() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let me = std::process::id();
-    let nspawn: Vec<u32> = bench::procs::children(me)
+    let nspawn: Vec<u32> = rig::procs::children(me)
         .into_iter()
-        .filter(|&pid| bench::procs::comm(pid).as_deref() == Some("systemd-nspawn"))
+        .filter(|&pid| rig::procs::comm(pid).as_deref() == Some("systemd-nspawn"))
         .collect();
     // Only as the leader of our group (examples/quickstart starts us with
     // setsid); otherwise the terminal's Ctrl-C reached the group already.
@@ -119,8 +119,8 @@ fn stop_on_signal() {
     // it would never reap that child, so the container's PID namespace (and
     // systemd-nspawn, and we) would wait forever. Continue such nsenters.
     loop {
-        for pid in bench::procs::children(me) {
-            if bench::procs::comm(pid).as_deref() == Some("nsenter") && is_stopped(pid) {
+        for pid in rig::procs::children(me) {
+            if rig::procs::comm(pid).as_deref() == Some("nsenter") && is_stopped(pid) {
                 let _ = kill(Pid::from_raw(pid as i32), Signal::SIGCONT);
             }
         }
@@ -138,7 +138,7 @@ fn is_stopped(pid: u32) -> bool {
 }
 
 fn run(podctl: &Path, pause: &Path) -> Result<ExitCode, String> {
-    let root = with_progress("preparing the container root", bench::cache::container_root)?;
+    let root = with_progress("preparing the container root", rig::cache::container_root)?;
     if interrupted() {
         return Ok(ExitCode::from(130));
     }
@@ -180,13 +180,13 @@ fn leftovers() -> Result<(), String> {
     let machine = format!("--machine=podctl-bench-{}", std::process::id());
     let mut found = Vec::new();
     for _ in 0..100 {
-        found = bench::procs::with_arg(&machine)
+        found = rig::procs::with_arg(&machine)
             .into_iter()
             .map(|pid| format!("process {pid} ({machine})"))
             .collect();
         // A root being built (debootstrap mounts /proc and /dev in it).
-        let building = bench::cache::cache_dir().join(".tmp-container-root-");
-        found.extend(bench::procs::mounts_under(&building));
+        let building = rig::cache::cache_dir().join(".tmp-container-root-");
+        found.extend(rig::procs::mounts_under(&building));
         if found.is_empty() {
             return Ok(());
         }

@@ -2,25 +2,25 @@
 //! systemd-nspawn container (see tests/README.md). Add a trial by writing a
 //! `fn name(g: &Guest) -> Result<(), String>` and a line in `TRIALS`.
 
-#[path = "bench/mod.rs"]
-mod bench;
 #[path = "pods/mod.rs"]
 mod pods;
+#[path = "rig/mod.rs"]
+mod rig;
 
-use bench::{Guest, TrialFn};
+use rig::{Guest, TrialFn};
 use std::time::Duration;
 
 const TRIALS: &[(&str, TrialFn)] = &[
     (
-        "bench::systemd_is_pid1_and_bus_answers",
+        "rig::systemd_is_pid1_and_bus_answers",
         systemd_is_pid1_and_bus_answers,
     ),
     (
-        "bench::transient_scope_in_slice_binds_to",
+        "rig::transient_scope_in_slice_binds_to",
         transient_scope_in_slice_binds_to,
     ),
     (
-        "bench::podctl_is_bound_into_guest",
+        "rig::podctl_is_bound_into_guest",
         podctl_is_bound_into_guest,
     ),
 ];
@@ -52,7 +52,7 @@ fn main() {
         .chain(pods::cli_more::TRIALS)
         .copied()
         .collect();
-    bench::harness::container_main(&all)
+    rig::harness::container_main(&all)
 }
 
 /// systemd is PID 1 and answers on the system bus.

@@ -9,7 +9,7 @@ mod build;
 mod hostile_store_tests;
 #[path = "image/hostile_tests.rs"]
 mod hostile_tests;
-#[path = "bench/preflight.rs"]
+#[path = "rig/preflight.rs"]
 #[allow(dead_code)]
 mod preflight;
 #[path = "image/source.rs"]

@@ -8,7 +8,7 @@
 //! crun: without them every trial is reported ignored, and under
 //! `PODCTL_BENCH=required` that is a failure.
 
-#[path = "bench/preflight.rs"]
+#[path = "rig/preflight.rs"]
 #[allow(dead_code)]
 mod preflight;
 #[path = "common/tempdirs.rs"]

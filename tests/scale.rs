@@ -10,12 +10,12 @@
 //! --json` answer, and the fallback to the system bus works; then every pod
 //! goes down and nothing is left. `PODCTL_SCALE_PODS=N` runs it with N pods.
 
-#[path = "bench/mod.rs"]
-mod bench;
+#[path = "rig/mod.rs"]
+mod rig;
 #[path = "scale/script.rs"]
 mod script;
 
-use bench::{Guest, TrialFn};
+use rig::{Guest, TrialFn};
 use script::{LEFT_SCRIPT, median, name, timed, timed_loop, write_pods};
 use std::time::Instant;
 
@@ -44,7 +44,7 @@ const STREAMS_SLACK: usize = 50;
 const MAX_SUPERVISOR_PRIVATE_KIB: f64 = 512.0;
 
 fn main() {
-    bench::harness::container_main(TRIALS)
+    rig::harness::container_main(TRIALS)
 }
 
 fn pods() -> usize {
@@ -157,7 +157,7 @@ fn stderr_keeps_its_priority(g: &Guest) -> Result<(), String> {
          podctl apply /root/scale/logs.toml",
     )?;
     let journal = "journalctl --no-pager -o cat SYSLOG_IDENTIFIER=logs/app";
-    bench::wait_for(
+    rig::wait_for(
         std::time::Duration::from_secs(10),
         "both lines in the journal",
         || {

@@ -4,21 +4,18 @@
 //! Add a trial: write `fn name(g: &Guest) -> Result<(), String>` (it runs in
 //! the guest) and a line in `TRIALS`.
 
-#[path = "bench/mod.rs"]
-mod bench;
 #[path = "pods/mod.rs"]
 mod pods;
+#[path = "rig/mod.rs"]
+mod rig;
 
-use bench::{Guest, VmTrial};
+use rig::{Guest, VmTrial};
 
 const TRIALS: &[VmTrial] = &[
-    VmTrial::once(
-        "bench::cgroup_v2_memory_and_pids",
-        cgroup_v2_memory_and_pids,
-    ),
-    VmTrial::once("bench::memory_max_is_enforced", memory_max_is_enforced),
+    VmTrial::once("rig::cgroup_v2_memory_and_pids", cgroup_v2_memory_and_pids),
+    VmTrial::once("rig::memory_max_is_enforced", memory_max_is_enforced),
     VmTrial::reboot(
-        "bench::enabled_unit_starts_after_reboot",
+        "rig::enabled_unit_starts_after_reboot",
         enable_unit,
         unit_started_at_boot,
     ),
@@ -36,7 +33,7 @@ fn main() {
         .chain(pods::kube_peer::VM_TRIALS)
         .cloned()
         .collect();
-    bench::vm::vm_main(&all)
+    rig::vm::vm_main(&all)
 }
 
 /// The unified hierarchy with the memory and pids controllers delegated to

@@ -62,7 +62,7 @@ pub(super) const IMAGE: Kind = Kind {
 
 /// Applies `pod` with podctl, copies its containers' bundles (config.json,
 /// rootfs/) and turns each config into the floor's template. Down after.
-pub(super) fn capture(g: &crate::bench::Guest, kind: Kind) -> Result<(), String> {
+pub(super) fn capture(g: &crate::rig::Guest, kind: Kind) -> Result<(), String> {
     let pod = kind.pod;
     podctl_up(pod)?;
     for (c, _) in CONTAINERS {

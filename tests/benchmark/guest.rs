@@ -19,8 +19,8 @@ mod scale;
 
 use podman::Podman;
 
-use super::bench::Guest;
 use super::report::Results;
+use super::rig::Guest;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread::sleep;

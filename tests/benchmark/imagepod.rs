@@ -9,7 +9,7 @@
 use super::floor;
 use super::podman::Podman;
 use super::{POD_DIR, PODMAN_ROUNDS, Results, pod_file, podctl_down, podctl_up, rounds, say};
-use crate::bench::Guest;
+use crate::rig::Guest;
 
 const IMAGE: &str = "localhost:5001/bench/pod:1";
 const NETNS: &str = "podctl-reg";

@@ -3,20 +3,20 @@
 //! `podman pull`, each into a fresh store every round; the image's big
 //! layer unpacked by podctl against `tar -xzf` of the same blob.
 //!
-//! The registry is the container tier's (tests/bench/registry.sh: Debian's
+//! The registry is the container tier's (tests/rig/registry.sh: Debian's
 //! docker-registry, plain HTTP on localhost:5001 in the network namespace
-//! `podctl-reg`); the image is built in the guest with tests/bench/mkimage.sh
+//! `podctl-reg`); the image is built in the guest with tests/rig/mkimage.sh
 //! from busybox-static plus a layer of random (incompressible) data, and
 //! pushed with skopeo. Stores are on the tmpfs registry.sh mounts, except
 //! Podman's (its own storage, /var/lib/containers, on the VM's disk).
 
 use super::{rounds, say, timed};
-use crate::bench::Guest;
 use crate::report::Results;
+use crate::rig::Guest;
 use std::time::Duration;
 
-const REGISTRY_SH: &str = include_str!("../bench/registry.sh");
-const MKIMAGE_SH: &str = include_str!("../bench/mkimage.sh");
+const REGISTRY_SH: &str = include_str!("../rig/registry.sh");
+const MKIMAGE_SH: &str = include_str!("../rig/mkimage.sh");
 /// Where the scripts go in the guest.
 const DIR: &str = "/run/podctl-bench";
 /// The registries' network namespace (registry.sh).
@@ -86,7 +86,7 @@ pub(super) fn images(g: &Guest, r: &mut Results) -> Result<(), String> {
         bytes / 1048576.0
     ));
     r.notes.push(format!(
-        "images: {IMAGE} ({:.1} MiB: busybox-static + {DATA_MIB} MiB of /dev/urandom, gzip layers made by tests/bench/mkimage.sh) \
+        "images: {IMAGE} ({:.1} MiB: busybox-static + {DATA_MIB} MiB of /dev/urandom, gzip layers made by tests/rig/mkimage.sh) \
          in Debian's docker-registry over plain HTTP on the guest's loopback; every round into a fresh store: \
          `podctl pull` (fetch, verify, store, unpack; store on tmpfs), `skopeo copy docker://… dir:DIR` (fetch, verify, no unpack; tmpfs), \
          `podman pull --tls-verify=false` (fetch, verify, unpack into its overlay storage on the VM's disk; `podman rmi` after); \

@@ -22,16 +22,16 @@
 //! 100, at least 20), `PODCTL_BENCH_NATIVE=0` skips the native
 //! section. The full run uses the defaults.
 
-#[path = "../bench/mod.rs"]
-mod bench;
 mod guest;
 mod native;
 mod report;
+#[path = "../rig/mod.rs"]
+mod rig;
 #[path = "../scale/script.rs"]
 mod script;
 
-use bench::qemu::{Link, RunImage, Stage};
 use report::Results;
+use rig::qemu::{Link, RunImage, Stage};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -109,7 +109,7 @@ fn vm(native: Results, facts: BTreeMap<String, String>, start: Instant) -> Resul
     let missing: Vec<&str> = TOOLS
         .iter()
         .copied()
-        .filter(|t| !bench::preflight::on_path(t))
+        .filter(|t| !rig::preflight::on_path(t))
         .collect();
     if !missing.is_empty() {
         return Err(format!(
@@ -118,7 +118,7 @@ fn vm(native: Results, facts: BTreeMap<String, String>, start: Instant) -> Resul
             missing.join(", ")
         ));
     }
-    let base = bench::cache::vm_bench_base()?;
+    let base = rig::cache::vm_bench_base()?;
     let mut image = stage(&base)?;
     let secs = std::env::var("PODCTL_BENCH_VM_TIMEOUT")
         .ok()

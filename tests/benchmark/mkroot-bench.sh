@@ -1,6 +1,6 @@
 #!/bin/bash
-# Builds the benchmark VM image (called by tests/bench/cache.rs, vm_bench_base):
-# the test VM's recipe (tests/bench/mkroot.sh vm) applied to a copy of the
+# Builds the benchmark VM image (called by tests/rig/cache.rs, vm_bench_base):
+# the test VM's recipe (tests/rig/mkroot.sh vm) applied to a copy of the
 # container root with the packages of tests/benchmark/packages added. The
 # test roots and their cache keys are untouched.
 #
@@ -31,4 +31,4 @@ rm -rf "$work"/var/lib/apt/lists/*
 umount "$work/proc"
 # Podman's default events/log backends are journald, which the VM has.
 echo "== building the VM image from it"
-bash "$here/../bench/mkroot.sh" vm "$work" "$out"
+bash "$here/../rig/mkroot.sh" vm "$work" "$out"

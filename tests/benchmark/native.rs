@@ -5,9 +5,9 @@
 //! of them down. Loops run in the guest (one `nsenter` per loop), timed there.
 //! `cargo bench --bench pods -- --native` runs only this section.
 
-use super::bench::Guest;
-use super::bench::nspawn::{Container, podctl_binds_from};
 use super::report::Results;
+use super::rig::Guest;
+use super::rig::nspawn::{Container, podctl_binds_from};
 use super::script;
 use std::path::Path;
 
@@ -19,7 +19,7 @@ const PS_ROUNDS: usize = 5;
 
 /// Boots the container tier's guest with the release build and measures.
 pub fn run(r: &mut Results) -> Result<(), String> {
-    let root = super::bench::cache::container_root()?;
+    let root = super::rig::cache::container_root()?;
     let binds = podctl_binds_from(
         Path::new(env!("CARGO_BIN_EXE_podctl")),
         Path::new(env!("CARGO_BIN_EXE_podctl-pause")),

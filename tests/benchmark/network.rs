@@ -5,8 +5,8 @@
 //! pods are bridge pods (the default), so it shows apply time over 100 of them.
 
 use super::{POD_DIR, pod_file, podctl_down, podctl_up, rounds, say, timed};
-use crate::bench::Guest;
 use crate::report::Results;
+use crate::rig::Guest;
 use std::time::Duration;
 
 /// Files the web pod serves.

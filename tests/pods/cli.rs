@@ -4,7 +4,7 @@
 //! for a pod that does not exist.
 
 use super::common::*;
-use crate::bench::{Guest, TrialFn, wait_for};
+use crate::rig::{Guest, TrialFn, wait_for};
 use std::time::Duration;
 
 pub const TRIALS: &[(&str, TrialFn)] = &[
@@ -14,8 +14,8 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
     ("cli::rmi_several_and_all", rmi_several_and_all),
 ];
 
-/// The image layouts' builder (tests/bench/mkimage.sh).
-const MKIMAGE_SH: &str = include_str!("../bench/mkimage.sh");
+/// The image layouts' builder (tests/rig/mkimage.sh).
+const MKIMAGE_SH: &str = include_str!("../rig/mkimage.sh");
 
 fn sleeper(name: &str, secs: u32) -> String {
     format!("name = \"{name}\"\n[containers.app]\ncommand = [\"sleep\", \"{secs}\"]\n")

@@ -5,7 +5,7 @@
 //! the store is on overlayfs.
 
 use super::common::*;
-use crate::bench::{Guest, TrialFn};
+use crate::rig::{Guest, TrialFn};
 
 pub const TRIALS: &[(&str, TrialFn)] = &[
     (
@@ -170,7 +170,7 @@ fn start_timeout_is_the_pods(g: &Guest) -> Result<(), String> {
 /// layer's whiteouts: the pull fails saying so and where to put the store,
 /// not with a bare "Operation not permitted".
 fn store_on_overlayfs_says_what_to_do(g: &Guest) -> Result<(), String> {
-    use super::image_bench as ib;
+    use super::image_rig as ib;
     ib::setup(g)?;
     let prep = "s=/root/img-src/ovlwh; rm -rf $s; mkdir -p $s/low/srv $s/up/srv; \
         echo o > $s/low/srv/old.txt; touch $s/up/srv/.wh.old.txt";

@@ -1,7 +1,7 @@
 //! Helpers shared by the pod trials of the container and VM tiers: write a
 //! pod file in the guest, apply it, find processes, read their namespaces.
 
-use crate::bench::{Guest, wait_for};
+use crate::rig::{Guest, wait_for};
 use std::time::Duration;
 
 /// Writes `toml` to /root/pods/NAME.toml in the guest and returns the path.

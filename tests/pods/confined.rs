@@ -5,7 +5,7 @@
 
 use super::common::*;
 use super::security::{all_blocked, hostile_script, status_field};
-use crate::bench::{Guest, TrialFn, wait_for};
+use crate::rig::{Guest, TrialFn, wait_for};
 use std::time::Duration;
 
 pub const TRIALS: &[(&str, TrialFn)] = &[

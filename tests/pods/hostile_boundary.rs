@@ -7,7 +7,7 @@
 
 use super::common::apply;
 use super::confined::{journal_until, script_output};
-use crate::bench::{Guest, TrialFn, VmTrial, wait_for};
+use crate::rig::{Guest, TrialFn, VmTrial, wait_for};
 use std::time::Duration;
 
 pub const TRIALS: &[(&str, TrialFn)] = &[

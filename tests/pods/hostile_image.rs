@@ -8,12 +8,12 @@
 //!
 //! The layers no tar writer makes (device entries, GNU sparse files) are
 //! built here with python3's tarfile and GNU tar, and made into images by
-//! tests/bench/mklayers.sh; the others by tests/bench/mkimage.sh.
+//! tests/rig/mklayers.sh; the others by tests/rig/mkimage.sh.
 
 use super::common::{wait_pid, write_pod};
-use super::image_bench::{self as ib, NETNS, PLAIN};
 use super::image_pods::{self, apply_cmd};
-use crate::bench::{Guest, TrialFn};
+use super::image_rig::{self as ib, NETNS, PLAIN};
+use crate::rig::{Guest, TrialFn};
 
 pub const TRIALS: &[(&str, TrialFn)] = &[
     (
@@ -38,7 +38,7 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
     ),
 ];
 
-const MKLAYERS_SH: &str = include_str!("../bench/mklayers.sh");
+const MKLAYERS_SH: &str = include_str!("../rig/mklayers.sh");
 /// The system store (a tmpfs in the container tier, see image_pods).
 const STORE: &str = "/var/lib/podctl/storage";
 const SRC: &str = "/root/img-src/hostile";

@@ -6,7 +6,7 @@
 //! and no file others can read.
 
 use super::common::*;
-use crate::bench::{Guest, TrialFn};
+use crate::rig::{Guest, TrialFn};
 
 pub const TRIALS: &[(&str, TrialFn)] = &[
     (
@@ -277,7 +277,7 @@ spec:
       secretName: hmsecret
 "#;
 
-fn no_secret_in(what: &str, out: &crate::bench::Output) -> Result<(), String> {
+fn no_secret_in(what: &str, out: &crate::rig::Output) -> Result<(), String> {
     for s in SECRET_VALUES {
         if out.stdout.contains(s) || out.stderr.contains(s) {
             return Err(format!(

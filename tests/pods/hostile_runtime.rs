@@ -7,7 +7,7 @@
 
 use super::common::*;
 use super::image_pods::{self, APP};
-use crate::bench::{Guest, TrialFn, wait_for};
+use crate::rig::{Guest, TrialFn, wait_for};
 use std::time::Duration;
 
 pub const TRIALS: &[(&str, TrialFn)] = &[

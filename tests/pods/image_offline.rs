@@ -5,9 +5,9 @@
 //! name by path runs with every layer.
 
 use super::common::{wait_pid, write_pod};
-use super::image_bench::{DIR, PLAIN, REGISTRIES_CONF};
 use super::image_pods::{APP, CONTAINERS, apply_cmd, nothing_left, setup, upper_file};
-use crate::bench::{Guest, TrialFn};
+use super::image_rig::{DIR, PLAIN, REGISTRIES_CONF};
+use crate::rig::{Guest, TrialFn};
 
 pub const TRIALS: &[(&str, TrialFn)] = &[
     (

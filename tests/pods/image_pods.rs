@@ -12,8 +12,8 @@
 //! upper layers live on tmpfs mounts made here.
 
 use super::common::{container_field, status, wait_pid, write_pod};
-use super::image_bench::{self as ib, NETNS, PLAIN, REGISTRIES_CONF};
-use crate::bench::{Guest, TrialFn, VmTrial, wait_for};
+use super::image_rig::{self as ib, NETNS, PLAIN, REGISTRIES_CONF};
+use crate::rig::{Guest, TrialFn, VmTrial, wait_for};
 use std::time::Duration;
 
 pub const TRIALS: &[(&str, TrialFn)] = &[

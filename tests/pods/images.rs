@@ -1,10 +1,10 @@
 //! Image trials against real registries in the guest
-//! (tests/pods/image_bench.rs): pulls by tag, digest and short name; auth
+//! (tests/pods/image_rig.rs): pulls by tag, digest and short name; auth
 //! and TLS answers; corrupt blobs; whiteouts as overlayfs shows them; a
 //! layer shared by two images; oci:/oci-archive: sources; kill -9 mid-pull.
 
-use super::image_bench::{self as ib, Env, PASSWORD, PLAIN, SECURE, USER};
-use crate::bench::{Guest, TrialFn};
+use super::image_rig::{self as ib, Env, PASSWORD, PLAIN, SECURE, USER};
+use crate::rig::{Guest, TrialFn};
 
 pub const TRIALS: &[(&str, TrialFn)] = &[
     (

@@ -3,7 +3,7 @@
 //! container, and any valid names give a working NOTIFY_SOCKET.
 
 use super::common::*;
-use crate::bench::{Guest, TrialFn};
+use crate::rig::{Guest, TrialFn};
 
 pub const TRIALS: &[(&str, TrialFn)] = &[
     (

@@ -9,9 +9,9 @@
 //! official image's; `busybox:1.36` is busybox-static with every applet.
 
 use super::common::{assert_gone, container_field, status, wait_pid};
-use super::image_bench::{self as ib, NETNS};
 use super::image_pods;
-use crate::bench::{Guest, TrialFn, wait_for};
+use super::image_rig::{self as ib, NETNS};
+use crate::rig::{Guest, TrialFn, wait_for};
 use std::time::Duration;
 
 pub const TRIALS: &[(&str, TrialFn)] = &[(

@@ -8,9 +8,9 @@
 //! loopback.
 
 use super::common::assert_gone;
-use super::image_bench::{NETNS, REGISTRIES_CONF};
 use super::image_pods::{self, WEB};
-use crate::bench::{Guest, VmTrial, wait_for};
+use super::image_rig::{NETNS, REGISTRIES_CONF};
+use crate::rig::{Guest, VmTrial, wait_for};
 use std::time::Duration;
 
 pub const VM_TRIALS: &[VmTrial] = &[

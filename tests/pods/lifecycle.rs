@@ -3,7 +3,7 @@
 //! graceful stop with timeouts and signals.
 
 use super::common::*;
-use crate::bench::{Guest, TrialFn, wait_for};
+use crate::rig::{Guest, TrialFn, wait_for};
 use std::time::{Duration, Instant};
 
 pub const TRIALS: &[(&str, TrialFn)] = &[

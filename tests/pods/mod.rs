@@ -1,4 +1,4 @@
-//! podctl's own trials for the real-systemd bench (tests/bench): the
+//! podctl's own trials for the real-systemd bench (tests/rig): the
 //! container tier's list in `container`, the VM tier's in `vm`.
 #![allow(dead_code)] // each test binary uses one of the lists
 
@@ -11,9 +11,9 @@ pub mod hostile_boundary;
 pub mod hostile_image;
 pub mod hostile_manifest;
 pub mod hostile_runtime;
-pub mod image_bench;
 pub mod image_offline;
 pub mod image_pods;
+pub mod image_rig;
 pub mod images;
 pub mod isolation;
 pub mod kube;

@@ -5,7 +5,7 @@
 //! guest's own network namespace (nspawn --private-network).
 
 use super::common::*;
-use crate::bench::{Guest, TrialFn, wait_for};
+use crate::rig::{Guest, TrialFn, wait_for};
 use std::time::Duration;
 
 pub const TRIALS: &[(&str, TrialFn)] = &[
@@ -499,7 +499,7 @@ fn up_with_one_of_each(g: &Guest, round: usize, what: &str) -> Result<(), String
 
 /// VM tier: published ports after a reboot, and the allocation file then
 /// holds exactly the pods that run.
-pub const VM_TRIALS: &[crate::bench::VmTrial] = &[crate::bench::VmTrial::reboot(
+pub const VM_TRIALS: &[crate::rig::VmTrial] = &[crate::rig::VmTrial::reboot(
     "net::published_port_after_reboot",
     ports_before_reboot,
     ports_after_reboot,

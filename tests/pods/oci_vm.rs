@@ -5,7 +5,7 @@
 use super::common::*;
 use super::confined::{journal_until, script_output};
 use super::security::status_field;
-use crate::bench::{Guest, VmTrial, wait_for};
+use crate::rig::{Guest, VmTrial, wait_for};
 use std::time::Duration;
 
 pub const TRIALS: &[VmTrial] = &[

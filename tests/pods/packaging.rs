@@ -4,8 +4,8 @@
 //! removed and purged in a second, throwaway guest.
 
 use super::common::*;
-use crate::bench::nspawn::{Bind, Container};
-use crate::bench::{Guest, TrialFn, VmTrial, wait_for};
+use crate::rig::nspawn::{Bind, Container};
+use crate::rig::{Guest, TrialFn, VmTrial, wait_for};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -511,7 +511,7 @@ fn deb_install_remove_purge(_shared: &Guest) -> Result<(), String> {
     let deb = build_deb(&dir)?;
     man_pages_render(&deb, &dir)?;
     lintian_accepts(&deb)?;
-    let root = crate::bench::cache::container_root()?;
+    let root = crate::rig::cache::container_root()?;
     let binds = [Bind {
         host: deb.parent().ok_or("deb dir")?.to_path_buf(),
         guest: "/srv/podctl-deb",
@@ -519,7 +519,7 @@ fn deb_install_remove_purge(_shared: &Guest) -> Result<(), String> {
     let name = format!("podctl-deb-{}", std::process::id());
     let container = Container::boot_named(&root, &binds, &name)?;
     let g = container.guest();
-    let result = deb_trial(&g).map_err(|e| crate::bench::harness::with_evidence(&g, e));
+    let result = deb_trial(&g).map_err(|e| crate::rig::harness::with_evidence(&g, e));
     let down = container.shutdown();
     let _ = std::fs::remove_dir_all(&dir);
     result.and(down)

@@ -3,7 +3,7 @@
 //! at any moment.
 
 use super::common::*;
-use crate::bench::{Guest, TrialFn, wait_for};
+use crate::rig::{Guest, TrialFn, wait_for};
 use std::time::Duration;
 
 pub const TRIALS: &[(&str, TrialFn)] = &[

@@ -7,7 +7,7 @@
 //! the README writes it: an image built from busybox-static into an OCI
 //! layout (examples/offline-image), a pod from it (examples/offline.toml).
 
-use crate::bench::{Guest, TrialFn};
+use crate::rig::{Guest, TrialFn};
 
 pub const TRIALS: &[(&str, TrialFn)] = &[
     (

@@ -2,7 +2,7 @@
 //! crash safety and concurrent applies.
 
 use super::common::*;
-use crate::bench::{Guest, TrialFn, wait_for};
+use crate::rig::{Guest, TrialFn, wait_for};
 use std::time::Duration;
 
 pub const TRIALS: &[(&str, TrialFn)] = &[

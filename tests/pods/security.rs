@@ -4,7 +4,7 @@
 //! `/proc/self/status` shows the documented capabilities, no_new_privs and
 //! seccomp filter.
 
-use crate::bench::{Guest, TrialFn};
+use crate::rig::{Guest, TrialFn};
 use podctl::oci::{self, Context, HostUser};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

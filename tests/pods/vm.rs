@@ -2,7 +2,7 @@
 //! and pods coming back after a reboot.
 
 use super::common::*;
-use crate::bench::{Guest, VmTrial, wait_for};
+use crate::rig::{Guest, VmTrial, wait_for};
 use std::time::Duration;
 
 pub const TRIALS: &[VmTrial] = &[

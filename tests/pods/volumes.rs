@@ -4,7 +4,7 @@
 
 use super::common::*;
 use super::confined::journal_until;
-use crate::bench::{Guest, TrialFn};
+use crate::rig::{Guest, TrialFn};
 
 pub const TRIALS: &[(&str, TrialFn)] = &[
     (

@@ -5,7 +5,7 @@
 //! the guest, and the counts that must not grow with the number of pods.
 #![allow(dead_code)] // the scale trial and the benchmark each use a part
 
-use crate::bench::Guest;
+use crate::rig::Guest;
 use std::time::Duration;
 
 /// Longest one loop (apply or down of up to 1,000 pods) may take.

@@ -1,5 +1,6 @@
 use super::*;
-use crate::oci::runtime::Fake;
+use crate::oci::runtime::{Fake, NewContainer, Runtime, RuntimeError};
+use std::time::Duration;
 
 #[test]
 fn exec_finds_the_runtime_from_the_cgroup() {

@@ -13,6 +13,7 @@
 //! the pod). Stop (SIGTERM): containers in reverse start order, each with its
 //! stop signal and timeout, then the sandbox.
 
+mod error;
 mod leftover;
 pub mod memory;
 mod probes;
@@ -33,6 +34,7 @@ use super::state::{PodState, Reload, now_secs};
 use super::{Paths, holder};
 use crate::plan::Plan;
 use crate::systemd::Manager;
+pub use error::SupervisorError;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use signals::Inbox;
 use slot::{Slot, describe_wait, launch_spec, placeholder_slot, report};
@@ -53,49 +55,6 @@ pub const SCOPE_GONE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const SCOPE_GONE_TIMEOUT: Duration = Duration::from_millis(300);
 /// How often a launch looks again whether the old scope is gone.
 const SCOPE_GONE_POLL: Duration = Duration::from_millis(20);
-
-#[derive(Debug, thiserror::Error)]
-pub enum SupervisorError {
-    #[error(transparent)]
-    Systemd(#[from] crate::systemd::Error),
-    #[error(transparent)]
-    Holder(#[from] holder::HolderError),
-    #[error(transparent)]
-    Launch(#[from] launch::LaunchError),
-    #[error(transparent)]
-    Network(#[from] crate::net::NetError),
-    #[error("signal handling")]
-    Signals(#[source] nix::Error),
-    #[error("the sandbox holder exited ({0}): the pod's namespaces are gone")]
-    SandboxLost(String),
-    #[error("init container {name} failed ({exit}); its output: podctl logs {pod} {name}")]
-    InitFailed {
-        pod: String,
-        name: String,
-        exit: String,
-    },
-    #[error(
-        "container {name} ended ({exit}) before {waiter} could start (it waits for it to be {condition})"
-    )]
-    DependencyFailed {
-        name: String,
-        exit: String,
-        waiter: String,
-        condition: &'static str,
-    },
-    #[error("start timed out after {timeout:?}: {waiting}")]
-    StartTimeout { timeout: Duration, waiting: String },
-    #[error("pod finished: {0}")]
-    Finished(String),
-    #[error("the new definition changes the pod itself (namespaces, hostname): recreating it")]
-    Recreate,
-    #[error("{unit}: the previous unit of this name is still there after {timeout:?}")]
-    ScopeInUse { unit: String, timeout: Duration },
-    #[error("stop requested")]
-    StopRequested,
-    #[error("{0} (retried with backoff; podctl status shows it)")]
-    ReloadLaunch(String),
-}
 
 /// Where the pod is, as the state file shows it (`phase`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,12 +1,12 @@
 //! Guest-side helpers for the image trials: the bench's registries
-//! (tests/bench/registry.sh), test images built from busybox-static
-//! (tests/bench/mkimage.sh) and pushed with skopeo, and `podctl` runs with a
+//! (tests/rig/registry.sh), test images built from busybox-static
+//! (tests/rig/mkimage.sh) and pushed with skopeo, and `podctl` runs with a
 //! store, registries.conf and auth file of the trial's own.
 
-use crate::bench::Guest;
+use crate::rig::Guest;
 
-const REGISTRY_SH: &str = include_str!("../bench/registry.sh");
-const MKIMAGE_SH: &str = include_str!("../bench/mkimage.sh");
+const REGISTRY_SH: &str = include_str!("../rig/registry.sh");
+const MKIMAGE_SH: &str = include_str!("../rig/mkimage.sh");
 /// Where the scripts go in the guest.
 pub const DIR: &str = "/run/podctl-bench";
 /// The namespace whose loopback the registries listen on.

@@ -1,5 +1,5 @@
-//! The real-systemd test bench shared by the `container` and `vm` test
-//! binaries (included with `#[path = "bench/mod.rs"] mod bench;`).
+//! The real-systemd test rig shared by the `container` and `vm` test
+//! binaries (included with `#[path = "rig/mod.rs"] mod rig;`).
 //!
 //! A trial is `fn(&Guest) -> Result<(), String>`: it runs commands in a booted
 //! systemd with [`Guest::sh`] / [`Guest::ok`] and returns a message on

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 /// The build script for roots and images; its hash is part of every key.
 pub fn mkroot_script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bench/mkroot.sh")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rig/mkroot.sh")
 }
 
 /// Where cached entries live.

@@ -101,6 +101,15 @@ fn raw_stdin() -> Option<nix::sys::termios::Termios> {
     Some(old)
 }
 
+/// The window size (rows, columns) of terminal `fd`; None when it is not
+/// a terminal or has no size yet.
+pub fn window_size(fd: i32) -> Option<(u16, u16)> {
+    let mut ws: nix::libc::winsize = empty_winsize();
+    // SAFETY: TIOCGWINSZ fills a winsize we own.
+    let ok = unsafe { nix::libc::ioctl(fd, nix::libc::TIOCGWINSZ, &mut ws) } == 0;
+    (ok && ws.ws_row > 0 && ws.ws_col > 0).then_some((ws.ws_row, ws.ws_col))
+}
+
 /// Copies the window size of `from` to `to` when it changed.
 fn follow_size(from: i32, to: i32, last: &mut (u16, u16)) {
     let mut ws: nix::libc::winsize = empty_winsize();

@@ -118,6 +118,8 @@ fn exec_through_runtime(
                 let user = super::container::resolve_user(s.user.as_ref())?;
                 let with = crate::oci::launch::ExecAs {
                     tty: s.tty,
+                    // This helper's stdin is the terminal `podctl exec` opened.
+                    console_size: crate::oci::console::window_size(0),
                     env: &s.env,
                     workdir: &s.workdir,
                     user,

@@ -47,6 +47,11 @@ pub fn end_exec(dirs: &Dirs, command_pid: u32, helper_pid: u32, kill: bool) {
 pub struct ExecAs<'a> {
     /// The process gets a terminal from the runtime (`exec --tty`).
     pub tty: bool,
+    /// Its terminal's size (rows, columns) from the start: set by the
+    /// runtime when it makes the terminal, before the command runs (a size
+    /// copied over once the terminal is passed back would come after a
+    /// command that reads it at once, as `stty size` does).
+    pub console_size: Option<(u16, u16)>,
     pub env: &'a [(String, String)],
     pub workdir: &'a str,
     /// None: root.
@@ -76,6 +81,7 @@ pub fn exec_process(
     p.set_terminal(Some(false));
     let Some(ExecAs {
         tty,
+        console_size,
         env,
         workdir,
         user,
@@ -84,6 +90,14 @@ pub fn exec_process(
         return serde_json::to_string(&p).map_err(|e| e.to_string());
     };
     p.set_terminal(Some(tty));
+    if let Some((rows, columns)) = console_size.filter(|_| tty) {
+        let size = oci_spec::runtime::BoxBuilder::default()
+            .height(rows)
+            .width(columns)
+            .build()
+            .map_err(|e| format!("console size: {e}"))?;
+        p.set_console_size(Some(size));
+    }
     p.set_env(Some(env.iter().map(|(k, v)| format!("{k}={v}")).collect()));
     p.set_cwd(PathBuf::from(workdir));
     let user = user.unwrap_or(HostUser {
@@ -107,4 +121,38 @@ pub fn exec_process(
         p.set_capabilities(Some(caps));
     }
     serde_json::to_string(&p).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `podctl exec -t` command's terminal has its size when the runtime
+    /// makes it, so a command that reads it at once (`stty size`) sees it.
+    #[test]
+    fn a_terminal_is_made_with_the_callers_size() {
+        let dir = std::env::temp_dir().join(format!("podctl-exec-size-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = dir.join("config.json");
+        std::fs::write(
+            &config,
+            r#"{"ociVersion":"1.0.2","process":{"cwd":"/","args":["sleep","1"],"user":{"uid":0,"gid":0}}}"#,
+        )
+        .unwrap();
+        let shown = |tty: bool| -> serde_json::Value {
+            let with = ExecAs {
+                tty,
+                console_size: Some((45, 123)),
+                env: &[],
+                workdir: "/",
+                user: None,
+            };
+            let argv = ["sh".to_string()];
+            serde_json::from_str(&exec_process(&config, &argv, Some(with)).unwrap()).unwrap()
+        };
+        let size = &shown(true)["consoleSize"];
+        assert_eq!((&size["height"], &size["width"]), (&45.into(), &123.into()));
+        assert!(shown(false).get("consoleSize").is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -555,6 +555,7 @@ fn supervisor_creates_units_in_one_batch_then_stops() -> Result<(), String> {
         run: run.clone(),
         podctl: podctl(),
         pause: pause(),
+        ..Paths::from_env()
     };
     let fake = Recorder::new();
     let mut sup = podctl::runtime::supervisor::Supervisor::new(&fake, paths, plan, String::new())

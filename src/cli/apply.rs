@@ -34,13 +34,13 @@ pub fn read_all(
 
 /// `podctl apply FILE|DIR [--prune]`.
 pub fn apply(
+    paths: &Paths,
     target: &Path,
     prune: bool,
     policy: crate::kube::Unsupported,
     early: super::Early,
 ) -> anyhow::Result<()> {
     super::require_root("apply")?;
-    let paths = Paths::from_env();
     if prune && !target.is_dir() {
         bail!("--prune needs a directory: it removes the pods the directory no longer defines");
     }
@@ -52,10 +52,17 @@ pub fn apply(
     }
     // Every image stored before anything is stopped or changed.
     let pods: Vec<&crate::model::Pod> = definitions.iter().map(|d| &d.pod).collect();
-    crate::image::facts::ensure_images(&pods, &*crate::image::progress::for_stderr())
-        .map_err(|e| anyhow::anyhow!("{e}\nnothing was changed"))?;
+    crate::image::facts::ensure_images(
+        &paths.images,
+        &pods,
+        &*crate::image::progress::for_stderr(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}\nnothing was changed"))?;
     let names: Vec<String> = pods.iter().map(|p| p.name.clone()).collect();
-    let planned = crate::apply::assemble_all(definitions, &crate::image::facts::SystemStore)?;
+    let planned = crate::apply::assemble_all(
+        definitions,
+        &crate::image::facts::SystemStore::at(&paths.images),
+    )?;
     // What the runtime would refuse later, refused now: nothing is changed or written.
     let path = std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into());
     let problems = crate::apply::preflight(&planned, &path);
@@ -63,10 +70,7 @@ pub fn apply(
         bail!("{}", problems.join("\n"));
     }
     let mgr = early.connect()?;
-    let applier = Applier {
-        mgr: &mgr,
-        paths: &paths,
-    };
+    let applier = Applier { mgr: &mgr, paths };
     for p in &planned {
         let service = units::service(&p.plan.pod);
         match applier.apply(p) {
@@ -85,8 +89,8 @@ pub fn apply(
     }
     if prune {
         let dir = crate::apply::source_dir(target);
-        for name in crate::apply::stored_pods(&paths)? {
-            let from_here = std::fs::read_to_string(crate::apply::source_path(&paths, &name))
+        for name in crate::apply::stored_pods(paths)? {
+            let from_here = std::fs::read_to_string(crate::apply::source_path(paths, &name))
                 .is_ok_and(|s| s == dir);
             if from_here && !names.contains(&name) {
                 applier.down(&name, true)?;
@@ -94,5 +98,5 @@ pub fn apply(
             }
         }
     }
-    super::show::print_pods(&mgr, &paths, &names)
+    super::show::print_pods(&mgr, paths, &names)
 }

@@ -64,7 +64,7 @@ pub(crate) fn containers() -> Vec<CompletionCandidate> {
 }
 
 pub(crate) fn volumes() -> Vec<CompletionCandidate> {
-    let dir = crate::oci::Dirs::new(&Paths::from_env().run).volumes();
+    let dir = Paths::from_env().oci().volumes();
     crate::oci::volumes::names(&dir)
         .unwrap_or_default()
         .into_iter()

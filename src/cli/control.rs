@@ -137,12 +137,16 @@ pub fn control_with(
     Ok(())
 }
 
-pub fn control(action: Action, args: &ControlArgs, early: super::Early) -> anyhow::Result<()> {
+pub fn control(
+    paths: &Paths,
+    action: Action,
+    args: &ControlArgs,
+    early: super::Early,
+) -> anyhow::Result<()> {
     super::require_root(action.command())?;
-    let paths = Paths::from_env();
     let mgr = early.connect()?;
-    let pods = select(&mgr, &paths, &args.names, args.all)?;
-    control_with(&mgr, &paths, action, &pods, &mut std::io::stdout())
+    let pods = select(&mgr, paths, &args.names, args.all)?;
+    control_with(&mgr, paths, action, &pods, &mut std::io::stdout())
 }
 
 #[cfg(test)]

@@ -17,15 +17,13 @@ pub const EXIT_DIFFERENCES: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 
 /// `podctl diff FILE|DIR [-o json|yaml]`.
-pub fn diff(target: &Path, format: Format, policy: crate::kube::Unsupported) -> ExitCode {
-    let paths = Paths::from_env();
-    match diff_with(
-        &paths,
-        target,
-        format,
-        policy,
-        &mut std::io::stdout().lock(),
-    ) {
+pub fn diff(
+    paths: &Paths,
+    target: &Path,
+    format: Format,
+    policy: crate::kube::Unsupported,
+) -> ExitCode {
+    match diff_with(paths, target, format, policy, &mut std::io::stdout().lock()) {
         Ok(false) => ExitCode::SUCCESS,
         Ok(true) => ExitCode::from(EXIT_DIFFERENCES),
         Err(e) => {
@@ -50,7 +48,8 @@ pub fn diff_with(
         let (pod, text) = super::kube::load(&f, policy)?;
         let running = PodState::load(&paths.run, &pod.name).is_some();
         // The images as stored now: apply pulls those that are not.
-        let wanted = crate::plan::assemble(&pod, &crate::image::facts::if_stored(&pod));
+        let wanted =
+            crate::plan::assemble(&pod, &crate::image::facts::if_stored(&paths.images, &pod));
         let changes = changes_against(&paths.run, running, &wanted, &text);
         // Another text of the same plan (a comment, a manifest for a pod
         // file) changes nothing that runs: no difference, as printed.

@@ -7,15 +7,17 @@ use crate::runtime::Paths;
 
 /// `podctl down NAME...|--all [--purge]` and `podctl rm` (`purge`): every
 /// name is checked before any pod is touched.
-pub fn down(names: &[String], all: bool, purge: bool, early: super::Early) -> anyhow::Result<()> {
+pub fn down(
+    paths: &Paths,
+    names: &[String],
+    all: bool,
+    purge: bool,
+    early: super::Early,
+) -> anyhow::Result<()> {
     super::require_root(if purge { "rm" } else { "down" })?;
-    let paths = Paths::from_env();
     let mgr = early.connect()?;
-    let pods = super::control::select(&mgr, &paths, names, all)?;
-    let applier = Applier {
-        mgr: &mgr,
-        paths: &paths,
-    };
+    let pods = super::control::select(&mgr, paths, names, all)?;
+    let applier = Applier { mgr: &mgr, paths };
     for name in &pods {
         applier.down(name, purge)?;
         println!(

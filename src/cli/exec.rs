@@ -31,8 +31,8 @@ pub struct ExecRequest {
 /// Exit status when podctl itself fails (as `docker exec`: 125).
 const EXIT_PODCTL_FAILED: u8 = 125;
 
-pub fn exec(req: &ExecRequest) -> ExitCode {
-    match run(req) {
+pub fn exec(paths: &Paths, req: &ExecRequest) -> ExitCode {
+    match run(paths, req) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("podctl: {}", crate::error_chain(e.as_ref()));
@@ -61,7 +61,7 @@ pub fn container_process(
     // An image container's env, user and workdir are its image's defaults,
     // as the supervisor assembled them (or, before it saved them, the store's).
     let facts = if state.facts.is_empty() {
-        crate::image::facts::if_stored(&model)
+        crate::image::facts::if_stored(&paths.images, &model)
     } else {
         state.facts.clone()
     };
@@ -122,10 +122,9 @@ fn image_user_to_ids(bundle: &std::path::Path, spec: &mut ExecSpec) -> anyhow::R
     Ok(())
 }
 
-fn run(req: &ExecRequest) -> anyhow::Result<u8> {
+fn run(paths: &Paths, req: &ExecRequest) -> anyhow::Result<u8> {
     super::require_root("exec")?;
     let (name, container) = (req.pod.as_str(), req.container.as_str());
-    let paths = Paths::from_env();
     let state =
         PodState::load(&paths.run, name).with_context(|| format!("pod {name:?} is not running"))?;
     let Some(c) = state.containers.iter().find(|c| c.name == container) else {
@@ -138,7 +137,7 @@ fn run(req: &ExecRequest) -> anyhow::Result<u8> {
     if c.pid == 0 {
         bail!("container {name}/{container} is not running ({})", c.state);
     }
-    let mut spec = exec_spec(&container_process(&paths, &state, container)?, req)?;
+    let mut spec = exec_spec(&container_process(paths, &state, container)?, req)?;
     // The container's command (what `pid` means in the state file), pinned
     // by its start time: the helper checks it again around opening the
     // namespaces.
@@ -146,7 +145,7 @@ fn run(req: &ExecRequest) -> anyhow::Result<u8> {
     spec.pid_start = c.pid_start;
     crate::runtime::pin::check(&paths.host.proc, target, c.pid_start)
         .with_context(|| format!("container {name}/{container} cannot be entered"))?;
-    let dirs = crate::oci::Dirs::new(&paths.run);
+    let dirs = paths.oci();
     image_user_to_ids(&dirs.bundle(&format!("{name}.{container}")), &mut spec)?;
     let mgr = super::connect()?;
     let terminal = if req.tty {

@@ -5,16 +5,16 @@ use crate::image::catalog::{self, ImageInfo};
 use crate::image::progress::{self, mib};
 use crate::image::resolve::{self, ImageError};
 use crate::image::{HostConfig, Store};
+use crate::runtime::Paths;
 
-/// The store root: `/var/lib/podctl/storage`, or `$PODCTL_STORAGE`.
-fn store() -> anyhow::Result<Store> {
-    Ok(Store::open(&crate::image::storage_root())?)
+/// The image store ([`Paths::images`]).
+fn store(paths: &Paths) -> anyhow::Result<Store> {
+    Ok(Store::open(&paths.images)?)
 }
 
 /// The stored pod definitions (those that do not validate use nothing).
-fn stored_pods() -> Vec<(String, crate::model::Pod)> {
-    let paths = crate::runtime::Paths::from_env();
-    crate::apply::stored_pods(&paths)
+fn stored_pods(paths: &Paths) -> Vec<(String, crate::model::Pod)> {
+    crate::apply::stored_pods(paths)
         .unwrap_or_default()
         .into_iter()
         .filter_map(|n| Some((n.clone(), crate::spec::load(&paths.definition(&n)).ok()?)))
@@ -27,11 +27,11 @@ fn users(info: &ImageInfo, pods: &[(String, crate::model::Pod)]) -> Vec<String> 
 }
 
 /// `podctl pull IMAGE`: prints `NAME@DIGEST` once stored.
-pub fn pull(image: &str) -> anyhow::Result<()> {
+pub fn pull(paths: &Paths, image: &str) -> anyhow::Result<()> {
     super::require_root("pull")?;
     // Retries are logged (stderr, or the journal under systemd).
     super::init_logging();
-    let store = store()?;
+    let store = store(paths)?;
     let p = resolve::pull_image(
         &store,
         &HostConfig::system(),
@@ -43,10 +43,10 @@ pub fn pull(image: &str) -> anyhow::Result<()> {
 }
 
 /// `podctl images [-o FORMAT]`.
-pub fn images(format: super::output::Format) -> anyhow::Result<()> {
-    let store = store()?;
+pub fn images(paths: &Paths, format: super::output::Format) -> anyhow::Result<()> {
+    let store = store(paths)?;
     let mut list = catalog::list(&store)?;
-    let pods = stored_pods();
+    let pods = stored_pods(paths);
     for i in &mut list {
         i.used_by = users(i, &pods);
     }
@@ -77,11 +77,11 @@ pub fn images(format: super::output::Format) -> anyhow::Result<()> {
 /// `podctl rmi IMAGE...`: forgets each name and removes what nothing else
 /// uses; every image is checked (stored, unused) before any is removed.
 /// `--all`: every image no stored pod uses.
-pub fn rmi(images: &[String], all: bool) -> anyhow::Result<()> {
+pub fn rmi(paths: &Paths, images: &[String], all: bool) -> anyhow::Result<()> {
     super::require_root("rmi")?;
-    let store = store()?;
+    let store = store(paths)?;
     let host = HostConfig::system();
-    let pods = stored_pods();
+    let pods = stored_pods(paths);
     let list = catalog::list(&store)?;
     let mut names: Vec<(String, String)> = Vec::new();
     if all {
@@ -119,10 +119,10 @@ pub fn rmi(images: &[String], all: bool) -> anyhow::Result<()> {
 
 /// `podctl image prune`: removes images no stored pod uses, then every
 /// blob and layer no remaining image reaches.
-pub fn prune() -> anyhow::Result<()> {
+pub fn prune(paths: &Paths) -> anyhow::Result<()> {
     super::require_root("image prune")?;
-    let store = store()?;
-    let pods = stored_pods();
+    let store = store(paths)?;
+    let pods = stored_pods(paths);
     for info in catalog::list(&store)? {
         if users(&info, &pods).is_empty() {
             store.remove_ref(&info.reference)?;

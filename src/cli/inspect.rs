@@ -6,7 +6,6 @@ use super::show::{INSPECT_KINDS, inspect_rows};
 use crate::runtime::Paths;
 use serde::Serialize;
 use std::fmt::Write as _;
-use std::path::Path;
 
 /// Whose namespace a process is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -110,12 +109,12 @@ pub fn render_inspect(table: &[InspectRow]) -> String {
     out
 }
 
-pub fn inspect(name: &str, format: super::output::Format) -> anyhow::Result<()> {
+pub fn inspect(paths: &Paths, name: &str, format: super::output::Format) -> anyhow::Result<()> {
     super::require_root("inspect")?;
-    let rows = inspect_rows(&Paths::from_env(), name)?;
+    let rows = inspect_rows(paths, name)?;
     let host: Vec<u64> = INSPECT_KINDS
         .iter()
-        .map(|k| crate::runtime::ns::inode(Path::new("/proc"), 1, *k).unwrap_or(0))
+        .map(|k| crate::runtime::ns::inode(&paths.host.proc, 1, *k).unwrap_or(0))
         .collect();
     let mut table = inspect_table(&rows, &host);
     let network = crate::net::status::of(name);

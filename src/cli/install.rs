@@ -2,7 +2,6 @@
 //! the `podctl-runtime` binary next to this podctl, create the definition
 //! store, and reload systemd.
 
-use crate::runtime::Paths;
 use crate::runtime::state::write_atomic_mode;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -21,7 +20,7 @@ pub fn unit_text(runtime: &Path) -> String {
     TEMPLATE.replace(TEMPLATE_RUNTIME, &runtime.display().to_string())
 }
 
-pub fn install(unit_dir: &Path) -> anyhow::Result<()> {
+pub fn install(paths: &crate::runtime::Paths, unit_dir: &Path) -> anyhow::Result<()> {
     super::require_root("install")?;
     let exe = std::env::current_exe().context("cannot find the podctl binary")?;
     let runtime = exe.with_file_name("podctl-runtime");
@@ -37,7 +36,7 @@ pub fn install(unit_dir: &Path) -> anyhow::Result<()> {
     // A unit file is public (0644); the definitions it points at are not.
     write_atomic_mode(&unit, unit_text(&runtime).as_bytes(), UNIT_FILE_MODE)
         .with_context(|| format!("cannot write {}", unit.display()))?;
-    let store = Paths::from_env().store;
+    let store = paths.store.clone();
     crate::runtime::create_private_dir(&store)
         .with_context(|| format!("cannot create {}", store.display()))?;
     let mgr = super::connect()?;

@@ -29,22 +29,22 @@ pub fn load_shown(path: &Path, policy: Unsupported) -> Result<Pod, Diagnostics> 
     load_all(path, policy).map(|l| l.shown())
 }
 
-pub fn run(command: super::args::KubeCommand) -> anyhow::Result<()> {
+pub fn run(paths: &Paths, command: super::args::KubeCommand) -> anyhow::Result<()> {
     match command {
-        super::args::KubeCommand::Generate { pod, service } => generate(&pod, service),
+        super::args::KubeCommand::Generate { pod, service } => generate(paths, &pod, service),
     }
 }
 
 /// A pod file or manifest when `target` names a file (or has a pod file's
 /// extension), else an applied pod's stored definition.
-fn generate(target: &str, service: bool) -> anyhow::Result<()> {
+fn generate(paths: &Paths, target: &str, service: bool) -> anyhow::Result<()> {
     let path = Path::new(target);
     let is_file =
         path.is_file() || kube::is_manifest(path) || path.extension().is_some_and(|x| x == "toml");
     let pod = if is_file {
         load_shown(path, Unsupported::Error)?
     } else {
-        let stored = Paths::from_env().definition(target);
+        let stored = paths.definition(target);
         let text = std::fs::read_to_string(&stored).with_context(|| {
             format!(
                 "no pod {target:?} is applied (cannot read {})",

@@ -182,10 +182,9 @@ pub fn print_logs(
     Ok(())
 }
 
-pub fn logs(a: &LogsArgs) -> anyhow::Result<()> {
-    let paths = Paths::from_env();
+pub fn logs(paths: &Paths, a: &LogsArgs) -> anyhow::Result<()> {
     if a.journal || a.output.is_some() {
-        if containers_of(&paths, &a.name).is_none() {
+        if containers_of(paths, &a.name).is_none() {
             bail!(
                 "no pod named {:?} (no {})",
                 a.name,
@@ -202,7 +201,7 @@ pub fn logs(a: &LogsArgs) -> anyhow::Result<()> {
     let terminal = std::io::stdout().is_terminal();
     print_logs(
         &Journalctl,
-        &paths,
+        paths,
         a,
         terminal,
         &mut std::io::stdout().lock(),

@@ -15,7 +15,7 @@ use serde::Serialize;
 use std::net::Ipv4Addr;
 use std::path::Path;
 
-pub fn run(cmd: NetworkCommand) -> anyhow::Result<()> {
+pub fn run(paths: &crate::runtime::Paths, cmd: NetworkCommand) -> anyhow::Result<()> {
     let dir = config::config_dir();
     match cmd {
         NetworkCommand::Ls { output } => ls(&dir, output.format()),
@@ -34,12 +34,7 @@ pub fn run(cmd: NetworkCommand) -> anyhow::Result<()> {
         NetworkCommand::Rm { name } => {
             super::require_root("network rm")?;
             let allocs = allocations(&dir)?;
-            rm(
-                &dir,
-                &name,
-                &crate::runtime::Paths::from_env().store,
-                &allocs,
-            )
+            rm(&dir, &name, &paths.store, &allocs)
         }
     }
 }

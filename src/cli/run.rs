@@ -15,6 +15,9 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         Early::default()
     };
+    // Every host path, from the environment once (the helpers and the
+    // supervisor are entry points of their own).
+    let paths = &crate::runtime::Paths::from_env();
     match args.command {
         Command::Spawn => crate::runtime::container::main(),
         Command::Enter { pid, command } => crate::runtime::enter::main(pid, &command),
@@ -36,13 +39,14 @@ pub fn run(args: Args) -> ExitCode {
             output,
             ignore_unsupported,
             ..
-        } => super::validate::dry_run(&file, output, policy(ignore_unsupported)),
+        } => super::validate::dry_run(paths, &file, output, policy(ignore_unsupported)),
         Command::Apply {
             file,
             prune,
             ignore_unsupported,
             ..
         } => report(super::apply::apply(
+            paths,
             &file,
             prune,
             policy(ignore_unsupported),
@@ -52,16 +56,20 @@ pub fn run(args: Args) -> ExitCode {
             target,
             output,
             ignore_unsupported,
-        } => super::diff::diff(&target, output, policy(ignore_unsupported)),
-        Command::Kube { command } => report(super::kube::run(command)),
-        Command::Down { names, all, purge } => report(super::down::down(&names, all, purge, early)),
-        Command::Rm { names, all } => report(super::down::down(&names, all, true, early)),
-        Command::Start(a) => report(super::control::control(Action::Start, &a, early)),
-        Command::Stop(a) => report(super::control::control(Action::Stop, &a, early)),
-        Command::Restart(a) => report(super::control::control(Action::Restart, &a, early)),
-        Command::Ps { all, output } => report(super::show::ps(all, output.format())),
-        Command::Status { name, output } => report(super::show::status(&name, output.format())),
-        Command::Logs(a) => report(super::logs::logs(&a)),
+        } => super::diff::diff(paths, &target, output, policy(ignore_unsupported)),
+        Command::Kube { command } => report(super::kube::run(paths, command)),
+        Command::Down { names, all, purge } => {
+            report(super::down::down(paths, &names, all, purge, early))
+        }
+        Command::Rm { names, all } => report(super::down::down(paths, &names, all, true, early)),
+        Command::Start(a) => report(super::control::control(paths, Action::Start, &a, early)),
+        Command::Stop(a) => report(super::control::control(paths, Action::Stop, &a, early)),
+        Command::Restart(a) => report(super::control::control(paths, Action::Restart, &a, early)),
+        Command::Ps { all, output } => report(super::show::ps(paths, all, output.format())),
+        Command::Status { name, output } => {
+            report(super::show::status(paths, &name, output.format()))
+        }
+        Command::Logs(a) => report(super::logs::logs(paths, &a)),
         Command::Exec {
             interactive,
             tty,
@@ -71,18 +79,21 @@ pub fn run(args: Args) -> ExitCode {
             name,
             container,
             command,
-        } => super::exec::exec(&super::exec::ExecRequest {
-            pod: name,
-            container,
-            command,
-            interactive,
-            tty,
-            user,
-            env,
-            workdir,
-        }),
+        } => super::exec::exec(
+            paths,
+            &super::exec::ExecRequest {
+                pod: name,
+                container,
+                command,
+                interactive,
+                tty,
+                user,
+                env,
+                workdir,
+            },
+        ),
         Command::Inspect { name, output } => {
-            report(super::inspect::inspect(&name, output.format()))
+            report(super::inspect::inspect(paths, &name, output.format()))
         }
         Command::Events {
             name,
@@ -99,17 +110,17 @@ pub fn run(args: Args) -> ExitCode {
             name,
             once,
             interval,
-        } => report(super::top::top(&name, once, interval)),
+        } => report(super::top::top(paths, &name, once, interval)),
         Command::Up { name } => crate::runtime::supervisor::up::up(&name),
-        Command::Network { command } => report(super::network::run(command)),
-        Command::Volume { command } => report(super::volume::run(command)),
-        Command::Install { unit_dir } => report(super::install::install(&unit_dir)),
-        Command::Pull { image } => report(super::image::pull(&image)),
-        Command::Images { output } => report(super::image::images(output.format())),
-        Command::Rmi { images, all } => report(super::image::rmi(&images, all)),
+        Command::Network { command } => report(super::network::run(paths, command)),
+        Command::Volume { command } => report(super::volume::run(paths, command)),
+        Command::Install { unit_dir } => report(super::install::install(paths, &unit_dir)),
+        Command::Pull { image } => report(super::image::pull(paths, &image)),
+        Command::Images { output } => report(super::image::images(paths, output.format())),
+        Command::Rmi { images, all } => report(super::image::rmi(paths, &images, all)),
         Command::Image {
             command: ImageCommand::Prune,
-        } => report(super::image::prune()),
+        } => report(super::image::prune(paths)),
     }
 }
 

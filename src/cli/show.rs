@@ -12,7 +12,6 @@ use crate::systemd::{Manager, UnitStatus};
 use anyhow::bail;
 use serde::Serialize;
 use std::fmt::Write as _;
-use std::path::Path;
 
 pub fn human_bytes(n: u64) -> String {
     const U: [&str; 5] = ["B", "K", "M", "G", "T"];
@@ -64,7 +63,7 @@ pub fn pods_table(
         named.iter().map(String::as_str).collect()
     };
     let services = mgr.list_units(&patterns)?;
-    let root = crate::runtime::cgroup::root();
+    let root = paths.host.cgroup.clone();
     let now = now_secs();
     let mut out = String::new();
     let _ = writeln!(
@@ -129,20 +128,19 @@ pub fn pods_table(
 }
 
 /// `podctl ps [--all] [-o FORMAT]`.
-pub fn ps(all: bool, format: Format) -> anyhow::Result<()> {
+pub fn ps(paths: &Paths, all: bool, format: Format) -> anyhow::Result<()> {
     super::require_root("ps")?;
     let mgr = super::connect()?;
-    let paths = Paths::from_env();
     if format != Format::Human {
-        output::print(format, &ps_json(&mgr, &paths, all)?)?;
+        output::print(format, &ps_json(&mgr, paths, all)?)?;
         return Ok(());
     }
     let stored = if all {
-        crate::apply::stored_pods(&paths)?
+        crate::apply::stored_pods(paths)?
     } else {
         Vec::new()
     };
-    print!("{}", pods_table(&mgr, &paths, &[], &stored)?);
+    print!("{}", pods_table(&mgr, paths, &[], &stored)?);
     Ok(())
 }
 
@@ -278,10 +276,10 @@ fn status_from_units(loaded: &[UnitStatus], paths: &Paths, name: &str) -> PodSta
     }
 }
 
-pub fn status(name: &str, format: Format) -> anyhow::Result<()> {
+pub fn status(paths: &Paths, name: &str, format: Format) -> anyhow::Result<()> {
     super::require_root("status")?;
     let mgr = super::connect()?;
-    let st = status_with(&mgr, &Paths::from_env(), name)?;
+    let st = status_with(&mgr, paths, name)?;
     if output::print(format, &st)? {
         return Ok(());
     }
@@ -331,7 +329,7 @@ pub fn inspect_rows(paths: &Paths, name: &str) -> anyhow::Result<Vec<(String, u3
             crate::runtime::state::path(&paths.run, name).display()
         );
     };
-    let proc_root = Path::new("/proc");
+    let proc_root = paths.host.proc.as_path();
     let inodes = |pid: u32| -> Vec<u64> {
         INSPECT_KINDS
             .iter()

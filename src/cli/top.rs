@@ -106,9 +106,8 @@ const CLEAR: &str = "\x1b[H\x1b[2J";
 /// is a difference of two samples; a long interval need not delay it).
 const FIRST_SAMPLE_MAX: Duration = Duration::from_secs(1);
 
-pub fn top(name: &str, once: bool, interval_secs: u64) -> anyhow::Result<()> {
-    let paths = Paths::from_env();
-    let root = crate::runtime::cgroup::root();
+pub fn top(paths: &Paths, name: &str, once: bool, interval_secs: u64) -> anyhow::Result<()> {
+    let root = paths.host.cgroup.clone();
     let interval = Duration::from_secs(interval_secs.max(1));
     let mut before: Vec<(String, Sample)> = Vec::new();
     let mut taken = Instant::now();

@@ -101,7 +101,12 @@ pub fn report(file: &str, result: &Result<Pod, Diagnostics>) -> FileReport {
 }
 
 /// Loads a pod file and prints its plan, for a person, as JSON or as YAML.
-pub fn dry_run(file: &Path, format: Format, policy: Unsupported) -> ExitCode {
+pub fn dry_run(
+    paths: &crate::runtime::Paths,
+    file: &Path,
+    format: Format,
+    policy: Unsupported,
+) -> ExitCode {
     // The plan shown, not run: secrets are replaced by `<secret>`.
     let pod = match super::kube::load_shown(file, policy) {
         Ok(pod) => pod,
@@ -110,7 +115,7 @@ pub fn dry_run(file: &Path, format: Format, policy: Unsupported) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let plan = plan::assemble(&pod, &crate::image::facts::if_stored(&pod));
+    let plan = plan::assemble(&pod, &crate::image::facts::if_stored(&paths.images, &pod));
     match output::print(format, &plan) {
         Ok(false) => {
             print!("{}", render::human(&plan));

@@ -9,33 +9,33 @@ use crate::runtime::Paths;
 use std::path::PathBuf;
 
 /// `/var/lib/podctl/volumes` (or under `$PODCTL_LIB`).
-fn dir() -> PathBuf {
-    crate::oci::Dirs::new(&Paths::from_env().run).volumes()
+fn dir(paths: &Paths) -> PathBuf {
+    paths.oci().volumes()
 }
 
-pub fn run(cmd: VolumeCommand) -> anyhow::Result<()> {
+pub fn run(paths: &Paths, cmd: VolumeCommand) -> anyhow::Result<()> {
     match cmd {
         VolumeCommand::Ls { output } => {
             super::require_root("volume ls")?;
-            ls(output.format())
+            ls(paths, output.format())
         }
         VolumeCommand::Inspect { name, output } => {
             super::require_root("volume inspect")?;
-            inspect(&name, output.format())
+            inspect(paths, &name, output.format())
         }
         VolumeCommand::Rm { names, force } => {
             super::require_root("volume rm")?;
-            rm(&names, force)
+            rm(paths, &names, force)
         }
         VolumeCommand::Prune => {
             super::require_root("volume prune")?;
-            prune()
+            prune(paths)
         }
     }
 }
 
-fn usage() -> Usage {
-    let u = Usage::load(&Paths::from_env().store);
+fn usage(paths: &Paths) -> Usage {
+    let u = Usage::load(&paths.store);
     for (_, file, reason) in &u.unreadable {
         eprintln!("podctl: warning: {}: {reason}", file.display());
     }
@@ -50,8 +50,8 @@ fn used_by(v: &VolumeInfo) -> String {
     }
 }
 
-fn ls(format: Format) -> anyhow::Result<()> {
-    let list = volumes::list(&dir(), &usage())?;
+fn ls(paths: &Paths, format: Format) -> anyhow::Result<()> {
+    let list = volumes::list(&dir(paths), &usage(paths))?;
     if output::print(format, &list)? {
         return Ok(());
     }
@@ -62,8 +62,8 @@ fn ls(format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn inspect(name: &str, format: Format) -> anyhow::Result<()> {
-    let v = volumes::inspect(&dir(), name, &usage())?;
+fn inspect(paths: &Paths, name: &str, format: Format) -> anyhow::Result<()> {
+    let v = volumes::inspect(&dir(paths), name, &usage(paths))?;
     if output::print(format, &v)? {
         return Ok(());
     }
@@ -80,16 +80,12 @@ fn inspect(name: &str, format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn rm(names: &[String], force: bool) -> anyhow::Result<()> {
-    let dir = dir();
-    let pods = volumes::plan_rm(names, |n| dir.join(n).is_dir(), &dir, &usage(), force)?;
+fn rm(paths: &Paths, names: &[String], force: bool) -> anyhow::Result<()> {
+    let dir = dir(paths);
+    let pods = volumes::plan_rm(names, |n| dir.join(n).is_dir(), &dir, &usage(paths), force)?;
     if !pods.is_empty() {
-        let paths = Paths::from_env();
         let mgr = super::connect()?;
-        let applier = crate::apply::Applier {
-            mgr: &mgr,
-            paths: &paths,
-        };
+        let applier = crate::apply::Applier { mgr: &mgr, paths };
         for pod in &pods {
             applier.down(pod, true)?;
             println!("{pod}: removed (definition deleted)");
@@ -102,9 +98,9 @@ fn rm(names: &[String], force: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn prune() -> anyhow::Result<()> {
-    let dir = dir();
-    let unused = volumes::unused(&volumes::names(&dir)?, &usage())?;
+fn prune(paths: &Paths) -> anyhow::Result<()> {
+    let dir = dir(paths);
+    let unused = volumes::unused(&volumes::names(&dir)?, &usage(paths))?;
     for name in &unused {
         volumes::remove(&dir, name)?;
         println!("volume {name}: removed");

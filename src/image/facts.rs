@@ -15,13 +15,24 @@ pub trait ImageSource {
     fn facts(&self, pod: &Pod) -> Result<Facts, ImageError>;
 }
 
-/// The images stored on this host ([`super::storage_root`]).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemStore;
+/// The images stored on this host, in the store at `root`
+/// ([`crate::runtime::Paths::images`]).
+#[derive(Debug, Clone)]
+pub struct SystemStore {
+    pub root: std::path::PathBuf,
+}
+
+impl SystemStore {
+    pub fn at(root: &std::path::Path) -> SystemStore {
+        SystemStore {
+            root: root.to_path_buf(),
+        }
+    }
+}
 
 impl ImageSource for SystemStore {
     fn facts(&self, pod: &Pod) -> Result<Facts, ImageError> {
-        stored(pod)
+        stored(&self.root, pod)
     }
 }
 
@@ -61,13 +72,13 @@ pub fn gather(
     Ok(facts)
 }
 
-/// [`gather`] against the system store: what the supervisor and `apply`
+/// [`gather`] against the store at `root`: what the supervisor and `apply`
 /// assemble their plans from.
-pub fn stored(pod: &Pod) -> Result<Facts, ImageError> {
+pub fn stored(root: &std::path::Path, pod: &Pod) -> Result<Facts, ImageError> {
     if pod.containers.iter().all(|c| c.image.is_none()) {
         return Ok(Facts::default());
     }
-    let store = super::Store::open(&super::storage_root())?;
+    let store = super::Store::open(root)?;
     let host = super::HostConfig::system();
     gather(pod, &mut |r| super::resolve::stored(&store, &host, r))
 }
@@ -75,13 +86,12 @@ pub fn stored(pod: &Pod) -> Result<Facts, ImageError> {
 /// For `apply --dry-run`, `diff` and `validate`: the facts of the images
 /// stored already (nothing is pulled, no store is created); the others are
 /// left out, and their containers' plans say so.
-pub fn if_stored(pod: &Pod) -> Facts {
-    let root = super::storage_root();
+pub fn if_stored(root: &std::path::Path, pod: &Pod) -> Facts {
     let mut facts = Facts::default();
     if pod.containers.iter().all(|c| c.image.is_none()) || !root.join("oci-layout").exists() {
         return facts;
     }
-    let Ok(store) = super::Store::open(&root) else {
+    let Ok(store) = super::Store::open(root) else {
         return facts;
     };
     let host = super::HostConfig::system();
@@ -98,6 +108,7 @@ pub fn if_stored(pod: &Pod) -> Facts {
 /// cannot be pulled is the error, naming pod, container, reference, and
 /// each registry tried with its answer.
 pub fn ensure_images(
+    root: &std::path::Path,
     pods: &[&Pod],
     progress: &dyn super::progress::Progress,
 ) -> Result<(), String> {
@@ -109,7 +120,7 @@ pub fn ensure_images(
     if images.is_empty() {
         return Ok(());
     }
-    let store = super::Store::open(&super::storage_root()).map_err(|e| e.to_string())?;
+    let store = super::Store::open(root).map_err(|e| e.to_string())?;
     let host = super::HostConfig::system();
     for (pod, c, image) in images {
         super::resolve::ensure(&store, &host, &[image], progress).map_err(|e| {

@@ -77,12 +77,5 @@ impl HostConfig {
     }
 }
 
-/// The default store root.
+/// The default store root ([`crate::runtime::Paths::images`]).
 pub const STORAGE_ROOT: &str = "/var/lib/podctl/storage";
-
-/// The store root: [`STORAGE_ROOT`], or `$PODCTL_STORAGE`.
-pub fn storage_root() -> PathBuf {
-    std::env::var_os("PODCTL_STORAGE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| STORAGE_ROOT.into())
-}

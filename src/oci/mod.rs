@@ -88,14 +88,6 @@ pub struct Dirs {
 }
 
 impl Dirs {
-    pub fn new(run: &Path) -> Self {
-        Dirs {
-            run: run.to_path_buf(),
-            lib: std::env::var_os("PODCTL_LIB")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("/var/lib/podctl")),
-        }
-    }
     /// A container's bundle: `config.json`, `rootfs/`, the init's pid file.
     pub fn bundle(&self, id: &str) -> PathBuf {
         self.run.join("oci").join(id)

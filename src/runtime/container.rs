@@ -171,7 +171,7 @@ fn prepare(
         }
         user.unwrap_or_else(root)
     };
-    let dirs = crate::oci::Dirs::new(&paths.run);
+    let dirs = paths.oci();
     let path = search_path();
     crate::oci::launch::prepare(c, user, &host(paths, spec, &dirs, &path)).map_err(from_oci)
 }
@@ -234,7 +234,7 @@ fn start(
             None,
         ),
     };
-    let dirs = crate::oci::Dirs::new(&paths.run);
+    let dirs = paths.oci();
     let path = search_path();
     let host = host(paths, spec, &dirs, &path);
     // `stdio` moves into the runtime and is closed here after it: only the

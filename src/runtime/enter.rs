@@ -76,7 +76,7 @@ fn run(pid: u32, command: &[String]) -> Result<std::convert::Infallible, String>
     // before anything is read through it.
     let pin = spec.as_ref().map_or(0, |s| s.pid_start);
     super::pin::check(&paths.host.proc, pid, pin).map_err(|e| e.to_string())?;
-    let dirs = Dirs::new(&paths.run);
+    let dirs = paths.oci();
     let info = runtime_of(&paths.host.proc, &dirs, pid)?;
     Err(exec_through_runtime(&dirs, &info, spec.as_ref(), command))
 }

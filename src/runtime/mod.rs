@@ -115,13 +115,20 @@ impl HostRoots {
     }
 }
 
-/// Host paths podctl uses; parameters so tests can point them elsewhere.
+/// Every host path podctl uses, built once per process from the
+/// environment ([`Paths::from_env`]) and passed down; tests build their own
+/// ([`Paths::under`]).
 #[derive(Debug, Clone)]
 pub struct Paths {
     /// Stored pod definitions: `/etc/podctl/pods`.
     pub store: PathBuf,
     /// Runtime state: `/run/podctl`.
     pub run: PathBuf,
+    /// Persistent data: `/var/lib/podctl` (named and scratch volumes,
+    /// containers' writable layers).
+    pub lib: PathBuf,
+    /// The image store: `/var/lib/podctl/storage`.
+    pub images: PathBuf,
     /// This podctl binary (for `__spawn`).
     pub podctl: PathBuf,
     /// The `podctl-pause` binary.
@@ -131,8 +138,14 @@ pub struct Paths {
 }
 
 impl Paths {
-    /// Defaults, overridable with PODCTL_STORE, PODCTL_RUN, PODCTL_PAUSE.
+    /// This host's, each overridable: PODCTL_STORE, PODCTL_RUN, PODCTL_LIB,
+    /// PODCTL_STORAGE, PODCTL_PAUSE. The only place podctl reads them.
     pub fn from_env() -> Self {
+        let var = |name: &str, default: &str| {
+            std::env::var_os(name)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(default))
+        };
         // Helpers are this very binary: /proc/self/exe stays valid (and the
         // same version as the running supervisor) even after an upgrade
         // replaces the file on disk.
@@ -144,12 +157,10 @@ impl Paths {
             .map(PathBuf::from)
             .unwrap_or_else(|| dir.join("podctl-pause"));
         Paths {
-            store: std::env::var_os("PODCTL_STORE")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("/etc/podctl/pods")),
-            run: std::env::var_os("PODCTL_RUN")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("/run/podctl")),
+            store: var("PODCTL_STORE", "/etc/podctl/pods"),
+            run: var("PODCTL_RUN", "/run/podctl"),
+            lib: var("PODCTL_LIB", "/var/lib/podctl"),
+            images: var("PODCTL_STORAGE", crate::image::STORAGE_ROOT),
             podctl,
             pause,
             host: HostRoots::system(),
@@ -161,6 +172,14 @@ impl Paths {
         self.store.join(format!("{pod}.toml"))
     }
 
+    /// The containers' host directories (bundles, volumes, writable layers).
+    pub fn oci(&self) -> crate::oci::Dirs {
+        crate::oci::Dirs {
+            run: self.run.clone(),
+            lib: self.lib.clone(),
+        }
+    }
+
     /// Every path under `dir` (`pods/`, `run/`, `host/`), no binary to run:
     /// a test's own tree.
     #[cfg(test)]
@@ -168,6 +187,8 @@ impl Paths {
         Paths {
             store: dir.join("pods"),
             run: dir.join("run"),
+            lib: dir.join("lib"),
+            images: dir.join("lib/storage"),
             podctl: "/bin/false".into(),
             pause: "/bin/false".into(),
             host: HostRoots::under(&dir.join("host")),

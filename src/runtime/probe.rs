@@ -66,7 +66,7 @@ pub fn attempt(
     interrupt: BorrowedFd<'_>,
 ) -> bool {
     let timeout = Duration::from_millis(probe.timeout_ms);
-    let dirs = crate::oci::Dirs::new(&paths.run);
+    let dirs = paths.oci();
     let child = match &probe.check {
         Check::Exec(argv) => {
             let mut helper = super::enter::helper(&paths.podctl, command_pid, argv);

@@ -139,9 +139,9 @@ pub struct Supervisor<'m> {
     definition: String,
     /// The facts about its images `plan` was assembled from.
     facts: crate::plan::Facts,
-    /// Where a reload's image facts come from (the system store unless
-    /// [`Supervisor::with_images`] says otherwise).
-    images: &'m dyn crate::image::facts::ImageSource,
+    /// Where a reload's image facts come from (the store at
+    /// [`Paths::images`] unless [`Supervisor::with_images`] says otherwise).
+    images: Option<&'m dyn crate::image::facts::ImageSource>,
     last_reload: Option<Reload>,
     slots: Vec<Slot>,
     inbox: Inbox,
@@ -176,7 +176,7 @@ impl<'m> Supervisor<'m> {
             phase: PodPhase::Starting,
             definition,
             facts: crate::plan::Facts::default(),
-            images: &crate::image::facts::SystemStore,
+            images: None,
             last_reload: None,
             slots: Vec::new(),
             inbox: Inbox::new().map_err(SupervisorError::Signals)?,
@@ -195,7 +195,7 @@ impl<'m> Supervisor<'m> {
 
     /// Looks a reload's images up in `images` (tests: a fake store).
     pub fn with_images(mut self, images: &'m dyn crate::image::facts::ImageSource) -> Self {
-        self.images = images;
+        self.images = Some(images);
         self
     }
 

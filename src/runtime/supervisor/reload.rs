@@ -42,7 +42,11 @@ impl Supervisor<'_> {
                 return Ok(());
             }
         };
-        let facts = match self.images.facts(&pod) {
+        let found = match self.images {
+            Some(images) => images.facts(&pod),
+            None => crate::image::facts::stored(&self.paths.images, &pod),
+        };
+        let facts = match found {
             Ok(f) => f,
             Err(e) => {
                 self.reload_failed(text, e.to_string());

@@ -112,7 +112,7 @@ impl Supervisor<'_> {
     /// The pod's /dev/shm, scratch volumes and bundles go with it (named
     /// volumes stay).
     pub(super) fn remove_pod_mounts(&self) {
-        let dirs = crate::oci::Dirs::new(&self.paths.run);
+        let dirs = self.paths.oci();
         for left in crate::oci::pod::teardown(&self.plan.pod, &dirs, &crate::oci::pod::Host) {
             tracing::warn!("cannot remove {left}");
         }

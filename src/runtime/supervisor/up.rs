@@ -84,7 +84,7 @@ fn run(name: &str) -> anyhow::Result<()> {
         );
     }
     // Images come from the store only: a pod at boot never needs the network.
-    let facts = crate::image::facts::stored(&pod)?;
+    let facts = crate::image::facts::stored(&paths.images, &pod)?;
     let plan = crate::plan::assemble(&pod, &facts);
     // The pod's addresses and ports, before any of its units exists: a port
     // taken is refused here, with nothing started (and what a supervisor

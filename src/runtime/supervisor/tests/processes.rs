@@ -15,11 +15,9 @@ fn supervisor_of<'m>(
 ) -> Supervisor<'m> {
     let plan = crate::plan::build(&crate::spec::parse_str(text, "t.toml", POD).unwrap());
     let paths = Paths {
-        store: dir.join("pods"),
-        run: dir.join("run"),
         podctl: "podctl".into(),
         pause: "podctl-pause".into(),
-        host: crate::runtime::HostRoots::under(&dir.join("host")),
+        ..Paths::under(dir)
     };
     Supervisor::new(mgr, paths, plan, String::new())
         .unwrap()

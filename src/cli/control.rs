@@ -145,8 +145,24 @@ pub fn control(
 ) -> anyhow::Result<()> {
     super::require_root(action.command())?;
     let mgr = early.connect()?;
-    let pods = select(&mgr, paths, &args.names, args.all)?;
+    let pods = targets(&mgr, paths, action, args)?;
     control_with(&mgr, paths, action, &pods, &mut std::io::stdout())
+}
+
+/// The pods an action acts on. `start --all` and `restart --all`: the
+/// stored pods, for a unit systemd still has loaded for a pod that was
+/// removed (`rm` stopped it, systemd has not forgotten it yet) has nothing
+/// to start from; `stop --all`: every known pod.
+pub fn targets(
+    mgr: &dyn Manager,
+    paths: &Paths,
+    action: Action,
+    args: &ControlArgs,
+) -> anyhow::Result<Vec<String>> {
+    if args.all && action != Action::Stop {
+        return crate::apply::stored_pods(paths);
+    }
+    select(mgr, paths, &args.names, args.all)
 }
 
 #[cfg(test)]

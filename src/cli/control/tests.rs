@@ -92,3 +92,26 @@ fn start_needs_a_definition() {
     control_with(&mgr, &paths, Action::Stop, &names(&["db"]), &mut out).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `start --all` and `restart --all` act on the stored pods only: a removed
+/// pod whose unit systemd still has loaded is not an error that stops the
+/// others; `stop --all` stops it too.
+#[test]
+fn start_all_is_the_stored_pods() {
+    let (mgr, paths, dir) = fixture("startall", &["web", "cache"], &["removed"]);
+    let all = ControlArgs {
+        names: vec![],
+        all: true,
+    };
+    for action in [Action::Start, Action::Restart] {
+        let pods = targets(&mgr, &paths, action, &all).unwrap();
+        assert_eq!(pods, names(&["cache", "web"]), "{}", action.command());
+        let mut out = Vec::new();
+        control_with(&mgr, &paths, action, &pods, &mut out).unwrap();
+    }
+    assert_eq!(
+        targets(&mgr, &paths, Action::Stop, &all).unwrap(),
+        names(&["cache", "removed", "web"])
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

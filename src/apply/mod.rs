@@ -114,7 +114,7 @@ impl Applier<'_> {
                 )
             })?;
         }
-        let changes = changes_against(&paths.run, running, &p.plan, text);
+        let changes = changes_against(&paths.run, running, (&p.plan, &p.facts), text);
         match &changes {
             // A pod that failed before starts afresh (start_unit resets it).
             Changes::Create { .. } => mgr.start_unit(&service)?,

@@ -105,7 +105,7 @@ fn a_moved_tag_restarts_only_its_container() {
     state.save(&paths.run).unwrap();
     let decide = |facts: &Facts| {
         let wanted = crate::plan::assemble(&pod, facts);
-        changes_against(&paths.run, true, &wanted, text)
+        changes_against(&paths.run, true, (&wanted, facts), text)
     };
     assert_eq!(decide(&running).kind(), "unchanged");
     let mut moved = running.clone();
@@ -116,6 +116,28 @@ fn a_moved_tag_restarts_only_its_container() {
         changes.report(),
         "web: updated\n  app: restarted\n  side: unchanged"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A pod started by a podctl that kept no facts in its state file: the
+/// same file applied again restarts nothing (the images are taken as the
+/// ones the store has now).
+#[test]
+fn a_state_without_facts_restarts_nothing() {
+    let dir = temp_dir("nofacts");
+    let paths = Paths::under(&dir);
+    let text = "[containers.app]\nimage = \"app:1\"\n";
+    let pod = crate::spec::parse_str(text, "web.toml", "web").unwrap();
+    let state = PodState {
+        pod: "web".into(),
+        definition: text.into(),
+        ..Default::default()
+    };
+    state.save(&paths.run).unwrap();
+    let facts = Counting::default().facts(&pod).unwrap();
+    let wanted = crate::plan::assemble(&pod, &facts);
+    let changes = changes_against(&paths.run, true, (&wanted, &facts), text);
+    assert_eq!(changes.kind(), "unchanged");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -48,9 +48,9 @@ pub fn diff_with(
         let (pod, text) = super::kube::load(&f, policy)?;
         let running = PodState::load(&paths.run, &pod.name).is_some();
         // The images as stored now: apply pulls those that are not.
-        let wanted =
-            crate::plan::assemble(&pod, &crate::image::facts::if_stored(&paths.images, &pod));
-        let changes = changes_against(&paths.run, running, &wanted, &text);
+        let facts = crate::image::facts::if_stored(&paths.images, &pod);
+        let wanted = crate::plan::assemble(&pod, &facts);
+        let changes = changes_against(&paths.run, running, (&wanted, &facts), &text);
         // Another text of the same plan (a comment, a manifest for a pod
         // file) changes nothing that runs: no difference, as printed.
         differs |= match &changes {

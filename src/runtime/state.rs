@@ -155,17 +155,20 @@ impl PodState {
 /// its supervisor reports running in `run_dir` (nothing when `running` is
 /// false: the service is not active): the plan assembled from the text and
 /// the facts it runs. The supervisor decides on the same plans when it
-/// reloads ([`decide::decide`], made once).
+/// reloads ([`decide::decide`], made once). A state file of a podctl
+/// that did not keep facts counts as running the images `wanted` was
+/// assembled from (`facts`): an upgrade restarts nothing by itself.
 pub fn changes_against(
     run_dir: &Path,
     running: bool,
-    wanted: &crate::plan::Plan,
+    (wanted, facts): (&crate::plan::Plan, &crate::plan::Facts),
     text: &str,
 ) -> Changes {
     let state = PodState::load(run_dir, &wanted.pod).filter(|_| running);
-    let old = state
-        .as_ref()
-        .and_then(|s| decide::running_plan(&s.definition, &wanted.pod, &s.facts));
+    let old = state.as_ref().and_then(|s| {
+        let ran = if s.facts.is_empty() { facts } else { &s.facts };
+        decide::running_plan(&s.definition, &wanted.pod, ran)
+    });
     let running = state.as_ref().map(|s| decide::Running {
         plan: old.as_ref(),
         definition: &s.definition,

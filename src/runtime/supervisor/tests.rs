@@ -358,8 +358,12 @@ fn apply_and_the_supervisor_decide_the_same() {
         let wanted_pod = crate::spec::parse_str(wanted_text, "t.toml", "t").unwrap();
         let wanted_facts = facts(digest);
         let wanted = crate::plan::assemble(&wanted_pod, &wanted_facts);
-        let by_apply =
-            crate::runtime::state::changes_against(&sup.paths.run, true, &wanted, wanted_text);
+        let by_apply = crate::runtime::state::changes_against(
+            &sup.paths.run,
+            true,
+            (&wanted, &wanted_facts),
+            wanted_text,
+        );
         let (_, by_supervisor) = sup.decide_reload(&wanted_pod, wanted_text, &wanted_facts);
         assert_eq!(by_apply, by_supervisor, "{wanted_text} with {digest}");
         assert_eq!(by_apply.kind(), kind, "{wanted_text} with {digest}");

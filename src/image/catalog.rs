@@ -4,7 +4,7 @@
 
 use super::config::ImageConfig;
 use super::digest::Digest;
-use super::manifest::{Document, Manifest};
+use super::manifest::{self, Document, ImageManifest};
 use super::store::{Store, StoreError};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -32,10 +32,10 @@ pub enum CatalogError {
 }
 
 /// The manifest stored as `d`.
-pub fn manifest(store: &Store, d: &Digest) -> Result<Manifest, CatalogError> {
+pub fn manifest(store: &Store, d: &Digest) -> Result<ImageManifest, CatalogError> {
     let bytes = store.read_blob(d)?;
     match Document::parse(&bytes, d.as_str()) {
-        Ok(Document::Manifest(m)) => Ok(m),
+        Ok(Document::Manifest(m)) => Ok(*m),
         Ok(Document::Index(_)) => Err(CatalogError::Broken {
             digest: d.clone(),
             why: "is an index, not an image manifest".into(),
@@ -52,7 +52,7 @@ pub fn list(store: &Store) -> Result<Vec<ImageInfo>, CatalogError> {
     let mut out = Vec::new();
     for (name, d) in store.refs()? {
         let m = manifest(store, &d)?;
-        let cd = Digest::parse(&m.config.digest).map_err(|e| CatalogError::Broken {
+        let cd = manifest::digest_of(m.config()).map_err(|e| CatalogError::Broken {
             digest: d.clone(),
             why: e.to_string(),
         })?;
@@ -64,8 +64,8 @@ pub fn list(store: &Store) -> Result<Vec<ImageInfo>, CatalogError> {
         out.push(ImageInfo {
             reference: name,
             digest: d.to_string(),
-            size: m.config.size + m.layers.iter().map(|l| l.size).sum::<u64>(),
-            layers: m.layers.iter().map(|l| l.digest.clone()).collect(),
+            size: m.config().size() + m.layers().iter().map(|l| l.size()).sum::<u64>(),
+            layers: m.layers().iter().map(|l| l.digest().to_string()).collect(),
             config,
             used_by: Vec::new(),
         });
@@ -77,10 +77,10 @@ pub fn list(store: &Store) -> Result<Vec<ImageInfo>, CatalogError> {
 /// The layer directories of the image stored as manifest `d`, lowest first.
 pub fn layer_dirs(store: &Store, d: &Digest) -> Result<Vec<std::path::PathBuf>, CatalogError> {
     let m = manifest(store, d)?;
-    m.layers
+    m.layers()
         .iter()
         .map(|l| {
-            let ld = Digest::parse(&l.digest).map_err(|e| CatalogError::Broken {
+            let ld = manifest::digest_of(l).map_err(|e| CatalogError::Broken {
                 digest: d.clone(),
                 why: e.to_string(),
             })?;
@@ -112,9 +112,9 @@ pub fn collect(store: &Store) -> Result<Collected, CatalogError> {
     for (_, d) in store.refs()? {
         let m = manifest(store, &d)?;
         keep.insert(d.hex().to_string());
-        keep.insert(m.config.digest.trim_start_matches("sha256:").to_string());
-        for l in &m.layers {
-            keep.insert(l.digest.trim_start_matches("sha256:").to_string());
+        for b in std::iter::once(m.config()).chain(m.layers()) {
+            let hex = b.digest().as_ref().trim_start_matches("sha256:");
+            keep.insert(hex.to_string());
         }
     }
     for hex in mounted.layers {

@@ -49,6 +49,14 @@ impl Digest {
     }
 }
 
+impl From<&Digest> for oci_spec::image::Digest {
+    /// For a descriptor (the crate's digest accepts every `sha256:` one).
+    fn from(d: &Digest) -> Self {
+        d.0.parse()
+            .expect("sha256: and 64 lowercase hex digits is an OCI digest")
+    }
+}
+
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -1,7 +1,7 @@
 //! `oci:` and `oci-archive:` sources: an OCI image layout directory, or a
 //! tar of one (extracted under the store's `tmp/` first).
 
-use super::manifest::{Descriptor, Index, REF_NAME};
+use super::manifest::{self, Descriptor, ref_name};
 use super::source::{Failure, Source, SourceError, deliver};
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -86,15 +86,13 @@ impl Source for Layout {
                         .read_to_end(&mut bytes)
                 })
                 .map_err(|e| self.err("index.json", Failure::Other, e))?;
-            let index: Index = serde_json::from_slice(&bytes)
+            let index = manifest::parse_index(&bytes)
                 .map_err(|e| self.err("index.json", Failure::Other, e))?;
-            let named = |d: &&Descriptor| {
-                d.annotations.get(REF_NAME).map(String::as_str) == Some(reference)
-            };
-            let found = match index.manifests.iter().find(named) {
+            let ms = index.manifests();
+            let found = match ms.iter().find(|d| ref_name(d) == Some(reference)) {
                 Some(d) => d,
                 // An untagged reference to a layout holding one image.
-                None if reference.is_empty() && index.manifests.len() == 1 => &index.manifests[0],
+                None if reference.is_empty() && ms.len() == 1 => &ms[0],
                 None => {
                     return Err(self.err(
                         &format!("tag {reference:?}"),
@@ -103,7 +101,7 @@ impl Source for Layout {
                     ));
                 }
             };
-            found.digest.clone()
+            found.digest().to_string()
         };
         // One byte past the limit: enough for the pull to refuse it by size.
         let mut out = Vec::new();
@@ -120,16 +118,17 @@ impl Source for Layout {
         out: &mut dyn Write,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), SourceError> {
-        let mut f = self.open_blob(&d.digest)?;
+        let digest = d.digest().as_ref();
+        let mut f = self.open_blob(digest)?;
         let mut buf = vec![0u8; 1 << 20];
         loop {
             let n = f
                 .read(&mut buf)
-                .map_err(|e| self.err(&d.digest, Failure::Other, e))?;
+                .map_err(|e| self.err(digest, Failure::Other, e))?;
             if n == 0 {
                 return Ok(());
             }
-            deliver(out, &buf[..n], &d.digest, progress)?;
+            deliver(out, &buf[..n], digest, progress)?;
         }
     }
 }

@@ -1,9 +1,20 @@
 //! The OCI (and Docker schema 2) manifest and index documents, parsed from
-//! their exact bytes (the bytes are what the digest covers and what is stored).
+//! their exact bytes (the bytes are what the digest covers and what is
+//! stored) into the `oci-spec` crate's types: the same types the runtime
+//! side uses, kept up with the image spec (subject, artifactType, data),
+//! instead of a second copy of the spec in this crate.
+//!
+//! What comes in is hostile until checked: the caller bounds the size
+//! ([`super::unpack::limits::MAX_DOCUMENT`]) before anything is parsed; the
+//! document's media type must be one of [`ACCEPTED`]; the config and layer
+//! digests must be `sha256:` digests ([`Digest::parse`]) before the crate
+//! sees them. What the crate requires but podctl (like Podman) has always
+//! accepted missing stays accepted: a descriptor's `mediaType` and a
+//! manifest's `schemaVersion`.
 
 use super::digest::Digest;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+pub use oci_spec::image::{Descriptor, ImageIndex, ImageManifest, MediaType, Platform};
+use serde_json::Value;
 
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
@@ -12,60 +23,13 @@ pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list
 /// Every manifest type podctl accepts, for the registry's `Accept` header.
 pub const ACCEPTED: &[&str] = &[OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_LIST];
 /// The annotation that names a manifest in an OCI layout's index.json.
-pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
-
-/// A content descriptor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Descriptor {
-    #[serde(default)]
-    pub media_type: String,
-    pub digest: String,
-    pub size: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub platform: Option<Platform>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Platform {
-    pub architecture: String,
-    pub os: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
-}
+pub const REF_NAME: &str = oci_spec::image::ANNOTATION_REF_NAME;
 
 /// An image manifest or an index, told apart by `mediaType` or by shape.
 #[derive(Debug, Clone)]
 pub enum Document {
-    Manifest(Manifest),
-    Index(Index),
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Manifest {
-    pub config: Descriptor,
-    pub layers: Vec<Descriptor>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Index {
-    pub schema_version: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media_type: Option<String>,
-    pub manifests: Vec<Descriptor>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Probe {
-    #[serde(default)]
-    media_type: Option<String>,
-    #[serde(default)]
-    manifests: Option<serde_json::Value>,
+    Manifest(Box<ImageManifest>),
+    Index(Box<ImageIndex>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,11 +56,12 @@ impl Document {
             digest: digest.to_string(),
             source,
         };
-        let probe: Probe = serde_json::from_slice(bytes).map_err(json)?;
-        let is_index = match probe.media_type.as_deref() {
+        let mut v: Value = serde_json::from_slice(bytes).map_err(json)?;
+        // A mediaType that is not a string fails the typed parse below.
+        let is_index = match v.get("mediaType").and_then(Value::as_str) {
             Some(OCI_INDEX | DOCKER_LIST) => true,
             Some(OCI_MANIFEST | DOCKER_MANIFEST) => false,
-            None => probe.manifests.is_some(),
+            None => v.get("manifests").is_some_and(|m| !m.is_null()),
             Some(other) => {
                 return Err(ManifestError::MediaType {
                     digest: digest.to_string(),
@@ -105,22 +70,54 @@ impl Document {
             }
         };
         if is_index {
-            Ok(Document::Index(
-                serde_json::from_slice(bytes).map_err(json)?,
-            ))
-        } else {
-            let m: Manifest = serde_json::from_slice(bytes).map_err(json)?;
-            for (what, d) in
-                std::iter::once(("config", &m.config)).chain(m.layers.iter().map(|l| ("layer", l)))
-            {
-                Digest::parse(&d.digest).map_err(|_| ManifestError::BadDigest {
-                    digest: digest.to_string(),
-                    what: what.to_string(),
-                    value: d.digest.clone(),
-                })?;
-            }
-            Ok(Document::Manifest(m))
+            return index_from_value(v)
+                .map(|i| Document::Index(Box::new(i)))
+                .map_err(json);
         }
+        let layers = v.get("layers").and_then(Value::as_array);
+        let descriptors = std::iter::once(("config", v.get("config")))
+            .chain(layers.into_iter().flatten().map(|l| ("layer", Some(l))));
+        for (what, d) in descriptors {
+            // A missing or non-string digest fails the typed parse below.
+            let Some(value) = d.and_then(|d| d.get("digest")).and_then(Value::as_str) else {
+                continue;
+            };
+            Digest::parse(value).map_err(|_| ManifestError::BadDigest {
+                digest: digest.to_string(),
+                what: what.to_string(),
+                value: value.to_string(),
+            })?;
+        }
+        if let Some(m) = v.as_object_mut() {
+            m.entry("schemaVersion").or_insert(2.into());
+            if let Some(c) = m.get_mut("config") {
+                fill_media_type(c);
+            }
+            if let Some(Value::Array(ls)) = m.get_mut("layers") {
+                ls.iter_mut().for_each(fill_media_type);
+            }
+        }
+        let m: ImageManifest = serde_json::from_value(v).map_err(json)?;
+        Ok(Document::Manifest(Box::new(m)))
+    }
+}
+
+/// An index (or an OCI layout's index.json) from its bytes.
+pub fn parse_index(bytes: &[u8]) -> Result<ImageIndex, serde_json::Error> {
+    index_from_value(serde_json::from_slice(bytes)?)
+}
+
+fn index_from_value(mut v: Value) -> Result<ImageIndex, serde_json::Error> {
+    if let Some(Value::Array(ms)) = v.get_mut("manifests") {
+        ms.iter_mut().for_each(fill_media_type);
+    }
+    serde_json::from_value(v)
+}
+
+/// A descriptor without `mediaType` gets an empty one.
+fn fill_media_type(d: &mut Value) {
+    if let Some(d) = d.as_object_mut() {
+        d.entry("mediaType").or_insert_with(|| "".into());
     }
 }
 
@@ -136,19 +133,43 @@ pub fn host_platform() -> (&'static str, &'static str) {
     ("linux", arch)
 }
 
-impl Index {
-    /// The manifest for `(os, arch)`, or the only one when none says its platform.
-    pub fn select(&self, os: &str, arch: &str) -> Option<&Descriptor> {
-        self.manifests
-            .iter()
-            .find(|d| {
-                d.platform
-                    .as_ref()
-                    .is_some_and(|p| p.os == os && p.architecture == arch)
-            })
-            .or_else(|| match self.manifests.as_slice() {
-                [one] if one.platform.is_none() => Some(one),
-                _ => None,
-            })
+/// The manifest of `index` for `(os, arch)`, or the only one when none
+/// says its platform.
+pub fn select<'a>(index: &'a ImageIndex, os: &str, arch: &str) -> Option<&'a Descriptor> {
+    let ms = index.manifests();
+    ms.iter()
+        .find(|d| {
+            d.platform()
+                .as_ref()
+                .is_some_and(|p| p.os().to_string() == os && p.architecture().to_string() == arch)
+        })
+        .or_else(|| match ms.as_slice() {
+            [one] if one.platform().is_none() => Some(one),
+            _ => None,
+        })
+}
+
+/// `os/arch` of each entry of `index` that says its platform, for messages.
+pub fn platforms(index: &ImageIndex) -> String {
+    let v: Vec<String> = index
+        .manifests()
+        .iter()
+        .filter_map(|d| d.platform().as_ref())
+        .map(|p| format!("{}/{}", p.os(), p.architecture()))
+        .collect();
+    if v.is_empty() {
+        "no platforms listed".into()
+    } else {
+        v.join(", ")
     }
+}
+
+/// The name `d` has in an index (its `org.opencontainers.image.ref.name`).
+pub fn ref_name(d: &Descriptor) -> Option<&str> {
+    d.annotations().as_ref()?.get(REF_NAME).map(String::as_str)
+}
+
+/// `d`'s digest as podctl's validated type (sha256 only).
+pub fn digest_of(d: &Descriptor) -> Result<Digest, super::digest::BadDigest> {
+    Digest::parse(d.digest().as_ref())
 }

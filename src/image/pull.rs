@@ -5,7 +5,7 @@
 
 use super::config::ImageConfig;
 use super::digest::Digest;
-use super::manifest::{Descriptor, Document, ManifestError, host_platform};
+use super::manifest::{self, Descriptor, Document, ManifestError, host_platform};
 use super::progress::Progress;
 use super::source::{Source, SourceError};
 use super::store::{PutError, Store, StoreError};
@@ -153,28 +153,29 @@ fn fetch_blob(
     kind: Blob,
     progress: &dyn Progress,
 ) -> Result<bool, PullError> {
-    let digest = Digest::parse(&d.digest)?;
+    let digest = manifest::digest_of(d)?;
     let source_name = src.describe();
     // The declared size bounds what is written (put_blob cuts the rest off).
     let (what, limit) = match kind {
         Blob::Config => ("image config", MAX_DOCUMENT),
         Blob::Layer => ("layer", store.limits().max_bytes),
     };
-    if d.size > limit {
+    let size = d.size();
+    if size > limit {
         return Err(PullError::TooBig {
             source_name,
             what: format!("{what} {digest}"),
-            size: d.size,
+            size,
             limit,
         });
     }
-    let mut bar = progress.start(&digest, d.size);
+    let mut bar = progress.start(&digest, size);
     let mut delay = FIRST_BACKOFF;
     for attempt in 1.. {
         let fill = |w: &mut dyn std::io::Write| src.blob(d, w, &mut |n| bar.inc(n));
         let r = match kind {
-            Blob::Config => store.put_blob(&digest, Some(d.size), fill),
-            Blob::Layer => store.put_layer_blob(&digest, Some(d.size), fill),
+            Blob::Config => store.put_blob(&digest, Some(size), fill),
+            Blob::Layer => store.put_layer_blob(&digest, Some(size), fill),
         };
         match r {
             Ok(fetched) => {
@@ -210,20 +211,20 @@ pub fn pull(
     };
     let (mut bytes, mut digest) = fetch_manifest(src, reference, pinned)?;
     let mut extra = Vec::new();
-    let manifest = loop {
+    let image = loop {
         match Document::parse(&bytes, digest.as_str())? {
             Document::Manifest(m) => break m,
             Document::Index(index) => {
                 let (os, arch) = host_platform();
-                let Some(d) = index.select(os, arch) else {
+                let Some(d) = manifest::select(&index, os, arch) else {
                     return Err(PullError::NoPlatform {
                         index: digest,
                         os: os.into(),
                         arch: arch.into(),
-                        available: platforms(&index.manifests),
+                        available: manifest::platforms(&index),
                     });
                 };
-                let want = Digest::parse(&d.digest)?;
+                let want = manifest::digest_of(d)?;
                 extra.push((std::mem::take(&mut bytes), digest));
                 (bytes, digest) = fetch_manifest(src, want.as_str(), Some(&want))?;
             }
@@ -233,20 +234,20 @@ pub fn pull(
     fetched += usize::from(fetch_blob(
         store,
         src,
-        &manifest.config,
+        image.config(),
         Blob::Config,
         progress,
     )?);
-    let config_digest = Digest::parse(&manifest.config.digest)?;
+    let config_digest = manifest::digest_of(image.config())?;
     let config_bytes = store.read_blob(&config_digest).map_err(store_err)?;
     let config = ImageConfig::parse(&config_bytes).map_err(|error| PullError::Config {
         digest: config_digest.clone(),
         error,
     })?;
     let mut layers = Vec::new();
-    for l in &manifest.layers {
+    for l in image.layers() {
         fetched += usize::from(fetch_blob(store, src, l, Blob::Layer, progress)?);
-        let d = Digest::parse(&l.digest)?;
+        let d = manifest::digest_of(l)?;
         store.ensure_layer(&d).map_err(store_err)?;
         layers.push(d);
     }
@@ -277,17 +278,4 @@ pub fn pull(
         layers,
         fetched,
     })
-}
-
-fn platforms(ds: &[Descriptor]) -> String {
-    let v: Vec<String> = ds
-        .iter()
-        .filter_map(|d| d.platform.as_ref())
-        .map(|p| format!("{}/{}", p.os, p.architecture))
-        .collect();
-    if v.is_empty() {
-        "no platforms listed".into()
-    } else {
-        v.join(", ")
-    }
 }

@@ -163,12 +163,12 @@ impl Source for Registry {
         out: &mut dyn Write,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), SourceError> {
-        let r = self.reference(&d.digest);
-        let what = format!("blob {}", d.digest);
+        let r = self.reference(d.digest().as_ref());
+        let what = format!("blob {}", d.digest());
         let desc = oci_client::manifest::OciDescriptor {
-            media_type: d.media_type.clone(),
-            digest: d.digest.clone(),
-            size: d.size as i64,
+            media_type: d.media_type().to_string(),
+            digest: d.digest().to_string(),
+            size: d.size() as i64,
             ..Default::default()
         };
         let (client, auth) = (&self.client, &self.auth);

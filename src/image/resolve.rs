@@ -213,7 +213,7 @@ pub fn stored(
         why: e.to_string(),
     };
     let m = super::catalog::manifest(store, &digest).map_err(broken)?;
-    let cd = Digest::parse(&m.config.digest).map_err(|e| ImageError::Broken {
+    let cd = super::manifest::digest_of(m.config()).map_err(|e| ImageError::Broken {
         reference: name.clone(),
         why: e.to_string(),
     })?;

@@ -4,7 +4,7 @@
 use super::auth;
 use super::config::ImageConfig;
 use super::digest::Digest;
-use super::manifest::{Document, host_platform};
+use super::manifest::{Document, host_platform, select};
 use super::reference::{ImageRef, RegistryRef};
 use super::registries::{Endpoint, RegistriesConf};
 use std::path::PathBuf;
@@ -228,8 +228,8 @@ fn index_picks_the_host_platform() {
     let Document::Index(i) = Document::parse(idx.as_bytes(), "x").unwrap() else {
         panic!("not an index")
     };
-    assert_eq!(i.select(os, arch).unwrap().size, 2);
-    assert!(i.select("linux", "mips").is_none());
+    assert_eq!(select(&i, os, arch).unwrap().size(), 2);
+    assert!(select(&i, "linux", "mips").is_none());
 }
 
 #[test]
@@ -263,4 +263,110 @@ fn digests_are_validated() {
         Digest::of(b"").as_str(),
         "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     );
+}
+
+/// A manifest as `json`, parsed.
+fn doc(json: &str) -> Result<Document, super::manifest::ManifestError> {
+    Document::parse(json.as_bytes(), "sha256:x")
+}
+
+fn descriptor(media_type: &str, digest: &str) -> String {
+    format!(r#"{{"mediaType":"{media_type}","digest":"{digest}","size":3}}"#)
+}
+
+#[test]
+fn docker_schema_2_manifests_and_lists_are_read_as_podman_reads_them() {
+    let layer = descriptor("application/vnd.docker.image.rootfs.diff.tar.gzip", D);
+    let config = descriptor("application/vnd.docker.container.image.v1+json", D);
+    let m = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{config},"layers":[{layer},{layer}]}}"#
+    );
+    let Document::Manifest(m) = doc(&m).unwrap() else {
+        panic!("not a manifest")
+    };
+    assert_eq!(m.layers().len(), 2);
+    assert_eq!(
+        m.layers()[0].media_type().as_ref(),
+        "application/vnd.docker.image.rootfs.diff.tar.gzip"
+    );
+    assert_eq!(m.config().digest().as_ref(), D);
+    let (os, arch) = host_platform();
+    let list = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":[
+        {{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":"{D}","size":7,"platform":{{"os":"{os}","architecture":"{arch}","variant":"v8"}}}}]}}"#
+    );
+    let Document::Index(i) = doc(&list).unwrap() else {
+        panic!("not an index")
+    };
+    assert_eq!(select(&i, os, arch).unwrap().size(), 7);
+}
+
+#[test]
+fn documents_are_told_apart_by_shape_and_tolerate_missing_media_types() {
+    // No mediaType anywhere, no schemaVersion in the manifest: accepted as
+    // before (an empty descriptor media type).
+    let m = format!(
+        r#"{{"config":{{"digest":"{D}","size":1}},"layers":[{{"digest":"{D}","size":2}}]}}"#
+    );
+    let Document::Manifest(m) = doc(&m).unwrap() else {
+        panic!("not a manifest")
+    };
+    assert_eq!(m.layers()[0].media_type().as_ref(), "");
+    assert_eq!(m.layers()[0].size(), 2);
+    let i = format!(r#"{{"schemaVersion":2,"manifests":[{{"digest":"{D}","size":1}}]}}"#);
+    let Document::Index(i) = doc(&i).unwrap() else {
+        panic!("not an index")
+    };
+    // One entry without a platform is the image for every host.
+    assert_eq!(select(&i, "linux", "mips").unwrap().size(), 1);
+}
+
+#[test]
+fn unknown_media_types_and_bad_digests_are_refused() {
+    for media_type in [
+        "application/vnd.docker.distribution.manifest.v1+prettyjws",
+        "application/vnd.oci.artifact.manifest.v1+json",
+        "text/html",
+    ] {
+        let e = doc(&format!(r#"{{"mediaType":"{media_type}","manifests":[]}}"#))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unsupported media type") && e.contains(media_type),
+            "{e}"
+        );
+    }
+    let good = descriptor("application/vnd.oci.image.layer.v1.tar+gzip", D);
+    // sha512 is a valid OCI digest, but the store keeps sha256 only.
+    for (what, bad) in [
+        ("config", D.to_uppercase()),
+        ("layer", format!("sha512:{}", "a".repeat(128))),
+        ("layer", "sha256:../../etc/passwd".to_string()),
+    ] {
+        let bad = descriptor("application/vnd.oci.image.layer.v1.tar+gzip", &bad);
+        let (config, layer) = if what == "config" {
+            (&bad, &good)
+        } else {
+            (&good, &bad)
+        };
+        let m = format!(r#"{{"schemaVersion":2,"config":{config},"layers":[{good},{layer}]}}"#);
+        let e = doc(&m).unwrap_err().to_string();
+        assert!(e.contains(&format!("{what} has invalid digest")), "{e}");
+    }
+    // Any malformed digest in an index refuses the whole index.
+    let i = format!(
+        r#"{{"schemaVersion":2,"manifests":[{},{}]}}"#,
+        descriptor(super::manifest::OCI_MANIFEST, D),
+        descriptor(super::manifest::OCI_MANIFEST, "sha256:zz"),
+    );
+    assert!(doc(&i).is_err());
+    for broken in [
+        "",
+        "[]",
+        "{",
+        r#"{"mediaType":5,"config":{}}"#,
+        r#"{"layers":[]}"#,
+    ] {
+        assert!(doc(broken).is_err(), "{broken:?}");
+    }
 }

@@ -2,7 +2,7 @@
 //! including entries a well-behaved tar writer refuses (`..`, absolute).
 
 use podctl::image::Digest;
-use podctl::image::manifest::{Descriptor, Platform};
+use podctl::image::manifest::{Descriptor, MediaType, Platform};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -133,13 +133,18 @@ pub struct Repo {
 }
 
 fn desc(media_type: &str, data: &[u8]) -> Descriptor {
-    Descriptor {
-        media_type: media_type.into(),
-        digest: Digest::of(data).to_string(),
-        size: data.len() as u64,
-        platform: None,
-        annotations: Default::default(),
-    }
+    Descriptor::new(
+        MediaType::from(media_type),
+        data.len() as u64,
+        &Digest::of(data),
+    )
+}
+
+fn platform(os: &str, arch: &str) -> Platform {
+    let mut p = Platform::default();
+    p.set_os(os.into());
+    p.set_architecture(arch.into());
+    p
 }
 
 impl Repo {
@@ -180,20 +185,12 @@ impl Repo {
         let (os, arch) = podctl::image::manifest::host_platform();
         let size = self.blobs[manifest].len() as u64;
         let mut host = desc("application/vnd.oci.image.manifest.v1+json", b"");
-        host.digest = manifest.into();
-        host.size = size;
-        host.platform = Some(Platform {
-            os: os.into(),
-            architecture: arch.into(),
-            variant: None,
-        });
+        host.set_digest(manifest.parse().unwrap());
+        host.set_size(size);
+        host.set_platform(Some(platform(os, arch)));
         let mut foreign = host.clone();
-        foreign.digest = format!("sha256:{}", "e".repeat(64));
-        foreign.platform = Some(Platform {
-            os: "linux".into(),
-            architecture: "s390x".into(),
-            variant: None,
-        });
+        foreign.set_digest(format!("sha256:{}", "e".repeat(64)).parse().unwrap());
+        foreign.set_platform(Some(platform("linux", "s390x")));
         let i = serde_json::json!({
             "schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.index.v1+json",

@@ -61,16 +61,18 @@ impl Source for Mem {
         out: &mut dyn Write,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), SourceError> {
+        let digest = d.digest().to_string();
         *self
             .fetches
             .lock()
             .unwrap()
-            .entry(d.digest.clone())
+            .entry(digest.clone())
             .or_default() += 1;
-        let data =
-            self.repo.blobs.get(&d.digest).ok_or_else(|| {
-                SourceError::new(format!("blob {}", d.digest), Failure::NotFound, "")
-            })?;
+        let data = self
+            .repo
+            .blobs
+            .get(&digest)
+            .ok_or_else(|| SourceError::new(format!("blob {digest}"), Failure::NotFound, ""))?;
         let half = data.len() / 2;
         out.write_all(&data[..half]).unwrap();
         {
@@ -78,7 +80,7 @@ impl Source for Mem {
             if *flaky > 0 {
                 *flaky -= 1;
                 return Err(SourceError::new(
-                    format!("blob {}", d.digest),
+                    format!("blob {digest}"),
                     Failure::Interrupted,
                     "connection reset",
                 ));

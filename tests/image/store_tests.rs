@@ -43,6 +43,10 @@ pub const TESTS: &[(&str, TestFn)] = &[
         oci_layout_and_archive_sources,
     ),
     (
+        "store::index_json_keeps_its_format",
+        index_json_keeps_its_format,
+    ),
+    (
         "store::rmi_and_gc_remove_only_unreachable",
         rmi_and_gc_remove_only_unreachable,
     ),
@@ -299,6 +303,57 @@ fn oci_layout_and_archive_sources() -> Result<(), String> {
     check(e.contains("nope") && e.contains("404"), || {
         format!("missing tag: {e}")
     })
+}
+
+/// `index.json` as stores have always held it, `b` named before `a`.
+fn index_json(a: &Digest, b: &Digest) -> String {
+    let entry = |d: &Digest, size: u64, name: &str| {
+        format!(
+            "    {{\n      \"mediaType\": \"application/vnd.oci.image.manifest.v1+json\",\n      \"digest\": \"{d}\",\n      \"size\": {size},\n      \"annotations\": {{\n        \"org.opencontainers.image.ref.name\": \"{name}\"\n      }}\n    }}"
+        )
+    };
+    format!(
+        "{{\n  \"schemaVersion\": 2,\n  \"manifests\": [\n{},\n{}\n  ]\n}}",
+        entry(a, 10, "localhost/a:1"),
+        entry(b, 20, "localhost/b:1")
+    )
+}
+
+/// A store's names read and written: an existing `index.json` is read as
+/// it is, and rewritten byte for byte as before (sorted by name).
+fn index_json_keeps_its_format() -> Result<(), String> {
+    let dir = tempdir("index-format");
+    let store = Store::open(&dir).map_err(|e| e.to_string())?;
+    let (a, b) = (Digest::of(b"a"), Digest::of(b"b"));
+    let path = dir.join("index.json");
+    std::fs::write(&path, index_json(&a, &b)).map_err(|e| e.to_string())?;
+    let refs = store.refs().map_err(|e| e.to_string())?;
+    let want = vec![
+        ("localhost/a:1".to_string(), a.clone()),
+        ("localhost/b:1".to_string(), b.clone()),
+    ];
+    check(refs == want, || format!("refs {refs:?}"))?;
+    store
+        .remove_ref("localhost/a:1")
+        .map_err(|e| e.to_string())?;
+    store
+        .set_ref("localhost/a:1", &a, 10)
+        .map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+    check(text == index_json(&a, &b), || {
+        format!("index.json:\n{text}")
+    })?;
+    store
+        .remove_ref("localhost/a:1")
+        .map_err(|e| e.to_string())?;
+    store
+        .remove_ref("localhost/b:1")
+        .map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+    check(
+        text == "{\n  \"schemaVersion\": 2,\n  \"manifests\": []\n}",
+        || format!("index.json:\n{text}"),
+    )
 }
 
 fn rmi_and_gc_remove_only_unreachable() -> Result<(), String> {

@@ -3,27 +3,25 @@
 
 use super::{Store, StoreError};
 use crate::image::digest::Digest;
-use crate::image::manifest::{Descriptor, Index, OCI_MANIFEST, REF_NAME};
+use crate::image::manifest::{self, Descriptor, ImageIndex, MediaType, REF_NAME, ref_name};
 use std::fs;
 use std::io;
 
 impl Store {
     /// The stored names and their manifests (`index.json`).
-    pub fn index(&self) -> Result<Index, StoreError> {
+    pub fn index(&self) -> Result<ImageIndex, StoreError> {
         let p = self.root.join("index.json");
         match fs::read(&p) {
             Ok(b) => {
-                serde_json::from_slice(&b).map_err(|source| StoreError::Json { path: p, source })
+                manifest::parse_index(&b).map_err(|source| StoreError::Json { path: p, source })
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Index {
-                schema_version: 2,
-                ..Default::default()
-            }),
+            // schemaVersion 2, no manifests.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(ImageIndex::default()),
             Err(source) => Err(StoreError::Io { path: p, source }),
         }
     }
 
-    fn write_index(&self, index: &Index) -> Result<(), StoreError> {
+    fn write_index(&self, index: &ImageIndex) -> Result<(), StoreError> {
         let p = self.root.join("index.json");
         let bytes = serde_json::to_vec_pretty(index).map_err(|source| StoreError::Json {
             path: p.clone(),
@@ -36,21 +34,13 @@ impl Store {
     pub fn set_ref(&self, name: &str, manifest: &Digest, size: u64) -> Result<(), StoreError> {
         let _lock = self.lock("index")?;
         let mut index = self.index()?;
-        index
-            .manifests
-            .retain(|d| d.annotations.get(REF_NAME).map(String::as_str) != Some(name));
-        let mut d = Descriptor {
-            media_type: OCI_MANIFEST.into(),
-            digest: manifest.to_string(),
-            size,
-            platform: None,
-            annotations: Default::default(),
-        };
-        d.annotations.insert(REF_NAME.into(), name.into());
-        index.manifests.push(d);
-        index
-            .manifests
-            .sort_by(|a, b| a.annotations.cmp(&b.annotations));
+        let mut manifests = index.manifests().clone();
+        manifests.retain(|d| ref_name(d) != Some(name));
+        let mut d = Descriptor::new(MediaType::ImageManifest, size, manifest);
+        d.set_annotations(Some([(REF_NAME.to_string(), name.to_string())].into()));
+        manifests.push(d);
+        manifests.sort_by(|a, b| ref_name(a).cmp(&ref_name(b)));
+        index.set_manifests(manifests);
         self.write_index(&index)
     }
 
@@ -58,25 +48,24 @@ impl Store {
     pub fn remove_ref(&self, name: &str) -> Result<Option<Digest>, StoreError> {
         let _lock = self.lock("index")?;
         let mut index = self.index()?;
-        let pos = index
-            .manifests
-            .iter()
-            .position(|d| d.annotations.get(REF_NAME).map(String::as_str) == Some(name));
+        let mut manifests = index.manifests().clone();
+        let pos = manifests.iter().position(|d| ref_name(d) == Some(name));
         let Some(pos) = pos else { return Ok(None) };
-        let d = index.manifests.remove(pos);
+        let d = manifests.remove(pos);
+        index.set_manifests(manifests);
         self.write_index(&index)?;
-        Ok(Digest::parse(&d.digest).ok())
+        Ok(manifest::digest_of(&d).ok())
     }
 
     /// `(name, manifest digest)` for every stored name.
     pub fn refs(&self) -> Result<Vec<(String, Digest)>, StoreError> {
         Ok(self
             .index()?
-            .manifests
-            .into_iter()
+            .manifests()
+            .iter()
             .filter_map(|d| {
-                let name = d.annotations.get(REF_NAME)?.clone();
-                Some((name, Digest::parse(&d.digest).ok()?))
+                let name = ref_name(d)?.to_string();
+                Some((name, manifest::digest_of(d).ok()?))
             })
             .collect())
     }

@@ -129,6 +129,9 @@ pub struct Supervisor<'m> {
     /// Starts the holder and the helpers ([`super::process::Host`] unless
     /// [`Supervisor::with_processes`] says otherwise).
     procs: &'m dyn Spawner,
+    /// Detaches the pod's mounts when it goes ([`crate::mount::SystemMounts`]
+    /// unless [`Supervisor::with_mounts`] says otherwise; its helpers mount).
+    mounts: &'m dyn crate::mount::Mounter,
     paths: Paths,
     plan: Plan,
     holder: Option<Box<dyn Process>>,
@@ -168,6 +171,7 @@ impl<'m> Supervisor<'m> {
         Ok(Supervisor {
             mgr,
             procs: &super::process::Host,
+            mounts: &crate::mount::SystemMounts,
             paths,
             plan,
             holder: None,
@@ -202,6 +206,12 @@ impl<'m> Supervisor<'m> {
     /// Starts its processes through `procs` (tests: [`super::process::fake`]).
     pub fn with_processes(mut self, procs: &'m dyn Spawner) -> Self {
         self.procs = procs;
+        self
+    }
+
+    /// Detaches the pod's mounts through `mounts` (tests: [`crate::mount::fake`]).
+    pub fn with_mounts(mut self, mounts: &'m dyn crate::mount::Mounter) -> Self {
+        self.mounts = mounts;
         self
     }
 

@@ -113,7 +113,7 @@ impl Supervisor<'_> {
     /// volumes stay).
     pub(super) fn remove_pod_mounts(&self) {
         let dirs = crate::oci::Dirs::new(&self.paths.run);
-        for left in crate::oci::pod::teardown(&self.plan.pod, &dirs, &crate::oci::pod::Host) {
+        for left in crate::oci::pod::teardown(&self.plan.pod, &dirs, self.mounts) {
             tracing::warn!("cannot remove {left}");
         }
     }

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod image;
 pub mod kube;
 pub mod model;
+pub mod mount;
 pub mod net;
 pub mod oci;
 pub mod plan;

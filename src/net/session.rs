@@ -1,9 +1,13 @@
 //! One supervisor run's network: what `podctl up` holds from before the
-//! pod's units exist until it exits. [`Session::begin`] reserves (and
-//! reclaims what dead supervisors left), [`Session::attach`] sets the
-//! network up on the holder's namespace, [`Session::end`] tears it down.
-//! A supervisor that never reaches `end` (kill -9) leaves an entry whose
-//! owner is dead: the next `begin` of any pod reclaims it.
+//! pod's units exist until it exits. The supervisor sees it as a
+//! [`Session`]: [`Netavark`] on a host, those of [`fake::FakeNetwork`] in tests.
+//! [`Netavark::begin`] reserves (and reclaims what dead supervisors left),
+//! [`Session::attach`] sets the network up on the holder's namespace,
+//! [`Netavark::end`] (or the drop) tears it down. A supervisor that never
+//! gets that far (kill -9) leaves an entry whose owner is dead: the next
+//! `begin` of any pod reclaims it.
+
+pub mod fake;
 
 use super::NetError;
 use super::attach::{Attached, PodNet};
@@ -12,8 +16,17 @@ use super::ipam::Owner;
 use crate::model::{NetworkMode, PodNetwork};
 use std::path::PathBuf;
 
-/// The networking of one pod for this process's lifetime.
-pub struct Session {
+/// What the supervisor does with its pod's network, reserved before it
+/// was made. Dropped, a session tears the network down and releases what
+/// was reserved.
+pub trait Session {
+    /// Sets the network up on the namespace of `holder_pid` (nothing for a
+    /// pod without a bridge network), before any container starts.
+    fn attach(&mut self, holder_pid: u32) -> Result<(), NetError>;
+}
+
+/// The networking of one pod for this process's lifetime, through netavark.
+pub struct Netavark {
     pod: String,
     hostname: String,
     spec: PodNetwork,
@@ -22,16 +35,16 @@ pub struct Session {
     ended: bool,
 }
 
-impl Session {
+impl Netavark {
     /// Step 1 (see [`PodNet::reserve`]), as this process.
-    pub fn begin(pod: &str, hostname: &str, spec: &PodNetwork) -> Result<Session, NetError> {
+    pub fn begin(pod: &str, hostname: &str, spec: &PodNetwork) -> Result<Netavark, NetError> {
         let host = Host::default();
         let owner = Owner::current().map_err(|source| NetError::Store {
             path: "/proc/self".into(),
             source,
         })?;
         PodNet::system(&host).reserve(pod, spec, &owner, Owner::alive)?;
-        Ok(Session {
+        Ok(Netavark {
             pod: pod.to_string(),
             hostname: hostname.to_string(),
             spec: spec.clone(),
@@ -44,24 +57,6 @@ impl Session {
     /// Whether the pod has a bridge network to set up.
     pub fn bridged(&self) -> bool {
         self.spec.mode == NetworkMode::Bridge
-    }
-
-    /// Step 2, on the namespace of `holder_pid` (nothing for a pod without
-    /// a bridge network).
-    pub fn attach(&mut self, holder_pid: u32) -> Result<(), NetError> {
-        if !self.bridged() {
-            return Ok(());
-        }
-        let at =
-            PodNet::system(&self.host).attach(&self.pod, &self.hostname, &self.spec, holder_pid)?;
-        let ips: Vec<String> = at
-            .addresses
-            .iter()
-            .map(|a| format!("{} on {}", a.ip, a.network))
-            .collect();
-        tracing::info!("pod {}: network up: {}", self.pod, ips.join(", "));
-        self.attached = Some(at);
-        Ok(())
     }
 
     /// The generated `/etc/hosts` and `/etc/resolv.conf`, once attached.
@@ -83,9 +78,29 @@ impl Session {
     }
 }
 
-impl Drop for Session {
-    /// A run that returns without [`Session::end`] (an early error) still
-    /// releases what it reserved.
+impl Session for Netavark {
+    /// Step 2, on the namespace of `holder_pid` (nothing for a pod without
+    /// a bridge network).
+    fn attach(&mut self, holder_pid: u32) -> Result<(), NetError> {
+        if !self.bridged() {
+            return Ok(());
+        }
+        let at =
+            PodNet::system(&self.host).attach(&self.pod, &self.hostname, &self.spec, holder_pid)?;
+        let ips: Vec<String> = at
+            .addresses
+            .iter()
+            .map(|a| format!("{} on {}", a.ip, a.network))
+            .collect();
+        tracing::info!("pod {}: network up: {}", self.pod, ips.join(", "));
+        self.attached = Some(at);
+        Ok(())
+    }
+}
+
+impl Drop for Netavark {
+    /// The supervisor going (or a run that returns early) tears the network
+    /// down and releases what was reserved, unless [`Netavark::end`] did.
     fn drop(&mut self) {
         if !self.ended
             && let Err(e) = self.end()

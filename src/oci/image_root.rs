@@ -42,7 +42,7 @@ pub fn mount(
         overlay::Flags::of(&c.security),
         &points,
         rootfs,
-        &overlay::Host,
+        &crate::mount::SystemMounts,
     )
     .map_err(|e| match e {
         overlay::RootError::LayerMissing { .. } | overlay::RootError::Options { .. } => {

@@ -5,48 +5,11 @@
 //! container needs them, removed on down. Mounting is behind [`Mounter`].
 
 use super::{Container, Dirs};
+use crate::mount::Mounter;
 use std::path::{Path, PathBuf};
 
-/// The mount system calls this module needs.
-pub trait Mounter {
-    /// Mounts a tmpfs of `size` bytes (mode 1777, nosuid, nodev; noexec if asked) at `at`.
-    fn tmpfs(&self, at: &Path, size: u64, noexec: bool) -> std::io::Result<()>;
-    /// Detaches whatever is mounted at `at` (lazily: busy mounts go when free).
-    fn detach(&self, at: &Path) -> std::io::Result<()>;
-    /// Whether `at` is a mount point.
-    fn is_mounted(&self, at: &Path) -> bool;
-}
-
-/// The real thing: mount(2) and umount2(2).
-pub struct Host;
-
-impl Mounter for Host {
-    fn tmpfs(&self, at: &Path, size: u64, noexec: bool) -> std::io::Result<()> {
-        use nix::mount::{MsFlags, mount};
-        let mut flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
-        if noexec {
-            flags |= MsFlags::MS_NOEXEC;
-        }
-        let data = format!("size={size},mode=1777");
-        mount(Some("tmpfs"), at, Some("tmpfs"), flags, Some(data.as_str()))?;
-        Ok(())
-    }
-
-    fn detach(&self, at: &Path) -> std::io::Result<()> {
-        nix::mount::umount2(at, nix::mount::MntFlags::MNT_DETACH)?;
-        Ok(())
-    }
-
-    fn is_mounted(&self, at: &Path) -> bool {
-        use std::os::unix::fs::MetadataExt;
-        let (Ok(me), Some(Ok(parent))) =
-            (std::fs::metadata(at), at.parent().map(std::fs::metadata))
-        else {
-            return false;
-        };
-        me.dev() != parent.dev()
-    }
-}
+/// The host's mounts, by the name this module's callers know them.
+pub use crate::mount::SystemMounts as Host;
 
 #[derive(Debug, thiserror::Error)]
 #[error("pod {pod}: {what} {}", path.display())]
@@ -175,26 +138,8 @@ pub fn teardown(pod: &str, dirs: &Dirs, m: &dyn Mounter) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::RefCell;
 
-    #[derive(Default)]
-    struct Fake {
-        mounted: RefCell<Vec<(PathBuf, u64)>>,
-    }
-
-    impl Mounter for Fake {
-        fn tmpfs(&self, at: &Path, size: u64, _: bool) -> std::io::Result<()> {
-            self.mounted.borrow_mut().push((at.to_path_buf(), size));
-            Ok(())
-        }
-        fn detach(&self, at: &Path) -> std::io::Result<()> {
-            self.mounted.borrow_mut().retain(|(p, _)| p != at);
-            Ok(())
-        }
-        fn is_mounted(&self, at: &Path) -> bool {
-            self.mounted.borrow().iter().any(|(p, _)| p == at)
-        }
-    }
+    use crate::mount::fake::{Mount, Mounts};
 
     #[test]
     fn shm_and_scratch_once_per_pod_and_gone_after_teardown() {
@@ -212,22 +157,23 @@ mod tests {
         )
         .unwrap();
         let plan = crate::plan::build(&pod);
-        let m = Fake::default();
+        let m = Mounts::new();
         for c in &plan.containers {
             ensure(&Container::from_plan(&plan, c), &dirs, &m).unwrap();
         }
         // One shm of 16M and one tmpfs scratch for both containers.
+        let tmpfs = |size, noexec| Mount::Tmpfs { size, noexec };
         assert_eq!(
-            *m.mounted.borrow(),
+            m.mounted(),
             [
-                (dirs.shm("p"), 16 << 20),
-                (dirs.scratch("p").join("fast"), 8 << 20)
+                (dirs.shm("p"), tmpfs(16 << 20, true)),
+                (dirs.scratch("p").join("fast"), tmpfs(8 << 20, false))
             ]
         );
         assert!(dirs.scratch("p").join("disk").is_dir());
         std::fs::create_dir_all(dirs.volumes().join("keep")).unwrap();
         assert!(teardown("p", &dirs, &m).is_empty());
-        assert!(m.mounted.borrow().is_empty());
+        assert!(m.mounted().is_empty());
         assert!(!dirs.scratch("p").exists() && !dirs.pod("p").exists());
         assert!(dirs.volumes().join("keep").is_dir(), "named volumes stay");
         std::fs::remove_dir_all(&tmp).unwrap();
@@ -251,7 +197,7 @@ mod tests {
         for f in ["web.app.log", "web.sidecar.log", "webx.app.log"] {
             std::fs::write(state.join(f), "").unwrap();
         }
-        let left = teardown("web", &dirs, &Fake::default());
+        let left = teardown("web", &dirs, &Mounts::new());
         assert!(left.is_empty(), "{left:?}");
         assert!(!dirs.bundle("web.app").exists());
         assert!(!dirs.containers().join("web").exists(), "upper layers");

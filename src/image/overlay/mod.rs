@@ -12,19 +12,12 @@ use super::rootfs::{OverlayError, Writable, overlay_options};
 use crate::plan::StoredImage;
 use std::path::{Path, PathBuf};
 
-/// How an image root is mounted on the host (the bundle's `rootfs`, in
-/// its 0700 directory). Always `nodev`; `nosuid` unless the container
-/// turns `no_new_privileges` off (as with Podman, setuid binaries and file
-/// capabilities then work in it). These hold for the mount on the host
-/// only: the runtime binds the root again inside the container, without
-/// them (crun 1.8). Inside, an image's device nodes are kept out by the
-/// unpacker (it stores none) and the device cgroup, and its setuid bits by
-/// `no_new_privileges`, which `podctl exec` processes get too.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Flags {
-    pub read_only: bool,
-    pub nosuid: bool,
-}
+/// How an image root is mounted ([`crate::mount::Flags`]: always
+/// `nodev`, `nosuid` unless `no_new_privileges` is off, read-only if asked).
+pub use crate::mount::Flags;
+/// The mounts an image root needs ([`crate::mount::Mounter`]), and this
+/// host's ([`crate::mount::SystemMounts`]) by the name this module's callers know.
+pub use crate::mount::{Mounter, SystemMounts as Host};
 
 impl Flags {
     /// The flags of a container with security settings `s`.
@@ -33,43 +26,6 @@ impl Flags {
             read_only: s.read_only,
             nosuid: s.no_new_privileges,
         }
-    }
-
-    /// The mount(2) flags.
-    pub fn ms(self) -> nix::mount::MsFlags {
-        use nix::mount::MsFlags;
-        let mut f = MsFlags::MS_NODEV;
-        f.set(MsFlags::MS_NOSUID, self.nosuid);
-        f.set(MsFlags::MS_RDONLY, self.read_only);
-        f
-    }
-}
-
-/// The mount system calls an image root needs.
-pub trait Mounter {
-    /// `mount -t overlay overlay -o DATA AT` with `flags`.
-    fn overlay(&self, at: &Path, data: &str, flags: Flags) -> std::io::Result<()>;
-    /// Detaches whatever is mounted at `at` (lazily).
-    fn detach(&self, at: &Path) -> std::io::Result<()>;
-    fn is_mounted(&self, at: &Path) -> bool;
-}
-
-/// The real thing: mount(2), and [`crate::oci::pod::Host`] for the rest.
-pub struct Host;
-
-impl Mounter for Host {
-    fn overlay(&self, at: &Path, data: &str, flags: Flags) -> std::io::Result<()> {
-        let ms = flags.ms();
-        nix::mount::mount(Some("overlay"), at, Some("overlay"), ms, Some(data))?;
-        Ok(())
-    }
-
-    fn detach(&self, at: &Path) -> std::io::Result<()> {
-        crate::oci::pod::Mounter::detach(&crate::oci::pod::Host, at)
-    }
-
-    fn is_mounted(&self, at: &Path) -> bool {
-        crate::oci::pod::Mounter::is_mounted(&crate::oci::pod::Host, at)
     }
 }
 

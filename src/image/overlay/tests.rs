@@ -3,28 +3,21 @@
 use super::*;
 use std::cell::RefCell;
 
-#[derive(Default)]
-struct Fake {
-    mounted: RefCell<Vec<(PathBuf, String, bool)>>,
-}
+use crate::mount::fake::{Mount, Mounts};
 
-impl Mounter for Fake {
-    fn overlay(&self, at: &Path, data: &str, flags: Flags) -> std::io::Result<()> {
-        assert!(flags.ms().contains(nix::mount::MsFlags::MS_NODEV));
-        self.mounted
-            .borrow_mut()
-            .push((at.to_path_buf(), data.to_string(), flags.read_only));
-        Ok(())
-    }
-    fn detach(&self, at: &Path) -> std::io::Result<()> {
-        let mut m = self.mounted.borrow_mut();
-        let i = m.iter().rposition(|(p, _, _)| p == at).unwrap();
-        m.remove(i);
-        Ok(())
-    }
-    fn is_mounted(&self, at: &Path) -> bool {
-        self.mounted.borrow().iter().any(|(p, _, _)| p == at)
-    }
+/// What is mounted in `m`: each overlay's point, data and read-only flag
+/// (every one `nodev`).
+fn overlays(m: &Mounts) -> Vec<(PathBuf, String, bool)> {
+    m.mounted()
+        .into_iter()
+        .map(|(at, mount)| match mount {
+            Mount::Overlay { data, flags } => {
+                assert!(flags.ms().contains(nix::mount::MsFlags::MS_NODEV));
+                (at, data, flags.read_only)
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect()
 }
 
 const RW: Flags = Flags {
@@ -58,11 +51,11 @@ fn writable_and_read_only_roots() {
         exposed_ports: vec![],
     };
     let (containers, rootfs) = (t.join("containers"), t.join("rootfs"));
-    let m = Fake::default();
+    let m = Mounts::new();
     mount_root(&img, &containers, ("web", "app"), RW, &[], &rootfs, &m).unwrap();
     // Again (a restart): the old mount goes first, one stays.
     mount_root(&img, &containers, ("web", "app"), RW, &[], &rootfs, &m).unwrap();
-    let got = m.mounted.borrow().clone();
+    let got = overlays(&m);
     let base = containers.join("web/app");
     assert_eq!(
         got,
@@ -83,7 +76,7 @@ fn writable_and_read_only_roots() {
     assert_eq!(mode(&containers.join("web")), 0o700);
     assert_eq!(mode(&base.join("upper")), 0o755);
     unmount_root(&rootfs, &m);
-    assert!(m.mounted.borrow().is_empty());
+    assert!(m.mounted().is_empty());
 
     // Read-only: no upper; a skeleton of mount points on top.
     let one = StoredImage {
@@ -96,7 +89,7 @@ fn writable_and_read_only_roots() {
         MountPoint::File("/etc/hosts".into()),
     ];
     mount_root(&one, &containers, ("web", "ro"), RO, &points, &rootfs, &m).unwrap();
-    let (_, data, ro) = m.mounted.borrow()[0].clone();
+    let (_, data, ro) = overlays(&m)[0].clone();
     assert!(ro);
     let skel = containers.join("web/ro/skeleton");
     assert_eq!(
@@ -118,6 +111,9 @@ struct Resolving {
 }
 
 impl Mounter for Resolving {
+    fn tmpfs(&self, at: &Path, _size: u64, _noexec: bool) -> std::io::Result<()> {
+        panic!("an image root mounts no tmpfs ({})", at.display())
+    }
     fn overlay(&self, _at: &Path, data: &str, _flags: Flags) -> std::io::Result<()> {
         let lower = data
             .split(',')
@@ -241,16 +237,7 @@ fn a_missing_layer_is_named() {
         layers: vec![t.join("nope")],
         exposed_ports: vec![],
     };
-    let e = mount_root(
-        &img,
-        &t,
-        ("p", "c"),
-        RW,
-        &[],
-        &t.join("r"),
-        &Fake::default(),
-    )
-    .unwrap_err();
+    let e = mount_root(&img, &t, ("p", "c"), RW, &[], &t.join("r"), &Mounts::new()).unwrap_err();
     assert!(e.to_string().starts_with("image x:1: layer "), "{e}");
     std::fs::remove_dir_all(&t).unwrap();
 }

@@ -129,6 +129,9 @@ pub struct Supervisor<'m> {
     /// Starts the holder and the helpers ([`super::process::Host`] unless
     /// [`Supervisor::with_processes`] says otherwise).
     procs: &'m dyn Spawner,
+    /// Detaches the pod's mounts when it goes ([`crate::mount::SystemMounts`]
+    /// unless [`Supervisor::with_mounts`] says otherwise; its helpers mount).
+    mounts: &'m dyn crate::mount::Mounter,
     paths: Paths,
     plan: Plan,
     holder: Option<Box<dyn Process>>,
@@ -149,8 +152,9 @@ pub struct Supervisor<'m> {
     /// The pod slice's OOM kill count at the last exit (see events::exited).
     slice_oom_kills: u64,
     /// The pod's network (set up on the holder's namespace before any
-    /// container starts; torn down when the supervisor goes).
-    pub network: Option<crate::net::session::Session>,
+    /// container starts; torn down when the supervisor goes): none unless
+    /// [`Supervisor::with_network`] gives one.
+    network: Option<Box<dyn crate::net::session::Session>>,
 }
 
 impl<'m> Supervisor<'m> {
@@ -168,6 +172,7 @@ impl<'m> Supervisor<'m> {
         Ok(Supervisor {
             mgr,
             procs: &super::process::Host,
+            mounts: &crate::mount::SystemMounts,
             paths,
             plan,
             holder: None,
@@ -202,6 +207,20 @@ impl<'m> Supervisor<'m> {
     /// Starts its processes through `procs` (tests: [`super::process::fake`]).
     pub fn with_processes(mut self, procs: &'m dyn Spawner) -> Self {
         self.procs = procs;
+        self
+    }
+
+    /// Detaches the pod's mounts through `mounts` (tests: [`crate::mount::fake`]).
+    pub fn with_mounts(mut self, mounts: &'m dyn crate::mount::Mounter) -> Self {
+        self.mounts = mounts;
+        self
+    }
+
+    /// Sets the pod's network up on the holder's namespace through
+    /// `network` (reserved already), and tears it down when dropped
+    /// (tests: [`crate::net::session::fake`]).
+    pub fn with_network(mut self, network: Box<dyn crate::net::session::Session>) -> Self {
+        self.network = Some(network);
         self
     }
 

@@ -113,7 +113,7 @@ impl Supervisor<'_> {
     /// volumes stay).
     pub(super) fn remove_pod_mounts(&self) {
         let dirs = self.paths.oci();
-        for left in crate::oci::pod::teardown(&self.plan.pod, &dirs, &crate::oci::pod::Host) {
+        for left in crate::oci::pod::teardown(&self.plan.pod, &dirs, self.mounts) {
             tracing::warn!("cannot remove {left}");
         }
     }

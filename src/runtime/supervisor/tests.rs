@@ -7,6 +7,7 @@ use crate::runtime::process::{Helper, Spawner, fake};
 use crate::systemd::UnitStatus;
 use crate::systemd::fake::Recorder;
 
+mod end_to_end;
 mod processes;
 
 fn supervisor<'m>(mgr: &'m Recorder, dir: &std::path::Path) -> Supervisor<'m> {

@@ -89,9 +89,10 @@ fn run(name: &str) -> anyhow::Result<()> {
     // The pod's addresses and ports, before any of its units exists: a port
     // taken is refused here, with nothing started (and what a supervisor
     // killed with -9 left is reclaimed). Torn down when `sup` goes.
-    let network = crate::net::session::Session::begin(&pod.name, &pod.hostname, &pod.network)?;
-    let mut sup = Supervisor::new(&mgr, paths, plan, text)?.with_facts(facts);
-    sup.network = Some(network);
+    let network = crate::net::session::Netavark::begin(&pod.name, &pod.hostname, &pod.network)?;
+    let mut sup = Supervisor::new(&mgr, paths, plan, text)?
+        .with_facts(facts)
+        .with_network(Box::new(network));
     if sup.start()? == Started::Stopped {
         tracing::info!("pod {name}: stopped during its start");
         return Ok(());

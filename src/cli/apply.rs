@@ -1,36 +1,11 @@
 //! `podctl apply FILE|DIR [--prune]`: reads the files, prints what the
 //! apply stage ([`crate::apply`]) did.
 
-use crate::apply::{Applier, Definition};
+use crate::apply::Applier;
 use crate::plan::units;
 use crate::runtime::Paths;
 use anyhow::bail;
 use std::path::Path;
-
-/// Reads every pod file named (a file, or each of a directory); all of them
-/// must load, and each one's warnings are printed.
-pub fn read_all(
-    target: &Path,
-    policy: crate::kube::Unsupported,
-) -> anyhow::Result<Vec<Definition>> {
-    let mut definitions = Vec::new();
-    let mut errors = Vec::new();
-    for f in crate::apply::pod_files(target)? {
-        match Definition::read(&f, policy) {
-            Ok(d) => {
-                for w in &d.warnings {
-                    eprintln!("podctl: warning: {w}");
-                }
-                definitions.push(d);
-            }
-            Err(d) => errors.push(d.to_string()),
-        }
-    }
-    if !errors.is_empty() {
-        bail!("{}", errors.join("\n"));
-    }
-    Ok(definitions)
-}
 
 /// `podctl apply FILE|DIR [--prune]`.
 pub fn apply(
@@ -45,7 +20,7 @@ pub fn apply(
         bail!("--prune needs a directory: it removes the pods the directory no longer defines");
     }
     // Nothing is applied from a directory with a broken file.
-    let definitions = read_all(target, policy)?;
+    let definitions = super::read::definitions(target, policy)?;
     let conflicts = crate::apply::network_conflicts(&definitions);
     if !conflicts.is_empty() {
         bail!("{}", conflicts.join("\n"));

@@ -45,7 +45,7 @@ pub fn diff_with(
     let mut reports = Vec::new();
     let mut differs = false;
     for f in crate::apply::pod_files(target)? {
-        let (pod, text) = super::kube::load(&f, policy)?;
+        let crate::apply::Definition { pod, text, .. } = super::read::definition(&f, policy)?;
         let running = PodState::load(&paths.run, &pod.name).is_some();
         // The images as stored now: apply pulls those that are not.
         let facts = crate::image::facts::if_stored(&paths.images, &pod);

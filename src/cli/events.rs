@@ -66,7 +66,7 @@ pub fn parse_entry(line: &str) -> Option<EventRecord> {
         return None;
     }
     Some(EventRecord {
-        time: rfc3339(usec),
+        time: super::output::rfc3339(usec),
         timestamp_usec: usec,
         pod,
         container: text("PODCTL_CONTAINER").unwrap_or_default(),
@@ -82,29 +82,6 @@ pub fn render(e: &EventRecord) -> String {
         line.push_str(&format!(" ({})", e.detail));
     }
     line
-}
-
-/// `usec` since the epoch as `YYYY-MM-DDTHH:MM:SS.uuuuuuZ` (proleptic Gregorian, UTC).
-pub fn rfc3339(usec: u64) -> String {
-    let secs = usec / 1_000_000;
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        usec % 1_000_000
-    )
 }
 
 pub fn events(
@@ -151,16 +128,6 @@ pub fn print_events(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_in_utc() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000Z");
-        assert_eq!(rfc3339(951_782_400_000_001), "2000-02-29T00:00:00.000001Z");
-        assert_eq!(
-            rfc3339(1_795_938_906_123_456),
-            "2026-11-29T07:55:06.123456Z"
-        );
-    }
 
     #[test]
     fn journal_entries_become_events() {

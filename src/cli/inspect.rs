@@ -2,8 +2,10 @@
 //! (the sandbox's, then each container's command), marked shared with the
 //! sandbox, the process's own, or the host's: the model pod's `lsns` table.
 
-use super::show::{INSPECT_KINDS, inspect_rows};
+use crate::plan::NsKind;
 use crate::runtime::Paths;
+use crate::runtime::state::PodState;
+use anyhow::bail;
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -131,6 +133,41 @@ pub fn inspect(paths: &Paths, name: &str, format: super::output::Format) -> anyh
         print!("{}", render_inspect(&table));
     }
     Ok(())
+}
+
+pub const INSPECT_KINDS: [NsKind; 6] = [
+    NsKind::Net,
+    NsKind::Ipc,
+    NsKind::Uts,
+    NsKind::Pid,
+    NsKind::Mnt,
+    NsKind::Cgroup,
+];
+
+/// One row of `inspect`: a process and the inode of each namespace.
+pub fn inspect_rows(paths: &Paths, name: &str) -> anyhow::Result<Vec<(String, u32, Vec<u64>)>> {
+    let Some(state) = PodState::load(&paths.run, name) else {
+        bail!(
+            "pod {name:?} is not running (no {})",
+            crate::runtime::state::path(&paths.run, name).display()
+        );
+    };
+    let proc_root = paths.host.proc.as_path();
+    let inodes = |pid: u32| -> Vec<u64> {
+        INSPECT_KINDS
+            .iter()
+            .map(|k| crate::runtime::ns::inode(proc_root, pid, *k).unwrap_or(0))
+            .collect()
+    };
+    let mut rows = vec![(
+        "sandbox".to_string(),
+        state.sandbox_pid,
+        inodes(state.sandbox_pid),
+    )];
+    for c in state.containers.iter().filter(|c| c.pid != 0) {
+        rows.push((c.name.clone(), c.pid, inodes(c.pid)));
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]

@@ -1,33 +1,9 @@
-//! `podctl kube generate NAME|FILE [--service]`, and the file loader that
-//! `apply`, `diff` and `validate` share: pod files and Kubernetes manifests
-//! alike, printing the warnings of `--ignore-unsupported`.
+//! `podctl kube generate NAME|FILE [--service]`.
 
 use crate::kube::{self, Unsupported};
-use crate::model::Pod;
 use crate::runtime::Paths;
-use crate::spec::Diagnostics;
 use anyhow::Context;
 use std::path::Path;
-
-/// Reads a pod file or a manifest (by extension) into the pod and the
-/// native text to store; each ignored field is one warning on stderr.
-pub fn load(path: &Path, policy: Unsupported) -> Result<(Pod, String), Diagnostics> {
-    load_all(path, policy).map(|l| (l.pod, l.text))
-}
-
-/// [`load`], with the manifest's volume files and secrets.
-pub fn load_all(path: &Path, policy: Unsupported) -> Result<kube::Loaded, Diagnostics> {
-    let loaded = kube::load(path, policy)?;
-    for w in &loaded.warnings {
-        eprintln!("podctl: warning: {w}");
-    }
-    Ok(loaded)
-}
-
-/// [`load`] for printing: the pod with its secrets replaced by `<secret>`.
-pub fn load_shown(path: &Path, policy: Unsupported) -> Result<Pod, Diagnostics> {
-    load_all(path, policy).map(|l| l.shown())
-}
 
 pub fn run(paths: &Paths, command: super::args::KubeCommand) -> anyhow::Result<()> {
     match command {
@@ -42,7 +18,7 @@ fn generate(paths: &Paths, target: &str, service: bool) -> anyhow::Result<()> {
     let is_file =
         path.is_file() || kube::is_manifest(path) || path.extension().is_some_and(|x| x == "toml");
     let pod = if is_file {
-        load_shown(path, Unsupported::Error)?
+        super::read::shown(path, Unsupported::Error)?
     } else {
         let stored = paths.definition(target);
         let text = std::fs::read_to_string(&stored).with_context(|| {

@@ -111,7 +111,7 @@ pub fn raw_line(name: &str, entry: &str, prefix: bool, timestamps: bool) -> Opti
     let mut line = String::new();
     if timestamps {
         let usec = v["__REALTIME_TIMESTAMP"].as_str()?.parse().ok()?;
-        line.push_str(&super::events::rfc3339(usec));
+        line.push_str(&super::output::rfc3339(usec));
         line.push(' ');
     }
     if prefix {

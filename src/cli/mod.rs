@@ -21,6 +21,7 @@ pub mod network;
 pub mod output;
 
 pub mod pty;
+pub mod read;
 mod run;
 pub mod show;
 pub mod top;

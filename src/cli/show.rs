@@ -5,37 +5,14 @@
 //! memory from cgroupfs, so it stays fast with hundreds of pods.
 
 use super::output::{self, Format};
-use crate::plan::{NsKind, units};
+use super::output::{human_age, human_bytes};
+use crate::plan::units;
 use crate::runtime::Paths;
 use crate::runtime::state::{PodState, now_secs};
 use crate::systemd::{Manager, UnitStatus};
 use anyhow::bail;
 use serde::Serialize;
 use std::fmt::Write as _;
-
-pub fn human_bytes(n: u64) -> String {
-    const U: [&str; 5] = ["B", "K", "M", "G", "T"];
-    let mut v = n as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i < U.len() - 1 {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{n}B")
-    } else {
-        format!("{v:.1}{}", U[i])
-    }
-}
-
-pub fn human_age(secs: u64) -> String {
-    match secs {
-        0..60 => format!("{secs}s"),
-        60..3600 => format!("{}m", secs / 60),
-        3600..86400 => format!("{}h{}m", secs / 3600, secs % 3600 / 60),
-        _ => format!("{}d{}h", secs / 86400, secs % 86400 / 3600),
-    }
-}
 
 fn pod_name_of(service: &str) -> Option<&str> {
     service.strip_prefix("pod@")?.strip_suffix(".service")
@@ -310,41 +287,6 @@ pub fn status(paths: &Paths, name: &str, format: Format) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-pub const INSPECT_KINDS: [NsKind; 6] = [
-    NsKind::Net,
-    NsKind::Ipc,
-    NsKind::Uts,
-    NsKind::Pid,
-    NsKind::Mnt,
-    NsKind::Cgroup,
-];
-
-/// One row of `inspect`: a process and the inode of each namespace.
-pub fn inspect_rows(paths: &Paths, name: &str) -> anyhow::Result<Vec<(String, u32, Vec<u64>)>> {
-    let Some(state) = PodState::load(&paths.run, name) else {
-        bail!(
-            "pod {name:?} is not running (no {})",
-            crate::runtime::state::path(&paths.run, name).display()
-        );
-    };
-    let proc_root = paths.host.proc.as_path();
-    let inodes = |pid: u32| -> Vec<u64> {
-        INSPECT_KINDS
-            .iter()
-            .map(|k| crate::runtime::ns::inode(proc_root, pid, *k).unwrap_or(0))
-            .collect()
-    };
-    let mut rows = vec![(
-        "sandbox".to_string(),
-        state.sandbox_pid,
-        inodes(state.sandbox_pid),
-    )];
-    for c in state.containers.iter().filter(|c| c.pid != 0) {
-        rows.push((c.name.clone(), c.pid, inodes(c.pid)));
-    }
-    Ok(rows)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! screen, refreshed every interval. CPU is the share of one CPU between two
 //! samples. A figure the host does not account (no controller) shows `-`.
 
-use super::show::human_bytes;
+use super::output::human_bytes;
 use crate::runtime::Paths;
 use crate::runtime::state::PodState;
 use anyhow::bail;

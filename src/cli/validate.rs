@@ -19,7 +19,7 @@ pub fn validate(files: &[PathBuf], format: Format, policy: Unsupported) -> ExitC
         .map(|f| {
             (
                 f.display().to_string(),
-                super::kube::load(f, policy).map(|(p, _)| p),
+                super::read::definition(f, policy).map(|d| d.pod),
             )
         })
         .collect();
@@ -108,7 +108,7 @@ pub fn dry_run(
     policy: Unsupported,
 ) -> ExitCode {
     // The plan shown, not run: secrets are replaced by `<secret>`.
-    let pod = match super::kube::load_shown(file, policy) {
+    let pod = match super::read::shown(file, policy) {
         Ok(pod) => pod,
         Err(diagnostics) => {
             eprintln!("{diagnostics}");

@@ -143,3 +143,13 @@ fn yaml_reads_back_as_the_json() {
     let back = read_back(&doc);
     assert_eq!(back["s"], tricky["s"], "{doc}");
 }
+
+#[test]
+fn times_in_utc() {
+    assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000Z");
+    assert_eq!(rfc3339(951_782_400_000_001), "2000-02-29T00:00:00.000001Z");
+    assert_eq!(
+        rfc3339(1_795_938_906_123_456),
+        "2026-11-29T07:55:06.123456Z"
+    );
+}

@@ -1,15 +1,13 @@
 //! OCI runtime configs: each container's `config.json`, generated from the
 //! plan by a pure function ([`config::build`]) with the `oci-spec` crate's
-//! types, and the secure defaults it applies ([`defaults`], `seccomp.toml`).
+//! types, and the secure defaults it applies ([`crate::model::defaults`], `seccomp.toml`).
 //! Running a bundle with crun or runc is the runtime's business, not this
 //! module's: nothing here touches the host.
 
 pub mod bundle;
-pub mod caps;
 pub mod cgroup;
 pub mod config;
 pub mod console;
-pub mod defaults;
 pub mod image_root;
 pub mod launch;
 pub mod pod;

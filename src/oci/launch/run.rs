@@ -2,7 +2,7 @@
 //! then the init's PID once it has forked the container's command.
 
 use super::{Failure, Fault, definition, transient};
-use crate::oci::defaults::INIT_PATH;
+use crate::model::defaults::INIT_PATH;
 use crate::oci::runtime::{NewContainer, Runtime, RuntimeError};
 use std::path::Path;
 use std::process::Stdio;

@@ -13,6 +13,7 @@ pub mod model;
 pub mod net;
 pub mod oci;
 pub mod plan;
+pub mod private;
 pub mod runtime;
 pub mod spec;
 pub mod systemd;

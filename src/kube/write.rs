@@ -150,7 +150,7 @@ pub fn write(v: &VolumeFiles) -> std::io::Result<()> {
 /// [`write()`] under another base directory than [`FILES_DIR`]
 /// (`base/POD/VOLUME`; tests).
 pub fn write_under(base: &Path, v: &VolumeFiles) -> std::io::Result<()> {
-    crate::runtime::create_private_dir(base)?;
+    crate::private::create_private_dir(base)?;
     let base_fd = openat(
         nix::fcntl::AT_FDCWD,
         base,

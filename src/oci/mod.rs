@@ -8,6 +8,7 @@ pub mod bundle;
 pub mod cgroup;
 pub mod config;
 pub mod console;
+pub mod failure;
 pub mod image_root;
 pub mod launch;
 pub mod pod;

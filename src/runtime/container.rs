@@ -194,11 +194,12 @@ fn host<'a>(
         proc: &paths.host.proc,
         root: Path::new("/"),
         path,
+        notify_socket: super::notify_socket(&paths.run, &spec.container.pod, &spec.container.name),
     }
 }
 
-fn from_oci(f: crate::oci::launch::Failure) -> Failure {
-    use crate::oci::launch::Fault;
+fn from_oci(f: crate::oci::failure::Failure) -> Failure {
+    use crate::oci::failure::Fault;
     Failure {
         fault: match f.fault {
             Fault::Definition => SetupFault::Definition,

@@ -24,22 +24,8 @@ pub mod supervisor;
 
 use std::path::{Path, PathBuf};
 
-/// Mode of the files podctl stores (state, definitions, locks): they hold
-/// the pod file, env values (secrets) included.
-pub const PRIVATE_FILE: u32 = 0o600;
-/// Mode of the directories holding them (`/etc/podctl/pods`, `/run/podctl`...).
-pub const PRIVATE_DIR: u32 = 0o700;
-
-/// Creates `dir` and any missing parent with mode 0700 (mkdir(2) with that
-/// mode: never wider, whatever the umask). Existing directories are left as
-/// they are.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(PRIVATE_DIR)
-        .create(dir)
-}
+/// [`crate::private::create_private_dir`], as `oci::pod` calls it.
+pub use crate::private::create_private_dir;
 
 /// The directory of the containers' NOTIFY_SOCKETs: `/run/podctl-notify` next
 /// to `/run/podctl` (a sibling of the run directory), not inside it: a
@@ -178,6 +164,7 @@ impl Paths {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::private::{PRIVATE_DIR, PRIVATE_FILE, create_private_dir};
     use std::os::unix::fs::PermissionsExt;
 
     fn mode(p: &Path) -> u32 {

@@ -17,7 +17,8 @@
 
 mod mounts;
 
-use super::{Container, seccomp};
+use super::container::Container;
+use super::seccomp;
 use crate::model::Seccomp;
 use crate::model::{caps, defaults};
 use crate::plan::NsKind;

@@ -4,7 +4,7 @@
 use super::{Context, notify_socket};
 use crate::model::VolumeSource;
 use crate::model::defaults;
-use crate::oci::Container;
+use crate::oci::container::Container;
 use crate::plan::NsKind;
 use oci_spec::runtime::Mount;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! Starting the sandbox holder (`podctl-pause hold`), held until its scope exists.
 
-use super::process::{Held, Helper, Output, Process, ReportError, Spawner};
+use super::held::ReportError;
+use super::process::{Held, Helper, Output, Process, Spawner};
 use crate::plan::SandboxPlan;
 use std::path::Path;
 

@@ -8,7 +8,8 @@
 //! the container closes on exec: what was written before EOF is a
 //! [`Report`] (the init's PID, or the error).
 
-use super::process::{Held, Helper, Output, Process, ReportError, Spawner};
+use super::held::ReportError;
+use super::process::{Held, Helper, Output, Process, Spawner};
 use crate::plan::{ContainerPlan, Plan};
 use serde::{Deserialize, Serialize};
 use std::os::fd::BorrowedFd;

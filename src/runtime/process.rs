@@ -14,6 +14,7 @@
 
 pub mod fake;
 
+use super::held::{HeldChild, ReportError};
 use std::io;
 use std::os::fd::BorrowedFd;
 use std::os::unix::process::CommandExt;
@@ -111,16 +112,6 @@ fn input_file(bytes: &[u8]) -> io::Result<Stdio> {
     Ok(Stdio::from(file))
 }
 
-/// Why a helper's report could not be read.
-#[derive(Debug)]
-pub enum ReportError {
-    Io(io::Error),
-    /// Nothing conclusive within the time given.
-    Timeout,
-    /// The interrupt descriptor became readable (a stop request).
-    Interrupted,
-}
-
 /// A helper started held: it waits for its release.
 pub trait Held {
     fn pid(&self) -> u32;
@@ -210,10 +201,32 @@ pub struct Host;
 
 impl Spawner for Host {
     fn held(&self, helper: Helper) -> io::Result<Box<dyn Held>> {
-        Ok(Box::new(super::held::HeldChild::spawn(helper)?))
+        Ok(Box::new(HeldChild::spawn(helper.command()?)?))
     }
 
     fn spawn(&self, helper: Helper) -> io::Result<Box<dyn Process>> {
         Ok(Box::new(helper.command()?.spawn()?))
+    }
+}
+
+impl Held for HeldChild {
+    fn pid(&self) -> u32 {
+        HeldChild::pid(self)
+    }
+
+    fn go(&mut self, body: &[u8]) -> io::Result<()> {
+        HeldChild::go(self, body)
+    }
+
+    fn report(
+        &mut self,
+        interrupt: Option<BorrowedFd<'_>>,
+        timeout: Option<Duration>,
+    ) -> Result<String, ReportError> {
+        HeldChild::report(self, interrupt, timeout)
+    }
+
+    fn into_process(self: Box<Self>) -> Box<dyn Process> {
+        Box::new(self.into_child())
     }
 }

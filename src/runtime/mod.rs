@@ -175,6 +175,22 @@ mod tests {
     /// most permissive umask too (so the modes come from open/mkdir, not
     /// from the umask), and a stale temp file cannot widen them.
     #[test]
+    fn notify_socket_paths_fit_a_unix_address_for_any_names() {
+        // sun_path is 108 bytes, NUL included.
+        const SUN_PATH: usize = 108;
+        let long = |c: char| std::iter::repeat_n(c, 63).collect::<String>();
+        let (pod, ctr) = (long('p'), long('c'));
+        let path = notify_socket(Path::new("/run/podctl"), &pod, &ctr);
+        let len = path.as_os_str().len();
+        assert!(len < SUN_PATH, "{} is {len} bytes", path.display());
+        assert!(
+            path.starts_with("/run/podctl-notify/"),
+            "{}",
+            path.display()
+        );
+    }
+
+    #[test]
     fn stored_files_and_directories_are_private_from_creation() {
         let root = std::env::temp_dir().join(format!("podctl-modes-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);

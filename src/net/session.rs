@@ -7,7 +7,7 @@
 
 use super::NetError;
 use super::attach::{Attached, PodNet};
-use super::host::Host;
+use super::host::Engine;
 use super::ipam::Owner;
 use crate::model::{NetworkMode, PodNetwork};
 use std::path::PathBuf;
@@ -17,7 +17,7 @@ pub struct Session {
     pod: String,
     hostname: String,
     spec: PodNetwork,
-    host: Host,
+    host: Engine,
     attached: Option<Attached>,
     ended: bool,
 }
@@ -25,7 +25,7 @@ pub struct Session {
 impl Session {
     /// Step 1 (see [`PodNet::reserve`]), as this process.
     pub fn begin(pod: &str, hostname: &str, spec: &PodNetwork) -> Result<Session, NetError> {
-        let host = Host::default();
+        let host = Engine::default();
         let owner = Owner::current().map_err(|source| NetError::Store {
             path: "/proc/self".into(),
             source,

@@ -98,8 +98,9 @@ impl ExecInfo {
     }
 }
 
-/// The host facts the helper passes in (parameters for tests).
-pub struct Host<'a> {
+/// Where a start finds what it needs on the host, passed in by the
+/// container helper (parameters for tests).
+pub struct HostPaths<'a> {
     pub dirs: &'a Dirs,
     /// podctl-pause, bound into the container as its init.
     pub pause: &'a Path,
@@ -133,7 +134,7 @@ pub struct Prepared {
 /// need the container's scope nor the sandbox's namespaces. The helper does
 /// it while it waits to be released, so it runs while systemd creates the
 /// pod's units (seconds under emulation, off the start's critical path).
-pub fn prepare(c: &Container, user: HostUser, host: &Host<'_>) -> Result<Prepared, Failure> {
+pub fn prepare(c: &Container, user: HostUser, host: &HostPaths<'_>) -> Result<Prepared, Failure> {
     // 1.
     let program = super::runtime::check_installed(&c.runtime, host.path).map_err(definition)?;
     let mode = cgroup::detect(host.cgroup_root);
@@ -187,7 +188,7 @@ pub fn start(
     c: &Container,
     prepared: Prepared,
     ns_pid: u32,
-    host: &Host<'_>,
+    host: &HostPaths<'_>,
     stdout: Stdio,
     stderr: Stdio,
 ) -> Result<u32, Failure> {

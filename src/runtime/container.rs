@@ -186,8 +186,8 @@ fn host<'a>(
     spec: &'a LaunchSpec,
     dirs: &'a crate::oci::Dirs,
     path: &'a str,
-) -> crate::oci::launch::Host<'a> {
-    crate::oci::launch::Host {
+) -> crate::oci::launch::HostPaths<'a> {
+    crate::oci::launch::HostPaths {
         dirs,
         pause: &spec.pause,
         cgroup_root: &paths.host.cgroup_mount,

@@ -91,7 +91,12 @@ mod tests {
             creates: vec![],
             hostname: None,
         };
-        let p = spawn(&crate::runtime::process::Host, Path::new("/bin/cat"), &plan).unwrap();
+        let p = spawn(
+            &crate::runtime::process::OsProcesses,
+            Path::new("/bin/cat"),
+            &plan,
+        )
+        .unwrap();
         let pid = p.pid();
         drop(p);
         assert!(

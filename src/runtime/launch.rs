@@ -338,7 +338,7 @@ mod tests {
             "pod-t.app.scope",
             "the journal stream names the scope"
         );
-        let p = spawn(&crate::runtime::process::Host, &helper, "app", &spec).unwrap();
+        let p = spawn(&crate::runtime::process::OsProcesses, &helper, "app", &spec).unwrap();
         let pid = p.pid();
         drop(p);
         assert!(

@@ -10,7 +10,8 @@
 //!   a container's relay, a probe): signal it, look whether it exited, kill
 //!   and reap it.
 //!
-//! [`Host`] is the real thing (fork and exec, pipes, kill(2), waitpid(2)).
+//! [`OsProcesses`] is the real thing (fork and exec, pipes, kill(2),
+//! waitpid(2)).
 
 pub mod fake;
 
@@ -195,11 +196,14 @@ pub trait Spawner {
     fn spawn(&self, helper: Helper) -> io::Result<Box<dyn Process>>;
 }
 
-/// This host's processes.
+/// This host's processes: the real [`Spawner`].
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Host;
+pub struct OsProcesses;
 
-impl Spawner for Host {
+/// The former name of [`OsProcesses`], still used by the supervisor.
+pub use OsProcesses as Host;
+
+impl Spawner for OsProcesses {
     fn held(&self, helper: Helper) -> io::Result<Box<dyn Held>> {
         Ok(Box::new(HeldChild::spawn(helper.command()?)?))
     }

@@ -9,6 +9,8 @@ pub mod apply;
 pub mod cli;
 pub mod image;
 pub mod kube;
+#[cfg(test)]
+mod layers;
 pub mod model;
 pub mod net;
 pub mod oci;

@@ -9,11 +9,14 @@ pub mod apply;
 pub mod cli;
 pub mod image;
 pub mod kube;
+#[cfg(test)]
+mod layers;
 pub mod model;
 pub mod mount;
 pub mod net;
 pub mod oci;
 pub mod plan;
+pub mod private;
 pub mod runtime;
 pub mod spec;
 pub mod systemd;

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
+pub mod caps;
 mod confine;
+pub mod defaults;
 pub use confine::*;
 
 /// A namespace type a pod can share through its sandbox or take from the host.

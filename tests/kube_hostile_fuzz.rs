@@ -182,7 +182,7 @@ fn check(src: &str, root: &Path) -> Result<bool, String> {
         {
             return Err(format!("a volume directory outside its pod's: {v:?}"));
         }
-        kube::files::write_under(&base, v).map_err(|e| format!("write {:?}: {e}", v.dir))?;
+        kube::write::write_under(&base, v).map_err(|e| format!("write {:?}: {e}", v.dir))?;
     }
     let mut all = Vec::new();
     walk(root, &mut all);

@@ -17,7 +17,7 @@ mod tempdirs;
 use libtest_mimic::{Arguments, Failed, Trial};
 use podctl::plan::{self, NsKind, SandboxPlan, UnitPlan};
 use podctl::runtime::launch::{self, LaunchSpec};
-use podctl::runtime::process::{Host, Process};
+use podctl::runtime::process::{OsProcesses, Process};
 use podctl::runtime::{Paths, holder, ns};
 use podctl::systemd::fake::Recorder;
 use std::os::unix::process::ExitStatusExt;
@@ -207,7 +207,7 @@ fn nsenter(pid: u32, flag: &str, cmd: &[&str]) -> Result<String, String> {
 
 fn holder_creates_namespaces_hostname_and_lo() -> Result<(), String> {
     let plan = sandbox(vec![NsKind::Ipc, NsKind::Uts, NsKind::Net], "podtest");
-    let pending = holder::spawn(&Host, &pause(), &plan).map_err(|e| e.to_string())?;
+    let pending = holder::spawn(&OsProcesses, &pause(), &plan).map_err(|e| e.to_string())?;
     let hpid = pending.pid();
     // Held: nothing is created before release.
     std::thread::sleep(Duration::from_millis(50));
@@ -263,7 +263,7 @@ fn holder_with_pid_is_pid1_and_exits_0_on_term() -> Result<(), String> {
         vec![NsKind::Ipc, NsKind::Uts, NsKind::Net, NsKind::Pid],
         "podpid",
     );
-    let pending = holder::spawn(&Host, &pause(), &plan).map_err(|e| e.to_string())?;
+    let pending = holder::spawn(&OsProcesses, &pause(), &plan).map_err(|e| e.to_string())?;
     let (child, ns_pid) = pending.release().map_err(|e| e.to_string())?;
     let mut child = Reaper(Some(child));
     let status =
@@ -314,13 +314,13 @@ fn wait_file(p: &Path, lines: usize) -> Result<String, String> {
 /// Starts a holder (ipc,uts,net) and one container running `argv`.
 fn start_pair(spec: LaunchSpec) -> Result<(Reaper, u32, Result<Reaper, String>), String> {
     let pending = holder::spawn(
-        &Host,
+        &OsProcesses,
         &pause(),
         &sandbox(vec![NsKind::Ipc, NsKind::Uts, NsKind::Net], "podc"),
     )
     .map_err(|e| e.to_string())?;
     let (h, ns_pid) = pending.release().map_err(|e| e.to_string())?;
-    let c = launch::spawn(&Host, &podctl(), "c", &spec).map_err(|e| e.to_string())?;
+    let c = launch::spawn(&OsProcesses, &podctl(), "c", &spec).map_err(|e| e.to_string())?;
     // Never readable: nothing interrupts this release.
     let (never, _keep) = nix::unistd::pipe().map_err(|e| e.to_string())?;
     let c = c

@@ -4,7 +4,7 @@
 
 use crate::model::{NetworkMode, Pod};
 use crate::net::config::NetworkDef;
-use crate::net::host::{Host, NETAVARK_ENV};
+use crate::net::host::{Engine, NETAVARK_ENV};
 use crate::oci::runtime::locate;
 
 /// The Debian packages of the network engine's programs.
@@ -15,7 +15,7 @@ const AARDVARK_PACKAGE: &str = "aardvark-dns";
 /// (in `defs`) answers the pods' names; each one missing is a problem that
 /// names the program and its package. `path` is the search path for a
 /// program named without a directory (`PODCTL_NETAVARK=netavark`).
-pub fn network_engine(pod: &Pod, host: &Host, defs: &[NetworkDef], path: &str) -> Vec<String> {
+pub fn network_engine(pod: &Pod, host: &Engine, defs: &[NetworkDef], path: &str) -> Vec<String> {
     let net = &pod.network;
     if net.mode != NetworkMode::Bridge {
         return Vec::new();
@@ -71,7 +71,7 @@ mod tests {
             std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
             p
         };
-        let installed = Host {
+        let installed = Engine {
             netavark: program("netavark", 0o755),
             aardvark: program("aardvark-dns", 0o755),
             config_dir: dir.join("config"),
@@ -84,7 +84,7 @@ mod tests {
         let bridge = pod(BRIDGE);
         assert!(network_engine(&bridge, &installed, &with_dns, "").is_empty());
         // Not executable is not installed.
-        let none = Host {
+        let none = Engine {
             netavark: program("netavark-noexec", 0o644),
             aardvark: dir.join("absent/aardvark-dns"),
             ..installed.clone()
@@ -105,7 +105,7 @@ mod tests {
         // No DNS on the pod's network: aardvark-dns is not needed.
         assert_eq!(network_engine(&bridge, &none, &without_dns, "").len(), 1);
         // A name without a directory is looked for in the search path.
-        let by_name = Host {
+        let by_name = Engine {
             netavark: "netavark".into(),
             ..installed.clone()
         };

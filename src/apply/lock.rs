@@ -15,7 +15,7 @@ pub fn lock_pod(paths: &Paths, name: &str) -> anyhow::Result<PodLock> {
     use nix::fcntl::{Flock, FlockArg};
     use std::os::unix::fs::MetadataExt;
     let dir = paths.run.join("locks");
-    crate::runtime::create_private_dir(&dir)
+    crate::private::create_private_dir(&dir)
         .with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join(format!("{name}.lock"));
     let mut said = false;
@@ -26,7 +26,7 @@ pub fn lock_pod(paths: &Paths, name: &str) -> anyhow::Result<PodLock> {
                 .write(true)
                 .create(true)
                 .truncate(false)
-                .mode(crate::runtime::PRIVATE_FILE)
+                .mode(crate::private::PRIVATE_FILE)
                 .open(&path)
         }
         .with_context(|| format!("cannot open {}", path.display()))?;

@@ -101,7 +101,7 @@ impl Applier<'_> {
             .any(|u| u.name == service && u.active_state.is_running());
         // Checked: written under the pod's lock, after every check passed.
         for v in &p.definition.files {
-            crate::kube::files::write(v)
+            crate::kube::write::write(v)
                 .with_context(|| format!("pod {name}: cannot write {}", v.dir.display()))?;
         }
         store::keep(paths, name, text, &p.definition.file)?;

@@ -33,7 +33,7 @@ pub fn preflight(planned: &[Planned], path: &str) -> Vec<String> {
 /// before anything of any pod is stored, enabled or started. The supervisor
 /// checks again when it reserves (another apply may come in between).
 pub fn network_conflicts(definitions: &[Definition]) -> Vec<String> {
-    let host = crate::net::host::Host::default();
+    let host = crate::net::host::Engine::default();
     let pn = crate::net::attach::PodNet::system(&host);
     let mut problems = Vec::new();
     // Networks that do not load are the conflict check's to report.

@@ -166,7 +166,7 @@ fn run(paths: &Paths, req: &ExecRequest) -> anyhow::Result<u8> {
     helper.stdin = stdio(true);
     helper.stdout = Output::To(stdio(false));
     helper.stderr = stdio(false);
-    let held = crate::runtime::process::Host
+    let held = crate::runtime::process::OsProcesses
         .held(helper)
         .with_context(|| format!("cannot start {}", paths.podctl.display()))?;
     // A container with a cgroup of its own under the scope: the helper goes

@@ -37,7 +37,7 @@ pub fn install(paths: &crate::runtime::Paths, unit_dir: &Path) -> anyhow::Result
     write_atomic_mode(&unit, unit_text(&runtime).as_bytes(), UNIT_FILE_MODE)
         .with_context(|| format!("cannot write {}", unit.display()))?;
     let store = paths.store.clone();
-    crate::runtime::create_private_dir(&store)
+    crate::private::create_private_dir(&store)
         .with_context(|| format!("cannot create {}", store.display()))?;
     let mgr = super::connect()?;
     crate::systemd::Manager::reload(&mgr)?;

@@ -7,7 +7,7 @@ use super::args::NetworkCommand;
 use super::output::{self, Format};
 use crate::net::attach::PodNet;
 use crate::net::config::{self, DEFAULT_NETWORK, NetworkDef};
-use crate::net::host::Host;
+use crate::net::host::Engine;
 use crate::net::ipam::{Allocations, Owner};
 use crate::net::netavark;
 use anyhow::{Context, bail};
@@ -41,7 +41,7 @@ pub fn run(paths: &crate::runtime::Paths, cmd: NetworkCommand) -> anyhow::Result
 
 /// The allocations, stale ones reclaimed first when we may (root).
 fn allocations(dir: &Path) -> anyhow::Result<Allocations> {
-    let host = Host::default();
+    let host = Engine::default();
     let mut pn = PodNet::system(&host);
     pn.networks_dir = dir.to_path_buf();
     if nix::unistd::geteuid().is_root() {

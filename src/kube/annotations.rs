@@ -4,14 +4,43 @@
 //! that container (`after`, `stop_signal`, `user`, ...). The value is the
 //! key's TOML value (`false`, `{ app = "ready" }`); a value that is not TOML
 //! is a string (`runc`, `16M`). Both are then checked as in a pod file.
+//! Read here ([`apply`]); written by `generate` through [`Annotations`].
 
 use super::image::HOST_BINARIES;
-use super::native::{self, Native, Val};
-use super::pod::origin;
+use super::native::{self, Native, Val, origin};
 use super::walk::Cx;
 use super::yaml::Node;
 
 pub(crate) const PREFIX: &str = "podctl.io/";
+
+/// Annotations, in the order added.
+#[derive(Default)]
+pub(crate) struct Annotations(pub Vec<(String, String)>);
+
+impl Annotations {
+    /// A native value (TOML text) for `podctl.io/KEY`.
+    pub(crate) fn toml(&mut self, key: &str, toml_text: String) {
+        self.0.push((format!("{PREFIX}{key}"), toml_text));
+    }
+
+    /// A native string: written bare when it is not TOML (`runc`, `16M`).
+    pub(crate) fn string(&mut self, key: &str, s: &str) {
+        let bare = toml::from_str::<toml::Table>(&format!("v = {s}")).is_err()
+            && !s.contains(['\n', '\r']);
+        let text = if bare {
+            s.to_string()
+        } else {
+            native::string(s)
+        };
+        self.toml(key, text);
+    }
+}
+
+/// A TOML array of strings.
+pub(crate) fn toml_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let v: Vec<String> = items.into_iter().map(native::string).collect();
+    format!("[{}]", v.join(", "))
+}
 
 /// The containers named in `podctl.io/host-binaries` (comma-separated).
 pub(crate) fn host_binaries(annotations: &[(String, &str, &Node)]) -> Vec<String> {

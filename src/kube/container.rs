@@ -2,10 +2,8 @@
 //! `[containers.NAME]` tables; init containers with `restartPolicy: Always`
 //! (native sidecars) become regular containers that start first.
 
-use super::native::{self, Container, Keys, Native, Origin, Val};
-use super::pod::{self, origin};
-use super::refs::Refs;
-use super::volumes::Source;
+use super::native::{self, Container, Keys, Native, Origin, Val, origin, set};
+use super::pod_cx::PodCx;
 use super::walk::{self, Cx, fields, join};
 use super::yaml::Node;
 use super::{env, probe, security};
@@ -38,29 +36,6 @@ const CONTAINER_UNSUPPORTED: [&str; 9] = [
     "resizePolicy",
     "imagePullPolicy",
 ];
-
-/// A uid or gid and where it was written.
-pub(crate) type Id<'a> = Option<(i64, &'a Node)>;
-
-/// What the containers need of their pod.
-pub(crate) struct PodCx<'a> {
-    pub name: String,
-    pub namespace: String,
-    /// The native restart policy of `spec.restartPolicy`, if written.
-    pub restart: Option<(String, &'a Node)>,
-    /// Seconds, and the node when written.
-    pub grace: Option<(i64, Option<&'a Node>)>,
-    /// The pod's runAsUser and runAsGroup.
-    pub run_as: (Id<'a>, Id<'a>),
-    pub sysctls: Option<&'a Node>,
-    pub volumes: Vec<(String, Source)>,
-    pub objects: &'a Refs,
-    pub host_net: bool,
-    /// Containers that run the host's binaries (no image).
-    pub host_binaries: Vec<String>,
-    /// The Pod's spec, where pod-wide defaults are said to come from.
-    pub spec: &'a Node,
-}
 
 /// Which list a container came from.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -197,7 +172,6 @@ fn lower(
         return None;
     };
     let mut keys = Keys::default();
-    let set = pod::set;
     if let Some(r) = restart
         && role == Role::Regular
     {
@@ -285,7 +259,7 @@ fn lower(
 
 fn ready(cx: &mut Cx, n: &Node, path: &str, keys: &mut Keys) {
     if let Some(text) = probe::read(cx, n, path) {
-        pod::set(cx, keys, "ready", text, n, path);
+        set(cx, keys, "ready", text, n, path);
     }
 }
 
@@ -300,7 +274,7 @@ pub(crate) fn pod_defaults(cx: &mut Cx, pcx: &PodCx, out: &mut Native) {
                 Some(n) => (n, "spec.terminationGracePeriodSeconds"),
                 None => (pcx.spec, "spec"),
             };
-            pod::set(
+            set(
                 cx,
                 &mut c.keys,
                 "stop_timeout",
@@ -313,7 +287,7 @@ pub(crate) fn pod_defaults(cx: &mut Cx, pcx: &PodCx, out: &mut Native) {
             && let Some((policy, at)) = &pcx.restart
             && !c.keys.has("restart")
         {
-            pod::set(
+            set(
                 cx,
                 &mut c.keys,
                 "restart",

@@ -1,9 +1,8 @@
 //! A container's `env` and `envFrom`: values, ConfigMap and Secret keys of
 //! the same file, and the pod's name and namespace (`fieldRef`).
 
-use super::container::PodCx;
-use super::native::{Origin, Val, key, string};
-use super::pod::origin;
+use super::native::{Origin, Val, key, origin, string};
+use super::pod_cx::PodCx;
 use super::refs::Kind;
 use super::walk::{self, Cx, fields, join};
 use super::yaml::Node;

@@ -2,7 +2,7 @@
 //! the same file as files in a directory of the host
 //! (`/var/lib/podctl/kube/POD/VOLUME`), which the container binds read-only.
 //! Reading a manifest only says which files (pure); `apply` writes them
-//! ([`write()`]) before it checks and starts the pod.
+//! ([`super::write::write()`]) before it checks and starts the pod.
 
 use super::refs::{Kind, Refs};
 use super::walk::{self, Cx, fields, join};
@@ -155,20 +155,6 @@ pub fn pod_dir(pod: &str) -> PathBuf {
     Path::new(FILES_DIR).join(pod)
 }
 
-/// Writes a volume's files into its directory under [`FILES_DIR`] (each
-/// replaced atomically: a container that binds the directory sees old or
-/// new content, never a half) and removes the files it wrote there before
-/// and no longer has (relative to directories it opened, no symlink
-/// followed, each file created with its final mode).
-pub fn write(v: &VolumeFiles) -> std::io::Result<()> {
-    write_under(Path::new(FILES_DIR), v)
-}
-
-/// [`write()`] under another base directory than [`FILES_DIR`] (tests).
-pub fn write_under(base: &Path, v: &VolumeFiles) -> std::io::Result<()> {
-    super::write::write_under(base, v)
-}
-
 /// Whether a bind source is a directory or file that writing `volumes`
 /// makes: the checks before apply look for it before it is written.
 pub fn will_exist(volumes: &[VolumeFiles], source: &str) -> bool {
@@ -183,7 +169,6 @@ pub fn will_exist(volumes: &[VolumeFiles], source: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     fn file(path: &str, content: &str, mode: u32) -> File {
         File {
@@ -191,51 +176,6 @@ mod tests {
             content: content.as_bytes().to_vec(),
             mode,
         }
-    }
-
-    fn mode(p: &Path) -> u32 {
-        std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
-    }
-
-    #[test]
-    fn files_are_written_with_their_modes_and_only_their_own_removed() {
-        let base = std::env::temp_dir().join(format!("podctl-kube-files-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&base);
-        let mut v = VolumeFiles {
-            pod: "pod".into(),
-            volume: "config".into(),
-            dir: base.join("pod").join("config"),
-            files: vec![
-                file("app.conf", "a=1\n", 0o640),
-                file("sub/x", "x", 0o400),
-                file("old", "o", 0o644),
-            ],
-        };
-        std::fs::create_dir_all(&v.dir).unwrap();
-        std::fs::write(v.dir.join("foreign"), "not podctl's").unwrap();
-        super::super::write::write_under(&base, &v).unwrap();
-        assert_eq!(
-            std::fs::read_to_string(v.dir.join("app.conf")).unwrap(),
-            "a=1\n"
-        );
-        assert_eq!(mode(&v.dir.join("app.conf")), 0o640);
-        assert_eq!(mode(&v.dir.join("sub/x")), 0o400);
-        assert_eq!(mode(&base.join("pod")), 0o700);
-        assert_eq!(std::fs::read_to_string(v.dir.join("sub/x")).unwrap(), "x");
-        // Again without `old`: it goes, a file podctl did not write stays.
-        v.files.pop();
-        super::super::write::write_under(&base, &v).unwrap();
-        assert!(!v.dir.join("old").exists());
-        assert!(v.dir.join("foreign").exists());
-        assert!(v.dir.join("app.conf").exists());
-        // A symlink where a directory is expected is not followed.
-        let outside = base.join("outside");
-        std::fs::create_dir_all(&outside).unwrap();
-        std::fs::remove_dir_all(v.dir.join("sub")).unwrap();
-        std::os::unix::fs::symlink(&outside, v.dir.join("sub")).unwrap();
-        assert!(super::super::write::write_under(&base, &v).is_err());
-        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
-        std::fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]

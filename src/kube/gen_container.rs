@@ -1,6 +1,6 @@
 //! `kube generate` for one container, and the pod volumes its mounts need.
 
-use super::generate::{Annotations, toml_list};
+use super::annotations::{Annotations, toml_list};
 use super::native;
 use super::quantity;
 use super::yaml_out::{MapB, Y};

@@ -1,7 +1,7 @@
 //! `kube generate` of volumes: the pod's `volumes` list, built as the
 //! containers' mounts need them, and each container's `volumeMounts`.
 
-use super::generate::{Annotations, toml_list};
+use super::annotations::{Annotations, toml_list};
 use super::quantity;
 use super::yaml_out::{MapB, Y};
 use crate::model::{Container, Pod, VolumeSource};

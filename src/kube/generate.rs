@@ -5,44 +5,14 @@
 //! that reading the manifest back gives the same pod (the round-trip tests
 //! check the plans). Pure: the caller prints.
 
-use super::annotations::PREFIX;
+use super::annotations::{Annotations, toml_list};
 use super::gen_container;
 use super::image::HOST_BINARIES;
-use super::native;
 use super::quantity;
 use super::yaml_out::{MapB, Y, render};
 use crate::model::{Namespace, NetworkMode, Pod, Restart, Runtime};
 use crate::net::config::DEFAULT_NETWORK;
 use crate::spec::size::format_size;
-
-/// Annotations, in the order added.
-#[derive(Default)]
-pub(crate) struct Annotations(pub Vec<(String, String)>);
-
-impl Annotations {
-    /// A native value (TOML text) for `podctl.io/KEY`.
-    pub(crate) fn toml(&mut self, key: &str, toml_text: String) {
-        self.0.push((format!("{PREFIX}{key}"), toml_text));
-    }
-
-    /// A native string: written bare when it is not TOML (`runc`, `16M`).
-    pub(crate) fn string(&mut self, key: &str, s: &str) {
-        let bare = toml::from_str::<toml::Table>(&format!("v = {s}")).is_err()
-            && !s.contains(['\n', '\r']);
-        let text = if bare {
-            s.to_string()
-        } else {
-            native::string(s)
-        };
-        self.toml(key, text);
-    }
-}
-
-/// A TOML array of strings.
-pub(crate) fn toml_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
-    let v: Vec<String> = items.into_iter().map(native::string).collect();
-    format!("[{}]", v.join(", "))
-}
 
 /// The pod as a `kind: Pod` manifest.
 pub fn pod(p: &Pod) -> String {

@@ -2,9 +2,8 @@
 //! a podctl container that runs the host's binaries has none, and is named
 //! in the pod's annotation `podctl.io/host-binaries` instead.
 
-use super::container::PodCx;
-use super::native::{self, Keys, Val};
-use super::pod::{origin, set};
+use super::native::{self, Keys, Val, origin, set};
+use super::pod_cx::PodCx;
 use super::walk::{self, Cx, join};
 use super::yaml::Node;
 use std::collections::BTreeMap;

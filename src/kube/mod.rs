@@ -17,12 +17,14 @@
 //! Modules: `yaml` (the tree with positions, bounded), `walk` (fields,
 //! typos, unsupported fields), `docs` and `refs` (the documents, ConfigMaps
 //! and Secrets), `rules` (Kubernetes' rules for the keys, volume names and
-//! paths that become files), `pod`, `container`, `image`, `env`, `ports`,
+//! paths that become files), `pod` (and `pod_cx`, what its containers need
+//! of it), `container`, `image`, `env`, `ports`,
 //! `probe`, `security`, `volumes`, [`files`] (configMap and secret
 //! volumes), `annotations` (`podctl.io/`), `quantity`, `native` (the pod
 //! file text and each line's origin), [`secret`] (what no output shows);
-//! `generate`, `gen_container`, `gen_volumes` and `yaml_out` the way out.
-//! Nothing here touches the host but [`files::write()`] (`write`: relative
+//! `generate`, `gen_container`, `gen_volumes` and `yaml_out` the way out
+//! (`annotations` both ways).
+//! Nothing here touches the host but [`write`] (relative
 //! to directories it opened, no symlink followed), which `apply` calls once
 //! the pod passed its checks.
 
@@ -37,6 +39,7 @@ pub mod generate;
 mod image;
 mod native;
 mod pod;
+mod pod_cx;
 mod ports;
 mod probe;
 mod quantity;
@@ -46,7 +49,7 @@ pub mod secret;
 mod security;
 mod volumes;
 mod walk;
-mod write;
+pub mod write;
 mod yaml;
 mod yaml_out;
 
@@ -66,7 +69,7 @@ pub struct Loaded {
     /// Unsupported fields ignored under [`Unsupported::Warn`], located.
     pub warnings: Vec<Diagnostic>,
     /// The files of its configMap and secret volumes, which apply writes
-    /// ([`files::write`]) once the pod passed its checks, before it starts.
+    /// ([`write::write`]) once the pod passed its checks, before it starts.
     pub files: Vec<files::VolumeFiles>,
     /// What no output may show: the values of the file's Secrets
     /// ([`secret::redact`]).

@@ -6,6 +6,9 @@
 //! every line, so that the pod file reader's diagnostics can be put back at
 //! the Kubernetes field they came from.
 
+use super::walk::Cx;
+use super::yaml::Node;
+
 /// Where a native key came from: a byte offset in the YAML and its field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Origin {
@@ -142,6 +145,21 @@ fn write_keys(out: &mut Rendered, keys: &Keys) {
 }
 
 /// A TOML key: bare when it can be, else a quoted string.
+/// Where node `n`, at field `path`, is in the YAML.
+pub(crate) fn origin(n: &Node, path: &str) -> Origin {
+    Origin {
+        offset: n.offset,
+        path: path.to_string(),
+    }
+}
+
+/// Sets a pod key from a node; a clash is reported at the node.
+pub(crate) fn set(cx: &mut Cx, keys: &mut Keys, key: &str, text: String, n: &Node, path: &str) {
+    if let Err(o) = keys.set(key, Val::Raw(text), origin(n, path)) {
+        cx.error(n, path, format!("also set by {}", o.path));
+    }
+}
+
 pub(crate) fn key(k: &str) -> String {
     let bare = !k.is_empty()
         && k.bytes()

@@ -1,9 +1,10 @@
 //! The documents of a manifest (one Pod, the ConfigMaps and Secrets it
 //! uses) and the Pod's own fields, lowered to the native pod file.
 
-use super::container::{self, PodCx};
-use super::native::{self, Native, Origin, Val};
-use super::walk::{self, Cx, fields, join};
+use super::container;
+use super::native::{self, Native, Val, origin, set};
+use super::pod_cx::PodCx;
+use super::walk::{self, Cx, fields, id, join};
 use super::yaml::Node;
 use super::{annotations, refs};
 
@@ -91,13 +92,6 @@ const RESTART_POLICIES: [(&str, &str); 3] = [
 ];
 /// Kubernetes' default `terminationGracePeriodSeconds`.
 pub(crate) const DEFAULT_GRACE_SECONDS: i64 = 30;
-
-pub(crate) fn origin(n: &Node, path: &str) -> Origin {
-    Origin {
-        offset: n.offset,
-        path: path.to_string(),
-    }
-}
 
 pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs) -> Native {
     let [_, _, metadata, spec] = fields(cx, doc, "", TOP, &TOP_UNSUPPORTED);
@@ -291,25 +285,6 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs) -> Native
     annotations::apply(cx, &annotations, &mut out);
     container::pod_defaults(cx, &pcx, &mut out);
     out
-}
-
-/// A uid or gid, with its node.
-pub(crate) fn id<'a>(cx: &mut Cx, n: Option<&'a Node>, path: &str) -> Option<(i64, &'a Node)> {
-    n.and_then(|n| Some((walk::integer(cx, n, path, 0, u32::MAX as i64 - 1)?, n)))
-}
-
-/// Sets a pod key from a node; a clash is reported at the node.
-pub(crate) fn set(
-    cx: &mut Cx,
-    keys: &mut native::Keys,
-    key: &str,
-    text: String,
-    n: &Node,
-    path: &str,
-) {
-    if let Err(o) = keys.set(key, Val::Raw(text), origin(n, path)) {
-        cx.error(n, path, format!("also set by {}", o.path));
-    }
 }
 
 /// A mapping of strings (labels, annotations), as (key, value, key node).

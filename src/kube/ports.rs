@@ -1,7 +1,6 @@
 //! A container's `ports`: those with a `hostPort` are the pod's published ports.
 
-use super::native::{self, Origin};
-use super::pod::origin;
+use super::native::{self, Origin, origin};
 use super::walk::{self, Cx, fields, join};
 use super::yaml::Node;
 

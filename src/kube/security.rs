@@ -1,9 +1,8 @@
 //! A container's `securityContext` (and the pod's runAsUser, runAsGroup and
 //! sysctls, which apply to every container) as native security keys.
 
-use super::container::PodCx;
-use super::native::{self, Keys};
-use super::pod::{origin, set};
+use super::native::{self, Keys, origin, set};
+use super::pod_cx::PodCx;
 use super::walk::{self, Cx, fields, join};
 use super::yaml::Node;
 
@@ -38,8 +37,8 @@ pub(crate) fn lower(cx: &mut Cx, n: Option<&Node>, path: &str, pcx: &PodCx, keys
         Some(n) => fields(cx, n, &p, SECURITY, &SECURITY_UNSUPPORTED),
         None => [None; 7],
     };
-    let uid = super::pod::id(cx, user, &join(&p, "runAsUser")).or(pcx.run_as.0);
-    let gid = super::pod::id(cx, group, &join(&p, "runAsGroup")).or(pcx.run_as.1);
+    let uid = walk::id(cx, user, &join(&p, "runAsUser")).or(pcx.run_as.0);
+    let gid = walk::id(cx, group, &join(&p, "runAsGroup")).or(pcx.run_as.1);
     match (uid, gid) {
         (Some((u, at)), Some((g, _))) => set(
             cx,

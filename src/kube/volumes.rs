@@ -2,8 +2,7 @@
 //! container's `volumeMounts`, lowered to the pod's scratch volumes and the
 //! containers' `volumes` strings.
 
-use super::native::{self, Native, Origin};
-use super::pod::origin;
+use super::native::{self, Native, Origin, origin};
 use super::refs::Kind;
 use super::walk::{self, Cx, fields, join};
 use super::yaml::Node;

@@ -57,6 +57,11 @@ impl<'s> Cx<'s> {
     }
 }
 
+/// A uid or gid, with its node.
+pub(crate) fn id<'a>(cx: &mut Cx, n: Option<&'a Node>, path: &str) -> Option<(i64, &'a Node)> {
+    n.and_then(|n| Some((integer(cx, n, path, 0, u32::MAX as i64 - 1)?, n)))
+}
+
 /// `prefix.key`, or `key` at the top.
 pub(crate) fn join(prefix: &str, key: &str) -> String {
     if prefix.is_empty() {

@@ -11,7 +11,7 @@
 //! directory, in the pod's directory (`.VOLUME.files`, which the container
 //! does not see), and only those are ever removed.
 
-use super::files::VolumeFiles;
+use super::files::{FILES_DIR, VolumeFiles};
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, openat, renameat};
 use nix::sys::stat::{Mode, fchmod, mkdirat};
@@ -138,10 +138,19 @@ fn read_record(pod: &OwnedFd, record: &str) -> Vec<String> {
         .collect()
 }
 
-/// Writes a volume's files under `base` (`base/POD/VOLUME`) and removes the
-/// files it wrote there before and no longer has.
+/// Writes a volume's files into its directory under [`FILES_DIR`] (each
+/// replaced atomically: a container that binds the directory sees old or
+/// new content, never a half) and removes the files it wrote there before
+/// and no longer has (relative to directories it opened, no symlink
+/// followed, each file created with its final mode).
+pub fn write(v: &VolumeFiles) -> std::io::Result<()> {
+    write_under(Path::new(FILES_DIR), v)
+}
+
+/// [`write()`] under another base directory than [`FILES_DIR`]
+/// (`base/POD/VOLUME`; tests).
 pub fn write_under(base: &Path, v: &VolumeFiles) -> std::io::Result<()> {
-    crate::runtime::create_private_dir(base)?;
+    crate::private::create_private_dir(base)?;
     let base_fd = openat(
         nix::fcntl::AT_FDCWD,
         base,
@@ -177,4 +186,64 @@ pub fn write_under(base: &Path, v: &VolumeFiles) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kube::files::File;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn file(path: &str, content: &str, mode: u32) -> File {
+        File {
+            path: path.into(),
+            content: content.as_bytes().to_vec(),
+            mode,
+        }
+    }
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn files_are_written_with_their_modes_and_only_their_own_removed() {
+        let base = std::env::temp_dir().join(format!("podctl-kube-files-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let mut v = VolumeFiles {
+            pod: "pod".into(),
+            volume: "config".into(),
+            dir: base.join("pod").join("config"),
+            files: vec![
+                file("app.conf", "a=1\n", 0o640),
+                file("sub/x", "x", 0o400),
+                file("old", "o", 0o644),
+            ],
+        };
+        std::fs::create_dir_all(&v.dir).unwrap();
+        std::fs::write(v.dir.join("foreign"), "not podctl's").unwrap();
+        write_under(&base, &v).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(v.dir.join("app.conf")).unwrap(),
+            "a=1\n"
+        );
+        assert_eq!(mode(&v.dir.join("app.conf")), 0o640);
+        assert_eq!(mode(&v.dir.join("sub/x")), 0o400);
+        assert_eq!(mode(&base.join("pod")), 0o700);
+        assert_eq!(std::fs::read_to_string(v.dir.join("sub/x")).unwrap(), "x");
+        // Again without `old`: it goes, a file podctl did not write stays.
+        v.files.pop();
+        write_under(&base, &v).unwrap();
+        assert!(!v.dir.join("old").exists());
+        assert!(v.dir.join("foreign").exists());
+        assert!(v.dir.join("app.conf").exists());
+        // A symlink where a directory is expected is not followed.
+        let outside = base.join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::remove_dir_all(v.dir.join("sub")).unwrap();
+        std::os::unix::fs::symlink(&outside, v.dir.join("sub")).unwrap();
+        assert!(write_under(&base, &v).is_err());
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+        std::fs::remove_dir_all(&base).unwrap();
+    }
 }

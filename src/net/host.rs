@@ -12,17 +12,18 @@ use std::process::{Command, Stdio};
 /// Overrides the netavark binary (tests, other distributions).
 pub const NETAVARK_ENV: &str = "PODCTL_NETAVARK";
 
-/// The host's network effects.
+/// The network engine on this host (netavark and aardvark-dns, and its
+/// configuration directory): the real [`super::Network`].
 #[derive(Debug, Clone)]
-pub struct Host {
+pub struct Engine {
     pub netavark: PathBuf,
     pub aardvark: PathBuf,
     pub config_dir: PathBuf,
 }
 
-impl Default for Host {
+impl Default for Engine {
     fn default() -> Self {
-        Host {
+        Engine {
             netavark: std::env::var_os(NETAVARK_ENV).map_or_else(|| NETAVARK.into(), PathBuf::from),
             aardvark: AARDVARK.into(),
             config_dir: netavark::CONFIG_DIR.into(),
@@ -30,7 +31,7 @@ impl Default for Host {
     }
 }
 
-impl Host {
+impl Engine {
     fn run(
         &self,
         verb: &str,
@@ -85,7 +86,7 @@ impl Host {
     }
 }
 
-impl super::Network for Host {
+impl super::Network for Engine {
     fn pin(&self, holder_pid: u32, pin: &Path) -> Result<(), NetError> {
         use nix::mount::{MsFlags, mount};
         let err = |source: std::io::Error| NetError::Pin {
@@ -226,7 +227,7 @@ mod tests {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         let m = parse(&format!("127.0.0.1:{port}:80")).unwrap();
-        let who = Host::default().host_port_user(&m).expect("in use");
+        let who = Engine::default().host_port_user(&m).expect("in use");
         let me = std::fs::read_to_string("/proc/self/comm").unwrap();
         assert!(
             who.contains(&format!("pid {}", std::process::id())),
@@ -234,6 +235,6 @@ mod tests {
         );
         assert!(who.contains(me.trim()), "{who}");
         drop(l);
-        assert_eq!(Host::default().host_port_user(&m), None);
+        assert_eq!(Engine::default().host_port_user(&m), None);
     }
 }

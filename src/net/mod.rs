@@ -9,7 +9,7 @@
 //! - [`netavark`]: the engine's options and status documents (pure);
 //! - [`etc`]: `/etc/hosts` and `/etc/resolv.conf` text (pure);
 //! - [`attach`]: a pod's network life (reserve, attach, detach, reclaim),
-//!   over the [`Network`] trait: [`host::Host`] on a real host,
+//!   over the [`Network`] trait: [`host::Engine`] on a real host,
 //!   [`fake::Fake`] in tests.
 
 pub mod addr;

@@ -11,7 +11,7 @@ pub mod fake;
 
 use super::NetError;
 use super::attach::{Attached, PodNet};
-use super::host::Host;
+use super::host::Engine;
 use super::ipam::Owner;
 use crate::model::{NetworkMode, PodNetwork};
 use std::path::PathBuf;
@@ -30,7 +30,7 @@ pub struct Netavark {
     pod: String,
     hostname: String,
     spec: PodNetwork,
-    host: Host,
+    host: Engine,
     attached: Option<Attached>,
     ended: bool,
 }
@@ -38,7 +38,7 @@ pub struct Netavark {
 impl Netavark {
     /// Step 1 (see [`PodNet::reserve`]), as this process.
     pub fn begin(pod: &str, hostname: &str, spec: &PodNetwork) -> Result<Netavark, NetError> {
-        let host = Host::default();
+        let host = Engine::default();
         let owner = Owner::current().map_err(|source| NetError::Store {
             path: "/proc/self".into(),
             source,

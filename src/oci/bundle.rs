@@ -98,7 +98,7 @@ pub fn prepare(bundle: &Path, host: &HostRoot) -> Result<(), BundleError> {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(bundle)(e)),
         _ => {}
     }
-    crate::runtime::create_private_dir(bundle).map_err(io(bundle))?;
+    crate::private::create_private_dir(bundle).map_err(io(bundle))?;
     let rootfs = bundle.join("rootfs");
     let mut dir = std::fs::DirBuilder::new();
     dir.mode(0o755);

@@ -12,13 +12,15 @@
 //!    read-only, its cgroup;
 //! 3. a private `/tmp` and `/run` (so the host's /run/dbus, /run/systemd,
 //!    /run/podctl are not there), podctl-pause as init at
-//!    [`defaults::INIT_PATH`], the container's own notify socket;
+//!    [`crate::model::defaults::INIT_PATH`], the container's own notify socket;
 //! 4. the volumes, in file order.
 
 mod mounts;
 
-use super::{Container, caps, defaults, seccomp};
+use super::container::Container;
+use super::seccomp;
 use crate::model::Seccomp;
+use crate::model::{caps, defaults};
 use crate::plan::NsKind;
 use mounts::mounts;
 use oci_spec::runtime::{

@@ -2,7 +2,7 @@
 //! ([`crate::image::overlay`]) on the bundle's `rootfs`, with the mount
 //! points a read-only root needs, and the user resolved in the image.
 
-use super::launch::{Failure, definition, transient};
+use super::failure::{Failure, definition, transient};
 use super::{Container, Dirs, HostUser};
 use std::path::Path;
 

@@ -26,6 +26,7 @@
 mod exec;
 mod run;
 
+use super::failure::{Failure, definition, transient};
 use super::runtime::{CgroupMode, Cli};
 use super::{Container, Context, Dirs, HostUser, bundle, cgroup, config, pod};
 use crate::model::Seccomp;
@@ -34,34 +35,6 @@ pub use run::run;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-
-/// Whose fault a failed start is (the supervisor retries only transient ones).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
-    /// The definition or the host's setup: retrying cannot help.
-    Definition,
-    Transient,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    pub fault: Fault,
-    pub message: String,
-}
-
-pub(super) fn definition(e: impl std::fmt::Display) -> Failure {
-    Failure {
-        fault: Fault::Definition,
-        message: e.to_string(),
-    }
-}
-
-pub(super) fn transient(what: &str, e: impl std::error::Error) -> Failure {
-    Failure {
-        fault: Fault::Transient,
-        message: format!("{what}: {}", crate::error_chain(&e)),
-    }
-}
 
 /// The relay leaf as systemd's AttachProcessesToUnit takes it.
 const RELAY_SUBCGROUP: &str = "/relay";
@@ -125,8 +98,9 @@ impl ExecInfo {
     }
 }
 
-/// The host facts the helper passes in (parameters for tests).
-pub struct Host<'a> {
+/// Where a start finds what it needs on the host, passed in by the
+/// container helper (parameters for tests).
+pub struct HostPaths<'a> {
     pub dirs: &'a Dirs,
     /// podctl-pause, bound into the container as its init.
     pub pause: &'a Path,
@@ -138,6 +112,9 @@ pub struct Host<'a> {
     pub root: &'a Path,
     /// PATH to find the runtime in.
     pub path: &'a str,
+    /// The container's NOTIFY_SOCKET on the host, bound in when it
+    /// reports readiness.
+    pub notify_socket: PathBuf,
 }
 
 /// What [`prepare`] made ready before the container's scope exists: the
@@ -157,7 +134,7 @@ pub struct Prepared {
 /// need the container's scope nor the sandbox's namespaces. The helper does
 /// it while it waits to be released, so it runs while systemd creates the
 /// pod's units (seconds under emulation, off the start's critical path).
-pub fn prepare(c: &Container, user: HostUser, host: &Host<'_>) -> Result<Prepared, Failure> {
+pub fn prepare(c: &Container, user: HostUser, host: &HostPaths<'_>) -> Result<Prepared, Failure> {
     // 1.
     let program = super::runtime::check_installed(&c.runtime, host.path).map_err(definition)?;
     let mode = cgroup::detect(host.cgroup_root);
@@ -211,7 +188,7 @@ pub fn start(
     c: &Container,
     prepared: Prepared,
     ns_pid: u32,
-    host: &Host<'_>,
+    host: &HostPaths<'_>,
     stdout: Stdio,
     stderr: Stdio,
 ) -> Result<u32, Failure> {
@@ -250,7 +227,6 @@ pub fn start(
     .map_err(definition)?;
     // 4: the config.
     let shm = host.dirs.shm(&c.pod);
-    let notify = crate::runtime::notify_socket(&host.dirs.run, &c.pod, &c.name);
     let ctx = Context {
         holder_pid: ns_pid,
         init: host.pause,
@@ -259,7 +235,7 @@ pub fn start(
         shm: &shm,
         volumes: &host.dirs.volumes(),
         scratch: &host.dirs.scratch(&c.pod),
-        notify_socket: Some(&notify),
+        notify_socket: Some(&host.notify_socket),
         cgroups_path: cgroups_path.as_deref(),
         user,
         custom_seccomp: custom.as_ref(),
@@ -278,7 +254,7 @@ pub fn start(
     let info_json = serde_json::to_vec(&info).expect("ExecInfo serializes");
     std::fs::write(bundle_dir.join("runtime.json"), info_json)
         .map_err(|e| transient("write runtime.json", e))?;
-    crate::runtime::create_private_dir(&cli.state_root)
+    crate::private::create_private_dir(&cli.state_root)
         .map_err(|e| transient("runtime state directory", e))?;
     // 5.
     nix::sys::prctl::set_child_subreaper(true).map_err(|e| transient("become subreaper", e))?;

@@ -1,15 +1,26 @@
-//! OCI runtime configs: each container's `config.json`, generated from the
-//! plan by a pure function ([`config::build`]) with the `oci-spec` crate's
-//! types, and the secure defaults it applies ([`defaults`], `seccomp.toml`).
-//! Running a bundle with crun or runc is the runtime's business, not this
-//! module's: nothing here touches the host.
+//! The OCI runtime: each container's `config.json`, and the runtime binary
+//! (crun, runc) run on it.
+//!
+//! Pure, no I/O (their tests need no root and compare with expected files):
+//! [`container`] (what a config is made from: the container's part of the
+//! plan), [`config`] (`config.json` with the `oci-spec` crate's types:
+//! [`config::build`]) and [`seccomp`] (the default profile, from
+//! `seccomp.toml`). The security defaults they apply are data in
+//! [`crate::model::defaults`]. They import none of the modules below.
+//!
+//! Effects, on the host: [`runtime`] (the runtime binary, behind a trait
+//! with a fake), [`launch`] (a container's start, in the container helper:
+//! [`bundle`], [`pod`], [`image_root`] and [`cgroup`] are its steps,
+//! [`failure`] says why one failed), [`console`] (`exec -t`), [`volumes`]
+//! (named volumes on disk; deciding is pure there), and here [`Dirs`] (where
+//! all of it lives) and [`preflight`].
 
 pub mod bundle;
-pub mod caps;
 pub mod cgroup;
 pub mod config;
 pub mod console;
-pub mod defaults;
+pub mod container;
+pub mod failure;
 pub mod image_root;
 pub mod launch;
 pub mod pod;
@@ -18,65 +29,10 @@ pub mod seccomp;
 pub mod volumes;
 
 pub use config::{Context, HostUser, build};
+pub use container::Container;
 
-use crate::model::{Check, Runtime, ScratchVolume, Volume};
-use crate::plan::{ContainerPlan, NsKind, Plan, ProcessPlan, SecurityPlan};
-use serde::{Deserialize, Serialize};
+use crate::plan::Plan;
 use std::path::{Path, PathBuf};
-
-/// What a container's runtime config is made from: its part of the plan and
-/// the pod-wide parts it uses. Sent to the container helper as is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Container {
-    pub pod: String,
-    pub name: String,
-    /// The sandbox's namespaces, joined by path.
-    pub joins: Vec<NsKind>,
-    /// The container's own namespaces.
-    pub creates: Vec<NsKind>,
-    pub process: ProcessPlan,
-    pub security: SecurityPlan,
-    pub volumes: Vec<Volume>,
-    /// It reports readiness with sd_notify: its own socket is bound in.
-    pub notify: bool,
-    pub runtime: Runtime,
-    pub shm_size: u64,
-    pub scratch: Vec<ScratchVolume>,
-    /// The pod network's `/etc/hosts` and `/etc/resolv.conf` (host path,
-    /// container path), bound read-only over the host root's.
-    #[serde(default)]
-    pub etc_files: Vec<(String, String)>,
-    /// The image whose layers are its root (an overlay mounted on the
-    /// bundle's `rootfs`); `None`: the host's root, read-only.
-    #[serde(default)]
-    pub image: Option<crate::plan::ImagePlan>,
-}
-
-impl Container {
-    pub fn from_plan(plan: &Plan, c: &ContainerPlan) -> Self {
-        Container {
-            pod: plan.pod.clone(),
-            name: c.name.clone(),
-            joins: c.joins.clone(),
-            creates: c.creates.clone(),
-            process: c.process.clone(),
-            security: c.security.clone(),
-            volumes: c.volumes.clone(),
-            notify: matches!(c.ready.as_ref().map(|r| &r.check), Some(Check::Notify)),
-            runtime: c.runtime.clone(),
-            shm_size: plan.shm_size,
-            scratch: plan.scratch.clone(),
-            etc_files: c.etc_files.clone(),
-            image: c.image.clone(),
-        }
-    }
-
-    /// The runtime's container ID: `POD.CONTAINER` (both DNS labels, so
-    /// unique and within the IDs runtimes accept).
-    pub fn id(&self) -> String {
-        format!("{}.{}", self.pod, self.name)
-    }
-}
 
 /// Host directories of podctl's containers; parameters so tests can move them.
 #[derive(Debug, Clone)]

@@ -196,7 +196,7 @@ fn device_properties(privileged: bool, props: &mut Vec<Property>) {
         return;
     }
     props.push(Property::new("DevicePolicy", Value::Str("closed".into())));
-    let allow = crate::oci::defaults::SCOPE_DEVICES
+    let allow = crate::model::defaults::SCOPE_DEVICES
         .iter()
         .map(|d| (d.to_string(), "rwm".to_string()))
         .collect();

@@ -1,9 +1,9 @@
 //! What a container may do, decided from its security keys: the capability
 //! sets, seccomp, no_new_privs, sysctls. The defaults are data in
-//! [`crate::oci::defaults`].
+//! [`crate::model::defaults`].
 
 use crate::model::{Container, Seccomp, User};
-use crate::oci::{caps, defaults};
+use crate::model::{caps, defaults};
 use serde::{Deserialize, Serialize};
 
 /// The resulting security settings of one container.

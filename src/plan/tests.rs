@@ -187,7 +187,7 @@ fn container_scopes_allow_only_the_standard_devices() {
         panic!("no DeviceAllow");
     };
     let paths: Vec<&str> = allow.iter().map(|(p, _)| p.as_str()).collect();
-    assert_eq!(paths, crate::oci::defaults::SCOPE_DEVICES);
+    assert_eq!(paths, crate::model::defaults::SCOPE_DEVICES);
     assert!(allow.iter().all(|(_, a)| a == "rwm"));
     assert_eq!(app.property("DeviceAllow").unwrap().signature(), "a(ss)");
     // A privileged container has the host's devices.

@@ -186,19 +186,20 @@ fn host<'a>(
     spec: &'a LaunchSpec,
     dirs: &'a crate::oci::Dirs,
     path: &'a str,
-) -> crate::oci::launch::Host<'a> {
-    crate::oci::launch::Host {
+) -> crate::oci::launch::HostPaths<'a> {
+    crate::oci::launch::HostPaths {
         dirs,
         pause: &spec.pause,
         cgroup_root: &paths.host.cgroup_mount,
         proc: &paths.host.proc,
         root: Path::new("/"),
         path,
+        notify_socket: super::notify_socket(&paths.run, &spec.container.pod, &spec.container.name),
     }
 }
 
-fn from_oci(f: crate::oci::launch::Failure) -> Failure {
-    use crate::oci::launch::Fault;
+fn from_oci(f: crate::oci::failure::Failure) -> Failure {
+    use crate::oci::failure::Fault;
     Failure {
         fault: match f.fault {
             Fault::Definition => SetupFault::Definition,

@@ -1,7 +1,7 @@
 //! The command line of `podctl-runtime`, the binary pod@.service runs: the
 //! supervisor (`up NAME`) and the helpers it starts from its own binary
 //! (`/proc/self/exe __spawn | __probe ... | __enter PID -- CMD...`), in the
-//! same words as `podctl`'s (see [`crate::cli::args::Command`]). Parsed by
+//! same words as `podctl`'s (`cli::args::Command`; a test there compares). Parsed by
 //! hand, not with clap: building clap's whole command tree is what touched
 //! most of a supervisor's stack, and the binary needs none of the rest.
 
@@ -185,48 +185,5 @@ mod tests {
             parse(&args(&["__enter", "7", "sh"])),
             Err(UsageError::NoCommand)
         );
-    }
-
-    /// The helpers' words are the ones `podctl` itself parses, so either
-    /// binary can be a helper's `/proc/self/exe`.
-    #[test]
-    fn podctl_parses_the_same_words() {
-        use crate::cli::args::{Args, Command};
-        use clap::Parser;
-        for words in [
-            &["up", "web"][..],
-            &["__spawn"],
-            &["__probe", "42", "tcp", "127.0.0.1:80", "1000"],
-            &["__enter", "7", "--", "sh", "-c", "--"],
-        ] {
-            let ours = parse(&args(words)).unwrap();
-            let theirs =
-                Args::try_parse_from(std::iter::once("podctl").chain(words.iter().copied()))
-                    .unwrap()
-                    .command;
-            let same = match (ours, theirs) {
-                (Role::Up { name: a }, Command::Up { name: b }) => a == b,
-                (Role::Spawn, Command::Spawn) => true,
-                (
-                    Role::Probe {
-                        ns_pid,
-                        kind,
-                        target,
-                        timeout_ms,
-                    },
-                    Command::Probe {
-                        ns_pid: p,
-                        kind: k,
-                        target: t,
-                        timeout_ms: m,
-                    },
-                ) => (ns_pid, kind, target, timeout_ms) == (p, k, t, m),
-                (Role::Enter { pid, command }, Command::Enter { pid: p, command: c }) => {
-                    (pid, command) == (p, c)
-                }
-                _ => false,
-            };
-            assert!(same, "{words:?}");
-        }
     }
 }

@@ -13,10 +13,9 @@
 //! helper or a zombie behind. (`podctl-pause` reads the same message in
 //! `src/bin/podctl-pause/go.rs`.)
 
-use super::process::{Held, Helper, Process, ReportError};
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd};
-use std::process::{Child, ChildStdout};
+use std::process::{Child, ChildStdout, Command};
 use std::time::{Duration, Instant};
 
 /// The environment variable naming the release pipe's descriptor.
@@ -24,8 +23,19 @@ pub const GO_FD_ENV: &str = "PODCTL_GO_FD";
 /// The first byte of every release message.
 pub const GO: u8 = b'g';
 
-/// A started helper, held until [`Held::go`]; killed and reaped when dropped
-/// unless taken with [`Held::into_process`].
+/// Why a helper's report could not be read.
+#[derive(Debug)]
+pub enum ReportError {
+    Io(std::io::Error),
+    /// Nothing conclusive within the time given.
+    Timeout,
+    /// The interrupt descriptor became readable (a stop request).
+    Interrupted,
+}
+
+/// A started helper, held until [`HeldChild::go`]; killed and reaped when
+/// dropped unless taken with [`HeldChild::into_child`]. (It is the real
+/// `process::Held`.)
 #[derive(Debug)]
 pub struct HeldChild {
     child: Option<Child>,
@@ -34,9 +44,8 @@ pub struct HeldChild {
 }
 
 impl HeldChild {
-    /// Starts `helper` with the read end of a fresh release pipe.
-    pub fn spawn(helper: Helper) -> std::io::Result<Self> {
-        let mut cmd = helper.command()?;
+    /// Starts `cmd` with the read end of a fresh release pipe.
+    pub fn spawn(mut cmd: Command) -> std::io::Result<Self> {
         let (go_read, go_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
         // The read end must survive exec in the helper (only there: ours is
         // closed when this returns, and the write end stays close-on-exec).
@@ -54,14 +63,13 @@ impl HeldChild {
             report,
         })
     }
-}
 
-impl Held for HeldChild {
-    fn pid(&self) -> u32 {
+    pub fn pid(&self) -> u32 {
         self.child.as_ref().map_or(0, Child::id)
     }
 
-    fn go(&mut self, body: &[u8]) -> std::io::Result<()> {
+    /// Lets it go: sends [`GO`] and `body`, and closes the release pipe.
+    pub fn go(&mut self, body: &[u8]) -> std::io::Result<()> {
         let mut go = self.go.take().expect("a held child is released once");
         let mut message = Vec::with_capacity(1 + body.len());
         message.push(GO);
@@ -69,7 +77,9 @@ impl Held for HeldChild {
         go.write_all(&message)
     }
 
-    fn report(
+    /// Its report pipe read to EOF: gives up after `timeout` (None: never)
+    /// or as soon as `interrupt` is readable.
+    pub fn report(
         &mut self,
         interrupt: Option<BorrowedFd<'_>>,
         timeout: Option<Duration>,
@@ -78,8 +88,9 @@ impl Held for HeldChild {
         read_report(&mut pipe, interrupt, timeout)
     }
 
-    fn into_process(mut self: Box<Self>) -> Box<dyn Process> {
-        Box::new(self.child.take().expect("a held child is taken once"))
+    /// Released: the child, the caller's to wait for from now on.
+    pub fn into_child(mut self) -> Child {
+        self.child.take().expect("a held child is taken once")
     }
 }
 

@@ -1,6 +1,7 @@
 //! Starting the sandbox holder (`podctl-pause hold`), held until its scope exists.
 
-use super::process::{Held, Helper, Output, Process, ReportError, Spawner};
+use super::held::ReportError;
+use super::process::{Held, Helper, Output, Process, Spawner};
 use crate::plan::SandboxPlan;
 use std::path::Path;
 
@@ -90,7 +91,12 @@ mod tests {
             creates: vec![],
             hostname: None,
         };
-        let p = spawn(&crate::runtime::process::Host, Path::new("/bin/cat"), &plan).unwrap();
+        let p = spawn(
+            &crate::runtime::process::OsProcesses,
+            Path::new("/bin/cat"),
+            &plan,
+        )
+        .unwrap();
         let pid = p.pid();
         drop(p);
         assert!(

@@ -8,7 +8,8 @@
 //! the container closes on exec: what was written before EOF is a
 //! [`Report`] (the init's PID, or the error).
 
-use super::process::{Held, Helper, Output, Process, ReportError, Spawner};
+use super::held::ReportError;
+use super::process::{Held, Helper, Output, Process, Spawner};
 use crate::plan::{ContainerPlan, Plan};
 use serde::{Deserialize, Serialize};
 use std::os::fd::BorrowedFd;
@@ -337,7 +338,7 @@ mod tests {
             "pod-t.app.scope",
             "the journal stream names the scope"
         );
-        let p = spawn(&crate::runtime::process::Host, &helper, "app", &spec).unwrap();
+        let p = spawn(&crate::runtime::process::OsProcesses, &helper, "app", &spec).unwrap();
         let pid = p.pid();
         drop(p);
         assert!(

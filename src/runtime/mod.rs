@@ -24,22 +24,8 @@ pub mod supervisor;
 
 use std::path::{Path, PathBuf};
 
-/// Mode of the files podctl stores (state, definitions, locks): they hold
-/// the pod file, env values (secrets) included.
-pub const PRIVATE_FILE: u32 = 0o600;
-/// Mode of the directories holding them (`/etc/podctl/pods`, `/run/podctl`...).
-pub const PRIVATE_DIR: u32 = 0o700;
-
-/// Creates `dir` and any missing parent with mode 0700 (mkdir(2) with that
-/// mode: never wider, whatever the umask). Existing directories are left as
-/// they are.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(PRIVATE_DIR)
-        .create(dir)
-}
+/// [`crate::private::create_private_dir`], as `oci::pod` calls it.
+pub use crate::private::create_private_dir;
 
 /// The directory of the containers' NOTIFY_SOCKETs: `/run/podctl-notify` next
 /// to `/run/podctl` (a sibling of the run directory), not inside it: a
@@ -199,6 +185,7 @@ impl Paths {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::private::{PRIVATE_DIR, PRIVATE_FILE, create_private_dir};
     use std::os::unix::fs::PermissionsExt;
 
     fn mode(p: &Path) -> u32 {
@@ -208,6 +195,22 @@ mod tests {
     /// State and definitions are created 0600 in 0700 directories, with the
     /// most permissive umask too (so the modes come from open/mkdir, not
     /// from the umask), and a stale temp file cannot widen them.
+    #[test]
+    fn notify_socket_paths_fit_a_unix_address_for_any_names() {
+        // sun_path is 108 bytes, NUL included.
+        const SUN_PATH: usize = 108;
+        let long = |c: char| std::iter::repeat_n(c, 63).collect::<String>();
+        let (pod, ctr) = (long('p'), long('c'));
+        let path = notify_socket(Path::new("/run/podctl"), &pod, &ctr);
+        let len = path.as_os_str().len();
+        assert!(len < SUN_PATH, "{} is {len} bytes", path.display());
+        assert!(
+            path.starts_with("/run/podctl-notify/"),
+            "{}",
+            path.display()
+        );
+    }
+
     #[test]
     fn stored_files_and_directories_are_private_from_creation() {
         let root = std::env::temp_dir().join(format!("podctl-modes-{}", std::process::id()));

@@ -10,10 +10,12 @@
 //!   a container's relay, a probe): signal it, look whether it exited, kill
 //!   and reap it.
 //!
-//! [`Host`] is the real thing (fork and exec, pipes, kill(2), waitpid(2)).
+//! [`OsProcesses`] is the real thing (fork and exec, pipes, kill(2),
+//! waitpid(2)).
 
 pub mod fake;
 
+use super::held::{HeldChild, ReportError};
 use std::io;
 use std::os::fd::BorrowedFd;
 use std::os::unix::process::CommandExt;
@@ -111,16 +113,6 @@ fn input_file(bytes: &[u8]) -> io::Result<Stdio> {
     Ok(Stdio::from(file))
 }
 
-/// Why a helper's report could not be read.
-#[derive(Debug)]
-pub enum ReportError {
-    Io(io::Error),
-    /// Nothing conclusive within the time given.
-    Timeout,
-    /// The interrupt descriptor became readable (a stop request).
-    Interrupted,
-}
-
 /// A helper started held: it waits for its release.
 pub trait Held {
     fn pid(&self) -> u32;
@@ -204,16 +196,41 @@ pub trait Spawner {
     fn spawn(&self, helper: Helper) -> io::Result<Box<dyn Process>>;
 }
 
-/// This host's processes.
+/// This host's processes: the real [`Spawner`].
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Host;
+pub struct OsProcesses;
 
-impl Spawner for Host {
+/// The former name of [`OsProcesses`], still used by the supervisor.
+pub use OsProcesses as Host;
+
+impl Spawner for OsProcesses {
     fn held(&self, helper: Helper) -> io::Result<Box<dyn Held>> {
-        Ok(Box::new(super::held::HeldChild::spawn(helper)?))
+        Ok(Box::new(HeldChild::spawn(helper.command()?)?))
     }
 
     fn spawn(&self, helper: Helper) -> io::Result<Box<dyn Process>> {
         Ok(Box::new(helper.command()?.spawn()?))
+    }
+}
+
+impl Held for HeldChild {
+    fn pid(&self) -> u32 {
+        HeldChild::pid(self)
+    }
+
+    fn go(&mut self, body: &[u8]) -> io::Result<()> {
+        HeldChild::go(self, body)
+    }
+
+    fn report(
+        &mut self,
+        interrupt: Option<BorrowedFd<'_>>,
+        timeout: Option<Duration>,
+    ) -> Result<String, ReportError> {
+        HeldChild::report(self, interrupt, timeout)
+    }
+
+    fn into_process(self: Box<Self>) -> Box<dyn Process> {
+        Box::new(self.into_child())
     }
 }

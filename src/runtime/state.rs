@@ -95,7 +95,7 @@ pub fn now_secs() -> u64 {
 /// created `PRIVATE_FILE` (0600) and missing directories `PRIVATE_DIR` (0700),
 /// by open(2) and mkdir(2) themselves, never widened first and narrowed later.
 pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    write_atomic_mode(path, data, super::PRIVATE_FILE)
+    write_atomic_mode(path, data, crate::private::PRIVATE_FILE)
 }
 
 /// [`write_atomic`] with the file created `mode` (e.g. 0644 for a unit file);
@@ -103,7 +103,7 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
 pub fn write_atomic_mode(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let dir = path.parent().unwrap_or(Path::new("."));
-    super::create_private_dir(dir)?;
+    crate::private::create_private_dir(dir)?;
     let tmp = dir.join(format!(
         ".{}.tmp.{}",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("state"),

@@ -109,13 +109,8 @@ pub fn load(path: &Path) -> Result<Pod, Diagnostics> {
 }
 
 /// Reads and validates a pod file; also returns its text (read once).
-/// A Kubernetes manifest (`.yaml`, `.yml`) is read by [`crate::kube`]
-/// (refusing the fields podctl does not support); the text is then the
-/// native pod file it lowers to.
+/// Kubernetes manifests are `crate::kube`'s, which reads either kind.
 pub fn load_with_text(path: &Path) -> Result<(Pod, String), Diagnostics> {
-    if crate::kube::is_manifest(path) {
-        return crate::kube::load(path, crate::kube::Unsupported::Error).map(|l| (l.pod, l.text));
-    }
     let label = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
         Diagnostics(vec![Diagnostic {

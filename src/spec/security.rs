@@ -4,8 +4,8 @@
 use super::diag::{Sink, join};
 use super::names::suggest;
 use super::tree::{self, Value, fields};
+use crate::model::caps;
 use crate::model::{Namespace, Runtime, Seccomp, Security};
-use crate::oci::caps;
 use std::collections::BTreeMap;
 
 const RUNTIME_HELP: &str = "use \"crun\", \"runc\" or the absolute path of an OCI runtime";

@@ -196,4 +196,47 @@ fn version_names_the_revision() {
     );
 }
 
+/// `podctl-runtime`'s hand-made parser (`runtime::entry`) takes the
+/// helpers' words as `podctl` parses them, so either binary can be a
+/// helper's `/proc/self/exe`.
+#[test]
+fn podctl_parses_the_same_words() {
+    use crate::runtime::entry::{Role, parse};
+    for words in [
+        &["up", "web"][..],
+        &["__spawn"],
+        &["__probe", "42", "tcp", "127.0.0.1:80", "1000"],
+        &["__enter", "7", "--", "sh", "-c", "--"],
+    ] {
+        let owned: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        let ours = parse(&owned).unwrap();
+        let theirs = Args::try_parse_from(std::iter::once("podctl").chain(words.iter().copied()))
+            .unwrap()
+            .command;
+        let same = match (ours, theirs) {
+            (Role::Up { name: a }, Command::Up { name: b }) => a == b,
+            (Role::Spawn, Command::Spawn) => true,
+            (
+                Role::Probe {
+                    ns_pid,
+                    kind,
+                    target,
+                    timeout_ms,
+                },
+                Command::Probe {
+                    ns_pid: p,
+                    kind: k,
+                    target: t,
+                    timeout_ms: m,
+                },
+            ) => (ns_pid, kind, target, timeout_ms) == (p, k, t, m),
+            (Role::Enter { pid, command }, Command::Enter { pid: p, command: c }) => {
+                (pid, command) == (p, c)
+            }
+            _ => false,
+        };
+        assert!(same, "{words:?}");
+    }
+}
+
 mod help;

@@ -3,7 +3,8 @@
 
 use super::{Context, notify_socket};
 use crate::model::VolumeSource;
-use crate::oci::{Container, defaults};
+use crate::model::defaults;
+use crate::oci::container::Container;
 use crate::plan::NsKind;
 use oci_spec::runtime::Mount;
 use std::path::{Path, PathBuf};

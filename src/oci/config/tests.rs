@@ -1,5 +1,5 @@
 use super::*;
-use crate::oci::Container;
+use crate::oci::container::Container;
 use oci_spec::runtime::Mount;
 
 fn config(pod_toml: &str) -> Spec {

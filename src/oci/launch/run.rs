@@ -1,8 +1,8 @@
 //! Steps 5 and 6 of a container's start: the runtime's `run --detach`,
 //! then the init's PID once it has forked the container's command.
 
-use super::{Failure, Fault, definition, transient};
-use crate::oci::defaults::INIT_PATH;
+use crate::model::defaults::INIT_PATH;
+use crate::oci::failure::{Failure, Fault, definition, transient};
 use crate::oci::runtime::{NewContainer, Runtime, RuntimeError};
 use std::path::Path;
 use std::process::Stdio;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::oci::failure::Fault;
 use crate::oci::runtime::{Fake, NewContainer, Runtime, RuntimeError};
 use std::time::Duration;
 

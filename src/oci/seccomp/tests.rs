@@ -6,7 +6,7 @@ fn caps(names: &[&str]) -> Vec<String> {
 }
 
 fn default_caps() -> Vec<String> {
-    caps(&crate::oci::defaults::CAPABILITIES)
+    caps(&crate::model::defaults::CAPABILITIES)
 }
 
 /// libseccomp's architecture tokens (`AUDIT_ARCH_*`): x86_64, i386,
@@ -50,7 +50,7 @@ fn the_profile_parses_and_every_group_says_why() {
     for g in &p.allow {
         assert!(g.why.len() > 10 && !g.syscalls.is_empty(), "{g:?}");
         for c in &g.caps {
-            assert_eq!(crate::oci::caps::canonical(c), Some(c.as_str()), "{c}");
+            assert_eq!(crate::model::caps::canonical(c), Some(c.as_str()), "{c}");
         }
     }
     for g in &p.deny {
@@ -191,7 +191,7 @@ fn capabilities_open_their_groups() {
     let ptrace = default_profile(&caps(&["CAP_SYS_PTRACE"]));
     assert_eq!(action_of(&ptrace, "ptrace"), allow);
     assert_eq!(action_of(&ptrace, "mount").unwrap().1, Some(1));
-    let all = default_profile(&caps(&crate::oci::caps::CAPABILITIES));
+    let all = default_profile(&caps(&crate::model::caps::CAPABILITIES));
     for name in ["reboot", "finit_module", "iopl", "clock_settime", "acct"] {
         assert_eq!(action_of(&all, name), allow, "{name}");
     }

@@ -133,7 +133,7 @@ fn security(w: &mut String, s: &SecurityPlan, image: bool) {
     let caps = |v: &[String]| {
         if v.is_empty() {
             "none".to_string()
-        } else if v.len() == crate::oci::caps::CAPABILITIES.len() {
+        } else if v.len() == crate::model::caps::CAPABILITIES.len() {
             "all".to_string()
         } else {
             v.join(", ")

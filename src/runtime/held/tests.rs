@@ -1,9 +1,9 @@
 use super::*;
-use crate::runtime::process::Output;
+use crate::runtime::process::{Held, Helper, Output};
 use std::path::Path;
 
 fn sleeper() -> HeldChild {
-    HeldChild::spawn(Helper::new("sleep", vec!["100".into()])).unwrap()
+    HeldChild::spawn(Helper::new("sleep", vec!["100".into()]).command().unwrap()).unwrap()
 }
 
 /// Dropped while held: killed and reaped (no process, no zombie).
@@ -52,7 +52,7 @@ fn the_release_message_reaches_the_helper() {
         vec!["-c".into(), format!("cat <&${GO_FD_ENV}; echo; echo done")],
     );
     h.stdout = Output::Report;
-    let mut held = HeldChild::spawn(h).unwrap();
+    let mut held = HeldChild::spawn(h.command().unwrap()).unwrap();
     held.go(b"{\"ns_pid\":7}").unwrap();
     let report = held.report(None, Some(Duration::from_secs(10))).unwrap();
     assert_eq!(report, "g{\"ns_pid\":7}\ndone\n");
@@ -65,14 +65,14 @@ fn the_release_message_reaches_the_helper() {
 fn a_report_wait_ends_at_its_timeout_or_interrupt() {
     let mut h = Helper::new("sleep", vec!["100".into()]);
     h.stdout = Output::Report;
-    let mut held = HeldChild::spawn(h).unwrap();
+    let mut held = HeldChild::spawn(h.command().unwrap()).unwrap();
     let t = Instant::now();
     let r = held.report(None, Some(Duration::from_millis(100)));
     assert!(matches!(r, Err(ReportError::Timeout)), "{r:?}");
     assert!(t.elapsed() < Duration::from_secs(5));
     let mut h = Helper::new("sleep", vec!["100".into()]);
     h.stdout = Output::Report;
-    let mut held = HeldChild::spawn(h).unwrap();
+    let mut held = HeldChild::spawn(h.command().unwrap()).unwrap();
     let (r, w) = nix::unistd::pipe().unwrap();
     nix::unistd::write(&w, b"x").unwrap();
     let got = held.report(Some(r.as_fd()), None);

@@ -2,7 +2,8 @@
 //! started, released, signalled and killed (one line each in `log`), and
 //! its processes exit when the test (or a signal) says so.
 
-use super::{Held, Helper, Process, ReportError, Spawner};
+use super::{Held, Helper, Process, Spawner};
+use crate::runtime::held::ReportError;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io;

@@ -151,7 +151,7 @@ pub const INIT_PATH: &str = "/run/podctl-pause";
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oci::caps;
+    use crate::model::caps;
 
     #[test]
     fn the_default_capabilities_are_podmans_at_most() {

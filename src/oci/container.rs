@@ -1,0 +1,61 @@
+//! What one container's runtime config is made from: its part of the plan
+//! and the pod-wide parts it uses (pure data, sent to the container helper
+//! as is).
+
+use crate::model::{Check, Runtime, ScratchVolume, Volume};
+use crate::plan::{ContainerPlan, NsKind, Plan, ProcessPlan, SecurityPlan};
+use serde::{Deserialize, Serialize};
+
+/// What a container's runtime config is made from: its part of the plan and
+/// the pod-wide parts it uses. Sent to the container helper as is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Container {
+    pub pod: String,
+    pub name: String,
+    /// The sandbox's namespaces, joined by path.
+    pub joins: Vec<NsKind>,
+    /// The container's own namespaces.
+    pub creates: Vec<NsKind>,
+    pub process: ProcessPlan,
+    pub security: SecurityPlan,
+    pub volumes: Vec<Volume>,
+    /// It reports readiness with sd_notify: its own socket is bound in.
+    pub notify: bool,
+    pub runtime: Runtime,
+    pub shm_size: u64,
+    pub scratch: Vec<ScratchVolume>,
+    /// The pod network's `/etc/hosts` and `/etc/resolv.conf` (host path,
+    /// container path), bound read-only over the host root's.
+    #[serde(default)]
+    pub etc_files: Vec<(String, String)>,
+    /// The image whose layers are its root (an overlay mounted on the
+    /// bundle's `rootfs`); `None`: the host's root, read-only.
+    #[serde(default)]
+    pub image: Option<crate::plan::ImagePlan>,
+}
+
+impl Container {
+    pub fn from_plan(plan: &Plan, c: &ContainerPlan) -> Self {
+        Container {
+            pod: plan.pod.clone(),
+            name: c.name.clone(),
+            joins: c.joins.clone(),
+            creates: c.creates.clone(),
+            process: c.process.clone(),
+            security: c.security.clone(),
+            volumes: c.volumes.clone(),
+            notify: matches!(c.ready.as_ref().map(|r| &r.check), Some(Check::Notify)),
+            runtime: c.runtime.clone(),
+            shm_size: plan.shm_size,
+            scratch: plan.scratch.clone(),
+            etc_files: c.etc_files.clone(),
+            image: c.image.clone(),
+        }
+    }
+
+    /// The runtime's container ID: `POD.CONTAINER` (both DNS labels, so
+    /// unique and within the IDs runtimes accept).
+    pub fn id(&self) -> String {
+        format!("{}.{}", self.pod, self.name)
+    }
+}

@@ -26,7 +26,7 @@ pub use definition::Definition;
 pub use journal::{failure_tail, journal_tail};
 pub use lock::{PodLock, lock_pod};
 pub use preflight::{network_conflicts, preflight};
-pub use store::{pod_files, source_dir, source_path, stored_pods};
+pub use store::{known_pods, pod_files, select, source_dir, source_path, stored_pods};
 
 use crate::image::facts::ImageSource;
 use crate::plan::decide::Changes;

@@ -35,67 +35,6 @@ impl Action {
     }
 }
 
-/// The pods podctl knows: stored definitions and loaded `pod@*.service`
-/// units (a pod whose definition was removed by hand still runs), sorted.
-pub fn known_pods(mgr: &dyn Manager, paths: &Paths) -> anyhow::Result<Vec<String>> {
-    let mut names = crate::apply::stored_pods(paths)?;
-    for u in mgr.list_units(&["pod@*.service"])? {
-        if let Some(n) = u
-            .name
-            .strip_prefix("pod@")
-            .and_then(|n| n.strip_suffix(".service"))
-        {
-            names.push(n.to_string());
-        }
-    }
-    names.sort();
-    names.dedup();
-    Ok(names)
-}
-
-/// The pods to act on: every known pod for `all`, else `names` (each
-/// once, in the order given), all of them known; the error names every
-/// unknown one.
-pub fn select(
-    mgr: &dyn Manager,
-    paths: &Paths,
-    names: &[String],
-    all: bool,
-) -> anyhow::Result<Vec<String>> {
-    if all {
-        return known_pods(mgr, paths);
-    }
-    let mut picked: Vec<String> = Vec::new();
-    let mut unknown: Vec<String> = Vec::new();
-    for name in names {
-        if picked.contains(name) || unknown.contains(name) {
-            continue;
-        }
-        let stored = paths.definition(name).exists();
-        if stored || mgr.status(&units::service(name))?.is_some() {
-            picked.push(name.clone());
-        } else {
-            unknown.push(name.clone());
-        }
-    }
-    match unknown.as_slice() {
-        [] => Ok(picked),
-        [one] => bail!(
-            "no pod named {one:?} (no {} and no {})",
-            paths.definition(one).display(),
-            units::service(one)
-        ),
-        many => bail!(
-            "no pods named {} (no definitions in {} and no pod@ units)",
-            many.iter()
-                .map(|n| format!("{n:?}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            paths.store.display()
-        ),
-    }
-}
-
 /// Starts, stops or restarts each pod's service, under its pod lock (as
 /// `apply` and `down` take it); prints `NAME: started` (...) per pod.
 /// Stops also clear a failed state, so `ps` shows the pod as stopped;
@@ -162,7 +101,7 @@ pub fn targets(
     if args.all && action != Action::Stop {
         return crate::apply::stored_pods(paths);
     }
-    select(mgr, paths, &args.names, args.all)
+    crate::apply::select(mgr, paths, &args.names, args.all)
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ pub fn down(
 ) -> anyhow::Result<()> {
     super::require_root(if purge { "rm" } else { "down" })?;
     let mgr = early.connect()?;
-    let pods = super::control::select(&mgr, paths, names, all)?;
+    let pods = crate::apply::select(&mgr, paths, names, all)?;
     let applier = Applier { mgr: &mgr, paths };
     for name in &pods {
         applier.down(name, purge)?;

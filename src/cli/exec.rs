@@ -110,7 +110,7 @@ fn image_user_to_ids(bundle: &std::path::Path, spec: &mut ExecSpec) -> anyhow::R
     use crate::image::overlay::Mounter;
     let rootfs = bundle.join("rootfs");
     if matches!(spec.user, Some(crate::model::User::Name(_)))
-        && crate::image::overlay::Host.is_mounted(&rootfs)
+        && crate::mount::SystemMounts.is_mounted(&rootfs)
     {
         let ids = crate::image::users::resolve(&rootfs, spec.user.as_ref())
             .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -145,7 +145,8 @@ pub fn prepare(c: &Container, user: HostUser, host: &HostPaths<'_>) -> Result<Pr
         super::volumes::check_host_targets(&c.name, &c.volumes, host.root).map_err(definition)?;
     }
     bundle::ensure_named_volumes(c, host.dirs).map_err(|e| transient("named volume", e))?;
-    pod::ensure(c, host.dirs, &pod::Host).map_err(|e| transient("pod mounts", e))?;
+    pod::ensure(c, host.dirs, &crate::mount::SystemMounts)
+        .map_err(|e| transient("pod mounts", e))?;
     // 4.
     let custom = match &c.security.seccomp {
         Seccomp::Profile(p) => Some(load_profile(p).map_err(definition)?),
@@ -154,7 +155,7 @@ pub fn prepare(c: &Container, user: HostUser, host: &HostPaths<'_>) -> Result<Pr
     let bundle_dir = host.dirs.bundle(&c.id());
     let rootfs = bundle_dir.join("rootfs");
     // Never rewrite a bundle with a container's root still mounted in it.
-    crate::image::overlay::unmount_root(&rootfs, &crate::image::overlay::Host);
+    crate::image::overlay::unmount_root(&rootfs, &crate::mount::SystemMounts);
     let (host_root, user) = match &c.image {
         None => {
             let h = bundle::read_host_root(host.root).map_err(|e| transient("host root", e))?;

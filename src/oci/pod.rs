@@ -9,7 +9,6 @@ use crate::mount::Mounter;
 use std::path::{Path, PathBuf};
 
 /// The host's mounts, by the name this module's callers know them.
-pub use crate::mount::SystemMounts as Host;
 
 #[derive(Debug, thiserror::Error)]
 #[error("pod {pod}: {what} {}", path.display())]
@@ -35,7 +34,7 @@ pub fn ensure(c: &Container, dirs: &Dirs, m: &dyn Mounter) -> Result<(), PodMoun
         }
     };
     let pod_dir = dirs.pod(&c.pod);
-    crate::runtime::create_private_dir(&pod_dir).map_err(err("cannot create", &pod_dir))?;
+    crate::private::create_private_dir(&pod_dir).map_err(err("cannot create", &pod_dir))?;
     let lock_path = pod_dir.join(".lock");
     let lock = std::fs::File::create(&lock_path).map_err(err("cannot create", &lock_path))?;
     lock.lock().map_err(err("cannot lock", &lock_path))?;

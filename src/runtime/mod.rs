@@ -24,9 +24,6 @@ pub mod supervisor;
 
 use std::path::{Path, PathBuf};
 
-/// [`crate::private::create_private_dir`], as `oci::pod` calls it.
-pub use crate::private::create_private_dir;
-
 /// The directory of the containers' NOTIFY_SOCKETs: `/run/podctl-notify` next
 /// to `/run/podctl` (a sibling of the run directory), not inside it: a
 /// container may run as any user and must reach its socket, while the run

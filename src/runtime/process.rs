@@ -201,7 +201,6 @@ pub trait Spawner {
 pub struct OsProcesses;
 
 /// The former name of [`OsProcesses`], still used by the supervisor.
-pub use OsProcesses as Host;
 
 impl Spawner for OsProcesses {
     fn held(&self, helper: Helper) -> io::Result<Box<dyn Held>> {

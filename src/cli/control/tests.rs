@@ -1,4 +1,5 @@
 use super::*;
+use crate::apply::select;
 use crate::systemd::UnitStatus;
 use crate::systemd::fake::Recorder;
 

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 pub use crate::mount::Flags;
 /// The mounts an image root needs ([`crate::mount::Mounter`]), and this
 /// host's ([`crate::mount::SystemMounts`]) by the name this module's callers know.
-pub use crate::mount::{Mounter, SystemMounts as Host};
+pub use crate::mount::Mounter;
 
 impl Flags {
     /// The flags of a container with security settings `s`.

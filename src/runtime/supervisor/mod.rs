@@ -126,7 +126,7 @@ pub fn describe_exit(status: ExitStatus) -> String {
 
 pub struct Supervisor<'m> {
     mgr: &'m dyn Manager,
-    /// Starts the holder and the helpers ([`super::process::Host`] unless
+    /// Starts the holder and the helpers ([`super::process::OsProcesses`] unless
     /// [`Supervisor::with_processes`] says otherwise).
     procs: &'m dyn Spawner,
     /// Detaches the pod's mounts when it goes ([`crate::mount::SystemMounts`]
@@ -171,7 +171,7 @@ impl<'m> Supervisor<'m> {
         let sandbox_losses = PodState::load(&paths.run, &plan.pod).map_or(0, |s| s.sandbox_losses);
         Ok(Supervisor {
             mgr,
-            procs: &super::process::Host,
+            procs: &super::process::OsProcesses,
             mounts: &crate::mount::SystemMounts,
             paths,
             plan,

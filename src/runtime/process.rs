@@ -200,8 +200,6 @@ pub trait Spawner {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OsProcesses;
 
-/// The former name of [`OsProcesses`], still used by the supervisor.
-
 impl Spawner for OsProcesses {
     fn held(&self, helper: Helper) -> io::Result<Box<dyn Held>> {
         Ok(Box::new(HeldChild::spawn(helper.command()?)?))

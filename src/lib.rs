@@ -11,6 +11,7 @@ pub mod image;
 pub mod kube;
 #[cfg(test)]
 mod layers;
+pub mod layout;
 pub mod model;
 pub mod mount;
 pub mod net;

@@ -15,10 +15,11 @@ mod preflight;
 mod tempdirs;
 
 use libtest_mimic::{Arguments, Failed, Trial};
+use podctl::layout::Layout;
 use podctl::plan::{self, NsKind, SandboxPlan, UnitPlan};
 use podctl::runtime::launch::{self, LaunchSpec};
 use podctl::runtime::process::{OsProcesses, Process};
-use podctl::runtime::{Paths, holder, ns};
+use podctl::runtime::{holder, ns};
 use podctl::systemd::fake::Recorder;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -549,13 +550,13 @@ fn supervisor_creates_units_in_one_batch_then_stops() -> Result<(), String> {
     )
     .map_err(|d| d.to_string())?;
     let plan = plan::build(&pod);
-    let paths = Paths {
-        host: podctl::runtime::HostRoots::system(),
+    let paths = Layout {
+        host: podctl::layout::HostRoots::system(),
         store: run.clone(),
         run: run.clone(),
         podctl: podctl(),
         pause: pause(),
-        ..Paths::from_env()
+        ..Layout::from_env()
     };
     let fake = Recorder::new();
     let mut sup = podctl::runtime::supervisor::Supervisor::new(&fake, paths, plan, String::new())

@@ -1,7 +1,7 @@
 //! One pod's apply or down at a time: an exclusive lock per pod in
 //! `/run/podctl/locks`, and concurrent commands wait and say so.
 
-use crate::runtime::Paths;
+use crate::layout::Layout;
 use anyhow::Context;
 use std::fs::File;
 
@@ -11,7 +11,7 @@ pub struct PodLock(#[allow(dead_code)] nix::fcntl::Flock<File>);
 /// `down --purge` removes the lock file (nothing per pod is left in
 /// `/run/podctl`), so a lock is only good if its file is still the one at
 /// the path once locked; otherwise lock the new file.
-pub fn lock_pod(paths: &Paths, name: &str) -> anyhow::Result<PodLock> {
+pub fn lock_pod(paths: &Layout, name: &str) -> anyhow::Result<PodLock> {
     use nix::fcntl::{Flock, FlockArg};
     use std::os::unix::fs::MetadataExt;
     let dir = paths.run.join("locks");

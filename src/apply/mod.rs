@@ -1,6 +1,6 @@
 //! The apply stage: what `podctl apply`, `down` and `rm` do once their
 //! arguments are parsed, over an injected systemd [`Manager`] and the
-//! host's [`Paths`]; the CLI only prints what it returns.
+//! host's [`Layout`]; the CLI only prints what it returns.
 //!
 //! Apply is a promise: afterwards the host runs what the files say. Each
 //! file is read once ([`Definition::read`]); every image is stored and its
@@ -29,9 +29,9 @@ pub use preflight::{network_conflicts, preflight};
 pub use store::{known_pods, pod_files, select, source_dir, source_path, stored_pods};
 
 use crate::image::facts::ImageSource;
+use crate::layout::Layout;
 use crate::plan::decide::Changes;
 use crate::plan::{Facts, Plan, units};
-use crate::runtime::Paths;
 use crate::runtime::state::{PodState, changes_against};
 use crate::systemd::Manager;
 use anyhow::{Context, bail};
@@ -76,7 +76,7 @@ pub fn assemble_all(
 /// Carries out applies and downs through `mgr`, on the host `paths` name.
 pub struct Applier<'a> {
     pub mgr: &'a (dyn Manager + Sync),
-    pub paths: &'a Paths,
+    pub paths: &'a Layout,
 }
 
 impl Applier<'_> {
@@ -175,7 +175,7 @@ impl Applier<'_> {
 
 /// Waits until the supervisor has done a reload newer than `before` (a
 /// reload id) and runs `text`, or says why it could not.
-fn wait_reloaded(paths: &Paths, name: &str, text: &str, before: u64) -> anyhow::Result<()> {
+fn wait_reloaded(paths: &Layout, name: &str, text: &str, before: u64) -> anyhow::Result<()> {
     let deadline = Instant::now() + RELOAD_TIMEOUT;
     loop {
         if let Some(st) = PodState::load(&paths.run, name)

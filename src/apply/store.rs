@@ -1,8 +1,8 @@
 //! What apply keeps of a pod in the store (`/etc/podctl/pods`): its
 //! definition and the directory it was applied from.
 
+use crate::layout::Layout;
 use crate::plan::units;
-use crate::runtime::Paths;
 use crate::runtime::state::write_atomic;
 use crate::systemd::Manager;
 use anyhow::{Context, bail};
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// Stores `text` as pod `name`'s definition and the directory of `file` as
 /// its source, atomically and private; each only when it changes (or an
 /// older podctl left it readable by others).
-pub(super) fn keep(paths: &Paths, name: &str, text: &str, file: &Path) -> anyhow::Result<()> {
+pub(super) fn keep(paths: &Layout, name: &str, text: &str, file: &Path) -> anyhow::Result<()> {
     let stored = paths.definition(name);
     if std::fs::read_to_string(&stored).ok().as_deref() != Some(text) || !is_private(&stored) {
         write_atomic(&stored, text.as_bytes())
@@ -52,7 +52,7 @@ pub fn pod_files(target: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// `/etc/podctl/pods/NAME.source`: the directory a pod was applied from.
-pub fn source_path(paths: &Paths, name: &str) -> PathBuf {
+pub fn source_path(paths: &Layout, name: &str) -> PathBuf {
     paths.store.join(format!("{name}.source"))
 }
 
@@ -75,7 +75,7 @@ pub fn source_dir(target: &Path) -> String {
 }
 
 /// Pods podctl manages: the definitions in the store.
-pub fn stored_pods(paths: &Paths) -> anyhow::Result<Vec<String>> {
+pub fn stored_pods(paths: &Layout) -> anyhow::Result<Vec<String>> {
     let Ok(dir) = std::fs::read_dir(&paths.store) else {
         return Ok(Vec::new());
     };
@@ -94,7 +94,7 @@ pub fn stored_pods(paths: &Paths) -> anyhow::Result<Vec<String>> {
 
 /// The pods podctl knows: stored definitions and loaded `pod@*.service`
 /// units (a pod whose definition was removed by hand still runs), sorted.
-pub fn known_pods(mgr: &dyn Manager, paths: &Paths) -> anyhow::Result<Vec<String>> {
+pub fn known_pods(mgr: &dyn Manager, paths: &Layout) -> anyhow::Result<Vec<String>> {
     let mut names = crate::apply::stored_pods(paths)?;
     for u in mgr.list_units(&["pod@*.service"])? {
         if let Some(n) = u
@@ -115,7 +115,7 @@ pub fn known_pods(mgr: &dyn Manager, paths: &Paths) -> anyhow::Result<Vec<String
 /// unknown one.
 pub fn select(
     mgr: &dyn Manager,
-    paths: &Paths,
+    paths: &Layout,
     names: &[String],
     all: bool,
 ) -> anyhow::Result<Vec<String>> {

@@ -72,7 +72,7 @@ fn a_manifest_is_read_once_and_its_plan_assembled_once() {
     );
 
     let mgr = Shared::default();
-    let paths = Paths::under(&dir);
+    let paths = Layout::under(&dir);
     let applier = Applier {
         mgr: &mgr,
         paths: &paths,
@@ -92,7 +92,7 @@ fn a_manifest_is_read_once_and_its_plan_assembled_once() {
 #[test]
 fn a_moved_tag_restarts_only_its_container() {
     let dir = temp_dir("moved");
-    let paths = Paths::under(&dir);
+    let paths = Layout::under(&dir);
     let text = "[containers.app]\nimage = \"app:1\"\n[containers.side]\nimage = \"side:1\"\n";
     let pod = crate::spec::parse_str(text, "web.toml", "web").unwrap();
     let running = Counting::default().facts(&pod).unwrap();
@@ -125,7 +125,7 @@ fn a_moved_tag_restarts_only_its_container() {
 #[test]
 fn a_state_without_facts_restarts_nothing() {
     let dir = temp_dir("nofacts");
-    let paths = Paths::under(&dir);
+    let paths = Layout::under(&dir);
     let text = "[containers.app]\nimage = \"app:1\"\n";
     let pod = crate::spec::parse_str(text, "web.toml", "web").unwrap();
     let state = PodState {

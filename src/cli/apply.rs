@@ -2,14 +2,14 @@
 //! apply stage ([`crate::apply`]) did.
 
 use crate::apply::Applier;
+use crate::layout::Layout;
 use crate::plan::units;
-use crate::runtime::Paths;
 use anyhow::bail;
 use std::path::Path;
 
 /// `podctl apply FILE|DIR [--prune]`.
 pub fn apply(
-    paths: &Paths,
+    paths: &Layout,
     target: &Path,
     prune: bool,
     policy: crate::kube::Unsupported,

@@ -3,7 +3,7 @@
 //! shells call `COMPLETE=SHELL podctl -- WORDS...` (clap_complete's dynamic
 //! engine); `podctl __generate completions DIR` writes the scripts that do so.
 
-use crate::runtime::Paths;
+use crate::layout::Layout;
 use clap_complete::engine::CompletionCandidate;
 use std::path::Path;
 
@@ -43,7 +43,7 @@ pub fn pod_in_words(store: &Path, words: &[String]) -> Option<String> {
 }
 
 pub(crate) fn pods() -> Vec<CompletionCandidate> {
-    pod_names(&Paths::from_env().store)
+    pod_names(&Layout::from_env().store)
         .into_iter()
         .map(CompletionCandidate::new)
         .collect()
@@ -52,7 +52,7 @@ pub(crate) fn pods() -> Vec<CompletionCandidate> {
 pub(crate) fn containers() -> Vec<CompletionCandidate> {
     // The engine gives a completer only the word being completed; the whole
     // command line is this process's arguments: `podctl -- podctl exec POD ...`.
-    let store = Paths::from_env().store;
+    let store = Layout::from_env().store;
     let words: Vec<String> = std::env::args().skip(3).collect();
     let Some(pod) = pod_in_words(&store, &words) else {
         return Vec::new();
@@ -64,7 +64,7 @@ pub(crate) fn containers() -> Vec<CompletionCandidate> {
 }
 
 pub(crate) fn volumes() -> Vec<CompletionCandidate> {
-    let dir = Paths::from_env().oci().volumes();
+    let dir = Layout::from_env().oci().volumes();
     crate::oci::volumes::names(&dir)
         .unwrap_or_default()
         .into_iter()

@@ -4,8 +4,8 @@
 //! `down` and `rm` (see [`super::down`]) pick their pods the same way.
 
 use super::args::ControlArgs;
+use crate::layout::Layout;
 use crate::plan::units;
-use crate::runtime::Paths;
 use crate::systemd::Manager;
 use anyhow::bail;
 
@@ -42,7 +42,7 @@ impl Action {
 /// Restarts and starts need the stored definition.
 pub fn control_with(
     mgr: &dyn Manager,
-    paths: &Paths,
+    paths: &Layout,
     action: Action,
     pods: &[String],
     out: &mut dyn std::io::Write,
@@ -77,7 +77,7 @@ pub fn control_with(
 }
 
 pub fn control(
-    paths: &Paths,
+    paths: &Layout,
     action: Action,
     args: &ControlArgs,
     early: super::Early,
@@ -94,7 +94,7 @@ pub fn control(
 /// to start from; `stop --all`: every known pod.
 pub fn targets(
     mgr: &dyn Manager,
-    paths: &Paths,
+    paths: &Layout,
     action: Action,
     args: &ControlArgs,
 ) -> anyhow::Result<Vec<String>> {

@@ -4,8 +4,8 @@
 //! container or a limit), 2 when the diff itself failed.
 
 use super::output::Format;
+use crate::layout::Layout;
 use crate::plan::decide::Changes;
-use crate::runtime::Paths;
 use crate::runtime::state::{PodState, changes_against};
 use std::io::Write;
 use std::path::Path;
@@ -18,7 +18,7 @@ pub const EXIT_ERROR: u8 = 2;
 
 /// `podctl diff FILE|DIR [-o json|yaml]`.
 pub fn diff(
-    paths: &Paths,
+    paths: &Layout,
     target: &Path,
     format: Format,
     policy: crate::kube::Unsupported,
@@ -36,7 +36,7 @@ pub fn diff(
 /// Writes what apply would do with each pod file of `target` to `out`;
 /// returns whether apply would change anything.
 pub fn diff_with(
-    paths: &Paths,
+    paths: &Layout,
     target: &Path,
     format: Format,
     policy: crate::kube::Unsupported,
@@ -87,7 +87,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("podctl-diff-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("run")).unwrap();
-        let paths = Paths::under(&dir);
+        let paths = Layout::under(&dir);
         let file = dir.join("dw.toml");
         std::fs::write(&file, POD).unwrap();
         let run = |json: bool| {

@@ -3,12 +3,12 @@
 //! stored for them.
 
 use crate::apply::Applier;
-use crate::runtime::Paths;
+use crate::layout::Layout;
 
 /// `podctl down NAME...|--all [--purge]` and `podctl rm` (`purge`): every
 /// name is checked before any pod is touched.
 pub fn down(
-    paths: &Paths,
+    paths: &Layout,
     names: &[String],
     all: bool,
     purge: bool,

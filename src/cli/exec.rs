@@ -5,8 +5,8 @@
 //! (`podctl __enter`) is held on a pipe until systemd has moved it into the
 //! container's scope; the pipe then carries the [`ExecSpec`].
 
+use crate::layout::Layout;
 use crate::plan::ProcessPlan;
-use crate::runtime::Paths;
 use crate::runtime::enter::ExecSpec;
 use crate::runtime::process::{Output, Spawner};
 use crate::runtime::state::PodState;
@@ -31,7 +31,7 @@ pub struct ExecRequest {
 /// Exit status when podctl itself fails (as `docker exec`: 125).
 const EXIT_PODCTL_FAILED: u8 = 125;
 
-pub fn exec(paths: &Paths, req: &ExecRequest) -> ExitCode {
+pub fn exec(paths: &Layout, req: &ExecRequest) -> ExitCode {
     match run(paths, req) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -44,7 +44,7 @@ pub fn exec(paths: &Paths, req: &ExecRequest) -> ExitCode {
 /// The container's process as its pod file defines it (the definition the
 /// supervisor runs, else the stored one).
 pub fn container_process(
-    paths: &Paths,
+    paths: &Layout,
     state: &PodState,
     container: &str,
 ) -> anyhow::Result<ProcessPlan> {
@@ -122,7 +122,7 @@ fn image_user_to_ids(bundle: &std::path::Path, spec: &mut ExecSpec) -> anyhow::R
     Ok(())
 }
 
-fn run(paths: &Paths, req: &ExecRequest) -> anyhow::Result<u8> {
+fn run(paths: &Layout, req: &ExecRequest) -> anyhow::Result<u8> {
     super::require_root("exec")?;
     let (name, container) = (req.pod.as_str(), req.container.as_str());
     let state =

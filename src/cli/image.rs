@@ -5,15 +5,15 @@ use crate::image::catalog::{self, ImageInfo};
 use crate::image::progress::{self, mib};
 use crate::image::resolve::{self, ImageError};
 use crate::image::{HostConfig, Store};
-use crate::runtime::Paths;
+use crate::layout::Layout;
 
-/// The image store ([`Paths::images`]).
-fn store(paths: &Paths) -> anyhow::Result<Store> {
+/// The image store ([`Layout::images`]).
+fn store(paths: &Layout) -> anyhow::Result<Store> {
     Ok(Store::open(&paths.images)?)
 }
 
 /// The stored pod definitions (those that do not validate use nothing).
-fn stored_pods(paths: &Paths) -> Vec<(String, crate::model::Pod)> {
+fn stored_pods(paths: &Layout) -> Vec<(String, crate::model::Pod)> {
     crate::apply::stored_pods(paths)
         .unwrap_or_default()
         .into_iter()
@@ -27,7 +27,7 @@ fn users(info: &ImageInfo, pods: &[(String, crate::model::Pod)]) -> Vec<String> 
 }
 
 /// `podctl pull IMAGE`: prints `NAME@DIGEST` once stored.
-pub fn pull(paths: &Paths, image: &str) -> anyhow::Result<()> {
+pub fn pull(paths: &Layout, image: &str) -> anyhow::Result<()> {
     super::require_root("pull")?;
     // Retries are logged (stderr, or the journal under systemd).
     super::init_logging();
@@ -43,7 +43,7 @@ pub fn pull(paths: &Paths, image: &str) -> anyhow::Result<()> {
 }
 
 /// `podctl images [-o FORMAT]`.
-pub fn images(paths: &Paths, format: super::output::Format) -> anyhow::Result<()> {
+pub fn images(paths: &Layout, format: super::output::Format) -> anyhow::Result<()> {
     let store = store(paths)?;
     let mut list = catalog::list(&store)?;
     let pods = stored_pods(paths);
@@ -77,7 +77,7 @@ pub fn images(paths: &Paths, format: super::output::Format) -> anyhow::Result<()
 /// `podctl rmi IMAGE...`: forgets each name and removes what nothing else
 /// uses; every image is checked (stored, unused) before any is removed.
 /// `--all`: every image no stored pod uses.
-pub fn rmi(paths: &Paths, images: &[String], all: bool) -> anyhow::Result<()> {
+pub fn rmi(paths: &Layout, images: &[String], all: bool) -> anyhow::Result<()> {
     super::require_root("rmi")?;
     let store = store(paths)?;
     let host = HostConfig::system();
@@ -119,7 +119,7 @@ pub fn rmi(paths: &Paths, images: &[String], all: bool) -> anyhow::Result<()> {
 
 /// `podctl image prune`: removes images no stored pod uses, then every
 /// blob and layer no remaining image reaches.
-pub fn prune(paths: &Paths) -> anyhow::Result<()> {
+pub fn prune(paths: &Layout) -> anyhow::Result<()> {
     super::require_root("image prune")?;
     let store = store(paths)?;
     let pods = stored_pods(paths);

@@ -2,8 +2,8 @@
 //! (the sandbox's, then each container's command), marked shared with the
 //! sandbox, the process's own, or the host's: the model pod's `lsns` table.
 
+use crate::layout::Layout;
 use crate::plan::NsKind;
-use crate::runtime::Paths;
 use crate::runtime::state::PodState;
 use anyhow::bail;
 use serde::Serialize;
@@ -111,7 +111,7 @@ pub fn render_inspect(table: &[InspectRow]) -> String {
     out
 }
 
-pub fn inspect(paths: &Paths, name: &str, format: super::output::Format) -> anyhow::Result<()> {
+pub fn inspect(paths: &Layout, name: &str, format: super::output::Format) -> anyhow::Result<()> {
     super::require_root("inspect")?;
     let rows = inspect_rows(paths, name)?;
     let host: Vec<u64> = INSPECT_KINDS
@@ -145,7 +145,7 @@ pub const INSPECT_KINDS: [NsKind; 6] = [
 ];
 
 /// One row of `inspect`: a process and the inode of each namespace.
-pub fn inspect_rows(paths: &Paths, name: &str) -> anyhow::Result<Vec<(String, u32, Vec<u64>)>> {
+pub fn inspect_rows(paths: &Layout, name: &str) -> anyhow::Result<Vec<(String, u32, Vec<u64>)>> {
     let Some(state) = PodState::load(&paths.run, name) else {
         bail!(
             "pod {name:?} is not running (no {})",

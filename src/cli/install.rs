@@ -20,7 +20,7 @@ pub fn unit_text(runtime: &Path) -> String {
     TEMPLATE.replace(TEMPLATE_RUNTIME, &runtime.display().to_string())
 }
 
-pub fn install(paths: &crate::runtime::Paths, unit_dir: &Path) -> anyhow::Result<()> {
+pub fn install(paths: &crate::layout::Layout, unit_dir: &Path) -> anyhow::Result<()> {
     super::require_root("install")?;
     let exe = std::env::current_exe().context("cannot find the podctl binary")?;
     let runtime = exe.with_file_name("podctl-runtime");

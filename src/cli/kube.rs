@@ -1,11 +1,11 @@
 //! `podctl kube generate NAME|FILE [--service]`.
 
 use crate::kube::{self, Unsupported};
-use crate::runtime::Paths;
+use crate::layout::Layout;
 use anyhow::Context;
 use std::path::Path;
 
-pub fn run(paths: &Paths, command: super::args::KubeCommand) -> anyhow::Result<()> {
+pub fn run(paths: &Layout, command: super::args::KubeCommand) -> anyhow::Result<()> {
     match command {
         super::args::KubeCommand::Generate { pod, service } => generate(paths, &pod, service),
     }
@@ -13,7 +13,7 @@ pub fn run(paths: &Paths, command: super::args::KubeCommand) -> anyhow::Result<(
 
 /// A pod file or manifest when `target` names a file (or has a pod file's
 /// extension), else an applied pod's stored definition.
-fn generate(paths: &Paths, target: &str, service: bool) -> anyhow::Result<()> {
+fn generate(paths: &Layout, target: &str, service: bool) -> anyhow::Result<()> {
     let path = Path::new(target);
     let is_file =
         path.is_file() || kube::is_manifest(path) || path.extension().is_some_and(|x| x == "toml");

@@ -7,8 +7,8 @@
 //! Also for a pod that is down: its last run.
 
 use super::args::LogsArgs;
+use crate::layout::Layout;
 use crate::plan::units;
-use crate::runtime::Paths;
 use crate::runtime::journal::{Journal, Journalctl};
 use anyhow::bail;
 use std::io::Write;
@@ -17,7 +17,7 @@ use std::io::Write;
 /// `None` when neither says (no pod by that name, as far as podctl knows).
 /// A definition podctl may not read (not root) names no containers but
 /// counts as a pod.
-pub fn containers_of(paths: &Paths, name: &str) -> Option<Vec<String>> {
+pub fn containers_of(paths: &Layout, name: &str) -> Option<Vec<String>> {
     let def = paths.definition(name);
     match std::fs::symlink_metadata(&def) {
         Ok(_) => {
@@ -142,7 +142,7 @@ pub fn escape_controls(line: &str) -> String {
 /// `terminal`, each line through [`escape_controls`].
 pub fn print_logs(
     journal: &dyn Journal,
-    paths: &Paths,
+    paths: &Layout,
     a: &LogsArgs,
     terminal: bool,
     out: &mut dyn Write,
@@ -182,7 +182,7 @@ pub fn print_logs(
     Ok(())
 }
 
-pub fn logs(paths: &Paths, a: &LogsArgs) -> anyhow::Result<()> {
+pub fn logs(paths: &Layout, a: &LogsArgs) -> anyhow::Result<()> {
     if a.journal || a.output.is_some() {
         if containers_of(paths, &a.name).is_none() {
             bail!(

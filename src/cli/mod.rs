@@ -76,7 +76,7 @@ impl Early {
     /// systemd host.
     pub fn start() -> Self {
         if !nix::unistd::geteuid().is_root()
-            || !std::path::Path::new(crate::runtime::SYSTEMD_SYSTEM_DIR).exists()
+            || !std::path::Path::new(crate::layout::SYSTEMD_SYSTEM_DIR).exists()
         {
             return Early(None);
         }
@@ -87,7 +87,7 @@ impl Early {
 
     /// [`connect`], with the connection started ahead if there is one.
     pub fn connect(self) -> anyhow::Result<OnDemand> {
-        if !std::path::Path::new(crate::runtime::SYSTEMD_SYSTEM_DIR).exists() {
+        if !std::path::Path::new(crate::layout::SYSTEMD_SYSTEM_DIR).exists() {
             anyhow::bail!(
                 "systemd is not running as PID 1 on this host (no /run/systemd/system); podctl needs a systemd host (see README: Quick start)"
             );

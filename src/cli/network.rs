@@ -15,7 +15,7 @@ use serde::Serialize;
 use std::net::Ipv4Addr;
 use std::path::Path;
 
-pub fn run(paths: &crate::runtime::Paths, cmd: NetworkCommand) -> anyhow::Result<()> {
+pub fn run(paths: &crate::layout::Layout, cmd: NetworkCommand) -> anyhow::Result<()> {
     let dir = config::config_dir();
     match cmd {
         NetworkCommand::Ls { output } => ls(&dir, output.format()),

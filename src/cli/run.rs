@@ -17,7 +17,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     // Every host path, from the environment once (the helpers and the
     // supervisor are entry points of their own).
-    let paths = &crate::runtime::Paths::from_env();
+    let paths = &crate::layout::Layout::from_env();
     match args.command {
         Command::Spawn => crate::runtime::container::main(),
         Command::Enter { pid, command } => crate::runtime::enter::main(pid, &command),

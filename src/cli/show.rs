@@ -6,8 +6,8 @@
 
 use super::output::{self, Format};
 use super::output::{human_age, human_bytes};
+use crate::layout::Layout;
 use crate::plan::units;
-use crate::runtime::Paths;
 use crate::runtime::state::{PodState, now_secs};
 use crate::systemd::{Manager, UnitStatus};
 use anyhow::bail;
@@ -19,7 +19,7 @@ fn pod_name_of(service: &str) -> Option<&str> {
 }
 
 /// Prints the ps table for the given pods (all running pods when empty).
-pub fn print_pods(mgr: &dyn Manager, paths: &Paths, only: &[String]) -> anyhow::Result<()> {
+pub fn print_pods(mgr: &dyn Manager, paths: &Layout, only: &[String]) -> anyhow::Result<()> {
     print!("{}", pods_table(mgr, paths, only, &[])?);
     Ok(())
 }
@@ -28,7 +28,7 @@ pub fn print_pods(mgr: &dyn Manager, paths: &Paths, only: &[String]) -> anyhow::
 /// `stopped` pods (stored ones that are down: no loaded unit) as `inactive`.
 pub fn pods_table(
     mgr: &dyn Manager,
-    paths: &Paths,
+    paths: &Layout,
     only: &[String],
     stopped: &[String],
 ) -> anyhow::Result<String> {
@@ -105,7 +105,7 @@ pub fn pods_table(
 }
 
 /// `podctl ps [--all] [-o FORMAT]`.
-pub fn ps(paths: &Paths, all: bool, format: Format) -> anyhow::Result<()> {
+pub fn ps(paths: &Layout, all: bool, format: Format) -> anyhow::Result<()> {
     super::require_root("ps")?;
     let mgr = super::connect()?;
     if format != Format::Human {
@@ -124,7 +124,7 @@ pub fn ps(paths: &Paths, all: bool, format: Format) -> anyhow::Result<()> {
 /// `ps --output json`: every running pod's status (as `status --output
 /// json`; with `all` also every stored pod's), sorted by name, from one
 /// ListUnitsByPatterns call.
-pub fn ps_json(mgr: &dyn Manager, paths: &Paths, all: bool) -> anyhow::Result<Vec<PodStatus>> {
+pub fn ps_json(mgr: &dyn Manager, paths: &Layout, all: bool) -> anyhow::Result<Vec<PodStatus>> {
     let loaded = mgr.list_units(&["pod@*.service", "pod-*"])?;
     let stored = if all {
         crate::apply::stored_pods(paths)?
@@ -182,7 +182,7 @@ pub struct PodStatus {
     pub network: crate::net::status::NetworkStatus,
 }
 
-pub fn status_with(mgr: &dyn Manager, paths: &Paths, name: &str) -> anyhow::Result<PodStatus> {
+pub fn status_with(mgr: &dyn Manager, paths: &Layout, name: &str) -> anyhow::Result<PodStatus> {
     let service = units::service(name);
     // One call for the state of every unit of the pod.
     let loaded = mgr.list_units(&[&service, &format!("pod-{name}.*")])?;
@@ -196,7 +196,7 @@ pub fn status_with(mgr: &dyn Manager, paths: &Paths, name: &str) -> anyhow::Resu
 }
 
 /// A pod's status from its units' states (`loaded` may hold other pods' units too).
-fn status_from_units(loaded: &[UnitStatus], paths: &Paths, name: &str) -> PodStatus {
+fn status_from_units(loaded: &[UnitStatus], paths: &Layout, name: &str) -> PodStatus {
     let service = units::service(name);
     let active = |unit: &str| {
         loaded
@@ -253,7 +253,7 @@ fn status_from_units(loaded: &[UnitStatus], paths: &Paths, name: &str) -> PodSta
     }
 }
 
-pub fn status(paths: &Paths, name: &str, format: Format) -> anyhow::Result<()> {
+pub fn status(paths: &Layout, name: &str, format: Format) -> anyhow::Result<()> {
     super::require_root("status")?;
     let mgr = super::connect()?;
     let st = status_with(&mgr, paths, name)?;

@@ -4,7 +4,7 @@
 //! samples. A figure the host does not account (no controller) shows `-`.
 
 use super::output::human_bytes;
-use crate::runtime::Paths;
+use crate::layout::Layout;
 use crate::runtime::state::PodState;
 use anyhow::bail;
 use std::fmt::Write as _;
@@ -106,7 +106,7 @@ const CLEAR: &str = "\x1b[H\x1b[2J";
 /// is a difference of two samples; a long interval need not delay it).
 const FIRST_SAMPLE_MAX: Duration = Duration::from_secs(1);
 
-pub fn top(paths: &Paths, name: &str, once: bool, interval_secs: u64) -> anyhow::Result<()> {
+pub fn top(paths: &Layout, name: &str, once: bool, interval_secs: u64) -> anyhow::Result<()> {
     let root = paths.host.cgroup.clone();
     let interval = Duration::from_secs(interval_secs.max(1));
     let mut before: Vec<(String, Sample)> = Vec::new();

@@ -102,7 +102,7 @@ pub fn report(file: &str, result: &Result<Pod, Diagnostics>) -> FileReport {
 
 /// Loads a pod file and prints its plan, for a person, as JSON or as YAML.
 pub fn dry_run(
-    paths: &crate::runtime::Paths,
+    paths: &crate::layout::Layout,
     file: &Path,
     format: Format,
     policy: Unsupported,

@@ -4,16 +4,16 @@
 
 use super::args::VolumeCommand;
 use super::output::{self, Format};
+use crate::layout::Layout;
 use crate::oci::volumes::{self, Usage, VolumeInfo, human_size};
-use crate::runtime::Paths;
 use std::path::PathBuf;
 
 /// `/var/lib/podctl/volumes` (or under `$PODCTL_LIB`).
-fn dir(paths: &Paths) -> PathBuf {
+fn dir(paths: &Layout) -> PathBuf {
     paths.oci().volumes()
 }
 
-pub fn run(paths: &Paths, cmd: VolumeCommand) -> anyhow::Result<()> {
+pub fn run(paths: &Layout, cmd: VolumeCommand) -> anyhow::Result<()> {
     match cmd {
         VolumeCommand::Ls { output } => {
             super::require_root("volume ls")?;
@@ -34,7 +34,7 @@ pub fn run(paths: &Paths, cmd: VolumeCommand) -> anyhow::Result<()> {
     }
 }
 
-fn usage(paths: &Paths) -> Usage {
+fn usage(paths: &Layout) -> Usage {
     let u = Usage::load(&paths.store);
     for (_, file, reason) in &u.unreadable {
         eprintln!("podctl: warning: {}: {reason}", file.display());
@@ -50,7 +50,7 @@ fn used_by(v: &VolumeInfo) -> String {
     }
 }
 
-fn ls(paths: &Paths, format: Format) -> anyhow::Result<()> {
+fn ls(paths: &Layout, format: Format) -> anyhow::Result<()> {
     let list = volumes::list(&dir(paths), &usage(paths))?;
     if output::print(format, &list)? {
         return Ok(());
@@ -62,7 +62,7 @@ fn ls(paths: &Paths, format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn inspect(paths: &Paths, name: &str, format: Format) -> anyhow::Result<()> {
+fn inspect(paths: &Layout, name: &str, format: Format) -> anyhow::Result<()> {
     let v = volumes::inspect(&dir(paths), name, &usage(paths))?;
     if output::print(format, &v)? {
         return Ok(());
@@ -80,7 +80,7 @@ fn inspect(paths: &Paths, name: &str, format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn rm(paths: &Paths, names: &[String], force: bool) -> anyhow::Result<()> {
+fn rm(paths: &Layout, names: &[String], force: bool) -> anyhow::Result<()> {
     let dir = dir(paths);
     let pods = volumes::plan_rm(names, |n| dir.join(n).is_dir(), &dir, &usage(paths), force)?;
     if !pods.is_empty() {
@@ -98,7 +98,7 @@ fn rm(paths: &Paths, names: &[String], force: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn prune(paths: &Paths) -> anyhow::Result<()> {
+fn prune(paths: &Layout) -> anyhow::Result<()> {
     let dir = dir(paths);
     let unused = volumes::unused(&volumes::names(&dir)?, &usage(paths))?;
     for name in &unused {

@@ -16,7 +16,7 @@ pub trait ImageSource {
 }
 
 /// The images stored on this host, in the store at `root`
-/// ([`crate::runtime::Paths::images`]).
+/// ([`crate::layout::Layout::images`]).
 #[derive(Debug, Clone)]
 pub struct SystemStore {
     pub root: std::path::PathBuf,

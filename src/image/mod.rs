@@ -77,5 +77,5 @@ impl HostConfig {
     }
 }
 
-/// The default store root ([`crate::runtime::Paths::images`]).
+/// The default store root ([`crate::layout::Layout::images`]).
 pub const STORAGE_ROOT: &str = "/var/lib/podctl/storage";

@@ -24,7 +24,7 @@ pub const CAPABILITIES: [&str; 11] = [
     "CAP_SETFCAP",
 ];
 
-/// Paths hidden from the container (an empty read-only tmpfs over a
+/// Layout hidden from the container (an empty read-only tmpfs over a
 /// directory, /dev/null over a file): kernel memory and state that leaks
 /// host information or lets root in a container poke the host.
 pub const MASKED_PATHS: [&str; 14] = [
@@ -92,7 +92,7 @@ pub const HOST_SECRETS: [&str; 20] = [
     "/etc/luks-keys",
 ];
 
-/// Paths the container may read but not write: kernel tunables and
+/// Layout the container may read but not write: kernel tunables and
 /// triggers that are host-wide (a write would change the whole machine).
 pub const READONLY_PATHS: [&str; 6] = [
     "/proc/asound",

@@ -4,16 +4,6 @@
 use crate::plan::units;
 use std::path::{Path, PathBuf};
 
-/// The cgroup v2 mount (or the hybrid "unified" one) systemd tracks units in.
-pub fn root() -> PathBuf {
-    for p in ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"] {
-        if Path::new(p).join("cgroup.procs").exists() {
-            return PathBuf::from(p);
-        }
-    }
-    PathBuf::from("/sys/fs/cgroup/systemd")
-}
-
 /// `ROOT/pod.slice/pod-NAME.slice/UNIT` (slices nest on dashes in the escaped name).
 pub fn unit_dir(root: &Path, pod: &str, unit: &str) -> PathBuf {
     root.join("pod.slice").join(units::slice(pod)).join(unit)

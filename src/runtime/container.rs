@@ -95,7 +95,7 @@ fn run(status: &mut File) -> Result<std::convert::Infallible, Failure> {
         "block signals",
         sigprocmask(SigmaskHow::SIG_BLOCK, Some(&SigSet::all()), None),
     )?;
-    let paths = super::Paths::from_env();
+    let paths = crate::layout::Layout::from_env();
     let spec: LaunchSpec = step(
         "read launch spec",
         serde_json::from_reader(std::io::stdin().lock()),
@@ -120,7 +120,7 @@ fn run(status: &mut File) -> Result<std::convert::Infallible, Failure> {
 /// Connects this process's stdout and stderr to journald and makes the
 /// container's output pipes. In our scope now: anything journald sees from
 /// us is attributed to it.
-fn log_to_journal(host: &super::HostRoots, spec: &LaunchSpec) -> Result<LogPipes, Failure> {
+fn log_to_journal(host: &crate::layout::HostRoots, spec: &LaunchSpec) -> Result<LogPipes, Failure> {
     let ident = &spec.container.process.log_identifier;
     // One stream for both: journald (systemd 252) takes at most 4,096
     // streams in all; the relay marks stdout lines `<6>` and stderr lines
@@ -152,7 +152,7 @@ fn log_to_journal(host: &super::HostRoots, spec: &LaunchSpec) -> Result<LogPipes
 /// The user and program (resolved on the host for a host-root container)
 /// and the bundle, prepared for the runtime.
 fn prepare(
-    paths: &super::Paths,
+    paths: &crate::layout::Layout,
     spec: &LaunchSpec,
 ) -> Result<crate::oci::launch::Prepared, Failure> {
     let c = &spec.container;
@@ -182,7 +182,7 @@ fn search_path() -> String {
 
 /// The host as the runtime's start sees it.
 fn host<'a>(
-    paths: &'a super::Paths,
+    paths: &'a crate::layout::Layout,
     spec: &'a LaunchSpec,
     dirs: &'a crate::oci::Dirs,
     path: &'a str,
@@ -212,7 +212,7 @@ fn from_oci(f: crate::oci::failure::Failure) -> Failure {
 /// The runtime makes the container, whose stdout and stderr are the log
 /// pipes; this process becomes the relay of its init.
 fn start(
-    paths: &super::Paths,
+    paths: &crate::layout::Layout,
     spec: &LaunchSpec,
     prepared: crate::oci::launch::Prepared,
     ns_pid: u32,

@@ -71,7 +71,7 @@ fn run(pid: u32, command: &[String]) -> Result<std::convert::Infallible, String>
         ),
         None => None,
     };
-    let paths = super::Paths::from_env();
+    let paths = crate::layout::Layout::from_env();
     // The PID is still the container's (not a process that got it since),
     // before anything is read through it.
     let pin = spec.as_ref().map_or(0, |s| s.pid_start);

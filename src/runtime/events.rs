@@ -4,13 +4,10 @@
 //! find them. Sent with journald's native protocol; never fails the caller
 //! (without journald, e.g. in unit tests, an event is dropped).
 
-use super::HostRoots;
+use crate::layout::HostRoots;
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
-
-/// journald's native protocol socket.
-pub const JOURNAL_SOCKET: &str = "/run/systemd/journal/socket";
 
 /// What happened to a container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

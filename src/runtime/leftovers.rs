@@ -19,7 +19,7 @@ pub const KILL_TIMEOUT: Duration = Duration::from_millis(300);
 const KILL_POLL: Duration = Duration::from_millis(10);
 
 /// Every hierarchy systemd keeps units in, given the one it tracks them in
-/// ([`super::cgroup::root`]): on a hybrid host, the unified one and the v1
+/// ([`crate::layout::cgroup_root`]): on a hybrid host, the unified one and the v1
 /// `name=systemd` one beside it (a process can be in both).
 pub fn hierarchies(root: &Path) -> Vec<PathBuf> {
     let mut all = vec![root.to_path_buf()];

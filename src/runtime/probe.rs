@@ -10,9 +10,9 @@
 //! Each helper leads a process group of its own: on timeout the whole group
 //! is killed, the command and whatever it started included.
 
-use super::Paths;
 use super::ns;
 use super::process::{Helper, Output, Process, Spawner};
+use crate::layout::Layout;
 use crate::model::{Check, Probe};
 use crate::plan::NsKind;
 use crate::systemd::Manager;
@@ -58,7 +58,7 @@ const ATTEMPT_POLL: Duration = Duration::from_millis(5);
 pub fn attempt(
     procs: &dyn Spawner,
     mgr: &dyn Manager,
-    paths: &Paths,
+    paths: &Layout,
     probe: &Probe,
     unit: &str,
     ns_pid: u32,
@@ -188,7 +188,7 @@ pub fn main(ns_pid: u32, kind: &str, target: &str, timeout_ms: u64) -> ! {
 }
 
 fn net_check(ns_pid: u32, kind: NetCheck, target: &str, timeout: Duration) -> bool {
-    let proc = Paths::from_env().host.proc;
+    let proc = Layout::from_env().host.proc;
     let joined = ns::open(&proc, ns_pid, &[NsKind::Net]).and_then(|o| o.join());
     if joined.is_err() {
         return false;

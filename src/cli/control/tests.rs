@@ -4,10 +4,10 @@ use crate::systemd::UnitStatus;
 use crate::systemd::fake::Recorder;
 
 /// A store with `stored` definitions and a manager with `running` pods' services active.
-fn fixture(tag: &str, stored: &[&str], running: &[&str]) -> (Recorder, Paths, std::path::PathBuf) {
+fn fixture(tag: &str, stored: &[&str], running: &[&str]) -> (Recorder, Layout, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("podctl-control-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let paths = Paths::under(&dir);
+    let paths = Layout::under(&dir);
     std::fs::create_dir_all(&paths.store).unwrap();
     for name in stored {
         std::fs::write(paths.definition(name), "").unwrap();

@@ -11,10 +11,10 @@ fn parse(words: &[&str]) -> LogsArgs {
     }
 }
 
-fn fixture(tag: &str) -> (Paths, std::path::PathBuf) {
+fn fixture(tag: &str) -> (Layout, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("podctl-logs-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let paths = Paths::under(&dir);
+    let paths = Layout::under(&dir);
     std::fs::create_dir_all(&paths.store).unwrap();
     std::fs::write(
         paths.definition("web"),

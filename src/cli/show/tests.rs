@@ -11,14 +11,14 @@ fn formats() {
     assert_eq!(pod_name_of("pod-web.slice"), None);
 }
 
-fn fixture() -> (crate::systemd::fake::Recorder, Paths, std::path::PathBuf) {
+fn fixture() -> (crate::systemd::fake::Recorder, Layout, std::path::PathBuf) {
     use crate::runtime::state::ContainerState;
     let dir = std::env::temp_dir().join(format!(
         "podctl-show-{}-{:?}",
         std::process::id(),
         std::thread::current().id()
     ));
-    let paths = Paths::under(&dir);
+    let paths = Layout::under(&dir);
     let state = PodState {
         pod: "web".into(),
         supervisor_pid: 100,

@@ -15,7 +15,7 @@
 //! hard-link target through a symlink), and a layer past its [`Budget`]
 //! (bytes or entries).
 //!
-//! Paths are written below the directory given, each parent checked not to
+//! Layout are written below the directory given, each parent checked not to
 //! be a symlink, no final component followed (`O_NOFOLLOW`, `lchown`,
 //! `lsetxattr`, `utimensat(AT_SYMLINK_NOFOLLOW)`); the directory is the
 //! store's private temporary one, which nothing else writes to meanwhile.

@@ -44,7 +44,7 @@ fn cstring(s: &str) -> Result<CString, String> {
 /// Connects to journald's stream socket with the given identifier, unit and
 /// priority. journald reads the sender's cgroup when it processes a line and
 /// uses the header's unit only when that fails (the sender has exited).
-/// `socket`: journald's stream socket ([`crate::runtime::HostRoots::journal_stdout`]).
+/// `socket`: journald's stream socket ([`crate::layout::HostRoots::journal_stdout`]).
 pub(super) fn journal_stream(
     socket: &Path,
     ident: &str,

@@ -27,11 +27,12 @@ mod stop;
 mod tests;
 pub mod up;
 
+use super::holder;
 use super::launch;
 use super::lifecycle::{Effect, Event, transition};
 use super::process::{Process, Spawner};
 use super::state::{PodState, Reload, now_secs};
-use super::{Paths, holder};
+use crate::layout::Layout;
 use crate::plan::Plan;
 use crate::systemd::Manager;
 pub use error::SupervisorError;
@@ -132,7 +133,7 @@ pub struct Supervisor<'m> {
     /// Detaches the pod's mounts when it goes ([`crate::mount::SystemMounts`]
     /// unless [`Supervisor::with_mounts`] says otherwise; its helpers mount).
     mounts: &'m dyn crate::mount::Mounter,
-    paths: Paths,
+    paths: Layout,
     plan: Plan,
     holder: Option<Box<dyn Process>>,
     ns_pid: u32,
@@ -143,7 +144,7 @@ pub struct Supervisor<'m> {
     /// The facts about its images `plan` was assembled from.
     facts: crate::plan::Facts,
     /// Where a reload's image facts come from (the store at
-    /// [`Paths::images`] unless [`Supervisor::with_images`] says otherwise).
+    /// [`Layout::images`] unless [`Supervisor::with_images`] says otherwise).
     images: Option<&'m dyn crate::image::facts::ImageSource>,
     last_reload: Option<Reload>,
     slots: Vec<Slot>,
@@ -163,7 +164,7 @@ impl<'m> Supervisor<'m> {
     /// The supervisor's signals must be blocked already ([`block_signals`]).
     pub fn new(
         mgr: &'m dyn Manager,
-        paths: Paths,
+        paths: Layout,
         plan: Plan,
         definition: String,
     ) -> Result<Self, SupervisorError> {

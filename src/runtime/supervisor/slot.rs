@@ -3,10 +3,11 @@
 //! helpers that read a slot (its launch spec, its journal events, why it
 //! is not ready yet).
 
-use super::{Paths, SupervisorError};
+use super::SupervisorError;
+use crate::layout::HostRoots;
+use crate::layout::Layout;
 use crate::model::Condition;
 use crate::plan::{ContainerPlan, Plan};
-use crate::runtime::HostRoots;
 use crate::runtime::launch::{self, LaunchSpec, PendingContainer};
 use crate::runtime::lifecycle::{Lifecycle, Phase, Policy, Report};
 use crate::runtime::notify::NotifySocket;
@@ -58,7 +59,7 @@ impl Slot {
 /// of a previous run are dropped). The runtime config gives the container
 /// that socket ([`crate::oci::config`]).
 pub(super) fn launch_spec(
-    paths: &Paths,
+    paths: &Layout,
     plan: &Plan,
     s: &mut Slot,
 ) -> Result<LaunchSpec, SupervisorError> {

@@ -151,7 +151,7 @@ pub(super) struct Stopping<'a> {
 /// and a deadline for SIGKILL, if one is set already.
 pub(super) struct StopContext<'a> {
     pub mgr: &'a dyn Manager,
-    /// The cgroup root ([`crate::runtime::HostRoots::cgroup`]).
+    /// The cgroup root ([`crate::layout::HostRoots::cgroup`]).
     pub cgroup: &'a std::path::Path,
     pub pod: &'a str,
     pub inbox: &'a mut Inbox,

@@ -18,7 +18,7 @@ fn supervisor<'m>(mgr: &'m Recorder, dir: &std::path::Path) -> Supervisor<'m> {
     )
     .unwrap();
     let plan = crate::plan::build(&pod);
-    let paths = Paths::under(dir);
+    let paths = Layout::under(dir);
     let mut sup = Supervisor::new(mgr, paths, plan, String::new()).unwrap();
     let reset = sup.backoff_reset;
     sup.slots = sup
@@ -352,7 +352,7 @@ fn apply_and_the_supervisor_decide_the_same() {
         let pod = crate::spec::parse_str(v1, "t.toml", "t").unwrap();
         let running = facts("ab");
         let plan = crate::plan::assemble(&pod, &running);
-        let sup = Supervisor::new(&mgr, Paths::under(&dir), plan, v1.into())
+        let sup = Supervisor::new(&mgr, Layout::under(&dir), plan, v1.into())
             .unwrap()
             .with_facts(running);
         sup.save();

@@ -2,7 +2,7 @@
 //! composition root, run by `pod@NAME.service` (Type=notify): the pod's
 //! definition read and its plan assembled once, then started and run.
 
-use crate::runtime::Paths;
+use crate::layout::Layout;
 use crate::runtime::supervisor::{Started, Supervisor, block_signals};
 use crate::systemd::Manager;
 use anyhow::{Context, bail};
@@ -71,7 +71,7 @@ fn run(name: &str) -> anyhow::Result<()> {
     // meanwhile, on a thread of its own (tens of ms under emulation).
     let mgr = crate::systemd::ondemand::OnDemand::from_env();
     mgr.connect_ahead();
-    let paths = Paths::from_env();
+    let paths = Layout::from_env();
     let file = paths.definition(name);
     let text = std::fs::read_to_string(&file)
         .with_context(|| format!("cannot read {}", file.display()))?;

@@ -102,10 +102,10 @@ fn a_pods_life_through_fakes_of_every_effect() {
     let net = FakeNetwork::new();
     let images = Images::at("ab");
     let dir = temp_dir("fake-life");
-    let paths = Paths {
+    let paths = Layout {
         podctl: "podctl".into(),
         pause: "podctl-pause".into(),
-        ..Paths::under(&dir)
+        ..Layout::under(&dir)
     };
     let dirs = paths.oci();
     let stored = paths.definition(POD);

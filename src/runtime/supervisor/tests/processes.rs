@@ -14,10 +14,10 @@ fn supervisor_of<'m>(
     dir: &std::path::Path,
 ) -> Supervisor<'m> {
     let plan = crate::plan::build(&crate::spec::parse_str(text, "t.toml", POD).unwrap());
-    let paths = Paths {
+    let paths = Layout {
         podctl: "podctl".into(),
         pause: "podctl-pause".into(),
-        ..Paths::under(dir)
+        ..Layout::under(dir)
     };
     Supervisor::new(mgr, paths, plan, String::new())
         .unwrap()

@@ -1,0 +1,155 @@
+//! Every host path podctl uses, in one place: where pods are stored, run
+//! and kept, the image store, this program's binaries, and the host's own
+//! trees (`/proc`, the cgroup tree, systemd's and journald's sockets).
+//! Built once per process from the environment ([`Layout::from_env`]) and
+//! passed down; tests build their own.
+
+use std::path::{Path, PathBuf};
+
+/// The directory that exists when systemd runs as PID 1 (sd_booted(3)).
+pub const SYSTEMD_SYSTEM_DIR: &str = "/run/systemd/system";
+
+/// journald's native protocol socket.
+pub const JOURNAL_SOCKET: &str = "/run/systemd/journal/socket";
+/// journald's stream socket.
+pub const JOURNAL_STDOUT: &str = "/run/systemd/journal/stdout";
+/// Where the cgroup filesystem is mounted.
+pub const CGROUP_MOUNT: &str = "/sys/fs/cgroup";
+
+/// The host's own trees the supervisor and its helpers read or write to:
+/// parameters, so tests point them at temporary directories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostRoots {
+    /// procfs: `/proc` (a sender's cgroup for sd_notify, children of a relay).
+    pub proc: PathBuf,
+    /// The cgroup hierarchy systemd tracks units in ([`cgroup_root`]).
+    pub cgroup: PathBuf,
+    /// `/run/systemd/system`: exists when systemd is PID 1.
+    pub systemd_system: PathBuf,
+    /// journald's native protocol socket (container events).
+    pub journal_socket: PathBuf,
+    /// journald's stream socket (containers' output, through their relays).
+    pub journal_stdout: PathBuf,
+    /// The cgroup filesystem's mount point, `/sys/fs/cgroup`: where the OCI
+    /// runtime gets the container's cgroup (only when it is the unified
+    /// hierarchy: [`crate::oci::cgroup::detect`]).
+    pub cgroup_mount: PathBuf,
+}
+
+impl HostRoots {
+    /// This host's: `/proc`, the cgroup v2 (or hybrid) mount, systemd's
+    /// and journald's sockets.
+    pub fn system() -> Self {
+        HostRoots {
+            proc: PathBuf::from("/proc"),
+            cgroup: cgroup_root(),
+            systemd_system: PathBuf::from(SYSTEMD_SYSTEM_DIR),
+            journal_socket: PathBuf::from(JOURNAL_SOCKET),
+            journal_stdout: PathBuf::from(JOURNAL_STDOUT),
+            cgroup_mount: PathBuf::from(CGROUP_MOUNT),
+        }
+    }
+
+    /// Everything under `dir` (`dir/proc`, `dir/cgroup`...): for tests.
+    pub fn under(dir: &Path) -> Self {
+        HostRoots {
+            proc: dir.join("proc"),
+            cgroup: dir.join("cgroup"),
+            systemd_system: dir.join("run/systemd/system"),
+            journal_socket: dir.join("journal/socket"),
+            journal_stdout: dir.join("journal/stdout"),
+            cgroup_mount: dir.join("sys/fs/cgroup"),
+        }
+    }
+}
+
+/// Every host path podctl uses, built once per process from the
+/// environment ([`Layout::from_env`]) and passed down; tests build their own
+/// ([`Layout::under`]).
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// Stored pod definitions: `/etc/podctl/pods`.
+    pub store: PathBuf,
+    /// Runtime state: `/run/podctl`.
+    pub run: PathBuf,
+    /// Persistent data: `/var/lib/podctl` (named and scratch volumes,
+    /// containers' writable layers).
+    pub lib: PathBuf,
+    /// The image store: `/var/lib/podctl/storage`.
+    pub images: PathBuf,
+    /// This podctl binary (for `__spawn`).
+    pub podctl: PathBuf,
+    /// The `podctl-pause` binary.
+    pub pause: PathBuf,
+    /// `/proc`, the cgroup root, systemd's and journald's sockets.
+    pub host: HostRoots,
+}
+
+impl Layout {
+    /// This host's, each overridable: PODCTL_STORE, PODCTL_RUN, PODCTL_LIB,
+    /// PODCTL_STORAGE, PODCTL_PAUSE. The only place podctl reads them.
+    pub fn from_env() -> Self {
+        let var = |name: &str, default: &str| {
+            std::env::var_os(name)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(default))
+        };
+        // Helpers are this very binary: /proc/self/exe stays valid (and the
+        // same version as the running supervisor) even after an upgrade
+        // replaces the file on disk.
+        let podctl = PathBuf::from("/proc/self/exe");
+        let installed =
+            std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/usr/local/bin/podctl"));
+        let dir = installed.parent().map(PathBuf::from).unwrap_or_default();
+        let pause = std::env::var_os("PODCTL_PAUSE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| dir.join("podctl-pause"));
+        Layout {
+            store: var("PODCTL_STORE", "/etc/podctl/pods"),
+            run: var("PODCTL_RUN", "/run/podctl"),
+            lib: var("PODCTL_LIB", "/var/lib/podctl"),
+            images: var("PODCTL_STORAGE", crate::image::STORAGE_ROOT),
+            podctl,
+            pause,
+            host: HostRoots::system(),
+        }
+    }
+
+    /// Where a pod's definition is stored.
+    pub fn definition(&self, pod: &str) -> PathBuf {
+        self.store.join(format!("{pod}.toml"))
+    }
+
+    /// The containers' host directories (bundles, volumes, writable layers).
+    pub fn oci(&self) -> crate::oci::Dirs {
+        crate::oci::Dirs {
+            run: self.run.clone(),
+            lib: self.lib.clone(),
+        }
+    }
+
+    /// Every path under `dir` (`pods/`, `run/`, `host/`), no binary to run:
+    /// a test's own tree.
+    #[cfg(test)]
+    pub fn under(dir: &Path) -> Layout {
+        Layout {
+            store: dir.join("pods"),
+            run: dir.join("run"),
+            lib: dir.join("lib"),
+            images: dir.join("lib/storage"),
+            podctl: "/bin/false".into(),
+            pause: "/bin/false".into(),
+            host: HostRoots::under(&dir.join("host")),
+        }
+    }
+}
+
+/// The cgroup v2 mount (or the hybrid "unified" one) systemd tracks units in.
+pub fn cgroup_root() -> PathBuf {
+    for p in ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"] {
+        if Path::new(p).join("cgroup.procs").exists() {
+            return PathBuf::from(p);
+        }
+    }
+    PathBuf::from("/sys/fs/cgroup/systemd")
+}

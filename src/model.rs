@@ -10,7 +10,9 @@ use std::fmt;
 pub mod caps;
 mod confine;
 pub mod defaults;
+mod userns;
 pub use confine::*;
+pub use userns::*;
 
 /// A namespace type a pod can share through its sandbox or take from the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -269,6 +271,8 @@ pub struct Pod {
     /// How long the start may take once the sandbox and its network are up:
     /// init containers, `after` conditions, readiness probes.
     pub start_timeout_ms: u64,
+    /// Whose IDs the pod's processes and files have on the host.
+    pub userns: UserNs,
 }
 
 impl Pod {

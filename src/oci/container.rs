@@ -32,6 +32,11 @@ pub struct Container {
     /// bundle's `rootfs`); `None`: the host's root, read-only.
     #[serde(default)]
     pub image: Option<crate::plan::ImagePlan>,
+    /// The pod's user namespace mapping (joined with the sandbox's other
+    /// namespaces); `None`: the host's. Its image root and volumes are
+    /// mounted idmapped with it.
+    #[serde(default)]
+    pub userns: Option<crate::model::IdMap>,
 }
 
 impl Container {
@@ -50,6 +55,7 @@ impl Container {
             scratch: plan.scratch.clone(),
             etc_files: c.etc_files.clone(),
             image: c.image.clone(),
+            userns: plan.userns.map(),
         }
     }
 

@@ -12,18 +12,48 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// What the image store says about the images of a pod, by the reference
-/// the pod file writes (`nginx:alpine`). Empty for a pod of host-root
-/// containers, or when nothing was looked up (a plan only shown).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+/// What the host says about a pod before its plan is assembled: the images
+/// as the image store has them, by the reference the pod file writes
+/// (`nginx:alpine`; empty for a pod of host-root containers, or when nothing
+/// was looked up: a plan only shown), and the range of IDs the pod's user
+/// namespace was given (`userns = "auto"`; `None`: none allocated yet, or
+/// the pod uses the host's or a fixed range).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Facts {
     pub images: BTreeMap<String, ImageFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ids: Option<crate::model::IdMap>,
 }
 
 impl Facts {
     pub fn is_empty(&self) -> bool {
-        self.images.is_empty()
+        self.images.is_empty() && self.ids.is_none()
+    }
+}
+
+/// A state file written before pods had user namespaces holds the images
+/// alone (a map by reference); both forms read.
+impl<'de> Deserialize<'de> for Facts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Current {
+            images: BTreeMap<String, ImageFacts>,
+            #[serde(default)]
+            ids: Option<crate::model::IdMap>,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Current(Current),
+            Images(BTreeMap<String, ImageFacts>),
+        }
+        Ok(match Either::deserialize(d)? {
+            Either::Current(c) => Facts {
+                images: c.images,
+                ids: c.ids,
+            },
+            Either::Images(images) => Facts { images, ids: None },
+        })
     }
 }
 

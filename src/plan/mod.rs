@@ -159,6 +159,49 @@ pub struct Plan {
     pub scratch: Vec<ScratchVolume>,
     /// How long the supervisor's start may take once the sandbox is up.
     pub start_timeout_ms: u64,
+    /// The pod's user namespace.
+    pub userns: UserNsPlan,
+}
+
+/// A pod's user namespace, as the plan runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserNsPlan {
+    /// The host's: container root is host root.
+    Host,
+    /// The holder's, with this mapping; every container joins it.
+    Mapped(crate::model::IdMap),
+    /// `userns = "auto"` before a range was allocated (a plan only shown):
+    /// the supervisor never runs one.
+    Pending { size: u32 },
+}
+
+impl UserNsPlan {
+    /// The mapping, when the pod has a user namespace of its own and it is known.
+    pub fn map(&self) -> Option<crate::model::IdMap> {
+        match self {
+            UserNsPlan::Mapped(m) => Some(*m),
+            _ => None,
+        }
+    }
+
+    /// Whether the pod has a user namespace of its own (allocated or not).
+    pub fn is_private(&self) -> bool {
+        !matches!(self, UserNsPlan::Host)
+    }
+}
+
+/// The user namespace of `pod` given the range allocated to it, if any.
+fn userns(pod: &Pod, facts: &Facts) -> UserNsPlan {
+    use crate::model::UserNs;
+    match pod.userns {
+        UserNs::Host => UserNsPlan::Host,
+        UserNs::Fixed(m) => UserNsPlan::Mapped(m),
+        UserNs::Auto { size } => match facts.ids {
+            Some(m) if m.size == size => UserNsPlan::Mapped(m),
+            _ => UserNsPlan::Pending { size },
+        },
+    }
 }
 
 /// Default PATH for container processes (systemd's default for services).
@@ -252,7 +295,13 @@ pub fn assemble(pod: &Pod, facts: &Facts) -> Plan {
     // supervisor stops the containers in its order before systemd tidies up.
     sandbox_props.push(Property::new("Before", Value::Strs(vec![service.clone()])));
 
-    let shared: Vec<NsKind> = ordered(pod.share.iter().map(|&n| NsKind::from(n)));
+    let userns = userns(pod, facts);
+    let shared: Vec<NsKind> = ordered(
+        pod.share
+            .iter()
+            .map(|&n| NsKind::from(n))
+            .chain(userns.is_private().then_some(NsKind::User)),
+    );
     let sandbox = SandboxPlan {
         unit: UnitPlan {
             name: sandbox_name.clone(),
@@ -360,6 +409,7 @@ pub fn assemble(pod: &Pod, facts: &Facts) -> Plan {
         shm_size: pod.shm_size,
         start_timeout_ms: pod.start_timeout_ms,
         scratch: pod.volumes.clone(),
+        userns,
     }
 }
 

@@ -10,7 +10,7 @@ use crate::model::{
 use toml::Spanned;
 use toml::de::DeTable;
 
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 17] = [
     "name",
     "hostname",
     "share",
@@ -22,6 +22,7 @@ const KEYS: [&str; 16] = [
     "shm_size",
     "volumes",
     "start_timeout",
+    "userns",
     // network::KEYS, in that order (read by spec::network)
     "network",
     "networks",
@@ -46,6 +47,7 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         shm_size,
         volumes,
         start_timeout,
+        userns,
         net_keys @ ..,
     ] = fields(sink, doc.get_ref(), "", KEYS);
 
@@ -124,6 +126,8 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         scratch: volumes.iter().map(|v| v.name.clone()).collect(),
     };
     let containers = read_containers(sink, doc, containers, &resources, own_net, &ctx);
+    let userns = userns.and_then(|v| super::userns::read(sink, v).map(|u| (u, v.span())));
+    let userns = super::userns::settle(sink, userns, &containers, &host);
 
     Pod {
         name,
@@ -138,6 +142,7 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         shm_size,
         volumes,
         start_timeout_ms,
+        userns,
     }
 }
 

@@ -104,7 +104,14 @@ fn configs_match_their_expected_files() {
         let src = fs::read_to_string(path).unwrap();
         let pod = spec::parse_str(&src, stem, stem)
             .unwrap_or_else(|d| panic!("{} is rejected:\n{d}", path.display()));
-        let facts = podctl::image::facts::gather(&pod, &mut |r| Ok(Some(fake_image(r)))).unwrap();
+        let mut facts =
+            podctl::image::facts::gather(&pod, &mut |r| Ok(Some(fake_image(r)))).unwrap();
+        // The range `userns = "auto"` would be given.
+        facts.ids = Some(podctl::model::IdMap {
+            uid: 2_147_483_648,
+            gid: 2_147_483_648,
+            size: 65_536,
+        });
         let plan = plan::assemble(&pod, &facts);
         if path.starts_with(&data) {
             expect(

@@ -35,7 +35,7 @@ impl ImageSource for Counting {
                 (r, f)
             })
             .collect();
-        Ok(Facts { images })
+        Ok(Facts { images, ids: None })
     }
 }
 

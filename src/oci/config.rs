@@ -204,16 +204,16 @@ fn device_rules(privileged: bool) -> LinuxResources {
     r
 }
 
-fn ns_type(k: NsKind) -> Option<LinuxNamespaceType> {
-    Some(match k {
-        NsKind::User => return None,
+fn ns_type(k: NsKind) -> LinuxNamespaceType {
+    match k {
+        NsKind::User => LinuxNamespaceType::User,
         NsKind::Cgroup => LinuxNamespaceType::Cgroup,
         NsKind::Ipc => LinuxNamespaceType::Ipc,
         NsKind::Uts => LinuxNamespaceType::Uts,
         NsKind::Net => LinuxNamespaceType::Network,
         NsKind::Pid => LinuxNamespaceType::Pid,
         NsKind::Mnt => LinuxNamespaceType::Mount,
-    })
+    }
 }
 
 fn linux(c: &Container, ctx: &Context<'_>) -> oci_spec::runtime::Linux {
@@ -222,9 +222,8 @@ fn linux(c: &Container, ctx: &Context<'_>) -> oci_spec::runtime::Linux {
     // Joined by path: the sandbox's; new: the container's own.
     let mut namespaces = Vec::new();
     for k in crate::plan::SETNS_ORDER {
-        let Some(typ) = ns_type(k) else { continue };
         let mut ns = LinuxNamespace::default();
-        ns.set_typ(typ);
+        ns.set_typ(ns_type(k));
         if c.joins.contains(&k) {
             ns.set_path(Some(PathBuf::from(format!(
                 "/proc/{}/ns/{}",
@@ -237,8 +236,21 @@ fn linux(c: &Container, ctx: &Context<'_>) -> oci_spec::runtime::Linux {
         namespaces.push(ns);
     }
     l.set_namespaces(Some(namespaces));
-    l.set_uid_mappings(None);
-    l.set_gid_mappings(None);
+    // The sandbox's user namespace is joined, never made: its maps are
+    // written already. They are given too, as the same range, because runc
+    // (1.1) refuses a user namespace without them; crun only joins.
+    let mapping = |host: u32, size: u32| {
+        oci_spec::runtime::LinuxIdMappingBuilder::default()
+            .container_id(0u32)
+            .host_id(host)
+            .size(size)
+            .build()
+            .map(|m| vec![m])
+            // Every field is set: the builder has nothing to refuse.
+            .expect("a complete ID mapping")
+    };
+    l.set_uid_mappings(c.userns.map(|m| mapping(m.uid, m.size)));
+    l.set_gid_mappings(c.userns.map(|m| mapping(m.gid, m.size)));
     // Limits are the scope's (systemd's); the runtime only makes a leaf,
     // with a device allowlist (runc denies every device without one).
     l.set_resources(Some(device_rules(s.privileged)));

@@ -45,6 +45,14 @@ pub fn human(plan: &Plan) -> String {
         .as_deref()
         .unwrap_or("(not set: uts is not shared)");
     line(w, 1, format!("hostname: {hostname}"));
+    let ids = match plan.userns {
+        super::UserNsPlan::Host => "the host's (container root is host root)".to_string(),
+        super::UserNsPlan::Mapped(m) => format!("its own, IDs {m}"),
+        super::UserNsPlan::Pending { size } => {
+            format!("its own, {size} IDs from /etc/subuid and /etc/subgid (allocated at apply)")
+        }
+    };
+    line(w, 1, format!("user namespace: {ids}"));
     line(
         w,
         1,

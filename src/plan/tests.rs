@@ -43,6 +43,7 @@ pub(crate) fn pod(share: Vec<Namespace>, host: Vec<Namespace>) -> Pod {
         shm_size: crate::model::DEFAULT_SHM_SIZE,
         start_timeout_ms: crate::model::DEFAULT_START_TIMEOUT_MS,
         volumes: vec![],
+        userns: crate::model::UserNs::Host,
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::held::ReportError;
 use super::process::{Held, Helper, Output, Process, Spawner};
+use crate::model::IdMap;
 use crate::plan::SandboxPlan;
 use std::path::Path;
 
@@ -52,8 +53,14 @@ impl PendingHolder {
     }
 
     /// Lets the holder create the namespaces (it is in its scope now) and
-    /// returns the PID whose `/proc/PID/ns/*` containers join.
-    pub fn release(mut self) -> Result<(Box<dyn Process>, u32), HolderError> {
+    /// returns the PID whose `/proc/PID/ns/*` containers join. With `map`,
+    /// the holder made a user namespace first (it owns the others): its ID
+    /// maps are written through `proc` (procfs) before anything joins it.
+    pub fn release(
+        mut self,
+        map: Option<IdMap>,
+        proc: &Path,
+    ) -> Result<(Box<dyn Process>, u32), HolderError> {
         let pid = self.pid();
         let setup = |detail: String| HolderError::Setup { pid, detail };
         self.child
@@ -70,8 +77,24 @@ impl PendingHolder {
                 "it exited or sent no PID (got {report:?}); see its stderr in the journal"
             ))
         })?;
+        if let Some(map) = map {
+            write_maps(proc, ns_pid, map).map_err(setup)?;
+        }
         Ok((self.child.into_process(), ns_pid))
     }
+}
+
+/// Writes `map` as the ID maps of `pid`'s user namespace (once: the kernel
+/// refuses a second write). Host root may map any range; `setgroups` stays
+/// allowed, as container root expects.
+fn write_maps(proc: &Path, pid: u32, map: IdMap) -> Result<(), String> {
+    let dir = proc.join(pid.to_string());
+    for (file, line) in [("uid_map", map.uid_map()), ("gid_map", map.gid_map())] {
+        let path = dir.join(file);
+        std::fs::write(&path, &line)
+            .map_err(|e| format!("cannot write {} ({}): {e}", path.display(), line.trim_end()))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ pub mod schema;
 mod security;
 pub mod size;
 pub(crate) mod tree;
-mod userns;
+pub(crate) mod userns;
 mod volumes;
 
 use crate::model::Pod;

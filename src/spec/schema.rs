@@ -45,6 +45,7 @@ pub fn pod_schema() -> Value {
             ("runtime", reference("runtime")),
             ("shm_size", reference("size")),
             ("start_timeout", reference("duration")),
+            ("userns", userns()),
             ("volumes", scratch_volumes()),
             (
                 "network",
@@ -243,6 +244,25 @@ fn probe() -> Value {
         json!([{"required": ["exec"]}, {"required": ["tcp"]}, {"required": ["http"]}]),
     );
     p
+}
+
+/// `userns`: "auto", "host", or a table of `uid`, `gid` and `size`.
+fn userns() -> Value {
+    let id = json!({"type": "integer", "minimum": 1, "maximum": u32::MAX});
+    let size = json!({
+        "type": "integer",
+        "minimum": crate::model::MIN_USERNS_SIZE,
+        "maximum": super::userns::MAX_USERNS_SIZE
+    });
+    json!({"anyOf": [
+        {"type": "string", "enum": ["auto", "host"]},
+        {
+            "type": "object",
+            "properties": {"uid": id, "gid": id, "size": size},
+            "dependentRequired": {"gid": ["uid"]},
+            "additionalProperties": false
+        }
+    ]})
 }
 
 fn containers() -> Value {

@@ -105,7 +105,7 @@ pub(crate) fn settle(
                 sink.error(
                     span.clone(),
                     KEY,
-                    format!("{why}, which a pod with a user namespace of its own cannot have; remove it, or set userns = \"host\""),
+                    format!("{why}, which needs the host's user namespace: set userns = \"host\""),
                 );
             }
             mapped

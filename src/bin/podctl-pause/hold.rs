@@ -17,12 +17,13 @@ pub(crate) fn ns_flags(list: &[u8]) -> usize {
     let mut flags = 0;
     for name in list.split(|&c| c == b',') {
         flags |= match name {
+            b"user" => CLONE_NEWUSER,
             b"net" => CLONE_NEWNET,
             b"ipc" => CLONE_NEWIPC,
             b"uts" => CLONE_NEWUTS,
             b"pid" => CLONE_NEWPID,
             b"" => 0,
-            _ => die(b"unknown namespace in list (use net,ipc,uts,pid)"),
+            _ => die(b"unknown namespace in list (use user,net,ipc,uts,pid)"),
         };
     }
     flags
@@ -81,6 +82,9 @@ pub(crate) fn hold_main(nslist: &[u8], hostname: &[u8], go_fd: Option<usize>) ->
     // Wait until podctl has put us in our scope: nothing is created before.
     go::wait_release(go_fd);
     let flags = ns_flags(nslist);
+    // With "user", the user namespace is made first and owns the others;
+    // podctl writes its ID maps once it has read the PID reported below
+    // (nothing here needs them: the holder has every capability in it).
     // SAFETY: unshare takes flags only.
     if unsafe { sys::call(sys::UNSHARE, flags, 0, 0, 0) } < 0 {
         die(b"unshare failed");

@@ -28,6 +28,7 @@ fn nginx() -> ImageFacts {
 fn with_nginx() -> Facts {
     Facts {
         images: [("nginx:alpine".to_string(), nginx())].into(),
+        ids: None,
     }
 }
 

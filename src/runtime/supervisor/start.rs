@@ -88,7 +88,8 @@ impl Supervisor<'_> {
             return Err(SupervisorError::StopRequested);
         }
 
-        let (holder_child, ns_pid) = pending_holder.release()?;
+        let (holder_child, ns_pid) =
+            pending_holder.release(self.plan.userns.map(), &self.paths.host.proc)?;
         self.holder = Some(holder_child);
         self.ns_pid = ns_pid;
         self.save();

@@ -56,6 +56,10 @@ pub fn podctl_binds_from(podctl: &Path, pause: &Path) -> Vec<Bind> {
     ];
     let optional = [
         ("units/pod@.service", "/etc/systemd/system/pod@.service"),
+        // The subordinate IDs pods with userns = "auto" take their ranges
+        // from: the `containers` line podctl's package adds.
+        ("tests/rig/subid", "/etc/subuid"),
+        ("tests/rig/subid", "/etc/subgid"),
         ("examples", "/usr/local/share/podctl/examples"),
     ];
     for (rel, guest) in optional {

@@ -177,6 +177,10 @@ fn stage_image(base: &Path) -> Result<RunImage, String> {
         stage(&unit, "/etc/systemd/system/podctl-test.service"),
         stage(&next, &format!("{RESULTS_DIR}/next-phase")),
     ];
+    // The subordinate IDs of userns = "auto" (the package's `containers` line).
+    for file in ["/etc/subuid", "/etc/subgid"] {
+        files.push(stage(repo.join("tests/rig/subid"), file));
+    }
     let pod_unit = repo.join("units/pod@.service");
     if pod_unit.exists() {
         files.push(stage(&pod_unit, "/etc/systemd/system/pod@.service"));

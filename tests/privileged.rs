@@ -215,7 +215,9 @@ fn holder_creates_namespaces_hostname_and_lo() -> Result<(), String> {
     if ino(hpid, NsKind::Net) != ino(std::process::id(), NsKind::Net) {
         return Err("holder created its namespaces before being released".into());
     }
-    let (child, ns_pid) = pending.release(None, std::path::Path::new("/proc")).map_err(|e| e.to_string())?;
+    let (child, ns_pid) = pending
+        .release(None, std::path::Path::new("/proc"))
+        .map_err(|e| e.to_string())?;
     let mut child = Reaper(Some(child));
     if ns_pid != hpid {
         return Err(format!(
@@ -265,7 +267,9 @@ fn holder_with_pid_is_pid1_and_exits_0_on_term() -> Result<(), String> {
         "podpid",
     );
     let pending = holder::spawn(&OsProcesses, &pause(), &plan).map_err(|e| e.to_string())?;
-    let (child, ns_pid) = pending.release(None, std::path::Path::new("/proc")).map_err(|e| e.to_string())?;
+    let (child, ns_pid) = pending
+        .release(None, std::path::Path::new("/proc"))
+        .map_err(|e| e.to_string())?;
     let mut child = Reaper(Some(child));
     let status =
         std::fs::read_to_string(format!("/proc/{ns_pid}/status")).map_err(|e| e.to_string())?;
@@ -320,7 +324,9 @@ fn start_pair(spec: LaunchSpec) -> Result<(Reaper, u32, Result<Reaper, String>),
         &sandbox(vec![NsKind::Ipc, NsKind::Uts, NsKind::Net], "podc"),
     )
     .map_err(|e| e.to_string())?;
-    let (h, ns_pid) = pending.release(None, std::path::Path::new("/proc")).map_err(|e| e.to_string())?;
+    let (h, ns_pid) = pending
+        .release(None, std::path::Path::new("/proc"))
+        .map_err(|e| e.to_string())?;
     let c = launch::spawn(&OsProcesses, &podctl(), "c", &spec).map_err(|e| e.to_string())?;
     // Never readable: nothing interrupts this release.
     let (never, _keep) = nix::unistd::pipe().map_err(|e| e.to_string())?;

@@ -130,12 +130,22 @@ pub fn inspect(paths: &Layout, name: &str, format: super::output::Format) -> any
     if !super::output::print(format, &table)? {
         // Before the table: the table and its legend end the output.
         println!("network: {}", network.human());
+        println!("user namespace: {}", userns_line(paths, name));
         print!("{}", render_inspect(&table));
     }
     Ok(())
 }
 
-pub const INSPECT_KINDS: [NsKind; 6] = [
+/// The pod's user namespace as the supervisor runs it.
+fn userns_line(paths: &Layout, name: &str) -> String {
+    match crate::runtime::state::PodState::load(&paths.run, name).and_then(|s| s.userns) {
+        Some(m) => format!("the pod's own, IDs {m}"),
+        None => "the host's (container root is host root)".into(),
+    }
+}
+
+pub const INSPECT_KINDS: [NsKind; 7] = [
+    NsKind::User,
     NsKind::Net,
     NsKind::Ipc,
     NsKind::Uts,
@@ -177,10 +187,10 @@ mod tests {
     #[test]
     fn inspect_json_marks_sharing() {
         let rows = vec![
-            ("sandbox".to_string(), 101, vec![11, 12, 13, 4, 5, 6]),
-            ("app".to_string(), 102, vec![11, 12, 13, 24, 25, 26]),
+            ("sandbox".to_string(), 101, vec![10, 11, 12, 13, 4, 5, 6]),
+            ("app".to_string(), 102, vec![10, 11, 12, 13, 24, 25, 26]),
         ];
-        let host = [1, 2, 3, 4, 5, 6];
+        let host = [0, 1, 2, 3, 4, 5, 6];
         let table = inspect_table(&rows, &host);
         let got = serde_json::to_value(&table).unwrap();
         assert_eq!(
@@ -193,11 +203,11 @@ mod tests {
         );
         let text = render_inspect(&table);
         assert!(
-            text.contains("\napp               102          11 shared          12 shared          13 shared             24 own"),
+            text.contains("\napp               102          10 shared          11 shared          12 shared          13 shared             24 own"),
             "{text}"
         );
         assert!(
-            text.contains("\nsandbox           101             11 own"),
+            text.contains("\nsandbox           101             10 own             11 own"),
             "{text}"
         );
     }

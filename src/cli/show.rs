@@ -146,6 +146,8 @@ pub struct SandboxStatus {
     pub unit: String,
     pub pid: u32,
     pub state: String,
+    /// The pod's user namespace mapping (`null`: the host's).
+    pub userns: Option<crate::model::IdMap>,
 }
 
 #[derive(Debug, Serialize)]
@@ -246,6 +248,7 @@ fn status_from_units(loaded: &[UnitStatus], paths: &Layout, name: &str) -> PodSt
             state: active(&sandbox_unit),
             unit: sandbox_unit,
             pid: state.sandbox_pid,
+            userns: state.userns,
         },
         service,
         containers,

@@ -73,6 +73,9 @@ pub struct PodState {
     /// layers, the images' defaults): with `definition`, the plan it runs.
     #[serde(default, skip_serializing_if = "crate::plan::Facts::is_empty")]
     pub facts: crate::plan::Facts,
+    /// The pod's user namespace mapping; `None`: the host's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userns: Option<crate::model::IdMap>,
     /// The outcome of the last reload (`podctl apply` of a changed file).
     #[serde(default)]
     pub last_reload: Option<Reload>,

@@ -24,6 +24,11 @@ fn fixture() -> (crate::systemd::fake::Recorder, Layout, std::path::PathBuf) {
         supervisor_pid: 100,
         sandbox_pid: 101,
         phase: "running".into(),
+        userns: Some(crate::model::IdMap {
+            uid: 2_147_483_648,
+            gid: 2_147_483_648,
+            size: 65_536,
+        }),
         containers: vec![
             ContainerState {
                 name: "app".into(),

@@ -275,6 +275,7 @@ impl<'m> Supervisor<'m> {
             phase: self.phase.name().to_string(),
             definition: self.definition.clone(),
             facts: self.facts.clone(),
+            userns: self.plan.userns.map(),
             last_reload: self.last_reload.clone(),
             containers: self.slots.iter().map(Slot::record).collect(),
         };

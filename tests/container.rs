@@ -50,6 +50,7 @@ fn main() {
         .chain(pods::cli::TRIALS)
         .chain(pods::hostile_image::TRIALS)
         .chain(pods::cli_more::TRIALS)
+        .chain(pods::userns::TRIALS)
         .copied()
         .collect();
     rig::harness::container_main(&all)

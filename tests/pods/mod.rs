@@ -27,5 +27,6 @@ pub mod promises;
 pub mod quickstart;
 pub mod reconcile;
 pub mod security;
+pub mod userns;
 pub mod vm;
 pub mod volumes;

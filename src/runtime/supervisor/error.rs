@@ -40,6 +40,10 @@ pub enum SupervisorError {
     Recreate,
     #[error("{unit}: the previous unit of this name is still there after {timeout:?}")]
     ScopeInUse { unit: String, timeout: Duration },
+    #[error(
+        "pod {0}: userns = \"auto\" and no range of IDs was allocated to it (podctl apply allocates one)"
+    )]
+    NoIdRange(String),
     #[error("stop requested")]
     StopRequested,
     #[error("{0} (retried with backoff; podctl status shows it)")]

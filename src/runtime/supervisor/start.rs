@@ -35,6 +35,9 @@ impl Supervisor<'_> {
     pub(super) fn try_start(&mut self) -> Result<(), SupervisorError> {
         // What a previous run left goes first (its runtime state and
         // mounts are removed next).
+        if let crate::plan::UserNsPlan::Pending { .. } = self.plan.userns {
+            return Err(SupervisorError::NoIdRange(self.plan.pod.clone()));
+        }
         self.clear_previous_life()?;
         // Scratch volumes start empty; /dev/shm is made anew (before the
         // helpers, which prepare their containers' mounts while held).

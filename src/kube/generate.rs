@@ -22,6 +22,7 @@ pub fn pod(p: &Pod) -> String {
         spec.str("hostname", &p.hostname);
     }
     namespaces(p, &mut spec, &mut notes);
+    super::userns::generate(p, &mut spec, &mut notes);
     network(p, &mut notes);
     names(p, &mut spec);
     if !p.autostart {

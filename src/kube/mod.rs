@@ -23,7 +23,7 @@
 //! volumes), `annotations` (`podctl.io/`), `quantity`, `native` (the pod
 //! file text and each line's origin), [`secret`] (what no output shows);
 //! `generate`, `gen_container`, `gen_volumes` and `yaml_out` the way out
-//! (`annotations` both ways).
+//! (`annotations` and `userns`, hostUsers, both ways).
 //! Nothing here touches the host but [`write`] (relative
 //! to directories it opened, no symlink followed), which `apply` calls once
 //! the pod passed its checks.
@@ -47,6 +47,7 @@ mod refs;
 mod rules;
 pub mod secret;
 mod security;
+mod userns;
 mod volumes;
 mod walk;
 pub mod write;

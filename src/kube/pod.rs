@@ -29,7 +29,7 @@ const METADATA_UNSUPPORTED: [&str; 10] = [
     "deletionGracePeriodSeconds",
     "selfLink",
 ];
-const SPEC: [&str; 14] = [
+const SPEC: [&str; 15] = [
     "containers",
     "initContainers",
     "restartPolicy",
@@ -38,6 +38,7 @@ const SPEC: [&str; 14] = [
     "hostNetwork",
     "hostPID",
     "hostIPC",
+    "hostUsers",
     "hostname",
     "dnsConfig",
     "hostAliases",
@@ -45,7 +46,7 @@ const SPEC: [&str; 14] = [
     "resources",
     "securityContext",
 ];
-const SPEC_UNSUPPORTED: [&str; 25] = [
+const SPEC_UNSUPPORTED: [&str; 24] = [
     "nodeName",
     "nodeSelector",
     "affinity",
@@ -67,7 +68,6 @@ const SPEC_UNSUPPORTED: [&str; 25] = [
     "subdomain",
     "preemptionPolicy",
     "os",
-    "hostUsers=true",
     "schedulingGates",
     "resourceClaims",
     "ephemeralContainers",
@@ -146,6 +146,7 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs) -> Native
         host_network,
         host_pid,
         host_ipc,
+        host_users,
         hostname,
         dns_config,
         host_aliases,
@@ -283,6 +284,7 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs) -> Native
     };
     container::lower_all(cx, spec, containers, init_containers, &mut pcx, &mut out);
     annotations::apply(cx, &annotations, &mut out);
+    super::userns::lower(cx, host_users, &pcx.host_binaries, &mut out);
     container::pod_defaults(cx, &pcx, &mut out);
     out
 }

@@ -4,12 +4,15 @@
 
 pub mod decide;
 pub mod diff;
+mod etc;
 pub mod image;
 mod ns;
 mod order;
 pub mod render;
 pub mod security;
 pub mod units;
+mod userns;
+use etc::etc_files;
 
 use crate::model::{
     Condition, Namespace, Pod, Probe, Resources, Restart, Runtime, ScratchVolume, User, Volume,
@@ -20,6 +23,8 @@ use order::ordered;
 pub use order::start_order;
 pub use security::SecurityPlan;
 use serde::{Deserialize, Serialize};
+pub use userns::UserNsPlan;
+use userns::userns;
 
 /// A D-Bus property value, typed as `StartTransientUnit` takes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -161,47 +166,6 @@ pub struct Plan {
     pub start_timeout_ms: u64,
     /// The pod's user namespace.
     pub userns: UserNsPlan,
-}
-
-/// A pod's user namespace, as the plan runs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum UserNsPlan {
-    /// The host's: container root is host root.
-    Host,
-    /// The holder's, with this mapping; every container joins it.
-    Mapped(crate::model::IdMap),
-    /// `userns = "auto"` before a range was allocated (a plan only shown):
-    /// the supervisor never runs one.
-    Pending { size: u32 },
-}
-
-impl UserNsPlan {
-    /// The mapping, when the pod has a user namespace of its own and it is known.
-    pub fn map(&self) -> Option<crate::model::IdMap> {
-        match self {
-            UserNsPlan::Mapped(m) => Some(*m),
-            _ => None,
-        }
-    }
-
-    /// Whether the pod has a user namespace of its own (allocated or not).
-    pub fn is_private(&self) -> bool {
-        !matches!(self, UserNsPlan::Host)
-    }
-}
-
-/// The user namespace of `pod` given the range allocated to it, if any.
-fn userns(pod: &Pod, facts: &Facts) -> UserNsPlan {
-    use crate::model::UserNs;
-    match pod.userns {
-        UserNs::Host => UserNsPlan::Host,
-        UserNs::Fixed(m) => UserNsPlan::Mapped(m),
-        UserNs::Auto { size } => match facts.ids {
-            Some(m) if m.size == size => UserNsPlan::Mapped(m),
-            _ => UserNsPlan::Pending { size },
-        },
-    }
 }
 
 /// Default PATH for container processes (systemd's default for services).
@@ -411,30 +375,6 @@ pub fn assemble(pod: &Pod, facts: &Facts) -> Plan {
         scratch: pod.volumes.clone(),
         userns,
     }
-}
-
-/// `/etc/hosts` and `/etc/resolv.conf` from the pod's network directory,
-/// for a pod on bridge networks; the host's for an image container of a
-/// host-network pod (a host-root container has them already); none
-/// otherwise (an image's own files).
-fn etc_files(pod: &Pod, image: bool) -> Vec<(String, String)> {
-    use crate::model::NetworkMode;
-    let files = ["hosts", "resolv.conf"];
-    match pod.network.mode {
-        NetworkMode::Host if image => {
-            return files
-                .into_iter()
-                .map(|f| (format!("/etc/{f}"), format!("/etc/{f}")))
-                .collect();
-        }
-        NetworkMode::Bridge => {}
-        _ => return Vec::new(),
-    }
-    let dir = std::path::Path::new(crate::net::attach::RUN_DIR).join(&pod.name);
-    files
-        .into_iter()
-        .map(|f| (dir.join(f).display().to_string(), format!("/etc/{f}")))
-        .collect()
 }
 
 #[cfg(test)]

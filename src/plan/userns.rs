@@ -1,0 +1,47 @@
+//! A pod's user namespace in its plan: the host's, or the holder's with
+//! the mapping the pod file fixes or the range allocated to it.
+
+use super::Facts;
+use crate::model::Pod;
+use serde::{Deserialize, Serialize};
+
+/// A pod's user namespace, as the plan runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserNsPlan {
+    /// The host's: container root is host root.
+    Host,
+    /// The holder's, with this mapping; every container joins it.
+    Mapped(crate::model::IdMap),
+    /// `userns = "auto"` before a range was allocated (a plan only shown):
+    /// the supervisor never runs one.
+    Pending { size: u32 },
+}
+
+impl UserNsPlan {
+    /// The mapping, when the pod has a user namespace of its own and it is known.
+    pub fn map(&self) -> Option<crate::model::IdMap> {
+        match self {
+            UserNsPlan::Mapped(m) => Some(*m),
+            _ => None,
+        }
+    }
+
+    /// Whether the pod has a user namespace of its own (allocated or not).
+    pub fn is_private(&self) -> bool {
+        !matches!(self, UserNsPlan::Host)
+    }
+}
+
+/// The user namespace of `pod` given the range allocated to it, if any.
+pub(super) fn userns(pod: &Pod, facts: &Facts) -> UserNsPlan {
+    use crate::model::UserNs;
+    match pod.userns {
+        UserNs::Host => UserNsPlan::Host,
+        UserNs::Fixed(m) => UserNsPlan::Mapped(m),
+        UserNs::Auto { size } => match facts.ids {
+            Some(m) if m.size == size => UserNsPlan::Mapped(m),
+            _ => UserNsPlan::Pending { size },
+        },
+    }
+}

@@ -20,6 +20,7 @@ pub mod plan;
 pub mod private;
 pub mod runtime;
 pub mod spec;
+pub mod statefile;
 pub mod systemd;
 
 /// An error and its causes on one line: `outer: cause: root cause`.

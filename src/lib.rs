@@ -7,6 +7,7 @@
 
 pub mod apply;
 pub mod cli;
+pub mod ids;
 pub mod image;
 pub mod kube;
 #[cfg(test)]

@@ -15,6 +15,10 @@ pub const JOURNAL_SOCKET: &str = "/run/systemd/journal/socket";
 pub const JOURNAL_STDOUT: &str = "/run/systemd/journal/stdout";
 /// Where the cgroup filesystem is mounted.
 pub const CGROUP_MOUNT: &str = "/sys/fs/cgroup";
+/// The host's subordinate UIDs (subuid(5)).
+pub const SUBUID: &str = "/etc/subuid";
+/// The host's subordinate GIDs (subgid(5)).
+pub const SUBGID: &str = "/etc/subgid";
 
 /// The host's own trees the supervisor and its helpers read or write to:
 /// parameters, so tests point them at temporary directories.
@@ -34,6 +38,11 @@ pub struct HostRoots {
     /// runtime gets the container's cgroup (only when it is the unified
     /// hierarchy: [`crate::oci::cgroup::detect`]).
     pub cgroup_mount: PathBuf,
+    /// `/etc/subuid`: its `containers` entries are the host UIDs pods'
+    /// user namespaces get ([`crate::ids`]).
+    pub subuid: PathBuf,
+    /// `/etc/subgid`: the same for GIDs.
+    pub subgid: PathBuf,
 }
 
 impl HostRoots {
@@ -47,6 +56,8 @@ impl HostRoots {
             journal_socket: PathBuf::from(JOURNAL_SOCKET),
             journal_stdout: PathBuf::from(JOURNAL_STDOUT),
             cgroup_mount: PathBuf::from(CGROUP_MOUNT),
+            subuid: PathBuf::from(SUBUID),
+            subgid: PathBuf::from(SUBGID),
         }
     }
 
@@ -59,9 +70,14 @@ impl HostRoots {
             journal_socket: dir.join("journal/socket"),
             journal_stdout: dir.join("journal/stdout"),
             cgroup_mount: dir.join("sys/fs/cgroup"),
+            subuid: dir.join("etc/subuid"),
+            subgid: dir.join("etc/subgid"),
         }
     }
 }
+
+/// The user namespace ranges' directory under [`Layout::lib`].
+const USERNS_DIR: &str = "userns";
 
 /// Every host path podctl uses, built once per process from the
 /// environment ([`Layout::from_env`]) and passed down; tests build their own
@@ -81,7 +97,11 @@ pub struct Layout {
     pub podctl: PathBuf,
     /// The `podctl-pause` binary.
     pub pause: PathBuf,
-    /// `/proc`, the cgroup root, systemd's and journald's sockets.
+    /// The user namespace ranges pods hold ([`crate::ids`]):
+    /// `/var/lib/podctl/userns`, under `lib`.
+    pub userns: PathBuf,
+    /// `/proc`, the cgroup root, systemd's and journald's sockets,
+    /// `/etc/subuid` and `/etc/subgid`.
     pub host: HostRoots,
 }
 
@@ -104,10 +124,12 @@ impl Layout {
         let pause = std::env::var_os("PODCTL_PAUSE")
             .map(PathBuf::from)
             .unwrap_or_else(|| dir.join("podctl-pause"));
+        let lib = var("PODCTL_LIB", "/var/lib/podctl");
         Layout {
             store: var("PODCTL_STORE", "/etc/podctl/pods"),
             run: var("PODCTL_RUN", "/run/podctl"),
-            lib: var("PODCTL_LIB", "/var/lib/podctl"),
+            userns: lib.join(USERNS_DIR),
+            lib,
             images: var("PODCTL_STORAGE", crate::image::STORAGE_ROOT),
             podctl,
             pause,
@@ -137,6 +159,7 @@ impl Layout {
             run: dir.join("run"),
             lib: dir.join("lib"),
             images: dir.join("lib/storage"),
+            userns: dir.join("lib").join(USERNS_DIR),
             podctl: "/bin/false".into(),
             pause: "/bin/false".into(),
             host: HostRoots::under(&dir.join("host")),

@@ -7,6 +7,7 @@
 
 pub mod apply;
 pub mod cli;
+pub mod ids;
 pub mod image;
 pub mod kube;
 #[cfg(test)]
@@ -20,6 +21,7 @@ pub mod plan;
 pub mod private;
 pub mod runtime;
 pub mod spec;
+pub mod statefile;
 pub mod systemd;
 
 /// An error and its causes on one line: `outer: cause: root cause`.

@@ -3,20 +3,18 @@
 //! exclusive `flock` on `lock` beside it and replaced atomically. Each entry
 //! names the process that owns it (boot ID, PID and start time), so an entry
 //! whose owner is gone (a supervisor killed with -9, a reboot) is known stale.
-//! Deciding is pure (the functions over [`Allocations`]); the file is [`Store`]'s.
+//! Deciding is pure (the functions over [`Allocations`]); the file is a
+//! [`crate::statefile`], [`Store`].
 
 use super::config::NetworkDef;
 use super::ports::PortMapping;
+use crate::statefile::{self, State, StateFile};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::Write;
 use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub const STATE_DIR: &str = "/var/lib/podctl/networks";
-const FILE: &str = "allocations.json";
-const LOCK: &str = "lock";
 
 /// The process an allocation belongs to (a pod's supervisor).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,90 +182,13 @@ impl Allocations {
 }
 
 /// The allocation file and its lock.
-#[derive(Debug, Clone)]
-pub struct Store {
-    dir: PathBuf,
-}
+pub type Store = StateFile<Allocations>;
 
-/// Holds the lock; the file is read and written through it.
-pub struct Locked {
-    dir: PathBuf,
-    _lock: nix::fcntl::Flock<File>,
-}
+/// Holds the allocation lock; the file is read and written through it.
+pub type Locked = statefile::Locked<Allocations>;
 
-impl Store {
-    pub fn new(dir: impl Into<PathBuf>) -> Store {
-        Store { dir: dir.into() }
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// The allocation file's path.
-    pub fn file(&self) -> PathBuf {
-        self.dir.join(FILE)
-    }
-
-    /// Takes the lock (waiting for it), creating the directory (0700) first.
-    pub fn lock(&self) -> std::io::Result<Locked> {
-        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&self.dir)?;
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(self.dir.join(LOCK))?;
-        let lock = nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive)
-            .map_err(|(_, e)| std::io::Error::from(e))?;
-        Ok(Locked {
-            dir: self.dir.clone(),
-            _lock: lock,
-        })
-    }
-
-    /// Reads the file without the lock (for display); missing is empty.
-    pub fn peek(&self) -> std::io::Result<Allocations> {
-        read_file(&self.file())
-    }
-}
-
-fn read_file(path: &Path) -> std::io::Result<Allocations> {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("{}: {e}", path.display()),
-            )
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Allocations::default()),
-        Err(e) => Err(e),
-    }
-}
-
-impl Locked {
-    pub fn read(&self) -> std::io::Result<Allocations> {
-        read_file(&self.dir.join(FILE))
-    }
-
-    /// Replaces the file atomically (write, fsync, rename).
-    pub fn write(&self, a: &Allocations) -> std::io::Result<()> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let tmp = self.dir.join(format!("{FILE}.tmp"));
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .write(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(&serde_json::to_vec_pretty(a).map_err(std::io::Error::other)?)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, self.dir.join(FILE))
-    }
+impl State for Allocations {
+    const FILE: &'static str = "allocations.json";
 }
 
 #[cfg(test)]

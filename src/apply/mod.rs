@@ -53,16 +53,21 @@ pub struct Planned {
 }
 
 /// Gathers the facts of every definition's images from `images` (once per
-/// pod) and assembles each plan (once). The first image that is not
-/// stored is the error.
+/// pod) and its range of IDs from `ids`, and assembles each plan (once).
+/// The first image that is not stored, or range that cannot be had, is the
+/// error.
 pub fn assemble_all(
     definitions: Vec<Definition>,
     images: &dyn ImageSource,
+    ids: &dyn crate::ids::IdSource,
 ) -> anyhow::Result<Vec<Planned>> {
     definitions
         .into_iter()
         .map(|definition| {
-            let facts = images.facts(&definition.pod)?;
+            let mut facts = images.facts(&definition.pod)?;
+            facts.ids = ids.range(&definition.pod).map_err(|e| {
+                anyhow::anyhow!("pod {}: {e}\nnothing was changed", definition.pod.name)
+            })?;
             let plan = crate::plan::assemble(&definition.pod, &facts);
             Ok(Planned {
                 definition,
@@ -71,6 +76,17 @@ pub fn assemble_all(
             })
         })
         .collect()
+}
+
+/// For `apply --dry-run`, `diff` and `validate`: the facts as they are
+/// (the images stored already, the range the pod holds), with nothing
+/// pulled or allocated.
+pub fn facts_as_they_are(paths: &Layout, pod: &crate::model::Pod) -> crate::plan::Facts {
+    let mut facts = crate::image::facts::if_stored(&paths.images, pod);
+    facts.ids = crate::ids::IdSource::range(&crate::ids::Lookup(paths), pod)
+        .ok()
+        .flatten();
+    facts
 }
 
 /// Carries out applies and downs through `mgr`, on the host `paths` name.
@@ -166,6 +182,8 @@ impl Applier<'_> {
             // The files of a manifest's configMap and secret volumes (secrets).
             let _ = std::fs::remove_dir_all(crate::kube::files::pod_dir(name));
             let _ = std::fs::remove_file(crate::runtime::state::path(&paths.run, name));
+            // Its range of IDs is free for the next pod (its files are gone).
+            crate::ids::release(paths, name)?;
             // Under the lock: a waiter finds its file unlinked and locks anew.
             let _ = std::fs::remove_file(paths.run.join("locks").join(format!("{name}.lock")));
         }

@@ -61,9 +61,17 @@ fn a_manifest_is_read_once_and_its_plan_assembled_once() {
     std::fs::remove_file(&file).unwrap();
 
     let images = Counting::default();
-    let planned = assemble_all(vec![definition], &images).unwrap();
+    let range = crate::model::IdMap {
+        uid: 2_147_549_184,
+        gid: 2_147_549_184,
+        size: 65_536,
+    };
+    let planned = assemble_all(vec![definition], &images, &Some(range)).unwrap();
     assert_eq!(images.lookups.borrow()["web"], 1);
     let plan = &planned[0].plan;
+    // Its range of IDs is a fact too: the plan runs it, the state keeps it.
+    assert_eq!(plan.userns, crate::plan::UserNsPlan::Mapped(range));
+    assert_eq!(planned[0].facts.ids, Some(range));
     assert!(
         plan.containers
             .iter()

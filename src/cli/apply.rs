@@ -37,6 +37,7 @@ pub fn apply(
     let planned = crate::apply::assemble_all(
         definitions,
         &crate::image::facts::SystemStore::at(&paths.images),
+        &crate::ids::Allocate(paths),
     )?;
     // What the runtime would refuse later, refused now: nothing is changed or written.
     let path = std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into());

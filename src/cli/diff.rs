@@ -48,7 +48,7 @@ pub fn diff_with(
         let crate::apply::Definition { pod, text, .. } = super::read::definition(&f, policy)?;
         let running = PodState::load(&paths.run, &pod.name).is_some();
         // The images as stored now: apply pulls those that are not.
-        let facts = crate::image::facts::if_stored(&paths.images, &pod);
+        let facts = crate::apply::facts_as_they_are(paths, &pod);
         let wanted = crate::plan::assemble(&pod, &facts);
         let changes = changes_against(&paths.run, running, (&wanted, &facts), &text);
         // Another text of the same plan (a comment, a manifest for a pod

@@ -115,7 +115,7 @@ pub fn dry_run(
             return ExitCode::FAILURE;
         }
     };
-    let plan = plan::assemble(&pod, &crate::image::facts::if_stored(&paths.images, &pod));
+    let plan = plan::assemble(&pod, &crate::apply::facts_as_they_are(paths, &pod));
     match output::print(format, &plan) {
         Ok(false) => {
             print!("{}", render::human(&plan));

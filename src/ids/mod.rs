@@ -12,10 +12,12 @@
 //! [`Layout::userns`]: crate::layout::Layout::userns
 
 mod ranges;
+mod source;
 mod store;
 pub mod subid;
 
 pub use ranges::Allocations;
+pub use source::{Allocate, IdSource, Lookup};
 pub use store::{assign, get, peek, read_subids, release};
 pub use subid::{SUGGESTED_ENTRY, SubIdEntry, SubIds};
 

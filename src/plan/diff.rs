@@ -120,6 +120,7 @@ pub fn diff(old: &Plan, new: &Plan) -> PlanDiff {
     let mut out = PlanDiff {
         pod: new.pod.clone(),
         recreate: old.sandbox != new.sandbox
+            || old.userns != new.userns
             || old.service != new.service
             || old.network != new.network,
         slice: limit_changes(&old.slice, &new.slice),
@@ -272,5 +273,25 @@ mod tests {
         );
         assert!(d.recreate);
         assert!(d.to_string().contains("recreated"));
+    }
+
+    /// Another range of IDs is another user namespace: the holder makes it.
+    #[test]
+    fn another_range_recreates() {
+        let image = "[containers.app]\nimage = \"app:1\"\n";
+        let range = |uid: u32| {
+            pod(&format!(
+                "userns = {{ uid = {uid}, size = 65536 }}\n{image}"
+            ))
+        };
+        assert!(!diff(&range(300_000), &range(300_000)).recreate);
+        assert!(diff(&range(300_000), &range(400_000)).recreate);
+        assert!(
+            diff(
+                &range(300_000),
+                &pod(&format!("userns = \"host\"\n{image}"))
+            )
+            .recreate
+        );
     }
 }

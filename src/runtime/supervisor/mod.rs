@@ -146,6 +146,9 @@ pub struct Supervisor<'m> {
     /// Where a reload's image facts come from (the store at
     /// [`Layout::images`] unless [`Supervisor::with_images`] says otherwise).
     images: Option<&'m dyn crate::image::facts::ImageSource>,
+    /// Where a reload's range of IDs comes from (`None`: allocated in
+    /// `paths`' store).
+    ids: Option<&'m dyn crate::ids::IdSource>,
     last_reload: Option<Reload>,
     slots: Vec<Slot>,
     inbox: Inbox,
@@ -183,6 +186,7 @@ impl<'m> Supervisor<'m> {
             definition,
             facts: crate::plan::Facts::default(),
             images: None,
+            ids: None,
             last_reload: None,
             slots: Vec::new(),
             inbox: Inbox::new().map_err(SupervisorError::Signals)?,
@@ -202,6 +206,12 @@ impl<'m> Supervisor<'m> {
     /// Looks a reload's images up in `images` (tests: a fake store).
     pub fn with_images(mut self, images: &'m dyn crate::image::facts::ImageSource) -> Self {
         self.images = Some(images);
+        self
+    }
+
+    /// Reloads take a pod's range of IDs from `ids` (tests: a fixed one).
+    pub fn with_ids(mut self, ids: &'m dyn crate::ids::IdSource) -> Self {
+        self.ids = Some(ids);
         self
     }
 

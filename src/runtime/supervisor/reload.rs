@@ -46,6 +46,14 @@ impl Supervisor<'_> {
             Some(images) => images.facts(&pod),
             None => crate::image::facts::stored(&self.paths.images, &pod),
         };
+        let found = found.map_err(|e| e.to_string()).and_then(|mut f| {
+            let ids = match self.ids {
+                Some(ids) => ids.range(&pod),
+                None => crate::ids::IdSource::range(&crate::ids::Allocate(&self.paths), &pod),
+            };
+            f.ids = ids.map_err(|e| e.to_string())?;
+            Ok(f)
+        });
         let facts = match found {
             Ok(f) => f,
             Err(e) => {

@@ -34,6 +34,7 @@ fn exit_code(e: &anyhow::Error) -> u8 {
     use crate::runtime::supervisor::SupervisorError;
     let network_conflict = |n: &crate::net::NetError| n.is_conflict();
     let config = e.downcast_ref::<crate::spec::Diagnostics>().is_some()
+        || e.downcast_ref::<crate::ids::IdsError>().is_some()
         || e.downcast_ref::<crate::net::NetError>()
             .is_some_and(network_conflict)
         || matches!(
@@ -84,7 +85,10 @@ fn run(name: &str) -> anyhow::Result<()> {
         );
     }
     // Images come from the store only: a pod at boot never needs the network.
-    let facts = crate::image::facts::stored(&paths.images, &pod)?;
+    let mut facts = crate::image::facts::stored(&paths.images, &pod)?;
+    // The range apply allocated (allocated here for a pod file put in place
+    // by hand): kept while the pod is stored.
+    facts.ids = crate::ids::IdSource::range(&crate::ids::Allocate(&paths), &pod)?;
     let plan = crate::plan::assemble(&pod, &facts);
     // The pod's addresses and ports, before any of its units exists: a port
     // taken is refused here, with nothing started (and what a supervisor

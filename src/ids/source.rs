@@ -1,0 +1,53 @@
+//! Where a pod's range comes from when its plan is assembled: allocated
+//! (`podctl apply`, the supervisor) or only looked up (a plan shown, a diff).
+
+use super::IdsError;
+use crate::layout::Layout;
+use crate::model::{IdMap, Pod, UserNs};
+
+/// The range of IDs of a pod with `userns = "auto"`; `None` for the others,
+/// and for an `auto` pod a lookup finds nothing for.
+pub trait IdSource {
+    fn range(&self, pod: &Pod) -> Result<Option<IdMap>, IdsError>;
+}
+
+/// Allocates (or finds again) the range of a pod, kept while it is stored.
+pub struct Allocate<'a>(pub &'a Layout);
+
+/// Finds the range a pod holds, allocating nothing.
+pub struct Lookup<'a>(pub &'a Layout);
+
+impl IdSource for Allocate<'_> {
+    fn range(&self, pod: &Pod) -> Result<Option<IdMap>, IdsError> {
+        let UserNs::Auto { size } = pod.userns else {
+            return Ok(None);
+        };
+        let paths = self.0;
+        // A pod is running while its supervisor's state file is there
+        // (/run: gone at reboot), stored while its definition is.
+        super::assign(
+            paths,
+            &pod.name,
+            size,
+            |p| paths.definition(p).exists(),
+            |p| crate::runtime::state::path(&paths.run, p).exists(),
+        )
+        .map(Some)
+    }
+}
+
+impl IdSource for Lookup<'_> {
+    fn range(&self, pod: &Pod) -> Result<Option<IdMap>, IdsError> {
+        match pod.userns {
+            UserNs::Auto { size } => Ok(super::get(self.0, &pod.name)?.filter(|m| m.size == size)),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Tests: a fixed answer for every `auto` pod.
+impl IdSource for Option<IdMap> {
+    fn range(&self, pod: &Pod) -> Result<Option<IdMap>, IdsError> {
+        Ok(self.filter(|_| matches!(pod.userns, UserNs::Auto { .. })))
+    }
+}

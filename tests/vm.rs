@@ -30,6 +30,7 @@ fn main() {
         .chain(pods::hostile_boundary::VM_TRIALS)
         .chain(pods::packaging::VM_TRIALS)
         .chain(pods::image_pods::VM_TRIALS)
+        .chain(pods::userns::VM_TRIALS)
         .chain(pods::kube_peer::VM_TRIALS)
         .cloned()
         .collect();

@@ -171,6 +171,8 @@ pub fn prepare(c: &Container, user: HostUser, host: &HostPaths<'_>) -> Result<Pr
             )
         }
     };
+    super::userns::let_through(c, host.dirs, &bundle_dir)
+        .map_err(|e| transient("paths for the pod's user namespace", e))?;
     Ok(Prepared {
         program,
         mode,

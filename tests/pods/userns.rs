@@ -12,7 +12,7 @@
 
 use super::common::{status, wait_pid, write_pod};
 use super::image_pods::{self, APP, apply_cmd};
-use crate::rig::{Guest, TrialFn, wait_for};
+use crate::rig::{Guest, TrialFn, VmTrial, wait_for};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -30,6 +30,14 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         a_range_survives_a_crash_and_goes_with_purge,
     ),
 ];
+
+/// VM tier: the pod comes back after a reboot with its range, and reads
+/// what its root wrote into a named volume (on the VM's ext4) before it.
+pub const VM_TRIALS: &[VmTrial] = &[VmTrial::reboot(
+    "userns::range_and_volume_files_after_a_reboot",
+    range_and_volume_before_reboot,
+    range_and_volume_after_reboot,
+)];
 
 /// Where the ranges are kept.
 const RANGES: &str = "/var/lib/podctl/userns/ranges.json";
@@ -229,4 +237,55 @@ fn a_range_survives_a_crash_and_goes_with_purge(g: &Guest) -> Result<(), String>
     expect(!held.contains("\"usk\""), || {
         format!("after down --purge, {RANGES} still holds usk:\n{held}")
     })
+}
+
+const BOOT_POD: &str = "usboot";
+const BOOT_NOTE: &str = "/var/lib/podctl-usboot";
+
+fn range_and_volume_before_reboot(g: &Guest) -> Result<(), String> {
+    image_pods::setup(g)?;
+    let file = pod(BOOT_POD, 1731, "", "echo before > /data/f;")
+        .replace("user = 0\n", "user = 0\nvolumes = [\"usbootvol:/data\"]\n");
+    apply(g, BOOT_POD, &file)?;
+    let pid = wait_pid(g, "sleep 1731")?;
+    let map = uid_map(g, pid)?;
+    expect(
+        map.len() == 1 && map[0].0 == 0 && map[0].1 >= SUBID_START,
+        || format!("{BOOT_POD}'s uid_map is {map:?}"),
+    )?;
+    let owner = g.ok("stat -c %u:%g /var/lib/podctl/volumes/usbootvol/f")?;
+    expect(owner == "0:0", || {
+        format!("the file container root wrote is {owner} on disk, want 0:0")
+    })?;
+    g.ok(&format!(
+        "echo {} > {BOOT_NOTE}-range; cat /proc/sys/kernel/random/boot_id > {BOOT_NOTE}-boot",
+        map[0].1
+    ))
+    .map(|_| ())
+}
+
+fn range_and_volume_after_reboot(g: &Guest) -> Result<(), String> {
+    if g.ok(&format!("cat {BOOT_NOTE}-boot"))? == g.ok("cat /proc/sys/kernel/random/boot_id")? {
+        return Err("phase 2 ran in the same boot".into());
+    }
+    g.wait_property(
+        &format!("pod@{BOOT_POD}.service"),
+        "ActiveState",
+        "active",
+        Duration::from_secs(90),
+    )?;
+    let pid = wait_pid(g, "sleep 1731")?;
+    let before: u64 = g
+        .ok(&format!("cat {BOOT_NOTE}-range"))?
+        .parse()
+        .map_err(|e| format!("{BOOT_NOTE}-range: {e}"))?;
+    let map = uid_map(g, pid)?;
+    expect(map == [(0, before, 65_536)], || {
+        format!("after the reboot {BOOT_POD}'s uid_map is {map:?}, had 0 {before} 65536")
+    })?;
+    let read = g.ok(&format!("podctl exec {BOOT_POD} app -- /bin/cat /data/f"))?;
+    expect(read == "before", || {
+        format!("after the reboot, /data/f reads {read:?}")
+    })?;
+    g.ok(&format!("podctl down --purge {BOOT_POD}")).map(|_| ())
 }

@@ -1,6 +1,7 @@
 //! The overlay root against fake mounters: options, modes, many layers.
 
 use super::*;
+use crate::model::IdMap;
 use std::cell::RefCell;
 
 use crate::mount::fake::{Mount, Mounts};
@@ -132,6 +133,12 @@ impl Mounter for Resolving {
     }
     fn is_mounted(&self, _at: &Path) -> bool {
         false
+    }
+    fn idmapped_bind(&self, _: &Path, at: &Path, _: IdMap) -> std::io::Result<()> {
+        panic!("no user namespace here ({})", at.display())
+    }
+    fn chown(&self, path: &Path, _uid: u32, _gid: u32) -> std::io::Result<()> {
+        panic!("no user namespace here ({})", path.display())
     }
 }
 

@@ -100,8 +100,17 @@ pub fn teardown(pod: &str, dirs: &Dirs, m: &dyn Mounter) -> Vec<String> {
             }
         }
     }
-    // Image containers' upper layers (`/var/lib/podctl/containers/POD`).
-    remove.push(dirs.containers().join(pod));
+    // Image containers' upper layers (`/var/lib/podctl/containers/POD`),
+    // and idmapped layers an interrupted start left there first.
+    let containers = dirs.containers().join(pod);
+    for e in std::fs::read_dir(&containers)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        crate::image::overlay::detach_layers(&e.path(), m);
+    }
+    remove.push(containers);
     // The runtimes' logs of the pod's containers (`oci-state/POD.CONTAINER.log`)
     // and their state of its stopped containers (`oci-state/RUNTIME/POD.CONTAINER/`,
     // what `RUNTIME delete` removes): nothing of a pod stays after down.

@@ -53,9 +53,29 @@ fn writable_and_read_only_roots() {
     };
     let (containers, rootfs) = (t.join("containers"), t.join("rootfs"));
     let m = Mounts::new();
-    mount_root(&img, &containers, ("web", "app"), RW, &[], &rootfs, &m).unwrap();
+    mount_root(
+        &img,
+        &containers,
+        ("web", "app"),
+        RW,
+        None,
+        &[],
+        &rootfs,
+        &m,
+    )
+    .unwrap();
     // Again (a restart): the old mount goes first, one stays.
-    mount_root(&img, &containers, ("web", "app"), RW, &[], &rootfs, &m).unwrap();
+    mount_root(
+        &img,
+        &containers,
+        ("web", "app"),
+        RW,
+        None,
+        &[],
+        &rootfs,
+        &m,
+    )
+    .unwrap();
     let got = overlays(&m);
     let base = containers.join("web/app");
     assert_eq!(
@@ -89,7 +109,17 @@ fn writable_and_read_only_roots() {
         MountPoint::Dir("/data/x".into()),
         MountPoint::File("/etc/hosts".into()),
     ];
-    mount_root(&one, &containers, ("web", "ro"), RO, &points, &rootfs, &m).unwrap();
+    mount_root(
+        &one,
+        &containers,
+        ("web", "ro"),
+        RO,
+        None,
+        &points,
+        &rootfs,
+        &m,
+    )
+    .unwrap();
     let (_, data, ro) = overlays(&m)[0].clone();
     assert!(ro);
     let skel = containers.join("web/ro/skeleton");
@@ -171,6 +201,7 @@ fn many_layers_are_named_by_descriptor_within_a_page() {
         &containers,
         ("p", "c"),
         RW,
+        None,
         &[],
         &at,
         &m,
@@ -186,6 +217,7 @@ fn many_layers_are_named_by_descriptor_within_a_page() {
         &containers,
         ("p", "c"),
         RW,
+        None,
         &[],
         &at,
         &m,
@@ -207,6 +239,7 @@ fn many_layers_are_named_by_descriptor_within_a_page() {
         &containers,
         ("p", "ro"),
         RO,
+        None,
         &[],
         &at,
         &m,
@@ -221,6 +254,7 @@ fn many_layers_are_named_by_descriptor_within_a_page() {
         &containers,
         ("p", "c"),
         RW,
+        None,
         &[],
         &at,
         &m,
@@ -244,7 +278,19 @@ fn a_missing_layer_is_named() {
         layers: vec![t.join("nope")],
         exposed_ports: vec![],
     };
-    let e = mount_root(&img, &t, ("p", "c"), RW, &[], &t.join("r"), &Mounts::new()).unwrap_err();
+    let e = mount_root(
+        &img,
+        &t,
+        ("p", "c"),
+        RW,
+        None,
+        &[],
+        &t.join("r"),
+        &Mounts::new(),
+    )
+    .unwrap_err();
     assert!(e.to_string().starts_with("image x:1: layer "), "{e}");
     std::fs::remove_dir_all(&t).unwrap();
 }
+
+mod idmap;

@@ -72,6 +72,19 @@ pub fn detach_entries(dir: &Path, m: &dyn Mounter) {
     }
 }
 
+/// Where the volumes of a container in a user namespace are attached
+/// idmapped: in its bundle beside its `rootfs`, `BUNDLE/idmapped`.
+pub fn idmapped_volumes(rootfs: &Path) -> PathBuf {
+    rootfs.with_file_name("idmapped")
+}
+
+/// Where volume `index` (of the container's `volumes`) of a container in a
+/// user namespace is attached idmapped (`BUNDLE/idmapped/INDEX`): what its
+/// config binds from.
+pub fn idmapped_volume(rootfs: &Path, index: usize) -> PathBuf {
+    idmapped_volumes(rootfs).join(index.to_string())
+}
+
 /// Why a directory could not be attached idmapped for a container.
 #[derive(Debug, thiserror::Error)]
 pub enum IdmapError {
@@ -220,5 +233,14 @@ mod tests {
         let e = IdmapError::new(Path::new("/proc"), Path::new("/b/0"), busy);
         assert!(!e.is_unsupported());
         assert_eq!(e.to_string(), "cannot mount /proc idmapped on /b/0");
+    }
+
+    #[test]
+    fn volumes_are_attached_beside_the_root() {
+        let rootfs = Path::new("/run/podctl/oci/p.c/rootfs");
+        assert_eq!(
+            idmapped_volume(rootfs, 3),
+            Path::new("/run/podctl/oci/p.c/idmapped/3")
+        );
     }
 }

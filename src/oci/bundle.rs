@@ -127,6 +127,24 @@ pub fn prepare(bundle: &Path, host: &HostRoot, m: &dyn Mounter) -> Result<(), Bu
     Ok(())
 }
 
+/// For a container in a pod's user namespace (`map`): gives `bundle` to
+/// the namespace's root (still 0700) and lets anyone search the directory
+/// of bundles (0711: each bundle is 0700, so nothing in one is listed or
+/// opened by others). The runtime reaches the container's root from inside
+/// the namespace, as its root (crun 1.8 makes `rootfs` private there):
+/// every directory above `rootfs` must let it through.
+pub fn open_to_namespace_root(
+    bundle: &Path,
+    map: IdMap,
+    m: &dyn Mounter,
+) -> Result<(), BundleError> {
+    m.chown(bundle, map.uid, map.gid).map_err(io(bundle))?;
+    match bundle.parent() {
+        Some(bundles) => set_mode(bundles, 0o711),
+        None => Ok(()),
+    }
+}
+
 /// For a container in a pod's user namespace (`map`): attaches each of its
 /// bind and named volumes idmapped in its bundle (made afresh before) at
 /// [`crate::mount::idmapped_volume`], which its config binds from. Through

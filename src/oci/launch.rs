@@ -165,6 +165,7 @@ pub fn prepare(c: &Container, user: HostUser, host: &HostPaths<'_>) -> Result<Pr
     };
     bundle::prepare(&bundle_dir, &host_root, m).map_err(|e| transient("bundle", e))?;
     if let Some(map) = c.userns {
+        bundle::open_to_namespace_root(&bundle_dir, map, m).map_err(|e| transient("bundle", e))?;
         bundle::attach_volumes(c, &bundle_dir, host.dirs, map, m).map_err(volume_failure)?;
     }
     let user = match &c.image {

@@ -120,3 +120,22 @@ fn in_a_user_namespace_volumes_are_attached_idmapped_in_the_bundle() {
     assert!(!at(0).exists());
     std::fs::remove_dir_all(&tmp).unwrap();
 }
+
+#[test]
+fn the_namespace_root_can_reach_the_bundle() {
+    use crate::mount::fake::Mounts;
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = std::env::temp_dir().join(format!("podctl-bundle-reach-{}", std::process::id()));
+    let bundle = tmp.join("oci/p.app");
+    let m = Mounts::new();
+    prepare(&bundle, &HostRoot::default(), &m).unwrap();
+    open_to_namespace_root(&bundle, MAP, &m).unwrap();
+    assert_eq!(
+        m.log(),
+        [format!("chown {} 200000:300000", bundle.display())]
+    );
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&tmp.join("oci")), 0o711);
+    assert_eq!(mode(&bundle), 0o700);
+    std::fs::remove_dir_all(&tmp).unwrap();
+}

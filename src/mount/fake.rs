@@ -3,6 +3,7 @@
 //! order (one line each in `log`).
 
 use super::{Flags, Mounter};
+use crate::model::IdMap;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
@@ -13,9 +14,24 @@ pub enum Mount {
     Overlay { data: String, flags: Flags },
 }
 
+/// An idmapped attachment in the fake's table: a clone of `source`'s tree
+/// with `map`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idmapped {
+    pub source: PathBuf,
+    pub map: IdMap,
+}
+
+/// An entry of the table: a filesystem mounted, or a tree attached.
+#[derive(Debug, Clone)]
+enum Entry {
+    Mount(Mount),
+    Idmapped(Idmapped),
+}
+
 #[derive(Default)]
 struct Table {
-    mounted: Vec<(PathBuf, Mount)>,
+    mounted: Vec<(PathBuf, Entry)>,
     log: Vec<String>,
 }
 
@@ -23,6 +39,7 @@ struct Table {
 #[derive(Default)]
 pub struct Mounts {
     table: RefCell<Table>,
+    no_idmap: bool,
 }
 
 impl Mounts {
@@ -30,28 +47,57 @@ impl Mounts {
         Self::default()
     }
 
-    /// What is mounted now, oldest first.
+    /// A host whose kernel or filesystems cannot idmap: every
+    /// [`Mounter::idmapped_bind`] fails as mount_setattr(2) does (EINVAL).
+    pub fn without_idmap() -> Self {
+        Mounts {
+            no_idmap: true,
+            ..Self::default()
+        }
+    }
+
+    /// The filesystems mounted now, oldest first (idmapped attachments:
+    /// [`Mounts::idmapped`]).
     pub fn mounted(&self) -> Vec<(PathBuf, Mount)> {
-        self.table.borrow().mounted.clone()
+        let t = self.table.borrow();
+        t.mounted
+            .iter()
+            .filter_map(|(at, e)| match e {
+                Entry::Mount(m) => Some((at.clone(), m.clone())),
+                Entry::Idmapped(_) => None,
+            })
+            .collect()
+    }
+
+    /// The idmapped attachments now, oldest first.
+    pub fn idmapped(&self) -> Vec<(PathBuf, Idmapped)> {
+        let t = self.table.borrow();
+        t.mounted
+            .iter()
+            .filter_map(|(at, e)| match e {
+                Entry::Idmapped(i) => Some((at.clone(), i.clone())),
+                Entry::Mount(_) => None,
+            })
+            .collect()
     }
 
     /// Every change so far: `tmpfs PATH SIZE`, `overlay PATH ro|rw`,
-    /// `detach PATH`.
+    /// `idmap SOURCE PATH`, `detach PATH`, `chown PATH UID:GID`.
     pub fn log(&self) -> Vec<String> {
         self.table.borrow().log.clone()
     }
 
-    fn add(&self, at: &Path, m: Mount, line: String) {
+    fn add(&self, at: &Path, e: Entry, line: String) {
         let mut t = self.table.borrow_mut();
         t.log.push(line);
-        t.mounted.push((at.to_path_buf(), m));
+        t.mounted.push((at.to_path_buf(), e));
     }
 }
 
 impl Mounter for Mounts {
     fn tmpfs(&self, at: &Path, size: u64, noexec: bool) -> std::io::Result<()> {
         let line = format!("tmpfs {} {size}", at.display());
-        self.add(at, Mount::Tmpfs { size, noexec }, line);
+        self.add(at, Entry::Mount(Mount::Tmpfs { size, noexec }), line);
         Ok(())
     }
 
@@ -59,7 +105,7 @@ impl Mounter for Mounts {
         let how = if flags.read_only { "ro" } else { "rw" };
         let line = format!("overlay {} {how}", at.display());
         let data = data.to_string();
-        self.add(at, Mount::Overlay { data, flags }, line);
+        self.add(at, Entry::Mount(Mount::Overlay { data, flags }), line);
         Ok(())
     }
 
@@ -77,5 +123,22 @@ impl Mounter for Mounts {
 
     fn is_mounted(&self, at: &Path) -> bool {
         self.table.borrow().mounted.iter().any(|(p, _)| p == at)
+    }
+
+    fn idmapped_bind(&self, source: &Path, at: &Path, map: IdMap) -> std::io::Result<()> {
+        if self.no_idmap {
+            let e = std::io::Error::from_raw_os_error(nix::libc::EINVAL);
+            return Err(std::io::Error::new(std::io::ErrorKind::Unsupported, e));
+        }
+        let line = format!("idmap {} {}", source.display(), at.display());
+        let source = source.to_path_buf();
+        self.add(at, Entry::Idmapped(Idmapped { source, map }), line);
+        Ok(())
+    }
+
+    fn chown(&self, path: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
+        let line = format!("chown {} {uid}:{gid}", path.display());
+        self.table.borrow_mut().log.push(line);
+        Ok(())
     }
 }

@@ -1,10 +1,12 @@
 //! A container's bundle on the host: `config.json` and `rootfs/`, an empty
 //! directory holding a directory (or the same symlink) for each top-level
 //! entry of the host's root, which the config bind-mounts read-only; and the
-//! checks and directories its volumes need.
+//! checks and directories its volumes need. In a pod's user namespace, also
+//! `idmapped/`: its volumes attached idmapped, which the config binds from.
 
 use super::{Container, Dirs};
-use crate::model::VolumeSource;
+use crate::model::{IdMap, VolumeSource};
+use crate::mount::{IdmapError, Mounter};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +25,8 @@ pub enum BundleError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Idmap(#[from] IdmapError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BundleError + '_ {
@@ -67,8 +71,13 @@ pub fn read_host_root(root: &Path) -> Result<HostRoot, BundleError> {
 
 /// Makes `bundle` afresh: `rootfs/` (0755) with the host root's entries,
 /// and `config.json`.
-pub fn write(bundle: &Path, host: &HostRoot, config_json: &str) -> Result<(), BundleError> {
-    prepare(bundle, host)?;
+pub fn write(
+    bundle: &Path,
+    host: &HostRoot,
+    config_json: &str,
+    m: &dyn Mounter,
+) -> Result<(), BundleError> {
+    prepare(bundle, host, m)?;
     write_config(bundle, config_json)
 }
 
@@ -91,9 +100,11 @@ pub fn write_config(bundle: &Path, config_json: &str) -> Result<(), BundleError>
 
 /// Makes `bundle` afresh with its `rootfs/` (0755) holding the host root's
 /// entries (none for an image container, whose root is mounted on it).
-/// Whatever was mounted on `rootfs` must be gone first.
-pub fn prepare(bundle: &Path, host: &HostRoot) -> Result<(), BundleError> {
+/// Whatever was mounted on `rootfs` must be gone first; idmapped volumes
+/// are detached here.
+pub fn prepare(bundle: &Path, host: &HostRoot, m: &dyn Mounter) -> Result<(), BundleError> {
     use std::os::unix::fs::{DirBuilderExt, symlink};
+    detach_volumes(bundle, m);
     match std::fs::remove_dir_all(bundle) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(bundle)(e)),
         _ => {}
@@ -114,6 +125,76 @@ pub fn prepare(bundle: &Path, host: &HostRoot) -> Result<(), BundleError> {
         symlink(target, &p).map_err(io(&p))?;
     }
     Ok(())
+}
+
+/// For a container in a pod's user namespace (`map`): gives `bundle` to
+/// the namespace's root (still 0700) and lets anyone search the directory
+/// of bundles (0711: each bundle is 0700, so nothing in one is listed or
+/// opened by others). The runtime reaches the container's root from inside
+/// the namespace, as its root (crun 1.8 makes `rootfs` private there):
+/// every directory above `rootfs` must let it through.
+pub fn open_to_namespace_root(
+    bundle: &Path,
+    map: IdMap,
+    m: &dyn Mounter,
+) -> Result<(), BundleError> {
+    m.chown(bundle, map.uid, map.gid).map_err(io(bundle))?;
+    match bundle.parent() {
+        Some(bundles) => set_mode(bundles, 0o711),
+        None => Ok(()),
+    }
+}
+
+/// For a container in a pod's user namespace (`map`): attaches each of its
+/// bind and named volumes idmapped in its bundle (made afresh before) at
+/// [`crate::mount::idmapped_volume`], which its config binds from. Through
+/// it container root sees the host root's files as its own, and what a
+/// container user writes lands on disk with its container ID (0 for root):
+/// the same on every apply, whatever range the pod gets. Scratch volumes
+/// on disk are the namespace root's instead ([`super::pod::ensure`]);
+/// tmpfs ones are everyone's (1777).
+pub fn attach_volumes(
+    c: &Container,
+    bundle: &Path,
+    dirs: &Dirs,
+    map: IdMap,
+    m: &dyn Mounter,
+) -> Result<(), BundleError> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let rootfs = bundle.join("rootfs");
+    let dir = crate::mount::idmapped_volumes(&rootfs);
+    for (i, v) in c.volumes.iter().enumerate() {
+        // The attach point is of the source's kind (a file binds on a file).
+        let (source, is_dir) = match &v.source {
+            VolumeSource::Bind(p) => (PathBuf::from(p), Path::new(p).is_dir()),
+            VolumeSource::Named(n) => (dirs.volumes().join(n), true),
+            VolumeSource::Scratch(_) | VolumeSource::Tmpfs(_) => continue,
+        };
+        crate::private::create_private_dir(&dir).map_err(io(&dir))?;
+        let at = crate::mount::idmapped_volume(&rootfs, i);
+        if is_dir {
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&at)
+                .map_err(io(&at))?;
+        } else {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&at)
+                .map_err(io(&at))?;
+        }
+        m.idmapped_bind(&source, &at, map)
+            .map_err(|e| IdmapError::new(&source, &at, e))?;
+    }
+    Ok(())
+}
+
+/// Detaches a bundle's idmapped volumes, before it is removed or made
+/// afresh: removal must never reach through one into a volume.
+pub fn detach_volumes(bundle: &Path, m: &dyn Mounter) {
+    crate::mount::detach_entries(&crate::mount::idmapped_volumes(&bundle.join("rootfs")), m);
 }
 
 fn set_mode(path: &Path, mode: u32) -> Result<(), BundleError> {
@@ -156,59 +237,4 @@ pub fn ensure_named_volumes(c: &Container, dirs: &Dirs) -> Result<(), BundleErro
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_rootfs_mirrors_the_host_top_level() {
-        let tmp = std::env::temp_dir().join(format!("podctl-bundle-{}", std::process::id()));
-        let host = tmp.join("host");
-        for d in ["usr", "etc", "proc", "tmp", "run"] {
-            std::fs::create_dir_all(host.join(d)).unwrap();
-        }
-        std::os::unix::fs::symlink("usr/bin", host.join("bin")).unwrap();
-        std::fs::write(host.join("file"), "").unwrap();
-        let h = read_host_root(&host).unwrap();
-        assert_eq!(h.dirs, ["etc", "usr"]);
-        assert_eq!(h.links, [("bin".to_string(), PathBuf::from("usr/bin"))]);
-        let bundle = tmp.join("b");
-        write(&bundle, &h, "{}").unwrap();
-        write(&bundle, &h, "{}").unwrap(); // again: made afresh
-        assert!(bundle.join("rootfs/usr").is_dir());
-        assert_eq!(
-            std::fs::read_link(bundle.join("rootfs/bin")).unwrap(),
-            PathBuf::from("usr/bin")
-        );
-        assert_eq!(
-            std::fs::read_to_string(bundle.join("config.json")).unwrap(),
-            "{}"
-        );
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(bundle.join("config.json"))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(
-            mode & 0o777,
-            0o600,
-            "config.json holds secrets: root's only"
-        );
-        std::fs::remove_dir_all(&tmp).unwrap();
-    }
-
-    #[test]
-    fn a_missing_bind_source_is_named() {
-        let pod = crate::spec::parse_str(
-            "[containers.app]\ncommand = [\"true\"]\nvolumes = [\"/nonexistent/www:/www:ro\"]\n",
-            "t.toml",
-            "t",
-        )
-        .unwrap();
-        let plan = crate::plan::build(&pod);
-        let c = Container::from_plan(&plan, &plan.containers[0]);
-        assert_eq!(
-            check_sources(&c).unwrap_err().to_string(),
-            "container app: the host path /nonexistent/www of volume /www does not exist (create it, or fix `volumes`)"
-        );
-    }
-}
+mod tests;

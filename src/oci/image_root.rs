@@ -40,15 +40,17 @@ pub fn mount(
         &dirs.containers(),
         (&c.pod, &c.name),
         overlay::Flags::of(&c.security),
+        c.userns,
         &points,
         rootfs,
         &crate::mount::SystemMounts,
     )
-    .map_err(|e| match e {
-        overlay::RootError::LayerMissing { .. } | overlay::RootError::Options { .. } => {
+    .map_err(|e| {
+        if e.is_definition() {
             definition(e)
+        } else {
+            transient("image root", e)
         }
-        _ => transient("image root", e),
     })?;
     let ids = crate::image::users::resolve(rootfs, c.process.user.as_ref())
         .map_err(|e| definition(format!("image {}: {e}", stored.name)))?;

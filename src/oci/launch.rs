@@ -10,8 +10,10 @@
 //!    and the container gets `payload`; elsewhere it stays in the scope;
 //! 3. bind sources exist; named volumes, the pod's /dev/shm and scratch
 //!    volumes are there;
-//! 4. the bundle: rootfs mirroring the host's top level, config.json, and
-//!    runtime.json (what `podctl exec` needs to find the runtime again);
+//! 4. the bundle: rootfs mirroring the host's top level (or an image's
+//!    overlay root), its volumes attached idmapped in a pod's user
+//!    namespace, config.json, and runtime.json (what `podctl exec` needs
+//!    to find the runtime again);
 //! 5. subreaper; `delete --force` of a stale container of the same ID;
 //!    `run --detach` (the container's stdout/stderr are the log pipes); a
 //!    failure deletes what was made;
@@ -154,22 +156,21 @@ pub fn prepare(c: &Container, user: HostUser, host: &HostPaths<'_>) -> Result<Pr
     };
     let bundle_dir = host.dirs.bundle(&c.id());
     let rootfs = bundle_dir.join("rootfs");
+    let m = &crate::mount::SystemMounts;
     // Never rewrite a bundle with a container's root still mounted in it.
-    crate::image::overlay::unmount_root(&rootfs, &crate::mount::SystemMounts);
-    let (host_root, user) = match &c.image {
-        None => {
-            let h = bundle::read_host_root(host.root).map_err(|e| transient("host root", e))?;
-            bundle::prepare(&bundle_dir, &h).map_err(|e| transient("bundle", e))?;
-            (h, user)
-        }
-        Some(image) => {
-            bundle::prepare(&bundle_dir, &Default::default())
-                .map_err(|e| transient("bundle", e))?;
-            (
-                Default::default(),
-                super::image_root::mount(c, image, host.dirs, &rootfs)?,
-            )
-        }
+    crate::image::overlay::unmount_root(&rootfs, m);
+    let host_root = match &c.image {
+        None => bundle::read_host_root(host.root).map_err(|e| transient("host root", e))?,
+        Some(_) => Default::default(),
+    };
+    bundle::prepare(&bundle_dir, &host_root, m).map_err(|e| transient("bundle", e))?;
+    if let Some(map) = c.userns {
+        bundle::open_to_namespace_root(&bundle_dir, map, m).map_err(|e| transient("bundle", e))?;
+        bundle::attach_volumes(c, &bundle_dir, host.dirs, map, m).map_err(volume_failure)?;
+    }
+    let user = match &c.image {
+        None => user,
+        Some(image) => super::image_root::mount(c, image, host.dirs, &rootfs)?,
     };
     super::userns::let_through(c, host.dirs, &bundle_dir)
         .map_err(|e| transient("paths for the pod's user namespace", e))?;
@@ -262,6 +263,16 @@ pub fn start(
     // 5.
     nix::sys::prctl::set_child_subreaper(true).map_err(|e| transient("become subreaper", e))?;
     run(&cli, &id, &bundle_dir, host.proc, stdout, stderr)
+}
+
+/// A volume that could not be attached idmapped: the host's kernel or a
+/// filesystem that cannot idmap is the definition's fault (it asks for a
+/// user namespace this host cannot give its volumes).
+fn volume_failure(e: bundle::BundleError) -> Failure {
+    match &e {
+        bundle::BundleError::Idmap(i) if i.is_unsupported() => definition(e),
+        _ => transient("volume", e),
+    }
 }
 
 /// This process's bounding set (`CapBnd` of /proc/self/status).

@@ -52,11 +52,22 @@ pub fn ensure(c: &Container, dirs: &Dirs, m: &dyn Mounter) -> Result<(), PodMoun
     for s in c.scratch.iter().filter(|s| used(&s.name)) {
         let p = dirs.scratch(&c.pod).join(&s.name);
         mkdir(&p).map_err(err("cannot create", &p))?;
-        if let Some(size) = s.size
-            && !m.is_mounted(&p)
-        {
-            m.tmpfs(&p, size, false)
-                .map_err(err("cannot mount scratch volume on", &p))?;
+        match s.size {
+            Some(size) if !m.is_mounted(&p) => m
+                .tmpfs(&p, size, false)
+                .map_err(err("cannot mount scratch volume on", &p))?,
+            // In a user namespace, a scratch volume on disk is the
+            // namespace root's, as the writable layer of an image root is,
+            // rather than idmapped: it starts empty with each start of the
+            // pod, so its files never outlive the pod's range, and it needs
+            // no filesystem that can idmap. (A tmpfs one is 1777.)
+            None => {
+                if let Some(map) = c.userns {
+                    m.chown(&p, map.uid, map.gid)
+                        .map_err(err("cannot chown scratch volume", &p))?;
+                }
+            }
+            Some(_) => {}
         }
     }
     Ok(())
@@ -92,16 +103,26 @@ pub fn teardown(pod: &str, dirs: &Dirs, m: &dyn Mounter) -> Vec<String> {
         let prefix = format!("{pod}.");
         for e in read.flatten() {
             if e.file_name().to_string_lossy().starts_with(&prefix) {
-                // An image container's root first: removing the bundle must
-                // not reach into it.
+                // An image container's root and idmapped volumes first:
+                // removing the bundle must not reach into them.
                 let rootfs = e.path().join("rootfs");
                 while m.is_mounted(&rootfs) && m.detach(&rootfs).is_ok() {}
+                super::bundle::detach_volumes(&e.path(), m);
                 remove.push(e.path());
             }
         }
     }
-    // Image containers' upper layers (`/var/lib/podctl/containers/POD`).
-    remove.push(dirs.containers().join(pod));
+    // Image containers' upper layers (`/var/lib/podctl/containers/POD`),
+    // and idmapped layers an interrupted start left there first.
+    let containers = dirs.containers().join(pod);
+    for e in std::fs::read_dir(&containers)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        crate::image::overlay::detach_layers(&e.path(), m);
+    }
+    remove.push(containers);
     // The runtimes' logs of the pod's containers (`oci-state/POD.CONTAINER.log`)
     // and their state of its stopped containers (`oci-state/RUNTIME/POD.CONTAINER/`,
     // what `RUNTIME delete` removes): nothing of a pod stays after down.
@@ -175,6 +196,75 @@ mod tests {
         assert!(m.mounted().is_empty());
         assert!(!dirs.scratch("p").exists() && !dirs.pod("p").exists());
         assert!(dirs.volumes().join("keep").is_dir(), "named volumes stay");
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[test]
+    fn in_a_user_namespace_scratch_on_disk_is_the_namespace_roots() {
+        let tmp = std::env::temp_dir().join(format!("podctl-podns-{}", std::process::id()));
+        let dirs = Dirs {
+            run: tmp.join("run"),
+            lib: tmp.join("lib"),
+        };
+        let pod = |userns: &str| {
+            let toml = format!(
+                "{userns}[volumes]\nfast = {{ size = \"8M\" }}\ndisk = {{}}\n\
+                 [containers.a]\nimage = \"x:1\"\nvolumes = [\"fast:/f\", \"disk:/d\"]\n"
+            );
+            let plan = crate::plan::build(&crate::spec::parse_str(&toml, "t.toml", "p").unwrap());
+            Container::from_plan(&plan, &plan.containers[0])
+        };
+        let m = Mounts::new();
+        ensure(
+            &pod("userns = { uid = 200000, gid = 300000, size = 65536 }\n"),
+            &dirs,
+            &m,
+        )
+        .unwrap();
+        let disk = dirs.scratch("p").join("disk");
+        let chowns: Vec<String> = m
+            .log()
+            .into_iter()
+            .filter(|l| l.starts_with("chown"))
+            .collect();
+        assert_eq!(chowns, [format!("chown {} 200000:300000", disk.display())]);
+        // The host's user namespace: nothing given away.
+        let m = Mounts::new();
+        ensure(&pod(""), &dirs, &m).unwrap();
+        assert!(
+            !m.log().iter().any(|l| l.starts_with("chown")),
+            "{:?}",
+            m.log()
+        );
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[test]
+    fn teardown_detaches_idmapped_attachments_before_removing() {
+        let tmp = std::env::temp_dir().join(format!("podctl-podidm-{}", std::process::id()));
+        let dirs = Dirs {
+            run: tmp.join("run"),
+            lib: tmp.join("lib"),
+        };
+        let map = crate::model::IdMap {
+            uid: 200_000,
+            gid: 200_000,
+            size: 65_536,
+        };
+        let volume = crate::mount::idmapped_volume(&dirs.bundle("web.app").join("rootfs"), 0);
+        let layer = dirs.containers().join("web/app/lower/0");
+        for at in [&volume, &layer] {
+            std::fs::create_dir_all(at).unwrap();
+        }
+        let m = Mounts::new();
+        m.idmapped_bind(&dirs.volumes().join("data"), &volume, map)
+            .unwrap();
+        m.idmapped_bind(Path::new("/s/layers/a"), &layer, map)
+            .unwrap();
+        assert!(teardown("web", &dirs, &m).is_empty());
+        assert!(m.idmapped().is_empty(), "{:?}", m.idmapped());
+        assert!(!dirs.bundle("web.app").exists());
+        assert!(!dirs.containers().join("web").exists());
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 

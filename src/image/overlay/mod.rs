@@ -7,9 +7,25 @@
 //! upper layer lives as long as the pod runs (a restarted
 //! container keeps its files, as with Podman); down, a lost sandbox and the
 //! next start after a crash remove it. Mounting is behind [`Mounter`].
+//!
+//! In a pod's user namespace, the layers (the skeleton too) are lower
+//! layers idmapped with its mapping, attached under the container's
+//! directory only while the overlay is mounted (overlayfs keeps its own
+//! clones): container root sees the store's root-owned files as its own,
+//! and the store stays as it is on disk. The upper and work directories are
+//! not idmapped (overlayfs would mount read-only: host root, the mounter,
+//! has no ID in the namespace); the upper directory belongs to the
+//! namespace's root instead, so `/` is container root's and what the
+//! container writes lands there with its host IDs.
+
+mod idmapped;
 
 use super::rootfs::{OverlayError, Writable, overlay_options};
+use crate::model::IdMap;
+use crate::mount::IdmapError;
 use crate::plan::StoredImage;
+use idmapped::IdmappedLayers;
+pub use idmapped::detach_layers;
 use std::path::{Path, PathBuf};
 
 /// How an image root is mounted ([`crate::mount::Flags`]: always
@@ -55,6 +71,35 @@ pub enum RootError {
         #[source]
         source: std::io::Error,
     },
+    #[error("image {image}: {source}")]
+    Idmap {
+        image: String,
+        #[source]
+        source: IdmapError,
+    },
+    #[error(
+        "cannot mount the overlay of image {image} on {} with idmapped layers ({source}): overlayfs takes them since Linux 5.19; on this host, run the pod in the host's user namespace (`userns = \"host\"` in the pod file)",
+        at.display()
+    )]
+    IdmappedLayers {
+        image: String,
+        at: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl RootError {
+    /// Whether the image, the definition or the host's kernel is at fault
+    /// (retrying cannot help), rather than a failure that may pass.
+    pub fn is_definition(&self) -> bool {
+        match self {
+            RootError::LayerMissing { .. }
+            | RootError::Options { .. }
+            | RootError::IdmappedLayers { .. } => true,
+            RootError::Idmap { source, .. } => source.is_unsupported(),
+            RootError::Dir { .. } | RootError::Mount { .. } => false,
+        }
+    }
 }
 
 /// `/var/lib/podctl/containers/POD/CONTAINER`.
@@ -77,11 +122,15 @@ pub const BASE_MOUNT_POINTS: [&str; 5] = ["proc", "sys", "dev", "tmp", "run"];
 /// empty directory); whatever was mounted there before goes first. A
 /// read-only root gets, as its top lower layer, a skeleton holding
 /// `mount_points` (merged with the image's directories of the same names).
+/// With `userns`, the pod's mapping, its layers are idmapped and its upper
+/// directory is the mapping root's.
+#[allow(clippy::too_many_arguments)]
 pub fn mount_root(
     image: &StoredImage,
     containers: &Path,
     (pod, container): (&str, &str),
     flags: Flags,
+    userns: Option<IdMap>,
     mount_points: &[MountPoint],
     rootfs: &Path,
     m: &dyn Mounter,
@@ -95,6 +144,8 @@ pub fn mount_root(
     let base = container_dir(containers, pod, container);
     private_dir(&containers.join(pod))?;
     private_dir(&base)?;
+    // Attachments an interrupted start left.
+    detach_layers(&base, m);
     let mut layers = image.layers.clone();
     let writable = if flags.read_only {
         let skel = base.join("skeleton");
@@ -103,10 +154,25 @@ pub fn mount_root(
         None
     } else {
         let w = Writable::under(containers, pod, container);
-        // The upper directory's mode is the mode of the container's `/`.
+        // The upper directory's mode and owner are those of the container's `/`.
         dir(&w.upper, 0o755)?;
+        if let Some(map) = userns {
+            m.chown(&w.upper, map.uid, map.gid)
+                .map_err(|source| RootError::Dir {
+                    path: w.upper.clone(),
+                    source,
+                })?;
+        }
         dir(&w.work, 0o700)?;
         Some(w)
+    };
+    let idmapped = match userns {
+        Some(map) => {
+            let a = IdmappedLayers::attach(&image.name, &layers, &base, map, m)?;
+            layers = a.points.clone();
+            Some(a)
+        }
+        None => None,
     };
     let options = |source| RootError::Options {
         image: image.name.clone(),
@@ -125,15 +191,18 @@ pub fn mount_root(
         other => other.map_err(options)?,
     };
     unmount_root(rootfs, m);
-    let mounted = m
-        .overlay(rootfs, &data, flags)
-        .map_err(|source| RootError::Mount {
-            image: image.name.clone(),
-            at: rootfs.to_path_buf(),
-            source,
-        });
-    // overlayfs resolved the names when it mounted: the descriptors can go.
+    let mounted = m.overlay(rootfs, &data, flags).map_err(|source| {
+        let (image, at) = (image.name.clone(), rootfs.to_path_buf());
+        if idmapped.is_some() && source.raw_os_error() == Some(nix::libc::EINVAL) {
+            RootError::IdmappedLayers { image, at, source }
+        } else {
+            RootError::Mount { image, at, source }
+        }
+    });
+    // overlayfs resolved the names when it mounted: the descriptors can go,
+    // and the idmapped attachments (it holds clones of its layers).
     drop(held);
+    drop(idmapped);
     mounted
 }
 

@@ -1,6 +1,7 @@
 //! The overlay root against fake mounters: options, modes, many layers.
 
 use super::*;
+use crate::model::IdMap;
 use std::cell::RefCell;
 
 use crate::mount::fake::{Mount, Mounts};
@@ -52,9 +53,29 @@ fn writable_and_read_only_roots() {
     };
     let (containers, rootfs) = (t.join("containers"), t.join("rootfs"));
     let m = Mounts::new();
-    mount_root(&img, &containers, ("web", "app"), RW, &[], &rootfs, &m).unwrap();
+    mount_root(
+        &img,
+        &containers,
+        ("web", "app"),
+        RW,
+        None,
+        &[],
+        &rootfs,
+        &m,
+    )
+    .unwrap();
     // Again (a restart): the old mount goes first, one stays.
-    mount_root(&img, &containers, ("web", "app"), RW, &[], &rootfs, &m).unwrap();
+    mount_root(
+        &img,
+        &containers,
+        ("web", "app"),
+        RW,
+        None,
+        &[],
+        &rootfs,
+        &m,
+    )
+    .unwrap();
     let got = overlays(&m);
     let base = containers.join("web/app");
     assert_eq!(
@@ -88,7 +109,17 @@ fn writable_and_read_only_roots() {
         MountPoint::Dir("/data/x".into()),
         MountPoint::File("/etc/hosts".into()),
     ];
-    mount_root(&one, &containers, ("web", "ro"), RO, &points, &rootfs, &m).unwrap();
+    mount_root(
+        &one,
+        &containers,
+        ("web", "ro"),
+        RO,
+        None,
+        &points,
+        &rootfs,
+        &m,
+    )
+    .unwrap();
     let (_, data, ro) = overlays(&m)[0].clone();
     assert!(ro);
     let skel = containers.join("web/ro/skeleton");
@@ -133,6 +164,12 @@ impl Mounter for Resolving {
     fn is_mounted(&self, _at: &Path) -> bool {
         false
     }
+    fn idmapped_bind(&self, _: &Path, at: &Path, _: IdMap) -> std::io::Result<()> {
+        panic!("no user namespace here ({})", at.display())
+    }
+    fn chown(&self, path: &Path, _uid: u32, _gid: u32) -> std::io::Result<()> {
+        panic!("no user namespace here ({})", path.display())
+    }
 }
 
 #[test]
@@ -164,6 +201,7 @@ fn many_layers_are_named_by_descriptor_within_a_page() {
         &containers,
         ("p", "c"),
         RW,
+        None,
         &[],
         &at,
         &m,
@@ -179,6 +217,7 @@ fn many_layers_are_named_by_descriptor_within_a_page() {
         &containers,
         ("p", "c"),
         RW,
+        None,
         &[],
         &at,
         &m,
@@ -200,6 +239,7 @@ fn many_layers_are_named_by_descriptor_within_a_page() {
         &containers,
         ("p", "ro"),
         RO,
+        None,
         &[],
         &at,
         &m,
@@ -214,6 +254,7 @@ fn many_layers_are_named_by_descriptor_within_a_page() {
         &containers,
         ("p", "c"),
         RW,
+        None,
         &[],
         &at,
         &m,
@@ -237,7 +278,19 @@ fn a_missing_layer_is_named() {
         layers: vec![t.join("nope")],
         exposed_ports: vec![],
     };
-    let e = mount_root(&img, &t, ("p", "c"), RW, &[], &t.join("r"), &Mounts::new()).unwrap_err();
+    let e = mount_root(
+        &img,
+        &t,
+        ("p", "c"),
+        RW,
+        None,
+        &[],
+        &t.join("r"),
+        &Mounts::new(),
+    )
+    .unwrap_err();
     assert!(e.to_string().starts_with("image x:1: layer "), "{e}");
     std::fs::remove_dir_all(&t).unwrap();
 }
+
+mod idmap;

@@ -159,6 +159,7 @@ pub(super) fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
         ));
     }
     // The pod network's /etc files, before the volumes (which may cover them).
+    // Not idmapped in a user namespace: read-only, and readable by anyone.
     for (src, dst) in &c.etc_files {
         out.push(mount(
             dst,
@@ -167,17 +168,26 @@ pub(super) fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
             &["bind", "ro", "nosuid", "nodev", "noexec"],
         ));
     }
-    // 4. Volumes.
-    for v in &c.volumes {
+    // 4. Volumes. In a user namespace, bind and named volumes come from
+    // their idmapped attachments in the bundle (the container helper made
+    // them); scratch volumes are the namespace root's, tmpfs ones 1777.
+    let idmapped = |i| {
+        c.userns
+            .map(|_| crate::mount::idmapped_volume(ctx.rootfs, i))
+    };
+    for (i, v) in c.volumes.iter().enumerate() {
         let access = if v.read_only { "ro" } else { "rw" };
         let m = match &v.source {
-            VolumeSource::Bind(p) => {
-                mount(&v.target, "bind", Path::new(p), &bind_options(v.read_only))
-            }
+            VolumeSource::Bind(p) => mount(
+                &v.target,
+                "bind",
+                &idmapped(i).unwrap_or_else(|| PathBuf::from(p)),
+                &bind_options(v.read_only),
+            ),
             VolumeSource::Named(n) => mount(
                 &v.target,
                 "bind",
-                &ctx.volumes.join(n),
+                &idmapped(i).unwrap_or_else(|| ctx.volumes.join(n)),
                 &bind_options(v.read_only),
             ),
             VolumeSource::Scratch(n) => mount(

@@ -154,3 +154,33 @@ fn a_volume_under_a_masked_secret_unmasks_that_path_only() {
     assert!(masked.iter().any(|m| m == "/etc/shadow"));
     assert!(masked.iter().any(|m| m == "/etc/ssl/private"));
 }
+
+/// In a user namespace, bind and named volumes are bound from their
+/// idmapped attachments beside the root; scratch and tmpfs volumes as
+/// they are.
+#[test]
+fn in_a_user_namespace_volumes_come_from_their_idmapped_attachments() {
+    let volumes = "volumes = [\"/srv:/www:ro\", \"data:/data\", \"disk:/d\", \"tmpfs:/t\"]\n";
+    let pod = |userns: &str| {
+        format!("{userns}[volumes]\ndisk = {{}}\n[containers.app]\nimage = \"x:1\"\n{volumes}")
+    };
+    let spec = config(&pod(
+        "userns = { uid = 200000, gid = 200000, size = 65536 }\n",
+    ));
+    let source = |spec: &Spec, dest: &str| mount_at(spec, dest).source().clone().unwrap();
+    assert_eq!(source(&spec, "/www"), Path::new("/run/podctl/idmapped/0"));
+    assert_eq!(source(&spec, "/data"), Path::new("/run/podctl/idmapped/1"));
+    assert_eq!(
+        source(&spec, "/d"),
+        Path::new("/var/lib/podctl/scratch/disk")
+    );
+    assert_eq!(source(&spec, "/t"), Path::new("tmpfs"));
+    assert!(options(mount_at(&spec, "/www")).contains(&"rro"));
+    // The host's user namespace: the volumes themselves.
+    let spec = config(&pod(""));
+    assert_eq!(source(&spec, "/www"), Path::new("/srv"));
+    assert_eq!(
+        source(&spec, "/data"),
+        Path::new("/var/lib/podctl/volumes/data")
+    );
+}

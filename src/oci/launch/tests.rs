@@ -185,3 +185,51 @@ fn a_stale_pid_file_is_not_this_runs() {
     assert_eq!(pid, 77);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A volume the host cannot idmap fails the start as the definition's
+/// fault, naming the volume, its filesystem, what is missing and the way
+/// out; other volume failures may pass.
+#[test]
+fn a_volume_that_cannot_be_idmapped_is_the_definitions_fault() {
+    let tmp = std::env::temp_dir().join(format!("podctl-noidmap-{}", std::process::id()));
+    let www = tmp.join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    let dirs = Dirs {
+        run: tmp.join("run"),
+        lib: tmp.join("lib"),
+    };
+    let toml = format!(
+        "userns = {{ uid = 200000, gid = 200000, size = 65536 }}\n\
+         [containers.app]\nimage = \"x:1\"\nvolumes = [\"{}:/www\"]\n",
+        www.display()
+    );
+    let pod = crate::spec::parse_str(&toml, "t.toml", "p").unwrap();
+    let plan = crate::plan::build(&pod);
+    let c = Container::from_plan(&plan, &plan.containers[0]);
+    let map = c.userns.unwrap();
+    let bundle_dir = dirs.bundle(&c.id());
+    let m = crate::mount::fake::Mounts::without_idmap();
+    bundle::prepare(&bundle_dir, &Default::default(), &m).unwrap();
+    let e = bundle::attach_volumes(&c, &bundle_dir, &dirs, map, &m).unwrap_err();
+    let f = volume_failure(e);
+    assert_eq!(f.fault, Fault::Definition);
+    assert!(
+        f.message
+            .starts_with(&format!("cannot mount {} idmapped (", www.display())),
+        "{}",
+        f.message
+    );
+    for want in [
+        "Invalid argument",
+        "idmapped mounts need Linux 5.12",
+        "`userns = \"host\"` in the pod file",
+    ] {
+        assert!(f.message.contains(want), "{want}: {}", f.message);
+    }
+    let io = bundle::BundleError::Io {
+        path: www.clone(),
+        source: std::io::Error::from_raw_os_error(libc::ENOSPC),
+    };
+    assert_eq!(volume_failure(io).fault, Fault::Transient);
+    std::fs::remove_dir_all(&tmp).unwrap();
+}

@@ -172,7 +172,7 @@ pub fn prepare(c: &Container, user: HostUser, host: &HostPaths<'_>) -> Result<Pr
         None => user,
         Some(image) => super::image_root::mount(c, image, host.dirs, &rootfs)?,
     };
-    super::userns::let_through(c, host.dirs, &bundle_dir)
+    super::userns::let_through(c, host.dirs)
         .map_err(|e| transient("paths for the pod's user namespace", e))?;
     Ok(Prepared {
         program,

@@ -3,20 +3,24 @@
 //! pod's range, without any capability over host files) must let it
 //! through. podctl's directories on the way get search permission for
 //! everyone (0711: traversable, never listable; what they hold stays
-//! private by its own mode), and the container's bundle is handed to the
-//! pod's root (0700: no other host user enters it).
+//! private by its own mode); the bundle itself is the pod's root's
+//! ([`super::bundle::open_to_namespace_root`]: 0700, no other host user
+//! enters it).
 
 use super::{Container, Dirs};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The directories a container's runtime passes through to its bundle,
-/// its pod's /dev/shm and scratch volumes and its image root's layers.
+/// its pod's /dev/shm, scratch volumes and network files.
 pub fn passed_through(c: &Container, dirs: &Dirs) -> Vec<PathBuf> {
     vec![
         dirs.run.clone(),
         dirs.run.join("oci"),
         dirs.run.join("pods"),
         dirs.pod(&c.pod),
+        // The pod network's /etc files (crate::net::attach::RUN_DIR).
+        dirs.run.join("net"),
+        dirs.run.join("net").join(&c.pod),
         dirs.lib.clone(),
         dirs.lib.join("scratch"),
         dirs.scratch(&c.pod),
@@ -25,13 +29,14 @@ pub fn passed_through(c: &Container, dirs: &Dirs) -> Vec<PathBuf> {
     ]
 }
 
-/// Lets the pod's root through to `bundle` (nothing for a container in the
-/// host's user namespace). Directories that do not exist are left alone.
-pub fn let_through(c: &Container, dirs: &Dirs, bundle: &Path) -> std::io::Result<()> {
+/// Lets the pod's root through podctl's directories (nothing for a
+/// container in the host's user namespace). Directories that do not exist
+/// are left alone.
+pub fn let_through(c: &Container, dirs: &Dirs) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let Some(map) = c.userns else {
+    if c.userns.is_none() {
         return Ok(());
-    };
+    }
     for d in passed_through(c, dirs) {
         let Ok(meta) = std::fs::symlink_metadata(&d) else {
             continue;
@@ -41,7 +46,69 @@ pub fn let_through(c: &Container, dirs: &Dirs, bundle: &Path) -> std::io::Result
             std::fs::set_permissions(&d, std::fs::Permissions::from_mode(mode | 0o011))?;
         }
     }
-    let (uid, gid) = (map.uid, map.gid);
-    nix::unistd::chown(bundle, Some(uid.into()), Some(gid.into()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+
+    /// podctl's 0700 directories get search permission, no more; nothing
+    /// changes for a pod in the host's user namespace.
+    #[test]
+    fn the_pods_root_is_let_through_podctls_directories() {
+        let tmp = std::env::temp_dir().join(format!("podctl-let-through-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        let dirs = Dirs {
+            run: tmp.join("run"),
+            lib: tmp.join("lib"),
+        };
+        let mut c: Container = serde_json::from_value(serde_json::json!({
+            "pod": "p", "name": "app", "joins": [], "creates": [],
+            "process": {"argv": ["/bin/true"], "env": [], "workdir": "/", "user": null,
+                        "log_identifier": "p-app"},
+            "security": serde_json::to_value(crate::plan::security::build(
+                &crate::spec::parse_str("[containers.app]\ncommand = [\"/bin/true\"]\n", "t", "p")
+                    .unwrap()
+                    .containers[0],
+            ))
+            .unwrap(),
+            "volumes": [], "notify": false, "runtime": "crun", "shm_size": 1, "scratch": []
+        }))
+        .unwrap();
+        for d in [dirs.bundle("p.app"), dirs.shm("p")] {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&d)
+                .unwrap();
+        }
+        let mode =
+            |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        let_through(&c, &dirs).unwrap();
+        assert_eq!(
+            mode(&dirs.run),
+            0o700,
+            "a host-namespace pod changes nothing"
+        );
+        c.userns = Some(crate::model::IdMap {
+            uid: 200_000,
+            gid: 200_000,
+            size: 65_536,
+        });
+        let_through(&c, &dirs).unwrap();
+        for d in [
+            dirs.run.clone(),
+            dirs.run.join("oci"),
+            dirs.run.join("pods"),
+            dirs.pod("p"),
+        ] {
+            assert_eq!(mode(&d), 0o711, "{}", d.display());
+        }
+        // What is below is not podctl's to open: the bundle and /dev/shm keep theirs.
+        assert_eq!(mode(&dirs.bundle("p.app")), 0o700);
+        assert_eq!(mode(&dirs.shm("p")), 0o700);
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
 }

@@ -12,6 +12,7 @@
 
 use super::common::{status, wait_pid, write_pod};
 use super::image_pods::{self, APP, apply_cmd};
+use super::image_rig::{NETNS, REGISTRIES_CONF};
 use crate::rig::{Guest, TrialFn, VmTrial, wait_for};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -79,12 +80,13 @@ fn uid_map(g: &Guest, pid: u32) -> Result<Vec<(u64, u64, u64)>, String> {
         .collect()
 }
 
-/// The host UID a process runs as.
+/// The host UID a process runs as (its effective UID; `ps -o uid` prints
+/// IDs above 2^31 as negative numbers).
 fn host_uid(g: &Guest, pid: u32) -> Result<u64, String> {
-    let out = g.ok(&format!("ps -o uid= -p {pid}"))?;
+    let out = g.ok(&format!("awk '/^Uid:/ {{ print $3 }}' /proc/{pid}/status"))?;
     out.trim()
         .parse()
-        .map_err(|e| format!("ps -o uid= -p {pid}: {out:?}: {e}"))
+        .map_err(|e| format!("the Uid line of /proc/{pid}/status: {out:?}: {e}"))
 }
 
 /// The pod's range as `podctl status --json` reports it: (uid, gid, size).
@@ -111,7 +113,11 @@ fn owners(g: &Guest, dir: &str) -> Result<BTreeMap<String, String>, String> {
 
 fn root_inside_is_an_unprivileged_id_outside(g: &Guest) -> Result<(), String> {
     image_pods::setup(g)?;
-    let store = "/var/lib/podctl/storage";
+    // The unpacked layers (what an image root is made of), once pulled.
+    g.ok(&format!(
+        "ip netns exec {NETNS} env CONTAINERS_REGISTRIES_CONF={REGISTRIES_CONF} podctl pull {APP}"
+    ))?;
+    let store = "/var/lib/podctl/storage/layers";
     let before = owners(g, store)?;
     apply(g, "usa", &pod("usa", 1701, "", "touch /made-by-root;"))?;
     apply(g, "usb", &pod("usb", 1702, "", ""))?;

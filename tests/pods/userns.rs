@@ -193,12 +193,26 @@ fn volume_files_keep_the_containers_ids(g: &Guest) -> Result<(), String> {
         "usv",
         1711,
         "",
-        "echo kept > /data/by-root; touch /data/by-www; chown 33:33 /data/by-www;",
+        "echo kept > /data/by-root; touch /data/by-www /in-upper; chown 33:33 /data/by-www;",
     )
     .replace("user = 0\n", "user = 0\nvolumes = [\"usvol:/data\"]\n");
     apply(g, "usv", &file)?;
     wait_pid(g, "sleep 1711")?;
-    // On disk: the container's IDs (the mount is idmapped), not the pod's range.
+    // Its root is the pod's: what it writes in its own root (the upper
+    // layer) is the pod's first host ID on disk...
+    let upper = format!("{}/usv/app/upper/in-upper", image_pods::CONTAINERS);
+    wait_for(Duration::from_secs(20), &upper, || {
+        Ok(g.sh(&format!("test -e {upper}")).success())
+    })?;
+    let owner: u64 = g
+        .ok(&format!("stat -c %u {upper}"))?
+        .parse()
+        .map_err(|e| format!("owner of {upper}: {e}"))?;
+    expect(owner >= SUBID_START, || {
+        format!("a file usv's root made in its root is host UID {owner} on disk")
+    })?;
+    // ... and in the named volume the container's IDs (the mount is
+    // idmapped), not the pod's range.
     let on_disk = g.ok(&format!("stat -c '%n %u:%g' {vol}/by-root {vol}/by-www"))?;
     expect(
         on_disk == format!("{vol}/by-root 0:0\n{vol}/by-www 33:33"),

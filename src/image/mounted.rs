@@ -1,6 +1,8 @@
 //! Which stored layers a mounted image root stacks, from the mount tables
 //! of the host (pid 1) and of this process: what a garbage collection must
-//! not remove while a container runs on it.
+//! not remove while a container runs on it. A root in a pod's user
+//! namespace stacks idmapped attachments of the layers
+//! (`CONTAINER_DIR/lower/N`): the list beside them says which.
 
 use super::store::Store;
 use std::collections::BTreeSet;
@@ -19,17 +21,25 @@ pub struct Mounted {
 pub fn layers(store: &Store) -> Mounted {
     let mut m = Mounted::default();
     let under = store.root().join("layers");
+    let read_list = |p: &Path| std::fs::read_to_string(p).ok();
     for table in ["/proc/1/mountinfo", "/proc/self/mountinfo"] {
         if let Ok(text) = std::fs::read_to_string(table) {
-            parse(&text, &under, &mut m);
+            parse(&text, &under, &read_list, &mut m);
         }
     }
     m
 }
 
 /// Adds the overlay mounts of `mountinfo` (proc(5)) whose lower layers are
-/// under `under` to `m`.
-pub fn parse(mountinfo: &str, under: &Path, m: &mut Mounted) {
+/// under `under` to `m`; an idmapped attachment's layers are the ones its
+/// container's list names (`read_list`: a file's text, `None` unreadable:
+/// then nothing may go).
+pub fn parse(
+    mountinfo: &str,
+    under: &Path,
+    read_list: &dyn Fn(&Path) -> Option<String>,
+    m: &mut Mounted,
+) {
     for line in mountinfo.lines() {
         let Some((_, tail)) = line.split_once(" - ") else {
             continue;
@@ -44,18 +54,38 @@ pub fn parse(mountinfo: &str, under: &Path, m: &mut Mounted) {
                 continue;
             };
             for dir in lower.split(':').map(unescape) {
-                let p = Path::new(&dir);
-                if p.starts_with("/proc/self/fd") {
-                    m.unknown = true;
-                } else if let Ok(rest) = p.strip_prefix(under)
-                    && let Some(hex) = rest.components().next()
-                {
-                    m.layers
-                        .insert(hex.as_os_str().to_string_lossy().into_owned());
-                }
+                note(Path::new(&dir), under, read_list, m);
             }
         }
     }
+}
+
+/// Adds the stored layer lower layer `p` is (or stacks) to `m`.
+fn note(p: &Path, under: &Path, read_list: &dyn Fn(&Path) -> Option<String>, m: &mut Mounted) {
+    if p.starts_with("/proc/self/fd") {
+        m.unknown = true;
+    } else if let Some(container) = attached_in(p) {
+        match read_list(&container.join(crate::image::overlay::LAYER_LIST)) {
+            Some(text) => {
+                for layer in text.lines() {
+                    note(Path::new(layer), under, &|_| None, m);
+                }
+            }
+            None => m.unknown = true,
+        }
+    } else if let Ok(rest) = p.strip_prefix(under)
+        && let Some(hex) = rest.components().next()
+    {
+        m.layers
+            .insert(hex.as_os_str().to_string_lossy().into_owned());
+    }
+}
+
+/// The container directory of an idmapped layer's attach point
+/// (`CONTAINER_DIR/lower/N`).
+fn attached_in(p: &Path) -> Option<&Path> {
+    let lower = p.parent()?;
+    (lower.file_name()? == crate::image::overlay::LOWER).then(|| lower.parent())?
 }
 
 /// mountinfo's octal escapes (`\\040` for a space).
@@ -92,15 +122,35 @@ mod tests {
 38 35 0:32 / /x rw - ext4 /dev/sda1 rw,lowerdir=/s/layers/dd
 ";
         let mut m = Mounted::default();
-        parse(text, Path::new("/s/layers"), &mut m);
+        let no_list = |_: &Path| None;
+        parse(text, Path::new("/s/layers"), &no_list, &mut m);
         let want: BTreeSet<String> = ["aa", "bb"].map(String::from).into();
         assert_eq!(m.layers, want);
         assert!(!m.unknown);
         parse(
             "40 35 0:33 / /y rw - overlay overlay ro,lowerdir=/proc/self/fd/7:/proc/self/fd/8\n",
             Path::new("/s/layers"),
+            &no_list,
             &mut m,
         );
         assert!(m.unknown);
+    }
+
+    /// A root in a pod's user namespace stacks attachments of the layers:
+    /// its container's list says which; without the list none may go.
+    #[test]
+    fn idmapped_layers_are_in_use_by_their_containers_list() {
+        let text = "41 35 0:34 / /run/b/rootfs rw - overlay overlay rw,lowerdir=/c/p/app/lower/1:/c/p/app/lower/0,upperdir=/c/p/app/upper,workdir=/c/p/app/work\n";
+        let list = |p: &Path| {
+            (p == Path::new("/c/p/app/layers")).then(|| "/s/layers/aa\n/s/layers/bb\n".to_string())
+        };
+        let mut m = Mounted::default();
+        parse(text, Path::new("/s/layers"), &list, &mut m);
+        let want: BTreeSet<String> = ["aa", "bb"].map(String::from).into();
+        assert_eq!(m.layers, want);
+        assert!(!m.unknown);
+        let mut m = Mounted::default();
+        parse(text, Path::new("/s/layers"), &|_| None, &mut m);
+        assert!(m.unknown && m.layers.is_empty());
     }
 }

@@ -80,18 +80,25 @@ fn namespaces_shared_and_private(g: &Guest) -> Result<(), String> {
     // namespace marked as the kernel says above.
     let table = g.ok("podctl inspect nsp")?;
     let want = [
-        ("sandbox", ["own", "own", "own", "host", "host", "host"]),
-        ("app", ["shared", "shared", "shared", "own", "own", "own"]),
+        // Host-root containers: the host's user namespace.
+        (
+            "sandbox",
+            ["host", "own", "own", "own", "host", "host", "host"],
+        ),
+        (
+            "app",
+            ["host", "shared", "shared", "shared", "own", "own", "own"],
+        ),
         (
             "sidecar",
-            ["shared", "shared", "shared", "own", "own", "own"],
+            ["host", "shared", "shared", "shared", "own", "own", "own"],
         ),
     ];
     for (row, marks) in want {
         let got = super::isolation::inspect_marks(&table, row)?;
         if got != marks {
             return Err(format!(
-                "inspect row {row}: {got:?}, want {marks:?} (net ipc uts pid mnt cgroup):\n{table}"
+                "inspect row {row}: {got:?}, want {marks:?} (user net ipc uts pid mnt cgroup):\n{table}"
             ));
         }
     }

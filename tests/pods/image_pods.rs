@@ -234,8 +234,9 @@ fn seed_pod_web_and_sidecar_over_localhost(g: &Guest) -> Result<(), String> {
     for row in ["web", "curl"] {
         let got = super::isolation::inspect_marks(&table, row)?;
         expect(
-            got == ["shared", "shared", "shared", "own", "own", "own"],
-            || format!("inspect row {row}: {got:?} (net ipc uts pid mnt cgroup):\n{table}"),
+            // An image pod: its own user namespace, the sandbox's.
+            got == ["shared", "shared", "shared", "shared", "own", "own", "own"],
+            || format!("inspect row {row}: {got:?} (user net ipc uts pid mnt cgroup):\n{table}"),
         )?;
     }
     g.ok("podctl down --purge seed")?;

@@ -116,10 +116,11 @@ fn unshared_namespaces_are_private_per_container(g: &Guest) -> Result<(), String
     let table = g.ok("podctl inspect nonly")?;
     for row in ["app", "sidecar"] {
         let marks = inspect_marks(&table, row)?;
-        if marks[..3] != ["shared", "own", "own"] {
+        // Host-root containers: the host's user namespace.
+        if marks[..4] != ["host", "shared", "own", "own"] {
             return Err(format!(
-                "inspect row {row}: net/ipc/uts {:?}:\n{table}",
-                &marks[..3]
+                "inspect row {row}: user/net/ipc/uts {:?}:\n{table}",
+                &marks[..4]
             ));
         }
     }
@@ -127,8 +128,8 @@ fn unshared_namespaces_are_private_per_container(g: &Guest) -> Result<(), String
     Ok(())
 }
 
-/// The six marks (net ipc uts pid mnt cgroup) of `podctl inspect`'s row for
-/// `process`: `shared`, `own` or `host`.
+/// The seven marks (user net ipc uts pid mnt cgroup) of `podctl inspect`'s
+/// row for `process`: `shared`, `own` or `host`.
 pub fn inspect_marks(table: &str, process: &str) -> Result<Vec<String>, String> {
     let row = table
         .lines()
@@ -141,9 +142,9 @@ pub fn inspect_marks(table: &str, process: &str) -> Result<Vec<String>, String> 
         .step_by(2)
         .map(str::to_string)
         .collect();
-    if marks.len() != 6 {
+    if marks.len() != 7 {
         return Err(format!(
-            "inspect row {process:?} is not 6 namespaces: {row:?}"
+            "inspect row {process:?} is not 7 namespaces: {row:?}"
         ));
     }
     Ok(marks)

@@ -9,7 +9,12 @@ use std::path::{Path, PathBuf};
 
 /// The directory under a container's that holds its idmapped layers while
 /// its overlay is mounted.
-const LOWER: &str = "lower";
+pub const LOWER: &str = "lower";
+
+/// The file under a container's directory naming the stored layers its
+/// overlay stacks (one path a line): the mount table names only the attach
+/// points under [`LOWER`] ([`crate::image::mounted`] reads it).
+pub const LAYER_LIST: &str = "layers";
 
 /// Detaches the idmapped layers an interrupted start left in `container_dir`
 /// ([`super::container_dir`]), before anything there is removed.

@@ -25,7 +25,7 @@ use crate::model::IdMap;
 use crate::mount::IdmapError;
 use crate::plan::StoredImage;
 use idmapped::IdmappedLayers;
-pub use idmapped::detach_layers;
+pub use idmapped::{LAYER_LIST, LOWER, detach_layers};
 use std::path::{Path, PathBuf};
 
 /// How an image root is mounted ([`crate::mount::Flags`]: always
@@ -168,6 +168,15 @@ pub fn mount_root(
     };
     let idmapped = match userns {
         Some(map) => {
+            // The mount table names the attach points, not the store's
+            // layers: a garbage collection reads which they are here.
+            let list = base.join(idmapped::LAYER_LIST);
+            let text: String = image
+                .layers
+                .iter()
+                .map(|l| format!("{}\n", l.display()))
+                .collect();
+            std::fs::write(&list, text).map_err(|source| RootError::Dir { path: list, source })?;
             let a = IdmappedLayers::attach(&image.name, &layers, &base, map, m)?;
             layers = a.points.clone();
             Some(a)

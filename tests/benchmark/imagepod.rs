@@ -29,24 +29,34 @@ pub(super) fn imagepod(g: &Guest, r: &mut Results) -> Result<(), String> {
          ip netns exec {NETNS} env CONTAINERS_REGISTRIES_CONF={REGISTRIES_CONF} podctl pull {IMAGE} >/dev/null
          ip netns exec {NETNS} podman pull -q --tls-verify=false {IMAGE} >/dev/null"
     ))?;
-    let text = pod_file("bimg").replace(
-        "\n[containers.app]\n",
-        &format!("\n[containers.app]\nimage = \"{IMAGE}\"\n"),
-    );
-    let text = text.replace(
-        "\n[containers.sidecar]\n",
-        &format!("\n[containers.sidecar]\nimage = \"{IMAGE}\"\n"),
-    );
-    std::fs::write(
-        format!("{POD_DIR}/bimg.toml"),
-        format!("network = \"none\"\n{text}"),
-    )
-    .map_err(|e| e.to_string())?;
+    let text = |name: &str| {
+        pod_file(name)
+            .replace(
+                "\n[containers.app]\n",
+                &format!("\n[containers.app]\nimage = \"{IMAGE}\"\n"),
+            )
+            .replace(
+                "\n[containers.sidecar]\n",
+                &format!("\n[containers.sidecar]\nimage = \"{IMAGE}\"\n"),
+            )
+    };
+    // `bimg` runs in the host's user namespace: the floor copies its
+    // bundles and overlays (idmapped layers are detached once mounted, and
+    // the floor has no holder to make a user namespace). `bimgu` is the
+    // same pod in a user namespace of its own, podctl's default.
+    for (name, userns) in [("bimg", "userns = \"host\"\n"), ("bimgu", "")] {
+        std::fs::write(
+            format!("{POD_DIR}/{name}.toml"),
+            format!("network = \"none\"\n{userns}{}", text(name)),
+        )
+        .map_err(|e| e.to_string())?;
+    }
     r.notes.push(format!(
         "pod from an image: {IMAGE} (busybox-static, one layer), stored beforehand by `podctl pull` and `podman pull`; \
          the same pod with `image =` on both containers; floor: podctl's bundles, each container's overlay root \
          (podctl's lower layers, an upper and work directory of its own) mounted by the floor before `crun run`, \
-         unmounted and removed on down; floor and podctl rounds alternate; podman: `run -d --init --pod bp IMAGE sleep inf`, `pod stop` + `pod rm`"
+         unmounted and removed on down; floor and podctl rounds alternate; podman: `run -d --init --pod bp IMAGE sleep inf`, `pod stop` + `pod rm`; \
+         the floor's twin runs with `userns = \"host\"`; `userns = \"auto\"` (the default: a user namespace of its own, layers and volumes idmapped) is the same pod without that line, in the same rounds"
     ));
     floor::capture(g, floor::IMAGE)?;
     let n = rounds(PODMAN_ROUNDS);
@@ -57,14 +67,19 @@ pub(super) fn imagepod(g: &Guest, r: &mut Results) -> Result<(), String> {
         let (fup, fdown) = floor::one(floor::IMAGE)?;
         let up = podctl_up("bimg")?;
         let (_, down) = podctl_down("bimg")?;
+        let uup = podctl_up("bimgu")?;
+        let (_, udown) = podctl_down("bimgu")?;
         if round > 0 {
             r.push("image.floor.up", fup);
             r.push("image.floor.down", fdown);
             r.push("image.podctl.apply", up);
             r.push("image.podctl.down", down);
+            r.push("image.userns.apply", uup);
+            r.push("image.userns.down", udown);
         }
         say(&format!(
-            "image {round}/{n}: floor up {fup:.0} ms, down {fdown:.0} ms; podctl apply {up:.0} ms, down {down:.0} ms"
+            "image {round}/{n}: floor up {fup:.0} ms, down {fdown:.0} ms; podctl apply {up:.0} ms, down {down:.0} ms; \
+             userns auto apply {uup:.0} ms, down {udown:.0} ms"
         ));
     }
     let pm = Podman {

@@ -72,6 +72,13 @@ pub fn detach_entries(dir: &Path, m: &dyn Mounter) {
     }
 }
 
+/// Whether the tree at `source` can be mounted idmapped with `map` here
+/// (nothing is attached): `podctl apply`'s check before it changes anything.
+/// An error of kind [`std::io::ErrorKind::Unsupported`]: it cannot.
+pub fn probe_idmap(source: &Path, map: IdMap) -> std::io::Result<()> {
+    idmap::probe(source, map)
+}
+
 /// Where the volumes of a container in a user namespace are attached
 /// idmapped: in its bundle beside its `rootfs`, `BUNDLE/idmapped`.
 pub fn idmapped_volumes(rootfs: &Path) -> PathBuf {
@@ -90,7 +97,7 @@ pub fn idmapped_volume(rootfs: &Path, index: usize) -> PathBuf {
 pub enum IdmapError {
     /// The kernel or the filesystem cannot: retrying cannot help.
     #[error(
-        "cannot mount {} idmapped ({fs}: {cause}): idmapped mounts need Linux 5.12 and a filesystem that supports them (ext4, xfs, btrfs; tmpfs since Linux 6.3); on this host, run the pod in the host's user namespace (`userns = \"host\"` in the pod file)",
+        "cannot mount {} idmapped ({fs}: {cause}): idmapped mounts need Linux 5.12 and a filesystem that supports them (ext4 and xfs; btrfs since Linux 5.15, tmpfs since 6.3); on this host, run the pod in the host's user namespace (`userns = \"host\"` in the pod file)",
         path.display()
     )]
     Unsupported {
@@ -225,8 +232,8 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "cannot mount /proc idmapped (proc: Invalid argument (os error 22)): idmapped mounts \
-             need Linux 5.12 and a filesystem that supports them (ext4, xfs, btrfs; tmpfs since \
-             Linux 6.3); on this host, run the pod in the host's user namespace \
+             need Linux 5.12 and a filesystem that supports them (ext4 and xfs; btrfs since Linux \
+             5.15, tmpfs since 6.3); on this host, run the pod in the host's user namespace \
              (`userns = \"host\"` in the pod file)"
         );
         let busy = std::io::Error::from_raw_os_error(nix::libc::EBUSY);

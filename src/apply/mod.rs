@@ -15,6 +15,7 @@
 
 mod definition;
 mod engine;
+mod idmap;
 mod journal;
 mod lock;
 mod preflight;
@@ -23,6 +24,7 @@ mod store;
 mod tests;
 
 pub use definition::Definition;
+pub use idmap::idmap_support;
 pub use journal::{failure_tail, journal_tail};
 pub use lock::{PodLock, lock_pod};
 pub use preflight::{network_conflicts, preflight};

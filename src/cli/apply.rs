@@ -41,7 +41,12 @@ pub fn apply(
     )?;
     // What the runtime would refuse later, refused now: nothing is changed or written.
     let path = std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into());
-    let problems = crate::apply::preflight(&planned, &path);
+    let mut problems = crate::apply::preflight(&planned, &path);
+    problems.extend(crate::apply::idmap_support(
+        &planned,
+        paths,
+        &crate::mount::probe_idmap,
+    ));
     if !problems.is_empty() {
         bail!("{}", problems.join("\n"));
     }

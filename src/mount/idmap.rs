@@ -20,6 +20,22 @@ static USER_NAMESPACES: Mutex<Vec<(IdMap, OwnedFd)>> = Mutex::new(Vec::new());
 /// [`io::ErrorKind::Unsupported`]: the kernel or a filesystem of the tree
 /// cannot idmap.
 pub(super) fn bind(source: &Path, at: &Path, map: IdMap) -> io::Result<()> {
+    let tree = with_user_namespace(map, |userns| idmapped_tree(source, userns))?;
+    attach(&tree, at)
+}
+
+/// Whether the tree at `source` can be idmapped with `map`: the clone is
+/// idmapped, never attached, and goes with its descriptor. Errors as
+/// [`bind`]'s.
+pub(super) fn probe(source: &Path, map: IdMap) -> io::Result<()> {
+    with_user_namespace(map, |userns| idmapped_tree(source, userns)).map(drop)
+}
+
+/// `f` with this process's user namespace of `map` (made once).
+fn with_user_namespace<T>(
+    map: IdMap,
+    f: impl FnOnce(BorrowedFd<'_>) -> io::Result<T>,
+) -> io::Result<T> {
     let mut made = USER_NAMESPACES.lock().unwrap_or_else(|e| e.into_inner());
     let i = match made.iter().position(|(m, _)| *m == map) {
         Some(i) => i,
@@ -28,7 +44,7 @@ pub(super) fn bind(source: &Path, at: &Path, map: IdMap) -> io::Result<()> {
             made.len() - 1
         }
     };
-    attach(source, at, made[i].1.as_fd())
+    f(made[i].1.as_fd())
 }
 
 /// A user namespace with `map` (`0 UID SIZE`, `0 GID SIZE`), by its
@@ -101,11 +117,10 @@ fn open_user_namespace(pid: i32, map: IdMap, ready: OwnedFd) -> io::Result<Owned
     Ok(file.into())
 }
 
-/// open_tree(2) a clone of `source`'s tree, mount_setattr(2) it idmapped
-/// with `userns`, move_mount(2) it onto `at`.
-fn attach(source: &Path, at: &Path, userns: BorrowedFd<'_>) -> io::Result<()> {
+/// open_tree(2) a clone of `source`'s tree and mount_setattr(2) it
+/// idmapped with `userns`: a detached mount, by its descriptor.
+fn idmapped_tree(source: &Path, userns: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     let source = c_path(source)?;
-    let at = c_path(at)?;
     let flags = libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC | libc::AT_RECURSIVE as u32;
     // SAFETY: `source` is a NUL-terminated path that outlives the call; the
     // descriptor it returns is owned below.
@@ -144,6 +159,12 @@ fn attach(source: &Path, at: &Path, userns: BorrowedFd<'_>) -> io::Result<()> {
             _ => e,
         });
     }
+    Ok(tree)
+}
+
+/// move_mount(2) the detached mount `tree` onto `at`.
+fn attach(tree: &OwnedFd, at: &Path) -> io::Result<()> {
+    let at = c_path(at)?;
     // SAFETY: `tree` is an open descriptor; the empty path and `at` are
     // NUL-terminated and live through the call.
     let moved = unsafe {

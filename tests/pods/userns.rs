@@ -30,6 +30,10 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         "userns::a_range_survives_a_crash_and_goes_with_purge",
         a_range_survives_a_crash_and_goes_with_purge,
     ),
+    (
+        "userns::a_tree_that_cannot_be_idmapped_is_refused_at_apply",
+        a_tree_that_cannot_be_idmapped_is_refused_at_apply,
+    ),
 ];
 
 /// VM tier: the pod comes back after a reboot with its range, and reads
@@ -257,6 +261,54 @@ fn a_range_survives_a_crash_and_goes_with_purge(g: &Guest) -> Result<(), String>
     expect(!held.contains("\"usk\""), || {
         format!("after down --purge, {RANGES} still holds usk:\n{held}")
     })
+}
+
+/// The guest's root is an overlayfs, which cannot be mounted idmapped: a
+/// bind volume from it is refused by apply, naming the path and the way
+/// out, with nothing stored or started; `userns = "host"` runs the pod.
+fn a_tree_that_cannot_be_idmapped_is_refused_at_apply(g: &Guest) -> Result<(), String> {
+    image_pods::setup(g)?;
+    let dir = "/root/usnoidmap";
+    g.ok(&format!("mkdir -p {dir}"))?;
+    let file = pod("usn", 1741, "", "").replace(
+        "user = 0\n",
+        &format!("user = 0\nvolumes = [\"{dir}:/data\"]\n"),
+    );
+    let path = write_pod(g, "usn", &file)?;
+    let out = g.sh(&apply_cmd(&path));
+    expect(!out.success(), || {
+        format!(
+            "apply of a pod binding an overlayfs directory went through:\n{}",
+            out.stdout
+        )
+    })?;
+    expect(
+        out.stderr
+            .contains(&format!("pod usn: cannot mount {dir} idmapped (overlayfs"))
+            && out.stderr.contains("userns = \"host\""),
+        || {
+            format!(
+                "apply's error does not name the path, its filesystem and the way out:\n{}",
+                out.stderr
+            )
+        },
+    )?;
+    let left = g.sh("ls /etc/podctl/pods/usn.toml; systemctl is-active pod@usn.service");
+    let stored_or_started = left
+        .stdout
+        .lines()
+        .any(|l| l.contains("usn.toml") || l == "active" || l == "activating");
+    expect(!stored_or_started, || {
+        format!("a refused apply left: {}", left.stdout)
+    })?;
+    // In the host's user namespace the same pod runs.
+    let host = file.replace(
+        "network = \"none\"\n",
+        "network = \"none\"\nuserns = \"host\"\n",
+    );
+    apply(g, "usn", &host)?;
+    wait_pid(g, "sleep 1741")?;
+    g.ok("podctl down --purge usn").map(|_| ())
 }
 
 const BOOT_POD: &str = "usboot";

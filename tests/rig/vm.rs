@@ -178,7 +178,10 @@ fn stage_image(base: &Path) -> Result<RunImage, String> {
         stage(&next, &format!("{RESULTS_DIR}/next-phase")),
     ];
     // The subordinate IDs of userns = "auto", copied into /etc by the test unit.
-    files.push(stage(repo.join("tests/rig/subid"), "/opt/podctl-test/subid"));
+    files.push(stage(
+        repo.join("tests/rig/subid"),
+        "/opt/podctl-test/subid",
+    ));
     let pod_unit = repo.join("units/pod@.service");
     if pod_unit.exists() {
         files.push(stage(&pod_unit, "/etc/systemd/system/pod@.service"));

@@ -38,6 +38,9 @@ Description=podctl benchmark
 
 [Service]
 Type=exec
+# The subordinate IDs of userns = \"auto\" (the package's `containers` line).
+ExecStartPre=/bin/cp /opt/podctl-test/subid /etc/subuid
+ExecStartPre=/bin/cp /opt/podctl-test/subid /etc/subgid
 ExecStart=/opt/podctl-test/pods --in-guest
 ExecStopPost=/bin/systemctl poweroff --no-block
 StandardOutput=journal+console

@@ -208,6 +208,7 @@ fn stage(base: &Path) -> Result<RunImage, String> {
             "/usr/local/bin/podctl-pause",
         ),
         stage(&exe, "/opt/podctl-test/pods"),
+        stage(&repo.join("tests/rig/subid"), "/opt/podctl-test/subid"),
         stage(
             &repo.join("units/pod@.service"),
             "/etc/systemd/system/pod@.service",

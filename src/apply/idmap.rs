@@ -8,7 +8,10 @@ use crate::model::{IdMap, VolumeSource};
 use std::path::{Path, PathBuf};
 
 /// One message per tree of a planned pod that cannot be idmapped here, as
-/// `probe` ([`crate::mount::probe_idmap`]) finds. Each tree is probed once.
+/// `probe` ([`crate::mount::probe_idmap`]) finds. Each tree is probed once,
+/// and a tree found able to once per boot while its filesystem is the same
+/// (a mark under `/run/podctl`: what a filesystem supports does not change
+/// while it is mounted).
 pub fn idmap_support(
     planned: &[Planned],
     paths: &Layout,
@@ -24,9 +27,22 @@ pub fn idmap_support(
             if probed.contains(&tree) {
                 continue;
             }
-            if let Err(e) = probe(&tree, map) {
-                let e = crate::mount::IdmapError::new(&tree, &tree, e);
-                problems.push(format!("pod {}: {e}", p.plan.pod));
+            let mark = mark(paths, &tree);
+            if mark.as_ref().is_some_and(|m| m.exists()) {
+                continue;
+            }
+            match probe(&tree, map) {
+                Ok(()) => {
+                    if let Some(m) = mark {
+                        // Only a shortcut: without it the next apply probes again.
+                        let _ = crate::private::create_private_dir(&paths.run.join(MARKS))
+                            .and_then(|()| std::fs::write(&m, ""));
+                    }
+                }
+                Err(e) => {
+                    let e = crate::mount::IdmapError::new(&tree, &tree, e);
+                    problems.push(format!("pod {}: {e}", p.plan.pod));
+                }
             }
             probed.push(tree);
         }
@@ -54,6 +70,25 @@ fn trees(p: &Planned, paths: &Layout) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Where the marks of filesystems that can be idmapped are, under `/run/podctl`.
+const MARKS: &str = "idmap-ok";
+
+/// The mark of `tree` on the filesystem it is on now (its device number).
+fn mark(paths: &Layout, tree: &Path) -> Option<PathBuf> {
+    use std::hash::{Hash, Hasher};
+    use std::os::unix::fs::MetadataExt;
+    let dev = std::fs::metadata(tree).ok()?.dev();
+    // Marks live for one boot: the std hasher need not be stable longer.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    tree.hash(&mut h);
+    Some(
+        paths
+            .run
+            .join(MARKS)
+            .join(format!("{dev:x}-{:016x}", h.finish())),
+    )
 }
 
 /// `p`, or its nearest ancestor that exists.
@@ -127,6 +162,12 @@ mod tests {
         // nearest directory, podctl's lib, stands for both.
         assert_eq!(*probed.borrow(), [paths.lib.clone(), nfs.clone()]);
         assert_eq!(problems.len(), 1, "{problems:?}");
+        // Next time, the tree found able is not probed again (the one that
+        // is not, is: the host may have changed since).
+        probed.borrow_mut().clear();
+        let again = idmap_support(&all, &paths, &probe);
+        assert_eq!(*probed.borrow(), [nfs.clone()]);
+        assert_eq!(again, problems);
         assert!(
             problems[0].starts_with(&format!("pod a: cannot mount {} idmapped", nfs.display()))
                 && problems[0].contains("userns = \"host\""),

@@ -65,10 +65,18 @@ pub(super) fn imagepod(g: &Guest, r: &mut Results) -> Result<(), String> {
     // all floor rounds first and podctl's after would charge to podctl.
     for round in 0..=n {
         let (fup, fdown) = floor::one(floor::IMAGE)?;
-        let up = podctl_up("bimg")?;
-        let (_, down) = podctl_down("bimg")?;
-        let uup = podctl_up("bimgu")?;
-        let (_, udown) = podctl_down("bimgu")?;
+        // The two podctl pods take turns going first.
+        let mut timed = |pod: &str| -> Result<(f64, f64), String> {
+            let up = podctl_up(pod)?;
+            Ok((up, podctl_down(pod)?.1))
+        };
+        let ((up, down), (uup, udown)) = if round % 2 == 0 {
+            let host = timed("bimg")?;
+            (host, timed("bimgu")?)
+        } else {
+            let auto = timed("bimgu")?;
+            (timed("bimg")?, auto)
+        };
         if round > 0 {
             r.push("image.floor.up", fup);
             r.push("image.floor.down", fdown);

@@ -37,20 +37,25 @@ fn tmp(name: &str) -> PathBuf {
     d
 }
 
-#[test]
-fn writable_and_read_only_roots() {
-    use std::os::unix::fs::PermissionsExt;
-    let t = tmp("rw");
+/// Image `x:1` of two empty layers under `t`.
+fn two_layers(t: &Path) -> StoredImage {
     let layers = vec![t.join("l/a"), t.join("l/b")];
     for l in &layers {
         std::fs::create_dir_all(l).unwrap();
     }
-    let img = StoredImage {
+    StoredImage {
         name: "x:1".into(),
         digest: String::new(),
         layers,
         exposed_ports: vec![],
-    };
+    }
+}
+
+#[test]
+fn writable_and_read_only_roots() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = tmp("rw");
+    let img = two_layers(&t);
     let (containers, rootfs) = (t.join("containers"), t.join("rootfs"));
     let m = Mounts::new();
     mount_root(

@@ -15,16 +15,7 @@ const MAP: IdMap = IdMap {
 #[test]
 fn in_a_user_namespace_the_layers_are_idmapped_while_mounting() {
     let t = tmp("idmap");
-    let layers = vec![t.join("l/a"), t.join("l/b")];
-    for l in &layers {
-        std::fs::create_dir_all(l).unwrap();
-    }
-    let img = StoredImage {
-        name: "x:1".into(),
-        digest: String::new(),
-        layers,
-        exposed_ports: vec![],
-    };
+    let img = two_layers(&t);
     let (containers, rootfs) = (t.join("containers"), t.join("rootfs"));
     let m = Mounts::new();
     let app = ("web", "app");

@@ -66,7 +66,7 @@ pub(super) fn imagepod(g: &Guest, r: &mut Results) -> Result<(), String> {
     for round in 0..=n {
         let (fup, fdown) = floor::one(floor::IMAGE)?;
         // The two podctl pods take turns going first.
-        let mut timed = |pod: &str| -> Result<(f64, f64), String> {
+        let timed = |pod: &str| -> Result<(f64, f64), String> {
             let up = podctl_up(pod)?;
             Ok((up, podctl_down(pod)?.1))
         };

@@ -166,7 +166,7 @@ mod tests {
         // is not, is: the host may have changed since).
         probed.borrow_mut().clear();
         let again = idmap_support(&all, &paths, &probe);
-        assert_eq!(*probed.borrow(), [nfs.clone()]);
+        assert_eq!(*probed.borrow(), std::slice::from_ref(&nfs));
         assert_eq!(again, problems);
         assert!(
             problems[0].starts_with(&format!("pod a: cannot mount {} idmapped", nfs.display()))

@@ -24,6 +24,10 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         output_cannot_choose_its_priority,
     ),
     (
+        "hostile_runtime::a_line_of_stderr_never_lands_in_one_of_stdout",
+        a_line_of_stderr_never_lands_in_one_of_stdout,
+    ),
+    (
         "hostile_runtime::exec_user_with_a_fifo_passwd_fails_fast",
         exec_user_with_a_fifo_passwd_fails_fast,
     ),
@@ -202,6 +206,50 @@ fn output_cannot_choose_its_priority(g: &Guest) -> Result<(), String> {
     };
     want(&out, "6", "<0>hrp-out")?;
     want(&err, "3", "<1>hrp-err")
+}
+
+/// stdout and stderr share one journald stream: a stderr line written while
+/// a stdout line is open is its own entry at err, not text in the middle of
+/// the stdout line (which goes on as an entry of its own, at info).
+fn a_line_of_stderr_never_lands_in_one_of_stdout(g: &Guest) -> Result<(), String> {
+    apply(
+        g,
+        "hri",
+        "name = \"hri\"\n[containers.app]\n\
+         command = [\"/bin/sh\", \"-c\", \"printf hri-open; sleep 0.2; echo '<1>hri-err' >&2; \
+         sleep 0.2; echo hri-rest; exec sleep 7302\"]\n",
+    )?;
+    wait_pid(g, "sleep 7302")?;
+    let mut entries = Vec::new();
+    wait_for(
+        Duration::from_secs(10),
+        "hri's lines in the journal",
+        || {
+            let out = g.ok("journalctl --no-pager --all -o json -t hri/app")?;
+            entries = out
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .map(|v| {
+                    (
+                        v["PRIORITY"].as_str().unwrap_or("").to_string(),
+                        v["MESSAGE"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .filter(|(_, m)| m.contains("hri-"))
+                .collect::<Vec<_>>();
+            Ok(entries.iter().any(|(_, m)| m.contains("hri-rest")))
+        },
+    )?;
+    g.ok("podctl down --purge hri")?;
+    let want: Vec<(String, String)> = [("6", "hri-open"), ("3", "<1>hri-err"), ("6", "hri-rest")]
+        .map(|(p, m)| (p.to_string(), m.to_string()))
+        .into();
+    if entries != want {
+        return Err(format!(
+            "journal entries (priority, message): {entries:?}, want {want:?}"
+        ));
+    }
+    Ok(())
 }
 
 /// An image container replaces its /etc/passwd with a FIFO: `podctl exec

@@ -30,11 +30,19 @@ pub(crate) fn read(fd: usize, buf: &mut [u8]) -> isize {
 /// next byte begins a line). A line longer than [`LINE_MAX`] is broken
 /// there, and its rest starts with `prefix` too: journald breaks longer
 /// lines itself and would read a priority at the start of the rest.
-pub(crate) fn pump_prefixed(from: usize, to: usize, prefix: &[u8], col: &mut usize) -> bool {
+/// `other` is the column of the other pipe sharing the stream: a line of
+/// it still open is ended first, so that what is copied here never lands
+/// in its middle (its rest then starts with its own prefix).
+pub(crate) fn pump_prefixed(
+    from: usize,
+    to: usize,
+    prefix: &[u8],
+    (col, other): (&mut usize, &mut usize),
+) -> bool {
     let mut buf = [0u8; 4096];
-    // Room for every byte of `buf` plus a prefix for each line in it, and
-    // a line break.
-    let mut out = [0u8; 4096 * 5];
+    // Room for every byte of `buf` plus a prefix and a line break for each
+    // line in it, and the line break that ends the other pipe's line.
+    let mut out = [0u8; 4096 * 5 + 1];
     loop {
         let n = read(from, &mut buf);
         if n == 0 {
@@ -44,6 +52,11 @@ pub(crate) fn pump_prefixed(from: usize, to: usize, prefix: &[u8], col: &mut usi
             return n == -11 || n == -4; // EAGAIN, EINTR: nothing more for now
         }
         let mut len = 0;
+        if *other != 0 {
+            out[0] = b'\n';
+            len = 1;
+            *other = 0;
+        }
         for &b in &buf[..n as usize] {
             if *col >= LINE_MAX && b != b'\n' {
                 out[len] = b'\n';
@@ -81,6 +94,12 @@ pub(crate) const STDERR_PREFIX: &[u8] = b"<3>";
 /// attributes each line to the process that wrote it to its socket; written
 /// by this long-lived process in the container's scope, a line of even the
 /// shortest-lived command is attributed to the container's unit.
+/// Pipe `i`'s column and the other pipe's.
+fn mine_and_other(cols: &mut [usize; 2], i: usize) -> (&mut usize, &mut usize) {
+    let [a, b] = cols;
+    if i == 0 { (a, b) } else { (b, a) }
+}
+
 pub(crate) fn relay_logs(target: usize, out: usize, err: usize) -> ! {
     const O_NONBLOCK: usize = 0o4000;
     const POLLIN: i16 = 1;
@@ -113,8 +132,9 @@ pub(crate) fn relay_logs(target: usize, out: usize, err: usize) -> ! {
         while let Some((pid, status)) = reap() {
             if pid as usize == target {
                 // What the container wrote before it ended still goes out.
-                pump_prefixed(out, 1, STDOUT_PREFIX, &mut cols[0]);
-                pump_prefixed(err, 2, STDERR_PREFIX, &mut cols[1]);
+                let [o, e] = &mut cols;
+                pump_prefixed(out, 1, STDOUT_PREFIX, (o, e));
+                pump_prefixed(err, 2, STDERR_PREFIX, (e, o));
                 exit(exit_code(status));
             }
         }
@@ -139,7 +159,12 @@ pub(crate) fn relay_logs(target: usize, out: usize, err: usize) -> ! {
         for (i, prefix) in [(1usize, STDOUT_PREFIX), (2, STDERR_PREFIX)] {
             if fds[i].0 >= 0
                 && fds[i].2 != 0
-                && !pump_prefixed(fds[i].0 as usize, i, prefix, &mut cols[i - 1])
+                && !pump_prefixed(
+                    fds[i].0 as usize,
+                    i,
+                    prefix,
+                    mine_and_other(&mut cols, i - 1),
+                )
             {
                 // SAFETY: closing our own pipe end at EOF; -1 makes poll skip it.
                 unsafe { sys::call(sys::CLOSE, fds[i].0 as usize, 0, 0, 0) };

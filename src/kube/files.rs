@@ -167,10 +167,11 @@ pub fn will_exist(volumes: &[VolumeFiles], source: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn file(path: &str, content: &str, mode: u32) -> File {
+    /// A file of a volume (also for `kube::write`'s tests).
+    pub(crate) fn file(path: &str, content: &str, mode: u32) -> File {
         File {
             path: path.into(),
             content: content.as_bytes().to_vec(),

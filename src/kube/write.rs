@@ -191,16 +191,8 @@ pub fn write_under(base: &Path, v: &VolumeFiles) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kube::files::File;
+    use crate::kube::files::tests::file;
     use std::os::unix::fs::PermissionsExt;
-
-    fn file(path: &str, content: &str, mode: u32) -> File {
-        File {
-            path: path.into(),
-            content: content.as_bytes().to_vec(),
-            mode,
-        }
-    }
 
     fn mode(p: &Path) -> u32 {
         std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777

@@ -100,6 +100,10 @@ pub struct Layout {
     /// The user namespace ranges pods hold ([`crate::ids`]):
     /// `/var/lib/podctl/userns`, under `lib`.
     pub userns: PathBuf,
+    /// systemd's directory for the administrator's units:
+    /// `/etc/systemd/system`, where a pod's service gets podctl's drop-ins
+    /// ([`crate::apply::dropin`]).
+    pub units: PathBuf,
     /// `/proc`, the cgroup root, systemd's and journald's sockets,
     /// `/etc/subuid` and `/etc/subgid`.
     pub host: HostRoots,
@@ -107,7 +111,7 @@ pub struct Layout {
 
 impl Layout {
     /// This host's, each overridable: PODCTL_STORE, PODCTL_RUN, PODCTL_LIB,
-    /// PODCTL_STORAGE, PODCTL_PAUSE. The only place podctl reads them.
+    /// PODCTL_STORAGE, PODCTL_PAUSE, PODCTL_UNITS. The only place podctl reads them.
     pub fn from_env() -> Self {
         let var = |name: &str, default: &str| {
             std::env::var_os(name)
@@ -133,6 +137,7 @@ impl Layout {
             images: var("PODCTL_STORAGE", crate::image::STORAGE_ROOT),
             podctl,
             pause,
+            units: var("PODCTL_UNITS", "/etc/systemd/system"),
             host: HostRoots::system(),
         }
     }
@@ -162,6 +167,7 @@ impl Layout {
             userns: dir.join("lib").join(USERNS_DIR),
             podctl: "/bin/false".into(),
             pause: "/bin/false".into(),
+            units: dir.join("units"),
             host: HostRoots::under(&dir.join("host")),
         }
     }

@@ -14,6 +14,7 @@
 //! recreate (namespaces or hostname changed); or a start.
 
 mod definition;
+pub mod dropin;
 mod engine;
 mod idmap;
 mod journal;

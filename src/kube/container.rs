@@ -34,7 +34,8 @@ const CONTAINER_UNSUPPORTED: [&str; 9] = [
     "terminationMessagePolicy",
     "volumeDevices",
     "resizePolicy",
-    "imagePullPolicy",
+    // What podctl does: pull an image only when it is not stored.
+    "imagePullPolicy=IfNotPresent",
 ];
 
 /// Which list a container came from.

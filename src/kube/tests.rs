@@ -43,3 +43,49 @@ fn misspelt_and_unsupported_fields_are_located() {
         "{e}"
     );
 }
+
+/// What a cluster's manifest says about scheduling has no effect on one
+/// host: it is accepted, with a located note per field, never silently.
+#[test]
+fn scheduling_fields_are_accepted_with_a_note_each() {
+    let src = HOST.replace(
+        "spec:\n",
+        "spec:\n  nodeSelector:\n    disktype: ssd\n  tolerations:\n  - key: k\n    operator: Exists\n  priorityClassName: high\n",
+    );
+    let l = ok(&src);
+    let notes: Vec<String> = l.warnings.iter().map(|w| w.to_string()).collect();
+    for (line, field) in [
+        (8, "nodeSelector"),
+        (10, "tolerations"),
+        (13, "priorityClassName"),
+    ] {
+        let want =
+            format!("t.yaml:{line}:3: spec.{field}: has no effect on a single host (ignored)");
+        assert!(
+            notes.iter().any(|n| n.contains(&want)),
+            "{want} in {notes:?}"
+        );
+    }
+    assert_eq!(notes.len(), 3, "{notes:?}");
+}
+
+/// `imagePullPolicy: IfNotPresent` and `dnsPolicy: ClusterFirst` are what
+/// podctl does: accepted as they are; the other values are refused.
+#[test]
+fn the_pull_and_dns_policies_podctl_follows_are_accepted() {
+    let src = HOST
+        .replace(
+            "  - name: app\n",
+            "  - name: app\n    imagePullPolicy: IfNotPresent\n",
+        )
+        .replace("spec:\n", "spec:\n  dnsPolicy: ClusterFirst\n");
+    let l = ok(&src);
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    let e = err(&src.replace("ClusterFirst", "Default"));
+    assert!(e.contains("spec.dnsPolicy: not supported by podctl"), "{e}");
+    let e = err(&src.replace("IfNotPresent", "Never"));
+    assert!(
+        e.contains("spec.containers[0].imagePullPolicy: not supported by podctl"),
+        "{e}"
+    );
+}

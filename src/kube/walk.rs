@@ -109,8 +109,18 @@ pub(crate) fn fields<'a, const N: usize>(
             }
         } else if let Some(entry) = unsupported
             .iter()
-            .find(|u| u.split('=').next() == Some(&key))
+            .find(|u| u.split(['=', '~']).next() == Some(&key))
         {
+            // `field~`: a cluster's business that means nothing on one host
+            // (scheduling): accepted, with a note, never silently.
+            if entry.ends_with('~') {
+                cx.warnings.error(
+                    k.offset..k.offset,
+                    &at,
+                    "has no effect on a single host (ignored)",
+                );
+                continue;
+            }
             // `field=value`: that value is what podctl does anyway (Podman's
             // `kube generate` writes `automountServiceAccountToken: false`).
             let harmless = entry
@@ -123,7 +133,11 @@ pub(crate) fn fields<'a, const N: usize>(
             let all: Vec<&str> = known
                 .iter()
                 .copied()
-                .chain(unsupported.iter().map(|u| u.split('=').next().unwrap_or(u)))
+                .chain(
+                    unsupported
+                        .iter()
+                        .map(|u| u.split(['=', '~']).next().unwrap_or(u)),
+                )
                 .collect();
             let message = match suggest(&key, &all) {
                 Some(s) => format!("unknown field, did you mean `{s}`?"),

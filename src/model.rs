@@ -62,11 +62,26 @@ pub struct Resources {
     pub cpu_percent: Option<u64>,
     /// TasksMax.
     pub tasks: Option<u64>,
+    /// CPUWeight (1-10000, the kernel's default 100): the share of CPU
+    /// time under contention, not a limit (Kubernetes' cpu request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_weight: Option<u64>,
+    /// MemoryLow in bytes: memory reclaimed from this cgroup only when
+    /// nothing unprotected is left (Kubernetes' memory request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_low: Option<u64>,
 }
+
+/// The highest CPUWeight (cgroup v2's `cpu.weight`).
+pub const MAX_CPU_WEIGHT: u64 = 10_000;
 
 impl Resources {
     pub fn is_empty(&self) -> bool {
-        self.memory.is_none() && self.cpu_percent.is_none() && self.tasks.is_none()
+        self.memory.is_none()
+            && self.cpu_percent.is_none()
+            && self.tasks.is_none()
+            && self.cpu_weight.is_none()
+            && self.memory_low.is_none()
     }
 }
 

@@ -210,14 +210,14 @@ fn lower(
         super::ports::read_ports(cx, p, &join(path, "ports"), pcx.host_net, ports);
     }
     if let Some(r) = resources {
-        for (key, value, at) in super::quantity::resources(cx, r, &join(path, "resources")) {
+        for (key, value, at, field) in super::quantity::resources(cx, r, &join(path, "resources")) {
             set(
                 cx,
                 &mut keys,
                 &format!("resources.{key}"),
                 value,
                 at,
-                &join(path, &format!("resources.limits.{key}")),
+                &field,
             );
         }
     }

@@ -71,20 +71,10 @@ pub(crate) fn container(
             .collect();
         m.put("ports", Y::Seq(items));
     }
-    let mut limits = MapB::default();
-    if let Some(mem) = c.resources.memory {
-        limits.str("memory", &quantity::format_bytes(mem));
-    }
-    if let Some(cpu) = c.resources.cpu_percent {
-        limits.str("cpu", &quantity::format_cpu(cpu));
-    }
     if let Some(t) = c.resources.tasks {
         notes.toml(&key("resources.tasks"), t.to_string());
     }
-    let limits = limits.done();
-    if !matches!(&limits, Y::Map(l) if l.is_empty()) {
-        m.put("resources", MapB::default().put("limits", limits).done());
-    }
+    m.nonempty("resources", resources(&c.resources));
     m.nonempty("securityContext", security(c, ctx, notes));
     for (probe, field, native_key) in [
         (&c.ready, "readinessProbe", "ready"),
@@ -273,4 +263,27 @@ fn duration(ms: u64) -> String {
 /// A value Kubernetes would not expand: every `$` doubled (`$$` reads as `$`).
 fn literal(s: &str) -> String {
     s.replace('$', "$$")
+}
+
+/// `resources`: `limits` from the limits, `requests` from the weight and
+/// the memory protection (the smallest request that maps back to them).
+pub(crate) fn resources(r: &crate::model::Resources) -> Y {
+    let mut limits = MapB::default();
+    if let Some(mem) = r.memory {
+        limits.str("memory", &quantity::format_bytes(mem));
+    }
+    if let Some(cpu) = r.cpu_percent {
+        limits.str("cpu", &quantity::format_cpu(cpu));
+    }
+    let mut requests = MapB::default();
+    if let Some(mem) = r.memory_low {
+        requests.str("memory", &quantity::format_bytes(mem));
+    }
+    if let Some(w) = r.cpu_weight {
+        requests.str("cpu", &quantity::request_of_weight(w));
+    }
+    let mut out = MapB::default();
+    out.nonempty("limits", limits.done());
+    out.nonempty("requests", requests.done());
+    out.done()
 }

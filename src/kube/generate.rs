@@ -8,7 +8,6 @@
 use super::annotations::{Annotations, toml_list};
 use super::gen_container;
 use super::image::HOST_BINARIES;
-use super::quantity;
 use super::yaml_out::{MapB, Y, render};
 use crate::model::{Namespace, NetworkMode, Pod, Restart, Runtime};
 use crate::net::config::DEFAULT_NETWORK;
@@ -34,17 +33,10 @@ pub fn pod(p: &Pod) -> String {
     if p.shm_size != crate::model::DEFAULT_SHM_SIZE {
         notes.string("shm_size", &format_size(p.shm_size));
     }
-    let mut limits = MapB::default();
-    if let Some(m) = p.resources.memory {
-        limits.str("memory", &quantity::format_bytes(m));
-    }
-    if let Some(c) = p.resources.cpu_percent {
-        limits.str("cpu", &quantity::format_cpu(c));
-    }
     if let Some(t) = p.resources.tasks {
         notes.toml("resources.tasks", t.to_string());
     }
-    let limits = limits.done();
+    let resources = super::gen_container::resources(&p.resources);
     let regular: Vec<_> = p.containers.iter().filter(|c| !c.init).collect();
     // The pod's restart policy is its regular containers' (the first one's
     // when they differ; the others say theirs in annotations).
@@ -110,9 +102,7 @@ pub fn pod(p: &Pod) -> String {
     spec.nonempty("initContainers", Y::Seq(inits));
     spec.put("containers", Y::Seq(containers));
     spec.nonempty("volumes", Y::Seq(vols.done()));
-    if !matches!(&limits, Y::Map(m) if m.is_empty()) {
-        spec.put("resources", MapB::default().put("limits", limits).done());
-    }
+    spec.nonempty("resources", resources);
     if ctx.ports.is_none() && !p.network.ports.is_empty() {
         let v: Vec<String> = p.network.ports.iter().map(|m| m.to_string()).collect();
         notes.toml("ports", toml_list(v.iter().map(String::as_str)));

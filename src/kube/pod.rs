@@ -304,16 +304,17 @@ fn string_map<'a>(cx: &mut Cx, n: &'a Node, path: &str) -> Vec<(String, &'a str,
     out
 }
 
-/// Pod-level `spec.resources` (Kubernetes 1.32+): limits on the pod's slice.
+/// Pod-level `spec.resources` (Kubernetes 1.32+): limits and requests on
+/// the pod's slice.
 fn pod_resources(cx: &mut Cx, n: &Node, out: &mut Native) {
-    for (key, value, k) in super::quantity::resources(cx, n, "spec.resources") {
+    for (key, value, k, field) in super::quantity::resources(cx, n, "spec.resources") {
         set(
             cx,
             &mut out.keys,
             &format!("resources.{key}"),
             value,
             k,
-            &format!("spec.resources.limits.{key}"),
+            &field,
         );
     }
 }

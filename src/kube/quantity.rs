@@ -102,15 +102,64 @@ pub(crate) fn bytes(s: &str) -> Result<u64, QuantityError> {
     }
 }
 
-/// A CPU quantity in percent of one CPU: `500m` = 50, `1.5` = 150.
-pub(crate) fn cpu_percent(s: &str) -> Result<u64, QuantityError> {
+/// The most CPU shares cgroup v1 has (the kubelet's upper bound).
+const MAX_SHARES: u128 = 262_144;
+/// Millicores that give [`MAX_SHARES`]: no request weighs more.
+const MAX_REQUEST_MILLI: u128 = MAX_SHARES * 1000 / 1024;
+
+/// A cpu request as the kubelet turns it into cgroup v2's `cpu.weight`
+/// (systemd's `CPUWeight`): millicores to shares (`milli * 1024 / 1000`,
+/// at least 2, at most 262,144), then shares to a weight from 1 to 10,000
+/// (`1 + (shares - 2) * 9999 / 262142`, as runc and crun convert them).
+pub(crate) fn cpu_weight(s: &str) -> Result<u64, QuantityError> {
     let q = parse_milli(s).ok_or(QuantityError::Syntax)?;
-    if q.milli % 10 != 0 {
-        return Err(QuantityError::Inexact);
+    Ok(weight_of_milli(q.milli))
+}
+
+fn weight_of_milli(milli: u128) -> u64 {
+    let shares = (milli.min(MAX_REQUEST_MILLI) * 1024 / 1000).clamp(2, MAX_SHARES);
+    (1 + (shares - 2) * 9999 / (MAX_SHARES - 2)) as u64
+}
+
+/// A cpu request the kubelet turns into `weight`, as a quantity: the
+/// roundest (whole cores, then tenths...) of those that map to it. Every
+/// weight from 1 to 10,000 has one (one millicore more adds at most one to
+/// the weight), so [`cpu_weight`] gives it back.
+pub(crate) fn request_of_weight(weight: u64) -> String {
+    // The first millicore that weighs at least `w`.
+    let first = |w: u64| {
+        let (mut lo, mut hi) = (0u128, MAX_REQUEST_MILLI + 1);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if weight_of_milli(mid) >= w {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        lo
+    };
+    let (lo, end) = (first(weight), first(weight + 1));
+    let milli = [1000, 100, 10, 1]
+        .into_iter()
+        .map(|step| lo.div_ceil(step) * step)
+        .find(|m| *m < end)
+        .unwrap_or(lo);
+    if milli % 1000 == 0 {
+        (milli / 1000).to_string()
+    } else {
+        format!("{milli}m")
     }
-    match u64::try_from(q.milli / 10) {
+}
+
+/// A CPU limit in percent of one CPU, rounded up to systemd's step of 1 %
+/// (10m); true when it was rounded.
+fn cpu_limit(s: &str) -> Result<(u64, bool), QuantityError> {
+    let q = parse_milli(s).ok_or(QuantityError::Syntax)?;
+    let rounded = q.milli % 10 != 0;
+    match u64::try_from(q.milli.div_ceil(10)) {
         Ok(0) => Err(QuantityError::Zero),
-        Ok(n) if n <= crate::spec::size::MAX_CPU_PERCENT => Ok(n),
+        Ok(n) if n <= crate::spec::size::MAX_CPU_PERCENT => Ok((n, rounded)),
         _ => Err(QuantityError::TooLarge),
     }
 }
@@ -150,16 +199,29 @@ pub(crate) fn memory(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
     }
 }
 
-/// A CPU quantity as a native percent.
+/// A CPU limit as a native percent; one finer than systemd's step of 10m
+/// is rounded up, with a note.
 pub(crate) fn cpu(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
     let text = walk::scalar_text(cx, n, path)?;
-    match cpu_percent(&text) {
-        Ok(p) => Some(native::string(&format!("{p}%"))),
+    match cpu_limit(&text) {
+        Ok((p, rounded)) => {
+            if rounded {
+                cx.warnings.error(
+                    n.offset..n.offset,
+                    path,
+                    format!(
+                        "{text:?} rounded up to {} (systemd's CPU quota has steps of 10m)",
+                        format_cpu(p)
+                    ),
+                );
+            }
+            Some(native::string(&format!("{p}%")))
+        }
         Err(e) => {
             cx.error(
                 n,
                 path,
-                quantity_message(&text, e, "a CPU quantity in steps of 10m, e.g. 500m or 1.5"),
+                quantity_message(&text, e, "a CPU quantity, e.g. 500m or 1.5"),
             );
             None
         }
@@ -176,13 +238,15 @@ fn quantity_message(text: &str, e: QuantityError, what: &str) -> String {
     }
 }
 
-/// `resources.limits` as native (key, value) with the node; `requests` are
-/// checked but not enforced (podctl places no pods: there is one host).
+/// `resources` as native (key, value, node, the field's path): limits as
+/// `memory` and `cpu`, requests as what systemd offers for them (a cpu
+/// request as `cpu_weight`, as the kubelet maps it; a memory request as
+/// `memory_low`, the memory protected from reclaim).
 pub(crate) fn resources<'a>(
     cx: &mut Cx,
     n: &'a Node,
     path: &str,
-) -> Vec<(&'static str, String, &'a Node)> {
+) -> Vec<(&'static str, String, &'a Node, String)> {
     let mut out = Vec::new();
     let [limits, requests] = fields(cx, n, path, ["limits", "requests"], &["claims"]);
     for (which, node) in [("limits", limits), ("requests", requests)] {
@@ -195,14 +259,45 @@ pub(crate) fn resources<'a>(
             ["memory", "cpu"],
             &["ephemeral-storage", "hugepages-2Mi", "hugepages-1Gi"],
         );
-        let mem = mem.and_then(|m| Some((memory(cx, m, &join(&p, "memory"))?, m)));
-        let cores = cores.and_then(|c| Some((cpu(cx, c, &join(&p, "cpu"))?, c)));
+        let (mem_path, cpu_path) = (join(&p, "memory"), join(&p, "cpu"));
         if which == "limits" {
-            out.extend(mem.map(|(v, m)| ("memory", v, m)));
-            out.extend(cores.map(|(v, c)| ("cpu", v, c)));
+            let mem = mem.and_then(|m| Some((memory(cx, m, &mem_path)?, m)));
+            let cores = cores.and_then(|c| Some((cpu(cx, c, &cpu_path)?, c)));
+            out.extend(mem.map(|(v, m)| ("memory", v, m, mem_path)));
+            out.extend(cores.map(|(v, c)| ("cpu", v, c, cpu_path)));
+        } else {
+            let mem = mem.and_then(|m| Some((memory_request(cx, m, &mem_path)?, m)));
+            let cores = cores.and_then(|c| Some((cpu_request(cx, c, &cpu_path)?, c)));
+            out.extend(mem.map(|(v, m)| ("memory_low", v, m, mem_path)));
+            out.extend(cores.map(|(v, c)| ("cpu_weight", v, c, cpu_path)));
         }
     }
     out
+}
+
+/// A memory request as native bytes; `0` (nothing protected) as nothing.
+fn memory_request(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
+    let text = walk::scalar_text(cx, n, path)?;
+    if bytes(&text) == Err(QuantityError::Zero) {
+        return None;
+    }
+    memory(cx, n, path)
+}
+
+/// A cpu request as a native weight.
+fn cpu_request(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
+    let text = walk::scalar_text(cx, n, path)?;
+    match cpu_weight(&text) {
+        Ok(w) => Some(w.to_string()),
+        Err(e) => {
+            cx.error(
+                n,
+                path,
+                quantity_message(&text, e, "a CPU quantity, e.g. 250m or 0.5"),
+            );
+            None
+        }
+    }
 }
 
 #[cfg(test)]
@@ -226,12 +321,12 @@ mod tests {
 
     #[test]
     fn cpu_quantities() {
-        assert_eq!(cpu_percent("500m"), Ok(50));
-        assert_eq!(cpu_percent("0.5"), Ok(50));
-        assert_eq!(cpu_percent("2"), Ok(200));
-        assert_eq!(cpu_percent("1.25"), Ok(125));
-        assert_eq!(cpu_percent("125m"), Err(QuantityError::Inexact));
-        assert_eq!(cpu_percent("0m"), Err(QuantityError::Zero));
+        assert_eq!(cpu_limit("500m"), Ok((50, false)));
+        assert_eq!(cpu_limit("0.5"), Ok((50, false)));
+        assert_eq!(cpu_limit("2"), Ok((200, false)));
+        assert_eq!(cpu_limit("1.25"), Ok((125, false)));
+        assert_eq!(cpu_limit("125m"), Ok((13, true)), "rounded up");
+        assert_eq!(cpu_limit("0m"), Err(QuantityError::Zero));
     }
 
     #[test]
@@ -240,9 +335,25 @@ mod tests {
             assert_eq!(bytes(&format_bytes(n)), Ok(n));
         }
         for p in [50u64, 100, 150, 25, 1] {
-            assert_eq!(cpu_percent(&format_cpu(p)), Ok(p));
+            assert_eq!(cpu_limit(&format_cpu(p)), Ok((p, false)));
         }
         assert_eq!(format_bytes(256 << 20), "256Mi");
         assert_eq!(format_cpu(50), "500m");
+    }
+
+    /// The kubelet's mapping (`cpu.weight` for a request), and back: the
+    /// request `kube generate` writes for each weight gives that weight.
+    #[test]
+    fn cpu_requests_weigh_as_the_kubelet_has_them() {
+        assert_eq!(cpu_weight("0"), Ok(1));
+        assert_eq!(cpu_weight("100m"), Ok(4));
+        assert_eq!(cpu_weight("1"), Ok(39));
+        assert_eq!(cpu_weight("125m"), Ok(5));
+        assert_eq!(cpu_weight("256"), Ok(10_000));
+        assert_eq!(cpu_weight("1000"), Ok(10_000), "capped");
+        for w in 1..=10_000 {
+            assert_eq!(cpu_weight(&request_of_weight(w)), Ok(w), "weight {w}");
+        }
+        assert_eq!(request_of_weight(39), "1");
     }
 }

@@ -8,7 +8,13 @@ use serde::Serialize;
 use std::fmt;
 
 /// Properties that can change on a running unit (SetUnitProperties).
-pub const LIVE_PROPERTIES: [&str; 3] = ["MemoryMax", "CPUQuotaPerSecUSec", "TasksMax"];
+pub const LIVE_PROPERTIES: [&str; 5] = [
+    "MemoryMax",
+    "CPUQuotaPerSecUSec",
+    "TasksMax",
+    "CPUWeight",
+    "MemoryLow",
+];
 
 /// What happens to one container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

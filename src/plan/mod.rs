@@ -189,6 +189,12 @@ fn limit_properties(r: &Resources, props: &mut Vec<Property>) {
     if let Some(t) = r.tasks {
         props.push(Property::new("TasksMax", Value::U64(t)));
     }
+    if let Some(w) = r.cpu_weight {
+        props.push(Property::new("CPUWeight", Value::U64(w)));
+    }
+    if let Some(m) = r.memory_low {
+        props.push(Property::new("MemoryLow", Value::U64(m)));
+    }
 }
 
 /// The container's devices, enforced by systemd on its scope (a BPF

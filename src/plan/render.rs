@@ -135,7 +135,7 @@ fn property(p: &Property) -> String {
     };
     let note = match (&p.value, p.name) {
         (Value::U64(u64::MAX), _) => Some("infinity".to_string()),
-        (Value::U64(n), "MemoryMax") => Some(format_size(*n)),
+        (Value::U64(n), "MemoryMax" | "MemoryLow") => Some(format_size(*n)),
         (Value::U64(n), "CPUQuotaPerSecUSec") => {
             Some(format_percent(n / super::CPU_QUOTA_USEC_PER_PERCENT))
         }

@@ -35,6 +35,7 @@ pub(crate) fn pod(share: Vec<Namespace>, host: Vec<Namespace>) -> Pod {
             memory: Some(512 << 20),
             cpu_percent: Some(50),
             tasks: Some(256),
+            ..Default::default()
         },
         autostart: true,
         containers: vec![c("app"), c("sidecar")],
@@ -200,4 +201,18 @@ fn container_scopes_allow_only_the_standard_devices() {
         .unit;
     assert_eq!(side.property("DevicePolicy"), None);
     assert_eq!(side.property("DeviceAllow"), None);
+}
+
+/// Requests are properties of the unit like limits, changed live.
+#[test]
+fn cpu_weight_and_memory_low_are_unit_properties() {
+    let mut pod = pod(vec![Namespace::Net], vec![]);
+    pod.containers[0].resources.cpu_weight = Some(40);
+    pod.containers[0].resources.memory_low = Some(64 << 20);
+    let p = build(&pod);
+    let unit = &p.containers[0].unit;
+    assert_eq!(unit.property("CPUWeight"), Some(&Value::U64(40)));
+    assert_eq!(unit.property("MemoryLow"), Some(&Value::U64(64 << 20)));
+    assert!(crate::plan::diff::LIVE_PROPERTIES.contains(&"CPUWeight"));
+    assert!(crate::plan::diff::LIVE_PROPERTIES.contains(&"MemoryLow"));
 }

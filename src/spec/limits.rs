@@ -4,7 +4,7 @@
 use super::diag::{Sink, join};
 use super::size::{self, AmountError};
 use super::tree::{self, Value, fields};
-use crate::model::Resources;
+use crate::model::{MAX_CPU_WEIGHT, Resources};
 use std::ops::Range;
 use toml::de::DeValue;
 
@@ -19,6 +19,7 @@ pub(crate) struct Limits {
     memory: Option<Range<usize>>,
     cpu: Option<Range<usize>>,
     tasks: Option<Range<usize>>,
+    memory_low: Option<Range<usize>>,
 }
 
 /// Reads a `resources` table at `path`.
@@ -27,7 +28,12 @@ pub(crate) fn read(sink: &mut Sink, v: &Value<'_>, path: &str) -> Limits {
     let Some(t) = tree::table(sink, v, path) else {
         return limits;
     };
-    let [memory, cpu, tasks] = fields(sink, t, path, ["memory", "cpu", "tasks"]);
+    let [memory, cpu, tasks, cpu_weight, memory_low] = fields(
+        sink,
+        t,
+        path,
+        ["memory", "cpu", "tasks", "cpu_weight", "memory_low"],
+    );
     if let Some(v) = memory {
         limits.resources.memory = read_size(sink, v, &join(path, "memory"));
         limits.memory = Some(v.span());
@@ -40,7 +46,47 @@ pub(crate) fn read(sink: &mut Sink, v: &Value<'_>, path: &str) -> Limits {
         limits.resources.tasks = read_tasks(sink, v, &join(path, "tasks"));
         limits.tasks = Some(v.span());
     }
+    if let Some(v) = cpu_weight {
+        limits.resources.cpu_weight = read_weight(sink, v, &join(path, "cpu_weight"));
+    }
+    if let Some(v) = memory_low {
+        limits.resources.memory_low = read_size(sink, v, &join(path, "memory_low"));
+        limits.memory_low = Some(v.span());
+    }
+    // A protection above the limit protects nothing more (Kubernetes
+    // refuses a request above its limit).
+    if let (Some(low), Some(max), Some(span)) = (
+        limits.resources.memory_low,
+        limits.resources.memory,
+        &limits.memory_low,
+    ) && low > max
+    {
+        sink.error(
+            span.clone(),
+            &join(path, "memory_low"),
+            format!(
+                "{} is more than the memory limit (memory = {})",
+                size::format_size(low),
+                size::format_size(max)
+            ),
+        );
+    }
     limits
+}
+
+/// A CPUWeight: 1 to [`MAX_CPU_WEIGHT`].
+fn read_weight(sink: &mut Sink, v: &Value<'_>, path: &str) -> Option<u64> {
+    match tree::integer(v.get_ref()) {
+        Some(n) if (1..=MAX_CPU_WEIGHT as i64).contains(&n) => Some(n as u64),
+        _ => {
+            sink.error(
+                v.span(),
+                path,
+                format!("expected a weight from 1 to {MAX_CPU_WEIGHT} (100 is the default share)"),
+            );
+            None
+        }
+    }
 }
 
 /// Reports each limit of a container above the same limit of its pod.

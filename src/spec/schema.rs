@@ -113,6 +113,8 @@ fn definitions() -> Value {
                 {"type": "number", "exclusiveMinimum": 0}
             ]})),
             ("tasks", json!({"type": "integer", "minimum": 1})),
+            ("cpu_weight", json!({"type": "integer", "minimum": 1, "maximum": 10000})),
+            ("memory_low", json!({"anyOf": [{"$ref": "#/$defs/size"}, {"type": "integer", "minimum": 1}]})),
         ]),
         "probe": probe(),
         "container": container(),

@@ -205,3 +205,31 @@ fn start_timeout_is_read_and_bounded() {
         );
     }
 }
+
+/// A share of CPU time and a memory protection, as systemd has them
+/// (`CPUWeight`, `MemoryLow`): Kubernetes' requests.
+#[test]
+fn cpu_weight_and_memory_low_are_read_and_bounded() {
+    let pod = ok("resources = { cpu_weight = 40, memory_low = \"64M\" }\n\
+                  [containers.a]\ncommand = [\"true\"]\n\
+                  resources = { memory = \"128M\", memory_low = \"32M\", cpu_weight = 10000 }\n");
+    assert_eq!(pod.resources.cpu_weight, Some(40));
+    assert_eq!(pod.resources.memory_low, Some(64 << 20));
+    assert_eq!(pod.containers[0].resources.cpu_weight, Some(10_000));
+    assert_eq!(pod.containers[0].resources.memory_low, Some(32 << 20));
+    let e = errors(
+        "[containers.a]\ncommand = [\"true\"]\n\
+         resources = { memory = \"128M\", memory_low = \"256M\", cpu_weight = 0 }\n",
+    );
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert!(
+        e[1].contains("containers.a.resources.cpu_weight: expected a weight from 1 to 10000"),
+        "{e:?}"
+    );
+    assert!(
+        e[0].contains(
+            "containers.a.resources.memory_low: 256M is more than the memory limit (memory = 128M)"
+        ),
+        "{e:?}"
+    );
+}

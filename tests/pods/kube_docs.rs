@@ -142,6 +142,11 @@ fn nginx_manifest_runs_unedited(g: &Guest) -> Result<(), String> {
     expect(out.contains("nginx: created"), || {
         format!("apply of the manifest said:\n{out}")
     })?;
+    // Requests are what systemd has for them, on the container's scope:
+    // cpu 250m as the kubelet weighs it, memory 64Mi protected from reclaim.
+    g.expect_property("pod-nginx.nginx.scope", "CPUWeight", "10")?;
+    g.expect_property("pod-nginx.nginx.scope", "MemoryLow", "67108864")?;
+    g.expect_property("pod-nginx.nginx.scope", "MemoryMax", "134217728")?;
     // nginx is the image's (the master runs the image's Cmd in its root).
     let master = wait_pid(g, "nginx: master process nginx -g daemon off;")?;
     let passwd = g.ok(&format!("cat /proc/{master}/root/etc/passwd"))?;

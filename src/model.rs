@@ -177,6 +177,11 @@ pub struct Probe {
     /// (Kubernetes' `initialDelaySeconds`); 0: at once.
     #[serde(default)]
     pub delay_ms: u64,
+    /// Request headers of an http check, by name (Kubernetes'
+    /// `httpHeaders`); checked by [`crate::spec`]: tokens for names, no
+    /// control characters in values.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
 }
 
 /// Default stop timeout before SIGKILL.

@@ -207,13 +207,15 @@ fn k8s_probe(p: &Probe) -> Option<Y> {
             let (port, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
             let port: u16 = port.parse().ok()?;
             let path = if path.is_empty() { "/" } else { path };
-            (
-                "httpGet",
-                MapB::default()
-                    .str("path", path)
-                    .put("port", Y::Int(port as i64))
-                    .done(),
-            )
+            let mut get = MapB::default();
+            get.str("path", path).put("port", Y::Int(port as i64));
+            let headers: Vec<Y> = p
+                .headers
+                .iter()
+                .map(|(n, v)| MapB::default().str("name", n).str("value", v).done())
+                .collect();
+            get.nonempty("httpHeaders", Y::Seq(headers));
+            ("httpGet", get.done())
         }
         Check::Notify => return None,
     };
@@ -237,6 +239,16 @@ fn native_probe(p: &Probe) -> String {
         Check::Exec(argv) => format!("exec = {}", toml_list(argv.iter().map(String::as_str))),
         Check::Tcp(port) => format!("tcp = {port}"),
         Check::Http(url) => format!("http = {}", native::string(url)),
+    };
+    let check = if p.headers.is_empty() {
+        check
+    } else {
+        let h: Vec<String> = p
+            .headers
+            .iter()
+            .map(|(n, v)| format!("{} = {}", native::string(n), native::string(v)))
+            .collect();
+        format!("{check}, headers = {{ {} }}", h.join(", "))
     };
     let delay = if p.delay_ms > 0 {
         format!(", delay = \"{}\"", duration(p.delay_ms))

@@ -65,12 +65,12 @@ pub(crate) fn read(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
     } else {
         let h = http.expect("one check");
         let p = join(path, "httpGet");
-        let [port, host, url_path, scheme] = fields(
+        let [port, host, url_path, scheme, headers] = fields(
             cx,
             h,
             &p,
-            ["port", "host", "path", "scheme"],
-            &["httpHeaders"],
+            ["port", "host", "path", "scheme", "httpHeaders"],
+            &[],
         );
         local_host(cx, host, &p)?;
         if let Some(s) = scheme
@@ -88,8 +88,12 @@ pub(crate) fn read(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
             .and_then(|u| walk::string(cx, u, &join(&p, "path")))
             .unwrap_or("/");
         let slash = if url_path.starts_with('/') { "" } else { "/" };
+        let headers = match headers {
+            Some(hs) => http_headers(cx, hs, &join(&p, "httpHeaders"))?,
+            None => String::new(),
+        };
         format!(
-            "http = {}",
+            "http = {}{headers}",
             string(&format!("http://127.0.0.1:{port}{slash}{url_path}"))
         )
     };
@@ -104,6 +108,27 @@ pub(crate) fn read(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
     Some(format!(
         "{{ {check}, interval = \"{period}s\", timeout = \"{timeout}s\", retries = {failures}{delay} }}"
     ))
+}
+
+/// `httpHeaders` (`- name: X, value: Y`) as the native `, headers = {...}`;
+/// the pod file reader checks the names and values.
+fn http_headers(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
+    let mut items = Vec::new();
+    for (i, h) in walk::seq(cx, n, path).iter().enumerate() {
+        let at = format!("{path}[{i}]");
+        let [name, value] = fields(cx, h, &at, ["name", "value"], &[]);
+        let (Some(name), Some(value)) = (name, value) else {
+            cx.error(h, &at, "a header needs a name and a value");
+            continue;
+        };
+        let name = walk::string(cx, name, &join(&at, "name"))?;
+        let value = walk::string(cx, value, &join(&at, "value"))?;
+        items.push(format!("{} = {}", string(name), string(value)));
+    }
+    if items.is_empty() {
+        return Some(String::new());
+    }
+    Some(format!(", headers = {{ {} }}", items.join(", ")))
 }
 
 fn has_unsupported_check(n: &Node) -> bool {

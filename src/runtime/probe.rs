@@ -10,14 +10,15 @@
 //! Each helper leads a process group of its own: on timeout the whole group
 //! is killed, the command and whatever it started included.
 
+mod http;
+
 use super::ns;
 use super::process::{Helper, Output, Process, Spawner};
 use crate::layout::Layout;
 use crate::model::{Check, Probe};
 use crate::plan::NsKind;
 use crate::systemd::Manager;
-use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::os::fd::BorrowedFd;
 use std::path::Path;
 use std::process::Stdio;
@@ -95,7 +96,7 @@ pub fn attempt(
             &paths.podctl,
             ns_pid,
             NetCheck::Http,
-            url,
+            &http::target(url, &probe.headers),
             probe.timeout_ms,
         ),
         // Readiness by notification, not by polling: see `notify`.
@@ -201,52 +202,8 @@ fn net_check(ns_pid: u32, kind: NetCheck, target: &str, timeout: Duration) -> bo
                 TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), timeout).ok()
             })
             .is_some(),
-        NetCheck::Http => http_get(target, timeout).is_some_and(|code| (200..400).contains(&code)),
+        NetCheck::Http => http::get(target, timeout).is_some_and(|code| (200..400).contains(&code)),
     }
-}
-
-/// Splits `http://host[:port]/path` into (host:port, path).
-pub fn split_url(url: &str) -> Option<(String, String)> {
-    let rest = url.strip_prefix("http://")?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    if authority.is_empty() {
-        return None;
-    }
-    let hostport = if authority.contains(':') {
-        authority.to_string()
-    } else {
-        format!("{authority}:80")
-    };
-    Some((hostport, path.to_string()))
-}
-
-/// The status code of a GET, or None.
-fn http_get(url: &str, timeout: Duration) -> Option<u16> {
-    let (hostport, path) = split_url(url)?;
-    let addr = hostport.to_socket_addrs().ok()?.next()?;
-    let mut s = TcpStream::connect_timeout(&addr, timeout).ok()?;
-    s.set_read_timeout(Some(timeout)).ok()?;
-    s.set_write_timeout(Some(timeout)).ok()?;
-    let host = hostport.split(':').next().unwrap_or("localhost");
-    // One write: a request split over several segments can be answered (and
-    // the connection reset) before its end arrives.
-    let request =
-        format!("GET {path} HTTP/1.0\r\nHost: {host}\r\nUser-Agent: podctl-probe\r\n\r\n");
-    s.write_all(request.as_bytes()).ok()?;
-    let mut head = Vec::with_capacity(64);
-    let mut buf = [0u8; 64];
-    while !head.contains(&b'\n') && head.len() < 1024 {
-        let n = s.read(&mut buf).ok()?;
-        if n == 0 {
-            break;
-        }
-        head.extend_from_slice(&buf[..n]);
-    }
-    let line = std::str::from_utf8(&head).ok()?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 #[cfg(test)]
@@ -259,19 +216,6 @@ mod tests {
             assert_eq!(NetCheck::parse(k.arg()), Some(k));
         }
         assert_eq!(NetCheck::parse("exec"), None);
-    }
-
-    #[test]
-    fn urls() {
-        assert_eq!(
-            split_url("http://127.0.0.1:8080/healthz"),
-            Some(("127.0.0.1:8080".into(), "/healthz".into()))
-        );
-        assert_eq!(
-            split_url("http://localhost"),
-            Some(("localhost:80".into(), "/".into()))
-        );
-        assert_eq!(split_url("https://x"), None);
     }
 
     /// A probe that times out takes everything it started with it.
@@ -312,28 +256,5 @@ mod tests {
         assert!(gone, "the probe's child {grandchild} still runs");
         drop(w);
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn http_get_reads_the_status() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let server = std::thread::spawn(move || {
-            let (mut c, _) = listener.accept().unwrap();
-            let mut req = Vec::new();
-            let mut buf = [0u8; 256];
-            while !req.ends_with(b"\r\n\r\n") {
-                let n = c.read(&mut buf).unwrap();
-                assert!(n > 0, "request ended early");
-                req.extend_from_slice(&buf[..n]);
-            }
-            c.write_all(b"HTTP/1.0 204 No Content\r\n\r\n").unwrap();
-        });
-        let code = http_get(
-            &format!("http://127.0.0.1:{port}/x"),
-            Duration::from_secs(2),
-        );
-        server.join().unwrap();
-        assert_eq!(code, Some(204));
     }
 }

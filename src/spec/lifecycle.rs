@@ -10,8 +10,8 @@ use crate::model::{Check, Condition, Container, Probe};
 use std::ops::Range;
 use toml::de::DeValue;
 
-const PROBE_KEYS: [&str; 7] = [
-    "exec", "tcp", "http", "interval", "timeout", "retries", "delay",
+const PROBE_KEYS: [&str; 8] = [
+    "exec", "tcp", "http", "interval", "timeout", "retries", "delay", "headers",
 ];
 const SIGNALS: [(&str, i32); 8] = [
     ("SIGHUP", 1),
@@ -69,6 +69,7 @@ pub(crate) fn read_ready(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<Pr
             timeout_ms: 1000,
             retries: 1,
             delay_ms: 0,
+            headers: Default::default(),
         }),
         Some(other) => {
             sink.error(
@@ -85,7 +86,8 @@ pub(crate) fn read_ready(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<Pr
 /// `ready` / `live`: exactly one of exec, tcp, http, plus timing.
 pub(crate) fn read_probe(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<Probe> {
     let t = tree::table(sink, v, key)?;
-    let [exec, tcp, http, interval, timeout, retries, delay] = fields(sink, t, key, PROBE_KEYS);
+    let [exec, tcp, http, interval, timeout, retries, delay, headers] =
+        fields(sink, t, key, PROBE_KEYS);
     let given = [exec, tcp, http].iter().filter(|x| x.is_some()).count();
     if given != 1 {
         sink.error(
@@ -152,12 +154,25 @@ pub(crate) fn read_probe(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<Pr
     let delay_ms = delay
         .and_then(|v| read_duration(sink, v, &join(key, "delay")))
         .unwrap_or(0);
+    let headers = match headers {
+        Some(h) if !matches!(check, Check::Http(_)) => {
+            sink.error(
+                h.span(),
+                &join(key, "headers"),
+                "only an http check sends headers",
+            );
+            Default::default()
+        }
+        Some(h) => super::headers::read(sink, h, &join(key, "headers")).unwrap_or_default(),
+        None => Default::default(),
+    };
     Some(Probe {
         check,
         interval_ms,
         timeout_ms,
         retries,
         delay_ms,
+        headers,
     })
 }
 

@@ -239,6 +239,10 @@ fn probe() -> Value {
                 json!({"type": "integer", "minimum": 1, "maximum": 1000}),
             ),
             ("delay", reference("duration")),
+            (
+                "headers",
+                json!({"type": "object", "additionalProperties": {"type": "string"}, "maxProperties": 32}),
+            ),
         ],
     );
     p.as_object_mut().expect("an object").insert(

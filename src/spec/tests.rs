@@ -233,3 +233,34 @@ fn cpu_weight_and_memory_low_are_read_and_bounded() {
         "{e:?}"
     );
 }
+
+/// An http probe's headers are read as written; on another check, or
+/// with a name that is not a token or given twice, they are refused.
+#[test]
+fn probe_headers_are_http_tokens_once_each() {
+    let pod = ok("[containers.a]\ncommand = [\"true\"]\n\
+                  ready = { http = \"http://127.0.0.1:80/\", headers = { X-Probe = \"yes\" } }\n");
+    let ready = pod.containers[0].ready.as_ref().unwrap();
+    assert_eq!(
+        ready.headers.get("X-Probe").map(String::as_str),
+        Some("yes")
+    );
+    let e = errors(
+        "[containers.a]\ncommand = [\"true\"]\n\
+         ready = { tcp = 80, headers = { X = \"1\" } }\n\
+         live = { http = \"http://127.0.0.1:80/\", headers = { \"a b\" = \"1\", x-y = \"1\", X-Y = \"2\" } }\n",
+    );
+    assert_eq!(e.len(), 3, "{e:?}");
+    assert!(
+        e[0].contains("containers.a.ready.headers: only an http check sends headers"),
+        "{e:?}"
+    );
+    assert!(
+        e[1].contains("containers.a.live.headers.\"a b\": \"a b\" is not a header name"),
+        "{e:?}"
+    );
+    assert!(
+        e[2].contains("containers.a.live.headers.X-Y: a header given twice"),
+        "{e:?}"
+    );
+}

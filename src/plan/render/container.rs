@@ -50,7 +50,7 @@ pub(super) fn section(
                 1,
                 format!(
                     "{what} probe: {} every {} ms, timeout {} ms, retries {}{}",
-                    check(&p.check),
+                    check(&p.check, &p.headers),
                     p.interval_ms,
                     p.timeout_ms,
                     p.retries,
@@ -194,11 +194,15 @@ fn volume(v: &crate::model::Volume) -> String {
 }
 
 /// A probe's check in words.
-fn check(c: &crate::model::Check) -> String {
+fn check(c: &crate::model::Check, headers: &std::collections::BTreeMap<String, String>) -> String {
     match c {
         crate::model::Check::Exec(argv) => format!("exec {}", list(argv)),
         crate::model::Check::Tcp(port) => format!("tcp 127.0.0.1:{port}"),
-        crate::model::Check::Http(url) => format!("http GET {url}"),
+        crate::model::Check::Http(url) if headers.is_empty() => format!("http GET {url}"),
+        crate::model::Check::Http(url) => {
+            let h: Vec<String> = headers.iter().map(|(n, v)| format!("{n}: {v}")).collect();
+            format!("http GET {url} with {}", list(&h))
+        }
         crate::model::Check::Notify => "sd_notify READY=1 on the container's NOTIFY_SOCKET".into(),
     }
 }

@@ -244,6 +244,7 @@ pub fn start(
         user,
         custom_seccomp: custom.as_ref(),
         host_caps: own_bounding_set(),
+        secrets: None,
     };
     let json = config::to_json(&config::build(c, &ctx));
     bundle::write_config(&bundle_dir, &json).map_err(|e| transient("bundle", e))?;

@@ -47,6 +47,28 @@ pub enum SecretError {
     },
 }
 
+/// Reads the secrets `names` from systemd's credentials directory of the
+/// pod's service (`dir`, `$CREDENTIALS_DIRECTORY`); one that is not there
+/// is left out (the container that needs it fails, naming it).
+pub fn read_credentials(dir: Option<&Path>, names: &[String]) -> SecretValues {
+    use std::io::Read;
+    let mut out = BTreeMap::new();
+    let Some(dir) = dir else {
+        return SecretValues(out);
+    };
+    for name in names.iter().filter(|n| crate::model::is_secret_name(n)) {
+        let Ok(f) = std::fs::File::open(dir.join(name)) else {
+            continue;
+        };
+        let mut value = Vec::new();
+        // systemd's own limit on a credential is 1 MiB.
+        if f.take(1 << 20).read_to_end(&mut value).is_ok() {
+            out.insert(name.clone(), value);
+        }
+    }
+    SecretValues(out)
+}
+
 /// The directory of pod `pod`'s secret files for `container`.
 pub fn dir(dirs: &Dirs, pod: &str, container: &str) -> PathBuf {
     dirs.pod(pod).join("secrets").join(container)

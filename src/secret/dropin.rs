@@ -49,3 +49,8 @@ pub fn write(paths: &Layout, plan: &Plan) -> anyhow::Result<bool> {
     let text = text(paths, &plan.secret_names());
     dropin::write(paths, &plan.pod, Part::Credentials, text.as_deref())
 }
+
+/// Removes pod `pod`'s credentials drop-in (its definition is purged).
+pub fn remove(paths: &Layout, pod: &str) -> anyhow::Result<bool> {
+    dropin::write(paths, pod, Part::Credentials, None)
+}

@@ -67,3 +67,11 @@ pub fn check_name(name: &str) -> Result<&str, SecretError> {
         Err(SecretError::BadName(name.to_string()))
     }
 }
+
+/// Each secret `plan`'s containers use is stored (apply checks it before
+/// it changes anything): the first missing one is the error.
+pub fn check_stored(paths: &crate::layout::Layout, plan: &crate::plan::Plan) -> anyhow::Result<()> {
+    let enc = SystemdCreds;
+    let store = Store { paths, enc: &enc };
+    Ok(dropin::check(&store, plan)?)
+}

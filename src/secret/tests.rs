@@ -99,3 +99,46 @@ fn the_drop_in_loads_each_secret_once_and_a_missing_one_is_named() {
     assert!(dropin::write(&paths, &plan).unwrap());
     assert!(!dropin::write(&paths, &plan).unwrap(), "unchanged");
 }
+
+/// Apply of a pod that uses a secret: refused, with nothing stored, while
+/// the secret is missing; then its drop-in is written and systemd reloaded
+/// before the pod starts.
+#[test]
+fn apply_loads_the_secrets_before_the_start_and_refuses_a_missing_one() {
+    use crate::apply::{Applier, Definition, Planned};
+    let paths = paths("secret-apply");
+    std::fs::create_dir_all(&paths.lib).unwrap();
+    let file = paths.lib.join("web.toml");
+    std::fs::write(&file, USES_DB).unwrap();
+    let definition = Definition::read(&file, crate::kube::Unsupported::Error).unwrap();
+    let plan = crate::plan::build(&definition.pod);
+    let planned = Planned {
+        definition,
+        facts: Default::default(),
+        plan,
+    };
+    let mgr = crate::systemd::fake::Shared::default();
+    let applier = Applier {
+        mgr: &mgr,
+        paths: &paths,
+    };
+    let e = applier.apply(&planned).unwrap_err().to_string();
+    assert!(e.contains("container app") && e.contains("\"db\""), "{e}");
+    assert!(!paths.definition("web").exists(), "nothing stored");
+    assert!(mgr.calls().is_empty(), "{:?}", mgr.calls());
+
+    let enc = fake::Reverse::default();
+    let store = Store {
+        paths: &paths,
+        enc: &enc,
+    };
+    store.create("db", b"hunter2").unwrap();
+    applier.apply(&planned).unwrap();
+    let calls = mgr.calls();
+    let at = |what: &str| calls.iter().position(|c| c == what);
+    assert!(at("reload") < at("start pod@web.service"), "{calls:?}");
+    assert!(at("reload").is_some(), "{calls:?}");
+    let dropin = crate::apply::dropin::dir(&paths, "web").join("50-podctl-credentials.conf");
+    let text = std::fs::read_to_string(dropin).unwrap();
+    assert!(text.contains("LoadCredentialEncrypted=db:"), "{text}");
+}

@@ -26,6 +26,7 @@ mod run;
 pub mod show;
 pub mod top;
 pub mod validate;
+pub mod secret;
 pub mod volume;
 
 use crate::systemd::ondemand::OnDemand;

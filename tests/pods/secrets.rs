@@ -71,8 +71,12 @@ fn a_value_reaches_its_container_and_nobody_else(g: &Guest) -> Result<(), String
     expect(env.lines().any(|l| l == format!("PASSWORD={VALUE}")), || {
         format!("app's environment lacks PASSWORD: {env}")
     })?;
-    let mount = g.ok("podctl exec sca side -- grep ' /run/secrets/sca-db ' /proc/self/mounts")?;
-    expect(mount.contains(" ro,"), || format!("not read-only: {mount}"))?;
+    let mounts = g.ok("podctl exec sca side -- cat /proc/self/mounts")?;
+    let mount = mounts
+        .lines()
+        .find(|l| l.contains(" /run/secrets/sca-db "))
+        .unwrap_or_default();
+    expect(mount.contains(" ro,"), || format!("not read-only: {mount:?}"))?;
     let _ = side;
     // Encrypted at rest: never in plaintext under /etc/podctl or /var/lib/podctl.
     let at_rest = holding(g, "/etc/podctl /var/lib/podctl /etc/systemd")?;

@@ -23,10 +23,10 @@ pub mod output;
 pub mod pty;
 pub mod read;
 mod run;
+pub mod secret;
 pub mod show;
 pub mod top;
 pub mod validate;
-pub mod secret;
 pub mod volume;
 
 use crate::systemd::ondemand::OnDemand;

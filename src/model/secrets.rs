@@ -41,7 +41,7 @@ impl Secrets {
 
     /// Every secret used, sorted, once each.
     pub fn names(&self) -> Vec<String> {
-        let mut all: Vec<String> = self.files.iter().cloned().collect();
+        let mut all = self.files.clone();
         all.extend(self.env.iter().map(|(_, s)| s.clone()));
         all.sort();
         all.dedup();
@@ -59,7 +59,16 @@ mod tests {
             assert!(is_secret_name(ok), "{ok}");
         }
         for bad in [
-            "", ".", "..", ".hidden", "a/b", "../x", "a b", "é", "a\0", &"x".repeat(254),
+            "",
+            ".",
+            "..",
+            ".hidden",
+            "a/b",
+            "../x",
+            "a b",
+            "é",
+            "a\0",
+            &"x".repeat(254),
         ] {
             assert!(!is_secret_name(bad), "{bad:?}");
         }

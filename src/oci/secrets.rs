@@ -26,13 +26,17 @@ impl std::fmt::Debug for SecretValues {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
-    #[error("container {container}: secret {name:?} was not given to the pod's service (is it in pod@{pod}.service's credentials? apply the pod again)")]
+    #[error(
+        "container {container}: secret {name:?} was not given to the pod's service (is it in pod@{pod}.service's credentials? apply the pod again)"
+    )]
     Missing {
         pod: String,
         container: String,
         name: String,
     },
-    #[error("container {container}: secret {name:?} cannot be the value of {var}: it is not UTF-8 text without NUL bytes")]
+    #[error(
+        "container {container}: secret {name:?} cannot be the value of {var}: it is not UTF-8 text without NUL bytes"
+    )]
     NotText {
         container: String,
         name: String,

@@ -299,12 +299,19 @@ mod tests {
 
     #[test]
     fn a_changed_set_of_secrets_recreates_the_pod() {
-        let with = |s: &str| BASE.replace("[\"sleep\", \"3\"]\n", &format!("[\"sleep\", \"3\"]\n{s}"));
+        let with =
+            |s: &str| BASE.replace("[\"sleep\", \"3\"]\n", &format!("[\"sleep\", \"3\"]\n{s}"));
         let one = with("secrets = [\"a\"]\n");
         assert!(diff(&pod(BASE), &pod(&one)).recreate, "a secret added");
         assert!(diff(&pod(&one), &pod(BASE)).recreate, "a secret removed");
         let env = with("env = { A = { secret = \"a\" } }\n");
         assert!(!diff(&pod(&one), &pod(&env)).recreate, "the same set");
-        assert!(diff(&pod(&env), &pod(&with("env = { A = { secret = \"b\" } }\n"))).recreate);
+        assert!(
+            diff(
+                &pod(&env),
+                &pod(&with("env = { A = { secret = \"b\" } }\n"))
+            )
+            .recreate
+        );
     }
 }

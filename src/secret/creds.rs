@@ -38,7 +38,9 @@ impl Encrypter for SystemdCreds {
         let out = child
             .wait_with_output()
             .map_err(|e| fail(format!("cannot wait for systemd-creds: {e}")))?;
-        let written = writer.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let written = writer
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
             return Err(fail(format!("{} ({})", err.trim(), out.status)));

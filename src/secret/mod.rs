@@ -35,7 +35,9 @@ pub enum SecretError {
     Exists(String),
     #[error("no secret named {0:?} (make it with: podctl secret create {0} FILE)")]
     Missing(String),
-    #[error("pod {pod} container {container}: no secret named {name:?} (make it with: podctl secret create {name} FILE); nothing was changed")]
+    #[error(
+        "pod {pod} container {container}: no secret named {name:?} (make it with: podctl secret create {name} FILE); nothing was changed"
+    )]
     MissingFor {
         name: String,
         pod: String,

@@ -41,7 +41,10 @@ fn create_encrypts_through_stdin_and_never_stores_the_value() {
         Err(SecretError::BadName(_))
     ));
     let big = vec![b'a'; VALUE_MAX + 1];
-    assert!(matches!(store.create("big", &big), Err(SecretError::TooBig { .. })));
+    assert!(matches!(
+        store.create("big", &big),
+        Err(SecretError::TooBig { .. })
+    ));
     let ls = store.list().unwrap();
     assert_eq!(ls.len(), 1);
     assert_eq!((ls[0].name.as_str(), ls[0].size), ("db", 11));

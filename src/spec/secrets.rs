@@ -81,7 +81,10 @@ mod tests {
     #[test]
     fn bad_names_and_shapes_are_located_errors() {
         let e = errors(&format!("{HEAD}secrets = [\"../etc/shadow\"]\n"));
-        assert!(e.contains("containers.app.secrets") && e.contains("not a secret name"), "{e}");
+        assert!(
+            e.contains("containers.app.secrets") && e.contains("not a secret name"),
+            "{e}"
+        );
         let e = errors(&format!("{HEAD}secrets = [\"a\", \"a\"]\n"));
         assert!(e.contains("listed twice"), "{e}");
         let e = errors(&format!("{HEAD}env = {{ P = {{ secret = \".x\" }} }}\n"));

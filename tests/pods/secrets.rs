@@ -41,9 +41,7 @@ fn pod(name: &str, secret: &str) -> String {
 
 /// The files under `dirs` that hold [`VALUE`] (as root sees them).
 fn holding(g: &Guest, dirs: &str) -> Result<Vec<String>, String> {
-    let out = g.sh(&format!(
-        "grep -rlsF -- '{VALUE}' {dirs} 2>/dev/null; true"
-    ));
+    let out = g.sh(&format!("grep -rlsF -- '{VALUE}' {dirs} 2>/dev/null; true"));
     Ok(out.stdout.lines().map(String::from).collect())
 }
 
@@ -51,7 +49,9 @@ fn a_value_reaches_its_container_and_nobody_else(g: &Guest) -> Result<(), String
     image_pods::setup(g)?;
     let _ = g.sh("podctl down --purge sca; podctl secret rm sca-db");
     // Through stdin: the value is never a file of the guest's.
-    g.ok(&format!("printf %s '{VALUE}' | podctl secret create sca-db -"))?;
+    g.ok(&format!(
+        "printf %s '{VALUE}' | podctl secret create sca-db -"
+    ))?;
     let path = write_pod(g, "sca", &pod("sca", "sca-db"))?;
     let dry = g.ok(&format!("podctl apply --dry-run {path}"))?;
     g.ok(&apply_cmd(&path))?;
@@ -64,19 +64,24 @@ fn a_value_reaches_its_container_and_nobody_else(g: &Guest) -> Result<(), String
     )?;
     // As a file, for root and for user 1000 inside; as env.
     let file = g.ok("podctl exec sca app -- cat /run/secrets/sca-db")?;
-    expect(file == VALUE, || format!("app's /run/secrets/sca-db: {file:?}"))?;
+    expect(file == VALUE, || {
+        format!("app's /run/secrets/sca-db: {file:?}")
+    })?;
     let file = g.ok("podctl exec sca side -- cat /run/secrets/sca-db")?;
     expect(file == VALUE, || format!("side (user 1000): {file:?}"))?;
     let env = g.ok(&format!("tr '\\0' '\\n' < /proc/{app}/environ"))?;
-    expect(env.lines().any(|l| l == format!("PASSWORD={VALUE}")), || {
-        format!("app's environment lacks PASSWORD: {env}")
-    })?;
+    expect(
+        env.lines().any(|l| l == format!("PASSWORD={VALUE}")),
+        || format!("app's environment lacks PASSWORD: {env}"),
+    )?;
     let mounts = g.ok("podctl exec sca side -- cat /proc/self/mounts")?;
     let mount = mounts
         .lines()
         .find(|l| l.contains(" /run/secrets/sca-db "))
         .unwrap_or_default();
-    expect(mount.contains(" ro,"), || format!("not read-only: {mount:?}"))?;
+    expect(mount.contains(" ro,"), || {
+        format!("not read-only: {mount:?}")
+    })?;
     let _ = side;
     // Encrypted at rest: never in plaintext under /etc/podctl or /var/lib/podctl.
     let at_rest = holding(g, "/etc/podctl /var/lib/podctl /etc/systemd")?;
@@ -102,7 +107,9 @@ fn a_value_reaches_its_container_and_nobody_else(g: &Guest) -> Result<(), String
         outputs.push((cmd.to_string(), format!("{}{}", o.stdout, o.stderr)));
     }
     for (cmd, out) in &outputs {
-        expect(!out.contains(VALUE), || format!("{cmd} prints the value:\n{out}"))?;
+        expect(!out.contains(VALUE), || {
+            format!("{cmd} prints the value:\n{out}")
+        })?;
     }
     let inspect = g.ok("podctl secret inspect sca-db")?;
     expect(inspect.contains("used by: sca"), || {
@@ -111,8 +118,12 @@ fn a_value_reaches_its_container_and_nobody_else(g: &Guest) -> Result<(), String
     // Where it is in plaintext (memory only), no unprivileged host user reads it.
     let plain = holding(g, "/run /tmp /dev/shm")?;
     expect(
-        plain.iter().any(|p| p.starts_with("/run/credentials/pod@sca.service/"))
-            && plain.iter().any(|p| p.starts_with("/run/podctl/pods/sca/secrets/")),
+        plain
+            .iter()
+            .any(|p| p.starts_with("/run/credentials/pod@sca.service/"))
+            && plain
+                .iter()
+                .any(|p| p.starts_with("/run/podctl/pods/sca/secrets/")),
         || format!("the value is not where expected: {plain:?}"),
     )?;
     for p in &plain {
@@ -127,7 +138,12 @@ fn a_value_reaches_its_container_and_nobody_else(g: &Guest) -> Result<(), String
     let rm = g.sh("podctl secret rm sca-db");
     expect(
         rm.status != 0 && rm.stderr.contains("used by pod sca"),
-        || format!("secret rm of a used secret: status {}, {}", rm.status, rm.stderr),
+        || {
+            format!(
+                "secret rm of a used secret: status {}, {}",
+                rm.status, rm.stderr
+            )
+        },
     )?;
     // Gone with the pod: its files, its drop-in; then the secret can go.
     g.ok("podctl down --purge sca")?;
@@ -151,11 +167,17 @@ fn a_missing_secret_stops_apply_and_changes_nothing(g: &Guest) -> Result<(), Str
     let o = g.sh(&format!("podctl apply {path}"));
     expect(
         o.status != 0 && o.stderr.contains("container app") && o.stderr.contains("\"scm-none\""),
-        || format!("apply with a missing secret: status {}, {}", o.status, o.stderr),
+        || {
+            format!(
+                "apply with a missing secret: status {}, {}",
+                o.status, o.stderr
+            )
+        },
     )?;
-    expect(g.sh("test -e /etc/podctl/pods/scm.toml").status != 0, || {
-        "the pod was stored".into()
-    })?;
+    expect(
+        g.sh("test -e /etc/podctl/pods/scm.toml").status != 0,
+        || "the pod was stored".into(),
+    )?;
     expect(
         g.sh("systemctl is-active pod@scm.service").stdout.trim() != "active",
         || "the pod started".into(),

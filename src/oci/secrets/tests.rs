@@ -55,5 +55,9 @@ fn a_missing_or_binary_secret_is_named() {
     assert!(e.contains("container app") && e.contains("\"db\""), "{e}");
     let e = env(&c, &values(b"a\0b")).unwrap_err().to_string();
     assert!(e.contains("PASSWORD"), "{e}");
-    assert_eq!(format!("{:?}", values(b"hunter2")), "[\"db\"]", "never printed");
+    assert_eq!(
+        format!("{:?}", values(b"hunter2")),
+        "[\"db\"]",
+        "never printed"
+    );
 }

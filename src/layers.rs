@@ -29,7 +29,7 @@ const HIGHER_THAN_SPEC: [&str; 8] = [
 const HIGHER_THAN_PLAN: [&str; 8] = [
     "kube", "oci", "image", "layout", "runtime", "apply", "systemd", "cli",
 ];
-const HIGHER_THAN_OCI_CONFIG: [&str; 18] = [
+const HIGHER_THAN_OCI_CONFIG: [&str; 19] = [
     "oci::runtime",
     "oci::launch",
     "oci::bundle",
@@ -39,6 +39,7 @@ const HIGHER_THAN_OCI_CONFIG: [&str; 18] = [
     "oci::console",
     "oci::volumes",
     "oci::failure",
+    "oci::secrets",
     "oci::preflight",
     "oci::Dirs",
     "layout",

@@ -78,6 +78,8 @@ impl HostRoots {
 
 /// The user namespace ranges' directory under [`Layout::lib`].
 const USERNS_DIR: &str = "userns";
+/// The configMap volumes' directory under [`Layout::lib`].
+const KUBE_FILES_DIR: &str = "kube";
 
 /// Every host path podctl uses, built once per process from the
 /// environment ([`Layout::from_env`]) and passed down; tests build their own
@@ -104,6 +106,16 @@ pub struct Layout {
     /// `/etc/systemd/system`, where a pod's service gets podctl's drop-ins
     /// ([`crate::apply::dropin`]).
     pub units: PathBuf,
+    /// The encrypted secrets (`podctl secret create`, [`crate::secret`]):
+    /// `/etc/podctl/credstore.encrypted`.
+    pub secrets: PathBuf,
+    /// The files of manifests' configMap volumes ([`crate::kube::files`]):
+    /// `/var/lib/podctl/kube`, under `lib`.
+    pub kube_files: PathBuf,
+    /// systemd's credentials directory of this service
+    /// (`$CREDENTIALS_DIRECTORY`, in the supervisor): the pod's secrets,
+    /// decrypted, in memory. `None` outside a service with credentials.
+    pub credentials: Option<PathBuf>,
     /// `/proc`, the cgroup root, systemd's and journald's sockets,
     /// `/etc/subuid` and `/etc/subgid`.
     pub host: HostRoots,
@@ -111,7 +123,8 @@ pub struct Layout {
 
 impl Layout {
     /// This host's, each overridable: PODCTL_STORE, PODCTL_RUN, PODCTL_LIB,
-    /// PODCTL_STORAGE, PODCTL_PAUSE, PODCTL_UNITS. The only place podctl reads them.
+    /// PODCTL_STORAGE, PODCTL_PAUSE, PODCTL_UNITS, PODCTL_SECRETS. The only
+    /// place podctl reads them (and systemd's CREDENTIALS_DIRECTORY).
     pub fn from_env() -> Self {
         let var = |name: &str, default: &str| {
             std::env::var_os(name)
@@ -133,11 +146,14 @@ impl Layout {
             store: var("PODCTL_STORE", "/etc/podctl/pods"),
             run: var("PODCTL_RUN", "/run/podctl"),
             userns: lib.join(USERNS_DIR),
-            lib,
             images: var("PODCTL_STORAGE", crate::image::STORAGE_ROOT),
             podctl,
             pause,
             units: var("PODCTL_UNITS", "/etc/systemd/system"),
+            secrets: var("PODCTL_SECRETS", crate::secret::STORE_DIR),
+            kube_files: lib.join(KUBE_FILES_DIR),
+            lib,
+            credentials: std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from),
             host: HostRoots::system(),
         }
     }
@@ -168,6 +184,9 @@ impl Layout {
             podctl: "/bin/false".into(),
             pause: "/bin/false".into(),
             units: dir.join("units"),
+            secrets: dir.join("credstore.encrypted"),
+            kube_files: dir.join("lib").join(KUBE_FILES_DIR),
+            credentials: Some(dir.join("credentials")),
             host: HostRoots::under(&dir.join("host")),
         }
     }

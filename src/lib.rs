@@ -20,6 +20,7 @@ pub mod oci;
 pub mod plan;
 pub mod private;
 pub mod runtime;
+pub mod secret;
 pub mod spec;
 pub mod statefile;
 pub mod systemd;

@@ -10,8 +10,10 @@ use std::fmt;
 pub mod caps;
 mod confine;
 pub mod defaults;
+mod secrets;
 mod userns;
 pub use confine::*;
+pub use secrets::*;
 pub use userns::*;
 
 /// A namespace type a pod can share through its sandbox or take from the host.
@@ -228,6 +230,9 @@ pub struct Container {
     pub security: Security,
     /// Mounts, in file order; targets are unique within the container.
     pub volumes: Vec<Volume>,
+    /// Secrets it gets as files and environment variables.
+    #[serde(default)]
+    pub secrets: Secrets,
 }
 
 impl Container {

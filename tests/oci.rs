@@ -140,6 +140,7 @@ fn configs_match_their_expected_files() {
                 user: host_user(&c.process.user),
                 custom_seccomp: None,
                 host_caps: None,
+                secrets: None,
             };
             let spec = oci::build(&oci::Container::from_plan(&plan, c), &ctx);
             let json = oci::config::to_json(&spec);

@@ -105,6 +105,7 @@ impl Applier<'_> {
         let (pod, text) = (&p.definition.pod, &p.definition.text);
         let name = &pod.name;
         let _lock = lock_pod(paths, name)?;
+        crate::secret::check_stored(paths, &p.plan)?;
         let service = units::service(name);
         // Two questions for systemd at once: is pod@.service installed and
         // enabled, and does the pod run (one ListUnitsByPatterns).
@@ -124,6 +125,9 @@ impl Applier<'_> {
                 .with_context(|| format!("pod {name}: cannot write {}", v.dir.display()))?;
         }
         store::keep(paths, name, text, &p.definition.file)?;
+        if crate::secret::dropin::write(paths, &p.plan)? {
+            mgr.reload()?;
+        }
         // Enabling writes symlinks: only when it changes something.
         if pod.autostart != (file_state == "enabled") {
             mgr.set_enabled(&service, pod.autostart).with_context(|| {
@@ -185,6 +189,7 @@ impl Applier<'_> {
             // The files of a manifest's configMap and secret volumes (secrets).
             let _ = std::fs::remove_dir_all(crate::kube::files::pod_dir(name));
             let _ = std::fs::remove_file(crate::runtime::state::path(&paths.run, name));
+            crate::secret::dropin::remove(paths, name)?;
             // Its range of IDs is free for the next pod (its files are gone).
             crate::ids::release(paths, name)?;
             // Under the lock: a waiter finds its file unlinked and locks anew.

@@ -12,11 +12,13 @@ pub use super::output::{Format, OutputArgs};
 pub use control::ControlArgs;
 pub use logs::LogsArgs;
 pub use network::NetworkCommand;
+pub use secret::SecretCommand;
 pub use volume::VolumeCommand;
 
 mod control;
 mod logs;
 mod network;
+mod secret;
 mod volume;
 
 /// `podctl --version`: the crate version and the git revision it was built from.
@@ -204,6 +206,11 @@ pub enum Command {
     Volume {
         #[command(subcommand)]
         command: VolumeCommand,
+    },
+    /// Manage secrets kept encrypted by systemd (/etc/podctl/credstore.encrypted): create, ls, inspect, rm.
+    Secret {
+        #[command(subcommand)]
+        command: SecretCommand,
     },
     /// Pull an image into the store (registry, oci:DIR[:TAG], oci-archive:FILE[:TAG]).
     Pull {

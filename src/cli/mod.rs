@@ -23,6 +23,7 @@ pub mod output;
 pub mod pty;
 pub mod read;
 mod run;
+pub mod secret;
 pub mod show;
 pub mod top;
 pub mod validate;

@@ -114,6 +114,7 @@ pub fn run(args: Args) -> ExitCode {
         Command::Up { name } => crate::runtime::supervisor::up::up(&name),
         Command::Network { command } => report(super::network::run(paths, command)),
         Command::Volume { command } => report(super::volume::run(paths, command)),
+        Command::Secret { command } => report(super::secret::run(paths, command)),
         Command::Install { unit_dir } => report(super::install::install(paths, &unit_dir)),
         Command::Pull { image } => report(super::image::pull(paths, &image)),
         Command::Images { output } => report(super::image::images(paths, output.format())),

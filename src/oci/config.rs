@@ -41,6 +41,15 @@ pub struct HostUser {
     pub additional_gids: Vec<u32>,
 }
 
+/// A container's secrets as the host holds them ([`super::secrets`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provided {
+    /// The host directory holding its secret files (the bind sources).
+    pub dir: PathBuf,
+    /// Environment variables with their secret values.
+    pub env: Vec<(String, String)>,
+}
+
 /// What the config needs to know of the host, found at apply.
 #[derive(Debug, Clone)]
 pub struct Context<'a> {
@@ -72,6 +81,8 @@ pub struct Context<'a> {
     /// `privileged` means "all this host has" (systemd-nspawn withholds some).
     /// `None`: no limit.
     pub host_caps: Option<u64>,
+    /// Its secrets' files and values; `None`: it has none.
+    pub secrets: Option<&'a Provided>,
 }
 
 /// Directories of the host's root a container never sees through the root
@@ -158,6 +169,12 @@ fn process(c: &Container, ctx: &Context<'_>) -> Process {
         .collect();
     if let Some(sock) = notify_socket(c, ctx) {
         env.push(format!("NOTIFY_SOCKET={}", sock.display()));
+    }
+    // Secrets last: over a plain value or the image's of the same name.
+    for (k, v) in ctx.secrets.iter().flat_map(|s| &s.env) {
+        let prefix = format!("{k}=");
+        env.retain(|e| !e.starts_with(&prefix));
+        env.push(format!("{k}={v}"));
     }
     p.set_env(Some(env));
     p.set_cwd(PathBuf::from(&c.process.workdir));

@@ -37,6 +37,9 @@ pub struct Container {
     /// mounted idmapped with it.
     #[serde(default)]
     pub userns: Option<crate::model::IdMap>,
+    /// Its secrets, by name ([`super::secrets`] puts them on the host).
+    #[serde(default)]
+    pub secrets: crate::model::Secrets,
 }
 
 impl Container {
@@ -56,6 +59,7 @@ impl Container {
             etc_files: c.etc_files.clone(),
             image: c.image.clone(),
             userns: plan.userns.map(),
+            secrets: c.secrets.clone(),
         }
     }
 

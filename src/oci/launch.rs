@@ -190,6 +190,7 @@ pub fn prepare(c: &Container, user: HostUser, host: &HostPaths<'_>) -> Result<Pr
 /// `ns_pid`; returns the init's PID.
 pub fn start(
     c: &Container,
+    secrets: &super::secrets::SecretValues,
     prepared: Prepared,
     ns_pid: u32,
     host: &HostPaths<'_>,
@@ -229,7 +230,11 @@ pub fn start(
         mode,
     )
     .map_err(definition)?;
-    // 4: the config.
+    // 4: the config, after the secret files it binds.
+    let provided = super::secrets::provide(c, secrets, host.dirs, &user).map_err(|e| match e {
+        super::secrets::SecretError::Write { .. } => transient("secrets", e),
+        e => definition(crate::error_chain(&e)),
+    })?;
     let shm = host.dirs.shm(&c.pod);
     let ctx = Context {
         holder_pid: ns_pid,
@@ -244,6 +249,7 @@ pub fn start(
         user,
         custom_seccomp: custom.as_ref(),
         host_caps: own_bounding_set(),
+        secrets: provided.as_ref(),
     };
     let json = config::to_json(&config::build(c, &ctx));
     bundle::write_config(&bundle_dir, &json).map_err(|e| transient("bundle", e))?;

@@ -26,6 +26,7 @@ pub mod launch;
 pub mod pod;
 pub mod runtime;
 pub mod seccomp;
+pub mod secrets;
 pub mod userns;
 pub mod volumes;
 

@@ -65,7 +65,7 @@ impl fmt::Display for PlanDiff {
         if self.recreate {
             return write!(
                 f,
-                "{}: recreated (namespaces, hostname or sandbox changed)",
+                "{}: recreated (namespaces, hostname, sandbox or secrets changed)",
                 self.pod
             );
         }
@@ -128,7 +128,9 @@ pub fn diff(old: &Plan, new: &Plan) -> PlanDiff {
         recreate: old.sandbox != new.sandbox
             || old.userns != new.userns
             || old.service != new.service
-            || old.network != new.network,
+            || old.network != new.network
+            // systemd gives a service its credentials when it starts.
+            || old.secret_names() != new.secret_names(),
         slice: limit_changes(&old.slice, &new.slice),
         containers: Vec::new(),
     };
@@ -296,6 +298,24 @@ mod tests {
             diff(
                 &range(300_000),
                 &pod(&format!("userns = \"host\"\n{image}"))
+            )
+            .recreate
+        );
+    }
+
+    #[test]
+    fn a_changed_set_of_secrets_recreates_the_pod() {
+        let with =
+            |s: &str| BASE.replace("[\"sleep\", \"3\"]\n", &format!("[\"sleep\", \"3\"]\n{s}"));
+        let one = with("secrets = [\"a\"]\n");
+        assert!(diff(&pod(BASE), &pod(&one)).recreate, "a secret added");
+        assert!(diff(&pod(&one), &pod(BASE)).recreate, "a secret removed");
+        let env = with("env = { A = { secret = \"a\" } }\n");
+        assert!(!diff(&pod(&one), &pod(&env)).recreate, "the same set");
+        assert!(
+            diff(
+                &pod(&env),
+                &pod(&with("env = { A = { secret = \"b\" } }\n"))
             )
             .recreate
         );

@@ -144,6 +144,9 @@ pub struct ContainerPlan {
     pub volumes: Vec<Volume>,
     /// The image whose layers are its root; `None`: the host's root.
     pub image: Option<ImagePlan>,
+    /// Its secrets, by name: systemd gives them to the pod's service.
+    #[serde(skip_serializing_if = "crate::model::Secrets::is_empty")]
+    pub secrets: crate::model::Secrets,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -357,6 +360,7 @@ pub fn assemble(pod: &Pod, facts: &Facts) -> Plan {
             security: security::build(c),
             volumes: c.volumes.clone(),
             image: c.image.as_deref().map(ImagePlan::new),
+            secrets: c.secrets.clone(),
         });
     }
 
@@ -380,6 +384,21 @@ pub fn assemble(pod: &Pod, facts: &Facts) -> Plan {
         start_timeout_ms: pod.start_timeout_ms,
         scratch: pod.volumes.clone(),
         userns,
+    }
+}
+
+impl Plan {
+    /// Every secret the pod's containers use, sorted, once each: what
+    /// systemd loads for its service (`LoadCredentialEncrypted=`).
+    pub fn secret_names(&self) -> Vec<String> {
+        let mut all: Vec<String> = self
+            .containers
+            .iter()
+            .flat_map(|c| c.secrets.names())
+            .collect();
+        all.sort();
+        all.dedup();
+        all
     }
 }
 

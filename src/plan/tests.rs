@@ -25,6 +25,7 @@ pub(crate) fn pod(share: Vec<Namespace>, host: Vec<Namespace>) -> Pod {
         runtime: None,
         security: Default::default(),
         volumes: vec![],
+        secrets: Default::default(),
     };
     Pod {
         name: "my-web".into(),

@@ -245,8 +245,9 @@ fn start(
     let mut c = spec.container.clone();
     c.etc_files
         .retain(|(src, dst)| Path::new(src).exists() && Path::new(dst).exists());
-    let init = crate::oci::launch::start(&c, prepared, ns_pid, &host, stdio.0, stdio.1)
-        .map_err(from_oci)?;
+    let init =
+        crate::oci::launch::start(&c, &spec.secrets, prepared, ns_pid, &host, stdio.0, stdio.1)
+            .map_err(from_oci)?;
     if let Some((out_r, err_r)) = &logs {
         keep_log_pipes(out_r, err_r)?;
     }

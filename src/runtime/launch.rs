@@ -25,6 +25,10 @@ pub struct LaunchSpec {
     /// The `podctl-pause` binary: the container's init, and the relay the
     /// helper becomes.
     pub pause: PathBuf,
+    /// The values of the container's secrets (this spec travels in a
+    /// memory file, never on disk).
+    #[serde(default)]
+    pub secrets: crate::oci::secrets::SecretValues,
 }
 
 impl LaunchSpec {
@@ -32,6 +36,7 @@ impl LaunchSpec {
         LaunchSpec {
             container: crate::oci::Container::from_plan(plan, c),
             pause: pause.to_path_buf(),
+            secrets: Default::default(),
         }
     }
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use toml::de::DeValue;
 
-const KEYS: [&str; 23] = [
+const KEYS: [&str; 24] = [
     "image",
     "command",
     "args",
@@ -35,6 +35,7 @@ const KEYS: [&str; 23] = [
     "sysctls",
     "shm_size",
     "volumes",
+    "secrets",
 ];
 const RESTARTS: [&str; 3] = ["always", "on-failure", "never"];
 const USER_HELP: &str = "use a name, a uid, or uid:gid, e.g. \"www-data\", 1000 or \"1000:1000\"";
@@ -89,6 +90,7 @@ pub(crate) fn read(
         runtime: None,
         security: Default::default(),
         volumes: Vec::new(),
+        secrets: Default::default(),
     };
     let Some(t) = tree::table(sink, v, &path) else {
         return (c, Limits::default(), Vec::new());
@@ -117,6 +119,7 @@ pub(crate) fn read(
         sysctls,
         shm_size,
         volumes,
+        secrets,
     ] = fields(sink, t, &path, KEYS);
     if let Some(v) = image {
         c.image = read_image(sink, v, &join(&path, "image"));
@@ -141,7 +144,10 @@ pub(crate) fn read(
         ),
     }
     if let Some(v) = env {
-        c.env = read_env(sink, v, &join(&path, "env"));
+        (c.env, c.secrets.env) = read_env(sink, v, &join(&path, "env"));
+    }
+    if let Some(v) = secrets {
+        c.secrets.files = super::secrets::read_files(sink, v, &join(&path, "secrets"));
     }
     if let Some(v) = workdir {
         let key = join(&path, "workdir");
@@ -296,10 +302,14 @@ fn read_args(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<Vec<String>> {
     Some(argv.into_iter().map(|a| a.text.to_string()).collect())
 }
 
-fn read_env(sink: &mut Sink, v: &Value<'_>, path: &str) -> BTreeMap<String, String> {
+/// Plain values, and variables set from a secret (sorted by variable).
+type Env = (BTreeMap<String, String>, Vec<(String, String)>);
+
+fn read_env(sink: &mut Sink, v: &Value<'_>, path: &str) -> Env {
     let mut env = BTreeMap::new();
+    let mut from_secrets = Vec::new();
     let Some(t) = tree::table(sink, v, path) else {
-        return env;
+        return (env, from_secrets);
     };
     for (k, v) in t.iter() {
         let name: &str = k.get_ref();
@@ -313,7 +323,11 @@ fn read_env(sink: &mut Sink, v: &Value<'_>, path: &str) -> BTreeMap<String, Stri
                 ),
             );
         }
-        if let Some(s) = tree::string(sink, v, &key) {
+        if v.get_ref().as_table().is_some() {
+            if let Some(secret) = super::secrets::read_env_ref(sink, v, &key) {
+                from_secrets.push((name.to_string(), secret));
+            }
+        } else if let Some(s) = tree::string(sink, v, &key) {
             if s.text.contains('\0') {
                 sink.error(s.span, &key, "values cannot contain NUL characters");
             } else {
@@ -321,7 +335,8 @@ fn read_env(sink: &mut Sink, v: &Value<'_>, path: &str) -> BTreeMap<String, Stri
             }
         }
     }
-    env
+    from_secrets.sort();
+    (env, from_secrets)
 }
 
 fn read_user(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<User> {

@@ -16,6 +16,7 @@ pub mod names;
 mod network;
 mod pod;
 pub mod schema;
+mod secrets;
 mod security;
 pub mod size;
 pub(crate) mod tree;

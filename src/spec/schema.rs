@@ -89,6 +89,11 @@ fn definitions() -> Value {
             "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
             "description": "a lowercase DNS label: letters, digits and -, starting and ending with a letter or digit, at most 63 characters"
         },
+        "secret": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,252}$",
+            "description": "a secret made with `podctl secret create`: 1 to 253 of A-Z a-z 0-9 . _ -, not starting with a dot"
+        },
         "size": {
             "type": "string",
             "pattern": "^0*[1-9][0-9]*([KMGT]i?)?$",
@@ -137,8 +142,16 @@ fn container() -> Value {
                 json!({
                     "type": "object",
                     "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
-                    "additionalProperties": {"type": "string"}
+                    "additionalProperties": {"anyOf": [
+                        {"type": "string"},
+                        {"type": "object", "required": ["secret"], "additionalProperties": false,
+                         "properties": {"secret": {"$ref": "#/$defs/secret"}}}
+                    ]}
                 }),
+            ),
+            (
+                "secrets",
+                json!({"type": "array", "items": {"$ref": "#/$defs/secret"}}),
             ),
             ("workdir", json!({"type": "string", "pattern": "^/"})),
             (

@@ -26,6 +26,7 @@ pub mod packaging;
 pub mod promises;
 pub mod quickstart;
 pub mod reconcile;
+pub mod secrets;
 pub mod security;
 pub mod userns;
 pub mod vm;

@@ -168,6 +168,7 @@ pub fn run_bundle(
         },
         custom_seccomp: None,
         host_caps: None,
+        secrets: None,
     };
     let mut spec = oci::build(&oci::Container::from_plan(&plan, c), &ctx);
     if let Some(p) = spec.process_mut() {

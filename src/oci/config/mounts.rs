@@ -168,6 +168,18 @@ pub(super) fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
             &["bind", "ro", "nosuid", "nodev", "noexec"],
         ));
     }
+    // Secrets, read-only, where Podman and Docker put them. Not idmapped:
+    // the files are the container user's mapped IDs already.
+    if let Some(p) = ctx.secrets {
+        for name in &c.secrets.files {
+            out.push(mount(
+                &format!("{}/{name}", crate::model::SECRETS_TARGET),
+                "bind",
+                &p.dir.join(name),
+                &["bind", "ro", "nosuid", "nodev", "noexec"],
+            ));
+        }
+    }
     // 4. Volumes. In a user namespace, bind and named volumes come from
     // their idmapped attachments in the bundle (the container helper made
     // them); scratch volumes are the namespace root's, tmpfs ones 1777.

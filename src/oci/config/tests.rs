@@ -3,6 +3,10 @@ use crate::oci::container::Container;
 use oci_spec::runtime::Mount;
 
 fn config(pod_toml: &str) -> Spec {
+    config_with(pod_toml, None)
+}
+
+fn config_with(pod_toml: &str, secrets: Option<&Provided>) -> Spec {
     let pod = crate::spec::parse_str(pod_toml, "t", "t").expect("the pod parses");
     let plan = crate::plan::build(&pod);
     let host_root: Vec<String> = ["etc", "root", "srv", "usr"].map(String::from).to_vec();
@@ -23,6 +27,7 @@ fn config(pod_toml: &str) -> Spec {
         },
         custom_seccomp: None,
         host_caps: None,
+        secrets,
     };
     build(&Container::from_plan(&plan, &plan.containers[0]), &ctx)
 }
@@ -183,4 +188,26 @@ fn in_a_user_namespace_volumes_come_from_their_idmapped_attachments() {
         source(&spec, "/data"),
         Path::new("/var/lib/podctl/volumes/data")
     );
+}
+
+#[test]
+fn secrets_are_read_only_binds_at_run_secrets_and_env_values() {
+    let pod = "[containers.app]\ncommand = [\"/bin/true\"]\nsecrets = [\"db\"]\n\
+        env = { A = \"plain\", PASSWORD = { secret = \"db\" } }\n";
+    let provided = Provided {
+        dir: PathBuf::from("/run/podctl/pods/t/secrets/app"),
+        env: vec![("PASSWORD".into(), "hunter2".into())],
+    };
+    let spec = config_with(pod, Some(&provided));
+    let m = mount_at(&spec, "/run/secrets/db");
+    assert_eq!(
+        m.source().as_deref(),
+        Some(Path::new("/run/podctl/pods/t/secrets/app/db"))
+    );
+    for want in ["bind", "ro", "nosuid", "nodev", "noexec"] {
+        assert!(options(m).contains(&want), "{:?} lacks {want}", options(m));
+    }
+    let env = spec.process().as_ref().unwrap().env().clone().unwrap();
+    assert!(env.contains(&"PASSWORD=hunter2".to_string()), "{env:?}");
+    assert!(env.contains(&"A=plain".to_string()), "{env:?}");
 }

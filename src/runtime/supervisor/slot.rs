@@ -63,7 +63,12 @@ pub(super) fn launch_spec(
     plan: &Plan,
     s: &mut Slot,
 ) -> Result<LaunchSpec, SupervisorError> {
-    let spec = LaunchSpec::new(plan, &s.plan, &paths.pause);
+    let mut spec = LaunchSpec::new(plan, &s.plan, &paths.pause);
+    // Read at each start: systemd's credentials directory of the service.
+    spec.secrets = crate::oci::secrets::read_credentials(
+        paths.credentials.as_deref(),
+        &s.plan.secrets.names(),
+    );
     if spec.container.notify && s.notify.is_none() {
         let n = NotifySocket::bind(&paths.run, &plan.pod, &s.plan.name).map_err(|source| {
             launch::LaunchError::Pipe {

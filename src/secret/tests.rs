@@ -1,0 +1,147 @@
+use super::*;
+use crate::layout::Layout;
+
+fn paths(name: &str) -> Layout {
+    let dir = std::env::temp_dir().join(format!("podctl-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    Layout::under(&dir)
+}
+
+fn store_pod(paths: &Layout, pod: &str, text: &str) {
+    std::fs::create_dir_all(&paths.store).unwrap();
+    std::fs::write(paths.definition(pod), text).unwrap();
+}
+
+const USES_DB: &str = "[containers.app]\ncommand = [\"/bin/true\"]\n\
+    env = { PASSWORD = { secret = \"db\" } }\n";
+
+#[test]
+fn create_encrypts_through_stdin_and_never_stores_the_value() {
+    let paths = paths("secret-create");
+    let enc = fake::Reverse::default();
+    let store = Store {
+        paths: &paths,
+        enc: &enc,
+    };
+    store.create("db", b"hunter2").unwrap();
+    assert_eq!(*enc.names.lock().unwrap(), ["db"]);
+    let on_disk = std::fs::read(paths.secrets.join("db")).unwrap();
+    assert_eq!(on_disk, b"enc:2retnuh");
+    assert!(matches!(
+        store.create("db", b"x"),
+        Err(SecretError::Exists(_))
+    ));
+    assert!(matches!(store.create("e", b""), Err(SecretError::Empty(_))));
+    assert!(matches!(
+        store.create("../x", b"v"),
+        Err(SecretError::BadName(_))
+    ));
+    assert!(matches!(
+        store.create(".x", b"v"),
+        Err(SecretError::BadName(_))
+    ));
+    let big = vec![b'a'; VALUE_MAX + 1];
+    assert!(matches!(
+        store.create("big", &big),
+        Err(SecretError::TooBig { .. })
+    ));
+    let ls = store.list().unwrap();
+    assert_eq!(ls.len(), 1);
+    assert_eq!((ls[0].name.as_str(), ls[0].size), ("db", 11));
+    let shown = serde_json::to_string(&ls).unwrap();
+    assert!(!shown.contains("hunter2"), "{shown}");
+}
+
+#[test]
+fn a_secret_a_stored_pod_uses_is_not_removed() {
+    let paths = paths("secret-rm");
+    let enc = fake::Reverse::default();
+    let store = Store {
+        paths: &paths,
+        enc: &enc,
+    };
+    store.create("db", b"v").unwrap();
+    store_pod(&paths, "web", USES_DB);
+    assert_eq!(store.inspect("db").unwrap().used_by, ["web"]);
+    let e = store.remove("db").unwrap_err().to_string();
+    assert!(e.contains("used by pod web"), "{e}");
+    assert!(paths.secrets.join("db").exists());
+    std::fs::remove_file(paths.definition("web")).unwrap();
+    store.remove("db").unwrap();
+    assert!(!paths.secrets.join("db").exists());
+    assert!(matches!(store.remove("db"), Err(SecretError::Missing(_))));
+}
+
+#[test]
+fn the_drop_in_loads_each_secret_once_and_a_missing_one_is_named() {
+    let paths = paths("secret-dropin");
+    let text = format!("{USES_DB}secrets = [\"db\", \"tls\"]\n");
+    let plan = crate::plan::build(&crate::spec::parse_str(&text, "t", "web").unwrap());
+    let dir = paths.secrets.display().to_string();
+    assert_eq!(
+        dropin::text(&paths, &plan.secret_names()).unwrap(),
+        format!(
+            "# Written by podctl apply: the secrets this pod's containers use.\n[Service]\n\
+             LoadCredentialEncrypted=db:{dir}/db\nLoadCredentialEncrypted=tls:{dir}/tls\n"
+        )
+    );
+    assert_eq!(dropin::text(&paths, &[]), None);
+    let enc = fake::Reverse::default();
+    let store = Store {
+        paths: &paths,
+        enc: &enc,
+    };
+    store.create("db", b"v").unwrap();
+    let e = dropin::check(&store, &plan).unwrap_err().to_string();
+    assert!(
+        e.contains("pod web container app") && e.contains("\"tls\""),
+        "{e}"
+    );
+    store.create("tls", b"v").unwrap();
+    dropin::check(&store, &plan).unwrap();
+    assert!(dropin::write(&paths, &plan).unwrap());
+    assert!(!dropin::write(&paths, &plan).unwrap(), "unchanged");
+}
+
+/// Apply of a pod that uses a secret: refused, with nothing stored, while
+/// the secret is missing; then its drop-in is written and systemd reloaded
+/// before the pod starts.
+#[test]
+fn apply_loads_the_secrets_before_the_start_and_refuses_a_missing_one() {
+    use crate::apply::{Applier, Definition, Planned};
+    let paths = paths("secret-apply");
+    std::fs::create_dir_all(&paths.lib).unwrap();
+    let file = paths.lib.join("web.toml");
+    std::fs::write(&file, USES_DB).unwrap();
+    let definition = Definition::read(&file, crate::kube::Unsupported::Error).unwrap();
+    let plan = crate::plan::build(&definition.pod);
+    let planned = Planned {
+        definition,
+        facts: Default::default(),
+        plan,
+    };
+    let mgr = crate::systemd::fake::Shared::default();
+    let applier = Applier {
+        mgr: &mgr,
+        paths: &paths,
+    };
+    let e = applier.apply(&planned).unwrap_err().to_string();
+    assert!(e.contains("container app") && e.contains("\"db\""), "{e}");
+    assert!(!paths.definition("web").exists(), "nothing stored");
+    assert!(mgr.calls().is_empty(), "{:?}", mgr.calls());
+
+    let enc = fake::Reverse::default();
+    let store = Store {
+        paths: &paths,
+        enc: &enc,
+    };
+    store.create("db", b"hunter2").unwrap();
+    applier.apply(&planned).unwrap();
+    let calls = mgr.calls();
+    let at = |what: &str| calls.iter().position(|c| c == what);
+    assert!(at("reload") < at("start pod@web.service"), "{calls:?}");
+    assert!(at("reload").is_some(), "{calls:?}");
+    let dropin = crate::apply::dropin::dir(&paths, "web").join("50-podctl-credentials.conf");
+    let text = std::fs::read_to_string(dropin).unwrap();
+    assert!(text.contains("LoadCredentialEncrypted=db:"), "{text}");
+}

@@ -1,0 +1,185 @@
+//! Secrets kept by systemd (`podctl secret`): a value reaches a container
+//! of a user-namespaced image pod as a file at /run/secrets/NAME and as an
+//! environment variable, for root and for a non-root user inside; it is in
+//! no file under /etc/podctl or /var/lib/podctl in plaintext, in no output
+//! of podctl's, and no unprivileged host user can read it anywhere podctl
+//! or systemd keep it; a secret in use is not removed; a missing one stops
+//! apply, naming it.
+
+use super::common::{wait_pid, write_pod};
+use super::image_pods::{self, APP, apply_cmd};
+use crate::rig::{Guest, TrialFn};
+
+pub const TRIALS: &[(&str, TrialFn)] = &[
+    (
+        "secrets::a_value_reaches_its_container_and_nobody_else",
+        a_value_reaches_its_container_and_nobody_else,
+    ),
+    (
+        "secrets::a_missing_secret_stops_apply_and_changes_nothing",
+        a_missing_secret_stops_apply_and_changes_nothing,
+    ),
+];
+
+/// The value: found nowhere else by chance.
+const VALUE: &str = "Zq7-pod-secret-4a1f-value";
+
+fn expect(cond: bool, msg: impl FnOnce() -> String) -> Result<(), String> {
+    if cond { Ok(()) } else { Err(msg()) }
+}
+
+fn pod(name: &str, secret: &str) -> String {
+    format!(
+        "name = \"{name}\"\nnetwork = \"none\"\n\
+         [containers.app]\nimage = \"{APP}\"\nuser = 0\n\
+         secrets = [\"{secret}\"]\nenv = {{ PASSWORD = {{ secret = \"{secret}\" }} }}\n\
+         args = [\"exec sleep 1801\"]\n\
+         [containers.side]\nimage = \"{APP}\"\nuser = 1000\nsecrets = [\"{secret}\"]\n\
+         args = [\"exec sleep 1802\"]\n"
+    )
+}
+
+/// The files under `dirs` that hold [`VALUE`] (as root sees them).
+fn holding(g: &Guest, dirs: &str) -> Result<Vec<String>, String> {
+    let out = g.sh(&format!("grep -rlsF -- '{VALUE}' {dirs} 2>/dev/null; true"));
+    Ok(out.stdout.lines().map(String::from).collect())
+}
+
+fn a_value_reaches_its_container_and_nobody_else(g: &Guest) -> Result<(), String> {
+    image_pods::setup(g)?;
+    let _ = g.sh("podctl down --purge sca; podctl secret rm sca-db");
+    // Through stdin: the value is never a file of the guest's.
+    g.ok(&format!(
+        "printf %s '{VALUE}' | podctl secret create sca-db -"
+    ))?;
+    let path = write_pod(g, "sca", &pod("sca", "sca-db"))?;
+    let dry = g.ok(&format!("podctl apply --dry-run {path}"))?;
+    g.ok(&apply_cmd(&path))?;
+    let (app, side) = (wait_pid(g, "sleep 1801")?, wait_pid(g, "sleep 1802")?);
+    // systemd loads it for the pod's service, from the drop-in.
+    let dropin = g.ok("systemctl cat pod@sca.service")?;
+    expect(
+        dropin.contains("LoadCredentialEncrypted=sca-db:/etc/podctl/credstore.encrypted/sca-db"),
+        || format!("pod@sca.service has no credential:\n{dropin}"),
+    )?;
+    // As a file, for root and for user 1000 inside; as env.
+    let file = g.ok("podctl exec sca app -- cat /run/secrets/sca-db")?;
+    expect(file == VALUE, || {
+        format!("app's /run/secrets/sca-db: {file:?}")
+    })?;
+    let file = g.ok("podctl exec sca side -- cat /run/secrets/sca-db")?;
+    expect(file == VALUE, || format!("side (user 1000): {file:?}"))?;
+    let env = g.ok(&format!("tr '\\0' '\\n' < /proc/{app}/environ"))?;
+    expect(
+        env.lines().any(|l| l == format!("PASSWORD={VALUE}")),
+        || format!("app's environment lacks PASSWORD: {env}"),
+    )?;
+    let mounts = g.ok("podctl exec sca side -- cat /proc/self/mounts")?;
+    let mount = mounts
+        .lines()
+        .find(|l| l.contains(" /run/secrets/sca-db "))
+        .unwrap_or_default();
+    expect(mount.contains(" ro,"), || {
+        format!("not read-only: {mount:?}")
+    })?;
+    let _ = side;
+    // Encrypted at rest: never in plaintext under /etc/podctl or /var/lib/podctl.
+    let at_rest = holding(g, "/etc/podctl /var/lib/podctl /etc/systemd")?;
+    expect(at_rest.is_empty(), || {
+        format!("the value is in plaintext in {at_rest:?}")
+    })?;
+    let sealed = g.ok("head -c 200 /etc/podctl/credstore.encrypted/sca-db | base64 -w0")?;
+    expect(!sealed.is_empty(), || "no encrypted credential".into())?;
+    // In no output of podctl's.
+    let mut outputs = vec![("apply --dry-run".to_string(), dry)];
+    for cmd in [
+        "podctl status sca",
+        "podctl status sca --json",
+        "podctl inspect sca",
+        "podctl secret ls",
+        "podctl secret ls -o json",
+        "podctl secret inspect sca-db",
+        "podctl secret inspect sca-db -o json",
+        "podctl kube generate sca",
+        "podctl diff /root/pods/sca.toml",
+    ] {
+        let o = g.sh(cmd);
+        outputs.push((cmd.to_string(), format!("{}{}", o.stdout, o.stderr)));
+    }
+    for (cmd, out) in &outputs {
+        expect(!out.contains(VALUE), || {
+            format!("{cmd} prints the value:\n{out}")
+        })?;
+    }
+    let inspect = g.ok("podctl secret inspect sca-db")?;
+    expect(inspect.contains("used by: sca"), || {
+        format!("secret inspect does not name the pod:\n{inspect}")
+    })?;
+    // Where it is in plaintext (memory only), no unprivileged host user reads it.
+    let plain = holding(g, "/run /tmp /dev/shm")?;
+    expect(
+        plain
+            .iter()
+            .any(|p| p.starts_with("/run/credentials/pod@sca.service/"))
+            && plain
+                .iter()
+                .any(|p| p.starts_with("/run/podctl/pods/sca/secrets/")),
+        || format!("the value is not where expected: {plain:?}"),
+    )?;
+    for p in &plain {
+        for who in ["--reuid=65534 --regid=65534", "--reuid=1000 --regid=1000"] {
+            let o = g.sh(&format!("setpriv {who} --clear-groups cat '{p}'"));
+            expect(o.status != 0 && !o.stdout.contains(VALUE), || {
+                format!("setpriv {who} reads {p}: {}", o.stdout)
+            })?;
+        }
+    }
+    // In use: not removed.
+    let rm = g.sh("podctl secret rm sca-db");
+    expect(
+        rm.status != 0 && rm.stderr.contains("used by pod sca"),
+        || {
+            format!(
+                "secret rm of a used secret: status {}, {}",
+                rm.status, rm.stderr
+            )
+        },
+    )?;
+    // Gone with the pod: its files, its drop-in; then the secret can go.
+    g.ok("podctl down --purge sca")?;
+    let left = holding(g, "/run/podctl /run/credentials")?;
+    expect(left.is_empty(), || format!("left after down: {left:?}"))?;
+    expect(
+        g.sh("test -e /etc/systemd/system/pod@sca.service.d/50-podctl-credentials.conf")
+            .status
+            != 0,
+        || "the drop-in stays after down --purge".into(),
+    )?;
+    g.ok("podctl secret rm sca-db").map(|_| ())
+}
+
+fn a_missing_secret_stops_apply_and_changes_nothing(g: &Guest) -> Result<(), String> {
+    let path = write_pod(
+        g,
+        "scm",
+        "[containers.app]\ncommand = [\"/bin/sleep\", \"1811\"]\nsecrets = [\"scm-none\"]\n",
+    )?;
+    let o = g.sh(&format!("podctl apply {path}"));
+    expect(
+        o.status != 0 && o.stderr.contains("container app") && o.stderr.contains("\"scm-none\""),
+        || {
+            format!(
+                "apply with a missing secret: status {}, {}",
+                o.status, o.stderr
+            )
+        },
+    )?;
+    expect(
+        g.sh("test -e /etc/podctl/pods/scm.toml").status != 0,
+        || "the pod was stored".into(),
+    )?;
+    expect(
+        g.sh("systemctl is-active pod@scm.service").stdout.trim() != "active",
+        || "the pod started".into(),
+    )
+}

@@ -8,19 +8,22 @@ mod etc;
 pub mod image;
 mod ns;
 mod order;
+mod properties;
 pub mod render;
 pub mod security;
 pub mod units;
+pub use properties::CPU_QUOTA_USEC_PER_PERCENT;
 mod userns;
 use etc::etc_files;
 
 use crate::model::{
-    Condition, Namespace, Pod, Probe, Resources, Restart, Runtime, ScratchVolume, User, Volume,
+    Condition, Namespace, Pod, Probe, Restart, Runtime, ScratchVolume, User, Volume,
 };
 pub use image::{Facts, ImageFacts, ImagePlan, StoredImage};
 pub use ns::{NsKind, SETNS_ORDER};
 use order::ordered;
 pub use order::start_order;
+use properties::{device_properties, limit_properties};
 pub use security::SecurityPlan;
 use serde::{Deserialize, Serialize};
 pub use userns::UserNsPlan;
@@ -173,51 +176,6 @@ pub struct Plan {
 
 /// Default PATH for container processes (systemd's default for services).
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-/// CPUQuotaPerSecUSec per percent of one CPU: the quota is microseconds of
-/// CPU time per second (1,000,000 µs) of wall time, so 1 % is 10,000 µs.
-pub const CPU_QUOTA_USEC_PER_PERCENT: u64 = 10_000;
-
-fn limit_properties(r: &Resources, props: &mut Vec<Property>) {
-    if let Some(m) = r.memory {
-        props.push(Property::new("MemoryMax", Value::U64(m)));
-    }
-    if let Some(c) = r.cpu_percent {
-        // CPUQuotaPerSecUSec: microseconds of CPU time per second of wall time.
-        props.push(Property::new(
-            "CPUQuotaPerSecUSec",
-            Value::U64(c * CPU_QUOTA_USEC_PER_PERCENT),
-        ));
-    }
-    if let Some(t) = r.tasks {
-        props.push(Property::new("TasksMax", Value::U64(t)));
-    }
-    if let Some(w) = r.cpu_weight {
-        props.push(Property::new("CPUWeight", Value::U64(w)));
-    }
-    if let Some(m) = r.memory_low {
-        props.push(Property::new("MemoryLow", Value::U64(m)));
-    }
-}
-
-/// The container's devices, enforced by systemd on its scope (a BPF
-/// program on cgroup v2): none but the standard pseudo-devices and its
-/// own terminals, whichever node a container opens (one in an image, one
-/// it made with CAP_MKNOD). The OCI config's `linux.resources.devices`
-/// says the same, but a runtime without a cgroup manager of its own
-/// (crun's `disabled`) applies nothing of it. A privileged container
-/// has the host's devices.
-fn device_properties(privileged: bool, props: &mut Vec<Property>) {
-    if privileged {
-        return;
-    }
-    props.push(Property::new("DevicePolicy", Value::Str("closed".into())));
-    let allow = crate::model::defaults::SCOPE_DEVICES
-        .iter()
-        .map(|d| (d.to_string(), "rwm".to_string()))
-        .collect();
-    props.push(Property::new("DeviceAllow", Value::Pairs(allow)));
-}
 
 fn description(text: String) -> Property {
     Property::new("Description", Value::Str(text))

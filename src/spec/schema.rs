@@ -231,59 +231,6 @@ fn container() -> Value {
     c
 }
 
-/// `ready` and `live`: exactly one check, optional timing.
-fn probe() -> Value {
-    let mut p = object(
-        "Probes",
-        vec![
-            (
-                "exec",
-                json!({"type": "array", "items": {"type": "string"}, "minItems": 1}),
-            ),
-            (
-                "tcp",
-                json!({"type": "integer", "minimum": 1, "maximum": 65535}),
-            ),
-            ("http", json!({"type": "string", "pattern": "^http://"})),
-            ("interval", reference("duration")),
-            ("timeout", reference("duration")),
-            (
-                "retries",
-                json!({"type": "integer", "minimum": 1, "maximum": 1000}),
-            ),
-            ("delay", reference("duration")),
-            (
-                "headers",
-                json!({"type": "object", "additionalProperties": {"type": "string"}, "maxProperties": 32}),
-            ),
-        ],
-    );
-    p.as_object_mut().expect("an object").insert(
-        "oneOf".into(),
-        json!([{"required": ["exec"]}, {"required": ["tcp"]}, {"required": ["http"]}]),
-    );
-    p
-}
-
-/// `userns`: "auto", "host", or a table of `uid`, `gid` and `size`.
-fn userns() -> Value {
-    let id = json!({"type": "integer", "minimum": 1, "maximum": u32::MAX});
-    let size = json!({
-        "type": "integer",
-        "minimum": crate::model::MIN_USERNS_SIZE,
-        "maximum": super::userns::MAX_USERNS_SIZE
-    });
-    json!({"anyOf": [
-        {"type": "string", "enum": ["auto", "host"]},
-        {
-            "type": "object",
-            "properties": {"uid": id, "gid": id, "size": size},
-            "dependentRequired": {"gid": ["uid"]},
-            "additionalProperties": false
-        }
-    ]})
-}
-
 fn containers() -> Value {
     json!({
         "type": "object",
@@ -399,5 +346,8 @@ fn plain(md: &str) -> String {
     out.replace('`', "").replace("\\|", "|")
 }
 
+mod checks;
 #[cfg(test)]
 mod tests;
+
+use checks::{probe, userns};

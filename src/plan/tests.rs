@@ -1,5 +1,5 @@
 use super::*;
-use crate::model::Container;
+use crate::model::{Container, Resources};
 use std::collections::BTreeMap;
 
 pub(crate) fn pod(share: Vec<Namespace>, host: Vec<Namespace>) -> Pod {

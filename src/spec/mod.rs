@@ -12,6 +12,7 @@ pub(crate) mod diag;
 pub mod lifecycle;
 mod limits;
 pub mod names;
+mod needs;
 mod network;
 mod pod;
 pub mod schema;

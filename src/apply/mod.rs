@@ -19,6 +19,7 @@ mod engine;
 mod idmap;
 mod journal;
 mod lock;
+pub mod needs;
 mod preflight;
 mod store;
 #[cfg(test)]
@@ -187,6 +188,7 @@ impl Applier<'_> {
             let _ = std::fs::remove_file(crate::runtime::state::path(&paths.run, name));
             // Its range of IDs is free for the next pod (its files are gone).
             crate::ids::release(paths, name)?;
+            self.forget_dropins(name)?;
             // Under the lock: a waiter finds its file unlinked and locks anew.
             let _ = std::fs::remove_file(paths.run.join("locks").join(format!("{name}.lock")));
         }

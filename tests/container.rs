@@ -51,6 +51,7 @@ fn main() {
         .chain(pods::hostile_image::TRIALS)
         .chain(pods::cli_more::TRIALS)
         .chain(pods::userns::TRIALS)
+        .chain(pods::needs::TRIALS)
         .copied()
         .collect();
     rig::harness::container_main(&all)

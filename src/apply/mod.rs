@@ -179,6 +179,7 @@ impl Applier<'_> {
         };
         let (disabled, stopped) = side_by_side(boot, stop);
         stopped.and(disabled)?;
+        self.forget_needs(name, purge)?;
         if purge && stored.exists() {
             std::fs::remove_file(&stored)
                 .with_context(|| format!("cannot remove {}", stored.display()))?;
@@ -188,7 +189,6 @@ impl Applier<'_> {
             let _ = std::fs::remove_file(crate::runtime::state::path(&paths.run, name));
             // Its range of IDs is free for the next pod (its files are gone).
             crate::ids::release(paths, name)?;
-            self.forget_dropins(name)?;
             // Under the lock: a waiter finds its file unlinked and locks anew.
             let _ = std::fs::remove_file(paths.run.join("locks").join(format!("{name}.lock")));
         }

@@ -70,6 +70,7 @@ pub fn apply(
             }
         }
     }
+    applier.link_needs(&planned)?;
     if prune {
         let dir = crate::apply::source_dir(target);
         for name in crate::apply::stored_pods(paths)? {

@@ -45,14 +45,16 @@ pub type Pods = BTreeMap<String, Deps>;
 ///   restarts this pod), and also when DB goes inactive or fails on its own
 ///   (a lost sandbox, a crashed supervisor): this pod never runs without it.
 ///   `Requires=` would leave this pod running beside a dead DB.
-/// - Coming back: a DB that fails is restarted by systemd (Restart=
-///   on-failure) with a *restart* job, which systemd propagates to the pods
-///   bound to it, after DB is ready again (After=); `podctl restart DB`
-///   does the same. No `Upholds=` (systemd 249+): DB's unit would have to
-///   name its dependents and would start this pod again after every
-///   `podctl stop` of it. No `PartOf=`: `BindsTo=` already carries stops
-///   and restarts. A DB stopped by hand (`podctl stop`, `down`) stops this
-///   pod, which starts again (with DB) when it is started itself.
+/// - Coming back: on systemd 252 a DB whose supervisor fails is *failed*
+///   until systemd restarts it (RestartSec=), so `BindsTo=` has stopped
+///   this pod by then, and the try-restart DB's restart job gives the pods
+///   bound to it finds this one inactive: it would stay down. So apply also
+///   links this pod into `pod@DB.service.wants/` ([`comes_back_with`], as
+///   `systemctl add-wants` does): whenever DB starts (restarted after a
+///   failure, started by hand, at boot) this pod starts with it, after DB
+///   is ready. `down` removes the links. Not `Upholds=` (systemd 249+): it
+///   would start this pod again after every `podctl stop` of it. Not
+///   `PartOf=`: `BindsTo=` already carries DB's stops and restarts.
 /// - `Wants=` for `wants`: starting this pod starts the other, whose stop or
 ///   failure does not touch this one.
 pub fn dropin(pod: &Pod) -> Option<String> {
@@ -75,6 +77,21 @@ pub fn dropin(pod: &Pod) -> Option<String> {
         let _ = writeln!(out, "{bind}={}", units.join(" "));
     }
     Some(out)
+}
+
+/// The links that start `pod` with each pod it needs:
+/// (`pod@DB.service.wants`, `pod@NAME.service`), a directory of systemd's
+/// unit directory and the link's name in it.
+pub fn comes_back_with(pod: &Pod) -> Vec<(String, String)> {
+    pod.needs
+        .iter()
+        .map(|n| (wants_dir(n), units::service(&pod.name)))
+        .collect()
+}
+
+/// `pod@NAME.service.wants`: the pods started with pod NAME.
+pub fn wants_dir(name: &str) -> String {
+    format!("{}.wants", units::service(name))
 }
 
 /// One line for a person (`apply --dry-run`, `validate`), or None.

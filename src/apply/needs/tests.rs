@@ -67,14 +67,22 @@ fn apply_writes_the_dropins_then_starts_what_is_needed_first() {
         needs::dropin(&planned[2].definition.pod).unwrap()
     );
     assert!(!dropin::dir(&paths, "db").exists(), "db needs nothing");
+    // Once all are applied, web starts whenever db does; cache is only wanted.
+    let link = paths.units.join("pod@db.service.wants/pod@web.service");
+    assert!(link.symlink_metadata().is_err(), "linked before the starts");
+    applier.link_needs(&planned).unwrap();
+    assert!(link.symlink_metadata().is_ok());
+    assert!(!paths.units.join("pod@cache.service.wants").exists());
+    assert_eq!(mgr.calls().last().map(String::as_str), Some("reload"));
     // Applied again unchanged: no daemon-reload.
     let before = mgr.calls().len();
     applier.write_needs(&planned).unwrap();
     assert_eq!(mgr.calls().len(), before);
-    // web needs nothing any more: its drop-in goes, systemd rereads.
+    // web needs nothing any more: its drop-in and link go, systemd rereads.
     let planned = planned_one(&dir, "web", "");
     applier.write_needs(&planned).unwrap();
     assert!(!written.exists());
+    assert!(!paths.units.join("pod@db.service.wants").exists());
     assert_eq!(mgr.calls().last().map(String::as_str), Some("reload"));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -127,6 +135,8 @@ fn down_of_a_needed_pod_is_refused_while_its_dependent_runs_unless_cascade() {
     for p in &planned {
         applier.apply(p).unwrap();
     }
+    applier.link_needs(&planned).unwrap();
+    let link = paths.units.join("pod@db.service.wants/pod@web.service");
     let db = ["db".to_string()];
     let e = down_order(&mgr, &paths, &db, false, false).unwrap_err();
     assert_eq!(
@@ -140,6 +150,7 @@ fn down_of_a_needed_pod_is_refused_while_its_dependent_runs_unless_cascade() {
     // Stopped, web no longer holds db up; but a purge of db would leave web
     // unable to start.
     applier.down("web", false).unwrap();
+    assert!(link.symlink_metadata().is_err(), "a downed pod came back with db");
     assert_eq!(down_order(&mgr, &paths, &db, false, false).unwrap(), ["db"]);
     assert!(down_order(&mgr, &paths, &db, true, false).is_err());
     // A purge takes podctl's drop-ins, and systemd rereads.

@@ -150,7 +150,10 @@ fn down_of_a_needed_pod_is_refused_while_its_dependent_runs_unless_cascade() {
     // Stopped, web no longer holds db up; but a purge of db would leave web
     // unable to start.
     applier.down("web", false).unwrap();
-    assert!(link.symlink_metadata().is_err(), "a downed pod came back with db");
+    assert!(
+        link.symlink_metadata().is_err(),
+        "a downed pod came back with db"
+    );
     assert_eq!(down_order(&mgr, &paths, &db, false, false).unwrap(), ["db"]);
     assert!(down_order(&mgr, &paths, &db, true, false).is_err());
     // A purge takes podctl's drop-ins, and systemd rereads.

@@ -36,6 +36,13 @@ mod tests {
         )
     }
 
+    fn err(src: &str) -> String {
+        match parse_str(src, "t.yaml", Unsupported::Error) {
+            Ok(l) => panic!("accepted: {:?}", l.pod.needs),
+            Err(d) => d.to_string(),
+        }
+    }
+
     #[test]
     fn the_annotations_are_comma_separated_lists() {
         let src = manifest("    podctl.io/needs: db, api\n    podctl.io/wants: cache\n");
@@ -48,19 +55,13 @@ mod tests {
     #[test]
     fn a_bad_name_is_located_at_the_annotation() {
         let src = manifest("    podctl.io/needs: db,Web_1\n");
-        let e = parse_str(&src, "t.yaml", Unsupported::Error)
-            .err()
-            .expect("rejected")
-            .to_string();
+        let e = err(&src);
         assert!(
             e.contains("t.yaml:6:5: ") && e.contains("\"Web_1\" is not a valid pod name"),
             "{e}"
         );
         let own = manifest("    podctl.io/wants: web\n");
-        let e = parse_str(&own, "t.yaml", Unsupported::Error)
-            .err()
-            .expect("rejected")
-            .to_string();
+        let e = err(&own);
         assert!(e.contains("a pod cannot need itself"), "{e}");
     }
 

@@ -298,6 +298,12 @@ pub struct Pod {
     pub start_timeout_ms: u64,
     /// Whose IDs the pod's processes and files have on the host.
     pub userns: UserNs,
+    /// Pods this one starts after (once they are ready) and stops with:
+    /// valid pod names, in file order, each once, never this pod's own.
+    pub needs: Vec<String>,
+    /// Pods this one starts after, without stopping with them; never in
+    /// `needs`, otherwise as `needs`.
+    pub wants: Vec<String>,
 }
 
 impl Pod {

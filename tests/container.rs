@@ -52,6 +52,7 @@ fn main() {
         .chain(pods::cli_more::TRIALS)
         .chain(pods::userns::TRIALS)
         .chain(pods::secrets::TRIALS)
+        .chain(pods::needs::TRIALS)
         .copied()
         .collect();
     rig::harness::container_main(&all)

@@ -19,6 +19,7 @@ mod engine;
 mod idmap;
 mod journal;
 mod lock;
+pub mod needs;
 mod preflight;
 mod store;
 #[cfg(test)]
@@ -182,6 +183,7 @@ impl Applier<'_> {
         };
         let (disabled, stopped) = side_by_side(boot, stop);
         stopped.and(disabled)?;
+        self.forget_needs(name, purge)?;
         if purge && stored.exists() {
             std::fs::remove_file(&stored)
                 .with_context(|| format!("cannot remove {}", stored.display()))?;

@@ -21,6 +21,7 @@ pub fn apply(
     }
     // Nothing is applied from a directory with a broken file.
     let definitions = super::read::definitions(target, policy)?;
+    let definitions = crate::apply::needs::in_order(definitions, paths)?;
     let conflicts = crate::apply::network_conflicts(&definitions);
     if !conflicts.is_empty() {
         bail!("{}", conflicts.join("\n"));
@@ -52,6 +53,7 @@ pub fn apply(
     }
     let mgr = early.connect()?;
     let applier = Applier { mgr: &mgr, paths };
+    applier.write_needs(&planned)?;
     for p in &planned {
         let service = units::service(&p.plan.pod);
         match applier.apply(p) {
@@ -68,6 +70,7 @@ pub fn apply(
             }
         }
     }
+    applier.link_needs(&planned)?;
     if prune {
         let dir = crate::apply::source_dir(target);
         for name in crate::apply::stored_pods(paths)? {

@@ -100,6 +100,9 @@ pub enum Command {
         /// Also delete the stored definition (/etc/podctl/pods/NAME.toml).
         #[arg(long)]
         purge: bool,
+        /// Also take down the pods that need them (`needs`), before them; without it, a pod a running pod needs is refused.
+        #[arg(long)]
+        cascade: bool,
     },
     /// Remove pods: stop them and delete their stored definitions (down --purge).
     Rm {
@@ -109,6 +112,9 @@ pub enum Command {
         /// Every pod podctl manages (stored or running).
         #[arg(short, long, conflicts_with = "names")]
         all: bool,
+        /// Also remove the pods that need them (`needs`), before them; without it, a pod a stored pod needs is refused.
+        #[arg(long)]
+        cascade: bool,
     },
     /// Start stored pods (pod@NAME.service) that are stopped.
     Start(ControlArgs),

@@ -5,18 +5,20 @@
 use crate::apply::Applier;
 use crate::layout::Layout;
 
-/// `podctl down NAME...|--all [--purge]` and `podctl rm` (`purge`): every
-/// name is checked before any pod is touched.
+/// `podctl down NAME...|--all [--purge] [--cascade]` and `podctl rm`
+/// (`purge`): every name is checked before any pod is touched; pods that
+/// need others go first (`cascade`: [`crate::apply::needs::down_order`]).
 pub fn down(
     paths: &Layout,
     names: &[String],
     all: bool,
-    purge: bool,
+    (purge, cascade): (bool, bool),
     early: super::Early,
 ) -> anyhow::Result<()> {
     super::require_root(if purge { "rm" } else { "down" })?;
     let mgr = early.connect()?;
     let pods = crate::apply::select(&mgr, paths, names, all)?;
+    let pods = crate::apply::needs::down_order(&mgr, paths, &pods, purge, cascade)?;
     let applier = Applier { mgr: &mgr, paths };
     for name in &pods {
         applier.down(name, purge)?;

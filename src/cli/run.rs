@@ -58,10 +58,29 @@ pub fn run(args: Args) -> ExitCode {
             ignore_unsupported,
         } => super::diff::diff(paths, &target, output, policy(ignore_unsupported)),
         Command::Kube { command } => report(super::kube::run(paths, command)),
-        Command::Down { names, all, purge } => {
-            report(super::down::down(paths, &names, all, purge, early))
-        }
-        Command::Rm { names, all } => report(super::down::down(paths, &names, all, true, early)),
+        Command::Down {
+            names,
+            all,
+            purge,
+            cascade,
+        } => report(super::down::down(
+            paths,
+            &names,
+            all,
+            (purge, cascade),
+            early,
+        )),
+        Command::Rm {
+            names,
+            all,
+            cascade,
+        } => report(super::down::down(
+            paths,
+            &names,
+            all,
+            (true, cascade),
+            early,
+        )),
         Command::Start(a) => report(super::control::control(paths, Action::Start, &a, early)),
         Command::Stop(a) => report(super::control::control(paths, Action::Stop, &a, early)),
         Command::Restart(a) => report(super::control::control(paths, Action::Restart, &a, early)),

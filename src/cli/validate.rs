@@ -119,6 +119,11 @@ pub fn dry_run(
     match output::print(format, &plan) {
         Ok(false) => {
             print!("{}", render::human(&plan));
+            if let Some(text) = plan::needs::dropin(&pod) {
+                let dir = crate::apply::dropin::dir(paths, &pod.name);
+                let file = dir.join(crate::apply::dropin::Part::Needs.file_name());
+                print!("\n{}:\n{text}", file.display());
+            }
             ExitCode::SUCCESS
         }
         Ok(true) => ExitCode::SUCCESS,
@@ -169,6 +174,9 @@ pub fn summary(label: &str, pod: &Pod) -> String {
     }
     if !pod.autostart {
         out.push_str(", no autostart");
+    }
+    if let Some(needs) = plan::needs::human(pod) {
+        out.push_str(&format!(", {needs}"));
     }
     out
 }

@@ -3,7 +3,9 @@
 //! `shm_size`, `resources.tasks`, ...), `podctl.io/CONTAINER.KEY` a key of
 //! that container (`after`, `stop_signal`, `user`, ...). The value is the
 //! key's TOML value (`false`, `{ app = "ready" }`); a value that is not TOML
-//! is a string (`runc`, `16M`). Both are then checked as in a pod file.
+//! is a string (`runc`, `16M`); `podctl.io/needs` and `podctl.io/wants`
+//! are comma-separated names (`super::needs`). All are then checked as in
+//! a pod file.
 //! Read here ([`apply`]); written by `generate` through [`Annotations`].
 
 use super::image::HOST_BINARIES;
@@ -91,7 +93,9 @@ pub(crate) fn apply(cx: &mut Cx, annotations: &[(String, &str, &Node)], out: &mu
             cx.error(at, &path, "the value must be one line");
             continue;
         }
-        let text = if toml::from_str::<toml::Table>(&format!("v = {value}")).is_ok() {
+        let text = if let Some(list) = super::needs::lower(key, value) {
+            list
+        } else if toml::from_str::<toml::Table>(&format!("v = {value}")).is_ok() {
             value.to_string()
         } else {
             native::string(value)

@@ -38,6 +38,7 @@ mod gen_volumes;
 pub mod generate;
 mod image;
 mod native;
+mod needs;
 mod pod;
 mod pod_cx;
 mod ports;

@@ -6,6 +6,7 @@ pub mod decide;
 pub mod diff;
 mod etc;
 pub mod image;
+pub mod needs;
 mod ns;
 mod order;
 mod properties;

@@ -46,6 +46,8 @@ pub(crate) fn pod(share: Vec<Namespace>, host: Vec<Namespace>) -> Pod {
         start_timeout_ms: crate::model::DEFAULT_START_TIMEOUT_MS,
         volumes: vec![],
         userns: crate::model::UserNs::Host,
+        needs: vec![],
+        wants: vec![],
     }
 }
 

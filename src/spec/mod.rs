@@ -13,6 +13,7 @@ pub mod headers;
 pub mod lifecycle;
 mod limits;
 pub mod names;
+mod needs;
 mod network;
 mod pod;
 pub mod schema;

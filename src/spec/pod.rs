@@ -10,7 +10,7 @@ use crate::model::{
 use toml::Spanned;
 use toml::de::DeTable;
 
-const KEYS: [&str; 17] = [
+const KEYS: [&str; 19] = [
     "name",
     "hostname",
     "share",
@@ -23,6 +23,8 @@ const KEYS: [&str; 17] = [
     "volumes",
     "start_timeout",
     "userns",
+    "needs",
+    "wants",
     // network::KEYS, in that order (read by spec::network)
     "network",
     "networks",
@@ -48,6 +50,8 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         volumes,
         start_timeout,
         userns,
+        needs,
+        wants,
         net_keys @ ..,
     ] = fields(sink, doc.get_ref(), "", KEYS);
 
@@ -128,6 +132,7 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
     let containers = read_containers(sink, doc, containers, &resources, own_net, &ctx);
     let userns = userns.and_then(|v| super::userns::read(sink, v).map(|u| (u, v.span())));
     let userns = super::userns::settle(sink, userns, &containers, &host);
+    let (needs, wants) = super::needs::read(sink, needs, wants, &name);
 
     Pod {
         name,
@@ -143,6 +148,8 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         volumes,
         start_timeout_ms,
         userns,
+        needs,
+        wants,
     }
 }
 

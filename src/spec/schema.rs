@@ -46,6 +46,8 @@ pub fn pod_schema() -> Value {
             ("shm_size", reference("size")),
             ("start_timeout", reference("duration")),
             ("userns", userns()),
+            ("needs", pod_names()),
+            ("wants", pod_names()),
             ("volumes", scratch_volumes()),
             (
                 "network",
@@ -285,6 +287,11 @@ fn signal() -> Value {
 
 fn strings_enum<const N: usize>(values: [&str; N]) -> Value {
     json!({"type": "string", "enum": values.as_slice()})
+}
+
+/// `needs`, `wants`: pod names, each once.
+fn pod_names() -> Value {
+    json!({"type": "array", "items": {"$ref": "#/$defs/name"}, "uniqueItems": true})
 }
 
 fn reference(def: &str) -> Value {

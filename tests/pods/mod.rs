@@ -20,6 +20,7 @@ pub mod kube;
 pub mod kube_docs;
 pub mod kube_peer;
 pub mod lifecycle;
+pub mod needs;
 pub mod network;
 pub mod oci_vm;
 pub mod packaging;

@@ -74,7 +74,7 @@ fn pod_commands_take_names_or_all() {
         Command::Start(ControlArgs { names, all })
         | Command::Stop(ControlArgs { names, all })
         | Command::Restart(ControlArgs { names, all })
-        | Command::Rm { names, all }
+        | Command::Rm { names, all, .. }
         | Command::Down { names, all, .. }
         | Command::Rmi { images: names, all } => (names, all),
         other => panic!("{other:?}"),

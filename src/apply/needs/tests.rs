@@ -1,0 +1,167 @@
+use super::*;
+use crate::systemd::fake::Shared;
+
+const APP: &str = "[containers.app]\ncommand = [\"/bin/sleep\", \"infinity\"]\n";
+
+/// A pod file `NAME.toml` in `dir` with `head` above its container.
+fn file(dir: &std::path::Path, name: &str, head: &str) -> Definition {
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, format!("{head}{APP}")).unwrap();
+    Definition::read(&path, crate::kube::Unsupported::Error).unwrap()
+}
+
+fn setup(name: &str) -> (std::path::PathBuf, Layout) {
+    let dir = super::super::tests::temp_dir(name);
+    let paths = Layout::under(&dir.join("host"));
+    std::fs::create_dir_all(&paths.store).unwrap();
+    std::fs::create_dir_all(&paths.units).unwrap();
+    (dir, paths)
+}
+
+fn planned(definitions: Vec<Definition>) -> Vec<Planned> {
+    super::super::assemble_all(
+        definitions,
+        &crate::image::facts::SystemStore::at(std::path::Path::new("/nonexistent")),
+        &None::<crate::model::IdMap>,
+    )
+    .unwrap()
+}
+
+/// web needs db, applied in the other order: the drop-ins are written and
+/// read (one daemon-reload) before any start, and db starts first.
+#[test]
+fn apply_writes_the_dropins_then_starts_what_is_needed_first() {
+    let (dir, paths) = setup("needs-order");
+    let defs = vec![
+        file(&dir, "web", "needs = [\"db\"]\nwants = [\"cache\"]\n"),
+        file(&dir, "cache", ""),
+        file(&dir, "db", ""),
+    ];
+    let planned = planned(in_order(defs, &paths).unwrap());
+    let mgr = Shared::default();
+    let applier = Applier {
+        mgr: &mgr,
+        paths: &paths,
+    };
+    applier.write_needs(&planned).unwrap();
+    for p in &planned {
+        applier.apply(p).unwrap();
+    }
+    let starts: Vec<String> = mgr
+        .calls()
+        .into_iter()
+        .filter(|c| c == "reload" || c.starts_with("start "))
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "reload",
+            "start pod@db.service",
+            "start pod@cache.service",
+            "start pod@web.service"
+        ]
+    );
+    let written = dropin::dir(&paths, "web").join(Part::Needs.file_name());
+    assert_eq!(
+        std::fs::read_to_string(&written).unwrap(),
+        needs::dropin(&planned[2].definition.pod).unwrap()
+    );
+    assert!(!dropin::dir(&paths, "db").exists(), "db needs nothing");
+    // Once all are applied, web starts whenever db does; cache is only wanted.
+    let link = paths.units.join("pod@db.service.wants/pod@web.service");
+    assert!(link.symlink_metadata().is_err(), "linked before the starts");
+    applier.link_needs(&planned).unwrap();
+    assert!(link.symlink_metadata().is_ok());
+    assert!(!paths.units.join("pod@cache.service.wants").exists());
+    assert_eq!(mgr.calls().last().map(String::as_str), Some("reload"));
+    // Applied again unchanged: no daemon-reload.
+    let before = mgr.calls().len();
+    applier.write_needs(&planned).unwrap();
+    assert_eq!(mgr.calls().len(), before);
+    // web needs nothing any more: its drop-in and link go, systemd rereads.
+    let planned = planned_one(&dir, "web", "");
+    applier.write_needs(&planned).unwrap();
+    assert!(!written.exists());
+    assert!(!paths.units.join("pod@db.service.wants").exists());
+    assert_eq!(mgr.calls().last().map(String::as_str), Some("reload"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn planned_one(dir: &std::path::Path, name: &str, head: &str) -> Vec<Planned> {
+    planned(vec![file(dir, name, head)])
+}
+
+#[test]
+fn apply_of_a_missing_need_or_a_cycle_changes_nothing() {
+    let (dir, paths) = setup("needs-missing");
+    let e = in_order(vec![file(&dir, "web", "needs = [\"db\"]\n")], &paths).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "pod web: needs \"db\", a pod that is neither stored nor in this apply (apply it first, or together)\nnothing was changed"
+    );
+    // A stored db will do; a stored db that needs web is a cycle.
+    std::fs::write(paths.definition("db"), format!("needs = [\"web\"]\n{APP}")).unwrap();
+    let e = in_order(vec![file(&dir, "web", "needs = [\"db\"]\n")], &paths).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("pods need each other in a cycle: web -> db -> web"),
+        "{e}"
+    );
+    std::fs::write(paths.definition("db"), APP).unwrap();
+    assert_eq!(
+        in_order(vec![file(&dir, "web", "needs = [\"db\"]\n")], &paths)
+            .unwrap()
+            .len(),
+        1
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn down_of_a_needed_pod_is_refused_while_its_dependent_runs_unless_cascade() {
+    let (dir, paths) = setup("needs-down");
+    let mgr = Shared::default();
+    let applier = Applier {
+        mgr: &mgr,
+        paths: &paths,
+    };
+    let defs = vec![
+        file(&dir, "db", ""),
+        file(&dir, "web", "needs = [\"db\"]\n"),
+        file(&dir, "report", "wants = [\"db\"]\n"),
+    ];
+    let planned = planned(in_order(defs, &paths).unwrap());
+    applier.write_needs(&planned).unwrap();
+    for p in &planned {
+        applier.apply(p).unwrap();
+    }
+    applier.link_needs(&planned).unwrap();
+    let link = paths.units.join("pod@db.service.wants/pod@web.service");
+    let db = ["db".to_string()];
+    let e = down_order(&mgr, &paths, &db, false, false).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "pod db is needed by web: take them down first, or add --cascade to take them down too"
+    );
+    assert_eq!(
+        down_order(&mgr, &paths, &db, false, true).unwrap(),
+        ["web", "db"]
+    );
+    // Stopped, web no longer holds db up; but a purge of db would leave web
+    // unable to start.
+    applier.down("web", false).unwrap();
+    assert!(
+        link.symlink_metadata().is_err(),
+        "a downed pod came back with db"
+    );
+    assert_eq!(down_order(&mgr, &paths, &db, false, false).unwrap(), ["db"]);
+    assert!(down_order(&mgr, &paths, &db, true, false).is_err());
+    // A purge takes podctl's drop-ins, and systemd rereads.
+    let web_dir = dropin::dir(&paths, "web");
+    assert!(web_dir.exists());
+    applier.down("web", true).unwrap();
+    assert!(!web_dir.exists());
+    assert_eq!(mgr.calls().last().map(String::as_str), Some("reload"));
+    assert_eq!(down_order(&mgr, &paths, &db, true, false).unwrap(), ["db"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

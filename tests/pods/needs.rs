@@ -1,0 +1,246 @@
+//! Pods that need pods, on a real systemd 252: `needs` starts a pod once
+//! the pods it needs are ready (their readiness probes passed), stops it
+//! with them and brings it back when they come back; `wants` only orders
+//! the start; a cycle and a missing need are apply errors that change
+//! nothing; `down` of a needed pod is refused unless `--cascade`.
+
+use super::common::wait_pid;
+use crate::rig::{Guest, TrialFn, wait_for};
+use std::time::Duration;
+
+pub const TRIALS: &[(&str, TrialFn)] = &[
+    (
+        "needs::a_pod_starts_once_what_it_needs_is_ready",
+        a_pod_starts_once_what_it_needs_is_ready,
+    ),
+    (
+        "needs::a_stop_propagates_with_needs_and_not_with_wants",
+        a_stop_propagates_with_needs_and_not_with_wants,
+    ),
+    (
+        "needs::a_cycle_and_a_missing_need_are_apply_errors",
+        a_cycle_and_a_missing_need_are_apply_errors,
+    ),
+];
+
+/// Writes pod files (name, text) into a fresh directory `dir`.
+fn write_dir(g: &Guest, dir: &str, pods: &[(&str, String)]) -> Result<(), String> {
+    g.ok(&format!("rm -rf {dir} && mkdir -p {dir}"))?;
+    for (name, toml) in pods {
+        g.ok(&format!(
+            "cat > {dir}/{name}.toml <<'PODCTL_EOF'\n{toml}\nPODCTL_EOF"
+        ))?;
+    }
+    Ok(())
+}
+
+/// A pod of one host-binary container running `script` then `sleep TAG`.
+fn pod(name: &str, head: &str, script: &str, tag: u32) -> String {
+    format!(
+        "name = \"{name}\"\nnetwork = \"none\"\n{head}\n\
+         [containers.app]\ncommand = [\"/bin/sh\", \"-c\", \"{script} exec sleep {tag}\"]\n\
+         volumes = [\"/tmp:/tmp\"]\n"
+    )
+}
+
+fn nanos(s: &str) -> Result<u128, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("not a timestamp: {s:?}"))
+}
+
+fn active(g: &Guest, pod: &str) -> String {
+    g.unit_property(&format!("pod@{pod}.service"), "ActiveState")
+        .unwrap_or_default()
+}
+
+fn expect(cond: bool, msg: impl FnOnce() -> String) -> Result<(), String> {
+    if cond { Ok(()) } else { Err(msg()) }
+}
+
+/// db is ready 2 s after its start (its readiness probe waits for a file);
+/// web needs db. `systemctl start pod@nd-web` starts db first, and web's
+/// container starts only after db's probe passed.
+fn a_pod_starts_once_what_it_needs_is_ready(g: &Guest) -> Result<(), String> {
+    let db = format!(
+        "{}ready = {{ exec = [\"test\", \"-f\", \"/tmp/nd-db-ready\"], interval = \"100ms\" }}\n",
+        pod("nd-db", "", "sleep 2; date +%s%N > /tmp/nd-db-ready;", 4801)
+    );
+    let web = pod(
+        "nd-web",
+        "needs = [\"nd-db\"]",
+        "date +%s%N > /tmp/nd-web-started;",
+        4802,
+    );
+    // web first in the directory: apply takes db first all the same.
+    write_dir(g, "/root/needs-ready", &[("a-web", web), ("b-db", db)])?;
+    let out = g.ok("podctl apply /root/needs-ready")?;
+    let (at_db, at_web) = (out.find("nd-db: "), out.find("nd-web: "));
+    expect(
+        matches!((at_db, at_web), (Some(d), Some(w)) if d < w),
+        || format!("apply did not take nd-db before nd-web:\n{out}"),
+    )?;
+    let dropin = g.ok("cat /etc/systemd/system/pod@nd-web.service.d/50-podctl-needs.conf")?;
+    expect(dropin.contains("BindsTo=pod@nd-db.service"), || {
+        format!("the drop-in: {dropin}")
+    })?;
+    let binds = g.unit_property("pod@nd-web.service", "BindsTo")?;
+    expect(binds.contains("pod@nd-db.service"), || {
+        format!("systemd did not read the drop-in: BindsTo={binds}")
+    })?;
+    // Both stopped, the files gone, then only web is started.
+    g.ok("systemctl stop pod@nd-web pod@nd-db && rm -f /tmp/nd-db-ready /tmp/nd-web-started")?;
+    g.ok("systemctl start pod@nd-web")?;
+    expect(active(g, "nd-db") == "active", || {
+        "starting nd-web did not start nd-db".into()
+    })?;
+    let ready_at = nanos(&g.ok("cat /tmp/nd-db-ready")?)?;
+    wait_for(
+        Duration::from_secs(10),
+        "nd-web's container to start",
+        || Ok(g.sh("test -s /tmp/nd-web-started").status == 0),
+    )?;
+    let web_at = nanos(&g.ok("cat /tmp/nd-web-started")?)?;
+    expect(web_at >= ready_at, || {
+        format!(
+            "nd-web's container started {} ms before nd-db was ready",
+            (ready_at - web_at) / 1_000_000
+        )
+    })?;
+    // systemd's own record: web's start began after db's ended (ready).
+    let db_ready = g.unit_property("pod@nd-db.service", "ActiveEnterTimestampMonotonic")?;
+    let web_began = g.unit_property("pod@nd-web.service", "InactiveExitTimestampMonotonic")?;
+    let (db_ready, web_began): (u64, u64) = (
+        db_ready.parse().map_err(|_| db_ready.clone())?,
+        web_began.parse().map_err(|_| web_began.clone())?,
+    );
+    expect(web_began >= db_ready, || {
+        format!(
+            "pod@nd-web left inactive at {web_began} µs, before pod@nd-db was active at {db_ready} µs"
+        )
+    })?;
+    g.ok("podctl down --cascade --purge nd-db")?;
+    expect(
+        g.sh("test -e /etc/systemd/system/pod@nd-web.service.d")
+            .status
+            != 0,
+        || "down --purge left nd-web's drop-in".into(),
+    )
+}
+
+/// nb is needed by nn and wanted by nw: stopping nb stops nn, not nw;
+/// `down nb` is refused naming nn; a crash of nb's supervisor brings nn
+/// back once nb is back; `down --cascade` takes nn down first.
+fn a_stop_propagates_with_needs_and_not_with_wants(g: &Guest) -> Result<(), String> {
+    write_dir(
+        g,
+        "/root/needs-stop",
+        &[
+            ("nb", pod("nb", "", "", 4811)),
+            ("nn", pod("nn", "needs = [\"nb\"]", "", 4812)),
+            ("nw", pod("nw", "wants = [\"nb\"]", "", 4813)),
+        ],
+    )?;
+    g.ok("podctl apply /root/needs-stop")?;
+    for p in ["nb", "nn", "nw"] {
+        expect(active(g, p) == "active", || format!("{p} is not active"))?;
+    }
+    // down is refused while nn runs, and changes nothing.
+    let refused = g.sh("podctl down nb");
+    expect(
+        refused.status != 0 && refused.stderr.contains("pod nb is needed by nn"),
+        || format!("down nb was not refused naming nn: {refused:?}"),
+    )?;
+    expect(active(g, "nb") == "active", || {
+        "a refused down stopped nb".into()
+    })?;
+    // A stop of nb by hand: nn goes with it, nw stays.
+    g.ok("systemctl stop pod@nb")?;
+    wait_for(Duration::from_secs(20), "nn to stop with nb", || {
+        Ok(active(g, "nn") == "inactive")
+    })?;
+    expect(active(g, "nw") == "active", || {
+        format!("nw (wants) is {} after nb stopped", active(g, "nw"))
+    })?;
+    // Starting nn starts nb again.
+    g.ok("systemctl start pod@nn")?;
+    expect(active(g, "nb") == "active", || {
+        "nn started without nb".into()
+    })?;
+    // nb's supervisor crashes: systemd restarts nb, and nn with it.
+    let before = wait_pid(g, "sleep 4812")?;
+    let sup = wait_pid(g, "/usr/local/bin/podctl-runtime up nb")?;
+    g.ok(&format!("kill -9 {sup}"))?;
+    wait_for(Duration::from_secs(60), "nb back after kill -9", || {
+        Ok(active(g, "nb") == "active"
+            && g.sh("pgrep -fx '/usr/local/bin/podctl-runtime up nb'")
+                .stdout
+                .trim()
+                .parse::<u32>()
+                .is_ok_and(|p| p != sup))
+    })?;
+    wait_for(Duration::from_secs(30), "nn back after nb", || {
+        Ok(active(g, "nn") == "active" && g.sh("pgrep -fx 'sleep 4812'").status == 0)
+    })?;
+    let after = wait_pid(g, "sleep 4812")?;
+    expect(after != before, || {
+        "nn's container was not restarted with nb: it ran on beside a crashed nb".into()
+    })?;
+    // --cascade: nn first, then nb; nw (wants) is not taken down.
+    let out = g.ok("podctl down --cascade nb")?;
+    let (at_nn, at_nb) = (out.find("nn: stopped"), out.find("nb: stopped"));
+    expect(
+        matches!((at_nn, at_nb), (Some(n), Some(b)) if n < b),
+        || format!("down --cascade nb did not stop nn first:\n{out}"),
+    )?;
+    expect(active(g, "nw") == "active", || {
+        "nw went down with nb".into()
+    })?;
+    g.ok("podctl rm nw nn nb")?;
+    Ok(())
+}
+
+/// A cycle names its pods in order; a need on a pod that is nowhere names
+/// it; neither stores anything.
+fn a_cycle_and_a_missing_need_are_apply_errors(g: &Guest) -> Result<(), String> {
+    write_dir(
+        g,
+        "/root/needs-cycle",
+        &[
+            ("cy-a", pod("cy-a", "needs = [\"cy-b\"]", "", 4821)),
+            ("cy-b", pod("cy-b", "wants = [\"cy-a\"]", "", 4822)),
+        ],
+    )?;
+    let cycle = g.sh("podctl apply /root/needs-cycle");
+    expect(
+        cycle.status != 0
+            && cycle
+                .stderr
+                .contains("pods need each other in a cycle: cy-a -> cy-b -> cy-a")
+            && cycle.stderr.contains("nothing was changed"),
+        || format!("apply of a cycle: {cycle:?}"),
+    )?;
+    write_dir(
+        g,
+        "/root/needs-missing",
+        &[("ms", pod("ms", "needs = [\"ms-nowhere\"]", "", 4823))],
+    )?;
+    let missing = g.sh("podctl apply /root/needs-missing");
+    expect(
+        missing.status != 0
+            && missing.stderr.contains(
+                "pod ms: needs \"ms-nowhere\", a pod that is neither stored nor in this apply",
+            ),
+        || format!("apply of a missing need: {missing:?}"),
+    )?;
+    for p in ["cy-a", "cy-b", "ms"] {
+        expect(
+            g.sh(&format!("test -e /etc/podctl/pods/{p}.toml")).status != 0
+                && g.sh(&format!("test -e /etc/systemd/system/pod@{p}.service.d"))
+                    .status
+                    != 0,
+            || format!("a refused apply stored {p}"),
+        )?;
+    }
+    Ok(())
+}

@@ -78,6 +78,12 @@ impl HostRoots {
 
 /// The user namespace ranges' directory under [`Layout::lib`].
 const USERNS_DIR: &str = "userns";
+/// Where network definitions live ([`Layout::networks`]).
+pub const NETWORKS_DIR: &str = "/etc/podctl/networks";
+/// The networks' allocations ([`Layout::net_state`]).
+const NET_STATE_DIR: &str = "/var/lib/podctl/networks";
+/// Pins and generated files of pods' networks ([`Layout::net_run`]).
+const NET_RUN_DIR: &str = "/run/podctl/net";
 
 /// Every host path podctl uses, built once per process from the
 /// environment ([`Layout::from_env`]) and passed down; tests build their own
@@ -100,6 +106,15 @@ pub struct Layout {
     /// The user namespace ranges pods hold ([`crate::ids`]):
     /// `/var/lib/podctl/userns`, under `lib`.
     pub userns: PathBuf,
+    /// Network definitions ([`crate::net::config`]): `/etc/podctl/networks`.
+    pub networks: PathBuf,
+    /// The networks' address and port allocations ([`crate::net::ipam`]):
+    /// `/var/lib/podctl/networks`.
+    pub net_state: PathBuf,
+    /// Pods' pinned network namespaces and generated `/etc` files
+    /// ([`crate::net::attach`]): `/run/podctl/net` (gone at reboot with the
+    /// namespaces they describe).
+    pub net_run: PathBuf,
     /// systemd's directory for the administrator's units:
     /// `/etc/systemd/system`, where a pod's service gets podctl's drop-ins
     /// ([`crate::apply::dropin`]).
@@ -111,7 +126,8 @@ pub struct Layout {
 
 impl Layout {
     /// This host's, each overridable: PODCTL_STORE, PODCTL_RUN, PODCTL_LIB,
-    /// PODCTL_STORAGE, PODCTL_PAUSE, PODCTL_UNITS. The only place podctl reads them.
+    /// PODCTL_STORAGE, PODCTL_PAUSE, PODCTL_UNITS, PODCTL_NETWORKS_DIR. The
+    /// only place podctl reads them.
     pub fn from_env() -> Self {
         let var = |name: &str, default: &str| {
             std::env::var_os(name)
@@ -138,6 +154,9 @@ impl Layout {
             podctl,
             pause,
             units: var("PODCTL_UNITS", "/etc/systemd/system"),
+            networks: var("PODCTL_NETWORKS_DIR", NETWORKS_DIR),
+            net_state: PathBuf::from(NET_STATE_DIR),
+            net_run: PathBuf::from(NET_RUN_DIR),
             host: HostRoots::system(),
         }
     }
@@ -152,6 +171,7 @@ impl Layout {
         crate::oci::Dirs {
             run: self.run.clone(),
             lib: self.lib.clone(),
+            net: self.net_run.clone(),
         }
     }
 
@@ -168,6 +188,9 @@ impl Layout {
             podctl: "/bin/false".into(),
             pause: "/bin/false".into(),
             units: dir.join("units"),
+            networks: dir.join("networks"),
+            net_state: dir.join("lib/networks"),
+            net_run: dir.join("run/net"),
             host: HostRoots::under(&dir.join("host")),
         }
     }

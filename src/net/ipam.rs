@@ -1,5 +1,6 @@
 //! Address and port bookkeeping: one JSON file,
-//! `/var/lib/podctl/networks/allocations.json`, changed only under an
+//! `allocations.json` in [`crate::layout::Layout::net_state`]
+//! (`/var/lib/podctl/networks`), changed only under an
 //! exclusive `flock` on `lock` beside it and replaced atomically. Each entry
 //! names the process that owns it (boot ID, PID and start time), so an entry
 //! whose owner is gone (a supervisor killed with -9, a reboot) is known stale.
@@ -13,8 +14,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
-
-pub const STATE_DIR: &str = "/var/lib/podctl/networks";
 
 /// The process an allocation belongs to (a pod's supervisor).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,6 +14,7 @@ fn config(pod_toml: &str) -> Spec {
         shm: Path::new("/run/podctl/shm"),
         volumes: Path::new("/var/lib/podctl/volumes"),
         scratch: Path::new("/var/lib/podctl/scratch"),
+        net_files: Path::new("/run/podctl/net/t"),
         notify_socket: None,
         cgroups_path: None,
         user: HostUser {

@@ -71,8 +71,8 @@ pub(super) fn section(
             c.stop_signal, c.stop_timeout_ms
         ),
     );
-    for (src, dst) in &c.etc_files {
-        line(w, 1, format!("binds {src} over {dst}"));
+    for f in &c.etc_files {
+        line(w, 1, format!("binds {} over {}", f.source, f.target));
     }
     if let Some(i) = &c.image {
         match &i.stored {

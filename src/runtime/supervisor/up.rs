@@ -93,7 +93,8 @@ fn run(name: &str) -> anyhow::Result<()> {
     // The pod's addresses and ports, before any of its units exists: a port
     // taken is refused here, with nothing started (and what a supervisor
     // killed with -9 left is reclaimed). Torn down when `sup` goes.
-    let network = crate::net::session::Netavark::begin(&pod.name, &pod.hostname, &pod.network)?;
+    let network =
+        crate::net::session::Netavark::begin(&paths, &pod.name, &pod.hostname, &pod.network)?;
     let mut sup = Supervisor::new(&mgr, paths, plan, text)?
         .with_facts(facts)
         .with_network(Box::new(network));

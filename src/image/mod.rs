@@ -15,6 +15,7 @@ pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod digest;
+pub mod error;
 pub mod facts;
 pub mod fs_hint;
 pub mod layout;

@@ -6,6 +6,7 @@
 use super::HostConfig;
 use super::auth;
 use super::digest::Digest;
+use super::error::StoreError;
 use super::layout::Layout;
 use super::progress::Progress;
 use super::pull::{PullError, Pulled, pull};
@@ -13,7 +14,7 @@ use super::reference::{ImageRef, Qualified, RefError};
 use super::registries::{RegistriesConf, RegistriesError};
 use super::registry::Registry;
 use super::source::SourceError;
-use super::store::{Store, StoreError};
+use super::store::Store;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {

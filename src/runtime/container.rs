@@ -18,7 +18,8 @@
 //! A failure at any step is reported on the status pipe, naming the step:
 //! the runtime is the only way a container starts.
 
-use super::launch::{Go, LaunchSpec, Report, SetupFault};
+use super::launch::{Go, LaunchSpec};
+use super::report::{Report, SetupFault};
 use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
 use std::fs::File;
 use std::io::Write;

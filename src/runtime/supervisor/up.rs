@@ -41,7 +41,7 @@ fn exit_code(e: &anyhow::Error) -> u8 {
             e.downcast_ref::<SupervisorError>(),
             Some(SupervisorError::Launch(
                 crate::runtime::launch::LaunchError::Setup {
-                    fault: crate::runtime::launch::SetupFault::Definition,
+                    fault: crate::runtime::report::SetupFault::Definition,
                     ..
                 }
             ))
@@ -130,7 +130,8 @@ mod tests {
 
     #[test]
     fn only_what_the_definition_makes_impossible_exits_78() {
-        use crate::runtime::launch::{LaunchError, SetupFault};
+        use crate::runtime::launch::LaunchError;
+        use crate::runtime::report::SetupFault;
         let setup = |fault| {
             anyhow::Error::from(SupervisorError::Launch(LaunchError::Setup {
                 container: "app".into(),

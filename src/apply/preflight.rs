@@ -39,7 +39,7 @@ pub fn network_conflicts(paths: &crate::layout::Layout, definitions: &[Definitio
     // Networks that do not load are the conflict check's to report.
     let defs = pn.networks().unwrap_or_default();
     let path = std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into());
-    let mut earlier: Vec<(&str, &crate::net::ports::PortMapping)> = Vec::new();
+    let mut earlier: Vec<(&str, &crate::model::ports::PortMapping)> = Vec::new();
     for pod in definitions.iter().map(|d| &d.pod) {
         let net = &pod.network;
         if net.mode != crate::model::NetworkMode::Bridge {

@@ -204,7 +204,7 @@ impl<'n> PodNet<'n> {
         pod: &str,
         spec: &PodNetwork,
         defs: &[NetworkDef],
-        own: &[super::ports::PortMapping],
+        own: &[crate::model::ports::PortMapping],
     ) -> Result<Vec<Address>, NetError> {
         let addresses = a
             .port_taken(pod, &spec.ports)

@@ -20,8 +20,8 @@ use std::net::Ipv4Addr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-/// The network a `network = "bridge"` pod joins when it names none.
-pub const DEFAULT_NETWORK: &str = "podctl";
+pub use crate::model::DEFAULT_NETWORK;
+
 /// Its subnet: clear of Podman's default (10.88.0.0/16) and of the pools
 /// Podman (10.89.0.0/16 and up) and Docker (172.17-31.0.0/16,
 /// 192.168.0.0/16) create networks from; Kubernetes' usual service and pod

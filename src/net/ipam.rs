@@ -8,7 +8,7 @@
 //! [`crate::statefile`], [`Store`].
 
 use super::config::NetworkDef;
-use super::ports::PortMapping;
+use crate::model::ports::PortMapping;
 use crate::statefile::{self, State, StateFile};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -193,7 +193,7 @@ impl State for Allocations {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::ports::parse;
+    use crate::model::ports::parse;
 
     fn owner(pid: u32) -> Owner {
         Owner {

@@ -90,7 +90,7 @@ mod tests {
                     ip: Ipv4Addr::new(10, 87, 0, 2),
                     interface: "eth0".into(),
                 }],
-                ports: vec![crate::net::ports::parse("8080:80").unwrap()],
+                ports: vec![crate::model::ports::parse("8080:80").unwrap()],
                 netns: None,
                 engine_options: None,
             },

@@ -1,6 +1,6 @@
 use super::*;
+use crate::model::ports::parse;
 use crate::net::fake::Fake;
-use crate::net::ports::parse;
 
 struct Env {
     root: PathBuf,

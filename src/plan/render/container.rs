@@ -8,7 +8,7 @@ use crate::spec::size::format_size;
 pub(super) fn section(
     w: &mut String,
     c: &ContainerPlan,
-    published: &[crate::net::ports::PortMapping],
+    published: &[crate::model::ports::PortMapping],
 ) {
     line(w, 0, format!("container {} ({})", c.name, c.unit.name));
     unit(w, &c.unit);

@@ -23,11 +23,11 @@ const RULES: &[(&[&str], &[&str])] = &[
     ),
 ];
 
-const HIGHER_THAN_SPEC: [&str; 8] = [
-    "kube", "plan", "oci", "layout", "runtime", "apply", "systemd", "cli",
+const HIGHER_THAN_SPEC: [&str; 10] = [
+    "kube", "plan", "oci", "image", "net", "layout", "runtime", "apply", "systemd", "cli",
 ];
-const HIGHER_THAN_PLAN: [&str; 8] = [
-    "kube", "oci", "image", "layout", "runtime", "apply", "systemd", "cli",
+const HIGHER_THAN_PLAN: [&str; 9] = [
+    "kube", "oci", "image", "net", "layout", "runtime", "apply", "systemd", "cli",
 ];
 const HIGHER_THAN_OCI_CONFIG: [&str; 19] = [
     "oci::runtime",

@@ -80,6 +80,12 @@ impl HostRoots {
 const USERNS_DIR: &str = "userns";
 /// The configMap volumes' directory under [`Layout::lib`].
 const KUBE_FILES_DIR: &str = "kube";
+/// Where network definitions live ([`Layout::networks`]).
+pub const NETWORKS_DIR: &str = "/etc/podctl/networks";
+/// The networks' allocations ([`Layout::net_state`]).
+const NET_STATE_DIR: &str = "/var/lib/podctl/networks";
+/// Pins and generated files of pods' networks ([`Layout::net_run`]).
+const NET_RUN_DIR: &str = "/run/podctl/net";
 
 /// Every host path podctl uses, built once per process from the
 /// environment ([`Layout::from_env`]) and passed down; tests build their own
@@ -102,6 +108,15 @@ pub struct Layout {
     /// The user namespace ranges pods hold ([`crate::ids`]):
     /// `/var/lib/podctl/userns`, under `lib`.
     pub userns: PathBuf,
+    /// Network definitions ([`crate::net::config`]): `/etc/podctl/networks`.
+    pub networks: PathBuf,
+    /// The networks' address and port allocations ([`crate::net::ipam`]):
+    /// `/var/lib/podctl/networks`.
+    pub net_state: PathBuf,
+    /// Pods' pinned network namespaces and generated `/etc` files
+    /// ([`crate::net::attach`]): `/run/podctl/net` (gone at reboot with the
+    /// namespaces they describe).
+    pub net_run: PathBuf,
     /// systemd's directory for the administrator's units:
     /// `/etc/systemd/system`, where a pod's service gets podctl's drop-ins
     /// ([`crate::apply::dropin`]).
@@ -123,8 +138,9 @@ pub struct Layout {
 
 impl Layout {
     /// This host's, each overridable: PODCTL_STORE, PODCTL_RUN, PODCTL_LIB,
-    /// PODCTL_STORAGE, PODCTL_PAUSE, PODCTL_UNITS, PODCTL_SECRETS. The only
-    /// place podctl reads them (and systemd's CREDENTIALS_DIRECTORY).
+    /// PODCTL_STORAGE, PODCTL_PAUSE, PODCTL_UNITS, PODCTL_SECRETS,
+    /// PODCTL_NETWORKS_DIR. The only place podctl reads them (and systemd's
+    /// CREDENTIALS_DIRECTORY).
     pub fn from_env() -> Self {
         let var = |name: &str, default: &str| {
             std::env::var_os(name)
@@ -150,6 +166,9 @@ impl Layout {
             podctl,
             pause,
             units: var("PODCTL_UNITS", "/etc/systemd/system"),
+            networks: var("PODCTL_NETWORKS_DIR", NETWORKS_DIR),
+            net_state: PathBuf::from(NET_STATE_DIR),
+            net_run: PathBuf::from(NET_RUN_DIR),
             secrets: var("PODCTL_SECRETS", crate::secret::STORE_DIR),
             kube_files: lib.join(KUBE_FILES_DIR),
             lib,
@@ -168,6 +187,7 @@ impl Layout {
         crate::oci::Dirs {
             run: self.run.clone(),
             lib: self.lib.clone(),
+            net: self.net_run.clone(),
         }
     }
 
@@ -184,6 +204,9 @@ impl Layout {
             podctl: "/bin/false".into(),
             pause: "/bin/false".into(),
             units: dir.join("units"),
+            networks: dir.join("networks"),
+            net_state: dir.join("lib/networks"),
+            net_run: dir.join("run/net"),
             secrets: dir.join("credstore.encrypted"),
             kube_files: dir.join("lib").join(KUBE_FILES_DIR),
             credentials: Some(dir.join("credentials")),

@@ -10,6 +10,9 @@ use std::fmt;
 pub mod caps;
 mod confine;
 pub mod defaults;
+pub mod digest;
+pub mod ports;
+pub mod reference;
 mod secrets;
 mod userns;
 pub use confine::*;
@@ -341,15 +344,21 @@ impl NetworkMode {
     }
 }
 
+/// The network a `network = "bridge"` pod joins when it names none (no
+/// file defines it: [`crate::net::config`]).
+pub const DEFAULT_NETWORK: &str = "podctl";
+
 /// A pod's network settings. Invariants (checked by [`crate::spec`]): `networks`
-/// is non-empty, unique and known exactly when `mode` is bridge; `ports` are
-/// only set with bridge and do not clash with each other.
+/// is non-empty and unique exactly when `mode` is bridge; `ports` are only
+/// set with bridge and do not clash with each other. That the networks are
+/// defined on the host is checked where the file is read for it
+/// ([`crate::apply::Definition::read`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PodNetwork {
     pub mode: NetworkMode,
     /// Networks joined, in file order; the first gives the primary address.
     pub networks: Vec<String>,
-    pub ports: Vec<crate::net::ports::PortMapping>,
+    pub ports: Vec<ports::PortMapping>,
     /// DNS servers for the pod's resolv.conf (or forwarded to by aardvark-dns).
     pub dns: Vec<std::net::IpAddr>,
     /// Extra `/etc/hosts` entries, by name.

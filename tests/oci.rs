@@ -124,6 +124,7 @@ fn configs_match_their_expected_files() {
             let rootfs = PathBuf::from(format!("/run/podctl/pods/{}/{}/rootfs", pod.name, c.name));
             let shm = PathBuf::from(format!("/run/podctl/pods/{}/shm", pod.name));
             let scratch = PathBuf::from(format!("/var/lib/podctl/pods/{}/scratch", pod.name));
+            let net_files = PathBuf::from(format!("/run/podctl/net/{}", pod.name));
             let notify =
                 podctl::runtime::notify_socket(Path::new("/run/podctl"), &pod.name, &c.name);
             let cgroups = format!("/pod.slice/{}/payload", c.unit.name);
@@ -135,6 +136,7 @@ fn configs_match_their_expected_files() {
                 shm: &shm,
                 volumes: Path::new("/var/lib/podctl/volumes"),
                 scratch: &scratch,
+                net_files: &net_files,
                 notify_socket: Some(&notify),
                 cgroups_path: Some(&cgroups),
                 user: host_user(&c.process.user),

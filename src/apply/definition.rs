@@ -27,9 +27,17 @@ pub struct Definition {
 
 impl Definition {
     /// Reads and validates `file` (by its extension a pod file or a
-    /// manifest); every problem is located at `file:line:column`.
-    pub fn read(file: &Path, policy: Unsupported) -> Result<Definition, Diagnostics> {
-        crate::kube::load(file, policy).map(|l| Definition::from_loaded(file, l))
+    /// manifest), the networks it names against those defined in
+    /// `networks` ([`crate::layout::Layout::networks`]); every problem is
+    /// located at `file:line:column`.
+    pub fn read(
+        file: &Path,
+        policy: Unsupported,
+        networks: &Path,
+    ) -> Result<Definition, Diagnostics> {
+        let d = crate::kube::load(file, policy).map(|l| Definition::from_loaded(file, l))?;
+        check_networks(&d.pod, &d.text, file, networks)?;
+        Ok(d)
     }
 
     /// A definition of what was read from `file`.
@@ -41,5 +49,64 @@ impl Definition {
             files: l.files,
             warnings: l.warnings,
         }
+    }
+}
+
+/// The networks `pod` (read from `text` of `file`) names are defined in
+/// `dir`; the definitions are read only when it names one besides the
+/// default.
+pub fn check_networks(pod: &Pod, text: &str, file: &Path, dir: &Path) -> Result<(), Diagnostics> {
+    use crate::net::config::{DEFAULT_NETWORK, load_all};
+    if pod.network.networks.iter().all(|n| n == DEFAULT_NETWORK) {
+        return Ok(());
+    }
+    let known = load_all(dir)
+        .map(|defs| defs.into_iter().map(|d| d.name).collect::<Vec<_>>())
+        .map_err(|d| d.to_string().replace('\n', "; "));
+    crate::spec::check_networks(
+        text,
+        &file.display().to_string(),
+        known.as_deref().map_err(String::as_str),
+        dir,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pod file naming a network is checked against the networks of the
+    /// directory given, located at the name.
+    #[test]
+    fn the_networks_a_pod_names_are_those_of_the_directory_given() {
+        let dir = std::env::temp_dir().join(format!("podctl-defnet-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let networks = dir.join("networks");
+        std::fs::create_dir_all(&networks).unwrap();
+        let file = dir.join("web.toml");
+        std::fs::write(
+            &file,
+            "networks = [\"podctl\", \"backend\"]\n\n[containers.app]\ncommand = [\"/bin/sleep\", \"infinity\"]\n",
+        )
+        .unwrap();
+        let read = || Definition::read(&file, Unsupported::Error, &networks);
+        let e = read().unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}:1:23: networks: unknown network \"backend\" (known: podctl); define it in {}/backend.toml or with `podctl network create backend --subnet CIDR`",
+                file.display(),
+                networks.display()
+            )
+        );
+        std::fs::write(networks.join("backend.toml"), "subnet = \"10.90.0.0/24\"\n").unwrap();
+        assert_eq!(read().unwrap().pod.network.networks, ["podctl", "backend"]);
+        std::fs::write(networks.join("backend.toml"), "subnet = 1\n").unwrap();
+        let e = read().unwrap_err().to_string();
+        assert!(
+            e.contains(":1:23: networks: cannot check network \"backend\": the network definitions have problems: "),
+            "{e}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

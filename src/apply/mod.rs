@@ -25,7 +25,7 @@ mod store;
 #[cfg(test)]
 mod tests;
 
-pub use definition::Definition;
+pub use definition::{Definition, check_networks};
 pub use idmap::idmap_support;
 pub use journal::{failure_tail, journal_tail};
 pub use lock::{PodLock, lock_pod};

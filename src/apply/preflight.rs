@@ -32,14 +32,14 @@ pub fn preflight(planned: &[Planned], path: &str) -> Vec<String> {
 /// networks without a free address: refused
 /// before anything of any pod is stored, enabled or started. The supervisor
 /// checks again when it reserves (another apply may come in between).
-pub fn network_conflicts(definitions: &[Definition]) -> Vec<String> {
+pub fn network_conflicts(paths: &crate::layout::Layout, definitions: &[Definition]) -> Vec<String> {
     let host = crate::net::host::Engine::default();
-    let pn = crate::net::attach::PodNet::system(&host);
+    let pn = crate::net::attach::PodNet::new(&host, paths);
     let mut problems = Vec::new();
     // Networks that do not load are the conflict check's to report.
     let defs = pn.networks().unwrap_or_default();
     let path = std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into());
-    let mut earlier: Vec<(&str, &crate::net::ports::PortMapping)> = Vec::new();
+    let mut earlier: Vec<(&str, &crate::model::ports::PortMapping)> = Vec::new();
     for pod in definitions.iter().map(|d| &d.pod) {
         let net = &pod.network;
         if net.mode != crate::model::NetworkMode::Bridge {

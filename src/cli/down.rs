@@ -34,6 +34,6 @@ pub fn down(
     // A supervisor that died without tearing its network down (kill -9,
     // and systemd gave up restarting it) leaves an entry: reclaim it now.
     let host = crate::net::host::Engine::default();
-    crate::net::attach::PodNet::system(&host).reclaim_stale(crate::net::ipam::Owner::alive)?;
+    crate::net::attach::PodNet::new(&host, paths).reclaim_stale(crate::net::ipam::Owner::alive)?;
     Ok(())
 }

@@ -119,7 +119,7 @@ pub fn inspect(paths: &Layout, name: &str, format: super::output::Format) -> any
         .map(|k| crate::runtime::ns::inode(&paths.host.proc, 1, *k).unwrap_or(0))
         .collect();
     let mut table = inspect_table(&rows, &host);
-    let network = crate::net::status::of(name);
+    let network = crate::net::status::of(paths, name);
     if let Some(sandbox) = table.first_mut() {
         sandbox.addresses = network
             .addresses

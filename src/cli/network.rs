@@ -1,10 +1,12 @@
 //! `podctl network ls|inspect|create|rm`: the networks pods join
-//! (`/etc/podctl/networks/NAME.toml` and the built-in `podctl`), and which
+//! (`NAME.toml` in the layout's networks directory, `/etc/podctl/networks`,
+//! and the built-in `podctl`), and which
 //! pods use them (the allocation file, after reclaiming what dead
 //! supervisors left).
 
 use super::args::NetworkCommand;
 use super::output::{self, Format};
+use crate::layout::Layout;
 use crate::net::attach::PodNet;
 use crate::net::config::{self, DEFAULT_NETWORK, NetworkDef};
 use crate::net::host::Engine;
@@ -15,11 +17,11 @@ use serde::Serialize;
 use std::net::Ipv4Addr;
 use std::path::Path;
 
-pub fn run(paths: &crate::layout::Layout, cmd: NetworkCommand) -> anyhow::Result<()> {
-    let dir = config::config_dir();
+pub fn run(paths: &Layout, cmd: NetworkCommand) -> anyhow::Result<()> {
+    let dir = &paths.networks;
     match cmd {
-        NetworkCommand::Ls { output } => ls(&dir, output.format()),
-        NetworkCommand::Inspect { name, output } => inspect(&dir, &name, output.format()),
+        NetworkCommand::Ls { output } => ls(paths, output.format()),
+        NetworkCommand::Inspect { name, output } => inspect(paths, &name, output.format()),
         NetworkCommand::Create {
             name,
             subnet,
@@ -29,21 +31,20 @@ pub fn run(paths: &crate::layout::Layout, cmd: NetworkCommand) -> anyhow::Result
             no_dns,
         } => {
             super::require_root("network create")?;
-            create(&dir, &name, &subnet, gateway, bridge, internal, !no_dns)
+            create(dir, &name, &subnet, gateway, bridge, internal, !no_dns)
         }
         NetworkCommand::Rm { name } => {
             super::require_root("network rm")?;
-            let allocs = allocations(&dir)?;
-            rm(&dir, &name, &paths.store, &allocs)
+            let allocs = allocations(paths)?;
+            rm(dir, &name, &paths.store, &allocs)
         }
     }
 }
 
 /// The allocations, stale ones reclaimed first when we may (root).
-fn allocations(dir: &Path) -> anyhow::Result<Allocations> {
+fn allocations(paths: &Layout) -> anyhow::Result<Allocations> {
     let host = Engine::default();
-    let mut pn = PodNet::system(&host);
-    pn.networks_dir = dir.to_path_buf();
+    let pn = PodNet::new(&host, paths);
     if nix::unistd::geteuid().is_root() {
         pn.reclaim_stale(Owner::alive)?;
         Ok(pn.peek()?)
@@ -90,9 +91,9 @@ fn view<'a>(def: &'a NetworkDef, allocs: &Allocations) -> NetworkView<'a> {
     }
 }
 
-fn ls(dir: &Path, format: Format) -> anyhow::Result<()> {
-    let defs = config::load_all(dir)?;
-    let allocs = allocations(dir)?;
+fn ls(paths: &Layout, format: Format) -> anyhow::Result<()> {
+    let defs = config::load_all(&paths.networks)?;
+    let allocs = allocations(paths)?;
     let views: Vec<NetworkView<'_>> = defs.iter().map(|d| view(d, &allocs)).collect();
     if output::print(format, &views)? {
         return Ok(());
@@ -132,10 +133,10 @@ fn find<'a>(defs: &'a [NetworkDef], name: &str, dir: &Path) -> anyhow::Result<&'
     })
 }
 
-fn inspect(dir: &Path, name: &str, format: Format) -> anyhow::Result<()> {
-    let defs = config::load_all(dir)?;
-    let def = find(&defs, name, dir)?;
-    let allocs = allocations(dir)?;
+fn inspect(paths: &Layout, name: &str, format: Format) -> anyhow::Result<()> {
+    let defs = config::load_all(&paths.networks)?;
+    let def = find(&defs, name, &paths.networks)?;
+    let allocs = allocations(paths)?;
     let v = view(def, &allocs);
     if output::print(format, &v)? {
         return Ok(());

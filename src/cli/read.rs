@@ -8,9 +8,14 @@ use crate::spec::Diagnostics;
 use anyhow::bail;
 use std::path::Path;
 
-/// Reads a pod file or a manifest (by extension), once.
-pub fn definition(path: &Path, policy: Unsupported) -> Result<Definition, Diagnostics> {
-    let d = Definition::read(path, policy)?;
+/// Reads a pod file or a manifest (by extension), once; the networks it
+/// names must be defined in `networks`.
+pub fn definition(
+    path: &Path,
+    policy: Unsupported,
+    networks: &Path,
+) -> Result<Definition, Diagnostics> {
+    let d = Definition::read(path, policy, networks)?;
     warn(&d.warnings);
     Ok(d)
 }
@@ -20,11 +25,12 @@ pub fn definition(path: &Path, policy: Unsupported) -> Result<Definition, Diagno
 pub fn definitions(
     target: &Path,
     policy: crate::kube::Unsupported,
+    networks: &Path,
 ) -> anyhow::Result<Vec<Definition>> {
     let mut definitions = Vec::new();
     let mut errors = Vec::new();
     for f in crate::apply::pod_files(target)? {
-        match definition(&f, policy) {
+        match definition(&f, policy, networks) {
             Ok(d) => definitions.push(d),
             Err(d) => errors.push(d.to_string()),
         }
@@ -36,9 +42,10 @@ pub fn definitions(
 }
 
 /// A pod file or manifest for printing: the pod with its secrets replaced
-/// by `<secret>`.
-pub fn shown(path: &Path, policy: Unsupported) -> Result<Pod, Diagnostics> {
+/// by `<secret>`; the networks it names must be defined in `networks`.
+pub fn shown(path: &Path, policy: Unsupported, networks: &Path) -> Result<Pod, Diagnostics> {
     let loaded = crate::kube::load(path, policy)?;
+    crate::apply::check_networks(&loaded.pod, &loaded.text, path, networks)?;
     warn(&loaded.warnings);
     Ok(loaded.shown())
 }

@@ -252,7 +252,7 @@ fn status_from_units(loaded: &[UnitStatus], paths: &Layout, name: &str) -> PodSt
         },
         service,
         containers,
-        network: crate::net::status::of(name),
+        network: crate::net::status::of(paths, name),
     }
 }
 

@@ -4,8 +4,9 @@
 
 use super::config::ImageConfig;
 use super::digest::Digest;
+use super::error::StoreError;
 use super::manifest::{self, Document, ImageManifest};
-use super::store::{Store, StoreError};
+use super::store::Store;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fs;

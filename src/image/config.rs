@@ -123,7 +123,7 @@ impl From<&ImageConfiguration> for ImageConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::ports::Protocol;
+    use crate::model::ports::Protocol;
 
     fn port(port: u16, protocol: Protocol) -> ExposedPort {
         ExposedPort { port, protocol }

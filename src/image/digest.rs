@@ -1,67 +1,9 @@
-//! Content digests (`sha256:HEX`) and a writer that hashes what passes through.
+//! A writer that hashes what passes through (content digests, `sha256:HEX`,
+//! are [`crate::model::digest`]'s: a pod file names them too).
 
+pub use crate::model::digest::{BadDigest, Digest};
 use sha2::{Digest as _, Sha256};
-use std::fmt;
 use std::io::{self, Write};
-
-/// A validated `sha256:` digest (the only algorithm registries use in practice).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Digest(String);
-
-/// Why a digest string is not one.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("invalid digest {0:?}: expected sha256: and 64 lowercase hex digits")]
-pub struct BadDigest(pub String);
-
-impl Digest {
-    /// Parses `sha256:` + 64 lowercase hex digits.
-    pub fn parse(s: &str) -> Result<Digest, BadDigest> {
-        match s.strip_prefix("sha256:") {
-            Some(hex)
-                if hex.len() == 64
-                    && hex
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
-            {
-                Ok(Digest(s.to_string()))
-            }
-            _ => Err(BadDigest(s.to_string())),
-        }
-    }
-
-    /// The digest of `data`.
-    pub fn of(data: &[u8]) -> Digest {
-        Digest(format!("sha256:{}", hex::encode(Sha256::digest(data))))
-    }
-
-    /// The hex part: the file name under `blobs/sha256/`.
-    pub fn hex(&self) -> &str {
-        &self.0["sha256:".len()..]
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The first 12 hex digits, as `podctl images` shows them.
-    pub fn short(&self) -> &str {
-        &self.hex()[..12]
-    }
-}
-
-impl From<&Digest> for oci_spec::image::Digest {
-    /// For a descriptor (the crate's digest accepts every `sha256:` one).
-    fn from(d: &Digest) -> Self {
-        d.0.parse()
-            .expect("sha256: and 64 lowercase hex digits is an OCI digest")
-    }
-}
-
-impl fmt::Display for Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Hashes and counts everything written through it into `inner`.
 pub struct HashingWriter<W> {
@@ -81,7 +23,7 @@ impl<W: Write> HashingWriter<W> {
 
     /// The digest and size of what was written, and the inner writer.
     pub fn finish(self) -> (Digest, u64, W) {
-        let d = Digest(format!("sha256:{}", hex::encode(self.hasher.finalize())));
+        let d = Digest::from_sha256(&self.hasher.finalize());
         (d, self.written, self.inner)
     }
 }

@@ -4,7 +4,7 @@
 //! device files a layer holds, with a bare "Operation not permitted".
 
 use super::digest::Digest;
-use super::store::StoreError;
+use super::error::StoreError;
 use super::unpack::UnpackError;
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! Container images: references, registries, the content-addressed store.
 //!
-//! A reference ([`reference`]) names an image in a registry, in an OCI layout
+//! A reference ([`crate::model::reference`]) names an image in a registry, in an OCI layout
 //! directory (`oci:`) or in an OCI archive (`oci-archive:`). [`registries`]
 //! turns a registry reference into the endpoints to try (registries.conf v2:
 //! search registries for short names, mirrors, `insecure`, `blocked`), and
@@ -15,6 +15,7 @@ pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod digest;
+pub mod error;
 pub mod facts;
 pub mod fs_hint;
 pub mod layout;
@@ -23,7 +24,6 @@ pub mod mounted;
 pub mod overlay;
 pub mod progress;
 pub mod pull;
-pub mod reference;
 pub mod registries;
 pub mod registry;
 pub mod resolve;
@@ -37,9 +37,9 @@ pub mod users;
 #[cfg(test)]
 mod tests;
 
+pub use crate::model::reference::ImageRef;
 pub use config::ImageConfig;
 pub use digest::Digest;
-pub use reference::ImageRef;
 pub use store::Store;
 
 use std::path::PathBuf;

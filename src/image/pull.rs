@@ -5,10 +5,11 @@
 
 use super::config::ImageConfig;
 use super::digest::Digest;
+use super::error::StoreError;
 use super::manifest::{self, Descriptor, Document, ManifestError, host_platform};
 use super::progress::Progress;
 use super::source::{Source, SourceError};
-use super::store::{PutError, Store, StoreError};
+use super::store::{PutError, Store};
 use super::unpack::limits::MAX_DOCUMENT;
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! from (mirrors first, then the location), which are plain HTTP
 //! (`insecure`) and which are refused (`blocked`).
 
-use super::reference::{DOCKER_HUB, Qualified, RegistryRef};
+use crate::model::reference::{DOCKER_HUB, Qualified, RegistryRef};
 use serde::Deserialize;
 use std::path::Path;
 

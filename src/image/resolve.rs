@@ -6,14 +6,15 @@
 use super::HostConfig;
 use super::auth;
 use super::digest::Digest;
+use super::error::StoreError;
 use super::layout::Layout;
 use super::progress::Progress;
 use super::pull::{PullError, Pulled, pull};
-use super::reference::{ImageRef, Qualified, RefError};
 use super::registries::{RegistriesConf, RegistriesError};
 use super::registry::Registry;
 use super::source::SourceError;
-use super::store::{Store, StoreError};
+use super::store::Store;
+use crate::model::reference::{ImageRef, Qualified, RefError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {

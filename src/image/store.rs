@@ -14,6 +14,9 @@
 
 mod index;
 
+pub use super::error::StoreError;
+use super::error::io_err;
+
 use super::digest::{Capped, Digest, HashingWriter};
 use super::unpack::Limits;
 use nix::fcntl::{Flock, FlockArg};
@@ -28,60 +31,6 @@ pub struct Store {
     root: PathBuf,
     /// What a layer may unpack to (see [`super::unpack::limits`]).
     limits: Limits,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
-    #[error(
-        "blob {digest} is corrupt: its content hashes to {actual} ({size} bytes); nothing was stored"
-    )]
-    Mismatch {
-        digest: Digest,
-        actual: Digest,
-        size: u64,
-    },
-    #[error(
-        "blob {digest} is truncated or too long: {got} bytes, the manifest says {want}; nothing was stored"
-    )]
-    Size { digest: Digest, got: u64, want: u64 },
-    #[error("{path}: {source}")]
-    Json {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
-    #[error("layer limits: {0}")]
-    Limit(#[from] super::unpack::limits::BadLimit),
-    #[error("unpacking layer {digest}: {source}")]
-    Unpack {
-        digest: Digest,
-        source: super::unpack::UnpackError,
-    },
-    #[error(
-        "unpacking layer {digest}: {cause}: the image store {} is on overlayfs, which cannot hold a layer's whiteouts and device files; put it on another filesystem (ext4, xfs, btrfs, tmpfs): mount one there, or set PODCTL_STORAGE=DIR to a directory on one",
-        root.display()
-    )]
-    // The causes are in the messages, before what to do (not sources,
-    // which would be said again after it).
-    UnpackOnOverlay {
-        digest: Digest,
-        cause: super::unpack::UnpackError,
-        root: PathBuf,
-    },
-    #[error("{}: {cause}; {hint}", path.display())]
-    Open {
-        path: PathBuf,
-        cause: io::Error,
-        hint: &'static str,
-    },
-}
-
-pub(super) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
 }
 
 static TMP_SEQ: AtomicU64 = AtomicU64::new(0);

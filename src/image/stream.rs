@@ -6,7 +6,8 @@
 //! their sum; a blob that fails verification leaves no layer.
 
 use super::digest::Digest;
-use super::store::{PutError, Store, StoreError, io_err};
+use super::error::{StoreError, io_err};
+use super::store::{PutError, Store};
 use std::io::{self, Read, Write};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 

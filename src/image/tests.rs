@@ -5,8 +5,8 @@ use super::auth;
 use super::config::ImageConfig;
 use super::digest::Digest;
 use super::manifest::{Document, host_platform, select};
-use super::reference::{ImageRef, RegistryRef};
 use super::registries::{Endpoint, RegistriesConf};
+use crate::model::reference::{ImageRef, RegistryRef};
 use std::path::PathBuf;
 
 const D: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";

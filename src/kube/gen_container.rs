@@ -4,8 +4,8 @@ use super::annotations::{Annotations, toml_list};
 use super::native;
 use super::quantity;
 use super::yaml_out::{MapB, Y};
+use crate::model::ports::PortMapping;
 use crate::model::{Check, Container, Probe, Restart, Seccomp, User};
-use crate::net::ports::PortMapping;
 
 /// What the pod-level fields already say for every container.
 pub(crate) struct Ctx {
@@ -63,7 +63,7 @@ pub(crate) fn container(
                 if let Some(ip) = p.host_ip {
                     y.str("hostIP", &ip.to_string());
                 }
-                if p.protocol != crate::net::ports::Protocol::Tcp {
+                if p.protocol != crate::model::ports::Protocol::Tcp {
                     y.str("protocol", &p.protocol.as_str().to_ascii_uppercase());
                 }
                 y.done()

@@ -136,7 +136,7 @@ pub(crate) fn is_host_binary(c: &crate::model::Container) -> bool {
 
 /// Published ports as `ports` entries of one container, when each is a
 /// single port (Kubernetes has no ranges); else None (an annotation).
-fn publishable_ports(p: &Pod) -> Option<Vec<crate::net::ports::PortMapping>> {
+fn publishable_ports(p: &Pod) -> Option<Vec<crate::model::ports::PortMapping>> {
     p.network
         .ports
         .iter()

@@ -17,13 +17,10 @@
 use super::config::{self, NetworkDef};
 use super::ipam::{Address, Allocation, Allocations, Locked, Owner, Store};
 use super::{NetError, Network, etc, netavark};
+use crate::layout::Layout;
 use crate::model::{NetworkMode, PodNetwork};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
-
-/// Where pins and generated files live (`/run`: gone at reboot with the
-/// namespaces they describe).
-pub const RUN_DIR: &str = "/run/podctl/net";
 
 /// A pod on its networks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,13 +44,14 @@ pub struct PodNet<'n> {
 }
 
 impl<'n> PodNet<'n> {
-    /// The real paths.
-    pub fn system(net: &'n dyn Network) -> Self {
+    /// The layout's paths ([`Layout::net_state`], [`Layout::net_run`],
+    /// [`Layout::networks`]).
+    pub fn new(net: &'n dyn Network, paths: &Layout) -> Self {
         PodNet {
             net,
-            store: Store::new(super::ipam::STATE_DIR),
-            run_dir: RUN_DIR.into(),
-            networks_dir: config::config_dir(),
+            store: Store::new(paths.net_state.clone()),
+            run_dir: paths.net_run.clone(),
+            networks_dir: paths.networks.clone(),
             host_resolv: "/etc/resolv.conf".into(),
         }
     }
@@ -206,7 +204,7 @@ impl<'n> PodNet<'n> {
         pod: &str,
         spec: &PodNetwork,
         defs: &[NetworkDef],
-        own: &[super::ports::PortMapping],
+        own: &[crate::model::ports::PortMapping],
     ) -> Result<Vec<Address>, NetError> {
         let addresses = a
             .port_taken(pod, &spec.ports)

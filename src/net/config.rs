@@ -1,5 +1,6 @@
 //! Network definitions: the default network `podctl` (no file) and
-//! `/etc/podctl/networks/NAME.toml`, read and checked with the pod file's
+//! `NAME.toml` in [`crate::layout::Layout::networks`]
+//! (`/etc/podctl/networks`), read and checked with the pod file's
 //! diagnostics (`file:line:col: key: message`).
 //!
 //! ```toml
@@ -19,17 +20,14 @@ use std::net::Ipv4Addr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-/// The network a `network = "bridge"` pod joins when it names none.
-pub const DEFAULT_NETWORK: &str = "podctl";
+pub use crate::model::DEFAULT_NETWORK;
+
 /// Its subnet: clear of Podman's default (10.88.0.0/16) and of the pools
 /// Podman (10.89.0.0/16 and up) and Docker (172.17-31.0.0/16,
 /// 192.168.0.0/16) create networks from; Kubernetes' usual service and pod
 /// ranges are 10.96.0.0/12 and 10.244.0.0/16.
 pub const DEFAULT_SUBNET: &str = "10.87.0.0/16";
 pub const DEFAULT_BRIDGE: &str = "podctl0";
-/// Where network files live; `PODCTL_NETWORKS_DIR` overrides it (tests).
-pub const CONFIG_DIR: &str = "/etc/podctl/networks";
-pub const CONFIG_DIR_ENV: &str = "PODCTL_NETWORKS_DIR";
 /// Longest Linux interface name (IFNAMSIZ - 1).
 const IFNAME_MAX: usize = 15;
 
@@ -80,13 +78,6 @@ impl NetworkDef {
             self.subnet, self.gateway, self.bridge, self.internal, self.dns
         )
     }
-}
-
-/// The directory network files are read from.
-pub fn config_dir() -> PathBuf {
-    std::env::var_os(CONFIG_DIR_ENV)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(CONFIG_DIR))
 }
 
 /// Where the spans of one file's values are, for checks across files.

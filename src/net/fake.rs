@@ -1,8 +1,8 @@
 //! A [`Network`] that records calls and touches only files, for tests.
 
 use super::netavark::Status;
-use super::ports::PortMapping;
 use super::{NetError, Network};
+use crate::model::ports::PortMapping;
 use std::cell::RefCell;
 use std::net::Ipv4Addr;
 use std::path::Path;

@@ -3,7 +3,7 @@
 
 use super::NetError;
 use super::netavark::{self, AARDVARK, NETAVARK, Status};
-use super::ports::{PortMapping, Protocol};
+use crate::model::ports::{PortMapping, Protocol};
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -218,8 +218,8 @@ fn socket_owner(proto: Protocol, port: u16) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ports::parse;
     use crate::net::Network;
-    use crate::net::ports::parse;
 
     /// A listener of this process on 127.0.0.1 is found, with its owner.
     #[test]

@@ -1,5 +1,6 @@
 //! Address and port bookkeeping: one JSON file,
-//! `/var/lib/podctl/networks/allocations.json`, changed only under an
+//! `allocations.json` in [`crate::layout::Layout::net_state`]
+//! (`/var/lib/podctl/networks`), changed only under an
 //! exclusive `flock` on `lock` beside it and replaced atomically. Each entry
 //! names the process that owns it (boot ID, PID and start time), so an entry
 //! whose owner is gone (a supervisor killed with -9, a reboot) is known stale.
@@ -7,14 +8,12 @@
 //! [`crate::statefile`], [`Store`].
 
 use super::config::NetworkDef;
-use super::ports::PortMapping;
+use crate::model::ports::PortMapping;
 use crate::statefile::{self, State, StateFile};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
-
-pub const STATE_DIR: &str = "/var/lib/podctl/networks";
 
 /// The process an allocation belongs to (a pod's supervisor).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,7 +193,7 @@ impl State for Allocations {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::ports::parse;
+    use crate::model::ports::parse;
 
     fn owner(pid: u32) -> Owner {
         Owner {

@@ -4,7 +4,7 @@
 //!
 //! - [`config`]: network definitions (`/etc/podctl/networks/NAME.toml`, the
 //!   built-in `podctl`), checked with file:line:col diagnostics;
-//! - [`ports`], [`addr`]: port specs and subnets (pure);
+//! - [`addr`]: subnets (pure; port specs are [`crate::model::ports`]);
 //! - [`ipam`]: the allocation file, its lock and staleness (decisions pure);
 //! - [`netavark`]: the engine's options and status documents (pure);
 //! - [`etc`]: `/etc/hosts` and `/etc/resolv.conf` text (pure);
@@ -20,7 +20,6 @@ pub mod fake;
 pub mod host;
 pub mod ipam;
 pub mod netavark;
-pub mod ports;
 pub mod session;
 pub mod status;
 
@@ -42,7 +41,7 @@ pub trait Network {
     /// Undoes [`Network::setup`] with the same options.
     fn teardown(&self, netns: &Path, options: &serde_json::Value) -> Result<(), NetError>;
     /// Who uses the host port(s) of `m` (a host listener), if anyone.
-    fn host_port_user(&self, m: &ports::PortMapping) -> Option<String>;
+    fn host_port_user(&self, m: &crate::model::ports::PortMapping) -> Option<String>;
 }
 
 #[derive(Debug, thiserror::Error)]

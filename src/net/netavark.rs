@@ -6,7 +6,7 @@
 
 use super::config::NetworkDef;
 use super::ipam::Address;
-use super::ports::PortMapping;
+use crate::model::ports::PortMapping;
 use serde_json::{Value, json};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -157,7 +157,7 @@ pub fn parse_status(text: &str) -> Result<Status, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::ports::parse;
+    use crate::model::ports::parse;
 
     #[test]
     fn ids_are_stable_and_distinct() {

@@ -13,6 +13,7 @@ use super::NetError;
 use super::attach::{Attached, PodNet};
 use super::host::Engine;
 use super::ipam::Owner;
+use crate::layout::Layout;
 use crate::model::{NetworkMode, PodNetwork};
 use std::path::PathBuf;
 
@@ -27,6 +28,8 @@ pub trait Session {
 
 /// The networking of one pod for this process's lifetime, through netavark.
 pub struct Netavark {
+    /// Where the networks' definitions, allocations and files are.
+    paths: Layout,
     pod: String,
     hostname: String,
     spec: PodNetwork,
@@ -36,15 +39,22 @@ pub struct Netavark {
 }
 
 impl Netavark {
-    /// Step 1 (see [`PodNet::reserve`]), as this process.
-    pub fn begin(pod: &str, hostname: &str, spec: &PodNetwork) -> Result<Netavark, NetError> {
+    /// Step 1 (see [`PodNet::reserve`]), as this process, with the
+    /// networks of `paths`.
+    pub fn begin(
+        paths: &Layout,
+        pod: &str,
+        hostname: &str,
+        spec: &PodNetwork,
+    ) -> Result<Netavark, NetError> {
         let host = Engine::default();
         let owner = Owner::current().map_err(|source| NetError::Store {
             path: "/proc/self".into(),
             source,
         })?;
-        PodNet::system(&host).reserve(pod, spec, &owner, Owner::alive)?;
+        PodNet::new(&host, paths).reserve(pod, spec, &owner, Owner::alive)?;
         Ok(Netavark {
+            paths: paths.clone(),
             pod: pod.to_string(),
             hostname: hostname.to_string(),
             spec: spec.clone(),
@@ -74,7 +84,7 @@ impl Netavark {
     pub fn end(&mut self) -> Result<(), NetError> {
         self.ended = true;
         self.attached = None;
-        PodNet::system(&self.host).detach(&self.pod)
+        PodNet::new(&self.host, &self.paths).detach(&self.pod)
     }
 }
 
@@ -85,8 +95,12 @@ impl Session for Netavark {
         if !self.bridged() {
             return Ok(());
         }
-        let at =
-            PodNet::system(&self.host).attach(&self.pod, &self.hostname, &self.spec, holder_pid)?;
+        let at = PodNet::new(&self.host, &self.paths).attach(
+            &self.pod,
+            &self.hostname,
+            &self.spec,
+            holder_pid,
+        )?;
         let ips: Vec<String> = at
             .addresses
             .iter()

@@ -1,7 +1,7 @@
 //! A pod's addresses and published ports as `podctl status` and `inspect`
 //! show them: read from the allocation file (no lock: a snapshot).
 
-use super::ipam::{Allocations, STATE_DIR, Store};
+use super::ipam::{Allocations, Store};
 use serde::Serialize;
 use std::net::Ipv4Addr;
 
@@ -59,9 +59,14 @@ pub fn from(allocs: &Allocations, pod: &str) -> NetworkStatus {
     }
 }
 
-/// The pod's entry in the system's allocation file.
-pub fn of(pod: &str) -> NetworkStatus {
-    from(&Store::new(STATE_DIR).peek().unwrap_or_default(), pod)
+/// The pod's entry in the allocation file of `paths`.
+pub fn of(paths: &crate::layout::Layout, pod: &str) -> NetworkStatus {
+    from(
+        &Store::new(paths.net_state.clone())
+            .peek()
+            .unwrap_or_default(),
+        pod,
+    )
 }
 
 #[cfg(test)]
@@ -85,7 +90,7 @@ mod tests {
                     ip: Ipv4Addr::new(10, 87, 0, 2),
                     interface: "eth0".into(),
                 }],
-                ports: vec![crate::net::ports::parse("8080:80").unwrap()],
+                ports: vec![crate::model::ports::parse("8080:80").unwrap()],
                 netns: None,
                 engine_options: None,
             },

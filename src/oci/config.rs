@@ -69,6 +69,8 @@ pub struct Context<'a> {
     pub volumes: &'a Path,
     /// Where this pod's scratch volumes live.
     pub scratch: &'a Path,
+    /// Where this pod's network files are (`hosts`, `resolv.conf`).
+    pub net_files: &'a Path,
     /// The container's NOTIFY_SOCKET on the host, when `ready = "notify"`.
     pub notify_socket: Option<&'a Path>,
     /// `linux.cgroupsPath` (cgroupfs manager), or none (`disabled`).

@@ -24,10 +24,10 @@ pub struct Container {
     pub runtime: Runtime,
     pub shm_size: u64,
     pub scratch: Vec<ScratchVolume>,
-    /// The pod network's `/etc/hosts` and `/etc/resolv.conf` (host path,
-    /// container path), bound read-only over the host root's.
+    /// The pod network's `/etc/hosts` and `/etc/resolv.conf`, bound
+    /// read-only over the host root's.
     #[serde(default)]
-    pub etc_files: Vec<(String, String)>,
+    pub etc_files: Vec<crate::plan::EtcFile>,
     /// The image whose layers are its root (an overlay mounted on the
     /// bundle's `rootfs`); `None`: the host's root, read-only.
     #[serde(default)]

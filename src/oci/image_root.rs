@@ -19,7 +19,11 @@ pub fn mount(
         .iter()
         .map(|d| MountPoint::Dir(d.to_string()))
         .collect();
-    points.extend(c.etc_files.iter().map(|(_, d)| MountPoint::File(d.clone())));
+    points.extend(
+        c.etc_files
+            .iter()
+            .map(|f| MountPoint::File(f.target.clone())),
+    );
     for v in &c.volumes {
         let file =
             matches!(&v.source, crate::model::VolumeSource::Bind(s) if !Path::new(s).is_dir());

@@ -244,6 +244,7 @@ pub fn start(
         shm: &shm,
         volumes: &host.dirs.volumes(),
         scratch: &host.dirs.scratch(&c.pod),
+        net_files: &host.dirs.net_files(&c.pod),
         notify_socket: Some(&host.notify_socket),
         cgroups_path: cgroups_path.as_deref(),
         user,

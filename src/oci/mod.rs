@@ -43,6 +43,8 @@ pub struct Dirs {
     pub run: PathBuf,
     /// Persistent data, `/var/lib/podctl`: named and scratch volumes.
     pub lib: PathBuf,
+    /// Pods' network files, `/run/podctl/net` ([`crate::layout::Layout::net_run`]).
+    pub net: PathBuf,
 }
 
 impl Dirs {
@@ -74,6 +76,10 @@ impl Dirs {
     /// A pod's scratch volumes.
     pub fn scratch(&self, pod: &str) -> PathBuf {
         self.lib.join("scratch").join(pod)
+    }
+    /// A pod's network files (`hosts`, `resolv.conf`): `/run/podctl/net/POD`.
+    pub fn net_files(&self, pod: &str) -> PathBuf {
+        self.net.join(pod)
     }
 }
 

@@ -167,6 +167,7 @@ mod tests {
         let dirs = Dirs {
             run: tmp.join("run"),
             lib: tmp.join("lib"),
+            net: tmp.join("run").join("net"),
         };
         let pod = crate::spec::parse_str(
             "shm_size = \"16M\"\n[volumes]\nfast = { size = \"8M\" }\ndisk = {}\n\
@@ -205,6 +206,7 @@ mod tests {
         let dirs = Dirs {
             run: tmp.join("run"),
             lib: tmp.join("lib"),
+            net: tmp.join("run").join("net"),
         };
         let pod = |userns: &str| {
             let toml = format!(
@@ -245,6 +247,7 @@ mod tests {
         let dirs = Dirs {
             run: tmp.join("run"),
             lib: tmp.join("lib"),
+            net: tmp.join("run").join("net"),
         };
         let map = crate::model::IdMap {
             uid: 200_000,
@@ -274,6 +277,7 @@ mod tests {
         let dirs = Dirs {
             run: tmp.clone(),
             lib: tmp.join("lib"),
+            net: tmp.join("net"),
         };
         let state = tmp.join("oci-state");
         std::fs::create_dir_all(state.join("crun/web.app")).unwrap();

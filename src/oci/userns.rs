@@ -18,9 +18,9 @@ pub fn passed_through(c: &Container, dirs: &Dirs) -> Vec<PathBuf> {
         dirs.run.join("oci"),
         dirs.run.join("pods"),
         dirs.pod(&c.pod),
-        // The pod network's /etc files (crate::net::attach::RUN_DIR).
-        dirs.run.join("net"),
-        dirs.run.join("net").join(&c.pod),
+        // The pod network's /etc files.
+        dirs.net.clone(),
+        dirs.net_files(&c.pod),
         dirs.lib.clone(),
         dirs.lib.join("scratch"),
         dirs.scratch(&c.pod),
@@ -63,6 +63,7 @@ mod tests {
         let dirs = Dirs {
             run: tmp.join("run"),
             lib: tmp.join("lib"),
+            net: tmp.join("run").join("net"),
         };
         let mut c: Container = serde_json::from_value(serde_json::json!({
             "pod": "p", "name": "app", "joins": [], "creates": [],

@@ -6,8 +6,8 @@
 //! environment, working directory, user, stop signal and the layers of its
 //! root. Nothing changes a plan after it is assembled.
 
+use crate::model::ports::{PortMapping, Protocol};
 use crate::model::{Container, User};
-use crate::net::ports::{PortMapping, Protocol};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;

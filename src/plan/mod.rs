@@ -16,6 +16,7 @@ pub mod units;
 pub use properties::CPU_QUOTA_USEC_PER_PERCENT;
 mod userns;
 use etc::etc_files;
+pub use etc::{EtcFile, EtcSource};
 
 use crate::model::{
     Condition, Namespace, Pod, Probe, Restart, Runtime, ScratchVolume, User, Volume,
@@ -137,10 +138,10 @@ pub struct ContainerPlan {
     pub stop_signal: i32,
     pub stop_timeout_ms: u64,
     pub process: ProcessPlan,
-    /// Files of the pod's network bound over the container's own (host
-    /// path, container path): `/etc/hosts` and `/etc/resolv.conf` of a
-    /// bridge pod, written when its network is set up.
-    pub etc_files: Vec<(String, String)>,
+    /// Files of the pod's network bound over the container's own:
+    /// `/etc/hosts` and `/etc/resolv.conf` of a bridge pod, written when
+    /// its network is set up.
+    pub etc_files: Vec<EtcFile>,
     /// The OCI runtime that starts it (the container's own, else the pod's).
     pub runtime: Runtime,
     pub security: SecurityPlan,

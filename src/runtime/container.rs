@@ -18,7 +18,8 @@
 //! A failure at any step is reported on the status pipe, naming the step:
 //! the runtime is the only way a container starts.
 
-use super::launch::{Go, LaunchSpec, Report, SetupFault};
+use super::launch::{Go, LaunchSpec};
+use super::report::{Report, SetupFault};
 use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
 use std::fs::File;
 use std::io::Write;
@@ -243,8 +244,9 @@ fn start(
     // The pod network's /etc files exist once the supervisor set the network
     // up; a supervisor run without one (as in tests) leaves the host's.
     let mut c = spec.container.clone();
+    let net_files = dirs.net_files(&c.pod);
     c.etc_files
-        .retain(|(src, dst)| Path::new(src).exists() && Path::new(dst).exists());
+        .retain(|f| f.host_path(&net_files).exists() && Path::new(&f.target).exists());
     let init =
         crate::oci::launch::start(&c, &spec.secrets, prepared, ns_pid, &host, stdio.0, stdio.1)
             .map_err(from_oci)?;

@@ -175,6 +175,7 @@ mod tests {
         let dirs = Dirs {
             run: dir.join("run"),
             lib: dir.join("lib"),
+            net: dir.join("run").join("net"),
         };
         let me = std::process::id();
         let e = runtime_of(Path::new("/proc"), &dirs, me).unwrap_err();

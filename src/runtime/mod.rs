@@ -19,6 +19,7 @@ pub mod pin;
 pub mod probe;
 pub mod process;
 pub mod ratelimit;
+pub mod report;
 pub mod state;
 pub mod supervisor;
 

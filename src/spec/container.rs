@@ -267,7 +267,7 @@ fn read_command(sink: &mut Sink, v: &Value<'_>, key: &str) -> Vec<String> {
 /// A reference `ImageRef::parse` accepts; `oci:` and `oci-archive:` paths
 /// must be absolute (a pod file is applied from anywhere).
 fn read_image(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<String> {
-    use crate::image::ImageRef;
+    use crate::model::reference::ImageRef;
     let s = tree::string(sink, v, key)?;
     match ImageRef::parse(s.text) {
         Err(e) => sink.error(s.span, key, e.to_string()),

@@ -24,6 +24,8 @@ pub(crate) mod tree;
 pub(crate) mod userns;
 mod volumes;
 
+pub use network::check_known as check_networks;
+
 use crate::model::Pod;
 use std::fmt;
 use std::path::Path;

@@ -1,15 +1,16 @@
 //! The pod file's network keys: `network`, `networks`, `ports`, `dns`,
 //! `extra_hosts`; and how `network` fits `share` and `host`.
 
+use super::Diagnostics;
 use super::diag::Sink;
 use super::names;
 use super::tree::{self, Value};
-use crate::model::{Namespace, NetworkMode, PodNetwork};
-use crate::net::config::{self, DEFAULT_NETWORK};
-use crate::net::ports::{self, PortMapping};
+use crate::model::ports::{self, PortMapping};
+use crate::model::{DEFAULT_NETWORK, Namespace, NetworkMode, PodNetwork};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::ops::Range;
+use std::path::Path;
 
 /// The top-level keys this module reads (the tail of the pod reader's list).
 #[cfg(test)]
@@ -136,7 +137,6 @@ fn read_networks(sink: &mut Sink, v: &Value<'_>, mode: NetworkMode) -> Vec<Strin
             "name at least one network (the default is \"podctl\")",
         );
     }
-    let mut known: Option<Result<Vec<String>, String>> = None;
     let mut out: Vec<String> = Vec::new();
     for s in list {
         if !names::is_dns_label(s.text) {
@@ -151,36 +151,54 @@ fn read_networks(sink: &mut Sink, v: &Value<'_>, mode: NetworkMode) -> Vec<Strin
             sink.error(s.span, "networks", format!("{:?} is listed twice", s.text));
             continue;
         }
-        if s.text != DEFAULT_NETWORK {
-            // Read the definitions once, and only for files that name one.
-            let known = known.get_or_insert_with(|| {
-                config::load_all(&config::config_dir())
-                    .map(|defs| defs.into_iter().map(|d| d.name).collect())
-                    .map_err(|d| d.to_string().replace('\n', "; "))
-            });
-            match known {
-                Ok(names) if names.iter().any(|n| n == s.text) => {}
-                Ok(names) => sink.error(
-                    s.span.clone(),
-                    "networks",
-                    format!(
-                        "unknown network {:?} (known: {}); define it in {} or with `podctl network create {} --subnet CIDR`",
-                        s.text,
-                        names.join(", "),
-                        config::file_for(&config::config_dir(), s.text).display(),
-                        s.text
-                    ),
-                ),
-                Err(e) => sink.error(
-                    s.span.clone(),
-                    "networks",
-                    format!("cannot check network {:?}: the network definitions have problems: {e}", s.text),
-                ),
-            }
-        }
         out.push(s.text.to_string());
     }
     out
+}
+
+/// The networks a pod file's `networks` names must be defined: `known` are
+/// the defined ones' names (the default network among them), or why the
+/// definitions could not be read; `dir` is where they are defined. Checked
+/// after the file is read, by the caller that knows the host's networks;
+/// every problem located in `src`.
+pub fn check_known(
+    src: &str,
+    file: &str,
+    known: Result<&[String], &str>,
+    dir: &Path,
+) -> Result<(), Diagnostics> {
+    let mut sink = Sink::new(file, src);
+    let (doc, _) = toml::de::DeTable::parse_recoverable(src);
+    let list = doc
+        .get_ref()
+        .get("networks")
+        .and_then(|v| tree::strings(&mut Sink::new(file, src), v, "networks"))
+        .unwrap_or_default();
+    for s in list.iter().filter(|s| s.text != DEFAULT_NETWORK) {
+        match known {
+            Ok(names) if names.iter().any(|n| n == s.text) => {}
+            Ok(names) => sink.error(
+                s.span.clone(),
+                "networks",
+                format!(
+                    "unknown network {:?} (known: {}); define it in {} or with `podctl network create {} --subnet CIDR`",
+                    s.text,
+                    names.join(", "),
+                    dir.join(format!("{}.toml", s.text)).display(),
+                    s.text
+                ),
+            ),
+            Err(e) => sink.error(
+                s.span.clone(),
+                "networks",
+                format!("cannot check network {:?}: the network definitions have problems: {e}", s.text),
+            ),
+        }
+    }
+    match sink.has_errors() {
+        true => Err(Diagnostics(sink.finish())),
+        false => Ok(()),
+    }
 }
 
 fn read_ports(sink: &mut Sink, v: &Value<'_>, mode: NetworkMode) -> Vec<PortMapping> {

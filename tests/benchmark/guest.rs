@@ -30,6 +30,12 @@ pub const RESULTS: &str = "/var/lib/podctl-test/bench.json";
 /// Staged by the host: `sections=a,b` (empty: all) and `rounds=N` (empty:
 /// the defaults below).
 pub const CONF: &str = "/opt/podctl-test/bench.conf";
+/// podctl's binaries, in `/usr/local/bin`.
+pub const BINARIES: [&str; 3] = ["podctl", "podctl-runtime", "podctl-pause"];
+/// Where the host stages this build's [`BINARIES`] and the baseline's
+/// (`PODCTL_BENCH_BASELINE`); `/usr/local/bin` then links to one of them.
+pub const THIS_BUILD: &str = "/opt/podctl-test/this";
+pub const BASELINE_BUILD: &str = "/opt/podctl-test/baseline";
 
 /// The unit that runs the benchmark at boot, then powers the VM off.
 pub const UNIT: &str = "\
@@ -60,6 +66,8 @@ struct Conf {
     sections: Vec<String>,
     rounds: Option<usize>,
     pods: Option<usize>,
+    /// A baseline build is staged ([`BASELINE_BUILD`]).
+    baseline: bool,
 }
 
 fn conf() -> &'static Conf {
@@ -81,6 +89,7 @@ fn conf() -> &'static Conf {
                 .collect(),
             rounds: get("rounds").parse().ok(),
             pods: get("pods").parse().ok(),
+            baseline: get("baseline") == "1",
         }
     })
 }
@@ -548,8 +557,21 @@ fn podctl_down(name: &str) -> Result<(f64, f64), String> {
 /// podctl's rounds, each after a floor round of the same pod when the floor
 /// section ran: the VM slows down over a section (seen: +30 % from the first
 /// rounds to the last), which all floor rounds first would charge to podctl.
+/// With a baseline build staged, each round runs both builds, taking turns
+/// going first (series `baseline.*` for the baseline's).
 fn podctl(_g: &Guest, r: &mut Results) -> Result<(), String> {
     let with_floor = CAPTURED.load(std::sync::atomic::Ordering::SeqCst);
+    let builds: &[&str] = if conf().baseline {
+        &["podctl", "baseline"]
+    } else {
+        &["podctl"]
+    };
+    if conf().baseline {
+        r.notes.push(format!(
+            "podctl section: this build ({THIS_BUILD}) and the baseline build ({BASELINE_BUILD}) \
+             in every round, taking turns going first; /usr/local/bin's binaries link to the one measured"
+        ));
+    }
     for (pod, key, n, kind) in [
         ("bpod", "podctl", rounds(ROUNDS), floor::SLEEP),
         ("bterm", "podctl.term", rounds(TERM_ROUNDS), floor::TERM),
@@ -566,17 +588,51 @@ fn podctl(_g: &Guest, r: &mut Results) -> Result<(), String> {
                     "{floor_key} {round}/{n}: up {up:.0} ms, down {down:.0} ms"
                 ));
             }
-            let up = podctl_up(pod)?;
-            let (cmd, down) = podctl_down(pod)?;
-            if round > 0 {
-                r.push(&format!("{key}.apply"), up);
-                r.push(&format!("{key}.down"), down);
-                r.push(&format!("{key}.down.command"), cmd);
+            let mut order = builds.to_vec();
+            if round % 2 == 1 {
+                order.reverse();
             }
-            say(&format!(
-                "{key} {round}/{n}: apply {up:.0} ms, down {cmd:.0} ms (gone {down:.0} ms)"
-            ));
+            for build in order {
+                if conf().baseline {
+                    use_build(build)?;
+                }
+                let key = key.replacen("podctl", build, 1);
+                let up = podctl_up(pod)?;
+                let (cmd, down) = podctl_down(pod)?;
+                if round > 0 {
+                    r.push(&format!("{key}.apply"), up);
+                    r.push(&format!("{key}.down"), down);
+                    r.push(&format!("{key}.down.command"), cmd);
+                }
+                say(&format!(
+                    "{key} {round}/{n}: apply {up:.0} ms, down {cmd:.0} ms (gone {down:.0} ms)"
+                ));
+            }
         }
+    }
+    if conf().baseline {
+        use_build("podctl")?;
+    }
+    Ok(())
+}
+
+/// Points `/usr/local/bin`'s podctl binaries at this build (`podctl`) or the
+/// baseline's (`baseline`): each a symlink, replaced by rename (no pod runs
+/// between rounds). podctl finds `podctl-pause` beside its own resolved
+/// path, so each build runs with its own.
+fn use_build(build: &str) -> Result<(), String> {
+    let dir = if build == "baseline" {
+        BASELINE_BUILD
+    } else {
+        THIS_BUILD
+    };
+    for bin in BINARIES {
+        let link = format!("/usr/local/bin/{bin}");
+        let tmp = format!("/usr/local/bin/.{bin}.next");
+        let _ = std::fs::remove_file(&tmp);
+        std::os::unix::fs::symlink(format!("{dir}/{bin}"), &tmp)
+            .and_then(|()| std::fs::rename(&tmp, &link))
+            .map_err(|e| format!("pointing {link} at {dir}: {e}"))?;
     }
     Ok(())
 }

@@ -21,6 +21,11 @@
 //! loops), `PODCTL_BENCH_PODS=N` (bridge pods of the scale section, default
 //! 100, at least 20), `PODCTL_BENCH_NATIVE=0` skips the native
 //! section. The full run uses the defaults.
+//!
+//! `PODCTL_BENCH_BASELINE=DIR` (a directory holding another build's
+//! `podctl`, `podctl-runtime` and `podctl-pause`) stages that build beside
+//! this one: the podctl section then runs both, their rounds alternating
+//! in the same boot, and the table compares them.
 
 mod guest;
 mod native;
@@ -181,11 +186,13 @@ fn stage(base: &Path) -> Result<RunImage, String> {
     // What the guest runs: sections and rounds (empty: all, defaults).
     let conf = tmp.join("bench.conf");
     let var = |k: &str| std::env::var(k).unwrap_or_default();
+    let baseline = std::env::var_os("PODCTL_BENCH_BASELINE").map(PathBuf::from);
     let text = format!(
-        "sections={}\nrounds={}\npods={}\n",
+        "sections={}\nrounds={}\npods={}\nbaseline={}\n",
         var("PODCTL_BENCH_SECTIONS"),
         var("PODCTL_BENCH_ROUNDS"),
-        var("PODCTL_BENCH_PODS")
+        var("PODCTL_BENCH_PODS"),
+        u8::from(baseline.is_some()),
     );
     std::fs::write(&conf, text).map_err(|e| format!("writing {}: {e}", conf.display()))?;
     let stage = |host: &Path, guest: &str| Stage {
@@ -216,11 +223,37 @@ fn stage(base: &Path) -> Result<RunImage, String> {
         stage(&unit, "/etc/systemd/system/podctl-bench.service"),
         stage(&conf, guest::CONF),
     ];
+    // Both builds, each in a directory of its own: the guest points
+    // /usr/local/bin at one or the other between rounds.
+    let mut files: Vec<Stage> = files.into_iter().collect();
+    let mut dirs = Vec::new();
+    if let Some(dir) = &baseline {
+        dirs = vec![
+            guest::THIS_BUILD.to_string(),
+            guest::BASELINE_BUILD.to_string(),
+        ];
+        for bin in guest::BINARIES {
+            let this = files
+                .iter()
+                .find(|f| f.guest == format!("/usr/local/bin/{bin}"))
+                .map(|f| f.host.clone())
+                .expect("every binary is staged");
+            let other = dir.join(bin);
+            if !other.is_file() {
+                return Err(format!(
+                    "PODCTL_BENCH_BASELINE: no {} (the directory of a build: cargo build --release)",
+                    other.display()
+                ));
+            }
+            files.push(stage(&this, &format!("{}/{bin}", guest::THIS_BUILD)));
+            files.push(stage(&other, &format!("{}/{bin}", guest::BASELINE_BUILD)));
+        }
+    }
     let links = [Link {
         guest: "/etc/systemd/system/multi-user.target.wants/podctl-bench.service".into(),
         target: "/etc/systemd/system/podctl-bench.service".into(),
     }];
-    let image = RunImage::create(base, &[], &files, &links);
+    let image = RunImage::create(base, &dirs, &files, &links);
     let _ = std::fs::remove_dir_all(&tmp);
     image
 }
@@ -293,6 +326,18 @@ fn machine() -> BTreeMap<String, String> {
         "host.podctl".into(),
         format!("{} {}", env!("CARGO_PKG_VERSION"), rev.replace('\n', "")),
     );
+    if let Some(dir) = std::env::var_os("PODCTL_BENCH_BASELINE") {
+        let dir = Path::new(&dir).display().to_string();
+        let rev = sh(&format!(
+            "cd '{dir}' && git rev-parse --short HEAD 2>/dev/null"
+        ));
+        let rev = if rev.is_empty() {
+            "revision unknown".into()
+        } else {
+            rev
+        };
+        m.insert("host.baseline".into(), format!("{rev} ({dir})"));
+    }
     m
 }
 

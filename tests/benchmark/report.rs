@@ -40,6 +40,7 @@ impl Results {
 pub struct Stats {
     pub n: usize,
     pub p50: f64,
+    pub p90: f64,
     pub p95: f64,
 }
 
@@ -55,6 +56,7 @@ impl Stats {
         Some(Stats {
             n: v.len(),
             p50: rank(0.50),
+            p90: rank(0.90),
             p95: rank(0.95),
         })
     }
@@ -92,6 +94,70 @@ fn row(out: &mut String, r: &Results, label: &str, key: &str, base: Option<f64>)
         ms(s.p95),
         ratio
     );
+}
+
+/// This build against the baseline build (`PODCTL_BENCH_BASELINE`), their
+/// rounds alternating in the podctl section, when it ran.
+fn baseline(out: &mut String, r: &Results) {
+    if !r.series.keys().any(|k| k.starts_with("baseline.")) {
+        return;
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<60} {:>4} {:>9} {:>9} {:>8}",
+        "this build / the baseline build, same boot (ms)", "n", "p50", "p90", "this/base"
+    );
+    for (label, this, base) in [
+        ("podctl apply", "podctl.apply", "baseline.apply"),
+        (
+            "podctl down, until nothing left",
+            "podctl.down",
+            "baseline.down",
+        ),
+        (
+            "podctl down, the command",
+            "podctl.down.command",
+            "baseline.down.command",
+        ),
+        (
+            "SIGTERM ignored: podctl apply",
+            "podctl.term.apply",
+            "baseline.term.apply",
+        ),
+        (
+            "SIGTERM ignored: podctl down",
+            "podctl.term.down",
+            "baseline.term.down",
+        ),
+    ] {
+        let (a, b) = (r.stats(this), r.stats(base));
+        for (who, key, s) in [("this build", this, a), ("baseline", base, b)] {
+            let label = format!("{label}, {who}");
+            match s {
+                None => {
+                    let _ = writeln!(out, "{label:<60} {:>4} {:>9}", 0, "(no data)");
+                }
+                Some(s) => {
+                    let ratio = match (key == this, a, b) {
+                        (true, Some(a), Some(b)) => format!("{:.2}x", a.p50 / b.p50),
+                        _ => String::new(),
+                    };
+                    let _ = writeln!(
+                        out,
+                        "{label:<60} {:>4} {:>9} {:>9} {:>8}",
+                        s.n,
+                        ms(s.p50),
+                        ms(s.p90),
+                        ratio
+                    );
+                }
+            }
+        }
+    }
+    if let Some(b) = r.machine.get("host.baseline") {
+        let _ = writeln!(out, "baseline build: {b}");
+    }
 }
 
 /// The native section (nspawn guest, real time), when it ran.
@@ -396,6 +462,7 @@ pub fn table(r: &Results) -> String {
         let text = p50(key).map_or("(no data)".into(), |v| format!("{v:.1}"));
         let _ = writeln!(out, "{label:<60} {text:>14}");
     }
+    baseline(&mut out, r);
     native(&mut out, r);
     let _ = writeln!(out);
     let _ = writeln!(

@@ -159,6 +159,7 @@ pub fn run_bundle(
         shm: &shm,
         volumes: Path::new("/root/oci/volumes"),
         scratch: &bundle.join("scratch"),
+        net_files: &bundle.join("net"),
         notify_socket: None,
         cgroups_path: None,
         user: HostUser {

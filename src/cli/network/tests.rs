@@ -24,7 +24,7 @@ fn create_checks_against_other_networks_and_rm_refuses_named_ones() {
     )
     .unwrap();
     let none = Allocations::default();
-    let e = temp_env(&dir, || rm(&dir, "backend", &store, &none)).unwrap_err();
+    let e = rm(&dir, "backend", &store, &none).unwrap_err();
     assert!(
         e.to_string().contains("named by the stored pod(s) api"),
         "{e}"
@@ -55,15 +55,4 @@ fn create_checks_against_other_networks_and_rm_refuses_named_ones() {
     rm(&dir, "backend", &store, &none).unwrap();
     assert!(!config::file_for(&dir, "backend").exists());
     let _ = std::fs::remove_dir_all(&root);
-}
-
-/// Runs `f` with the network directory variable pointing at `dir`.
-fn temp_env<T>(dir: &Path, f: impl FnOnce() -> T) -> T {
-    // SAFETY: set_var is unsafe in edition 2024 because other threads may
-    // read the environment concurrently; no other test reads this variable.
-    unsafe { std::env::set_var(config::CONFIG_DIR_ENV, dir) };
-    let out = f();
-    // SAFETY: as above.
-    unsafe { std::env::remove_var(config::CONFIG_DIR_ENV) };
-    out
 }

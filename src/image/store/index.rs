@@ -1,8 +1,9 @@
 //! The store's names: `index.json`, naming the manifests that are complete
 //! in the store (each by its `org.opencontainers.image.ref.name`).
 
-use super::{Store, StoreError};
+use super::Store;
 use crate::image::digest::Digest;
+use crate::image::error::StoreError;
 use crate::image::manifest::{self, Descriptor, ImageIndex, MediaType, REF_NAME, ref_name};
 use std::fs;
 use std::io;

@@ -1,6 +1,6 @@
 use super::*;
+use crate::model::ports::parse;
 use crate::net::fake::Fake;
-use crate::net::ports::parse;
 
 struct Env {
     root: PathBuf,
@@ -228,4 +228,36 @@ fn check_finds_what_reserve_would_refuse_and_records_nothing() {
         "a pod without a bridge has nothing to check"
     );
     assert!(fake.calls().is_empty());
+}
+
+/// A pod network made with a layout keeps its allocations, pins and files
+/// in the layout's directories and reads the networks defined in its own;
+/// `podctl status` and the containers' configs find them there.
+#[test]
+fn a_layouts_network_directories_hold_what_a_pod_network_keeps() {
+    let env = Env::new("layout");
+    let paths = crate::layout::Layout::under(&env.root);
+    std::fs::create_dir_all(&paths.networks).unwrap();
+    std::fs::write(
+        paths.networks.join("backend.toml"),
+        "subnet = \"10.90.0.0/24\"\n",
+    )
+    .unwrap();
+    let fake = Fake::default();
+    let mut pn = PodNet::new(&fake, &paths);
+    pn.host_resolv = env.root.join("resolv.conf");
+    let spec = PodNetwork {
+        networks: vec!["backend".into()],
+        ..bridge(&[])
+    };
+    let addrs = pn.reserve("web", &spec, &owner(1), |_| true).unwrap();
+    assert_eq!(addrs[0].ip, Ipv4Addr::new(10, 90, 0, 2));
+    assert!(pn.store.file().starts_with(&paths.net_state) && pn.store.file().exists());
+    let at = pn.attach("web", "web", &spec, 42).unwrap();
+    assert_eq!(pn.pin_path("web"), paths.net_run.join("web.netns"));
+    assert_eq!(at.hosts, paths.oci().net_files("web").join("hosts"));
+    assert!(at.hosts.exists());
+    let status = crate::net::status::of(&paths, "web");
+    assert_eq!(status.addresses[0].ip, Ipv4Addr::new(10, 90, 0, 2));
+    pn.detach("web").unwrap();
 }

@@ -90,6 +90,7 @@ fn in_a_user_namespace_volumes_are_attached_idmapped_in_the_bundle() {
     let dirs = Dirs {
         run: tmp.join("run"),
         lib: tmp.join("lib"),
+        net: tmp.join("run").join("net"),
     };
     let c = userns_container(&host);
     let bundle = dirs.bundle(&c.id());

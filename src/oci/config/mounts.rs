@@ -160,11 +160,11 @@ pub(super) fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
     }
     // The pod network's /etc files, before the volumes (which may cover them).
     // Not idmapped in a user namespace: read-only, and readable by anyone.
-    for (src, dst) in &c.etc_files {
+    for f in &c.etc_files {
         out.push(mount(
-            dst,
+            &f.target,
             "bind",
-            Path::new(src),
+            &f.host_path(ctx.net_files),
             &["bind", "ro", "nosuid", "nodev", "noexec"],
         ));
     }

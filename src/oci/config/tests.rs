@@ -18,6 +18,7 @@ fn config_with(pod_toml: &str, secrets: Option<&Provided>) -> Spec {
         shm: Path::new("/run/podctl/shm"),
         volumes: Path::new("/var/lib/podctl/volumes"),
         scratch: Path::new("/var/lib/podctl/scratch"),
+        net_files: Path::new("/run/podctl/net/t"),
         notify_socket: None,
         cgroups_path: None,
         user: HostUser {

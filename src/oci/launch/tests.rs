@@ -9,6 +9,7 @@ fn exec_finds_the_runtime_from_the_cgroup() {
     let dirs = Dirs {
         run: tmp.clone(),
         lib: tmp.clone(),
+        net: tmp.join("net"),
     };
     let info = ExecInfo {
         id: "web.app".into(),
@@ -197,6 +198,7 @@ fn a_volume_that_cannot_be_idmapped_is_the_definitions_fault() {
     let dirs = Dirs {
         run: tmp.join("run"),
         lib: tmp.join("lib"),
+        net: tmp.join("run").join("net"),
     };
     let toml = format!(
         "userns = {{ uid = 200000, gid = 200000, size = 65536 }}\n\

@@ -29,6 +29,7 @@ fn files_are_the_users_alone_and_env_holds_the_value() {
     let dirs = Dirs {
         run: tmp.join("run"),
         lib: tmp.join("lib"),
+        net: tmp.join("run/net"),
     };
     let c = container(POD);
     let p = provide(&c, &values(b"hunter2"), &dirs, &me())

@@ -184,7 +184,7 @@ fn exposure_says_which_ports_the_pod_publishes() {
     let ports = |specs: &[&str]| -> Vec<PortMapping> {
         specs
             .iter()
-            .map(|s| crate::net::ports::parse(s).unwrap())
+            .map(|s| crate::model::ports::parse(s).unwrap())
             .collect()
     };
     let exposed = [port(80, Protocol::Tcp), port(443, Protocol::Tcp)];

@@ -8,7 +8,7 @@ use crate::spec::size::format_size;
 pub(super) fn section(
     w: &mut String,
     c: &ContainerPlan,
-    published: &[crate::net::ports::PortMapping],
+    published: &[crate::model::ports::PortMapping],
 ) {
     line(w, 0, format!("container {} ({})", c.name, c.unit.name));
     unit(w, &c.unit);
@@ -71,8 +71,8 @@ pub(super) fn section(
             c.stop_signal, c.stop_timeout_ms
         ),
     );
-    for (src, dst) in &c.etc_files {
-        line(w, 1, format!("binds {src} over {dst}"));
+    for f in &c.etc_files {
+        line(w, 1, format!("binds {} over {}", f.source, f.target));
     }
     if let Some(i) = &c.image {
         match &i.stored {

@@ -186,7 +186,7 @@ impl Held for FakeHeld {
         if t.started[&self.pid].contains(" hold ") {
             return Ok(format!("{}\n", self.pid));
         }
-        Ok(crate::runtime::launch::Report::started(self.pid))
+        Ok(crate::runtime::report::Report::started(self.pid))
     }
 
     fn into_process(mut self: Box<Self>) -> Box<dyn Process> {

@@ -41,7 +41,7 @@ fn exit_code(e: &anyhow::Error) -> u8 {
             e.downcast_ref::<SupervisorError>(),
             Some(SupervisorError::Launch(
                 crate::runtime::launch::LaunchError::Setup {
-                    fault: crate::runtime::launch::SetupFault::Definition,
+                    fault: crate::runtime::report::SetupFault::Definition,
                     ..
                 }
             ))
@@ -93,7 +93,8 @@ fn run(name: &str) -> anyhow::Result<()> {
     // The pod's addresses and ports, before any of its units exists: a port
     // taken is refused here, with nothing started (and what a supervisor
     // killed with -9 left is reclaimed). Torn down when `sup` goes.
-    let network = crate::net::session::Netavark::begin(&pod.name, &pod.hostname, &pod.network)?;
+    let network =
+        crate::net::session::Netavark::begin(&paths, &pod.name, &pod.hostname, &pod.network)?;
     let mut sup = Supervisor::new(&mgr, paths, plan, text)?
         .with_facts(facts)
         .with_network(Box::new(network));
@@ -129,7 +130,8 @@ mod tests {
 
     #[test]
     fn only_what_the_definition_makes_impossible_exits_78() {
-        use crate::runtime::launch::{LaunchError, SetupFault};
+        use crate::runtime::launch::LaunchError;
+        use crate::runtime::report::SetupFault;
         let setup = |fault| {
             anyhow::Error::from(SupervisorError::Launch(LaunchError::Setup {
                 container: "app".into(),

@@ -1,6 +1,6 @@
 //! Image references: `[REGISTRY/]REPO[:TAG][@DIGEST]`, `oci:PATH[:TAG]`,
 //! `oci-archive:PATH[:TAG]`. Parsing is pure; short names are qualified by
-//! [`super::registries`].
+//! [`crate::image::registries`].
 
 use super::digest::Digest;
 use std::fmt;

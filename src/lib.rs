@@ -2,7 +2,7 @@
 //!
 //! A pod file goes through four stages: [`spec`] parses and validates it into a
 //! [`model::Pod`]; [`plan`] turns that into the exact transient units, D-Bus
-//! properties and namespace steps; [`runtime`] carries the plan out through a
+//! properties and namespace steps; [`supervise`] carries the plan out through a
 //! [`systemd::Manager`]. Only the last stage touches the host.
 
 pub mod apply;
@@ -19,10 +19,10 @@ pub mod net;
 pub mod oci;
 pub mod plan;
 pub mod private;
-pub mod runtime;
 pub mod secret;
 pub mod spec;
 pub mod statefile;
+pub mod supervise;
 pub mod systemd;
 
 /// An error and its causes on one line: `outer: cause: root cause`.

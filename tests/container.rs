@@ -101,7 +101,7 @@ fn transient_scope_in_slice_binds_to(g: &Guest) -> Result<(), String> {
 fn podctl_is_bound_into_guest(g: &Guest) -> Result<(), String> {
     g.ok("/usr/local/bin/podctl --help")?;
     g.ok("test -x /usr/local/bin/podctl-pause")?;
-    g.ok("test -x /usr/local/bin/podctl-runtime")?;
+    g.ok("test -x /usr/local/bin/podctl-supervisor")?;
     g.ok("test -d /usr/local/share/podctl/examples")?;
     Ok(())
 }

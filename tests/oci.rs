@@ -126,7 +126,7 @@ fn configs_match_their_expected_files() {
             let scratch = PathBuf::from(format!("/var/lib/podctl/pods/{}/scratch", pod.name));
             let net_files = PathBuf::from(format!("/run/podctl/net/{}", pod.name));
             let notify =
-                podctl::runtime::notify_socket(Path::new("/run/podctl"), &pod.name, &c.name);
+                podctl::supervise::notify_socket(Path::new("/run/podctl"), &pod.name, &c.name);
             let cgroups = format!("/pod.slice/{}/payload", c.unit.name);
             let ctx = Context {
                 holder_pid: 4242,

@@ -17,9 +17,9 @@ mod tempdirs;
 use libtest_mimic::{Arguments, Failed, Trial};
 use podctl::layout::Layout;
 use podctl::plan::{self, NsKind, SandboxPlan, UnitPlan};
-use podctl::runtime::launch::{self, LaunchSpec};
-use podctl::runtime::process::{OsProcesses, Process};
-use podctl::runtime::{holder, ns};
+use podctl::supervise::launch::{self, LaunchSpec};
+use podctl::supervise::process::{OsProcesses, Process};
+use podctl::supervise::{holder, ns};
 use podctl::systemd::fake::Recorder;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -565,10 +565,10 @@ fn supervisor_creates_units_in_one_batch_then_stops() -> Result<(), String> {
         ..Layout::from_env()
     };
     let fake = Recorder::new();
-    let mut sup = podctl::runtime::supervisor::Supervisor::new(&fake, paths, plan, String::new())
+    let mut sup = podctl::supervise::supervisor::Supervisor::new(&fake, paths, plan, String::new())
         .map_err(|e| podctl::error_chain(&e))?;
     sup.start().map_err(|e| podctl::error_chain(&e))?;
-    let state = podctl::runtime::state::PodState::load(&run, "web").ok_or("no state file")?;
+    let state = podctl::supervise::state::PodState::load(&run, "web").ok_or("no state file")?;
     sup.stop().map_err(|e| podctl::error_chain(&e))?;
     let calls = fake.calls.borrow().clone();
     let starts: Vec<&String> = calls
@@ -601,7 +601,7 @@ fn supervisor_creates_units_in_one_batch_then_stops() -> Result<(), String> {
     {
         return Err(format!("stop had to SIGKILL: {calls:#?}"));
     }
-    if podctl::runtime::state::PodState::load(&run, "web").is_some() {
+    if podctl::supervise::state::PodState::load(&run, "web").is_some() {
         return Err("the state file outlived the stop".into());
     }
     if state.containers.len() != 2 || state.containers.iter().any(|c| c.state != "running") {

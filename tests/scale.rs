@@ -207,7 +207,7 @@ fn supervisor_memory(g: &Guest, n: usize) -> Result<(), String> {
         ));
     }
     let tls = g.ok(
-        "grep -l -E 'libssl|libcrypto' /proc/$(pgrep -n -x 'podctl|podctl-runtime')/maps || true",
+        "grep -l -E 'libssl|libcrypto' /proc/$(pgrep -n -x 'podctl|podctl-supervisor')/maps || true",
     )?;
     if !tls.is_empty() {
         return Err("a supervisor has libssl/libcrypto mapped (the registry client's TLS)".into());

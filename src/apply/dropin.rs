@@ -50,7 +50,7 @@ pub fn write(paths: &Layout, pod: &str, part: Part, text: Option<&str>) -> anyho
         return Ok(false);
     }
     match text {
-        Some(text) => crate::runtime::state::write_atomic_mode(&file, text.as_bytes(), 0o644)
+        Some(text) => crate::supervise::state::write_atomic_mode(&file, text.as_bytes(), 0o644)
             .with_context(|| format!("cannot write {}", file.display()))?,
         None => {
             std::fs::remove_file(&file)

@@ -36,7 +36,7 @@ use crate::image::facts::ImageSource;
 use crate::layout::Layout;
 use crate::plan::decide::Changes;
 use crate::plan::{Facts, Plan, units};
-use crate::runtime::state::{PodState, changes_against};
+use crate::supervise::state::{PodState, changes_against};
 use crate::systemd::Manager;
 use anyhow::{Context, bail};
 use std::time::{Duration, Instant};
@@ -190,7 +190,7 @@ impl Applier<'_> {
             let _ = std::fs::remove_file(source_path(paths, name));
             // The files of a manifest's configMap and secret volumes (secrets).
             let _ = std::fs::remove_dir_all(crate::kube::files::pod_dir(name));
-            let _ = std::fs::remove_file(crate::runtime::state::path(&paths.run, name));
+            let _ = std::fs::remove_file(crate::supervise::state::path(&paths.run, name));
             crate::secret::dropin::remove(paths, name)?;
             // Its range of IDs is free for the next pod (its files are gone).
             crate::ids::release(paths, name)?;

@@ -3,7 +3,7 @@
 
 use crate::layout::Layout;
 use crate::plan::units;
-use crate::runtime::state::write_atomic;
+use crate::supervise::state::write_atomic;
 use crate::systemd::Manager;
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@
 use super::output::Format;
 use crate::layout::Layout;
 use crate::plan::decide::Changes;
-use crate::runtime::state::{PodState, changes_against};
+use crate::supervise::state::{PodState, changes_against};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;

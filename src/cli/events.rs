@@ -1,6 +1,6 @@
 //! `podctl events [NAME] [-f] [--since TIME] [--output json]`: the container
-//! events the supervisors wrote to the journal (see [`crate::runtime::events`]),
-//! read with `journalctl -o json` ([`crate::runtime::journal`]), oldest first.
+//! events the supervisors wrote to the journal (see [`crate::supervise::events`]),
+//! read with `journalctl -o json` ([`crate::supervise::journal`]), oldest first.
 //!
 //! Any local user can write an entry with `PODCTL_*` fields (`logger
 //! --journald`), so those fields alone prove nothing: an entry counts only
@@ -10,8 +10,8 @@
 //! (`_SYSTEMD_UNIT=pod@POD.service`).
 
 use super::output::Format;
-use crate::runtime::events::Event;
-use crate::runtime::journal::{Journal, Journalctl};
+use crate::supervise::events::Event;
+use crate::supervise::journal::{Journal, Journalctl};
 use serde::Serialize;
 use std::io::Write;
 
@@ -182,7 +182,7 @@ mod tests {
                 r#"{{"__REALTIME_TIMESTAMP":"{usec}","_UID":"0","PODCTL_POD":"web","PODCTL_CONTAINER":"app","PODCTL_EVENT":"{event}","PODCTL_DETAIL":"{detail}"}}"#
             )
         };
-        let journal = crate::runtime::journal::Lines {
+        let journal = crate::supervise::journal::Lines {
             lines: vec![
                 entry(1_000_000, "started", ""),
                 r#"{"__REALTIME_TIMESTAMP":"2000000","MESSAGE":"not an event"}"#.into(),

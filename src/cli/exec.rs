@@ -7,9 +7,9 @@
 
 use crate::layout::Layout;
 use crate::plan::ProcessPlan;
-use crate::runtime::enter::ExecSpec;
-use crate::runtime::process::{Output, Spawner};
-use crate::runtime::state::PodState;
+use crate::supervise::enter::ExecSpec;
+use crate::supervise::process::{Output, Spawner};
+use crate::supervise::state::PodState;
 use crate::systemd::Manager;
 use anyhow::{Context, bail};
 use std::process::{ExitCode, Stdio};
@@ -143,7 +143,7 @@ fn run(paths: &Layout, req: &ExecRequest) -> anyhow::Result<u8> {
     // namespaces.
     let target = c.pid;
     spec.pid_start = c.pid_start;
-    crate::runtime::pin::check(&paths.host.proc, target, c.pid_start)
+    crate::supervise::pin::check(&paths.host.proc, target, c.pid_start)
         .with_context(|| format!("container {name}/{container} cannot be entered"))?;
     let dirs = paths.oci();
     image_user_to_ids(&dirs.bundle(&format!("{name}.{container}")), &mut spec)?;
@@ -161,12 +161,12 @@ fn run(paths: &Layout, req: &ExecRequest) -> anyhow::Result<u8> {
         }
     };
     // No environment but the release pipe's: the command's comes in the ExecSpec.
-    let mut helper = crate::runtime::enter::helper(&paths.podctl, target, &req.command);
+    let mut helper = crate::supervise::enter::helper(&paths.podctl, target, &req.command);
     helper.clear_env = true;
     helper.stdin = stdio(true);
     helper.stdout = Output::To(stdio(false));
     helper.stderr = stdio(false);
-    let held = crate::runtime::process::OsProcesses
+    let held = crate::supervise::process::OsProcesses
         .held(helper)
         .with_context(|| format!("cannot start {}", paths.podctl.display()))?;
     // A container with a cgroup of its own under the scope: the helper goes
@@ -175,7 +175,7 @@ fn run(paths: &Layout, req: &ExecRequest) -> anyhow::Result<u8> {
     // Not attached: the held helper is dropped, killed and reaped.
     held.attach(&mgr, &c.unit, sub)
         .with_context(|| format!("cannot move the exec helper into {}", c.unit))?;
-    let mut child = crate::runtime::enter::release(held, Some(&spec))
+    let mut child = crate::supervise::enter::release(held, Some(&spec))
         .context("cannot release the exec helper")?;
     // Nothing more to ask systemd: no connection held while the command runs.
     mgr.idle();

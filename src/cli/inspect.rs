@@ -4,7 +4,7 @@
 
 use crate::layout::Layout;
 use crate::plan::NsKind;
-use crate::runtime::state::PodState;
+use crate::supervise::state::PodState;
 use anyhow::bail;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -116,7 +116,7 @@ pub fn inspect(paths: &Layout, name: &str, format: super::output::Format) -> any
     let rows = inspect_rows(paths, name)?;
     let host: Vec<u64> = INSPECT_KINDS
         .iter()
-        .map(|k| crate::runtime::ns::inode(&paths.host.proc, 1, *k).unwrap_or(0))
+        .map(|k| crate::supervise::ns::inode(&paths.host.proc, 1, *k).unwrap_or(0))
         .collect();
     let mut table = inspect_table(&rows, &host);
     let network = crate::net::status::of(paths, name);
@@ -138,7 +138,7 @@ pub fn inspect(paths: &Layout, name: &str, format: super::output::Format) -> any
 
 /// The pod's user namespace as the supervisor runs it.
 fn userns_line(paths: &Layout, name: &str) -> String {
-    match crate::runtime::state::PodState::load(&paths.run, name).and_then(|s| s.userns) {
+    match crate::supervise::state::PodState::load(&paths.run, name).and_then(|s| s.userns) {
         Some(m) => format!("the pod's own, IDs {m}"),
         None => "the host's (container root is host root)".into(),
     }
@@ -159,14 +159,14 @@ pub fn inspect_rows(paths: &Layout, name: &str) -> anyhow::Result<Vec<(String, u
     let Some(state) = PodState::load(&paths.run, name) else {
         bail!(
             "pod {name:?} is not running (no {})",
-            crate::runtime::state::path(&paths.run, name).display()
+            crate::supervise::state::path(&paths.run, name).display()
         );
     };
     let proc_root = paths.host.proc.as_path();
     let inodes = |pid: u32| -> Vec<u64> {
         INSPECT_KINDS
             .iter()
-            .map(|k| crate::runtime::ns::inode(proc_root, pid, *k).unwrap_or(0))
+            .map(|k| crate::supervise::ns::inode(proc_root, pid, *k).unwrap_or(0))
             .collect()
     };
     let mut rows = vec![(

@@ -1,9 +1,9 @@
 //! `podctl install`: put `pod@.service` where systemd finds it, pointing at
-//! the `podctl-runtime` binary next to this podctl, create the definition
+//! the `podctl-supervisor` binary next to this podctl, create the definition
 //! store, give `containers` subordinate IDs for pods' user namespaces (as
 //! the package does), and reload systemd.
 
-use crate::runtime::state::write_atomic_mode;
+use crate::supervise::state::write_atomic_mode;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
@@ -14,21 +14,21 @@ const UNIT_FILE_MODE: u32 = 0o644;
 pub const TEMPLATE: &str = include_str!("../../units/pod@.service");
 
 /// The supervisor's binary in [`TEMPLATE`]'s ExecStart.
-const TEMPLATE_RUNTIME: &str = "/usr/local/bin/podctl-runtime";
+const TEMPLATE_SUPERVISOR: &str = "/usr/local/bin/podctl-supervisor";
 
 /// Mode of /etc/subuid and /etc/subgid when podctl creates them (shadow's).
 const SUBID_FILE_MODE: u32 = 0o644;
 
-/// The unit text with ExecStart pointing at `runtime` (podctl-runtime).
-pub fn unit_text(runtime: &Path) -> String {
-    TEMPLATE.replace(TEMPLATE_RUNTIME, &runtime.display().to_string())
+/// The unit text with ExecStart pointing at `supervisor` (podctl-supervisor).
+pub fn unit_text(supervisor: &Path) -> String {
+    TEMPLATE.replace(TEMPLATE_SUPERVISOR, &supervisor.display().to_string())
 }
 
 pub fn install(paths: &crate::layout::Layout, unit_dir: &Path) -> anyhow::Result<()> {
     super::require_root("install")?;
     let exe = std::env::current_exe().context("cannot find the podctl binary")?;
-    let runtime = exe.with_file_name("podctl-runtime");
-    for needed in [exe.with_file_name("podctl-pause"), runtime.clone()] {
+    let supervisor = exe.with_file_name("podctl-supervisor");
+    for needed in [exe.with_file_name("podctl-pause"), supervisor.clone()] {
         if !needed.exists() {
             anyhow::bail!(
                 "{} is missing: install all three binaries (cargo install --path . --root /usr/local)",
@@ -38,7 +38,7 @@ pub fn install(paths: &crate::layout::Layout, unit_dir: &Path) -> anyhow::Result
     }
     let unit: PathBuf = unit_dir.join("pod@.service");
     // A unit file is public (0644); the definitions it points at are not.
-    write_atomic_mode(&unit, unit_text(&runtime).as_bytes(), UNIT_FILE_MODE)
+    write_atomic_mode(&unit, unit_text(&supervisor).as_bytes(), UNIT_FILE_MODE)
         .with_context(|| format!("cannot write {}", unit.display()))?;
     let store = paths.store.clone();
     crate::private::create_private_dir(&store)
@@ -57,7 +57,7 @@ pub fn install(paths: &crate::layout::Layout, unit_dir: &Path) -> anyhow::Result
     println!(
         "installed {} (ExecStart={} up %i); pod definitions go to {}",
         unit.display(),
-        runtime.display(),
+        supervisor.display(),
         store.display()
     );
     Ok(())
@@ -103,8 +103,8 @@ fn add_containers_entry(path: &Path) -> anyhow::Result<bool> {
 mod tests {
     #[test]
     fn unit_points_at_the_given_binary() {
-        let text = super::unit_text(std::path::Path::new("/opt/podctl/bin/podctl-runtime"));
-        assert!(text.contains("ExecStart=/opt/podctl/bin/podctl-runtime up %i"));
+        let text = super::unit_text(std::path::Path::new("/opt/podctl/bin/podctl-supervisor"));
+        assert!(text.contains("ExecStart=/opt/podctl/bin/podctl-supervisor up %i"));
         assert!(!text.contains("/usr/local/bin"));
         assert!(text.contains("Type=notify"));
         assert!(text.contains("WantedBy=multi-user.target"));

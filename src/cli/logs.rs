@@ -9,7 +9,7 @@
 use super::args::LogsArgs;
 use crate::layout::Layout;
 use crate::plan::units;
-use crate::runtime::journal::{Journal, Journalctl};
+use crate::supervise::journal::{Journal, Journalctl};
 use anyhow::bail;
 use std::io::Write;
 
@@ -29,7 +29,7 @@ pub fn containers_of(paths: &Layout, name: &str) -> Option<Vec<String>> {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Some(Vec::new()),
         Err(_) => {}
     }
-    let state = crate::runtime::state::PodState::load(&paths.run, name)?;
+    let state = crate::supervise::state::PodState::load(&paths.run, name)?;
     Some(state.containers.iter().map(|c| c.name.clone()).collect())
 }
 
@@ -152,7 +152,7 @@ pub fn print_logs(
         bail!(
             "no pod named {name:?} (no {} and no {})",
             paths.definition(name).display(),
-            crate::runtime::state::path(&paths.run, name).display()
+            crate::supervise::state::path(&paths.run, name).display()
         );
     };
     if let Some(c) = a.only()

@@ -99,5 +99,5 @@ impl Early {
 
 /// Logs to journald when running under systemd, to stderr otherwise.
 pub fn init_logging() {
-    crate::runtime::logging::init();
+    crate::supervise::logging::init();
 }

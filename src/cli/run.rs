@@ -19,14 +19,14 @@ pub fn run(args: Args) -> ExitCode {
     // supervisor are entry points of their own).
     let paths = &crate::layout::Layout::from_env();
     match args.command {
-        Command::Spawn => crate::runtime::container::main(),
-        Command::Enter { pid, command } => crate::runtime::enter::main(pid, &command),
+        Command::Spawn => crate::supervise::container::main(),
+        Command::Enter { pid, command } => crate::supervise::enter::main(pid, &command),
         Command::Probe {
             ns_pid,
             kind,
             target,
             timeout_ms,
-        } => crate::runtime::probe::main(ns_pid, &kind, &target, timeout_ms),
+        } => crate::supervise::probe::main(ns_pid, &kind, &target, timeout_ms),
         Command::Generate { what, dir } => report(super::generate::generate(what, &dir)),
         Command::Validate {
             files,
@@ -130,7 +130,7 @@ pub fn run(args: Args) -> ExitCode {
             once,
             interval,
         } => report(super::top::top(paths, &name, once, interval)),
-        Command::Up { name } => crate::runtime::supervisor::up::up(&name),
+        Command::Up { name } => crate::supervise::supervisor::up::up(&name),
         Command::Network { command } => report(super::network::run(paths, command)),
         Command::Volume { command } => report(super::volume::run(paths, command)),
         Command::Secret { command } => report(super::secret::run(paths, command)),

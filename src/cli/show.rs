@@ -8,7 +8,7 @@ use super::output::{self, Format};
 use super::output::{human_age, human_bytes};
 use crate::layout::Layout;
 use crate::plan::units;
-use crate::runtime::state::{PodState, now_secs};
+use crate::supervise::state::{PodState, now_secs};
 use crate::systemd::{Manager, UnitStatus};
 use anyhow::bail;
 use serde::Serialize;
@@ -78,7 +78,7 @@ pub fn pods_table(
             state
                 .as_ref()
                 .map_or("-".into(), |s| s.supervisor_pid.to_string()),
-            crate::runtime::cgroup::memory(&root, pod, &units::sandbox(pod))
+            crate::supervise::cgroup::memory(&root, pod, &units::sandbox(pod))
                 .map_or("-".into(), human_bytes),
             "-",
             "-"
@@ -95,7 +95,8 @@ pub fn pods_table(
                 } else {
                     c.pid.to_string()
                 },
-                crate::runtime::cgroup::memory(&root, pod, &c.unit).map_or("-".into(), human_bytes),
+                crate::supervise::cgroup::memory(&root, pod, &c.unit)
+                    .map_or("-".into(), human_bytes),
                 c.restarts,
                 human_age(now.saturating_sub(c.since))
             );

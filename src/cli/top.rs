@@ -5,7 +5,7 @@
 
 use super::output::human_bytes;
 use crate::layout::Layout;
-use crate::runtime::state::PodState;
+use crate::supervise::state::PodState;
 use anyhow::bail;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -121,7 +121,7 @@ pub fn top(paths: &Layout, name: &str, once: bool, interval_secs: u64) -> anyhow
             .containers
             .iter()
             .map(|c| {
-                let now = sample(&crate::runtime::cgroup::unit_dir(&root, name, &c.unit));
+                let now = sample(&crate::supervise::cgroup::unit_dir(&root, name, &c.unit));
                 let cpu = before
                     .iter()
                     .find(|(n, _)| *n == c.name)

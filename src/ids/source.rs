@@ -30,7 +30,7 @@ impl IdSource for Allocate<'_> {
             &pod.name,
             size,
             |p| paths.definition(p).exists(),
-            |p| crate::runtime::state::path(&paths.run, p).exists(),
+            |p| crate::supervise::state::path(&paths.run, p).exists(),
         )
         .map(Some)
     }

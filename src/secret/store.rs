@@ -49,7 +49,7 @@ impl Store<'_> {
             return Err(SecretError::Exists(name.into()));
         }
         let sealed = self.enc.encrypt(name, value)?;
-        crate::runtime::state::write_atomic_mode(&path, &sealed, crate::private::PRIVATE_FILE)
+        crate::supervise::state::write_atomic_mode(&path, &sealed, crate::private::PRIVATE_FILE)
             .map_err(io(name, "write", &path))
     }
 

@@ -31,7 +31,7 @@ pub const RESULTS: &str = "/var/lib/podctl-test/bench.json";
 /// the defaults below).
 pub const CONF: &str = "/opt/podctl-test/bench.conf";
 /// podctl's binaries, in `/usr/local/bin`.
-pub const BINARIES: [&str; 3] = ["podctl", "podctl-runtime", "podctl-pause"];
+pub const BINARIES: [&str; 3] = ["podctl", "podctl-supervisor", "podctl-pause"];
 /// Where the host stages this build's [`BINARIES`] and the baseline's
 /// (`PODCTL_BENCH_BASELINE`); `/usr/local/bin` then links to one of them.
 pub const THIS_BUILD: &str = "/opt/podctl-test/this";
@@ -351,7 +351,7 @@ const POD_COMMS: &[&str] = &[
     "sleep",
     "podctl-pause",
     "podctl",
-    "podctl-runtime",
+    "podctl-supervisor",
     "unshare",
     "nsenter",
     "conmon",
@@ -664,7 +664,7 @@ impl PodProcs {
         let mut p = PodProcs {
             supervisor: all_procs_under(&svc)
                 .into_iter()
-                .filter(|&p| comm(p) == "podctl-runtime")
+                .filter(|&p| comm(p) == "podctl-supervisor")
                 .collect(),
             holder: all_procs_under(&format!("{base}/pod-{pod}.sandbox.scope")),
             relays: Vec::new(),

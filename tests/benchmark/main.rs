@@ -23,7 +23,7 @@
 //! section. The full run uses the defaults.
 //!
 //! `PODCTL_BENCH_BASELINE=DIR` (a directory holding another build's
-//! `podctl`, `podctl-runtime` and `podctl-pause`) stages that build beside
+//! `podctl`, `podctl-supervisor` and `podctl-pause`) stages that build beside
 //! this one: the podctl section then runs both, their rounds alternating
 //! in the same boot, and the table compares them.
 
@@ -207,8 +207,8 @@ fn stage(base: &Path) -> Result<RunImage, String> {
             "/usr/local/bin/podctl",
         ),
         stage(
-            Path::new(env!("CARGO_BIN_EXE_podctl-runtime")),
-            "/usr/local/bin/podctl-runtime",
+            Path::new(env!("CARGO_BIN_EXE_podctl-supervisor")),
+            "/usr/local/bin/podctl-supervisor",
         ),
         stage(
             Path::new(env!("CARGO_BIN_EXE_podctl-pause")),

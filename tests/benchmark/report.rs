@@ -186,7 +186,10 @@ fn native(out: &mut String, r: &Results) {
     for pods in super::native::PS_AT {
         for (label, what) in [
             ("PSS per pod: supervisor + holder + relays", "per_pod"),
-            ("  PSS of one supervisor (podctl-runtime up)", "supervisor"),
+            (
+                "  PSS of one supervisor (podctl-supervisor up)",
+                "supervisor",
+            ),
             ("  PSS of one holder (podctl-pause hold)", "holder"),
             ("  PSS of one relay (podctl-pause relay)", "relay"),
         ] {

@@ -169,11 +169,11 @@ fn a_stop_propagates_with_needs_and_not_with_wants(g: &Guest) -> Result<(), Stri
     })?;
     // nb's supervisor crashes: systemd restarts nb, and nn with it.
     let before = wait_pid(g, "sleep 4812")?;
-    let sup = wait_pid(g, "/usr/local/bin/podctl-runtime up nb")?;
+    let sup = wait_pid(g, "/usr/local/bin/podctl-supervisor up nb")?;
     g.ok(&format!("kill -9 {sup}"))?;
     wait_for(Duration::from_secs(60), "nb back after kill -9", || {
         Ok(active(g, "nb") == "active"
-            && g.sh("pgrep -fx '/usr/local/bin/podctl-runtime up nb'")
+            && g.sh("pgrep -fx '/usr/local/bin/podctl-supervisor up nb'")
                 .stdout
                 .trim()
                 .parse::<u32>()

@@ -449,7 +449,7 @@ fn man_pages_render(deb: &Path, dir: &Path) -> Result<(), String> {
         "podctl-network-create.8.gz",
         "podctl-volume-rm.8.gz",
         "podctl-kube-generate.8.gz",
-        "podctl-runtime.8.gz",
+        "podctl-supervisor.8.gz",
     ] {
         if !pages.iter().any(|p| p.ends_with(want)) {
             return Err(format!("no {want} in {pages:?}"));
@@ -475,7 +475,7 @@ fn man_pages_render(deb: &Path, dir: &Path) -> Result<(), String> {
         let name = page.file_name().map(|n| n.to_string_lossy().into_owned());
         let generated = name.as_deref().is_some_and(|n| {
             n.ends_with(".8.gz")
-                && !n.starts_with("podctl-runtime")
+                && !n.starts_with("podctl-supervisor")
                 && !n.starts_with("podctl-pause")
         });
         if generated
@@ -538,7 +538,7 @@ fn deb_trial(g: &Guest) -> Result<(), String> {
     }
     g.ok("dpkg -L podctl | grep -qx /usr/lib/systemd/system/pod@.service")?;
     for want in [
-        "ExecStart=/usr/bin/podctl-runtime up %i",
+        "ExecStart=/usr/bin/podctl-supervisor up %i",
         "Documentation=man:podctl(8) man:podctl.pod(5)",
     ] {
         if !unit.contains(want) {
@@ -597,7 +597,7 @@ fn deb_trial(g: &Guest) -> Result<(), String> {
         "ls -d /etc/podctl /var/lib/podctl /run/podctl /run/podctl-notify \
            /etc/systemd/system/*.wants/pod@* 2>/dev/null; \
          systemctl list-units --all --no-legend --plain 'pod*' | grep -v ' inactive ' ; \
-         pgrep -a -x 'podctl|podctl-runtime|podctl-pause'; pgrep -a -f '^python3 -m http.server 8080'",
+         pgrep -a -x 'podctl|podctl-supervisor|podctl-pause'; pgrep -a -f '^python3 -m http.server 8080'",
     );
     if !left.stdout.trim().is_empty() {
         return Err(format!("purge left:\n{}", left.stdout));

@@ -240,7 +240,7 @@ fn a_range_survives_a_crash_and_goes_with_purge(g: &Guest) -> Result<(), String>
     apply(g, "usk", &pod("usk", 1721, "", ""))?;
     wait_pid(g, "sleep 1721")?;
     let first = range(g, "usk")?;
-    let sup = wait_pid(g, "/usr/local/bin/podctl-runtime up usk")?;
+    let sup = wait_pid(g, "/usr/local/bin/podctl-supervisor up usk")?;
     g.ok(&format!("kill -9 {sup}"))?;
     // systemd starts the supervisor again (Restart=on-failure); the pod
     // comes back with the range it had.

@@ -37,7 +37,7 @@ pub fn podctl_binds() -> Vec<Bind> {
 
 /// [`podctl_binds`] with the binaries at explicit paths (e.g.
 /// `target/release/podctl` and `target/release/podctl-pause`);
-/// `podctl-runtime` (what pod@.service runs) is the one next to `podctl`.
+/// `podctl-supervisor` (what pod@.service runs) is the one next to `podctl`.
 pub fn podctl_binds_from(podctl: &Path, pause: &Path) -> Vec<Bind> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut binds = vec![
@@ -46,8 +46,8 @@ pub fn podctl_binds_from(podctl: &Path, pause: &Path) -> Vec<Bind> {
             guest: "/usr/local/bin/podctl",
         },
         Bind {
-            host: podctl.with_file_name("podctl-runtime"),
-            guest: "/usr/local/bin/podctl-runtime",
+            host: podctl.with_file_name("podctl-supervisor"),
+            guest: "/usr/local/bin/podctl-supervisor",
         },
         Bind {
             host: pause.into(),

@@ -166,8 +166,8 @@ fn stage_image(base: &Path) -> Result<RunImage, String> {
     let mut files = vec![
         stage(env!("CARGO_BIN_EXE_podctl"), "/usr/local/bin/podctl"),
         stage(
-            env!("CARGO_BIN_EXE_podctl-runtime"),
-            "/usr/local/bin/podctl-runtime",
+            env!("CARGO_BIN_EXE_podctl-supervisor"),
+            "/usr/local/bin/podctl-supervisor",
         ),
         stage(
             env!("CARGO_BIN_EXE_podctl-pause"),

@@ -1,13 +1,13 @@
 //! The release message, as podctl sends it to every helper it holds (see
-//! `runtime::held` in the library): the byte `g` and a body, read to EOF
+//! `supervise::held` in the library): the byte `g` and a body, read to EOF
 //! from the pipe whose descriptor `PODCTL_GO_FD` names. EOF with nothing
 //! read: podctl went away.
 
 use crate::*;
 
-/// The environment variable naming the release pipe (`runtime::held::GO_FD_ENV`).
+/// The environment variable naming the release pipe (`supervise::held::GO_FD_ENV`).
 const GO_FD_ENV: &[u8] = b"PODCTL_GO_FD=";
-/// The first byte of a release message (`runtime::held::GO`).
+/// The first byte of a release message (`supervise::held::GO`).
 const GO: u8 = b'g';
 
 /// The descriptor `PODCTL_GO_FD` names, if set.

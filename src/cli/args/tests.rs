@@ -196,12 +196,12 @@ fn version_names_the_revision() {
     );
 }
 
-/// `podctl-runtime`'s hand-made parser (`runtime::entry`) takes the
+/// `podctl-supervisor`'s hand-made parser (`supervise::entry`) takes the
 /// helpers' words as `podctl` parses them, so either binary can be a
 /// helper's `/proc/self/exe`.
 #[test]
 fn podctl_parses_the_same_words() {
-    use crate::runtime::entry::{Role, parse};
+    use crate::supervise::entry::{Role, parse};
     for words in [
         &["up", "web"][..],
         &["__spawn"],

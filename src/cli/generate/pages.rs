@@ -30,7 +30,7 @@ const STANDARD: &[(&str, &str)] = &[
 
 #[cfg(test)]
 /// The pages written by hand and shipped beside the generated ones.
-pub const HAND_WRITTEN: [&str; 2] = ["podctl-runtime(8)", "podctl-pause(8)"];
+pub const HAND_WRITTEN: [&str; 2] = ["podctl-supervisor(8)", "podctl-pause(8)"];
 
 #[cfg(test)]
 /// Pages of other packages a SEE ALSO may name.

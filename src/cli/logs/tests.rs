@@ -1,5 +1,5 @@
 use super::*;
-use crate::runtime::journal::Lines;
+use crate::supervise::journal::Lines;
 use clap::Parser;
 
 fn parse(words: &[&str]) -> LogsArgs {

@@ -12,7 +12,7 @@ fn formats() {
 }
 
 fn fixture() -> (crate::systemd::fake::Recorder, Layout, std::path::PathBuf) {
-    use crate::runtime::state::ContainerState;
+    use crate::supervise::state::ContainerState;
     let dir = std::env::temp_dir().join(format!(
         "podctl-show-{}-{:?}",
         std::process::id(),

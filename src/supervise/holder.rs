@@ -115,7 +115,7 @@ mod tests {
             hostname: None,
         };
         let p = spawn(
-            &crate::runtime::process::OsProcesses,
+            &crate::supervise::process::OsProcesses,
             Path::new("/bin/cat"),
             &plan,
         )

@@ -163,7 +163,7 @@ pub enum Effect {
     Entered,
     /// Write the state file.
     Save,
-    /// A journal event (see [`crate::runtime::events`]).
+    /// A journal event (see [`crate::supervise::events`]).
     Report(Report),
 }
 

@@ -225,7 +225,13 @@ mod tests {
             "pod-t.app.scope",
             "the journal stream names the scope"
         );
-        let p = spawn(&crate::runtime::process::OsProcesses, &helper, "app", &spec).unwrap();
+        let p = spawn(
+            &crate::supervise::process::OsProcesses,
+            &helper,
+            "app",
+            &spec,
+        )
+        .unwrap();
         let pid = p.pid();
         drop(p);
         assert!(

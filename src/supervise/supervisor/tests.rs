@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::plan::ContainerPlan;
-use crate::runtime::lifecycle::{Event, Phase, transition};
-use crate::runtime::process::{Helper, Spawner, fake};
+use crate::supervise::lifecycle::{Event, Phase, transition};
+use crate::supervise::process::{Helper, Spawner, fake};
 use crate::systemd::UnitStatus;
 use crate::systemd::fake::Recorder;
 
@@ -224,7 +224,7 @@ fn a_previous_runs_slice_is_cleared_before_the_start() {
     let mut sup = supervisor(&mgr, &dir);
     sup.clear_previous_life().unwrap();
     assert!(mgr.calls.borrow().is_empty(), "{:?}", mgr.calls.borrow());
-    let slice = crate::runtime::leftovers::slice_dir(&sup.paths.host.cgroup, "t");
+    let slice = crate::supervise::leftovers::slice_dir(&sup.paths.host.cgroup, "t");
     std::fs::create_dir_all(slice.join("pod-t.app.scope")).unwrap();
     // A child of ours stands for a leftover process in the old scope.
     let mut stray = std::process::Command::new("sleep")
@@ -360,7 +360,7 @@ fn apply_and_the_supervisor_decide_the_same() {
         let wanted_pod = crate::spec::parse_str(wanted_text, "t.toml", "t").unwrap();
         let wanted_facts = facts(digest);
         let wanted = crate::plan::assemble(&wanted_pod, &wanted_facts);
-        let by_apply = crate::runtime::state::changes_against(
+        let by_apply = crate::supervise::state::changes_against(
             &sup.paths.run,
             true,
             (&wanted, &wanted_facts),

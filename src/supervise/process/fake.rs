@@ -3,7 +3,7 @@
 //! its processes exit when the test (or a signal) says so.
 
 use super::{Held, Helper, Process, Spawner};
-use crate::runtime::held::ReportError;
+use crate::supervise::held::ReportError;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io;
@@ -186,7 +186,7 @@ impl Held for FakeHeld {
         if t.started[&self.pid].contains(" hold ") {
             return Ok(format!("{}\n", self.pid));
         }
-        Ok(crate::runtime::report::Report::started(self.pid))
+        Ok(crate::supervise::report::Report::started(self.pid))
     }
 
     fn into_process(mut self: Box<Self>) -> Box<dyn Process> {

@@ -1,10 +1,10 @@
 //! What is left in the pod's cgroups once its processes should be gone:
-//! killed by PID, whatever systemd managed ([`crate::runtime::leftovers`]);
+//! killed by PID, whatever systemd managed ([`crate::supervise::leftovers`]);
 //! and before a start, what a previous life of the pod left, processes and
 //! units, so the new one does not fail on its own leftovers.
 
 use super::{SCOPE_GONE_POLL, SCOPE_GONE_TIMEOUT, Supervisor, SupervisorError};
-use crate::runtime::leftovers;
+use crate::supervise::leftovers;
 use crate::systemd::ActiveState;
 use std::time::Instant;
 

@@ -5,8 +5,8 @@ use super::stop::{StopContext, Stopping};
 use super::{Slot, Supervisor, SupervisorError, placeholder_slot};
 use crate::plan::Plan;
 use crate::plan::decide::{Changes, Running, Wanted, decide};
-use crate::runtime::lifecycle::{Effect, Event, Phase, Policy, transition};
-use crate::runtime::state::Reload;
+use crate::supervise::lifecycle::{Effect, Event, Phase, Policy, transition};
+use crate::supervise::state::Reload;
 use std::time::Duration;
 
 /// Identifies a reload: Unix nanoseconds, so ids grow across supervisor restarts.
@@ -100,7 +100,7 @@ impl Supervisor<'_> {
 
     /// The plan of `pod` (file text `text`) assembled from `facts`, and
     /// what to do to run it instead of what runs: the decision `podctl
-    /// apply` made on the same plans ([`crate::runtime::state::changes_against`]).
+    /// apply` made on the same plans ([`crate::supervise::state::changes_against`]).
     pub(super) fn decide_reload(
         &self,
         pod: &crate::model::Pod,

@@ -12,7 +12,7 @@ pub fn init() {
     let under_systemd =
         std::env::var_os("JOURNAL_STREAM").is_some() || std::env::var_os("INVOCATION_ID").is_some();
     if under_systemd && let Ok(layer) = tracing_journald::layer() {
-        // One identifier for the command and the supervisor (podctl-runtime).
+        // One identifier for the command and the supervisor (podctl-supervisor).
         let layer = layer.with_syslog_identifier("podctl".into());
         let _ = tracing_subscriber::registry()
             .with(layer.with_filter(filter))

@@ -8,8 +8,8 @@
 
 use super::signals::Inbox;
 use super::{Supervisor, SupervisorError};
-use crate::runtime::lifecycle::{Effect, Event};
-use crate::runtime::process::Process;
+use crate::supervise::lifecycle::{Effect, Event};
+use crate::supervise::process::Process;
 use crate::systemd::Manager;
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
@@ -50,7 +50,10 @@ impl Supervisor<'_> {
         // Whatever outlived its relay (systemd may be unable to kill a scope).
         self.kill_leftovers();
         self.remove_pod_mounts();
-        let _ = std::fs::remove_file(crate::runtime::state::path(&self.paths.run, &self.plan.pod));
+        let _ = std::fs::remove_file(crate::supervise::state::path(
+            &self.paths.run,
+            &self.plan.pod,
+        ));
         Ok(())
     }
 
@@ -222,7 +225,7 @@ impl StopContext<'_> {
         let grace = Instant::now() + EMPTY_GRACE;
         while scopes
             .iter()
-            .any(|s| crate::runtime::cgroup::populated(self.cgroup, self.pod, s.unit))
+            .any(|s| crate::supervise::cgroup::populated(self.cgroup, self.pod, s.unit))
             && Instant::now() < grace
         {
             std::thread::sleep(EMPTY_POLL);

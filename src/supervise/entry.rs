@@ -1,4 +1,4 @@
-//! The command line of `podctl-runtime`, the binary pod@.service runs: the
+//! The command line of `podctl-supervisor`, the binary pod@.service runs: the
 //! supervisor (`up NAME`) and the helpers it starts from its own binary
 //! (`/proc/self/exe __spawn | __probe ... | __enter PID -- CMD...`), in the
 //! same words as `podctl`'s (`cli::args::Command`; a test there compares). Parsed by
@@ -7,7 +7,7 @@
 
 use std::process::ExitCode;
 
-/// What one `podctl-runtime` process is.
+/// What one `podctl-supervisor` process is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Role {
     /// `up NAME`: the pod's supervisor.
@@ -27,7 +27,7 @@ pub enum Role {
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum UsageError {
-    #[error("usage: podctl-runtime up NAME (what pod@NAME.service runs; use podctl)")]
+    #[error("usage: podctl-supervisor up NAME (what pod@NAME.service runs; use podctl)")]
     Usage,
     #[error("{what}: {value:?} is not a number")]
     Number { what: &'static str, value: String },
@@ -98,7 +98,7 @@ pub fn parse(args: &[String]) -> Result<Role, UsageError> {
     }
 }
 
-/// `podctl-runtime`'s main: runs the role its arguments name.
+/// `podctl-supervisor`'s main: runs the role its arguments name.
 pub fn main() -> ExitCode {
     let args: Result<Vec<String>, _> = std::env::args_os()
         .skip(1)
@@ -109,7 +109,7 @@ pub fn main() -> ExitCode {
         Err(_) => Err(UsageError::Usage),
     };
     match role {
-        Ok(Role::Up { name }) => crate::runtime::supervisor::up::up(&name),
+        Ok(Role::Up { name }) => crate::supervise::supervisor::up::up(&name),
         Ok(Role::Spawn) => super::container::main(),
         Ok(Role::Probe {
             ns_pid,
@@ -119,7 +119,7 @@ pub fn main() -> ExitCode {
         }) => super::probe::main(ns_pid, &kind, &target, timeout_ms),
         Ok(Role::Enter { pid, command }) => super::enter::main(pid, &command),
         Err(e) => {
-            eprintln!("podctl-runtime: {e}");
+            eprintln!("podctl-supervisor: {e}");
             ExitCode::from(USAGE_EXIT)
         }
     }

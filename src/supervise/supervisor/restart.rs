@@ -6,8 +6,8 @@ use super::{
     PodPhase, SCOPE_GONE_POLL, SCOPE_GONE_TIMEOUT, Supervisor, SupervisorError, describe_exit,
     launch_spec,
 };
-use crate::runtime::launch;
-use crate::runtime::lifecycle::{Effect, Event, Phase};
+use crate::supervise::launch;
+use crate::supervise::lifecycle::{Effect, Event, Phase};
 use crate::systemd::{ActiveState, Transient};
 use nix::sys::signal::Signal;
 use std::time::Instant;

@@ -8,7 +8,7 @@ use crate::mount::Mounter;
 use crate::mount::fake::{Mount, Mounts};
 use crate::net::session::fake::FakeNetwork;
 use crate::plan::{Facts, ImageFacts};
-use crate::runtime::launch::LaunchSpec;
+use crate::supervise::launch::LaunchSpec;
 use std::cell::RefCell;
 
 const POD: &str = "fakelife";

@@ -1,8 +1,8 @@
 //! Readiness (probes, sd_notify) and liveness of running containers.
 
 use super::Supervisor;
-use crate::runtime::lifecycle::Event;
-use crate::runtime::{notify, probe};
+use crate::supervise::lifecycle::Event;
+use crate::supervise::{notify, probe};
 use std::time::{Duration, Instant};
 
 impl Supervisor<'_> {
@@ -79,7 +79,7 @@ impl Supervisor<'_> {
 /// initialDelaySeconds): the wake-up deadline is `next_probe`, so it moves
 /// there.
 fn probe_due(
-    life: &mut crate::runtime::lifecycle::Lifecycle,
+    life: &mut crate::supervise::lifecycle::Lifecycle,
     probe: &crate::model::Probe,
     now: Instant,
 ) -> bool {

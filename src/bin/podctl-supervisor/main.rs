@@ -1,10 +1,10 @@
-//! podctl-runtime: what `pod@NAME.service` runs (`podctl-runtime up NAME`),
+//! podctl-supervisor: what `pod@NAME.service` runs (`podctl-supervisor up NAME`),
 //! and the helpers the supervisor starts from its own binary (`__spawn`,
-//! `__probe`, `__enter`); see [`podctl::runtime::entry`]. The same code as
+//! `__probe`, `__enter`); see [`podctl::supervise::entry`]. The same code as
 //! `podctl up`, in a binary without the command line's registry client, TLS
 //! (libssl/libcrypto are not even loaded), YAML and clap: each running pod
 //! maps, relocates and touches less.
 
 fn main() -> std::process::ExitCode {
-    podctl::runtime::entry::main()
+    podctl::supervise::entry::main()
 }

@@ -205,7 +205,7 @@ mod tests {
         std::fs::create_dir_all(host.journal_socket.parent().unwrap()).unwrap();
         let server = UnixDatagram::bind(&host.journal_socket).unwrap();
         server.set_nonblocking(true).unwrap();
-        let scope = crate::runtime::cgroup::unit_dir(&host.cgroup, "web", "pod-web.app.scope");
+        let scope = crate::supervise::cgroup::unit_dir(&host.cgroup, "web", "pod-web.app.scope");
         std::fs::create_dir_all(&scope).unwrap();
         std::fs::write(scope.join("memory.events"), "oom 1\noom_kill 1\n").unwrap();
         let mut seen = 0;

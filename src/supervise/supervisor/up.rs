@@ -1,16 +1,16 @@
-//! `podctl-runtime up NAME` (`podctl up NAME`): the supervisor's
+//! `podctl-supervisor up NAME` (`podctl up NAME`): the supervisor's
 //! composition root, run by `pod@NAME.service` (Type=notify): the pod's
 //! definition read and its plan assembled once, then started and run.
 
 use crate::layout::Layout;
-use crate::runtime::supervisor::{Started, Supervisor, block_signals};
+use crate::supervise::supervisor::{Started, Supervisor, block_signals};
 use crate::systemd::Manager;
 use anyhow::{Context, bail};
 use sd_notify::NotifyState;
 use std::process::ExitCode;
 
 pub fn up(name: &str) -> ExitCode {
-    crate::runtime::logging::init();
+    crate::supervise::logging::init();
     let result = run(name);
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -31,7 +31,7 @@ pub fn up(name: &str) -> ExitCode {
 /// `on-failure` and some failed (the unit restarts neither), 1 otherwise
 /// (it does: a lost sandbox, a failed init container).
 fn exit_code(e: &anyhow::Error) -> u8 {
-    use crate::runtime::supervisor::SupervisorError;
+    use crate::supervise::supervisor::SupervisorError;
     let network_conflict = |n: &crate::net::NetError| n.is_conflict();
     let config = e.downcast_ref::<crate::spec::Diagnostics>().is_some()
         || e.downcast_ref::<crate::ids::IdsError>().is_some()
@@ -40,8 +40,8 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         || matches!(
             e.downcast_ref::<SupervisorError>(),
             Some(SupervisorError::Launch(
-                crate::runtime::launch::LaunchError::Setup {
-                    fault: crate::runtime::report::SetupFault::Definition,
+                crate::supervise::launch::LaunchError::Setup {
+                    fault: crate::supervise::report::SetupFault::Definition,
                     ..
                 }
             ))
@@ -67,7 +67,7 @@ pub const EX_FINISHED: u8 = 79;
 fn run(name: &str) -> anyhow::Result<()> {
     // Before any thread exists, so that every thread inherits the mask.
     block_signals().context("cannot block signals")?;
-    crate::runtime::supervisor::memory::one_arena();
+    crate::supervise::supervisor::memory::one_arena();
     // systemd is needed once the pod is planned: the connection is made
     // meanwhile, on a thread of its own (tens of ms under emulation).
     let mgr = crate::systemd::ondemand::OnDemand::from_env();
@@ -117,7 +117,7 @@ fn run(name: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::supervisor::SupervisorError;
+    use crate::supervise::supervisor::SupervisorError;
 
     #[test]
     fn finished_pod_exits_79_lost_sandbox_exits_1() {
@@ -130,8 +130,8 @@ mod tests {
 
     #[test]
     fn only_what_the_definition_makes_impossible_exits_78() {
-        use crate::runtime::launch::LaunchError;
-        use crate::runtime::report::SetupFault;
+        use crate::supervise::launch::LaunchError;
+        use crate::supervise::report::SetupFault;
         let setup = |fault| {
             anyhow::Error::from(SupervisorError::Launch(LaunchError::Setup {
                 container: "app".into(),
@@ -142,7 +142,7 @@ mod tests {
         assert_eq!(exit_code(&setup(SetupFault::Definition)), EX_CONFIG);
         assert_eq!(exit_code(&setup(SetupFault::Transient)), 1);
         let holder = anyhow::Error::from(SupervisorError::Holder(
-            crate::runtime::holder::HolderError::Setup {
+            crate::supervise::holder::HolderError::Setup {
                 pid: 7,
                 detail: "killed (OOM)".into(),
             },

@@ -21,7 +21,7 @@ pub struct ContainerState {
     /// namespace, that forwards signals and logs); 0 when not running.
     #[serde(default)]
     pub monitor_pid: u32,
-    /// The container's phase ([`crate::runtime::lifecycle::Phase::name`]):
+    /// The container's phase ([`crate::supervise::lifecycle::Phase::name`]):
     /// waiting, running, restarting, completed, exited, failed, stopped.
     pub state: String,
     /// Its readiness probe passed (or it has none and runs).
@@ -61,7 +61,7 @@ pub struct PodState {
     /// Times the sandbox was lost and the pod recreated.
     #[serde(default)]
     pub sandbox_losses: u32,
-    /// The pod's phase ([`crate::runtime::supervisor::PodPhase::name`]):
+    /// The pod's phase ([`crate::supervise::supervisor::PodPhase::name`]):
     /// starting, running, recreating (sandbox lost), failed (start failed),
     /// succeeded / failed (all done).
     #[serde(default)]

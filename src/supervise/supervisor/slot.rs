@@ -8,11 +8,11 @@ use crate::layout::HostRoots;
 use crate::layout::Layout;
 use crate::model::Condition;
 use crate::plan::{ContainerPlan, Plan};
-use crate::runtime::launch::{self, LaunchSpec, PendingContainer};
-use crate::runtime::lifecycle::{Lifecycle, Phase, Policy, Report};
-use crate::runtime::notify::NotifySocket;
-use crate::runtime::process::Process;
-use crate::runtime::state::{ContainerState, now_secs};
+use crate::supervise::launch::{self, LaunchSpec, PendingContainer};
+use crate::supervise::lifecycle::{Lifecycle, Phase, Policy, Report};
+use crate::supervise::notify::NotifySocket;
+use crate::supervise::process::Process;
+use crate::supervise::state::{ContainerState, now_secs};
 use std::time::{Duration, Instant};
 
 /// One container: its plan, its processes and its [`Lifecycle`].
@@ -91,19 +91,19 @@ pub(super) fn report(host: &HostRoots, pod: &str, s: &Slot, r: Report, slice_oom
     match r {
         Report::Started => {
             tracing::info!("container {name} started");
-            crate::runtime::events::started(host, pod, name);
+            crate::supervise::events::started(host, pod, name);
         }
-        Report::Restarted => crate::runtime::events::restarted(host, pod, name),
+        Report::Restarted => crate::supervise::events::restarted(host, pod, name),
         Report::Ready(how) => {
             match how {
                 "probe" => tracing::info!("container {name} is ready"),
                 _ => tracing::info!("container {name} is ready ({how})"),
             }
-            crate::runtime::events::ready(host, pod, name, how);
+            crate::supervise::events::ready(host, pod, name, how);
         }
         Report::Exited(exit) => {
             tracing::info!("container {name} {exit}");
-            crate::runtime::events::exited(
+            crate::supervise::events::exited(
                 host,
                 pod,
                 name,
@@ -112,7 +112,7 @@ pub(super) fn report(host: &HostRoots, pod: &str, s: &Slot, r: Report, slice_oom
                 slice_oom_kills,
             );
         }
-        Report::ProbeFailed(n) => crate::runtime::events::probe_failed(host, pod, name, n),
+        Report::ProbeFailed(n) => crate::supervise::events::probe_failed(host, pod, name, n),
     }
 }
 

@@ -213,7 +213,7 @@ mod tests {
         let path = n.path().to_path_buf();
         drop(n);
         assert!(!path.exists());
-        std::fs::remove_dir_all(crate::runtime::notify_dir(&run)).unwrap();
+        std::fs::remove_dir_all(crate::supervise::notify_dir(&run)).unwrap();
     }
 
     #[test]
@@ -230,7 +230,7 @@ mod tests {
         assert!(!n.ready_within(4, |_| true));
         assert!(n.ready_within(4, |_| true));
         drop(n);
-        std::fs::remove_dir_all(crate::runtime::notify_dir(&run)).unwrap();
+        std::fs::remove_dir_all(crate::supervise::notify_dir(&run)).unwrap();
     }
 
     #[test]
@@ -297,6 +297,6 @@ mod tests {
         let v = n.rejected.borrow_mut().note(std::time::Instant::now());
         assert!(!v.log);
         drop(n);
-        std::fs::remove_dir_all(crate::runtime::notify_dir(&run)).unwrap();
+        std::fs::remove_dir_all(crate::supervise::notify_dir(&run)).unwrap();
     }
 }

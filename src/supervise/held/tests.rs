@@ -1,5 +1,5 @@
 use super::*;
-use crate::runtime::process::{Held, Helper, Output};
+use crate::supervise::process::{Held, Helper, Output};
 use std::path::Path;
 
 fn sleeper() -> HeldChild {

@@ -5,8 +5,8 @@ use super::{
     PodPhase, Supervisor, SupervisorError, describe_exit, describe_wait, launch_spec,
     placeholder_slot,
 };
-use crate::runtime::lifecycle::Event;
-use crate::runtime::{holder, launch};
+use crate::supervise::lifecycle::Event;
+use crate::supervise::{holder, launch};
 use crate::systemd::Transient;
 use std::time::{Duration, Instant};
 
@@ -262,11 +262,11 @@ impl Supervisor<'_> {
         Ok(())
     }
 
-    fn released(&mut self, i: usize, r: crate::runtime::launch::Released) {
+    fn released(&mut self, i: usize, r: crate::supervise::launch::Released) {
         let s = &mut self.slots[i];
         s.state.pid = r.command_pid;
         s.state.pid_start =
-            crate::runtime::pin::start_time(&self.paths.host.proc, r.command_pid).unwrap_or(0);
+            crate::supervise::pin::start_time(&self.paths.host.proc, r.command_pid).unwrap_or(0);
         s.state.monitor_pid = r.child.pid();
         s.state.last_error = None;
         s.child = Some(r.child);

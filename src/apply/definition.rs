@@ -17,9 +17,11 @@ pub struct Definition {
     pub pod: Pod,
     /// The native pod file apply stores (a manifest's, lowered).
     pub text: String,
-    /// The files of its configMap and secret volumes, written once every
-    /// check passed.
+    /// The files of its configMap volumes, written once every check passed.
     pub files: Vec<VolumeFiles>,
+    /// A manifest's Secrets as podctl secrets: stored (encrypted) by apply
+    /// before the pod; in memory only.
+    pub secrets: crate::kube::secret::Values,
     /// Fields ignored under [`Unsupported::Warn`], located: for the caller
     /// to show.
     pub warnings: Vec<Diagnostic>,
@@ -27,9 +29,11 @@ pub struct Definition {
 
 impl Definition {
     /// Reads and validates `file` (by its extension a pod file or a
-    /// manifest); every problem is located at `file:line:column`.
-    pub fn read(file: &Path, policy: Unsupported) -> Result<Definition, Diagnostics> {
-        crate::kube::load(file, policy).map(|l| Definition::from_loaded(file, l))
+    /// manifest; its configMap volumes' files are to go under `files`,
+    /// [`crate::layout::Layout::kube_files`]); every problem is located at
+    /// `file:line:column`.
+    pub fn read(file: &Path, policy: Unsupported, files: &Path) -> Result<Definition, Diagnostics> {
+        crate::kube::load(file, policy, files).map(|l| Definition::from_loaded(file, l))
     }
 
     /// A definition of what was read from `file`.
@@ -39,6 +43,7 @@ impl Definition {
             pod: l.pod,
             text: l.text,
             files: l.files,
+            secrets: l.secret_values,
             warnings: l.warnings,
         }
     }

@@ -45,7 +45,8 @@ pub fn diff_with(
     let mut reports = Vec::new();
     let mut differs = false;
     for f in crate::apply::pod_files(target)? {
-        let crate::apply::Definition { pod, text, .. } = super::read::definition(&f, policy)?;
+        let crate::apply::Definition { pod, text, .. } =
+            super::read::definition(&f, policy, &paths.kube_files)?;
         let running = PodState::load(&paths.run, &pod.name).is_some();
         // The images as stored now: apply pulls those that are not.
         let facts = crate::apply::facts_as_they_are(paths, &pod);

@@ -9,8 +9,14 @@ use anyhow::bail;
 use std::path::Path;
 
 /// Reads a pod file or a manifest (by extension), once.
-pub fn definition(path: &Path, policy: Unsupported) -> Result<Definition, Diagnostics> {
-    let d = Definition::read(path, policy)?;
+/// A manifest's configMap volumes' files are to go under `files`
+/// ([`crate::layout::Layout::kube_files`]), here and below.
+pub fn definition(
+    path: &Path,
+    policy: Unsupported,
+    files: &Path,
+) -> Result<Definition, Diagnostics> {
+    let d = Definition::read(path, policy, files)?;
     warn(&d.warnings);
     Ok(d)
 }
@@ -20,11 +26,12 @@ pub fn definition(path: &Path, policy: Unsupported) -> Result<Definition, Diagno
 pub fn definitions(
     target: &Path,
     policy: crate::kube::Unsupported,
+    files: &Path,
 ) -> anyhow::Result<Vec<Definition>> {
     let mut definitions = Vec::new();
     let mut errors = Vec::new();
     for f in crate::apply::pod_files(target)? {
-        match definition(&f, policy) {
+        match definition(&f, policy, files) {
             Ok(d) => definitions.push(d),
             Err(d) => errors.push(d.to_string()),
         }
@@ -37,8 +44,8 @@ pub fn definitions(
 
 /// A pod file or manifest for printing: the pod with its secrets replaced
 /// by `<secret>`.
-pub fn shown(path: &Path, policy: Unsupported) -> Result<Pod, Diagnostics> {
-    let loaded = crate::kube::load(path, policy)?;
+pub fn shown(path: &Path, policy: Unsupported, files: &Path) -> Result<Pod, Diagnostics> {
+    let loaded = crate::kube::load(path, policy, files)?;
     warn(&loaded.warnings);
     Ok(loaded.shown())
 }

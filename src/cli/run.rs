@@ -32,7 +32,12 @@ pub fn run(args: Args) -> ExitCode {
             files,
             output,
             ignore_unsupported,
-        } => super::validate::validate(&files, output, policy(ignore_unsupported)),
+        } => super::validate::validate(
+            &files,
+            output,
+            policy(ignore_unsupported),
+            &paths.kube_files,
+        ),
         Command::Apply {
             file,
             dry_run: true,

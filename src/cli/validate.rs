@@ -13,13 +13,19 @@ use std::process::ExitCode;
 /// Checks each file: a one-line summary on stdout for a valid one, every
 /// diagnostic on stderr otherwise; as JSON or YAML, one array on stdout
 /// (see [`FileReport`]). Exit 0 only if all files are valid.
-pub fn validate(files: &[PathBuf], format: Format, policy: Unsupported) -> ExitCode {
+/// (A manifest's configMap volumes' files would go under `files_dir`.)
+pub fn validate(
+    files: &[PathBuf],
+    format: Format,
+    policy: Unsupported,
+    files_dir: &Path,
+) -> ExitCode {
     let results: Vec<(String, Result<Pod, Diagnostics>)> = files
         .iter()
         .map(|f| {
             (
                 f.display().to_string(),
-                super::read::definition(f, policy).map(|d| d.pod),
+                super::read::definition(f, policy, files_dir).map(|d| d.pod),
             )
         })
         .collect();
@@ -108,7 +114,7 @@ pub fn dry_run(
     policy: Unsupported,
 ) -> ExitCode {
     // The plan shown, not run: secrets are replaced by `<secret>`.
-    let pod = match super::read::shown(file, policy) {
+    let pod = match super::read::shown(file, policy, &paths.kube_files) {
         Ok(pod) => pod,
         Err(diagnostics) => {
             eprintln!("{diagnostics}");

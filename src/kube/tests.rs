@@ -6,11 +6,12 @@ use super::*;
 const HOST: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n    podctl.io/host-binaries: app\nspec:\n  containers:\n  - name: app\n    command: [/bin/sleep, infinity]\n";
 
 fn ok(src: &str) -> Loaded {
-    parse_str(src, "t.yaml", Unsupported::Error).unwrap_or_else(|d| panic!("{d}"))
+    parse_str(src, "t.yaml", Unsupported::Error, crate::kube::test_files())
+        .unwrap_or_else(|d| panic!("{d}"))
 }
 
 fn err(src: &str) -> String {
-    parse_str(src, "t.yaml", Unsupported::Error)
+    parse_str(src, "t.yaml", Unsupported::Error, crate::kube::test_files())
         .unwrap_err()
         .to_string()
 }

@@ -113,7 +113,12 @@ fn apply_loads_the_secrets_before_the_start_and_refuses_a_missing_one() {
     std::fs::create_dir_all(&paths.lib).unwrap();
     let file = paths.lib.join("web.toml");
     std::fs::write(&file, USES_DB).unwrap();
-    let definition = Definition::read(&file, crate::kube::Unsupported::Error).unwrap();
+    let definition = Definition::read(
+        &file,
+        crate::kube::Unsupported::Error,
+        crate::kube::test_files(),
+    )
+    .unwrap();
     let plan = crate::plan::build(&definition.pod);
     let planned = Planned {
         definition,

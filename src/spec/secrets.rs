@@ -144,7 +144,10 @@ mod tests {
         let f = &pod.containers[0].secrets.files;
         assert_eq!(f.len(), 3);
         assert!(f[0].is_default());
-        assert_eq!((f[1].name.as_str(), f[1].target.as_str(), f[1].mode), ("b", "/etc/app/pw", 0o440));
+        assert_eq!(
+            (f[1].name.as_str(), f[1].target.as_str(), f[1].mode),
+            ("b", "/etc/app/pw", 0o440)
+        );
         assert_eq!((f[2].target.as_str(), f[2].mode), ("/etc/a", 0o400));
         assert_eq!(pod.containers[0].secrets.names(), ["a", "b"]);
     }
@@ -161,12 +164,24 @@ mod tests {
         let e = errors(&format!(
             "{HEAD}secrets = [\"a\", {{ name = \"b\", target = \"/run/secrets/a\" }}]\n"
         ));
-        assert!(e.contains("two secrets are mounted on /run/secrets/a"), "{e}");
-        let e = errors(&format!("{HEAD}secrets = [{{ name = \"a\", target = \"etc/x\" }}]\n"));
-        assert!(e.contains("secrets.target") && e.contains("not an absolute path"), "{e}");
-        let e = errors(&format!("{HEAD}secrets = [{{ name = \"a\", target = \"/proc/x\" }}]\n"));
+        assert!(
+            e.contains("two secrets are mounted on /run/secrets/a"),
+            "{e}"
+        );
+        let e = errors(&format!(
+            "{HEAD}secrets = [{{ name = \"a\", target = \"etc/x\" }}]\n"
+        ));
+        assert!(
+            e.contains("secrets.target") && e.contains("not an absolute path"),
+            "{e}"
+        );
+        let e = errors(&format!(
+            "{HEAD}secrets = [{{ name = \"a\", target = \"/proc/x\" }}]\n"
+        ));
         assert!(e.contains("which the runtime mounts"), "{e}");
-        let e = errors(&format!("{HEAD}secrets = [{{ name = \"a\", mode = 0o1777 }}]\n"));
+        let e = errors(&format!(
+            "{HEAD}secrets = [{{ name = \"a\", mode = 0o1777 }}]\n"
+        ));
         assert!(e.contains("secrets.mode") && e.contains("0o777"), "{e}");
         let e = errors(&format!("{HEAD}secrets = [{{ target = \"/x\" }}]\n"));
         assert!(e.contains("secrets.name"), "{e}");

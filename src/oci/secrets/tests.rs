@@ -62,12 +62,17 @@ fn a_file_gets_its_own_mode() {
         "[containers.app]\ncommand = [\"/bin/true\"]\n\
          secrets = [\"db\", { name = \"db\", target = \"/etc/app/pw\", mode = 0o440 }]\n",
     );
-    let p = provide(&c, &values(b"hunter2"), &dirs, &me()).unwrap().unwrap();
+    let p = provide(&c, &values(b"hunter2"), &dirs, &me())
+        .unwrap()
+        .unwrap();
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode(&p.dir.join("db")), 0o400);
     assert_eq!(mode(&p.dir.join("db@1")), 0o440);
     assert_eq!(std::fs::read(p.dir.join("db@1")).unwrap(), b"hunter2");
-    assert_eq!(std::fs::metadata(p.dir.join("db@1")).unwrap().uid(), me().uid);
+    assert_eq!(
+        std::fs::metadata(p.dir.join("db@1")).unwrap().uid(),
+        me().uid
+    );
     std::fs::set_permissions(&p.dir, std::fs::Permissions::from_mode(0o700)).unwrap();
     std::fs::remove_dir_all(&tmp).unwrap();
 }

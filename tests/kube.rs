@@ -37,6 +37,12 @@ fn files(dir: &str, ext: &str) -> Vec<PathBuf> {
     v
 }
 
+/// Where configMap volumes' files go: the host's default (the expected
+/// plans show it).
+fn kube_files() -> &'static Path {
+    Path::new("/var/lib/podctl/kube")
+}
+
 fn stem(p: &Path) -> String {
     p.file_stem().unwrap().to_str().unwrap().to_string()
 }
@@ -89,7 +95,12 @@ fn every_pod_file_round_trips_through_kube_generate() {
             let expected = root().join(format!("tests/data/kube/generated/{name}.service.yaml"));
             failures.extend(expect(&expected, &service));
         }
-        match kube::parse_str(&yaml, &format!("{name}.yaml"), Unsupported::Error) {
+        match kube::parse_str(
+            &yaml,
+            &format!("{name}.yaml"),
+            Unsupported::Error,
+            kube_files(),
+        ) {
             Ok(back) => {
                 let (want, got) = (plan::build(&pod), plan::build(&back.pod));
                 if want != got {
@@ -119,7 +130,7 @@ fn invalid_manifests_give_located_errors() {
     for path in &cases {
         let label = format!("{}.yaml", stem(path));
         let src = fs::read_to_string(path).unwrap();
-        let actual = match kube::parse_str(&src, &label, Unsupported::Error) {
+        let actual = match kube::parse_str(&src, &label, Unsupported::Error, kube_files()) {
             Ok(_) => {
                 failures.push(format!("{} is accepted", path.display()));
                 continue;
@@ -154,7 +165,7 @@ fn documentation_style_manifests_validate_and_plan_with_no_edits() {
     let mut failures = Vec::new();
     for path in &manifests {
         let src = fs::read_to_string(path).unwrap();
-        match kube::parse_str(&src, &stem(path), Unsupported::Error) {
+        match kube::parse_str(&src, &stem(path), Unsupported::Error, kube_files()) {
             Ok(l) => {
                 // The notes (fields with no effect on one host, rounded
                 // amounts) are part of what is expected, first.
@@ -167,7 +178,7 @@ fn documentation_style_manifests_validate_and_plan_with_no_edits() {
                 ));
                 // And back: `kube generate` writes what plans the same.
                 let yaml = kube::generate::pod(&l.pod);
-                match kube::parse_str(&yaml, &stem(path), Unsupported::Error) {
+                match kube::parse_str(&yaml, &stem(path), Unsupported::Error, kube_files()) {
                     Ok(back) if plan::build(&back.pod) == plan::build(&l.pod) => {}
                     Ok(_) => failures.push(format!(
                         "{}: the generated YAML plans differently:\n{yaml}",
@@ -191,9 +202,20 @@ fn documentation_style_manifests_validate_and_plan_with_no_edits() {
 fn ignore_unsupported_warns_about_every_field() {
     let path = root().join("tests/data/kube/invalid/unsupported-many.yaml");
     let src = fs::read_to_string(&path).unwrap();
-    let l = kube::parse_str(&src, "unsupported-many.yaml", Unsupported::Warn)
-        .unwrap_or_else(|d| panic!("{d}"));
-    let strict = kube::parse_str(&src, "unsupported-many.yaml", Unsupported::Error).unwrap_err();
+    let l = kube::parse_str(
+        &src,
+        "unsupported-many.yaml",
+        Unsupported::Warn,
+        kube_files(),
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let strict = kube::parse_str(
+        &src,
+        "unsupported-many.yaml",
+        Unsupported::Error,
+        kube_files(),
+    )
+    .unwrap_err();
     let warnings: Vec<String> = l.warnings.iter().map(|w| w.to_string()).collect();
     let errors: Vec<String> = strict.0.iter().map(|e| format!("{e} (ignored)")).collect();
     assert_eq!(warnings, errors);
@@ -206,7 +228,7 @@ fn ignore_unsupported_warns_about_every_field() {
 #[test]
 fn the_stored_text_is_the_native_pod_file() {
     let path = root().join("tests/data/kube/manifests/nginx-sidecar.yaml");
-    let l = kube::load(&path, Unsupported::Error).unwrap_or_else(|d| panic!("{d}"));
+    let l = kube::load(&path, Unsupported::Error, kube_files()).unwrap_or_else(|d| panic!("{d}"));
     let again =
         spec::parse_str(&l.text, "stored.toml", "x").unwrap_or_else(|d| panic!("{d}\n{}", l.text));
     assert_eq!(again, l.pod);
@@ -280,53 +302,82 @@ fn the_commands_read_and_write_manifests() {
     assert!(err.contains("no pod \"no-such-pod\" is applied"), "{err}");
 }
 
-/// configMap and secret volumes: which files, with which content and mode,
-/// in the pod's directory; the container binds it read-only.
+/// configMap volumes: which files, with which content and mode, in the
+/// pod's directory under `Layout::kube_files`; the container binds it
+/// read-only. A secret volume: a podctl secret per key (`SECRET.KEY`),
+/// mounted as a file under the mountPath; its values go to apply in memory,
+/// and nothing of them is in the native text.
 #[test]
-fn config_map_and_secret_volumes_are_files() {
+fn config_map_volumes_are_files_and_secret_volumes_podctl_secrets() {
     let path = root().join("tests/data/kube/manifests/config.yaml");
-    let l = kube::load(&path, Unsupported::Error).unwrap_or_else(|d| panic!("{d}"));
-    let by_dir = |d: &str| {
-        l.files
-            .iter()
-            .find(|v| {
-                v.dir
-                    == Path::new(kube::files::FILES_DIR)
-                        .join("config-demo")
-                        .join(d)
-            })
-            .unwrap_or_else(|| panic!("no volume {d}: {:?}", l.files))
-    };
-    let files = |d: &str| -> Vec<(String, String, u32)> {
-        by_dir(d)
-            .files
-            .iter()
-            .map(|f| {
-                (
-                    f.path.clone(),
-                    String::from_utf8(f.content.clone()).unwrap(),
-                    f.mode,
-                )
-            })
-            .collect()
-    };
+    let base = Path::new("/elsewhere/kube");
+    let l = kube::load(&path, Unsupported::Error, base).unwrap_or_else(|d| panic!("{d}"));
+    let dirs: Vec<_> = l.files.iter().map(|v| v.dir.clone()).collect();
+    assert_eq!(dirs, [base.join("config-demo").join("config")]);
+    let files: Vec<(String, String, u32)> = l.files[0]
+        .files
+        .iter()
+        .map(|f| {
+            let text = String::from_utf8(f.content.clone()).unwrap();
+            (f.path.clone(), text, f.mode)
+        })
+        .collect();
     assert_eq!(
-        files("config"),
+        files,
         [("mode.conf".to_string(), "production".to_string(), 0o640)]
     );
+    let app = &l.pod.containers[0];
+    let secrets: Vec<(&str, &str, u32)> = app
+        .secrets
+        .files
+        .iter()
+        .map(|f| (f.name.as_str(), f.target.as_str(), f.mode))
+        .collect();
     assert_eq!(
-        files("secret"),
+        secrets,
         [
-            ("password".to_string(), "s3cr3t".to_string(), 0o400),
-            ("user".to_string(), "admin".to_string(), 0o400)
+            ("app-secret.password", "/run/secrets/app/password", 0o400),
+            ("app-secret.user", "/run/secrets/app/user", 0o400),
         ]
     );
-    let mounts: Vec<_> = l.pod.containers[0]
+    let env: Vec<(&str, &str)> = app
+        .secrets
+        .env
+        .iter()
+        .map(|(v, n)| (v.as_str(), n.as_str()))
+        .collect();
+    assert_eq!(
+        env,
+        [
+            ("APP_PASSWORD", "app-secret.password"),
+            ("APP_USER", "app-secret.user"),
+        ]
+    );
+    assert!(!app.env.contains_key("APP_PASSWORD"), "{:?}", app.env);
+    let stored: Vec<(&str, &[u8])> = l
+        .secret_values
+        .0
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_slice()))
+        .collect();
+    assert_eq!(
+        stored,
+        [
+            ("app-secret.password", b"s3cr3t".as_slice()),
+            ("app-secret.user", b"admin".as_slice()),
+        ]
+    );
+    assert!(
+        !l.text.contains("s3cr3t") && !l.text.contains("admin"),
+        "{}",
+        l.text
+    );
+    let mounts: Vec<_> = app
         .volumes
         .iter()
         .filter(|v| v.target.starts_with("/etc/app") || v.target.starts_with("/run/secrets"))
         .collect();
-    assert_eq!(mounts.len(), 2);
+    assert_eq!(mounts.len(), 1);
     assert!(mounts.iter().all(|v| v.read_only));
 }
 
@@ -341,7 +392,7 @@ fn oversized_manifests_and_alias_bombs_are_refused_with_the_limit() {
     let limit = 4 << 20;
     // Sparse: the reader stops at the limit, it does not read 8 GiB.
     fs::File::create(&path).unwrap().set_len(8 << 30).unwrap();
-    let d = kube::load(&path, Unsupported::Error).unwrap_err();
+    let d = kube::load(&path, Unsupported::Error, kube_files()).unwrap_err();
     assert_eq!(d.0.len(), 1);
     // About the whole file (line 0), before any parsing.
     assert_eq!(d.0[0].line, 0, "{d}");
@@ -361,8 +412,9 @@ fn oversized_manifests_and_alias_bombs_are_refused_with_the_limit() {
     assert!(err.contains("more than 16777216 bytes"), "{err}");
 }
 
-/// A Secret's values are shown by no command that reads a manifest; the
-/// stored text marks the lines that hold one; the plain values are shown.
+/// A Secret's values are shown by no command that reads a manifest: they
+/// are named (`SECRET.KEY`); the plain values are shown; the native text
+/// holds none, so nothing is marked.
 #[test]
 fn secret_values_are_not_shown() {
     let file = "tests/data/kube/manifests/config.yaml";
@@ -380,20 +432,18 @@ fn secret_values_are_not_shown() {
             "{args:?} shows the secret:\n{out}{err}"
         );
         if args[0] != "validate" {
-            assert!(out.contains("<secret>"), "{args:?}:\n{out}");
+            assert!(out.contains("app-secret"), "{args:?}:\n{out}");
             assert!(
                 out.contains("production"),
                 "{args:?} hides a plain value:\n{out}"
             );
         }
     }
-    let l = kube::load(&root().join(file), Unsupported::Error).unwrap();
-    let marked: Vec<&str> = l
-        .text
-        .lines()
-        .filter(|l| l.ends_with(kube::secret::MARK))
-        .collect();
-    assert_eq!(marked.len(), 2, "{}", l.text);
-    assert!(marked.iter().all(|l| l.contains("APP_")), "{marked:?}");
-    assert_eq!(kube::secret::marked(&l.text), ["s3cr3t", "admin"]);
+    let l = kube::load(&root().join(file), Unsupported::Error, kube_files()).unwrap();
+    assert!(
+        !l.text.lines().any(|l| l.ends_with(kube::secret::MARK)),
+        "{}",
+        l.text
+    );
+    assert!(kube::secret::marked(&l.text).is_empty());
 }

@@ -27,7 +27,12 @@ use rng::Rng;
 type Parse = fn(&str, &str, Unsupported) -> Result<kube::Loaded, podctl::spec::Diagnostics>;
 
 fn check(src: &str, policy: Unsupported) -> Result<bool, String> {
-    check_with(kube::parse_str, src, policy)
+    check_with(|s, f, p| kube::parse_str(s, f, p, files()), src, policy)
+}
+
+/// Where configMap volumes' files would go: the host's default.
+fn files() -> &'static Path {
+    Path::new("/var/lib/podctl/kube")
 }
 
 fn check_with(parse: Parse, src: &str, policy: Unsupported) -> Result<bool, String> {
@@ -37,7 +42,7 @@ fn check_with(parse: Parse, src: &str, policy: Unsupported) -> Result<bool, Stri
         if let Ok(l) = &result {
             // The way out: generate, read back, same plan.
             let yaml = kube::generate::pod(&l.pod);
-            let back = kube::parse_str(&yaml, "generated.yaml", Unsupported::Error)
+            let back = kube::parse_str(&yaml, "generated.yaml", Unsupported::Error, files())
                 .unwrap_or_else(|d| panic!("the generated manifest is refused: {d}\n{yaml}"));
             assert!(
                 plan::build(&back.pod) == plan::build(&l.pod),

@@ -152,7 +152,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Checks one manifest; Ok(true) when it was accepted and written.
 fn check(src: &str, root: &Path) -> Result<bool, String> {
     let result = panic::catch_unwind(AssertUnwindSafe(|| {
-        kube::parse_str(src, "fuzz.yaml", Unsupported::Error)
+        kube::parse_str(src, "fuzz.yaml", Unsupported::Error, &root.join("base"))
     }))
     .map_err(|_| "the reader panicked".to_string())?;
     let loaded = match result {
@@ -173,16 +173,13 @@ fn check(src: &str, root: &Path) -> Result<bool, String> {
     std::fs::create_dir_all(&outside).unwrap();
     std::fs::write(outside.join("canary"), "keep").unwrap();
     for v in &loaded.files {
-        if v.dir
-            != Path::new(kube::files::FILES_DIR)
-                .join(&v.pod)
-                .join(&v.volume)
+        if v.dir != base.join(&v.pod).join(&v.volume)
             || v.volume.contains('/')
             || v.volume.starts_with('.')
         {
             return Err(format!("a volume directory outside its pod's: {v:?}"));
         }
-        kube::write::write_under(&base, v).map_err(|e| format!("write {:?}: {e}", v.dir))?;
+        kube::write::write(&base, v).map_err(|e| format!("write {:?}: {e}", v.dir))?;
     }
     let mut all = Vec::new();
     walk(root, &mut all);

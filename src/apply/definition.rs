@@ -4,6 +4,7 @@
 
 use crate::kube::files::VolumeFiles;
 use crate::kube::{Loaded, Unsupported};
+use crate::layout::Layout;
 use crate::model::Pod;
 use crate::spec::{Diagnostic, Diagnostics};
 use std::path::{Path, PathBuf};
@@ -17,9 +18,11 @@ pub struct Definition {
     pub pod: Pod,
     /// The native pod file apply stores (a manifest's, lowered).
     pub text: String,
-    /// The files of its configMap and secret volumes, written once every
-    /// check passed.
+    /// The files of its configMap volumes, written once every check passed.
     pub files: Vec<VolumeFiles>,
+    /// A manifest's Secrets as podctl secrets: stored (encrypted) by apply
+    /// before the pod; in memory only.
+    pub secrets: crate::kube::secret::Values,
     /// Fields ignored under [`Unsupported::Warn`], located: for the caller
     /// to show.
     pub warnings: Vec<Diagnostic>,
@@ -27,16 +30,17 @@ pub struct Definition {
 
 impl Definition {
     /// Reads and validates `file` (by its extension a pod file or a
-    /// manifest), the networks it names against those defined in
-    /// `networks` ([`crate::layout::Layout::networks`]); every problem is
-    /// located at `file:line:column`.
+    /// manifest; its configMap volumes' files are to go under the layout's
+    /// `kube_files`), the networks it names against those defined in the
+    /// layout's `networks`; every problem is located at `file:line:column`.
     pub fn read(
         file: &Path,
         policy: Unsupported,
-        networks: &Path,
+        paths: &Layout,
     ) -> Result<Definition, Diagnostics> {
-        let d = crate::kube::load(file, policy).map(|l| Definition::from_loaded(file, l))?;
-        check_networks(&d.pod, &d.text, file, networks)?;
+        let d = crate::kube::load(file, policy, &paths.kube_files)
+            .map(|l| Definition::from_loaded(file, l))?;
+        check_networks(&d.pod, &d.text, file, &paths.networks)?;
         Ok(d)
     }
 
@@ -47,6 +51,7 @@ impl Definition {
             pod: l.pod,
             text: l.text,
             files: l.files,
+            secrets: l.secret_values,
             warnings: l.warnings,
         }
     }
@@ -89,7 +94,8 @@ mod tests {
             "networks = [\"podctl\", \"backend\"]\n\n[containers.app]\ncommand = [\"/bin/sleep\", \"infinity\"]\n",
         )
         .unwrap();
-        let read = || Definition::read(&file, Unsupported::Error, &networks);
+        let paths = Layout::under(&dir);
+        let read = || Definition::read(&file, Unsupported::Error, &paths);
         let e = read().unwrap_err().to_string();
         assert_eq!(
             e,

@@ -136,6 +136,7 @@ mod tests {
                     pod,
                     text,
                     files: Default::default(),
+                    secrets: Default::default(),
                     warnings: Vec::new(),
                 },
             }

@@ -106,6 +106,15 @@ impl Applier<'_> {
         let (pod, text) = (&p.definition.pod, &p.definition.text);
         let name = &pod.name;
         let _lock = lock_pod(paths, name)?;
+        // A manifest's Secrets first, as `kubectl apply` makes them: then
+        // every secret the pod uses is there.
+        let replaced = crate::secret::store_values(
+            &crate::secret::Store {
+                paths,
+                enc: &crate::secret::SystemdCreds,
+            },
+            &p.definition.secrets,
+        )?;
         crate::secret::check_stored(paths, &p.plan)?;
         let service = units::service(name);
         // Two questions for systemd at once: is pod@.service installed and
@@ -122,7 +131,7 @@ impl Applier<'_> {
             .any(|u| u.name == service && u.active_state.is_running());
         // Checked: written under the pod's lock, after every check passed.
         for v in &p.definition.files {
-            crate::kube::write::write(v)
+            crate::kube::write::write(&paths.kube_files, v)
                 .with_context(|| format!("pod {name}: cannot write {}", v.dir.display()))?;
         }
         store::keep(paths, name, text, &p.definition.file)?;
@@ -138,7 +147,11 @@ impl Applier<'_> {
                 )
             })?;
         }
-        let changes = changes_against(&paths.run, running, (&p.plan, &p.facts), text);
+        let mut changes = changes_against(&paths.run, running, (&p.plan, &p.facts), text);
+        let uses = p.plan.secret_names();
+        if replaced.iter().any(|n| uses.contains(n)) {
+            changes = changes.with_new_secret_values();
+        }
         match &changes {
             // A pod that failed before starts afresh (start_unit resets it).
             Changes::Create { .. } => mgr.start_unit(&service)?,
@@ -150,7 +163,34 @@ impl Applier<'_> {
                 wait_reloaded(paths, name, text, before)?;
             }
         }
+        self.restart_users(name, &replaced)?;
         Ok(changes)
+    }
+
+    /// Restarts the other running pods that use a secret whose value
+    /// `pod`'s apply replaced: systemd hands a pod its secrets when its
+    /// service starts.
+    fn restart_users(&self, pod: &str, replaced: &[String]) -> anyhow::Result<()> {
+        let mut others: Vec<String> = replaced
+            .iter()
+            .flat_map(|n| crate::secret::used_by(self.paths, n))
+            .filter(|p| p != pod)
+            .collect();
+        others.sort();
+        others.dedup();
+        for other in others {
+            let service = units::service(&other);
+            let running = self.mgr.list_units(&[&service])?;
+            if running
+                .iter()
+                .any(|u| u.name == service && u.active_state.is_running())
+            {
+                self.mgr.restart_unit(&service).with_context(|| {
+                    format!("pod {other}: cannot restart it for its new secret values")
+                })?;
+            }
+        }
+        Ok(())
     }
 
     /// Stops the pod and disables it at boot; `purge` also deletes its
@@ -188,8 +228,8 @@ impl Applier<'_> {
             std::fs::remove_file(&stored)
                 .with_context(|| format!("cannot remove {}", stored.display()))?;
             let _ = std::fs::remove_file(source_path(paths, name));
-            // The files of a manifest's configMap and secret volumes (secrets).
-            let _ = std::fs::remove_dir_all(crate::kube::files::pod_dir(name));
+            // The files of a manifest's configMap volumes.
+            let _ = std::fs::remove_dir_all(crate::kube::files::pod_dir(&paths.kube_files, name));
             let _ = std::fs::remove_file(crate::supervise::state::path(&paths.run, name));
             crate::secret::dropin::remove(paths, name)?;
             // Its range of IDs is free for the next pod (its files are gone).

@@ -57,12 +57,8 @@ fn a_manifest_is_read_once_and_its_plan_assembled_once() {
     let dir = temp_dir("once");
     let file = dir.join("web.yaml");
     std::fs::write(&file, MANIFEST).unwrap();
-    let definition = Definition::read(
-        &file,
-        crate::kube::Unsupported::Error,
-        &dir.join("networks"),
-    )
-    .unwrap();
+    let definition =
+        Definition::read(&file, crate::kube::Unsupported::Error, &Layout::under(&dir)).unwrap();
     std::fs::remove_file(&file).unwrap();
 
     let images = Counting::default();

@@ -20,7 +20,7 @@ pub fn apply(
         bail!("--prune needs a directory: it removes the pods the directory no longer defines");
     }
     // Nothing is applied from a directory with a broken file.
-    let definitions = super::read::definitions(target, policy, &paths.networks)?;
+    let definitions = super::read::definitions(target, policy, paths)?;
     let definitions = crate::apply::needs::in_order(definitions, paths)?;
     let conflicts = crate::apply::network_conflicts(paths, &definitions);
     if !conflicts.is_empty() {

@@ -46,7 +46,7 @@ pub fn diff_with(
     let mut differs = false;
     for f in crate::apply::pod_files(target)? {
         let crate::apply::Definition { pod, text, .. } =
-            super::read::definition(&f, policy, &paths.networks)?;
+            super::read::definition(&f, policy, paths)?;
         let running = PodState::load(&paths.run, &pod.name).is_some();
         // The images as stored now: apply pulls those that are not.
         let facts = crate::apply::facts_as_they_are(paths, &pod);

@@ -18,7 +18,7 @@ fn generate(paths: &Layout, target: &str, service: bool) -> anyhow::Result<()> {
     let is_file =
         path.is_file() || kube::is_manifest(path) || path.extension().is_some_and(|x| x == "toml");
     let pod = if is_file {
-        super::read::shown(path, Unsupported::Error, &paths.networks)?
+        super::read::shown(path, Unsupported::Error, paths)?
     } else {
         let stored = paths.definition(target);
         let text = std::fs::read_to_string(&stored).with_context(|| {

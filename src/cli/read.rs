@@ -3,19 +3,21 @@
 
 use crate::apply::Definition;
 use crate::kube::Unsupported;
+use crate::layout::Layout;
 use crate::model::Pod;
 use crate::spec::Diagnostics;
 use anyhow::bail;
 use std::path::Path;
 
 /// Reads a pod file or a manifest (by extension), once; the networks it
-/// names must be defined in `networks`.
+/// names must be defined in the layout's `networks`, and a manifest's
+/// configMap volumes' files are to go under its `kube_files`.
 pub fn definition(
     path: &Path,
     policy: Unsupported,
-    networks: &Path,
+    paths: &Layout,
 ) -> Result<Definition, Diagnostics> {
-    let d = Definition::read(path, policy, networks)?;
+    let d = Definition::read(path, policy, paths)?;
     warn(&d.warnings);
     Ok(d)
 }
@@ -25,12 +27,12 @@ pub fn definition(
 pub fn definitions(
     target: &Path,
     policy: crate::kube::Unsupported,
-    networks: &Path,
+    paths: &Layout,
 ) -> anyhow::Result<Vec<Definition>> {
     let mut definitions = Vec::new();
     let mut errors = Vec::new();
     for f in crate::apply::pod_files(target)? {
-        match definition(&f, policy, networks) {
+        match definition(&f, policy, paths) {
             Ok(d) => definitions.push(d),
             Err(d) => errors.push(d.to_string()),
         }
@@ -42,10 +44,10 @@ pub fn definitions(
 }
 
 /// A pod file or manifest for printing: the pod with its secrets replaced
-/// by `<secret>`; the networks it names must be defined in `networks`.
-pub fn shown(path: &Path, policy: Unsupported, networks: &Path) -> Result<Pod, Diagnostics> {
-    let loaded = crate::kube::load(path, policy)?;
-    crate::apply::check_networks(&loaded.pod, &loaded.text, path, networks)?;
+/// by `<secret>`; the networks it names must be defined in the layout's.
+pub fn shown(path: &Path, policy: Unsupported, paths: &Layout) -> Result<Pod, Diagnostics> {
+    let loaded = crate::kube::load(path, policy, &paths.kube_files)?;
+    crate::apply::check_networks(&loaded.pod, &loaded.text, path, &paths.networks)?;
     warn(&loaded.warnings);
     Ok(loaded.shown())
 }

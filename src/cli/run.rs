@@ -32,7 +32,7 @@ pub fn run(args: Args) -> ExitCode {
             files,
             output,
             ignore_unsupported,
-        } => super::validate::validate(&files, output, policy(ignore_unsupported), &paths.networks),
+        } => super::validate::validate(&files, output, policy(ignore_unsupported), paths),
         Command::Apply {
             file,
             dry_run: true,

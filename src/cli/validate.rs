@@ -3,6 +3,7 @@
 
 use super::output::{self, Format};
 use crate::kube::Unsupported;
+use crate::layout::Layout;
 use crate::model::Pod;
 use crate::plan::{self, render};
 use crate::spec::{Diagnostics, size};
@@ -17,14 +18,14 @@ pub fn validate(
     files: &[PathBuf],
     format: Format,
     policy: Unsupported,
-    networks: &Path,
+    paths: &Layout,
 ) -> ExitCode {
     let results: Vec<(String, Result<Pod, Diagnostics>)> = files
         .iter()
         .map(|f| {
             (
                 f.display().to_string(),
-                super::read::definition(f, policy, networks).map(|d| d.pod),
+                super::read::definition(f, policy, paths).map(|d| d.pod),
             )
         })
         .collect();
@@ -113,7 +114,7 @@ pub fn dry_run(
     policy: Unsupported,
 ) -> ExitCode {
     // The plan shown, not run: secrets are replaced by `<secret>`.
-    let pod = match super::read::shown(file, policy, &paths.networks) {
+    let pod = match super::read::shown(file, policy, paths) {
         Ok(pod) => pod,
         Err(diagnostics) => {
             eprintln!("{diagnostics}");

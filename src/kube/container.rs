@@ -241,13 +241,12 @@ fn lower(
         set(cx, &mut keys, "live", text, l, &join(path, "livenessProbe"));
     }
     if let Some(m) = mounts {
-        let items = super::volumes::mounts(cx, m, &join(path, "volumeMounts"), &pcx.volumes);
-        if !items.is_empty() {
-            let _ = keys.set(
-                "volumes",
-                Val::Array(items),
-                origin(m, &join(path, "volumeMounts")),
-            );
+        let all = super::volumes::mounts(cx, m, &join(path, "volumeMounts"), &pcx.volumes);
+        for (key, items) in [("volumes", all.volumes), ("secrets", all.secrets)] {
+            if !items.is_empty() {
+                let at = origin(m, &join(path, "volumeMounts"));
+                let _ = keys.set(key, Val::Array(items), at);
+            }
         }
     }
     Some(Container {

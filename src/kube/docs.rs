@@ -8,7 +8,8 @@ use super::yaml::{Node, Value};
 
 /// Lowers the stream's documents; None when nothing can be made of them
 /// (the problems are in `cx`).
-pub(crate) fn lower(cx: &mut Cx, docs: &[Node]) -> Option<Native> {
+/// configMap volumes' files go under `files`.
+pub(crate) fn lower(cx: &mut Cx, docs: &[Node], files: &std::path::Path) -> Option<Native> {
     let mut pod: Option<&Node> = None;
     let mut objects = refs::Refs::default();
     for (i, doc) in docs.iter().enumerate() {
@@ -69,7 +70,8 @@ pub(crate) fn lower(cx: &mut Cx, docs: &[Node]) -> Option<Native> {
         }
         return None;
     };
-    let mut native = super::pod::lower_pod(cx, pod, &objects);
+    let mut native = super::pod::lower_pod(cx, pod, &objects, files);
     native.secrets = objects.secret_values();
+    native.secret_store = objects.secret_store();
     Some(native)
 }

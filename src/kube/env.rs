@@ -1,5 +1,6 @@
-//! A container's `env` and `envFrom`: values, ConfigMap and Secret keys of
-//! the same file, and the pod's name and namespace (`fieldRef`).
+//! A container's `env` and `envFrom`: values, ConfigMap keys of the same
+//! file, Secret keys (podctl secrets: `env.VAR = { secret = "NAME.KEY" }`,
+//! never the value), and the pod's name and namespace (`fieldRef`).
 
 use super::native::{Origin, Val, key, origin, string};
 use super::pod_cx::PodCx;
@@ -11,6 +12,13 @@ use std::collections::BTreeMap;
 /// The native `env.NAME` keys and the values (for `$(NAME)` in command and args).
 pub(crate) type Env = (Vec<(String, Val, Origin)>, BTreeMap<String, String>);
 
+/// A variable's value: plain text, or the podctl secret it is given from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Value {
+    Plain(String),
+    Secret(String),
+}
+
 /// The environment of one container, as native `env.NAME` keys.
 pub(crate) fn read(
     cx: &mut Cx,
@@ -21,7 +29,7 @@ pub(crate) fn read(
 ) -> Env {
     // envFrom first: `env` wins over it, and a later entry over an earlier
     // one, as in Kubernetes.
-    let mut vars: BTreeMap<String, (String, Origin)> = BTreeMap::new();
+    let mut vars: BTreeMap<String, (Value, Origin)> = BTreeMap::new();
     if let Some(n) = env_from {
         let p = join(path, "envFrom");
         for (i, src) in walk::seq(cx, n, &p).iter().enumerate() {
@@ -50,10 +58,20 @@ pub(crate) fn read(
             match pod.objects.get(kind, name) {
                 Some(data) => {
                     for (k, v) in data {
-                        vars.insert(format!("{prefix}{k}"), (v.clone(), origin(src, &p)));
+                        let value = match kind {
+                            Kind::Secret => secret_value(name, k, v),
+                            Kind::ConfigMap => Value::Plain(v.clone()),
+                        };
+                        vars.insert(format!("{prefix}{k}"), (value, origin(src, &p)));
                     }
                 }
                 None if optional => {}
+                // Its keys are known only from the file.
+                None if kind == Kind::Secret => cx.error(
+                    r,
+                    &rp,
+                    format!("no Secret named {name:?} in this file: envFrom takes the keys of a Secret of the same file (name each stored one with secretKeyRef)"),
+                ),
                 None => missing(cx, r, &rp, kind, name),
             }
         }
@@ -73,30 +91,49 @@ pub(crate) fn read(
                     continue;
                 }
                 // `$(NAME)` refers to a variable defined before, as in Kubernetes.
-                (Some(v), None) => walk::scalar_text(cx, v, &join(&p, "value")).map(|t| {
-                    let defined: BTreeMap<String, String> = vars
-                        .iter()
-                        .map(|(k, (v, _))| (k.clone(), v.clone()))
-                        .collect();
-                    expand(&t, &defined)
-                }),
+                (Some(v), None) => walk::scalar_text(cx, v, &join(&p, "value"))
+                    .map(|t| Value::Plain(expand(&t, &plain(&vars)))),
                 (None, Some(f)) => value_from(cx, f, &join(&p, "valueFrom"), pod),
-                (None, None) => Some(String::new()),
+                (None, None) => Some(Value::Plain(String::new())),
             };
             if let Some(v) = value {
                 vars.insert(name.to_string(), (v, origin(item, &p)));
             }
         }
     }
-    let values = vars
-        .iter()
-        .map(|(k, (v, _))| (k.clone(), v.clone()))
-        .collect();
+    let values = plain(&vars);
     let keys = vars
         .into_iter()
-        .map(|(k, (v, o))| (format!("env.{}", key(&k)), Val::Raw(string(&v)), o))
+        .map(|(k, (v, o))| {
+            let text = match v {
+                Value::Plain(v) => string(&v),
+                Value::Secret(n) => format!("{{ secret = {} }}", string(&n)),
+            };
+            (format!("env.{}", key(&k)), Val::Raw(text), o)
+        })
         .collect();
     (keys, values)
+}
+
+/// The plain variables, for `$(NAME)`: one given from a secret is left as
+/// written (its value is never put into a pod file).
+fn plain(vars: &BTreeMap<String, (Value, Origin)>) -> BTreeMap<String, String> {
+    vars.iter()
+        .filter_map(|(k, (v, _))| match v {
+            Value::Plain(v) => Some((k.clone(), v.clone())),
+            Value::Secret(_) => None,
+        })
+        .collect()
+}
+
+/// Key `key` of the file's Secret `secret`, whose value is `value`: the
+/// podctl secret, or an empty plain value (a secret is never empty).
+fn secret_value(secret: &str, key: &str, value: &str) -> Value {
+    match super::secret::name(secret, key) {
+        Some(n) if !value.is_empty() => Value::Secret(n),
+        // Too long a name is refused where the Secret is read.
+        _ => Value::Plain(String::new()),
+    }
 }
 
 /// Kubernetes' `$(NAME)` references: the variable's value when it is
@@ -140,7 +177,7 @@ fn missing(cx: &mut Cx, at: &Node, path: &str, kind: Kind, name: &str) {
 }
 
 /// `valueFrom`: a key of a ConfigMap or Secret, or the pod's name or namespace.
-fn value_from(cx: &mut Cx, n: &Node, path: &str, pod: &PodCx) -> Option<String> {
+fn value_from(cx: &mut Cx, n: &Node, path: &str, pod: &PodCx) -> Option<Value> {
     let [cm, secret, field] = fields(
         cx,
         n,
@@ -153,8 +190,8 @@ fn value_from(cx: &mut Cx, n: &Node, path: &str, pod: &PodCx) -> Option<String> 
         let [fp, _] = fields(cx, f, &p, ["fieldPath", "apiVersion"], &[]);
         let fp_node = fp?;
         return match walk::string(cx, fp_node, &join(&p, "fieldPath"))? {
-            "metadata.name" => Some(pod.name.clone()),
-            "metadata.namespace" => Some(pod.namespace.clone()),
+            "metadata.name" => Some(Value::Plain(pod.name.clone())),
+            "metadata.namespace" => Some(Value::Plain(pod.namespace.clone())),
             other => {
                 cx.unsupported(
                     fp_node,
@@ -190,8 +227,25 @@ fn value_from(cx: &mut Cx, n: &Node, path: &str, pod: &PodCx) -> Option<String> 
         return None;
     };
     match pod.objects.get(kind, name).map(|d| d.get(k)) {
-        Some(Some(v)) => Some(v.clone()),
+        Some(Some(v)) if kind == Kind::Secret => Some(secret_value(name, k, v)),
+        Some(Some(v)) => Some(Value::Plain(v.clone())),
         _ if optional => None,
+        // A Secret not in the file: the podctl secret stored already
+        // (apply checks that it is).
+        None if kind == Kind::Secret => match super::secret::name(name, k) {
+            Some(n) => Some(Value::Secret(n)),
+            None => {
+                cx.error(
+                    r,
+                    &p,
+                    format!(
+                        "{name}.{k} is no podctl secret name (longer than {} bytes)",
+                        crate::model::SECRET_NAME_MAX
+                    ),
+                );
+                None
+            }
+        },
         Some(None) => {
             cx.error(
                 r,

@@ -1,21 +1,17 @@
-//! `configMap` and `secret` volumes: the keys of a ConfigMap or Secret of
-//! the same file as files in a directory of the host
-//! (`/var/lib/podctl/kube/POD/VOLUME`), which the container binds read-only.
+//! `configMap` volumes: the keys of a ConfigMap of the same file as files
+//! in a directory of the host ([`crate::layout::Layout::kube_files`]`/POD/VOLUME`,
+//! `/var/lib/podctl/kube/POD/VOLUME`), which the container binds read-only.
 //! Reading a manifest only says which files (pure); `apply` writes them
 //! ([`super::write::write()`]) before it checks and starts the pod.
+//! (A Secret's keys are podctl secrets: [`super::secret_volume`].)
 
 use super::refs::{Kind, Refs};
 use super::walk::{self, Cx, fields, join};
 use super::yaml::Node;
 use std::path::{Path, PathBuf};
 
-/// Where the files of manifests' configMap and secret volumes live.
-pub const FILES_DIR: &str = "/var/lib/podctl/kube";
 /// Kubernetes' `defaultMode` of a configMap volume's files.
 const DEFAULT_MODE: i64 = 0o644;
-/// The `defaultMode` of a secret volume's files: root's, read-only (wider
-/// than Kubernetes' 0644 only when the manifest says so).
-const SECRET_DEFAULT_MODE: i64 = 0o400;
 
 /// One file of a volume.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,10 +22,11 @@ pub struct File {
     pub mode: u32,
 }
 
-/// The files of one configMap or secret volume, and their directory.
+/// The files of one configMap volume, and their directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VolumeFiles {
-    /// The pod's and the volume's names: `FILES_DIR/POD/VOLUME`.
+    /// The pod's and the volume's names: `BASE/POD/VOLUME`, BASE
+    /// [`crate::layout::Layout::kube_files`].
     pub pod: String,
     pub volume: String,
     /// That directory, the container's bind source.
@@ -37,22 +34,18 @@ pub struct VolumeFiles {
     pub files: Vec<File>,
 }
 
-/// Reads a `configMap` (`name`) or `secret` (`secretName`) volume source.
+/// Reads a `configMap` volume source; its files go under `base`.
 pub(crate) fn read(
     cx: &mut Cx,
     n: &Node,
     path: &str,
-    kind: Kind,
-    (pod, volume): (&str, &str),
+    (base, pod, volume): (&Path, &str, &str),
     objects: &Refs,
 ) -> Option<VolumeFiles> {
-    let dir = self::dir(pod, volume);
+    let kind = Kind::ConfigMap;
+    let dir = self::dir(base, pod, volume);
     let (pod, volume) = (pod.to_string(), volume.to_string());
-    let name_key = if kind == Kind::Secret {
-        "secretName"
-    } else {
-        "name"
-    };
+    let name_key = "name";
     let [name, items, mode, optional] = fields(
         cx,
         n,
@@ -65,7 +58,6 @@ pub(crate) fn read(
         .unwrap_or(false);
     let mode = match mode {
         Some(m) => walk::integer(cx, m, &join(path, "defaultMode"), 0, 0o777)?,
-        None if kind == Kind::Secret => SECRET_DEFAULT_MODE,
         None => DEFAULT_MODE,
     };
     let Some(name) = name.and_then(|x| walk::string(cx, x, &join(path, name_key))) else {
@@ -144,15 +136,17 @@ pub(crate) fn read(
     })
 }
 
-/// The directory of a pod's volume (names checked: [`super::rules`]).
-pub(crate) fn dir(pod: &str, volume: &str) -> PathBuf {
-    pod_dir(pod).join(volume)
+/// The directory of a pod's volume under `base` (names checked:
+/// [`super::rules`]).
+pub(crate) fn dir(base: &Path, pod: &str, volume: &str) -> PathBuf {
+    pod_dir(base, pod).join(volume)
 }
 
-/// The directory of all of a pod's configMap and secret volumes: removed
-/// with the pod's definition (`down --purge`).
-pub fn pod_dir(pod: &str) -> PathBuf {
-    Path::new(FILES_DIR).join(pod)
+/// The directory of all of a pod's configMap volumes under `base`
+/// ([`crate::layout::Layout::kube_files`]): removed with the pod's
+/// definition (`down --purge`).
+pub fn pod_dir(base: &Path, pod: &str) -> PathBuf {
+    base.join(pod)
 }
 
 /// Whether a bind source is a directory or file that writing `volumes`
@@ -181,13 +175,14 @@ pub(crate) mod tests {
 
     #[test]
     fn bind_sources_that_writing_makes_are_known() {
+        let base = Path::new("/var/lib/podctl/kube");
         let v = VolumeFiles {
             pod: "p".into(),
             volume: "v".into(),
-            dir: dir("p", "v"),
+            dir: dir(base, "p", "v"),
             files: vec![file("sub/x", "", 0o644)],
         };
-        let d = dir("p", "v").display().to_string();
+        let d = dir(base, "p", "v").display().to_string();
         let vs = [v];
         assert!(will_exist(&vs, &d));
         assert!(will_exist(&vs, &format!("{d}/sub")));

@@ -42,17 +42,40 @@ pub(crate) fn container(
     if let Some(w) = &c.workdir {
         m.str("workingDir", w);
     }
-    let env = c
+    let mut env: Vec<(&str, Y)> = c
         .env
         .iter()
         .map(|(k, v)| {
-            MapB::default()
+            let y = MapB::default()
                 .str("name", k)
                 .str("value", &literal(v))
-                .done()
+                .done();
+            (k.as_str(), y)
         })
         .collect();
-    m.nonempty("env", Y::Seq(env));
+    // A secret by name, as a key of a Secret (or in an annotation when its
+    // name has no such form): never its value.
+    for (var, name) in &c.secrets.env {
+        match super::secret::split(name) {
+            Some((secret, k)) => {
+                let r = MapB::default().str("name", secret).str("key", k).done();
+                let from = MapB::default().put("secretKeyRef", r).done();
+                env.push((
+                    var,
+                    MapB::default()
+                        .str("name", var)
+                        .put("valueFrom", from)
+                        .done(),
+                ));
+            }
+            None => notes.toml(
+                &key(&format!("env.{var}")),
+                format!("{{ secret = {} }}", native::string(name)),
+            ),
+        }
+    }
+    env.sort_by(|a, b| a.0.cmp(b.0));
+    m.nonempty("env", Y::Seq(env.into_iter().map(|(_, y)| y).collect()));
     if first && let Some(ports) = &ctx.ports {
         let items = ports
             .iter()

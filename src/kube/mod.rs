@@ -19,9 +19,10 @@
 //! and Secrets), `rules` (Kubernetes' rules for the keys, volume names and
 //! paths that become files), `pod` (and `pod_cx`, what its containers need
 //! of it), `container`, `image`, `env`, `ports`,
-//! `probe`, `security`, `volumes`, [`files`] (configMap and secret
-//! volumes), `annotations` (`podctl.io/`), `quantity`, `native` (the pod
-//! file text and each line's origin), [`secret`] (what no output shows);
+//! `probe`, `security`, `volumes`, [`files`] (configMap volumes),
+//! `secret_volume` (secret volumes as podctl secrets), `annotations`
+//! (`podctl.io/`), `quantity`, `native` (the pod file text and each line's
+//! origin), [`secret`] (Secrets as podctl secrets; what no output shows);
 //! `generate`, `gen_container`, `gen_volumes` and `yaml_out` the way out
 //! (`annotations` and `userns`, hostUsers, both ways).
 //! Nothing here touches the host but [`write`] (relative
@@ -47,6 +48,7 @@ mod quantity;
 mod refs;
 mod rules;
 pub mod secret;
+mod secret_volume;
 mod security;
 mod userns;
 mod volumes;
@@ -70,12 +72,15 @@ pub struct Loaded {
     pub text: String,
     /// Unsupported fields ignored under [`Unsupported::Warn`], located.
     pub warnings: Vec<Diagnostic>,
-    /// The files of its configMap and secret volumes, which apply writes
+    /// The files of its configMap volumes, which apply writes
     /// ([`write::write`]) once the pod passed its checks, before it starts.
     pub files: Vec<files::VolumeFiles>,
     /// What no output may show: the values of the file's Secrets
     /// ([`secret::redact`]).
     pub secrets: Vec<String>,
+    /// The file's Secrets as podctl secrets, which apply stores (encrypted)
+    /// before it stores the pod; in memory only.
+    pub secret_values: secret::Values,
 }
 
 impl Loaded {
@@ -101,16 +106,22 @@ struct Lowered {
     warnings: Vec<Diagnostic>,
     files: Vec<files::VolumeFiles>,
     secrets: Vec<String>,
+    secret_values: secret::Values,
 }
 
-fn lower_str(src: &str, file: &str, policy: Unsupported) -> Result<Lowered, Diagnostics> {
+fn lower_str(
+    src: &str,
+    file: &str,
+    policy: Unsupported,
+    base: &Path,
+) -> Result<Lowered, Diagnostics> {
     let docs = yaml::parse(src).map_err(|e| {
         let mut sink = Sink::new(file, src);
         sink.error(e.offset..e.offset, "", e.message);
         Diagnostics(sink.finish())
     })?;
     let mut cx = walk::Cx::new(file, src, policy);
-    let native = docs::lower(&mut cx, &docs);
+    let native = docs::lower(&mut cx, &docs, base);
     if cx.errors.has_errors() {
         return Err(Diagnostics(dedup(cx.errors.finish())));
     }
@@ -122,18 +133,26 @@ fn lower_str(src: &str, file: &str, policy: Unsupported) -> Result<Lowered, Diag
         warnings: dedup(cx.warnings.finish()),
         files: native.files,
         secrets: native.secrets,
+        secret_values: native.secret_store,
     })
 }
 
-/// Parses and validates a manifest into a pod.
-pub fn parse_str(src: &str, file: &str, policy: Unsupported) -> Result<Loaded, Diagnostics> {
+/// Parses and validates a manifest into a pod; its configMap volumes'
+/// files are to go under `files` ([`crate::layout::Layout::kube_files`]).
+pub fn parse_str(
+    src: &str,
+    file: &str,
+    policy: Unsupported,
+    files: &Path,
+) -> Result<Loaded, Diagnostics> {
     let Lowered {
         text,
         origins,
         warnings,
         files,
         secrets,
-    } = lower_str(src, file, policy)?;
+        secret_values,
+    } = lower_str(src, file, policy, files)?;
     match crate::spec::parse_str(&text, file, "pod") {
         Ok(pod) => Ok(Loaded {
             pod,
@@ -141,6 +160,7 @@ pub fn parse_str(src: &str, file: &str, policy: Unsupported) -> Result<Loaded, D
             warnings,
             files,
             secrets,
+            secret_values,
         }),
         Err(d) => {
             // Back to the YAML: each native line knows its field.
@@ -165,8 +185,9 @@ fn dedup(mut d: Vec<Diagnostic>) -> Vec<Diagnostic> {
     d
 }
 
-/// Reads a manifest or a pod file (by extension), with the native text.
-pub fn load(path: &Path, policy: Unsupported) -> Result<Loaded, Diagnostics> {
+/// Reads a manifest or a pod file (by extension), with the native text; a
+/// manifest's configMap volumes' files are to go under `files`.
+pub fn load(path: &Path, policy: Unsupported, files: &Path) -> Result<Loaded, Diagnostics> {
     let label = path.display().to_string();
     if !is_manifest(path) {
         return crate::spec::load_with_text(path).map(|(pod, text)| Loaded {
@@ -175,6 +196,7 @@ pub fn load(path: &Path, policy: Unsupported) -> Result<Loaded, Diagnostics> {
             text,
             warnings: Vec::new(),
             files: Vec::new(),
+            secret_values: Default::default(),
         });
     }
     let whole_file = |message: String| {
@@ -200,7 +222,7 @@ pub fn load(path: &Path, policy: Unsupported) -> Result<Loaded, Diagnostics> {
         return Err(whole_file(yaml::too_big(len as usize)));
     }
     match std::str::from_utf8(&bytes) {
-        Ok(src) => parse_str(src, &label, policy),
+        Ok(src) => parse_str(src, &label, policy, files),
         Err(e) => {
             let good = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
             let mut sink = Sink::new(&label, good);
@@ -212,3 +234,9 @@ pub fn load(path: &Path, policy: Unsupported) -> Result<Loaded, Diagnostics> {
 
 #[cfg(test)]
 mod tests;
+
+/// Where the tests' configMap volumes' files go: the host's default.
+#[cfg(test)]
+pub(crate) fn test_files() -> &'static Path {
+    Path::new("/var/lib/podctl/kube")
+}

@@ -63,8 +63,10 @@ pub(crate) struct Native {
     /// `[volumes]`: name, value (`{}` or `{ size = ... }`), origin.
     pub volumes: Vec<(String, String, Origin)>,
     pub containers: Vec<Container>,
-    /// The files of configMap and secret volumes, for apply to write.
+    /// The files of configMap volumes, for apply to write.
     pub files: Vec<super::files::VolumeFiles>,
+    /// The values of the file's Secrets as podctl secrets, for apply to store.
+    pub secret_store: super::secret::Values,
     /// The values of the file's Secrets: a line holding one is marked
     /// ([`super::secret::MARK`]).
     pub secrets: Vec<String>,

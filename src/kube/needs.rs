@@ -37,7 +37,7 @@ mod tests {
     }
 
     fn err(src: &str) -> String {
-        match parse_str(src, "t.yaml", Unsupported::Error) {
+        match parse_str(src, "t.yaml", Unsupported::Error, crate::kube::test_files()) {
             Ok(l) => panic!("accepted: {:?}", l.pod.needs),
             Err(d) => d.to_string(),
         }
@@ -46,7 +46,13 @@ mod tests {
     #[test]
     fn the_annotations_are_comma_separated_lists() {
         let src = manifest("    podctl.io/needs: db, api\n    podctl.io/wants: cache\n");
-        let l = parse_str(&src, "t.yaml", Unsupported::Error).unwrap_or_else(|d| panic!("{d}"));
+        let l = parse_str(
+            &src,
+            "t.yaml",
+            Unsupported::Error,
+            crate::kube::test_files(),
+        )
+        .unwrap_or_else(|d| panic!("{d}"));
         assert_eq!(l.pod.needs, ["db", "api"]);
         assert_eq!(l.pod.wants, ["cache"]);
         assert!(l.text.contains("needs = [\"db\", \"api\"]"), "{}", l.text);
@@ -84,8 +90,13 @@ mod tests {
                 let quoted = format!("podctl.io/needs: '{}'", pod.needs.join(","));
                 assert!(yaml.contains(&line) || yaml.contains(&quoted), "{yaml}");
             }
-            let back = parse_str(&yaml, "t.yaml", Unsupported::Error)
-                .unwrap_or_else(|d| panic!("{key}: {d}\n{yaml}"));
+            let back = parse_str(
+                &yaml,
+                "t.yaml",
+                Unsupported::Error,
+                crate::kube::test_files(),
+            )
+            .unwrap_or_else(|d| panic!("{key}: {d}\n{yaml}"));
             assert_eq!(
                 (&back.pod.needs, &back.pod.wants),
                 (&pod.needs, &pod.wants),

@@ -7,6 +7,7 @@ use super::pod_cx::PodCx;
 use super::walk::{self, Cx, fields, id, join};
 use super::yaml::Node;
 use super::{annotations, refs};
+use std::path::Path;
 
 const TOP: [&str; 4] = ["apiVersion", "kind", "metadata", "spec"];
 const TOP_UNSUPPORTED: [&str; 1] = ["status={}"];
@@ -96,7 +97,8 @@ const RESTART_POLICIES: [(&str, &str); 3] = [
 /// Kubernetes' default `terminationGracePeriodSeconds`.
 pub(crate) const DEFAULT_GRACE_SECONDS: i64 = 30;
 
-pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs) -> Native {
+/// Lowers the Pod `doc`; its configMap volumes' files go under `files`.
+pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs, files: &Path) -> Native {
     let [_, _, metadata, spec] = fields(cx, doc, "", TOP, &TOP_UNSUPPORTED);
     let mut out = Native {
         origin: Some(origin(doc, "")),
@@ -276,6 +278,7 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs) -> Native
             volumes,
             super::volumes::PodRef {
                 name: &name,
+                files,
                 objects,
             },
             &mut out,

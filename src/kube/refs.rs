@@ -129,7 +129,64 @@ impl Refs {
                 }
             }
         }
+        if kind == Kind::Secret {
+            self.check_names(cx, doc, at, name, &values);
+        }
         self.objects.push((kind, name.to_string(), values));
+    }
+
+    /// Each key of Secret `name` is a podctl secret `NAME.KEY`
+    /// ([`super::secret::name`]): one that is too long, or that another
+    /// Secret's key is named too (`a.b` + `c`, `a` + `b.c`), is refused.
+    fn check_names(
+        &self,
+        cx: &mut Cx,
+        doc: &Node,
+        at: &str,
+        name: &str,
+        values: &BTreeMap<String, String>,
+    ) {
+        for key in values.keys() {
+            let path = join(at, &format!("data.{key}"));
+            let Some(full) = super::secret::name(name, key) else {
+                cx.error(
+                    doc,
+                    &path,
+                    format!(
+                        "the Secret {name:?}'s key {key:?} is the podctl secret {name}.{key}, longer than {} bytes",
+                        crate::model::SECRET_NAME_MAX
+                    ),
+                );
+                continue;
+            };
+            let other = self
+                .objects
+                .iter()
+                .filter(|(k, _, _)| *k == Kind::Secret)
+                .flat_map(|(_, n, d)| d.keys().map(move |k| (n, k)))
+                .find(|(n, k)| super::secret::name(n, k).as_deref() == Some(full.as_str()));
+            if let Some((n, k)) = other {
+                cx.error(
+                    doc,
+                    &path,
+                    format!("the podctl secret {full} would be both this key and the Secret {n:?}'s key {k:?}: rename one"),
+                );
+            }
+        }
+    }
+
+    /// The values of the file's Secrets as podctl secrets, for apply to
+    /// store (an empty value is no secret: it is given as a plain one).
+    pub(crate) fn secret_store(&self) -> super::secret::Values {
+        let mut out = BTreeMap::new();
+        for (_, name, data) in self.objects.iter().filter(|(k, _, _)| *k == Kind::Secret) {
+            for (key, value) in data.iter().filter(|(_, v)| !v.is_empty()) {
+                if let Some(full) = super::secret::name(name, key) {
+                    out.insert(full, value.clone().into_bytes());
+                }
+            }
+        }
+        super::secret::Values(out)
     }
 
     /// Every value of the file's Secrets (not empty), longest first: what

@@ -1,17 +1,53 @@
-//! A Secret's values are shown by no command: `apply --dry-run`, `diff`,
-//! `validate` and `kube generate` print `<secret>` where a pod's
-//! environment, command or probes hold one.
+//! A manifest's Secrets become podctl secrets ([`crate::secret`]): key
+//! KEY of Secret NAME is the secret `NAME.KEY` ([`name`]), encrypted by
+//! systemd when `apply` stores it; the native pod file holds only that
+//! name (`env.VAR = { secret = "NAME.KEY" }`, `secrets = [{ name =
+//! "NAME.KEY", target = ..., mode = ... }]`). The values travel from the
+//! manifest to `apply` in memory only ([`Values`]).
 //!
-//! Where they live: a manifest's Secrets become the values of the native
-//! pod file's keys (a container's `env`), which `apply` stores in
-//! `/etc/podctl/pods/NAME.toml` (0600, in a 0700 directory), and the
-//! supervisor's state file (`/run/podctl/NAME.json`, 0600) holds the same
-//! text; secret volumes' files are in `/var/lib/podctl/kube/NAME/` (0700),
-//! 0400 unless the manifest gives a mode. The stored pod file marks each
-//! line that holds a secret with [`MARK`], so that `kube generate NAME`
-//! hides them too.
+//! No command shows a value: `apply --dry-run`, `diff`, `validate` and
+//! `kube generate` print `<secret>` wherever one would appear by chance (a
+//! plain value that holds it), and the stored pod file marks such a line
+//! with [`MARK`], so that `kube generate NAME` hides them too.
 
-use crate::model::{Check, Pod};
+use crate::model::{Check, Pod, is_secret_name};
+use std::collections::BTreeMap;
+
+/// The podctl secret that key `key` of Secret `secret` is: `SECRET.KEY`
+/// (a Secret's name is a DNS subdomain and a key `[-._a-zA-Z0-9]+`: both
+/// are a secret name's characters); `None` when that is no secret name
+/// (too long).
+pub fn name(secret: &str, key: &str) -> Option<String> {
+    let n = format!("{secret}.{key}");
+    is_secret_name(&n).then_some(n)
+}
+
+/// The Secret and key a podctl secret's name is written as in a manifest
+/// (`kube generate`): split at its first dot, the Secret a DNS-1123 label
+/// (as Kubernetes names are written), the key a valid key. `None`: the name
+/// has no such form (it is then written in an annotation).
+pub fn split(name: &str) -> Option<(&str, &str)> {
+    let (secret, key) = name.split_once('.')?;
+    let label = !secret.is_empty()
+        && secret.len() <= super::rules::MAX_VOLUME_NAME
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !secret.starts_with('-')
+        && !secret.ends_with('-');
+    (label && super::rules::key(key).is_ok()).then_some((secret, key))
+}
+
+/// A manifest's secret values by podctl secret name, for `apply` to store:
+/// in memory only, never printed (its `Debug` shows the names).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Values(pub BTreeMap<String, Vec<u8>>);
+
+impl std::fmt::Debug for Values {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}
 
 /// What is printed instead of a secret value.
 pub const REDACTED: &str = "<secret>";
@@ -83,6 +119,26 @@ pub fn redact(pod: &mut Pod, secrets: &[String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_of_a_secret_is_the_secret_named_both() {
+        assert_eq!(name("db", "password").as_deref(), Some("db.password"));
+        assert_eq!(
+            name("app.example", "tls.key").as_deref(),
+            Some("app.example.tls.key")
+        );
+        assert_eq!(name(&"a".repeat(200), &"k".repeat(60)), None);
+        assert_eq!(split("db.password"), Some(("db", "password")));
+        assert_eq!(split("db.tls.key"), Some(("db", "tls.key")));
+        for plain in ["db-password", "Db.password", "-x.y", "db."] {
+            assert_eq!(split(plain), None, "{plain}");
+        }
+        // What is split is named back the same.
+        let (s, k) = split("db.tls.key").unwrap();
+        assert_eq!(name(s, k).as_deref(), Some("db.tls.key"));
+        let v = Values(BTreeMap::from([("db.password".into(), b"s3cr3t".to_vec())]));
+        assert_eq!(format!("{v:?}"), "[\"db.password\"]");
+    }
 
     #[test]
     fn marked_lines_give_their_strings_and_hide_replaces_them() {

@@ -6,11 +6,12 @@ use super::*;
 const HOST: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n    podctl.io/host-binaries: app\nspec:\n  containers:\n  - name: app\n    command: [/bin/sleep, infinity]\n";
 
 fn ok(src: &str) -> Loaded {
-    parse_str(src, "t.yaml", Unsupported::Error).unwrap_or_else(|d| panic!("{d}"))
+    parse_str(src, "t.yaml", Unsupported::Error, crate::kube::test_files())
+        .unwrap_or_else(|d| panic!("{d}"))
 }
 
 fn err(src: &str) -> String {
-    parse_str(src, "t.yaml", Unsupported::Error)
+    parse_str(src, "t.yaml", Unsupported::Error, crate::kube::test_files())
         .unwrap_err()
         .to_string()
 }
@@ -88,4 +89,64 @@ fn the_pull_and_dns_policies_podctl_follows_are_accepted() {
         e.contains("spec.containers[0].imagePullPolicy: not supported by podctl"),
         "{e}"
     );
+}
+
+/// A manifest's Secret: each key a podctl secret `SECRET.KEY`, named in
+/// the native text (env, secret files with their targets and modes) and
+/// stored from memory; a Secret not in the file is a stored one; `$(VAR)`
+/// of a secret variable is left as written; an empty key is a plain "".
+#[test]
+fn secrets_lower_to_podctl_secrets_by_name() {
+    let src = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: s3cr3t\n  user: admin\n  empty: \"\"\n---\n{}",
+        HOST.replace(
+            "    command: [/bin/sleep, infinity]\n",
+            "    command: [/bin/echo, \"$(PASSWORD)\"]\n    envFrom:\n    - secretRef:\n        name: db\n      prefix: DB_\n    env:\n    - name: PASSWORD\n      valueFrom:\n        secretKeyRef: {name: db, key: password}\n    - name: TOKEN\n      valueFrom:\n        secretKeyRef: {name: api, key: token}\n    volumeMounts:\n    - {name: creds, mountPath: /etc/creds}\n    - {name: stored, mountPath: /etc/api/token, subPath: t}\n  volumes:\n  - name: creds\n    secret:\n      secretName: db\n      defaultMode: 0440\n      items:\n      - {key: password, path: pw}\n      - {key: user, path: sub/user, mode: 0444}\n  - name: stored\n    secret:\n      secretName: api\n      items:\n      - {key: token, path: t}\n"
+        )
+    );
+    let l = ok(&src);
+    assert!(
+        !l.text.contains("s3cr3t") && !l.text.contains("admin"),
+        "{}",
+        l.text
+    );
+    let c = &l.pod.containers[0];
+    let env: Vec<(&str, &str)> = c
+        .secrets
+        .env
+        .iter()
+        .map(|(v, n)| (v.as_str(), n.as_str()))
+        .collect();
+    assert_eq!(
+        env,
+        [
+            ("DB_password", "db.password"),
+            ("DB_user", "db.user"),
+            ("PASSWORD", "db.password"),
+            ("TOKEN", "api.token"),
+        ]
+    );
+    assert_eq!(c.env.get("DB_empty").map(String::as_str), Some(""));
+    assert_eq!(
+        c.command.as_deref(),
+        Some(&["/bin/echo".to_string(), "$(PASSWORD)".to_string()][..])
+    );
+    let files: Vec<(&str, &str, u32)> = c
+        .secrets
+        .files
+        .iter()
+        .map(|f| (f.name.as_str(), f.target.as_str(), f.mode))
+        .collect();
+    assert_eq!(
+        files,
+        [
+            ("db.password", "/etc/creds/pw", 0o440),
+            ("db.user", "/etc/creds/sub/user", 0o444),
+            ("api.token", "/etc/api/token", 0o400),
+        ]
+    );
+    let stored: Vec<&str> = l.secret_values.0.keys().map(String::as_str).collect();
+    assert_eq!(stored, ["db.password", "db.user"], "{:?}", l.secret_values);
+    assert_eq!(l.secret_values.0["db.password"], b"s3cr3t");
+    assert!(l.files.is_empty(), "no file of a secret: {:?}", l.files);
 }

@@ -27,14 +27,14 @@ fn manifest(annotations: &str, spec: &str, security: &str) -> String {
 }
 
 fn userns(src: &str) -> UserNs {
-    match parse_str(src, "t.yaml", Unsupported::Error) {
+    match parse_str(src, "t.yaml", Unsupported::Error, crate::kube::test_files()) {
         Ok(l) => l.pod.userns,
         Err(d) => panic!("{d}\n{src}"),
     }
 }
 
 fn err(src: &str) -> String {
-    match parse_str(src, "t.yaml", Unsupported::Error) {
+    match parse_str(src, "t.yaml", Unsupported::Error, crate::kube::test_files()) {
         Ok(l) => panic!("accepted: {:?}\n{src}", l.pod.userns),
         Err(d) => d.to_string(),
     }
@@ -44,7 +44,14 @@ fn err(src: &str) -> String {
 fn host_users_false_is_auto_and_true_is_host() {
     let src = manifest("", "  hostUsers: false\n", "");
     assert_eq!(userns(&src), AUTO);
-    let text = parse_str(&src, "t.yaml", Unsupported::Error).unwrap().text;
+    let text = parse_str(
+        &src,
+        "t.yaml",
+        Unsupported::Error,
+        crate::kube::test_files(),
+    )
+    .unwrap()
+    .text;
     assert!(text.contains("\nuserns = \"auto\"\n"), "{text}");
     assert_eq!(
         userns(&manifest("", "  hostUsers: true\n", "")),
@@ -56,7 +63,13 @@ fn host_users_false_is_auto_and_true_is_host() {
 #[test]
 fn without_host_users_podctl_decides() {
     let src = manifest("", "", "");
-    let l = parse_str(&src, "t.yaml", Unsupported::Error).unwrap();
+    let l = parse_str(
+        &src,
+        "t.yaml",
+        Unsupported::Error,
+        crate::kube::test_files(),
+    )
+    .unwrap();
     assert!(!l.text.contains("userns"), "{}", l.text);
     assert_eq!(l.pod.userns, AUTO);
     let src = manifest("", "  hostNetwork: true\n", "");
@@ -236,8 +249,13 @@ fn every_user_namespace_round_trips() {
     ] {
         let pod = pod_of(&format!("{key}{POD}"));
         let yaml = generate::pod(&pod);
-        let back = parse_str(&yaml, "t.yaml", Unsupported::Error)
-            .unwrap_or_else(|d| panic!("{key}: {d}\n{yaml}"));
+        let back = parse_str(
+            &yaml,
+            "t.yaml",
+            Unsupported::Error,
+            crate::kube::test_files(),
+        )
+        .unwrap_or_else(|d| panic!("{key}: {d}\n{yaml}"));
         assert_eq!(back.pod.userns, pod.userns, "{key}\n{yaml}");
         assert_eq!(
             crate::plan::build(&back.pod),

@@ -1,9 +1,9 @@
-//! `spec.volumes` (emptyDir, hostPath, persistentVolumeClaim) and each
-//! container's `volumeMounts`, lowered to the pod's scratch volumes and the
-//! containers' `volumes` strings.
+//! `spec.volumes` (emptyDir, hostPath, persistentVolumeClaim, configMap,
+//! secret) and each container's `volumeMounts`, lowered to the pod's
+//! scratch volumes, the containers' `volumes` strings and, for secret
+//! volumes, their `secrets` ([`super::secret_volume`]).
 
 use super::native::{self, Native, Origin, origin};
-use super::refs::Kind;
 use super::walk::{self, Cx, fields, join};
 use super::yaml::Node;
 
@@ -16,8 +16,10 @@ pub(crate) enum Source {
     Host(String),
     /// A persistentVolumeClaim: the named volume of the claim; read-only?
     Claim(String, bool),
-    /// A configMap or secret volume: a bind of its files' directory, read-only.
+    /// A configMap volume: a bind of its files' directory, read-only.
     Files(String),
+    /// A secret volume: podctl secrets, mounted one file each.
+    Secret(Vec<super::secret_volume::Item>),
     /// A kind podctl does not support, reported at the volume; its mounts
     /// are left out with it.
     Unsupported,
@@ -67,6 +69,8 @@ const DEVICE_TYPES: [&str; 2] = ["CharDevice", "BlockDevice"];
 /// What the volumes need of their pod: its name and the file's objects.
 pub(crate) struct PodRef<'a> {
     pub name: &'a str,
+    /// Where configMap volumes' files are: [`crate::layout::Layout::kube_files`].
+    pub files: &'a std::path::Path,
     pub objects: &'a super::refs::Refs,
 }
 
@@ -135,12 +139,16 @@ pub(crate) fn read_pod(
                 }
                 None => continue,
             }
-        } else if let Some((kind, n, key)) = config_map
-            .map(|n| (Kind::ConfigMap, n, "configMap"))
-            .or(secret.map(|n| (Kind::Secret, n, "secret")))
-        {
-            let at = join(&path, key);
-            match super::files::read(cx, n, &at, kind, (pod.name, name), pod.objects) {
+        } else if let Some(n) = secret {
+            let at = join(&path, "secret");
+            match super::secret_volume::read(cx, n, &at, pod.objects) {
+                Some(items) => Source::Secret(items),
+                None => continue,
+            }
+        } else if let Some(n) = config_map {
+            let at = join(&path, "configMap");
+            let dirs = (pod.files, pod.name, name);
+            match super::files::read(cx, n, &at, dirs, pod.objects) {
                 Some(files) => {
                     let dir = files.dir.display().to_string();
                     out.files.push(files);
@@ -240,14 +248,17 @@ fn scratch_size(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
     }
 }
 
-/// One container's `volumeMounts` as native volume strings.
-pub(crate) fn mounts(
-    cx: &mut Cx,
-    n: &Node,
-    path: &str,
-    vols: &[(String, Source)],
-) -> Vec<(String, Origin)> {
-    let mut out = Vec::new();
+/// One container's mounts: native `volumes` and `secrets` elements.
+#[derive(Default)]
+pub(crate) struct Mounts {
+    pub volumes: Vec<(String, Origin)>,
+    pub secrets: Vec<(String, Origin)>,
+}
+
+/// One container's `volumeMounts` as native volume strings and secrets.
+pub(crate) fn mounts(cx: &mut Cx, n: &Node, path: &str, vols: &[(String, Source)]) -> Mounts {
+    let mut all = Mounts::default();
+    let out = &mut all.volumes;
     for (i, m) in walk::seq(cx, n, path).iter().enumerate() {
         let p = format!("{path}[{i}]");
         let [name, target, ro, sub] = fields(
@@ -288,6 +299,22 @@ pub(crate) fn mounts(
         };
         let src = match source {
             Source::Unsupported => continue,
+            // Read-only files, as in Kubernetes, whatever readOnly says.
+            Source::Secret(items) => {
+                let files = super::secret_volume::mounted(items, target, sub.map(|(s, _)| s));
+                if let Some((s, n)) = sub
+                    && files.is_empty()
+                {
+                    cx.error(
+                        n,
+                        &join(&p, "subPath"),
+                        format!("{s:?} is no item of the secret volume {name:?}"),
+                    );
+                }
+                all.secrets
+                    .extend(files.into_iter().map(|f| (f, origin(m, &p))));
+                continue;
+            }
             Source::Files(dir) => {
                 // Kubernetes mounts them read-only, whatever readOnly says.
                 read_only = true;
@@ -320,7 +347,7 @@ pub(crate) fn mounts(
         let text = format!("{src}:{target}{}", if read_only { ":ro" } else { "" });
         out.push((native::string(&text), origin(m, &p)));
     }
-    out
+    all
 }
 
 /// The `name` field of a volume, to locate a problem with it (the volume

@@ -1,5 +1,5 @@
-//! Writing the files of a manifest's configMap and secret volumes: the only
-//! place the manifest reader touches the host (`apply` calls it once the
+//! Writing the files of a manifest's configMap volumes: the only place the
+//! manifest reader touches the host (`apply` calls it once the
 //! pod passed every check).
 //!
 //! Everything is done relative to directories podctl opened itself, from
@@ -11,7 +11,7 @@
 //! directory, in the pod's directory (`.VOLUME.files`, which the container
 //! does not see), and only those are ever removed.
 
-use super::files::{FILES_DIR, VolumeFiles};
+use super::files::VolumeFiles;
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, openat, renameat};
 use nix::sys::stat::{Mode, fchmod, mkdirat};
@@ -20,7 +20,8 @@ use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
 use std::path::Path;
 
-/// Mode of a pod's directory: root's only (it holds secrets).
+/// Mode of a pod's directory: root's only (the volumes' own directories say
+/// who may read them).
 const POD_DIR_MODE: u32 = 0o700;
 /// Mode of a volume's directory and its subdirectories: what the container
 /// sees (its files have their own modes).
@@ -138,18 +139,13 @@ fn read_record(pod: &OwnedFd, record: &str) -> Vec<String> {
         .collect()
 }
 
-/// Writes a volume's files into its directory under [`FILES_DIR`] (each
-/// replaced atomically: a container that binds the directory sees old or
-/// new content, never a half) and removes the files it wrote there before
-/// and no longer has (relative to directories it opened, no symlink
-/// followed, each file created with its final mode).
-pub fn write(v: &VolumeFiles) -> std::io::Result<()> {
-    write_under(Path::new(FILES_DIR), v)
-}
-
-/// [`write()`] under another base directory than [`FILES_DIR`]
-/// (`base/POD/VOLUME`; tests).
-pub fn write_under(base: &Path, v: &VolumeFiles) -> std::io::Result<()> {
+/// Writes a volume's files into its directory `base/POD/VOLUME` (`base`:
+/// [`crate::layout::Layout::kube_files`]; each file replaced atomically: a
+/// container that binds the directory sees old or new content, never a
+/// half) and removes the files it wrote there before and no longer has
+/// (relative to directories it opened, no symlink followed, each file
+/// created with its final mode).
+pub fn write(base: &Path, v: &VolumeFiles) -> std::io::Result<()> {
     crate::private::create_private_dir(base)?;
     let base_fd = openat(
         nix::fcntl::AT_FDCWD,
@@ -214,7 +210,7 @@ mod tests {
         };
         std::fs::create_dir_all(&v.dir).unwrap();
         std::fs::write(v.dir.join("foreign"), "not podctl's").unwrap();
-        write_under(&base, &v).unwrap();
+        write(&base, &v).unwrap();
         assert_eq!(
             std::fs::read_to_string(v.dir.join("app.conf")).unwrap(),
             "a=1\n"
@@ -225,7 +221,7 @@ mod tests {
         assert_eq!(std::fs::read_to_string(v.dir.join("sub/x")).unwrap(), "x");
         // Again without `old`: it goes, a file podctl did not write stays.
         v.files.pop();
-        write_under(&base, &v).unwrap();
+        write(&base, &v).unwrap();
         assert!(!v.dir.join("old").exists());
         assert!(v.dir.join("foreign").exists());
         assert!(v.dir.join("app.conf").exists());
@@ -234,7 +230,7 @@ mod tests {
         std::fs::create_dir_all(&outside).unwrap();
         std::fs::remove_dir_all(v.dir.join("sub")).unwrap();
         std::os::unix::fs::symlink(&outside, v.dir.join("sub")).unwrap();
-        assert!(write_under(&base, &v).is_err());
+        assert!(write(&base, &v).is_err());
         assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
         std::fs::remove_dir_all(&base).unwrap();
     }

@@ -24,15 +24,56 @@ pub fn is_secret_name(name: &str) -> bool {
 /// A container's secrets, by name only (their values never reach a plan).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Secrets {
-    /// Mounted read-only at `/run/secrets/NAME`, in file order, unique.
-    pub files: Vec<String>,
+    /// Mounted read-only, in file order; each target once.
+    pub files: Vec<SecretFile>,
     /// Environment variables set from a secret: (variable, secret), sorted
     /// by variable.
     pub env: Vec<(String, String)>,
 }
 
-/// Where a container finds a secret file.
+/// Where a container finds a secret file unless it says where.
 pub const SECRETS_TARGET: &str = "/run/secrets";
+
+/// The mode of a secret file unless it says another: its user's, read-only.
+pub const SECRET_FILE_MODE: u32 = 0o400;
+
+/// One secret as a file in a container: `"NAME"` (at
+/// `/run/secrets/NAME`, 0400) or `{ name, target, mode }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretFile {
+    pub name: String,
+    /// An absolute path in the container.
+    pub target: String,
+    /// Permission bits (at most 0777); the file is the container user's.
+    pub mode: u32,
+}
+
+impl SecretFile {
+    /// `NAME` at `/run/secrets/NAME`, 0400.
+    pub fn at_default(name: &str) -> SecretFile {
+        SecretFile {
+            name: name.to_string(),
+            target: format!("{SECRETS_TARGET}/{name}"),
+            mode: SECRET_FILE_MODE,
+        }
+    }
+
+    /// Its file's name on the host, as entry `i` of its container's
+    /// secrets: the secret's name, or `NAME@I` for one with its own target
+    /// or mode (`@` is in no secret name: two never meet).
+    pub fn host_file(&self, i: usize) -> String {
+        if self.is_default() {
+            self.name.clone()
+        } else {
+            format!("{}@{i}", self.name)
+        }
+    }
+
+    /// Whether it is written as a bare name (`"NAME"`) in a pod file.
+    pub fn is_default(&self) -> bool {
+        *self == SecretFile::at_default(&self.name)
+    }
+}
 
 impl Secrets {
     pub fn is_empty(&self) -> bool {
@@ -41,7 +82,7 @@ impl Secrets {
 
     /// Every secret used, sorted, once each.
     pub fn names(&self) -> Vec<String> {
-        let mut all = self.files.clone();
+        let mut all: Vec<String> = self.files.iter().map(|f| f.name.clone()).collect();
         all.extend(self.env.iter().map(|(_, s)| s.clone()));
         all.sort();
         all.dedup();
@@ -77,7 +118,7 @@ mod tests {
     #[test]
     fn names_are_every_secret_once() {
         let s = Secrets {
-            files: vec!["b".into(), "a".into()],
+            files: vec![SecretFile::at_default("b"), SecretFile::at_default("a")],
             env: vec![("X".into(), "b".into()), ("Y".into(), "c".into())],
         };
         assert_eq!(s.names(), ["a", "b", "c"]);

@@ -3,9 +3,10 @@
 //! the helper's launch spec, a memory file) are written as files to a
 //! directory of the pod's under `/run/podctl` (memory-backed), owned by the
 //! container's user as the host knows it (its mapped ID in a user
-//! namespace), mode 0400 in a 0500 directory: no other host user reads
-//! them. The config binds each at `/run/secrets/NAME`, read-only, and sets
-//! the environment variables given from secrets. The pod's directory goes
+//! namespace), with their mode (0400 unless the pod file says another) in
+//! a 0500 directory: no other host user reads them. The config binds each
+//! at its target (`/run/secrets/NAME` unless the pod file says another),
+//! read-only, and sets the environment variables given from secrets. The pod's directory goes
 //! when the pod stops ([`super::pod::teardown`]).
 
 use super::config::Provided;
@@ -139,9 +140,9 @@ pub fn provide(
             source,
         }
     };
-    for name in &c.secrets.files {
-        if !values.0.contains_key(name) {
-            return Err(missing(c, name));
+    for f in &c.secrets.files {
+        if !values.0.contains_key(&f.name) {
+            return Err(missing(c, &f.name));
         }
     }
     write_files(&dir, c, values, owner, dir_owner).map_err(err(&dir))?;
@@ -168,16 +169,18 @@ fn write_files(
         _ => {}
     }
     std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700).create(dir)?;
-    for name in &c.secrets.files {
-        let path = dir.join(name);
+    for (i, secret) in c.secrets.files.iter().enumerate() {
+        let path = dir.join(secret.host_file(i));
+        // Created root's alone; its mode once it is the user's.
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o400)
             .custom_flags(libc::O_NOFOLLOW)
             .open(&path)?;
-        f.write_all(&values.0[name])?;
+        f.write_all(&values.0[&secret.name])?;
         std::os::unix::fs::fchown(&f, Some(owner.0), Some(owner.1))?;
+        f.set_permissions(std::fs::Permissions::from_mode(secret.mode & 0o777))?;
     }
     std::os::unix::fs::chown(dir, Some(dir_owner.0), Some(dir_owner.1))?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o500))?;

@@ -57,6 +57,19 @@ impl Changes {
         }
     }
 
+    /// The decision once secrets the pod uses got new values: systemd
+    /// hands them to the pod's service when it starts, so a running pod
+    /// is recreated.
+    pub fn with_new_secret_values(self) -> Changes {
+        match self {
+            Changes::Unchanged(d) | Changes::Reload(d) => Changes::Recreate(PlanDiff {
+                recreate: true,
+                ..d
+            }),
+            other => other,
+        }
+    }
+
     /// One word for the decision: create, unchanged, recreate, reload.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -16,7 +16,7 @@ mod store;
 mod tests;
 
 pub use creds::{Encrypter, SystemdCreds, fake};
-pub use store::{Entry, Store, used_by};
+pub use store::{Entry, Put, Store, used_by};
 
 /// Where the encrypted secrets are: systemd's own convention for a
 /// credential store.
@@ -49,7 +49,7 @@ pub enum SecretError {
     Empty(String),
     #[error("secret {name:?}: the value is over {VALUE_MAX} bytes")]
     TooBig { name: String },
-    #[error("secret {name:?}: systemd-creds encrypt failed: {message}")]
+    #[error("secret {name:?}: {message}")]
     Encrypt { name: String, message: String },
     #[error("secret {name:?}: cannot {what} {}", path.display())]
     Io {
@@ -68,6 +68,22 @@ pub fn check_name(name: &str) -> Result<&str, SecretError> {
     } else {
         Err(SecretError::BadName(name.to_string()))
     }
+}
+
+/// Stores a manifest's secrets (`kube::secret::Values`): each created, or
+/// replaced when its value changed. Returns the names replaced, whose pods
+/// must restart to see them.
+pub fn store_values(
+    store: &Store<'_>,
+    values: &crate::kube::secret::Values,
+) -> Result<Vec<String>, SecretError> {
+    let mut replaced = Vec::new();
+    for (name, value) in &values.0 {
+        if store.put(name, value)? == Put::Replaced {
+            replaced.push(name.clone());
+        }
+    }
+    Ok(replaced)
 }
 
 /// Each secret `plan`'s containers use is stored (apply checks it before

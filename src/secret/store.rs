@@ -6,6 +6,26 @@ use crate::layout::Layout;
 use serde::Serialize;
 use std::path::PathBuf;
 
+/// What [`Store::put`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    Created,
+    Replaced,
+    Unchanged,
+}
+
+/// A valid name and a value the store holds: not empty, bounded.
+fn check_value(name: &str, value: &[u8]) -> Result<(), SecretError> {
+    check_name(name)?;
+    if value.is_empty() {
+        return Err(SecretError::Empty(name.into()));
+    }
+    if value.len() > VALUE_MAX {
+        return Err(SecretError::TooBig { name: name.into() });
+    }
+    Ok(())
+}
+
 /// One stored secret, as `secret ls` and `secret inspect` show it: never
 /// its value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -37,17 +57,39 @@ impl Store<'_> {
 
     /// Encrypts `value` and stores it as `name`, which must be new.
     pub fn create(&self, name: &str, value: &[u8]) -> Result<(), SecretError> {
-        check_name(name)?;
-        if value.is_empty() {
-            return Err(SecretError::Empty(name.into()));
-        }
-        if value.len() > VALUE_MAX {
-            return Err(SecretError::TooBig { name: name.into() });
-        }
+        check_value(name, value)?;
         let path = self.path(name);
         if path.exists() {
             return Err(SecretError::Exists(name.into()));
         }
+        self.seal(name, value)
+    }
+
+    /// Stores `value` as `name`: created, replaced when the stored value
+    /// differs (decrypted in memory to compare; one that cannot be
+    /// decrypted is replaced), left alone when it is the same. A replace is
+    /// atomic: a reader finds the old or the new credential, whole.
+    pub fn put(&self, name: &str, value: &[u8]) -> Result<Put, SecretError> {
+        check_value(name, value)?;
+        let path = self.path(name);
+        let Ok(sealed) = std::fs::read(&path) else {
+            self.seal(name, value)?;
+            return Ok(Put::Created);
+        };
+        if self
+            .enc
+            .decrypt(name, &sealed)
+            .is_ok_and(|old| old == value)
+        {
+            return Ok(Put::Unchanged);
+        }
+        self.seal(name, value)?;
+        Ok(Put::Replaced)
+    }
+
+    /// Encrypts and writes (a new file renamed over: atomic, root's alone).
+    fn seal(&self, name: &str, value: &[u8]) -> Result<(), SecretError> {
+        let path = self.path(name);
         let sealed = self.enc.encrypt(name, value)?;
         crate::supervise::state::write_atomic_mode(&path, &sealed, crate::private::PRIVATE_FILE)
             .map_err(io(name, "write", &path))

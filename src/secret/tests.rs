@@ -113,8 +113,7 @@ fn apply_loads_the_secrets_before_the_start_and_refuses_a_missing_one() {
     std::fs::create_dir_all(&paths.lib).unwrap();
     let file = paths.lib.join("web.toml");
     std::fs::write(&file, USES_DB).unwrap();
-    let definition =
-        Definition::read(&file, crate::kube::Unsupported::Error, &paths.networks).unwrap();
+    let definition = Definition::read(&file, crate::kube::Unsupported::Error, &paths).unwrap();
     let plan = crate::plan::build(&definition.pod);
     let planned = Planned {
         definition,
@@ -145,4 +144,74 @@ fn apply_loads_the_secrets_before_the_start_and_refuses_a_missing_one() {
     let dropin = crate::apply::dropin::dir(&paths, "web").join("50-podctl-credentials.conf");
     let text = std::fs::read_to_string(dropin).unwrap();
     assert!(text.contains("LoadCredentialEncrypted=db:"), "{text}");
+}
+
+/// A manifest's secrets: created, left alone when the value is the same
+/// (compared decrypted, in memory), replaced when it changed; only those
+/// replaced are returned (their pods restart). `create` still refuses an
+/// existing name.
+#[test]
+fn a_manifests_values_are_created_kept_or_replaced() {
+    let paths = paths("secret-put");
+    let enc = fake::Reverse::default();
+    let store = Store {
+        paths: &paths,
+        enc: &enc,
+    };
+    let values = |pw: &[u8]| {
+        crate::kube::secret::Values(std::collections::BTreeMap::from([
+            ("db.password".to_string(), pw.to_vec()),
+            ("db.user".to_string(), b"admin".to_vec()),
+        ]))
+    };
+    assert!(store_values(&store, &values(b"one")).unwrap().is_empty());
+    assert_eq!(
+        std::fs::read(paths.secrets.join("db.password")).unwrap(),
+        b"enc:eno"
+    );
+    assert!(store_values(&store, &values(b"one")).unwrap().is_empty());
+    assert_eq!(
+        store_values(&store, &values(b"two")).unwrap(),
+        ["db.password"]
+    );
+    assert_eq!(
+        std::fs::read(paths.secrets.join("db.password")).unwrap(),
+        b"enc:owt"
+    );
+    assert_eq!(store.put("db.user", b"admin").unwrap(), Put::Unchanged);
+    // One it cannot decrypt is replaced.
+    std::fs::write(paths.secrets.join("db.user"), b"garbage").unwrap();
+    assert_eq!(store.put("db.user", b"admin").unwrap(), Put::Replaced);
+    assert!(matches!(
+        store.create("db.user", b"x"),
+        Err(SecretError::Exists(_))
+    ));
+    assert!(matches!(store.put("e", b""), Err(SecretError::Empty(_))));
+    let leftovers: Vec<_> = std::fs::read_dir(&paths.secrets)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().into_string().unwrap())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// New values of secrets a running pod uses recreate it (systemd loads
+/// them when the service starts); a pod created anyway stays created.
+#[test]
+fn new_values_recreate_a_running_pod() {
+    use crate::plan::decide::Changes;
+    let d = crate::plan::diff::PlanDiff {
+        pod: "web".into(),
+        recreate: false,
+        slice: Vec::new(),
+        containers: Vec::new(),
+    };
+    for c in [Changes::Unchanged(d.clone()), Changes::Reload(d.clone())] {
+        let c = c.with_new_secret_values();
+        assert_eq!(c.kind(), "recreate");
+        assert!(c.report().contains("secrets changed"), "{}", c.report());
+    }
+    let created = Changes::Create { pod: "web".into() }.with_new_secret_values();
+    assert_eq!(created.kind(), "create");
 }

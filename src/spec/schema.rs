@@ -153,7 +153,15 @@ fn container() -> Value {
             ),
             (
                 "secrets",
-                json!({"type": "array", "items": {"$ref": "#/$defs/secret"}}),
+                json!({"type": "array", "items": {"anyOf": [
+                    {"$ref": "#/$defs/secret"},
+                    {"type": "object", "required": ["name"], "additionalProperties": false,
+                     "properties": {
+                         "name": {"$ref": "#/$defs/secret"},
+                         "target": {"type": "string", "pattern": "^/"},
+                         "mode": {"type": "integer", "minimum": 0, "maximum": 511}
+                     }}
+                ]}}),
             ),
             ("workdir", json!({"type": "string", "pattern": "^/"})),
             (

@@ -145,7 +145,7 @@ fn parse(text: &str, scratch: &[String]) -> Result<Volume, String> {
 
 /// A target is absolute, stays in the container's root and covers nothing
 /// the runtime mounts itself.
-fn check_target(target: &str) -> Result<(), String> {
+pub(crate) fn check_target(target: &str) -> Result<(), String> {
     if !target.starts_with('/') {
         return Err(format!("the target {target:?} is not an absolute path"));
     }

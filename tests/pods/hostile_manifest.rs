@@ -219,9 +219,11 @@ fn failed_checks_write_no_file(g: &Guest) -> Result<(), String> {
 /// Secret values that must appear in no output.
 const SECRET_VALUES: [&str; 3] = ["hm-b64-secret-7792", "hm-plain-secret-7792", "hm-from-7792"];
 
-/// A Secret given as env (`secretKeyRef`, `envFrom`, `$(VAR)`) and as a
-/// volume. The app checks from inside that it got them, and says only
-/// yes or no.
+/// A Secret given as env (`secretKeyRef`, `envFrom`) and as a volume. The
+/// app checks from inside that it got them (against the values reversed:
+/// the manifest's command holds no secret), and says only yes or no;
+/// `$(VAR)` of a secret variable stays as written (its value is never put
+/// into the pod file).
 const SECRET_POD: &str = r#"apiVersion: v1
 kind: Secret
 metadata:
@@ -248,7 +250,7 @@ spec:
   containers:
   - name: app
     command: [/bin/sh, -c]
-    args: ['if test "$PASSWORD" = hm-b64-secret-7792 && test "$FROM_SECRET" = hm-from-7792 && test "$DERIVED" = "x-hm-plain-secret-7792" && grep -qx hm-plain-secret-7792 /sec/token; then echo SECRETS-OK; else echo SECRETS-BAD; fi; echo END; exec sleep 7792']
+    args: ['r() { printf %s "$1" | rev; }; if test "$(r "$PASSWORD")" = 2977-terces-46b-mh && test "$(r "$FROM_SECRET")" = 2977-morf-mh && test "$DERIVED" = "x-\$(TOKEN)" && test "$(rev /sec/token)" = 2977-terces-nialp-mh; then echo SECRETS-OK; else echo SECRETS-BAD; fi; echo END; exec sleep 7792']
     envFrom:
     - secretRef:
         name: hmfrom
@@ -342,15 +344,37 @@ fn secrets_stay_secret(g: &Guest) -> Result<(), String> {
         }
         no_secret_in(cmd, &out)?;
     }
-    // On disk: no file holding a secret value can be read by another user
+    // On disk: no plaintext where podctl or systemd keep files; the
+    // stored pod file names its secrets (SECRET.KEY), encrypted in the
+    // store. In memory-backed files, none can be read by another user
     // than root (its mode, or a directory on its way, keeps them out).
-    // The check can tell: nobody reads a public file, and the stored pod
-    // file is found holding the secret.
-    g.ok("setpriv --reuid=65534 --regid=65534 --clear-groups cat /etc/hostname")?;
-    let holders = g.ok("grep -rlF -- hm-b64-secret-7792 /etc/podctl")?;
-    if !holders.contains("/etc/podctl/pods/hmsecret.toml") {
+    // The check can tell: nobody reads a public file, and the container's
+    // secret files are found holding the secret.
+    for s in SECRET_VALUES {
+        let holders = g.sh(&format!(
+            "grep -rlF -- '{s}' /etc/podctl /var/lib/podctl /etc/systemd 2>/dev/null; true"
+        ));
+        if !holders.stdout.trim().is_empty() {
+            return Err(format!("{s} is in plaintext on disk: {}", holders.stdout));
+        }
+    }
+    let stored = g.ok("cat /etc/podctl/pods/hmsecret.toml")?;
+    if !stored.contains("hmsecret.password") || !stored.contains("hmfrom.FROM_SECRET") {
         return Err(format!(
-            "the stored pod file does not hold the secret: {holders}"
+            "the stored pod file does not name its secrets:\n{stored}"
+        ));
+    }
+    let ls = g.ok("ls /etc/podctl/credstore.encrypted")?;
+    if !ls.contains("hmsecret.token") {
+        return Err(format!("the secrets are not in the store: {ls}"));
+    }
+    g.ok("setpriv --reuid=65534 --regid=65534 --clear-groups cat /etc/hostname")?;
+    let holders = g
+        .sh("grep -rlF -- hm-plain-secret-7792 /run/podctl 2>/dev/null; true")
+        .stdout;
+    if !holders.contains("/run/podctl/pods/hmsecret/secrets/app/") {
+        return Err(format!(
+            "the container's secret files do not hold it: {holders}"
         ));
     }
     for s in SECRET_VALUES {
@@ -368,12 +392,13 @@ fn secrets_stay_secret(g: &Guest) -> Result<(), String> {
     if stored.trim() != "600" {
         return Err(format!("the stored pod file has mode {stored}, not 600"));
     }
-    let files = g.ok("find /var/lib/podctl/kube/hmsecret/sec -type f -printf '%m %p\\n'")?;
+    let files = g.ok("find /run/podctl/pods/hmsecret/secrets/app -type f -printf '%m %p\\n'")?;
     if files.lines().count() != 2 || files.lines().any(|l| !l.starts_with("400 ")) {
         return Err(format!(
             "the secret volume's files should be 0400 (password, token):\n{files}"
         ));
     }
     g.ok("podctl down --purge hmsecret")?;
+    g.ok("for s in hmsecret.password hmsecret.token hmfrom.FROM_SECRET; do podctl secret rm $s; done")?;
     assert_gone(g, "hmsecret", &["sleep 7792"])
 }

@@ -4,7 +4,10 @@
 //! no file under /etc/podctl or /var/lib/podctl in plaintext, in no output
 //! of podctl's, and no unprivileged host user can read it anywhere podctl
 //! or systemd keep it; a secret in use is not removed; a missing one stops
-//! apply, naming it.
+//! apply, naming it. A Kubernetes Secret in a manifest becomes podctl
+//! secrets (`SECRET.KEY`): its values reach the container by env and by a
+//! secret volume, are stored encrypted only, and a new value restarts the
+//! pod.
 
 use super::common::{wait_pid, write_pod};
 use super::image_pods::{self, APP, apply_cmd};
@@ -18,6 +21,10 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
     (
         "secrets::a_missing_secret_stops_apply_and_changes_nothing",
         a_missing_secret_stops_apply_and_changes_nothing,
+    ),
+    (
+        "secrets::a_manifests_secret_is_stored_encrypted_and_reaches_its_container",
+        a_manifests_secret_is_stored_encrypted_and_reaches_its_container,
     ),
 ];
 
@@ -182,4 +189,151 @@ fn a_missing_secret_stops_apply_and_changes_nothing(g: &Guest) -> Result<(), Str
         g.sh("systemctl is-active pod@scm.service").stdout.trim() != "active",
         || "the pod started".into(),
     )
+}
+
+/// The values of the manifest's Secret (before and after a change): found
+/// nowhere else by chance.
+const K_PASSWORD: &str = "Kq4-kube-secret-pw-77c1";
+const K_TOKEN: &str = "Kq4-kube-secret-token-0b2e";
+const K_CHANGED: &str = "Kq4-kube-secret-pw-changed-5d90";
+
+fn manifest(password: &str) -> String {
+    format!(
+        r#"apiVersion: v1
+kind: Secret
+metadata:
+  name: skube
+stringData:
+  password: {password}
+  token: {K_TOKEN}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: skube
+  annotations:
+    podctl.io/network: none
+spec:
+  containers:
+  - name: app
+    image: {APP}
+    args: ["exec sleep 1821"]
+    securityContext:
+      runAsUser: 1000
+      runAsGroup: 1000
+    env:
+    - name: PASSWORD
+      valueFrom:
+        secretKeyRef:
+          name: skube
+          key: password
+    volumeMounts:
+    - name: creds
+      mountPath: /etc/creds
+  volumes:
+  - name: creds
+    secret:
+      secretName: skube
+      items:
+      - key: password
+        path: password
+      - key: token
+        path: sub/token
+        mode: 0440
+"#
+    )
+}
+
+fn a_manifests_secret_is_stored_encrypted_and_reaches_its_container(
+    g: &Guest,
+) -> Result<(), String> {
+    image_pods::setup(g)?;
+    let _ = g.sh(
+        "podctl down --purge skube; podctl secret rm skube.password; podctl secret rm skube.token",
+    );
+    let write = |password: &str| {
+        g.ok(&format!(
+            "mkdir -p /root/pods && cat > /root/pods/skube.yaml <<'PODCTL_EOF'\n{}PODCTL_EOF",
+            manifest(password)
+        ))
+    };
+    write(K_PASSWORD)?;
+    let dry = g.ok("podctl apply --dry-run /root/pods/skube.yaml")?;
+    g.ok(&apply_cmd("/root/pods/skube.yaml"))?;
+    let app = wait_pid(g, "sleep 1821")?;
+    // By env and as files of user 1000, with their modes.
+    let env = g.ok(&format!("tr '\\0' '\\n' < /proc/{app}/environ"))?;
+    expect(
+        env.lines().any(|l| l == format!("PASSWORD={K_PASSWORD}")),
+        || format!("app's environment lacks PASSWORD: {env}"),
+    )?;
+    // (The host's file of each: its name, `NAME@INDEX`, and its mode; the
+    // owner is user 1000 as mapped, who alone reads a 0400 file.)
+    let dir = "/run/podctl/pods/skube/secrets/app";
+    for (file, value, host, mode) in [
+        ("/etc/creds/password", K_PASSWORD, "skube.password@0", "400"),
+        ("/etc/creds/sub/token", K_TOKEN, "skube.token@1", "440"),
+    ] {
+        let seen = g.ok(&format!("podctl exec skube app -- cat {file}"))?;
+        expect(seen == value, || format!("{file}: {seen:?}"))?;
+        let st = g.ok(&format!("stat -c '%a' {dir}/{host}"))?;
+        expect(st.trim() == mode, || format!("{dir}/{host}: mode {st:?}"))?;
+    }
+    // Stored encrypted, by name; in plaintext in no file of podctl's or systemd's.
+    let ls = g.ok("podctl secret ls")?;
+    expect(
+        ls.contains("skube.password") && ls.contains("skube.token"),
+        || format!("secret ls:\n{ls}"),
+    )?;
+    let stored = g.ok("cat /etc/podctl/pods/skube.toml")?;
+    expect(stored.contains("skube.password"), || {
+        format!("the stored pod does not name its secret:\n{stored}")
+    })?;
+    for value in [K_PASSWORD, K_TOKEN] {
+        let out = g.sh(&format!(
+            "grep -rlsF -- '{value}' /etc/podctl /var/lib/podctl /etc/systemd 2>/dev/null; true"
+        ));
+        expect(out.stdout.trim().is_empty(), || {
+            format!("{value} is in plaintext in {}", out.stdout)
+        })?;
+    }
+    let generated = g.ok("podctl kube generate skube")?;
+    let mut outputs = vec![
+        ("apply --dry-run", dry),
+        ("kube generate", generated.clone()),
+    ];
+    outputs.push(("secret ls", ls));
+    for (cmd, out) in &outputs {
+        expect(!out.contains(K_PASSWORD) && !out.contains(K_TOKEN), || {
+            format!("{cmd} prints a value:\n{out}")
+        })?;
+    }
+    expect(generated.contains("secretKeyRef"), || {
+        format!("kube generate names no Secret:\n{generated}")
+    })?;
+    // The same values again: nothing restarts.
+    let again = g.ok(&apply_cmd("/root/pods/skube.yaml"))?;
+    expect(
+        again.contains("unchanged") && wait_pid(g, "sleep 1821")? == app,
+        || format!("a second apply of the same Secret: {again}"),
+    )?;
+    // A new value: replaced, and the pod restarts to see it.
+    write(K_CHANGED)?;
+    let changed = g.ok(&apply_cmd("/root/pods/skube.yaml"))?;
+    expect(changed.contains("recreated"), || {
+        format!("apply of a new value: {changed}")
+    })?;
+    let app2 = wait_pid(g, "sleep 1821")?;
+    expect(app2 != app, || "the pod did not restart".into())?;
+    let seen = g.ok("podctl exec skube app -- cat /etc/creds/password")?;
+    expect(seen == K_CHANGED, || format!("after the change: {seen:?}"))?;
+    let out = g.sh(&format!(
+        "grep -rlsF -- '{K_CHANGED}' /etc/podctl /var/lib/podctl /etc/systemd 2>/dev/null; true"
+    ));
+    expect(out.stdout.trim().is_empty(), || {
+        format!("the new value is in plaintext in {}", out.stdout)
+    })?;
+    g.ok("podctl down --purge skube")?;
+    g.ok("podctl secret rm skube.password && podctl secret rm skube.token")
+        .map(|_| ())
 }

@@ -7,12 +7,7 @@ const APP: &str = "[containers.app]\ncommand = [\"/bin/sleep\", \"infinity\"]\n"
 fn file(dir: &std::path::Path, name: &str, head: &str) -> Definition {
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, format!("{head}{APP}")).unwrap();
-    Definition::read(
-        &path,
-        crate::kube::Unsupported::Error,
-        &dir.join("networks"),
-    )
-    .unwrap()
+    Definition::read(&path, crate::kube::Unsupported::Error, &Layout::under(dir)).unwrap()
 }
 
 fn setup(name: &str) -> (std::path::PathBuf, Layout) {

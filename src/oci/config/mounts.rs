@@ -168,14 +168,15 @@ pub(super) fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
             &["bind", "ro", "nosuid", "nodev", "noexec"],
         ));
     }
-    // Secrets, read-only, where Podman and Docker put them. Not idmapped:
-    // the files are the container user's mapped IDs already.
+    // Secrets, read-only, at their targets (by default where Podman and
+    // Docker put them). Not idmapped: the files are the container user's
+    // mapped IDs already.
     if let Some(p) = ctx.secrets {
-        for name in &c.secrets.files {
+        for (i, f) in c.secrets.files.iter().enumerate() {
             out.push(mount(
-                &format!("{}/{name}", crate::model::SECRETS_TARGET),
+                &f.target,
                 "bind",
-                &p.dir.join(name),
+                &p.dir.join(f.host_file(i)),
                 &["bind", "ro", "nosuid", "nodev", "noexec"],
             ));
         }

@@ -193,7 +193,8 @@ fn in_a_user_namespace_volumes_come_from_their_idmapped_attachments() {
 
 #[test]
 fn secrets_are_read_only_binds_at_run_secrets_and_env_values() {
-    let pod = "[containers.app]\ncommand = [\"/bin/true\"]\nsecrets = [\"db\"]\n\
+    let pod = "[containers.app]\ncommand = [\"/bin/true\"]\n\
+        secrets = [\"db\", { name = \"db\", target = \"/etc/app/pw\", mode = 0o440 }]\n\
         env = { A = \"plain\", PASSWORD = { secret = \"db\" } }\n";
     let provided = Provided {
         dir: PathBuf::from("/run/podctl/pods/t/secrets/app"),
@@ -205,6 +206,13 @@ fn secrets_are_read_only_binds_at_run_secrets_and_env_values() {
         m.source().as_deref(),
         Some(Path::new("/run/podctl/pods/t/secrets/app/db"))
     );
+    // At its own target, from a file of its own.
+    let own = mount_at(&spec, "/etc/app/pw");
+    assert_eq!(
+        own.source().as_deref(),
+        Some(Path::new("/run/podctl/pods/t/secrets/app/db@1"))
+    );
+    assert!(options(own).contains(&"ro"), "{:?}", options(own));
     for want in ["bind", "ro", "nosuid", "nodev", "noexec"] {
         assert!(options(m).contains(&want), "{:?} lacks {want}", options(m));
     }

@@ -49,6 +49,36 @@ fn files_are_the_users_alone_and_env_holds_the_value() {
     std::fs::remove_dir_all(&tmp).unwrap();
 }
 
+/// A file with its own target and mode: a file of its own, with that
+/// mode, beside the default one of the same secret.
+#[test]
+fn a_file_gets_its_own_mode() {
+    let tmp = std::env::temp_dir().join(format!("podctl-secrets-mode-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let dirs = Dirs {
+        run: tmp.join("run"),
+        lib: tmp.join("lib"),
+        net: tmp.join("run/net"),
+    };
+    let c = container(
+        "[containers.app]\ncommand = [\"/bin/true\"]\n\
+         secrets = [\"db\", { name = \"db\", target = \"/etc/app/pw\", mode = 0o440 }]\n",
+    );
+    let p = provide(&c, &values(b"hunter2"), &dirs, &me())
+        .unwrap()
+        .unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode(&p.dir.join("db")), 0o400);
+    assert_eq!(mode(&p.dir.join("db@1")), 0o440);
+    assert_eq!(std::fs::read(p.dir.join("db@1")).unwrap(), b"hunter2");
+    assert_eq!(
+        std::fs::metadata(p.dir.join("db@1")).unwrap().uid(),
+        me().uid
+    );
+    std::fs::set_permissions(&p.dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
+
 #[test]
 fn a_missing_or_binary_secret_is_named() {
     let c = container(POD);

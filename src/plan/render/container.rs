@@ -110,12 +110,23 @@ pub(super) fn section(
     for (k, v) in &p.env {
         line(w, 3, format!("{k}={}", quote(v)));
     }
+    // By name: a value never reaches a plan.
+    for (k, name) in &c.secrets.env {
+        line(w, 3, format!("{k}=<secret {name}>"));
+    }
     line(w, 1, format!("runtime: {}", c.runtime));
     security(w, &c.security, c.image.is_some());
     if !c.volumes.is_empty() {
         line(w, 1, "volumes:".into());
         for v in &c.volumes {
             line(w, 2, volume(v));
+        }
+    }
+    if !c.secrets.files.is_empty() {
+        line(w, 1, "secrets:".into());
+        for f in &c.secrets.files {
+            let text = format!("{} -> {} ({:04o}, read-only)", f.name, f.target, f.mode);
+            line(w, 2, text);
         }
     }
 }

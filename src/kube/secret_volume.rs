@@ -1,0 +1,221 @@
+//! `secret` volumes: each key of the Secret (or each of `items`) is a
+//! podctl secret (`NAME.KEY`, [`super::secret::name`]) mounted as a file at
+//! the volume's mountPath joined with its path (native `secrets = [{ name,
+//! target, mode }]`): its value is in no file of the host's but the
+//! memory-backed one the container binds. A Secret not in the file is the
+//! one stored already: its keys are then listed in `items`.
+
+use super::refs::{Kind, Refs};
+use super::walk::{self, Cx, fields, join};
+use super::yaml::Node;
+use crate::model::SECRET_FILE_MODE;
+
+/// One file of a secret volume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Item {
+    /// Relative to the volume's mountPath, without `..`.
+    pub path: String,
+    /// The podctl secret.
+    pub secret: String,
+    pub mode: u32,
+}
+
+/// Reads a `secret` volume source (`secretName`, `items`, `defaultMode`,
+/// `optional`); `None` when it is in error (reported).
+pub(crate) fn read(cx: &mut Cx, n: &Node, path: &str, objects: &Refs) -> Option<Vec<Item>> {
+    let [name, items, mode, optional] = fields(
+        cx,
+        n,
+        path,
+        ["secretName", "items", "defaultMode", "optional"],
+        &[],
+    );
+    let optional = optional
+        .and_then(|o| walk::boolean(cx, o, &join(path, "optional")))
+        .unwrap_or(false);
+    let mode = match mode {
+        Some(m) => walk::integer(cx, m, &join(path, "defaultMode"), 0, 0o777)? as u32,
+        None => SECRET_FILE_MODE,
+    };
+    let Some(name) = name.and_then(|x| walk::string(cx, x, &join(path, "secretName"))) else {
+        cx.error(n, path, "missing secretName");
+        return None;
+    };
+    let data = objects.get(Kind::Secret, name);
+    let mut out = Vec::new();
+    let Some(list) = items else {
+        let Some(data) = data else {
+            if !optional {
+                cx.error(
+                    n,
+                    path,
+                    format!("no Secret named {name:?} in this file (put it in the same file, after a `---`; list the keys of a stored one in items; or set optional: true)"),
+                );
+            }
+            return Some(out);
+        };
+        for (k, v) in data {
+            let at = join(path, "secretName");
+            out.push(item(cx, n, &at, (name, k, v), k, mode)?);
+        }
+        return Some(out);
+    };
+    let p = join(path, "items");
+    for (i, it) in walk::seq(cx, list, &p).iter().enumerate() {
+        let ip = format!("{p}[{i}]");
+        let [key, to, item_mode] = fields(cx, it, &ip, ["key", "path", "mode"], &[]);
+        let key = key.and_then(|k| walk::string(cx, k, &join(&ip, "key")));
+        let to_text = to.and_then(|t| walk::string(cx, t, &join(&ip, "path")));
+        let (Some(key), Some(to_text)) = (key, to_text) else {
+            cx.error(it, &ip, "an item needs key and path");
+            continue;
+        };
+        if let Err(e) = super::rules::relative_path(to_text) {
+            cx.error(to.expect("set"), &join(&ip, "path"), e);
+            continue;
+        }
+        if let Err(e) = super::rules::key(key) {
+            cx.error(it, &join(&ip, "key"), e);
+            continue;
+        }
+        let item_mode = match item_mode {
+            Some(m) => {
+                walk::integer(cx, m, &join(&ip, "mode"), 0, 0o777).map_or(mode, |m| m as u32)
+            }
+            None => mode,
+        };
+        match data.map(|d| d.get(key)) {
+            Some(Some(v)) => {
+                if let Some(x) = item(cx, it, &ip, (name, key, v), to_text, item_mode) {
+                    out.push(x);
+                }
+            }
+            _ if optional => {}
+            Some(None) => cx.error(
+                it,
+                &join(&ip, "key"),
+                format!("the Secret {name:?} has no key {key:?}"),
+            ),
+            // Stored already (apply checks that it is).
+            None => match super::secret::name(name, key) {
+                Some(secret) => out.push(Item {
+                    path: to_text.to_string(),
+                    secret,
+                    mode: item_mode,
+                }),
+                None => cx.error(
+                    it,
+                    &join(&ip, "key"),
+                    format!("{name}.{key} is no podctl secret name (too long)"),
+                ),
+            },
+        }
+    }
+    Some(out)
+}
+
+/// Key `key` of the file's Secret `secret` (value `value`) as a file at
+/// `path`: an empty value cannot be a podctl secret.
+fn item(
+    cx: &mut Cx,
+    at: &Node,
+    field: &str,
+    (secret, key, value): (&str, &str, &str),
+    path: &str,
+    mode: u32,
+) -> Option<Item> {
+    if value.is_empty() {
+        cx.error(
+            at,
+            field,
+            format!("the Secret {secret:?}'s key {key:?} is empty: a podctl secret holds at least one byte"),
+        );
+        return None;
+    }
+    // A name too long is refused where the Secret is read.
+    let name = super::secret::name(secret, key)?;
+    Some(Item {
+        path: path.to_string(),
+        secret: name,
+        mode,
+    })
+}
+
+/// The native `secrets` element of `item` mounted under `mount_path`
+/// (`subPath` selects an item, or the items under a directory): `"NAME"`
+/// when that is `/run/secrets/NAME`, 0400, else `{ name, target, mode }`.
+pub(crate) fn mounted(items: &[Item], mount_path: &str, sub: Option<&str>) -> Vec<String> {
+    let base = mount_path.trim_end_matches('/');
+    items
+        .iter()
+        .filter_map(|it| {
+            let target = match sub {
+                None => format!("{base}/{}", it.path),
+                Some(s) if it.path == s => base.to_string(),
+                Some(s) => format!("{base}/{}", it.path.strip_prefix(&format!("{s}/"))?),
+            };
+            let f = crate::model::SecretFile {
+                name: it.secret.clone(),
+                target,
+                mode: it.mode,
+            };
+            Some(native(&f))
+        })
+        .collect()
+}
+
+/// A secret file as a native `secrets` element.
+pub(crate) fn native(f: &crate::model::SecretFile) -> String {
+    let name = super::native::string(&f.name);
+    if f.is_default() {
+        name
+    } else {
+        format!(
+            "{{ name = {name}, target = {}, mode = 0o{:o} }}",
+            super::native::string(&f.target),
+            f.mode
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items() -> Vec<Item> {
+        let it = |path: &str, secret: &str, mode| Item {
+            path: path.into(),
+            secret: secret.into(),
+            mode,
+        };
+        vec![
+            it("password", "db.password", 0o400),
+            it("tls/key", "db.tls.key", 0o440),
+        ]
+    }
+
+    #[test]
+    fn items_are_files_under_the_mount_path_or_its_sub_path() {
+        assert_eq!(
+            mounted(&items(), "/etc/db/", None),
+            [
+                r#"{ name = "db.password", target = "/etc/db/password", mode = 0o400 }"#,
+                r#"{ name = "db.tls.key", target = "/etc/db/tls/key", mode = 0o440 }"#,
+            ]
+        );
+        assert_eq!(
+            mounted(&items(), "/etc/pw", Some("password")),
+            [r#"{ name = "db.password", target = "/etc/pw", mode = 0o400 }"#]
+        );
+        assert_eq!(
+            mounted(&items(), "/tls", Some("tls")),
+            [r#"{ name = "db.tls.key", target = "/tls/key", mode = 0o440 }"#]
+        );
+        assert!(mounted(&items(), "/x", Some("other")).is_empty());
+        // The default place and mode: the bare name.
+        assert_eq!(
+            mounted(&items()[..1], "/run/secrets/db.password", Some("password")),
+            [r#""db.password""#]
+        );
+    }
+}

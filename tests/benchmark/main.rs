@@ -238,7 +238,12 @@ fn stage(base: &Path) -> Result<RunImage, String> {
                 .find(|f| f.guest == format!("/usr/local/bin/{bin}"))
                 .map(|f| f.host.clone())
                 .expect("every binary is staged");
-            let other = dir.join(bin);
+            let mut other = dir.join(bin);
+            // An older build names the supervisor's binary podctl-runtime
+            // (same arguments): staged under this build's name.
+            if bin == "podctl-supervisor" && !other.is_file() {
+                other = dir.join("podctl-runtime");
+            }
             if !other.is_file() {
                 return Err(format!(
                     "PODCTL_BENCH_BASELINE: no {} (the directory of a build: cargo build --release)",

@@ -22,6 +22,14 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         "needs::a_cycle_and_a_missing_need_are_apply_errors",
         a_cycle_and_a_missing_need_are_apply_errors,
     ),
+    (
+        "needs::prune_keeps_a_pod_a_staying_pod_needs",
+        prune_keeps_a_pod_a_staying_pod_needs,
+    ),
+    (
+        "needs::start_after_down_comes_back_with_what_it_needs",
+        start_after_down_comes_back_with_what_it_needs,
+    ),
 ];
 
 /// VM tier: two autostart pods, web needing db, come back at boot in
@@ -252,6 +260,75 @@ fn a_cycle_and_a_missing_need_are_apply_errors(g: &Guest) -> Result<(), String> 
         )?;
     }
     Ok(())
+}
+
+/// `apply --prune` of a directory without db's file, while web (still in
+/// it) needs db, is refused naming both and changes nothing; once web's
+/// file leaves the directory too, both go, web first.
+fn prune_keeps_a_pod_a_staying_pod_needs(g: &Guest) -> Result<(), String> {
+    let dir = "/root/needs-prune";
+    write_dir(
+        g,
+        dir,
+        &[
+            ("pr-db", pod("pr-db", "", "", 4841)),
+            ("pr-web", pod("pr-web", "needs = [\"pr-db\"]", "", 4842)),
+            ("pr-x", pod("pr-x", "", "", 4843)),
+        ],
+    )?;
+    g.ok(&format!("podctl apply {dir}"))?;
+    g.ok(&format!("rm {dir}/pr-db.toml"))?;
+    let refused = g.sh(&format!("podctl apply --prune {dir}"));
+    expect(
+        refused.status != 0
+            && refused
+                .stderr
+                .contains("--prune would remove pod pr-db, which pr-web needs")
+            && refused.stderr.contains("nothing was changed"),
+        || format!("apply --prune of a needed pod: {refused:?}"),
+    )?;
+    expect(
+        active(g, "pr-db") == "active" && g.sh("test -e /etc/podctl/pods/pr-db.toml").status == 0,
+        || "a refused prune took pr-db".into(),
+    )?;
+    g.ok(&format!("rm {dir}/pr-web.toml"))?;
+    let out = g.ok(&format!("podctl apply --prune {dir}"))?;
+    let (at_web, at_db) = (out.find("pr-web: removed"), out.find("pr-db: removed"));
+    expect(
+        matches!((at_web, at_db), (Some(w), Some(d)) if w < d),
+        || format!("prune did not remove pr-web, then pr-db:\n{out}"),
+    )?;
+    g.ok("podctl rm pr-x").map(|_| ())
+}
+
+/// `down web` unlinks it from db; `start web` links it again, so a stop
+/// and start of db takes web down and brings it back, as after apply.
+fn start_after_down_comes_back_with_what_it_needs(g: &Guest) -> Result<(), String> {
+    write_dir(
+        g,
+        "/root/needs-start",
+        &[
+            ("sd-db", pod("sd-db", "", "", 4851)),
+            ("sd-web", pod("sd-web", "needs = [\"sd-db\"]", "", 4852)),
+        ],
+    )?;
+    g.ok("podctl apply /root/needs-start")?;
+    let link = "/etc/systemd/system/pod@sd-db.service.wants/pod@sd-web.service";
+    g.ok("podctl down sd-web")?;
+    expect(g.sh(&format!("test -L {link}")).status != 0, || {
+        "down left sd-web's link".into()
+    })?;
+    g.ok("podctl start sd-web")?;
+    g.ok(&format!("test -L {link}"))?;
+    g.ok("systemctl stop pod@sd-db")?;
+    wait_for(Duration::from_secs(20), "sd-web to stop with sd-db", || {
+        Ok(active(g, "sd-web") == "inactive")
+    })?;
+    g.ok("systemctl start pod@sd-db")?;
+    wait_for(Duration::from_secs(30), "sd-web back with sd-db", || {
+        Ok(active(g, "sd-web") == "active")
+    })?;
+    g.ok("podctl down --cascade --purge sd-db").map(|_| ())
 }
 
 /// Where the boot trial's containers write their timestamps (on the VM's

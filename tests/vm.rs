@@ -32,6 +32,8 @@ fn main() {
         .chain(pods::image_pods::VM_TRIALS)
         .chain(pods::userns::VM_TRIALS)
         .chain(pods::kube_peer::VM_TRIALS)
+        .chain(pods::needs::VM_TRIALS)
+        .chain(pods::secrets::VM_TRIALS)
         .cloned()
         .collect();
     rig::vm::vm_main(&all)

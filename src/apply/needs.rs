@@ -38,6 +38,70 @@ pub fn in_order(definitions: Vec<Definition>, paths: &Layout) -> anyhow::Result<
     Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
 }
 
+/// `apply --prune DIR`: the stored pods applied from `dir` that `applying`
+/// does not define, in the order to remove them (dependents first). A pod
+/// that stays stored and needs one of them, as the apply leaves it, is
+/// refused, naming both, before anything is changed.
+pub fn pruned(
+    paths: &Layout,
+    dir: &str,
+    applying: &[&crate::model::Pod],
+) -> anyhow::Result<Vec<String>> {
+    let mut pods = stored(paths)?;
+    let gone: Vec<String> = pods
+        .keys()
+        .filter(|name| !applying.iter().any(|p| p.name == **name))
+        .filter(|name| {
+            std::fs::read_to_string(super::source_path(paths, name)).is_ok_and(|s| s == dir)
+        })
+        .cloned()
+        .collect();
+    for p in applying {
+        pods.insert(p.name.clone(), Deps::of(p));
+    }
+    needs::prune_order(&gone, &pods).map_err(|e| anyhow::anyhow!("{e}\nnothing was changed"))
+}
+
+/// `podctl start` (or `restart`) of pod `name`, stored: the links `down`
+/// removed come back, as apply makes them, so that it starts again with
+/// the pods it needs; so do the links of the pods that need it and run
+/// (started by hand after a down). A pod that needs it and is down stays
+/// down. systemd rereads them (one daemon-reload) when one changed.
+pub fn relink(mgr: &dyn Manager, paths: &Layout, name: &str) -> anyhow::Result<()> {
+    let pods = stored(paths)?;
+    let mut changed = false;
+    if let Some(deps) = pods.get(name) {
+        changed |= links(paths, name, &needs::links_of(name, &deps.needs))
+            .with_context(|| format!("pod {name}: cannot link it to what it needs"))?;
+    }
+    let dependents = needs::needed_by(&pods, name);
+    if !dependents.is_empty() {
+        let running = running(mgr)?;
+        for d in dependents {
+            if running.contains(&units::service(d)) {
+                changed |= links(paths, d, &needs::links_of(d, &pods[d].needs))
+                    .with_context(|| format!("pod {d}: cannot link it to what it needs"))?;
+            }
+        }
+    }
+    if changed {
+        mgr.reload().context("daemon-reload")?;
+    }
+    Ok(())
+}
+
+/// The pods' services that run or are starting.
+fn running(mgr: &dyn Manager) -> anyhow::Result<Vec<String>> {
+    use crate::systemd::ActiveState::*;
+    Ok(mgr
+        .list_units(&[&units::service("*")])?
+        .into_iter()
+        // Starting counts: it is about to run.
+        .filter(|u| matches!(u.active_state, Active | Reloading | Activating))
+        .map(|u| u.name)
+        .collect())
+}
+
 impl Applier<'_> {
     /// Writes the needs drop-in of every planned pod (removes it from a pod
     /// that needs nothing any more) and, when one changed, has systemd read
@@ -172,16 +236,7 @@ pub fn down_order(
     {
         return Ok(selected.to_vec());
     }
-    let running: Vec<String> = mgr
-        .list_units(&[&units::service("*")])?
-        .into_iter()
-        // Starting counts: it is about to run.
-        .filter(|u| {
-            use crate::systemd::ActiveState::*;
-            matches!(u.active_state, Active | Reloading | Activating)
-        })
-        .map(|u| u.name)
-        .collect();
+    let running = running(mgr)?;
     let counts = |pod: &str| purge || running.contains(&units::service(pod));
     needs::down_order(selected, &pods, &counts, cascade).map_err(|e| anyhow::anyhow!("{e}"))
 }

@@ -22,6 +22,13 @@ pub fn apply(
     // Nothing is applied from a directory with a broken file.
     let definitions = super::read::definitions(target, policy, paths)?;
     let definitions = crate::apply::needs::in_order(definitions, paths)?;
+    // What --prune removes, refused now if a pod that stays needs it.
+    let pruned = if prune {
+        let pods: Vec<&crate::model::Pod> = definitions.iter().map(|d| &d.pod).collect();
+        crate::apply::needs::pruned(paths, &crate::apply::source_dir(target), &pods)?
+    } else {
+        Vec::new()
+    };
     let conflicts = crate::apply::network_conflicts(paths, &definitions);
     if !conflicts.is_empty() {
         bail!("{}", conflicts.join("\n"));
@@ -71,16 +78,9 @@ pub fn apply(
         }
     }
     applier.link_needs(&planned)?;
-    if prune {
-        let dir = crate::apply::source_dir(target);
-        for name in crate::apply::stored_pods(paths)? {
-            let from_here = std::fs::read_to_string(crate::apply::source_path(paths, &name))
-                .is_ok_and(|s| s == dir);
-            if from_here && !names.contains(&name) {
-                applier.down(&name, true)?;
-                println!("{name}: removed");
-            }
-        }
+    for name in &pruned {
+        applier.down(name, true)?;
+        println!("{name}: removed");
     }
     super::show::print_pods(&mgr, paths, &names)
 }

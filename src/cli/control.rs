@@ -39,7 +39,8 @@ impl Action {
 /// `apply` and `down` take it); prints `NAME: started` (...) per pod.
 /// Stops also clear a failed state, so `ps` shows the pod as stopped;
 /// restarts clear it first.
-/// Restarts and starts need the stored definition.
+/// Restarts and starts need the stored definition; they link the pod to
+/// start with the pods it needs again, as apply does (`down` unlinked it).
 pub fn control_with(
     mgr: &dyn Manager,
     paths: &Layout,
@@ -65,8 +66,12 @@ pub fn control_with(
                 mgr.stop_unit(&service)?;
                 mgr.reset_failed(&service)?;
             }
-            Action::Start => mgr.start_unit(&service)?,
+            Action::Start => {
+                crate::apply::needs::relink(mgr, paths, name)?;
+                mgr.start_unit(&service)?
+            }
             Action::Restart => {
+                crate::apply::needs::relink(mgr, paths, name)?;
                 mgr.reset_failed(&service)?;
                 mgr.restart_unit(&service)?;
             }

@@ -83,9 +83,14 @@ pub fn dropin(pod: &Pod) -> Option<String> {
 /// (`pod@DB.service.wants`, `pod@NAME.service`), a directory of systemd's
 /// unit directory and the link's name in it.
 pub fn comes_back_with(pod: &Pod) -> Vec<(String, String)> {
-    pod.needs
+    links_of(&pod.name, &pod.needs)
+}
+
+/// [`comes_back_with`] for pod `name` that needs `needs`.
+pub fn links_of(name: &str, needs: &[String]) -> Vec<(String, String)> {
+    needs
         .iter()
-        .map(|n| (wants_dir(n), units::service(&pod.name)))
+        .map(|n| (wants_dir(n), units::service(name)))
         .collect()
 }
 
@@ -202,6 +207,30 @@ pub fn needed_by<'a>(pods: &'a Pods, name: &str) -> Vec<&'a str> {
         .filter(|(_, d)| d.needs.iter().any(|n| n == name))
         .map(|(p, _)| p.as_str())
         .collect()
+}
+
+/// The order `apply --prune` removes `pruned` in, dependents first; `pods`
+/// is the store as the apply leaves it. A pod that stays and needs one of
+/// them is refused, naming both: it could not start again.
+pub fn prune_order(pruned: &[String], pods: &Pods) -> Result<Vec<String>, String> {
+    let mut refused = Vec::new();
+    for name in pruned {
+        let staying: Vec<&str> = needed_by(pods, name)
+            .into_iter()
+            .filter(|d| !pruned.iter().any(|p| p == d))
+            .collect();
+        if !staying.is_empty() {
+            refused.push(format!(
+                "--prune would remove pod {name}, which {} needs: remove the need, or {} from the directory too",
+                staying.join(", "),
+                if staying.len() == 1 { "that pod" } else { "those pods" }
+            ));
+        }
+    }
+    if !refused.is_empty() {
+        return Err(refused.join("\n"));
+    }
+    down_order(pruned, pods, &|_| true, false)
 }
 
 /// The order `down` takes `selected` in, dependents first. A pod that needs

@@ -2,10 +2,11 @@
 //! the pods it needs are ready (their readiness probes passed), stops it
 //! with them and brings it back when they come back; `wants` only orders
 //! the start; a cycle and a missing need are apply errors that change
-//! nothing; `down` of a needed pod is refused unless `--cascade`.
+//! nothing; `down` of a needed pod is refused unless `--cascade`. In the
+//! VM: after a reboot the pod starts once what it needs is ready.
 
 use super::common::wait_pid;
-use crate::rig::{Guest, TrialFn, wait_for};
+use crate::rig::{Guest, TrialFn, VmTrial, wait_for};
 use std::time::Duration;
 
 pub const TRIALS: &[(&str, TrialFn)] = &[
@@ -21,7 +22,23 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         "needs::a_cycle_and_a_missing_need_are_apply_errors",
         a_cycle_and_a_missing_need_are_apply_errors,
     ),
+    (
+        "needs::prune_keeps_a_pod_a_staying_pod_needs",
+        prune_keeps_a_pod_a_staying_pod_needs,
+    ),
+    (
+        "needs::start_after_down_comes_back_with_what_it_needs",
+        start_after_down_comes_back_with_what_it_needs,
+    ),
 ];
+
+/// VM tier: two autostart pods, web needing db, come back at boot in
+/// order: web's container starts only once db's readiness probe passed.
+pub const VM_TRIALS: &[VmTrial] = &[VmTrial::reboot(
+    "needs::at_boot_a_pod_starts_once_what_it_needs_is_ready",
+    needs_before_reboot,
+    needs_after_reboot,
+)];
 
 /// Writes pod files (name, text) into a fresh directory `dir`.
 fn write_dir(g: &Guest, dir: &str, pods: &[(&str, String)]) -> Result<(), String> {
@@ -243,4 +260,166 @@ fn a_cycle_and_a_missing_need_are_apply_errors(g: &Guest) -> Result<(), String> 
         )?;
     }
     Ok(())
+}
+
+/// `apply --prune` of a directory without db's file, while web (still in
+/// it) needs db, is refused naming both and changes nothing; once web's
+/// file leaves the directory too, both go, web first.
+fn prune_keeps_a_pod_a_staying_pod_needs(g: &Guest) -> Result<(), String> {
+    let dir = "/root/needs-prune";
+    write_dir(
+        g,
+        dir,
+        &[
+            ("pr-db", pod("pr-db", "", "", 4841)),
+            ("pr-web", pod("pr-web", "needs = [\"pr-db\"]", "", 4842)),
+            ("pr-x", pod("pr-x", "", "", 4843)),
+        ],
+    )?;
+    g.ok(&format!("podctl apply {dir}"))?;
+    g.ok(&format!("rm {dir}/pr-db.toml"))?;
+    let refused = g.sh(&format!("podctl apply --prune {dir}"));
+    expect(
+        refused.status != 0
+            && refused
+                .stderr
+                .contains("--prune would remove pod pr-db, which pr-web needs")
+            && refused.stderr.contains("nothing was changed"),
+        || format!("apply --prune of a needed pod: {refused:?}"),
+    )?;
+    expect(
+        active(g, "pr-db") == "active" && g.sh("test -e /etc/podctl/pods/pr-db.toml").status == 0,
+        || "a refused prune took pr-db".into(),
+    )?;
+    g.ok(&format!("rm {dir}/pr-web.toml"))?;
+    let out = g.ok(&format!("podctl apply --prune {dir}"))?;
+    let (at_web, at_db) = (out.find("pr-web: removed"), out.find("pr-db: removed"));
+    expect(
+        matches!((at_web, at_db), (Some(w), Some(d)) if w < d),
+        || format!("prune did not remove pr-web, then pr-db:\n{out}"),
+    )?;
+    g.ok("podctl rm pr-x").map(|_| ())
+}
+
+/// `down web` unlinks it from db; `start web` links it again, so a stop
+/// and start of db takes web down and brings it back, as after apply.
+fn start_after_down_comes_back_with_what_it_needs(g: &Guest) -> Result<(), String> {
+    write_dir(
+        g,
+        "/root/needs-start",
+        &[
+            ("sd-db", pod("sd-db", "", "", 4851)),
+            ("sd-web", pod("sd-web", "needs = [\"sd-db\"]", "", 4852)),
+        ],
+    )?;
+    g.ok("podctl apply /root/needs-start")?;
+    let link = "/etc/systemd/system/pod@sd-db.service.wants/pod@sd-web.service";
+    g.ok("podctl down sd-web")?;
+    expect(g.sh(&format!("test -L {link}")).status != 0, || {
+        "down left sd-web's link".into()
+    })?;
+    g.ok("podctl start sd-web")?;
+    g.ok(&format!("test -L {link}"))?;
+    g.ok("systemctl stop pod@sd-db")?;
+    wait_for(Duration::from_secs(20), "sd-web to stop with sd-db", || {
+        Ok(active(g, "sd-web") == "inactive")
+    })?;
+    g.ok("systemctl start pod@sd-db")?;
+    wait_for(Duration::from_secs(30), "sd-web back with sd-db", || {
+        Ok(active(g, "sd-web") == "active")
+    })?;
+    g.ok("podctl down --cascade --purge sd-db").map(|_| ())
+}
+
+/// Where the boot trial's containers write their timestamps (on the VM's
+/// disk, one file per boot: named by the boot id).
+const BOOT_DIR: &str = "/var/lib/podctl-needs-boot";
+const BOOT_ID: &str = "$(cat /proc/sys/kernel/random/boot_id)";
+
+/// A pod of the boot trial: `script` then `sleep TAG`, with [`BOOT_DIR`].
+fn boot_pod(name: &str, head: &str, script: &str, tag: u32) -> String {
+    format!(
+        "name = \"{name}\"\nnetwork = \"none\"\n{head}\n\
+         [containers.app]\ncommand = [\"/bin/sh\", \"-c\", \"{script} exec sleep {tag}\"]\n\
+         volumes = [\"{BOOT_DIR}:{BOOT_DIR}\"]\n"
+    )
+}
+
+/// Phase 1: db (ready 2 s after its start) and web (needs db), applied and
+/// enabled; web is linked to start with db.
+fn needs_before_reboot(g: &Guest) -> Result<(), String> {
+    g.ok(&format!("rm -rf {BOOT_DIR} && mkdir -p {BOOT_DIR}"))?;
+    let db = format!(
+        "{}ready = {{ exec = [\"/bin/sh\", \"-c\", \"test -f {BOOT_DIR}/db-ready-{BOOT_ID}\"], interval = \"100ms\" }}\n",
+        boot_pod(
+            "nb-db",
+            "",
+            &format!("sleep 2; date +%s%N > {BOOT_DIR}/db-ready-{BOOT_ID};"),
+            4831
+        )
+    );
+    let web = boot_pod(
+        "nb-web",
+        "needs = [\"nb-db\"]",
+        &format!("date +%s%N > {BOOT_DIR}/web-started-{BOOT_ID};"),
+        4832,
+    );
+    write_dir(g, "/root/needs-boot", &[("a-web", web), ("b-db", db)])?;
+    g.ok("podctl apply /root/needs-boot")?;
+    for p in ["nb-db", "nb-web"] {
+        expect(active(g, p) == "active", || format!("{p} is not active"))?;
+        let enabled = g.ok(&format!("systemctl is-enabled pod@{p}.service"))?;
+        expect(enabled == "enabled", || {
+            format!("pod@{p}.service is {enabled} after apply")
+        })?;
+    }
+    g.ok("test -L /etc/systemd/system/pod@nb-db.service.wants/pod@nb-web.service")?;
+    g.ok(&format!(
+        "cat /proc/sys/kernel/random/boot_id > {BOOT_DIR}/boot-1"
+    ))
+    .map(|_| ())
+}
+
+/// Phase 2: a new boot started both, web's container after db was ready
+/// (the containers' clocks, and systemd's record of the two units).
+fn needs_after_reboot(g: &Guest) -> Result<(), String> {
+    let now = g.ok("cat /proc/sys/kernel/random/boot_id")?;
+    if g.ok(&format!("cat {BOOT_DIR}/boot-1"))? == now {
+        return Err("phase 2 ran in the same boot".into());
+    }
+    for p in ["nb-db", "nb-web"] {
+        g.wait_property(
+            &format!("pod@{p}.service"),
+            "ActiveState",
+            "active",
+            Duration::from_secs(90),
+        )?;
+    }
+    let web_file = format!("{BOOT_DIR}/web-started-{now}");
+    wait_for(
+        Duration::from_secs(20),
+        "nb-web's container to start",
+        || Ok(g.sh(&format!("test -s {web_file}")).status == 0),
+    )?;
+    let ready_at = nanos(&g.ok(&format!("cat {BOOT_DIR}/db-ready-{now}"))?)?;
+    let web_at = nanos(&g.ok(&format!("cat {web_file}"))?)?;
+    expect(web_at >= ready_at, || {
+        format!(
+            "at boot nb-web's container started {} ms before nb-db was ready",
+            (ready_at - web_at) / 1_000_000
+        )
+    })?;
+    let db_ready = g.unit_property("pod@nb-db.service", "ActiveEnterTimestampMonotonic")?;
+    let web_began = g.unit_property("pod@nb-web.service", "InactiveExitTimestampMonotonic")?;
+    let (db_ready, web_began): (u64, u64) = (
+        db_ready.parse().map_err(|_| db_ready.clone())?,
+        web_began.parse().map_err(|_| web_began.clone())?,
+    );
+    expect(web_began >= db_ready, || {
+        format!(
+            "at boot pod@nb-web left inactive at {web_began} µs, before pod@nb-db was active at {db_ready} µs"
+        )
+    })?;
+    g.ok("podctl down --cascade --purge nb-db")?;
+    g.ok(&format!("rm -rf {BOOT_DIR}")).map(|_| ())
 }

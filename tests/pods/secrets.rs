@@ -7,11 +7,13 @@
 //! apply, naming it. A Kubernetes Secret in a manifest becomes podctl
 //! secrets (`SECRET.KEY`): its values reach the container by env and by a
 //! secret volume, are stored encrypted only, and a new value restarts the
-//! pod.
+//! pod. In the VM: a pod comes back after a reboot with its secrets
+//! (systemd's host key is on the VM's disk).
 
 use super::common::{wait_pid, write_pod};
 use super::image_pods::{self, APP, apply_cmd};
-use crate::rig::{Guest, TrialFn};
+use crate::rig::{Guest, TrialFn, VmTrial};
+use std::time::Duration;
 
 pub const TRIALS: &[(&str, TrialFn)] = &[
     (
@@ -28,6 +30,12 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
     ),
 ];
 
+pub const VM_TRIALS: &[VmTrial] = &[VmTrial::reboot(
+    "secrets::a_pod_has_its_secrets_after_a_reboot",
+    secrets_before_reboot,
+    secrets_after_reboot,
+)];
+
 /// The value: found nowhere else by chance.
 const VALUE: &str = "Zq7-pod-secret-4a1f-value";
 
@@ -36,13 +44,18 @@ fn expect(cond: bool, msg: impl FnOnce() -> String) -> Result<(), String> {
 }
 
 fn pod(name: &str, secret: &str) -> String {
+    pod_tagged(name, secret, (1801, 1802))
+}
+
+/// [`pod`] whose containers run `sleep APP` and `sleep SIDE`.
+fn pod_tagged(name: &str, secret: &str, (app, side): (u32, u32)) -> String {
     format!(
         "name = \"{name}\"\nnetwork = \"none\"\n\
          [containers.app]\nimage = \"{APP}\"\nuser = 0\n\
          secrets = [\"{secret}\"]\nenv = {{ PASSWORD = {{ secret = \"{secret}\" }} }}\n\
-         args = [\"exec sleep 1801\"]\n\
+         args = [\"exec sleep {app}\"]\n\
          [containers.side]\nimage = \"{APP}\"\nuser = 1000\nsecrets = [\"{secret}\"]\n\
-         args = [\"exec sleep 1802\"]\n"
+         args = [\"exec sleep {side}\"]\n"
     )
 }
 
@@ -336,4 +349,68 @@ fn a_manifests_secret_is_stored_encrypted_and_reaches_its_container(
     g.ok("podctl down --purge skube")?;
     g.ok("podctl secret rm skube.password && podctl secret rm skube.token")
         .map(|_| ())
+}
+
+const BOOT_POD: &str = "scboot";
+const BOOT_SECRET: &str = "scboot-db";
+const BOOT_NOTE: &str = "/var/lib/podctl-scboot-boot";
+
+/// The value as root (app) and user 1000 (side) read it at
+/// /run/secrets/NAME, and app's PASSWORD.
+fn values_inside(g: &Guest) -> Result<(), String> {
+    let app = wait_pid(g, "sleep 1851")?;
+    wait_pid(g, "sleep 1852")?;
+    for c in ["app", "side"] {
+        let file = g.ok(&format!(
+            "podctl exec {BOOT_POD} {c} -- cat /run/secrets/{BOOT_SECRET}"
+        ))?;
+        expect(file == VALUE, || {
+            format!("{c}'s /run/secrets/{BOOT_SECRET}: {file:?}")
+        })?;
+    }
+    let env = g.ok(&format!("tr '\\0' '\\n' < /proc/{app}/environ"))?;
+    expect(
+        env.lines().any(|l| l == format!("PASSWORD={VALUE}")),
+        || format!("app's environment lacks PASSWORD: {env}"),
+    )?;
+    let at_rest = holding(g, "/etc/podctl /var/lib/podctl /etc/systemd")?;
+    expect(at_rest.is_empty(), || {
+        format!("the value is in plaintext in {at_rest:?}")
+    })
+}
+
+/// Phase 1: the secret made, the pod applied with it (file and env).
+fn secrets_before_reboot(g: &Guest) -> Result<(), String> {
+    image_pods::setup(g)?;
+    g.ok(&format!(
+        "printf %s '{VALUE}' | podctl secret create {BOOT_SECRET} -"
+    ))?;
+    let path = write_pod(
+        g,
+        BOOT_POD,
+        &pod_tagged(BOOT_POD, BOOT_SECRET, (1851, 1852)),
+    )?;
+    g.ok(&apply_cmd(&path))?;
+    values_inside(g)?;
+    g.ok(&format!(
+        "cat /proc/sys/kernel/random/boot_id > {BOOT_NOTE}"
+    ))
+    .map(|_| ())
+}
+
+/// Phase 2: a new boot (no registry), the pod back with the value, which
+/// is still nowhere on disk in plaintext.
+fn secrets_after_reboot(g: &Guest) -> Result<(), String> {
+    if g.ok(&format!("cat {BOOT_NOTE}"))? == g.ok("cat /proc/sys/kernel/random/boot_id")? {
+        return Err("phase 2 ran in the same boot".into());
+    }
+    g.wait_property(
+        &format!("pod@{BOOT_POD}.service"),
+        "ActiveState",
+        "active",
+        Duration::from_secs(90),
+    )?;
+    values_inside(g)?;
+    g.ok(&format!("podctl down --purge {BOOT_POD}"))?;
+    g.ok(&format!("podctl secret rm {BOOT_SECRET}")).map(|_| ())
 }

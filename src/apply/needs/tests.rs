@@ -165,3 +165,70 @@ fn down_of_a_needed_pod_is_refused_while_its_dependent_runs_unless_cascade() {
     assert_eq!(down_order(&mgr, &paths, &db, true, false).unwrap(), ["db"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Stores pod `name` (`head` above its container) as applied from `from`.
+fn store(paths: &Layout, name: &str, head: &str, from: &str) {
+    std::fs::write(paths.definition(name), format!("{head}{APP}")).unwrap();
+    std::fs::write(super::super::source_path(paths, name), from).unwrap();
+}
+
+#[test]
+fn prune_refuses_a_pod_a_staying_pod_needs_and_names_both() {
+    let (dir, paths) = setup("needs-prune");
+    store(&paths, "db", "", "/srv/pods");
+    store(&paths, "web", "needs = [\"db\"]\n", "/srv/other");
+    store(&paths, "old", "", "/srv/pods");
+    let e = pruned(&paths, "/srv/pods", &[]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "--prune would remove pod db, which web needs: remove the need, or that pod from the directory too\nnothing was changed"
+    );
+    // web applied from elsewhere without its need: db may go.
+    let web = file(&dir, "web", "");
+    let mut order = pruned(&paths, "/srv/pods", &[&web.pod]).unwrap();
+    order.sort();
+    assert_eq!(order, ["db", "old"]);
+    // Applied from here with its need, web stays and holds db.
+    let web = file(&dir, "web", "needs = [\"db\"]\n");
+    assert!(pruned(&paths, "/srv/pods", &[&web.pod]).is_err());
+    // web goes too (its directory no longer defines it): web first.
+    store(&paths, "web", "needs = [\"db\"]\n", "/srv/pods");
+    let order = pruned(&paths, "/srv/pods", &[]).unwrap();
+    let at = |n: &str| order.iter().position(|o| o == n).unwrap();
+    assert!(at("web") < at("db"), "{order:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// down web took its link; `start` of web (or of db while web runs, after
+/// web was started by hand) puts it back, systemd rereading it first; a
+/// downed web is not linked by db's start.
+#[test]
+fn start_links_a_pod_to_what_it_needs_again() {
+    let (_dir, paths) = setup("needs-relink");
+    store(&paths, "db", "", "/srv/pods");
+    store(&paths, "web", "needs = [\"db\"]\n", "/srv/pods");
+    let link = paths.units.join("pod@db.service.wants/pod@web.service");
+    let mgr = Shared::default();
+    relink(&mgr, &paths, "db").unwrap();
+    assert!(
+        link.symlink_metadata().is_err(),
+        "a web that is down was linked"
+    );
+    assert!(mgr.calls().is_empty(), "{:?}", mgr.calls());
+    relink(&mgr, &paths, "web").unwrap();
+    assert!(link.symlink_metadata().is_ok(), "start web did not link it");
+    assert_eq!(mgr.calls(), ["reload"]);
+    // Already linked: no daemon-reload.
+    relink(&mgr, &paths, "web").unwrap();
+    assert_eq!(mgr.calls(), ["reload"]);
+    // web runs without its link (started by hand): db's start links it.
+    std::fs::remove_file(&link).unwrap();
+    mgr.start_unit("pod@web.service").unwrap();
+    relink(&mgr, &paths, "db").unwrap();
+    assert!(
+        link.symlink_metadata().is_ok(),
+        "a running web was not linked"
+    );
+    assert_eq!(mgr.calls().last().map(String::as_str), Some("reload"));
+    let _ = std::fs::remove_dir_all(&_dir);
+}

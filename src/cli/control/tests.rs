@@ -116,3 +116,25 @@ fn start_all_is_the_stored_pods() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// web needs db and was taken down (its link in db's `.wants` removed):
+/// `start web` links it again, systemd rereading the link before the start.
+#[test]
+fn start_links_the_pod_to_what_it_needs_before_starting_it() {
+    let (mgr, paths, dir) = fixture("relink", &["db"], &[]);
+    std::fs::write(
+        paths.definition("web"),
+        "needs = [\"db\"]\n[containers.app]\ncommand = [\"/bin/sleep\", \"1\"]\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(&paths.units).unwrap();
+    let link = paths.units.join("pod@db.service.wants/pod@web.service");
+    let mut out = Vec::new();
+    control_with(&mgr, &paths, Action::Start, &names(&["web"]), &mut out).unwrap();
+    assert!(link.symlink_metadata().is_ok(), "start did not link web");
+    assert_eq!(
+        mgr.calls.borrow().join("\n"),
+        "reload\nstart pod@web.service"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -135,3 +135,23 @@ fn down_refuses_a_needed_pod_unless_cascade_and_then_dependents_go_first() {
     );
     assert_eq!(needed_by(&pods, "db"), ["api"]);
 }
+
+#[test]
+fn prune_refuses_a_pod_a_staying_pod_needs_unless_it_goes_too() {
+    let (db, web, report) = (
+        pod("db", &[], &[]),
+        pod("web", &["db"], &[]),
+        pod("report", &[], &["db"]),
+    );
+    let pods = stored(&[&db, &web, &report]);
+    let db_only = ["db".to_string()];
+    assert_eq!(
+        prune_order(&db_only, &pods).unwrap_err(),
+        "--prune would remove pod db, which web needs: remove the need, or that pod from the directory too"
+    );
+    // Both go: web first. A pod that only wants db does not hold it.
+    let both = ["db".to_string(), "web".to_string()];
+    assert_eq!(prune_order(&both, &pods).unwrap(), ["web", "db"]);
+    let pods = stored(&[&db, &report]);
+    assert_eq!(prune_order(&db_only, &pods).unwrap(), ["db"]);
+}

@@ -74,24 +74,8 @@ fn used_by(e: &Entry, none: &str) -> String {
 
 /// `YYYY-MM-DD HH:MM:SS` UTC.
 fn created(e: &Entry) -> String {
-    let secs = e.created as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    let t = super::output::rfc3339(e.created.saturating_mul(1_000_000));
+    t[..19].replacen('T', " ", 1)
 }
 
 /// The value, from `file` or standard input, bounded; kept in memory only.

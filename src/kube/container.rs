@@ -181,7 +181,7 @@ fn lower(
     if role == Role::Init {
         set(cx, &mut keys, "init", "true".into(), n, path);
     }
-    let (env_keys, env_values) = env::read(cx, env, env_from, path, pcx);
+    let (env_keys, env_values) = env::read(cx, env, env_from, path, name, pcx);
     super::image::lower(
         cx,
         (n, name),

@@ -1,6 +1,7 @@
 //! A container's `env` and `envFrom`: values, ConfigMap keys of the same
 //! file, Secret keys (podctl secrets: `env.VAR = { secret = "NAME.KEY" }`,
-//! never the value), and the pod's name and namespace (`fieldRef`).
+//! never the value), the pod's name and namespace (`fieldRef`), and its
+//! containers' limits and requests (`resourceFieldRef`).
 
 use super::native::{Origin, Val, key, origin, string};
 use super::pod_cx::PodCx;
@@ -25,6 +26,7 @@ pub(crate) fn read(
     env: Option<&Node>,
     env_from: Option<&Node>,
     path: &str,
+    container: &str,
     pod: &PodCx,
 ) -> Env {
     // envFrom first: `env` wins over it, and a later entry over an earlier
@@ -93,7 +95,7 @@ pub(crate) fn read(
                 // `$(NAME)` refers to a variable defined before, as in Kubernetes.
                 (Some(v), None) => walk::scalar_text(cx, v, &join(&p, "value"))
                     .map(|t| Value::Plain(expand(&t, &plain(&vars)))),
-                (None, Some(f)) => value_from(cx, f, &join(&p, "valueFrom"), pod),
+                (None, Some(f)) => value_from(cx, f, &join(&p, "valueFrom"), container, pod),
                 (None, None) => Some(Value::Plain(String::new())),
             };
             if let Some(v) = value {
@@ -176,15 +178,25 @@ fn missing(cx: &mut Cx, at: &Node, path: &str, kind: Kind, name: &str) {
     );
 }
 
-/// `valueFrom`: a key of a ConfigMap or Secret, or the pod's name or namespace.
-fn value_from(cx: &mut Cx, n: &Node, path: &str, pod: &PodCx) -> Option<Value> {
-    let [cm, secret, field] = fields(
+/// `valueFrom`: a key of a ConfigMap or Secret, the pod's name or
+/// namespace, or a limit or request of one of its containers.
+fn value_from(cx: &mut Cx, n: &Node, path: &str, container: &str, pod: &PodCx) -> Option<Value> {
+    let [cm, secret, field, resource] = fields(
         cx,
         n,
         path,
-        ["configMapKeyRef", "secretKeyRef", "fieldRef"],
-        &["resourceFieldRef", "fileKeyRef"],
+        [
+            "configMapKeyRef",
+            "secretKeyRef",
+            "fieldRef",
+            "resourceFieldRef",
+        ],
+        &["fileKeyRef"],
     );
+    if let Some(r) = resource {
+        let p = join(path, "resourceFieldRef");
+        return super::resource_env::value(cx, r, &p, container, pod).map(Value::Plain);
+    }
     if let Some(f) = field {
         let p = join(path, "fieldRef");
         let [fp, _] = fields(cx, f, &p, ["fieldPath", "apiVersion"], &[]);
@@ -211,7 +223,7 @@ fn value_from(cx: &mut Cx, n: &Node, path: &str, pod: &PodCx) -> Option<Value> {
             cx.error(
                 n,
                 path,
-                "give one of configMapKeyRef, secretKeyRef or fieldRef",
+                "give one of configMapKeyRef, secretKeyRef, fieldRef or resourceFieldRef",
             );
             return None;
         }

@@ -46,6 +46,7 @@ mod ports;
 mod probe;
 mod quantity;
 mod refs;
+mod resource_env;
 mod rules;
 pub mod secret;
 mod secret_volume;

@@ -77,6 +77,12 @@ fn parse_milli(s: &str) -> Option<Exact> {
     })
 }
 
+/// A quantity in thousandths of its unit (`250m` is 250, `1Mi` is
+/// 1,048,576,000), or None if it is not one.
+pub(crate) fn milli(s: &str) -> Option<u128> {
+    parse_milli(s).map(|q| q.milli)
+}
+
 /// Why a quantity was refused, for the message.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum QuantityError {

@@ -150,3 +150,65 @@ fn secrets_lower_to_podctl_secrets_by_name() {
     assert_eq!(l.secret_values.0["db.password"], b"s3cr3t");
     assert!(l.files.is_empty(), "no file of a secret: {:?}", l.files);
 }
+
+/// A container's limits and requests as env (`resourceFieldRef`): divided
+/// by `divisor` and rounded up; a request left out is the limit; a limit
+/// left out, another resource or an unknown container are located errors.
+#[test]
+fn resource_fields_are_the_containers_amounts() {
+    let pod = |env: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  \
+             - name: app\n    image: nginx:1.25\n    resources:\n      limits:\n        \
+             cpu: 250m\n        memory: 64Mi\n    env:\n{env}  - name: side\n    \
+             image: nginx:1.25\n"
+        )
+    };
+    let var = |name: &str, body: &str| {
+        format!("    - name: {name}\n      valueFrom:\n        resourceFieldRef:\n{body}")
+    };
+    let src = pod(&[
+        var("CPU", "          resource: limits.cpu\n"),
+        var(
+            "MILLI",
+            "          resource: requests.cpu\n          divisor: 1m\n",
+        ),
+        var(
+            "MEM_MI",
+            "          resource: limits.memory\n          divisor: 1Mi\n",
+        ),
+        var(
+            "APP_MEM",
+            "          containerName: app\n          resource: requests.memory\n",
+        ),
+    ]
+    .concat());
+    let l = ok(&src);
+    let env = &l.pod.containers[0].env;
+    let get = |k: &str| env.get(k).map(String::as_str);
+    assert_eq!(get("CPU"), Some("1"), "250m rounds up to a core");
+    assert_eq!(get("MILLI"), Some("250"), "a request left out is the limit");
+    assert_eq!(get("MEM_MI"), Some("64"));
+    assert_eq!(get("APP_MEM"), Some("67108864"));
+    let e = err(&pod(&var(
+        "X",
+        "          containerName: side\n          resource: limits.cpu\n",
+    )));
+    assert!(
+        e.contains("resourceFieldRef.resource: container \"side\" has no resources.limits.cpu"),
+        "{e}"
+    );
+    let e = err(&pod(&var(
+        "X",
+        "          containerName: nope\n          resource: limits.cpu\n",
+    )));
+    assert!(e.contains("no container named \"nope\" in this pod"), "{e}");
+    let e = err(&pod(&var(
+        "X",
+        "          resource: limits.ephemeral-storage\n",
+    )));
+    assert!(
+        e.contains("not supported by podctl: resource limits.ephemeral-storage"),
+        "{e}"
+    );
+}

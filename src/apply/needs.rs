@@ -19,6 +19,9 @@ pub fn stored(paths: &Layout) -> anyhow::Result<Pods> {
         let file = paths.definition(&name);
         let deps = std::fs::read_to_string(&file)
             .ok()
+            // Only a file that says `needs` or `wants` can need a pod:
+            // the others (most) are not parsed, as `down` reads them all.
+            .filter(|text| text.contains("needs") || text.contains("wants"))
             .and_then(|text| crate::spec::parse_str(&text, &file.display().to_string(), &name).ok())
             .map(|pod| Deps::of(&pod))
             .unwrap_or_default();

@@ -14,9 +14,11 @@ pub mod digest;
 pub mod ports;
 pub mod reference;
 mod secrets;
+mod updates;
 mod userns;
 pub use confine::*;
 pub use secrets::*;
+pub use updates::*;
 pub use userns::*;
 
 /// A namespace type a pod can share through its sandbox or take from the host.
@@ -236,6 +238,9 @@ pub struct Container {
     /// Secrets it gets as files and environment variables.
     #[serde(default)]
     pub secrets: Secrets,
+    /// When its image is pulled, and whether `podctl auto-update` moves it.
+    #[serde(default)]
+    pub updates: ImageUpdates,
 }
 
 impl Container {
@@ -307,6 +312,9 @@ pub struct Pod {
     /// Pods this one starts after, without stopping with them; never in
     /// `needs`, otherwise as `needs`.
     pub wants: Vec<String>,
+    /// How updates are gated and how many revisions are kept.
+    #[serde(default)]
+    pub updates: PodUpdates,
 }
 
 impl Pod {

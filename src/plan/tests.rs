@@ -26,6 +26,7 @@ pub(crate) fn pod(share: Vec<Namespace>, host: Vec<Namespace>) -> Pod {
         security: Default::default(),
         volumes: vec![],
         secrets: Default::default(),
+        updates: Default::default(),
     };
     Pod {
         name: "my-web".into(),
@@ -48,6 +49,7 @@ pub(crate) fn pod(share: Vec<Namespace>, host: Vec<Namespace>) -> Pod {
         userns: crate::model::UserNs::Host,
         needs: vec![],
         wants: vec![],
+        updates: Default::default(),
     }
 }
 

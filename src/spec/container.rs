@@ -91,6 +91,7 @@ pub(crate) fn read(
         security: Default::default(),
         volumes: Vec::new(),
         secrets: Default::default(),
+        updates: Default::default(),
     };
     let Some(t) = tree::table(sink, v, &path) else {
         return (c, Limits::default(), Vec::new());

@@ -150,6 +150,7 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         userns,
         needs,
         wants,
+        updates: Default::default(),
     }
 }
 

@@ -127,6 +127,9 @@ pub struct Layout {
     /// The files of manifests' configMap volumes ([`crate::kube::files`]):
     /// `/var/lib/podctl/kube`, under `lib`.
     pub kube_files: PathBuf,
+    /// Each pod's revisions ([`crate::revision`]): `/var/lib/podctl/revisions`,
+    /// under `lib`.
+    pub revisions: PathBuf,
     /// systemd's credentials directory of this service
     /// (`$CREDENTIALS_DIRECTORY`, in the supervisor): the pod's secrets,
     /// decrypted, in memory. `None` outside a service with credentials.
@@ -171,10 +174,16 @@ impl Layout {
             net_run: PathBuf::from(NET_RUN_DIR),
             secrets: var("PODCTL_SECRETS", crate::secret::STORE_DIR),
             kube_files: lib.join(KUBE_FILES_DIR),
+            revisions: lib.join("revisions"),
             lib,
             credentials: std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from),
             host: HostRoots::system(),
         }
+    }
+
+    /// A pod's revisions.
+    pub fn revisions_of(&self, pod: &str) -> crate::revision::Revisions {
+        crate::revision::Revisions::of(&self.revisions, pod)
     }
 
     /// Where a pod's definition is stored.
@@ -209,6 +218,7 @@ impl Layout {
             net_run: dir.join("run/net"),
             secrets: dir.join("credstore.encrypted"),
             kube_files: dir.join("lib").join(KUBE_FILES_DIR),
+            revisions: dir.join("lib/revisions"),
             credentials: Some(dir.join("credentials")),
             host: HostRoots::under(&dir.join("host")),
         }

@@ -19,6 +19,7 @@ pub mod net;
 pub mod oci;
 pub mod plan;
 pub mod private;
+pub mod revision;
 pub mod secret;
 pub mod spec;
 pub mod statefile;

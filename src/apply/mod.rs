@@ -16,14 +16,17 @@
 mod definition;
 pub mod dropin;
 mod engine;
+pub mod gate;
 mod idmap;
 mod journal;
 mod lock;
 pub mod needs;
 mod preflight;
+mod revise;
 mod store;
 #[cfg(test)]
 mod tests;
+pub mod update;
 
 pub use definition::{Definition, check_networks};
 pub use idmap::idmap_support;
@@ -82,11 +85,33 @@ pub fn assemble_all(
         .collect()
 }
 
+/// The pins each pod will run ([`crate::image::policy::settle`]), from
+/// the pins of its newest revision, pulling what the pull policies (or
+/// `pull_all`) ask for: every pull done before anything changes.
+pub fn settle_images(
+    paths: &Layout,
+    pods: &[&crate::model::Pod],
+    pull_all: bool,
+) -> anyhow::Result<std::collections::BTreeMap<String, crate::image::facts::Pins>> {
+    let mut current = Vec::new();
+    for pod in pods {
+        current.push((*pod, paths.revisions_of(&pod.name).pins()?));
+    }
+    crate::image::policy::settle(
+        &paths.images,
+        &current,
+        pull_all,
+        &*crate::image::progress::for_stderr(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}\nnothing was changed"))
+}
+
 /// For `apply --dry-run`, `diff` and `validate`: the facts as they are
 /// (the images stored already, the range the pod holds), with nothing
 /// pulled or allocated.
 pub fn facts_as_they_are(paths: &Layout, pod: &crate::model::Pod) -> crate::plan::Facts {
-    let mut facts = crate::image::facts::if_stored(&paths.images, pod);
+    let pins = paths.revisions_of(&pod.name).pins().unwrap_or_default();
+    let mut facts = crate::image::facts::if_stored(&paths.images, pod, &pins);
     facts.ids = crate::ids::IdSource::range(&crate::ids::Lookup(paths), pod)
         .ok()
         .flatten();
@@ -97,9 +122,23 @@ pub fn facts_as_they_are(paths: &Layout, pod: &crate::model::Pod) -> crate::plan
 pub struct Applier<'a> {
     pub mgr: &'a (dyn Manager + Sync),
     pub paths: &'a Layout,
+    /// What a revision it records says made it.
+    pub cause: crate::revision::Cause,
+    /// Its revisions are updates still to be proven.
+    pub pending: bool,
 }
 
-impl Applier<'_> {
+impl<'a> Applier<'a> {
+    /// An applier whose revisions say `podctl apply` made them.
+    pub fn new(mgr: &'a (dyn Manager + Sync), paths: &'a Layout) -> Self {
+        Applier {
+            mgr,
+            paths,
+            cause: crate::revision::Cause::Apply,
+            pending: false,
+        }
+    }
+
     /// Applies one planned pod; returns what was decided, once done.
     pub fn apply(&self, p: &Planned) -> anyhow::Result<Changes> {
         let (mgr, paths) = (self.mgr, self.paths);
@@ -135,6 +174,14 @@ impl Applier<'_> {
                 .with_context(|| format!("pod {name}: cannot write {}", v.dir.display()))?;
         }
         store::keep(paths, name, text, &p.definition.file)?;
+        // The pins the supervisor will read: recorded before it is asked.
+        paths.revisions_of(name).record(
+            text,
+            &crate::image::facts::pins_of(&p.facts),
+            self.cause.clone(),
+            self.pending,
+            pod.updates.history,
+        )?;
         if crate::secret::dropin::write(paths, &p.plan)? {
             mgr.reload()?;
         }
@@ -232,6 +279,7 @@ impl Applier<'_> {
             let _ = std::fs::remove_dir_all(crate::kube::files::pod_dir(&paths.kube_files, name));
             let _ = std::fs::remove_file(crate::supervise::state::path(&paths.run, name));
             crate::secret::dropin::remove(paths, name)?;
+            paths.revisions_of(name).remove_all()?;
             // Its range of IDs is free for the next pod (its files are gone).
             crate::ids::release(paths, name)?;
             // Under the lock: a waiter finds its file unlinked and locks anew.

@@ -18,7 +18,11 @@ pub(super) fn keep(paths: &Layout, name: &str, text: &str, file: &Path) -> anyho
             .with_context(|| format!("cannot store the definition in {}", stored.display()))?;
     }
     // The directory the pod was applied from: `apply --prune DIR` only ever
-    // removes pods applied from DIR (like kubectl's apply sets).
+    // removes pods applied from DIR (like kubectl's apply sets). A pod run
+    // again from its stored file (rollback, auto-update) keeps it.
+    if file == stored {
+        return Ok(());
+    }
     let source = source_path(paths, name);
     let dir = source_dir(file);
     if std::fs::read_to_string(&source).ok().as_deref() != Some(dir.as_str())

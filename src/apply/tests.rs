@@ -82,10 +82,7 @@ fn a_manifest_is_read_once_and_its_plan_assembled_once() {
 
     let mgr = Shared::default();
     let paths = Layout::under(&dir);
-    let applier = Applier {
-        mgr: &mgr,
-        paths: &paths,
-    };
+    let applier = Applier::new(&mgr, &paths);
     let changes = applier.apply(&planned[0]).unwrap();
     assert_eq!(changes.kind(), "create");
     assert!(mgr.calls().contains(&"start pod@web.service".to_string()));

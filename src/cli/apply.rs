@@ -1,4 +1,4 @@
-//! `podctl apply FILE|DIR [--prune]`: reads the files, prints what the
+//! `podctl apply FILE|DIR [--prune] [--pull]`: reads the files, prints what the
 //! apply stage ([`crate::apply`]) did.
 
 use crate::apply::Applier;
@@ -7,11 +7,12 @@ use crate::plan::units;
 use anyhow::bail;
 use std::path::Path;
 
-/// `podctl apply FILE|DIR [--prune]`.
+/// `podctl apply FILE|DIR [--prune] [--pull]`.
 pub fn apply(
     paths: &Layout,
     target: &Path,
     prune: bool,
+    pull: bool,
     policy: crate::kube::Unsupported,
     early: super::Early,
 ) -> anyhow::Result<()> {
@@ -33,18 +34,17 @@ pub fn apply(
     if !conflicts.is_empty() {
         bail!("{}", conflicts.join("\n"));
     }
-    // Every image stored before anything is stopped or changed.
+    // Every image stored (and each pod's pins settled) before anything is
+    // stopped or changed.
     let pods: Vec<&crate::model::Pod> = definitions.iter().map(|d| &d.pod).collect();
-    crate::image::facts::ensure_images(
-        &paths.images,
-        &pods,
-        &*crate::image::progress::for_stderr(),
-    )
-    .map_err(|e| anyhow::anyhow!("{e}\nnothing was changed"))?;
+    let pins = crate::apply::settle_images(paths, &pods, pull)?;
     let names: Vec<String> = pods.iter().map(|p| p.name.clone()).collect();
     let planned = crate::apply::assemble_all(
         definitions,
-        &crate::image::facts::SystemStore::at(&paths.images),
+        &crate::image::facts::SystemStore {
+            root: paths.images.clone(),
+            pins,
+        },
         &crate::ids::Allocate(paths),
     )?;
     // What the runtime would refuse later, refused now: nothing is changed or written.
@@ -59,7 +59,7 @@ pub fn apply(
         bail!("{}", problems.join("\n"));
     }
     let mgr = early.connect()?;
-    let applier = Applier { mgr: &mgr, paths };
+    let applier = Applier::new(&mgr, paths);
     applier.write_needs(&planned)?;
     for p in &planned {
         let service = units::service(&p.plan.pod);

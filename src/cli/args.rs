@@ -69,6 +69,9 @@ pub enum Command {
         /// Kubernetes manifests: warn about (and ignore) the fields podctl does not support, instead of refusing the file.
         #[arg(long)]
         ignore_unsupported: bool,
+        /// Resolve every image tag at the registry now (as pull = "always"); a new digest restarts only the containers that use it.
+        #[arg(long)]
+        pull: bool,
     },
     /// Print what `apply` would change (per pod and container), changing nothing.
     ///
@@ -217,6 +220,29 @@ pub enum Command {
     Secret {
         #[command(subcommand)]
         command: SecretCommand,
+    },
+    /// List a pod's revisions: what each ran (file and image digests), when, and why.
+    History {
+        pod: String,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Run an earlier revision of a pod again, exactly (its file and its image digests).
+    Rollback {
+        pod: String,
+        /// The revision (default: the one before the newest).
+        #[arg(long, value_name = "REVISION")]
+        to: Option<u64>,
+    },
+    /// Move containers with auto_update = "registry" to their tag's new digest; roll a pod back by itself if they do not become ready.
+    ///
+    /// Exit status: 0 every pod updated or current, 1 a pod was rolled back or could not be updated.
+    AutoUpdate {
+        /// Only these pods (default: every stored pod).
+        pods: Vec<String>,
+        /// Print what would be updated (asking the registries), changing nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Pull an image into the store (registry, oci:DIR[:TAG], oci-archive:FILE[:TAG]).
     Pull {

@@ -19,7 +19,7 @@ pub fn down(
     let mgr = early.connect()?;
     let pods = crate::apply::select(&mgr, paths, names, all)?;
     let pods = crate::apply::needs::down_order(&mgr, paths, &pods, purge, cascade)?;
-    let applier = Applier { mgr: &mgr, paths };
+    let applier = Applier::new(&mgr, paths);
     for name in &pods {
         applier.down(name, purge)?;
         println!(

@@ -53,7 +53,8 @@ pub fn journalctl_args(name: Option<&str>, follow: bool, since: Option<&str>) ->
 
 /// One line of `journalctl -o json`, if it is a podctl event written by a
 /// supervisor: sent by root and, when journald knew the sender's unit,
-/// by `pod@POD.service` of the pod it names.
+/// by `pod@POD.service` of the pod it names (a rollback: by `podctl
+/// auto-update`, wherever it ran).
 pub fn parse_entry(line: &str) -> Option<EventRecord> {
     let v: serde_json::Value = serde_json::from_str(line).ok()?;
     let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
@@ -62,7 +63,11 @@ pub fn parse_entry(line: &str) -> Option<EventRecord> {
     if text("_UID").as_deref() != Some("0") {
         return None;
     }
-    if text("_SYSTEMD_UNIT").is_some_and(|u| u != crate::plan::units::service(&pod)) {
+    let event = text("PODCTL_EVENT")?;
+    // A rollback is told by `podctl auto-update`, from wherever root ran it.
+    if event != Event::Rollback.as_str()
+        && text("_SYSTEMD_UNIT").is_some_and(|u| u != crate::plan::units::service(&pod))
+    {
         return None;
     }
     Some(EventRecord {
@@ -70,7 +75,7 @@ pub fn parse_entry(line: &str) -> Option<EventRecord> {
         timestamp_usec: usec,
         pod,
         container: text("PODCTL_CONTAINER").unwrap_or_default(),
-        event: text("PODCTL_EVENT")?,
+        event,
         detail: text("PODCTL_DETAIL").unwrap_or_default(),
     })
 }

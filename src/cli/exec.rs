@@ -61,7 +61,8 @@ pub fn container_process(
     // An image container's env, user and workdir are its image's defaults,
     // as the supervisor assembled them (or, before it saved them, the store's).
     let facts = if state.facts.is_empty() {
-        crate::image::facts::if_stored(&paths.images, &model)
+        let pins = paths.revisions_of(pod).pins().unwrap_or_default();
+        crate::image::facts::if_stored(&paths.images, &model, &pins)
     } else {
         state.facts.clone()
     };

@@ -107,7 +107,10 @@ pub fn rmi(paths: &Layout, images: &[String], all: bool) -> anyhow::Result<()> {
         store.remove_ref(name)?;
         println!("untagged {name}@{digest}");
     }
-    let c = catalog::collect(&store)?;
+    let c = catalog::collect(
+        &store,
+        &crate::revision::pinned_manifests(&paths.revisions)?,
+    )?;
     println!(
         "removed {} blobs, {} layers ({} freed)",
         c.blobs,
@@ -129,7 +132,10 @@ pub fn prune(paths: &Layout) -> anyhow::Result<()> {
             println!("untagged {}", info.reference);
         }
     }
-    let c = catalog::collect(&store)?;
+    let c = catalog::collect(
+        &store,
+        &crate::revision::pinned_manifests(&paths.revisions)?,
+    )?;
     println!(
         "removed {} blobs, {} layers ({} freed)",
         c.blobs,

@@ -12,6 +12,7 @@ pub mod down;
 pub mod events;
 pub mod exec;
 pub mod generate;
+pub mod history;
 pub mod image;
 pub mod inspect;
 pub mod install;
@@ -26,6 +27,7 @@ mod run;
 pub mod secret;
 pub mod show;
 pub mod top;
+pub mod update;
 pub mod validate;
 pub mod volume;
 

@@ -44,11 +44,13 @@ pub fn run(args: Args) -> ExitCode {
             file,
             prune,
             ignore_unsupported,
+            pull,
             ..
         } => report(super::apply::apply(
             paths,
             &file,
             prune,
+            pull,
             policy(ignore_unsupported),
             early,
         )),
@@ -58,6 +60,11 @@ pub fn run(args: Args) -> ExitCode {
             ignore_unsupported,
         } => super::diff::diff(paths, &target, output, policy(ignore_unsupported)),
         Command::Kube { command } => report(super::kube::run(paths, command)),
+        Command::History { pod, output } => report(super::history::history(paths, &pod, output)),
+        Command::Rollback { pod, to } => report(super::history::rollback(paths, &pod, to, early)),
+        Command::AutoUpdate { pods, dry_run } => {
+            super::update::auto_update(paths, &pods, dry_run, early)
+        }
         Command::Down {
             names,
             all,
@@ -161,6 +168,8 @@ fn talks_to_systemd(command: &Command) -> bool {
     matches!(
         command,
         Command::Apply { dry_run: false, .. }
+            | Command::Rollback { .. }
+            | Command::AutoUpdate { dry_run: false, .. }
             | Command::Down { .. }
             | Command::Rm { .. }
             | Command::Start(_)

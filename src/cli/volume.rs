@@ -85,7 +85,7 @@ fn rm(paths: &Layout, names: &[String], force: bool) -> anyhow::Result<()> {
     let pods = volumes::plan_rm(names, |n| dir.join(n).is_dir(), &dir, &usage(paths), force)?;
     if !pods.is_empty() {
         let mgr = super::connect()?;
-        let applier = crate::apply::Applier { mgr: &mgr, paths };
+        let applier = crate::apply::Applier::new(&mgr, paths);
         for pod in &pods {
             applier.down(pod, true)?;
             println!("{pod}: removed (definition deleted)");

@@ -101,16 +101,22 @@ pub struct Collected {
     pub kept_mounted: usize,
 }
 
-/// Removes every blob and unpacked layer no stored name reaches, except
-/// the layers of a mounted image root (a running container whose image was
-/// renamed, replaced or removed keeps its files). Waits for running pulls
-/// (they hold the `gc` lock shared).
-pub fn collect(store: &Store) -> Result<Collected, CatalogError> {
+/// Removes every blob and unpacked layer no stored name and no manifest of
+/// `pinned` (the pods' kept revisions, [`crate::revision::pinned_manifests`])
+/// reaches, except the layers of a mounted image root (a running container
+/// whose image was renamed, replaced or removed keeps its files). Waits for
+/// running pulls (they hold the `gc` lock shared).
+pub fn collect(store: &Store, pinned: &[String]) -> Result<Collected, CatalogError> {
     let _gc = store.lock("gc")?;
     let mut keep = BTreeSet::new();
     let mut c = Collected::default();
     let mounted = super::mounted::layers(store);
-    for (_, d) in store.refs()? {
+    let pinned = pinned
+        .iter()
+        .filter_map(|d| Digest::parse(d).ok())
+        .filter(|d| store.has_blob(d));
+    let named = store.refs()?.into_iter().map(|(_, d)| d);
+    for d in named.chain(pinned) {
         let m = manifest(store, &d)?;
         keep.insert(d.hex().to_string());
         for b in std::iter::once(m.config()).chain(m.layers()) {

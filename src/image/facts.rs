@@ -3,9 +3,39 @@
 //! `apply` does before it changes anything: every image stored.
 
 use super::resolve::{ImageError, Resolved};
-use crate::model::{Container, Pod};
+use crate::model::Pod;
 use crate::plan::Facts;
 use crate::plan::image::ImageFacts;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The manifest an image reference of a pod means: its revision's pin
+/// ([`crate::revision`]), whatever the tag names in the store now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pin {
+    /// The stored name it was pulled as (`localhost:5000/app:1`).
+    pub name: String,
+    /// The manifest digest (`sha256:...`).
+    pub digest: String,
+}
+
+/// Per image reference as the pod file writes it, its pin.
+pub type Pins = BTreeMap<String, Pin>;
+
+/// The pins of the images `facts` were gathered from.
+pub fn pins_of(facts: &Facts) -> Pins {
+    facts
+        .images
+        .iter()
+        .map(|(r, f)| {
+            let pin = Pin {
+                name: f.name.clone(),
+                digest: f.digest.clone(),
+            };
+            (r.clone(), pin)
+        })
+        .collect()
+}
 
 /// Where a pod's image facts come from: the system store, or a fake.
 pub trait ImageSource {
@@ -16,23 +46,28 @@ pub trait ImageSource {
 }
 
 /// The images stored on this host, in the store at `root`
-/// ([`crate::layout::Layout::images`]).
+/// ([`crate::layout::Layout::images`]), each reference of a pod in `pins`
+/// meaning its pinned manifest.
 #[derive(Debug, Clone)]
 pub struct SystemStore {
     pub root: std::path::PathBuf,
+    /// Per pod, the pins apply settled on.
+    pub pins: BTreeMap<String, Pins>,
 }
 
 impl SystemStore {
     pub fn at(root: &std::path::Path) -> SystemStore {
         SystemStore {
             root: root.to_path_buf(),
+            pins: BTreeMap::new(),
         }
     }
 }
 
 impl ImageSource for SystemStore {
     fn facts(&self, pod: &Pod) -> Result<Facts, ImageError> {
-        stored(&self.root, pod)
+        let none = Pins::new();
+        stored(&self.root, pod, self.pins.get(&pod.name).unwrap_or(&none))
     }
 }
 
@@ -72,21 +107,42 @@ pub fn gather(
     Ok(facts)
 }
 
-/// [`gather`] against the store at `root`: what the supervisor and `apply`
-/// assemble their plans from.
-pub fn stored(root: &std::path::Path, pod: &Pod) -> Result<Facts, ImageError> {
+/// [`gather`] against the store at `root`, a pinned reference meaning its
+/// pinned manifest: what the supervisor and `apply` assemble their plans
+/// from.
+pub fn stored(root: &std::path::Path, pod: &Pod, pins: &Pins) -> Result<Facts, ImageError> {
     if pod.containers.iter().all(|c| c.image.is_none()) {
         return Ok(Facts::default());
     }
     let store = super::Store::open(root)?;
     let host = super::HostConfig::system();
-    gather(pod, &mut |r| super::resolve::stored(&store, &host, r))
+    gather(pod, &mut |r| lookup(&store, &host, pins, r))
+}
+
+/// `reference` in `store`: its pinned manifest if `pins` has one, else
+/// what the tag names.
+pub fn lookup(
+    store: &super::Store,
+    host: &super::HostConfig,
+    pins: &Pins,
+    reference: &str,
+) -> Result<Option<Resolved>, ImageError> {
+    match pins.get(reference) {
+        Some(pin) => {
+            let digest = super::Digest::parse(&pin.digest).map_err(|e| ImageError::Broken {
+                reference: pin.name.clone(),
+                why: format!("pinned digest {}: {e}", pin.digest),
+            })?;
+            super::resolve::by_digest(store, &pin.name, &digest)
+        }
+        None => super::resolve::stored(store, host, reference),
+    }
 }
 
 /// For `apply --dry-run`, `diff` and `validate`: the facts of the images
-/// stored already (nothing is pulled, no store is created); the others are
-/// left out, and their containers' plans say so.
-pub fn if_stored(root: &std::path::Path, pod: &Pod) -> Facts {
+/// stored already (nothing is pulled, no store is created), pinned ones as
+/// pinned; the others are left out, and their containers' plans say so.
+pub fn if_stored(root: &std::path::Path, pod: &Pod, pins: &Pins) -> Facts {
     let mut facts = Facts::default();
     if pod.containers.iter().all(|c| c.image.is_none()) || !root.join("oci-layout").exists() {
         return facts;
@@ -96,43 +152,11 @@ pub fn if_stored(root: &std::path::Path, pod: &Pod) -> Facts {
     };
     let host = super::HostConfig::system();
     for reference in pod.containers.iter().filter_map(|c| c.image.as_deref()) {
-        if let Ok(Some(r)) = super::resolve::stored(&store, &host, reference) {
+        if let Ok(Some(r)) = lookup(&store, &host, pins, reference) {
             facts.images.insert(reference.to_string(), of(&r));
         }
     }
     facts
-}
-
-/// What `apply` does before it stops or changes anything: every image the
-/// pods name is stored afterwards, the missing ones pulled. The first that
-/// cannot be pulled is the error, naming pod, container, reference, and
-/// each registry tried with its answer.
-pub fn ensure_images(
-    root: &std::path::Path,
-    pods: &[&Pod],
-    progress: &dyn super::progress::Progress,
-) -> Result<(), String> {
-    let images: Vec<(&Pod, &Container, &str)> = pods
-        .iter()
-        .flat_map(|p| p.containers.iter().map(move |c| (*p, c)))
-        .filter_map(|(p, c)| Some((p, c, c.image.as_deref()?)))
-        .collect();
-    if images.is_empty() {
-        return Ok(());
-    }
-    let store = super::Store::open(root).map_err(|e| e.to_string())?;
-    let host = super::HostConfig::system();
-    for (pod, c, image) in images {
-        super::resolve::ensure(&store, &host, &[image], progress).map_err(|e| {
-            format!(
-                "pod {} container {}: {}",
-                pod.name,
-                c.name,
-                crate::error_chain(&e)
-            )
-        })?;
-    }
-    Ok(())
 }
 
 /// The pods of `pods` (name, definition) with a container whose image is

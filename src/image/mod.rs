@@ -22,6 +22,7 @@ pub mod layout;
 pub mod manifest;
 pub mod mounted;
 pub mod overlay;
+pub mod policy;
 pub mod progress;
 pub mod pull;
 pub mod registries;

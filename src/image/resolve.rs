@@ -209,6 +209,25 @@ pub fn stored(
     let Some((name, digest)) = find(store, host, image)? else {
         return Ok(None);
     };
+    manifest_of(store, name, digest).map(Some)
+}
+
+/// The image stored as manifest `digest` (whatever names it now), known
+/// as `name`; `None` if the manifest is not in the store.
+pub fn by_digest(
+    store: &Store,
+    name: &str,
+    digest: &Digest,
+) -> Result<Option<Resolved>, ImageError> {
+    if !store.has_blob(digest) {
+        return Ok(None);
+    }
+    let r = manifest_of(store, name.to_string(), digest.clone())?;
+    // A layer a collection removed: the image is pulled again.
+    Ok(r.layers.iter().all(|l| l.is_dir()).then_some(r))
+}
+
+fn manifest_of(store: &Store, name: String, digest: Digest) -> Result<Resolved, ImageError> {
     let broken = |e: super::catalog::CatalogError| ImageError::Broken {
         reference: name.clone(),
         why: e.to_string(),
@@ -224,12 +243,12 @@ pub fn stored(
             why: format!("config {cd}: {e}"),
         })?;
     let layers = super::catalog::layer_dirs(store, &digest).map_err(broken)?;
-    Ok(Some(Resolved {
+    Ok(Resolved {
         name,
         digest,
         config,
         layers,
-    }))
+    })
 }
 
 /// Every image of `images` resolved, pulling those not stored yet: what

@@ -121,10 +121,7 @@ fn apply_loads_the_secrets_before_the_start_and_refuses_a_missing_one() {
         plan,
     };
     let mgr = crate::systemd::fake::Shared::default();
-    let applier = Applier {
-        mgr: &mgr,
-        paths: &paths,
-    };
+    let applier = Applier::new(&mgr, &paths);
     let e = applier.apply(&planned).unwrap_err().to_string();
     assert!(e.contains("container app") && e.contains("\"db\""), "{e}");
     assert!(!paths.definition("web").exists(), "nothing stored");

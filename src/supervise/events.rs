@@ -24,16 +24,20 @@ pub enum Event {
     Oom,
     /// A liveness probe failed (detail: failures in a row).
     ProbeFailed,
+    /// `podctl auto-update` rolled its image back (detail: the digests and
+    /// why the update did not hold).
+    Rollback,
 }
 
 impl Event {
-    pub const ALL: [Event; 6] = [
+    pub const ALL: [Event; 7] = [
         Event::Started,
         Event::Ready,
         Event::Exited,
         Event::Restarted,
         Event::Oom,
         Event::ProbeFailed,
+        Event::Rollback,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +48,7 @@ impl Event {
             Event::Restarted => "restarted",
             Event::Oom => "oom",
             Event::ProbeFailed => "probe-failed",
+            Event::Rollback => "rollback",
         }
     }
 }

@@ -366,7 +366,7 @@ fn rmi_and_gc_remove_only_unreachable() -> Result<(), String> {
     pull(&store, &mut src, "a", None, "r/a:1", &Silent).map_err(|e| e.to_string())?;
     pull(&store, &mut src, "b", None, "r/b:1", &Silent).map_err(|e| e.to_string())?;
     store.remove_ref("r/a:1").map_err(|e| e.to_string())?;
-    let c = catalog::collect(&store).map_err(|e| e.to_string())?;
+    let c = catalog::collect(&store, &[]).map_err(|e| e.to_string())?;
     // a's manifest, config and own layer go; the shared base stays.
     check(c.blobs == 3 && c.layers == 1, || format!("collected {c:?}"))?;
     check(store.layer_path(&Digest::of(&base)).is_dir(), || {

@@ -39,10 +39,7 @@ fn apply_writes_the_dropins_then_starts_what_is_needed_first() {
     ];
     let planned = planned(in_order(defs, &paths).unwrap());
     let mgr = Shared::default();
-    let applier = Applier {
-        mgr: &mgr,
-        paths: &paths,
-    };
+    let applier = Applier::new(&mgr, &paths);
     applier.write_needs(&planned).unwrap();
     for p in &planned {
         applier.apply(p).unwrap();
@@ -121,10 +118,7 @@ fn apply_of_a_missing_need_or_a_cycle_changes_nothing() {
 fn down_of_a_needed_pod_is_refused_while_its_dependent_runs_unless_cascade() {
     let (dir, paths) = setup("needs-down");
     let mgr = Shared::default();
-    let applier = Applier {
-        mgr: &mgr,
-        paths: &paths,
-    };
+    let applier = Applier::new(&mgr, &paths);
     let defs = vec![
         file(&dir, "db", ""),
         file(&dir, "web", "needs = [\"db\"]\n"),

@@ -43,10 +43,18 @@ impl Supervisor<'_> {
             }
         };
         let found = match self.images {
-            Some(images) => images.facts(&pod),
-            None => crate::image::facts::stored(&self.paths.images, &pod),
+            Some(images) => images.facts(&pod).map_err(|e| e.to_string()),
+            None => self
+                .paths
+                .revisions_of(&pod.name)
+                .pins()
+                .map_err(|e| e.to_string())
+                .and_then(|pins| {
+                    crate::image::facts::stored(&self.paths.images, &pod, &pins)
+                        .map_err(|e| e.to_string())
+                }),
         };
-        let found = found.map_err(|e| e.to_string()).and_then(|mut f| {
+        let found = found.and_then(|mut f| {
             let ids = match self.ids {
                 Some(ids) => ids.range(&pod),
                 None => crate::ids::IdSource::range(&crate::ids::Allocate(&self.paths), &pod),

@@ -85,7 +85,9 @@ fn run(name: &str) -> anyhow::Result<()> {
         );
     }
     // Images come from the store only: a pod at boot never needs the network.
-    let mut facts = crate::image::facts::stored(&paths.images, &pod)?;
+    // Each image as the pod's newest revision pins it.
+    let pins = paths.revisions_of(name).pins()?;
+    let mut facts = crate::image::facts::stored(&paths.images, &pod, &pins)?;
     // The range apply allocated (allocated here for a pod file put in place
     // by hand): kept while the pod is stored.
     facts.ids = crate::ids::IdSource::range(&crate::ids::Allocate(&paths), &pod)?;

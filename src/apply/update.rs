@@ -1,0 +1,295 @@
+//! `podctl auto-update` for one pod: which of its auto-updated images has
+//! a new digest ([`check`], every pull done before anything restarts),
+//! then the update as a new revision, watched by the [`Gate`]; an update
+//! that does not hold is rolled back to the revision before it, and its
+//! digests are marked so the next run does not try them again.
+
+use super::Applier;
+use super::gate::{Gate, Verdict};
+use crate::image::facts::{Pin, Pins};
+use crate::revision::{Cause, Revision};
+use crate::supervise::state::PodState;
+use anyhow::Context;
+use std::time::{Duration, Instant};
+
+/// How often the gate reads the pod's state.
+const GATE_POLL: Duration = Duration::from_millis(200);
+
+/// A tag that names a new digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub reference: String,
+    /// The containers that use it (the ones that restart).
+    pub containers: Vec<String>,
+    /// The digest the pod runs.
+    pub from: String,
+    pub to: Pin,
+}
+
+/// One pod, checked.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub pod: String,
+    /// Its stored file.
+    pub text: String,
+    /// Its newest revision (`None`: applied before revisions were kept).
+    pub newest: Option<Revision>,
+    /// What it runs now.
+    pub pins: Pins,
+    pub changes: Vec<Change>,
+    /// New digests not tried: an earlier update to them was rolled back.
+    pub skipped: Vec<Change>,
+    /// References checked and current.
+    pub current: Vec<String>,
+}
+
+/// What an update came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing to update.
+    Current,
+    /// Updated; the revision now running.
+    Updated { revision: u64 },
+    /// The update did not hold: back at revision `to` (as a new revision).
+    RolledBack { why: String, to: u64 },
+}
+
+/// Pod `name`'s auto-updated references and what `resolve` says each tag
+/// names now (pulled, or only asked, as `resolve` does).
+pub fn check(
+    paths: &crate::layout::Layout,
+    name: &str,
+    resolve: &mut dyn FnMut(&str) -> Result<Pin, String>,
+) -> anyhow::Result<Checked> {
+    let stored = paths.definition(name);
+    let text = std::fs::read_to_string(&stored)
+        .with_context(|| format!("pod {name}: cannot read {}", stored.display()))?;
+    let pod = crate::spec::parse_str(&text, &stored.display().to_string(), name)
+        .with_context(|| format!("pod {name}: its stored file does not parse"))?;
+    let revisions = paths.revisions_of(name);
+    let newest = revisions.newest()?;
+    let pins = match &newest {
+        Some(r) => r.images.clone(),
+        None => crate::image::facts::pins_of(&crate::image::facts::stored(
+            &paths.images,
+            &pod,
+            &Pins::new(),
+        )?),
+    };
+    let bad = revisions.bad()?;
+    let mut out = Checked {
+        pod: name.to_string(),
+        text,
+        newest,
+        pins,
+        changes: Vec::new(),
+        skipped: Vec::new(),
+        current: Vec::new(),
+    };
+    for c in pod.containers.iter().filter(|c| c.updates.auto_update) {
+        let Some(reference) = c.image.as_deref() else {
+            continue;
+        };
+        if let Some(ch) = out.changes.iter_mut().find(|x| x.reference == reference) {
+            ch.containers.push(c.name.clone());
+            continue;
+        }
+        if out.current.iter().any(|r| r == reference) {
+            continue;
+        }
+        if let Some(ch) = out.skipped.iter_mut().find(|x| x.reference == reference) {
+            ch.containers.push(c.name.clone());
+            continue;
+        }
+        let to = resolve(reference).map_err(|e| anyhow::anyhow!("pod {name}: {e}"))?;
+        let from = out
+            .pins
+            .get(reference)
+            .map(|p| p.digest.clone())
+            .unwrap_or_default();
+        if to.digest == from {
+            out.current.push(reference.to_string());
+            continue;
+        }
+        let change = Change {
+            reference: reference.to_string(),
+            containers: vec![c.name.clone()],
+            from,
+            to,
+        };
+        if bad.contains(reference, &change.to.digest) {
+            out.skipped.push(change);
+        } else {
+            out.changes.push(change);
+        }
+    }
+    Ok(out)
+}
+
+impl Applier<'_> {
+    /// Carries out a checked update: the new pins as a pending revision,
+    /// applied, then gated; kept if it holds, else rolled back.
+    pub fn update(&self, checked: &Checked, pod_deadline: Duration) -> anyhow::Result<Outcome> {
+        if checked.changes.is_empty() {
+            return Ok(Outcome::Current);
+        }
+        let mut pins = checked.pins.clone();
+        for ch in &checked.changes {
+            pins.insert(ch.reference.clone(), ch.to.clone());
+        }
+        let name = &checked.pod;
+        let updating = Applier {
+            cause: Cause::AutoUpdate,
+            pending: true,
+            ..*self
+        };
+        updating.apply_pinned(name, &checked.text, &pins)?;
+        let revision = self
+            .paths
+            .revisions_of(name)
+            .newest()?
+            .map_or(0, |r| r.number);
+        self.settle(checked, revision, pod_deadline)
+    }
+
+    /// Gates revision `revision` (the update `checked` describes): marks it
+    /// proven if it holds; otherwise marks its digests bad, rolls the pod
+    /// back and tells the journal.
+    fn settle(
+        &self,
+        checked: &Checked,
+        revision: u64,
+        deadline: Duration,
+    ) -> anyhow::Result<Outcome> {
+        let name = &checked.pod;
+        let revisions = self.paths.revisions_of(name);
+        let containers = checked
+            .changes
+            .iter()
+            .flat_map(|c| c.containers.iter().cloned())
+            .collect();
+        let why = match self.watch(name, Gate::new(containers, deadline)) {
+            Verdict::Pass | Verdict::Wait => {
+                revisions.confirm(revision)?;
+                return Ok(Outcome::Updated { revision });
+            }
+            Verdict::Fail(why) => why,
+        };
+        let failed: Vec<(String, String)> = checked
+            .changes
+            .iter()
+            .map(|c| (c.reference.clone(), c.to.digest.clone()))
+            .collect();
+        revisions.mark_bad(&failed)?;
+        let to = self.roll_back(name, checked, &why)?;
+        for ch in &checked.changes {
+            for c in &ch.containers {
+                crate::supervise::events::emit(
+                    &self.paths.host,
+                    name,
+                    c,
+                    crate::supervise::events::Event::Rollback,
+                    &format!("{} {} -> {}: {why}", ch.reference, ch.to.digest, ch.from),
+                );
+            }
+        }
+        Ok(Outcome::RolledBack { why, to })
+    }
+
+    /// Back to what ran before the update (its newest revision, or the
+    /// pins it ran with if it had none); returns that revision's number.
+    fn roll_back(&self, name: &str, checked: &Checked, why: &str) -> anyhow::Result<u64> {
+        let (text, pins, to) = match &checked.newest {
+            Some(r) => (r.text.as_str(), &r.images, r.number),
+            None => (checked.text.as_str(), &checked.pins, 0),
+        };
+        let back = Applier {
+            cause: Cause::Rollback {
+                to,
+                why: Some(why.to_string()),
+            },
+            pending: false,
+            ..*self
+        };
+        back.apply_pinned(name, text, pins).with_context(|| {
+            format!("pod {name}: the update did not hold ({why}) and rolling it back failed")
+        })?;
+        Ok(to)
+    }
+
+    /// Feeds the gate the pod's state until it decides.
+    fn watch(&self, name: &str, mut gate: Gate) -> Verdict {
+        let start = Instant::now();
+        loop {
+            let state = PodState::load(&self.paths.run, name);
+            match gate.observe(state.as_ref(), start.elapsed()) {
+                Verdict::Wait => std::thread::sleep(GATE_POLL),
+                v => return v,
+            }
+        }
+    }
+
+    /// A pod whose newest revision is an update still pending (an
+    /// auto-update was killed while it waited): applied again and gated;
+    /// rolled back to the revision before it if it does not hold.
+    pub fn resume(&self, name: &str, pod_deadline: Duration) -> anyhow::Result<Option<Outcome>> {
+        let revisions = self.paths.revisions_of(name);
+        let all = revisions.list()?;
+        let Some((pending, earlier)) = all.split_last() else {
+            return Ok(None);
+        };
+        if !pending.pending {
+            return Ok(None);
+        }
+        let Some(before) = earlier.last() else {
+            revisions.confirm(pending.number)?;
+            return Ok(None);
+        };
+        let changes: Vec<Change> = pending
+            .images
+            .iter()
+            .filter(|(r, p)| before.images.get(*r) != Some(*p))
+            .map(|(r, p)| Change {
+                reference: r.clone(),
+                containers: containers_using(&pending.text, name, r),
+                from: before
+                    .images
+                    .get(r)
+                    .map(|b| b.digest.clone())
+                    .unwrap_or_default(),
+                to: p.clone(),
+            })
+            .collect();
+        // It may not run yet: applying the same revision records nothing new.
+        let again = Applier {
+            cause: Cause::AutoUpdate,
+            pending: true,
+            ..*self
+        };
+        again.apply_pinned(name, &pending.text, &pending.images)?;
+        let checked = Checked {
+            pod: name.to_string(),
+            text: pending.text.clone(),
+            newest: Some(before.clone()),
+            pins: before.images.clone(),
+            changes,
+            skipped: Vec::new(),
+            current: Vec::new(),
+        };
+        self.settle(&checked, pending.number, pod_deadline)
+            .map(Some)
+    }
+}
+
+/// The containers of pod file `text` whose image is `reference`.
+fn containers_using(text: &str, name: &str, reference: &str) -> Vec<String> {
+    crate::spec::parse_str(text, "revision", name)
+        .map(|p| {
+            p.containers
+                .iter()
+                .filter(|c| c.image.as_deref() == Some(reference))
+                .map(|c| c.name.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}

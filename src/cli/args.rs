@@ -223,12 +223,14 @@ pub enum Command {
     },
     /// List a pod's revisions: what each ran (file and image digests), when, and why.
     History {
+        /// The pod.
         pod: String,
         #[command(flatten)]
         output: OutputArgs,
     },
     /// Run an earlier revision of a pod again, exactly (its file and its image digests).
     Rollback {
+        /// The pod.
         pod: String,
         /// The revision (default: the one before the newest).
         #[arg(long, value_name = "REVISION")]

@@ -110,9 +110,9 @@ fn every_command_page_has_examples_exit_status_and_see_also_that_resolve() {
         if name.ends_with(".8") {
             let examples =
                 section(&text, "EXAMPLES").unwrap_or_else(|| panic!("{name}: no EXAMPLES"));
-            let command = name.trim_end_matches(".8").replace('-', " ");
+            let command = command_of(name.trim_end_matches(".8"));
             assert!(
-                examples.contains(&format!("\\fB{command}")),
+                examples.contains(&format!("\\fB{}", command.replace('-', "\\-"))),
                 "{name}: no example runs `{command}`:\n{examples}"
             );
             let exit =
@@ -242,11 +242,35 @@ fn every_example_parses() {
             if let Err(e) = crate::cli::args::Args::try_parse_from(&words) {
                 panic!("{page}: `{line}` does not parse:\n{e}");
             }
-            let command = page.replace('-', " ");
+            let command = command_of(page);
             assert!(
                 page == "podctl" || line.starts_with(&command),
                 "{page}: {line}"
             );
         }
     }
+}
+
+/// The command line a page is about: `podctl-secret-create` is `podctl
+/// secret create`, `podctl-auto-update` is `podctl auto-update` (the
+/// names are the command tree's, dashes and all).
+fn command_of(page: &str) -> String {
+    use clap::CommandFactory;
+    let mut cmd = crate::cli::args::Args::command();
+    let mut words = vec!["podctl".to_string()];
+    let mut rest = page.strip_prefix("podctl").unwrap_or(page);
+    while let Some(r) = rest.strip_prefix('-') {
+        let Some(sub) = cmd
+            .get_subcommands()
+            .filter(|c| r == c.get_name() || r.starts_with(&format!("{}-", c.get_name())))
+            .max_by_key(|c| c.get_name().len())
+            .cloned()
+        else {
+            return page.replace('-', " ");
+        };
+        words.push(sub.get_name().to_string());
+        rest = &r[sub.get_name().len()..];
+        cmd = sub;
+    }
+    words.join(" ")
 }

@@ -221,3 +221,34 @@ fn cpu_weight_and_memory_low_are_unit_properties() {
     assert!(crate::plan::diff::LIVE_PROPERTIES.contains(&"CPUWeight"));
     assert!(crate::plan::diff::LIVE_PROPERTIES.contains(&"MemoryLow"));
 }
+
+/// `pull`, `auto_update`, `update_deadline` and `revision_history` are no
+/// part of a plan: a pod file that changes only them is a reload that
+/// restarts nothing.
+#[test]
+fn image_update_settings_restart_nothing() {
+    use super::decide::{Changes, Running, Wanted, decide};
+    let before =
+        "[containers.app]\nimage = \"nginx:1.25\"\n[containers.side]\nimage = \"nginx:1.25\"\n";
+    let after = "auto_update = \"registry\"\nupdate_deadline = \"2m\"\nrevision_history = 3\n\
+                 [containers.app]\nimage = \"nginx:1.25\"\npull = \"always\"\n\
+                 [containers.side]\nimage = \"nginx:1.25\"\npull = \"missing\"\nauto_update = \"disabled\"\n";
+    let parse = |text: &str| crate::spec::parse_str(text, "web.toml", "web").unwrap();
+    let (old, new) = (parse(before), parse(after));
+    assert_ne!(old, new, "the settings are read");
+    let (old_plan, new_plan) = (build(&old), build(&new));
+    assert_eq!(old_plan, new_plan);
+    let running = Running {
+        plan: Some(&old_plan),
+        definition: before,
+        reload_failed: false,
+    };
+    let wanted = Wanted {
+        plan: &new_plan,
+        definition: after,
+    };
+    match decide(Some(running), wanted) {
+        Changes::Reload(d) => assert!(d.is_unchanged(), "{d}"),
+        other => panic!("{}: {other:?}", other.kind()),
+    }
+}

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use toml::de::DeValue;
 
-const KEYS: [&str; 24] = [
+const KEYS: [&str; 26] = [
     "image",
     "command",
     "args",
@@ -36,6 +36,8 @@ const KEYS: [&str; 24] = [
     "shm_size",
     "volumes",
     "secrets",
+    "pull",
+    "auto_update",
 ];
 const RESTARTS: [&str; 3] = ["always", "on-failure", "never"];
 const USER_HELP: &str = "use a name, a uid, or uid:gid, e.g. \"www-data\", 1000 or \"1000:1000\"";
@@ -121,6 +123,8 @@ pub(crate) fn read(
         shm_size,
         volumes,
         secrets,
+        pull,
+        auto_update,
     ] = fields(sink, t, &path, KEYS);
     if let Some(v) = image {
         c.image = read_image(sink, v, &join(&path, "image"));
@@ -144,6 +148,8 @@ pub(crate) fn read(
             "missing; give the program and its arguments, e.g. command = [\"/bin/sleep\", \"infinity\"], or an image = \"...\"",
         ),
     }
+    let own = (pull, auto_update);
+    c.updates = super::updates::read_container(sink, &path, own, image.is_some(), &pod.auto_update);
     if let Some(v) = env {
         (c.env, c.secrets.env) = read_env(sink, v, &join(&path, "env"));
     }
@@ -230,6 +236,8 @@ pub(crate) fn read(
 pub(crate) struct PodContext {
     pub host: Vec<Namespace>,
     pub scratch: Vec<String>,
+    /// The pod's `auto_update`, for its image containers.
+    pub auto_update: super::updates::PodAutoUpdate,
 }
 
 fn read_command(sink: &mut Sink, v: &Value<'_>, key: &str) -> Vec<String> {

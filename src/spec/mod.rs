@@ -21,6 +21,7 @@ mod secrets;
 mod security;
 pub mod size;
 pub(crate) mod tree;
+mod updates;
 pub(crate) mod userns;
 mod volumes;
 

@@ -10,7 +10,7 @@ use crate::model::{
 use toml::Spanned;
 use toml::de::DeTable;
 
-const KEYS: [&str; 19] = [
+const KEYS: [&str; 22] = [
     "name",
     "hostname",
     "share",
@@ -25,6 +25,9 @@ const KEYS: [&str; 19] = [
     "userns",
     "needs",
     "wants",
+    "auto_update",
+    "update_deadline",
+    "revision_history",
     // network::KEYS, in that order (read by spec::network)
     "network",
     "networks",
@@ -52,6 +55,9 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         userns,
         needs,
         wants,
+        auto_update,
+        update_deadline,
+        revision_history,
         net_keys @ ..,
     ] = fields(sink, doc.get_ref(), "", KEYS);
 
@@ -123,11 +129,14 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         .map(|v| super::volumes::read_scratch(sink, v))
         .unwrap_or_default();
     let start_timeout_ms = start_timeout
-        .and_then(|v| read_start_timeout(sink, v))
+        .and_then(|v| read_timeout(sink, v, "start_timeout"))
         .unwrap_or(DEFAULT_START_TIMEOUT_MS);
+    let (updates, auto_update) =
+        super::updates::read_pod(sink, auto_update, update_deadline, revision_history);
     let ctx = container::PodContext {
         host: host.clone(),
         scratch: volumes.iter().map(|v| v.name.clone()).collect(),
+        auto_update,
     };
     let containers = read_containers(sink, doc, containers, &resources, own_net, &ctx);
     let userns = userns.and_then(|v| super::userns::read(sink, v).map(|u| (u, v.span())));
@@ -150,21 +159,21 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         userns,
         needs,
         wants,
-        updates: Default::default(),
+        updates,
     }
 }
 
-/// `start_timeout = "80s"`: how long init containers, conditions and
-/// readiness may take; from a second to an hour.
-fn read_start_timeout(sink: &mut Sink, v: &Value<'_>) -> Option<u64> {
-    let ms = super::lifecycle::read_duration(sink, v, "start_timeout")?;
+/// `start_timeout = "80s"` (how long init containers, conditions and
+/// readiness may take), `update_deadline`: from a second to an hour.
+pub(super) fn read_timeout(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<u64> {
+    let ms = super::lifecycle::read_duration(sink, v, key)?;
     if (1000..=MAX_START_TIMEOUT_MS).contains(&ms) {
         return Some(ms);
     }
     let written = sink.text(v.span());
     sink.error(
         v.span(),
-        "start_timeout",
+        key,
         format!("{written} is out of range (from 1s to 1h)"),
     );
     None

@@ -6,7 +6,8 @@
 //! more than its pod, `after` cycles, namespaces in both lists) stay with
 //! `podctl validate`. Descriptions come from docs/pod-file.md.
 
-use crate::model::{Condition, Namespace, NetworkMode, Restart};
+use super::updates::{AUTO_UPDATES, PULLS};
+use crate::model::{Condition, MAX_REVISION_HISTORY, Namespace, NetworkMode, Restart};
 use serde_json::{Map, Value, json};
 
 /// The pod file's reference: the `meaning` of each key.
@@ -48,6 +49,12 @@ pub fn pod_schema() -> Value {
             ("userns", userns()),
             ("needs", pod_names()),
             ("wants", pod_names()),
+            ("auto_update", auto_update()),
+            ("update_deadline", reference("duration")),
+            (
+                "revision_history",
+                json!({"type": "integer", "minimum": 1, "maximum": MAX_REVISION_HISTORY}),
+            ),
             ("volumes", scratch_volumes()),
             (
                 "network",
@@ -230,6 +237,8 @@ fn container() -> Value {
                 "volumes",
                 json!({"type": "array", "items": {"type": "string", "minLength": 1}}),
             ),
+            ("pull", strings_enum(PULLS.map(|p| p.as_str()))),
+            ("auto_update", auto_update()),
         ],
     );
     c.as_object_mut().expect("an object").insert(
@@ -291,6 +300,11 @@ fn signal() -> Value {
         {"type": "string", "pattern": pattern},
         {"type": "integer", "minimum": 1, "maximum": 64}
     ]})
+}
+
+/// `auto_update`, of the pod or a container.
+fn auto_update() -> Value {
+    strings_enum(AUTO_UPDATES)
 }
 
 fn strings_enum<const N: usize>(values: [&str; N]) -> Value {

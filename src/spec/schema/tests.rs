@@ -118,6 +118,11 @@ fn accepted_pods() -> Vec<(String, String)> {
         "networks = [\"podctl\"]\nports = [\"127.0.0.1:8080:80/tcp\", \"9000-9001:9000-9001\"]\n\
          dns = [\"10.0.0.1\"]\nextra_hosts = {{ \"db.local\" = \"10.0.0.2\" }}\n{APP}"
     )));
+    out.push(("updates".into(), format!(
+        "auto_update = \"registry\"\nupdate_deadline = \"90s\"\nrevision_history = 5\n\
+         [containers.web]\nimage = \"nginx:1.25\"\npull = \"always\"\n\
+         [containers.db]\nimage = \"postgres:16\"\npull = \"never\"\nauto_update = \"disabled\"\n{APP}"
+    )));
     let mut accepted = Vec::new();
     for (name, src) in out {
         if let Err(d) = crate::spec::parse_str(&src, &name, "t") {
@@ -203,6 +208,12 @@ fn files_the_reader_refuses_for_a_key_a_type_or_a_value_are_invalid() {
         ),
         ("bad signal", format!("{APP}stop_signal = \"SIGFOO\"\n")),
         ("bad port", format!("ports = [\"80\"]\n{APP}")),
+        (
+            "bad pull",
+            format!("{APP}image = \"nginx\"\npull = \"sometimes\"\n"),
+        ),
+        ("bad auto_update", format!("auto_update = \"local\"\n{APP}")),
+        ("no revisions", format!("revision_history = 0\n{APP}")),
     ] {
         assert!(
             crate::spec::parse_str(&doc, "t.toml", "t").is_err(),
@@ -232,6 +243,11 @@ fn descriptions_come_from_the_reference() {
     );
     assert!(d("/$defs/probe/properties/tcp").contains("127.0.0.1:PORT"));
     assert!(d("/$defs/resources/properties/memory").contains("memory limit"));
+    assert!(
+        d("/$defs/container/properties/pull").contains("podctl apply"),
+        "{}",
+        d("/$defs/container/properties/pull")
+    );
     assert!(
         !d("/properties/networks").contains("]("),
         "links are plain text"

@@ -183,6 +183,34 @@ pub struct PodStatus {
     pub containers: Vec<ContainerStatus>,
     /// The pod's addresses and published ports (bridge networks).
     pub network: crate::net::status::NetworkStatus,
+    /// Its revisions (`podctl status` only; `ps` reads none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<RevisionStatus>,
+}
+
+/// Which revision runs and which is the newest: apart only while an apply,
+/// a rollback or an auto-update is carried out, or after one was killed
+/// (the next apply or auto-update converges).
+#[derive(Debug, Clone, Serialize)]
+pub struct RevisionStatus {
+    /// The revision the supervisor runs (`None`: none of the kept ones).
+    pub running: Option<u64>,
+    pub newest: u64,
+    /// The newest is an auto-update not yet proven.
+    pub pending: bool,
+}
+
+fn revision_status(paths: &Layout, name: &str) -> anyhow::Result<Option<RevisionStatus>> {
+    let list = paths.revisions_of(name).list()?;
+    let Some(newest) = list.last() else {
+        return Ok(None);
+    };
+    let state = PodState::load(&paths.run, name);
+    Ok(Some(RevisionStatus {
+        running: super::history::running(&list, state.as_ref()),
+        newest: newest.number,
+        pending: newest.pending,
+    }))
 }
 
 pub fn status_with(mgr: &dyn Manager, paths: &Layout, name: &str) -> anyhow::Result<PodStatus> {
@@ -254,13 +282,15 @@ fn status_from_units(loaded: &[UnitStatus], paths: &Layout, name: &str) -> PodSt
         service,
         containers,
         network: crate::net::status::of(paths, name),
+        revision: None,
     }
 }
 
 pub fn status(paths: &Layout, name: &str, format: Format) -> anyhow::Result<()> {
     super::require_root("status")?;
     let mgr = super::connect()?;
-    let st = status_with(&mgr, paths, name)?;
+    let mut st = status_with(&mgr, paths, name)?;
+    st.revision = revision_status(paths, name)?;
     if output::print(format, &st)? {
         return Ok(());
     }
@@ -273,6 +303,24 @@ pub fn status(paths: &Layout, name: &str, format: Format) -> anyhow::Result<()> 
         st.sandbox.unit, st.sandbox.state, st.sandbox.pid
     );
     println!("  network: {}", st.network.human());
+    if let Some(r) = &st.revision {
+        let pending = if r.pending {
+            ", an update not yet proven"
+        } else {
+            ""
+        };
+        match r.running {
+            Some(n) if n == r.newest => println!("  revision: {n}{pending}"),
+            Some(n) => println!(
+                "  revision: {n} runs, {} is the newest{pending} (podctl apply or auto-update carries it out)",
+                r.newest
+            ),
+            None => println!(
+                "  revision: {} is the newest{pending}; none kept runs",
+                r.newest
+            ),
+        }
+    }
     let now = now_secs();
     for c in &st.containers {
         println!(

@@ -53,6 +53,23 @@ fn run(
     };
     let applier = mgr.as_ref().map(|m| Applier::new(m, paths));
     let mut ok = true;
+    // Only running pods are updated: a pod that is down stays down.
+    let up = running(
+        mgr.as_ref().map(|m| m as &dyn crate::systemd::Manager),
+        paths,
+        &pods,
+    )?;
+    let pods: Vec<String> = pods
+        .into_iter()
+        .filter(|p| {
+            let on = up.contains(p);
+            if !on && !names.is_empty() {
+                ok = false;
+                println!("{p}: error: the pod is not running (start it first: podctl start {p})");
+            }
+            on
+        })
+        .collect();
     // A run killed before: each pod at its newest revision, an update it
     // left unproven gated again.
     if let Some(a) = &applier {
@@ -138,6 +155,34 @@ fn run(
         }
     }
     Ok(ok)
+}
+
+/// Which of `pods` run: their service is active (one call to systemd), or,
+/// asked nothing of systemd (`--dry-run`), their supervisor's state file is
+/// there.
+fn running(
+    mgr: Option<&dyn crate::systemd::Manager>,
+    paths: &Layout,
+    pods: &[String],
+) -> anyhow::Result<Vec<String>> {
+    let Some(mgr) = mgr else {
+        return Ok(pods
+            .iter()
+            .filter(|p| crate::supervise::state::path(&paths.run, p).exists())
+            .cloned()
+            .collect());
+    };
+    let units = mgr.list_units(&["pod@*.service"])?;
+    Ok(pods
+        .iter()
+        .filter(|p| {
+            let service = crate::plan::units::service(p);
+            units
+                .iter()
+                .any(|u| u.name == service && u.active_state.is_running())
+        })
+        .cloned()
+        .collect())
 }
 
 /// A pod whose supervisor does not run its newest revision is applied it

@@ -92,6 +92,57 @@ fn a_manifest_is_read_once_and_its_plan_assembled_once() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Each apply that changes the file or a digest records a revision with
+/// every image's pin and the applier's cause, before systemd is asked;
+/// the same apply again records nothing.
+#[test]
+fn an_apply_that_changes_records_a_revision() {
+    let dir = temp_dir("revision");
+    let paths = Layout::under(&dir);
+    let mgr = Shared::default();
+    let plan_of = |text: &str| {
+        let pod = crate::spec::parse_str(text, "web.toml", "web").unwrap();
+        let definition = Definition {
+            file: dir.join("web.toml"),
+            pod,
+            text: text.into(),
+            files: vec![],
+            secrets: Default::default(),
+            warnings: vec![],
+        };
+        assemble_all(vec![definition], &Counting::default(), &None).unwrap()
+    };
+    let one = "[containers.app]\nimage = \"app:1\"\n";
+    let applier = Applier::new(&mgr, &paths);
+    applier.apply(&plan_of(one)[0]).unwrap();
+    applier.apply(&plan_of(one)[0]).unwrap();
+    let revisions = paths.revisions_of("web");
+    let list = revisions.list().unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0].cause, crate::revision::Cause::Apply);
+    assert_eq!(list[0].text, one);
+    let pin = &list[0].images["app:1"];
+    assert_eq!(pin.name, "stored/app:1");
+    assert_eq!(pin.digest, format!("sha256:{}", "cd".repeat(32)));
+    let two = "[containers.app]\nimage = \"app:1\"\nenv = { A = \"1\" }\n";
+    let rollback = Applier {
+        cause: crate::revision::Cause::Rollback { to: 1, why: None },
+        pending: true,
+        ..Applier::new(&mgr, &paths)
+    };
+    rollback.apply(&plan_of(two)[0]).unwrap();
+    let newest = revisions.newest().unwrap().unwrap();
+    assert_eq!((newest.number, newest.pending), (2, true));
+    assert_eq!(
+        newest.cause,
+        crate::revision::Cause::Rollback { to: 1, why: None }
+    );
+    // down --purge forgets them.
+    applier.down("web", true).unwrap();
+    assert!(revisions.list().unwrap().is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The pod runs what its state file says (text and facts): the same file
 /// with the same images is unchanged; a tag that now names another digest
 /// restarts the container that uses it, and only that one.

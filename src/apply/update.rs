@@ -293,3 +293,66 @@ fn containers_using(text: &str, name: &str, reference: &str) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::revision::Cause;
+
+    fn pin(d: char) -> Pin {
+        Pin {
+            name: "localhost:5000/app:1".into(),
+            digest: format!("sha256:{}", d.to_string().repeat(64)),
+        }
+    }
+
+    /// Only auto-updated containers are checked, each reference once; a new
+    /// digest is a change naming every container that uses it, the same
+    /// digest is current, and a digest rolled back before is skipped.
+    #[test]
+    fn check_finds_new_digests_of_auto_updated_containers() {
+        let dir = crate::apply::tests::temp_dir("check");
+        let paths = crate::layout::Layout::under(&dir);
+        let text = "[containers.a]\nimage = \"app:1\"\nauto_update = \"registry\"\n\
+            [containers.b]\nimage = \"app:1\"\nauto_update = \"registry\"\n\
+            [containers.c]\nimage = \"side:1\"\nauto_update = \"registry\"\n\
+            [containers.d]\nimage = \"fixed:1\"\n";
+        std::fs::create_dir_all(&paths.store).unwrap();
+        std::fs::write(paths.definition("web"), text).unwrap();
+        let pins: Pins = [("app:1", 'a'), ("side:1", 'c'), ("fixed:1", 'f')]
+            .into_iter()
+            .map(|(r, d)| (r.to_string(), pin(d)))
+            .collect();
+        let revisions = paths.revisions_of("web");
+        revisions
+            .record(text, &pins, Cause::Apply, false, 10)
+            .unwrap();
+        let mut asked = Vec::new();
+        let mut resolve = |r: &str| {
+            asked.push(r.to_string());
+            Ok(if r == "app:1" { pin('b') } else { pin('c') })
+        };
+        let c = check(&paths, "web", &mut resolve).unwrap();
+        assert_eq!(asked, ["app:1", "side:1"]);
+        assert_eq!(c.changes.len(), 1);
+        assert_eq!(c.changes[0].containers, ["a", "b"]);
+        assert_eq!(c.changes[0].from, pin('a').digest);
+        assert_eq!(c.changes[0].to, pin('b'));
+        assert_eq!(c.current, ["side:1"]);
+        assert_eq!(c.newest.as_ref().map(|r| r.number), Some(1));
+        // Rolled back once: not tried again until the tag moves on.
+        revisions
+            .mark_bad(&[("app:1".into(), pin('b').digest)])
+            .unwrap();
+        let c = check(&paths, "web", &mut |r: &str| {
+            Ok(if r == "app:1" { pin('b') } else { pin('c') })
+        })
+        .unwrap();
+        assert!(c.changes.is_empty());
+        assert_eq!(c.skipped.len(), 1);
+        // A registry that cannot answer is the pod's error.
+        let e = check(&paths, "web", &mut |_: &str| Err("registry down".into())).unwrap_err();
+        assert_eq!(e.to_string(), "pod web: registry down");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

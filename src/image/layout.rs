@@ -52,13 +52,44 @@ impl Layout {
     }
 
     fn open_blob(&self, digest: &str) -> Result<File, SourceError> {
-        let hex = digest
-            .strip_prefix("sha256:")
-            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        let hex = blob_hex(digest)
             .ok_or_else(|| self.err(digest, Failure::Other, "not a sha256 digest"))?;
         let p = self.dir.join("blobs/sha256").join(hex);
         File::open(&p).map_err(|e| self.err(&format!("blob {digest}"), Failure::of_io(&e), e))
     }
+}
+
+/// The name of blob `digest` under `blobs/sha256/`, if it is a sha256 digest.
+pub(super) fn blob_hex(digest: &str) -> Option<&str> {
+    digest
+        .strip_prefix("sha256:")
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The digest of the manifest tag `reference` names in a layout whose
+/// `index.json` is `index` (its `org.opencontainers.image.ref.name`; no tag
+/// names a layout's only image). `err` makes the error for `what`.
+pub(super) fn tagged(
+    index: &[u8],
+    reference: &str,
+    err: impl Fn(&str, Failure, String) -> SourceError,
+) -> Result<String, SourceError> {
+    let index = manifest::parse_index(index)
+        .map_err(|e| err("index.json", Failure::Other, e.to_string()))?;
+    let ms = index.manifests();
+    let found = match ms.iter().find(|d| ref_name(d) == Some(reference)) {
+        Some(d) => d,
+        // An untagged reference to a layout holding one image.
+        None if reference.is_empty() && ms.len() == 1 => &ms[0],
+        None => {
+            return Err(err(
+                &format!("tag {reference:?}"),
+                Failure::NotFound,
+                "no manifest with that org.opencontainers.image.ref.name".into(),
+            ));
+        }
+    };
+    Ok(found.digest().to_string())
 }
 
 impl Drop for Layout {
@@ -86,22 +117,7 @@ impl Source for Layout {
                         .read_to_end(&mut bytes)
                 })
                 .map_err(|e| self.err("index.json", Failure::Other, e))?;
-            let index = manifest::parse_index(&bytes)
-                .map_err(|e| self.err("index.json", Failure::Other, e))?;
-            let ms = index.manifests();
-            let found = match ms.iter().find(|d| ref_name(d) == Some(reference)) {
-                Some(d) => d,
-                // An untagged reference to a layout holding one image.
-                None if reference.is_empty() && ms.len() == 1 => &ms[0],
-                None => {
-                    return Err(self.err(
-                        &format!("tag {reference:?}"),
-                        Failure::NotFound,
-                        "no manifest with that org.opencontainers.image.ref.name",
-                    ));
-                }
-            };
-            found.digest().to_string()
+            tagged(&bytes, reference, |what, kind, e| self.err(what, kind, e))?
         };
         // One byte past the limit: enough for the pull to refuse it by size.
         let mut out = Vec::new();

@@ -9,7 +9,8 @@
 //! every blob is verified against its digest before it is kept, each layer is
 //! unpacked once ([`unpack`]) into a directory overlayfs can use as a lower
 //! layer, and the reference is recorded last, so a pull killed at any moment
-//! leaves nothing a later run would use. Only [`registry`] touches the network.
+//! leaves nothing a later run would use. [`remote`] asks what a pull would
+//! store now without pulling. Only [`registry`] touches the network.
 
 pub mod auth;
 pub mod catalog;
@@ -27,6 +28,7 @@ pub mod progress;
 pub mod pull;
 pub mod registries;
 pub mod registry;
+pub mod remote;
 pub mod resolve;
 pub mod rootfs;
 pub mod source;

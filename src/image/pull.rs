@@ -6,7 +6,7 @@
 use super::config::ImageConfig;
 use super::digest::Digest;
 use super::error::StoreError;
-use super::manifest::{self, Descriptor, Document, ManifestError, host_platform};
+use super::manifest::{self, Descriptor, Document, ImageManifest, ManifestError, host_platform};
 use super::progress::Progress;
 use super::source::{Source, SourceError};
 use super::store::{PutError, Store};
@@ -138,6 +138,54 @@ fn fetch_manifest(
     Ok((bytes, actual))
 }
 
+/// The image manifest a pull of a reference stores, and what led to it.
+pub(super) struct Chosen {
+    pub(super) image: Box<ImageManifest>,
+    pub(super) bytes: Vec<u8>,
+    /// What the stored name points to.
+    pub(super) digest: Digest,
+    /// The indexes it was reached through (bytes and digest), outermost first.
+    pub(super) indexes: Vec<(Vec<u8>, Digest)>,
+}
+
+/// Fetches the manifest `reference` names (checked against `pinned`) and,
+/// while it is an index, the entry for the host's platform (checked against
+/// the digest the index gives it). Fetches no blob, stores nothing.
+pub(super) fn platform_manifest(
+    src: &mut dyn Source,
+    reference: &str,
+    pinned: Option<&Digest>,
+) -> Result<Chosen, PullError> {
+    let (mut bytes, mut digest) = fetch_manifest(src, reference, pinned)?;
+    let mut indexes = Vec::new();
+    loop {
+        match Document::parse(&bytes, digest.as_str())? {
+            Document::Manifest(image) => {
+                return Ok(Chosen {
+                    image,
+                    bytes,
+                    digest,
+                    indexes,
+                });
+            }
+            Document::Index(index) => {
+                let (os, arch) = host_platform();
+                let Some(d) = manifest::select(&index, os, arch) else {
+                    return Err(PullError::NoPlatform {
+                        index: digest,
+                        os: os.into(),
+                        arch: arch.into(),
+                        available: manifest::platforms(&index),
+                    });
+                };
+                let want = manifest::digest_of(d)?;
+                indexes.push((std::mem::take(&mut bytes), digest));
+                (bytes, digest) = fetch_manifest(src, want.as_str(), Some(&want))?;
+            }
+        }
+    }
+}
+
 /// What a fetched blob is.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Blob {
@@ -210,27 +258,12 @@ pub fn pull(
         source_name: source_name.clone(),
         error,
     };
-    let (mut bytes, mut digest) = fetch_manifest(src, reference, pinned)?;
-    let mut extra = Vec::new();
-    let image = loop {
-        match Document::parse(&bytes, digest.as_str())? {
-            Document::Manifest(m) => break m,
-            Document::Index(index) => {
-                let (os, arch) = host_platform();
-                let Some(d) = manifest::select(&index, os, arch) else {
-                    return Err(PullError::NoPlatform {
-                        index: digest,
-                        os: os.into(),
-                        arch: arch.into(),
-                        available: manifest::platforms(&index),
-                    });
-                };
-                let want = manifest::digest_of(d)?;
-                extra.push((std::mem::take(&mut bytes), digest));
-                (bytes, digest) = fetch_manifest(src, want.as_str(), Some(&want))?;
-            }
-        }
-    };
+    let Chosen {
+        image,
+        bytes,
+        digest,
+        indexes,
+    } = platform_manifest(src, reference, pinned)?;
     let mut fetched = 0;
     fetched += usize::from(fetch_blob(
         store,
@@ -253,7 +286,7 @@ pub fn pull(
         layers.push(d);
     }
     // The manifests last: a stored manifest means its blobs and layers are.
-    for (b, d) in extra
+    for (b, d) in indexes
         .iter()
         .chain(std::iter::once(&(bytes.clone(), digest.clone())))
     {

@@ -12,9 +12,10 @@ use super::progress::Progress;
 use super::pull::{PullError, Pulled, pull};
 use super::registries::{RegistriesConf, RegistriesError};
 use super::registry::Registry;
-use super::source::SourceError;
+use super::source::{Source, SourceError};
 use super::store::Store;
 use crate::model::reference::{ImageRef, Qualified, RefError};
+use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
@@ -115,78 +116,89 @@ pub fn pull_image(
 ) -> Result<Pulled, ImageError> {
     let r = ImageRef::parse(image)?;
     let _gc = store.lock_shared("gc")?;
-    let from = |error| ImageError::Source {
-        reference: image.to_string(),
-        error,
-    };
+    from_sources(
+        host,
+        image,
+        &r,
+        |path| Ok(Box::new(Layout::archive(path, &store.tmp_path("archive"))?)),
+        |src, reference, pinned, name| pull(store, src, reference, pinned, name, progress),
+    )
+}
+
+/// Runs `fetch` against where `r` (`image` parsed) is read from, as a pull
+/// reads it: an `oci:` layout; an `oci-archive:` opened by `archive`; for a
+/// registry reference each name it may stand for (short names through the
+/// search registries), each name through its mirrors and location, each
+/// endpoint with its credentials. `fetch` is given the source, the
+/// manifest reference to ask it (tag or digest), the digest that is pinned
+/// and the name a pull stores the image under. The first endpoint whose
+/// `fetch` succeeds wins; when none does, the error lists every one tried
+/// with its answer.
+pub(super) fn from_sources<T>(
+    host: &HostConfig,
+    image: &str,
+    r: &ImageRef,
+    archive: impl FnOnce(&Path) -> Result<Box<dyn Source>, SourceError>,
+    mut fetch: impl FnMut(&mut dyn Source, &str, Option<&Digest>, &str) -> Result<T, PullError>,
+) -> Result<T, ImageError> {
     let pulled = |error| ImageError::Pull {
         reference: image.to_string(),
         error: Box::new(error),
     };
-    match &r {
+    let rr = match r {
         ImageRef::Layout { path, tag } => {
-            let mut src = Layout::dir(path);
             let tag = tag.as_deref().unwrap_or("");
-            pull(store, &mut src, tag, None, &r.to_string(), progress).map_err(pulled)
+            return fetch(&mut Layout::dir(path), tag, None, &r.to_string()).map_err(pulled);
         }
         ImageRef::Archive { path, tag } => {
-            let mut src = Layout::archive(path, &store.tmp_path("archive")).map_err(from)?;
+            let mut src = archive(path).map_err(|error| ImageError::Source {
+                reference: image.to_string(),
+                error,
+            })?;
             let tag = tag.as_deref().unwrap_or("");
-            pull(store, &mut src, tag, None, &r.to_string(), progress).map_err(pulled)
+            return fetch(src.as_mut(), tag, None, &r.to_string()).map_err(pulled);
         }
-        ImageRef::Registry(rr) => {
-            let conf = RegistriesConf::load(&host.registries_conf)?;
-            let mut tried = Vec::new();
-            for q in conf.candidates(rr) {
-                let endpoints = match conf.endpoints(&q) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        tried.push(e.to_string());
-                        continue;
-                    }
-                };
-                for ep in endpoints {
-                    let creds = auth::lookup(&host.auth_files, &ep.host, &ep.repository)?;
-                    let reference = match (&q.digest, &q.tag) {
-                        (Some(d), _) => d.to_string(),
-                        (None, Some(t)) => t.clone(),
-                        (None, None) => "latest".to_string(),
+        ImageRef::Registry(rr) => rr,
+    };
+    let conf = RegistriesConf::load(&host.registries_conf)?;
+    let mut tried = Vec::new();
+    for q in conf.candidates(rr) {
+        let endpoints = match conf.endpoints(&q) {
+            Ok(e) => e,
+            Err(e) => {
+                tried.push(e.to_string());
+                continue;
+            }
+        };
+        for ep in endpoints {
+            let creds = auth::lookup(&host.auth_files, &ep.host, &ep.repository)?;
+            let reference = match (&q.digest, &q.tag) {
+                (Some(d), _) => d.to_string(),
+                (None, Some(t)) => t.clone(),
+                (None, None) => "latest".to_string(),
+            };
+            let attempt = Registry::new(&ep, creds.as_ref(), &host.certs_d)
+                .map_err(|error| PullError::Source {
+                    source_name: format!("registry {}", ep.host),
+                    error,
+                })
+                .and_then(|mut src| fetch(&mut src, &reference, q.digest.as_ref(), &q.to_string()));
+            match attempt {
+                Ok(p) => return Ok(p),
+                Err(e) => {
+                    let who = match &creds {
+                        Some(c) => format!(" as {} (from {})", c.username, c.file.display()),
+                        None => String::new(),
                     };
-                    let attempt = Registry::new(&ep, creds.as_ref(), &host.certs_d)
-                        .map_err(|error| PullError::Source {
-                            source_name: format!("registry {}", ep.host),
-                            error,
-                        })
-                        .and_then(|mut src| {
-                            pull(
-                                store,
-                                &mut src,
-                                &reference,
-                                q.digest.as_ref(),
-                                &q.to_string(),
-                                progress,
-                            )
-                        });
-                    match attempt {
-                        Ok(p) => return Ok(p),
-                        Err(e) => {
-                            let who = match &creds {
-                                Some(c) => {
-                                    format!(" as {} (from {})", c.username, c.file.display())
-                                }
-                                None => String::new(),
-                            };
-                            tried.push(format!("{q} from {}{who}: {e}", ep.host));
-                        }
-                    }
+                    tried.push(format!("{q} from {}{who}: {e}", ep.host));
                 }
             }
-            Err(ImageError::Unpullable {
-                reference: image.to_string(),
-                tried,
-            })
         }
     }
+    Err(ImageError::Unpullable {
+        reference: image.to_string(),
+        tried,
+    })
 }
 
 /// A stored image as a container uses it.

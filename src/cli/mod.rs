@@ -22,6 +22,7 @@ pub mod network;
 pub mod output;
 
 pub mod pty;
+mod pulls;
 pub mod read;
 mod run;
 pub mod secret;

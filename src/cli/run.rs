@@ -38,8 +38,9 @@ pub fn run(args: Args) -> ExitCode {
             dry_run: true,
             output,
             ignore_unsupported,
+            pull,
             ..
-        } => super::validate::dry_run(paths, &file, output, policy(ignore_unsupported)),
+        } => super::validate::dry_run(paths, &file, output, policy(ignore_unsupported), pull),
         Command::Apply {
             file,
             prune,

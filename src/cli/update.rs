@@ -95,7 +95,7 @@ fn run(
         let fail = |e: crate::image::resolve::ImageError| crate::error_chain(&e);
         match &store {
             None => {
-                let r: crate::image::resolve::Resolved = todo!("remote");
+                let r = crate::image::remote::current(&host, reference).map_err(fail)?;
                 Ok(Pin {
                     name: r.name,
                     digest: r.digest.to_string(),

@@ -112,6 +112,7 @@ pub fn dry_run(
     file: &Path,
     format: Format,
     policy: Unsupported,
+    pull: bool,
 ) -> ExitCode {
     // The plan shown, not run: secrets are replaced by `<secret>`.
     let pod = match super::read::shown(file, policy, paths) {
@@ -121,10 +122,15 @@ pub fn dry_run(
             return ExitCode::FAILURE;
         }
     };
-    let plan = plan::assemble(&pod, &crate::apply::facts_as_they_are(paths, &pod));
+    let facts = crate::apply::facts_as_they_are(paths, &pod);
+    let plan = plan::assemble(&pod, &facts);
     match output::print(format, &plan) {
         Ok(false) => {
             print!("{}", render::human(&plan));
+            let pulls = super::pulls::lines(&pod, &facts, pull);
+            if !pulls.is_empty() {
+                print!("\n{}\n", pulls.join("\n"));
+            }
             if let Some(text) = plan::needs::dropin(&pod) {
                 let dir = crate::apply::dropin::dir(paths, &pod.name);
                 let file = dir.join(crate::apply::dropin::Part::Needs.file_name());

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// How one reference of a pod is settled: the strongest policy of the
 /// containers that use it (`always` over `missing` over `never`), or
 /// `always` for every reference when apply is told `--pull`.
-fn policy_of(pod: &Pod, reference: &str, pull_all: bool) -> PullPolicy {
+pub fn policy_of(pod: &Pod, reference: &str, pull_all: bool) -> PullPolicy {
     if pull_all {
         return PullPolicy::Always;
     }

@@ -4,7 +4,8 @@
 //!   `tests/data/spec/plans/*.toml`, `tests/data/kube/pods/*.toml`) goes
 //!   through `kube generate` (the YAML must equal
 //!   `tests/data/kube/generated/NAME.yaml`), and the YAML read back plans
-//!   exactly as the TOML does;
+//!   exactly as the TOML does and keeps its image updates (no plan holds
+//!   them);
 //! - every manifest of `tests/data/kube/invalid/CASE.yaml` gives exactly
 //!   `CASE.err` (located, with the field's path);
 //! - the manifests of `tests/data/kube/manifests/` (written as the
@@ -16,6 +17,7 @@
 //! review the diff before committing it.
 
 use podctl::kube::{self, Unsupported};
+use podctl::model::{ImageUpdates, Pod, PodUpdates};
 use podctl::plan::{self, render};
 use podctl::spec;
 use std::fs;
@@ -70,6 +72,17 @@ fn all_passed(failures: Vec<String>) {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// What no plan holds and a round trip keeps: the image-update settings
+/// of the pod and of each container.
+fn updates(p: &Pod) -> (PodUpdates, Vec<(String, ImageUpdates)>) {
+    let containers = p
+        .containers
+        .iter()
+        .map(|c| (c.name.clone(), c.updates))
+        .collect();
+    (p.updates, containers)
+}
+
 /// The pod files the round trip covers.
 fn pod_files() -> Vec<PathBuf> {
     let mut v = files("examples", "toml");
@@ -108,6 +121,13 @@ fn every_pod_file_round_trips_through_kube_generate() {
                         "{name}: the YAML plans differently\n--- TOML\n{}\n--- YAML\n{}",
                         render::human(&want),
                         render::human(&got)
+                    ));
+                }
+                if updates(&back.pod) != updates(&pod) {
+                    failures.push(format!(
+                        "{name}: the YAML reads back other image updates\n--- TOML\n{:?}\n--- YAML\n{:?}",
+                        updates(&pod),
+                        updates(&back.pod)
                     ));
                 }
             }
@@ -176,12 +196,15 @@ fn documentation_style_manifests_validate_and_plan_with_no_edits() {
                     &path.with_extension("plan"),
                     &format!("{notes}{plan}"),
                 ));
-                // And back: `kube generate` writes what plans the same.
+                // And back: `kube generate` writes what plans the same, with the
+                // same image updates.
                 let yaml = kube::generate::pod(&l.pod);
                 match kube::parse_str(&yaml, &stem(path), Unsupported::Error, kube_files()) {
-                    Ok(back) if plan::build(&back.pod) == plan::build(&l.pod) => {}
+                    Ok(back)
+                        if plan::build(&back.pod) == plan::build(&l.pod)
+                            && updates(&back.pod) == updates(&l.pod) => {}
                     Ok(_) => failures.push(format!(
-                        "{}: the generated YAML plans differently:\n{yaml}",
+                        "{}: the generated YAML plans differently or with other image updates:\n{yaml}",
                         path.display()
                     )),
                     Err(d) => failures.push(format!(

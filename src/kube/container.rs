@@ -8,9 +8,10 @@ use super::walk::{self, Cx, fields, join};
 use super::yaml::Node;
 use super::{env, probe, security};
 
-const CONTAINER: [&str; 15] = [
+const CONTAINER: [&str; 16] = [
     "name",
     "image",
+    "imagePullPolicy",
     "command",
     "args",
     "workingDir",
@@ -25,7 +26,7 @@ const CONTAINER: [&str; 15] = [
     "volumeMounts",
     "restartPolicy",
 ];
-const CONTAINER_UNSUPPORTED: [&str; 9] = [
+const CONTAINER_UNSUPPORTED: [&str; 8] = [
     "lifecycle",
     "stdin=false",
     "stdinOnce=false",
@@ -34,8 +35,6 @@ const CONTAINER_UNSUPPORTED: [&str; 9] = [
     "terminationMessagePolicy",
     "volumeDevices",
     "resizePolicy",
-    // What podctl does: pull an image only when it is not stored.
-    "imagePullPolicy=IfNotPresent",
 ];
 
 /// Which list a container came from.
@@ -154,6 +153,7 @@ fn lower(
     let [
         name,
         image,
+        pull_policy,
         command,
         args,
         workdir,
@@ -191,6 +191,7 @@ fn lower(
         &env_values,
         &mut keys,
     );
+    super::updates::lower_pull(cx, pull_policy, image, path, &mut keys);
     if let Some(w) =
         workdir.and_then(|w| Some((walk::string(cx, w, &join(path, "workingDir"))?, w)))
     {

@@ -33,6 +33,9 @@ pub(crate) fn container(
     if let Some(image) = &c.image {
         m.str("image", image);
     }
+    if let Some(policy) = super::updates::pull_policy(c) {
+        m.str("imagePullPolicy", policy);
+    }
     if let Some(command) = &c.command {
         m.put("command", list(command));
     }
@@ -287,7 +290,7 @@ fn native_probe(p: &Probe) -> String {
 }
 
 /// A native duration: whole seconds as `10s`, else `500ms`.
-fn duration(ms: u64) -> String {
+pub(crate) fn duration(ms: u64) -> String {
     if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {

@@ -23,6 +23,7 @@ pub fn pod(p: &Pod) -> String {
     namespaces(p, &mut spec, &mut notes);
     super::userns::generate(p, &mut spec, &mut notes);
     super::needs::generate(p, &mut notes);
+    super::updates::generate(p, &mut notes);
     network(p, &mut notes);
     names(p, &mut spec);
     if !p.autostart {

@@ -21,7 +21,8 @@
 //! of it), `container`, `image`, `env`, `ports`,
 //! `probe`, `security`, `volumes`, [`files`] (configMap volumes),
 //! `secret_volume` (secret volumes as podctl secrets), `annotations`
-//! (`podctl.io/`), `quantity`, `native` (the pod file text and each line's
+//! (`podctl.io/`), `updates` (imagePullPolicy, Podman's autoupdate
+//! annotations; both ways), `quantity`, `native` (the pod file text and each line's
 //! origin), [`secret`] (Secrets as podctl secrets; what no output shows);
 //! `generate`, `gen_container`, `gen_volumes` and `yaml_out` the way out
 //! (`annotations` and `userns`, hostUsers, both ways).
@@ -51,6 +52,7 @@ mod rules;
 pub mod secret;
 mod secret_volume;
 mod security;
+mod updates;
 mod userns;
 mod volumes;
 mod walk;

@@ -290,6 +290,7 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs, files: &P
     };
     container::lower_all(cx, spec, containers, init_containers, &mut pcx, &mut out);
     annotations::apply(cx, &annotations, &mut out);
+    super::updates::apply(cx, &annotations, &mut out);
     super::userns::lower(cx, host_users, &pcx.host_binaries, &mut out);
     container::pod_defaults(cx, &pcx, &mut out);
     out

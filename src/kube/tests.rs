@@ -30,11 +30,11 @@ fn a_minimal_pod_lowers_to_the_native_file() {
 fn misspelt_and_unsupported_fields_are_located() {
     let src = HOST.replace(
         "  - name: app\n",
-        "  - name: app\n    imagePullPolicy: Always\n    comand: [x]\n",
+        "  - name: app\n    lifecycle: {}\n    comand: [x]\n",
     );
     let e = err(&src);
     assert!(
-        e.contains("t.yaml:10:5: spec.containers[0].imagePullPolicy: not supported by podctl"),
+        e.contains("t.yaml:10:5: spec.containers[0].lifecycle: not supported by podctl"),
         "{e}"
     );
     assert!(
@@ -70,8 +70,10 @@ fn scheduling_fields_are_accepted_with_a_note_each() {
     assert_eq!(notes.len(), 3, "{notes:?}");
 }
 
-/// `imagePullPolicy: IfNotPresent` and `dnsPolicy: ClusterFirst` are what
-/// podctl does: accepted as they are; the other values are refused.
+/// `dnsPolicy: ClusterFirst` is what podctl does: accepted as it is; the
+/// other values are refused. `imagePullPolicy: IfNotPresent`, podctl's
+/// default, is accepted on any container; the others are a pull policy,
+/// which a container without an image cannot have (`kube::updates`).
 #[test]
 fn the_pull_and_dns_policies_podctl_follows_are_accepted() {
     let src = HOST
@@ -86,7 +88,7 @@ fn the_pull_and_dns_policies_podctl_follows_are_accepted() {
     assert!(e.contains("spec.dnsPolicy: not supported by podctl"), "{e}");
     let e = err(&src.replace("IfNotPresent", "Never"));
     assert!(
-        e.contains("spec.containers[0].imagePullPolicy: not supported by podctl"),
+        e.contains("spec.containers[0].imagePullPolicy: only a container with an image is pulled"),
         "{e}"
     );
 }

@@ -22,7 +22,7 @@ pub fn lines(pod: &Pod, facts: &crate::plan::Facts, pull_all: bool) -> Vec<Strin
         let policy = crate::image::policy::policy_of(pod, reference, pull_all);
         let line = match (policy, now) {
             (PullPolicy::Never, None) => {
-                format!("not stored, and pull = \"never\": apply would fail")
+                "not stored, and pull = \"never\": apply would fail".to_string()
             }
             (PullPolicy::Missing, None) => "not stored: apply would pull it".to_string(),
             (PullPolicy::Never | PullPolicy::Missing, Some(_)) => continue,

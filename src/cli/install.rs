@@ -59,7 +59,7 @@ pub fn install(paths: &crate::layout::Layout, unit_dir: &Path) -> anyhow::Result
         store.display()
     );
     println!(
-        "daily image updates are off: `systemctl enable --now podctl-auto-update.timer` turns them on"
+        "install enables nothing: `systemctl enable --now podctl-auto-update.timer` updates pods' images daily"
     );
     Ok(())
 }

@@ -41,6 +41,7 @@ fn main() {
         .chain(pods::hostile_boundary::TRIALS)
         .chain(pods::volumes::TRIALS)
         .chain(pods::packaging::TRIALS)
+        .chain(pods::install::TRIALS)
         .chain(pods::images::TRIALS)
         .chain(pods::kube::TRIALS)
         .chain(pods::hostile_manifest::TRIALS)

@@ -1,28 +1,19 @@
-//! `podctl install`: put `pod@.service` where systemd finds it, pointing at
-//! the `podctl-supervisor` binary next to this podctl, create the definition
-//! store, give `containers` subordinate IDs for pods' user namespaces (as
-//! the package does), and reload systemd.
+//! `podctl install`: put `pod@.service` and the auto-update service and
+//! timer where systemd finds them, pointing at the binaries next to this
+//! podctl (`units`), create the definition store, give `containers`
+//! subordinate IDs for pods' user namespaces (as the package does), and
+//! reload systemd. Nothing is enabled or started: the timer is the admin's
+//! to enable.
+
+mod units;
 
 use crate::supervise::state::write_atomic_mode;
 use anyhow::Context;
-use std::path::{Path, PathBuf};
-
-/// Mode of the installed `pod@.service`, as systemd's own unit files.
-const UNIT_FILE_MODE: u32 = 0o644;
-
-/// The unit as shipped in units/pod@.service.
-pub const TEMPLATE: &str = include_str!("../../units/pod@.service");
-
-/// The supervisor's binary in [`TEMPLATE`]'s ExecStart.
-const TEMPLATE_SUPERVISOR: &str = "/usr/local/bin/podctl-supervisor";
+use std::path::Path;
+use units::Written;
 
 /// Mode of /etc/subuid and /etc/subgid when podctl creates them (shadow's).
 const SUBID_FILE_MODE: u32 = 0o644;
-
-/// The unit text with ExecStart pointing at `supervisor` (podctl-supervisor).
-pub fn unit_text(supervisor: &Path) -> String {
-    TEMPLATE.replace(TEMPLATE_SUPERVISOR, &supervisor.display().to_string())
-}
 
 pub fn install(paths: &crate::layout::Layout, unit_dir: &Path) -> anyhow::Result<()> {
     super::require_root("install")?;
@@ -36,10 +27,18 @@ pub fn install(paths: &crate::layout::Layout, unit_dir: &Path) -> anyhow::Result
             );
         }
     }
-    let unit: PathBuf = unit_dir.join("pod@.service");
-    // A unit file is public (0644); the definitions it points at are not.
-    write_atomic_mode(&unit, unit_text(&supervisor).as_bytes(), UNIT_FILE_MODE)
-        .with_context(|| format!("cannot write {}", unit.display()))?;
+    let bin_dir = exe.parent().context("the podctl binary has no directory")?;
+    for unit in units::unit_files(bin_dir)? {
+        let path = unit_dir.join(unit.name);
+        match units::write(unit_dir, &unit)? {
+            Written::Installed => println!("installed {}", path.display()),
+            Written::Unchanged => println!("{} is up to date", path.display()),
+            Written::LinkKept => println!(
+                "{} is a link (masked or linked by the admin): left as it is",
+                path.display()
+            ),
+        }
+    }
     let store = paths.store.clone();
     crate::private::create_private_dir(&store)
         .with_context(|| format!("cannot create {}", store.display()))?;
@@ -55,10 +54,12 @@ pub fn install(paths: &crate::layout::Layout, unit_dir: &Path) -> anyhow::Result
     let mgr = super::connect()?;
     crate::systemd::Manager::reload(&mgr)?;
     println!(
-        "installed {} (ExecStart={} up %i); pod definitions go to {}",
-        unit.display(),
+        "pod@.service runs {} up %i; pod definitions go to {}",
         supervisor.display(),
         store.display()
+    );
+    println!(
+        "install enables nothing: `systemctl enable --now podctl-auto-update.timer` updates pods' images daily"
     );
     Ok(())
 }
@@ -101,15 +102,6 @@ fn add_containers_entry(path: &Path) -> anyhow::Result<bool> {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn unit_points_at_the_given_binary() {
-        let text = super::unit_text(std::path::Path::new("/opt/podctl/bin/podctl-supervisor"));
-        assert!(text.contains("ExecStart=/opt/podctl/bin/podctl-supervisor up %i"));
-        assert!(!text.contains("/usr/local/bin"));
-        assert!(text.contains("Type=notify"));
-        assert!(text.contains("WantedBy=multi-user.target"));
-    }
-
     #[test]
     fn the_containers_entry_is_added_once() {
         use super::with_containers_entry as add;

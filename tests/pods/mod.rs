@@ -15,6 +15,7 @@ pub mod image_offline;
 pub mod image_pods;
 pub mod image_rig;
 pub mod images;
+pub mod install;
 pub mod isolation;
 pub mod kube;
 pub mod kube_docs;

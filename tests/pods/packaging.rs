@@ -1,9 +1,11 @@
 //! Trials of how podctl is installed and used from a shell: SIGPIPE in containers and exec, exec's user,
 //! environment and workdir, `exec -it` through a real pseudo-terminal, logs
-//! of a pod that is down, events, top, and the Debian package installed,
-//! removed and purged in a second, throwaway guest.
+//! of a pod that is down, events, top, and the Debian package installed
+//! (its auto-update timer loaded, off until enabled), upgraded, removed and
+//! purged in a second, throwaway guest.
 
 use super::common::*;
+use super::install::{SERVICE, TIMER, auto_update_units_load};
 use crate::rig::nspawn::{Bind, Container};
 use crate::rig::{Guest, TrialFn, VmTrial, wait_for};
 use std::path::{Path, PathBuf};
@@ -545,6 +547,14 @@ fn deb_trial(g: &Guest) -> Result<(), String> {
             return Err(format!("installed unit lacks {want:?}:\n{unit}"));
         }
     }
+    // The auto-update service and timer: shipped, loaded, the timer off
+    // until enabled (then enabled and running for the rest of the trial).
+    for unit in [SERVICE, TIMER] {
+        g.ok(&format!(
+            "dpkg -L podctl | grep -qx /usr/lib/systemd/system/{unit}"
+        ))?;
+    }
+    auto_update_units_load(g, "/usr/lib/systemd/system", "/usr/bin/podctl")?;
     // No other step: no `podctl install`, no daemon-reload by hand.
     g.ok("podctl apply /usr/share/doc/podctl/examples/web.toml")?;
     g.wait_property(
@@ -578,9 +588,29 @@ fn deb_trial(g: &Guest) -> Result<(), String> {
         ));
     }
 
-    // What purge must take away is there: the boot link, the state.
+    // An upgrade (the same package again) keeps an enabled timer enabled
+    // and running, and pods running (checked after remove, below).
+    g.ok("DEBIAN_FRONTEND=noninteractive dpkg -i /srv/podctl-deb/podctl_*.deb")?;
+    let timer = g.ok(&format!(
+        "systemctl is-enabled {TIMER}; systemctl is-active {TIMER}"
+    ))?;
+    if timer != "enabled\nactive" {
+        return Err(format!("{TIMER} after an upgrade: {timer:?}"));
+    }
+
+    // What purge must take away is there: the boot links, the state.
     g.ok("test -L /etc/systemd/system/multi-user.target.wants/pod@web.service && test -e /run/podctl/web.json")?;
+    g.ok(&format!(
+        "test -L /etc/systemd/system/timers.target.wants/{TIMER} && \
+         test -e /var/lib/systemd/deb-systemd-helper-enabled/{TIMER}.dsh-also"
+    ))?;
     g.ok("DEBIAN_FRONTEND=noninteractive apt-get remove -y -q podctl")?;
+    // The timer stopped with its binary gone; enabled it stays, as the pods'
+    // boot links do, until purge.
+    g.expect_property(TIMER, "ActiveState", "inactive")?;
+    g.ok(&format!(
+        "test -L /etc/systemd/system/timers.target.wants/{TIMER}"
+    ))?;
     if g.sh("test -e /usr/bin/podctl").success() {
         return Err("/usr/bin/podctl is still there after remove".into());
     }
@@ -595,7 +625,8 @@ fn deb_trial(g: &Guest) -> Result<(), String> {
     // Nothing of podctl's is left: files, boot links, units, processes.
     let left = g.sh(
         "ls -d /etc/podctl /var/lib/podctl /run/podctl /run/podctl-notify \
-           /etc/systemd/system/*.wants/pod@* 2>/dev/null; \
+           /etc/systemd/system/*.wants/pod@* /etc/systemd/system/*.wants/podctl-* 2>/dev/null; \
+         find /var/lib/systemd/deb-systemd-helper-enabled -name '*podctl*'; \
          systemctl list-units --all --no-legend --plain 'pod*' | grep -v ' inactive ' ; \
          pgrep -a -x 'podctl|podctl-supervisor|podctl-pause'; pgrep -a -f '^python3 -m http.server 8080'",
     );

@@ -270,7 +270,7 @@ pub enum Command {
         #[command(subcommand)]
         command: ImageCommand,
     },
-    /// Install pod@.service for this podctl binary and reload systemd (installs from source).
+    /// Install pod@.service, podctl-auto-update.service and .timer (not enabled) for this podctl binary and reload systemd (installs from source).
     Install {
         /// Where to put the unit file.
         #[arg(long, default_value = "/etc/systemd/system", value_hint = clap::ValueHint::DirPath)]

@@ -57,7 +57,7 @@ pub fn auto_update_units_load(g: &Guest, dir: &str, podctl: &str) -> Result<(), 
     if exec != format!("ExecStart={podctl} auto-update") {
         return Err(format!("{SERVICE} runs {exec:?}, not {podctl} auto-update"));
     }
-    // The man page comes with the command's pages: not checked here.
+    // The man page comes with the package (checked there), not with install.
     let verify = g.sh(&format!(
         "systemd-analyze verify --man=no {dir}/{SERVICE} {dir}/{TIMER} 2>&1"
     ));

@@ -451,6 +451,7 @@ fn man_pages_render(deb: &Path, dir: &Path) -> Result<(), String> {
         "podctl-network-create.8.gz",
         "podctl-volume-rm.8.gz",
         "podctl-kube-generate.8.gz",
+        "podctl-auto-update.8.gz",
         "podctl-supervisor.8.gz",
     ] {
         if !pages.iter().any(|p| p.ends_with(want)) {

@@ -59,6 +59,9 @@ pub fn diff_with(
             Changes::Reload(d) => !d.is_unchanged(),
             Changes::Create { .. } | Changes::Recreate(_) => true,
         };
+        // A tag that `pull = "always"` would move is a change too.
+        let pulls = super::pulls::lines(&pod, &facts, false);
+        differs |= pulls.iter().any(|l| l.contains(": apply would pull"));
         let d = changes.diff();
         if format != Format::Human {
             reports.push(super::diff_json::report(&pod.name, d));
@@ -67,6 +70,9 @@ pub fn diff_with(
         match d {
             None => writeln!(out, "{}: created", pod.name)?,
             Some(d) => writeln!(out, "{d}")?,
+        }
+        for l in &pulls {
+            writeln!(out, "  {l}")?;
         }
     }
     if let Some(doc) = super::output::render(format, &reports)? {

@@ -54,6 +54,7 @@ fn main() {
         .chain(pods::secrets::TRIALS)
         .chain(pods::needs::TRIALS)
         .chain(pods::updates::TRIALS)
+        .chain(pods::updates_pull::TRIALS)
         .chain(pods::updates_rollback::TRIALS)
         .chain(pods::updates_kill::TRIALS)
         .copied()

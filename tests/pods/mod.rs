@@ -31,6 +31,7 @@ pub mod secrets;
 pub mod security;
 pub mod updates;
 pub mod updates_kill;
+pub mod updates_pull;
 pub mod updates_rollback;
 pub mod userns;
 pub mod vm;

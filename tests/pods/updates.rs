@@ -29,12 +29,8 @@ pub const TRIALS: &[(&str, TrialFn)] = &[
         auto_update_restarts_only_the_updated_container,
     ),
     (
-        "updates::apply_pulls_as_each_container_says",
-        apply_pulls_as_each_container_says,
-    ),
-    (
-        "updates::pull_never_without_the_image_changes_nothing",
-        pull_never_without_the_image_changes_nothing,
+        "updates::auto_update_leaves_a_stopped_pod_stopped",
+        auto_update_leaves_a_stopped_pod_stopped,
     ),
 ];
 
@@ -47,7 +43,7 @@ pub const DOWN_PORT: u16 = 5003;
 const BASE: &str = "/root/img-src/pods/base";
 /// A version's image config: `/bin/sh /start ARG` (ARG from the pod's args).
 const CONFIG: &str = r#"{"Entrypoint":["/bin/sh","/start"],"Cmd":["1"],"Env":["PATH=/bin"]}"#;
-const REVISIONS: &str = "/var/lib/podctl/revisions";
+pub const REVISIONS: &str = "/var/lib/podctl/revisions";
 
 /// What a version of an app image does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,6 +196,11 @@ fn auto_update_restarts_only_the_updated_container(g: &Guest) -> Result<(), Stri
         h.len() == 1
             && h[0]["cause"]["kind"] == "apply"
             && h[0]["running"] == true
+            && h[0]["pending"] == false
+            && h[0]["images"][&image]["name"] == image.as_str()
+            && h[0]["created"]
+                .as_str()
+                .is_some_and(|c| c.len() == 27 && c.ends_with('Z'))
             && pinned(&h[0], &image) == v1,
         || format!("after the first apply, history is not one running revision of {v1}: {h:#?}"),
     )?;
@@ -263,112 +264,40 @@ fn auto_update_restarts_only_the_updated_container(g: &Guest) -> Result<(), Stri
     })
 }
 
-/// `pull = "always"` takes the tag's new digest at apply and restarts only
-/// its container; `"missing"` keeps its digest until `apply --pull`.
-fn apply_pulls_as_each_container_says(g: &Guest) -> Result<(), String> {
+/// A pod stopped with `podctl down` (its file kept) is left stopped by
+/// `auto-update`, whatever its tag names now.
+fn auto_update_leaves_a_stopped_pod_stopped(g: &Guest) -> Result<(), String> {
     setup(g)?;
-    let (pod, always, missing) = ("updpull", "updpulla", "updpullm");
-    let (ra, rm) = (reference(always), reference(missing));
-    let (a1, m1) = (
-        push_version(g, always, "v1", Kind::Good)?,
-        push_version(g, missing, "v1", Kind::Good)?,
-    );
-    let toml = format!(
-        "name = \"{pod}\"\nnetwork = \"none\"\n\
-         [containers.a]\nimage = \"{ra}\"\npull = \"always\"\nargs = [\"2711\"]\n\
-         [containers.m]\nimage = \"{rm}\"\nargs = [\"2712\"]\n"
-    );
-    apply(g, pod, &toml)?;
-    let path = format!("/root/pods/{pod}.toml");
-    let (a, m) = (wait_pid(g, "sleep 2711")?, wait_pid(g, "sleep 2712")?);
-    let (a2, m2) = (
-        push_version(g, always, "v2", Kind::Good)?,
-        push_version(g, missing, "v2", Kind::Good)?,
-    );
-    let out = ok(g, &format!("apply {path}"))?;
-    expect(
-        out.contains("updpull: updated")
-            && out.contains("a: restarted")
-            && out.contains("m: unchanged"),
-        || format!("apply with a's tag moved (pull = always): {out}"),
-    )?;
-    let (a_now, m_now) = (wait_pid(g, "sleep 2711")?, wait_pid(g, "sleep 2712")?);
-    expect(a_now != a && m_now == m, || {
-        format!("a: {a} -> {a_now} (restarts), m: {m} -> {m_now} (does not)")
-    })?;
-    let digests = |g: &Guest| -> Result<(String, String), String> {
-        Ok((running_digest(g, pod, &ra)?, running_digest(g, pod, &rm)?))
-    };
-    let got = digests(g)?;
-    expect(got == (a2.clone(), m1.clone()), || {
-        format!("runs {got:?}, want a's v2 {a2} and m's v1 {m1} (a1 {a1})")
-    })?;
-    let h = history(g, pod)?;
-    expect(
-        h.len() == 2 && h[1]["cause"]["kind"] == "apply" && h[1]["running"] == true,
-        || format!("history after a's new digest: {h:#?}"),
-    )?;
-    let out = ok(g, &format!("apply --pull {path}"))?;
-    expect(
-        out.contains("m: restarted") && out.contains("a: unchanged"),
-        || format!("apply --pull with m's tag moved: {out}"),
-    )?;
-    let got = digests(g)?;
-    expect(got == (a2.clone(), m2.clone()), || {
-        format!("after --pull runs {got:?}, want {a2} and {m2}")
-    })?;
-    let m_now = wait_pid(g, "sleep 2712")?;
-    expect(version_of(g, m_now)? == "v2", || "m does not run v2".into())?;
-    expect(history(g, pod)?.len() == 3, || {
-        "apply --pull stored no revision".into()
-    })?;
-    g.ok("podctl down --purge updpull").map(|_| ())
-}
-
-/// `pull = "never"` with an image not stored: apply says so and changes
-/// nothing; once `podctl pull` stored it, the same file applies.
-fn pull_never_without_the_image_changes_nothing(g: &Guest) -> Result<(), String> {
-    setup(g)?;
-    let (pod, image) = ("updnever", reference("updnever"));
-    // In the registry (a pull would find it), not in the store.
+    let (pod, image) = ("updstop", reference("updstop"));
     push_version(g, pod, "v1", Kind::Good)?;
-    let _ = g.sh(&format!("podctl down --purge {pod}"));
-    let path = write_pod(
-        g,
-        pod,
-        &format!(
-            "name = \"{pod}\"\nnetwork = \"none\"\n\
-             [containers.app]\nimage = \"{image}\"\npull = \"never\"\nargs = [\"2721\"]\n"
-        ),
+    apply(g, pod, &pod_file(pod, &image, (2781, 2782), ""))?;
+    wait_ready(g, pod)?;
+    g.ok(&format!("podctl down {pod}"))?;
+    g.wait_property(
+        &format!("pod@{pod}.service"),
+        "ActiveState",
+        "inactive",
+        Duration::from_secs(20),
     )?;
-    let out = g.sh(&podctl(&format!("apply {path}")));
-    let want = format!(
-        "pod {pod} container app: image {image} is not stored and its pull policy is never"
-    );
-    expect(
-        !out.success() && out.stderr.contains(&want) && out.stderr.contains("nothing was changed"),
-        || {
+    push_version(g, pod, "v2", Kind::Good)?;
+    let out = auto_update(g, pod);
+    let active = g.ok(&format!("systemctl is-active pod@{pod}.service || true"))?;
+    let procs = g.ok("pgrep -xf 'sleep 2781' || true")?;
+    let result = expect(active == "inactive" && procs.is_empty(), || {
+        format!(
+            "auto-update of a stopped pod (exit {}) left pod@{pod}.service {active}, app {procs:?}:\n{}{}",
+            out.status, out.stdout, out.stderr
+        )
+    })
+    .and_then(|()| {
+        let said = out.stdout.contains(&format!("{pod}: not running: left as it is"));
+        expect(said && out.success() && revision_files(g, pod)? == 1, || {
             format!(
-                "apply (exit {}), want {want:?}:\n{}{}",
+                "auto-update of a stopped pod (exit {}):\n{}{}",
                 out.status, out.stdout, out.stderr
             )
-        },
-    )?;
-    let left = g.ok(&format!(
-        "ls -d {REVISIONS}/{pod} /etc/podctl/pods/{pod}.toml /run/podctl/{pod}.json 2>/dev/null; \
-         systemctl is-active pod@{pod}.service; true"
-    ))?;
-    expect(left == "inactive", || {
-        format!("a refused apply left: {left:?}")
-    })?;
-    let images = ok(g, "images --json")?;
-    expect(!images.contains(&image), || {
-        format!("pull = never pulled {image}: {images}")
-    })?;
-    ok(g, &format!("pull {image}"))?;
-    ok(g, &format!("apply {path}"))?;
-    let pid = wait_pid(g, "sleep 2721")?;
-    expect(version_of(g, pid)? == "v1", || "app does not run v1".into())?;
-    g.ok("podctl down --purge updnever")?;
-    ok(g, &format!("rmi {image}")).map(|_| ())
+        })
+    });
+    g.ok(&format!("podctl down --purge {pod}"))?;
+    result
 }

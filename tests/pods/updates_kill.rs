@@ -17,10 +17,16 @@ pub const TRIALS: &[(&str, TrialFn)] = &[(
     auto_update_killed_at_random_moments_converges,
 )];
 
-const ROUNDS: usize = 5;
-/// Kills land within this long of the start: past the pull and the apply,
-/// into the gate (`update_deadline` 3s) and a crashing version's rollback.
-const SPAN_MS: u64 = 4500;
+const ROUNDS: u64 = 5;
+/// A kill lands at a random moment of its round's slot: slots 0, 1 and 2
+/// of 1.1 s for the versions that hold (the pull and the apply, then the
+/// gate, whose `update_deadline` is 3s: a whole run takes about 3.5 s),
+/// 0 and 1 of 0.8 s for the ones that crash (their rollback comes about a
+/// second after the update: a whole run takes about 1.7 s).
+fn delay(round: u64, kind: Kind, rng: &mut Rng) -> u64 {
+    let slot = if kind == Kind::Crash { 800 } else { 1100 };
+    (round - 1) / 2 * slot + rng.next(slot)
+}
 
 /// xorshift64: delays that differ from run to run, the seed printed.
 struct Rng(u64);
@@ -59,7 +65,7 @@ fn auto_update_killed_at_random_moments_converges(g: &Guest) -> Result<(), Strin
             };
             let name = format!("k{round}");
             versions.insert(push_version(g, pod, &name, kind)?, name.clone());
-            let delay = rng.next(SPAN_MS);
+            let delay = delay(round, kind, &mut rng);
             let out = g.sh(&format!(
                 "{} >/tmp/updkill-{round}.log 2>&1 & p=$!; sleep {}.{:03}; \
                  kill -9 $p 2>/dev/null && echo killed; wait $p; echo exit $?; cat /tmp/updkill-{round}.log",

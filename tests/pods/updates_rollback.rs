@@ -86,6 +86,23 @@ fn an_update_never_ready_is_rolled_back_and_not_retried(g: &Guest) -> Result<(),
             && pinned(&newest, &image) == v2,
         || format!("history after the rollback (v2 {v2}, v3 {v3}): {h:#?}"),
     )?;
+    // The table: revision 4 runs, a rollback to 2, its reason under it.
+    let table = g.ok(&format!("podctl history {pod}"))?;
+    let row = |n: &str| -> Vec<String> {
+        let line = table.lines().find(|l| l.starts_with(&format!("{n} ")));
+        line.unwrap_or_default()
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    expect(
+        row("4")
+            .get(1..4)
+            .is_some_and(|f| f[0] == "running" && f[2] == "rollback:2")
+            && row("3").iter().any(|c| c == "auto-update")
+            && table.contains("(app did not become ready within 3s)"),
+        || format!("podctl history {pod}:\n{table}"),
+    )?;
     // The journal says so, as an event of the pod's app.
     wait_for(Duration::from_secs(10), "a rollback event", || {
         let ev = g.ok(&format!("podctl events {pod} -o json"))?;

@@ -248,6 +248,12 @@ fn auto_update_restarts_only_the_updated_container(g: &Guest) -> Result<(), Stri
             && pinned(&h[0], &image) == v1,
         || format!("history after the update (v1 {v1}, v2 {v2}): {h:#?}"),
     )?;
+    // apply of the same file keeps what the update moved to.
+    let again = ok(g, &format!("apply {path}"))?;
+    expect(
+        again.contains("updmove: unchanged") && revision_files(g, pod)? == 2,
+        || format!("apply of the same file after the update: {again}"),
+    )?;
     // Nothing new: current, nothing restarted.
     let out = auto_update(g, pod);
     expect(

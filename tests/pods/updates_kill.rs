@@ -1,21 +1,28 @@
 //! `podctl auto-update` killed with SIGKILL at random moments (its pull,
 //! its apply, the gate, a rollback): the pod always runs a revision its
 //! history holds, and the next `auto-update` converges on the newest
-//! revision, which the supervisor runs. Helpers in `updates`.
+//! revision, which the supervisor runs; an update a killed run had found
+//! bad is rolled back, not tried again. Helpers in `updates`.
 
 use super::common::wait_pid;
 use super::updates::{
-    Kind, apply, auto_update, expect, history, pinned, pod_file, podctl, push_version, reference,
-    running_digest, setup, version_of, wait_ready,
+    Kind, REVISIONS, apply, auto_update, expect, history, pinned, pod_file, podctl, push_version,
+    reference, running_digest, setup, version_of, wait_ready,
 };
 use crate::rig::{Guest, TrialFn, wait_for};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-pub const TRIALS: &[(&str, TrialFn)] = &[(
-    "updates::auto_update_killed_at_random_moments_converges",
-    auto_update_killed_at_random_moments_converges,
-)];
+pub const TRIALS: &[(&str, TrialFn)] = &[
+    (
+        "updates::auto_update_killed_at_random_moments_converges",
+        auto_update_killed_at_random_moments_converges,
+    ),
+    (
+        "updates::an_update_found_bad_is_not_tried_again_after_a_kill",
+        an_update_found_bad_is_not_tried_again_after_a_kill,
+    ),
+];
 
 const ROUNDS: u64 = 5;
 /// A kill lands at a random moment of its round's slot: slots 0, 1 and 2
@@ -170,4 +177,57 @@ fn converges(
     expect(still == app, || {
         format!("one more auto-update restarted app: {app} -> {still}")
     })
+}
+
+/// A run killed after it marked its update bad and before its rollback
+/// (the pending revision still the newest) leaves what the next run must
+/// roll back without trying the digest again: here the update itself
+/// would hold, only the mark says it did not.
+fn an_update_found_bad_is_not_tried_again_after_a_kill(g: &Guest) -> Result<(), String> {
+    setup(g)?;
+    let (pod, image) = ("updjudge", reference("updjudge"));
+    let v1 = push_version(g, pod, "v1", Kind::Good)?;
+    apply(g, pod, &pod_file(pod, &image, (2791, 2792), ""))?;
+    wait_ready(g, pod)?;
+    let v2 = push_version(g, pod, "v2", Kind::Good)?;
+    // Killed in its gate: revision 2, pending, is stored.
+    let dir = format!("{REVISIONS}/{pod}");
+    g.ok(&format!(
+        "{} >/dev/null 2>&1 & p=$!; \
+         for _ in $(seq 100); do [ -e {dir}/2.json ] && break; sleep 0.1; done; \
+         sleep 0.5; kill -9 $p; wait $p; true",
+        podctl(&format!("auto-update {pod}"))
+    ))?;
+    let h = history(g, pod)?;
+    expect(h.len() == 2 && h[1]["pending"] == true, || {
+        format!("the killed run left no pending revision: {h:#?}")
+    })?;
+    // What it had written next, had its gate failed.
+    g.ok(&format!(
+        "echo '{{\"{image}\": [\"{v2}\"]}}' > {dir}/bad.json"
+    ))?;
+    let out = auto_update(g, pod);
+    expect(
+        out.status == 1 && out.stdout.contains("rolled back to revision 1"),
+        || {
+            format!(
+                "auto-update after the kill (exit {}):\n{}{}",
+                out.status, out.stdout, out.stderr
+            )
+        },
+    )?;
+    let app = wait_pid(g, "sleep 2791")?;
+    let running = running_digest(g, pod, &image)?;
+    expect(running == v1 && version_of(g, app)? == "v1", || {
+        format!("the pod runs {running}; v1 is {v1}, v2 (marked bad) {v2}")
+    })?;
+    let h = history(g, pod)?;
+    let newest = h.last().cloned().unwrap_or_default();
+    expect(
+        newest["cause"]["kind"] == "rollback"
+            && newest["cause"]["to"] == 1
+            && newest["running"] == true,
+        || format!("history: {h:#?}"),
+    )?;
+    g.ok(&format!("podctl down --purge {pod}")).map(|_| ())
 }

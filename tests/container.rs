@@ -54,6 +54,10 @@ fn main() {
         .chain(pods::userns::TRIALS)
         .chain(pods::secrets::TRIALS)
         .chain(pods::needs::TRIALS)
+        .chain(pods::updates::TRIALS)
+        .chain(pods::updates_pull::TRIALS)
+        .chain(pods::updates_rollback::TRIALS)
+        .chain(pods::updates_kill::TRIALS)
         .copied()
         .collect();
     rig::harness::container_main(&all)

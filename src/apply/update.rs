@@ -175,6 +175,14 @@ impl Applier<'_> {
             }
             Verdict::Fail(why) => why,
         };
+        self.fail(checked, why)
+    }
+
+    /// An update that did not hold (`why`): its digests marked bad, the
+    /// pod rolled back, the journal told.
+    fn fail(&self, checked: &Checked, why: String) -> anyhow::Result<Outcome> {
+        let name = &checked.pod;
+        let revisions = self.paths.revisions_of(name);
         let failed: Vec<(String, String)> = checked
             .changes
             .iter()
@@ -260,13 +268,6 @@ impl Applier<'_> {
                 to: p.clone(),
             })
             .collect();
-        // It may not run yet: applying the same revision records nothing new.
-        let again = Applier {
-            cause: Cause::AutoUpdate,
-            pending: true,
-            ..*self
-        };
-        again.apply_pinned(name, &pending.text, &pending.images)?;
         let checked = Checked {
             pod: name.to_string(),
             text: pending.text.clone(),
@@ -276,6 +277,21 @@ impl Applier<'_> {
             skipped: Vec::new(),
             current: Vec::new(),
         };
+        // Judged already (the run was killed before its rollback): not
+        // tried again.
+        let bad = revisions.bad()?;
+        let judged = |c: &Change| bad.contains(&c.reference, &c.to.digest);
+        if !checked.changes.is_empty() && checked.changes.iter().all(judged) {
+            let why = "an earlier auto-update found it did not hold".to_string();
+            return self.fail(&checked, why).map(Some);
+        }
+        // It may not run yet: applying the same revision records nothing new.
+        let again = Applier {
+            cause: Cause::AutoUpdate,
+            pending: true,
+            ..*self
+        };
+        again.apply_pinned(name, &pending.text, &pending.images)?;
         self.settle(&checked, pending.number, pod_deadline)
             .map(Some)
     }

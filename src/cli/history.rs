@@ -59,27 +59,38 @@ pub fn history(paths: &Layout, pod: &str, out: output::OutputArgs) -> anyhow::Re
     if output::print(out.format(), &shown)? {
         return Ok(());
     }
-    println!(
-        "{:<9}{:<9}{:<22}{:<14}IMAGES",
+    print!("{}", table(&shown));
+    Ok(())
+}
+
+/// The human table: a revision a line, a rollback's reason under it.
+fn table(shown: &[Shown]) -> String {
+    let mut out = format!(
+        "{:<9}{:<9}{:<22}{:<14}IMAGES\n",
         "REVISION", "STATE", "CREATED", "CAUSE"
     );
-    for s in &shown {
+    for s in shown {
         let state = match (s.running, s.pending) {
             (true, true) => "running?",
             (true, false) => "running",
             (false, true) => "pending",
             (false, false) => "",
         };
+        // Revisions are made at whole seconds: `YYYY-MM-DDTHH:MM:SSZ`.
+        let created = match s.created.get(..19) {
+            Some(t) => format!("{t}Z"),
+            None => s.created.clone(),
+        };
         let images: Vec<String> = s
             .images
             .iter()
             .map(|(r, p)| format!("{r}@{}", short(&p.digest)))
             .collect();
-        println!(
-            "{:<9}{:<9}{:<22}{:<14}{}",
+        out += &format!(
+            "{:<9}{:<9}{:<22}{:<14}{}\n",
             s.revision,
             state,
-            s.created,
+            created,
             cause_word(&s.cause),
             if images.is_empty() {
                 "-".into()
@@ -88,10 +99,10 @@ pub fn history(paths: &Layout, pod: &str, out: output::OutputArgs) -> anyhow::Re
             }
         );
         if let Cause::Rollback { why: Some(w), .. } = &s.cause {
-            println!("{:<54}({w})", "");
+            out += &format!("{:<54}({w})\n", "");
         }
     }
-    Ok(())
+    out
 }
 
 fn cause_word(c: &Cause) -> String {
@@ -149,4 +160,48 @@ pub fn rollback(
         target.number
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::facts::Pin;
+
+    /// Each column starts where its heading does: the created time (at
+    /// whole seconds) leaves room for the cause.
+    #[test]
+    fn the_table_keeps_its_columns() {
+        let pin = Pin {
+            name: "localhost:5001/app:1".into(),
+            digest: format!("sha256:{}", "ab".repeat(32)),
+        };
+        let shown = [
+            Shown {
+                revision: 1,
+                created: output::rfc3339(1_796_677_889_000_000),
+                cause: Cause::Apply,
+                running: false,
+                pending: false,
+                images: [("app:1".to_string(), pin)].into(),
+            },
+            Shown {
+                revision: 12,
+                created: output::rfc3339(1_796_677_899_000_000),
+                cause: Cause::Rollback {
+                    to: 1,
+                    why: Some("app restarted (exited 1)".into()),
+                },
+                running: true,
+                pending: false,
+                images: Default::default(),
+            },
+        ];
+        let want = "\
+REVISION STATE    CREATED               CAUSE         IMAGES
+1                 2026-12-07T21:11:29Z  apply         app:1@sha256:abababababab
+12       running  2026-12-07T21:11:39Z  rollback:1    -
+                                                      (app restarted (exited 1))
+";
+        assert_eq!(table(&shown), want);
+    }
 }

@@ -2,13 +2,15 @@
 //! `auto_update = "registry"` moved to their tag's new digest, gated by
 //! readiness and rolled back by themselves ([`crate::apply::update`]).
 //! Every pull is done before any pod restarts; a pod whose registry cannot
-//! be reached is left as it is.
+//! be reached is left as it is, and so is a pod that does not run (stopped
+//! with `podctl down`, its file kept): an update never starts a pod.
 
 use crate::apply::Applier;
 use crate::apply::update::{Change, Checked, Outcome, check};
 use crate::image::facts::Pin;
 use crate::image::{HostConfig, Store};
 use crate::layout::Layout;
+use crate::systemd::Manager;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -52,24 +54,21 @@ fn run(
         Some(early.connect()?)
     };
     let applier = mgr.as_ref().map(|m| Applier::new(m, paths));
-    let mut ok = true;
-    // Only running pods are updated: a pod that is down stays down.
-    let up = running(
-        mgr.as_ref().map(|m| m as &dyn crate::systemd::Manager),
-        paths,
-        &pods,
-    )?;
-    let pods: Vec<String> = pods
-        .into_iter()
-        .filter(|p| {
-            let on = up.contains(p);
-            if !on && !names.is_empty() {
-                ok = false;
-                println!("{p}: error: the pod is not running (start it first: podctl start {p})");
+    let pods = match &mgr {
+        Some(m) => {
+            let (up, stopped) = running_pods(m, &pods)?;
+            for pod in stopped {
+                println!("{pod}: not running: left as it is");
             }
-            on
-        })
-        .collect();
+            up
+        }
+        // Asked nothing of systemd: the pods whose supervisor publishes a state.
+        None => pods
+            .into_iter()
+            .filter(|p| crate::supervise::state::path(&paths.run, p).exists())
+            .collect(),
+    };
+    let mut ok = true;
     // A run killed before: each pod at its newest revision, an update it
     // left unproven gated again.
     if let Some(a) = &applier {
@@ -157,32 +156,23 @@ fn run(
     Ok(ok)
 }
 
-/// Which of `pods` run: their service is active (one call to systemd), or,
-/// asked nothing of systemd (`--dry-run`), their supervisor's state file is
-/// there.
-fn running(
-    mgr: Option<&dyn crate::systemd::Manager>,
-    paths: &Layout,
-    pods: &[String],
-) -> anyhow::Result<Vec<String>> {
-    let Some(mgr) = mgr else {
-        return Ok(pods
-            .iter()
-            .filter(|p| crate::supervise::state::path(&paths.run, p).exists())
-            .cloned()
-            .collect());
-    };
-    let units = mgr.list_units(&["pod@*.service"])?;
-    Ok(pods
+/// `pods` split into those whose service runs and the others.
+fn running_pods(mgr: &dyn Manager, pods: &[String]) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let services: Vec<String> = pods
         .iter()
-        .filter(|p| {
-            let service = crate::plan::units::service(p);
-            units
-                .iter()
-                .any(|u| u.name == service && u.active_state.is_running())
-        })
-        .cloned()
-        .collect())
+        .map(|p| crate::plan::units::service(p))
+        .collect();
+    if services.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let patterns: Vec<&str> = services.iter().map(String::as_str).collect();
+    let units = mgr.list_units(&patterns)?;
+    Ok(pods.iter().cloned().partition(|p| {
+        let service = crate::plan::units::service(p);
+        units
+            .iter()
+            .any(|u| u.name == service && u.active_state.is_running())
+    }))
 }
 
 /// A pod whose supervisor does not run its newest revision is applied it
@@ -247,5 +237,37 @@ fn report(pod: &str, changes: &[Change], o: &Outcome) -> bool {
             println!("{pod}: {what}: rolled back to revision {to}: {why}");
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::systemd::UnitStatus;
+
+    /// Only pods whose service is active (or reloading) are updated: one
+    /// stopped, failed or never started is left as it is.
+    #[test]
+    fn only_running_pods_are_updated() {
+        let mgr = crate::systemd::fake::Recorder::new();
+        for (pod, state) in [
+            ("web", "active"),
+            ("db", "reloading"),
+            ("old", "inactive"),
+            ("bad", "failed"),
+        ] {
+            let name = crate::plan::units::service(pod);
+            let unit = UnitStatus {
+                name: name.clone(),
+                active_state: state.into(),
+                ..Default::default()
+            };
+            mgr.units.borrow_mut().insert(name, unit);
+        }
+        let pods: Vec<String> = ["bad", "db", "gone", "old", "web"].map(String::from).into();
+        let (up, stopped) = running_pods(&mgr, &pods).unwrap();
+        assert_eq!(up, ["db", "web"]);
+        assert_eq!(stopped, ["bad", "gone", "old"]);
+        assert_eq!(running_pods(&mgr, &[]).unwrap(), (vec![], vec![]));
     }
 }

@@ -190,6 +190,7 @@ impl Applier<'_> {
             .collect();
         revisions.mark_bad(&failed)?;
         let to = self.roll_back(name, checked, &why)?;
+        revisions.settle_older()?;
         for ch in &checked.changes {
             for c in &ch.containers {
                 crate::supervise::events::emit(

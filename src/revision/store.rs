@@ -159,6 +159,17 @@ impl Revisions {
         Ok(())
     }
 
+    /// Clears `pending` on every revision but the newest: an update that
+    /// was rolled back is decided, not waiting (only the newest is ever
+    /// gated again, so a kill before this leaves nothing to redo).
+    pub fn settle_older(&self) -> Result<(), RevisionError> {
+        let numbers = self.numbers()?;
+        for &n in numbers.iter().rev().skip(1) {
+            self.confirm(n)?;
+        }
+        Ok(())
+    }
+
     fn write(&self, r: &Revision) -> Result<(), RevisionError> {
         let p = self.path(r.number);
         let bytes = serde_json::to_vec_pretty(r).map_err(|e| RevisionError::Damaged {

@@ -49,6 +49,14 @@ fn a_revision_per_change() {
     assert_eq!(all[1].cause, Cause::AutoUpdate);
     r.confirm(2).unwrap();
     assert!(!r.get(2).unwrap().pending);
+    // Rolled back: the update before the newest is decided, the newest kept as is.
+    r.record("c", &pins('a'), Cause::AutoUpdate, true, 10)
+        .unwrap();
+    r.record("c", &pins('c'), Cause::AutoUpdate, true, 10)
+        .unwrap();
+    r.settle_older().unwrap();
+    let pending: Vec<bool> = r.list().unwrap().iter().map(|r| r.pending).collect();
+    assert_eq!(pending, [false, false, false, false, true]);
     // Private: the pod file may hold secrets in env values.
     use std::os::unix::fs::PermissionsExt;
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;

@@ -77,6 +77,7 @@ fn an_update_never_ready_is_rolled_back_and_not_retried(g: &Guest) -> Result<(),
         h.len() == 4
             && pinned(&h[2], &image) == v3
             && h[2]["cause"]["kind"] == "auto-update"
+            && h[2]["pending"] == false
             && newest["cause"]["kind"] == "rollback"
             && newest["cause"]["to"] == 2
             && newest["cause"]["why"]

@@ -214,6 +214,26 @@ fn auto_update_restarts_only_the_updated_container(g: &Guest) -> Result<(), Stri
     expect(revision_files(g, pod)? == 1, || {
         "an apply that changed nothing stored a revision".into()
     })?;
+    // Asked without pulling: the registry's new digest, nothing changed.
+    let dry = g.sh(&podctl(&format!("auto-update --dry-run {pod}")));
+    let short = v2.get(..19).unwrap_or(&v2);
+    expect(
+        dry.success() && dry.stdout.contains("would update") && dry.stdout.contains(short),
+        || {
+            format!(
+                "auto-update --dry-run (exit {}):\n{}{}",
+                dry.status, dry.stdout, dry.stderr
+            )
+        },
+    )?;
+    let plan = ok(g, &format!("apply --dry-run --pull {path}"))?;
+    expect(plan.contains(&format!("apply would pull {v2}")), || {
+        format!("apply --dry-run --pull does not name {v2}:\n{plan}")
+    })?;
+    expect(
+        revision_files(g, pod)? == 1 && wait_pid(g, "sleep 2701")? == app,
+        || "a dry run changed the pod".into(),
+    )?;
     let out = auto_update(g, pod);
     expect(
         out.success()

@@ -30,6 +30,7 @@ pub mod quickstart;
 pub mod reconcile;
 pub mod secrets;
 pub mod security;
+pub mod update_timer;
 pub mod userns;
 pub mod vm;
 pub mod volumes;

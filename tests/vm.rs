@@ -34,6 +34,7 @@ fn main() {
         .chain(pods::kube_peer::VM_TRIALS)
         .chain(pods::needs::VM_TRIALS)
         .chain(pods::secrets::VM_TRIALS)
+        .chain(pods::update_timer::VM_TRIALS)
         .cloned()
         .collect();
     rig::vm::vm_main(&all)

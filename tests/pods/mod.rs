@@ -30,6 +30,7 @@ pub mod quickstart;
 pub mod reconcile;
 pub mod secrets;
 pub mod security;
+pub mod update_timer;
 pub mod updates;
 pub mod updates_kill;
 pub mod updates_pull;

@@ -50,6 +50,7 @@ fn auto_update_service_is_a_oneshot_of_the_given_podctl() {
         "\nExecStart=/opt/podctl/bin/podctl auto-update\n",
         "\nWants=network-online.target\n",
         "\nAfter=network-online.target\n",
+        "\nAfter=multi-user.target\n",
         "\nDocumentation=man:podctl-auto-update(8)\n",
         "\nDescription=",
     ] {

@@ -19,7 +19,8 @@
 //! and Secrets), `rules` (Kubernetes' rules for the keys, volume names and
 //! paths that become files), `pod` (and `pod_cx`, what its containers need
 //! of it), `container`, `image`, `env`, `ports`,
-//! `probe`, `security`, `volumes`, [`files`] (configMap volumes),
+//! `probe`, `security`, `dns` (dnsPolicy, dnsConfig; both ways), `volumes`,
+//! [`files`] (configMap volumes),
 //! `secret_volume` (secret volumes as podctl secrets), `annotations`
 //! (`podctl.io/`), `updates` (imagePullPolicy, Podman's autoupdate
 //! annotations; both ways), `quantity`, `native` (the pod file text and each line's
@@ -32,6 +33,7 @@
 
 mod annotations;
 mod container;
+mod dns;
 mod docs;
 mod env;
 pub mod files;

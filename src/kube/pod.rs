@@ -30,7 +30,7 @@ const METADATA_UNSUPPORTED: [&str; 10] = [
     "deletionGracePeriodSeconds",
     "selfLink",
 ];
-const SPEC: [&str; 15] = [
+const SPEC: [&str; 16] = [
     "containers",
     "initContainers",
     "restartPolicy",
@@ -41,6 +41,7 @@ const SPEC: [&str; 15] = [
     "hostIPC",
     "hostUsers",
     "hostname",
+    "dnsPolicy",
     "dnsConfig",
     "hostAliases",
     "volumes",
@@ -50,7 +51,7 @@ const SPEC: [&str; 15] = [
 /// Fields podctl does not support; `field=value` where that value is what
 /// podctl does anyway; `field~` for a cluster's scheduling, which has no
 /// effect on one host: accepted with a note ([`walk::fields`]).
-const SPEC_UNSUPPORTED: [&str; 24] = [
+const SPEC_UNSUPPORTED: [&str; 23] = [
     "nodeName~",
     "nodeSelector~",
     "affinity~",
@@ -61,7 +62,6 @@ const SPEC_UNSUPPORTED: [&str; 24] = [
     "priority~",
     "priorityClassName~",
     "schedulerName~",
-    "dnsPolicy=ClusterFirst",
     "enableServiceLinks=false",
     "imagePullSecrets",
     "readinessGates",
@@ -153,6 +153,7 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs, files: &P
         host_ipc,
         host_users,
         hostname,
+        dns_policy,
         dns_config,
         host_aliases,
         volumes,
@@ -224,9 +225,7 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs, files: &P
     if let Some(r) = resources {
         pod_resources(cx, r, &mut out);
     }
-    if let Some(d) = dns_config {
-        dns(cx, d, &mut out);
-    }
+    super::dns::read(cx, dns_policy, dns_config, host_net, &mut out);
     if let Some(h) = host_aliases {
         aliases(cx, h, &mut out);
     }
@@ -320,18 +319,6 @@ fn pod_resources(cx: &mut Cx, n: &Node, out: &mut Native) {
             k,
             &field,
         );
-    }
-}
-
-fn dns(cx: &mut Cx, n: &Node, out: &mut Native) {
-    const P: &str = "spec.dnsConfig";
-    let [servers] = fields(cx, n, P, ["nameservers"], &["searches", "options"]);
-    if let Some(s) = servers {
-        let items = walk::strings(cx, s, &join(P, "nameservers"))
-            .into_iter()
-            .map(|(t, n)| (native::string(t), origin(n, &join(P, "nameservers"))))
-            .collect();
-        let _ = out.keys.set("dns", Val::Array(items), origin(s, P));
     }
 }
 

@@ -70,8 +70,8 @@ fn scheduling_fields_are_accepted_with_a_note_each() {
     assert_eq!(notes.len(), 3, "{notes:?}");
 }
 
-/// `dnsPolicy: ClusterFirst` is what podctl does: accepted as it is; the
-/// other values are refused. `imagePullPolicy: IfNotPresent`, podctl's
+/// `dnsPolicy: ClusterFirst` is what podctl does: accepted as it is (the
+/// others: `kube::dns`); a value Kubernetes does not have is refused. `imagePullPolicy: IfNotPresent`, podctl's
 /// default, is accepted on any container; the others are a pull policy,
 /// which a container without an image cannot have (`kube::updates`).
 #[test]
@@ -84,8 +84,11 @@ fn the_pull_and_dns_policies_podctl_follows_are_accepted() {
         .replace("spec:\n", "spec:\n  dnsPolicy: ClusterFirst\n");
     let l = ok(&src);
     assert!(l.warnings.is_empty(), "{:?}", l.warnings);
-    let e = err(&src.replace("ClusterFirst", "Default"));
-    assert!(e.contains("spec.dnsPolicy: not supported by podctl"), "{e}");
+    let e = err(&src.replace("ClusterFirst", "ClusterLast"));
+    assert!(
+        e.contains("spec.dnsPolicy: \"ClusterLast\" is not a dnsPolicy"),
+        "{e}"
+    );
     let e = err(&src.replace("IfNotPresent", "Never"));
     assert!(
         e.contains("spec.containers[0].imagePullPolicy: only a container with an image is pulled"),

@@ -107,10 +107,11 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs, files: &P
     let mut name = String::new();
     let mut namespace = "default".to_string();
     let mut annotations = Vec::new();
+    let mut labels = Vec::new();
     match metadata {
         None => cx.error(doc, "metadata", "missing: a Pod needs metadata.name"),
         Some(m) => {
-            let [n, ns, labels, annots, _] =
+            let [n, ns, label_map, annots, _] =
                 fields(cx, m, "metadata", METADATA, &METADATA_UNSUPPORTED);
             match n.and_then(|n| Some((walk::string(cx, n, "metadata.name")?, n))) {
                 Some((text, n)) => {
@@ -130,8 +131,8 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs, files: &P
             if let Some(ns) = ns.and_then(|n| walk::string(cx, n, "metadata.namespace")) {
                 namespace = ns.to_string();
             }
-            if let Some(l) = labels {
-                string_map(cx, l, "metadata.labels");
+            if let Some(l) = label_map {
+                labels = string_map(cx, l, "metadata.labels");
             }
             if let Some(a) = annots {
                 annotations = string_map(cx, a, "metadata.annotations");
@@ -265,9 +266,23 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs, files: &P
         }
         None => ((None, None), None),
     };
+    // What the Downward API tells of the pod, for its volumes.
+    let pairs = |v: &[(String, &str, &Node)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(k, v, _)| (k.clone(), v.to_string()))
+            .collect()
+    };
+    let (label_pairs, annotation_pairs) = (pairs(&labels), pairs(&annotations));
+    let meta = super::downward::Meta {
+        name: &name,
+        namespace: &namespace,
+        labels: &label_pairs,
+        annotations: &annotation_pairs,
+        spec,
+    };
     let mut pcx = PodCx {
         name: name.clone(),
-        namespace,
+        namespace: namespace.clone(),
         restart,
         grace,
         run_as,
@@ -278,6 +293,7 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs, files: &P
             super::volumes::PodRef {
                 name: &name,
                 files,
+                meta: &meta,
                 objects,
             },
             &mut out,

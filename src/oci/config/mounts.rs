@@ -170,17 +170,33 @@ pub(super) fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
     }
     // Secrets, read-only, at their targets (by default where Podman and
     // Docker put them). Not idmapped: the files are the container user's
-    // mapped IDs already.
-    if let Some(p) = ctx.secrets {
-        for (i, f) in c.secrets.files.iter().enumerate() {
-            out.push(mount(
+    // mapped IDs already. One inside a volume is mounted after the volumes
+    // (over the volume, which would hide it).
+    let secret = |i: usize, f: &crate::model::SecretFile| {
+        ctx.secrets.map(|p| {
+            mount(
                 &f.target,
                 "bind",
                 &p.dir.join(f.host_file(i)),
                 &["bind", "ro", "nosuid", "nodev", "noexec"],
-            ));
-        }
-    }
+            )
+        })
+    };
+    let in_volume = |f: &crate::model::SecretFile| {
+        c.volumes.iter().any(|v| {
+            let base = v.target.trim_end_matches('/');
+            f.target
+                .strip_prefix(base)
+                .is_some_and(|r| r.starts_with('/'))
+        })
+    };
+    let (inside, outside): (Vec<_>, Vec<_>) = c
+        .secrets
+        .files
+        .iter()
+        .enumerate()
+        .partition(|(_, f)| in_volume(f));
+    out.extend(outside.into_iter().filter_map(|(i, f)| secret(i, f)));
     // 4. Volumes. In a user namespace, bind and named volumes come from
     // their idmapped attachments in the bundle (the container helper made
     // them); scratch volumes are the namespace root's, tmpfs ones 1777.
@@ -220,5 +236,6 @@ pub(super) fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
         };
         out.push(m);
     }
+    out.extend(inside.into_iter().filter_map(|(i, f)| secret(i, f)));
     out
 }

@@ -182,14 +182,13 @@ pub(super) fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
             )
         })
     };
-    let in_volume = |f: &crate::model::SecretFile| {
-        c.volumes.iter().any(|v| {
-            let base = v.target.trim_end_matches('/');
-            f.target
-                .strip_prefix(base)
-                .is_some_and(|r| r.starts_with('/'))
-        })
+    let under = |f: &crate::model::SecretFile, v: &crate::model::Volume| {
+        let base = v.target.trim_end_matches('/');
+        f.target
+            .strip_prefix(base)
+            .is_some_and(|r| r.starts_with('/'))
     };
+    let in_volume = |f: &crate::model::SecretFile| c.volumes.iter().any(|v| under(f, v));
     let (inside, outside): (Vec<_>, Vec<_>) = c
         .secrets
         .files
@@ -206,25 +205,27 @@ pub(super) fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
     };
     for (i, v) in c.volumes.iter().enumerate() {
         let access = if v.read_only { "ro" } else { "rw" };
+        // A bind of a host directory (or of its idmapped attachment) is a
+        // peer of the host's mount: one a secret is mounted in is made
+        // private first, so that the secret is not mounted on the host too.
+        let mut binds = bind_options(v.read_only);
+        if c.secrets.files.iter().any(|f| under(f, v)) {
+            binds.push("rprivate");
+        }
         let m = match &v.source {
             VolumeSource::Bind(p) => mount(
                 &v.target,
                 "bind",
                 &idmapped(i).unwrap_or_else(|| PathBuf::from(p)),
-                &bind_options(v.read_only),
+                &binds,
             ),
             VolumeSource::Named(n) => mount(
                 &v.target,
                 "bind",
                 &idmapped(i).unwrap_or_else(|| ctx.volumes.join(n)),
-                &bind_options(v.read_only),
+                &binds,
             ),
-            VolumeSource::Scratch(n) => mount(
-                &v.target,
-                "bind",
-                &ctx.scratch.join(n),
-                &bind_options(v.read_only),
-            ),
+            VolumeSource::Scratch(n) => mount(&v.target, "bind", &ctx.scratch.join(n), &binds),
             VolumeSource::Tmpfs(size) => {
                 let size = size.map(|n| format!("size={n}"));
                 let mut opts = vec!["nosuid", "nodev", "mode=1777", access];

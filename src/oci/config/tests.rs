@@ -222,8 +222,9 @@ fn secrets_are_read_only_binds_at_run_secrets_and_env_values() {
 }
 
 /// A secret inside a volume (a projected volume's secret over its read-only
-/// directory) is mounted after the volume, which would hide it; the others
-/// before the volumes, which may cover them.
+/// directory) is mounted after the volume, which would hide it, and that
+/// volume is private; the other secrets are mounted before the volumes,
+/// which may cover them.
 #[test]
 fn a_secret_inside_a_volume_is_mounted_after_it() {
     let pod = "[containers.app]\ncommand = [\"/bin/true\"]\n\
@@ -252,4 +253,8 @@ fn a_secret_inside_a_volume_is_mounted_after_it() {
             "/etc/app/pw"
         ]
     );
+    // The volume it is mounted in is private first: a bind is a peer of the
+    // host's mount, which would get the secret too.
+    assert!(options(mount_at(&spec, "/etc/app")).contains(&"rprivate"));
+    assert!(!options(mount_at(&spec, "/etc/app-other")).contains(&"rprivate"));
 }

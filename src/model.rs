@@ -11,6 +11,7 @@ pub mod caps;
 mod confine;
 pub mod defaults;
 pub mod digest;
+pub mod dns;
 pub mod ports;
 pub mod reference;
 mod secrets;
@@ -371,4 +372,27 @@ pub struct PodNetwork {
     pub dns: Vec<std::net::IpAddr>,
     /// Extra `/etc/hosts` entries, by name.
     pub extra_hosts: BTreeMap<String, std::net::IpAddr>,
+    /// The rest of the pod's resolv.conf: where it starts from, search
+    /// domains, options.
+    #[serde(default)]
+    pub resolver: dns::Resolver,
+}
+
+impl PodNetwork {
+    /// Whether podctl writes the pod's resolv.conf: always on a bridge; on
+    /// the host's network only when the pod says more than the host's file
+    /// (which its image containers bind as it is otherwise); never without
+    /// a network (an image's own file).
+    pub fn writes_resolv_conf(&self) -> bool {
+        match self.mode {
+            NetworkMode::Bridge => true,
+            NetworkMode::Host => {
+                !self.dns.is_empty()
+                    || !self.resolver.search.is_empty()
+                    || !self.resolver.options.is_empty()
+                    || self.resolver.from == dns::ResolvFrom::Pod
+            }
+            NetworkMode::None => false,
+        }
+    }
 }

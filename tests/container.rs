@@ -46,6 +46,7 @@ fn main() {
         .chain(pods::kube::TRIALS)
         .chain(pods::hostile_manifest::TRIALS)
         .chain(pods::kube_docs::TRIALS)
+        .chain(pods::kube_projected::TRIALS)
         .chain(pods::image_pods::TRIALS)
         .chain(pods::image_offline::TRIALS)
         .chain(pods::cli::TRIALS)

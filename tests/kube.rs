@@ -11,7 +11,7 @@
 //! - the manifests of `tests/data/kube/manifests/` (written as the
 //!   Kubernetes documentation writes them) validate and plan as
 //!   `NAME.plan` (its notes first), with no edits, and `kube generate`
-//!   writes them back as YAML that plans the same.
+//!   writes them back as YAML that plans the same and generates itself.
 //!
 //! `UPDATE_EXPECT=1 cargo test --test kube` rewrites the expected files;
 //! review the diff before committing it.
@@ -200,6 +200,12 @@ fn documentation_style_manifests_validate_and_plan_with_no_edits() {
                 // same image updates.
                 let yaml = kube::generate::pod(&l.pod);
                 match kube::parse_str(&yaml, &stem(path), Unsupported::Error, kube_files()) {
+                    // Stable: the YAML read back generates the same YAML.
+                    Ok(back) if kube::generate::pod(&back.pod) != yaml => failures.push(format!(
+                        "{}: generating again from the generated YAML gives another:\n{yaml}\n---\n{}",
+                        path.display(),
+                        kube::generate::pod(&back.pod)
+                    )),
                     Ok(back)
                         if plan::build(&back.pod) == plan::build(&l.pod)
                             && updates(&back.pod) == updates(&l.pod) => {}
@@ -469,4 +475,85 @@ fn secret_values_are_not_shown() {
         l.text
     );
     assert!(kube::secret::marked(&l.text).is_empty());
+}
+
+/// A projected volume: its ConfigMap's and Downward API's files (the
+/// labels as the kubelet writes them, the CPU limit in cores) and an empty
+/// mount point (mode 0) for each secret, in one directory bound read-only;
+/// each secret a podctl secret mounted at its path in it. A downwardAPI
+/// volume is such a directory too.
+#[test]
+fn projected_volumes_are_one_directory_with_the_secrets_mounted_in_it() {
+    let path = root().join("tests/data/kube/manifests/projected-secret-downwardapi-configmap.yaml");
+    let base = Path::new("/elsewhere/kube");
+    let l = kube::load(&path, Unsupported::Error, base).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(l.files.len(), 1);
+    assert_eq!(l.files[0].dir, base.join("volume-test").join("all-in-one"));
+    let files: Vec<(String, String, u32)> = l.files[0]
+        .files
+        .iter()
+        .map(|f| {
+            let text = String::from_utf8(f.content.clone()).unwrap();
+            (f.path.clone(), text, f.mode)
+        })
+        .collect();
+    let want = [
+        ("labels", "app=\"volume-test\"", 0o644),
+        ("cpu_limit", "1", 0o644),
+        ("my-group/my-config", "log_level = info\n", 0o644),
+        ("my-group/my-username", "", 0),
+    ];
+    let want: Vec<(String, String, u32)> = want
+        .iter()
+        .map(|(p, c, m)| (p.to_string(), c.to_string(), *m))
+        .collect();
+    assert_eq!(files, want);
+    let app = &l.pod.containers[0];
+    let dir = base.join("volume-test/all-in-one");
+    let binds: Vec<(String, String, bool)> = app
+        .volumes
+        .iter()
+        .map(|v| (format!("{:?}", v.source), v.target.clone(), v.read_only))
+        .collect();
+    assert_eq!(
+        binds,
+        [(
+            format!(
+                "{:?}",
+                podctl::model::VolumeSource::Bind(dir.display().to_string())
+            ),
+            "/projected-volume".to_string(),
+            true
+        )]
+    );
+    let secrets: Vec<(&str, &str, u32)> = app
+        .secrets
+        .files
+        .iter()
+        .map(|f| (f.name.as_str(), f.target.as_str(), f.mode))
+        .collect();
+    assert_eq!(
+        secrets,
+        [(
+            "mysecret.username",
+            "/projected-volume/my-group/my-username",
+            0o400
+        )]
+    );
+    assert!(!l.text.contains("admin"), "{}", l.text);
+
+    let path = root().join("tests/data/kube/manifests/dapi-volume.yaml");
+    let l = kube::load(&path, Unsupported::Error, base).unwrap_or_else(|d| panic!("{d}"));
+    let content = |p: &str| {
+        let f = l.files[0].files.iter().find(|f| f.path == p).unwrap();
+        String::from_utf8(f.content.clone()).unwrap()
+    };
+    assert_eq!(
+        content("labels"),
+        "cluster=\"test-cluster1\"\nrack=\"rack-22\"\nzone=\"us-est-coast\""
+    );
+    assert_eq!(
+        content("annotations"),
+        "build=\"two\"\nbuilder=\"john-doe\""
+    );
 }

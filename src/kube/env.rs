@@ -195,7 +195,7 @@ fn value_from(cx: &mut Cx, n: &Node, path: &str, container: &str, pod: &PodCx) -
     );
     if let Some(r) = resource {
         let p = join(path, "resourceFieldRef");
-        return super::resource_env::value(cx, r, &p, container, pod).map(Value::Plain);
+        return super::resource_env::value(cx, r, &p, Some(container), pod.spec).map(Value::Plain);
     }
     if let Some(f) = field {
         let p = join(path, "fieldRef");

@@ -11,7 +11,7 @@ use super::yaml::Node;
 use std::path::{Path, PathBuf};
 
 /// Kubernetes' `defaultMode` of a configMap volume's files.
-const DEFAULT_MODE: i64 = 0o644;
+pub(crate) const DEFAULT_MODE: u32 = 0o644;
 
 /// One file of a volume.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,26 +42,54 @@ pub(crate) fn read(
     (base, pod, volume): (&Path, &str, &str),
     objects: &Refs,
 ) -> Option<VolumeFiles> {
-    let kind = Kind::ConfigMap;
-    let dir = self::dir(base, pod, volume);
-    let (pod, volume) = (pod.to_string(), volume.to_string());
-    let name_key = "name";
     let [name, items, mode, optional] = fields(
         cx,
         n,
         path,
-        [name_key, "items", "defaultMode", "optional"],
+        ["name", "items", "defaultMode", "optional"],
         &[],
     );
+    let mode = match mode {
+        Some(m) => walk::integer(cx, m, &join(path, "defaultMode"), 0, 0o777)? as u32,
+        None => DEFAULT_MODE,
+    };
+    let files = keys(cx, n, path, [name, items, optional], mode, objects)?;
+    Some(VolumeFiles {
+        pod: pod.to_string(),
+        volume: volume.to_string(),
+        dir: dir(base, pod, volume),
+        files,
+    })
+}
+
+/// Reads a projected volume's `configMap` source (`name`, `items`,
+/// `optional`), its files `mode` unless an item says another.
+pub(crate) fn projection(
+    cx: &mut Cx,
+    n: &Node,
+    path: &str,
+    mode: u32,
+    objects: &Refs,
+) -> Option<Vec<File>> {
+    let found = fields(cx, n, path, ["name", "items", "optional"], &[]);
+    keys(cx, n, path, found, mode, objects)
+}
+
+/// The keys of the ConfigMap `name` names as files: all of them, or `items`.
+fn keys(
+    cx: &mut Cx,
+    n: &Node,
+    path: &str,
+    [name, items, optional]: [Option<&Node>; 3],
+    mode: u32,
+    objects: &Refs,
+) -> Option<Vec<File>> {
+    let kind = Kind::ConfigMap;
     let optional = optional
         .and_then(|o| walk::boolean(cx, o, &join(path, "optional")))
         .unwrap_or(false);
-    let mode = match mode {
-        Some(m) => walk::integer(cx, m, &join(path, "defaultMode"), 0, 0o777)?,
-        None => DEFAULT_MODE,
-    };
-    let Some(name) = name.and_then(|x| walk::string(cx, x, &join(path, name_key))) else {
-        cx.error(n, path, format!("missing {name_key}"));
+    let Some(name) = name.and_then(|x| walk::string(cx, x, &join(path, "name"))) else {
+        cx.error(n, path, "missing name");
         return None;
     };
     let Some(data) = objects.get(kind, name) else {
@@ -75,65 +103,54 @@ pub(crate) fn read(
                 ),
             );
         }
-        return Some(VolumeFiles {
-            pod,
-            volume,
-            dir,
-            files: Vec::new(),
-        });
+        return Some(Vec::new());
     };
     let mut files = Vec::new();
-    match items {
-        None => {
-            for (k, v) in data {
-                files.push(File {
-                    path: k.clone(),
-                    content: v.clone().into_bytes(),
-                    mode: mode as u32,
-                });
-            }
+    let Some(list) = items else {
+        for (k, v) in data {
+            files.push(File {
+                path: k.clone(),
+                content: v.clone().into_bytes(),
+                mode,
+            });
         }
-        Some(list) => {
-            let p = join(path, "items");
-            for (i, item) in walk::seq(cx, list, &p).iter().enumerate() {
-                let ip = format!("{p}[{i}]");
-                let [key, to, item_mode] = fields(cx, item, &ip, ["key", "path", "mode"], &[]);
-                let key = key.and_then(|k| walk::string(cx, k, &join(&ip, "key")));
-                let to_text = to.and_then(|t| walk::string(cx, t, &join(&ip, "path")));
-                let (Some(key), Some(to_text)) = (key, to_text) else {
-                    cx.error(item, &ip, "an item needs key and path");
-                    continue;
-                };
-                if let Err(e) = super::rules::relative_path(to_text) {
-                    cx.error(to.expect("set"), &join(&ip, "path"), e);
-                    continue;
-                }
-                let item_mode = match item_mode {
-                    Some(m) => walk::integer(cx, m, &join(&ip, "mode"), 0, 0o777).unwrap_or(mode),
-                    None => mode,
-                };
-                match data.get(key) {
-                    Some(v) => files.push(File {
-                        path: to_text.to_string(),
-                        content: v.clone().into_bytes(),
-                        mode: item_mode as u32,
-                    }),
-                    None if optional => {}
-                    None => cx.error(
-                        item,
-                        &join(&ip, "key"),
-                        format!("the {} {name:?} has no key {key:?}", kind.as_str()),
-                    ),
-                }
+        return Some(files);
+    };
+    let p = join(path, "items");
+    for (i, item) in walk::seq(cx, list, &p).iter().enumerate() {
+        let ip = format!("{p}[{i}]");
+        let [key, to, item_mode] = fields(cx, item, &ip, ["key", "path", "mode"], &[]);
+        let key = key.and_then(|k| walk::string(cx, k, &join(&ip, "key")));
+        let to_text = to.and_then(|t| walk::string(cx, t, &join(&ip, "path")));
+        let (Some(key), Some(to_text)) = (key, to_text) else {
+            cx.error(item, &ip, "an item needs key and path");
+            continue;
+        };
+        if let Err(e) = super::rules::relative_path(to_text) {
+            cx.error(to.expect("set"), &join(&ip, "path"), e);
+            continue;
+        }
+        let item_mode = match item_mode {
+            Some(m) => {
+                walk::integer(cx, m, &join(&ip, "mode"), 0, 0o777).map_or(mode, |m| m as u32)
             }
+            None => mode,
+        };
+        match data.get(key) {
+            Some(v) => files.push(File {
+                path: to_text.to_string(),
+                content: v.clone().into_bytes(),
+                mode: item_mode,
+            }),
+            None if optional => {}
+            None => cx.error(
+                item,
+                &join(&ip, "key"),
+                format!("the {} {name:?} has no key {key:?}", kind.as_str()),
+            ),
         }
     }
-    Some(VolumeFiles {
-        pod,
-        volume,
-        dir,
-        files,
-    })
+    Some(files)
 }
 
 /// The directory of a pod's volume under `base` (names checked:

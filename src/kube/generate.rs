@@ -208,16 +208,10 @@ fn network(p: &Pod, notes: &mut Annotations) {
     }
 }
 
-/// dnsConfig.nameservers and hostAliases.
+/// dnsPolicy, dnsConfig and hostAliases.
 fn names(p: &Pod, spec: &mut MapB) {
     let net = &p.network;
-    if !net.dns.is_empty() {
-        let v = net.dns.iter().map(|d| Y::Str(d.to_string())).collect();
-        spec.put(
-            "dnsConfig",
-            MapB::default().put("nameservers", Y::Seq(v)).done(),
-        );
-    }
+    super::dns::generate(p, spec);
     let mut by_ip: Vec<(std::net::IpAddr, Vec<Y>)> = Vec::new();
     for (host, ip) in &net.extra_hosts {
         match by_ip.iter_mut().find(|(i, _)| i == ip) {

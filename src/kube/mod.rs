@@ -19,7 +19,8 @@
 //! and Secrets), `rules` (Kubernetes' rules for the keys, volume names and
 //! paths that become files), `pod` (and `pod_cx`, what its containers need
 //! of it), `container`, `image`, `env`, `ports`,
-//! `probe`, `security`, `volumes`, [`files`] (configMap volumes),
+//! `probe`, `security`, `dns` (dnsPolicy, dnsConfig; both ways), `volumes`,
+//! [`files`] (configMap volumes),
 //! `secret_volume` (secret volumes as podctl secrets), `annotations`
 //! (`podctl.io/`), `updates` (imagePullPolicy, Podman's autoupdate
 //! annotations; both ways), `quantity`, `native` (the pod file text and each line's
@@ -32,19 +33,23 @@
 
 mod annotations;
 mod container;
+mod dns;
 mod docs;
+mod downward;
 mod env;
 pub mod files;
 mod gen_container;
 mod gen_volumes;
 pub mod generate;
 mod image;
+mod mounts;
 mod native;
 mod needs;
 mod pod;
 mod pod_cx;
 mod ports;
 mod probe;
+mod projected;
 mod quantity;
 mod refs;
 mod resource_env;

@@ -30,7 +30,7 @@ const METADATA_UNSUPPORTED: [&str; 10] = [
     "deletionGracePeriodSeconds",
     "selfLink",
 ];
-const SPEC: [&str; 15] = [
+const SPEC: [&str; 16] = [
     "containers",
     "initContainers",
     "restartPolicy",
@@ -41,6 +41,7 @@ const SPEC: [&str; 15] = [
     "hostIPC",
     "hostUsers",
     "hostname",
+    "dnsPolicy",
     "dnsConfig",
     "hostAliases",
     "volumes",
@@ -50,7 +51,7 @@ const SPEC: [&str; 15] = [
 /// Fields podctl does not support; `field=value` where that value is what
 /// podctl does anyway; `field~` for a cluster's scheduling, which has no
 /// effect on one host: accepted with a note ([`walk::fields`]).
-const SPEC_UNSUPPORTED: [&str; 24] = [
+const SPEC_UNSUPPORTED: [&str; 23] = [
     "nodeName~",
     "nodeSelector~",
     "affinity~",
@@ -61,7 +62,6 @@ const SPEC_UNSUPPORTED: [&str; 24] = [
     "priority~",
     "priorityClassName~",
     "schedulerName~",
-    "dnsPolicy=ClusterFirst",
     "enableServiceLinks=false",
     "imagePullSecrets",
     "readinessGates",
@@ -107,10 +107,11 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs, files: &P
     let mut name = String::new();
     let mut namespace = "default".to_string();
     let mut annotations = Vec::new();
+    let mut labels = Vec::new();
     match metadata {
         None => cx.error(doc, "metadata", "missing: a Pod needs metadata.name"),
         Some(m) => {
-            let [n, ns, labels, annots, _] =
+            let [n, ns, label_map, annots, _] =
                 fields(cx, m, "metadata", METADATA, &METADATA_UNSUPPORTED);
             match n.and_then(|n| Some((walk::string(cx, n, "metadata.name")?, n))) {
                 Some((text, n)) => {
@@ -130,8 +131,8 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs, files: &P
             if let Some(ns) = ns.and_then(|n| walk::string(cx, n, "metadata.namespace")) {
                 namespace = ns.to_string();
             }
-            if let Some(l) = labels {
-                string_map(cx, l, "metadata.labels");
+            if let Some(l) = label_map {
+                labels = string_map(cx, l, "metadata.labels");
             }
             if let Some(a) = annots {
                 annotations = string_map(cx, a, "metadata.annotations");
@@ -153,6 +154,7 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs, files: &P
         host_ipc,
         host_users,
         hostname,
+        dns_policy,
         dns_config,
         host_aliases,
         volumes,
@@ -224,9 +226,7 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs, files: &P
     if let Some(r) = resources {
         pod_resources(cx, r, &mut out);
     }
-    if let Some(d) = dns_config {
-        dns(cx, d, &mut out);
-    }
+    super::dns::read(cx, dns_policy, dns_config, host_net, &mut out);
     if let Some(h) = host_aliases {
         aliases(cx, h, &mut out);
     }
@@ -266,9 +266,23 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs, files: &P
         }
         None => ((None, None), None),
     };
+    // What the Downward API tells of the pod, for its volumes.
+    let pairs = |v: &[(String, &str, &Node)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(k, v, _)| (k.clone(), v.to_string()))
+            .collect()
+    };
+    let (label_pairs, annotation_pairs) = (pairs(&labels), pairs(&annotations));
+    let meta = super::downward::Meta {
+        name: &name,
+        namespace: &namespace,
+        labels: &label_pairs,
+        annotations: &annotation_pairs,
+        spec,
+    };
     let mut pcx = PodCx {
         name: name.clone(),
-        namespace,
+        namespace: namespace.clone(),
         restart,
         grace,
         run_as,
@@ -279,6 +293,7 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs, files: &P
             super::volumes::PodRef {
                 name: &name,
                 files,
+                meta: &meta,
                 objects,
             },
             &mut out,
@@ -320,18 +335,6 @@ fn pod_resources(cx: &mut Cx, n: &Node, out: &mut Native) {
             k,
             &field,
         );
-    }
-}
-
-fn dns(cx: &mut Cx, n: &Node, out: &mut Native) {
-    const P: &str = "spec.dnsConfig";
-    let [servers] = fields(cx, n, P, ["nameservers"], &["searches", "options"]);
-    if let Some(s) = servers {
-        let items = walk::strings(cx, s, &join(P, "nameservers"))
-            .into_iter()
-            .map(|(t, n)| (native::string(t), origin(n, &join(P, "nameservers"))))
-            .collect();
-        let _ = out.keys.set("dns", Val::Array(items), origin(s, P));
     }
 }
 

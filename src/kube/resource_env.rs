@@ -1,8 +1,7 @@
-//! `env[].valueFrom.resourceFieldRef`: a container's limit or request as
-//! the kubelet gives it, the amount divided by `divisor` (default `1`) and
+//! `resourceFieldRef` (of `env[].valueFrom` and of a downward API volume's
+//! items): a container's limit or request as the kubelet gives it, the amount divided by `divisor` (default `1`) and
 //! rounded up: `requests.cpu` of `250m` is `1`, with `divisor: 1m` `250`.
 
-use super::pod_cx::PodCx;
 use super::quantity;
 use super::walk::{self, Cx, fields, join};
 use super::yaml::{Node, Value};
@@ -14,14 +13,29 @@ const RESOURCES: [&str; 4] = [
     "requests.memory",
 ];
 
-/// The value of `resourceFieldRef` at `n` (`path`), for container `own`
-/// unless it names another of the pod's.
-pub(crate) fn value(cx: &mut Cx, n: &Node, path: &str, own: &str, pod: &PodCx) -> Option<String> {
+/// The value of `resourceFieldRef` at `n` (`path`) in the Pod's `spec`,
+/// for container `own` unless it names another of the pod's (a volume's
+/// names its container: `own` is None).
+pub(crate) fn value(
+    cx: &mut Cx,
+    n: &Node,
+    path: &str,
+    own: Option<&str>,
+    spec: &Node,
+) -> Option<String> {
     let [container, resource, divisor] =
         fields(cx, n, path, ["containerName", "resource", "divisor"], &[]);
-    let target = match container {
-        Some(c) => walk::string(cx, c, &join(path, "containerName"))?,
-        None => own,
+    let target = match (container, own) {
+        (Some(c), _) => walk::string(cx, c, &join(path, "containerName"))?,
+        (None, Some(own)) => own,
+        (None, None) => {
+            cx.error(
+                n,
+                path,
+                "missing containerName (a volume's resourceFieldRef names its container)",
+            );
+            return None;
+        }
     };
     let resource_node = resource.or_else(|| {
         cx.error(n, path, "missing resource");
@@ -56,7 +70,7 @@ pub(crate) fn value(cx: &mut Cx, n: &Node, path: &str, own: &str, pod: &PodCx) -
         }
         None => 1000,
     };
-    let Some(spec) = find_container(pod.spec, target) else {
+    let Some(spec) = find_container(spec, target) else {
         cx.error(
             n,
             &join(path, "containerName"),

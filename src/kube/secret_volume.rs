@@ -30,15 +30,66 @@ pub(crate) fn read(cx: &mut Cx, n: &Node, path: &str, objects: &Refs) -> Option<
         ["secretName", "items", "defaultMode", "optional"],
         &[],
     );
-    let optional = optional
-        .and_then(|o| walk::boolean(cx, o, &join(path, "optional")))
-        .unwrap_or(false);
     let mode = match mode {
         Some(m) => walk::integer(cx, m, &join(path, "defaultMode"), 0, 0o777)? as u32,
         None => SECRET_FILE_MODE,
     };
-    let Some(name) = name.and_then(|x| walk::string(cx, x, &join(path, "secretName"))) else {
-        cx.error(n, path, "missing secretName");
+    let r = Ref {
+        name,
+        field: "secretName",
+        items,
+        optional,
+    };
+    keys(cx, n, path, r, mode, objects)
+}
+
+/// Reads a projected volume's `secret` source (`name`, `items`,
+/// `optional`), its files `mode` unless an item says another.
+pub(crate) fn projection(
+    cx: &mut Cx,
+    n: &Node,
+    path: &str,
+    mode: u32,
+    objects: &Refs,
+) -> Option<Vec<Item>> {
+    let [name, items, optional] = fields(cx, n, path, ["name", "items", "optional"], &[]);
+    let r = Ref {
+        name,
+        field: "name",
+        items,
+        optional,
+    };
+    keys(cx, n, path, r, mode, objects)
+}
+
+/// The fields that say which keys of which Secret.
+struct Ref<'a> {
+    name: Option<&'a Node>,
+    /// The name's field: `secretName` of a volume, `name` of a projection.
+    field: &'static str,
+    items: Option<&'a Node>,
+    optional: Option<&'a Node>,
+}
+
+/// The keys of the Secret `r` names as files: all of them, or its `items`.
+fn keys(
+    cx: &mut Cx,
+    n: &Node,
+    path: &str,
+    r: Ref<'_>,
+    mode: u32,
+    objects: &Refs,
+) -> Option<Vec<Item>> {
+    let (name_field, items) = (r.field, r.items);
+    let optional = r
+        .optional
+        .and_then(|o| walk::boolean(cx, o, &join(path, "optional")))
+        .unwrap_or(false);
+    let Some(name) = r
+        .name
+        .and_then(|x| walk::string(cx, x, &join(path, name_field)))
+    else {
+        cx.error(n, path, format!("missing {name_field}"));
         return None;
     };
     let data = objects.get(Kind::Secret, name);
@@ -55,7 +106,7 @@ pub(crate) fn read(cx: &mut Cx, n: &Node, path: &str, objects: &Refs) -> Option<
             return Some(out);
         };
         for (k, v) in data {
-            let at = join(path, "secretName");
+            let at = join(path, name_field);
             out.push(item(cx, n, &at, (name, k, v), k, mode)?);
         }
         return Some(out);

@@ -70,8 +70,8 @@ fn scheduling_fields_are_accepted_with_a_note_each() {
     assert_eq!(notes.len(), 3, "{notes:?}");
 }
 
-/// `dnsPolicy: ClusterFirst` is what podctl does: accepted as it is; the
-/// other values are refused. `imagePullPolicy: IfNotPresent`, podctl's
+/// `dnsPolicy: ClusterFirst` is what podctl does: accepted as it is (the
+/// others: `kube::dns`); a value Kubernetes does not have is refused. `imagePullPolicy: IfNotPresent`, podctl's
 /// default, is accepted on any container; the others are a pull policy,
 /// which a container without an image cannot have (`kube::updates`).
 #[test]
@@ -84,8 +84,11 @@ fn the_pull_and_dns_policies_podctl_follows_are_accepted() {
         .replace("spec:\n", "spec:\n  dnsPolicy: ClusterFirst\n");
     let l = ok(&src);
     assert!(l.warnings.is_empty(), "{:?}", l.warnings);
-    let e = err(&src.replace("ClusterFirst", "Default"));
-    assert!(e.contains("spec.dnsPolicy: not supported by podctl"), "{e}");
+    let e = err(&src.replace("ClusterFirst", "ClusterLast"));
+    assert!(
+        e.contains("spec.dnsPolicy: \"ClusterLast\" is not a dnsPolicy"),
+        "{e}"
+    );
     let e = err(&src.replace("IfNotPresent", "Never"));
     assert!(
         e.contains("spec.containers[0].imagePullPolicy: only a container with an image is pulled"),
@@ -211,6 +214,48 @@ fn resource_fields_are_the_containers_amounts() {
     )));
     assert!(
         e.contains("not supported by podctl: resource limits.ephemeral-storage"),
+        "{e}"
+    );
+}
+
+/// A subPath of a projected volume with secrets: the directory's part
+/// (bound when it holds other files) and the secrets under it.
+#[test]
+fn a_sub_path_of_a_projected_volume_picks_its_files_and_secrets() {
+    let objects =
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  u: admin\n---\n";
+    let pod = HOST.replace(
+        "    command: [/bin/sleep, infinity]\n",
+        "    command: [/bin/sleep, infinity]\n    volumeMounts:\n    - {name: all, mountPath: /g, subPath: group}\n    - {name: all, mountPath: /u, subPath: group/user}\n    - {name: all, mountPath: /n, subPath: name}\n  volumes:\n  - name: all\n    projected:\n      sources:\n      - secret: {name: s, items: [{key: u, path: group/user}]}\n      - downwardAPI:\n          items:\n          - {path: group/ns, fieldRef: {fieldPath: metadata.namespace}}\n          - {path: name, fieldRef: {fieldPath: metadata.name}}\n",
+    );
+    let l = ok(&format!("{objects}{pod}"));
+    let app = &l.pod.containers[0];
+    let dir = crate::kube::test_files().join("web/all");
+    let binds: Vec<String> = app
+        .volumes
+        .iter()
+        .map(|v| format!("{:?} -> {}", v.source, v.target))
+        .collect();
+    assert_eq!(
+        binds,
+        [
+            format!("Bind({:?}) -> /g", dir.join("group").display().to_string()),
+            format!("Bind({:?}) -> /n", dir.join("name").display().to_string()),
+        ]
+    );
+    let secrets: Vec<&str> = app
+        .secrets
+        .files
+        .iter()
+        .map(|f| f.target.as_str())
+        .collect();
+    assert_eq!(secrets, ["/g/user", "/u"]);
+    let e = err(&format!(
+        "{objects}{}",
+        pod.replace("subPath: name", "subPath: other")
+    ));
+    assert!(
+        e.contains("subPath: \"other\" is no item of the projected volume \"all\""),
         "{e}"
     );
 }

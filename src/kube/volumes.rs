@@ -1,9 +1,10 @@
 //! `spec.volumes` (emptyDir, hostPath, persistentVolumeClaim, configMap,
-//! secret) and each container's `volumeMounts`, lowered to the pod's
-//! scratch volumes, the containers' `volumes` strings and, for secret
-//! volumes, their `secrets` ([`super::secret_volume`]).
+//! secret, downwardAPI, projected) and each container's `volumeMounts`,
+//! lowered to the pod's scratch volumes, the containers' `volumes` strings
+//! and, for secret volumes, their `secrets` ([`super::secret_volume`]).
 
-use super::native::{self, Native, Origin, origin};
+pub(crate) use super::mounts::mounts;
+use super::native::{self, Native, origin};
 use super::walk::{self, Cx, fields, join};
 use super::yaml::Node;
 
@@ -20,22 +21,30 @@ pub(crate) enum Source {
     Files(String),
     /// A secret volume: podctl secrets, mounted one file each.
     Secret(Vec<super::secret_volume::Item>),
+    /// A projected volume with secrets and other files: the bind of its
+    /// files' directory (the relative paths of those files), read-only,
+    /// and the secrets mounted in it.
+    Mixed {
+        dir: String,
+        files: Vec<String>,
+        secrets: Vec<super::secret_volume::Item>,
+    },
     /// A kind podctl does not support, reported at the volume; its mounts
     /// are left out with it.
     Unsupported,
 }
 
-const VOLUME: [&str; 6] = [
+const VOLUME: [&str; 8] = [
     "name",
     "emptyDir",
     "hostPath",
     "persistentVolumeClaim",
     "configMap",
     "secret",
-];
-const VOLUME_UNSUPPORTED: [&str; 24] = [
-    "projected",
     "downwardAPI",
+    "projected",
+];
+const VOLUME_UNSUPPORTED: [&str; 22] = [
     "ephemeral",
     "image",
     "nfs",
@@ -65,15 +74,17 @@ const HOST_TYPES: [&str; 4] = ["", "Directory", "File", "Socket"];
 /// the standard devices, so a device node bound in can never be opened.
 const DEVICE_TYPES: [&str; 2] = ["CharDevice", "BlockDevice"];
 
-/// Reads `spec.volumes`; emptyDirs become the pod's scratch volumes in `out`.
-/// What the volumes need of their pod: its name and the file's objects.
+/// What the volumes need of their pod: its name, what the Downward API
+/// tells of it, the file's objects.
 pub(crate) struct PodRef<'a> {
     pub name: &'a str,
     /// Where configMap volumes' files are: [`crate::layout::Layout::kube_files`].
     pub files: &'a std::path::Path,
+    pub meta: &'a super::downward::Meta<'a>,
     pub objects: &'a super::refs::Refs,
 }
 
+/// Reads `spec.volumes`; emptyDirs become the pod's scratch volumes in `out`.
 pub(crate) fn read_pod(
     cx: &mut Cx,
     n: Option<&Node>,
@@ -84,8 +95,16 @@ pub(crate) fn read_pod(
     let Some(n) = n else { return vols };
     for (i, v) in walk::seq(cx, n, "spec.volumes").iter().enumerate() {
         let path = format!("spec.volumes[{i}]");
-        let [name, empty, host, claim, config_map, secret] =
-            fields(cx, v, &path, VOLUME, &VOLUME_UNSUPPORTED);
+        let [
+            name,
+            empty,
+            host,
+            claim,
+            config_map,
+            secret,
+            downward,
+            projected,
+        ] = fields(cx, v, &path, VOLUME, &VOLUME_UNSUPPORTED);
         let Some(name) = name.and_then(|n| walk::string(cx, n, &join(&path, "name"))) else {
             if name.is_none() {
                 cx.error(v, &path, "missing name");
@@ -108,7 +127,7 @@ pub(crate) fn read_pod(
             );
             continue;
         }
-        let given = [empty, host, claim, config_map, secret]
+        let given = [empty, host, claim, config_map, secret, downward, projected]
             .iter()
             .filter(|x| x.is_some())
             .count();
@@ -127,7 +146,7 @@ pub(crate) fn read_pod(
                 cx.error(
                     v,
                     &path,
-                    "give exactly one source: emptyDir, hostPath, persistentVolumeClaim, configMap or secret",
+                    "give exactly one source: emptyDir, hostPath, persistentVolumeClaim, configMap, secret, downwardAPI or projected",
                 );
             }
             continue;
@@ -143,6 +162,24 @@ pub(crate) fn read_pod(
             let at = join(&path, "secret");
             match super::secret_volume::read(cx, n, &at, pod.objects) {
                 Some(items) => Source::Secret(items),
+                None => continue,
+            }
+        } else if let Some(n) = projected {
+            let at = join(&path, "projected");
+            match super::projected::read(cx, n, &at, pod.meta, pod.objects) {
+                Some(p) => projected_source(p, &pod, name, out),
+                None => continue,
+            }
+        } else if let Some(n) = downward {
+            let at = join(&path, "downwardAPI");
+            match super::downward::read(cx, n, &at, pod.meta) {
+                Some(files) => {
+                    let p = super::projected::Projected {
+                        files,
+                        secrets: Vec::new(),
+                    };
+                    projected_source(p, &pod, name, out)
+                }
                 None => continue,
             }
         } else if let Some(n) = config_map {
@@ -211,6 +248,36 @@ pub(crate) fn read_pod(
     vols
 }
 
+/// A projected (or downwardAPI) volume's source: a secret volume when it
+/// has only secrets, else the bind of its directory, whose files go to
+/// `out` for apply to write (with the secrets' mount points).
+fn projected_source(
+    p: super::projected::Projected,
+    pod: &PodRef<'_>,
+    volume: &str,
+    out: &mut Native,
+) -> Source {
+    if p.files.is_empty() && !p.secrets.is_empty() {
+        return Source::Secret(p.secrets);
+    }
+    let dir = super::files::dir(pod.files, pod.name, volume);
+    out.files.push(super::files::VolumeFiles {
+        pod: pod.name.to_string(),
+        volume: volume.to_string(),
+        dir: dir.clone(),
+        files: p.with_mount_points(),
+    });
+    let dir = dir.display().to_string();
+    if p.secrets.is_empty() {
+        return Source::Files(dir);
+    }
+    Source::Mixed {
+        dir,
+        files: p.files.into_iter().map(|f| f.path).collect(),
+        secrets: p.secrets,
+    }
+}
+
 /// An emptyDir as a scratch volume's native value: `{}` on disk, or a
 /// tmpfs with `medium: Memory` and a `sizeLimit`.
 fn scratch_size(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
@@ -246,108 +313,6 @@ fn scratch_size(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
         }
         (false, None) => Some("{}".into()),
     }
-}
-
-/// One container's mounts: native `volumes` and `secrets` elements.
-#[derive(Default)]
-pub(crate) struct Mounts {
-    pub volumes: Vec<(String, Origin)>,
-    pub secrets: Vec<(String, Origin)>,
-}
-
-/// One container's `volumeMounts` as native volume strings and secrets.
-pub(crate) fn mounts(cx: &mut Cx, n: &Node, path: &str, vols: &[(String, Source)]) -> Mounts {
-    let mut all = Mounts::default();
-    let out = &mut all.volumes;
-    for (i, m) in walk::seq(cx, n, path).iter().enumerate() {
-        let p = format!("{path}[{i}]");
-        let [name, target, ro, sub] = fields(
-            cx,
-            m,
-            &p,
-            ["name", "mountPath", "readOnly", "subPath"],
-            &["mountPropagation", "subPathExpr", "recursiveReadOnly"],
-        );
-        let name = name.and_then(|n| walk::string(cx, n, &join(&p, "name")));
-        let target = target.and_then(|t| walk::string(cx, t, &join(&p, "mountPath")));
-        let (Some(name), Some(target)) = (name, target) else {
-            cx.error(m, &p, "a volume mount needs name and mountPath");
-            continue;
-        };
-        let mut read_only = ro
-            .and_then(|r| walk::boolean(cx, r, &join(&p, "readOnly")))
-            .unwrap_or(false);
-        let sub = sub.and_then(|s| Some((walk::string(cx, s, &join(&p, "subPath"))?, s)));
-        // A subPath stays inside its volume, as in Kubernetes.
-        if let Some((s, n)) = sub
-            && let Err(e) = super::rules::relative_path(s)
-        {
-            cx.error(n, &join(&p, "subPath"), e);
-            continue;
-        }
-        let Some((_, source)) = vols.iter().find(|(n, _)| n == name) else {
-            let names: Vec<&str> = vols.iter().map(|(n, _)| n.as_str()).collect();
-            let hint = crate::spec::names::suggest(name, &names)
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_default();
-            cx.error(
-                m,
-                &join(&p, "name"),
-                format!("no volume named {name:?} in spec.volumes{hint}"),
-            );
-            continue;
-        };
-        let src = match source {
-            Source::Unsupported => continue,
-            // Read-only files, as in Kubernetes, whatever readOnly says.
-            Source::Secret(items) => {
-                let files = super::secret_volume::mounted(items, target, sub.map(|(s, _)| s));
-                if let Some((s, n)) = sub
-                    && files.is_empty()
-                {
-                    cx.error(
-                        n,
-                        &join(&p, "subPath"),
-                        format!("{s:?} is no item of the secret volume {name:?}"),
-                    );
-                }
-                all.secrets
-                    .extend(files.into_iter().map(|f| (f, origin(m, &p))));
-                continue;
-            }
-            Source::Files(dir) => {
-                // Kubernetes mounts them read-only, whatever readOnly says.
-                read_only = true;
-                match sub {
-                    Some((s, _)) => format!("{dir}/{s}"),
-                    None => dir.clone(),
-                }
-            }
-            Source::Host(h) => match sub {
-                Some((s, _)) => format!("{}/{s}", h.trim_end_matches('/')),
-                None => h.clone(),
-            },
-            Source::Scratch | Source::Claim(..) => {
-                if let Some((_, s)) = sub {
-                    cx.unsupported(
-                        s,
-                        &join(&p, "subPath"),
-                        "subPath of an emptyDir or a claim (only of a hostPath)",
-                    );
-                }
-                match source {
-                    Source::Claim(c, claim_ro) => {
-                        read_only |= claim_ro;
-                        c.clone()
-                    }
-                    _ => name.to_string(),
-                }
-            }
-        };
-        let text = format!("{src}:{target}{}", if read_only { ":ro" } else { "" });
-        out.push((native::string(&text), origin(m, &p)));
-    }
-    all
 }
 
 /// The `name` field of a volume, to locate a problem with it (the volume

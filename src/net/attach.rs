@@ -20,7 +20,7 @@ use super::{NetError, Network, etc, netavark};
 use crate::layout::Layout;
 use crate::model::{NetworkMode, PodNetwork};
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A pod on its networks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -269,23 +269,39 @@ impl<'n> PodNet<'n> {
             addresses: &ips,
             extra_hosts: &spec.extra_hosts,
         });
-        let host_resolv = std::fs::read_to_string(&self.host_resolv).unwrap_or_default();
-        let resolv = etc::resolv_conf(&host_resolv, &status.dns_servers, &spec.dns);
-        let write = |name: &str, text: &str| -> Result<PathBuf, NetError> {
-            let path = dir.join(name);
-            std::fs::create_dir_all(&dir)
-                .and_then(|()| std::fs::write(&path, text))
-                .map_err(|source| NetError::Store {
-                    path: path.clone(),
-                    source,
-                })?;
-            Ok(path)
-        };
+        let resolv = self.resolv_conf(spec, &status.dns_servers, true);
         Ok(Attached {
-            hosts: write("hosts", &hosts)?,
-            resolv_conf: write("resolv.conf", &resolv)?,
+            hosts: write(&dir, "hosts", &hosts)?,
+            resolv_conf: write(&dir, "resolv.conf", &resolv)?,
             addresses,
             dns_servers: status.dns_servers,
+        })
+    }
+
+    /// The resolv.conf of a pod with the host's network that says more than
+    /// the host's file ([`PodNetwork::writes_resolv_conf`]), written where a
+    /// bridge pod's is; None for any other pod.
+    pub fn write_host_resolv_conf(
+        &self,
+        pod: &str,
+        spec: &PodNetwork,
+    ) -> Result<Option<PathBuf>, NetError> {
+        if spec.mode != NetworkMode::Host || !spec.writes_resolv_conf() {
+            return Ok(None);
+        }
+        let text = self.resolv_conf(spec, &[], false);
+        write(&self.run_dir.join(pod), "resolv.conf", &text).map(Some)
+    }
+
+    /// The pod's resolv.conf text, from the host's file as it is now.
+    fn resolv_conf(&self, spec: &PodNetwork, network_dns: &[Ipv4Addr], own_netns: bool) -> String {
+        let host = std::fs::read_to_string(&self.host_resolv).unwrap_or_default();
+        etc::resolv_conf(&etc::ResolvInput {
+            host: &host,
+            network_dns,
+            own_netns,
+            dns: &spec.dns,
+            resolver: &spec.resolver,
         })
     }
 
@@ -312,6 +328,18 @@ impl<'n> PodNet<'n> {
     pub fn networks(&self) -> Result<Vec<NetworkDef>, NetError> {
         config::load_all(&self.networks_dir).map_err(NetError::Config)
     }
+}
+
+/// Writes one of a pod's network files into its directory `dir`.
+fn write(dir: &Path, name: &str, text: &str) -> Result<PathBuf, NetError> {
+    let path = dir.join(name);
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&path, text))
+        .map_err(|source| NetError::Store {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(path)
 }
 
 #[cfg(test)]

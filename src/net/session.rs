@@ -80,19 +80,26 @@ impl Netavark {
         }
     }
 
-    /// Step 3: tears the pod's network down and releases its entry.
+    /// Step 3: tears the pod's network down and releases its entry (for a
+    /// pod on the host's network: removes the resolv.conf it was given).
     pub fn end(&mut self) -> Result<(), NetError> {
         self.ended = true;
         self.attached = None;
+        if !self.bridged() && self.spec.writes_resolv_conf() {
+            let _ = std::fs::remove_dir_all(self.paths.oci().net_files(&self.pod));
+        }
         PodNet::new(&self.host, &self.paths).detach(&self.pod)
     }
 }
 
 impl Session for Netavark {
-    /// Step 2, on the namespace of `holder_pid` (nothing for a pod without
-    /// a bridge network).
+    /// Step 2, on the namespace of `holder_pid` (for a pod without a bridge
+    /// network, only its resolv.conf if it has one of its own).
     fn attach(&mut self, holder_pid: u32) -> Result<(), NetError> {
         if !self.bridged() {
+            // The host's network: a resolv.conf of its own when the pod
+            // says more than the host's file.
+            PodNet::new(&self.host, &self.paths).write_host_resolv_conf(&self.pod, &self.spec)?;
             return Ok(());
         }
         let at = PodNet::new(&self.host, &self.paths).attach(

@@ -12,8 +12,9 @@
 //!    read-only, its cgroup;
 //! 3. a private `/tmp` and `/run` (so the host's /run/dbus, /run/systemd,
 //!    /run/podctl are not there), podctl-pause as init at
-//!    [`crate::model::defaults::INIT_PATH`], the container's own notify socket;
-//! 4. the volumes, in file order.
+//!    [`crate::model::defaults::INIT_PATH`], the container's own notify
+//!    socket, the pod network's `/etc` files, the secrets;
+//! 4. the volumes, in file order, then the secrets mounted inside a volume.
 
 mod mounts;
 

@@ -43,22 +43,35 @@ impl std::fmt::Display for EtcSource {
 }
 
 /// `/etc/hosts` and `/etc/resolv.conf` from the pod's network directory,
-/// for a pod on bridge networks; the host's for an image container of a
-/// host-network pod (a host-root container has them already); none
-/// otherwise (an image's own files).
+/// for a pod on bridge networks. On the host's network, an image container
+/// binds the host's (a host-root container has them already), and every
+/// container the pod's own resolv.conf when it says more than the host's
+/// ([`crate::model::PodNetwork::writes_resolv_conf`]). None otherwise (an
+/// image's own files).
 pub(super) fn etc_files(pod: &Pod, image: bool) -> Vec<EtcFile> {
     use crate::model::NetworkMode;
-    let files = ["hosts", "resolv.conf"];
-    let source: fn(&str) -> EtcSource = match pod.network.mode {
-        NetworkMode::Host if image => |f| EtcSource::Host(format!("/etc/{f}")),
-        NetworkMode::Bridge => |f| EtcSource::Network(f.to_string()),
-        _ => return Vec::new(),
+    let file = |name: &str, source: EtcSource| EtcFile {
+        source,
+        target: format!("/etc/{name}"),
     };
-    files
-        .into_iter()
-        .map(|f| EtcFile {
-            source: source(f),
-            target: format!("/etc/{f}"),
-        })
-        .collect()
+    let network = |name: &str| file(name, EtcSource::Network(name.to_string()));
+    let host = |name: &str| file(name, EtcSource::Host(format!("/etc/{name}")));
+    match pod.network.mode {
+        NetworkMode::Bridge => vec![network("hosts"), network("resolv.conf")],
+        NetworkMode::Host => {
+            let own = pod.network.writes_resolv_conf();
+            [
+                image.then(|| host("hosts")),
+                match (own, image) {
+                    (true, _) => Some(network("resolv.conf")),
+                    (false, true) => Some(host("resolv.conf")),
+                    (false, false) => None,
+                },
+            ]
+            .into_iter()
+            .flatten()
+            .collect()
+        }
+        NetworkMode::None => Vec::new(),
+    }
 }

@@ -203,7 +203,11 @@ fn network(w: &mut String, n: &crate::model::PodNetwork) {
             2,
             "set up on the sandbox's namespace before the containers start; torn down after they stop".into(),
         );
-    } else if n.mode == NetworkMode::Host || !n.dns.is_empty() || !n.extra_hosts.is_empty() {
+    } else if n.mode == NetworkMode::Host
+        || !n.dns.is_empty()
+        || !n.extra_hosts.is_empty()
+        || !n.resolver.is_default()
+    {
         line(w, 1, format!("network: {}", n.mode.as_str()));
     }
     if !n.ports.is_empty() {
@@ -214,7 +218,32 @@ fn network(w: &mut String, n: &crate::model::PodNetwork) {
         let dns: Vec<String> = n.dns.iter().map(|d| d.to_string()).collect();
         line(w, 1, format!("dns: {}", dns.join(", ")));
     }
+    resolver(w, &n.resolver);
     for (name, ip) in &n.extra_hosts {
         line(w, 1, format!("extra host: {name} = {ip}"));
+    }
+}
+
+/// What the pod's resolv.conf has besides its nameservers.
+fn resolver(w: &mut String, r: &crate::model::dns::Resolver) {
+    use crate::model::dns::ResolvFrom;
+    match r.from {
+        ResolvFrom::Network => {}
+        ResolvFrom::Host => line(
+            w,
+            1,
+            "resolv.conf: the host's nameservers, search and options, then the pod's".into(),
+        ),
+        ResolvFrom::Pod => line(
+            w,
+            1,
+            "resolv.conf: the pod's dns, search and options only".into(),
+        ),
+    }
+    if !r.search.is_empty() {
+        line(w, 1, format!("dns search: {}", r.search.join(" ")));
+    }
+    if !r.options.is_empty() {
+        line(w, 1, format!("dns options: {}", r.options.join(" ")));
     }
 }

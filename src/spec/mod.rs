@@ -9,6 +9,7 @@
 
 mod container;
 pub(crate) mod diag;
+pub mod dns;
 pub mod headers;
 pub mod lifecycle;
 mod limits;

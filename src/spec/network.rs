@@ -1,5 +1,6 @@
-//! The pod file's network keys: `network`, `networks`, `ports`, `dns`,
-//! `extra_hosts`; and how `network` fits `share` and `host`.
+//! The pod file's network keys: `network`, `networks`, `ports`,
+//! `extra_hosts`, the resolver's ([`super::dns`]); and how `network` fits
+//! `share` and `host`.
 
 use super::Diagnostics;
 use super::diag::Sink;
@@ -14,14 +15,23 @@ use std::path::Path;
 
 /// The top-level keys this module reads (the tail of the pod reader's list).
 #[cfg(test)]
-pub(crate) const KEYS: [&str; 5] = ["network", "networks", "ports", "dns", "extra_hosts"];
+pub(crate) const KEYS: [&str; 8] = [
+    "network",
+    "networks",
+    "ports",
+    "dns",
+    "extra_hosts",
+    "resolv_conf",
+    "dns_search",
+    "dns_options",
+];
 
 /// The mode of a pod that shares its network namespace and says nothing:
 /// an address on the default network, as in Podman and Kubernetes.
 pub const DEFAULT_MODE: NetworkMode = NetworkMode::Bridge;
 
 /// The values of [`KEYS`], in that order.
-pub(crate) type Keys<'a, 'i> = [Option<&'a Value<'i>>; 5];
+pub(crate) type Keys<'a, 'i> = [Option<&'a Value<'i>>; 8];
 
 /// Reads the network keys. `share` and `host` are the pod's lists as read
 /// (sorted), `share_written` whether the file set `share` (or took the
@@ -33,7 +43,16 @@ pub(crate) fn read(
     share: &mut Vec<Namespace>,
     host: &mut Vec<Namespace>,
 ) -> PodNetwork {
-    let [network, networks, ports_v, dns, extra_hosts] = keys;
+    let [
+        network,
+        networks,
+        ports_v,
+        dns,
+        extra_hosts,
+        resolv,
+        search,
+        options,
+    ] = keys;
     let explicit = network.and_then(|v| mode(sink, v));
     let net_shared = share.contains(&Namespace::Net);
     let net_host = host.contains(&Namespace::Net);
@@ -87,7 +106,7 @@ pub(crate) fn read(
     let ports = ports_v
         .map(|v| read_ports(sink, v, mode))
         .unwrap_or_default();
-    let dns = dns.map(|v| read_dns(sink, v)).unwrap_or_default();
+    let (dns, resolver) = super::dns::read(sink, [dns, resolv, search, options], mode);
     let extra_hosts = extra_hosts
         .map(|v| read_extra_hosts(sink, v))
         .unwrap_or_default();
@@ -97,6 +116,7 @@ pub(crate) fn read(
         ports,
         dns,
         extra_hosts,
+        resolver,
     }
 }
 
@@ -237,17 +257,6 @@ fn read_ports(sink: &mut Sink, v: &Value<'_>, mode: NetworkMode) -> Vec<PortMapp
                 }
             }
             Err(e) => sink.error(s.span, "ports", e.to_string()),
-        }
-    }
-    out
-}
-
-fn read_dns(sink: &mut Sink, v: &Value<'_>) -> Vec<IpAddr> {
-    let mut out = Vec::new();
-    for s in tree::strings(sink, v, "dns").unwrap_or_default() {
-        match s.text.parse::<IpAddr>() {
-            Ok(ip) => out.push(ip),
-            Err(_) => sink.error(s.span, "dns", format!("{:?} is not an IP address", s.text)),
         }
     }
     out

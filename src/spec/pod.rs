@@ -10,7 +10,7 @@ use crate::model::{
 use toml::Spanned;
 use toml::de::DeTable;
 
-const KEYS: [&str; 22] = [
+const KEYS: [&str; 25] = [
     "name",
     "hostname",
     "share",
@@ -34,6 +34,9 @@ const KEYS: [&str; 22] = [
     "ports",
     "dns",
     "extra_hosts",
+    "resolv_conf",
+    "dns_search",
+    "dns_options",
 ];
 const DEFAULT_SHARE: [Namespace; 3] = [Namespace::Net, Namespace::Ipc, Namespace::Uts];
 

@@ -73,6 +73,18 @@ pub fn pod_schema() -> Value {
                 "extra_hosts",
                 json!({"type": "object", "additionalProperties": {"type": "string"}}),
             ),
+            (
+                "resolv_conf",
+                strings_enum(crate::model::dns::ResolvFrom::ALL.map(|f| f.as_str())),
+            ),
+            (
+                "dns_search",
+                json!({"type": "array", "items": {"type": "string"}, "uniqueItems": true}),
+            ),
+            (
+                "dns_options",
+                json!({"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z0-9_-]+(:[!-~]+)?$"}}),
+            ),
         ],
     );
     let t = top.as_object_mut().expect("an object");

@@ -170,17 +170,32 @@ pub(super) fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
     }
     // Secrets, read-only, at their targets (by default where Podman and
     // Docker put them). Not idmapped: the files are the container user's
-    // mapped IDs already.
-    if let Some(p) = ctx.secrets {
-        for (i, f) in c.secrets.files.iter().enumerate() {
-            out.push(mount(
+    // mapped IDs already. One inside a volume is mounted after the volumes
+    // (over the volume, which would hide it).
+    let secret = |i: usize, f: &crate::model::SecretFile| {
+        ctx.secrets.map(|p| {
+            mount(
                 &f.target,
                 "bind",
                 &p.dir.join(f.host_file(i)),
                 &["bind", "ro", "nosuid", "nodev", "noexec"],
-            ));
-        }
-    }
+            )
+        })
+    };
+    let under = |f: &crate::model::SecretFile, v: &crate::model::Volume| {
+        let base = v.target.trim_end_matches('/');
+        f.target
+            .strip_prefix(base)
+            .is_some_and(|r| r.starts_with('/'))
+    };
+    let in_volume = |f: &crate::model::SecretFile| c.volumes.iter().any(|v| under(f, v));
+    let (inside, outside): (Vec<_>, Vec<_>) = c
+        .secrets
+        .files
+        .iter()
+        .enumerate()
+        .partition(|(_, f)| in_volume(f));
+    out.extend(outside.into_iter().filter_map(|(i, f)| secret(i, f)));
     // 4. Volumes. In a user namespace, bind and named volumes come from
     // their idmapped attachments in the bundle (the container helper made
     // them); scratch volumes are the namespace root's, tmpfs ones 1777.
@@ -190,25 +205,27 @@ pub(super) fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
     };
     for (i, v) in c.volumes.iter().enumerate() {
         let access = if v.read_only { "ro" } else { "rw" };
+        // A bind of a host directory (or of its idmapped attachment) is a
+        // peer of the host's mount: one a secret is mounted in is made
+        // private first, so that the secret is not mounted on the host too.
+        let mut binds = bind_options(v.read_only);
+        if c.secrets.files.iter().any(|f| under(f, v)) {
+            binds.push("rprivate");
+        }
         let m = match &v.source {
             VolumeSource::Bind(p) => mount(
                 &v.target,
                 "bind",
                 &idmapped(i).unwrap_or_else(|| PathBuf::from(p)),
-                &bind_options(v.read_only),
+                &binds,
             ),
             VolumeSource::Named(n) => mount(
                 &v.target,
                 "bind",
                 &idmapped(i).unwrap_or_else(|| ctx.volumes.join(n)),
-                &bind_options(v.read_only),
+                &binds,
             ),
-            VolumeSource::Scratch(n) => mount(
-                &v.target,
-                "bind",
-                &ctx.scratch.join(n),
-                &bind_options(v.read_only),
-            ),
+            VolumeSource::Scratch(n) => mount(&v.target, "bind", &ctx.scratch.join(n), &binds),
             VolumeSource::Tmpfs(size) => {
                 let size = size.map(|n| format!("size={n}"));
                 let mut opts = vec!["nosuid", "nodev", "mode=1777", access];
@@ -220,5 +237,6 @@ pub(super) fn mounts(c: &Container, ctx: &Context<'_>) -> Vec<Mount> {
         };
         out.push(m);
     }
+    out.extend(inside.into_iter().filter_map(|(i, f)| secret(i, f)));
     out
 }

@@ -220,3 +220,41 @@ fn secrets_are_read_only_binds_at_run_secrets_and_env_values() {
     assert!(env.contains(&"PASSWORD=hunter2".to_string()), "{env:?}");
     assert!(env.contains(&"A=plain".to_string()), "{env:?}");
 }
+
+/// A secret inside a volume (a projected volume's secret over its read-only
+/// directory) is mounted after the volume, which would hide it, and that
+/// volume is private; the other secrets are mounted before the volumes,
+/// which may cover them.
+#[test]
+fn a_secret_inside_a_volume_is_mounted_after_it() {
+    let pod = "[containers.app]\ncommand = [\"/bin/true\"]\n\
+        volumes = [\"/srv/conf:/etc/app:ro\", \"/srv/etc-app:/etc/app-other\"]\n\
+        secrets = [{ name = \"db\", target = \"/etc/app/pw\" }, \"other\", { name = \"x\", target = \"/etc/application\" }]\n";
+    let provided = Provided {
+        dir: PathBuf::from("/run/podctl/pods/t/secrets/app"),
+        env: vec![],
+    };
+    let spec = config_with(pod, Some(&provided));
+    let order: Vec<String> = spec
+        .mounts()
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|m| m.destination().display().to_string())
+        .filter(|d| d.starts_with("/etc/app") || d.starts_with("/run/secrets"))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "/run/secrets/other",
+            "/etc/application",
+            "/etc/app",
+            "/etc/app-other",
+            "/etc/app/pw"
+        ]
+    );
+    // The volume it is mounted in is private first: a bind is a peer of the
+    // host's mount, which would get the secret too.
+    assert!(options(mount_at(&spec, "/etc/app")).contains(&"rprivate"));
+    assert!(!options(mount_at(&spec, "/etc/app-other")).contains(&"rprivate"));
+}

@@ -116,7 +116,8 @@ fn accepted_pods() -> Vec<(String, String)> {
     )));
     out.push(("network".into(), format!(
         "networks = [\"podctl\"]\nports = [\"127.0.0.1:8080:80/tcp\", \"9000-9001:9000-9001\"]\n\
-         dns = [\"10.0.0.1\"]\nextra_hosts = {{ \"db.local\" = \"10.0.0.2\" }}\n{APP}"
+         dns = [\"10.0.0.1\"]\nextra_hosts = {{ \"db.local\" = \"10.0.0.2\" }}\n\
+         resolv_conf = \"pod\"\ndns_search = [\"svc.example\"]\ndns_options = [\"ndots:2\", \"edns0\"]\n{APP}"
     )));
     out.push(("updates".into(), format!(
         "auto_update = \"registry\"\nupdate_deadline = \"90s\"\nrevision_history = 5\n\
@@ -214,6 +215,14 @@ fn files_the_reader_refuses_for_a_key_a_type_or_a_value_are_invalid() {
         ),
         ("bad auto_update", format!("auto_update = \"local\"\n{APP}")),
         ("no revisions", format!("revision_history = 0\n{APP}")),
+        (
+            "bad resolv_conf",
+            format!("resolv_conf = \"cluster\"\n{APP}"),
+        ),
+        (
+            "bad dns option",
+            format!("dns_options = [\"nd ots\"]\n{APP}"),
+        ),
     ] {
         assert!(
             crate::spec::parse_str(&doc, "t.toml", "t").is_err(),

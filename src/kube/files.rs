@@ -119,22 +119,8 @@ fn keys(
     let p = join(path, "items");
     for (i, item) in walk::seq(cx, list, &p).iter().enumerate() {
         let ip = format!("{p}[{i}]");
-        let [key, to, item_mode] = fields(cx, item, &ip, ["key", "path", "mode"], &[]);
-        let key = key.and_then(|k| walk::string(cx, k, &join(&ip, "key")));
-        let to_text = to.and_then(|t| walk::string(cx, t, &join(&ip, "path")));
-        let (Some(key), Some(to_text)) = (key, to_text) else {
-            cx.error(item, &ip, "an item needs key and path");
+        let Some((key, to_text, item_mode)) = item_entry(cx, item, &ip, mode) else {
             continue;
-        };
-        if let Err(e) = super::rules::relative_path(to_text) {
-            cx.error(to.expect("set"), &join(&ip, "path"), e);
-            continue;
-        }
-        let item_mode = match item_mode {
-            Some(m) => {
-                walk::integer(cx, m, &join(&ip, "mode"), 0, 0o777).map_or(mode, |m| m as u32)
-            }
-            None => mode,
         };
         match data.get(key) {
             Some(v) => files.push(File {
@@ -151,6 +137,33 @@ fn keys(
         }
     }
     Some(files)
+}
+
+/// One entry of a volume source's `items` (`key`, `path`, `mode`): its key,
+/// its path (relative, checked) and its mode (`mode` when it sets none);
+/// None once an error located at it is reported.
+pub(crate) fn item_entry<'a>(
+    cx: &mut Cx,
+    item: &'a Node,
+    ip: &str,
+    mode: u32,
+) -> Option<(&'a str, &'a str, u32)> {
+    let [key, to, item_mode] = fields(cx, item, ip, ["key", "path", "mode"], &[]);
+    let key = key.and_then(|k| walk::string(cx, k, &join(ip, "key")));
+    let to_text = to.and_then(|t| walk::string(cx, t, &join(ip, "path")));
+    let (Some(key), Some(to_text)) = (key, to_text) else {
+        cx.error(item, ip, "an item needs key and path");
+        return None;
+    };
+    if let Err(e) = super::rules::relative_path(to_text) {
+        cx.error(to.expect("set"), &join(ip, "path"), e);
+        return None;
+    }
+    let item_mode = match item_mode {
+        Some(m) => walk::integer(cx, m, &join(ip, "mode"), 0, 0o777).map_or(mode, |m| m as u32),
+        None => mode,
+    };
+    Some((key, to_text, item_mode))
 }
 
 /// The directory of a pod's volume under `base` (names checked:

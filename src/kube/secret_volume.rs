@@ -114,27 +114,13 @@ fn keys(
     let p = join(path, "items");
     for (i, it) in walk::seq(cx, list, &p).iter().enumerate() {
         let ip = format!("{p}[{i}]");
-        let [key, to, item_mode] = fields(cx, it, &ip, ["key", "path", "mode"], &[]);
-        let key = key.and_then(|k| walk::string(cx, k, &join(&ip, "key")));
-        let to_text = to.and_then(|t| walk::string(cx, t, &join(&ip, "path")));
-        let (Some(key), Some(to_text)) = (key, to_text) else {
-            cx.error(it, &ip, "an item needs key and path");
+        let Some((key, to_text, item_mode)) = super::files::item_entry(cx, it, &ip, mode) else {
             continue;
         };
-        if let Err(e) = super::rules::relative_path(to_text) {
-            cx.error(to.expect("set"), &join(&ip, "path"), e);
-            continue;
-        }
         if let Err(e) = super::rules::key(key) {
             cx.error(it, &join(&ip, "key"), e);
             continue;
         }
-        let item_mode = match item_mode {
-            Some(m) => {
-                walk::integer(cx, m, &join(&ip, "mode"), 0, 0o777).map_or(mode, |m| m as u32)
-            }
-            None => mode,
-        };
         match data.map(|d| d.get(key)) {
             Some(Some(v)) => {
                 if let Some(x) = item(cx, it, &ip, (name, key, v), to_text, item_mode) {

@@ -11,12 +11,14 @@ pub mod caps;
 mod confine;
 pub mod defaults;
 pub mod digest;
+mod hooks;
 pub mod ports;
 pub mod reference;
 mod secrets;
 mod updates;
 mod userns;
 pub use confine::*;
+pub use hooks::*;
 pub use secrets::*;
 pub use updates::*;
 pub use userns::*;
@@ -225,6 +227,9 @@ pub struct Container {
     pub after: Vec<(String, Condition)>,
     pub ready: Option<Probe>,
     pub live: Option<Probe>,
+    /// What runs right after its command starts and before its stop signal.
+    #[serde(default, skip_serializing_if = "Hooks::is_empty")]
+    pub hooks: Hooks,
     /// Signal number sent first on stop; `None`: the image's StopSignal,
     /// else SIGTERM.
     pub stop_signal: Option<i32>,

@@ -9,7 +9,9 @@
 
 mod container;
 pub(crate) mod diag;
+mod env;
 pub mod headers;
+mod hooks;
 pub mod lifecycle;
 mod limits;
 pub mod names;

@@ -136,7 +136,7 @@ mod tests {
         for (line, want) in [
             (
                 "hooks.post_start = { tcp = 80 }",
-                "t.toml:3:23: containers.a.hooks.post_start.tcp: a hook has no tcp handler",
+                "t.toml:3:28: containers.a.hooks.post_start.tcp: a hook has no tcp handler",
             ),
             (
                 "hooks.post_start = { exec = [\"a\"], sleep = 1 }",

@@ -113,6 +113,10 @@ pub(super) fn report(host: &HostRoots, pod: &str, s: &Slot, r: Report, slice_oom
             );
         }
         Report::ProbeFailed(n) => crate::supervise::events::probe_failed(host, pod, name, n),
+        Report::HookFailed(hook, why) => {
+            tracing::warn!("container {name}: its {} hook {why}", hook.key());
+            crate::supervise::events::hook_failed(host, pod, name, hook.key(), &why);
+        }
     }
 }
 

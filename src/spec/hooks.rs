@@ -155,8 +155,8 @@ mod tests {
                 "containers.a.hooks.pre_stop: sleeps 11000 ms, longer than the stop_timeout of 10000 ms",
             ),
             (
-                "hooks = { pre_start = { sleep = 1 } }",
-                "containers.a.hooks.pre_start: unknown key, did you mean `pre_stop`?",
+                "hooks = { pre_stp = { sleep = 1 } }",
+                "containers.a.hooks.pre_stp: unknown key, did you mean `pre_stop`?",
             ),
             (
                 "init = true\nhooks.pre_stop = { sleep = 1 }",

@@ -186,7 +186,10 @@ pub fn transition(life: &Lifecycle, policy: &Policy, event: Event) -> (Lifecycle
             }
             // Killed, then restarted (or not) per its policy when its end is reaped.
             (Hook::PostStart, Phase::PostStart, HookEnd::Failed(why)) => {
-                effects.extend([Effect::Report(Report::HookFailed(hook, why)), Effect::KillScope]);
+                effects.extend([
+                    Effect::Report(Report::HookFailed(hook, why)),
+                    Effect::KillScope,
+                ]);
             }
             (Hook::PreStop, Phase::PreStop, end) => {
                 next.phase = Phase::Stopped;
@@ -206,7 +209,11 @@ pub fn transition(life: &Lifecycle, policy: &Policy, event: Event) -> (Lifecycle
                 if policy.pre_stop {
                     // The stop signal waits for the hook (within the stop timeout).
                     next.phase = Phase::PreStop;
-                    effects.extend([Effect::Entered, Effect::RunHook(Hook::PreStop), Effect::Save]);
+                    effects.extend([
+                        Effect::Entered,
+                        Effect::RunHook(Hook::PreStop),
+                        Effect::Save,
+                    ]);
                 } else {
                     next.phase = Phase::Stopped;
                     effects.extend([Effect::Entered, Effect::Stop]);

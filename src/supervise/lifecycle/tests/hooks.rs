@@ -91,7 +91,10 @@ fn a_failed_post_start_kills_it_and_its_policy_decides() {
         // It never got past its hook: `after = "started"` waits on, or
         // (never restarted) can never hold.
         assert!(!after.satisfies(Condition::Started, &p));
-        assert_eq!(after.never(Condition::Started, &p), restart == Restart::Never);
+        assert_eq!(
+            after.never(Condition::Started, &p),
+            restart == Restart::Never
+        );
     }
 }
 
@@ -139,7 +142,11 @@ fn pre_stop_comes_before_the_stop_signal() {
         let (stopped, effects) = step(&stopping, &p, ended(Hook::PreStop, HookEnd::Passed, now));
         assert_eq!(stopped.phase, Phase::Stopped);
         assert_eq!(effects, [Effect::Entered, Effect::Stop]);
-        let (_, effects) = step(&stopping, &p, ended(Hook::PreStop, failed("timed out"), now));
+        let (_, effects) = step(
+            &stopping,
+            &p,
+            ended(Hook::PreStop, failed("timed out"), now),
+        );
         assert_eq!(
             effects,
             [
@@ -163,7 +170,14 @@ fn pre_stop_comes_before_the_stop_signal() {
 fn a_stop_during_post_start_cancels_it() {
     let now = Instant::now();
     for (pre_stop, then) in [
-        (true, vec![Effect::Entered, Effect::RunHook(Hook::PreStop), Effect::Save]),
+        (
+            true,
+            vec![
+                Effect::Entered,
+                Effect::RunHook(Hook::PreStop),
+                Effect::Save,
+            ],
+        ),
         (false, vec![Effect::Entered, Effect::Stop]),
     ] {
         let p = hooked(true, pre_stop);

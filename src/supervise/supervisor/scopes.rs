@@ -28,7 +28,10 @@ const STOP_POLL: Duration = Duration::from_millis(20);
 /// The least time a stop signal gets before SIGKILL when a `pre_stop`
 /// hook took the rest of the stop timeout (the kubelet's minimum grace
 /// period).
+#[cfg(not(test))]
 pub const GRACE_AFTER_HOOK: Duration = Duration::from_secs(2);
+#[cfg(test)]
+pub const GRACE_AFTER_HOOK: Duration = Duration::from_millis(300);
 
 /// A scope being stopped: its unit, our child in it, how to stop it.
 pub(super) struct Stopping {

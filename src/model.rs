@@ -139,7 +139,8 @@ impl fmt::Display for User {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Condition {
-    /// The other container's command has been executed.
+    /// The other container's command has been executed (and its
+    /// `post_start` hook, if any, passed).
     Started,
     /// Its readiness probe passed (or, without a probe, it started).
     Ready,

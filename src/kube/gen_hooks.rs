@@ -20,7 +20,10 @@ pub(crate) fn lifecycle(c: &Container, notes: &mut Annotations) -> Y {
             Some(y) => {
                 m.put(field, y);
             }
-            None => notes.toml(&format!("{}.hooks.{}", c.name, hook.key()), native_handler(h)),
+            None => notes.toml(
+                &format!("{}.hooks.{}", c.name, hook.key()),
+                native_handler(h),
+            ),
         }
     }
     m.done()
@@ -72,7 +75,10 @@ pub(crate) fn http_get(url: &str, headers: &BTreeMap<String, String>) -> Option<
 /// The native handler (`hooks.pre_stop = ...`) as TOML text.
 fn native_handler(h: &Handler) -> String {
     match h {
-        Handler::Exec(argv) => format!("{{ exec = {} }}", toml_list(argv.iter().map(String::as_str))),
+        Handler::Exec(argv) => format!(
+            "{{ exec = {} }}",
+            toml_list(argv.iter().map(String::as_str))
+        ),
         Handler::Http { url, headers } if headers.is_empty() => {
             format!("{{ http = {} }}", native::string(url))
         }

@@ -131,6 +131,7 @@ fn definitions() -> Value {
             ("memory_low", json!({"anyOf": [{"$ref": "#/$defs/size"}, {"type": "integer", "minimum": 1}]})),
         ]),
         "probe": probe(),
+        "hook": hook(),
         "container": container(),
     })
 }
@@ -198,6 +199,16 @@ fn container() -> Value {
                 json!({"anyOf": [{"const": "notify"}, {"$ref": "#/$defs/probe"}]}),
             ),
             ("live", reference("probe")),
+            (
+                "hooks",
+                object(
+                    "Hooks",
+                    vec![
+                        ("post_start", reference("hook")),
+                        ("pre_stop", reference("hook")),
+                    ],
+                ),
+            ),
             ("stop_signal", signal()),
             ("stop_timeout", reference("duration")),
             ("runtime", reference("runtime")),
@@ -379,4 +390,4 @@ mod checks;
 #[cfg(test)]
 mod tests;
 
-use checks::{probe, userns};
+use checks::{hook, probe, userns};

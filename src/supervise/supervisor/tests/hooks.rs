@@ -46,7 +46,11 @@ fn post_start_holds_the_start_until_it_passes() {
     procs.exit_after_release("__enter", 0, Duration::from_millis(300));
     let t = Instant::now();
     assert_eq!(sup.start().unwrap(), Started::Running);
-    assert!(t.elapsed() >= Duration::from_millis(300), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        t.elapsed()
+    );
     let [app, web] = procs.pids("__spawn")[..] else {
         panic!("{:?}", procs.log())
     };
@@ -109,12 +113,19 @@ fn pre_stop_runs_before_the_stop_signal() {
         hooks.pre_stop = { exec = [\"drain\"] }\n";
     let mut sup = supervisor_of(text, &mgr, &procs, &dir);
     sup.start().unwrap();
-    assert!(procs.pids("__enter").is_empty(), "a pre_stop hook ran at the start");
+    assert!(
+        procs.pids("__enter").is_empty(),
+        "a pre_stop hook ran at the start"
+    );
     let app = procs.pids("__spawn")[0];
     procs.exit_after_release("__enter", 0, Duration::from_millis(300));
     let t = Instant::now();
     sup.stop().unwrap();
-    assert!(t.elapsed() >= Duration::from_millis(300), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        t.elapsed()
+    );
     let hook = procs.pids("__enter")[0];
     let log = procs.log();
     assert!(at(&log, format!("go {hook}")) < at(&log, format!("reaped {hook}")));
@@ -163,11 +174,16 @@ fn a_pre_stop_sleep_delays_the_signal() {
     let before = procs.log().len();
     let t = Instant::now();
     sup.stop().unwrap();
-    assert!(t.elapsed() >= Duration::from_millis(300), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        t.elapsed()
+    );
     let app = procs.pids("__spawn")[0];
     let new = procs.log()[before..].to_vec();
     assert!(
-        new.iter().all(|l| !l.starts_with("held") && !l.starts_with("spawn")),
+        new.iter()
+            .all(|l| !l.starts_with("held") && !l.starts_with("spawn")),
         "{new:?}"
     );
     assert!(procs.log().contains(&format!("signal {app} SIGTERM")));

@@ -138,8 +138,11 @@ fn failing_post_start_restarts_the_container(g: &Guest) -> Result<(), String> {
     let toml = "name = \"hkpf\"\n[containers.app]\ncommand = [\"sleep\", \"4904\"]\n\
         hooks.post_start = { exec = [\"/bin/sh\", \"-c\", \"exit 1\"] }\n";
     let path = write_pod(g, "hkpf", toml)?;
-    // Never ready: apply would wait for the start timeout.
-    g.ok(&format!("(podctl apply {path} >/dev/null 2>&1 &)"))?;
+    // Never ready: apply waits for the start timeout, holding the pod's
+    // lock (down waits for it): it is ended once the trial has seen enough.
+    g.ok(&format!(
+        "(podctl apply {path} >/dev/null 2>&1 & echo $! > /tmp/hkpf-apply.pid)"
+    ))?;
     let mut st = serde_json::Value::Null;
     wait_for(Duration::from_secs(30), "2 restarts of app", || {
         st = status(g, "hkpf").unwrap_or_default();
@@ -165,6 +168,7 @@ fn failing_post_start_restarts_the_container(g: &Guest) -> Result<(), String> {
     if !events.contains("post_start hook exited 1") {
         return Err(format!("the hook-failed event does not say why:\n{events}"));
     }
+    g.ok("kill $(cat /tmp/hkpf-apply.pid); rm -f /tmp/hkpf-apply.pid")?;
     g.ok("podctl down --purge hkpf")?;
     assert_gone(g, "hkpf", &["sleep 4904"])
 }

@@ -189,3 +189,39 @@ fn a_pre_stop_sleep_delays_the_signal() {
     assert!(procs.log().contains(&format!("signal {app} SIGTERM")));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A reload that restarts a container runs its `pre_stop` hook before its
+/// stop signal, then launches the new one.
+#[test]
+fn a_reload_restart_runs_pre_stop_first() {
+    let mgr = Recorder::new();
+    let procs = fake::Processes::new();
+    let dir = temp_dir("hooks-reload");
+    let text = "[containers.app]\ncommand = [\"sleep\", \"100\"]\nenv = { A = \"1\" }\n\
+        hooks.pre_stop = { exec = [\"drain\"] }\n";
+    let mut sup = supervisor_of(text, &mgr, &procs, &dir);
+    sup.start().unwrap();
+    let app = procs.pids("__spawn")[0];
+    procs.exit_after_release("__enter", 0, Duration::from_millis(200));
+    let stored = sup.paths.definition(POD);
+    std::fs::create_dir_all(stored.parent().unwrap()).unwrap();
+    std::fs::write(&stored, text.replace("\"1\"", "\"2\"")).unwrap();
+    // The fake's units do not follow processes: the old scope is taken as gone.
+    mgr.units
+        .borrow_mut()
+        .remove(&format!("pod-{POD}.app.scope"));
+    sup.reload().unwrap();
+    let r = sup.last_reload.clone().expect("recorded");
+    assert_eq!(r.error, None, "{}", r.summary);
+    let hook = procs.pids("__enter")[0];
+    let app2 = procs.pids("__spawn")[1];
+    let log = procs.log();
+    let order = [
+        at(&log, format!("go {hook}")),
+        at(&log, format!("reaped {hook}")),
+        at(&log, format!("signal {app} SIGTERM")),
+        at(&log, format!("go {app2}")),
+    ];
+    assert!(order.is_sorted(), "{log:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

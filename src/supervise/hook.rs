@@ -161,3 +161,66 @@ impl Drop for HookRun {
         self.end();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::supervise::process::fake::Processes;
+    use crate::systemd::fake::Recorder;
+
+    /// How each kind of hook ends, and what a failure says.
+    #[test]
+    fn a_hooks_end_says_why() {
+        let procs = Processes::new();
+        let mgr = Recorder::new();
+        let dir = std::env::temp_dir().join(format!("podctl-hook-{}", std::process::id()));
+        let paths = Layout {
+            podctl: "podctl".into(),
+            ..Layout::under(&dir)
+        };
+        let to = Target {
+            procs: &procs,
+            mgr: &mgr,
+            paths: &paths,
+            unit: "pod-t.app.scope",
+            ns_pid: 1,
+            command_pid: 2,
+        };
+        let now = Instant::now();
+        let later = now + Duration::from_secs(60);
+        let run = |h: &Handler, deadline| HookRun::start(Hook::PreStop, h, &to, deadline);
+        procs.exit_at_release("__probe", 1);
+        let http = Handler::Http {
+            url: "http://127.0.0.1:8080/drain".into(),
+            headers: Default::default(),
+        };
+        let mut h = run(&http, later);
+        let why = HookEnd::Failed("got no 2xx or 3xx answer".into());
+        assert_eq!(h.poll(now), Some(why));
+        assert_eq!(h.poll(now), None, "ended once");
+        procs.exit_at_release("exit 3", 3);
+        let mut h = run(&Handler::Exec(vec!["exit 3".into()]), later);
+        assert_eq!(h.poll(now), Some(HookEnd::Failed("exited 3".into())));
+        procs.exit_at_release("true", 0);
+        let mut h = run(&Handler::Exec(vec!["true".into()]), later);
+        assert_eq!(h.poll(now), Some(HookEnd::Passed));
+        // One that outlasts its deadline is cut short: its group killed.
+        let mut h = run(&Handler::Exec(vec!["hang".into()]), now);
+        let pid = procs.pids("hang")[0];
+        let Some(HookEnd::Failed(why)) = h.poll(Instant::now()) else {
+            panic!("not cut short")
+        };
+        assert!(why.starts_with("timed out after"), "{why}");
+        assert!(procs.log().contains(&format!("killpg {pid}")));
+        // Cancelled (dropped) while it runs: killed too.
+        drop(run(&Handler::Exec(vec!["linger".into()]), later));
+        let pid = procs.pids("linger")[0];
+        assert!(procs.log().contains(&format!("killpg {pid}")));
+        // A sleep passes at its end, unless its deadline comes first.
+        let mut h = run(&Handler::Sleep(0), later);
+        assert_eq!(h.poll(Instant::now()), Some(HookEnd::Passed));
+        let mut h = run(&Handler::Sleep(60_000), now);
+        assert!(matches!(h.poll(Instant::now()), Some(HookEnd::Failed(_))));
+        assert_eq!(h.due(), now);
+    }
+}

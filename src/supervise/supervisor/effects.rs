@@ -3,7 +3,7 @@
 
 use super::{Supervisor, hooks, report};
 use crate::supervise::hook::Target;
-use crate::supervise::lifecycle::{Effect, Event, transition};
+use crate::supervise::lifecycle::{Effect, Event, Phase, transition};
 use crate::supervise::state::now_secs;
 use nix::sys::signal::Signal;
 
@@ -23,7 +23,14 @@ impl Supervisor<'_> {
                 Effect::Save => save = true,
                 Effect::DropHeld => drop(s.pending.take()),
                 Effect::KillScope => {
-                    tracing::warn!("container {}: killing it", s.plan.name);
+                    let why = match s.life.phase {
+                        Phase::PostStart => "its post_start hook failed".to_string(),
+                        _ => format!(
+                            "liveness probe failed {} times",
+                            s.policy.live_retries.unwrap_or(0)
+                        ),
+                    };
+                    tracing::warn!("container {}: {why}, killing it", s.plan.name);
                     let _ = self
                         .mgr
                         .kill_unit(&s.plan.unit.name, Signal::SIGKILL as i32);

@@ -67,7 +67,8 @@ impl HookRun {
             },
             Handler::Exec(argv) => {
                 let mut helper = super::enter::helper(&to.paths.podctl, to.command_pid, argv);
-                // Its output goes to the pod's journal (the supervisor's stream).
+                // Its output goes to the supervisor's journal stream (journald
+                // files it under the container's scope, where the writer is).
                 helper.stdout = Output::To(Stdio::inherit());
                 match probe::spawn_exec(to.procs, to.mgr, to.paths, to.unit, to.command_pid, helper)
                 {

@@ -1,7 +1,8 @@
 //! Lifecycle hook trials on a real systemd in the container tier: a
 //! `pre_stop` hook runs in the container before its stop signal and
-//! delays it; a `post_start` hook holds the container's start and
-//! readiness; a failing `post_start` hook kills and restarts it.
+//! delays it (its output in the journal); a `post_start` hook holds the
+//! container's start and readiness; a failing `post_start` hook kills and
+//! restarts it.
 
 use super::common::*;
 use crate::rig::{Guest, TrialFn, wait_for};
@@ -37,7 +38,7 @@ fn pre_stop_runs_before_the_stop_signal(g: &Guest) -> Result<(), String> {
     let toml = "name = \"hkps\"\n[containers.app]\n\
         command = [\"/bin/sh\", \"-c\", \"trap 'date +%s%N > /tmp/hkps-term; exit 0' TERM; sleep 4901 & wait\"]\n\
         volumes = [\"/tmp:/tmp\"]\n\
-        hooks.pre_stop = { exec = [\"/bin/sh\", \"-c\", \"date +%s%N > /tmp/hkps-hook; sleep 2\"] }\n";
+        hooks.pre_stop = { exec = [\"/bin/sh\", \"-c\", \"date +%s%N > /tmp/hkps-hook; echo hkps-draining; sleep 2\"] }\n";
     apply(g, "hkps", toml)?;
     wait_pid(g, "sleep 4901")?;
     if g.sh("test -e /tmp/hkps-hook").success() {
@@ -64,6 +65,17 @@ fn pre_stop_runs_before_the_stop_signal(g: &Guest) -> Result<(), String> {
         return Err(format!("down took {took:?}: the hook's 2 s, then the stop"));
     }
     assert_gone(g, "hkps", &["sleep 4901"])?;
+    // The hook's output is in the journal, of the container's scope.
+    wait_for(
+        Duration::from_secs(10),
+        "the hook's output in the journal",
+        || {
+            Ok(
+                g.sh("journalctl --no-pager -u pod-hkps.app.scope | grep -q hkps-draining")
+                    .success(),
+            )
+        },
+    )?;
     g.ok("podctl down --purge hkps")?;
     Ok(())
 }

@@ -9,7 +9,7 @@
 use super::scopes::{GRACE_AFTER_HOOK, StopContext, Stopping};
 use super::{Supervisor, SupervisorError};
 use crate::model::Hook;
-use crate::supervise::lifecycle::{Effect, Event};
+use crate::supervise::lifecycle::{Effect, Event, Phase};
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
@@ -98,7 +98,7 @@ impl Supervisor<'_> {
             let s = &mut self.slots[i];
             // Started by the transition: the stop watches it from here.
             let hook = s.hook.take().filter(|h| h.hook == Hook::PreStop);
-            let stops = hook.is_some() || effects.contains(&Effect::Stop);
+            let stops = effects.contains(&Effect::Stop) || s.life.phase == Phase::PreStop;
             if stops && let Some(child) = s.child.take() {
                 let timeout = Duration::from_millis(s.plan.stop_timeout_ms);
                 let stopping =

@@ -31,6 +31,7 @@ fn main() {
         .chain(pods::container::TRIALS)
         .chain(pods::isolation::TRIALS)
         .chain(pods::lifecycle::TRIALS)
+        .chain(pods::hooks::TRIALS)
         .chain(pods::network::TRIALS)
         .chain(pods::promises::TRIALS)
         .chain(pods::hostile_runtime::TRIALS)

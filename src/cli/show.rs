@@ -247,7 +247,8 @@ fn status_from_units(loaded: &[UnitStatus], paths: &Layout, name: &str) -> PodSt
         .containers
         .iter()
         .map(|c| {
-            let gone = !pod_up && c.state == "running";
+            let running = matches!(c.state.as_str(), "starting" | "running" | "stopping");
+            let gone = !pod_up && running;
             ContainerStatus {
                 unit_state: active(&c.unit),
                 name: c.name.clone(),

@@ -8,7 +8,7 @@ use super::walk::{self, Cx, fields, join};
 use super::yaml::Node;
 use super::{env, probe, security};
 
-const CONTAINER: [&str; 16] = [
+const CONTAINER: [&str; 17] = [
     "name",
     "image",
     "imagePullPolicy",
@@ -23,11 +23,11 @@ const CONTAINER: [&str; 16] = [
     "readinessProbe",
     "livenessProbe",
     "startupProbe",
+    "lifecycle",
     "volumeMounts",
     "restartPolicy",
 ];
-const CONTAINER_UNSUPPORTED: [&str; 8] = [
-    "lifecycle",
+const CONTAINER_UNSUPPORTED: [&str; 7] = [
     "stdin=false",
     "stdinOnce=false",
     "tty=false",
@@ -165,6 +165,7 @@ fn lower(
         readiness,
         liveness,
         startup,
+        lifecycle,
         mounts,
         restart,
     ] = fields(cx, n, path, CONTAINER, &CONTAINER_UNSUPPORTED);
@@ -240,6 +241,9 @@ fn lower(
         && let Some(text) = probe::read(cx, l, &join(path, "livenessProbe"))
     {
         set(cx, &mut keys, "live", text, l, &join(path, "livenessProbe"));
+    }
+    if let Some(l) = lifecycle {
+        super::hooks::lower(cx, l, &join(path, "lifecycle"), &mut keys);
     }
     if let Some(m) = mounts {
         let all = super::volumes::mounts(cx, m, &join(path, "volumeMounts"), &pcx.volumes);

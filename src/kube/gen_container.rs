@@ -115,6 +115,7 @@ pub(crate) fn container(
             None => notes.toml(&key(native_key), native_probe(p)),
         }
     }
+    m.nonempty("lifecycle", super::gen_hooks::lifecycle(c, notes));
     m.nonempty("volumeMounts", super::gen_volumes::mounts(c, vols, notes));
     // What only annotations say.
     if !c.after.is_empty() {
@@ -215,34 +216,12 @@ fn k8s_probe(p: &Probe) -> Option<Y> {
         return None;
     }
     let check = match &p.check {
-        Check::Exec(argv) => (
-            "exec",
-            MapB::default()
-                .put(
-                    "command",
-                    Y::Seq(argv.iter().map(|a| Y::Str(a.clone())).collect()),
-                )
-                .done(),
-        ),
+        Check::Exec(argv) => ("exec", super::gen_hooks::exec(argv)),
         Check::Tcp(port) => (
             "tcpSocket",
             MapB::default().put("port", Y::Int(*port as i64)).done(),
         ),
-        Check::Http(url) => {
-            let rest = url.strip_prefix("http://127.0.0.1:")?;
-            let (port, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-            let port: u16 = port.parse().ok()?;
-            let path = if path.is_empty() { "/" } else { path };
-            let mut get = MapB::default();
-            get.str("path", path).put("port", Y::Int(port as i64));
-            let headers: Vec<Y> = p
-                .headers
-                .iter()
-                .map(|(n, v)| MapB::default().str("name", n).str("value", v).done())
-                .collect();
-            get.nonempty("httpHeaders", Y::Seq(headers));
-            ("httpGet", get.done())
-        }
+        Check::Http(url) => ("httpGet", super::gen_hooks::http_get(url, &p.headers)?),
         Check::Notify => return None,
     };
     let mut m = MapB::default();

@@ -51,11 +51,7 @@ pub(crate) fn read(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
         return None;
     }
     let check = if let Some(e) = exec {
-        let p = join(path, "exec");
-        let [command] = fields(cx, e, &p, ["command"], &[]);
-        let argv = walk::strings(cx, command?, &join(&p, "command"));
-        let items: Vec<String> = argv.iter().map(|(s, _)| string(s)).collect();
-        format!("exec = [{}]", items.join(", "))
+        exec_check(cx, e, &join(path, "exec"))?
     } else if let Some(t) = tcp {
         let p = join(path, "tcpSocket");
         let [port, host] = fields(cx, t, &p, ["port", "host"], &[]);
@@ -63,39 +59,7 @@ pub(crate) fn read(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
         let port = port_number(cx, port, t, &p)?;
         format!("tcp = {port}")
     } else {
-        let h = http.expect("one check");
-        let p = join(path, "httpGet");
-        let [port, host, url_path, scheme, headers] = fields(
-            cx,
-            h,
-            &p,
-            ["port", "host", "path", "scheme", "httpHeaders"],
-            &[],
-        );
-        local_host(cx, host, &p)?;
-        if let Some(s) = scheme
-            && let Some(text) = walk::string(cx, s, &join(&p, "scheme"))
-            && text != "HTTP"
-        {
-            cx.unsupported(
-                s,
-                &join(&p, "scheme"),
-                &format!("scheme {text} (podctl probes plain HTTP)"),
-            );
-        }
-        let port = port_number(cx, port, h, &p)?;
-        let url_path = url_path
-            .and_then(|u| walk::string(cx, u, &join(&p, "path")))
-            .unwrap_or("/");
-        let slash = if url_path.starts_with('/') { "" } else { "/" };
-        let headers = match headers {
-            Some(hs) => http_headers(cx, hs, &join(&p, "httpHeaders"))?,
-            None => String::new(),
-        };
-        format!(
-            "http = {}{headers}",
-            string(&format!("http://127.0.0.1:{port}{slash}{url_path}"))
-        )
+        http_check(cx, http.expect("one check"), &join(path, "httpGet"))?
     };
     let period = seconds(cx, period, "periodSeconds", 1, DEFAULT_PERIOD)?;
     let timeout = seconds(cx, timeout, "timeoutSeconds", 1, DEFAULT_TIMEOUT)?;
@@ -107,6 +71,51 @@ pub(crate) fn read(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
     };
     Some(format!(
         "{{ {check}, interval = \"{period}s\", timeout = \"{timeout}s\", retries = {failures}{delay} }}"
+    ))
+}
+
+/// An `exec` action (`command`) as the native `exec = [...]` (probes and hooks).
+pub(crate) fn exec_check(cx: &mut Cx, e: &Node, p: &str) -> Option<String> {
+    let [command] = fields(cx, e, p, ["command"], &[]);
+    let argv = walk::strings(cx, command?, &join(p, "command"));
+    let items: Vec<String> = argv.iter().map(|(s, _)| string(s)).collect();
+    Some(format!("exec = [{}]", items.join(", ")))
+}
+
+/// An `httpGet` action as the native `http = "http://127.0.0.1:PORT/PATH"`
+/// with its `headers` (probes and hooks): plain HTTP to the pod's own
+/// 127.0.0.1, as the kubelet reaches the pod IP.
+pub(crate) fn http_check(cx: &mut Cx, h: &Node, p: &str) -> Option<String> {
+    let [port, host, url_path, scheme, headers] = fields(
+        cx,
+        h,
+        p,
+        ["port", "host", "path", "scheme", "httpHeaders"],
+        &[],
+    );
+    local_host(cx, host, p)?;
+    if let Some(s) = scheme
+        && let Some(text) = walk::string(cx, s, &join(p, "scheme"))
+        && text != "HTTP"
+    {
+        cx.unsupported(
+            s,
+            &join(p, "scheme"),
+            &format!("scheme {text} (podctl probes plain HTTP)"),
+        );
+    }
+    let port = port_number(cx, port, h, p)?;
+    let url_path = url_path
+        .and_then(|u| walk::string(cx, u, &join(p, "path")))
+        .unwrap_or("/");
+    let slash = if url_path.starts_with('/') { "" } else { "/" };
+    let headers = match headers {
+        Some(hs) => http_headers(cx, hs, &join(p, "httpHeaders"))?,
+        None => String::new(),
+    };
+    Some(format!(
+        "http = {}{headers}",
+        string(&format!("http://127.0.0.1:{port}{slash}{url_path}"))
     ))
 }
 

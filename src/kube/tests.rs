@@ -30,11 +30,11 @@ fn a_minimal_pod_lowers_to_the_native_file() {
 fn misspelt_and_unsupported_fields_are_located() {
     let src = HOST.replace(
         "  - name: app\n",
-        "  - name: app\n    lifecycle: {}\n    comand: [x]\n",
+        "  - name: app\n    stdin: true\n    comand: [x]\n",
     );
     let e = err(&src);
     assert!(
-        e.contains("t.yaml:10:5: spec.containers[0].lifecycle: not supported by podctl"),
+        e.contains("t.yaml:10:5: spec.containers[0].stdin: not supported by podctl"),
         "{e}"
     );
     assert!(

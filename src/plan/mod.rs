@@ -134,6 +134,10 @@ pub struct ContainerPlan {
     pub after: Vec<(String, Condition)>,
     pub ready: Option<Probe>,
     pub live: Option<Probe>,
+    /// What runs right after its command starts and before its stop signal
+    /// (a changed hook restarts the container, as a changed probe does).
+    #[serde(skip_serializing_if = "crate::model::Hooks::is_empty")]
+    pub hooks: crate::model::Hooks,
     /// First signal on stop; SIGKILL follows after `stop_timeout_ms`.
     pub stop_signal: i32,
     pub stop_timeout_ms: u64,
@@ -306,6 +310,7 @@ pub fn assemble(pod: &Pod, facts: &Facts) -> Plan {
             after: c.after.clone(),
             ready: c.ready.clone(),
             live: c.live.clone(),
+            hooks: c.hooks.clone(),
             stop_signal: c.stop_signal_or_term(),
             stop_timeout_ms: c.stop_timeout_ms,
             process: ProcessPlan {

@@ -20,6 +20,7 @@ pub(crate) fn pod(share: Vec<Namespace>, host: Vec<Namespace>) -> Pod {
         after: vec![],
         ready: None,
         live: None,
+        hooks: Default::default(),
         stop_signal: None,
         stop_timeout_ms: 10_000,
         runtime: None,

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use toml::de::DeValue;
 
-const KEYS: [&str; 26] = [
+const KEYS: [&str; 27] = [
     "image",
     "command",
     "args",
@@ -24,6 +24,7 @@ const KEYS: [&str; 26] = [
     "after",
     "ready",
     "live",
+    "hooks",
     "stop_signal",
     "stop_timeout",
     "runtime",
@@ -87,6 +88,7 @@ pub(crate) fn read(
         after: Vec::new(),
         ready: None,
         live: None,
+        hooks: Default::default(),
         stop_signal: None,
         stop_timeout_ms: crate::model::DEFAULT_STOP_TIMEOUT_MS,
         runtime: None,
@@ -111,6 +113,7 @@ pub(crate) fn read(
         after,
         ready,
         live,
+        hooks,
         stop_signal,
         stop_timeout,
         runtime,
@@ -151,7 +154,7 @@ pub(crate) fn read(
     let own = (pull, auto_update);
     c.updates = super::updates::read_container(sink, &path, own, image.is_some(), &pod.auto_update);
     if let Some(v) = env {
-        (c.env, c.secrets.env) = read_env(sink, v, &join(&path, "env"));
+        (c.env, c.secrets.env) = super::env::read(sink, v, &join(&path, "env"));
     }
     if let Some(v) = secrets {
         c.secrets.files = super::secrets::read_files(sink, v, &join(&path, "secrets"));
@@ -206,6 +209,13 @@ pub(crate) fn read(
         && let Some(ms) = lifecycle::read_duration(sink, v, &join(&path, "stop_timeout"))
     {
         c.stop_timeout_ms = ms;
+    }
+    if let Some(v) = hooks {
+        let cx = super::hooks::Context {
+            init: c.init,
+            stop_timeout_ms: c.stop_timeout_ms,
+        };
+        c.hooks = super::hooks::read(sink, v, &join(&path, "hooks"), &cx);
     }
     if let Some(v) = runtime {
         c.runtime = security::read_runtime(sink, v, &join(&path, "runtime"));
@@ -309,43 +319,6 @@ fn read_args(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<Vec<String>> {
         );
     }
     Some(argv.into_iter().map(|a| a.text.to_string()).collect())
-}
-
-/// Plain values, and variables set from a secret (sorted by variable).
-type Env = (BTreeMap<String, String>, Vec<(String, String)>);
-
-fn read_env(sink: &mut Sink, v: &Value<'_>, path: &str) -> Env {
-    let mut env = BTreeMap::new();
-    let mut from_secrets = Vec::new();
-    let Some(t) = tree::table(sink, v, path) else {
-        return (env, from_secrets);
-    };
-    for (k, v) in t.iter() {
-        let name: &str = k.get_ref();
-        let key = join(path, name);
-        if !names::is_env_name(name) {
-            sink.error(
-                k.span(),
-                &key,
-                format!(
-                    "{name:?} is not a valid environment variable name (use [A-Za-z_][A-Za-z0-9_]*)"
-                ),
-            );
-        }
-        if v.get_ref().as_table().is_some() {
-            if let Some(secret) = super::secrets::read_env_ref(sink, v, &key) {
-                from_secrets.push((name.to_string(), secret));
-            }
-        } else if let Some(s) = tree::string(sink, v, &key) {
-            if s.text.contains('\0') {
-                sink.error(s.span, &key, "values cannot contain NUL characters");
-            } else {
-                env.insert(name.to_string(), s.text.to_string());
-            }
-        }
-    }
-    from_secrets.sort();
-    (env, from_secrets)
 }
 
 fn read_user(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<User> {

@@ -98,13 +98,7 @@ pub(crate) fn read_probe(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<Pr
         return None;
     }
     let check = if let Some(e) = exec {
-        let k = join(key, "exec");
-        let argv = tree::strings(sink, e, &k)?;
-        if argv.is_empty() {
-            sink.error(e.span(), &k, "must not be empty");
-            return None;
-        }
-        Check::Exec(argv.into_iter().map(|a| a.text.to_string()).collect())
+        Check::Exec(read_exec(sink, e, &join(key, "exec"))?)
     } else if let Some(p) = tcp {
         match tree::integer(p.get_ref()).filter(|n| (1..=65535).contains(n)) {
             Some(n) => Check::Tcp(n as u16),
@@ -119,20 +113,7 @@ pub(crate) fn read_probe(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<Pr
         }
     } else {
         let h = http.expect("one check is given");
-        let k = join(key, "http");
-        let s = tree::string(sink, h, &k)?;
-        if !s.text.starts_with("http://") {
-            sink.error(
-                s.span,
-                &k,
-                format!(
-                    "{:?} is not an http:// URL (e.g. \"http://127.0.0.1:8080/healthz\")",
-                    s.text
-                ),
-            );
-            return None;
-        }
-        Check::Http(s.text.to_string())
+        Check::Http(read_http(sink, h, &join(key, "http"))?)
     };
     let interval_ms = interval
         .and_then(|v| read_probe_duration(sink, v, &join(key, "interval")))
@@ -174,6 +155,33 @@ pub(crate) fn read_probe(sink: &mut Sink, v: &Value<'_>, key: &str) -> Option<Pr
         delay_ms,
         headers,
     })
+}
+
+/// An `exec` check or hook: a command, not empty.
+pub(crate) fn read_exec(sink: &mut Sink, e: &Value<'_>, key: &str) -> Option<Vec<String>> {
+    let argv = tree::strings(sink, e, key)?;
+    if argv.is_empty() {
+        sink.error(e.span(), key, "must not be empty");
+        return None;
+    }
+    Some(argv.into_iter().map(|a| a.text.to_string()).collect())
+}
+
+/// An `http` check or hook: an http:// URL.
+pub(crate) fn read_http(sink: &mut Sink, h: &Value<'_>, key: &str) -> Option<String> {
+    let s = tree::string(sink, h, key)?;
+    if !s.text.starts_with("http://") {
+        sink.error(
+            s.span,
+            key,
+            format!(
+                "{:?} is not an http:// URL (e.g. \"http://127.0.0.1:8080/healthz\")",
+                s.text
+            ),
+        );
+        return None;
+    }
+    Some(s.text.to_string())
 }
 
 /// A probe's interval or timeout below this is rejected: every attempt is

@@ -10,7 +10,9 @@
 mod container;
 pub(crate) mod diag;
 pub mod dns;
+mod env;
 pub mod headers;
+mod hooks;
 pub mod lifecycle;
 mod limits;
 pub mod names;

@@ -297,32 +297,47 @@ fn read_containers(
     out
 }
 
-/// tcp and http probes connect to 127.0.0.1 in the pod's network namespace;
-/// a pod that neither shares one nor takes the host's has none (each
-/// container's own has only a loopback that is down), so they could never pass.
+/// tcp and http probes (and http hooks) connect to 127.0.0.1 in the pod's
+/// network namespace; a pod that neither shares one nor takes the host's
+/// has none (each container's own has only a loopback that is down), so
+/// they could never pass.
 fn network_probes_need_a_pod_network(
     sink: &mut Sink,
     c: &crate::model::Container,
     table: &Value<'_>,
 ) {
-    use crate::model::Check;
+    use crate::model::{Check, Handler, Hook};
+    let get = |v: &Value<'_>, key: &str| {
+        v.get_ref()
+            .as_table()
+            .and_then(|t| t.get(key))
+            .map(|v| v.span())
+    };
+    let path = join("containers", &c.name);
     for (key, probe) in [("ready", &c.ready), ("live", &c.live)] {
         let kind = match probe.as_ref().map(|p| &p.check) {
             Some(Check::Tcp(_)) => "tcp",
             Some(Check::Http(_)) => "http",
             _ => continue,
         };
-        let span = table
-            .get_ref()
-            .as_table()
-            .and_then(|t| t.get(key))
-            .map_or_else(|| table.span(), |v| v.span());
         sink.error(
-            span,
-            &join(&join("containers", &c.name), key),
+            get(table, key).unwrap_or_else(|| table.span()),
+            &join(&path, key),
             format!(
                 "a {kind} probe connects to 127.0.0.1 in the pod's network namespace, and this pod has none (\"net\" is in neither share nor host); add \"net\" to share or host, or use an exec probe"
             ),
+        );
+    }
+    for hook in [Hook::PostStart, Hook::PreStop] {
+        if !matches!(c.hooks.get(hook), Some(Handler::Http { .. })) {
+            continue;
+        }
+        let hooks = table.get_ref().as_table().and_then(|t| t.get("hooks"));
+        let span = hooks.and_then(|h| get(h, hook.key()));
+        sink.error(
+            span.unwrap_or_else(|| table.span()),
+            &join(&join(&path, "hooks"), hook.key()),
+            "an http hook connects in the pod's network namespace, and this pod has none (\"net\" is in neither share nor host); add \"net\" to share or host, or use an exec hook",
         );
     }
 }

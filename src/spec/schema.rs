@@ -10,9 +10,6 @@ use super::updates::{AUTO_UPDATES, PULLS};
 use crate::model::{Condition, MAX_REVISION_HISTORY, Namespace, NetworkMode, Restart};
 use serde_json::{Map, Value, json};
 
-/// The pod file's reference: the `meaning` of each key.
-const POD_FILE_DOC: &str = include_str!("../../docs/pod-file.md");
-
 /// The file `__generate schema` writes.
 pub const FILE_NAME: &str = "pod.schema.json";
 
@@ -143,6 +140,7 @@ fn definitions() -> Value {
             ("memory_low", json!({"anyOf": [{"$ref": "#/$defs/size"}, {"type": "integer", "minimum": 1}]})),
         ]),
         "probe": probe(),
+        "hook": hook(),
         "container": container(),
     })
 }
@@ -210,6 +208,16 @@ fn container() -> Value {
                 json!({"anyOf": [{"const": "notify"}, {"$ref": "#/$defs/probe"}]}),
             ),
             ("live", reference("probe")),
+            (
+                "hooks",
+                object(
+                    "Hooks",
+                    vec![
+                        ("post_start", reference("hook")),
+                        ("pre_stop", reference("hook")),
+                    ],
+                ),
+            ),
             ("stop_signal", signal()),
             ("stop_timeout", reference("duration")),
             ("runtime", reference("runtime")),
@@ -345,50 +353,12 @@ fn object(doc_section: &str, keys: Vec<(&str, Value)>) -> Value {
     json!({"type": "object", "properties": properties, "additionalProperties": false})
 }
 
-/// The last cell of the row of `key` in the first table under `heading`
-/// (a `##` or `###` heading), as plain text.
-fn meaning(heading: &str, key: &str) -> Option<String> {
-    let mut lines = POD_FILE_DOC.lines();
-    lines.find(|l| l.trim_start_matches('#').trim() == heading && l.starts_with('#'))?;
-    let row_start = format!("| `{key}` |");
-    let row = lines
-        .take_while(|l| !l.starts_with('#'))
-        .find(|l| l.starts_with(&row_start))?;
-    let cell = plain(
-        row.trim_end()
-            .trim_end_matches('|')
-            .rsplit(" | ")
-            .next()?
-            .trim(),
-    );
-    // "see Security": that section's table says more, when it has the key.
-    match cell.strip_prefix("see ") {
-        Some(other) if other != heading => meaning(other, key).or(Some(cell)),
-        _ => Some(cell),
-    }
-}
-
-/// Markdown inline syntax dropped: links become their text, no backticks.
-fn plain(md: &str) -> String {
-    let mut out = String::new();
-    let mut rest = md;
-    while let Some(open) = rest.find('[') {
-        let Some(mid) = rest[open..].find("](") else {
-            break;
-        };
-        let Some(close) = rest[open + mid..].find(')') else {
-            break;
-        };
-        out.push_str(&rest[..open]);
-        out.push_str(&rest[open + 1..open + mid]);
-        rest = &rest[open + mid + close + 1..];
-    }
-    out.push_str(rest);
-    out.replace('`', "").replace("\\|", "|")
-}
-
 mod checks;
+mod doc;
 #[cfg(test)]
 mod tests;
 
-use checks::{probe, userns};
+use checks::{hook, probe, userns};
+#[cfg(test)]
+use doc::POD_FILE_DOC;
+use doc::meaning;

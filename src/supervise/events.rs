@@ -24,19 +24,22 @@ pub enum Event {
     Oom,
     /// A liveness probe failed (detail: failures in a row).
     ProbeFailed,
+    /// A lifecycle hook failed (detail: which, and why).
+    HookFailed,
     /// `podctl auto-update` rolled its image back (detail: the digests and
     /// why the update did not hold).
     Rollback,
 }
 
 impl Event {
-    pub const ALL: [Event; 7] = [
+    pub const ALL: [Event; 8] = [
         Event::Started,
         Event::Ready,
         Event::Exited,
         Event::Restarted,
         Event::Oom,
         Event::ProbeFailed,
+        Event::HookFailed,
         Event::Rollback,
     ];
 
@@ -48,6 +51,7 @@ impl Event {
             Event::Restarted => "restarted",
             Event::Oom => "oom",
             Event::ProbeFailed => "probe-failed",
+            Event::HookFailed => "hook-failed",
             Event::Rollback => "rollback",
         }
     }
@@ -81,6 +85,17 @@ pub fn probe_failed(host: &HostRoots, pod: &str, container: &str, in_a_row: u32)
         container,
         Event::ProbeFailed,
         &format!("liveness failed {in_a_row} in a row"),
+    );
+}
+
+/// Logs `hook-failed`: `hook` failed (`why`: "exited 1", "timed out ...").
+pub fn hook_failed(host: &HostRoots, pod: &str, container: &str, hook: &str, why: &str) {
+    emit(
+        host,
+        pod,
+        container,
+        Event::HookFailed,
+        &format!("{hook} hook {why}"),
     );
 }
 

@@ -8,6 +8,7 @@ pub mod entry;
 pub mod events;
 pub mod held;
 pub mod holder;
+pub mod hook;
 pub mod journal;
 pub mod launch;
 pub mod leftovers;

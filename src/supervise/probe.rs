@@ -71,17 +71,8 @@ pub fn attempt(
     let child = match &probe.check {
         Check::Exec(argv) => {
             let mut helper = super::enter::helper(&paths.podctl, command_pid, argv);
-            helper.own_group = true;
             helper.stderr = Stdio::null();
-            let Ok(held) = procs.held(helper) else {
-                return false;
-            };
-            let sub = crate::oci::launch::ExecInfo::attach_point(&dirs, command_pid);
-            if held.attach(mgr, unit, sub).is_err() {
-                // Dropped: killed and reaped.
-                return false;
-            }
-            super::enter::release(held, None).ok()
+            spawn_exec(procs, mgr, paths, unit, command_pid, helper)
         }
         Check::Tcp(port) => spawn_net(
             procs,
@@ -115,7 +106,38 @@ pub fn attempt(
     passes_within(child, timeout, interrupt, &end)
 }
 
-fn spawn_net(
+/// Starts `helper` (`podctl __enter PID -- argv`, [`super::enter::helper`])
+/// held, leading a process group of its own, moves it into the
+/// container's scope `unit` and releases it: the command then runs in the
+/// container through its runtime. None if any step fails (a helper that
+/// could not be moved is killed and reaped).
+pub(super) fn spawn_exec(
+    procs: &dyn Spawner,
+    mgr: &dyn Manager,
+    paths: &Layout,
+    unit: &str,
+    command_pid: u32,
+    mut helper: Helper,
+) -> Option<Box<dyn Process>> {
+    helper.own_group = true;
+    let held = procs.held(helper).ok()?;
+    let sub = crate::oci::launch::ExecInfo::attach_point(&paths.oci(), command_pid);
+    // Dropped on failure: killed and reaped.
+    held.attach(mgr, unit, sub).ok()?;
+    super::enter::release(held, None).ok()
+}
+
+/// An http check's one argument to `podctl __probe`: the URL and its headers.
+pub(super) fn http_target(
+    url: &str,
+    headers: &std::collections::BTreeMap<String, String>,
+) -> String {
+    http::target(url, headers)
+}
+
+/// Starts `podctl __probe` for a `tcp` or `http` check in the pod's
+/// network namespace, leading a process group of its own.
+pub(super) fn spawn_net(
     procs: &dyn Spawner,
     podctl: &Path,
     ns_pid: u32,

@@ -22,7 +22,8 @@ pub struct ContainerState {
     #[serde(default)]
     pub monitor_pid: u32,
     /// The container's phase ([`crate::supervise::lifecycle::Phase::name`]):
-    /// waiting, running, restarting, completed, exited, failed, stopped.
+    /// waiting, starting, running, stopping, restarting, completed, exited,
+    /// failed, stopped.
     pub state: String,
     /// Its readiness probe passed (or it has none and runs).
     #[serde(default)]

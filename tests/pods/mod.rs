@@ -7,6 +7,7 @@ pub mod cli_more;
 pub mod common;
 pub mod confined;
 pub mod container;
+pub mod hooks;
 pub mod hostile_boundary;
 pub mod hostile_image;
 pub mod hostile_manifest;

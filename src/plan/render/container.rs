@@ -63,6 +63,11 @@ pub(super) fn section(
             );
         }
     }
+    for hook in [crate::model::Hook::PostStart, crate::model::Hook::PreStop] {
+        if let Some(h) = c.hooks.get(hook) {
+            line(w, 1, format!("{} hook: {}", hook.key(), handler(h)));
+        }
+    }
     line(
         w,
         1,
@@ -215,5 +220,15 @@ fn check(c: &crate::model::Check, headers: &std::collections::BTreeMap<String, S
             format!("http GET {url} with {}", list(&h))
         }
         crate::model::Check::Notify => "sd_notify READY=1 on the container's NOTIFY_SOCKET".into(),
+    }
+}
+
+/// A hook's handler in words.
+fn handler(h: &crate::model::Handler) -> String {
+    use crate::model::{Check, Handler};
+    match h {
+        Handler::Exec(argv) => check(&Check::Exec(argv.clone()), &Default::default()),
+        Handler::Http { url, headers } => check(&Check::Http(url.clone()), headers),
+        Handler::Sleep(ms) => format!("sleep {ms} ms"),
     }
 }

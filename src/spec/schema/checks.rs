@@ -1,4 +1,5 @@
-//! The schema of a probe table and of `userns`: keys with a choice of forms.
+//! The schema of a probe table, a hook's handler and `userns`: keys with a
+//! choice of forms.
 
 use super::{object, reference};
 use serde_json::{Value, json};
@@ -35,6 +36,32 @@ pub(super) fn probe() -> Value {
         json!([{"required": ["exec"]}, {"required": ["tcp"]}, {"required": ["http"]}]),
     );
     p
+}
+
+/// A hook's handler: exactly one of exec, http (with headers) and sleep.
+pub(super) fn hook() -> Value {
+    let mut h = object(
+        "Hook handlers",
+        vec![
+            (
+                "exec",
+                json!({"type": "array", "items": {"type": "string"}, "minItems": 1}),
+            ),
+            ("http", json!({"type": "string", "pattern": "^http://"})),
+            ("sleep", reference("duration")),
+            (
+                "headers",
+                json!({"type": "object", "additionalProperties": {"type": "string"}, "maxProperties": 32}),
+            ),
+            // Read only to say why it is refused.
+            ("tcp", json!(false)),
+        ],
+    );
+    h.as_object_mut().expect("an object").insert(
+        "oneOf".into(),
+        json!([{"required": ["exec"]}, {"required": ["http"]}, {"required": ["sleep"]}]),
+    );
+    h
 }
 
 /// `userns`: "auto", "host", or a table of `uid`, `gid` and `size`.

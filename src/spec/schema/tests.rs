@@ -59,6 +59,14 @@ fn the_schema_has_exactly_the_readers_keys_at_every_level() {
         ),
         ("/$defs/probe", format!("{APP}live = {{ tcp = 80, {z} }}\n")),
         (
+            "/$defs/container/properties/hooks",
+            format!("{APP}hooks = {{ {z} }}\n"),
+        ),
+        (
+            "/$defs/hook",
+            format!("{APP}hooks.pre_stop = {{ sleep = 1, {z} }}\n"),
+        ),
+        (
             "/$defs/container/properties/capabilities",
             format!("{APP}capabilities = {{ {z} }}\n"),
         ),
@@ -124,6 +132,10 @@ fn accepted_pods() -> Vec<(String, String)> {
          [containers.web]\nimage = \"nginx:1.25\"\npull = \"always\"\n\
          [containers.db]\nimage = \"postgres:16\"\npull = \"never\"\nauto_update = \"disabled\"\n{APP}"
     )));
+    out.push(("hooks".into(), format!(
+        "{APP}hooks = {{ post_start = {{ exec = [\"touch\", \"/tmp/up\"] }}, pre_stop = {{ sleep = \"2s\" }} }}\n\
+         [containers.web]\ncommand = [\"/bin/true\"]\nhooks.pre_stop = {{ http = \"http://127.0.0.1/\", headers = {{ A = \"b\" }} }}\n"
+    )));
     let mut accepted = Vec::new();
     for (name, src) in out {
         if let Err(d) = crate::spec::parse_str(&src, &name, "t") {
@@ -147,7 +159,7 @@ fn every_pod_the_reader_accepts_is_valid() {
 
 /// Refused by the reader for what a schema can say: unknown keys, wrong
 /// types, values outside an enum or a pattern.
-const REFUSED: [&str; 22] = [
+const REFUSED: [&str; 23] = [
     "unknown-key",
     "unknown-key-no-suggestion",
     "unknown-nested-key",
@@ -170,6 +182,7 @@ const REFUSED: [&str; 22] = [
     "bad-container-name",
     "reserved-container-name",
     "duplicate-namespace",
+    "hook-bad-handler",
 ];
 
 #[test]

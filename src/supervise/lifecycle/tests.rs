@@ -1,8 +1,12 @@
 //! The container state machine, transition by transition (no root, no
 //! processes): each test names the transition it pins down.
 
+mod hooks;
+
 use super::*;
+use crate::plan::Property;
 use crate::plan::Value;
+use crate::plan::diff::Action;
 
 const RESET: Duration = Duration::from_secs(60);
 
@@ -14,6 +18,8 @@ fn policy(restart: Restart) -> Policy {
         ready_probe: false,
         live_retries: None,
         backoff_reset: RESET,
+        post_start: false,
+        pre_stop: false,
     }
 }
 

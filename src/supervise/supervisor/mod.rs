@@ -8,17 +8,23 @@
 //! init containers one by one to completion; then release each regular
 //! container once what it waits for (`after`) holds. READY=1 (by the caller)
 //! once every regular container is ready.
+//! Hooks (`hooks`): a container's post_start hook runs once it is
+//! released (it is neither started nor ready until the hook passes); its
+//! pre_stop hook before its stop signal (`scopes`).
 //! Run: restart containers per policy with exponential backoff, probe
 //! liveness; a lost sandbox fails the service (systemd's Restart= recreates
 //! the pod). Stop (SIGTERM): containers in reverse start order, each with its
 //! stop signal and timeout, then the sandbox.
 
+mod effects;
 mod error;
+mod hooks;
 mod leftover;
 pub mod memory;
 mod probes;
 mod reload;
 mod restart;
+mod scopes;
 mod signals;
 mod slot;
 mod start;
@@ -29,9 +35,8 @@ pub mod up;
 
 use super::holder;
 use super::launch;
-use super::lifecycle::{Effect, Event, transition};
 use super::process::{Process, Spawner};
-use super::state::{PodState, Reload, now_secs};
+use super::state::{PodState, Reload};
 use crate::layout::Layout;
 use crate::plan::Plan;
 use crate::systemd::Manager;
@@ -263,6 +268,7 @@ impl<'m> Supervisor<'m> {
             self.remove_pod_mounts();
             for s in &mut self.slots {
                 drop(s.pending.take());
+                s.hook = None;
                 if let Some(mut c) = s.child.take() {
                     let _ = c.kill();
                     let _ = c.wait();
@@ -294,63 +300,26 @@ impl<'m> Supervisor<'m> {
         }
     }
 
-    /// When something is due next: a restart, a probe.
+    /// When something is due next: a restart, a probe, a hook's end.
     fn next_due(&self) -> Option<Instant> {
+        let hooks = self.slots.iter().filter_map(|s| s.hook.as_ref());
         self.slots
             .iter()
             .filter_map(|s| s.life.due(&s.policy))
+            .chain(hooks.map(|h| h.due()))
             .min()
-    }
-
-    /// Feeds `event` to slot `i`'s state machine and carries out the
-    /// effects that need nothing but the slot; returns the others (launch,
-    /// stop, set properties) for the caller, which knows how.
-    fn fire(&mut self, i: usize, event: Event) -> Vec<Effect> {
-        let s = &mut self.slots[i];
-        let (life, effects) = transition(&s.life, &s.policy, event);
-        s.life = life;
-        let mut rest = Vec::new();
-        let mut save = false;
-        for e in effects {
-            match e {
-                Effect::Entered => s.state.since = now_secs(),
-                Effect::Save => save = true,
-                Effect::DropHeld => drop(s.pending.take()),
-                Effect::KillScope => {
-                    tracing::warn!(
-                        "container {}: liveness probe failed {} times, killing it",
-                        s.plan.name,
-                        s.policy.live_retries.unwrap_or(0)
-                    );
-                    let _ = self
-                        .mgr
-                        .kill_unit(&s.plan.unit.name, Signal::SIGKILL as i32);
-                }
-                Effect::Report(r) => report(
-                    &self.paths.host,
-                    &self.plan.pod,
-                    s,
-                    r,
-                    &mut self.slice_oom_kills,
-                ),
-                other => rest.push(other),
-            }
-        }
-        if save {
-            self.save();
-        }
-        rest
     }
 
     /// Sleeps until `until` at the latest, or until a signal, a helper's
     /// exit (SIGCHLD) or a notification of a container not ready yet.
     fn wait(&mut self, until: Option<Instant>) {
         let timeout = until.map(|t| t.saturating_duration_since(Instant::now()));
-        // The NOTIFY_SOCKETs of containers not ready yet.
+        // The NOTIFY_SOCKETs of containers not ready yet (READY=1 waits
+        // for a post_start hook to pass).
         let notify: Vec<BorrowedFd<'_>> = self
             .slots
             .iter()
-            .filter(|s| !s.ready())
+            .filter(|s| !s.ready() && s.life.phase != super::lifecycle::Phase::PostStart)
             .filter_map(|s| s.notify.as_ref())
             .map(|n| n.as_fd())
             .collect();
@@ -374,6 +343,7 @@ impl<'m> Supervisor<'m> {
                 self.kill_leftovers();
                 return Err(e);
             }
+            self.poll_hooks();
             self.restart_due();
             self.probe_readiness();
             self.probe_liveness();

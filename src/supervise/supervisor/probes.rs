@@ -1,7 +1,7 @@
 //! Readiness (probes, sd_notify) and liveness of running containers.
 
 use super::Supervisor;
-use crate::supervise::lifecycle::Event;
+use crate::supervise::lifecycle::{Event, Phase};
 use crate::supervise::{notify, probe};
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,8 @@ impl Supervisor<'_> {
             let (Some(probe), Some(_)) = (&s.plan.ready, &s.child) else {
                 continue;
             };
-            if s.ready() {
+            // Not before its post_start hook has passed (nor READY=1 read).
+            if s.ready() || s.life.phase == Phase::PostStart {
                 continue;
             }
             if let Some(n) = &s.notify {

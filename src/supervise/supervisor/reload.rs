@@ -1,13 +1,11 @@
 //! Reload (SIGHUP from `podctl apply`): make the running pod match the stored
 //! definition with the least change.
 
-use super::stop::{StopContext, Stopping};
 use super::{Slot, Supervisor, SupervisorError, placeholder_slot};
 use crate::plan::Plan;
 use crate::plan::decide::{Changes, Running, Wanted, decide};
 use crate::supervise::lifecycle::{Effect, Event, Phase, Policy, transition};
 use crate::supervise::state::Reload;
-use std::time::Duration;
 
 /// Identifies a reload: Unix nanoseconds, so ids grow across supervisor restarts.
 fn reload_id() -> u64 {
@@ -156,32 +154,12 @@ impl Supervisor<'_> {
         };
         // Stop what goes or restarts, in reverse start order; a stop
         // request meanwhile cuts the waits to the pod's stop budget.
-        let budget = self.stop_budget();
         for i in (0..self.slots.len()).rev() {
             let Some(a) = action(&self.slots[i].plan.name) else {
                 continue;
             };
-            if !matches!(a, Action::Restarted | Action::Removed) {
-                continue;
-            }
-            if self.fire(i, Event::Reload(a)).contains(&Effect::Stop)
-                && let Some(child) = self.slots[i].child.take()
-            {
-                let s = &self.slots[i];
-                let mut ctx = StopContext {
-                    mgr: self.mgr,
-                    cgroup: &self.paths.host.cgroup,
-                    pod: &self.plan.pod,
-                    inbox: &mut self.inbox,
-                    budget: Some(budget),
-                    deadline: None,
-                };
-                ctx.stop_scopes(vec![Stopping {
-                    unit: &s.plan.unit.name,
-                    child,
-                    signal: s.plan.stop_signal,
-                    timeout: Duration::from_millis(s.plan.stop_timeout_ms),
-                }]);
+            if matches!(a, Action::Restarted | Action::Removed) {
+                self.stop_wave(vec![(i, Event::Reload(a))], None);
             }
         }
         // The new order: kept slots take their new plan, new ones are made.

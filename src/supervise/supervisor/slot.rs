@@ -23,6 +23,9 @@ pub(super) struct Slot {
     pub(super) pending: Option<PendingContainer>,
     /// Its relay, while [`Phase::Running`] (and until reaped).
     pub(super) child: Option<Box<dyn Process>>,
+    /// Its hook that runs: `post_start` ([`Phase::PostStart`]), or
+    /// `pre_stop` until the stop takes it.
+    pub(super) hook: Option<crate::supervise::hook::HookRun>,
     pub(super) life: Lifecycle,
     /// Its NOTIFY_SOCKET, for `ready = "notify"`.
     pub(super) notify: Option<NotifySocket>,
@@ -113,6 +116,10 @@ pub(super) fn report(host: &HostRoots, pod: &str, s: &Slot, r: Report, slice_oom
             );
         }
         Report::ProbeFailed(n) => crate::supervise::events::probe_failed(host, pod, name, n),
+        Report::HookFailed(hook, why) => {
+            tracing::warn!("container {name}: its {} hook {why}", hook.key());
+            crate::supervise::events::hook_failed(host, pod, name, hook.key(), &why);
+        }
     }
 }
 
@@ -122,6 +129,7 @@ pub(super) fn placeholder_slot(c: &ContainerPlan, backoff_reset: Duration) -> Sl
         policy: Policy::of(c, backoff_reset),
         pending: None,
         child: None,
+        hook: None,
         life: Lifecycle::new(Instant::now()),
         notify: None,
         state: ContainerState {
@@ -144,6 +152,8 @@ pub(super) fn describe_wait(s: &Slot, all: &[Slot]) -> String {
             .map(|(t, c)| format!("{t} to be {}", c.as_str()))
             .collect();
         format!("{} waits for {}", s.plan.name, unmet.join(", "))
+    } else if s.life.phase == Phase::PostStart {
+        format!("{}'s post_start hook has not ended", s.plan.name)
     } else {
         format!("{} is not ready ({})", s.plan.name, s.life.phase.name())
     }

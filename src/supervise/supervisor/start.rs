@@ -187,6 +187,7 @@ impl Supervisor<'_> {
             let progress = !due.is_empty();
             self.release_together(&due)?;
             self.reap()?;
+            self.poll_hooks();
             self.restart_due();
             self.probe_readiness();
             let waiting: Vec<String> = self

@@ -6,27 +6,18 @@
 //! (EXTEND_TIMEOUT_USEC) so that pod@.service's TimeoutStopSec never cuts
 //! an orderly stop short.
 
-use super::signals::Inbox;
+use super::scopes::{GRACE_AFTER_HOOK, StopContext, Stopping};
 use super::{Supervisor, SupervisorError};
-use crate::supervise::lifecycle::{Effect, Event};
-use crate::supervise::process::Process;
-use crate::systemd::Manager;
+use crate::model::Hook;
+use crate::supervise::lifecycle::{Effect, Event, Phase};
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 
 /// How long the holder gets after SIGTERM before SIGKILL (it exits at once).
 const SANDBOX_STOP_TIMEOUT: Duration = Duration::from_secs(1);
-/// After their main processes are gone, how long scopes may take to empty.
-const EMPTY_GRACE: Duration = Duration::from_secs(1);
 /// Asked of systemd on top of the stop budget: the sandbox, the empty-scope
 /// waits and exiting.
 const STOP_MARGIN: Duration = Duration::from_secs(5);
-/// How often the stop looks whether stopped scopes' cgroups are empty (no
-/// event tells: cgroup.events would need an inotify watch per scope).
-const EMPTY_POLL: Duration = Duration::from_millis(1);
-/// Longest wait between two looks at the stopping children (their exit
-/// wakes the wait earlier, through SIGCHLD).
-const STOP_POLL: Duration = Duration::from_millis(20);
 
 impl Supervisor<'_> {
     /// The time the whole pod may take to stop: its longest `stop_timeout`.
@@ -57,13 +48,23 @@ impl Supervisor<'_> {
         Ok(())
     }
 
-    /// The containers, in reverse dependency order, each with its stop
-    /// signal and timeout before SIGKILL, within the pod's stop budget.
+    /// The containers, in reverse dependency order, each with its
+    /// `pre_stop` hook, stop signal and timeout before SIGKILL, within the
+    /// pod's stop budget.
     pub(super) fn stop_containers(&mut self) {
         let budget = self.stop_budget();
         let since = self.inbox.stop_requested().unwrap_or_else(Instant::now);
         let deadline = since + budget;
-        let extend = (budget + STOP_MARGIN).as_micros().min(u32::MAX as u128) as u32;
+        // A signal after a hook that took the whole timeout still gets its grace.
+        let hooked = self.slots.iter().any(|s| s.policy.pre_stop);
+        let grace = if hooked {
+            GRACE_AFTER_HOOK
+        } else {
+            Duration::ZERO
+        };
+        let extend = (budget + grace + STOP_MARGIN)
+            .as_micros()
+            .min(u32::MAX as u128) as u32;
         let _ = sd_notify::notify(&[sd_notify::NotifyState::ExtendTimeoutUsec(extend)]);
         // Nothing restarts or is released any more.
         for i in 0..self.slots.len() {
@@ -80,35 +81,47 @@ impl Supervisor<'_> {
             stop_waves(&plans, &running)
         };
         for wave in waves {
-            let mut taken: Vec<(usize, Box<dyn Process>)> = Vec::new();
-            for &i in &wave {
-                if self.fire(i, Event::Stop).contains(&Effect::Stop)
-                    && let Some(child) = self.slots[i].child.take()
-                {
-                    taken.push((i, child));
-                }
+            let wave = wave.into_iter().map(|i| (i, Event::Stop)).collect();
+            self.stop_wave(wave, Some(deadline));
+        }
+    }
+
+    /// Stops the containers of `wave` together, each told its event (a stop,
+    /// or a reload's restart or removal): those the state machine stops run
+    /// their `pre_stop` hook, then get their signal and, after their
+    /// timeout (within the pod's stop budget, and `deadline` if set), SIGKILL.
+    pub(super) fn stop_wave(&mut self, wave: Vec<(usize, Event)>, deadline: Option<Instant>) {
+        let budget = self.stop_budget();
+        let mut scopes = Vec::new();
+        for (i, event) in wave {
+            let effects = self.fire(i, event);
+            let s = &mut self.slots[i];
+            // Started by the transition: the stop watches it from here.
+            let hook = s.hook.take().filter(|h| h.hook == Hook::PreStop);
+            let stops = effects.contains(&Effect::Stop) || s.life.phase == Phase::PreStop;
+            if stops && let Some(child) = s.child.take() {
+                let timeout = Duration::from_millis(s.plan.stop_timeout_ms);
+                let stopping =
+                    Stopping::new(i, &s.plan.unit.name, child, s.plan.stop_signal, timeout);
+                scopes.push(stopping.after(hook));
             }
-            let stopping = taken
-                .into_iter()
-                .map(|(i, child)| {
-                    let p = &self.slots[i].plan;
-                    Stopping {
-                        unit: &p.unit.name,
-                        child,
-                        signal: p.stop_signal,
-                        timeout: Duration::from_millis(p.stop_timeout_ms),
-                    }
-                })
-                .collect();
+        }
+        loop {
             let mut ctx = StopContext {
                 mgr: self.mgr,
                 cgroup: &self.paths.host.cgroup,
                 pod: &self.plan.pod,
                 inbox: &mut self.inbox,
                 budget: Some(budget),
-                deadline: Some(deadline),
+                deadline,
             };
-            ctx.stop_scopes(stopping);
+            let Some((k, end)) = ctx.stop_scopes(&mut scopes) else {
+                break;
+            };
+            // Its signal follows at once (the transition's Stop).
+            let now = Instant::now();
+            let hook = Hook::PreStop;
+            self.fire(scopes[k].slot, Event::HookEnded { hook, end, now });
         }
     }
 
@@ -131,104 +144,10 @@ impl Supervisor<'_> {
                 budget: None,
                 deadline: None,
             };
-            ctx.stop_scopes(vec![Stopping {
-                unit: &self.plan.sandbox.unit.name,
-                child: h,
-                signal: Signal::SIGTERM as i32,
-                timeout: SANDBOX_STOP_TIMEOUT,
-            }]);
-        }
-    }
-}
-
-/// A scope being stopped: its unit, our child in it, how to stop it.
-pub(super) struct Stopping<'a> {
-    pub unit: &'a str,
-    pub child: Box<dyn Process>,
-    pub signal: i32,
-    pub timeout: Duration,
-}
-
-/// What a stop needs besides the scopes: systemd, the signals (a stop
-/// request arriving meanwhile shortens the wait to the pod's stop budget)
-/// and a deadline for SIGKILL, if one is set already.
-pub(super) struct StopContext<'a> {
-    pub mgr: &'a dyn Manager,
-    /// The cgroup root ([`crate::layout::HostRoots::cgroup`]).
-    pub cgroup: &'a std::path::Path,
-    pub pod: &'a str,
-    pub inbox: &'a mut Inbox,
-    /// The pod's stop budget, counted from a stop request; None: a stop
-    /// request does not shorten this stop (the sandbox's).
-    pub budget: Option<Duration>,
-    pub deadline: Option<Instant>,
-}
-
-impl StopContext<'_> {
-    /// When SIGKILL is due at the latest, whatever the scope's own timeout.
-    fn cap(&mut self) -> Option<Instant> {
-        let budget = self.budget?;
-        let requested = self.inbox.stop_requested().map(|t| t + budget);
-        match (self.deadline, requested) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-
-    /// Stops scopes together: `signal` to our child in each (its relay
-    /// forwards it to the container's processes), SIGKILL to every process
-    /// of a scope still running after its timeout (or the stop budget);
-    /// returns once every child is reaped and every scope's cgroup is empty.
-    pub(super) fn stop_scopes(&mut self, mut scopes: Vec<Stopping<'_>>) {
-        let start = Instant::now();
-        for s in &scopes {
-            if let Ok(sig) = Signal::try_from(s.signal) {
-                let _ = s.child.signal(sig);
-            }
-        }
-        let mut killed = vec![false; scopes.len()];
-        loop {
-            let cap = self.cap();
-            let mut next: Option<Instant> = None;
-            let mut running = false;
-            for (s, killed) in scopes.iter_mut().zip(killed.iter_mut()) {
-                if !matches!(s.child.try_wait(), Ok(None)) {
-                    continue;
-                }
-                running = true;
-                let due = kill_due(start, s.timeout, cap);
-                if !*killed && Instant::now() >= due {
-                    tracing::warn!(
-                        "{}: still running {:?} after signal {}, sending SIGKILL",
-                        s.unit,
-                        start.elapsed(),
-                        s.signal
-                    );
-                    let _ = self.mgr.kill_unit(s.unit, Signal::SIGKILL as i32);
-                    let _ = s.child.kill();
-                    *killed = true;
-                }
-                if !*killed {
-                    next = Some(next.map_or(due, |n: Instant| n.min(due)));
-                }
-            }
-            if !running {
-                break;
-            }
-            let wake = next.map_or(STOP_POLL, |n| {
-                n.saturating_duration_since(Instant::now()).min(STOP_POLL)
-            });
-            self.inbox.wait(Some(wake), &[]);
-        }
-        // Our children are gone; wait until the scopes are empty too (their
-        // other processes die with them), so what stops next stops strictly after.
-        let grace = Instant::now() + EMPTY_GRACE;
-        while scopes
-            .iter()
-            .any(|s| crate::supervise::cgroup::populated(self.cgroup, self.pod, s.unit))
-            && Instant::now() < grace
-        {
-            std::thread::sleep(EMPTY_POLL);
+            let unit = &self.plan.sandbox.unit.name;
+            let signal = Signal::SIGTERM as i32;
+            let holder = Stopping::new(0, unit, h, signal, SANDBOX_STOP_TIMEOUT);
+            ctx.stop_scopes(&mut [holder]);
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::systemd::UnitStatus;
 use crate::systemd::fake::Recorder;
 
 mod end_to_end;
+mod hooks;
 mod processes;
 
 fn supervisor<'m>(mgr: &'m Recorder, dir: &std::path::Path) -> Supervisor<'m> {

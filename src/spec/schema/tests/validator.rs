@@ -95,11 +95,14 @@ fn check(root: &Value, schema: &Value, v: &Value, path: &str, out: &mut Vec<Stri
                     check(root, arg, item, &format!("{path}[{i}]"), out);
                 }
             }
-            "minProperties" => {
-                if let Some(o) = v.as_object()
-                    && (o.len() as u64) < arg.as_u64().unwrap()
-                {
-                    out.push(format!("{path}: fewer than {arg} keys"));
+            "minProperties" | "maxProperties" => {
+                if let Some(o) = v.as_object() {
+                    let (n, bound) = (o.len() as u64, arg.as_u64().unwrap());
+                    if (keyword == "minProperties" && n < bound)
+                        || (keyword == "maxProperties" && n > bound)
+                    {
+                        out.push(format!("{path}: {n} keys break {keyword} {bound}"));
+                    }
                 }
             }
             "required" => {

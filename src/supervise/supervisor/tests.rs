@@ -11,6 +11,26 @@ mod end_to_end;
 mod hooks;
 mod processes;
 
+/// The supervisor of pod `pod` defined by `text`, its processes `procs`'
+/// fakes, its files under `dir`.
+fn with_fake_processes<'m>(
+    pod: &str,
+    text: &str,
+    mgr: &'m Recorder,
+    procs: &'m fake::Processes,
+    dir: &std::path::Path,
+) -> Supervisor<'m> {
+    let plan = crate::plan::build(&crate::spec::parse_str(text, "t.toml", pod).unwrap());
+    let paths = Layout {
+        podctl: "podctl".into(),
+        pause: "podctl-pause".into(),
+        ..Layout::under(dir)
+    };
+    Supervisor::new(mgr, paths, plan, String::new())
+        .unwrap()
+        .with_processes(procs)
+}
+
 fn supervisor<'m>(mgr: &'m Recorder, dir: &std::path::Path) -> Supervisor<'m> {
     let pod = crate::spec::parse_str(
         "[containers.app]\ncommand = [\"sleep\", \"100\"]\n",

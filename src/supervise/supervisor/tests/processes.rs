@@ -13,15 +13,7 @@ fn supervisor_of<'m>(
     procs: &'m fake::Processes,
     dir: &std::path::Path,
 ) -> Supervisor<'m> {
-    let plan = crate::plan::build(&crate::spec::parse_str(text, "t.toml", POD).unwrap());
-    let paths = Layout {
-        podctl: "podctl".into(),
-        pause: "podctl-pause".into(),
-        ..Layout::under(dir)
-    };
-    Supervisor::new(mgr, paths, plan, String::new())
-        .unwrap()
-        .with_processes(procs)
+    with_fake_processes(POD, text, mgr, procs, dir)
 }
 
 /// The PID of container `name`'s helper (its relay once released).

@@ -138,12 +138,9 @@ impl Applier<'_> {
             pins.insert(ch.reference.clone(), ch.to.clone());
         }
         let name = &checked.pod;
-        let updating = Applier {
-            cause: Cause::AutoUpdate,
-            pending: true,
-            ..*self
-        };
-        updating.apply_pinned(name, &checked.text, &pins)?;
+        if let Some(why) = self.apply_update(name, &checked.text, &pins)? {
+            return self.fail(checked, why);
+        }
         let revision = self
             .paths
             .revisions_of(name)
@@ -287,14 +284,39 @@ impl Applier<'_> {
             return self.fail(&checked, why).map(Some);
         }
         // It may not run yet: applying the same revision records nothing new.
-        let again = Applier {
+        if let Some(why) = self.apply_update(name, &pending.text, &pending.images)? {
+            return self.fail(&checked, why).map(Some);
+        }
+        self.settle(&checked, pending.number, pod_deadline)
+            .map(Some)
+    }
+
+    /// Applies an update as a pending revision. `Some(why)`: it was
+    /// recorded (the newest revision is this pending update) but could not
+    /// be carried out, so it is to be rolled back like one that did not
+    /// hold; an error: nothing was recorded, the pod is as it was.
+    fn apply_update(&self, name: &str, text: &str, pins: &Pins) -> anyhow::Result<Option<String>> {
+        let updating = Applier {
             cause: Cause::AutoUpdate,
             pending: true,
             ..*self
         };
-        again.apply_pinned(name, &pending.text, &pending.images)?;
-        self.settle(&checked, pending.number, pod_deadline)
-            .map(Some)
+        let Err(e) = updating.apply_pinned(name, text, pins) else {
+            return Ok(None);
+        };
+        let recorded = self
+            .paths
+            .revisions_of(name)
+            .newest()?
+            .is_some_and(|r| r.pending && r.same(text, pins));
+        if recorded {
+            let why = format!(
+                "it could not be applied: {}",
+                crate::error_chain(e.as_ref())
+            );
+            return Ok(Some(why));
+        }
+        Err(e)
     }
 }
 

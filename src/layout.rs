@@ -4,7 +4,12 @@
 //! Built once per process from the environment ([`Layout::from_env`]) and
 //! passed down; tests build their own.
 
+use crate::owner::{Owner, UserDirs};
 use std::path::{Path, PathBuf};
+
+/// podctl's configuration directory on a system: pod definitions,
+/// networks, encrypted secrets.
+const CONFIG_DIR: &str = "/etc/podctl";
 
 /// The directory that exists when systemd runs as PID 1 (sd_booted(3)).
 pub const SYSTEMD_SYSTEM_DIR: &str = "/run/systemd/system";
@@ -137,6 +142,9 @@ pub struct Layout {
     /// `/proc`, the cgroup root, systemd's and journald's sockets,
     /// `/etc/subuid` and `/etc/subgid`.
     pub host: HostRoots,
+    /// Whose pods these are: the system's, or a user's (rootless), whose
+    /// paths are the user's XDG directories ([`Layout::from_env`]).
+    pub owner: Owner,
 }
 
 impl Layout {
@@ -145,10 +153,12 @@ impl Layout {
     /// PODCTL_NETWORKS_DIR. The only place podctl reads them (and systemd's
     /// CREDENTIALS_DIRECTORY).
     pub fn from_env() -> Self {
-        let var = |name: &str, default: &str| {
+        let owner = Owner::current().unwrap_or_else(|_| Owner::User(unnamed_user()));
+        let defaults = Defaults::of(&owner);
+        let var = |name: &str, default: &Path| {
             std::env::var_os(name)
                 .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(default))
+                .unwrap_or_else(|| default.to_path_buf())
         };
         // Helpers are this very binary: /proc/self/exe stays valid (and the
         // same version as the running supervisor) even after an upgrade
@@ -160,24 +170,38 @@ impl Layout {
         let pause = std::env::var_os("PODCTL_PAUSE")
             .map(PathBuf::from)
             .unwrap_or_else(|| dir.join("podctl-pause"));
-        let lib = var("PODCTL_LIB", "/var/lib/podctl");
+        let lib = var("PODCTL_LIB", &defaults.lib);
+        let run = var("PODCTL_RUN", &defaults.run);
+        let user = owner.is_user();
         Layout {
-            store: var("PODCTL_STORE", "/etc/podctl/pods"),
-            run: var("PODCTL_RUN", "/run/podctl"),
+            store: var("PODCTL_STORE", &defaults.config.join("pods")),
             userns: lib.join(USERNS_DIR),
-            images: var("PODCTL_STORAGE", crate::image::STORAGE_ROOT),
+            images: var("PODCTL_STORAGE", &lib.join("storage")),
             podctl,
             pause,
-            units: var("PODCTL_UNITS", "/etc/systemd/system"),
-            networks: var("PODCTL_NETWORKS_DIR", NETWORKS_DIR),
-            net_state: PathBuf::from(NET_STATE_DIR),
-            net_run: PathBuf::from(NET_RUN_DIR),
-            secrets: var("PODCTL_SECRETS", crate::secret::STORE_DIR),
+            units: var("PODCTL_UNITS", &defaults.units),
+            networks: var("PODCTL_NETWORKS_DIR", &defaults.config.join("networks")),
+            net_state: if user {
+                lib.join("networks")
+            } else {
+                NET_STATE_DIR.into()
+            },
+            net_run: if user {
+                run.join("net")
+            } else {
+                NET_RUN_DIR.into()
+            },
+            secrets: var(
+                "PODCTL_SECRETS",
+                &defaults.config.join("credstore.encrypted"),
+            ),
             kube_files: lib.join(KUBE_FILES_DIR),
             revisions: lib.join("revisions"),
+            run,
             lib,
             credentials: std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from),
             host: HostRoots::system(),
+            owner,
         }
     }
 
@@ -221,8 +245,58 @@ impl Layout {
             revisions: dir.join("lib/revisions"),
             credentials: Some(dir.join("credentials")),
             host: HostRoots::under(&dir.join("host")),
+            owner: Owner::System,
         }
     }
+}
+
+/// The default directories of an owner's pods, before the environment's
+/// overrides.
+struct Defaults {
+    /// Pod definitions, networks, secrets: `/etc/podctl` or `~/.config/podctl`.
+    config: PathBuf,
+    /// `/run/podctl` or `$XDG_RUNTIME_DIR/podctl`.
+    run: PathBuf,
+    /// `/var/lib/podctl` or `~/.local/share/podctl`.
+    lib: PathBuf,
+    /// `/etc/systemd/system` or `~/.config/systemd/user`.
+    units: PathBuf,
+}
+
+impl Defaults {
+    fn of(owner: &Owner) -> Defaults {
+        match owner {
+            Owner::System => Defaults {
+                config: PathBuf::from(CONFIG_DIR),
+                run: PathBuf::from("/run/podctl"),
+                lib: PathBuf::from("/var/lib/podctl"),
+                units: PathBuf::from("/etc/systemd/system"),
+            },
+            Owner::User(u) => Defaults {
+                config: UserDirs::podctl(&u.config),
+                run: UserDirs::podctl(&u.runtime),
+                lib: UserDirs::podctl(&u.data),
+                units: u.units(),
+            },
+        }
+    }
+}
+
+/// A user with no entry in the user database: paths from `$HOME`; the
+/// commands that need the user's name say so ([`Owner::current`]).
+fn unnamed_user() -> UserDirs {
+    let uid = nix::unistd::geteuid().as_raw();
+    let home =
+        std::env::var_os("HOME").map_or_else(|| PathBuf::from("/nonexistent"), PathBuf::from);
+    UserDirs::new(
+        uid,
+        nix::unistd::getegid().as_raw(),
+        uid.to_string(),
+        home,
+        None,
+        None,
+        None,
+    )
 }
 
 /// The cgroup v2 mount (or the hybrid "unified" one) systemd tracks units in.

@@ -17,6 +17,7 @@ pub mod model;
 pub mod mount;
 pub mod net;
 pub mod oci;
+pub mod owner;
 pub mod plan;
 pub mod private;
 pub mod revision;

@@ -72,9 +72,9 @@ pub fn assemble_all(
         .into_iter()
         .map(|definition| {
             let mut facts = images.facts(&definition.pod)?;
-            facts.ids = ids.range(&definition.pod).map_err(|e| {
-                anyhow::anyhow!("pod {}: {e}\nnothing was changed", definition.pod.name)
-            })?;
+            let fail = |e| anyhow::anyhow!("pod {}: {e}\nnothing was changed", definition.pod.name);
+            facts.ids = ids.range(&definition.pod).map_err(fail)?;
+            facts.user = ids.user().map_err(fail)?;
             let plan = crate::plan::assemble(&definition.pod, &facts);
             Ok(Planned {
                 definition,
@@ -112,9 +112,9 @@ pub fn settle_images(
 pub fn facts_as_they_are(paths: &Layout, pod: &crate::model::Pod) -> crate::plan::Facts {
     let pins = paths.revisions_of(&pod.name).pins().unwrap_or_default();
     let mut facts = crate::image::facts::if_stored(&paths.images, pod, &pins);
-    facts.ids = crate::ids::IdSource::range(&crate::ids::Lookup(paths), pod)
-        .ok()
-        .flatten();
+    let ids = crate::ids::Lookup(paths);
+    facts.ids = crate::ids::IdSource::range(&ids, pod).ok().flatten();
+    facts.user = crate::ids::IdSource::user(&ids).ok().flatten();
     facts
 }
 

@@ -15,11 +15,13 @@ mod ranges;
 mod source;
 mod store;
 pub mod subid;
+mod user;
 
 pub use ranges::Allocations;
 pub use source::{Allocate, IdSource, Lookup};
 pub use store::{assign, get, peek, read_subids, release};
 pub use subid::{SUGGESTED_ENTRY, SubIdEntry, SubIds};
+pub use user::user_map;
 
 use std::path::PathBuf;
 
@@ -44,6 +46,13 @@ pub enum IdsError {
         text: String,
         reason: String,
     },
+    #[error(
+        "{path} has no line for {user}, whose pods' user namespace gets its IDs there (rootless \
+         pods map container IDs 1-65536 to the user's subordinate IDs): as root, run \
+         `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {user}` \
+         (IDs no other user has)"
+    )]
+    NoUserEntry { path: PathBuf, user: String },
     #[error("cannot read {path}: {source}")]
     Read {
         path: PathBuf,

@@ -3,12 +3,27 @@
 
 use super::IdsError;
 use crate::layout::Layout;
-use crate::model::{IdMap, Pod, UserNs};
+use crate::model::{IdMap, Pod, UserMap, UserNs};
+use crate::owner::Owner;
 
 /// The range of IDs of a pod with `userns = "auto"`; `None` for the others,
 /// and for an `auto` pod a lookup finds nothing for.
 pub trait IdSource {
     fn range(&self, pod: &Pod) -> Result<Option<IdMap>, IdsError>;
+
+    /// A user's mapping, for every pod when the pods are a user's
+    /// (rootless); `None` for root's.
+    fn user(&self) -> Result<Option<UserMap>, IdsError> {
+        Ok(None)
+    }
+}
+
+/// The user's mapping when `layout`'s pods are a user's.
+fn users(layout: &Layout) -> Result<Option<UserMap>, IdsError> {
+    match &layout.owner {
+        Owner::User(u) => super::user_map(&layout.host, u).map(Some),
+        Owner::System => Ok(None),
+    }
 }
 
 /// Allocates (or finds again) the range of a pod, kept while it is stored.
@@ -22,6 +37,9 @@ impl IdSource for Allocate<'_> {
         let UserNs::Auto { size } = pod.userns else {
             return Ok(None);
         };
+        if self.0.owner.is_user() {
+            return Ok(None);
+        }
         let paths = self.0;
         // A pod is running while its supervisor's state file is there
         // (/run: gone at reboot), stored while its definition is.
@@ -34,14 +52,23 @@ impl IdSource for Allocate<'_> {
         )
         .map(Some)
     }
+
+    fn user(&self) -> Result<Option<UserMap>, IdsError> {
+        users(self.0)
+    }
 }
 
 impl IdSource for Lookup<'_> {
     fn range(&self, pod: &Pod) -> Result<Option<IdMap>, IdsError> {
         match pod.userns {
+            UserNs::Auto { .. } if self.0.owner.is_user() => Ok(None),
             UserNs::Auto { size } => Ok(super::get(self.0, &pod.name)?.filter(|m| m.size == size)),
             _ => Ok(None),
         }
+    }
+
+    fn user(&self) -> Result<Option<UserMap>, IdsError> {
+        users(self.0)
     }
 }
 

@@ -85,6 +85,69 @@ impl fmt::Display for IdMap {
     }
 }
 
+/// A user's pods' mapping (rootless, as Podman's): container root is the
+/// user, container IDs `1..=count` are the user's subordinate IDs
+/// (`/etc/subuid`, `/etc/subgid`) from `sub_uid` / `sub_gid`. Every pod of
+/// the user has it: the user's image store is unpacked with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UserMap {
+    pub uid: u32,
+    pub gid: u32,
+    pub sub_uid: u32,
+    pub sub_gid: u32,
+    /// Subordinate IDs (the same number of UIDs and GIDs: the smaller).
+    pub count: u32,
+}
+
+impl UserMap {
+    /// `newuidmap PID ...`'s arguments after the PID: `0 UID 1 1 SUB COUNT`.
+    pub fn uid_args(&self) -> [String; 6] {
+        Self::args(self.uid, self.sub_uid, self.count)
+    }
+
+    /// `newgidmap PID ...`'s arguments after the PID.
+    pub fn gid_args(&self) -> [String; 6] {
+        Self::args(self.gid, self.sub_gid, self.count)
+    }
+
+    fn args(own: u32, sub: u32, count: u32) -> [String; 6] {
+        [
+            "0",
+            &own.to_string(),
+            "1",
+            "1",
+            &sub.to_string(),
+            &count.to_string(),
+        ]
+        .map(String::from)
+    }
+
+    /// The host UID of container UID `inside` (None: not mapped).
+    pub fn host_uid(&self, inside: u32) -> Option<u32> {
+        match inside {
+            0 => Some(self.uid),
+            n if n <= self.count => Some(self.sub_uid + (n - 1)),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for UserMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "0 -> uid {} gid {}, 1-{} -> uid {}-{} gid {}-{}",
+            self.uid,
+            self.gid,
+            self.count,
+            self.sub_uid,
+            self.sub_uid + (self.count - 1),
+            self.sub_gid,
+            self.sub_gid + (self.count - 1)
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +169,22 @@ mod tests {
             m.to_string(),
             "uid 0-65535 -> 200000-265535, gid 0-65535 -> 300000-365535"
         );
+    }
+
+    #[test]
+    fn a_users_map_puts_root_on_the_user() {
+        let m = UserMap {
+            uid: 1000,
+            gid: 1001,
+            sub_uid: 100_000,
+            sub_gid: 200_000,
+            count: 65_536,
+        };
+        assert_eq!(m.host_uid(0), Some(1000));
+        assert_eq!(m.host_uid(1), Some(100_000));
+        assert_eq!(m.host_uid(65_536), Some(165_535));
+        assert_eq!(m.host_uid(65_537), None);
+        assert_eq!(m.uid_args().join(" "), "0 1000 1 1 100000 65536");
+        assert_eq!(m.gid_args().join(" "), "0 1001 1 1 200000 65536");
     }
 }

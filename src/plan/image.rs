@@ -23,11 +23,14 @@ pub struct Facts {
     pub images: BTreeMap<String, ImageFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<crate::model::IdMap>,
+    /// A user's pods (rootless): the user's mapping, every pod's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<crate::model::UserMap>,
 }
 
 impl Facts {
     pub fn is_empty(&self) -> bool {
-        self.images.is_empty() && self.ids.is_none()
+        self.images.is_empty() && self.ids.is_none() && self.user.is_none()
     }
 }
 
@@ -40,6 +43,8 @@ impl<'de> Deserialize<'de> for Facts {
             images: BTreeMap<String, ImageFacts>,
             #[serde(default)]
             ids: Option<crate::model::IdMap>,
+            #[serde(default)]
+            user: Option<crate::model::UserMap>,
         }
         #[derive(Deserialize)]
         #[serde(untagged)]
@@ -51,8 +56,13 @@ impl<'de> Deserialize<'de> for Facts {
             Either::Current(c) => Facts {
                 images: c.images,
                 ids: c.ids,
+                user: c.user,
             },
-            Either::Images(images) => Facts { images, ids: None },
+            Either::Images(images) => Facts {
+                images,
+                ids: None,
+                user: None,
+            },
         })
     }
 }

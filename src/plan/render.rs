@@ -48,6 +48,7 @@ pub fn human(plan: &Plan) -> String {
     let ids = match plan.userns {
         super::UserNsPlan::Host => "the host's (container root is host root)".to_string(),
         super::UserNsPlan::Mapped(m) => format!("its own, IDs {m}"),
+        super::UserNsPlan::User(m) => format!("its own, your IDs: {m}"),
         super::UserNsPlan::Pending { size } => {
             format!("its own, {size} IDs from /etc/subuid and /etc/subgid (allocated at apply)")
         }

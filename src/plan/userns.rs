@@ -16,6 +16,9 @@ pub enum UserNsPlan {
     /// `userns = "auto"` before a range was allocated (a plan only shown):
     /// the supervisor never runs one.
     Pending { size: u32 },
+    /// A user's pod (rootless): the holder's, with the user's mapping
+    /// (root is the user); containers' runtimes run inside it.
+    User(crate::model::UserMap),
 }
 
 impl UserNsPlan {
@@ -23,6 +26,14 @@ impl UserNsPlan {
     pub fn map(&self) -> Option<crate::model::IdMap> {
         match self {
             UserNsPlan::Mapped(m) => Some(*m),
+            _ => None,
+        }
+    }
+
+    /// The user's mapping, for a user's pod.
+    pub fn user(&self) -> Option<crate::model::UserMap> {
+        match self {
+            UserNsPlan::User(m) => Some(*m),
             _ => None,
         }
     }
@@ -36,6 +47,11 @@ impl UserNsPlan {
 /// The user namespace of `pod` given the range allocated to it, if any.
 pub(super) fn userns(pod: &Pod, facts: &Facts) -> UserNsPlan {
     use crate::model::UserNs;
+    // A user's pods run in the user's mapping, whatever the file says
+    // (`Definition::read` refused a fixed range).
+    if let Some(user) = facts.user {
+        return UserNsPlan::User(user);
+    }
     match pod.userns {
         UserNs::Host => UserNsPlan::Host,
         UserNs::Fixed(m) => UserNsPlan::Mapped(m),

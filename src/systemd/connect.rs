@@ -47,9 +47,16 @@ impl Endpoint {
     }
 }
 
-/// The private socket's path: [`PRIVATE_SOCKET_ENV`] or [`PRIVATE_SOCKET`].
+/// The private socket's path: [`PRIVATE_SOCKET_ENV`], else the user
+/// manager's for an ordinary user, else [`PRIVATE_SOCKET`].
 pub fn private_socket() -> PathBuf {
-    std::env::var_os(PRIVATE_SOCKET_ENV).map_or_else(|| PRIVATE_SOCKET.into(), PathBuf::from)
+    if let Some(path) = std::env::var_os(PRIVATE_SOCKET_ENV) {
+        return path.into();
+    }
+    match crate::owner::Owner::current() {
+        Ok(crate::owner::Owner::User(u)) => u.manager_socket(),
+        _ => PRIVATE_SOCKET.into(),
+    }
 }
 
 fn os_error(e: &zbus::Error) -> Option<i32> {
@@ -127,6 +134,17 @@ async fn open(endpoint: &Endpoint) -> Result<Client, Error> {
 /// Connects to systemd at `private` (or the system bus where it is absent),
 /// retrying a refusal for a limit with backoff for up to [`PATIENCE`].
 pub fn connect(private: &Path) -> Result<Client, Error> {
+    // A user's manager has no bus to fall back to (the system bus is the
+    // system manager's: not the user's units).
+    if !nix::unistd::geteuid().is_root() && !private.exists() {
+        return Err(Error::NoUserManager {
+            socket: private.to_path_buf(),
+            user: crate::owner::Owner::current()
+                .ok()
+                .and_then(|o| o.user().map(|u| u.name.clone()))
+                .unwrap_or_else(|| "$USER".into()),
+        });
+    }
     let endpoint = Endpoint::choose(private);
     let start = Instant::now();
     let mut delay = RETRY_START;

@@ -30,6 +30,12 @@ pub enum Error {
         #[source]
         source: zbus::Error,
     },
+    /// A user's pods, and that user's manager is not running.
+    #[error("cannot connect to your systemd user manager: {} does not exist; rootless pods run under it (`systemctl --user`): log in, or let it run without a login session: loginctl enable-linger {user}", socket.display())]
+    NoUserManager {
+        socket: std::path::PathBuf,
+        user: String,
+    },
     #[error("{method} {unit}")]
     Call {
         method: &'static str,

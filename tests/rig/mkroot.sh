@@ -26,7 +26,10 @@ CONTAINER_PACKAGES+=,nginx
 # The VM's peer for `podman kube play` / `kube generate`: Podman
 # and what it needs with no recommends (tests/benchmark/packages); netavark
 # (from the container root) is its network stack.
-VM_PACKAGES=(linux-image-cloud-amd64 podman conmon catatonit golang-github-containers-common)
+# Rootless pods: newuidmap/newgidmap (uidmap) map a user's subordinate IDs;
+# pasta (passt) is their network; pam_systemd (libpam-systemd) gives a lingering
+# user's manager its XDG_RUNTIME_DIR.
+VM_PACKAGES=(linux-image-cloud-amd64 podman conmon catatonit golang-github-containers-common uidmap passt libpam-systemd)
 IMAGE_SIZE=2G
 
 die() { echo "mkroot.sh: $*" >&2; exit 1; }

@@ -87,7 +87,15 @@ pub fn vm_main(trials: &[VmTrial]) -> ! {
         })
         .collect();
     if matches!(availability, Availability::Ready) && any_will_run(&args, &list) {
-        let _ = slot.set(run_vm(trials));
+        // Only the trials this run selects boot with the VM: a filter
+        // shortens the run as it does for the other tiers.
+        let selected: Vec<VmTrial> = trials
+            .iter()
+            .zip(&list)
+            .filter(|(_, t)| !args.is_filtered_out(t) && !args.is_ignored(t))
+            .map(|(v, _)| *v)
+            .collect();
+        let _ = slot.set(run_vm(&selected));
     }
     libtest_mimic::run(&args, list).exit()
 }
@@ -95,7 +103,7 @@ pub fn vm_main(trials: &[VmTrial]) -> ! {
 /// Builds the run image, boots it (twice if needed) and collects outcomes.
 fn run_vm(trials: &[VmTrial]) -> Result<Outcomes, String> {
     let base = super::cache::vm_base()?;
-    let mut image = stage_image(&base)?;
+    let mut image = stage_image(&base, trials)?;
     let limit = boot_timeout();
     eprintln!("bench: booting VM (QEMU TCG, phase 1; ~30-60 s)...");
     let phase1 = image.boot(1, limit).and_then(|()| results(&image, 1));
@@ -153,7 +161,7 @@ fn results(image: &RunImage, n: u32) -> Result<Vec<TrialResult>, String> {
 }
 
 /// The per-run image: the podctl build, this test binary and its unit.
-fn stage_image(base: &Path) -> Result<RunImage, String> {
+fn stage_image(base: &Path, trials: &[VmTrial]) -> Result<RunImage, String> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let exe = std::env::current_exe().map_err(|e| format!("finding the test binary: {e}"))?;
     let tmp = std::env::temp_dir().join(format!("podctl-bench-stage-{}", std::process::id()));
@@ -162,6 +170,9 @@ fn stage_image(base: &Path) -> Result<RunImage, String> {
     let next = tmp.join("next-phase");
     write(&unit, vm_guest::TEST_UNIT)?;
     write(&next, "1\n")?;
+    let selected = tmp.join("selected");
+    let names: Vec<&str> = trials.iter().map(|t| t.name).collect();
+    write(&selected, &(names.join("\n") + "\n"))?;
     let mut dirs = Vec::new();
     let mut files = vec![
         stage(env!("CARGO_BIN_EXE_podctl"), "/usr/local/bin/podctl"),
@@ -176,6 +187,7 @@ fn stage_image(base: &Path) -> Result<RunImage, String> {
         stage(&exe, "/opt/podctl-test/vm"),
         stage(&unit, "/etc/systemd/system/podctl-test.service"),
         stage(&next, &format!("{RESULTS_DIR}/next-phase")),
+        stage(&selected, vm_guest::SELECTED),
     ];
     // The subordinate IDs of userns = "auto", copied into /etc by the test unit.
     files.push(stage(

@@ -53,11 +53,10 @@ impl Supervisor<'_> {
                 }),
         };
         let found = found.and_then(|mut f| {
-            let ids = match self.ids {
-                Some(ids) => ids.range(&pod),
-                None => crate::ids::IdSource::range(&crate::ids::Allocate(&self.paths), &pod),
-            };
-            f.ids = ids.map_err(|e| e.to_string())?;
+            let allocate = crate::ids::Allocate(&self.paths);
+            let ids: &dyn crate::ids::IdSource = self.ids.unwrap_or(&allocate);
+            f.ids = ids.range(&pod).map_err(|e| e.to_string())?;
+            f.user = ids.user().map_err(|e| e.to_string())?;
             Ok(f)
         });
         let facts = match found {

@@ -92,7 +92,7 @@ impl Supervisor<'_> {
         }
 
         let (holder_child, ns_pid) =
-            pending_holder.release(self.plan.userns.map(), &self.paths.host.proc)?;
+            pending_holder.release(&self.plan.userns, &self.paths.host.proc)?;
         self.holder = Some(holder_child);
         self.ns_pid = ns_pid;
         self.save();

@@ -90,7 +90,9 @@ fn run(name: &str) -> anyhow::Result<()> {
     let mut facts = crate::image::facts::stored(&paths.images, &pod, &pins)?;
     // The range apply allocated (allocated here for a pod file put in place
     // by hand): kept while the pod is stored.
-    facts.ids = crate::ids::IdSource::range(&crate::ids::Allocate(&paths), &pod)?;
+    let ids = crate::ids::Allocate(&paths);
+    facts.ids = crate::ids::IdSource::range(&ids, &pod)?;
+    facts.user = crate::ids::IdSource::user(&ids)?;
     let plan = crate::plan::assemble(&pod, &facts);
     // The pod's addresses and ports, before any of its units exists: a port
     // taken is refused here, with nothing started (and what a supervisor

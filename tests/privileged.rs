@@ -216,7 +216,10 @@ fn holder_creates_namespaces_hostname_and_lo() -> Result<(), String> {
         return Err("holder created its namespaces before being released".into());
     }
     let (child, ns_pid) = pending
-        .release(None, std::path::Path::new("/proc"))
+        .release(
+            &podctl::plan::UserNsPlan::Host,
+            std::path::Path::new("/proc"),
+        )
         .map_err(|e| e.to_string())?;
     let mut child = Reaper(Some(child));
     if ns_pid != hpid {
@@ -268,7 +271,10 @@ fn holder_with_pid_is_pid1_and_exits_0_on_term() -> Result<(), String> {
     );
     let pending = holder::spawn(&OsProcesses, &pause(), &plan).map_err(|e| e.to_string())?;
     let (child, ns_pid) = pending
-        .release(None, std::path::Path::new("/proc"))
+        .release(
+            &podctl::plan::UserNsPlan::Host,
+            std::path::Path::new("/proc"),
+        )
         .map_err(|e| e.to_string())?;
     let mut child = Reaper(Some(child));
     let status =
@@ -325,7 +331,10 @@ fn start_pair(spec: LaunchSpec) -> Result<(Reaper, u32, Result<Reaper, String>),
     )
     .map_err(|e| e.to_string())?;
     let (h, ns_pid) = pending
-        .release(None, std::path::Path::new("/proc"))
+        .release(
+            &podctl::plan::UserNsPlan::Host,
+            std::path::Path::new("/proc"),
+        )
         .map_err(|e| e.to_string())?;
     let c = launch::spawn(&OsProcesses, &podctl(), "c", &spec).map_err(|e| e.to_string())?;
     // Never readable: nothing interrupts this release.

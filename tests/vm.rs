@@ -35,6 +35,7 @@ fn main() {
         .chain(pods::needs::VM_TRIALS)
         .chain(pods::secrets::VM_TRIALS)
         .chain(pods::update_timer::VM_TRIALS)
+        .chain(pods::rootless::VM_TRIALS)
         .cloned()
         .collect();
     rig::vm::vm_main(&all)

@@ -35,7 +35,11 @@ impl ImageSource for Counting {
                 (r, f)
             })
             .collect();
-        Ok(Facts { images, ids: None })
+        Ok(Facts {
+            images,
+            ids: None,
+            user: None,
+        })
     }
 }
 

@@ -16,7 +16,7 @@ pub fn apply(
     policy: crate::kube::Unsupported,
     early: super::Early,
 ) -> anyhow::Result<()> {
-    super::require_root("apply")?;
+    super::check_owner("apply")?;
     if prune && !target.is_dir() {
         bail!("--prune needs a directory: it removes the pods the directory no longer defines");
     }

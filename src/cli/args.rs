@@ -270,11 +270,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ImageCommand,
     },
-    /// Install pod@.service, podctl-auto-update.service and .timer (not enabled) for this podctl binary and reload systemd (installs from source).
+    /// Install pod@.service, podctl-auto-update.service and .timer (not enabled) for this podctl binary and reload systemd (installs from source); as a user, your manager's pod@.service.
     Install {
-        /// Where to put the unit file.
-        #[arg(long, default_value = "/etc/systemd/system", value_hint = clap::ValueHint::DirPath)]
-        unit_dir: PathBuf,
+        /// Where to put the unit files [default: /etc/systemd/system; as a user, ~/.config/systemd/user].
+        #[arg(long, value_hint = clap::ValueHint::DirPath)]
+        unit_dir: Option<PathBuf>,
     },
     /// Run a pod's supervisor (what pod@NAME.service runs).
     #[command(hide = true)]

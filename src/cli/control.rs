@@ -87,7 +87,7 @@ pub fn control(
     args: &ControlArgs,
     early: super::Early,
 ) -> anyhow::Result<()> {
-    super::require_root(action.command())?;
+    super::check_owner(action.command())?;
     let mgr = early.connect()?;
     let pods = targets(&mgr, paths, action, args)?;
     control_with(&mgr, paths, action, &pods, &mut std::io::stdout())

@@ -15,7 +15,7 @@ pub fn down(
     (purge, cascade): (bool, bool),
     early: super::Early,
 ) -> anyhow::Result<()> {
-    super::require_root(if purge { "rm" } else { "down" })?;
+    super::check_owner(if purge { "rm" } else { "down" })?;
     let mgr = early.connect()?;
     let pods = crate::apply::select(&mgr, paths, names, all)?;
     let pods = crate::apply::needs::down_order(&mgr, paths, &pods, purge, cascade)?;

@@ -124,7 +124,7 @@ fn image_user_to_ids(bundle: &std::path::Path, spec: &mut ExecSpec) -> anyhow::R
 }
 
 fn run(paths: &Layout, req: &ExecRequest) -> anyhow::Result<u8> {
-    super::require_root("exec")?;
+    super::check_owner("exec")?;
     let (name, container) = (req.pod.as_str(), req.container.as_str());
     let state =
         PodState::load(&paths.run, name).with_context(|| format!("pod {name:?} is not running"))?;

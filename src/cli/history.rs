@@ -35,7 +35,7 @@ pub fn running(revisions: &[Revision], state: Option<&PodState>) -> Option<u64> 
 }
 
 pub fn history(paths: &Layout, pod: &str, out: output::OutputArgs) -> anyhow::Result<()> {
-    super::require_root("history")?;
+    super::check_owner("history")?;
     let list = paths.revisions_of(pod).list()?;
     if list.is_empty() && !paths.definition(pod).exists() {
         anyhow::bail!(
@@ -126,7 +126,7 @@ pub fn rollback(
     to: Option<u64>,
     early: super::Early,
 ) -> anyhow::Result<()> {
-    super::require_root("rollback")?;
+    super::check_owner("rollback")?;
     let revisions = paths.revisions_of(pod);
     let list = revisions.list()?;
     let target = match to {

@@ -28,7 +28,7 @@ fn users(info: &ImageInfo, pods: &[(String, crate::model::Pod)]) -> Vec<String> 
 
 /// `podctl pull IMAGE`: prints `NAME@DIGEST` once stored.
 pub fn pull(paths: &Layout, image: &str) -> anyhow::Result<()> {
-    super::require_root("pull")?;
+    super::check_owner("pull")?;
     // Retries are logged (stderr, or the journal under systemd).
     super::init_logging();
     let store = store(paths)?;
@@ -78,7 +78,7 @@ pub fn images(paths: &Layout, format: super::output::Format) -> anyhow::Result<(
 /// uses; every image is checked (stored, unused) before any is removed.
 /// `--all`: every image no stored pod uses.
 pub fn rmi(paths: &Layout, images: &[String], all: bool) -> anyhow::Result<()> {
-    super::require_root("rmi")?;
+    super::check_owner("rmi")?;
     let store = store(paths)?;
     let host = HostConfig::system();
     let pods = stored_pods(paths);
@@ -123,7 +123,7 @@ pub fn rmi(paths: &Layout, images: &[String], all: bool) -> anyhow::Result<()> {
 /// `podctl image prune`: removes images no stored pod uses, then every
 /// blob and layer no remaining image reaches.
 pub fn prune(paths: &Layout) -> anyhow::Result<()> {
-    super::require_root("image prune")?;
+    super::check_owner("image prune")?;
     let store = store(paths)?;
     let pods = stored_pods(paths);
     for info in catalog::list(&store)? {

@@ -112,7 +112,7 @@ pub fn render_inspect(table: &[InspectRow]) -> String {
 }
 
 pub fn inspect(paths: &Layout, name: &str, format: super::output::Format) -> anyhow::Result<()> {
-    super::require_root("inspect")?;
+    super::check_owner("inspect")?;
     let rows = inspect_rows(paths, name)?;
     let host: Vec<u64> = INSPECT_KINDS
         .iter()

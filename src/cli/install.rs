@@ -16,7 +16,6 @@ use units::Written;
 const SUBID_FILE_MODE: u32 = 0o644;
 
 pub fn install(paths: &crate::layout::Layout, unit_dir: &Path) -> anyhow::Result<()> {
-    super::require_root("install")?;
     let exe = std::env::current_exe().context("cannot find the podctl binary")?;
     let supervisor = exe.with_file_name("podctl-supervisor");
     for needed in [exe.with_file_name("podctl-pause"), supervisor.clone()] {
@@ -28,7 +27,8 @@ pub fn install(paths: &crate::layout::Layout, unit_dir: &Path) -> anyhow::Result
         }
     }
     let bin_dir = exe.parent().context("the podctl binary has no directory")?;
-    for unit in units::unit_files(bin_dir)? {
+    let user = paths.owner.user();
+    for unit in units::unit_files(bin_dir, user.is_some())? {
         let path = unit_dir.join(unit.name);
         match units::write(unit_dir, &unit)? {
             Written::Installed => println!("installed {}", path.display()),
@@ -42,6 +42,9 @@ pub fn install(paths: &crate::layout::Layout, unit_dir: &Path) -> anyhow::Result
     let store = paths.store.clone();
     crate::private::create_private_dir(&store)
         .with_context(|| format!("cannot create {}", store.display()))?;
+    if let Some(user) = user {
+        return finish_for_user(paths, user, &supervisor);
+    }
     for file in [&paths.host.subuid, &paths.host.subgid] {
         if add_containers_entry(file)? {
             println!(
@@ -63,6 +66,35 @@ pub fn install(paths: &crate::layout::Layout, unit_dir: &Path) -> anyhow::Result
     );
     Ok(())
 }
+
+/// A user's install: the user's subordinate IDs are the administrator's to
+/// give (checked, with the command that gives them), lingering is said
+/// when off, and the user manager reloads.
+fn finish_for_user(
+    paths: &crate::layout::Layout,
+    user: &crate::owner::UserDirs,
+    supervisor: &Path,
+) -> anyhow::Result<()> {
+    let map = crate::ids::user_map(&paths.host, user)?;
+    println!("your pods' user namespace: {map}");
+    let mgr = super::connect()?;
+    crate::systemd::Manager::reload(&mgr)?;
+    println!(
+        "pod@.service (your manager's) runs {} up %i; pod definitions go to {}",
+        supervisor.display(),
+        paths.store.display()
+    );
+    if !Path::new(LINGER_DIR).join(&user.name).exists() {
+        println!(
+            "lingering is off for {0}: your pods stop when you log out and do not start at boot; `loginctl enable-linger {0}` keeps them",
+            user.name
+        );
+    }
+    Ok(())
+}
+
+/// logind's record of the users whose manager runs without a login.
+pub const LINGER_DIR: &str = "/var/lib/systemd/linger";
 
 /// A subuid or subgid file's text with a `containers` entry: as it is
 /// when it has one (never rewritten: the admin's choice stands), else with

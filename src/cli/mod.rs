@@ -48,11 +48,31 @@ pub fn report(result: anyhow::Result<()>) -> ExitCode {
     }
 }
 
-/// Fails unless running as root, naming the command.
-pub fn require_root(command: &str) -> anyhow::Result<()> {
-    if !nix::unistd::geteuid().is_root() {
+/// The commands that serve root's pods only, and why a user's (rootless)
+/// cannot have them; every other command serves the pods of whoever runs it.
+const ROOT_ONLY: &[(&str, &str)] = &[
+    (
+        "network create",
+        "a user's pods are networked by pasta (`network = \"pasta\"`), not by podctl's bridge networks",
+    ),
+    (
+        "network rm",
+        "a user's pods are networked by pasta, not by podctl's bridge networks",
+    ),
+    (
+        "secret",
+        "systemd 252 keeps encrypted credentials for system services only",
+    ),
+];
+
+/// Fails for a command that serves root's pods only when run by a user.
+pub fn check_owner(command: &str) -> anyhow::Result<()> {
+    if nix::unistd::geteuid().is_root() {
+        return Ok(());
+    }
+    if let Some((_, why)) = ROOT_ONLY.iter().find(|(c, _)| *c == command) {
         anyhow::bail!(
-            "podctl {command} must run as root (pods are system units; their state and definitions are readable by root only); try: sudo podctl {command} ..."
+            "podctl {command} serves root's pods only ({why}); for root's pods: sudo podctl {command} ..."
         );
     }
     Ok(())
@@ -70,18 +90,16 @@ pub fn connect() -> anyhow::Result<OnDemand> {
 /// `rm`, `start`, `stop`, `restart`). Reading and validating pod files take
 /// tens of milliseconds under emulation, and so does a connection; done
 /// side by side, the command waits for one of them only. Empty for the
-/// other commands, for other users than root and on a host without
+/// other commands and on a host without
 /// systemd: there the command says why itself.
 #[derive(Default)]
 pub struct Early(Option<OnDemand>);
 
 impl Early {
-    /// Starts connecting on another thread, where podctl runs as root on a
-    /// systemd host.
+    /// Starts connecting on another thread (to the system manager for root,
+    /// the user's own for a user), on a systemd host.
     pub fn start() -> Self {
-        if !nix::unistd::geteuid().is_root()
-            || !std::path::Path::new(crate::layout::SYSTEMD_SYSTEM_DIR).exists()
-        {
+        if !std::path::Path::new(crate::layout::SYSTEMD_SYSTEM_DIR).exists() {
             return Early(None);
         }
         let m = OnDemand::from_env();

@@ -30,11 +30,11 @@ pub fn run(paths: &Layout, cmd: NetworkCommand) -> anyhow::Result<()> {
             internal,
             no_dns,
         } => {
-            super::require_root("network create")?;
+            super::check_owner("network create")?;
             create(dir, &name, &subnet, gateway, bridge, internal, !no_dns)
         }
         NetworkCommand::Rm { name } => {
-            super::require_root("network rm")?;
+            super::check_owner("network rm")?;
             let allocs = allocations(paths)?;
             rm(dir, &name, &paths.store, &allocs)
         }

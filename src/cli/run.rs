@@ -142,7 +142,10 @@ pub fn run(args: Args) -> ExitCode {
         Command::Network { command } => report(super::network::run(paths, command)),
         Command::Volume { command } => report(super::volume::run(paths, command)),
         Command::Secret { command } => report(super::secret::run(paths, command)),
-        Command::Install { unit_dir } => report(super::install::install(paths, &unit_dir)),
+        Command::Install { unit_dir } => report(super::install::install(
+            paths,
+            unit_dir.as_deref().unwrap_or(&paths.units),
+        )),
         Command::Pull { image } => report(super::image::pull(paths, &image)),
         Command::Images { output } => report(super::image::images(paths, output.format())),
         Command::Rmi { images, all } => report(super::image::rmi(paths, &images, all)),

@@ -9,7 +9,7 @@ use crate::secret::{Entry, Store, SystemdCreds, VALUE_MAX};
 use std::io::Read;
 
 pub fn run(paths: &Layout, cmd: SecretCommand) -> anyhow::Result<()> {
-    super::require_root("secret")?;
+    super::check_owner("secret")?;
     let store = Store {
         paths,
         enc: &SystemdCreds,

@@ -107,7 +107,7 @@ pub fn pods_table(
 
 /// `podctl ps [--all] [-o FORMAT]`.
 pub fn ps(paths: &Layout, all: bool, format: Format) -> anyhow::Result<()> {
-    super::require_root("ps")?;
+    super::check_owner("ps")?;
     let mgr = super::connect()?;
     if format != Format::Human {
         output::print(format, &ps_json(&mgr, paths, all)?)?;
@@ -288,7 +288,7 @@ fn status_from_units(loaded: &[UnitStatus], paths: &Layout, name: &str) -> PodSt
 }
 
 pub fn status(paths: &Layout, name: &str, format: Format) -> anyhow::Result<()> {
-    super::require_root("status")?;
+    super::check_owner("status")?;
     let mgr = super::connect()?;
     let mut st = status_with(&mgr, paths, name)?;
     st.revision = revision_status(paths, name)?;

@@ -37,7 +37,7 @@ fn run(
     dry_run: bool,
     early: super::Early,
 ) -> anyhow::Result<bool> {
-    super::require_root("auto-update")?;
+    super::check_owner("auto-update")?;
     let pods = if names.is_empty() {
         crate::apply::stored_pods(paths)?
     } else {

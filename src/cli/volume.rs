@@ -16,19 +16,19 @@ fn dir(paths: &Layout) -> PathBuf {
 pub fn run(paths: &Layout, cmd: VolumeCommand) -> anyhow::Result<()> {
     match cmd {
         VolumeCommand::Ls { output } => {
-            super::require_root("volume ls")?;
+            super::check_owner("volume ls")?;
             ls(paths, output.format())
         }
         VolumeCommand::Inspect { name, output } => {
-            super::require_root("volume inspect")?;
+            super::check_owner("volume inspect")?;
             inspect(paths, &name, output.format())
         }
         VolumeCommand::Rm { names, force } => {
-            super::require_root("volume rm")?;
+            super::check_owner("volume rm")?;
             rm(paths, &names, force)
         }
         VolumeCommand::Prune => {
-            super::require_root("volume prune")?;
+            super::check_owner("volume prune")?;
             prune(paths)
         }
     }

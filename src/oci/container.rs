@@ -37,6 +37,11 @@ pub struct Container {
     /// mounted idmapped with it.
     #[serde(default)]
     pub userns: Option<crate::model::IdMap>,
+    /// A user's pod (rootless): its helper enters the sandbox's user and
+    /// mount namespaces (the user's mapping) before it prepares the bundle
+    /// and runs the runtime, which then makes no user namespace.
+    #[serde(default)]
+    pub rootless: Option<crate::model::UserMap>,
     /// Its secrets, by name ([`super::secrets`] puts them on the host).
     #[serde(default)]
     pub secrets: crate::model::Secrets,
@@ -59,6 +64,7 @@ impl Container {
             etc_files: c.etc_files.clone(),
             image: c.image.clone(),
             userns: plan.userns.map(),
+            rootless: plan.userns.user(),
             secrets: c.secrets.clone(),
         }
     }

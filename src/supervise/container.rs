@@ -103,8 +103,10 @@ fn run(status: &mut File) -> Result<std::convert::Infallible, Failure> {
     )?;
     // Before the release, what needs neither the scope nor the sandbox (the
     // user and program, the bundle, an image's root): it runs while systemd
-    // creates the pod's units. A failure is reported once released.
-    let prepared = prepare(&paths, &spec);
+    // creates the pod's units. A failure is reported once released. A
+    // user's pod mounts in the sandbox's namespaces: after the release.
+    let rootless = spec.container.rootless.is_some();
+    let early = (!rootless).then(|| prepare(&paths, &spec));
     let body = step("wait for the start", super::held::wait_release())?.ok_or_else(|| {
         format!(
             "no release pipe ({}): the supervisor starts this helper",
@@ -112,6 +114,14 @@ fn run(status: &mut File) -> Result<std::convert::Infallible, Failure> {
         )
     })?;
     let Go { ns_pid } = step("parse the release", serde_json::from_slice(&body))?;
+    let prepared = match early {
+        Some(prepared) => prepared,
+        None => {
+            super::ns::enter_user_and_mounts(&paths.host.proc, ns_pid)
+                .map_err(|e| format!("entering the pod's user namespace: {e}"))?;
+            prepare(&paths, &spec)
+        }
+    };
     let log_pipes = log_to_journal(&paths.host, &spec)?;
     let null = step("open /dev/null", File::open("/dev/null"))?;
     step("stdin from /dev/null", nix::unistd::dup2_stdin(&null))?;

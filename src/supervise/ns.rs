@@ -37,6 +37,14 @@ pub fn clone_flag(kind: NsKind) -> CloneFlags {
     }
 }
 
+/// A user's pod (rootless): joins the sandbox holder `pid`'s user
+/// namespace (root there: the user's own UID) and its mount namespace,
+/// where the pod's mounts are made. Single-threaded callers only (the
+/// kernel refuses a user namespace to a process with threads).
+pub fn enter_user_and_mounts(proc_root: &Path, pid: u32) -> Result<(), NsError> {
+    open(proc_root, pid, &[NsKind::User, NsKind::Mnt])?.join()
+}
+
 /// `/proc/PID/ns/KIND` under a given proc root (a parameter for tests).
 pub fn ns_path(proc_root: &Path, pid: u32, kind: NsKind) -> PathBuf {
     proc_root

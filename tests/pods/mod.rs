@@ -30,6 +30,7 @@ pub mod packaging;
 pub mod promises;
 pub mod quickstart;
 pub mod reconcile;
+pub mod rootless;
 pub mod secrets;
 pub mod security;
 pub mod update_timer;

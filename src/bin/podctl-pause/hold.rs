@@ -22,8 +22,9 @@ pub(crate) fn ns_flags(list: &[u8]) -> usize {
             b"ipc" => CLONE_NEWIPC,
             b"uts" => CLONE_NEWUTS,
             b"pid" => CLONE_NEWPID,
+            b"mnt" => CLONE_NEWNS,
             b"" => 0,
-            _ => die(b"unknown namespace in list (use user,net,ipc,uts,pid)"),
+            _ => die(b"unknown namespace in list (use user,mnt,net,ipc,uts,pid)"),
         };
     }
     flags

@@ -41,6 +41,7 @@ use init::init_main;
 use relay::{relay, relay_logs};
 
 const CLONE_NEWUSER: usize = 0x1000_0000;
+const CLONE_NEWNS: usize = 0x0002_0000;
 const CLONE_NEWUTS: usize = 0x0400_0000;
 const CLONE_NEWIPC: usize = 0x0800_0000;
 const CLONE_NEWPID: usize = 0x2000_0000;

@@ -45,6 +45,14 @@ const TEMPLATES: &[Template] = &[
     },
 ];
 
+/// What `podctl install` writes for a user's pods (rootless), in the
+/// user's unit directory: the user manager's `pod@.service`.
+const USER_TEMPLATES: &[Template] = &[Template {
+    name: "pod@.service",
+    text: include_str!("../../../units/user/pod@.service"),
+    binary: Some("podctl-supervisor"),
+}];
+
 /// A unit file to install: its name in the unit directory and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitFile {
@@ -66,9 +74,10 @@ pub enum Written {
 /// The units with `ExecStart=` pointing at the binaries in `bin_dir` (the
 /// directory of this podctl, which has podctl-supervisor next to it).
 /// Refused when `bin_dir` cannot be written into a unit file as it is.
-pub fn unit_files(bin_dir: &Path) -> anyhow::Result<Vec<UnitFile>> {
+pub fn unit_files(bin_dir: &Path, user: bool) -> anyhow::Result<Vec<UnitFile>> {
     let dir = unit_safe(bin_dir)?;
-    Ok(TEMPLATES
+    let templates = if user { USER_TEMPLATES } else { TEMPLATES };
+    Ok(templates
         .iter()
         .map(|t| UnitFile {
             name: t.name,

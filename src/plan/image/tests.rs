@@ -29,6 +29,7 @@ fn with_nginx() -> Facts {
     Facts {
         images: [("nginx:alpine".to_string(), nginx())].into(),
         ids: None,
+        user: None,
     }
 }
 

@@ -355,6 +355,7 @@ fn apply_and_the_supervisor_decide_the_same() {
         )]
         .into(),
         ids: None,
+        user: None,
     };
     let v1 =
         "[containers.app]\nimage = \"app:1\"\n[containers.side]\ncommand = [\"sleep\", \"9\"]\n";

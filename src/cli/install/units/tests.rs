@@ -3,7 +3,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 fn units(dir: &str) -> Vec<UnitFile> {
-    unit_files(Path::new(dir)).unwrap()
+    unit_files(Path::new(dir), false).unwrap()
 }
 
 fn text<'a>(units: &'a [UnitFile], name: &str) -> &'a str {
@@ -89,7 +89,7 @@ fn a_directory_a_unit_cannot_name_is_refused() {
         "/opt/a\"b",
         "bin",
     ] {
-        let err = unit_files(Path::new(dir)).unwrap_err().to_string();
+        let err = unit_files(Path::new(dir), false).unwrap_err().to_string();
         assert!(err.contains(dir), "{dir}: {err}");
     }
 }

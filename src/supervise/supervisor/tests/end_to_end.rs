@@ -42,6 +42,7 @@ fn facts(digest: &str) -> Facts {
     Facts {
         images: [("app:1".to_string(), image)].into(),
         ids: None,
+        user: None,
     }
 }
 

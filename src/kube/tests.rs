@@ -30,11 +30,11 @@ fn a_minimal_pod_lowers_to_the_native_file() {
 fn misspelt_and_unsupported_fields_are_located() {
     let src = HOST.replace(
         "  - name: app\n",
-        "  - name: app\n    stdin: true\n    comand: [x]\n",
+        "  - name: app\n    resizePolicy: []\n    comand: [x]\n",
     );
     let e = err(&src);
     assert!(
-        e.contains("t.yaml:10:5: spec.containers[0].stdin: not supported by podctl"),
+        e.contains("t.yaml:10:5: spec.containers[0].resizePolicy: not supported by podctl"),
         "{e}"
     );
     assert!(
@@ -43,6 +43,31 @@ fn misspelt_and_unsupported_fields_are_located() {
         ),
         "{e}"
     );
+}
+
+/// `tty` and `stdin` are the pod file's keys; `stdinOnce` means nothing
+/// where nothing attaches: a located note, never silently.
+#[test]
+fn tty_and_stdin_are_kept_and_stdin_once_is_noted() {
+    let src = HOST.replace(
+        "  - name: app\n",
+        "  - name: app\n    tty: true\n    stdin: true\n    stdinOnce: true\n",
+    );
+    let l = ok(&src);
+    let c = &l.pod.containers[0];
+    assert!(c.tty && c.stdin, "{}", l.text);
+    let notes: Vec<String> = l.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        notes,
+        ["t.yaml:12:16: spec.containers[0].stdinOnce: has no effect: nothing attaches to a container's stdin on podctl (ignored)"]
+    );
+    // false is what podctl does anyway: nothing written.
+    let off = ok(&HOST.replace(
+        "  - name: app\n",
+        "  - name: app\n    tty: false\n    stdin: false\n    stdinOnce: false\n",
+    ));
+    assert!(!off.pod.containers[0].tty && !off.pod.containers[0].stdin);
+    assert!(off.warnings.is_empty() && !off.text.contains("tty"));
 }
 
 /// What a cluster's manifest says about scheduling has no effect on one

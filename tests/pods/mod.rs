@@ -22,6 +22,7 @@ pub mod kube;
 pub mod kube_docs;
 pub mod kube_peer;
 pub mod kube_projected;
+pub mod kube_stdio;
 pub mod lifecycle;
 pub mod needs;
 pub mod network;

@@ -49,6 +49,7 @@ fn main() {
         .chain(pods::kube_docs::TRIALS)
         .chain(pods::kube_projected::TRIALS)
         .chain(pods::kube_stdio::TRIALS)
+        .chain(pods::kube_dir::TRIALS)
         .chain(pods::image_pods::TRIALS)
         .chain(pods::image_offline::TRIALS)
         .chain(pods::cli::TRIALS)

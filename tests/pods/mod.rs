@@ -19,6 +19,7 @@ pub mod images;
 pub mod install;
 pub mod isolation;
 pub mod kube;
+pub mod kube_dir;
 pub mod kube_docs;
 pub mod kube_peer;
 pub mod kube_projected;

@@ -250,6 +250,13 @@ pub struct Container {
     /// When its image is pulled, and whether `podctl auto-update` moves it.
     #[serde(default)]
     pub updates: ImageUpdates,
+    /// Its stdin, stdout and stderr are a terminal (Kubernetes' `tty`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tty: bool,
+    /// Its stdin stays open (Kubernetes' `stdin`): a pipe nothing writes
+    /// to, so a read waits instead of ending at once as on /dev/null.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stdin: bool,
 }
 
 impl Container {

@@ -48,6 +48,8 @@ fn main() {
         .chain(pods::hostile_manifest::TRIALS)
         .chain(pods::kube_docs::TRIALS)
         .chain(pods::kube_projected::TRIALS)
+        .chain(pods::kube_stdio::TRIALS)
+        .chain(pods::kube_dir::TRIALS)
         .chain(pods::image_pods::TRIALS)
         .chain(pods::image_offline::TRIALS)
         .chain(pods::cli::TRIALS)

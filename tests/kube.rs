@@ -557,3 +557,110 @@ fn projected_volumes_are_one_directory_with_the_secrets_mounted_in_it() {
         "build=\"two\"\nbuilder=\"john-doe\""
     );
 }
+
+/// `apply DIR` reads a directory as `kubectl apply -f DIR` does: the
+/// documentation's ConfigMaps (`configmaps.yaml`) and Secret
+/// (`secret.yaml`) are found by the Pods of the other files, unedited,
+/// each of which plans as `NAME.plan` and generates YAML that plans the
+/// same; read alone, each Pod is refused, located at its reference.
+#[test]
+fn a_directorys_config_maps_and_secrets_serve_the_pods_of_its_other_files() {
+    let dir = root().join("tests/data/kube/dir");
+    let all = files("tests/data/kube/dir", "yaml");
+    let gathered = kube::gather(&all).unwrap_or_else(|d| panic!("{d}"));
+    let mut failures = Vec::new();
+    let mut pods = Vec::new();
+    for path in &all {
+        let label = path.display().to_string();
+        if gathered.objects_only(&label) {
+            continue;
+        }
+        pods.push(stem(path));
+        let l = kube::load_in(path, Unsupported::Error, kube_files(), Some(&gathered))
+            .unwrap_or_else(|d| panic!("{d}"));
+        let plan = render::human(&plan::build(&l.shown()));
+        failures.extend(expect(&path.with_extension("plan"), &plan));
+        // The Secret of the other file is stored with the pod, and shown by nothing.
+        if l.text.contains("test-secret.") {
+            assert_eq!(
+                l.secret_values.0.keys().collect::<Vec<_>>(),
+                ["test-secret.password", "test-secret.username"]
+            );
+            assert!(!plan.contains("my-app"), "{plan}");
+        }
+        let yaml = kube::generate::pod(&l.pod);
+        match kube::parse_str(&yaml, &label, Unsupported::Error, kube_files()) {
+            Ok(back) if plan::build(&back.pod) == plan::build(&l.pod) => {}
+            Ok(_) => failures.push(format!(
+                "{label}: the generated YAML plans differently:\n{yaml}"
+            )),
+            Err(d) => failures.push(format!(
+                "{label}: the generated YAML is refused:\n{d}\n{yaml}"
+            )),
+        }
+        // Alone, a Pod whose ConfigMap or Secret volume is in another file
+        // is refused; a secretKeyRef names the stored podctl secret, which
+        // apply then needs in the store.
+        match kube::load(path, Unsupported::Error, kube_files()) {
+            Err(alone) => assert!(alone.to_string().contains(" in this file ("), "{alone}"),
+            Ok(alone) => {
+                assert_eq!(stem(path), "secret-envars-pod");
+                assert!(alone.secret_values.0.is_empty());
+            }
+        }
+    }
+    assert_eq!(
+        pods,
+        ["pod-configmap-volume", "secret-envars-pod", "secret-pod"],
+        "{}",
+        dir.display()
+    );
+    all_passed(failures);
+}
+
+/// A directory's objects are checked before any pod: a ConfigMap defined
+/// in two files is refused at the second, naming the first; a Pod whose
+/// ConfigMap is in no file says it looked in all of them. `validate` and
+/// `apply` of such a directory change nothing (apply refuses every pod).
+#[test]
+fn a_directorys_objects_are_refused_located_and_nothing_is_applied() {
+    let tmp = std::env::temp_dir().join(format!("podctl-kubedir-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp).unwrap();
+    let src = root().join("tests/data/kube/dir");
+    for f in ["configmaps.yaml", "pod-configmap-volume.yaml"] {
+        fs::copy(src.join(f), tmp.join(f)).unwrap();
+    }
+    fs::write(
+        tmp.join("more.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: special-config\ndata:\n  special.how: much\n",
+    )
+    .unwrap();
+    let label = |f: &str| tmp.join(f).display().to_string();
+    let (code, out, err) = podctl(&["validate", tmp.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        err.trim(),
+        format!(
+            "{}:1:1: metadata.name: a second ConfigMap named \"special-config\" (the first is in {})",
+            label("more.yaml"),
+            label("configmaps.yaml")
+        )
+    );
+    let (code, _, err) = podctl(&["apply", tmp.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("a second ConfigMap named"), "{err}");
+    // The ConfigMap in no file: the pod's reference, located.
+    fs::remove_file(tmp.join("more.yaml")).unwrap();
+    fs::remove_file(tmp.join("configmaps.yaml")).unwrap();
+    let (code, _, err) = podctl(&["validate", tmp.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err.trim(),
+        format!(
+            "{}:24:18: spec.volumes[0].configMap: no ConfigMap named \"special-config\" in this file nor in another file of its directory (put it in one of the directory's files, or set optional: true)",
+            label("pod-configmap-volume.yaml")
+        )
+    );
+    fs::remove_dir_all(&tmp).unwrap();
+}

@@ -38,7 +38,18 @@ impl Definition {
         policy: Unsupported,
         paths: &Layout,
     ) -> Result<Definition, Diagnostics> {
-        let d = crate::kube::load(file, policy, &paths.kube_files)
+        Definition::read_in(file, policy, paths, None)
+    }
+
+    /// As [`Definition::read`], for one file of a directory applied whole:
+    /// the ConfigMaps and Secrets of its other files (`dir`) are the pod's too.
+    pub fn read_in(
+        file: &Path,
+        policy: Unsupported,
+        paths: &Layout,
+        dir: Option<&crate::kube::Directory>,
+    ) -> Result<Definition, Diagnostics> {
+        let d = crate::kube::load_in(file, policy, &paths.kube_files, dir)
             .map(|l| Definition::from_loaded(file, l))?;
         check_networks(&d.pod, &d.text, file, &paths.networks)?;
         Ok(d)

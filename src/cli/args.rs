@@ -41,8 +41,8 @@ pub struct Args {
 pub enum Command {
     /// Check pod files; print a summary per valid file, every error otherwise.
     Validate {
-        /// Pod files to check.
-        #[arg(required = true, value_hint = clap::ValueHint::FilePath)]
+        /// Pod files to check (a directory: each of its pod files, read as `apply DIR` reads them).
+        #[arg(required = true, value_hint = clap::ValueHint::AnyPath)]
         files: Vec<PathBuf>,
         /// Output format (json: one object per file, errors with file, line, column, key, message).
         #[arg(short, long, value_enum, default_value = "human")]

@@ -44,9 +44,8 @@ pub fn diff_with(
 ) -> anyhow::Result<bool> {
     let mut reports = Vec::new();
     let mut differs = false;
-    for f in crate::apply::pod_files(target)? {
-        let crate::apply::Definition { pod, text, .. } =
-            super::read::definition(&f, policy, paths)?;
+    for (_, read) in super::read::each(target, policy, paths)? {
+        let crate::apply::Definition { pod, text, .. } = read?;
         let running = PodState::load(&paths.run, &pod.name).is_some();
         // The images as stored now: apply pulls those that are not.
         let facts = crate::apply::facts_as_they_are(paths, &pod);

@@ -22,8 +22,46 @@ pub fn definition(
     Ok(d)
 }
 
-/// Reads every pod file named (a file, or each of a directory); all of them
-/// must load, and each one's warnings are printed.
+/// One pod file of those named, and what reading it gave.
+pub type Read = (std::path::PathBuf, Result<Definition, Diagnostics>);
+
+/// Reads every pod file named (a file, or each of a directory), each one's
+/// warnings printed. A directory's manifests are read as `kubectl apply -f
+/// DIR` reads them: the ConfigMaps and Secrets of each of its files are
+/// every Pod's of it, and a file of such objects only is no pod. The error
+/// (the objects' problems, located) is for the directory as a whole.
+pub fn each(target: &Path, policy: Unsupported, paths: &Layout) -> Result<Vec<Read>, Diagnostics> {
+    let files = crate::apply::pod_files(target).map_err(|e| {
+        Diagnostics(vec![crate::spec::Diagnostic {
+            file: target.display().to_string(),
+            line: 0,
+            column: 0,
+            key: String::new(),
+            message: format!("{e:#}"),
+        }])
+    })?;
+    let dir = match target.is_dir() {
+        true => Some(crate::kube::gather(&files)?),
+        false => None,
+    };
+    let mut out = Vec::new();
+    for f in files {
+        if let Some(d) = &dir
+            && d.objects_only(&f.display().to_string())
+        {
+            continue;
+        }
+        let read = Definition::read_in(&f, policy, paths, dir.as_ref());
+        if let Ok(d) = &read {
+            warn(&d.warnings);
+        }
+        out.push((f, read));
+    }
+    Ok(out)
+}
+
+/// Reads every pod file named (a file, or each of a directory: see
+/// [`each`]); all of them must load.
 pub fn definitions(
     target: &Path,
     policy: crate::kube::Unsupported,
@@ -31,8 +69,8 @@ pub fn definitions(
 ) -> anyhow::Result<Vec<Definition>> {
     let mut definitions = Vec::new();
     let mut errors = Vec::new();
-    for f in crate::apply::pod_files(target)? {
-        match definition(&f, policy, paths) {
+    for (_, read) in each(target, policy, paths)? {
+        match read {
             Ok(d) => definitions.push(d),
             Err(d) => errors.push(d.to_string()),
         }

@@ -20,15 +20,25 @@ pub fn validate(
     policy: Unsupported,
     paths: &Layout,
 ) -> ExitCode {
-    let results: Vec<(String, Result<Pod, Diagnostics>)> = files
-        .iter()
-        .map(|f| {
-            (
-                f.display().to_string(),
+    // A directory is its pod files, read as `apply DIR` reads them.
+    let mut results: Vec<(String, Result<Pod, Diagnostics>)> = Vec::new();
+    for f in files {
+        let label = f.display().to_string();
+        if !f.is_dir() {
+            results.push((
+                label,
                 super::read::definition(f, policy, paths).map(|d| d.pod),
-            )
-        })
-        .collect();
+            ));
+            continue;
+        }
+        match super::read::each(f, policy, paths) {
+            Ok(read) => results.extend(
+                read.into_iter()
+                    .map(|(f, r)| (f.display().to_string(), r.map(|d| d.pod))),
+            ),
+            Err(d) => results.push((label, Err(d))),
+        }
+    }
     let all_valid = results.iter().all(|(_, r)| r.is_ok());
     if format != Format::Human {
         let reports: Vec<FileReport> = results.iter().map(|(f, r)| report(f, r)).collect();

@@ -8,7 +8,7 @@ use super::walk::{self, Cx, fields, join};
 use super::yaml::Node;
 use super::{env, probe, security};
 
-const CONTAINER: [&str; 17] = [
+const CONTAINER: [&str; 20] = [
     "name",
     "image",
     "imagePullPolicy",
@@ -26,11 +26,11 @@ const CONTAINER: [&str; 17] = [
     "lifecycle",
     "volumeMounts",
     "restartPolicy",
+    "tty",
+    "stdin",
+    "stdinOnce",
 ];
-const CONTAINER_UNSUPPORTED: [&str; 7] = [
-    "stdin=false",
-    "stdinOnce=false",
-    "tty=false",
+const CONTAINER_UNSUPPORTED: [&str; 4] = [
     "terminationMessagePath",
     "terminationMessagePolicy",
     "volumeDevices",
@@ -168,6 +168,9 @@ fn lower(
         lifecycle,
         mounts,
         restart,
+        tty,
+        stdin,
+        stdin_once,
     ] = fields(cx, n, path, CONTAINER, &CONTAINER_UNSUPPORTED);
     let Some(name) = name.and_then(|x| walk::string(cx, x, &join(path, "name"))) else {
         cx.error(n, path, "missing name");
@@ -245,6 +248,7 @@ fn lower(
     if let Some(l) = lifecycle {
         super::hooks::lower(cx, l, &join(path, "lifecycle"), &mut keys);
     }
+    terminal(cx, [tty, stdin, stdin_once], path, &mut keys);
     if let Some(m) = mounts {
         let all = super::volumes::mounts(cx, m, &join(path, "volumeMounts"), &pcx.volumes);
         for (key, items) in [("volumes", all.volumes), ("secrets", all.secrets)] {
@@ -260,6 +264,27 @@ fn lower(
         keys,
         regular: role == Role::Regular,
     })
+}
+
+/// `tty` and `stdin` are the pod file's; `stdinOnce` closes stdin after
+/// the first attach, and nothing attaches on podctl: a note when true.
+fn terminal(cx: &mut Cx, [tty, stdin, once]: [Option<&Node>; 3], path: &str, keys: &mut Keys) {
+    for (n, field) in [(tty, "tty"), (stdin, "stdin")] {
+        if let Some(n) = n
+            && walk::boolean(cx, n, &join(path, field)) == Some(true)
+        {
+            set(cx, keys, field, "true".into(), n, &join(path, field));
+        }
+    }
+    if let Some(n) = once
+        && walk::boolean(cx, n, &join(path, "stdinOnce")) == Some(true)
+    {
+        cx.warnings.error(
+            n.offset..n.offset,
+            &join(path, "stdinOnce"),
+            "has no effect: nothing attaches to a container's stdin on podctl (ignored)",
+        );
+    }
 }
 
 fn ready(cx: &mut Cx, n: &Node, path: &str, keys: &mut Keys) {

@@ -8,8 +8,15 @@ use super::yaml::{Node, Value};
 
 /// Lowers the stream's documents; None when nothing can be made of them
 /// (the problems are in `cx`).
-/// configMap volumes' files go under `files`.
-pub(crate) fn lower(cx: &mut Cx, docs: &[Node], files: &std::path::Path) -> Option<Native> {
+/// configMap volumes' files go under `files`. Read as one file of a
+/// directory (`dir`: the directory's objects and this file's label), the
+/// other files' ConfigMaps and Secrets are the Pod's too.
+pub(crate) fn lower(
+    cx: &mut Cx,
+    docs: &[Node],
+    files: &std::path::Path,
+    dir: Option<(&refs::Directory, &str)>,
+) -> Option<Native> {
     let mut pod: Option<&Node> = None;
     let mut objects = refs::Refs::default();
     for (i, doc) in docs.iter().enumerate() {
@@ -70,6 +77,9 @@ pub(crate) fn lower(cx: &mut Cx, docs: &[Node], files: &std::path::Path) -> Opti
         }
         return None;
     };
+    if let Some((dir, file)) = dir {
+        objects.adopt(dir, file);
+    }
     let mut native = super::pod::lower_pod(cx, pod, &objects, files);
     native.secrets = objects.secret_values();
     native.secret_store = objects.secret_store();

@@ -5,7 +5,7 @@
 
 use super::native::{Origin, Val, key, origin, string};
 use super::pod_cx::PodCx;
-use super::refs::Kind;
+use super::refs::{Kind, Refs};
 use super::walk::{self, Cx, fields, join};
 use super::yaml::Node;
 use std::collections::BTreeMap;
@@ -72,9 +72,9 @@ pub(crate) fn read(
                 None if kind == Kind::Secret => cx.error(
                     r,
                     &rp,
-                    format!("no Secret named {name:?} in this file: envFrom takes the keys of a Secret of the same file (name each stored one with secretKeyRef)"),
+                    format!("no Secret named {name:?} {}: envFrom takes the keys of a Secret of the manifest (name each stored one with secretKeyRef)", pod.objects.looked_in()),
                 ),
-                None => missing(cx, r, &rp, kind, name),
+                None => missing(cx, (r, &rp), kind, name, pod.objects),
             }
         }
     }
@@ -167,13 +167,15 @@ pub(crate) fn expand(s: &str, vars: &BTreeMap<String, String>) -> String {
     out
 }
 
-fn missing(cx: &mut Cx, at: &Node, path: &str, kind: Kind, name: &str) {
+fn missing(cx: &mut Cx, (at, path): (&Node, &str), kind: Kind, name: &str, objects: &Refs) {
     cx.error(
         at,
         path,
         format!(
-            "no {} named {name:?} in this file (put it in the same file, after a `---`, or set optional: true)",
-            kind.as_str()
+            "no {} named {name:?} {} ({}, or set optional: true)",
+            kind.as_str(),
+            objects.looked_in(),
+            objects.put_it()
         ),
     );
 }
@@ -267,7 +269,7 @@ fn value_from(cx: &mut Cx, n: &Node, path: &str, container: &str, pod: &PodCx) -
             None
         }
         None => {
-            missing(cx, r, &p, kind, name);
+            missing(cx, (r, &p), kind, name, pod.objects);
             None
         }
     }

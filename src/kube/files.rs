@@ -98,8 +98,10 @@ fn keys(
                 n,
                 path,
                 format!(
-                    "no {} named {name:?} in this file (put it in the same file, after a `---`, or set optional: true)",
-                    kind.as_str()
+                    "no {} named {name:?} {} ({}, or set optional: true)",
+                    kind.as_str(),
+                    objects.looked_in(),
+                    objects.put_it()
                 ),
             );
         }

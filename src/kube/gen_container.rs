@@ -117,6 +117,12 @@ pub(crate) fn container(
     }
     m.nonempty("lifecycle", super::gen_hooks::lifecycle(c, notes));
     m.nonempty("volumeMounts", super::gen_volumes::mounts(c, vols, notes));
+    if c.stdin {
+        m.put("stdin", Y::Bool(true));
+    }
+    if c.tty {
+        m.put("tty", Y::Bool(true));
+    }
     // What only annotations say.
     if !c.after.is_empty() {
         let v: Vec<String> = c

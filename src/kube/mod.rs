@@ -67,6 +67,7 @@ pub mod write;
 mod yaml;
 mod yaml_out;
 
+pub use refs::Directory;
 pub use walk::Unsupported;
 
 use crate::model::Pod;
@@ -124,6 +125,7 @@ fn lower_str(
     file: &str,
     policy: Unsupported,
     base: &Path,
+    dir: Option<&Directory>,
 ) -> Result<Lowered, Diagnostics> {
     let docs = yaml::parse(src).map_err(|e| {
         let mut sink = Sink::new(file, src);
@@ -131,7 +133,7 @@ fn lower_str(
         Diagnostics(sink.finish())
     })?;
     let mut cx = walk::Cx::new(file, src, policy);
-    let native = docs::lower(&mut cx, &docs, base);
+    let native = docs::lower(&mut cx, &docs, base, dir.map(|d| (d, file)));
     if cx.errors.has_errors() {
         return Err(Diagnostics(dedup(cx.errors.finish())));
     }
@@ -155,6 +157,19 @@ pub fn parse_str(
     policy: Unsupported,
     files: &Path,
 ) -> Result<Loaded, Diagnostics> {
+    parse_in(src, file, policy, files, None)
+}
+
+/// As [`parse_str`], for one file of a directory applied whole: the
+/// ConfigMaps and Secrets of its other files ([`Directory::gather`]) are
+/// the Pod's too.
+pub fn parse_in(
+    src: &str,
+    file: &str,
+    policy: Unsupported,
+    files: &Path,
+    dir: Option<&Directory>,
+) -> Result<Loaded, Diagnostics> {
     let Lowered {
         text,
         origins,
@@ -162,7 +177,7 @@ pub fn parse_str(
         files,
         secrets,
         secret_values,
-    } = lower_str(src, file, policy, files)?;
+    } = lower_str(src, file, policy, files, dir)?;
     match crate::spec::parse_str(&text, file, "pod") {
         Ok(pod) => Ok(Loaded {
             pod,
@@ -198,7 +213,17 @@ fn dedup(mut d: Vec<Diagnostic>) -> Vec<Diagnostic> {
 /// Reads a manifest or a pod file (by extension), with the native text; a
 /// manifest's configMap volumes' files are to go under `files`.
 pub fn load(path: &Path, policy: Unsupported, files: &Path) -> Result<Loaded, Diagnostics> {
-    let label = path.display().to_string();
+    load_in(path, policy, files, None)
+}
+
+/// As [`load`], for one file of a directory applied whole (`dir`, gathered
+/// from the same files' texts).
+pub fn load_in(
+    path: &Path,
+    policy: Unsupported,
+    files: &Path,
+    dir: Option<&Directory>,
+) -> Result<Loaded, Diagnostics> {
     if !is_manifest(path) {
         return crate::spec::load_with_text(path).map(|(pod, text)| Loaded {
             secrets: secret::marked(&text),
@@ -209,6 +234,13 @@ pub fn load(path: &Path, policy: Unsupported, files: &Path) -> Result<Loaded, Di
             secret_values: Default::default(),
         });
     }
+    let src = read_manifest(path)?;
+    parse_in(&src, &path.display().to_string(), policy, files, dir)
+}
+
+/// A manifest's text, read within the size limit (labelled by its path).
+pub fn read_manifest(path: &Path) -> Result<String, Diagnostics> {
+    let label = path.display().to_string();
     let whole_file = |message: String| {
         Diagnostics(vec![Diagnostic {
             file: label.clone(),
@@ -231,15 +263,27 @@ pub fn load(path: &Path, policy: Unsupported, files: &Path) -> Result<Loaded, Di
         let len = std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
         return Err(whole_file(yaml::too_big(len as usize)));
     }
-    match std::str::from_utf8(&bytes) {
-        Ok(src) => parse_str(src, &label, policy, files),
+    match String::from_utf8(bytes) {
+        Ok(src) => Ok(src),
         Err(e) => {
-            let good = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+            let bytes = e.as_bytes();
+            let valid = e.utf8_error().valid_up_to();
+            let good = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
             let mut sink = Sink::new(&label, good);
             sink.error(good.len()..good.len(), "", "invalid UTF-8");
             Err(Diagnostics(sink.finish()))
         }
     }
+}
+
+/// The objects of the manifests among `paths` (the files of a directory
+/// applied whole), each file read once here and once as its pod.
+pub fn gather(paths: &[std::path::PathBuf]) -> Result<Directory, Diagnostics> {
+    let mut sources = Vec::new();
+    for p in paths.iter().filter(|p| is_manifest(p)) {
+        sources.push((p.display().to_string(), read_manifest(p)?));
+    }
+    Directory::gather(&sources)
 }
 
 #[cfg(test)]

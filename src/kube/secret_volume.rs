@@ -100,7 +100,7 @@ fn keys(
                 cx.error(
                     n,
                     path,
-                    format!("no Secret named {name:?} in this file (put it in the same file, after a `---`; list the keys of a stored one in items; or set optional: true)"),
+                    format!("no Secret named {name:?} {} ({}; list the keys of a stored one in items; or set optional: true)", objects.looked_in(), objects.put_it()),
                 );
             }
             return Some(out);

@@ -30,11 +30,11 @@ fn a_minimal_pod_lowers_to_the_native_file() {
 fn misspelt_and_unsupported_fields_are_located() {
     let src = HOST.replace(
         "  - name: app\n",
-        "  - name: app\n    stdin: true\n    comand: [x]\n",
+        "  - name: app\n    resizePolicy: []\n    comand: [x]\n",
     );
     let e = err(&src);
     assert!(
-        e.contains("t.yaml:10:5: spec.containers[0].stdin: not supported by podctl"),
+        e.contains("t.yaml:10:5: spec.containers[0].resizePolicy: not supported by podctl"),
         "{e}"
     );
     assert!(
@@ -43,6 +43,33 @@ fn misspelt_and_unsupported_fields_are_located() {
         ),
         "{e}"
     );
+}
+
+/// `tty` and `stdin` are the pod file's keys; `stdinOnce` means nothing
+/// where nothing attaches: a located note, never silently.
+#[test]
+fn tty_and_stdin_are_kept_and_stdin_once_is_noted() {
+    let src = HOST.replace(
+        "  - name: app\n",
+        "  - name: app\n    tty: true\n    stdin: true\n    stdinOnce: true\n",
+    );
+    let l = ok(&src);
+    let c = &l.pod.containers[0];
+    assert!(c.tty && c.stdin, "{}", l.text);
+    let notes: Vec<String> = l.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        notes,
+        [
+            "t.yaml:12:16: spec.containers[0].stdinOnce: has no effect: nothing attaches to a container's stdin on podctl (ignored)"
+        ]
+    );
+    // false is what podctl does anyway: nothing written.
+    let off = ok(&HOST.replace(
+        "  - name: app\n",
+        "  - name: app\n    tty: false\n    stdin: false\n    stdinOnce: false\n",
+    ));
+    assert!(!off.pod.containers[0].tty && !off.pod.containers[0].stdin);
+    assert!(off.warnings.is_empty() && !off.text.contains("tty"));
 }
 
 /// What a cluster's manifest says about scheduling has no effect on one
@@ -258,4 +285,36 @@ fn a_sub_path_of_a_projected_volume_picks_its_files_and_secrets() {
         e.contains("subPath: \"other\" is no item of the projected volume \"all\""),
         "{e}"
     );
+}
+
+/// A directory's Secrets are checked together: keys of two files that
+/// would be one podctl secret are refused at the second, naming the file
+/// of the first; a file of objects only is no pod's.
+#[test]
+fn a_directorys_secrets_are_one_namespace() {
+    let one =
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\nstringData:\n  b.c: x\n".to_string();
+    let two =
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: a.b\nstringData:\n  c: y\n".to_string();
+    let e = Directory::gather(&[("one.yaml".into(), one.clone()), ("two.yaml".into(), two)])
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "two.yaml:1:1: data.c: the podctl secret a.b.c would be both this key and the Secret \"a\"'s key \"b.c\" (in one.yaml): rename one"
+    );
+    let dir =
+        Directory::gather(&[("one.yaml".into(), one), ("pod.yaml".into(), HOST.into())]).unwrap();
+    assert!(dir.objects_only("one.yaml") && !dir.objects_only("pod.yaml"));
+    // The pod gets the other file's Secret to store, and hides its value.
+    let l = parse_in(
+        HOST,
+        "pod.yaml",
+        Unsupported::Error,
+        crate::kube::test_files(),
+        Some(&dir),
+    )
+    .unwrap();
+    assert_eq!(l.secret_values.0.keys().collect::<Vec<_>>(), ["a.b.c"]);
+    assert_eq!(l.secrets, ["x"]);
 }

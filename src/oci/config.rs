@@ -152,7 +152,9 @@ fn cap_set(names: &[String], host: Option<u64>) -> HashSet<Capability> {
 fn process(c: &Container, ctx: &Context<'_>) -> Process {
     let s = &c.security;
     let mut p = Process::default();
-    p.set_terminal(Some(false));
+    // With a terminal the runtime makes it in the container's devpts and
+    // sends its master over the console socket (`--console-socket`).
+    p.set_terminal(Some(c.process.tty));
     let mut user = User::default();
     user.set_uid(ctx.user.uid);
     user.set_gid(ctx.user.gid);

@@ -3,6 +3,10 @@
 //! master here over S; this helper copies between its own terminal (stdin,
 //! stdout: the pty `podctl exec` opened) and that master, in raw mode, with
 //! the window size following, until the command ends.
+//!
+//! A container with `tty = true` gets its terminal the same way at its
+//! start (`run --console-socket S`): [`listen`] and [`try_receive`] take
+//! the master, which its relay reads into the journal.
 
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
@@ -22,11 +26,7 @@ const TICK_MS: u16 = 100;
 /// Runs `cmd` (a `RUNTIME exec --tty --console-socket SOCKET ...`) and
 /// relays the terminal; returns the command's exit status.
 pub fn run(mut cmd: Command, socket: &Path) -> Result<i32, String> {
-    let _ = std::fs::remove_file(socket);
-    let listener = UnixListener::bind(socket).map_err(|e| format!("{}: {e}", socket.display()))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| format!("{}: {e}", socket.display()))?;
+    let listener = listen(socket)?;
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot run the runtime: {e}"))?;
@@ -46,7 +46,6 @@ pub fn run(mut cmd: Command, socket: &Path) -> Result<i32, String> {
 }
 
 fn receive_master(listener: &UnixListener, child: &mut Child) -> Result<OwnedFd, String> {
-    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
     let deadline = Instant::now() + CONNECT_TIMEOUT;
     let stream = loop {
         match listener.accept() {
@@ -66,6 +65,34 @@ fn receive_master(listener: &UnixListener, child: &mut Child) -> Result<OwnedFd,
             Err(e) => return Err(format!("console socket: {e}")),
         }
     };
+    read_fd(&stream)
+}
+
+/// Binds the console socket a runtime sends a terminal's master to
+/// (non-blocking: see [`try_receive`]).
+pub fn listen(socket: &Path) -> Result<UnixListener, String> {
+    let _ = std::fs::remove_file(socket);
+    let listener = UnixListener::bind(socket).map_err(|e| format!("{}: {e}", socket.display()))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| format!("{}: {e}", socket.display()))?;
+    Ok(listener)
+}
+
+/// The terminal's master, once the runtime has connected to `listener`
+/// (a connection is queued by the kernel until it is accepted); `None`
+/// while it has not.
+pub fn try_receive(listener: &UnixListener) -> Result<Option<OwnedFd>, String> {
+    match listener.accept() {
+        Ok((stream, _)) => read_fd(&stream).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
+        Err(e) => Err(format!("console socket: {e}")),
+    }
+}
+
+/// The descriptor the runtime sends on a connection of the console socket.
+fn read_fd(stream: &std::os::unix::net::UnixStream) -> Result<OwnedFd, String> {
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
     stream
         .set_nonblocking(false)
         .map_err(|e| format!("console socket: {e}"))?;

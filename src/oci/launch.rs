@@ -33,10 +33,9 @@ use super::runtime::{CgroupMode, Cli};
 use super::{Container, Context, Dirs, HostUser, bundle, cgroup, config, pod};
 use crate::model::Seccomp;
 pub use exec::{ExecAs, end_exec, exec_pid_file, exec_process};
-pub use run::run;
+pub use run::{Io, Started, run};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 /// The relay leaf as systemd's AttachProcessesToUnit takes it.
 const RELAY_SUBCGROUP: &str = "/relay";
@@ -187,16 +186,15 @@ pub fn prepare(c: &Container, user: HostUser, host: &HostPaths<'_>) -> Result<Pr
 
 /// Steps 2, 4 (the config), 5 and 6 for container `c`, [`prepare`]d, once
 /// this process is in the container's scope and the sandbox holder is
-/// `ns_pid`; returns the init's PID.
+/// `ns_pid`; returns the init's PID (and its terminal's master).
 pub fn start(
     c: &Container,
     secrets: &super::secrets::SecretValues,
     prepared: Prepared,
     ns_pid: u32,
     host: &HostPaths<'_>,
-    stdout: Stdio,
-    stderr: Stdio,
-) -> Result<u32, Failure> {
+    io: Io<'_>,
+) -> Result<Started, Failure> {
     let id = c.id();
     let Prepared {
         program,
@@ -269,7 +267,7 @@ pub fn start(
         .map_err(|e| transient("runtime state directory", e))?;
     // 5.
     nix::sys::prctl::set_child_subreaper(true).map_err(|e| transient("become subreaper", e))?;
-    run(&cli, &id, &bundle_dir, host.proc, stdout, stderr)
+    run(&cli, &id, &bundle_dir, host.proc, io)
 }
 
 /// A volume that could not be attached idmapped: the host's kernel or a

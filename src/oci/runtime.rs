@@ -65,9 +65,14 @@ pub struct NewContainer<'a> {
     pub bundle: &'a Path,
     /// Where the runtime writes the init's PID (in this PID namespace).
     pub pid_file: &'a Path,
-    /// The container's stdout and stderr.
+    /// The container's stdin, stdout and stderr (the runtime's own, which
+    /// the container's process inherits unless it has a terminal).
+    pub stdin: Stdio,
     pub stdout: Stdio,
     pub stderr: Stdio,
+    /// With a terminal (`process.terminal`): the unix socket, bound by the
+    /// caller, to which the runtime sends the terminal's master.
+    pub console_socket: Option<&'a Path>,
 }
 
 /// One container's runtime operations. `id` is the runtime's container ID.

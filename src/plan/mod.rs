@@ -117,6 +117,14 @@ pub struct ProcessPlan {
     pub user: Option<User>,
     /// Journal identifier of stdout/stderr, e.g. `web/app`.
     pub log_identifier: String,
+    /// A terminal is its stdin, stdout and stderr; the relay carries what
+    /// it writes there to the journal.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tty: bool,
+    /// Its stdin is a pipe the relay holds open (and never writes to)
+    /// rather than /dev/null.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stdin: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -336,6 +344,8 @@ pub fn assemble(pod: &Pod, facts: &Facts) -> Plan {
                 workdir: c.workdir_or_root().to_string(),
                 user: c.user.clone(),
                 log_identifier: units::log_identifier(&pod.name, &c.name),
+                tty: c.tty,
+                stdin: c.stdin,
             },
             etc_files: etc_files(pod, c.image.is_some()),
             runtime: c.runtime.clone().unwrap_or_else(|| pod.runtime.clone()),

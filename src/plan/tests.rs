@@ -28,6 +28,8 @@ pub(crate) fn pod(share: Vec<Namespace>, host: Vec<Namespace>) -> Pod {
         volumes: vec![],
         secrets: Default::default(),
         updates: Default::default(),
+        tty: false,
+        stdin: false,
     };
     Pod {
         name: "my-web".into(),

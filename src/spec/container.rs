@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use toml::de::DeValue;
 
-const KEYS: [&str; 27] = [
+const KEYS: [&str; 29] = [
     "image",
     "command",
     "args",
@@ -39,6 +39,8 @@ const KEYS: [&str; 27] = [
     "secrets",
     "pull",
     "auto_update",
+    "tty",
+    "stdin",
 ];
 const RESTARTS: [&str; 3] = ["always", "on-failure", "never"];
 const USER_HELP: &str = "use a name, a uid, or uid:gid, e.g. \"www-data\", 1000 or \"1000:1000\"";
@@ -96,6 +98,8 @@ pub(crate) fn read(
         volumes: Vec::new(),
         secrets: Default::default(),
         updates: Default::default(),
+        tty: false,
+        stdin: false,
     };
     let Some(t) = tree::table(sink, v, &path) else {
         return (c, Limits::default(), Vec::new());
@@ -128,6 +132,8 @@ pub(crate) fn read(
         secrets,
         pull,
         auto_update,
+        tty,
+        stdin,
     ] = fields(sink, t, &path, KEYS);
     if let Some(v) = image {
         c.image = read_image(sink, v, &join(&path, "image"));
@@ -186,6 +192,12 @@ pub(crate) fn read(
     c.resources = limits.resources.clone();
     if let Some(v) = init {
         c.init = tree::boolean(sink, v, &join(&path, "init")).unwrap_or(false);
+    }
+    if let Some(v) = tty {
+        c.tty = tree::boolean(sink, v, &join(&path, "tty")).unwrap_or(false);
+    }
+    if let Some(v) = stdin {
+        c.stdin = tree::boolean(sink, v, &join(&path, "stdin")).unwrap_or(false);
     }
     let mut after_spans = Vec::new();
     if let Some(v) = after {

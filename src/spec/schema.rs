@@ -259,6 +259,8 @@ fn container() -> Value {
             ),
             ("pull", strings_enum(PULLS.map(|p| p.as_str()))),
             ("auto_update", auto_update()),
+            ("tty", json!({"type": "boolean"})),
+            ("stdin", json!({"type": "boolean"})),
         ],
     );
     c.as_object_mut().expect("an object").insert(

@@ -221,7 +221,8 @@ fn from_oci(f: crate::oci::failure::Failure) -> Failure {
 }
 
 /// The runtime makes the container, whose stdout and stderr are the log
-/// pipes; this process becomes the relay of its init.
+/// pipes (or, with `tty`, a terminal whose master the relay reads); this
+/// process becomes the relay of its init.
 fn start(
     paths: &crate::layout::Layout,
     spec: &LaunchSpec,
@@ -230,10 +231,19 @@ fn start(
     log_pipes: LogPipes,
     status: &mut File,
 ) -> Result<std::convert::Infallible, Failure> {
+    let process = &spec.container.process;
     let (stdio, logs) = match log_pipes {
+        // With a terminal the pipes carry only the runtime's own messages.
+        Some((_, (err_r, err_w))) if process.tty => {
+            let out_w = step("log pipe", err_w.try_clone())?;
+            (
+                (Stdio::from(out_w), Stdio::from(err_w)),
+                Some((None, err_r)),
+            )
+        }
         Some(((out_r, out_w), (err_r, err_w))) => (
             (Stdio::from(out_w), Stdio::from(err_w)),
-            Some((out_r, err_r)),
+            Some((Some(out_r), err_r)),
         ),
         None => (
             (
@@ -249,7 +259,32 @@ fn start(
     let dirs = paths.oci();
     let path = search_path();
     let host = host(paths, spec, &dirs, &path);
-    // `stdio` moves into the runtime and is closed here after it: only the
+    // A terminal: the runtime sends its master to a socket in the bundle.
+    let socket = dirs.bundle(&spec.container.id()).join("console.sock");
+    let listener = match process.tty {
+        true => Some(crate::oci::console::listen(&socket)?),
+        false => None,
+    };
+    // `stdin`: a pipe whose write end the relay holds and never writes to,
+    // so that the container's reads wait (as `podman run -i -d` leaves
+    // them) rather than end at once on /dev/null.
+    let (stdin, held_stdin) = match process.stdin && !process.tty {
+        true => {
+            let (r, w) = step(
+                "stdin pipe",
+                nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC),
+            )?;
+            (Stdio::from(r), Some(w))
+        }
+        false => (Stdio::null(), None),
+    };
+    let io = crate::oci::launch::Io {
+        stdin,
+        stdout: stdio.0,
+        stderr: stdio.1,
+        console: listener.as_ref().map(|l| (socket.as_path(), l)),
+    };
+    // `io` moves into the runtime and is closed here after it: only the
     // container holds the write ends, so the relay sees EOF.
     // The pod network's /etc files exist once the supervisor set the network
     // up; a supervisor run without one (as in tests) leaves the host's.
@@ -257,25 +292,47 @@ fn start(
     let net_files = dirs.net_files(&c.pod);
     c.etc_files
         .retain(|f| f.host_path(&net_files).exists() && Path::new(&f.target).exists());
-    let init =
-        crate::oci::launch::start(&c, &spec.secrets, prepared, ns_pid, &host, stdio.0, stdio.1)
-            .map_err(from_oci)?;
-    if let Some((out_r, err_r)) = &logs {
-        keep_log_pipes(out_r, err_r)?;
+    let started = crate::oci::launch::start(&c, &spec.secrets, prepared, ns_pid, &host, io)
+        .map_err(from_oci)?;
+    if listener.is_some() {
+        let _ = std::fs::remove_file(&socket);
+    }
+    // What the relay reads: the terminal's master in place of stdout.
+    let relayed = match (started.console, logs) {
+        (Some(master), Some((_, err_r))) => Some((master, err_r)),
+        (Some(master), None) => {
+            // No journald: nothing but the terminal to read (a pipe at EOF
+            // stands for stderr).
+            let (r, _) = step("log pipe", nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC))?;
+            Some((master, r))
+        }
+        (None, Some((Some(out_r), err_r))) => Some((out_r, err_r)),
+        (None, _) => None,
+    };
+    if let Some((out, err)) = &relayed {
+        keep_for_relay(&[out, err])?;
+    }
+    if let Some(w) = &held_stdin {
+        keep_for_relay(&[w])?;
     }
     // The init may still be the runtime's process's child for a moment (it
     // is reparented to the relay, a subreaper, when that exits): the
     // supervisor learns its PID from here, not from the relay's children.
     step(
         "report the start",
-        std::io::Write::write_all(status, Report::started(init).as_bytes()),
+        std::io::Write::write_all(status, Report::started(started.init).as_bytes()),
     )?;
-    Ok(exec_relay(&spec.pause, init as i32, logs.as_ref())?)
+    Ok(exec_relay(
+        &spec.pause,
+        started.init as i32,
+        relayed.as_ref(),
+    )?)
 }
 
-/// The relay must inherit the read ends of the container's output pipes.
-fn keep_log_pipes(out: &OwnedFd, err: &OwnedFd) -> Result<(), String> {
-    for fd in [out, err] {
+/// The relay must inherit the read ends of the container's output (and
+/// the write end of its stdin pipe, which it holds open).
+fn keep_for_relay(fds: &[&OwnedFd]) -> Result<(), String> {
+    for fd in fds {
         step(
             "keep log pipe",
             nix::fcntl::fcntl(

@@ -100,6 +100,9 @@ fn mine_and_other(cols: &mut [usize; 2], i: usize) -> (&mut usize, &mut usize) {
     if i == 0 { (a, b) } else { (b, a) }
 }
 
+/// OUT may be a terminal's master (a container with `tty`): its lines are
+/// copied as stdout's (journald drops the `\r` the terminal ends them
+/// with, as it drops any trailing whitespace).
 pub(crate) fn relay_logs(target: usize, out: usize, err: usize) -> ! {
     const O_NONBLOCK: usize = 0o4000;
     const POLLIN: i16 = 1;

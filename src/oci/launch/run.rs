@@ -4,9 +4,41 @@
 use crate::model::defaults::INIT_PATH;
 use crate::oci::failure::{Failure, Fault, definition, transient};
 use crate::oci::runtime::{NewContainer, Runtime, RuntimeError};
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
+
+/// The container's standard streams as the runtime is given them.
+pub struct Io<'a> {
+    pub stdin: Stdio,
+    pub stdout: Stdio,
+    pub stderr: Stdio,
+    /// A terminal: the console socket (its path, bound to this listener)
+    /// the runtime sends the terminal's master to.
+    pub console: Option<(&'a Path, &'a UnixListener)>,
+}
+
+impl Io<'_> {
+    /// No terminal, every stream /dev/null.
+    pub fn null() -> Self {
+        Io {
+            stdin: Stdio::null(),
+            stdout: Stdio::null(),
+            stderr: Stdio::null(),
+            console: None,
+        }
+    }
+}
+
+/// A container the runtime started: its init, and its terminal's master
+/// when it has one.
+#[derive(Debug)]
+pub struct Started {
+    pub init: u32,
+    pub console: Option<OwnedFd>,
+}
 
 /// Step 5 and 6 against any [`Runtime`]; `proc` is procfs, where the
 /// init's progress is seen.
@@ -15,9 +47,8 @@ pub fn run(
     id: &str,
     bundle: &Path,
     proc: &Path,
-    stdout: Stdio,
-    stderr: Stdio,
-) -> Result<u32, Failure> {
+    io: Io<'_>,
+) -> Result<Started, Failure> {
     let pid_file = bundle.join("init.pid");
     let _ = rt.delete(id, true);
     // A PID left from an earlier run must not be taken for this one's.
@@ -25,9 +56,13 @@ pub fn run(
     let new = NewContainer {
         bundle,
         pid_file: &pid_file,
-        stdout,
-        stderr,
+        stdin: io.stdin,
+        stdout: io.stdout,
+        stderr: io.stderr,
+        console_socket: io.console.map(|(path, _)| path),
     };
+    let listener = io.console.map(|(_, l)| l);
+    let mut master: Option<OwnedFd> = None;
     let mut running = match rt.run_detached(id, new) {
         Ok(r) => r,
         Err(e) => {
@@ -40,6 +75,11 @@ pub fn run(
     // under emulation, is not waited for: the relay this process becomes
     // reaps it).
     loop {
+        if let Some(l) = listener
+            && master.is_none()
+        {
+            master = crate::oci::console::try_receive(l).map_err(terminal_failure)?;
+        }
         match running.try_wait() {
             Some(Ok(())) => break,
             Some(Err(e)) => {
@@ -50,9 +90,13 @@ pub fn run(
             None => {}
         }
         if let Some(init) = read_pid(&pid_file)
+            && (listener.is_none() || master.is_some())
             && command_forked(proc, init)
         {
-            return Ok(init);
+            return Ok(Started {
+                init,
+                console: master,
+            });
         }
         std::thread::sleep(STARTED_POLL);
     }
@@ -62,7 +106,30 @@ pub fn run(
         message: format!("{}: not a PID: {text:?}", pid_file.display()),
     })?;
     wait_for_command(proc, init);
-    Ok(init)
+    // A runtime that made a terminal sent it before it exited.
+    if let Some(l) = listener
+        && master.is_none()
+    {
+        master = crate::oci::console::try_receive(l).map_err(terminal_failure)?;
+        if master.is_none() {
+            return Err(Failure {
+                fault: Fault::Transient,
+                message: "the runtime sent no terminal to the console socket".into(),
+            });
+        }
+    }
+    Ok(Started {
+        init,
+        console: master,
+    })
+}
+
+/// The console socket failed: retrying may help.
+fn terminal_failure(message: String) -> Failure {
+    Failure {
+        fault: Fault::Transient,
+        message: format!("the container's terminal: {message}"),
+    }
 }
 
 /// How often [`run`] looks for the command while the runtime runs.

@@ -47,7 +47,7 @@ fn create_start_and_pid() {
         ..Default::default()
     };
     let proc = Path::new("/nonexistent");
-    let pid = run(&rt, "web.app", &dir, proc, Stdio::null(), Stdio::null()).unwrap();
+    let pid = run(&rt, "web.app", &dir, proc, Io::null()).unwrap().init;
     assert_eq!(pid, 4321);
     assert_eq!(
         *rt.calls.borrow(),
@@ -67,8 +67,7 @@ fn a_failed_start_leaves_nothing_and_says_why() {
         "web.app",
         Path::new("/nonexistent"),
         Path::new("/nonexistent"),
-        Stdio::null(),
-        Stdio::null(),
+        Io::null(),
     )
     .unwrap_err();
     assert_eq!(e.fault, Fault::Definition);
@@ -156,7 +155,7 @@ fn started_once_the_init_forked_the_command_without_the_runtime_exit() {
     let rt = Lingering::default();
     let waited = std::thread::scope(|s| {
         let h = s.spawn(|| {
-            let pid = run(&rt, "web.app", &dir, &proc, Stdio::null(), Stdio::null()).unwrap();
+            let pid = run(&rt, "web.app", &dir, &proc, Io::null()).unwrap().init;
             assert_eq!(pid, 77);
         });
         std::thread::sleep(Duration::from_millis(100));
@@ -182,7 +181,7 @@ fn a_stale_pid_file_is_not_this_runs() {
     fake_proc(&proc, 77, "podctl-pause", "78 ");
     std::fs::write(dir.join("init.pid"), "55").unwrap();
     let rt = Lingering::default();
-    let pid = run(&rt, "web.app", &dir, &proc, Stdio::null(), Stdio::null()).unwrap();
+    let pid = run(&rt, "web.app", &dir, &proc, Io::null()).unwrap().init;
     assert_eq!(pid, 77);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -234,4 +233,90 @@ fn a_volume_that_cannot_be_idmapped_is_the_definitions_fault() {
     };
     assert_eq!(volume_failure(io).fault, Fault::Transient);
     std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+/// A runtime that makes a "terminal" (here a pipe) and, when `sends`,
+/// passes its read end over the console socket, as crun and runc do with a
+/// terminal's master.
+struct Consoled {
+    sends: bool,
+    write_end: std::cell::RefCell<Option<std::os::fd::OwnedFd>>,
+}
+
+impl Runtime for Consoled {
+    fn create(&self, _: &str, new: NewContainer<'_>) -> Result<(), RuntimeError> {
+        use nix::sys::socket::{ControlMessage, MsgFlags, sendmsg};
+        use std::os::fd::AsRawFd;
+        let socket = new.console_socket.expect("a console socket for a terminal");
+        if self.sends {
+            let stream = std::os::unix::net::UnixStream::connect(socket).unwrap();
+            let (r, w) = nix::unistd::pipe().unwrap();
+            let fds = [r.as_raw_fd()];
+            let iov = [std::io::IoSlice::new(b"t")];
+            let cmsg = [ControlMessage::ScmRights(&fds)];
+            sendmsg::<()>(stream.as_raw_fd(), &iov, &cmsg, MsgFlags::empty(), None).unwrap();
+            *self.write_end.borrow_mut() = Some(w);
+        }
+        std::fs::write(new.pid_file, "4321").unwrap();
+        Ok(())
+    }
+    fn start(&self, _: &str) -> Result<(), RuntimeError> {
+        Ok(())
+    }
+    fn kill(&self, _: &str, _: i32) -> Result<(), RuntimeError> {
+        unreachable!()
+    }
+    fn delete(&self, _: &str, _: bool) -> Result<(), RuntimeError> {
+        Ok(())
+    }
+    fn exec_command(&self, _: &str, _: &[String]) -> std::process::Command {
+        unreachable!()
+    }
+    fn state(&self, _: &str) -> Result<String, RuntimeError> {
+        unreachable!()
+    }
+}
+
+/// A container with a terminal: the runtime is told the console socket,
+/// and the master it sends there is what the start returns (for the
+/// relay); a runtime that sends none fails the start, saying so.
+#[test]
+fn a_terminal_is_taken_from_the_console_socket() {
+    use std::io::{Read, Write};
+    for sends in [true, false] {
+        let dir =
+            std::env::temp_dir().join(format!("podctl-ocitty-{}-{sends}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let socket = dir.join("console.sock");
+        let listener = crate::oci::console::listen(&socket).unwrap();
+        let rt = Consoled {
+            sends,
+            write_end: Default::default(),
+        };
+        let io = Io {
+            console: Some((&socket, &listener)),
+            ..Io::null()
+        };
+        let started = run(&rt, "web.app", &dir, Path::new("/nonexistent"), io);
+        if sends {
+            let started = started.unwrap();
+            assert_eq!(started.init, 4321);
+            let master = started.console.expect("the terminal's master");
+            let mut w = std::fs::File::from(rt.write_end.borrow_mut().take().unwrap());
+            w.write_all(b"hello\r\n").unwrap();
+            drop(w);
+            let mut seen = String::new();
+            std::fs::File::from(master)
+                .read_to_string(&mut seen)
+                .unwrap();
+            assert_eq!(seen, "hello\r\n");
+        } else {
+            let e = started.unwrap_err();
+            assert_eq!(
+                e.message,
+                "the runtime sent no terminal to the console socket"
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -168,6 +168,9 @@ impl Cli {
         let _ = std::fs::remove_file(&self.log);
         let mut cmd = self.base();
         cmd.arg(op).args(flags);
+        if let Some(socket) = new.console_socket {
+            cmd.arg("--console-socket").arg(socket);
+        }
         // No session keyring of its own: keyctl is denied in the container
         // (seccomp) anyway, and some hosts (systemd-nspawn) deny it to podctl.
         cmd.arg("--no-new-keyring")
@@ -176,7 +179,7 @@ impl Cli {
             .arg("--pid-file")
             .arg(new.pid_file)
             .arg(id)
-            .stdin(Stdio::null())
+            .stdin(new.stdin)
             .stdout(new.stdout)
             .stderr(new.stderr);
         let spawn = |source| RuntimeError::Spawn {

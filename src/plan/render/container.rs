@@ -111,6 +111,20 @@ pub(super) fn section(
         .map_or("root (default)".to_string(), |u| u.to_string());
     line(w, 2, format!("user: {user}"));
     line(w, 2, format!("log identifier: {}", p.log_identifier));
+    if p.tty {
+        line(
+            w,
+            2,
+            "terminal: stdin, stdout and stderr are a pty; its output goes to the journal".into(),
+        );
+    }
+    if p.stdin && !p.tty {
+        line(
+            w,
+            2,
+            "stdin: kept open (a pipe the relay holds, nothing written to it)".into(),
+        );
+    }
     line(w, 2, "env:".into());
     for (k, v) in &p.env {
         line(w, 3, format!("{k}={}", quote(v)));

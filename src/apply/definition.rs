@@ -52,6 +52,7 @@ impl Definition {
         let d = crate::kube::load_in(file, policy, &paths.kube_files, dir)
             .map(|l| Definition::from_loaded(file, l))?;
         check_networks(&d.pod, &d.text, file, &paths.networks)?;
+        super::rootless::check(&d.pod, file, paths)?;
         Ok(d)
     }
 

@@ -13,6 +13,7 @@
 //! least: nothing; a reload (live limits, only the changed containers); a
 //! recreate (namespaces or hostname changed); or a start.
 
+mod rootless;
 mod definition;
 pub mod dropin;
 mod engine;

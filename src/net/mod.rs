@@ -20,6 +20,7 @@ pub mod fake;
 pub mod host;
 pub mod ipam;
 pub mod netavark;
+pub mod pasta;
 pub mod session;
 pub mod status;
 
@@ -56,6 +57,9 @@ pub enum NetError {
     },
     #[error("pod {pod}: port {detail}")]
     PortInUse { pod: String, detail: String },
+    /// A user's pod (rootless) on pasta.
+    #[error("pod {pod}: {why}")]
+    Rootless { pod: String, why: String },
     #[error("{path}: {source}")]
     Store {
         path: PathBuf,

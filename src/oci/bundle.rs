@@ -47,7 +47,11 @@ pub struct HostRoot {
 
 /// Reads the top level of `root` (the host's `/`), leaving out what the
 /// runtime mounts itself or each container gets of its own.
-pub fn read_host_root(root: &Path) -> Result<HostRoot, BundleError> {
+///
+/// With `traversable_only` (a user's pod, read inside its user namespace),
+/// a directory this process cannot enter (root's `/root`, 0700) is left
+/// out: the kernel would refuse the user's runtime its bind anyway.
+pub fn read_host_root(root: &Path, traversable_only: bool) -> Result<HostRoot, BundleError> {
     let mut host = HostRoot::default();
     for entry in std::fs::read_dir(root).map_err(io(root))? {
         let entry = entry.map_err(io(root))?;
@@ -61,6 +65,10 @@ pub fn read_host_root(root: &Path) -> Result<HostRoot, BundleError> {
             let target = std::fs::read_link(&path).map_err(io(&path))?;
             host.links.push((name, target));
         } else if kind.is_dir() {
+            let enter = nix::unistd::AccessFlags::X_OK | nix::unistd::AccessFlags::R_OK;
+            if traversable_only && nix::unistd::access(&path, enter).is_err() {
+                continue;
+            }
             host.dirs.push(name);
         }
     }

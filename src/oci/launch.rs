@@ -159,7 +159,8 @@ pub fn prepare(c: &Container, user: HostUser, host: &HostPaths<'_>) -> Result<Pr
     // Never rewrite a bundle with a container's root still mounted in it.
     crate::image::overlay::unmount_root(&rootfs, m);
     let host_root = match &c.image {
-        None => bundle::read_host_root(host.root).map_err(|e| transient("host root", e))?,
+        None => bundle::read_host_root(host.root, c.rootless.is_some())
+            .map_err(|e| transient("host root", e))?,
         Some(_) => Default::default(),
     };
     bundle::prepare(&bundle_dir, &host_root, m).map_err(|e| transient("bundle", e))?;

@@ -43,7 +43,7 @@ pub enum Error {
         #[source]
         source: zbus::Error,
     },
-    #[error("{unit}: job {kind} ended with result '{result}' (see: journalctl -u {unit})")]
+    #[error("{unit}: job {kind} ended with result '{result}' (see: {})", journal_command(unit))]
     Job {
         unit: String,
         kind: JobKind,
@@ -57,6 +57,16 @@ pub enum Error {
         what: String,
         after: std::time::Duration,
     },
+}
+
+/// The journal command that shows `unit`'s log: the user's journal for a
+/// user's units.
+pub fn journal_command(unit: &str) -> String {
+    if nix::unistd::geteuid().is_root() {
+        format!("journalctl -u {unit}")
+    } else {
+        format!("journalctl --user -u {unit}")
+    }
 }
 
 impl Error {

@@ -9,8 +9,16 @@ use std::time::Duration;
 
 pub const VM_TRIALS: &[VmTrial] = &[VmTrial::once(
     "rootless::a_users_pod_runs_under_their_manager",
-    a_users_pod_runs_under_their_manager,
+    |g| with_journal(g, a_users_pod_runs_under_their_manager(g)),
 )];
+
+/// A failure with the user's journal (their manager's and their units' lines).
+fn with_journal(g: &Guest, r: Result<(), String>) -> Result<(), String> {
+    r.map_err(|e| {
+        let log = g.sh(&format!("journalctl --no-pager -n 150 _UID={UID} + _SYSTEMD_USER_UNIT=pod@rl.service"));
+        format!("{e}\n----- the user's journal:\n{}", log.stdout)
+    })
+}
 
 /// The trials' user.
 pub const USER: &str = "ann";

@@ -9,7 +9,7 @@ fn the_rootfs_mirrors_the_host_top_level() {
     }
     std::os::unix::fs::symlink("usr/bin", host.join("bin")).unwrap();
     std::fs::write(host.join("file"), "").unwrap();
-    let h = read_host_root(&host).unwrap();
+    let h = read_host_root(&host, false).unwrap();
     assert_eq!(h.dirs, ["etc", "usr"]);
     assert_eq!(h.links, [("bin".to_string(), PathBuf::from("usr/bin"))]);
     let bundle = tmp.join("b");

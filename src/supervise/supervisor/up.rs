@@ -97,11 +97,10 @@ fn run(name: &str) -> anyhow::Result<()> {
     // The pod's addresses and ports, before any of its units exists: a port
     // taken is refused here, with nothing started (and what a supervisor
     // killed with -9 left is reclaimed). Torn down when `sup` goes.
-    let network =
-        crate::net::session::Netavark::begin(&paths, &pod.name, &pod.hostname, &pod.network)?;
+    let network = session(&paths, &pod)?;
     let mut sup = Supervisor::new(&mgr, paths, plan, text)?
         .with_facts(facts)
-        .with_network(Box::new(network));
+        .with_network(network);
     if sup.start()? == Started::Stopped {
         tracing::info!("pod {name}: stopped during its start");
         return Ok(());
@@ -116,6 +115,31 @@ fn run(name: &str) -> anyhow::Result<()> {
     ]);
     sup.run()?;
     Ok(())
+}
+
+/// The pod's network: netavark for root's pods; pasta for a user's pod on
+/// a network (`none` and the host's need nothing of either).
+fn session(
+    paths: &Layout,
+    pod: &crate::model::Pod,
+) -> anyhow::Result<Box<dyn crate::net::session::Session>> {
+    use crate::model::NetworkMode;
+    if paths.owner.is_user() && pod.network.mode == NetworkMode::Bridge {
+        let pasta = crate::net::pasta::Pasta::begin(
+            paths.oci().net_files(&pod.name),
+            &paths.host.proc,
+            &pod.name,
+            &pod.hostname,
+            &pod.network,
+        )?;
+        return Ok(Box::new(pasta));
+    }
+    Ok(Box::new(crate::net::session::Netavark::begin(
+        paths,
+        &pod.name,
+        &pod.hostname,
+        &pod.network,
+    )?))
 }
 
 #[cfg(test)]

@@ -117,6 +117,10 @@ pub struct ProcessPlan {
     pub user: Option<User>,
     /// Journal identifier of stdout/stderr, e.g. `web/app`.
     pub log_identifier: String,
+    /// Supplemental groups the pod gives it besides its user's own
+    /// (`fs_group`, `supplemental_groups`), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -151,6 +155,9 @@ pub struct ContainerPlan {
     pub security: SecurityPlan,
     /// Mounts in file order (after the root, /proc, /dev, /sys, /tmp, /run).
     pub volumes: Vec<Volume>,
+    /// The group its scratch and named volumes are given (`fs_group`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume_group: Option<crate::model::VolumeGroup>,
     /// The image whose layers are its root; `None`: the host's root.
     pub image: Option<ImagePlan>,
     /// Its secrets, by name: systemd gives them to the pod's service.
@@ -319,11 +326,13 @@ pub fn assemble(pod: &Pod, facts: &Facts) -> Plan {
                 workdir: c.workdir_or_root().to_string(),
                 user: c.user.clone(),
                 log_identifier: units::log_identifier(&pod.name, &c.name),
+                groups: pod.groups.process_groups(),
             },
             etc_files: etc_files(pod, c.image.is_some()),
             runtime: c.runtime.clone().unwrap_or_else(|| pod.runtime.clone()),
             security: security::build(c),
             volumes: c.volumes.clone(),
+            volume_group: pod.groups.volume_group(),
             image: c.image.as_deref().map(ImagePlan::new),
             secrets: c.secrets.clone(),
         });

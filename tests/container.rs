@@ -48,6 +48,7 @@ fn main() {
         .chain(pods::hostile_manifest::TRIALS)
         .chain(pods::kube_docs::TRIALS)
         .chain(pods::kube_projected::TRIALS)
+        .chain(pods::kube_groups::TRIALS)
         .chain(pods::image_pods::TRIALS)
         .chain(pods::image_offline::TRIALS)
         .chain(pods::cli::TRIALS)

@@ -20,6 +20,7 @@ pub mod install;
 pub mod isolation;
 pub mod kube;
 pub mod kube_docs;
+pub mod kube_groups;
 pub mod kube_peer;
 pub mod kube_projected;
 pub mod lifecycle;

@@ -12,6 +12,7 @@ mod confine;
 pub mod defaults;
 pub mod digest;
 pub mod dns;
+mod groups;
 mod hooks;
 mod network;
 pub mod ports;
@@ -20,6 +21,7 @@ mod secrets;
 mod updates;
 mod userns;
 pub use confine::*;
+pub use groups::*;
 pub use hooks::*;
 pub use network::*;
 pub use secrets::*;
@@ -331,6 +333,9 @@ pub struct Pod {
     /// How updates are gated and how many revisions are kept.
     #[serde(default)]
     pub updates: PodUpdates,
+    /// The groups of its containers' processes and of its volumes.
+    #[serde(default, skip_serializing_if = "PodGroups::is_empty")]
+    pub groups: PodGroups,
 }
 
 impl Pod {

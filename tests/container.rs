@@ -50,6 +50,7 @@ fn main() {
         .chain(pods::kube_projected::TRIALS)
         .chain(pods::kube_stdio::TRIALS)
         .chain(pods::kube_dir::TRIALS)
+        .chain(pods::kube_groups::TRIALS)
         .chain(pods::image_pods::TRIALS)
         .chain(pods::image_offline::TRIALS)
         .chain(pods::cli::TRIALS)

@@ -13,7 +13,6 @@
 //! least: nothing; a reload (live limits, only the changed containers); a
 //! recreate (namespaces or hostname changed); or a start.
 
-mod rootless;
 mod definition;
 pub mod dropin;
 mod engine;
@@ -24,6 +23,7 @@ mod lock;
 pub mod needs;
 mod preflight;
 mod revise;
+mod rootless;
 mod store;
 #[cfg(test)]
 mod tests;

@@ -92,7 +92,9 @@ mod tests {
         assert_eq!(p[0].0, "ports");
         assert!(p[0].1.contains("below 1024"), "{p:?}");
         assert!(problems(&low, 80).is_empty());
-        let fixed = pod("userns = { uid = 200000, gid = 200000, size = 65536 }\n[containers.app]\ncommand = [\"/bin/true\"]\n");
+        let fixed = pod(
+            "userns = { uid = 200000, gid = 200000, size = 65536 }\n[containers.app]\ncommand = [\"/bin/true\"]\n",
+        );
         assert_eq!(problems(&fixed, 1024)[0].0, "userns");
     }
 }

@@ -179,7 +179,7 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
-    /// Show container events (started, ready, exited, restarted, oom, probe-failed, hook-failed, rollback) from the journal.
+    /// Show container events (started, ready, exited, restarted, oom, probe-failed, hook-failed, rollback, evicted) from the journal.
     Events {
         /// Only this pod's events.
         #[arg(add = ArgValueCandidates::new(super::complete::pods))]

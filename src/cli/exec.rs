@@ -100,6 +100,7 @@ pub fn exec_spec(base: &ProcessPlan, req: &ExecRequest) -> anyhow::Result<ExecSp
         env,
         workdir: req.workdir.clone().unwrap_or_else(|| base.workdir.clone()),
         user,
+        groups: base.groups.clone(),
         tty: req.tty,
         pid_start: 0,
     })

@@ -173,8 +173,12 @@ pub struct ContainerStatus {
 pub struct PodStatus {
     pub name: String,
     pub state: String,
-    /// The supervisor's view: starting, running, failed, succeeded, recreating.
+    /// The supervisor's view: starting, running, failed, succeeded,
+    /// recreating, evicted.
     pub phase: String,
+    /// Why the pod ended, when it was evicted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// Times the sandbox was lost and the pod recreated.
     pub sandbox_losses: u32,
     pub service: String,
@@ -272,6 +276,7 @@ fn status_from_units(loaded: &[UnitStatus], paths: &Layout, name: &str) -> PodSt
         name: name.to_string(),
         state: active(&service),
         phase: state.phase.clone(),
+        reason: state.reason.clone(),
         sandbox_losses: state.sandbox_losses,
         slice: units::slice(name),
         sandbox: SandboxStatus {
@@ -303,6 +308,9 @@ pub fn status(paths: &Layout, name: &str, format: Format) -> anyhow::Result<()> 
         "  sandbox {}: {} pid {}",
         st.sandbox.unit, st.sandbox.state, st.sandbox.pid
     );
+    if let Some(r) = &st.reason {
+        println!("  {}: {r}", st.phase);
+    }
     println!("  network: {}", st.network.human());
     if let Some(r) = &st.revision {
         let pending = if r.pending {

@@ -23,9 +23,12 @@ impl Volumes {
             .volumes
             .iter()
             .map(|v| {
-                let empty = match v.size {
-                    None => MapB::default().done(),
-                    Some(n) => MapB::default()
+                let empty = match (v.size, v.limit) {
+                    (None, None) => MapB::default().done(),
+                    (None, Some(n)) => MapB::default()
+                        .str("sizeLimit", &quantity::format_bytes(n))
+                        .done(),
+                    (Some(n), _) => MapB::default()
                         .str("medium", "Memory")
                         .str("sizeLimit", &quantity::format_bytes(n))
                         .done(),

@@ -63,16 +63,16 @@ pub fn pod(p: &Pod) -> String {
     let sysctls = &p.containers[0].security.sysctls;
     let pod_sysctls =
         !sysctls.is_empty() && p.containers.iter().all(|c| &c.security.sysctls == sysctls);
+    let mut security = MapB::default();
     if pod_sysctls {
         let items = sysctls
             .iter()
             .map(|(k, v)| MapB::default().str("name", k).str("value", v).done())
             .collect();
-        spec.put(
-            "securityContext",
-            MapB::default().put("sysctls", Y::Seq(items)).done(),
-        );
+        security.put("sysctls", Y::Seq(items));
     }
+    super::groups::generate(&p.groups, &mut security);
+    spec.nonempty("securityContext", security.done());
     let mut vols = super::gen_volumes::Volumes::new(p);
     let host_binaries: Vec<&str> = p
         .containers

@@ -42,6 +42,7 @@ mod gen_container;
 mod gen_hooks;
 mod gen_volumes;
 pub mod generate;
+mod groups;
 mod hooks;
 mod image;
 mod mounts;

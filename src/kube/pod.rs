@@ -76,13 +76,17 @@ const SPEC_UNSUPPORTED: [&str; 23] = [
     "resourceClaims",
     "ephemeralContainers",
 ];
-const POD_SECURITY: [&str; 3] = ["runAsUser", "runAsGroup", "sysctls"];
-const POD_SECURITY_UNSUPPORTED: [&str; 10] = [
-    "runAsNonRoot",
+const POD_SECURITY: [&str; 6] = [
+    "runAsUser",
+    "runAsGroup",
+    "sysctls",
     "fsGroup",
     "fsGroupChangePolicy",
     "supplementalGroups",
-    "supplementalGroupsPolicy",
+];
+const POD_SECURITY_UNSUPPORTED: [&str; 7] = [
+    "runAsNonRoot",
+    "supplementalGroupsPolicy=Merge",
     "seLinuxOptions",
     "seLinuxChangePolicy",
     "seccompProfile",
@@ -251,7 +255,7 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs, files: &P
     };
     let (run_as, sysctls) = match security {
         Some(s) => {
-            let [user, group, sysctls] = fields(
+            let [user, group, sysctls, fs_group, change, supplemental] = fields(
                 cx,
                 s,
                 "spec.securityContext",
@@ -262,6 +266,12 @@ pub(crate) fn lower_pod(cx: &mut Cx, doc: &Node, objects: &refs::Refs, files: &P
                 id(cx, user, "spec.securityContext.runAsUser"),
                 id(cx, group, "spec.securityContext.runAsGroup"),
             );
+            let groups = super::groups::Fields {
+                fs_group,
+                change,
+                supplemental,
+            };
+            super::groups::lower(cx, groups, &mut out);
             (run_as, sysctls)
         }
         None => ((None, None), None),

@@ -278,8 +278,9 @@ fn projected_source(
     }
 }
 
-/// An emptyDir as a scratch volume's native value: `{}` on disk, or a
-/// tmpfs with `medium: Memory` and a `sizeLimit`.
+/// An emptyDir as a scratch volume's native value: `{}` on disk (with a
+/// `limit` for a `sizeLimit`), or a tmpfs with `medium: Memory` and a
+/// `sizeLimit`.
 fn scratch_size(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
     let [medium, size] = fields(cx, n, path, ["medium", "sizeLimit"], &[]);
     let memory = match medium.and_then(|m| walk::string(cx, m, &join(path, "medium"))) {
@@ -303,13 +304,10 @@ fn scratch_size(cx: &mut Cx, n: &Node, path: &str) -> Option<String> {
             cx.unsupported(medium.expect("set"), &join(path, "medium"), "medium: Memory without a sizeLimit (podctl's memory scratch volumes are tmpfs of a given size)");
             Some("{}".into())
         }
+        // On disk: the pod is evicted past it, as the kubelet does.
         (false, Some(s)) => {
-            cx.unsupported(
-                s,
-                &join(path, "sizeLimit"),
-                "a sizeLimit on disk (only with medium: Memory)",
-            );
-            Some("{}".into())
+            let bytes = super::quantity::memory(cx, s, &join(path, "sizeLimit"))?;
+            Some(format!("{{ limit = {} }}", native::string(&bytes)))
         }
         (false, None) => Some("{}".into()),
     }

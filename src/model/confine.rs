@@ -123,4 +123,8 @@ pub struct ScratchVolume {
     pub name: String,
     /// With a size, a tmpfs of that many bytes; without, a directory on disk.
     pub size: Option<u64>,
+    /// On disk only: the most bytes its files may take; past it the pod
+    /// is evicted (stopped, and not restarted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
 }

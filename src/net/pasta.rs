@@ -12,8 +12,8 @@
 //! [`args`] is the command line, pure; [`Pasta`] runs it on the holder's
 //! namespace and stops it with the pod.
 
-use super::session::Session;
 use super::NetError;
+use super::session::Session;
 use crate::model::PodNetwork;
 use crate::model::ports::{PortMapping, Protocol};
 use std::path::{Path, PathBuf};
@@ -33,9 +33,15 @@ pub struct PastaSpec<'a> {
 
 /// pasta's arguments (after the program name).
 pub fn args(spec: &PastaSpec<'_>) -> Vec<String> {
-    let mut a: Vec<String> = ["--config-net", "--quiet", "--no-map-gw", "--dns-forward", DNS_ADDR]
-        .map(String::from)
-        .to_vec();
+    let mut a: Vec<String> = [
+        "--config-net",
+        "--quiet",
+        "--no-map-gw",
+        "--dns-forward",
+        DNS_ADDR,
+    ]
+    .map(String::from)
+    .to_vec();
     a.extend(["-T".into(), "none".into(), "-U".into(), "none".into()]);
     for proto in [Protocol::Tcp, Protocol::Udp] {
         let flag = if proto == Protocol::Tcp { "-t" } else { "-u" };
@@ -211,7 +217,13 @@ mod tests {
     use super::*;
     use std::net::Ipv4Addr;
 
-    fn port(host_ip: Option<Ipv4Addr>, host: u16, inside: u16, range: u16, protocol: Protocol) -> PortMapping {
+    fn port(
+        host_ip: Option<Ipv4Addr>,
+        host: u16,
+        inside: u16,
+        range: u16,
+        protocol: Protocol,
+    ) -> PortMapping {
         PortMapping {
             host_ip,
             host_port: host,

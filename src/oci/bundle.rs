@@ -244,5 +244,22 @@ pub fn ensure_named_volumes(c: &Container, dirs: &Dirs) -> Result<(), BundleErro
     Ok(())
 }
 
+/// Gives the named volumes `c` mounts the pod's `fs_group`, if it has one
+/// ([`super::tree::give_group`]). On disk a named volume holds the IDs its
+/// containers see (it is mounted idmapped in a user namespace of the
+/// pod's own), so the group on disk is `fs_group` itself.
+pub fn give_named_volumes_group(c: &Container, dirs: &Dirs) -> Result<(), BundleError> {
+    let Some(group) = c.volume_group else {
+        return Ok(());
+    };
+    for v in &c.volumes {
+        if let VolumeSource::Named(n) = &v.source {
+            let p = dirs.volumes().join(n);
+            super::tree::give_group(&p, group.gid, group.change).map_err(io(&p))?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests;

@@ -42,6 +42,19 @@ pub struct HostUser {
     pub additional_gids: Vec<u32>,
 }
 
+impl HostUser {
+    /// The user with `groups` (the pod's) among its supplemental groups too,
+    /// after its own, each once.
+    pub fn with_groups(mut self, groups: &[u32]) -> Self {
+        for g in groups {
+            if !self.additional_gids.contains(g) {
+                self.additional_gids.push(*g);
+            }
+        }
+        self
+    }
+}
+
 /// A container's secrets as the host holds them ([`super::secrets`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Provided {
@@ -158,7 +171,13 @@ fn process(c: &Container, ctx: &Context<'_>) -> Process {
     let mut user = User::default();
     user.set_uid(ctx.user.uid);
     user.set_gid(ctx.user.gid);
-    user.set_additional_gids(Some(ctx.user.additional_gids.clone()).filter(|g| !g.is_empty()));
+    // The pod's groups (fs_group, supplemental_groups) after the user's own.
+    let gids = ctx
+        .user
+        .clone()
+        .with_groups(&c.process.groups)
+        .additional_gids;
+    user.set_additional_gids(Some(gids).filter(|g| !g.is_empty()));
     user.set_umask(Some(0o022));
     p.set_user(user);
     // podctl-pause is the init: it starts the command, forwards signals to

@@ -19,6 +19,9 @@ pub struct Container {
     pub process: ProcessPlan,
     pub security: SecurityPlan,
     pub volumes: Vec<Volume>,
+    /// The group its scratch and named volumes are given.
+    #[serde(default)]
+    pub volume_group: Option<crate::model::VolumeGroup>,
     /// It reports readiness with sd_notify: its own socket is bound in.
     pub notify: bool,
     pub runtime: Runtime,
@@ -57,6 +60,7 @@ impl Container {
             process: c.process.clone(),
             security: c.security.clone(),
             volumes: c.volumes.clone(),
+            volume_group: c.volume_group,
             notify: matches!(c.ready.as_ref().map(|r| &r.check), Some(Check::Notify)),
             runtime: c.runtime.clone(),
             shm_size: plan.shm_size,

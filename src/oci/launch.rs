@@ -146,6 +146,8 @@ pub fn prepare(c: &Container, user: HostUser, host: &HostPaths<'_>) -> Result<Pr
         super::volumes::check_host_targets(&c.name, &c.volumes, host.root).map_err(definition)?;
     }
     bundle::ensure_named_volumes(c, host.dirs).map_err(|e| transient("named volume", e))?;
+    bundle::give_named_volumes_group(c, host.dirs)
+        .map_err(|e| transient("named volume's fs_group", e))?;
     pod::ensure(c, host.dirs, &crate::mount::SystemMounts)
         .map_err(|e| transient("pod mounts", e))?;
     // 4.

@@ -12,7 +12,8 @@
 //! with a fake), [`launch`] (a container's start, in the container helper:
 //! [`bundle`], [`pod`], [`image_root`] and [`cgroup`] are its steps,
 //! [`failure`] says why one failed), [`console`] (`exec -t`), [`volumes`]
-//! (named volumes on disk; deciding is pure there), and here [`Dirs`] (where
+//! (named volumes on disk; deciding is pure there), [`tree`] (walks of a
+//! volume: its usage, its `fs_group`), and here [`Dirs`] (where
 //! all of it lives) and [`preflight`].
 
 pub mod bundle;
@@ -27,6 +28,7 @@ pub mod pod;
 pub mod runtime;
 pub mod seccomp;
 pub mod secrets;
+pub mod tree;
 pub mod userns;
 pub mod volumes;
 

@@ -125,6 +125,10 @@ pub struct ProcessPlan {
     /// rather than /dev/null.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stdin: bool,
+    /// Supplemental groups the pod gives it besides its user's own
+    /// (`fs_group`, `supplemental_groups`), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -159,6 +163,9 @@ pub struct ContainerPlan {
     pub security: SecurityPlan,
     /// Mounts in file order (after the root, /proc, /dev, /sys, /tmp, /run).
     pub volumes: Vec<Volume>,
+    /// The group its scratch and named volumes are given (`fs_group`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume_group: Option<crate::model::VolumeGroup>,
     /// The image whose layers are its root; `None`: the host's root.
     pub image: Option<ImagePlan>,
     /// Its secrets, by name: systemd gives them to the pod's service.
@@ -346,11 +353,13 @@ pub fn assemble(pod: &Pod, facts: &Facts) -> Plan {
                 log_identifier: units::log_identifier(&pod.name, &c.name),
                 tty: c.tty,
                 stdin: c.stdin,
+                groups: pod.groups.process_groups(),
             },
             etc_files: etc_files(pod, c.image.is_some()),
             runtime: c.runtime.clone().unwrap_or_else(|| pod.runtime.clone()),
             security: security::build(c),
             volumes: c.volumes.clone(),
+            volume_group: pod.groups.volume_group(),
             image: c.image.as_deref().map(ImagePlan::new),
             secrets: c.secrets.clone(),
         });

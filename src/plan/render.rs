@@ -63,9 +63,13 @@ pub fn human(plan: &Plan) -> String {
         ),
     );
     for v in &plan.scratch {
-        let medium = match v.size {
-            Some(n) => format!("a tmpfs of {}", format_size(n)),
-            None => "a directory on disk".into(),
+        let medium = match (v.size, v.limit) {
+            (Some(n), _) => format!("a tmpfs of {}", format_size(n)),
+            (None, Some(l)) => format!(
+                "a directory on disk, the pod evicted past {}",
+                format_size(l)
+            ),
+            (None, None) => "a directory on disk".into(),
         };
         line(
             w,

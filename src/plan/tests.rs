@@ -53,6 +53,7 @@ pub(crate) fn pod(share: Vec<Namespace>, host: Vec<Namespace>) -> Pod {
         needs: vec![],
         wants: vec![],
         updates: Default::default(),
+        groups: Default::default(),
     }
 }
 

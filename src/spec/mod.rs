@@ -11,6 +11,7 @@ mod container;
 pub(crate) mod diag;
 pub mod dns;
 mod env;
+mod groups;
 pub mod headers;
 mod hooks;
 pub mod lifecycle;

@@ -10,7 +10,7 @@ use crate::model::{
 use toml::Spanned;
 use toml::de::DeTable;
 
-const KEYS: [&str; 25] = [
+const KEYS: [&str; 28] = [
     "name",
     "hostname",
     "share",
@@ -28,6 +28,9 @@ const KEYS: [&str; 25] = [
     "auto_update",
     "update_deadline",
     "revision_history",
+    "fs_group",
+    "fs_group_change",
+    "supplemental_groups",
     // network::KEYS, in that order (read by spec::network)
     "network",
     "networks",
@@ -61,6 +64,9 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         auto_update,
         update_deadline,
         revision_history,
+        fs_group,
+        fs_group_change,
+        supplemental_groups,
         net_keys @ ..,
     ] = fields(sink, doc.get_ref(), "", KEYS);
 
@@ -145,6 +151,11 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
     let userns = userns.and_then(|v| super::userns::read(sink, v).map(|u| (u, v.span())));
     let userns = super::userns::settle(sink, userns, &containers, &host);
     let (needs, wants) = super::needs::read(sink, needs, wants, &name);
+    let groups = super::groups::read(
+        sink,
+        [fs_group, fs_group_change, supplemental_groups],
+        userns,
+    );
 
     Pod {
         name,
@@ -163,6 +174,7 @@ pub(crate) fn read(sink: &mut Sink, doc: &Spanned<DeTable<'_>>, default_name: &s
         needs,
         wants,
         updates,
+        groups,
     }
 }
 

@@ -53,6 +53,15 @@ pub fn pod_schema() -> Value {
                 json!({"type": "integer", "minimum": 1, "maximum": MAX_REVISION_HISTORY}),
             ),
             ("volumes", scratch_volumes()),
+            ("fs_group", group_id()),
+            (
+                "fs_group_change",
+                strings_enum(crate::model::FsGroupChange::ALL.map(|c| c.as_str())),
+            ),
+            (
+                "supplemental_groups",
+                json!({"type": "array", "items": group_id(), "uniqueItems": true, "maxItems": 32}),
+            ),
             (
                 "network",
                 strings_enum(NetworkMode::ALL.map(|m| m.as_str())),
@@ -286,8 +295,16 @@ fn scratch_volumes() -> Value {
     json!({
         "type": "object",
         "propertyNames": {"$ref": "#/$defs/name", "not": {"const": "tmpfs"}},
-        "additionalProperties": object("Volumes", vec![("size", reference("size"))])
+        "additionalProperties": object(
+            "Volumes",
+            vec![("size", reference("size")), ("limit", reference("size"))]
+        )
     })
+}
+
+/// A group ID, as `fs_group` and `supplemental_groups` take it.
+fn group_id() -> Value {
+    json!({"type": "integer", "minimum": 0, "maximum": u32::MAX - 1})
 }
 
 fn hostname() -> Value {

@@ -1,5 +1,6 @@
 //! Volumes: a container's `volumes = ["SRC:/target[:OPTS]", ...]` and the
-//! pod's scratch volumes, `[volumes] NAME = { size = "16M" }` (or `{}`).
+//! pod's scratch volumes, `[volumes] NAME = { size = "16M" }` (a tmpfs),
+//! `{}` or `{ limit = "1G" }` (on disk, at most that much).
 //!
 //! `SRC` is a host path (`/srv/www`: a bind mount), `tmpfs`, the name of one
 //! of the pod's scratch volumes, or any other name: a named volume kept under
@@ -44,27 +45,38 @@ pub(crate) fn read_scratch(sink: &mut Sink, v: &Value<'_>) -> Vec<ScratchVolume>
                 ),
             );
         }
-        let mut size = None;
+        let (mut size, mut limit) = (None, None);
         if let Some(t) = tree::table(sink, v, &path) {
-            let [s] = fields(sink, t, &path, ["size"]);
-            if let Some(s) = s.and_then(|s| tree::string(sink, s, &join(&path, "size"))) {
-                match parse_size(s.text) {
-                    Ok(n) => size = Some(n),
-                    Err(e) => sink.error(
-                        s.span,
-                        &join(&path, "size"),
-                        format!("{:?}: {e} ({SIZE_HELP})", s.text),
-                    ),
-                }
+            let [s, l] = fields(sink, t, &path, ["size", "limit"]);
+            size = s.and_then(|s| read_size(sink, s, &join(&path, "size")));
+            limit = l.and_then(|l| read_size(sink, l, &join(&path, "limit")));
+            if let (Some(_), Some(l)) = (s, l) {
+                sink.error(
+                    l.span(),
+                    &join(&path, "limit"),
+                    "a tmpfs (size) cannot grow past its size: limit is for a scratch volume on disk",
+                );
             }
         }
         out.push(ScratchVolume {
             name: name.to_string(),
             size,
+            limit,
         });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
+}
+
+fn read_size(sink: &mut Sink, v: &Value<'_>, path: &str) -> Option<u64> {
+    let s = tree::string(sink, v, path)?;
+    match parse_size(s.text) {
+        Ok(n) => Some(n),
+        Err(e) => {
+            sink.error(s.span, path, format!("{:?}: {e} ({SIZE_HELP})", s.text));
+            None
+        }
+    }
 }
 
 /// A container's `volumes` list; `scratch` names the pod's scratch volumes.

@@ -28,8 +28,8 @@ use std::path::Path;
 use std::process::Stdio;
 
 mod exec;
-pub(crate) use exec::resolve_user;
-use exec::{exec_relay, journal_stream, resolve_command, root};
+use exec::{exec_relay, journal_stream, resolve_command};
+pub(crate) use exec::{resolve_user, root};
 
 /// Runs the helper; never returns. Errors go to the status pipe (stdout).
 pub fn main() -> ! {

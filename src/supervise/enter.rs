@@ -22,6 +22,10 @@ pub struct ExecSpec {
     pub env: Vec<(String, String)>,
     pub workdir: String,
     pub user: Option<User>,
+    /// The pod's supplemental groups (`fs_group`, `supplemental_groups`),
+    /// which its processes have besides the user's own.
+    #[serde(default)]
+    pub groups: Vec<u32>,
     /// stdin is a terminal to make the command's controlling terminal.
     pub tty: bool,
     /// The start time of the target PID as the supervisor recorded it
@@ -116,6 +120,13 @@ fn exec_through_runtime(
             None => crate::oci::launch::exec_process(&config, command, None)?,
             Some(s) => {
                 let user = super::container::resolve_user(s.user.as_ref())?;
+                let user = match (user, s.groups.is_empty()) {
+                    (user, true) => user,
+                    (user, false) => Some(
+                        user.unwrap_or_else(super::container::root)
+                            .with_groups(&s.groups),
+                    ),
+                };
                 let with = crate::oci::launch::ExecAs {
                     tty: s.tty,
                     // This helper's stdin is the terminal `podctl exec` opened.

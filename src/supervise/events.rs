@@ -29,10 +29,13 @@ pub enum Event {
     /// `podctl auto-update` rolled its image back (detail: the digests and
     /// why the update did not hold).
     Rollback,
+    /// The pod was evicted: a scratch volume it mounts went past its
+    /// `limit` (detail: the volume, its usage and limit).
+    Evicted,
 }
 
 impl Event {
-    pub const ALL: [Event; 8] = [
+    pub const ALL: [Event; 9] = [
         Event::Started,
         Event::Ready,
         Event::Exited,
@@ -41,6 +44,7 @@ impl Event {
         Event::ProbeFailed,
         Event::HookFailed,
         Event::Rollback,
+        Event::Evicted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +57,7 @@ impl Event {
             Event::ProbeFailed => "probe-failed",
             Event::HookFailed => "hook-failed",
             Event::Rollback => "rollback",
+            Event::Evicted => "evicted",
         }
     }
 }

@@ -64,7 +64,8 @@ pub struct PodState {
     pub sandbox_losses: u32,
     /// The pod's phase ([`crate::supervise::supervisor::PodPhase::name`]):
     /// starting, running, recreating (sandbox lost), failed (start failed),
-    /// succeeded / failed (all done).
+    /// succeeded / failed (all done), evicted (a scratch volume past its
+    /// limit; `reason` says which).
     #[serde(default)]
     pub phase: String,
     /// The pod file text this supervisor runs: what `apply` compares with.
@@ -77,6 +78,10 @@ pub struct PodState {
     /// The pod's user namespace mapping; `None`: the host's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub userns: Option<crate::model::IdMap>,
+    /// Why the pod ended as it did, when it was made to: its eviction
+    /// (`phase` evicted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// The outcome of the last reload (`podctl apply` of a changed file).
     #[serde(default)]
     pub last_reload: Option<Reload>,

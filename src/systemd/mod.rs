@@ -43,7 +43,10 @@ pub enum Error {
         #[source]
         source: zbus::Error,
     },
-    #[error("{unit}: job {kind} ended with result '{result}' (see: {})", journal_command(unit))]
+    #[error(
+        "{unit}: job {kind} ended with result '{result}' (see: {})",
+        journal_command(unit)
+    )]
     Job {
         unit: String,
         kind: JobKind,

@@ -21,6 +21,7 @@ pub mod isolation;
 pub mod kube;
 pub mod kube_dir;
 pub mod kube_docs;
+pub mod kube_groups;
 pub mod kube_peer;
 pub mod kube_projected;
 pub mod kube_stdio;

@@ -15,7 +15,9 @@ pub const VM_TRIALS: &[VmTrial] = &[VmTrial::once(
 /// A failure with the user's journal (their manager's and their units' lines).
 fn with_journal(g: &Guest, r: Result<(), String>) -> Result<(), String> {
     r.map_err(|e| {
-        let log = g.sh(&format!("journalctl --no-pager -n 150 _UID={UID} + _SYSTEMD_USER_UNIT=pod@rl.service"));
+        let log = g.sh(&format!(
+            "journalctl --no-pager -n 150 _UID={UID} + _SYSTEMD_USER_UNIT=pod@rl.service"
+        ));
         format!("{e}\n----- the user's journal:\n{}", log.stdout)
     })
 }

@@ -258,3 +258,28 @@ fn a_secret_inside_a_volume_is_mounted_after_it() {
     assert!(options(mount_at(&spec, "/etc/app")).contains(&"rprivate"));
     assert!(!options(mount_at(&spec, "/etc/app-other")).contains(&"rprivate"));
 }
+
+#[test]
+fn the_pods_groups_follow_the_users_own() {
+    let spec = config(
+        "fs_group = 2000\nsupplemental_groups = [4000, 2000]\n\
+         [containers.app]\ncommand = [\"/bin/true\"]\n",
+    );
+    let user = spec.process().as_ref().unwrap().user();
+    assert_eq!(user.additional_gids().as_deref(), Some(&[2000, 4000][..]));
+    assert_eq!(
+        HostUser {
+            uid: 1000,
+            gid: 3000,
+            additional_gids: vec![3000, 4000],
+        }
+        .with_groups(&[2000, 4000])
+        .additional_gids,
+        [3000, 4000, 2000]
+    );
+    let none = config(HOST_ROOT_POD);
+    assert_eq!(
+        none.process().as_ref().unwrap().user().additional_gids(),
+        &None
+    );
+}

@@ -110,6 +110,10 @@ pub(super) fn section(
         .as_ref()
         .map_or("root (default)".to_string(), |u| u.to_string());
     line(w, 2, format!("user: {user}"));
+    if !p.groups.is_empty() {
+        let groups: Vec<String> = p.groups.iter().map(|g| g.to_string()).collect();
+        line(w, 2, format!("supplemental groups: {}", groups.join(", ")));
+    }
     line(w, 2, format!("log identifier: {}", p.log_identifier));
     if p.tty {
         line(
@@ -136,7 +140,18 @@ pub(super) fn section(
     line(w, 1, format!("runtime: {}", c.runtime));
     security(w, &c.security, c.image.is_some());
     if !c.volumes.is_empty() {
-        line(w, 1, "volumes:".into());
+        match c.volume_group {
+            Some(g) => line(
+                w,
+                1,
+                format!(
+                    "volumes (scratch and named ones given group {}, {}):",
+                    g.gid,
+                    g.change.as_str()
+                ),
+            ),
+            None => line(w, 1, "volumes:".into()),
+        }
         for v in &c.volumes {
             line(w, 2, volume(v));
         }

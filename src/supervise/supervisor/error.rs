@@ -36,6 +36,8 @@ pub enum SupervisorError {
     StartTimeout { timeout: Duration, waiting: String },
     #[error("pod finished: {0}")]
     Finished(String),
+    #[error("pod evicted: {0}")]
+    Evicted(String),
     #[error("the new definition changes the pod itself (namespaces, hostname): recreating it")]
     Recreate,
     #[error("{unit}: the previous unit of this name is still there after {timeout:?}")]

@@ -18,6 +18,7 @@
 
 mod effects;
 mod error;
+mod evict;
 mod hooks;
 mod leftover;
 pub mod memory;
@@ -73,6 +74,8 @@ pub enum PodPhase {
     Succeeded,
     /// The start failed, or every regular container ended and some failed.
     Failed,
+    /// A scratch volume went past its limit: every container was stopped.
+    Evicted,
 }
 
 impl PodPhase {
@@ -83,6 +86,7 @@ impl PodPhase {
             PodPhase::Recreating => "recreating",
             PodPhase::Succeeded => "succeeded",
             PodPhase::Failed => "failed",
+            PodPhase::Evicted => "evicted",
         }
     }
 }
@@ -164,6 +168,13 @@ pub struct Supervisor<'m> {
     /// container starts; torn down when the supervisor goes): none unless
     /// [`Supervisor::with_network`] gives one.
     network: Option<Box<dyn crate::net::session::Session>>,
+    /// Measures scratch volumes that have a `limit`
+    /// ([`evict::TreeUsage`] unless [`Supervisor::with_usage`] says otherwise).
+    usage: &'m dyn evict::VolumeUsage,
+    /// When those are measured next (`None`: the pod has none).
+    usage_due: Option<Instant>,
+    /// Why the pod ended, when it was evicted.
+    reason: Option<String>,
 }
 
 impl<'m> Supervisor<'m> {
@@ -198,6 +209,9 @@ impl<'m> Supervisor<'m> {
             backoff_reset: backoff_reset(),
             slice_oom_kills: 0,
             network: None,
+            usage: &evict::TreeUsage,
+            usage_due: None,
+            reason: None,
         })
     }
 
@@ -292,6 +306,7 @@ impl<'m> Supervisor<'m> {
             definition: self.definition.clone(),
             facts: self.facts.clone(),
             userns: self.plan.userns.map(),
+            reason: self.reason.clone(),
             last_reload: self.last_reload.clone(),
             containers: self.slots.iter().map(Slot::record).collect(),
         };
@@ -307,6 +322,7 @@ impl<'m> Supervisor<'m> {
             .iter()
             .filter_map(|s| s.life.due(&s.policy))
             .chain(hooks.map(|h| h.due()))
+            .chain(self.usage_due)
             .min()
     }
 
@@ -347,6 +363,9 @@ impl<'m> Supervisor<'m> {
             self.restart_due();
             self.probe_readiness();
             self.probe_liveness();
+            if let Some(eviction) = self.measure_volumes() {
+                return self.evict(eviction);
+            }
             if let Some(outcome) = self.finished() {
                 self.phase = if outcome.is_ok() {
                     PodPhase::Succeeded

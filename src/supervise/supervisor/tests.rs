@@ -13,7 +13,7 @@ mod processes;
 
 /// The supervisor of pod `pod` defined by `text`, its processes `procs`'
 /// fakes, its files under `dir`.
-fn with_fake_processes<'m>(
+pub(super) fn with_fake_processes<'m>(
     pod: &str,
     text: &str,
     mgr: &'m Recorder,

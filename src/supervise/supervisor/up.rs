@@ -50,7 +50,7 @@ fn exit_code(e: &anyhow::Error) -> u8 {
         EX_CONFIG
     } else if matches!(
         e.downcast_ref::<SupervisorError>(),
-        Some(SupervisorError::Finished(_))
+        Some(SupervisorError::Finished(_) | SupervisorError::Evicted(_))
     ) {
         EX_FINISHED
     } else {

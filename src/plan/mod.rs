@@ -254,23 +254,7 @@ pub fn assemble(pod: &Pod, facts: &Facts) -> Plan {
             .map(|&n| NsKind::from(n))
             .chain(userns.is_private().then_some(NsKind::User)),
     );
-    // A user's pod: the holder also makes a mount namespace, owned by the
-    // pod's user namespace, where the containers' helpers mount what the
-    // pod shares (its /dev/shm, scratch volumes) and their roots; they
-    // enter both before running the runtime, which joins the rest.
-    let rootless = userns.user().is_some();
-    let holder_creates = match rootless {
-        true => ordered(shared.iter().copied().chain([NsKind::Mnt])),
-        false => shared.clone(),
-    };
-    let joined: Vec<NsKind> = match rootless {
-        true => shared
-            .iter()
-            .copied()
-            .filter(|&k| k != NsKind::User)
-            .collect(),
-        false => shared.clone(),
-    };
+    let (holder_creates, joined) = userns.holder_and_joined(&shared);
     let sandbox = SandboxPlan {
         unit: UnitPlan {
             name: sandbox_name.clone(),

@@ -1,7 +1,7 @@
 //! A pod's user namespace in its plan: the host's, or the holder's with
 //! the mapping the pod file fixes or the range allocated to it.
 
-use super::Facts;
+use super::{Facts, NsKind};
 use crate::model::Pod;
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +36,23 @@ impl UserNsPlan {
             UserNsPlan::User(m) => Some(*m),
             _ => None,
         }
+    }
+
+    /// What the holder makes of `shared` (the namespaces the pod shares, in
+    /// join order) and what the runtime joins. A user's pod: the holder
+    /// also makes a mount namespace, owned by the pod's user namespace,
+    /// where the containers' helpers mount what the pod shares (its
+    /// /dev/shm, scratch volumes) and their roots; the helpers enter both
+    /// before they run the runtime, which joins the rest.
+    pub fn holder_and_joined(&self, shared: &[NsKind]) -> (Vec<NsKind>, Vec<NsKind>) {
+        if self.user().is_none() {
+            return (shared.to_vec(), shared.to_vec());
+        }
+        let mut holder = shared.to_vec();
+        holder.push(NsKind::Mnt);
+        holder.sort();
+        let joined = shared.iter().copied().filter(|&k| k != NsKind::User).collect();
+        (holder, joined)
     }
 
     /// Whether the pod has a user namespace of its own (allocated or not).

@@ -7,16 +7,28 @@
 use crate::rig::{Guest, VmTrial, wait_for};
 use std::time::Duration;
 
-pub const VM_TRIALS: &[VmTrial] = &[VmTrial::once(
-    "rootless::a_users_pod_runs_under_their_manager",
-    |g| with_journal(g, a_users_pod_runs_under_their_manager(g)),
-)];
+pub const VM_TRIALS: &[VmTrial] = &[
+    VmTrial::once("rootless::a_users_pod_runs_under_their_manager", |g| {
+        with_journal(g, a_users_pod_runs_under_their_manager(g))
+    }),
+    VmTrial::once("rootless::a_users_pod_publishes_a_port_through_pasta", |g| {
+        with_journal(g, a_users_pod_publishes_a_port_through_pasta(g))
+    }),
+    VmTrial::once("rootless::a_users_memory_limit_is_enforced_in_its_scope", |g| {
+        with_journal(g, a_users_memory_limit_is_enforced(g))
+    }),
+    VmTrial::reboot(
+        "rootless::a_users_pod_comes_back_after_a_reboot_with_no_login",
+        |g| with_journal(g, boot_pod_before_reboot(g)),
+        |g| with_journal(g, boot_pod_after_reboot(g)),
+    ),
+];
 
 /// A failure with the user's journal (their manager's and their units' lines).
 fn with_journal(g: &Guest, r: Result<(), String>) -> Result<(), String> {
     r.map_err(|e| {
         let log = g.sh(&format!(
-            "journalctl --no-pager -n 150 _UID={UID} + _SYSTEMD_USER_UNIT=pod@rl.service"
+            "journalctl --no-pager -n 80 _UID={UID}"
         ));
         format!("{e}\n----- the user's journal:\n{}", log.stdout)
     })
@@ -114,9 +126,132 @@ fn a_users_pod_runs_under_their_manager(g: &Guest) -> Result<(), String> {
     let left = g.ok(&format!(
         "pgrep -u {UID} -f 'sleep 1001|podctl' || true; \
          ls /home/{USER}/.config/podctl/pods; \
-         runuser -u {USER} -- env XDG_RUNTIME_DIR=/run/user/{UID} systemctl --user list-units --all --no-legend 'pod*'"
+         runuser -u {USER} -- env XDG_RUNTIME_DIR=/run/user/{UID} systemctl --user list-units --all --no-legend 'pod@*' 'pod-*'"
     ))?;
     expect(left.trim().is_empty(), || {
         format!("down --purge left processes, definitions or units: {left}")
     })
+}
+
+/// The VM has no network card; pasta copies a routable interface into the
+/// pod's namespace, so the trial gives the VM one that leads nowhere (the
+/// VM's own namespace, gone with it).
+fn routable_interface(g: &Guest) -> Result<(), String> {
+    g.ok(
+        "ip link show podctl-up >/dev/null 2>&1 || { ip link add podctl-up type dummy && \
+         ip addr add 10.77.0.2/24 dev podctl-up && ip link set podctl-up up && \
+         ip route add default via 10.77.0.1 dev podctl-up; }",
+    )
+    .map(|_| ())
+}
+
+/// A user's pod on pasta: its published port answers on the host, its
+/// resolv.conf names pasta's DNS forwarder; a port below 1024 is refused
+/// at apply with the sysctl that allows it, nothing stored or started.
+fn a_users_pod_publishes_a_port_through_pasta(g: &Guest) -> Result<(), String> {
+    user(g)?;
+    routable_interface(g)?;
+    as_user(g, "podctl install")?;
+    let path = user_pod(
+        g,
+        "rlweb",
+        "name = \"rlweb\"\nports = [\"8089:8000\"]\n[containers.web]\n\
+         command = [\"python3\", \"-m\", \"http.server\", \"8000\", \"--directory\", \"/usr/share\"]\n",
+    )?;
+    as_user(g, &format!("podctl apply {path}"))?;
+    let mut body = String::new();
+    wait_for(Duration::from_secs(30), "the published port", || {
+        let out = g.sh("curl -sf --max-time 5 http://127.0.0.1:8089/");
+        let ok = out.success();
+        body = out.stdout;
+        Ok(ok)
+    })?;
+    expect(body.contains("doc/"), || {
+        format!("the published port did not serve /usr/share: {body}")
+    })?;
+    let resolv = as_user(g, "podctl exec rlweb web cat /etc/resolv.conf")?;
+    expect(resolv.contains("nameserver 169.254.1.1"), || {
+        format!("the pod's resolv.conf: {resolv}")
+    })?;
+    as_user(g, "podctl down --purge rlweb")?;
+    expect(
+        !g.sh("curl -sf --max-time 3 http://127.0.0.1:8089/").success(),
+        || "the port still answers after down".into(),
+    )?;
+    let low = user_pod(
+        g,
+        "rllow",
+        "name = \"rllow\"\nports = [\"80:8000\"]\n[containers.web]\ncommand = [\"/bin/sleep\", \"1002\"]\n",
+    )?;
+    let out = g.sh(&user_cmd(&format!("podctl apply {low}")));
+    expect(!out.success(), || "a port below 1024 was applied".into())?;
+    expect(
+        out.stderr.contains("port 80: below 1024")
+            && out.stderr.contains("ip_unprivileged_port_start=80"),
+        || format!("the low port's refusal does not say why and how: {}", out.stderr),
+    )?;
+    let left = g.ok(&format!(
+        "ls /home/{USER}/.config/podctl/pods; pgrep -f 'sleep 1002' || true"
+    ))?;
+    expect(left.trim().is_empty(), || {
+        format!("a refused apply left a definition or a process: {left}")
+    })
+}
+
+/// A user's memory limit is the container scope's MemoryMax under their
+/// manager (the memory controller delegated), and a process past it is
+/// killed by the kernel in that scope, recorded as an OOM kill there.
+fn a_users_memory_limit_is_enforced(g: &Guest) -> Result<(), String> {
+    user(g)?;
+    as_user(g, "podctl install")?;
+    let path = user_pod(
+        g,
+        "rlmem",
+        "name = \"rlmem\"\nnetwork = \"none\"\n[containers.hog]\nmemory = \"32M\"\nrestart = \"never\"\n\
+         command = [\"python3\", \"-c\", \"import time; time.sleep(2); a = bytearray(200 << 20); time.sleep(1000)\"]\n",
+    )?;
+    as_user(g, &format!("podctl apply {path}"))?;
+    let max = as_user(g, "systemctl --user show -P MemoryMax pod-rlmem.hog.scope")?;
+    expect(max == (32u64 << 20).to_string(), || {
+        format!("the container scope's MemoryMax is {max}")
+    })?;
+    let events = format!(
+        "/sys/fs/cgroup/user.slice/user-{UID}.slice/user@{UID}.service/pod.slice/pod-rlmem.slice/pod-rlmem.hog.scope/memory.events"
+    );
+    wait_for(Duration::from_secs(60), "an OOM kill in the scope", || {
+        let text = g.sh(&format!("cat {events}")).stdout;
+        Ok(text
+            .lines()
+            .any(|l| l.strip_prefix("oom_kill ").is_some_and(|n| n.trim() != "0")))
+    })?;
+    as_user(g, "podctl down --purge rlmem").map(|_| ())
+}
+
+/// Before the reboot: an autostarted pod of the user's (lingering on).
+fn boot_pod_before_reboot(g: &Guest) -> Result<(), String> {
+    user(g)?;
+    as_user(g, "podctl install")?;
+    let path = user_pod(
+        g,
+        "rlboot",
+        "name = \"rlboot\"\nnetwork = \"none\"\n[containers.app]\ncommand = [\"/bin/sleep\", \"1003\"]\n",
+    )?;
+    as_user(g, &format!("podctl apply {path}"))?;
+    super::common::wait_pid(g, "/bin/sleep 1003").map(|_| ())
+}
+
+/// After it, with no one logged in: the user's manager started the pod.
+fn boot_pod_after_reboot(g: &Guest) -> Result<(), String> {
+    let pid = super::common::wait_pid(g, "/bin/sleep 1003")?;
+    let owner = g.ok(&format!("stat -c %u /proc/{pid}"))?;
+    expect(owner == UID.to_string(), || {
+        format!("the pod after the reboot runs as host UID {owner}")
+    })?;
+    let sessions = g.ok(&format!(
+        "loginctl list-sessions --no-legend | grep -w {USER} || true"
+    ))?;
+    expect(sessions.is_empty(), || {
+        format!("someone logged in as {USER}: {sessions}")
+    })?;
+    as_user(g, "podctl down --purge rlboot").map(|_| ())
 }

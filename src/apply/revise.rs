@@ -17,7 +17,7 @@ impl Applier<'_> {
         let pod = crate::spec::parse_str(text, &stored.display().to_string(), name)
             .with_context(|| format!("pod {name}: its stored file does not parse"))?;
         crate::image::policy::ensure_pinned(
-            &paths.images,
+            paths,
             pins,
             &*crate::image::progress::for_stderr(),
         )

@@ -45,6 +45,14 @@ pub enum StoreError {
         cause: super::unpack::UnpackError,
         root: PathBuf,
     },
+    #[error("the user's image store: {0}")]
+    Ids(#[from] crate::ids::IdsError),
+    /// The user's namespace helper failed (not the layer: that is `Unpack`).
+    #[error("the user's image store {}: {source}", root.display())]
+    Userns {
+        root: PathBuf,
+        source: super::userns::UsernsError,
+    },
     #[error("{}: {cause}; {hint}", path.display())]
     Open {
         path: PathBuf,

@@ -36,6 +36,7 @@ pub mod store;
 mod stream;
 pub mod unpack;
 pub mod users;
+pub mod userns;
 
 #[cfg(test)]
 mod tests;

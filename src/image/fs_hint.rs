@@ -28,13 +28,13 @@ pub fn unpack_failed(
     if refused && overlay {
         return StoreError::UnpackOnOverlay {
             digest: digest.clone(),
-            cause: source,
+            cause: Box::new(source),
             root: root.to_path_buf(),
         };
     }
     StoreError::Unpack {
         digest: digest.clone(),
-        source,
+        source: Box::new(source),
     }
 }
 

@@ -35,8 +35,8 @@ pub mod source;
 pub mod store;
 mod stream;
 pub mod unpack;
-pub mod users;
 pub mod userns;
+pub mod users;
 
 #[cfg(test)]
 mod tests;

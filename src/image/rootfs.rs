@@ -105,7 +105,10 @@ mod tests {
             overlay_options(&layers, None, false).unwrap(),
             "lowerdir=/s/layers/b:/s/layers/a"
         );
-        assert_eq!(overlay_options(&[], None, false), Err(OverlayError::NoLayers));
+        assert_eq!(
+            overlay_options(&[], None, false),
+            Err(OverlayError::NoLayers)
+        );
         assert!(overlay_options(&[PathBuf::from("/a:b")], None, false).is_err());
     }
 

@@ -76,7 +76,7 @@ impl Store {
         let access = match &layout.owner {
             Owner::System => Access::Root,
             Owner::User(user) => {
-                let map = crate::ids::user_map(&layout.host, user)?;
+                let map = crate::ids::user_map(&layout.host, user).map_err(Box::new)?;
                 Access::User(Arc::new(Helper::new(layout.podctl.clone(), map)))
             }
         };
@@ -146,7 +146,7 @@ impl Store {
                 super::userns::UsernsError::Unpack(e) => LayerFailure::Unpack(e),
                 source => LayerFailure::Store(StoreError::Userns {
                     root: self.root.clone(),
-                    source,
+                    source: Box::new(source),
                 }),
             }),
         }
@@ -161,7 +161,7 @@ impl Store {
                 .map_err(|(path, source)| StoreError::Io { path, source }),
             Access::User(ns) => ns.remove(paths).map_err(|source| StoreError::Userns {
                 root: self.root.clone(),
-                source,
+                source: Box::new(source),
             }),
         }
     }

@@ -228,8 +228,7 @@ pub fn mount_root(
     let data = match overlay_options(&layers, writable.as_ref(), userxattr) {
         Err(OverlayError::TooLong { .. }) => {
             let h = HeldLayers::open(&layers)?;
-            let data =
-                overlay_options(&h.names, writable.as_ref(), userxattr).map_err(options)?;
+            let data = overlay_options(&h.names, writable.as_ref(), userxattr).map_err(options)?;
             held = Some(h);
             data
         }

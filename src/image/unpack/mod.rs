@@ -26,9 +26,9 @@ pub mod owners;
 mod write;
 
 pub use limits::{Budget, Limits};
+use nix::sys::stat::{Mode, SFlag, mknod};
 pub use owners::Owners;
 use std::borrow::Cow;
-use nix::sys::stat::{Mode, SFlag, mknod};
 use std::cell::Cell;
 use std::collections::HashSet;
 use std::ffi::OsStr;

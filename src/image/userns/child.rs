@@ -24,7 +24,11 @@ pub fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let mut out = io::stdout().lock();
-    if out.write_all(&[UNSHARED]).and_then(|()| out.flush()).is_err() {
+    if out
+        .write_all(&[UNSHARED])
+        .and_then(|()| out.flush())
+        .is_err()
+    {
         return ExitCode::FAILURE;
     }
     let mut input = BufReader::with_capacity(1 << 20, io::stdin().lock());

@@ -36,8 +36,12 @@ pub const ARG: &str = "__store-userns";
 /// Where a user's store is written and removed.
 pub trait Userns: std::fmt::Debug + Send + Sync {
     /// Unpacks the layer `input` into `dest` (empty) within `budget`.
-    fn unpack(&self, input: &mut dyn Read, dest: &Path, budget: &Budget)
-    -> Result<Stats, UsernsError>;
+    fn unpack(
+        &self,
+        input: &mut dyn Read,
+        dest: &Path,
+        budget: &Budget,
+    ) -> Result<Stats, UsernsError>;
     /// Removes each of `paths` and everything under it (a missing one is
     /// not an error).
     fn remove(&self, paths: &[PathBuf]) -> Result<(), UsernsError>;

@@ -13,8 +13,18 @@ fn tmp(name: &str) -> PathBuf {
     d
 }
 
-/// A tar of `(path, kind, uid, gid, mode, pax xattrs)`.
-fn layer(entries: &[(&str, tar::EntryType, u32, u32, u32, &[(&str, &[u8])])]) -> Vec<u8> {
+/// One entry: path, kind, uid, gid, mode, PAX xattrs.
+type Entry<'a> = (
+    &'a str,
+    tar::EntryType,
+    u32,
+    u32,
+    u32,
+    &'a [(&'a str, &'a [u8])],
+);
+
+/// A tar of `entries`.
+fn layer(entries: &[Entry<'_>]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     for (path, kind, uid, gid, mode, xattrs) in entries {
         if !xattrs.is_empty() {
@@ -80,7 +90,10 @@ fn a_users_layer_takes_user_xattrs_its_owners_and_modes() {
         xattr::get(&srv, "user.overlay.opaque").unwrap().as_deref(),
         Some(&b"y"[..])
     );
-    assert_eq!(xattr::get(&srv, "trusted.overlay.opaque").ok().flatten(), None);
+    assert_eq!(
+        xattr::get(&srv, "trusted.overlay.opaque").ok().flatten(),
+        None
+    );
     let app = dest.join("srv/app");
     let m = app.symlink_metadata().unwrap();
     assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (uid, gid, 0o6755));

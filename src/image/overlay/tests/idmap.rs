@@ -223,7 +223,10 @@ fn a_users_store_is_stacked_as_it_is_with_userxattr() {
     unmount_root(&rootfs, &m);
     mount_root(&img, &containers, app, RO, user, &[], &rootfs, &m).unwrap();
     let (_, data, _) = &overlays(&m)[0];
-    assert!(data.ends_with(",userxattr") && !data.contains("upperdir"), "{data}");
+    assert!(
+        data.ends_with(",userxattr") && !data.contains("upperdir"),
+        "{data}"
+    );
     // An `Option<IdMap>` still says what it said.
     assert_eq!(LayerIds::from(None), LayerIds::Host);
     assert_eq!(LayerIds::from(Some(MAP)), LayerIds::Idmapped(MAP));

@@ -7,6 +7,11 @@ use podctl::cli::args::{Args, Command};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // `podctl __store-userns`: the image store's user-namespace helper,
+    // before anything else (it must stay single-threaded).
+    if let Some(code) = podctl::image::userns::child_if_asked() {
+        return code;
+    }
     // `COMPLETE=bash podctl -- WORDS`: the shells asking for candidates.
     clap_complete::CompleteEnv::with_factory(cli::args::command)
         .var(cli::complete::COMPLETE_VAR)

@@ -22,6 +22,8 @@ mod tempdirs;
 mod unpack_props;
 #[path = "image/unpack_tests.rs"]
 mod unpack_tests;
+#[path = "image/user_store_tests.rs"]
+mod user_store_tests;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::PathBuf;
@@ -37,7 +39,19 @@ fn main() {
         .chain(hostile_tests::TESTS)
         .chain(hostile_store_tests::TESTS)
         .chain(unpack_props::TESTS)
+        .chain(user_store_tests::TESTS)
         .map(|&(name, f)| match availability.clone() {
+            // A user's store needs a user with subordinate IDs: opt-in.
+            preflight::Availability::Ready
+                if name.starts_with("user_store::")
+                    && std::env::var_os(user_store_tests::USER_VAR).is_none() =>
+            {
+                eprintln!(
+                    "image: {name} ignored: {} names no user with subordinate IDs",
+                    user_store_tests::USER_VAR
+                );
+                Trial::test(name, || Ok(())).with_ignored_flag(true)
+            }
             preflight::Availability::Ready => Trial::test(name, move || f().map_err(Failed::from)),
             preflight::Availability::Skip(why) => {
                 Trial::test(name, move || Err(why.into())).with_ignored_flag(true)

@@ -99,7 +99,7 @@ pub fn settle_images(
         current.push((*pod, paths.revisions_of(&pod.name).pins()?));
     }
     crate::image::policy::settle(
-        &paths.images,
+        paths,
         &current,
         pull_all,
         &*crate::image::progress::for_stderr(),

@@ -16,12 +16,8 @@ impl Applier<'_> {
         let stored = paths.definition(name);
         let pod = crate::spec::parse_str(text, &stored.display().to_string(), name)
             .with_context(|| format!("pod {name}: its stored file does not parse"))?;
-        crate::image::policy::ensure_pinned(
-            &paths.images,
-            pins,
-            &*crate::image::progress::for_stderr(),
-        )
-        .map_err(|e| anyhow::anyhow!("pod {name}: {e}\nnothing was changed"))?;
+        crate::image::policy::ensure_pinned(paths, pins, &*crate::image::progress::for_stderr())
+            .map_err(|e| anyhow::anyhow!("pod {name}: {e}\nnothing was changed"))?;
         let definition = Definition {
             file: stored,
             pod,

@@ -7,9 +7,10 @@ use crate::image::resolve::{self, ImageError};
 use crate::image::{HostConfig, Store};
 use crate::layout::Layout;
 
-/// The image store ([`Layout::images`]).
+/// The image store of the layout's owner ([`Layout::images`]: root's, or
+/// the user's).
 fn store(paths: &Layout) -> anyhow::Result<Store> {
-    Ok(Store::open(&paths.images)?)
+    Ok(Store::of(paths)?)
 }
 
 /// The stored pod definitions (those that do not validate use nothing).

@@ -88,7 +88,7 @@ fn run(
     let store = if dry_run {
         None
     } else {
-        Some(Store::open(&paths.images)?)
+        Some(Store::of(paths)?)
     };
     let mut resolve = |reference: &str| -> Result<Pin, String> {
         let fail = |e: crate::image::resolve::ImageError| crate::error_chain(&e);

@@ -143,6 +143,7 @@ pub fn collect(store: &Store, pinned: &[String]) -> Result<Collected, CatalogErr
         }
     }
     let layers = store.root().join("layers");
+    let mut gone = Vec::new();
     for e in fs::read_dir(&layers).map_err(io(&layers))?.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if mounted.unknown && !keep.contains(&name) {
@@ -151,9 +152,11 @@ pub fn collect(store: &Store, pinned: &[String]) -> Result<Collected, CatalogErr
             continue;
         }
         if !keep.contains(&name) {
-            fs::remove_dir_all(e.path()).map_err(io(&e.path()))?;
-            c.layers += 1;
+            gone.push(e.path());
         }
     }
+    // At once: a user's store removes them through one helper.
+    store.remove_all(&gone)?;
+    c.layers = gone.len();
     Ok(c)
 }

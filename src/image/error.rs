@@ -32,7 +32,7 @@ pub enum StoreError {
     #[error("unpacking layer {digest}: {source}")]
     Unpack {
         digest: Digest,
-        source: super::unpack::UnpackError,
+        source: Box<super::unpack::UnpackError>,
     },
     #[error(
         "unpacking layer {digest}: {cause}: the image store {} is on overlayfs, which cannot hold a layer's whiteouts and device files; put it on another filesystem (ext4, xfs, btrfs, tmpfs): mount one there, or set PODCTL_STORAGE=DIR to a directory on one",
@@ -42,8 +42,16 @@ pub enum StoreError {
     // which would be said again after it).
     UnpackOnOverlay {
         digest: Digest,
-        cause: super::unpack::UnpackError,
+        cause: Box<super::unpack::UnpackError>,
         root: PathBuf,
+    },
+    #[error("the user's image store: {0}")]
+    Ids(#[from] Box<crate::ids::IdsError>),
+    /// The user's namespace helper failed (not the layer: that is `Unpack`).
+    #[error("the user's image store {}: {source}", root.display())]
+    Userns {
+        root: PathBuf,
+        source: Box<super::userns::UsernsError>,
     },
     #[error("{}: {cause}; {hint}", path.display())]
     Open {

@@ -28,13 +28,13 @@ pub fn unpack_failed(
     if refused && overlay {
         return StoreError::UnpackOnOverlay {
             digest: digest.clone(),
-            cause: source,
+            cause: Box::new(source),
             root: root.to_path_buf(),
         };
     }
     StoreError::Unpack {
         digest: digest.clone(),
-        source,
+        source: Box::new(source),
     }
 }
 
@@ -43,17 +43,19 @@ const NOT_ROOT: &str =
     "the image store is root's (its layers hold setuid files and device nodes): run podctl as root";
 const READ_ONLY: &str = "the image store must be on a writable filesystem: set PODCTL_STORAGE=DIR to a directory on one";
 
-/// The error of a store that cannot be made or opened at `path`: refused
-/// to a user who is not root, or on a read-only filesystem, it says what
-/// to do; otherwise it is said as it is.
-pub fn open_failed(path: &Path, source: std::io::Error) -> StoreError {
+/// The error of a store that cannot be made or opened at `path`: root's
+/// store refused to a process that is not root, or a store on a read-only
+/// filesystem, says what to do; otherwise it is said as it is. A user's
+/// store (`user_store`) is the user's own: no hint of root.
+pub fn open_failed(path: &Path, source: std::io::Error, user_store: bool) -> StoreError {
     let root = nix::unistd::geteuid().is_root();
-    open_failed_as(path, source, root)
+    open_failed_as(path, source, root || user_store)
 }
 
-fn open_failed_as(path: &Path, source: std::io::Error, root: bool) -> StoreError {
+/// `owned`: the store is this process's own (root, or a user's store).
+fn open_failed_as(path: &Path, source: std::io::Error, owned: bool) -> StoreError {
     let hint = match source.raw_os_error() {
-        Some(nix::libc::EACCES | nix::libc::EPERM) if !root => NOT_ROOT,
+        Some(nix::libc::EACCES | nix::libc::EPERM) if !owned => NOT_ROOT,
         Some(nix::libc::EROFS) => READ_ONLY,
         _ => {
             return StoreError::Io {

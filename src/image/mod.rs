@@ -35,6 +35,7 @@ pub mod source;
 pub mod store;
 mod stream;
 pub mod unpack;
+pub mod userns;
 pub mod users;
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ pub fn policy_of(pod: &Pod, reference: &str, pull_all: bool) -> PullPolicy {
 /// tag, and is an error without either. The first error names pod,
 /// container and reference (and every registry tried).
 pub fn settle(
-    root: &std::path::Path,
+    paths: &crate::layout::Layout,
     pods: &[(&Pod, Pins)],
     pull_all: bool,
     progress: &dyn Progress,
@@ -48,7 +48,7 @@ pub fn settle(
     {
         return Ok(out);
     }
-    let store = Store::open(root).map_err(|e| e.to_string())?;
+    let store = Store::of(paths).map_err(|e| crate::error_chain(&e))?;
     let host = HostConfig::system();
     let mut pulled = BTreeSet::new();
     for (pod, current) in pods {
@@ -118,18 +118,18 @@ fn settle_one(
     Ok(Some(pin_of(found)))
 }
 
-/// Every pinned manifest in `root`, each missing one pulled again by its
+/// Every pinned manifest in the store of `paths`, each missing one pulled again by its
 /// digest from where its name says (a rollback to a revision whose image
 /// was collected): the digest is verified as any pull's.
 pub fn ensure_pinned(
-    root: &std::path::Path,
+    paths: &crate::layout::Layout,
     pins: &Pins,
     progress: &dyn Progress,
 ) -> Result<(), String> {
     if pins.is_empty() {
         return Ok(());
     }
-    let store = Store::open(root).map_err(|e| e.to_string())?;
+    let store = Store::of(paths).map_err(|e| crate::error_chain(&e))?;
     let host = HostConfig::system();
     for (reference, pin) in pins {
         let failed = |e: ImageError| {

@@ -44,10 +44,13 @@ pub const MOUNT_DATA_MAX: usize = 4095;
 
 /// The `mount -t overlay` data for `layers` (lowest first, as in the
 /// manifest); with `writable`, an upper and work directory, otherwise a
-/// read-only overlay (`read_only = true`: no upper layer at all).
+/// read-only overlay (`read_only = true`: no upper layer at all);
+/// `userxattr`: overlayfs's xattrs are `user.overlay.*` (a user's store,
+/// mounted in the user's namespace).
 pub fn overlay_options(
     layers: &[PathBuf],
     writable: Option<&Writable>,
+    userxattr: bool,
 ) -> Result<String, OverlayError> {
     if layers.is_empty() {
         return Err(OverlayError::NoLayers);
@@ -74,6 +77,9 @@ pub fn overlay_options(
             check(&w.work)?
         ));
     }
+    if userxattr {
+        opts.push_str(",userxattr");
+    }
     if opts.len() > MOUNT_DATA_MAX {
         return Err(OverlayError::TooLong {
             layers: layers.len(),
@@ -92,15 +98,18 @@ mod tests {
         let layers = vec![PathBuf::from("/s/layers/a"), PathBuf::from("/s/layers/b")];
         let w = Writable::under(Path::new("/var/lib/podctl/containers"), "web", "app");
         assert_eq!(
-            overlay_options(&layers, Some(&w)).unwrap(),
+            overlay_options(&layers, Some(&w), false).unwrap(),
             "lowerdir=/s/layers/b:/s/layers/a,upperdir=/var/lib/podctl/containers/web/app/upper,workdir=/var/lib/podctl/containers/web/app/work"
         );
         assert_eq!(
-            overlay_options(&layers, None).unwrap(),
+            overlay_options(&layers, None, false).unwrap(),
             "lowerdir=/s/layers/b:/s/layers/a"
         );
-        assert_eq!(overlay_options(&[], None), Err(OverlayError::NoLayers));
-        assert!(overlay_options(&[PathBuf::from("/a:b")], None).is_err());
+        assert_eq!(
+            overlay_options(&[], None, false),
+            Err(OverlayError::NoLayers)
+        );
+        assert!(overlay_options(&[PathBuf::from("/a:b")], None, false).is_err());
     }
 
     #[test]
@@ -109,16 +118,16 @@ mod tests {
         let layer = |i: usize| PathBuf::from(format!("/var/lib/podctl/storage/layers/{i:064x}"));
         let w = Writable::under(Path::new("/var/lib/podctl/containers"), "web", "app");
         let forty: Vec<PathBuf> = (0..40).map(layer).collect();
-        let data = overlay_options(&forty, Some(&w)).unwrap();
+        let data = overlay_options(&forty, Some(&w), false).unwrap();
         assert!(data.len() <= MOUNT_DATA_MAX, "{}", data.len());
         let many: Vec<PathBuf> = (0..45).map(layer).collect();
-        let e = overlay_options(&many, Some(&w)).unwrap_err();
+        let e = overlay_options(&many, Some(&w), false).unwrap_err();
         assert!(matches!(e, OverlayError::TooLong { layers: 45, len } if len > MOUNT_DATA_MAX));
         assert_eq!(
             e.to_string(),
             format!(
                 "45 layers make overlay mount options of {} bytes, over the kernel's limit of 4095 (one page)",
-                overlay_options(&many[..40], Some(&w)).unwrap().len() + 5 * 96
+                overlay_options(&many[..40], Some(&w), false).unwrap().len() + 5 * 96
             )
         );
     }

@@ -11,6 +11,10 @@
 //!   next [`Store::open`] once PID is gone;
 //! - a blob or layer is produced under `locks/HEX.lock` (flock), so two
 //!   pulls of the same layer fetch and unpack it once.
+//!
+//! Whose store it is ([`Access`]) says how layers are written and removed:
+//! root's by this process, a user's through the user's namespace
+//! ([`super::userns`]), whose IDs its layers' files carry.
 
 mod index;
 
@@ -18,11 +22,15 @@ pub use super::error::StoreError;
 use super::error::io_err;
 
 use super::digest::{Capped, Digest, HashingWriter};
-use super::unpack::Limits;
+use super::unpack::{Budget, Limits, Stats, UnpackError};
+use super::userns::{Helper, Userns};
+use crate::layout::Layout;
+use crate::owner::Owner;
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The store root and its files.
@@ -31,6 +39,24 @@ pub struct Store {
     root: PathBuf,
     /// What a layer may unpack to (see [`super::unpack::limits`]).
     limits: Limits,
+    access: Access,
+}
+
+/// Whose store it is: how its layers are written and removed.
+#[derive(Debug, Clone)]
+pub enum Access {
+    /// root's: by this process, owners as the layers say (left as this
+    /// process's own when it is not root: tests).
+    Root,
+    /// A user's: through the user's namespace, owners mapped to the user's
+    /// subordinate IDs (which the user cannot chown to nor remove).
+    User(Arc<dyn Userns>),
+}
+
+/// A layer that did not unpack: the layer's fault, or the store's.
+pub(super) enum LayerFailure {
+    Unpack(UnpackError),
+    Store(StoreError),
 }
 
 static TMP_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -40,18 +66,43 @@ impl Store {
     /// pulls left in `tmp/`. Its layer limits are the defaults, or what the
     /// `PODCTL_LAYER_*` variables say ([`super::unpack::limits::ENV`]).
     pub fn open(root: &Path) -> Result<Store, StoreError> {
+        Store::open_as(root, Access::Root)
+    }
+
+    /// The store of `layout`'s owner: root's, or the user's, written
+    /// through the user's namespace with the user's mapping
+    /// ([`crate::ids::user_map`]) by `layout.podctl`'s helper.
+    pub fn of(layout: &Layout) -> Result<Store, StoreError> {
+        let access = match &layout.owner {
+            Owner::System => Access::Root,
+            Owner::User(user) => {
+                let map = crate::ids::user_map(&layout.host, user).map_err(Box::new)?;
+                Access::User(Arc::new(Helper::new(layout.podctl.clone(), map)))
+            }
+        };
+        Store::open_as(&layout.images, access)
+    }
+
+    /// [`Store::open`] with whose it is.
+    pub fn open_as(root: &Path, access: Access) -> Result<Store, StoreError> {
         let limits = Limits::from_vars(|v| std::env::var(v).ok())?;
+        let user = matches!(access, Access::User(_));
         let s = Store {
             root: root.into(),
             limits,
+            access,
+        };
+        let refused = |p: &Path| {
+            let p = p.to_path_buf();
+            move |e| super::fs_hint::open_failed(&p, e, user)
         };
         for d in ["blobs/sha256", "layers", "tmp", "locks"] {
             let p = s.root.join(d);
-            fs::create_dir_all(&p).map_err(|e| super::fs_hint::open_failed(&p, e))?;
+            fs::create_dir_all(&p).map_err(refused(&p))?;
         }
-        // Layers hold setuid files: only root may reach them.
+        // Layers hold setuid files: only the owner may reach them.
         fs::set_permissions(&s.root, std::os::unix::fs::PermissionsExt::from_mode(0o700))
-            .map_err(|e| super::fs_hint::open_failed(&s.root, e))?;
+            .map_err(refused(&s.root))?;
         let layout = s.root.join("oci-layout");
         if !layout.exists() {
             s.write_atomic(&layout, br#"{"imageLayoutVersion":"1.0.0"}"#)?;
@@ -72,6 +123,55 @@ impl Store {
 
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    pub fn access(&self) -> &Access {
+        &self.access
+    }
+
+    /// Unpacks `input` into `dest` (an empty directory of this store) as
+    /// this store's owner does.
+    pub(super) fn unpack_layer(
+        &self,
+        input: &mut dyn io::Read,
+        dest: &Path,
+        budget: &Budget,
+    ) -> Result<Stats, LayerFailure> {
+        match &self.access {
+            Access::Root => {
+                let input = io::BufReader::with_capacity(1 << 20, input);
+                super::unpack::unpack(input, dest, budget).map_err(LayerFailure::Unpack)
+            }
+            Access::User(ns) => ns.unpack(input, dest, budget).map_err(|e| match e {
+                super::userns::UsernsError::Unpack(e) => LayerFailure::Unpack(e),
+                source => LayerFailure::Store(StoreError::Userns {
+                    root: self.root.clone(),
+                    source: Box::new(source),
+                }),
+            }),
+        }
+    }
+
+    /// Removes each of `paths` (under this store) and everything under it;
+    /// a missing one is not an error. A user's store removes through the
+    /// user's namespace: its layers hold the subordinate IDs' directories.
+    pub fn remove_all(&self, paths: &[PathBuf]) -> Result<(), StoreError> {
+        match &self.access {
+            Access::Root => super::userns::child::remove(paths)
+                .map_err(|(path, source)| StoreError::Io { path, source }),
+            Access::User(ns) => ns.remove(paths).map_err(|source| StoreError::Userns {
+                root: self.root.clone(),
+                source: Box::new(source),
+            }),
+        }
+    }
+
+    /// [`Store::remove_all`] of one path, whose failure leaves only litter
+    /// (a temporary directory the next [`Store::open`] removes).
+    pub(super) fn discard(&self, path: &Path) {
+        if let Err(e) = self.remove_all(&[path.to_path_buf()]) {
+            tracing::warn!("{}", crate::error_chain(&e));
+        }
     }
 
     pub fn blob_path(&self, d: &Digest) -> PathBuf {
@@ -104,6 +204,7 @@ impl Store {
         let Ok(entries) = fs::read_dir(self.root.join("tmp")) else {
             return;
         };
+        let mut dead = Vec::new();
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             let pid = name.split('.').nth(1).and_then(|p| p.parse::<i32>().ok());
@@ -111,8 +212,11 @@ impl Store {
                 nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), None).is_ok()
             });
             if !alive {
-                let _ = fs::remove_dir_all(e.path()).or_else(|_| fs::remove_file(e.path()));
+                dead.push(e.path());
             }
+        }
+        if !dead.is_empty() {
+            let _ = self.remove_all(&dead);
         }
     }
 
@@ -240,17 +344,14 @@ impl Store {
         let blob = self.blob_path(digest);
         let tmp = self.tmp_path("layer");
         fs::create_dir(&tmp).map_err(io_err(&tmp))?;
-        let result = File::open(&blob).map_err(io_err(&blob)).and_then(|f| {
+        let result = File::open(&blob).map_err(io_err(&blob)).and_then(|mut f| {
             let size = f.metadata().map_err(io_err(&blob))?.len();
             let budget = self.limits.budget(size);
-            let input = io::BufReader::with_capacity(1 << 20, f);
-            super::unpack::unpack(input, &tmp, &budget).map_err(|source| {
-                let overlay = super::fs_hint::on_overlayfs(&self.root);
-                super::fs_hint::unpack_failed(&self.root, overlay, digest, source)
-            })
+            self.unpack_layer(&mut f, &tmp, &budget)
+                .map_err(|e| self.layer_failed(digest, e))
         });
         if let Err(e) = result {
-            let _ = fs::remove_dir_all(&tmp);
+            self.discard(&tmp);
             if matches!(e, StoreError::Unpack { .. }) {
                 // A blob that cannot be a layer is of no use: not kept.
                 let _ = fs::remove_file(&blob);
@@ -259,6 +360,17 @@ impl Store {
         }
         self.commit_layer(&tmp, digest)?;
         Ok((dest, true))
+    }
+
+    /// The store's error for layer `digest` that did not unpack.
+    pub(super) fn layer_failed(&self, digest: &Digest, e: LayerFailure) -> StoreError {
+        match e {
+            LayerFailure::Unpack(source) => {
+                let overlay = super::fs_hint::on_overlayfs(&self.root);
+                super::fs_hint::unpack_failed(&self.root, overlay, digest, source)
+            }
+            LayerFailure::Store(e) => e,
+        }
     }
 
     /// Makes the layer unpacked in `tmp` the stored layer `digest`.

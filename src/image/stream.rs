@@ -86,21 +86,18 @@ impl Store {
             .map_err(PutError::Store)?;
         let (tx, rx) = sync_channel(CHUNKS);
         let dest = tmp.clone();
+        let store = self.clone();
         // The declared size: the blob is cut off past it (put_blob).
         let budget = self
             .limits()
             .budget(size.unwrap_or(self.limits().max_bytes));
         let unpacker = std::thread::spawn(move || {
-            let chunks = Chunks {
+            let mut chunks = Chunks {
                 rx,
                 chunk: Vec::new(),
                 at: 0,
             };
-            super::unpack::unpack(
-                io::BufReader::with_capacity(1 << 20, chunks),
-                &dest,
-                &budget,
-            )
+            store.unpack_layer(&mut chunks, &dest, &budget)
         });
         let put = self.put_blob(digest, size, |w| {
             let mut tee = Tee {
@@ -113,15 +110,7 @@ impl Store {
         let keep = match (&put, unpacked) {
             (Ok(true), Ok(Ok(_))) => Ok(true),
             // The blob verified but cannot be a layer: neither is kept.
-            (Ok(true), Ok(Err(source))) => {
-                let overlay = super::fs_hint::on_overlayfs(self.root());
-                Err(super::fs_hint::unpack_failed(
-                    self.root(),
-                    overlay,
-                    digest,
-                    source,
-                ))
-            }
+            (Ok(true), Ok(Err(e))) => Err(self.layer_failed(digest, e)),
             (Ok(true), Err(_)) => Err(StoreError::Io {
                 path: tmp.clone(),
                 source: io::Error::other("the layer's unpacker panicked"),
@@ -135,12 +124,13 @@ impl Store {
                 put
             }
             Ok(false) => {
-                let _ = std::fs::remove_dir_all(&tmp);
+                self.discard(&tmp);
                 put
             }
             Err(e) => {
-                let _ = std::fs::remove_dir_all(&tmp);
-                if put.is_ok() {
+                self.discard(&tmp);
+                // A helper that failed says nothing of the blob: kept.
+                if put.is_ok() && !matches!(e, StoreError::Userns { .. }) {
                     let _ = std::fs::remove_file(self.blob_path(digest));
                 }
                 Err(PutError::Store(e))

@@ -14,6 +14,8 @@ pub enum E<'a> {
     Hard(&'a str, &'a str),
     /// path, mode, uid, gid, content
     Owned(&'a str, u32, u64, u64, &'a [u8]),
+    /// A directory: path, mode, uid, gid
+    OwnedDir(&'a str, u32, u64, u64),
     Char(&'a str, u32, u32),
     Block(&'a str, u32, u32),
     /// A GNU sparse file: path, full size, offset of the data, the data.
@@ -87,6 +89,12 @@ pub fn tar(entries: &[E]) -> Vec<u8> {
                 h.set_uid(*uid);
                 h.set_gid(*gid);
                 (h, d)
+            }
+            E::OwnedDir(p, mode, uid, gid) => {
+                let mut h = header(p, tar::EntryType::Directory, 0, *mode);
+                h.set_uid(*uid);
+                h.set_gid(*gid);
+                (h, b"")
             }
             E::Char(p, major, minor) => {
                 let mut h = header(p, tar::EntryType::Char, 0, 0o666);

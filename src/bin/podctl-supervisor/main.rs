@@ -6,5 +6,9 @@
 //! maps, relocates and touches less.
 
 fn main() -> std::process::ExitCode {
+    // The image store's user-namespace helper (a user's pods).
+    if let Some(code) = podctl::image::userns::child_if_asked() {
+        return code;
+    }
     podctl::supervise::entry::main()
 }

@@ -17,6 +17,14 @@
 //! has no ID in the namespace); the upper directory belongs to the
 //! namespace's root instead, so `/` is container root's and what the
 //! container writes lands there with its host IDs.
+//!
+//! A user's pod (rootless, [`LayerIds::UserStore`]) mounts from inside its
+//! own user and mount namespaces a plain overlay of the user's store, whose
+//! files carry the IDs of that namespace already (see
+//! [`super::userns`]): nothing idmapped, and `userxattr` (overlayfs reads
+//! `user.overlay.*`, which the store's unpacker wrote; Linux 5.11 and
+//! later mount it unprivileged). The upper directory, made by the
+//! namespace's root, is the user's on disk: container root's.
 
 mod idmapped;
 
@@ -102,6 +110,25 @@ impl RootError {
     }
 }
 
+/// Whose IDs the layers carry, and so how they are stacked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerIds {
+    /// root's store, the host's user namespace: the layers as they are.
+    Host,
+    /// root's store, a pod's user namespace with this mapping: the layers
+    /// idmapped, the upper directory the mapping root's.
+    Idmapped(IdMap),
+    /// A user's store, mounted from inside the user's pod's namespaces:
+    /// the layers as they are, with `userxattr`.
+    UserStore,
+}
+
+impl From<Option<IdMap>> for LayerIds {
+    fn from(userns: Option<IdMap>) -> LayerIds {
+        userns.map_or(LayerIds::Host, LayerIds::Idmapped)
+    }
+}
+
 /// `/var/lib/podctl/containers/POD/CONTAINER`.
 pub fn container_dir(containers: &Path, pod: &str, container: &str) -> PathBuf {
     containers.join(pod).join(container)
@@ -122,19 +149,27 @@ pub const BASE_MOUNT_POINTS: [&str; 5] = ["proc", "sys", "dev", "tmp", "run"];
 /// empty directory); whatever was mounted there before goes first. A
 /// read-only root gets, as its top lower layer, a skeleton holding
 /// `mount_points` (merged with the image's directories of the same names).
-/// With `userns`, the pod's mapping, its layers are idmapped and its upper
-/// directory is the mapping root's.
+/// `ids` says whose the layers are ([`LayerIds`]; an `Option<IdMap>`, the
+/// pod's mapping, converts): with a pod's mapping, its layers are idmapped
+/// and its upper directory is the mapping root's; a user's store is
+/// mounted with `userxattr`.
 #[allow(clippy::too_many_arguments)]
 pub fn mount_root(
     image: &StoredImage,
     containers: &Path,
     (pod, container): (&str, &str),
     flags: Flags,
-    userns: Option<IdMap>,
+    ids: impl Into<LayerIds>,
     mount_points: &[MountPoint],
     rootfs: &Path,
     m: &dyn Mounter,
 ) -> Result<(), RootError> {
+    let ids = ids.into();
+    let userns = match ids {
+        LayerIds::Idmapped(map) => Some(map),
+        LayerIds::Host | LayerIds::UserStore => None,
+    };
+    let userxattr = ids == LayerIds::UserStore;
     if let Some(l) = image.layers.iter().find(|l| !l.is_dir()) {
         return Err(RootError::LayerMissing {
             image: image.name.clone(),
@@ -190,10 +225,10 @@ pub fn mount_root(
     // Too many layers for one page of absolute paths: the same layers held
     // open and named by their descriptors (see [`HeldLayers`]).
     let mut held = None;
-    let data = match overlay_options(&layers, writable.as_ref()) {
+    let data = match overlay_options(&layers, writable.as_ref(), userxattr) {
         Err(OverlayError::TooLong { .. }) => {
             let h = HeldLayers::open(&layers)?;
-            let data = overlay_options(&h.names, writable.as_ref()).map_err(options)?;
+            let data = overlay_options(&h.names, writable.as_ref(), userxattr).map_err(options)?;
             held = Some(h);
             data
         }

@@ -25,7 +25,7 @@ pub const MAX_ENTRIES: u64 = 1_000_000;
 pub const MAX_DOCUMENT: u64 = 4 << 20;
 
 /// The limits a store applies to every layer it unpacks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// Unpacked bytes allowed per compressed byte of the layer's blob.
     pub ratio: u64,
@@ -108,7 +108,7 @@ impl Limits {
 }
 
 /// What one layer may unpack to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Budget {
     /// Bytes: of the decompressed tar, and of all its files together.
     pub bytes: u64,

@@ -2,7 +2,8 @@
 //! the form overlayfs stacks: a whiteout `.wh.NAME` (or a 0/0 character
 //! device) becomes a 0/0 character device NAME, an opaque marker
 //! `.wh..wh..opq` becomes the `trusted.overlay.opaque=y` xattr on its
-//! directory.
+//! directory (`user.overlay.opaque=y` in a user's store, whose overlay is
+//! mounted with `userxattr`). Whose IDs the files get: [`owners`].
 //!
 //! What a layer keeps: regular files (GNU sparse ones stay sparse),
 //! directories, symlinks, hard links within the layer, FIFOs, owners, modes
@@ -21,10 +22,13 @@
 //! store's private temporary one, which nothing else writes to meanwhile.
 
 pub mod limits;
+pub mod owners;
 mod write;
 
 pub use limits::{Budget, Limits};
 use nix::sys::stat::{Mode, SFlag, mknod};
+pub use owners::Owners;
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashSet;
 use std::ffi::OsStr;
@@ -37,14 +41,25 @@ use tar::EntryType;
 
 const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
-const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 
 #[derive(Debug, thiserror::Error)]
 pub enum UnpackError {
     #[error("entry {entry:?}: {why}")]
-    Escape { entry: String, why: &'static str },
+    Escape {
+        entry: String,
+        why: Cow<'static, str>,
+    },
+    #[error(
+        "entry {entry:?}: owner {uid}:{gid} is outside the user's mapping (IDs 0 to {max}: the user and the user's subordinate IDs); give the user more subordinate IDs (usermod --add-subuids, --add-subgids) or use an image whose files are owned within them"
+    )]
+    Unmapped {
+        entry: String,
+        uid: u64,
+        gid: u64,
+        max: u64,
+    },
     #[error("entry {entry:?}: {source}")]
     Entry { entry: String, source: io::Error },
     #[error("reading the layer: {0}")]
@@ -62,23 +77,40 @@ pub enum UnpackError {
 }
 
 /// What an unpack did, for tests and progress lines.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stats {
     pub entries: u64,
     pub whiteouts: u64,
     pub opaque: u64,
     /// Device nodes left out (a container gets none from its image).
     pub devices_dropped: u64,
-    /// Extended attributes left out (overlayfs's own).
+    /// Extended attributes left out (overlayfs's own; `trusted.*` in a
+    /// user's store).
     pub xattrs_dropped: u64,
     /// Bytes of the files written (sparse files at their full size).
     pub bytes: u64,
 }
 
 /// Decompresses (by magic number) and unpacks `input` into `dest`, which
-/// must exist and be empty, within `budget`. On an error `dest` holds a
-/// partial layer: the caller removes it.
-pub fn unpack(mut input: impl BufRead, dest: &Path, budget: &Budget) -> Result<Stats, UnpackError> {
+/// must exist and be empty, within `budget`, for root's store (owners as
+/// the layer says when this process is root, else left as its own). On an
+/// error `dest` holds a partial layer: the caller removes it.
+pub fn unpack(input: impl BufRead, dest: &Path, budget: &Budget) -> Result<Stats, UnpackError> {
+    let owners = if nix::unistd::geteuid().is_root() {
+        Owners::Root
+    } else {
+        Owners::Writer
+    };
+    unpack_as(input, dest, budget, owners)
+}
+
+/// [`unpack`] with the owners of the store it is for.
+pub fn unpack_as(
+    mut input: impl BufRead,
+    dest: &Path,
+    budget: &Budget,
+    owners: Owners,
+) -> Result<Stats, UnpackError> {
     let head = input.fill_buf().map_err(UnpackError::Read)?;
     let over = Rc::new(Cell::new(false));
     let tar: Box<dyn Read + '_> = if head.starts_with(GZIP_MAGIC) {
@@ -96,7 +128,7 @@ pub fn unpack(mut input: impl BufRead, dest: &Path, budget: &Budget) -> Result<S
         left: budget.bytes,
         over: over.clone(),
     };
-    let result = unpack_tar(bounded, dest, budget);
+    let result = unpack_tar(bounded, dest, budget, owners);
     if over.get() {
         return Err(UnpackError::TooBig {
             limit: budget.explain(),
@@ -105,13 +137,17 @@ pub fn unpack(mut input: impl BufRead, dest: &Path, budget: &Budget) -> Result<S
     result
 }
 
-fn unpack_tar(input: impl Read, dest: &Path, budget: &Budget) -> Result<Stats, UnpackError> {
+fn unpack_tar(
+    input: impl Read,
+    dest: &Path,
+    budget: &Budget,
+    owners: Owners,
+) -> Result<Stats, UnpackError> {
     let mut archive = tar::Archive::new(input);
     let mut stats = Stats::default();
     let mut dirs: Vec<(PathBuf, tar::Header)> = Vec::new();
     // Devices left out, so that a hard link to one is left out too.
     let mut dropped: HashSet<PathBuf> = HashSet::new();
-    let root = nix::unistd::geteuid().is_root();
     for entry in archive.entries().map_err(UnpackError::Read)? {
         let mut entry = entry.map_err(UnpackError::Read)?;
         let raw = entry.path_bytes().into_owned();
@@ -133,7 +169,7 @@ fn unpack_tar(input: impl Read, dest: &Path, budget: &Budget) -> Result<Stats, U
         let parent = rel.parent().unwrap_or(Path::new(""));
         let parent_abs = ensure_parents(dest, parent, &name)?;
         if file == OPAQUE_MARKER {
-            xattr::set(&parent_abs, OPAQUE_XATTR, b"y").map_err(at)?;
+            xattr::set(&parent_abs, owners.opaque_xattr(), b"y").map_err(at)?;
             stats.opaque += 1;
             continue;
         }
@@ -211,9 +247,11 @@ fn unpack_tar(input: impl Read, dest: &Path, budget: &Budget) -> Result<Stats, U
             // PAX/GNU headers are consumed by the tar crate; others carry no file.
             _ => continue,
         }
-        let (xattrs, refused) = write::xattrs(entry.pax_extensions().map_err(at)?).map_err(at)?;
+        let (xattrs, refused) =
+            write::xattrs(entry.pax_extensions().map_err(at)?, owners).map_err(at)?;
         stats.xattrs_dropped += refused;
-        write::metadata(&path, &header, mode, kind, root, &xattrs).map_err(at)?;
+        let ids = owners.ids(&name, header.uid().map_err(at)?, header.gid().map_err(at)?)?;
+        write::metadata(&path, ids, mode, kind, &xattrs).map_err(at)?;
         if kind.is_dir() {
             dirs.push((path, header));
         } else {
@@ -233,7 +271,7 @@ fn unpack_tar(input: impl Read, dest: &Path, budget: &Budget) -> Result<Stats, U
 fn escape(entry: &str, why: &'static str) -> UnpackError {
     UnpackError::Escape {
         entry: entry.to_string(),
-        why,
+        why: Cow::Borrowed(why),
     }
 }
 

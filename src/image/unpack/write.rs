@@ -56,7 +56,10 @@ pub(super) type Xattr = (Vec<u8>, Vec<u8>);
 
 /// The extended attributes of an entry's PAX records that a layer may set,
 /// and how many it may not.
-pub(super) fn xattrs(exts: Option<tar::PaxExtensions<'_>>) -> io::Result<(Vec<Xattr>, u64)> {
+pub(super) fn xattrs(
+    exts: Option<tar::PaxExtensions<'_>>,
+    owners: super::Owners,
+) -> io::Result<(Vec<Xattr>, u64)> {
     let (mut keep, mut dropped) = (Vec::new(), 0);
     for ext in exts.into_iter().flatten() {
         let ext = ext?;
@@ -64,6 +67,7 @@ pub(super) fn xattrs(exts: Option<tar::PaxExtensions<'_>>) -> io::Result<(Vec<Xa
             if FORBIDDEN_XATTR_PREFIXES
                 .iter()
                 .any(|p| key.starts_with(p.as_bytes()))
+                || !owners.keeps_xattr(key)
             {
                 dropped += 1;
             } else {
@@ -74,20 +78,17 @@ pub(super) fn xattrs(exts: Option<tar::PaxExtensions<'_>>) -> io::Result<(Vec<Xa
     Ok((keep, dropped))
 }
 
-/// Owner, then mode, then extended attributes: chown clears setuid/setgid
-/// and `security.capability`, so both come after it. (`xattr::set` does not
-/// follow symlinks.)
+/// Owner (`ids`, when set), then mode, then extended attributes: chown
+/// clears setuid/setgid and `security.capability`, so both come after it.
+/// (`xattr::set` does not follow symlinks.)
 pub(super) fn metadata(
     path: &Path,
-    h: &tar::Header,
+    ids: Option<(u32, u32)>,
     mode: u32,
     kind: EntryType,
-    root: bool,
     xattrs: &[Xattr],
 ) -> io::Result<()> {
-    if root {
-        let uid = h.uid()? as u32;
-        let gid = h.gid()? as u32;
+    if let Some((uid, gid)) = ids {
         nix::unistd::fchownat(
             nix::fcntl::AT_FDCWD,
             path,

@@ -193,3 +193,42 @@ fn leftover_attachments_are_detached() {
     assert!(!containers.join("p/c/lower").exists());
     std::fs::remove_dir_all(&t).unwrap();
 }
+
+/// A user's store, mounted in the user's pod's namespaces: its layers as
+/// they are (their files carry the namespace's IDs already), nothing
+/// chowned, overlayfs told to read `user.overlay.*` (`userxattr`), with an
+/// upper layer or read-only alike.
+#[test]
+fn a_users_store_is_stacked_as_it_is_with_userxattr() {
+    let t = tmp("userstore");
+    let img = two_layers(&t);
+    let (containers, rootfs) = (t.join("containers"), t.join("rootfs"));
+    let m = Mounts::new();
+    let app = ("web", "app");
+    let user = LayerIds::UserStore;
+    mount_root(&img, &containers, app, RW, user, &[], &rootfs, &m).unwrap();
+    let base = containers.join("web/app");
+    assert_eq!(m.log(), [format!("overlay {} rw", rootfs.display())]);
+    let (_, data, _) = &overlays(&m)[0];
+    assert_eq!(
+        *data,
+        format!(
+            "lowerdir={}:{},upperdir={},workdir={},userxattr",
+            t.join("l/b").display(),
+            t.join("l/a").display(),
+            base.join("upper").display(),
+            base.join("work").display()
+        )
+    );
+    unmount_root(&rootfs, &m);
+    mount_root(&img, &containers, app, RO, user, &[], &rootfs, &m).unwrap();
+    let (_, data, _) = &overlays(&m)[0];
+    assert!(
+        data.ends_with(",userxattr") && !data.contains("upperdir"),
+        "{data}"
+    );
+    // An `Option<IdMap>` still says what it said.
+    assert_eq!(LayerIds::from(None), LayerIds::Host);
+    assert_eq!(LayerIds::from(Some(MAP)), LayerIds::Idmapped(MAP));
+    std::fs::remove_dir_all(&t).unwrap();
+}

@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn a_users_pod_is_refused_what_only_root_has() {
-        let ok = pod("[containers.app]\ncommand = [\"/bin/true\"]\nports = []\n");
+        let ok = pod("ports = [\"8080:80\"]\n[containers.app]\ncommand = [\"/bin/true\"]\n");
         assert!(problems(&ok, 1024).is_empty());
         let low = pod("ports = [\"80:8000\"]\n[containers.app]\ncommand = [\"/bin/true\"]\n");
         let p = problems(&low, 1024);
@@ -93,7 +93,7 @@ mod tests {
         assert!(p[0].1.contains("below 1024"), "{p:?}");
         assert!(problems(&low, 80).is_empty());
         let fixed = pod(
-            "userns = { uid = 200000, gid = 200000, size = 65536 }\n[containers.app]\ncommand = [\"/bin/true\"]\n",
+            "userns = { uid = 200000, gid = 200000, size = 65536 }\n[containers.app]\nimage = \"busybox\"\n",
         );
         assert_eq!(problems(&fixed, 1024)[0].0, "userns");
     }

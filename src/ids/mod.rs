@@ -21,7 +21,7 @@ pub use ranges::Allocations;
 pub use source::{Allocate, IdSource, Lookup};
 pub use store::{assign, get, peek, read_subids, release};
 pub use subid::{SUGGESTED_ENTRY, SubIdEntry, SubIds};
-pub use user::user_map;
+pub use user::{new_maps, user_map};
 
 use std::path::PathBuf;
 

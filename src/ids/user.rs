@@ -67,6 +67,34 @@ pub fn parse_first(path: &Path, text: &str, name: &str, uid: u32) -> Result<(u32
     })
 }
 
+/// Writes the user's mapping as `pid`'s user namespace's ID maps through
+/// the setuid `newuidmap` and `newgidmap` (package uidmap), which check it
+/// against the user's lines of /etc/subuid and /etc/subgid.
+pub fn new_maps(pid: u32, map: &UserMap) -> Result<(), String> {
+    for (tool, args) in [("newuidmap", map.uid_args()), ("newgidmap", map.gid_args())] {
+        let out = std::process::Command::new(tool)
+            .arg(pid.to_string())
+            .args(&args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => format!(
+                    "{tool} is not installed: a user's pods and image store need it to map the user's subordinate IDs (Debian: apt install uidmap)"
+                ),
+                _ => format!("cannot run {tool}: {e}"),
+            })?;
+        if !out.status.success() {
+            return Err(format!(
+                "{tool} {pid} {} failed ({}): {}",
+                args.join(" "),
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

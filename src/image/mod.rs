@@ -60,23 +60,41 @@ pub struct HostConfig {
 }
 
 impl HostConfig {
-    /// The files Podman, Buildah and Skopeo read for root on this host.
+    /// The files Podman, Buildah and Skopeo read on this host: root's, or
+    /// for an ordinary user their rootless ones first
+    /// (`$XDG_RUNTIME_DIR/containers/auth.json`,
+    /// `~/.config/containers/registries.conf` and `certs.d` when present).
     pub fn system() -> HostConfig {
+        let user = crate::owner::Owner::current()
+            .ok()
+            .and_then(|o| o.user().cloned());
         let mut auth_files = Vec::new();
         if let Some(p) = std::env::var_os("REGISTRY_AUTH_FILE") {
             auth_files.push(PathBuf::from(p));
         }
-        auth_files.push("/run/containers/0/auth.json".into());
+        match &user {
+            Some(u) => auth_files.push(u.runtime.join("containers/auth.json")),
+            None => auth_files.push("/run/containers/0/auth.json".into()),
+        }
+        if let Some(u) = &user {
+            auth_files.push(u.config.join("containers/auth.json"));
+        }
         auth_files.push("/etc/containers/auth.json".into());
         if let Some(home) = std::env::var_os("HOME") {
             auth_files.push(PathBuf::from(home).join(".docker/config.json"));
         }
+        let own = |name: &str| {
+            user.as_ref()
+                .map(|u| u.config.join("containers").join(name))
+                .filter(|p| p.exists())
+        };
         HostConfig {
             registries_conf: std::env::var_os("CONTAINERS_REGISTRIES_CONF")
                 .map(PathBuf::from)
+                .or_else(|| own("registries.conf"))
                 .unwrap_or_else(|| "/etc/containers/registries.conf".into()),
             auth_files,
-            certs_d: "/etc/containers/certs.d".into(),
+            certs_d: own("certs.d").unwrap_or_else(|| "/etc/containers/certs.d".into()),
         }
     }
 }

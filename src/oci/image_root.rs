@@ -44,7 +44,12 @@ pub fn mount(
         &dirs.containers(),
         (&c.pod, &c.name),
         overlay::Flags::of(&c.security),
-        c.userns,
+        match (c.rootless, c.userns) {
+            // A user's store: owners mapped on disk already, overlay
+            // mounted in the pod's user namespace with user xattrs.
+            (Some(_), _) => overlay::LayerIds::UserStore,
+            (None, ids) => ids.into(),
+        },
         &points,
         rootfs,
         &crate::mount::SystemMounts,

@@ -51,7 +51,11 @@ impl UserNsPlan {
         let mut holder = shared.to_vec();
         holder.push(NsKind::Mnt);
         holder.sort();
-        let joined = shared.iter().copied().filter(|&k| k != NsKind::User).collect();
+        let joined = shared
+            .iter()
+            .copied()
+            .filter(|&k| k != NsKind::User)
+            .collect();
         (holder, joined)
     }
 

@@ -2,7 +2,7 @@
 
 use super::held::ReportError;
 use super::process::{Held, Helper, Output, Process, Spawner};
-use crate::model::{IdMap, UserMap};
+use crate::model::IdMap;
 use crate::plan::{SandboxPlan, UserNsPlan};
 use std::path::Path;
 
@@ -79,7 +79,7 @@ impl PendingHolder {
         })?;
         match userns {
             UserNsPlan::Mapped(map) => write_maps(proc, ns_pid, *map).map_err(setup)?,
-            UserNsPlan::User(map) => new_maps(ns_pid, map).map_err(setup)?,
+            UserNsPlan::User(map) => crate::ids::new_maps(ns_pid, map).map_err(setup)?,
             UserNsPlan::Host | UserNsPlan::Pending { .. } => {}
         }
         Ok((self.child.into_process(), ns_pid))
@@ -95,34 +95,6 @@ fn write_maps(proc: &Path, pid: u32, map: IdMap) -> Result<(), String> {
         let path = dir.join(file);
         std::fs::write(&path, &line)
             .map_err(|e| format!("cannot write {} ({}): {e}", path.display(), line.trim_end()))?;
-    }
-    Ok(())
-}
-
-/// A user's mapping (rootless) of `pid`'s user namespace, through the
-/// setuid `newuidmap` and `newgidmap` (package uidmap), which check it
-/// against the user's lines of /etc/subuid and /etc/subgid.
-fn new_maps(pid: u32, map: &UserMap) -> Result<(), String> {
-    for (tool, args) in [("newuidmap", map.uid_args()), ("newgidmap", map.gid_args())] {
-        let out = std::process::Command::new(tool)
-            .arg(pid.to_string())
-            .args(&args)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => format!(
-                    "{tool} is not installed: rootless pods need it to map the user's subordinate IDs (Debian: apt install uidmap)"
-                ),
-                _ => format!("cannot run {tool}: {e}"),
-            })?;
-        if !out.status.success() {
-            return Err(format!(
-                "{tool} {pid} {} failed ({}): {}",
-                args.join(" "),
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
     }
     Ok(())
 }

@@ -5,18 +5,27 @@
 //! root's podctl neither sees nor touches it.
 
 use crate::rig::{Guest, VmTrial, wait_for};
+
+/// The image layouts' builder (tests/rig/mkimage.sh).
+const MKIMAGE_SH: &str = include_str!("../rig/mkimage.sh");
 use std::time::Duration;
 
 pub const VM_TRIALS: &[VmTrial] = &[
     VmTrial::once("rootless::a_users_pod_runs_under_their_manager", |g| {
         with_journal(g, a_users_pod_runs_under_their_manager(g))
     }),
-    VmTrial::once("rootless::a_users_pod_publishes_a_port_through_pasta", |g| {
-        with_journal(g, a_users_pod_publishes_a_port_through_pasta(g))
-    }),
-    VmTrial::once("rootless::a_users_memory_limit_is_enforced_in_its_scope", |g| {
-        with_journal(g, a_users_memory_limit_is_enforced(g))
-    }),
+    VmTrial::once(
+        "rootless::a_users_pod_publishes_a_port_through_pasta",
+        |g| with_journal(g, a_users_pod_publishes_a_port_through_pasta(g)),
+    ),
+    VmTrial::once(
+        "rootless::a_users_image_pod_has_the_images_owners_mapped",
+        |g| with_journal(g, a_users_image_pod_has_the_images_owners_mapped(g)),
+    ),
+    VmTrial::once(
+        "rootless::a_users_memory_limit_is_enforced_in_its_scope",
+        |g| with_journal(g, a_users_memory_limit_is_enforced(g)),
+    ),
     VmTrial::reboot(
         "rootless::a_users_pod_comes_back_after_a_reboot_with_no_login",
         |g| with_journal(g, boot_pod_before_reboot(g)),
@@ -27,9 +36,7 @@ pub const VM_TRIALS: &[VmTrial] = &[
 /// A failure with the user's journal (their manager's and their units' lines).
 fn with_journal(g: &Guest, r: Result<(), String>) -> Result<(), String> {
     r.map_err(|e| {
-        let log = g.sh(&format!(
-            "journalctl --no-pager -n 80 _UID={UID}"
-        ));
+        let log = g.sh(&format!("journalctl --no-pager -n 80 _UID={UID}"));
         format!("{e}\n----- the user's journal:\n{}", log.stdout)
     })
 }
@@ -175,7 +182,8 @@ fn a_users_pod_publishes_a_port_through_pasta(g: &Guest) -> Result<(), String> {
     })?;
     as_user(g, "podctl down --purge rlweb")?;
     expect(
-        !g.sh("curl -sf --max-time 3 http://127.0.0.1:8089/").success(),
+        !g.sh("curl -sf --max-time 3 http://127.0.0.1:8089/")
+            .success(),
         || "the port still answers after down".into(),
     )?;
     let low = user_pod(
@@ -188,10 +196,15 @@ fn a_users_pod_publishes_a_port_through_pasta(g: &Guest) -> Result<(), String> {
     expect(
         out.stderr.contains("port 80: below 1024")
             && out.stderr.contains("ip_unprivileged_port_start=80"),
-        || format!("the low port's refusal does not say why and how: {}", out.stderr),
+        || {
+            format!(
+                "the low port's refusal does not say why and how: {}",
+                out.stderr
+            )
+        },
     )?;
     let left = g.ok(&format!(
-        "ls /home/{USER}/.config/podctl/pods; pgrep -f 'sleep 1002' || true"
+        "ls /home/{USER}/.config/podctl/pods; pgrep -xf '/bin/sleep 1002' || true"
     ))?;
     expect(left.trim().is_empty(), || {
         format!("a refused apply left a definition or a process: {left}")
@@ -207,7 +220,7 @@ fn a_users_memory_limit_is_enforced(g: &Guest) -> Result<(), String> {
     let path = user_pod(
         g,
         "rlmem",
-        "name = \"rlmem\"\nnetwork = \"none\"\n[containers.hog]\nmemory = \"32M\"\nrestart = \"never\"\n\
+        "name = \"rlmem\"\nnetwork = \"none\"\n[containers.hog]\nresources = { memory = \"32M\" }\nrestart = \"never\"\n\
          command = [\"python3\", \"-c\", \"import time; time.sleep(2); a = bytearray(200 << 20); time.sleep(1000)\"]\n",
     )?;
     as_user(g, &format!("podctl apply {path}"))?;
@@ -215,14 +228,15 @@ fn a_users_memory_limit_is_enforced(g: &Guest) -> Result<(), String> {
     expect(max == (32u64 << 20).to_string(), || {
         format!("the container scope's MemoryMax is {max}")
     })?;
-    let events = format!(
-        "/sys/fs/cgroup/user.slice/user-{UID}.slice/user@{UID}.service/pod.slice/pod-rlmem.slice/pod-rlmem.hog.scope/memory.events"
-    );
+    // The kernel killed it in its own scope (systemd says which unit), and
+    // podctl saw a container killed.
     wait_for(Duration::from_secs(60), "an OOM kill in the scope", || {
-        let text = g.sh(&format!("cat {events}")).stdout;
-        Ok(text
-            .lines()
-            .any(|l| l.strip_prefix("oom_kill ").is_some_and(|n| n.trim() != "0")))
+        let log = g.sh(&format!("journalctl --no-pager _UID={UID} -t systemd")).stdout;
+        Ok(log.contains("pod-rlmem.hog.scope: A process of this unit has been killed by the OOM killer"))
+    })?;
+    let events = as_user(g, "podctl events rlmem")?;
+    expect(events.contains("signal 9") || events.contains("oom"), || {
+        format!("podctl events does not show the kill: {events}")
     })?;
     as_user(g, "podctl down --purge rlmem").map(|_| ())
 }
@@ -242,6 +256,18 @@ fn boot_pod_before_reboot(g: &Guest) -> Result<(), String> {
 
 /// After it, with no one logged in: the user's manager started the pod.
 fn boot_pod_after_reboot(g: &Guest) -> Result<(), String> {
+    // Emulated, the user's manager and the pod start well after the trials.
+    user(g)?;
+    wait_for(Duration::from_secs(120), "the user's pod", || {
+        let state = g.sh(&user_cmd("systemctl --user is-active pod@rlboot.service"));
+        Ok(state.stdout.trim() == "active")
+    })
+    .map_err(|e| {
+        let links = g.sh(&user_cmd(
+            "ls -l ~/.config/systemd/user/default.target.wants; systemctl --user status pod@rlboot.service",
+        ));
+        format!("{e}\n{}{}", links.stdout, links.stderr)
+    })?;
     let pid = super::common::wait_pid(g, "/bin/sleep 1003")?;
     let owner = g.ok(&format!("stat -c %u /proc/{pid}"))?;
     expect(owner == UID.to_string(), || {
@@ -254,4 +280,58 @@ fn boot_pod_after_reboot(g: &Guest) -> Result<(), String> {
         format!("someone logged in as {USER}: {sessions}")
     })?;
     as_user(g, "podctl down --purge rlboot").map(|_| ())
+}
+
+/// A user's image pod: the image (an OCI layout the user has) is unpacked
+/// into the user's store with its owners mapped to the user's subordinate
+/// IDs, the container sees them as the image says, what its root writes is
+/// the user's on the host; `down --purge` and `rmi` leave nothing of it.
+fn a_users_image_pod_has_the_images_owners_mapped(g: &Guest) -> Result<(), String> {
+    user(g)?;
+    as_user(g, "podctl install")?;
+    let home = format!("/home/{USER}");
+    g.ok(&format!(
+        "set -e; rm -rf {home}/img {home}/img-src; mkdir -p {home}/img-src/bin {home}/img-src/data {home}/img-src/tmp
+         cat > /root/mkimage.sh <<'PODCTL_EOF'\n{MKIMAGE_SH}\nPODCTL_EOF
+         cp /bin/busybox {home}/img-src/bin/busybox; ln -s busybox {home}/img-src/bin/sh; ln -s busybox {home}/img-src/bin/sleep
+         echo www > {home}/img-src/data/f; chown 33:33 {home}/img-src/data/f; chmod 1777 {home}/img-src/tmp
+         bash /root/mkimage.sh {home}/img 1 /bin/sh {home}/img-src >/dev/null; chown -R {USER}: {home}/img"
+    ))?;
+    let path = user_pod(
+        g,
+        "rlimg",
+        &format!(
+            "name = \"rlimg\"\nnetwork = \"none\"\n[containers.app]\nimage = \"oci:{home}/img:1\"\n\
+             command = [\"/bin/sh\", \"-c\", \"echo hi > /tmp/w; exec sleep 1004\"]\n"
+        ),
+    )?;
+    as_user(g, &format!("podctl apply {path}"))?;
+    super::common::wait_pid(g, "sleep 1004")?;
+    let inside = as_user(g, "podctl exec rlimg app stat -c %u:%g /data/f")?;
+    expect(inside == "33:33", || {
+        format!("the image's file is {inside} inside")
+    })?;
+    let store = format!("{home}/.local/share/podctl/storage");
+    let on_disk = g.ok(&format!(
+        "find {store} -path '*/data/f' -printf '%U:%G\\n' | sort -u"
+    ))?;
+    expect(on_disk == "100032:100032", || {
+        format!(
+            "the store's copy of the image's file is owned by {on_disk}, not the user's subordinate 100032"
+        )
+    })?;
+    let written = g.ok(&format!(
+        "find {home}/.local/share/podctl/containers -path '*/tmp/w' -printf '%U\\n'"
+    ))?;
+    expect(written == UID.to_string(), || {
+        format!("what container root wrote is host UID {written}")
+    })?;
+    as_user(g, "podctl down --purge rlimg")?;
+    as_user(g, &format!("podctl rmi oci:{home}/img:1"))?;
+    let left = g.ok(&format!(
+        "ls {home}/.local/share/podctl/containers 2>/dev/null; find {store}/layers -mindepth 1 -maxdepth 1 2>/dev/null"
+    ))?;
+    expect(left.trim().is_empty(), || {
+        format!("down --purge and rmi left the pod's layers or the image's: {left}")
+    })
 }

@@ -23,9 +23,10 @@ Description=podctl VM bench trials
 
 [Service]
 Type=exec
-# The subordinate IDs of userns = \"auto\" (the package's `containers` line).
-ExecStartPre=/bin/cp /opt/podctl-test/subid /etc/subuid
-ExecStartPre=/bin/cp /opt/podctl-test/subid /etc/subgid
+# The subordinate IDs of userns = \"auto\" (the package's `containers` line),
+# added once: the users' lines the trials' useradd wrote stay.
+ExecStartPre=/bin/sh -c 'grep -qs ^containers: /etc/subuid || cat /opt/podctl-test/subid >>/etc/subuid'
+ExecStartPre=/bin/sh -c 'grep -qs ^containers: /etc/subgid || cat /opt/podctl-test/subid >>/etc/subgid'
 ExecStart=/bin/sh -c 'exec /opt/podctl-test/vm --in-guest --phase \"$(cat /var/lib/podctl-test/next-phase)\"'
 ExecStopPost=/bin/systemctl poweroff --no-block
 StandardOutput=journal+console

@@ -218,33 +218,9 @@ impl Write for NoSigpipe<'_> {
     }
 }
 
-/// Maps `pid`'s user namespace with the user's mapping through
-/// `newuidmap` and `newgidmap`.
+/// Maps `pid`'s user namespace with the user's mapping ([`crate::ids::new_maps`]).
 pub fn new_maps(pid: u32, map: &UserMap) -> Result<(), UsernsError> {
-    for (tool, args) in [("newuidmap", map.uid_args()), ("newgidmap", map.gid_args())] {
-        let out = Command::new(tool)
-            .arg(pid.to_string())
-            .args(&args)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| {
-                UsernsError::Map(match e.kind() {
-                    io::ErrorKind::NotFound => format!(
-                        "{tool} is not installed: a user's image store needs it to map the user's subordinate IDs (Debian: apt install uidmap)"
-                    ),
-                    _ => format!("cannot run {tool}: {e}"),
-                })
-            })?;
-        if !out.status.success() {
-            return Err(UsernsError::Map(format!(
-                "{tool} {pid} {} failed ({}): {}",
-                args.join(" "),
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
-    }
-    Ok(())
+    crate::ids::new_maps(pid, map).map_err(UsernsError::Map)
 }
 
 /// The helper's work done in this process, with IDs `0..=count` as they

@@ -129,6 +129,20 @@ impl Supervisor<'_> {
     /// volumes stay).
     pub(super) fn remove_pod_mounts(&self) {
         let dirs = self.paths.oci();
+        // A user's pod: its containers' upper layers hold files of the
+        // user's subordinate IDs, which only root of the user's namespace
+        // may remove (its mounts were in the holder's mount namespace,
+        // gone with it).
+        if let Some(map) = self.plan.userns.user() {
+            use crate::image::userns::Userns;
+            let helper = crate::image::userns::Helper::new(self.paths.podctl.clone(), map);
+            let upper = dirs.containers().join(&self.plan.pod);
+            if upper.exists()
+                && let Err(e) = helper.remove(&[upper])
+            {
+                tracing::warn!("cannot remove the pod's container layers: {e}");
+            }
+        }
         for left in crate::oci::pod::teardown(&self.plan.pod, &dirs, self.mounts) {
             tracing::warn!("cannot remove {left}");
         }

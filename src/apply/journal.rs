@@ -16,7 +16,7 @@ pub fn journal_tail(unit: &str, lines: u32) -> String {
             "cat",
             "-n",
             &lines.to_string(),
-            "-u",
+            crate::supervise::journal::UnitFields::own().flag,
             unit,
         ])
         .output()

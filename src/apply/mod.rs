@@ -307,7 +307,8 @@ fn wait_reloaded(paths: &Layout, name: &str, text: &str, before: u64) -> anyhow:
         }
         if Instant::now() > deadline {
             bail!(
-                "{name}: the supervisor did not take the new definition within {RELOAD_TIMEOUT:?} (see: journalctl -u pod@{name}.service)"
+                "{name}: the supervisor did not take the new definition within {RELOAD_TIMEOUT:?} (see: {})",
+                crate::systemd::journal_command(&format!("pod@{name}.service"))
             );
         }
         std::thread::sleep(RELOAD_POLL);

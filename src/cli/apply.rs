@@ -71,8 +71,9 @@ pub fn apply(
                     return Err(e);
                 }
                 bail!(
-                    "{}\n--- journalctl -u {service} (last lines) ---\n{tail}",
-                    crate::error_chain(e.as_ref())
+                    "{}\n--- {} (last lines) ---\n{tail}",
+                    crate::error_chain(e.as_ref()),
+                    crate::systemd::journal_command(&service)
                 );
             }
         }

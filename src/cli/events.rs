@@ -60,13 +60,14 @@ pub fn parse_entry(line: &str) -> Option<EventRecord> {
     let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
     let usec: u64 = text("__REALTIME_TIMESTAMP")?.parse().ok()?;
     let pod = text("PODCTL_POD")?;
-    if text("_UID").as_deref() != Some("0") {
+    let own = crate::supervise::journal::UnitFields::own();
+    if text("_UID") != Some(own.uid.to_string()) {
         return None;
     }
     let event = text("PODCTL_EVENT")?;
     // A rollback is told by `podctl auto-update`, from wherever root ran it.
     if event != Event::Rollback.as_str()
-        && text("_SYSTEMD_UNIT").is_some_and(|u| u != crate::plan::units::service(&pod))
+        && text(own.field).is_some_and(|u| u != crate::plan::units::service(&pod))
     {
         return None;
     }

@@ -41,20 +41,21 @@ pub fn containers_of(paths: &Layout, name: &str) -> Option<Vec<String>> {
 /// shows its last run.
 pub fn journalctl_args(name: &str, containers: &[String], a: &LogsArgs) -> Vec<String> {
     let journal = a.journal || a.output.is_some();
+    let f = crate::supervise::journal::UnitFields::own();
     let mut args: Vec<String> = vec!["--no-pager".into()];
     match a.only() {
-        Some(c) => args.push(format!("_SYSTEMD_UNIT={}", units::container(name, c))),
+        Some(c) => args.push(format!("{}={}", f.field, units::container(name, c))),
         None if journal || containers.is_empty() => args.extend([
-            "-u".into(),
+            f.flag.into(),
             units::service(name),
-            "-u".into(),
+            f.flag.into(),
             format!("pod-{name}.*.scope"),
         ]),
         // Matches of one field are OR'ed.
         None => args.extend(
             containers
                 .iter()
-                .map(|c| format!("_SYSTEMD_UNIT={}", units::container(name, c))),
+                .map(|c| format!("{}={}", f.field, units::container(name, c))),
         ),
     }
     let output = if journal {
@@ -74,7 +75,7 @@ pub fn journalctl_args(name: &str, containers: &[String], a: &LogsArgs) -> Vec<S
         }
     }
     if !journal {
-        args.push("--output-fields=MESSAGE,_SYSTEMD_UNIT".into());
+        args.push(format!("--output-fields=MESSAGE,{}", f.field));
     }
     if a.follow {
         args.push("--follow".into());
@@ -89,7 +90,7 @@ pub fn journalctl_args(name: &str, containers: &[String], a: &LogsArgs) -> Vec<S
 /// when the units were matched by pattern).
 pub fn raw_line(name: &str, entry: &str, prefix: bool, timestamps: bool) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(entry).ok()?;
-    let unit = v["_SYSTEMD_UNIT"].as_str()?;
+    let unit = v[crate::supervise::journal::UnitFields::own().field].as_str()?;
     let container = unit
         .strip_prefix(&format!("pod-{name}."))?
         .strip_suffix(".scope")?;

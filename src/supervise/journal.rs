@@ -19,6 +19,39 @@ pub enum JournalError {
     Consumer(std::io::Error),
 }
 
+/// How the journal names the units of this process's pods: the system
+/// manager's (`_SYSTEMD_UNIT`, `-u`, sent by UID 0) for root, a user
+/// manager's (`_SYSTEMD_USER_UNIT`, `--user-unit`, sent by the user) for a
+/// user (rootless).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnitFields {
+    /// The trusted field naming the sender's unit.
+    pub field: &'static str,
+    /// journalctl's option matching a unit.
+    pub flag: &'static str,
+    /// The UID the pods' supervisors send as.
+    pub uid: u32,
+}
+
+impl UnitFields {
+    /// For the pods of whoever runs this process.
+    pub fn own() -> UnitFields {
+        let uid = nix::unistd::geteuid().as_raw();
+        match uid {
+            0 => UnitFields {
+                field: "_SYSTEMD_UNIT",
+                flag: "-u",
+                uid,
+            },
+            _ => UnitFields {
+                field: "_SYSTEMD_USER_UNIT",
+                flag: "--user-unit",
+                uid,
+            },
+        }
+    }
+}
+
 /// The journal, queried with journalctl's arguments.
 pub trait Journal {
     /// Runs the query `args` and hands each line of its output to `each`,

@@ -540,6 +540,11 @@ fn deb_trial(g: &Guest) -> Result<(), String> {
         return Err(format!("/etc/podctl/pods is {mode:?}; podctl is {which:?}"));
     }
     g.ok("dpkg -L podctl | grep -qx /usr/lib/systemd/system/pod@.service")?;
+    // Users' managers find theirs (rootless pods).
+    g.ok(
+        "dpkg -L podctl | grep -qx /usr/lib/systemd/user/pod@.service && \
+          grep -qx 'ExecStart=/usr/bin/podctl-supervisor up %i' /usr/lib/systemd/user/pod@.service",
+    )?;
     for want in [
         "ExecStart=/usr/bin/podctl-supervisor up %i",
         "Documentation=man:podctl(8) man:podctl.pod(5)",

@@ -22,6 +22,9 @@ pub const VM_TRIALS: &[VmTrial] = &[
         "rootless::a_users_image_pod_has_the_images_owners_mapped",
         |g| with_journal(g, a_users_image_pod_has_the_images_owners_mapped(g)),
     ),
+    VmTrial::once("rootless::what_a_user_lacks_is_named_at_apply", |g| {
+        with_journal(g, what_a_user_lacks_is_named_at_apply(g))
+    }),
     VmTrial::once(
         "rootless::a_users_memory_limit_is_enforced_in_its_scope",
         |g| with_journal(g, a_users_memory_limit_is_enforced(g)),
@@ -95,12 +98,14 @@ fn a_users_pod_runs_under_their_manager(g: &Guest) -> Result<(), String> {
     let path = user_pod(
         g,
         "rl",
-        "name = \"rl\"\nnetwork = \"none\"\n[containers.app]\ncommand = [\"/bin/sleep\", \"1001\"]\n",
+        "name = \"rl\"\nnetwork = \"none\"\n[containers.app]\n\
+         command = [\"/bin/sh\", \"-c\", \"echo hello-rootless; exec /bin/sleep 1001\"]\n",
     )?;
     as_user(g, &format!("podctl apply {path}"))?;
     let active = as_user(g, "systemctl --user is-active pod@rl.service")?;
     expect(active == "active", || format!("pod@rl.service is {active}"))?;
     let pid = super::common::wait_pid(g, "/bin/sleep 1001")?;
+    let pid_before = pid;
     // Root inside is the user; the rest are the user's subordinate IDs.
     let map = g.ok(&format!("cat /proc/{pid}/uid_map"))?;
     let lines: Vec<Vec<&str>> = map
@@ -124,11 +129,62 @@ fn a_users_pod_runs_under_their_manager(g: &Guest) -> Result<(), String> {
     expect(ps.contains("rl"), || format!("podctl ps as the user: {ps}"))?;
     let id = as_user(g, "podctl exec rl app id -u")?;
     expect(id == "0", || format!("exec id -u gave {id:?}"))?;
-    // root's podctl does not see the user's pod.
+    let logs = as_user(g, "podctl logs rl")?;
+    expect(logs.contains("hello-rootless"), || {
+        format!("podctl logs as the user: {logs}")
+    })?;
+    // The sandbox killed: the user's manager brings the pod back.
+    g.ok(&format!("pkill -9 -u {UID} -f 'podctl-pause hold'"))?;
+    wait_for(
+        Duration::from_secs(60),
+        "the pod back after its sandbox was killed",
+        || {
+            Ok(
+                super::common::pid_of(g, "/bin/sleep 1001").is_ok_and(|p| p != pid_before)
+                    && g.sh(&user_cmd("systemctl --user is-active pod@rl.service"))
+                        .stdout
+                        .trim()
+                        == "active",
+            )
+        },
+    )?;
+    // Root's pods and the user's do not see or touch each other.
     let root_ps = g.ok("podctl ps")?;
     expect(!root_ps.contains("rl"), || {
         format!("root's podctl ps shows the user's pod: {root_ps}")
     })?;
+    super::common::apply(
+        g,
+        "rootpod",
+        "name = \"rootpod\"\nnetwork = \"none\"\n[containers.app]\ncommand = [\"/bin/sleep\", \"1005\"]\n",
+    )?;
+    let user_ps = as_user(g, "podctl ps")?;
+    expect(!user_ps.contains("rootpod"), || {
+        format!("the user's podctl ps shows root's pod: {user_ps}")
+    })?;
+    let out = g.sh(&user_cmd("podctl down rootpod"));
+    expect(
+        !out.success() && out.stderr.contains("no pod named \"rootpod\""),
+        || {
+            format!(
+                "the user's down of root's pod: {} {}",
+                out.stdout, out.stderr
+            )
+        },
+    )?;
+    let out = g.sh("podctl down rl");
+    expect(
+        !out.success() && out.stderr.contains("no pod named \"rl\""),
+        || {
+            format!(
+                "root's down of the user's pod: {} {}",
+                out.stdout, out.stderr
+            )
+        },
+    )?;
+    super::common::wait_pid(g, "/bin/sleep 1005")?;
+    super::common::wait_pid(g, "/bin/sleep 1001")?;
+    g.ok("podctl down --purge rootpod")?;
     as_user(g, "podctl down --purge rl")?;
     let left = g.ok(&format!(
         "pgrep -u {UID} -f 'sleep 1001|podctl' || true; \
@@ -231,13 +287,18 @@ fn a_users_memory_limit_is_enforced(g: &Guest) -> Result<(), String> {
     // The kernel killed it in its own scope (systemd says which unit), and
     // podctl saw a container killed.
     wait_for(Duration::from_secs(60), "an OOM kill in the scope", || {
-        let log = g.sh(&format!("journalctl --no-pager _UID={UID} -t systemd")).stdout;
-        Ok(log.contains("pod-rlmem.hog.scope: A process of this unit has been killed by the OOM killer"))
+        let log = g
+            .sh(&format!("journalctl --no-pager _UID={UID} -t systemd"))
+            .stdout;
+        Ok(log.contains(
+            "pod-rlmem.hog.scope: A process of this unit has been killed by the OOM killer",
+        ))
     })?;
     let events = as_user(g, "podctl events rlmem")?;
-    expect(events.contains("signal 9") || events.contains("oom"), || {
-        format!("podctl events does not show the kill: {events}")
-    })?;
+    expect(
+        events.contains("signal 9") || events.contains("oom"),
+        || format!("podctl events does not show the kill: {events}"),
+    )?;
     as_user(g, "podctl down --purge rlmem").map(|_| ())
 }
 
@@ -307,7 +368,10 @@ fn a_users_image_pod_has_the_images_owners_mapped(g: &Guest) -> Result<(), Strin
     )?;
     as_user(g, &format!("podctl apply {path}"))?;
     super::common::wait_pid(g, "sleep 1004")?;
-    let inside = as_user(g, "podctl exec rlimg app stat -c %u:%g /data/f")?;
+    let inside = as_user(
+        g,
+        "podctl exec rlimg app /bin/busybox stat -c %u:%g /data/f",
+    )?;
     expect(inside == "33:33", || {
         format!("the image's file is {inside} inside")
     })?;
@@ -334,4 +398,55 @@ fn a_users_image_pod_has_the_images_owners_mapped(g: &Guest) -> Result<(), Strin
     expect(left.trim().is_empty(), || {
         format!("down --purge and rmi left the pod's layers or the image's: {left}")
     })
+}
+
+/// `cmd` run by `name` (UID `uid`) with a login's environment.
+fn as_other(g: &Guest, name: &str, uid: u32, cmd: &str) -> crate::rig::Output {
+    g.sh(&format!(
+        "cd /home/{name} && runuser -u {name} -- env HOME=/home/{name} XDG_RUNTIME_DIR=/run/user/{uid} sh -c '{cmd}'"
+    ))
+}
+
+/// A user without subordinate IDs, and one whose manager does not run
+/// (no lingering, no login): apply says what is missing and the command
+/// that gives it, and nothing is stored or started. A root-only command
+/// says it is root's.
+fn what_a_user_lacks_is_named_at_apply(g: &Guest) -> Result<(), String> {
+    let pod = "name = \"lack\"\nnetwork = \"none\"\n[containers.app]\ncommand = [\"/bin/sleep\", \"1006\"]\n";
+    for (name, uid, linger) in [("bob", 1501, true), ("carl", 1502, false)] {
+        g.ok(&format!(
+            "id {name} >/dev/null 2>&1 || useradd -m -u {uid} {name}
+             cat > /home/{name}/lack.toml <<'PODCTL_EOF'\n{pod}\nPODCTL_EOF
+             chown {name}: /home/{name}/lack.toml"
+        ))?;
+        if linger {
+            g.ok(&format!(
+                "sed -i '/^{name}:/d' /etc/subuid /etc/subgid; loginctl enable-linger {name}"
+            ))?;
+            wait_for(Duration::from_secs(60), "bob's manager", || {
+                Ok(g.sh(&format!("test -S /run/user/{uid}/systemd/private")).success())
+            })?;
+        }
+        let out = as_other(g, name, uid, "podctl apply lack.toml");
+        let want: &[&str] = if linger {
+            &["/etc/subuid has no line for bob", "usermod --add-subuids"]
+        } else {
+            &["user manager", "loginctl enable-linger carl"]
+        };
+        expect(
+            !out.success() && want.iter().all(|w| out.stderr.contains(w)),
+            || format!("{name}'s apply: exit {}: {}", out.status, out.stderr),
+        )?;
+        let left = g.ok(&format!(
+            "ls /home/{name}/.config/podctl/pods 2>/dev/null; pgrep -xf '/bin/sleep 1006' || true"
+        ))?;
+        expect(left.trim().is_empty(), || {
+            format!("{name}'s refused apply left a definition or a process: {left}")
+        })?;
+    }
+    let out = as_other(g, "bob", 1501, "podctl network create mine --subnet 10.99.0.0/24");
+    expect(
+        !out.success() && out.stderr.contains("serves root's pods only"),
+        || format!("a user's network create: {}", out.stderr),
+    )
 }

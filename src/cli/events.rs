@@ -31,7 +31,8 @@ pub struct EventRecord {
 }
 
 /// journalctl's arguments: every event kind (same-field matches are OR'ed),
-/// sent by root, of pod `name` when given (different fields: AND).
+/// sent by root (by the user, for a user's pods), of pod `name` when given
+/// (different fields: AND).
 pub fn journalctl_args(name: Option<&str>, follow: bool, since: Option<&str>) -> Vec<String> {
     let mut args: Vec<String> = vec!["--no-pager".into(), "--output=json".into()];
     if follow {
@@ -44,7 +45,10 @@ pub fn journalctl_args(name: Option<&str>, follow: bool, since: Option<&str>) ->
     for e in Event::ALL {
         args.push(format!("PODCTL_EVENT={}", e.as_str()));
     }
-    args.push("_UID=0".into());
+    args.push(format!(
+        "_UID={}",
+        crate::supervise::journal::UnitFields::own().uid
+    ));
     if let Some(n) = name {
         args.push(format!("PODCTL_POD={n}"));
     }

@@ -22,12 +22,47 @@ pub fn layers(store: &Store) -> Mounted {
     let mut m = Mounted::default();
     let under = store.root().join("layers");
     let read_list = |p: &Path| std::fs::read_to_string(p).ok();
-    for table in ["/proc/1/mountinfo", "/proc/self/mountinfo"] {
+    let mut tables: Vec<std::path::PathBuf> =
+        vec!["/proc/1/mountinfo".into(), "/proc/self/mountinfo".into()];
+    // A user's containers mount their roots in their pods' own mount
+    // namespaces (the holders'): every mount namespace the user's
+    // processes are in is read once.
+    if matches!(store.access(), super::store::Access::User(_)) {
+        tables.extend(own_mount_namespaces(Path::new("/proc")));
+    }
+    for table in tables {
         if let Ok(text) = std::fs::read_to_string(table) {
             parse(&text, &under, &read_list, &mut m);
         }
     }
     m
+}
+
+/// One `PID/mountinfo` under `proc` for each mount namespace that a
+/// process of this process's UID is in.
+fn own_mount_namespaces(proc: &Path) -> Vec<std::path::PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = nix::unistd::geteuid().as_raw();
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(proc).into_iter().flatten().flatten() {
+        let dir = e.path();
+        let is_pid = e
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit());
+        if !is_pid || std::fs::metadata(&dir).map(|m| m.uid()).ok() != Some(uid) {
+            continue;
+        }
+        let Ok(ns) = std::fs::read_link(dir.join("ns/mnt")) else {
+            continue;
+        };
+        if seen.insert(ns) {
+            out.push(dir.join("mountinfo"));
+        }
+    }
+    out
 }
 
 /// Adds the overlay mounts of `mountinfo` (proc(5)) whose lower layers are
@@ -113,6 +148,19 @@ fn unescape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each mount namespace of this UID's processes is read once: this
+    /// process's among them, a namespace shared by many listed once.
+    #[test]
+    fn every_own_mount_namespace_once() {
+        let tables = own_mount_namespaces(Path::new("/proc"));
+        let ns = |t: &Path| std::fs::read_link(t.with_file_name("ns").join("mnt")).ok();
+        let own = std::fs::read_link("/proc/self/ns/mnt").unwrap();
+        let found: Vec<_> = tables.iter().filter_map(|t| ns(t)).collect();
+        assert!(found.contains(&own), "{tables:?}");
+        let unique: BTreeSet<_> = found.iter().collect();
+        assert_eq!(unique.len(), found.len(), "{tables:?}");
+    }
 
     #[test]
     fn overlay_lower_layers_under_the_store_are_in_use() {

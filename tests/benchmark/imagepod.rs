@@ -4,7 +4,7 @@
 //! (floor.rs: the overlay roots mounted by hand with podctl's lower layers,
 //! then `crun run` of podctl's bundles) and Podman running the same image
 //! from its own storage (pulled beforehand too). Runs after the images
-//! section, whose registry it uses.
+//! section, whose registry it uses (or starts it).
 
 use super::floor;
 use super::podman::Podman;
@@ -18,7 +18,9 @@ const SRC: &str = "/root/img-src/pod";
 const LAYOUT: &str = "/root/images/pod";
 
 pub(super) fn imagepod(g: &Guest, r: &mut Results) -> Result<(), String> {
-    // The registry and scripts are the images section's.
+    // The registry and scripts are the images section's (started here
+    // when that section does not run).
+    super::images::registry(g)?;
     g.ok(&format!(
         "set -e; rm -rf {SRC} {LAYOUT}; mkdir -p {SRC}/bin {SRC}/etc {SRC}/tmp
          cp /bin/busybox {SRC}/bin/busybox

@@ -363,7 +363,7 @@ fn a_users_image_pod_has_the_images_owners_mapped(g: &Guest) -> Result<(), Strin
         "rlimg",
         &format!(
             "name = \"rlimg\"\nnetwork = \"none\"\n[containers.app]\nimage = \"oci:{home}/img:1\"\n\
-             command = [\"/bin/sh\", \"-c\", \"echo hi > /tmp/w; exec sleep 1004\"]\n"
+             command = [\"/bin/sh\", \"-c\", \"echo hi > /data/w; exec sleep 1004\"]\n"
         ),
     )?;
     as_user(g, &format!("podctl apply {path}"))?;
@@ -385,7 +385,7 @@ fn a_users_image_pod_has_the_images_owners_mapped(g: &Guest) -> Result<(), Strin
         )
     })?;
     let written = g.ok(&format!(
-        "find {home}/.local/share/podctl/containers -path '*/tmp/w' -printf '%U\\n'"
+        "find {home}/.local/share/podctl/containers -path '*/data/w' -printf '%U\\n'"
     ))?;
     expect(written == UID.to_string(), || {
         format!("what container root wrote is host UID {written}")
@@ -424,7 +424,8 @@ fn what_a_user_lacks_is_named_at_apply(g: &Guest) -> Result<(), String> {
                 "sed -i '/^{name}:/d' /etc/subuid /etc/subgid; loginctl enable-linger {name}"
             ))?;
             wait_for(Duration::from_secs(60), "bob's manager", || {
-                Ok(g.sh(&format!("test -S /run/user/{uid}/systemd/private")).success())
+                Ok(g.sh(&format!("test -S /run/user/{uid}/systemd/private"))
+                    .success())
             })?;
         }
         let out = as_other(g, name, uid, "podctl apply lack.toml");
@@ -444,7 +445,12 @@ fn what_a_user_lacks_is_named_at_apply(g: &Guest) -> Result<(), String> {
             format!("{name}'s refused apply left a definition or a process: {left}")
         })?;
     }
-    let out = as_other(g, "bob", 1501, "podctl network create mine --subnet 10.99.0.0/24");
+    let out = as_other(
+        g,
+        "bob",
+        1501,
+        "podctl network create mine --subnet 10.99.0.0/24",
+    );
     expect(
         !out.success() && out.stderr.contains("serves root's pods only"),
         || format!("a user's network create: {}", out.stderr),

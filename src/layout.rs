@@ -176,7 +176,7 @@ impl Layout {
         Layout {
             store: var("PODCTL_STORE", &defaults.config.join("pods")),
             userns: lib.join(USERNS_DIR),
-            images: var("PODCTL_STORAGE", &lib.join("storage")),
+            images: var("PODCTL_STORAGE", &defaults.lib.join("storage")),
             podctl,
             pause,
             units: var("PODCTL_UNITS", &defaults.units),

@@ -75,8 +75,33 @@ pub fn check_owner(command: &str) -> anyhow::Result<()> {
             "podctl {command} serves root's pods only ({why}); for root's pods: sudo podctl {command} ..."
         );
     }
+    // What changes or enters a user's pods needs their manager (and the
+    // runtime directory logind gives with it): said first, nothing touched.
+    if NEEDS_MANAGER.contains(&command)
+        && let Ok(crate::owner::Owner::User(u)) = crate::owner::Owner::current()
+        && !u.manager_socket().exists()
+    {
+        return Err(crate::systemd::Error::NoUserManager {
+            socket: u.manager_socket(),
+            user: u.name,
+        }
+        .into());
+    }
     Ok(())
 }
+
+/// The commands that change or enter pods: a user's need their manager.
+const NEEDS_MANAGER: &[&str] = &[
+    "apply",
+    "down",
+    "rm",
+    "start",
+    "stop",
+    "restart",
+    "exec",
+    "rollback",
+    "auto-update",
+];
 
 /// A manager for systemd that connects at its first call (private socket,
 /// else the system bus) and lets go when dropped or idle; fails at once if

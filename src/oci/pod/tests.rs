@@ -5,11 +5,7 @@ use crate::mount::fake::{Mount, Mounts};
 #[test]
 fn shm_and_scratch_once_per_pod_and_gone_after_teardown() {
     let tmp = std::env::temp_dir().join(format!("podctl-podmnt-{}", std::process::id()));
-    let dirs = Dirs {
-        run: tmp.join("run"),
-        lib: tmp.join("lib"),
-        net: tmp.join("run").join("net"),
-    };
+    let dirs = dirs_in(&tmp);
     let pod = crate::spec::parse_str(
         "shm_size = \"16M\"\n[volumes]\nfast = { size = \"8M\" }\ndisk = {}\n\
          [containers.a]\ncommand = [\"true\"]\nvolumes = [\"fast:/f\", \"disk:/d\", \"keep:/k\"]\n\
@@ -44,19 +40,8 @@ fn shm_and_scratch_once_per_pod_and_gone_after_teardown() {
 #[test]
 fn in_a_user_namespace_scratch_on_disk_is_the_namespace_roots() {
     let tmp = std::env::temp_dir().join(format!("podctl-podns-{}", std::process::id()));
-    let dirs = Dirs {
-        run: tmp.join("run"),
-        lib: tmp.join("lib"),
-        net: tmp.join("run").join("net"),
-    };
-    let pod = |userns: &str| {
-        let toml = format!(
-            "{userns}[volumes]\nfast = {{ size = \"8M\" }}\ndisk = {{}}\n\
-             [containers.a]\nimage = \"x:1\"\nvolumes = [\"fast:/f\", \"disk:/d\"]\n"
-        );
-        let plan = crate::plan::build(&crate::spec::parse_str(&toml, "t.toml", "p").unwrap());
-        Container::from_plan(&plan, &plan.containers[0])
-    };
+    let dirs = dirs_in(&tmp);
+    let pod = |userns: &str| scratch_pod(userns);
     let m = Mounts::new();
     ensure(
         &pod("userns = { uid = 200000, gid = 300000, size = 65536 }\n"),
@@ -85,11 +70,7 @@ fn in_a_user_namespace_scratch_on_disk_is_the_namespace_roots() {
 #[test]
 fn teardown_detaches_idmapped_attachments_before_removing() {
     let tmp = std::env::temp_dir().join(format!("podctl-podidm-{}", std::process::id()));
-    let dirs = Dirs {
-        run: tmp.join("run"),
-        lib: tmp.join("lib"),
-        net: tmp.join("run").join("net"),
-    };
+    let dirs = dirs_in(&tmp);
     let map = crate::model::IdMap {
         uid: 200_000,
         gid: 200_000,
@@ -154,19 +135,8 @@ fn teardown_removes_the_pods_bundles_runtime_logs_and_state_only() {
 fn fs_group_gives_scratch_volumes_the_group_through_the_mapping() {
     use std::os::unix::fs::PermissionsExt;
     let tmp = std::env::temp_dir().join(format!("podctl-podfsg-{}", std::process::id()));
-    let dirs = Dirs {
-        run: tmp.join("run"),
-        lib: tmp.join("lib"),
-        net: tmp.join("run").join("net"),
-    };
-    let pod = |userns: &str| {
-        let toml = format!(
-            "fs_group = 2000\n{userns}[volumes]\nfast = {{ size = \"8M\" }}\ndisk = {{}}\n\
-             [containers.a]\nimage = \"x:1\"\nvolumes = [\"fast:/f\", \"disk:/d\"]\n"
-        );
-        let plan = crate::plan::build(&crate::spec::parse_str(&toml, "t.toml", "p").unwrap());
-        Container::from_plan(&plan, &plan.containers[0])
-    };
+    let dirs = dirs_in(&tmp);
+    let pod = |userns: &str| scratch_pod(&format!("fs_group = 2000\n{userns}"));
     let chowns = |m: &Mounts| -> Vec<String> {
         m.log()
             .into_iter()
@@ -207,4 +177,24 @@ fn fs_group_gives_scratch_volumes_the_group_through_the_mapping() {
         ]
     );
     std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+/// A test's directories under `tmp`.
+fn dirs_in(tmp: &std::path::Path) -> Dirs {
+    Dirs {
+        run: tmp.join("run"),
+        lib: tmp.join("lib"),
+        net: tmp.join("run").join("net"),
+    }
+}
+
+/// The container of a pod with a tmpfs and an on-disk scratch volume,
+/// `top` (top-level keys) first.
+fn scratch_pod(top: &str) -> Container {
+    let toml = format!(
+        "{top}[volumes]\nfast = {{ size = \"8M\" }}\ndisk = {{}}\n\
+         [containers.a]\nimage = \"x:1\"\nvolumes = [\"fast:/f\", \"disk:/d\"]\n"
+    );
+    let plan = crate::plan::build(&crate::spec::parse_str(&toml, "t.toml", "p").unwrap());
+    Container::from_plan(&plan, &plan.containers[0])
 }

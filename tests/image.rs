@@ -41,16 +41,22 @@ fn main() {
         .chain(unpack_props::TESTS)
         .chain(user_store_tests::TESTS)
         .map(|&(name, f)| match availability.clone() {
-            // A user's store needs a user with subordinate IDs: opt-in.
+            // A user's store needs a user with subordinate IDs (tests/run
+            // makes one): ignored without one, a failure where the rig must run.
             preflight::Availability::Ready
                 if name.starts_with("user_store::")
                     && std::env::var_os(user_store_tests::USER_VAR).is_none() =>
             {
-                eprintln!(
-                    "image: {name} ignored: {} names no user with subordinate IDs",
+                let why = format!(
+                    "{} names no user with subordinate IDs (tests/run makes one)",
                     user_store_tests::USER_VAR
                 );
-                Trial::test(name, || Ok(())).with_ignored_flag(true)
+                if std::env::var("PODCTL_BENCH").as_deref() == Ok("required") {
+                    Trial::test(name, move || Err(why.into()))
+                } else {
+                    eprintln!("image: {name} ignored: {why}");
+                    Trial::test(name, || Ok(())).with_ignored_flag(true)
+                }
             }
             preflight::Availability::Ready => Trial::test(name, move || f().map_err(Failed::from)),
             preflight::Availability::Skip(why) => {

@@ -65,6 +65,11 @@ fn a_users_pull_maps_owners_and_rmi_removes_them() -> Result<(), String> {
         .arg(&d)
         .status()
         .map_err(|e| e.to_string())?;
+    // The user runs a copy of podctl in the test's directory: the build's
+    // own may lie under a directory only root enters.
+    let exe = d.join("podctl");
+    std::fs::copy(env!("CARGO_BIN_EXE_podctl"), &exe).map_err(|e| e.to_string())?;
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
     let store = d.join("store");
     std::fs::create_dir(&store).unwrap();
     nix::unistd::chown(&store, Some(uid.into()), Some(gid.into())).map_err(|e| e.to_string())?;
@@ -80,7 +85,7 @@ fn a_users_pull_maps_owners_and_rmi_removes_them() -> Result<(), String> {
                 "PATH=/usr/bin:/bin:/usr/sbin:/sbin",
             ])
             .arg(format!("PODCTL_STORAGE={}", store.display()))
-            .arg(env!("CARGO_BIN_EXE_podctl"))
+            .arg(&exe)
             .args(args)
             .output()
             .map_err(|e| e.to_string())

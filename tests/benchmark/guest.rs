@@ -14,6 +14,8 @@ mod images;
 mod network;
 #[path = "podman.rs"]
 mod podman;
+#[path = "rootless.rs"]
+mod rootless;
 #[path = "scale.rs"]
 mod scale;
 
@@ -175,6 +177,7 @@ pub fn main() -> ! {
         ("podman", podman::podman),
         ("images", images::images),
         ("imagepod", imagepod::imagepod),
+        ("rootless", rootless::rootless),
         ("scale", scale::scale),
         ("files", files),
     ];

@@ -340,6 +340,45 @@ pub fn table(r: &Results) -> String {
     ] {
         row(&mut out, r, label, key, base);
     }
+    if r.series.contains_key("rootless.podctl.apply") {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{:<60} {:>4} {:>9} {:>9} {:>8}",
+            "the image pod as an ordinary user (ms)", "n", "p50", "p95", "x root"
+        );
+        let (rup, rdown) = (p50("rootless.rootful.apply"), p50("rootless.rootful.down"));
+        for (label, key, base) in [
+            (
+                "root: podctl apply (userns = \"auto\")",
+                "rootless.rootful.apply",
+                rup,
+            ),
+            (
+                "user: podctl apply (rootless)",
+                "rootless.podctl.apply",
+                rup,
+            ),
+            (
+                "user: podman pod create + 2x run -d --init IMAGE",
+                "rootless.podman.up",
+                rup,
+            ),
+            (
+                "root: podctl down, until nothing left",
+                "rootless.rootful.down",
+                rdown,
+            ),
+            (
+                "user: podctl down, until nothing left",
+                "rootless.podctl.down",
+                rdown,
+            ),
+            ("user: podman pod stop + rm", "rootless.podman.down", rdown),
+        ] {
+            row(&mut out, r, label, key, base);
+        }
+    }
     let _ = writeln!(out);
     let _ = writeln!(
         out,

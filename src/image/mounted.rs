@@ -22,17 +22,25 @@ pub fn layers(store: &Store) -> Mounted {
     let mut m = Mounted::default();
     let under = store.root().join("layers");
     let read_list = |p: &Path| std::fs::read_to_string(p).ok();
-    let mut tables: Vec<std::path::PathBuf> =
-        vec!["/proc/1/mountinfo".into(), "/proc/self/mountinfo".into()];
-    // A user's containers mount their roots in their pods' own mount
-    // namespaces (the holders'): every mount namespace the user's
-    // processes are in is read once.
-    if matches!(store.access(), super::store::Access::User(_)) {
-        tables.extend(own_mount_namespaces(Path::new("/proc")));
-    }
-    for table in tables {
+    for table in ["/proc/1/mountinfo", "/proc/self/mountinfo"] {
         if let Ok(text) = std::fs::read_to_string(table) {
             parse(&text, &under, &read_list, &mut m);
+        }
+    }
+    // A user's containers mount their roots in their pods' own mount
+    // namespaces (the holders'), on bundles under the user's runtime
+    // directory: every mount namespace the user's processes are in is read
+    // once, for the overlays mounted there (what else such a namespace
+    // holds is a copy of the host's, read above).
+    let runtime = crate::owner::Owner::current()
+        .ok()
+        .and_then(|o| o.user().map(|u| u.runtime.clone()));
+    if let (super::store::Access::User(_), Some(runtime)) = (store.access(), runtime) {
+        for table in own_mount_namespaces(Path::new("/proc")) {
+            if let Ok(text) = std::fs::read_to_string(table) {
+                let ours = |point: &str| Path::new(point).starts_with(&runtime);
+                parse_where(&text, &under, &read_list, &ours, &mut m);
+            }
         }
     }
     m
@@ -75,10 +83,25 @@ pub fn parse(
     read_list: &dyn Fn(&Path) -> Option<String>,
     m: &mut Mounted,
 ) {
+    parse_where(mountinfo, under, read_list, &|_| true, m)
+}
+
+/// [`parse`], for the mounts whose mount point `keep` takes only.
+pub fn parse_where(
+    mountinfo: &str,
+    under: &Path,
+    read_list: &dyn Fn(&Path) -> Option<String>,
+    keep: &dyn Fn(&str) -> bool,
+    m: &mut Mounted,
+) {
     for line in mountinfo.lines() {
-        let Some((_, tail)) = line.split_once(" - ") else {
+        let Some((head, tail)) = line.split_once(" - ") else {
             continue;
         };
+        let point = head.split(' ').nth(4).map(unescape).unwrap_or_default();
+        if !keep(&point) {
+            continue;
+        }
         let mut f = tail.split(' ');
         if f.next() != Some("overlay") {
             continue;
@@ -182,6 +205,23 @@ mod tests {
             &mut m,
         );
         assert!(m.unknown);
+    }
+
+    /// In a user's pod's mount namespace only the overlays on the user's
+    /// bundles count: the copy of the host's mounts it also holds (root's
+    /// roots, some named by file descriptor) says nothing of the user's
+    /// store.
+    #[test]
+    fn a_users_namespace_counts_its_own_roots_only() {
+        let text = "\
+36 35 0:30 / /run/user/1500/podctl/oci/p.a/rootfs rw - overlay overlay rw,lowerdir=/s/layers/aa,upperdir=/c/u,workdir=/c/w,userxattr
+40 35 0:33 / /run/podctl/oci/q.b/rootfs rw - overlay overlay ro,lowerdir=/proc/self/fd/7:/proc/self/fd/8
+";
+        let mut m = Mounted::default();
+        let ours = |point: &str| Path::new(point).starts_with("/run/user/1500");
+        parse_where(text, Path::new("/s/layers"), &|_| None, &ours, &mut m);
+        assert_eq!(m.layers, BTreeSet::from(["aa".to_string()]));
+        assert!(!m.unknown);
     }
 
     /// A root in a pod's user namespace stacks attachments of the layers:

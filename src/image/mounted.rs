@@ -1,6 +1,7 @@
 //! Which stored layers a mounted image root stacks, from the mount tables
-//! of the host (pid 1) and of this process: what a garbage collection must
-//! not remove while a container runs on it. A root in a pod's user
+//! of the host (pid 1) and of this process (for a user's store: of the
+//! user's pods' own mount namespaces): what a garbage collection must not
+//! remove while a container runs on it. A root in a pod's user
 //! namespace stacks idmapped attachments of the layers
 //! (`CONTAINER_DIR/lower/N`): the list beside them says which.
 
@@ -22,25 +23,31 @@ pub fn layers(store: &Store) -> Mounted {
     let mut m = Mounted::default();
     let under = store.root().join("layers");
     let read_list = |p: &Path| std::fs::read_to_string(p).ok();
+    // A user's containers mount their roots in their pods' own mount
+    // namespaces (the holders'), on bundles under the user's runtime
+    // directory, never in the host's: every mount namespace the user's
+    // processes are in is read once, for the overlays on those bundles
+    // (root's, some named by file descriptor, say nothing of this store).
+    if let super::store::Access::User(_) = store.access() {
+        let runtime = crate::owner::Owner::current()
+            .ok()
+            .and_then(|o| o.user().map(|u| u.runtime.clone()));
+        let Some(runtime) = runtime else {
+            // Whose the pods are cannot be told: nothing may go.
+            m.unknown = true;
+            return m;
+        };
+        let ours = |point: &str| Path::new(point).starts_with(&runtime);
+        for table in own_mount_namespaces(Path::new("/proc")) {
+            if let Ok(text) = std::fs::read_to_string(table) {
+                parse_where(&text, &under, &read_list, &ours, &mut m);
+            }
+        }
+        return m;
+    }
     for table in ["/proc/1/mountinfo", "/proc/self/mountinfo"] {
         if let Ok(text) = std::fs::read_to_string(table) {
             parse(&text, &under, &read_list, &mut m);
-        }
-    }
-    // A user's containers mount their roots in their pods' own mount
-    // namespaces (the holders'), on bundles under the user's runtime
-    // directory: every mount namespace the user's processes are in is read
-    // once, for the overlays mounted there (what else such a namespace
-    // holds is a copy of the host's, read above).
-    let runtime = crate::owner::Owner::current()
-        .ok()
-        .and_then(|o| o.user().map(|u| u.runtime.clone()));
-    if let (super::store::Access::User(_), Some(runtime)) = (store.access(), runtime) {
-        for table in own_mount_namespaces(Path::new("/proc")) {
-            if let Ok(text) = std::fs::read_to_string(table) {
-                let ours = |point: &str| Path::new(point).starts_with(&runtime);
-                parse_where(&text, &under, &read_list, &ours, &mut m);
-            }
         }
     }
     m

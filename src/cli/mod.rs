@@ -53,7 +53,7 @@ pub fn report(result: anyhow::Result<()>) -> ExitCode {
 const ROOT_ONLY: &[(&str, &str)] = &[
     (
         "network create",
-        "a user's pods are networked by pasta (`network = \"pasta\"`), not by podctl's bridge networks",
+        "a user's pods on a network are networked by pasta, not by podctl's bridge networks",
     ),
     (
         "network rm",

@@ -506,6 +506,7 @@ pub fn table(r: &Results) -> String {
     }
     baseline(&mut out, r);
     native(&mut out, r);
+    crate::native_pods::table(&mut out, r);
     let _ = writeln!(out);
     let _ = writeln!(
         out,

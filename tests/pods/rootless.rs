@@ -407,10 +407,11 @@ fn as_other(g: &Guest, name: &str, uid: u32, cmd: &str) -> crate::rig::Output {
     ))
 }
 
-/// A user without subordinate IDs, and one whose manager does not run
-/// (no lingering, no login): apply says what is missing and the command
-/// that gives it, and nothing is stored or started. A root-only command
-/// says it is root's.
+/// A user without subordinate IDs, one whose manager does not run (no
+/// lingering, no login), a host without newuidmap: apply says what is
+/// missing and the command that gives it, and nothing is stored or started.
+/// `podctl ps` of the user without a manager lists no pod. A root-only
+/// command says it is root's.
 fn what_a_user_lacks_is_named_at_apply(g: &Guest) -> Result<(), String> {
     let pod = "name = \"lack\"\nnetwork = \"none\"\n[containers.app]\ncommand = [\"/bin/sleep\", \"1006\"]\n";
     for (name, uid, linger) in [("bob", 1501, true), ("carl", 1502, false)] {
@@ -445,6 +446,20 @@ fn what_a_user_lacks_is_named_at_apply(g: &Guest) -> Result<(), String> {
             format!("{name}'s refused apply left a definition or a process: {left}")
         })?;
     }
+    // With no manager running, no pod of carl's runs: ps lists none.
+    for (cmd, want) in [("podctl ps", "POD "), ("podctl ps -o json", "[]")] {
+        let out = as_other(g, "carl", 1502, cmd);
+        expect(
+            out.success() && out.stdout.trim().starts_with(want) && !out.stdout.contains("lack"),
+            || {
+                format!(
+                    "carl's `{cmd}`: exit {}: {}{}",
+                    out.status, out.stdout, out.stderr
+                )
+            },
+        )?;
+    }
+    no_newuidmap(g)?;
     let out = as_other(
         g,
         "bob",
@@ -455,4 +470,35 @@ fn what_a_user_lacks_is_named_at_apply(g: &Guest) -> Result<(), String> {
         !out.success() && out.stderr.contains("serves root's pods only"),
         || format!("a user's network create: {}", out.stderr),
     )
+}
+
+/// Without newuidmap (package uidmap), a user's apply names the package,
+/// and nothing is stored or started.
+fn no_newuidmap(g: &Guest) -> Result<(), String> {
+    user(g)?;
+    let path = user_pod(
+        g,
+        "nomap",
+        "name = \"nomap\"\nnetwork = \"none\"\n[containers.app]\ncommand = [\"/bin/sleep\", \"1007\"]\n",
+    )?;
+    g.ok("mv /usr/bin/newuidmap /usr/bin/newuidmap.away")?;
+    let out = g.sh(&user_cmd(&format!("podctl apply {path}")));
+    g.ok("mv /usr/bin/newuidmap.away /usr/bin/newuidmap")?;
+    expect(
+        !out.success()
+            && out.stderr.contains("newuidmap is not installed")
+            && out.stderr.contains("apt install uidmap"),
+        || {
+            format!(
+                "apply without newuidmap: exit {}: {}",
+                out.status, out.stderr
+            )
+        },
+    )?;
+    let left = g.ok(&format!(
+        "ls /home/{USER}/.config/podctl/pods/nomap.toml 2>/dev/null; pgrep -xf '/bin/sleep 1007' || true"
+    ))?;
+    expect(left.trim().is_empty(), || {
+        format!("the refused apply left a definition or a process: {left}")
+    })
 }

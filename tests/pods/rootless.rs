@@ -92,9 +92,13 @@ fn a_users_pod_runs_under_their_manager(g: &Guest) -> Result<(), String> {
     user(g)?;
     let out = as_user(g, "podctl install")?;
     expect(
-        out.contains("/home/ann/.config/systemd/user/pod@.service"),
-        || format!("install as a user did not name the user's unit: {out}"),
+        out.contains("/home/ann/.config/systemd/user/pod@.service")
+            && out.contains("/home/ann/.config/systemd/user/podctl-auto-update.timer"),
+        || format!("install as a user did not name the user's units: {out}"),
     )?;
+    // The user's auto-update runs under the user's manager (no pod to
+    // update yet: it succeeds doing nothing).
+    as_user(g, "systemctl --user start podctl-auto-update.service")?;
     let path = user_pod(
         g,
         "rl",

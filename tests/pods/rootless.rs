@@ -240,12 +240,25 @@ fn a_users_pod_publishes_a_port_through_pasta(g: &Guest) -> Result<(), String> {
     expect(resolv.contains("nameserver 169.254.1.1"), || {
         format!("the pod's resolv.conf: {resolv}")
     })?;
+    let pasta = format!("pgrep -u {UID} '^(pasta|passt)' || true");
+    expect(!g.ok(&pasta)?.is_empty(), || {
+        "no pasta runs for the pod".into()
+    })?;
     as_user(g, "podctl down --purge rlweb")?;
     expect(
         !g.sh("curl -sf --max-time 3 http://127.0.0.1:8089/")
             .success(),
         || "the port still answers after down".into(),
     )?;
+    wait_for(Duration::from_secs(10), "pasta to end with the pod", || {
+        Ok(g.ok(&pasta)?.is_empty())
+    })?;
+    let kept = g.ok(&format!(
+        "journalctl --no-pager _UID={UID} | grep 'not pasta' || true"
+    ))?;
+    expect(kept.is_empty(), || {
+        format!("pasta's PID was not pasta's: {kept}")
+    })?;
     let low = user_pod(
         g,
         "rllow",

@@ -98,6 +98,12 @@ fn measure(g: &Guest, r: &mut Results) -> Result<(), String> {
     for (k, v) in guest.machine {
         r.machine.insert(format!("{PREFIX}{k}"), v);
     }
+    r.notes.push(
+        "native pods: the nspawn guest's cgroups are the host's hybrid layout (systemd's in the v2 `unified` \
+         hierarchy, no controllers): podctl runs crun with --cgroup-manager=disabled there, each container \
+         staying in its scope, and so does the floor; podctl's store and the floor's bundles are on tmpfs"
+            .into(),
+    );
     r.notes
         .extend(guest.notes.into_iter().map(|n| format!("native pods: {n}")));
     r.errors.extend(

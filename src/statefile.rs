@@ -22,6 +22,8 @@ pub const LOCK: &str = "lock";
 pub trait State: Serialize + DeserializeOwned + Default {
     /// The file's name in its directory.
     const FILE: &'static str;
+    /// Written without indentation (a document read and written often).
+    const COMPACT: bool = false;
 }
 
 /// The state file of `T` in a directory, and its lock.
@@ -112,7 +114,12 @@ impl<T: State> Locked<T> {
             .write(true)
             .mode(crate::private::PRIVATE_FILE)
             .open(&tmp)?;
-        f.write_all(&serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?)?;
+        let doc = if T::COMPACT {
+            serde_json::to_vec(state)
+        } else {
+            serde_json::to_vec_pretty(state)
+        };
+        f.write_all(&doc.map_err(std::io::Error::other)?)?;
         f.sync_all()?;
         drop(f);
         std::fs::rename(&tmp, self.dir.join(T::FILE))?;

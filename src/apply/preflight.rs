@@ -40,6 +40,7 @@ pub fn network_conflicts(paths: &crate::layout::Layout, definitions: &[Definitio
     let defs = pn.networks().unwrap_or_default();
     let path = std::env::var("PATH").unwrap_or_else(|_| crate::plan::DEFAULT_PATH.into());
     let mut earlier: Vec<(&str, &crate::model::ports::PortMapping)> = Vec::new();
+    let live = crate::net::ipam::Liveness::now();
     for pod in definitions.iter().map(|d| &d.pod) {
         let net = &pod.network;
         if net.mode != crate::model::NetworkMode::Bridge {
@@ -60,7 +61,7 @@ pub fn network_conflicts(paths: &crate::layout::Layout, definitions: &[Definitio
         match in_batch {
             Some(p) => problems.push(p),
             None => {
-                if let Err(e) = pn.check(&pod.name, net, crate::net::ipam::Owner::alive) {
+                if let Err(e) = pn.check(&pod.name, net, |o| live.alive(o)) {
                     problems.push(crate::error_chain(&e));
                 }
             }

@@ -34,6 +34,7 @@ pub fn down(
     // A supervisor that died without tearing its network down (kill -9,
     // and systemd gave up restarting it) leaves an entry: reclaim it now.
     let host = crate::net::host::Engine::default();
-    crate::net::attach::PodNet::new(&host, paths).reclaim_stale(crate::net::ipam::Owner::alive)?;
+    let live = crate::net::ipam::Liveness::now();
+    crate::net::attach::PodNet::new(&host, paths).reclaim_stale(|o| live.alive(o))?;
     Ok(())
 }

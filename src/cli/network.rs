@@ -10,7 +10,7 @@ use crate::layout::Layout;
 use crate::net::attach::PodNet;
 use crate::net::config::{self, DEFAULT_NETWORK, NetworkDef};
 use crate::net::host::Engine;
-use crate::net::ipam::{Allocations, Owner};
+use crate::net::ipam::{Allocations, Liveness};
 use crate::net::netavark;
 use anyhow::{Context, bail};
 use serde::Serialize;
@@ -46,7 +46,8 @@ fn allocations(paths: &Layout) -> anyhow::Result<Allocations> {
     let host = Engine::default();
     let pn = PodNet::new(&host, paths);
     if nix::unistd::geteuid().is_root() {
-        pn.reclaim_stale(Owner::alive)?;
+        let live = Liveness::now();
+        pn.reclaim_stale(|o| live.alive(o))?;
         Ok(pn.peek()?)
     } else {
         Ok(pn.peek().unwrap_or_default())

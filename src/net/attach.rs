@@ -4,8 +4,10 @@
 //!    allocation lock, reclaim what dead owners left, refuse ports another
 //!    pod publishes or a host program uses, pick addresses, record them.
 //! 2. [`PodNet::attach`], once the holder made the pod's network namespace:
-//!    pin it (so teardown works after the holder is gone), run the engine's
-//!    setup, write the pod's `hosts` and `resolv.conf`.
+//!    record what the engine is given (the pod's [`Engaged`]; the allocation
+//!    file is not rewritten), pin the namespace (so teardown works after the
+//!    holder is gone), run the engine's setup, write the pod's `hosts` and
+//!    `resolv.conf`.
 //! 3. [`PodNet::detach`], when the pod stops or its sandbox is lost: the
 //!    engine's teardown on the pinned namespace, unpin, release.
 //!
@@ -15,7 +17,7 @@
 //! state is gone with /run; only the entry is dropped.
 
 use super::config::{self, NetworkDef};
-use super::ipam::{Address, Allocation, Allocations, Locked, Owner, Store};
+use super::ipam::{Address, Allocation, Allocations, Engaged, Locked, Owner, Store};
 use super::{NetError, Network, etc, netavark};
 use crate::layout::Layout;
 use crate::model::{NetworkMode, PodNetwork};
@@ -78,25 +80,46 @@ impl<'n> PodNet<'n> {
         })
     }
 
+    /// The pod's directory of run-time files (hosts, resolv.conf, its
+    /// [`Engaged`] record).
+    fn pod_dir(&self, pod: &str) -> PathBuf {
+        self.run_dir.join(pod)
+    }
+
+    /// What the engine was given for `pod`: its record, or what an entry
+    /// written before the record had a file of its own holds.
+    fn engaged(&self, pod: &str, a: &Allocation) -> Option<Engaged> {
+        Engaged::read(&self.pod_dir(pod)).or_else(|| match (&a.netns, &a.engine_options) {
+            (Some(netns), Some(options)) => Some(Engaged {
+                netns: netns.clone(),
+                options: options.clone(),
+            }),
+            _ => None,
+        })
+    }
+
     /// Undoes what an entry holds on the host (best effort: each step is
-    /// tried; the first error is returned after all of them).
+    /// tried; the first error is returned after all of them). After a
+    /// reboot the namespace, links and rules are gone: only the pin is.
     fn release(&self, pod: &str, a: &Allocation) -> Result<(), NetError> {
         let mut first = None;
+        let engaged = self.engaged(pod, a);
         let same_boot = Owner::current().is_ok_and(|me| me.boot_id == a.owner.boot_id);
-        if let (Some(netns), Some(options)) = (&a.netns, &a.engine_options)
+        if let Some(e) = &engaged
             && same_boot
-            && netns.exists()
-            && let Err(e) = self.net.teardown(netns, options)
+            && e.netns.exists()
+            && let Err(err) = self.net.teardown(&e.netns, &e.options)
         {
-            tracing::warn!("pod {pod}: network teardown: {}", crate::error_chain(&e));
-            first.get_or_insert(e);
+            tracing::warn!("pod {pod}: network teardown: {}", crate::error_chain(&err));
+            first.get_or_insert(err);
         }
-        if let Some(netns) = &a.netns
-            && let Err(e) = self.net.unpin(netns)
-        {
-            first.get_or_insert(e);
+        let pins = engaged.map(|e| e.netns).into_iter().chain(a.netns.clone());
+        for netns in pins.collect::<std::collections::BTreeSet<_>>() {
+            if let Err(e) = self.net.unpin(&netns) {
+                first.get_or_insert(e);
+            }
         }
-        let _ = std::fs::remove_dir_all(self.run_dir.join(pod));
+        let _ = std::fs::remove_dir_all(self.pod_dir(pod));
         first.map_or(Ok(()), Err)
     }
 
@@ -237,8 +260,8 @@ impl<'n> PodNet<'n> {
         holder_pid: u32,
     ) -> Result<Attached, NetError> {
         let defs = config::load_all(&self.networks_dir).map_err(NetError::Config)?;
-        let (l, mut a) = self.lock()?;
-        let Some(entry) = a.pods.get_mut(pod) else {
+        let (l, a) = self.lock()?;
+        let Some(entry) = a.pods.get(pod) else {
             return Err(NetError::Store {
                 path: self.store.file(),
                 source: std::io::Error::other(format!("pod {pod} has no reserved addresses")),
@@ -253,16 +276,22 @@ impl<'n> PodNet<'n> {
             &spec.ports,
             &spec.dns,
         );
+        let dir = self.pod_dir(pod);
         // Recorded before the engine runs: a crash from here on is reclaimed
-        // with exactly these options.
-        entry.netns = Some(pin.clone());
-        entry.engine_options = Some(options.clone());
+        // with exactly these options. The allocation file stays as reserve
+        // wrote it.
+        let engaged = Engaged {
+            netns: pin.clone(),
+            options,
+        };
+        engaged.write(&dir).map_err(|source| NetError::Store {
+            path: dir.join(Engaged::FILE),
+            source,
+        })?;
         let addresses = entry.addresses.clone();
-        self.save(&l, &a)?;
         self.net.pin(holder_pid, &pin)?;
-        let status = self.net.setup(&pin, &options)?;
+        let status = self.net.setup(&pin, &engaged.options)?;
         drop(l);
-        let dir = self.run_dir.join(pod);
         let ips: Vec<Ipv4Addr> = addresses.iter().map(|a| a.ip).collect();
         let hosts = etc::hosts(&etc::HostsInput {
             hostname,

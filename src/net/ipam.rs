@@ -6,14 +6,21 @@
 //! whose owner is gone (a supervisor killed with -9, a reboot) is known stale.
 //! Deciding is pure (the functions over [`Allocations`]); the file is a
 //! [`crate::statefile`], [`Store`].
+//!
+//! The file holds what every reservation must see (owners, addresses,
+//! ports), compact: every pod start reads and writes it whole, so it stays
+//! small per pod. What only the pod's own teardown needs (the pinned
+//! namespace, the engine's options: [`Engaged`]) is a file of the pod's own
+//! beside its run-time files, written under the same lock.
 
 use super::config::NetworkDef;
 use crate::model::ports::PortMapping;
 use crate::statefile::{self, State, StateFile};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The process an allocation belongs to (a pod's supervisor).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,8 +45,28 @@ impl Owner {
 
     /// Whether the owner still runs (same boot, same process).
     pub fn alive(&self) -> bool {
-        boot_id().is_ok_and(|b| b == self.boot_id)
-            && start_time(self.pid).is_ok_and(|t| t == self.start_time)
+        Liveness::now().alive(self)
+    }
+}
+
+/// Tells live owners from dead ones, the boot ID read once: a scan of every
+/// entry costs one read of `/proc/PID/stat` per entry of this boot.
+#[derive(Debug, Clone)]
+pub struct Liveness {
+    boot_id: Option<String>,
+}
+
+impl Liveness {
+    pub fn now() -> Liveness {
+        Liveness {
+            boot_id: boot_id().ok(),
+        }
+    }
+
+    /// Whether `owner` still runs (this boot, the same process).
+    pub fn alive(&self, owner: &Owner) -> bool {
+        self.boot_id.as_deref() == Some(owner.boot_id.as_str())
+            && start_time(owner.pid).is_ok_and(|t| t == owner.start_time)
     }
 }
 
@@ -50,7 +77,18 @@ fn boot_id() -> std::io::Result<String> {
 }
 
 fn start_time(pid: u32) -> std::io::Result<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // One read into a buffer of its own (a stat line is a few hundred
+    // bytes): this runs once per entry of every scan.
+    let mut buf = [0u8; 1024];
+    let mut f = std::fs::File::open(format!("/proc/{pid}/stat"))?;
+    let mut len = 0;
+    while len < buf.len() {
+        match f.read(&mut buf[len..])? {
+            0 => break,
+            n => len += n,
+        }
+    }
+    let stat = String::from_utf8_lossy(&buf[..len]);
     // The command name (field 2) may hold spaces and parentheses: count
     // fields after its closing parenthesis.
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
@@ -75,10 +113,46 @@ pub struct Allocation {
     pub owner: Owner,
     pub addresses: Vec<Address>,
     pub ports: Vec<PortMapping>,
-    /// The pinned network namespace, once the engine was called on it.
+    /// An entry written before [`Engaged`] had a file of its own held it
+    /// here (a pod that has run since an upgrade): kept as it was read, and
+    /// used for that pod's teardown. New entries leave both out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub netns: Option<PathBuf>,
-    /// What the engine's setup was given; teardown gets the same document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine_options: Option<serde_json::Value>,
+}
+
+/// A pod the engine was called on: its pinned network namespace and what
+/// the engine's setup was given (teardown gets the same document). One
+/// file per pod, [`Engaged::FILE`] in the pod's run-time directory (on
+/// /run: gone at reboot with what it describes), written under the
+/// allocation lock before the engine runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Engaged {
+    pub netns: PathBuf,
+    pub options: serde_json::Value,
+}
+
+impl Engaged {
+    pub const FILE: &'static str = "engine.json";
+
+    /// The record in the pod's directory `dir`, if there is one that reads.
+    pub fn read(dir: &Path) -> Option<Engaged> {
+        let bytes = std::fs::read(dir.join(Self::FILE)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Writes it into `dir` (created), replacing any: a temporary file
+    /// renamed over it, so a reader finds the old record or the new one.
+    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!("{}.tmp", Self::FILE));
+        std::fs::write(
+            &tmp,
+            serde_json::to_vec(self).map_err(std::io::Error::other)?,
+        )?;
+        std::fs::rename(&tmp, dir.join(Self::FILE))
+    }
 }
 
 /// Every allocation, by pod name.
@@ -137,7 +211,7 @@ impl Allocations {
                 .iter()
                 .find(|d| &d.name == name)
                 .ok_or_else(|| AllocError::UnknownNetwork(name.clone()))?;
-            let used: Vec<Ipv4Addr> = self
+            let used: BTreeSet<Ipv4Addr> = self
                 .pods
                 .iter()
                 .filter(|(p, _)| p.as_str() != pod)
@@ -188,130 +262,9 @@ pub type Locked = statefile::Locked<Allocations>;
 
 impl State for Allocations {
     const FILE: &'static str = "allocations.json";
+    // Read and written whole at every pod start and stop.
+    const COMPACT: bool = true;
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::ports::parse;
-
-    fn owner(pid: u32) -> Owner {
-        Owner {
-            boot_id: "b".into(),
-            pid,
-            start_time: 1,
-        }
-    }
-
-    fn alloc(ip: [u8; 4], ports: &[&str]) -> Allocation {
-        Allocation {
-            owner: owner(u32::from(ip[3])),
-            addresses: vec![Address {
-                network: "podctl".into(),
-                ip: Ipv4Addr::from(ip),
-                interface: "eth0".into(),
-            }],
-            ports: ports.iter().map(|p| parse(p).unwrap()).collect(),
-            netns: None,
-            engine_options: None,
-        }
-    }
-
-    #[test]
-    fn lowest_free_address_and_own_kept() {
-        let defs = [NetworkDef::default_network()];
-        let mut a = Allocations::default();
-        let nets = ["podctl".to_string()];
-        assert_eq!(
-            a.pick("x", &nets, &defs).unwrap()[0].ip,
-            Ipv4Addr::new(10, 87, 0, 2)
-        );
-        a.pods.insert("a".into(), alloc([10, 87, 0, 2], &[]));
-        a.pods.insert("c".into(), alloc([10, 87, 0, 4], &[]));
-        assert_eq!(
-            a.pick("x", &nets, &defs).unwrap()[0].ip,
-            Ipv4Addr::new(10, 87, 0, 3)
-        );
-        assert_eq!(
-            a.pick("c", &nets, &defs).unwrap()[0].ip,
-            Ipv4Addr::new(10, 87, 0, 4)
-        );
-        assert!(matches!(
-            a.pick("x", &["nope".to_string()], &defs),
-            Err(AllocError::UnknownNetwork(_))
-        ));
-    }
-
-    #[test]
-    fn a_small_network_runs_out() {
-        let mut def = NetworkDef::default_network();
-        def.subnet = "10.87.0.0/30".parse().unwrap();
-        let mut a = Allocations::default();
-        a.pods.insert("a".into(), alloc([10, 87, 0, 2], &[]));
-        let e = a.pick("x", &["podctl".into()], &[def]).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "network podctl (10.87.0.0/30) has no free address left"
-        );
-    }
-
-    #[test]
-    fn ports_of_other_pods_are_taken() {
-        let mut a = Allocations::default();
-        a.pods
-            .insert("web".into(), alloc([10, 87, 0, 2], &["8080:80"]));
-        let mine = [parse("8080:8080").unwrap()];
-        assert_eq!(
-            a.port_taken("api", &mine).unwrap_err().to_string(),
-            "port 8080:8080/tcp is already published by pod web"
-        );
-        assert!(a.port_taken("web", &mine).is_ok());
-        assert!(
-            a.port_taken("api", &[parse("8080:80/udp").unwrap()])
-                .is_ok()
-        );
-    }
-
-    #[test]
-    fn stale_entries_are_those_whose_owner_is_gone() {
-        let mut a = Allocations::default();
-        a.pods.insert("live".into(), alloc([10, 87, 0, 2], &[]));
-        a.pods.insert("dead".into(), alloc([10, 87, 0, 3], &[]));
-        assert_eq!(a.stale(|o| o.pid == 2), vec!["dead".to_string()]);
-        // The real check: this process is alive, a made-up one is not.
-        let me = Owner::current().unwrap();
-        assert!(me.alive());
-        assert!(
-            !Owner {
-                start_time: me.start_time + 1,
-                ..me.clone()
-            }
-            .alive()
-        );
-        assert!(
-            !Owner {
-                boot_id: "other".into(),
-                ..me
-            }
-            .alive()
-        );
-    }
-
-    #[test]
-    fn store_round_trip_under_lock() {
-        let dir = std::env::temp_dir().join(format!("podctl-ipam-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let store = Store::new(&dir);
-        assert_eq!(store.peek().unwrap(), Allocations::default());
-        let mut a = Allocations::default();
-        a.pods
-            .insert("web".into(), alloc([10, 87, 0, 2], &["8080:80"]));
-        {
-            let l = store.lock().unwrap();
-            l.write(&a).unwrap();
-            assert_eq!(l.read().unwrap(), a);
-        }
-        assert_eq!(store.peek().unwrap(), a);
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-}
+mod tests;

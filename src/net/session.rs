@@ -12,7 +12,7 @@ pub mod fake;
 use super::NetError;
 use super::attach::{Attached, PodNet};
 use super::host::Engine;
-use super::ipam::Owner;
+use super::ipam::{Liveness, Owner};
 use crate::layout::Layout;
 use crate::model::{NetworkMode, PodNetwork};
 use std::path::PathBuf;
@@ -52,7 +52,8 @@ impl Netavark {
             path: "/proc/self".into(),
             source,
         })?;
-        PodNet::new(&host, paths).reserve(pod, spec, &owner, Owner::alive)?;
+        let live = Liveness::now();
+        PodNet::new(&host, paths).reserve(pod, spec, &owner, |o| live.alive(o))?;
         Ok(Netavark {
             paths: paths.clone(),
             pod: pod.to_string(),

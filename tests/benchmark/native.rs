@@ -1,8 +1,10 @@
 //! Native section: scale in the nspawn guest, where times are
-//! real (no TCG): 1,000 one-container pods (`sleep`) applied one after
-//! another, `podctl ps` at 100 / 500 / 1,000 pods, per-pod PSS of podctl's
-//! processes, the connections to systemd and the bus podctl holds, then all
-//! of them down. Loops run in the guest (one `nsenter` per loop), timed there.
+//! real (no TCG): 1,000 one-container pods (`sleep`, `network = "none"`)
+//! applied one after another, `podctl ps` at 100 / 500 / 1,000 pods, per-pod
+//! PSS of podctl's processes, the connections to systemd and the bus podctl
+//! holds, then all of them down; then the same 1,000 pods on the default
+//! bridge network (`native.bridge.*`: apply, ps, down; nothing of the network
+//! left after). Loops run in the guest (one `nsenter` per loop), timed there.
 //! `cargo bench --bench pods -- --native` runs only this section.
 
 use super::report::Results;
@@ -34,35 +36,8 @@ fn measure(g: &Guest, r: &mut Results) -> Result<(), String> {
     let version = g.ok("systemctl --version | head -1")?;
     r.machine.insert("native.systemd".into(), version);
     script::write_pods(g, PODS)?;
-    let mut applies = Vec::with_capacity(PODS);
-    let mut done = 0;
-    for at in PS_AT {
-        let apply = "podctl apply /root/scale/s$i.toml";
-        applies.extend(script::timed_loop(g, "apply", done + 1, at, apply)?);
-        done = at;
-        eprintln!("podctl-bench: native: {at} pods applied");
-        for _ in 0..PS_ROUNDS {
-            let (ms, out) = script::timed(g, "podctl ps")?;
-            let rows = out.lines().filter(|l| l.starts_with('s')).count();
-            if rows != at {
-                return Err(format!("podctl ps listed {rows} pods, expected {at}"));
-            }
-            r.push(&format!("native.ps.{at}"), ms);
-        }
-        pss(g, r, at)?;
-    }
-    for (key, from) in [
-        ("native.apply.first", 0),
-        ("native.apply.middle", PODS / 2 - 10),
-        ("native.apply.last", PODS - 10),
-    ] {
-        for t in &applies[from..from + 10] {
-            r.push(key, *t);
-        }
-    }
-    for t in &applies {
-        r.push("native.apply", *t);
-    }
+    let applies = apply_all(g, r, 's', "native", |r, at| pss(g, r, at))?;
+    apply_rows(r, "native", &applies);
     let held = script::held(g)?;
     r.value(
         "native.conns.podctl",
@@ -86,7 +61,75 @@ fn measure(g: &Guest, r: &mut Results) -> Result<(), String> {
     if !left.is_empty() {
         return Err(format!("left after every pod went down:\n{left}"));
     }
+    bridge(g, r)
+}
+
+/// The same pods on the default bridge network: a veth on `podctl0`, an
+/// address, a name in aardvark-dns each.
+fn bridge(g: &Guest, r: &mut Results) -> Result<(), String> {
+    script::write_bridge_pods(g, PODS)?;
+    let applies = apply_all(g, r, 'b', "native.bridge", |_, _| Ok(()))?;
+    apply_rows(r, "native.bridge", &applies);
+    let figures = g.ok(script::BRIDGE_FIGURES_SCRIPT)?;
+    r.notes.push(format!(
+        "native, {PODS} bridge pods: {}",
+        figures.lines().collect::<Vec<_>>().join("; ")
+    ));
+    for t in script::timed_loop(g, "down", 1, PODS, "podctl down --purge b$i")? {
+        r.push("native.bridge.down", t);
+    }
+    let left = g.ok(&format!(
+        "{}; {}",
+        script::LEFT_SCRIPT,
+        script::BRIDGE_LEFT_SCRIPT
+    ))?;
+    if !left.is_empty() {
+        return Err(format!("left after every bridge pod went down:\n{left}"));
+    }
     Ok(())
+}
+
+/// Applies pods `{prefix}0001..` one after another up to [`PODS`], timing
+/// `podctl ps` (keys `{key}.ps.N`) at each of [`PS_AT`] and calling `at`
+/// there; the apply times in ms.
+fn apply_all(
+    g: &Guest,
+    r: &mut Results,
+    prefix: char,
+    key: &str,
+    mut at_count: impl FnMut(&mut Results, usize) -> Result<(), String>,
+) -> Result<Vec<f64>, String> {
+    let mut applies = Vec::with_capacity(PODS);
+    let mut done = 0;
+    for at in PS_AT {
+        let apply = format!("podctl apply /root/scale/{prefix}$i.toml");
+        applies.extend(script::timed_loop(g, "apply", done + 1, at, &apply)?);
+        done = at;
+        eprintln!("podctl-bench: native: {at} pods ({key}) applied");
+        for _ in 0..PS_ROUNDS {
+            let (ms, out) = script::timed(g, "podctl ps")?;
+            let rows = out.lines().filter(|l| l.starts_with(prefix)).count();
+            if rows != at {
+                return Err(format!("podctl ps listed {rows} pods, expected {at}"));
+            }
+            r.push(&format!("{key}.ps.{at}"), ms);
+        }
+        at_count(r, at)?;
+    }
+    Ok(applies)
+}
+
+/// `{key}.apply.first` / `.middle` / `.last` (ten applies each) and
+/// `{key}.apply` (all of them).
+fn apply_rows(r: &mut Results, key: &str, applies: &[f64]) {
+    for (row, from) in [("first", 0), ("middle", PODS / 2 - 10), ("last", PODS - 10)] {
+        for t in &applies[from..from + 10] {
+            r.push(&format!("{key}.apply.{row}"), *t);
+        }
+    }
+    for t in applies {
+        r.push(&format!("{key}.apply"), *t);
+    }
 }
 
 /// PSS (`/proc/PID/smaps_rollup`) of the supervisors, holders and relays

@@ -179,6 +179,34 @@ fn native(out: &mut String, r: &Results) {
         ("podctl ps with 500 pods running", "native.ps.500"),
         ("podctl ps with 1000 pods running", "native.ps.1000"),
         ("podctl down --purge, each of the 1000", "native.down"),
+        (
+            "bridge pods: podctl apply, pods 1-10",
+            "native.bridge.apply.first",
+        ),
+        (
+            "bridge pods: podctl apply, pods 491-500",
+            "native.bridge.apply.middle",
+        ),
+        (
+            "bridge pods: podctl apply, pods 991-1000",
+            "native.bridge.apply.last",
+        ),
+        (
+            "bridge pods: podctl ps with 100 pods running",
+            "native.bridge.ps.100",
+        ),
+        (
+            "bridge pods: podctl ps with 500 pods running",
+            "native.bridge.ps.500",
+        ),
+        (
+            "bridge pods: podctl ps with 1000 pods running",
+            "native.bridge.ps.1000",
+        ),
+        (
+            "bridge pods: podctl down --purge, each of the 1000",
+            "native.bridge.down",
+        ),
     ] {
         row(out, r, label, key, None);
     }

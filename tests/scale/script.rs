@@ -16,14 +16,24 @@ pub fn name(i: usize) -> String {
 }
 
 /// Writes the pod files of pods 1..=n. They have `network = "none"`: the
-/// trial measures podctl and systemd at 1,000 pods, and a Linux bridge
-/// takes at most 1,024 ports (bridge pods are measured by 100 in the
-/// benchmark's scale section).
+/// trial measures podctl and systemd at 1,000 pods (bridge pods are
+/// measured by [`write_bridge_pods`] in the benchmark's native section).
 pub fn write_pods(g: &Guest, n: usize) -> Result<(), String> {
+    write_pod_files(g, n, "s", "none")
+}
+
+/// Writes the pod files `/root/scale/bNNNN.toml` of pods `b0001..=bNNNN`:
+/// one `sleep` container each on the default bridge network (`podctl0`; a
+/// Linux bridge takes at most 1,024 ports).
+pub fn write_bridge_pods(g: &Guest, n: usize) -> Result<(), String> {
+    write_pod_files(g, n, "b", "bridge")
+}
+
+fn write_pod_files(g: &Guest, n: usize, prefix: &str, network: &str) -> Result<(), String> {
     g.ok(&format!(
         "mkdir -p /root/scale && for j in $(seq 1 {n}); do p=$(printf %04d $j); \
-           printf 'name = \"s%s\"\\nnetwork = \"none\"\\n\\n[containers.main]\\ncommand = [\"/bin/sleep\", \"infinity\"]\\n' $p \
-             > /root/scale/s$p.toml; done"
+           printf 'name = \"{prefix}%s\"\\nnetwork = \"{network}\"\\n\\n[containers.main]\\ncommand = [\"/bin/sleep\", \"infinity\"]\\n' $p \
+             > /root/scale/{prefix}$p.toml; done"
     ))
     .map(|_| ())
 }
@@ -224,6 +234,22 @@ echo "/run/podctl entries: $(find /run/podctl | wc -l)"
 echo "system.slice TasksMax=$(systemctl show -P TasksMax system.slice) TasksCurrent=$(systemctl show -P TasksCurrent system.slice)"
 echo "MemAvailable: $(awk '/MemAvailable/ {print $2}' /proc/meminfo) kB"
 "#;
+
+/// What a bridge pod leaves on the host while it runs, for the report:
+/// ports on the bridge, firewall rules, names in aardvark-dns, podctl's
+/// allocation state.
+pub const BRIDGE_FIGURES_SCRIPT: &str = r#"
+echo "ports on podctl0: $(ls /sys/class/net/podctl0/brif 2>/dev/null | wc -l)"
+echo "iptables-save lines: $(iptables-save 2>/dev/null | wc -l)"
+echo "aardvark-dns entries: $(cat /run/podctl/netavark/aardvark-dns/podctl 2>/dev/null | wc -l)"
+echo "allocation state: $(du -sb /var/lib/podctl/networks | cut -f1) bytes"
+"#;
+
+/// Anything a bridge pod left once down: ports on the bridge, pinned
+/// namespaces, names in aardvark-dns.
+pub const BRIDGE_LEFT_SCRIPT: &str = "ls /sys/class/net/podctl0/brif 2>/dev/null; \
+     find /run/podctl/net -name '*.netns' 2>/dev/null; \
+     grep -h ' b[0-9][0-9][0-9][0-9]' /run/podctl/netavark/aardvark-dns/* 2>/dev/null; true";
 
 /// Anything podctl left: units, processes, files, boot symlinks.
 pub const LEFT_SCRIPT: &str = "systemctl list-units --all --no-legend --plain 'pod@*' 'pod-*'; \

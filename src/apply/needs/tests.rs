@@ -114,6 +114,34 @@ fn apply_of_a_missing_need_or_a_cycle_changes_nothing() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Pods that need and want nothing are applied in the order given without
+/// reading the store: a stored file that cannot be read without blocking
+/// (a FIFO with no writer) is never opened.
+#[test]
+fn apply_of_pods_that_need_nothing_reads_no_stored_pod() {
+    let (dir, paths) = setup("needs-none");
+    let fifo = paths.definition("other");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let defs = vec![file(&dir, "web", ""), file(&dir, "db", "")];
+    let (tx, rx) = std::sync::mpsc::channel();
+    let p = paths.clone();
+    std::thread::spawn(move || {
+        let order =
+            in_order(defs, &p).map(|d| d.into_iter().map(|d| d.pod.name).collect::<Vec<_>>());
+        let _ = tx.send(order.map_err(|e| e.to_string()));
+    });
+    let got = rx.recv_timeout(std::time::Duration::from_secs(5));
+    if got.is_err() {
+        // Unblock the reader before failing.
+        let _ = std::fs::OpenOptions::new().write(true).open(&fifo);
+    }
+    assert_eq!(
+        got.expect("in_order read the store").unwrap(),
+        ["web", "db"]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn down_of_a_needed_pod_is_refused_while_its_dependent_runs_unless_cascade() {
     let (dir, paths) = setup("needs-down");

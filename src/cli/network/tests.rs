@@ -35,7 +35,7 @@ fn create_checks_against_other_networks_and_rm_refuses_named_ones() {
     running.pods.insert(
         "web".into(),
         crate::net::ipam::Allocation {
-            owner: Owner::current().unwrap(),
+            owner: crate::net::ipam::Owner::current().unwrap(),
             addresses: vec![crate::net::ipam::Address {
                 network: "backend".into(),
                 ip: Ipv4Addr::new(10, 90, 0, 2),

@@ -64,8 +64,10 @@ fn reserve_attach_detach_in_order_and_nothing_left() {
     let resolv = std::fs::read_to_string(&at.resolv_conf).unwrap();
     assert!(resolv.ends_with("nameserver 10.87.0.1\n"), "{resolv}");
     let entry = pn.peek().unwrap().pods["web"].clone();
-    assert_eq!(entry.netns, Some(pn.pin_path("web")));
-    assert!(entry.engine_options.is_some());
+    assert_eq!((entry.netns, entry.engine_options), (None, None));
+    let engaged = Engaged::read(&env.root.join("run/web")).expect("the engine's record");
+    assert_eq!(engaged.netns, pn.pin_path("web"));
+    assert_eq!(engaged.options["container_name"], "web");
 
     pn.detach("web").unwrap();
     let pin = pn.pin_path("web").display().to_string();
@@ -296,4 +298,56 @@ fn a_host_network_pod_gets_its_own_resolv_conf_only_when_it_says_more() {
     );
     // A bridge pod's is written by attach.
     assert_eq!(pn.write_host_resolv_conf("b", &bridge(&[])).unwrap(), None);
+}
+
+/// Every pod start reads and writes the allocation file whole: it holds
+/// owners, addresses and ports only, without indentation, and attach
+/// leaves it as reserve wrote it (the engine's options go to the pod's own
+/// record).
+#[test]
+fn the_allocation_file_stays_small_and_attach_does_not_rewrite_it() {
+    let env = Env::new("small");
+    let fake = Fake::default();
+    let pn = env.podnet(&fake);
+    let spec = bridge(&[]);
+    for i in 0..50 {
+        pn.reserve(&format!("p{i:02}"), &spec, &owner(1), |_| true)
+            .unwrap();
+    }
+    let file = pn.store.file();
+    let reserved = std::fs::read(&file).unwrap();
+    pn.attach("p00", "p00", &spec, 42).unwrap();
+    assert_eq!(std::fs::read(&file).unwrap(), reserved);
+    let per_pod = reserved.len() / 50;
+    assert!(per_pod < 250, "{per_pod} bytes per pod");
+    assert!(!reserved.contains(&b'\n'));
+}
+
+/// An entry an earlier podctl wrote, with the engine's options in it and
+/// no record of its own, is torn down with those options.
+#[test]
+fn an_entry_with_the_options_inline_is_torn_down_with_them() {
+    let env = Env::new("legacy");
+    let fake = Fake::default();
+    let pn = env.podnet(&fake);
+    let spec = bridge(&["8080:80"]);
+    pn.reserve("web", &spec, &owner(1), |_| true).unwrap();
+    let pin = pn.pin_path("web");
+    std::fs::create_dir_all(&env.root.join("run")).unwrap();
+    std::fs::write(&pin, "").unwrap();
+    {
+        let (l, mut a) = pn.lock().unwrap();
+        let e = a.pods.get_mut("web").unwrap();
+        e.netns = Some(pin.clone());
+        e.engine_options = Some(serde_json::json!({"container_name": "web"}));
+        pn.save(&l, &a).unwrap();
+    }
+    pn.reserve("api", &spec, &owner(2), |o| o.pid != 1).unwrap();
+    assert_eq!(
+        fake.calls(),
+        [
+            "teardown web".to_string(),
+            format!("unpin {}", pin.display())
+        ]
+    );
 }

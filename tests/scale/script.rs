@@ -136,7 +136,8 @@ pub fn held(g: &Guest) -> Result<Vec<Held>, String> {
 /// Sum of `Pss:` (KiB) of podctl's processes by kind, and how many there
 /// are of each: one line `KIND KIB COUNT` for supervisors (`podctl-supervisor
 /// up`, or `podctl up` where an older unit runs that), holders, relays and
-/// inits (`podctl-pause hold|relay|init`).
+/// inits (`podctl-pause hold|relay|init`). pgrep matches the name the
+/// kernel keeps, 15 characters: `podctl-supervis`.
 const PSS_SCRIPT: &str = r#"
 pss() { for p in "$@"; do awk '/^Pss:/ {print $2}' /proc/$p/smaps_rollup 2>/dev/null; done | awk '{s += $1} END {print s + 0}'; }
 supervisor=$(pgrep -x 'podctl|podctl-supervis'); hold=; relay=; init=
@@ -253,6 +254,6 @@ pub const BRIDGE_LEFT_SCRIPT: &str = "ls /sys/class/net/podctl0/brif 2>/dev/null
 
 /// Anything podctl left: units, processes, files, boot symlinks.
 pub const LEFT_SCRIPT: &str = "systemctl list-units --all --no-legend --plain 'pod@*' 'pod-*'; \
-     pgrep -a -x podctl; pgrep -a -x podctl-pause; pgrep -a -xf '/bin/sleep infinity'; \
+     pgrep -a -x podctl; pgrep -a -x podctl-supervis; pgrep -a -x podctl-pause; pgrep -a -xf '/bin/sleep infinity'; \
      find /run/podctl /etc/podctl/pods -mindepth 1 ! -type d; \
      ls /etc/systemd/system/multi-user.target.wants | grep '^pod@'; true";

@@ -157,10 +157,10 @@ pub fn teardown(pod: &str, dirs: &Dirs, m: &dyn Mounter) -> Vec<String> {
         for e in read.flatten() {
             if of_pod(&e) && e.file_name().to_string_lossy().ends_with(".log") {
                 remove.push(e.path());
-            } else if e.file_type().is_ok_and(|t| t.is_dir()) {
-                if let Ok(states) = std::fs::read_dir(e.path()) {
-                    remove.extend(states.flatten().filter(of_pod).map(|s| s.path()));
-                }
+            } else if e.file_type().is_ok_and(|t| t.is_dir())
+                && let Ok(states) = std::fs::read_dir(e.path())
+            {
+                remove.extend(states.flatten().filter(of_pod).map(|s| s.path()));
             }
         }
     }

@@ -337,7 +337,7 @@ fn an_entry_with_the_options_inline_is_torn_down_with_them() {
     let spec = bridge(&["8080:80"]);
     pn.reserve("web", &spec, &owner(1), |_| true).unwrap();
     let pin = pn.pin_path("web");
-    std::fs::create_dir_all(&env.root.join("run")).unwrap();
+    std::fs::create_dir_all(env.root.join("run")).unwrap();
     std::fs::write(&pin, "").unwrap();
     {
         let (l, mut a) = pn.lock().unwrap();

@@ -636,7 +636,7 @@ fn deb_trial(g: &Guest) -> Result<(), String> {
            /etc/systemd/system/*.wants/pod@* /etc/systemd/system/*.wants/podctl-* 2>/dev/null; \
          find /var/lib/systemd/deb-systemd-helper-enabled -name '*podctl*'; \
          systemctl list-units --all --no-legend --plain 'pod*' | grep -v ' inactive ' ; \
-         pgrep -a -x 'podctl|podctl-supervisor|podctl-pause'; pgrep -a -f '^python3 -m http.server 8080'",
+         pgrep -a -x 'podctl|podctl-supervis|podctl-pause'; pgrep -a -f '^python3 -m http.server 8080'",
     );
     if !left.stdout.trim().is_empty() {
         return Err(format!("purge left:\n{}", left.stdout));

@@ -89,9 +89,13 @@ pub fn median(xs: &[f64]) -> f64 {
 /// Connections to systemd's private socket and to the system bus whose
 /// client end a podctl process (`podctl`, `podctl-supervisor`, `podctl-pause`) holds, matched by
 /// socket inode: `ss -x` gives each accepted connection's peer inode.
+///
+/// The scripts find processes by name with `pgrep -x`, which matches the
+/// kernel's 15-character `comm`: `podctl-supervisor` is `podctl-supervis`
+/// there (a longer name in the pattern matches nothing).
 const HELD_SCRIPT: &str = r#"
 ss -xn > /root/scale/ss
-for p in $(pgrep -x 'podctl|podctl-supervisor|podctl-pause'); do ls -l /proc/$p/fd 2>/dev/null; done \
+for p in $(pgrep -x 'podctl|podctl-supervis|podctl-pause'); do ls -l /proc/$p/fd 2>/dev/null; done \
   | sed -n 's/.*socket:\[\([0-9]*\)\].*/\1/p' | sort -u > /root/scale/mine
 for s in /run/systemd/private /run/dbus/system_bus_socket; do
   awk -v s="$s" '$5 == s {print $8}' /root/scale/ss | sort -u > /root/scale/peers
@@ -129,7 +133,7 @@ pub fn held(g: &Guest) -> Result<Vec<Held>, String> {
 /// inits (`podctl-pause hold|relay|init`).
 const PSS_SCRIPT: &str = r#"
 pss() { for p in "$@"; do awk '/^Pss:/ {print $2}' /proc/$p/smaps_rollup 2>/dev/null; done | awk '{s += $1} END {print s + 0}'; }
-supervisor=$(pgrep -x 'podctl|podctl-supervisor'); hold=; relay=; init=
+supervisor=$(pgrep -x 'podctl|podctl-supervis'); hold=; relay=; init=
 for p in $(pgrep -x podctl-pause); do
   case $(tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null | awk '{print $2}') in
     hold) hold="$hold $p" ;; relay) relay="$relay $p" ;; init) init="$init $p" ;;
@@ -203,7 +207,7 @@ pub fn pss(g: &Guest) -> Result<Pss, String> {
 /// anonymous mappings (malloc arenas, thread stacks), and the shared
 /// libraries' text and data. One line `CATEGORY PSS PRIVATE_DIRTY` each.
 pub const SUPERVISOR_MAPS_SCRIPT: &str = r#"
-p=$(pgrep -n -x 'podctl|podctl-supervisor') || exit 0
+p=$(pgrep -n -x 'podctl|podctl-supervis') || exit 0
 echo "threads $(ls /proc/$p/task | wc -l)"
 awk '/^[0-9a-f]+-[0-9a-f]+ /{perm=$2; f=$6; if (f == "") c="anon"; else if (f ~ /podctl/) c="binary-" perm; else if (f ~ /\.so/) c=(perm ~ /x/ ? "lib-text" : "lib-data"); else c=f}
      /^Pss:/{pss[c]+=$2} /^Private_Dirty:/{pd[c]+=$2}
@@ -212,9 +216,9 @@ awk '/^[0-9a-f]+-[0-9a-f]+ /{perm=$2; f=$6; if (f == "") c="anon"; else if (f ~ 
 
 /// What grows with pods, for the report: tasks, journald streams, files.
 pub const FIGURES_SCRIPT: &str = r#"
-echo "podctl processes: $(pgrep -x 'podctl|podctl-supervisor|podctl-pause' | wc -l)"
-echo "podctl threads: $(for p in $(pgrep -x 'podctl|podctl-supervisor|podctl-pause'); do ls /proc/$p/task 2>/dev/null; done | wc -l)"
-echo "supervisor threads, most: $(for p in $(pgrep -x 'podctl|podctl-supervisor'); do ls /proc/$p/task 2>/dev/null | wc -l; done | sort -n | tail -1)"
+echo "podctl processes: $(pgrep -x 'podctl|podctl-supervis|podctl-pause' | wc -l)"
+echo "podctl threads: $(for p in $(pgrep -x 'podctl|podctl-supervis|podctl-pause'); do ls /proc/$p/task 2>/dev/null; done | wc -l)"
+echo "supervisor threads, most: $(for p in $(pgrep -x 'podctl|podctl-supervis'); do ls /proc/$p/task 2>/dev/null | wc -l; done | sort -n | tail -1)"
 echo "tasks in the guest: $(ls -d /proc/[0-9]*/task/* | wc -l) (kernel.pid_max $(cat /proc/sys/kernel/pid_max))"
 echo "journald stdout streams: $(ls /run/systemd/journal/streams | wc -l)"
 echo "systemd fds: $(ls /proc/1/fd | wc -l); journald fds: $(ls /proc/$(pgrep -x systemd-journal)/fd | wc -l)"

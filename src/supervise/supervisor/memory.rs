@@ -48,7 +48,8 @@ pub fn release_free() {
 /// every page mapped, whole (PSS); the waiting loop maps back the few it
 /// runs. Writable segments (`.data`, `.bss`, the relocated `.data.rel.ro`)
 /// are left as they are. Does nothing if the binary has text relocations
-/// (its read-only pages would then hold what the loader wrote).
+/// (its read-only pages would then hold what the loader wrote), nor while a
+/// debugger traces the process (its breakpoints are code pages it wrote).
 pub fn release_code() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     code::release();
@@ -64,12 +65,25 @@ mod code {
     const DF_TEXTREL: u64 = 4;
 
     pub(super) fn release() {
+        if traced() {
+            return;
+        }
         // SAFETY: the callback reads only the program headers glibc passes
         // it for the duration of the call, and stops at the first object
         // (the program itself).
         unsafe {
             libc::dl_iterate_phdr(Some(first_object), std::ptr::null_mut());
         }
+    }
+
+    /// Whether a tracer is attached (or that cannot be read): a release
+    /// would drop the breakpoints it wrote into the code.
+    pub(super) fn traced() -> bool {
+        std::fs::read_to_string("/proc/self/status").map_or(true, |s| {
+            s.lines()
+                .filter_map(|l| l.strip_prefix("TracerPid:"))
+                .any(|pid| pid.trim() != "0")
+        })
     }
 
     /// The `dl_iterate_phdr` callback: releases the program's read-only
@@ -173,7 +187,13 @@ mod tests {
         // SAFETY: only this test touches WRITTEN.
         unsafe { WRITTEN = 42 };
         super::release_code();
-        assert!(!mapped(addr), "release_code left a read-only page mapped");
+        // Under a debugger nothing is released (its breakpoints stay).
+        let traced = super::code::traced();
+        assert_eq!(
+            mapped(addr),
+            traced,
+            "mapped after release_code (traced: {traced})"
+        );
         assert_eq!(*black_box(middle), 7, "read again from the file, the same");
         assert!(mapped(addr));
         // SAFETY: only this test touches WRITTEN.

@@ -18,6 +18,7 @@ pub mod mount;
 pub mod net;
 pub mod oci;
 pub mod owner;
+pub mod pidfd;
 pub mod plan;
 pub mod private;
 pub mod revision;

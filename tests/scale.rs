@@ -213,7 +213,8 @@ fn supervisor_memory(g: &Guest, n: usize) -> Result<(), String> {
         ));
     }
     let tls = g.ok(
-        "grep -l -E 'libssl|libcrypto' /proc/$(pgrep -n -x 'podctl|podctl-supervis')/maps || true",
+        "p=$(pgrep -n -x 'podctl|podctl-supervis') || { echo 'no supervisor runs' >&2; exit 1; }; \
+         grep -l -E 'libssl|libcrypto' /proc/$p/maps || true",
     )?;
     if !tls.is_empty() {
         return Err("a supervisor has libssl/libcrypto mapped (the registry client's TLS)".into());

@@ -90,6 +90,9 @@ fn finish_for_user(
             user.name
         );
     }
+    println!(
+        "install enables nothing: `systemctl --user enable --now podctl-auto-update.timer` updates your pods' images daily"
+    );
     Ok(())
 }
 

@@ -108,9 +108,18 @@ pub fn pods_table(
 /// `podctl ps [--all] [-o FORMAT]`.
 pub fn ps(paths: &Layout, all: bool, format: Format) -> anyhow::Result<()> {
     super::check_owner("ps")?;
-    let mgr = super::connect()?;
+    // A user whose manager does not run has no pod running: listed as such.
+    let mgr: Box<dyn Manager> = match crate::owner::Owner::current() {
+        Ok(crate::owner::Owner::User(u)) if !u.manager_socket().exists() => {
+            Box::new(crate::systemd::absent::Absent {
+                socket: u.manager_socket(),
+                user: u.name,
+            })
+        }
+        _ => Box::new(super::connect()?),
+    };
     if format != Format::Human {
-        output::print(format, &ps_json(&mgr, paths, all)?)?;
+        output::print(format, &ps_json(mgr.as_ref(), paths, all)?)?;
         return Ok(());
     }
     let stored = if all {
@@ -118,7 +127,7 @@ pub fn ps(paths: &Layout, all: bool, format: Format) -> anyhow::Result<()> {
     } else {
         Vec::new()
     };
-    print!("{}", pods_table(&mgr, paths, &[], &stored)?);
+    print!("{}", pods_table(mgr.as_ref(), paths, &[], &stored)?);
     Ok(())
 }
 

@@ -53,6 +53,10 @@ pub enum IdsError {
          (IDs no other user has)"
     )]
     NoUserEntry { path: PathBuf, user: String },
+    #[error(
+        "{tool} is not installed (not on PATH): a user's pods and image store need it to map the user's subordinate IDs (Debian: apt install uidmap)"
+    )]
+    NoTool { tool: &'static str },
     #[error("cannot read {path}: {source}")]
     Read {
         path: PathBuf,

@@ -21,7 +21,12 @@ pub trait IdSource {
 /// The user's mapping when `layout`'s pods are a user's.
 fn users(layout: &Layout) -> Result<Option<UserMap>, IdsError> {
     match &layout.owner {
-        Owner::User(u) => super::user_map(&layout.host, u).map(Some),
+        Owner::User(u) => {
+            let map = super::user_map(&layout.host, u)?;
+            let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
+            super::user::tools_on(&path)?;
+            Ok(Some(map))
+        }
         Owner::System => Ok(None),
     }
 }

@@ -22,6 +22,18 @@ pub fn user_map(host: &HostRoots, user: &UserDirs) -> Result<UserMap, IdsError> 
     })
 }
 
+/// The setuid tools [`new_maps`] runs, found on `search_path` (`$PATH`):
+/// checked when a user's pod is planned, so apply refuses before anything
+/// is stored or started.
+pub fn tools_on(search_path: &std::ffi::OsStr) -> Result<(), IdsError> {
+    for tool in ["newuidmap", "newgidmap"] {
+        if !std::env::split_paths(search_path).any(|d| d.join(tool).is_file()) {
+            return Err(IdsError::NoTool { tool });
+        }
+    }
+    Ok(())
+}
+
 /// `(start, count)` of the first line of `path` for `user`.
 fn first_range(path: &Path, user: &UserDirs) -> Result<(u32, u32), IdsError> {
     let text = match std::fs::read_to_string(path) {
@@ -98,6 +110,24 @@ pub fn new_maps(pid: u32, map: &UserMap) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mapping_tools_are_looked_up_on_the_path() {
+        let dir = std::env::temp_dir().join(format!("podctl-uidmap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = std::ffi::OsString::from(format!("/nonexistent:{}", dir.display()));
+        let e = tools_on(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("newuidmap is not installed") && e.contains("apt install uidmap"),
+            "{e}"
+        );
+        std::fs::write(dir.join("newuidmap"), "").unwrap();
+        let e = tools_on(&path).unwrap_err().to_string();
+        assert!(e.starts_with("newgidmap is not installed"), "{e}");
+        std::fs::write(dir.join("newgidmap"), "").unwrap();
+        tools_on(&path).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn the_users_first_line_by_name_or_uid() {

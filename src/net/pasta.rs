@@ -105,14 +105,17 @@ pub fn unprivileged_port_start(proc: &Path) -> u16 {
 }
 
 /// pasta for one pod: started on the holder's namespace by `attach`,
-/// stopped when dropped (it also quits by itself when the namespace goes).
+/// stopped when dropped, through a pidfd (it also quits by itself when the
+/// namespace goes).
 pub struct Pasta {
     pod: String,
     spec: PodNetwork,
     /// The pod's network files (resolv.conf, hosts) and pasta's PID file.
     dir: PathBuf,
     hostname: String,
-    pid: Option<i32>,
+    /// pasta once it runs in the background (its PID file, opened as a
+    /// pidfd and checked to be pasta).
+    process: Option<crate::pidfd::PidFd>,
 }
 
 impl Pasta {
@@ -135,7 +138,7 @@ impl Pasta {
             spec: spec.clone(),
             dir: net_files,
             hostname: hostname.to_string(),
-            pid: None,
+            process: None,
         })
     }
 
@@ -193,21 +196,35 @@ impl Session for Pasta {
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
-        self.pid = std::fs::read_to_string(&pid_file)
+        self.process = std::fs::read_to_string(&pid_file)
             .ok()
-            .and_then(|t| t.trim().parse().ok());
+            .and_then(|t| t.trim().parse().ok())
+            .and_then(|pid| opened_pasta(&pid_file, pid));
         tracing::info!("pod {}: network up through pasta", self.pod);
         Ok(())
     }
 }
 
+/// A pidfd of `pid` if it is pasta's (its PID file's) process: opened
+/// first, then the process checked, so the pidfd cannot name another one.
+fn opened_pasta(pid_file: &Path, pid: i32) -> Option<crate::pidfd::PidFd> {
+    let fd = crate::pidfd::PidFd::open(pid).ok()?;
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    if !comm.trim_end().starts_with("pasta") && !comm.trim_end().starts_with("passt") {
+        tracing::warn!(
+            "{}: PID {pid} is {:?}, not pasta: it is left alone at the pod's end",
+            pid_file.display(),
+            comm.trim_end()
+        );
+        return None;
+    }
+    Some(fd)
+}
+
 impl Drop for Pasta {
     fn drop(&mut self) {
-        if let Some(pid) = self.pid.take() {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGTERM,
-            );
+        if let Some(p) = self.process.take() {
+            let _ = p.signal(Some(nix::sys::signal::Signal::SIGTERM));
         }
     }
 }

@@ -9,6 +9,7 @@
 //! dbus-daemon allows 256 connections per user, and a pod manager that held
 //! one per pod would lock every other root client out of the bus.
 
+pub mod absent;
 pub mod connect;
 pub mod dbus;
 pub mod fake;

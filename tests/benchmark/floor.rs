@@ -12,7 +12,7 @@
 //! `crun run`, and unmounts and removes it on down.
 
 use super::{POLL, POLL_SCAN, comm, ms_since, nothing_left, podctl_down, podctl_up};
-use super::{timed, wait};
+use super::{cgroup_fs, timed, unified, wait};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -161,7 +161,7 @@ fn spawn_scope(unit: &str, props: &[String], argv: &[&str]) -> Result<std::proce
 
 /// A live `sleep` among the processes of `cgroup` (the container's command).
 fn sleep_in(cgroup: &str) -> bool {
-    std::fs::read_to_string(format!("/sys/fs/cgroup{cgroup}/cgroup.procs"))
+    std::fs::read_to_string(format!("{}{cgroup}/cgroup.procs", cgroup_fs()))
         .unwrap_or_default()
         .lines()
         .filter_map(|l| l.trim().parse().ok())
@@ -224,11 +224,19 @@ pub(super) fn one(kind: Kind) -> Result<(f64, f64), String> {
             template.replace(SANDBOX, &spid.to_string()),
         )
         .map_err(|e| format!("{dir}/config.json: {e}"))?;
-        let scope = format!("/sys/fs/cgroup/bfloor.slice/bfloor-{c}.scope");
-        let script = format!(
-            "mkdir -p {scope}/relay && echo $$ > {scope}/relay/cgroup.procs && \
-             exec crun --cgroup-manager=cgroupfs --root {CRUN_ROOT} run --no-new-keyring --bundle {dir} bfloor-{c}"
-        );
+        let scope = format!("{}/bfloor.slice/bfloor-{c}.scope", cgroup_fs());
+        // As podctl does: on cgroup v2 the runtime makes the payload leaf;
+        // on a hybrid host the container stays in the scope.
+        let script = if unified() {
+            format!(
+                "mkdir -p {scope}/relay && echo $$ > {scope}/relay/cgroup.procs && \
+                 exec crun --cgroup-manager=cgroupfs --root {CRUN_ROOT} run --no-new-keyring --bundle {dir} bfloor-{c}"
+            )
+        } else {
+            format!(
+                "exec crun --cgroup-manager=disabled --root {CRUN_ROOT} run --no-new-keyring --bundle {dir} bfloor-{c}"
+            )
+        };
         let mut props: Vec<String> = limits.iter().map(|s| s.to_string()).collect();
         props.push("Delegate=yes".into());
         props.push(format!("TimeoutStopSec={}", kind.stop_timeout));
@@ -239,9 +247,14 @@ pub(super) fn one(kind: Kind) -> Result<(f64, f64), String> {
         )?);
     }
     wait(limit, POLL, "the floor's containers", || {
-        CONTAINERS
-            .iter()
-            .all(|(c, _)| sleep_in(&format!("/bfloor.slice/bfloor-{c}.scope/payload")))
+        CONTAINERS.iter().all(|(c, _)| {
+            let scope = format!("/bfloor.slice/bfloor-{c}.scope");
+            sleep_in(&if unified() {
+                format!("{scope}/payload")
+            } else {
+                scope
+            })
+        })
     })
     .map_err(|e| format!("{e} (is crun failing? try its bundles in {BUNDLES})"))?;
     let up = ms_since(start);
@@ -250,7 +263,7 @@ pub(super) fn one(kind: Kind) -> Result<(f64, f64), String> {
     let limit = Duration::from_secs(120);
     timed(&["systemctl", "stop", "bfloor.slice"], limit)?;
     wait(limit, POLL_SCAN, "the floor's processes to go", || {
-        nothing_left() && !Path::new("/sys/fs/cgroup/bfloor.slice").exists()
+        nothing_left() && !Path::new(&format!("{}/bfloor.slice", cgroup_fs())).exists()
     })?;
     umount(SHM).map_err(|e| format!("unmounting {SHM}: {e}"))?;
     if kind.image {

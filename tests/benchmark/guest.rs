@@ -294,6 +294,30 @@ fn timed(argv: &[&str], limit: Duration) -> Result<(f64, String), String> {
     Ok((elapsed, stdout))
 }
 
+/// The cgroup v2 hierarchy systemd tracks units in: `/sys/fs/cgroup` (the
+/// VM), or the hybrid layout's `unified` one (the native guest, whose
+/// systemd has no controllers).
+fn cgroup_fs() -> &'static str {
+    if Path::new("/sys/fs/cgroup/cgroup.procs").exists() {
+        "/sys/fs/cgroup"
+    } else {
+        "/sys/fs/cgroup/unified"
+    }
+}
+
+/// Whether the cgroup v2 hierarchy is the whole one (controllers can be
+/// delegated): podctl then runs crun with the cgroupfs manager, payload in a
+/// leaf of the scope; otherwise with `--cgroup-manager=disabled`, the
+/// container staying in the scope (src/oci/cgroup.rs).
+fn unified() -> bool {
+    Path::new("/sys/fs/cgroup/cgroup.controllers").exists()
+}
+
+/// Whether this guest has Podman (the VM has; the native guest has not).
+fn has_podman() -> bool {
+    Path::new("/usr/bin/podman").exists()
+}
+
 fn ms_since(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1000.0
 }
@@ -354,7 +378,8 @@ const POD_COMMS: &[&str] = &[
     "sleep",
     "podctl-pause",
     "podctl",
-    "podctl-supervisor",
+    // `podctl-supervisor`: a comm holds 15 bytes.
+    "podctl-supervis",
     "unshare",
     "nsenter",
     "conmon",
@@ -402,11 +427,11 @@ fn read_u64(path: &str) -> f64 {
 }
 
 fn memory_current(cgroup: &str) -> f64 {
-    read_u64(&format!("/sys/fs/cgroup{cgroup}/memory.current"))
+    read_u64(&format!("{}{cgroup}/memory.current", cgroup_fs()))
 }
 
 fn cgroup_procs(cgroup: &str) -> Vec<u32> {
-    std::fs::read_to_string(format!("/sys/fs/cgroup{cgroup}/cgroup.procs"))
+    std::fs::read_to_string(format!("{}{cgroup}/cgroup.procs", cgroup_fs()))
         .unwrap_or_default()
         .lines()
         .filter_map(|l| l.trim().parse().ok())
@@ -547,7 +572,7 @@ fn podctl_up(name: &str) -> Result<f64, String> {
 fn podctl_down(name: &str) -> Result<(f64, f64), String> {
     let start = Instant::now();
     let (t, _) = timed(&["podctl", "down", name], Duration::from_secs(60))?;
-    let slice = format!("/sys/fs/cgroup/pod.slice/pod-{name}.slice");
+    let slice = format!("{}/pod.slice/pod-{name}.slice", cgroup_fs());
     wait(
         Duration::from_secs(30),
         POLL_SCAN,
@@ -667,7 +692,7 @@ impl PodProcs {
         let mut p = PodProcs {
             supervisor: all_procs_under(&svc)
                 .into_iter()
-                .filter(|&p| comm(p) == "podctl-supervisor")
+                .filter(|&p| comm(p) == "podctl-supervis")
                 .collect(),
             holder: all_procs_under(&format!("{base}/pod-{pod}.sandbox.scope")),
             relays: Vec::new(),
@@ -675,12 +700,26 @@ impl PodProcs {
         };
         for c in ["app", "sidecar"] {
             let scope = format!("{base}/pod-{pod}.{c}.scope");
-            p.relays.extend(all_procs_under(&format!("{scope}/relay")));
-            p.inits.extend(
-                all_procs_under(&format!("{scope}/payload"))
-                    .into_iter()
-                    .filter(|&p| comm(p) == "podctl-pause"),
-            );
+            if unified() {
+                p.relays.extend(all_procs_under(&format!("{scope}/relay")));
+                p.inits.extend(
+                    all_procs_under(&format!("{scope}/payload"))
+                        .into_iter()
+                        .filter(|&p| comm(p) == "podctl-pause"),
+                );
+                continue;
+            }
+            // A hybrid host: relay and container share the scope; the
+            // container's init is PID 1 of its own PID namespace.
+            for pid in all_procs_under(&scope) {
+                if comm(pid) == "podctl-pause" {
+                    if pid_ns_init(pid) {
+                        p.inits.push(pid);
+                    } else {
+                        p.relays.push(pid);
+                    }
+                }
+            }
         }
         p
     }
@@ -695,6 +734,17 @@ impl PodProcs {
             s(&self.inits),
         ]
     }
+}
+
+/// Whether `pid` is PID 1 of a PID namespace below the host's.
+fn pid_ns_init(pid: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("NSpid:"))
+        .is_some_and(|v| {
+            v.split_whitespace().count() > 1 && v.split_whitespace().last() == Some("1")
+        })
 }
 
 /// Memory of one running pod's pieces besides the containers' commands.
@@ -754,7 +804,7 @@ fn overhead(g: &Guest, r: &mut Results) -> Result<(), String> {
 /// Processes in `cgroup` and its descendants (a delegated scope nests).
 fn all_procs_under(cgroup: &str) -> Vec<u32> {
     let mut out = cgroup_procs(cgroup);
-    if let Ok(dir) = std::fs::read_dir(format!("/sys/fs/cgroup{cgroup}")) {
+    if let Ok(dir) = std::fs::read_dir(format!("{}{cgroup}", cgroup_fs())) {
         for e in dir.flatten() {
             if e.path().is_dir() {
                 let sub = format!("{cgroup}/{}", e.file_name().to_string_lossy());

@@ -145,7 +145,7 @@ pub(super) fn images(g: &Guest, r: &mut Results) -> Result<(), String> {
     let blob = format!("{store}/blobs/sha256/{big}");
     let tar = ["tar", "-xzf", &blob, "-C", &tar_dir];
     let n = rounds(PULL_ROUNDS);
-    let mut podman_ok = true;
+    let mut podman_ok = super::has_podman();
     for round in 0..=n {
         g.ok(&format!(
             "rm -rf {store} {skopeo_dir} {tar_dir} && mkdir -p {tar_dir}"

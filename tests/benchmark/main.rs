@@ -29,6 +29,7 @@
 
 mod guest;
 mod native;
+mod native_pods;
 mod report;
 #[path = "../rig/mod.rs"]
 mod rig;
@@ -95,12 +96,24 @@ fn host(only_native: bool) -> Result<(), String> {
             .push("native section skipped (PODCTL_BENCH_NATIVE=0)".into());
         return vm(results, facts, start);
     }
-    eprintln!(
-        "podctl-bench: native section: {} pods in the nspawn guest (a few minutes)",
-        native::PODS
-    );
-    if let Err(e) = native::run(&mut results) {
-        results.errors.push(format!("native: {e}"));
+    // PODCTL_BENCH_NATIVE=pods or =scale: only that native part.
+    let which = std::env::var("PODCTL_BENCH_NATIVE").unwrap_or_default();
+    if which != "scale" {
+        eprintln!(
+            "podctl-bench: native pods: floor against podctl in the nspawn guest (a few minutes)"
+        );
+        if let Err(e) = native_pods::run(&mut results) {
+            results.errors.push(format!("native pods: {e}"));
+        }
+    }
+    if which != "pods" {
+        eprintln!(
+            "podctl-bench: native section: {} pods in the nspawn guest (a few minutes)",
+            native::PODS
+        );
+        if let Err(e) = native::run(&mut results) {
+            results.errors.push(format!("native: {e}"));
+        }
     }
     if only_native {
         results.machine.extend(facts);

@@ -506,6 +506,7 @@ pub fn table(r: &Results) -> String {
     }
     baseline(&mut out, r);
     native(&mut out, r);
+    crate::native_pods::table(&mut out, r);
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -625,110 +626,124 @@ pub fn table(r: &Results) -> String {
     out
 }
 
-/// The project's targets against this run (p50s of the same boot).
+/// The project's targets against this run (p50s of the same boot):
+/// native (the nspawn guest, real time; keys `native.*`) and under TCG.
 fn targets(out: &mut String, r: &Results) {
     let p50 = |k: &str| r.stats(k).map(|s| s.p50);
     let v = |k: &str| r.values.get(k).copied();
     let ratio = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a / b);
+    let n = |k: &str| format!("native.pod.{k}");
     let mib = 1048576.0;
     // (what, measured, target, met when measured <= target (true) or >= (false))
-    let rows: [(&str, Option<f64>, f64, bool); 16] = [
+    let rows: [(&str, Option<f64>, f64, bool); 18] = [
         (
-            "apply / floor",
+            "native: apply / floor, two-container pod",
+            ratio(p50(&n("podctl.apply")), p50(&n("floor.up"))),
+            1.0,
+            true,
+        ),
+        (
+            "native: apply / floor, image pod",
+            ratio(p50(&n("image.podctl.apply")), p50(&n("image.floor.up"))),
+            1.0,
+            true,
+        ),
+        (
+            "native: down / floor, two-container pod",
+            ratio(p50(&n("podctl.down")), p50(&n("floor.down"))),
+            1.1,
+            true,
+        ),
+        (
+            "native: down / floor, image pod",
+            ratio(p50(&n("image.podctl.down")), p50(&n("image.floor.down"))),
+            1.1,
+            true,
+        ),
+        (
+            "native: pull throughput / skopeo's",
+            ratio(p50(&n("images.skopeo")), p50(&n("images.podctl.pull"))),
+            1.0,
+            false,
+        ),
+        (
+            "native: one pod's overhead PSS (MiB)",
+            v(&n("podctl.overhead.pss")).map(|b| b / mib),
+            1.5,
+            true,
+        ),
+        (
+            "native: overhead PSS per pod, 1,000 pods (MiB)",
+            v("native.pss.1000.per_pod").map(|b| b / mib),
+            0.6,
+            true,
+        ),
+        (
+            "native: bridge pods 991-1000 / 1-10, apply",
+            ratio(
+                p50("native.bridge.apply.last"),
+                p50("native.bridge.apply.first"),
+            ),
+            1.5,
+            true,
+        ),
+        (
+            "native: podctl ps, 1,000 bridge pods (ms)",
+            p50("native.bridge.ps.1000"),
+            100.0,
+            true,
+        ),
+        (
+            "native: podctl ps, 1,000 pods, network none (ms)",
+            p50("native.ps.1000"),
+            100.0,
+            true,
+        ),
+        (
+            "TCG: apply / floor, two-container pod",
             ratio(p50("podctl.apply"), p50("floor.up")),
-            1.0,
+            1.1,
             true,
         ),
         (
-            "apply / podman",
-            ratio(p50("podctl.apply"), p50("podman.up")),
-            0.3,
-            true,
-        ),
-        (
-            "down / floor",
-            ratio(p50("podctl.down"), p50("floor.down")),
-            1.3,
-            true,
-        ),
-        (
-            "image pod: apply / floor",
+            "TCG: apply / floor, image pod",
             ratio(p50("image.podctl.apply"), p50("image.floor.up")),
-            1.0,
+            1.1,
             true,
         ),
         (
-            "image pod: apply userns auto / host",
+            "TCG: image pod, apply userns auto / host",
             ratio(p50("image.userns.apply"), p50("image.podctl.apply")),
             1.1,
             true,
         ),
         (
-            "image pod: apply / podman",
-            ratio(p50("image.podctl.apply"), p50("image.podman.up")),
-            0.3,
-            true,
-        ),
-        (
-            "image pod: down / floor",
-            ratio(p50("image.podctl.down"), p50("image.floor.down")),
-            1.3,
-            true,
-        ),
-        (
-            "down / floor, commands ignore SIGTERM",
-            ratio(p50("podctl.term.down"), p50("floor.term.down")),
-            1.3,
-            true,
-        ),
-        (
-            "per-pod overhead PSS, one pod (MiB)",
-            v("podctl.overhead.pss").map(|b| b / mib),
-            1.0,
-            true,
-        ),
-        (
-            "per-pod overhead PSS, 100 pods (MiB)",
-            v("scale.pss.overhead").map(|b| b / mib),
-            1.0,
-            true,
-        ),
-        (
-            "per-pod overhead PSS, 100 pods, native (MiB)",
-            v("native.pss.100.per_pod").map(|b| b / mib),
-            1.0,
-            true,
-        ),
-        (
-            "per-pod overhead PSS, 500 pods, native (MiB)",
-            v("native.pss.500.per_pod").map(|b| b / mib),
-            1.0,
-            true,
-        ),
-        (
-            "holder PSS, one pod (KiB)",
-            v("podctl.holder.pss").map(|b| b / 1024.0),
-            256.0,
-            true,
-        ),
-        (
-            "pull throughput / skopeo's",
+            "TCG: pull throughput / skopeo's",
             ratio(p50("images.skopeo"), p50("images.podctl.pull")),
             1.0,
             false,
         ),
         (
-            "published port / pod IP throughput",
+            "TCG: one pod's overhead PSS (MiB)",
+            v("podctl.overhead.pss").map(|b| b / mib),
+            1.5,
+            true,
+        ),
+        (
+            "TCG: holder PSS, one pod (KiB)",
+            v("podctl.holder.pss").map(|b| b / 1024.0),
+            256.0,
+            true,
+        ),
+        (
+            "TCG: published port / pod IP throughput",
             ratio(p50("net.port.mibps"), p50("net.direct.mibps")),
             0.9,
             false,
         ),
         (
-            "apply, pods 91-100 / pods 1-10 (flat: within 10 %)",
-            ratio(
-                p50("scale.apply.last10").or(last_ten(r).map(|(_, s)| s.p50)),
-                p50("scale.apply.first10"),
-            ),
+            "TCG: rootless apply / root's, image pod",
+            ratio(p50("rootless.podctl.apply"), p50("rootless.rootful.apply")),
             1.1,
             true,
         ),

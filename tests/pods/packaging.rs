@@ -545,6 +545,8 @@ fn deb_trial(g: &Guest) -> Result<(), String> {
     // Users' managers find theirs (rootless pods).
     g.ok(
         "dpkg -L podctl | grep -qx /usr/lib/systemd/user/pod@.service && \
+          dpkg -L podctl | grep -qx /usr/lib/systemd/user/podctl-auto-update.timer && \
+          grep -qx 'ExecStart=/usr/bin/podctl auto-update' /usr/lib/systemd/user/podctl-auto-update.service && \
           grep -qx 'ExecStart=/usr/bin/podctl-supervisor up %i' /usr/lib/systemd/user/pod@.service",
     )?;
     for want in [

@@ -92,9 +92,13 @@ fn a_users_pod_runs_under_their_manager(g: &Guest) -> Result<(), String> {
     user(g)?;
     let out = as_user(g, "podctl install")?;
     expect(
-        out.contains("/home/ann/.config/systemd/user/pod@.service"),
-        || format!("install as a user did not name the user's unit: {out}"),
+        out.contains("/home/ann/.config/systemd/user/pod@.service")
+            && out.contains("/home/ann/.config/systemd/user/podctl-auto-update.timer"),
+        || format!("install as a user did not name the user's units: {out}"),
     )?;
+    // The user's auto-update runs under the user's manager (no pod to
+    // update yet: it succeeds doing nothing).
+    as_user(g, "systemctl --user start podctl-auto-update.service")?;
     let path = user_pod(
         g,
         "rl",
@@ -236,12 +240,25 @@ fn a_users_pod_publishes_a_port_through_pasta(g: &Guest) -> Result<(), String> {
     expect(resolv.contains("nameserver 169.254.1.1"), || {
         format!("the pod's resolv.conf: {resolv}")
     })?;
+    let pasta = format!("pgrep -u {UID} '^(pasta|passt)' || true");
+    expect(!g.ok(&pasta)?.is_empty(), || {
+        "no pasta runs for the pod".into()
+    })?;
     as_user(g, "podctl down --purge rlweb")?;
     expect(
         !g.sh("curl -sf --max-time 3 http://127.0.0.1:8089/")
             .success(),
         || "the port still answers after down".into(),
     )?;
+    wait_for(Duration::from_secs(10), "pasta to end with the pod", || {
+        Ok(g.ok(&pasta)?.is_empty())
+    })?;
+    let kept = g.ok(&format!(
+        "journalctl --no-pager _UID={UID} | grep 'not pasta' || true"
+    ))?;
+    expect(kept.is_empty(), || {
+        format!("pasta's PID was not pasta's: {kept}")
+    })?;
     let low = user_pod(
         g,
         "rllow",
@@ -407,10 +424,11 @@ fn as_other(g: &Guest, name: &str, uid: u32, cmd: &str) -> crate::rig::Output {
     ))
 }
 
-/// A user without subordinate IDs, and one whose manager does not run
-/// (no lingering, no login): apply says what is missing and the command
-/// that gives it, and nothing is stored or started. A root-only command
-/// says it is root's.
+/// A user without subordinate IDs, one whose manager does not run (no
+/// lingering, no login), a host without newuidmap: apply says what is
+/// missing and the command that gives it, and nothing is stored or started.
+/// `podctl ps` of the user without a manager lists no pod. A root-only
+/// command says it is root's.
 fn what_a_user_lacks_is_named_at_apply(g: &Guest) -> Result<(), String> {
     let pod = "name = \"lack\"\nnetwork = \"none\"\n[containers.app]\ncommand = [\"/bin/sleep\", \"1006\"]\n";
     for (name, uid, linger) in [("bob", 1501, true), ("carl", 1502, false)] {
@@ -445,6 +463,20 @@ fn what_a_user_lacks_is_named_at_apply(g: &Guest) -> Result<(), String> {
             format!("{name}'s refused apply left a definition or a process: {left}")
         })?;
     }
+    // With no manager running, no pod of carl's runs: ps lists none.
+    for (cmd, want) in [("podctl ps", "POD "), ("podctl ps -o json", "[]")] {
+        let out = as_other(g, "carl", 1502, cmd);
+        expect(
+            out.success() && out.stdout.trim().starts_with(want) && !out.stdout.contains("lack"),
+            || {
+                format!(
+                    "carl's `{cmd}`: exit {}: {}{}",
+                    out.status, out.stdout, out.stderr
+                )
+            },
+        )?;
+    }
+    no_newuidmap(g)?;
     let out = as_other(
         g,
         "bob",
@@ -455,4 +487,35 @@ fn what_a_user_lacks_is_named_at_apply(g: &Guest) -> Result<(), String> {
         !out.success() && out.stderr.contains("serves root's pods only"),
         || format!("a user's network create: {}", out.stderr),
     )
+}
+
+/// Without newuidmap (package uidmap), a user's apply names the package,
+/// and nothing is stored or started.
+fn no_newuidmap(g: &Guest) -> Result<(), String> {
+    user(g)?;
+    let path = user_pod(
+        g,
+        "nomap",
+        "name = \"nomap\"\nnetwork = \"none\"\n[containers.app]\ncommand = [\"/bin/sleep\", \"1007\"]\n",
+    )?;
+    g.ok("mv /usr/bin/newuidmap /usr/bin/newuidmap.away")?;
+    let out = g.sh(&user_cmd(&format!("podctl apply {path}")));
+    g.ok("mv /usr/bin/newuidmap.away /usr/bin/newuidmap")?;
+    expect(
+        !out.success()
+            && out.stderr.contains("newuidmap is not installed")
+            && out.stderr.contains("apt install uidmap"),
+        || {
+            format!(
+                "apply without newuidmap: exit {}: {}",
+                out.status, out.stderr
+            )
+        },
+    )?;
+    let left = g.ok(&format!(
+        "ls /home/{USER}/.config/podctl/pods/nomap.toml 2>/dev/null; pgrep -xf '/bin/sleep 1007' || true"
+    ))?;
+    expect(left.trim().is_empty(), || {
+        format!("the refused apply left a definition or a process: {left}")
+    })
 }

@@ -185,6 +185,7 @@ impl Container {
             eprintln!("bench: container did not power off within {POWEROFF_TIMEOUT:?}; killing it");
             self.kill();
         }
+        remove_own_cgroups(&self.name);
         let leftovers = self.leftovers();
         if leftovers.is_empty() {
             let _ = std::fs::remove_file(&self.log);
@@ -202,6 +203,7 @@ impl Container {
         procs::kill9(self.pid1);
         let _ = self.child.kill();
         let _ = self.child.wait();
+        remove_own_cgroups(&self.name);
     }
 
     /// Processes still running with our machine name, and host mounts of the root.
@@ -222,6 +224,56 @@ impl Container {
     }
 }
 
+/// Where the host mounts cgroup hierarchies nspawn follows: cgroup v2
+/// (whole or the hybrid `unified` one) and systemd's named v1 hierarchy.
+const CGROUP_HIERARCHIES: [&str; 3] = [
+    "/sys/fs/cgroup",
+    "/sys/fs/cgroup/unified",
+    "/sys/fs/cgroup/systemd",
+];
+
+/// A cgroup `podctl-rig-NAME` in every hierarchy the host has (at its
+/// root), made for the guest's nspawn to start in.
+fn own_cgroups(name: &str) -> Result<Vec<String>, String> {
+    let mut dirs = Vec::new();
+    for h in CGROUP_HIERARCHIES {
+        if !Path::new(h).join("cgroup.procs").exists() {
+            continue;
+        }
+        let dir = format!("{h}/podctl-rig-{name}");
+        match std::fs::create_dir(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                return Err(format!("creating cgroup {dir}: {e}"));
+            }
+            _ => dirs.push(dir),
+        }
+    }
+    if dirs.iter().any(|d| d.contains(' ')) {
+        return Err(format!("a cgroup path with a space: {dirs:?}"));
+    }
+    Ok(dirs)
+}
+
+/// Removes the guest's cgroups (empty once nspawn is gone), deepest first.
+fn remove_own_cgroups(name: &str) {
+    fn rmdir_tree(dir: &Path) {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    rmdir_tree(&e.path());
+                }
+            }
+        }
+        let _ = std::fs::remove_dir(dir);
+    }
+    for h in CGROUP_HIERARCHIES {
+        let dir = Path::new(h).join(format!("podctl-rig-{name}"));
+        if dir.exists() {
+            rmdir_tree(&dir);
+        }
+    }
+}
+
 impl Drop for Container {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
@@ -236,7 +288,15 @@ fn spawn_nspawn(root: &Path, name: &str, binds: &[Bind], log: &Path) -> Result<C
     let err = out
         .try_clone()
         .map_err(|e| format!("opening {}: {e}", log.display()))?;
-    let mut cmd = Command::new("systemd-nspawn");
+    // nspawn makes the guest's cgroups (`payload`, `supervisor`) below its
+    // own: started from a cgroup of its own, guests booted side by side
+    // (trials, tiers, benchmarks) do not see or share each other's units'
+    // cgroups (pod slices of the same name in two guests would).
+    let own = own_cgroups(name)?;
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(r#"for g in $0; do echo $$ > "$g/cgroup.procs" || exit 1; done; exec systemd-nspawn "$@""#)
+        .arg(own.join(" "));
     cmd.arg("-D").arg(root).args([
         "--volatile=overlay",
         "--boot",

@@ -89,10 +89,6 @@ pub fn median(xs: &[f64]) -> f64 {
 /// Connections to systemd's private socket and to the system bus whose
 /// client end a podctl process (`podctl`, `podctl-supervisor`, `podctl-pause`) holds, matched by
 /// socket inode: `ss -x` gives each accepted connection's peer inode.
-///
-/// The scripts find processes by name with `pgrep -x`, which matches the
-/// kernel's 15-character `comm`: `podctl-supervisor` is `podctl-supervis`
-/// there (a longer name in the pattern matches nothing).
 const HELD_SCRIPT: &str = r#"
 ss -xn > /root/scale/ss
 for p in $(pgrep -x 'podctl|podctl-supervis|podctl-pause'); do ls -l /proc/$p/fd 2>/dev/null; done \
@@ -207,7 +203,7 @@ pub fn pss(g: &Guest) -> Result<Pss, String> {
 /// anonymous mappings (malloc arenas, thread stacks), and the shared
 /// libraries' text and data. One line `CATEGORY PSS PRIVATE_DIRTY` each.
 pub const SUPERVISOR_MAPS_SCRIPT: &str = r#"
-p=$(pgrep -n -x 'podctl|podctl-supervis') || exit 0
+p=$(pgrep -n -x 'podctl|podctl-supervis') || { echo 'no supervisor runs' >&2; exit 1; }
 echo "threads $(ls /proc/$p/task | wc -l)"
 awk '/^[0-9a-f]+-[0-9a-f]+ /{perm=$2; f=$6; if (f == "") c="anon"; else if (f ~ /podctl/) c="binary-" perm; else if (f ~ /\.so/) c=(perm ~ /x/ ? "lib-text" : "lib-data"); else c=f}
      /^Pss:/{pss[c]+=$2} /^Private_Dirty:/{pd[c]+=$2}

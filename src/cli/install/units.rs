@@ -46,12 +46,25 @@ const TEMPLATES: &[Template] = &[
 ];
 
 /// What `podctl install` writes for a user's pods (rootless), in the
-/// user's unit directory: the user manager's `pod@.service`.
-const USER_TEMPLATES: &[Template] = &[Template {
-    name: "pod@.service",
-    text: include_str!("../../../units/user/pod@.service"),
-    binary: Some("podctl-supervisor"),
-}];
+/// user's unit directory: the user manager's `pod@.service` and
+/// auto-update service and timer.
+const USER_TEMPLATES: &[Template] = &[
+    Template {
+        name: "pod@.service",
+        text: include_str!("../../../units/user/pod@.service"),
+        binary: Some("podctl-supervisor"),
+    },
+    Template {
+        name: "podctl-auto-update.service",
+        text: include_str!("../../../units/user/podctl-auto-update.service"),
+        binary: Some("podctl"),
+    },
+    Template {
+        name: "podctl-auto-update.timer",
+        text: include_str!("../../../units/user/podctl-auto-update.timer"),
+        binary: None,
+    },
+];
 
 /// A unit file to install: its name in the unit directory and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -161,3 +161,38 @@ fn a_masked_unit_stays_masked() {
     assert_eq!(std::fs::read_link(&path).unwrap(), Path::new("/dev/null"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_users_units_are_the_user_managers() {
+    let all = unit_files(Path::new("/opt/podctl/bin"), true).unwrap();
+    let names: Vec<&str> = all.iter().map(|u| u.name).collect();
+    assert_eq!(
+        names,
+        [
+            "pod@.service",
+            "podctl-auto-update.service",
+            "podctl-auto-update.timer"
+        ]
+    );
+    let pod = text(&all, "pod@.service");
+    assert!(pod.contains("\nWantedBy=default.target\n"), "{pod}");
+    assert!(
+        pod.contains("\nAssertPathExists=%E/podctl/pods/%i.toml\n"),
+        "{pod}"
+    );
+    let update = text(&all, "podctl-auto-update.service");
+    assert!(
+        update.contains("\nExecStart=/opt/podctl/bin/podctl auto-update\n"),
+        "{update}"
+    );
+    // The user manager has no network-online.target or multi-user.target.
+    for system_only in [
+        "network-online.target",
+        "multi-user.target",
+        "/usr/local/bin",
+    ] {
+        assert!(!update.contains(system_only), "{system_only} in:\n{update}");
+    }
+    let timer = text(&all, "podctl-auto-update.timer");
+    assert!(timer.contains("\nOnCalendar=daily\n") && timer.contains("\nWantedBy=timers.target\n"));
+}

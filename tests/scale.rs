@@ -180,6 +180,12 @@ fn stderr_keeps_its_priority(g: &Guest) -> Result<(), String> {
 /// [`MAX_SUPERVISOR_PRIVATE_KIB`]) and it loads no TLS library.
 fn supervisor_memory(g: &Guest, n: usize) -> Result<(), String> {
     let p = script::pss(g)?;
+    if p.supervisor.count < n as f64 {
+        return Err(format!(
+            "{} supervisors found with {n} pods running: {p:?}",
+            p.supervisor.count
+        ));
+    }
     eprintln!(
         "scale: PSS with {n} pods (this build): {:.0} KiB per pod (supervisor + holder + \
          relays); each supervisor {:.0}, holder {:.0}, relay {:.0}, init {:.0} KiB",

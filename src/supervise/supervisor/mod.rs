@@ -339,7 +339,15 @@ impl<'m> Supervisor<'m> {
             .filter_map(|s| s.notify.as_ref())
             .map(|n| n.as_fd())
             .collect();
-        self.inbox.wait(timeout, &notify);
+        // Quiet for a moment first (the threads of the work just done end),
+        // then what the work left in memory goes: see `memory`.
+        let settle = timeout.map_or(memory::SETTLE, |t| t.min(memory::SETTLE));
+        if self.inbox.wait(Some(settle), &notify) {
+            return;
+        }
+        memory::release_free();
+        memory::release_code();
+        self.inbox.wait(timeout.map(|t| t - settle), &notify);
     }
 
     /// Runs until SIGTERM/SIGINT (Ok) or until the pod cannot go on (Err).

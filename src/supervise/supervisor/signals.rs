@@ -69,8 +69,9 @@ impl Inbox {
     }
 
     /// Sleeps up to `timeout` (None: until a signal), waking on any of the
-    /// supervisor's signals or on one of `extra` becoming readable.
-    pub(super) fn wait(&mut self, timeout: Option<Duration>, extra: &[BorrowedFd<'_>]) {
+    /// supervisor's signals or on one of `extra` becoming readable; whether
+    /// one of them woke it (false: the time ran out).
+    pub(super) fn wait(&mut self, timeout: Option<Duration>, extra: &[BorrowedFd<'_>]) -> bool {
         let mut fds = vec![
             PollFd::new(self.stop.as_fd(), PollFlags::POLLIN),
             PollFd::new(self.other.as_fd(), PollFlags::POLLIN),
@@ -80,7 +81,8 @@ impl Inbox {
             PollTimeout::try_from(d.as_micros().div_ceil(1000).min(60_000) as i32)
                 .unwrap_or(PollTimeout::NONE)
         });
-        let _ = poll(&mut fds, ms);
+        let woken = poll(&mut fds, ms).is_ok_and(|n| n > 0);
         self.drain();
+        woken
     }
 }

@@ -41,6 +41,18 @@ fn pod_unit_points_at_the_given_binary() {
     assert!(text.contains("WantedBy=multi-user.target"));
 }
 
+/// A supervisor runs for as long as its pod: glibc keeps no ended thread's
+/// stack and no per-thread cache of freed blocks in it, root's or a user's.
+#[test]
+fn pod_units_keep_no_glibc_caches() {
+    let want = "\nEnvironment=GLIBC_TUNABLES=glibc.pthread.stack_cache_size=0:glibc.malloc.tcache_count=0\n";
+    for user in [false, true] {
+        let all = unit_files(Path::new("/usr/bin"), user).unwrap();
+        let text = text(&all, "pod@.service");
+        assert!(text.contains(want), "no {want:?} in:\n{text}");
+    }
+}
+
 #[test]
 fn auto_update_service_is_a_oneshot_of_the_given_podctl() {
     let all = units("/opt/podctl/bin");

@@ -252,8 +252,9 @@ pub const BRIDGE_LEFT_SCRIPT: &str = "ls /sys/class/net/podctl0/brif 2>/dev/null
      find /run/podctl/net -name '*.netns' 2>/dev/null; \
      grep -h ' b[0-9][0-9][0-9][0-9]' /run/podctl/netavark/aardvark-dns/* 2>/dev/null; true";
 
-/// Anything podctl left: units, processes, files, boot symlinks.
+/// Anything podctl left: units, processes, files, boot symlinks (netavark's
+/// lock of the aardvark-dns files, which it keeps, apart).
 pub const LEFT_SCRIPT: &str = "systemctl list-units --all --no-legend --plain 'pod@*' 'pod-*'; \
      pgrep -a -x podctl; pgrep -a -x podctl-supervis; pgrep -a -x podctl-pause; pgrep -a -xf '/bin/sleep infinity'; \
-     find /run/podctl /etc/podctl/pods -mindepth 1 ! -type d; \
+     find /run/podctl /etc/podctl/pods -mindepth 1 ! -type d ! -path /run/podctl/netavark/aardvark.lock; \
      ls /etc/systemd/system/multi-user.target.wants | grep '^pod@'; true";

@@ -108,9 +108,11 @@ pub fn pods_table(
 /// `podctl ps [--all] [-o FORMAT]`.
 pub fn ps(paths: &Layout, all: bool, format: Format) -> anyhow::Result<()> {
     super::check_owner("ps")?;
-    // A user whose manager does not run has no pod running: listed as such.
+    // A user whose manager does not run (on a systemd host) has no pod
+    // running: listed as such.
+    let systemd_host = std::path::Path::new(crate::layout::SYSTEMD_SYSTEM_DIR).exists();
     let mgr: Box<dyn Manager> = match crate::owner::Owner::current() {
-        Ok(crate::owner::Owner::User(u)) if !u.manager_socket().exists() => {
+        Ok(crate::owner::Owner::User(u)) if systemd_host && !u.manager_socket().exists() => {
             Box::new(crate::systemd::absent::Absent {
                 socket: u.manager_socket(),
                 user: u.name,

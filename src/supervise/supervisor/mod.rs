@@ -340,14 +340,20 @@ impl<'m> Supervisor<'m> {
             .map(|n| n.as_fd())
             .collect();
         // Quiet for a moment first (the threads of the work just done end),
-        // then what the work left in memory goes: see `memory`.
-        let settle = timeout.map_or(memory::SETTLE, |t| t.min(memory::SETTLE));
-        if self.inbox.wait(Some(settle), &notify) {
+        // then what the work left in memory goes: see `memory`. A wait
+        // shorter than that moment (a start or a stop polling) is busy, not
+        // quiet: nothing is released, or the next look would map it back.
+        if timeout.is_some_and(|t| t < memory::SETTLE) {
+            self.inbox.wait(timeout, &notify);
+            return;
+        }
+        if self.inbox.wait(Some(memory::SETTLE), &notify) {
             return;
         }
         memory::release_free();
         memory::release_code();
-        self.inbox.wait(timeout.map(|t| t - settle), &notify);
+        self.inbox
+            .wait(timeout.map(|t| t - memory::SETTLE), &notify);
     }
 
     /// Runs until SIGTERM/SIGINT (Ok) or until the pod cannot go on (Err).

@@ -339,9 +339,8 @@ impl<'m> Supervisor<'m> {
             .filter_map(|s| s.notify.as_ref())
             .map(|n| n.as_fd())
             .collect();
-        // Quiet for a moment first (the threads of the work just done end),
-        // then what the work left in memory goes: see `memory`. A wait
-        // shorter than that moment (a start or a stop polling) is busy, not
+        // Quiet for a moment first, then what the work left in memory goes
+        // (`memory`); a shorter wait (a start or stop polling) is busy, not
         // quiet: nothing is released, or the next look would map it back.
         if timeout.is_some_and(|t| t < memory::SETTLE) {
             self.inbox.wait(timeout, &notify);
